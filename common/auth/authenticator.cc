@@ -1,0 +1,106 @@
+#include "common/auth/authenticator.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/auth/token.h"
+
+namespace smz {
+namespace {
+
+constexpr size_t kMaxCachedPrincipals = 10000;
+constexpr size_t kMaxTokenLength = 256;
+
+}  // namespace
+
+RoleSet::RoleSet(std::initializer_list<Role> roles) {
+  for (Role role : roles) bits_ |= 1u << role;
+}
+
+RoleSet RoleSet::AdminOnly() { return RoleSet({auth::v1::ADMIN}); }
+
+RoleSet RoleSet::Staff() {
+  return RoleSet({auth::v1::ADMIN, auth::v1::ORGANIZER, auth::v1::ANALYST,
+                  auth::v1::COUNCIL});
+}
+
+RoleSet RoleSet::Everyone() {
+  return RoleSet({auth::v1::ADMIN, auth::v1::ORGANIZER, auth::v1::PARTNER,
+                  auth::v1::ANALYST, auth::v1::COUNCIL});
+}
+
+Authenticator::Authenticator(PrincipalLookup* lookup, const Clock* clock,
+                             absl::Duration cache_ttl)
+    : lookup_(lookup), clock_(clock), cache_ttl_(cache_ttl) {}
+
+absl::StatusOr<Principal> Authenticator::Authenticate(
+    std::optional<absl::string_view> authorization) {
+  if (!authorization.has_value() || authorization->empty()) {
+    return absl::UnauthenticatedError(
+        "missing credentials: send 'authorization: Bearer <token>'");
+  }
+  absl::string_view value = absl::StripAsciiWhitespace(*authorization);
+  if (value.size() < 7 || !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
+    return absl::UnauthenticatedError(
+        "authorization must use the Bearer scheme");
+  }
+  absl::string_view token = absl::StripAsciiWhitespace(value.substr(7));
+  if (token.empty() || token.size() > kMaxTokenLength) {
+    return absl::UnauthenticatedError("malformed bearer token");
+  }
+  const std::string hash = HashToken(token);
+  const absl::Time now = clock_->Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && it->second.expires > now) {
+      return it->second.principal;
+    }
+  }
+  absl::StatusOr<std::optional<Principal>> found =
+      lookup_->FindByTokenHash(hash);
+  if (!found.ok()) {
+    if (absl::IsUnavailable(found.status())) return found.status();
+    return absl::UnavailableError(
+        absl::StrCat("cannot verify credentials: ", found.status().message()));
+  }
+  if (!found->has_value()) {
+    return absl::UnauthenticatedError("unknown or revoked token");
+  }
+  absl::MutexLock lock(&mu_);
+  if (cache_.size() >= kMaxCachedPrincipals) cache_.clear();
+  cache_[hash] = Cached{**found, now + cache_ttl_};
+  return **found;
+}
+
+void Authenticator::InvalidateCache() {
+  absl::MutexLock lock(&mu_);
+  cache_.clear();
+}
+
+absl::Status Authorize(const Principal& principal, const RoleSet& allowed) {
+  if (allowed.Contains(principal.role())) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("role ", auth::v1::Role_Name(principal.role()),
+                   " may not call this method"));
+}
+
+absl::Status AuthorizePartnerScope(const Principal& principal,
+                                   int64_t partner_id) {
+  if (principal.role() != auth::v1::PARTNER) return absl::OkStatus();
+  if (principal.partner_id() == partner_id) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      "a partner token may only access its own partner's data");
+}
+
+std::string PrincipalLabel(const Principal& principal) {
+  std::string label = absl::StrCat(auth::v1::Role_Name(principal.role()), "#",
+                                   principal.token_id());
+  if (principal.role() == auth::v1::PARTNER) {
+    absl::StrAppend(&label, "@partner:", principal.partner_id());
+  }
+  return label;
+}
+
+}  // namespace smz

@@ -1,0 +1,96 @@
+// Authentication and authorization for every smz RPC, in one place.
+//
+// A caller sends "authorization: Bearer <token>". The Authenticator hashes the
+// token, resolves the hash to a Principal through a PrincipalLookup (the
+// registry's token table, or a remote call to the registry for other
+// services), and caches the answer briefly so a busy service does not query
+// per call. Authorize() checks the principal's role against what an RPC
+// allows; RpcRunner (common/server) calls both before any handler runs.
+//
+//   smz::Authenticator auth(&lookup, &smz::SystemClock::Get());
+//   absl::StatusOr<Principal> who = auth.Authenticate(header_value);
+//   absl::Status allowed = smz::Authorize(*who, smz::RoleSet::Staff());
+#ifndef SMZ_COMMON_AUTH_AUTHENTICATOR_H_
+#define SMZ_COMMON_AUTH_AUTHENTICATOR_H_
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "smz/auth/v1/auth.pb.h"
+
+namespace smz {
+
+using Principal = ::smz::auth::v1::Principal;
+using Role = ::smz::auth::v1::Role;
+
+class PrincipalLookup {
+ public:
+  virtual ~PrincipalLookup() = default;
+  // The principal of an active (unrevoked) token with this SHA-256 hex hash,
+  // nullopt when there is none. UNAVAILABLE when the store cannot answer.
+  virtual absl::StatusOr<std::optional<Principal>> FindByTokenHash(
+      absl::string_view token_hash) = 0;
+};
+
+// A set of roles an RPC accepts.
+class RoleSet {
+ public:
+  RoleSet(std::initializer_list<Role> roles);
+  static RoleSet AdminOnly();
+  // Every role but PARTNER.
+  static RoleSet Staff();
+  static RoleSet Everyone();
+  bool Contains(Role role) const { return (bits_ >> role) & 1u; }
+
+ private:
+  uint32_t bits_ = 0;
+};
+
+class Authenticator {
+ public:
+  Authenticator(PrincipalLookup* lookup, const Clock* clock,
+                absl::Duration cache_ttl = absl::Seconds(10));
+
+  // The principal for an "authorization" metadata value ("Bearer <token>").
+  // UNAUTHENTICATED when missing, malformed, unknown or revoked.
+  absl::StatusOr<Principal> Authenticate(
+      std::optional<absl::string_view> authorization);
+
+  // Drops cached principals, e.g. after a token is revoked.
+  void InvalidateCache();
+
+ private:
+  struct Cached {
+    Principal principal;
+    absl::Time expires;
+  };
+  PrincipalLookup* const lookup_;
+  const Clock* const clock_;
+  const absl::Duration cache_ttl_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+// PERMISSION_DENIED unless the principal's role is in `allowed`.
+absl::Status Authorize(const Principal& principal, const RoleSet& allowed);
+
+// PERMISSION_DENIED unless the principal may act for `partner_id`: staff
+// roles pass, a PARTNER only for its own id.
+absl::Status AuthorizePartnerScope(const Principal& principal,
+                                   int64_t partner_id);
+
+// "ADMIN#12" or "PARTNER#7@partner:3": for logs; never contains the token.
+std::string PrincipalLabel(const Principal& principal);
+
+}  // namespace smz
+
+#endif  // SMZ_COMMON_AUTH_AUTHENTICATOR_H_

@@ -1,0 +1,104 @@
+#include "common/auth/authenticator.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "common/auth/token.h"
+#include "gtest/gtest.h"
+
+namespace smz {
+namespace {
+
+// An in-memory token table that counts how often it is asked.
+class TableLookup : public PrincipalLookup {
+ public:
+  absl::StatusOr<std::optional<Principal>> FindByTokenHash(
+      absl::string_view hash) override {
+    ++lookups;
+    if (!available) return absl::UnavailableError("store down");
+    auto it = principals.find(hash);
+    if (it == principals.end()) return std::nullopt;
+    return it->second;
+  }
+  absl::flat_hash_map<std::string, Principal> principals;
+  bool available = true;
+  int lookups = 0;
+};
+
+class AuthenticatorTest : public ::testing::Test {
+ protected:
+  AuthenticatorTest() : clock_(absl::FromUnixSeconds(1700000000)) {
+    Principal admin;
+    admin.set_token_id(1);
+    admin.set_role(auth::v1::ADMIN);
+    lookup_.principals[HashToken("smz_admin")] = admin;
+  }
+  FakeClock clock_;
+  TableLookup lookup_;
+};
+
+TEST_F(AuthenticatorTest, AcceptsBearerTokenAndCachesBriefly) {
+  Authenticator auth(&lookup_, &clock_, absl::Seconds(10));
+  absl::StatusOr<Principal> who = auth.Authenticate("Bearer smz_admin");
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(who->role(), auth::v1::ADMIN);
+  ASSERT_TRUE(auth.Authenticate("bearer  smz_admin ").ok());
+  EXPECT_EQ(lookup_.lookups, 1);
+  clock_.Advance(absl::Seconds(11));
+  ASSERT_TRUE(auth.Authenticate("Bearer smz_admin").ok());
+  EXPECT_EQ(lookup_.lookups, 2);
+  auth.InvalidateCache();
+  ASSERT_TRUE(auth.Authenticate("Bearer smz_admin").ok());
+  EXPECT_EQ(lookup_.lookups, 3);
+}
+
+TEST_F(AuthenticatorTest, RejectsMissingMalformedAndUnknownTokens) {
+  Authenticator auth(&lookup_, &clock_);
+  EXPECT_EQ(auth.Authenticate(std::nullopt).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(auth.Authenticate("Basic dXNlcjpwdw==").status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(auth.Authenticate("Bearer ").status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(auth.Authenticate("Bearer smz_unknown").status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(AuthenticatorTest, StoreDownIsUnavailableNotUnauthenticated) {
+  lookup_.available = false;
+  Authenticator auth(&lookup_, &clock_);
+  EXPECT_EQ(auth.Authenticate("Bearer smz_admin").status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST(AuthorizeTest, RolesAndPartnerScope) {
+  Principal partner;
+  partner.set_role(auth::v1::PARTNER);
+  partner.set_partner_id(7);
+  EXPECT_TRUE(Authorize(partner, RoleSet::Everyone()).ok());
+  EXPECT_EQ(Authorize(partner, RoleSet::Staff()).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(AuthorizePartnerScope(partner, 7).ok());
+  EXPECT_EQ(AuthorizePartnerScope(partner, 8).code(),
+            absl::StatusCode::kPermissionDenied);
+  Principal council;
+  council.set_role(auth::v1::COUNCIL);
+  EXPECT_EQ(Authorize(council, RoleSet::AdminOnly()).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(AuthorizePartnerScope(council, 8).ok());
+  EXPECT_EQ(PrincipalLabel(partner), "PARTNER#0@partner:7");
+}
+
+TEST(TokenTest, TokensAreRandomAndHashesStable) {
+  SecureRandom random;
+  const std::string a = GenerateToken(random);
+  const std::string b = GenerateToken(random);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.rfind("smz_", 0), 0u);
+  EXPECT_EQ(HashToken(a).size(), 64u);
+  EXPECT_EQ(HashToken(a), HashToken(a));
+  EXPECT_NE(HashToken(a), HashToken(b));
+  EXPECT_EQ(HashToken("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace smz

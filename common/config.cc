@@ -1,0 +1,127 @@
+#include "common/config.h"
+
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+ABSL_FLAG(std::string, listen, "", "gRPC listen address (env SMZ_LISTEN)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Prometheus /metrics listen address; 'off' disables "
+          "(env SMZ_METRICS_LISTEN)");
+ABSL_FLAG(std::string, mysql_dsn, "",
+          "mysql://user@host:port/database (env SMZ_MYSQL_DSN)");
+ABSL_FLAG(std::string, mysql_credentials_file, "",
+          "file holding 'password=...' (env SMZ_MYSQL_CREDENTIALS_FILE)");
+ABSL_FLAG(std::string, mysql_pool_size, "",
+          "maximum open database connections (env SMZ_MYSQL_POOL_SIZE)");
+
+namespace smz {
+
+std::string FlagOrEnv(const std::string& flag_value, const char* env_name,
+                      std::string fallback) {
+  if (!flag_value.empty()) return flag_value;
+  const char* env = std::getenv(env_name);
+  if (env != nullptr && *env != '\0') return env;
+  return fallback;
+}
+
+absl::Status ParseMysqlDsn(absl::string_view dsn, DatabaseOptions* options) {
+  absl::string_view rest = dsn;
+  if (!absl::ConsumePrefix(&rest, "mysql://")) {
+    return absl::InvalidArgumentError(
+        "MySQL DSN must look like mysql://user@host:port/database");
+  }
+  const size_t at = rest.rfind('@');
+  const size_t slash = rest.find('/', at == absl::string_view::npos ? 0 : at);
+  if (at == absl::string_view::npos || slash == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "MySQL DSN must look like mysql://user@host:port/database");
+  }
+  absl::string_view user_info = rest.substr(0, at);
+  absl::string_view host_port = rest.substr(at + 1, slash - at - 1);
+  absl::string_view database = rest.substr(slash + 1);
+  if (const size_t colon = user_info.find(':');
+      colon != absl::string_view::npos) {
+    options->password = std::string(user_info.substr(colon + 1));
+    user_info = user_info.substr(0, colon);
+  }
+  options->user = std::string(user_info);
+  options->database = std::string(database);
+  options->port = 3306;
+  if (const size_t colon = host_port.rfind(':');
+      colon != absl::string_view::npos) {
+    int port = 0;
+    if (!absl::SimpleAtoi(host_port.substr(colon + 1), &port) || port <= 0 ||
+        port > 65535) {
+      return absl::InvalidArgumentError("MySQL DSN has a bad port");
+    }
+    options->port = port;
+    host_port = host_port.substr(0, colon);
+  }
+  options->host = std::string(host_port);
+  if (options->user.empty() || options->host.empty() ||
+      options->database.empty()) {
+    return absl::InvalidArgumentError(
+        "MySQL DSN needs a user, a host and a database");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read credentials file ", path));
+  }
+  std::string line;
+  while (std::getline(in, line)) {
+    absl::string_view view = absl::StripAsciiWhitespace(line);
+    if (view.empty() || view.front() == '#') continue;
+    if (absl::ConsumePrefix(&view, "password=")) return std::string(view);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("credentials file ", path, " has no password= line"));
+}
+
+absl::StatusOr<ServiceConfig> LoadServiceConfig(
+    absl::string_view default_listen) {
+  ServiceConfig config;
+  config.listen = FlagOrEnv(absl::GetFlag(FLAGS_listen), "SMZ_LISTEN",
+                            std::string(default_listen));
+  config.metrics_listen = FlagOrEnv(absl::GetFlag(FLAGS_metrics_listen),
+                                    "SMZ_METRICS_LISTEN", "off");
+  if (config.metrics_listen == "off") config.metrics_listen.clear();
+  const std::string dsn =
+      FlagOrEnv(absl::GetFlag(FLAGS_mysql_dsn), "SMZ_MYSQL_DSN", "");
+  if (dsn.empty()) {
+    return absl::InvalidArgumentError(
+        "no database configured: set --mysql_dsn or SMZ_MYSQL_DSN");
+  }
+  if (absl::Status s = ParseMysqlDsn(dsn, &config.database); !s.ok()) {
+    return s;
+  }
+  const std::string credentials =
+      FlagOrEnv(absl::GetFlag(FLAGS_mysql_credentials_file),
+                "SMZ_MYSQL_CREDENTIALS_FILE", "");
+  if (!credentials.empty()) {
+    absl::StatusOr<std::string> password = ReadPasswordFile(credentials);
+    if (!password.ok()) return password.status();
+    config.database.password = *password;
+  } else if (const char* env = std::getenv("SMZ_MYSQL_PASSWORD")) {
+    config.database.password = env;
+  }
+  const std::string pool_size = FlagOrEnv(
+      absl::GetFlag(FLAGS_mysql_pool_size), "SMZ_MYSQL_POOL_SIZE", "16");
+  if (!absl::SimpleAtoi(pool_size, &config.database.pool_size) ||
+      config.database.pool_size < 1) {
+    return absl::InvalidArgumentError("mysql_pool_size must be >= 1");
+  }
+  return config;
+}
+
+}  // namespace smz

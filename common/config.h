@@ -1,0 +1,53 @@
+// Service configuration from command-line flags, falling back to environment
+// variables, falling back to defaults. Every service uses the same names:
+//
+//   flag                        environment                 example
+//   --listen                    SMZ_LISTEN                  127.0.0.1:50051
+//   --metrics_listen            SMZ_METRICS_LISTEN          127.0.0.1:9464
+//   --mysql_dsn                 SMZ_MYSQL_DSN               mysql://smz_registry@127.0.0.1:3306/smz_registry
+//   --mysql_credentials_file    SMZ_MYSQL_CREDENTIALS_FILE  file with "password=..."
+//   --mysql_pool_size           SMZ_MYSQL_POOL_SIZE         16
+//
+// The password is never taken from a flag (it would show in `ps`): only from
+// the credentials file or SMZ_MYSQL_PASSWORD.
+//
+//   int main(int argc, char** argv) {
+//     absl::ParseCommandLine(argc, argv);
+//     absl::StatusOr<smz::ServiceConfig> config = smz::LoadServiceConfig();
+//     ...
+//   }
+#ifndef SMZ_COMMON_CONFIG_H_
+#define SMZ_COMMON_CONFIG_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/flags/declare.h"
+#include "absl/status/statusor.h"
+#include "common/mysql/database.h"
+
+namespace smz {
+
+struct ServiceConfig {
+  std::string listen;
+  std::string metrics_listen;  // empty: no metrics endpoint
+  DatabaseOptions database;
+};
+
+// Parses "mysql://user[:password]@host[:port]/database" into `options`.
+absl::Status ParseMysqlDsn(absl::string_view dsn, DatabaseOptions* options);
+
+// Reads "password=..." (other keys ignored, '#' comments allowed).
+absl::StatusOr<std::string> ReadPasswordFile(const std::string& path);
+
+// Flag value if set, else the environment variable, else `fallback`.
+std::string FlagOrEnv(const std::string& flag_value, const char* env_name,
+                      std::string fallback);
+
+// Configuration from the flags above, after absl::ParseCommandLine.
+absl::StatusOr<ServiceConfig> LoadServiceConfig(
+    absl::string_view default_listen);
+
+}  // namespace smz
+
+#endif  // SMZ_COMMON_CONFIG_H_

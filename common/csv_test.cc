@@ -1,0 +1,40 @@
+#include "common/csv.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace smz {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(CsvTest, ParsesQuotesCommentsAndCrlf) {
+  const std::string text =
+      "\xEF\xBB\xBF# a comment\r\n"
+      "name_ko,address,area\r\n"
+      "김안과병원,영신로 136,3526.6\r\n"
+      "계피부과의원,\"영중로 68(본관), 60-1(별관)\",829.8\r\n"
+      "\"say \"\"hi\"\"\",\"two\nlines\",\r\n";
+  absl::StatusOr<CsvTable> table = ParseCsv(text);
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_THAT(table->header, ElementsAre("name_ko", "address", "area"));
+  ASSERT_EQ(table->rows.size(), 3u);
+  EXPECT_EQ(table->Get(table->rows[1], "address"), "영중로 68(본관), 60-1(별관)");
+  EXPECT_EQ(table->rows[1].line, 4);
+  EXPECT_EQ(table->Get(table->rows[2], "name_ko"), "say \"hi\"");
+  EXPECT_EQ(table->Get(table->rows[2], "address"), "two\nlines");
+  EXPECT_EQ(table->Get(table->rows[2], "area"), "");
+  EXPECT_EQ(table->Get(table->rows[0], "missing"), "");
+}
+
+TEST(CsvTest, RejectsUnclosedQuote) {
+  absl::StatusOr<CsvTable> table = ParseCsv("a,b\n\"open,2\n");
+  EXPECT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CsvTest, RejectsEmptyDocument) {
+  EXPECT_FALSE(ParseCsv("# only a comment\n").ok());
+}
+
+}  // namespace
+}  // namespace smz

@@ -1,0 +1,117 @@
+#include "common/mysql/migrations.h"
+
+#include <openssl/sha.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace smz {
+namespace {
+
+std::string Checksum(const Migration& migration) {
+  std::string text;
+  for (const std::string& statement : migration.statements) {
+    absl::StrAppend(&text, statement, "\n;\n");
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+         digest);
+  return absl::BytesToHexString(absl::string_view(
+      reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+constexpr char kCreateTable[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INT NOT NULL PRIMARY KEY,"
+    " description VARCHAR(200) NOT NULL,"
+    " checksum CHAR(64) NOT NULL,"
+    " applied_at_us BIGINT NOT NULL"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+
+absl::Status ApplyLocked(Session& session,
+                         absl::Span<const Migration> migrations,
+                         const Clock& clock) {
+  if (auto s = session.Execute(kCreateTable, {}); !s.ok()) return s.status();
+  absl::StatusOr<std::vector<Row>> applied =
+      session.Query("SELECT version, checksum FROM schema_migrations", {});
+  if (!applied.ok()) return applied.status();
+  int previous = 0;
+  for (const Migration& migration : migrations) {
+    if (migration.version <= previous) {
+      return absl::InternalError("migrations must have increasing versions");
+    }
+    previous = migration.version;
+    const std::string checksum = Checksum(migration);
+    const Row* done = nullptr;
+    for (const Row& row : *applied) {
+      if (row.Int(0) == migration.version) done = &row;
+    }
+    if (done != nullptr) {
+      if (done->Text(1) != checksum) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "schema migration ", migration.version, " (",
+            migration.description,
+            ") was changed after it was applied; add a new migration instead"));
+      }
+      continue;
+    }
+    // MySQL commits DDL implicitly, so each statement is its own step; the
+    // version row is written last, and statements use IF NOT EXISTS where
+    // a half-applied migration could be re-run.
+    for (const std::string& statement : migration.statements) {
+      if (auto s = session.Execute(statement, {}); !s.ok()) {
+        return absl::Status(
+            s.status().code(),
+            absl::StrCat("migration ", migration.version, " failed: ",
+                         s.status().message()));
+      }
+    }
+    auto recorded = session.Execute(
+        "INSERT INTO schema_migrations (version, description, checksum, "
+        "applied_at_us) VALUES (?, ?, ?, ?)",
+        {SqlInt(migration.version), migration.description, checksum,
+         SqlInt(absl::ToUnixMicros(clock.Now()))});
+    if (!recorded.ok()) return recorded.status();
+    Log(LogLevel::kInfo, "applied schema migration",
+        {{"version", absl::StrCat(migration.version)},
+         {"description", migration.description}});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ApplyMigrations(Database& db,
+                             absl::Span<const Migration> migrations,
+                             const Clock& clock) {
+  return db.Run([&](Session& session) -> absl::Status {
+    const std::string lock_name =
+        absl::StrCat("smz_migrations_", db.options().database);
+    absl::StatusOr<std::vector<Row>> locked =
+        session.Query("SELECT GET_LOCK(?, 60)", {lock_name});
+    if (!locked.ok()) return locked.status();
+    if (locked->empty() || locked->front().Int(0) != 1) {
+      return absl::UnavailableError("timed out waiting for the migration lock");
+    }
+    absl::Status status = ApplyLocked(session, migrations, clock);
+    auto released = session.Query("SELECT RELEASE_LOCK(?)", {lock_name});
+    if (status.ok() && !released.ok()) return released.status();
+    return status;
+  });
+}
+
+absl::StatusOr<int> CurrentSchemaVersion(Database& db) {
+  int version = 0;
+  absl::Status status = db.Run([&](Session& session) -> absl::Status {
+    absl::StatusOr<std::vector<Row>> rows = session.Query(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {});
+    if (!rows.ok()) return rows.status();
+    version = static_cast<int>(rows->at(0).Int(0));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return version;
+}
+
+}  // namespace smz

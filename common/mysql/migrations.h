@@ -1,0 +1,42 @@
+// Versioned schema migrations, applied at service start-up and recorded in the
+// service's own database (table `schema_migrations`).
+//
+//   const std::vector<smz::Migration> kMigrations = {
+//       {1, "partners", {"CREATE TABLE partners (...)"}},
+//       {2, "partner languages", {"CREATE TABLE partner_languages (...)"}},
+//   };
+//   absl::Status status = smz::ApplyMigrations(db, kMigrations, clock);
+//
+// Migrations run in version order, each once; concurrent starts of the same
+// service serialize on a named lock. The text of every applied migration is
+// checksummed: editing one that already ran is refused (FAILED_PRECONDITION)
+// rather than silently diverging schemas; add a new version instead.
+#ifndef SMZ_COMMON_MYSQL_MIGRATIONS_H_
+#define SMZ_COMMON_MYSQL_MIGRATIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "common/clock.h"
+#include "common/mysql/database.h"
+
+namespace smz {
+
+struct Migration {
+  int version;
+  std::string description;
+  std::vector<std::string> statements;
+};
+
+absl::Status ApplyMigrations(Database& db,
+                             absl::Span<const Migration> migrations,
+                             const Clock& clock);
+
+// The highest applied version (0 when none).
+absl::StatusOr<int> CurrentSchemaVersion(Database& db);
+
+}  // namespace smz
+
+#endif  // SMZ_COMMON_MYSQL_MIGRATIONS_H_

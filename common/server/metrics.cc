@@ -1,0 +1,70 @@
+#include "common/server/metrics.h"
+
+#include <exception>
+
+#include "absl/strings/str_cat.h"
+#include "prometheus/exposer.h"
+#include "prometheus/text_serializer.h"
+
+namespace smz {
+namespace {
+
+// Seconds; loopback RPCs take ~0.1-5 ms, database trouble seconds.
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const auto* const kBuckets = new prometheus::Histogram::BucketBoundaries{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+      5, 10};
+  return *kBuckets;
+}
+
+}  // namespace
+
+RpcMetrics::RpcMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      requests_(prometheus::BuildCounter()
+                    .Name("smz_rpc_requests_total")
+                    .Help("RPCs handled, by method and status code")
+                    .Register(*registry_)),
+      latency_(prometheus::BuildHistogram()
+                   .Name("smz_rpc_duration_seconds")
+                   .Help("RPC handling time, by method and status code")
+                   .Register(*registry_)) {}
+
+void RpcMetrics::Record(absl::string_view method, absl::StatusCode code,
+                        absl::Duration latency) {
+  const prometheus::Labels labels = {
+      {"method", std::string(method)},
+      {"code", absl::StatusCodeToString(code)}};
+  requests_.Add(labels).Increment();
+  latency_.Add(labels, LatencyBuckets())
+      .Observe(absl::ToDoubleSeconds(latency));
+}
+
+std::string RpcMetrics::Text() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+MetricsEndpoint::MetricsEndpoint() = default;
+MetricsEndpoint::~MetricsEndpoint() = default;
+
+absl::Status MetricsEndpoint::Start(const std::string& address,
+                                    const RpcMetrics& metrics) {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot serve metrics on ", address, ": ", e.what()));
+  }
+  exposer_->RegisterCollectable(metrics.registry());
+  return absl::OkStatus();
+}
+
+int MetricsEndpoint::port() const {
+  if (exposer_ == nullptr) return 0;
+  const std::vector<int> ports = exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : ports.front();
+}
+
+void MetricsEndpoint::Stop() { exposer_.reset(); }
+
+}  // namespace smz

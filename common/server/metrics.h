@@ -1,0 +1,59 @@
+// Prometheus metrics for a service: RPC counts and latency histograms by
+// method and status code, served as text on an HTTP /metrics endpoint.
+//
+//   smz::RpcMetrics metrics;
+//   metrics.Record("GetPartner", absl::StatusCode::kOk, absl::Milliseconds(3));
+//   smz::MetricsEndpoint endpoint;
+//   absl::Status s = endpoint.Start("127.0.0.1:9464", metrics);
+//   // curl http://127.0.0.1:9464/metrics
+#ifndef SMZ_COMMON_SERVER_METRICS_H_
+#define SMZ_COMMON_SERVER_METRICS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace smz {
+
+class RpcMetrics {
+ public:
+  RpcMetrics();
+  void Record(absl::string_view method, absl::StatusCode code,
+              absl::Duration latency);
+  // The exposition text, as /metrics serves it.
+  std::string Text() const;
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+};
+
+class MetricsEndpoint {
+ public:
+  MetricsEndpoint();
+  ~MetricsEndpoint();
+  // Serves `metrics` at http://<address>/metrics ("host:0" picks a port).
+  absl::Status Start(const std::string& address, const RpcMetrics& metrics);
+  int port() const;
+  void Stop();
+
+ private:
+  std::unique_ptr<prometheus::Exposer> exposer_;
+};
+
+}  // namespace smz
+
+#endif  // SMZ_COMMON_SERVER_METRICS_H_

@@ -1,0 +1,120 @@
+#include "common/server/service_runtime.h"
+
+#include <signal.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace smz {
+namespace {
+
+DatabaseOptions ProbeOptions(DatabaseOptions options) {
+  options.pool_size = 1;
+  options.io_timeout = absl::Seconds(2);
+  options.acquire_timeout = absl::Seconds(2);
+  options.validate_after_idle = absl::ZeroDuration();
+  return options;
+}
+
+}  // namespace
+
+ServiceRuntime::ServiceRuntime(ServerOptions options,
+                               const DatabaseOptions& database,
+                               RpcMetrics* metrics)
+    : options_(std::move(options)),
+      probe_database_(ProbeOptions(database)),
+      metrics_rpc_(metrics) {}
+
+ServiceRuntime::~ServiceRuntime() { Shutdown(); }
+
+absl::Status ServiceRuntime::Start(
+    const std::vector<grpc::Service*>& services) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(),
+                           &port_);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen));
+  }
+  if (!options_.metrics_listen.empty() && metrics_rpc_ != nullptr) {
+    if (absl::Status s = metrics_.Start(options_.metrics_listen, *metrics_rpc_);
+        !s.ok()) {
+      server_->Shutdown();
+      return s;
+    }
+  }
+  // Report the truth before the first probe interval passes.
+  SetServing(probe_database_.Ping().ok());
+  probe_thread_ = std::thread([this] { ProbeLoop(); });
+  return absl::OkStatus();
+}
+
+void ServiceRuntime::ProbeLoop() {
+  while (!stop_probe_.WaitForNotificationWithTimeout(options_.health_interval)) {
+    SetServing(probe_database_.Ping().ok());
+  }
+}
+
+void ServiceRuntime::SetServing(bool serving) {
+  absl::MutexLock lock(&mu_);
+  if (shut_down_ || server_ == nullptr) return;
+  if (serving != serving_) {
+    Log(serving ? LogLevel::kInfo : LogLevel::kWarning, "health changed",
+        {{"status", serving ? "SERVING" : "NOT_SERVING"},
+         {"reason", serving ? "database reachable" : "database unreachable"}});
+  }
+  serving_ = serving;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus(serving);
+  for (const std::string& name : options_.health_service_names) {
+    health->SetServingStatus(name, serving);
+  }
+}
+
+bool ServiceRuntime::serving() const {
+  absl::MutexLock lock(&mu_);
+  return serving_;
+}
+
+void ServiceRuntime::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_ || server_ == nullptr) return;
+    shut_down_ = true;
+    server_->GetHealthCheckService()->Shutdown();
+  }
+  stop_probe_.Notify();
+  if (probe_thread_.joinable()) probe_thread_.join();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
+  server_->Wait();
+  metrics_.Stop();
+  probe_database_.Close();
+}
+
+void BlockTerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+int WaitForTerminationSignal() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  return signal_number;
+}
+
+}  // namespace smz

@@ -1,0 +1,85 @@
+// Everything a smz service process needs around its gRPC services: the
+// server itself, the standard grpc.health.v1 service whose status follows
+// database reachability, server reflection (grpc.reflection.v1alpha), the
+// Prometheus endpoint, and graceful shutdown on SIGTERM/SIGINT.
+//
+//   int main(int argc, char** argv) {
+//     smz::BlockTerminationSignals();  // before any thread starts
+//     ...
+//     smz::ServiceRuntime runtime(options, database_options, &metrics);
+//     absl::Status started = runtime.Start({&registry_service});
+//     smz::WaitForTerminationSignal();
+//     runtime.Shutdown();  // stop accepting, finish in-flight RPCs
+//     database.Close();
+//   }
+#ifndef SMZ_COMMON_SERVER_SERVICE_RUNTIME_H_
+#define SMZ_COMMON_SERVER_SERVICE_RUNTIME_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "common/mysql/database.h"
+#include "common/server/metrics.h"
+#include "grpcpp/server.h"
+
+namespace smz {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:0";
+  std::string metrics_listen;  // empty: no metrics endpoint
+  // Health names besides "" (usually the fully qualified service names).
+  std::vector<std::string> health_service_names;
+  absl::Duration health_interval = absl::Seconds(1);
+  absl::Duration shutdown_grace = absl::Seconds(10);
+};
+
+class ServiceRuntime {
+ public:
+  // Health probes use a connection of their own, so that a busy pool never
+  // makes a healthy database look down.
+  ServiceRuntime(ServerOptions options, const DatabaseOptions& database,
+                 RpcMetrics* metrics);
+  ~ServiceRuntime();
+
+  absl::Status Start(const std::vector<grpc::Service*>& services);
+  int port() const { return port_; }
+  int metrics_port() const { return metrics_.port(); }
+  bool serving() const;
+
+  // Idempotent: reports NOT_SERVING, stops accepting, waits up to the grace
+  // period for in-flight RPCs, then cancels what is left.
+  void Shutdown();
+
+ private:
+  void ProbeLoop();
+  void SetServing(bool serving);
+
+  const ServerOptions options_;
+  Database probe_database_;
+  RpcMetrics* const metrics_rpc_;
+  MetricsEndpoint metrics_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::thread probe_thread_;
+  absl::Notification stop_probe_;
+  mutable absl::Mutex mu_;
+  bool serving_ ABSL_GUARDED_BY(mu_) = false;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts
+// later, so that WaitForTerminationSignal() receives them.
+void BlockTerminationSignals();
+
+// Waits for SIGTERM or SIGINT and returns its number.
+int WaitForTerminationSignal();
+
+}  // namespace smz
+
+#endif  // SMZ_COMMON_SERVER_SERVICE_RUNTIME_H_

@@ -1,0 +1,70 @@
+// Errors for smz services: absl::Status values that carry every bad field of a
+// request, and their lossless mapping to and from grpc::Status.
+//
+// Validation code collects violations instead of stopping at the first one, so
+// a client learns every bad field in one round trip:
+//
+//   smz::FieldViolations violations;
+//   if (name.empty()) violations.Add("partner.name", "'ko' is required");
+//   if (area < 0) violations.Add("partner.floor_area_m2", "must be >= 0");
+//   if (!violations.empty()) return violations.ToStatus();
+//
+// At the gRPC boundary, ToGrpcStatus() puts the violations in the standard
+// `google.rpc.Status` details (as `google.rpc.BadRequest`) and also lists them
+// in the message for clients that do not decode details.
+#ifndef SMZ_COMMON_STATUS_UTIL_H_
+#define SMZ_COMMON_STATUS_UTIL_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/status.h"
+#include "grpcpp/support/status.h"
+
+namespace smz {
+
+struct FieldViolation {
+  std::string field;
+  std::string description;
+  bool operator==(const FieldViolation& other) const {
+    return field == other.field && description == other.description;
+  }
+};
+
+class FieldViolations {
+ public:
+  void Add(std::string field, std::string description);
+  bool empty() const { return violations_.empty(); }
+  size_t size() const { return violations_.size(); }
+  const std::vector<FieldViolation>& violations() const { return violations_; }
+
+  // INVALID_ARGUMENT naming every violation; OK when there are none.
+  absl::Status ToStatus() const;
+
+ private:
+  std::vector<FieldViolation> violations_;
+};
+
+// The payload key under which violations travel inside an absl::Status.
+inline constexpr absl::string_view kBadRequestTypeUrl =
+    "type.googleapis.com/google.rpc.BadRequest";
+
+// The violations carried by `status` (empty if none).
+std::vector<FieldViolation> GetFieldViolations(const absl::Status& status);
+
+// Convenience for a single bad field.
+absl::Status InvalidField(std::string field, std::string description);
+
+// absl -> grpc: same code and message; payloads become google.rpc.Status
+// details.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// grpc -> absl, restoring payloads from the details (used by clients and
+// tests).
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+}  // namespace smz
+
+#endif  // SMZ_COMMON_STATUS_UTIL_H_

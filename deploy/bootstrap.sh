@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages smz needs to build, test and run locally.
+#
+# Idempotent and cheap when nothing is missing: we ask dpkg about each package
+# first and only touch apt (slow, needs network and root) if something is
+# actually absent.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  cmake g++ make pkg-config git ca-certificates
+  # gRPC / protobuf / abseil
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev grpc-proto
+  # storage
+  libmysqlcppconn-dev mariadb-server mariadb-client
+  # tests, benchmarks, metrics, TLS
+  libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev libssl-dev
+  # formatting checks
+  clang-format
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  # "deinstall ok config-files" (removed, config left behind) counts as missing,
+  # so compare against the exact fully-installed status string.
+  status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+  if [[ "$status" != "install ok installed" ]]; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "bootstrap: all ${#PACKAGES[@]} required packages are already installed."
+  exit 0
+fi
+
+if [[ "$(id -u)" -ne 0 ]]; then
+  # Don't guess at sudo: the caller may not have it, and a silent password
+  # prompt inside a script is worse than a clear instruction.
+  echo "bootstrap: missing packages: ${missing[*]}" >&2
+  echo "bootstrap: run as root, or install them with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "bootstrap: installing missing packages: ${missing[*]}"
+# Fresh containers ship without package lists, so install would fail without
+# an update first.
+apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+echo "bootstrap: done."

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Bring the whole smz suite up locally with demo data.
+#
+# Safe to re-run: packages, build, database and users are only created when
+# missing, running services are restarted with the fresh build, and the demo
+# loader is idempotent.
+#
+# Environment:
+#   SMZ_STATE              local state dir (default <repo>/.smz)
+#   SMZ_MYSQL_ADMIN_DSN    mysql://user:password@host:port of an existing
+#                          server to use instead of a private MariaDB
+#   SMZ_MARIADB_PORT       private MariaDB port (default 33306)
+#   SMZ_BASE_PORT          first gRPC port (default 50051)
+#   SMZ_METRICS_BASE_PORT  first metrics port (default 9464)
+#   SMZ_BUILD_TYPE         CMake build type (default RelWithDebInfo)
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD_DIR="$REPO_ROOT/build"
+
+# shellcheck source=deploy/lib/mariadb.sh
+source "$REPO_ROOT/deploy/lib/mariadb.sh"
+# shellcheck source=deploy/local/services.sh
+source "$REPO_ROOT/deploy/local/services.sh"
+
+log() { echo "smz-up: $*"; }
+die() {
+  echo "smz-up: $*" >&2
+  exit 1
+}
+
+# Absolute, because services run with a different cwd and read paths from it.
+SMZ_STATE="${SMZ_STATE:-$REPO_ROOT/.smz}"
+mkdir -p "$SMZ_STATE"
+SMZ_STATE="$(cd "$SMZ_STATE" && pwd)"
+export SMZ_STATE
+mkdir -p "$SMZ_STATE"/{mariadb,logs,run,secrets}
+chmod 700 "$SMZ_STATE/secrets"
+
+bash "$REPO_ROOT/deploy/bootstrap.sh"
+bash "$REPO_ROOT/deploy/build.sh"
+
+PROBE="$BUILD_DIR/common/smz_health_probe"
+DEMO_LOADER="$BUILD_DIR/services/registry/registry_load_demo"
+DEMO_CSV="$REPO_ROOT/deploy/demo/specialized_operators.csv"
+for f in "$PROBE" "$DEMO_LOADER"; do
+  [[ -x "$f" ]] || die "build did not produce $f"
+done
+[[ -r "$DEMO_CSV" ]] || die "demo data missing: $DEMO_CSV"
+
+if [[ -z "${SMZ_MYSQL_ADMIN_DSN:-}" ]]; then
+  MYSQL_HOST=127.0.0.1
+  MYSQL_PORT="${SMZ_MARIADB_PORT:-33306}"
+  smz_mariadb_start "$SMZ_STATE/mariadb" "$MYSQL_PORT" "$SMZ_STATE/logs/mariadb.log"
+  MYSQL_DESC="private MariaDB at $MYSQL_HOST:$MYSQL_PORT (data: $SMZ_STATE/mariadb)"
+else
+  smz_parse_admin_dsn "$SMZ_MYSQL_ADMIN_DSN"
+  MYSQL_HOST="$SMZ_ADMIN_HOST"
+  MYSQL_PORT="$SMZ_ADMIN_PORT"
+  MYSQL_DESC="external MySQL at $MYSQL_HOST:$MYSQL_PORT (from SMZ_MYSQL_ADMIN_DSN)"
+fi
+
+ADMIN_TOKEN_FILE="$SMZ_STATE/secrets/admin.token"
+# Remember whether the registry mints the token during this run: only then is
+# it shown, so it never ends up in the scrollback of every later `up`.
+admin_token_existed=false
+[[ -e "$ADMIN_TOKEN_FILE" ]] && admin_token_existed=true
+
+# Polls the gRPC health service until SERVING. Bails out early if the process
+# died, and shows the log tail either way so failures are diagnosable here.
+wait_healthy() {
+  local svc="$1" port="$2" pid="$3" logfile="$4"
+  local deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)); do
+    # timeout: a wedged server must not hang the probe past our deadline.
+    if timeout 5 "$PROBE" --target="127.0.0.1:$port" >/dev/null 2>&1; then
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "smz-up: $svc (pid $pid) exited during startup" >&2
+      break
+    fi
+    sleep 0.5
+  done
+  echo "smz-up: $svc is not healthy on 127.0.0.1:$port; last 30 lines of $logfile:" >&2
+  tail -n 30 "$logfile" >&2 || true
+  exit 1
+}
+
+start_service() {
+  local svc="$1" port mport bin logfile pidfile pid
+  port="$(smz_grpc_port "$svc")"
+  mport="$(smz_metrics_port "$svc")"
+  bin="$BUILD_DIR/services/$svc/$svc"
+  logfile="$SMZ_STATE/logs/$svc.log"
+  pidfile="$(smz_service_pidfile "$svc")"
+  [[ -x "$bin" ]] || die "build did not produce $bin"
+
+  smz_provision_service_db "$svc"
+  # Restart rather than skip: the binary may just have been rebuilt.
+  smz_stop_service "$svc"
+
+  local env_vars=(
+    "SMZ_LISTEN=127.0.0.1:$port"
+    "SMZ_METRICS_LISTEN=127.0.0.1:$mport"
+    # No password in the DSN: it comes from the 0600 credentials file, so it
+    # never shows up in /proc/<pid>/environ or in logged configuration.
+    "SMZ_MYSQL_DSN=mysql://smz_$svc@$MYSQL_HOST:$MYSQL_PORT/smz_$svc"
+    "SMZ_MYSQL_CREDENTIALS_FILE=$SMZ_STATE/secrets/$svc.mysql"
+  )
+  case "$svc" in
+    registry) env_vars+=("SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE=$ADMIN_TOKEN_FILE") ;;
+  esac
+
+  log "starting $svc on 127.0.0.1:$port (metrics :$mport)"
+  # A marker makes it obvious in the appended log where this run begins.
+  echo "=== $(date -Is) smz-up: starting $svc" >>"$logfile"
+  # setsid + nohup: the service must outlive this script and the terminal.
+  # As we are not a process-group leader, setsid execs in place, so $! is the
+  # service's own pid.
+  env "${env_vars[@]}" setsid nohup "$bin" </dev/null >>"$logfile" 2>&1 &
+  pid=$!
+  echo "$pid" >"$pidfile"
+
+  wait_healthy "$svc" "$port" "$pid" "$logfile"
+  log "$svc is serving (pid $pid)"
+}
+
+for svc in "${SERVICES[@]}"; do
+  start_service "$svc"
+done
+
+log "loading demo data"
+if ! "$DEMO_LOADER" --target="127.0.0.1:$(smz_grpc_port registry)" \
+    --token_file="$ADMIN_TOKEN_FILE" --csv="$DEMO_CSV"; then
+  die "loading demo data failed (see $SMZ_STATE/logs/registry.log)"
+fi
+
+echo
+echo "smz is up."
+for svc in "${SERVICES[@]}"; do
+  printf '  %-12s gRPC 127.0.0.1:%s   metrics http://127.0.0.1:%s/metrics\n' \
+    "$svc" "$(smz_grpc_port "$svc")" "$(smz_metrics_port "$svc")"
+done
+echo "  database     $MYSQL_DESC"
+echo "  logs         $SMZ_STATE/logs/"
+if [[ ! -s "$ADMIN_TOKEN_FILE" ]]; then
+  echo "  admin token  WARNING: $ADMIN_TOKEN_FILE was not created by the registry" >&2
+elif [[ "$admin_token_existed" == false ]]; then
+  echo
+  echo "  Admin token (shown once; kept in $ADMIN_TOKEN_FILE, mode 0600):"
+  echo "    $(<"$ADMIN_TOKEN_FILE")"
+  echo
+else
+  echo "  admin token  $ADMIN_TOKEN_FILE"
+fi
+echo "  stop with    deploy/local/down.sh   (add --purge to also delete $SMZ_STATE)"

@@ -1,0 +1,212 @@
+#include "tests/harness/mariadb_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/auth/token.h"
+
+namespace smz::testing {
+namespace {
+
+std::string FindProgram(const std::vector<std::string>& candidates) {
+  for (const std::string& path : candidates) {
+    if (access(path.c_str(), X_OK) == 0) return path;
+  }
+  return candidates.front();
+}
+
+// Runs argv to completion with output sent to `log_path`; returns exit code.
+int RunAndWait(const std::vector<std::string>& argv,
+               const std::string& log_path) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+    }
+    std::vector<char*> args;
+    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+DatabaseOptions RootOptions(const std::string& socket) {
+  DatabaseOptions options;
+  options.host = absl::StrCat("unix://", socket);
+  options.user = "root";
+  options.database = "mysql";
+  options.pool_size = 1;
+  return options;
+}
+
+}  // namespace
+
+int PickUnusedPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  const int port = ntohs(address.sin_port);
+  close(fd);
+  return port;
+}
+
+absl::StatusOr<std::unique_ptr<MariaDbServer>> MariaDbServer::Start() {
+  std::unique_ptr<MariaDbServer> server(new MariaDbServer());
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = absl::StrCat(tmp != nullptr ? tmp : "/tmp",
+                                     "/smz-mariadb-XXXXXX");
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return absl::InternalError("cannot create a temporary folder");
+  }
+  server->base_dir_ = pattern;
+  server->data_dir_ = absl::StrCat(pattern, "/data");
+  server->socket_ = absl::StrCat(pattern, "/mariadb.sock");
+  server->port_ = PickUnusedPort();
+  std::vector<std::string> install = {
+      FindProgram({"/usr/bin/mariadb-install-db", "/usr/bin/mysql_install_db"}),
+      "--no-defaults",
+      absl::StrCat("--datadir=", server->data_dir_),
+      "--auth-root-authentication-method=normal",
+      "--skip-test-db"};
+  if (geteuid() == 0) install.push_back("--user=root");
+  const std::string log = absl::StrCat(pattern, "/mariadb.log");
+  if (RunAndWait(install, log) != 0) {
+    return absl::InternalError(
+        absl::StrCat("mariadb-install-db failed; see ", log));
+  }
+  if (absl::Status s = server->Launch(); !s.ok()) return s;
+  return server;
+}
+
+absl::Status MariaDbServer::Launch() {
+  const std::string log = absl::StrCat(base_dir_, "/mariadb.log");
+  std::vector<std::string> argv = {
+      FindProgram({"/usr/sbin/mariadbd", "/usr/sbin/mysqld"}),
+      "--no-defaults",
+      absl::StrCat("--datadir=", data_dir_),
+      absl::StrCat("--socket=", socket_),
+      absl::StrCat("--port=", port_),
+      "--bind-address=127.0.0.1",
+      "--skip-log-bin",
+      "--innodb-buffer-pool-size=64M",
+      "--innodb-log-file-size=48M",
+      "--max-connections=500",
+      absl::StrCat("--pid-file=", base_dir_, "/mariadbd.pid")};
+  if (geteuid() == 0) argv.push_back("--user=root");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+    }
+    std::vector<char*> args;
+    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  pid_ = pid;
+  return WaitUntilReady();
+}
+
+absl::Status MariaDbServer::WaitUntilReady() {
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  absl::Status last;
+  while (absl::Now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::InternalError(absl::StrCat(
+          "mariadbd exited during start-up; see ", base_dir_, "/mariadb.log"));
+    }
+    Database root(RootOptions(socket_));
+    last = root.Ping();
+    if (last.ok()) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("mariadbd not ready after 60 s: ", last.message()));
+}
+
+absl::Status MariaDbServer::ExecuteAsRoot(const std::string& sql) {
+  Database root(RootOptions(socket_));
+  return root.Run([&](Session& session) {
+    return session.Execute(sql, {}).status();
+  });
+}
+
+absl::StatusOr<DatabaseOptions> MariaDbServer::CreateServiceDatabase(
+    const std::string& database) {
+  SecureRandom random;
+  const std::string password = GenerateRequestId(random);
+  for (const std::string& sql : {
+           absl::StrCat("CREATE DATABASE IF NOT EXISTS `", database,
+                        "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"),
+           absl::StrCat("CREATE OR REPLACE USER '", database,
+                        "'@'127.0.0.1' IDENTIFIED BY '", password, "'"),
+           absl::StrCat("CREATE OR REPLACE USER '", database,
+                        "'@'localhost' IDENTIFIED BY '", password, "'"),
+           absl::StrCat("GRANT ALL PRIVILEGES ON `", database, "`.* TO '",
+                        database, "'@'127.0.0.1'"),
+           absl::StrCat("GRANT ALL PRIVILEGES ON `", database, "`.* TO '",
+                        database, "'@'localhost'"),
+       }) {
+    if (absl::Status s = ExecuteAsRoot(sql); !s.ok()) return s;
+  }
+  DatabaseOptions options;
+  options.host = "127.0.0.1";
+  options.port = port_;
+  options.user = database;
+  options.password = password;
+  options.database = database;
+  return options;
+}
+
+absl::Status MariaDbServer::Stop() {
+  if (pid_ <= 0) return absl::OkStatus();
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return absl::OkStatus();
+}
+
+absl::Status MariaDbServer::Restart() {
+  if (pid_ > 0) return absl::FailedPreconditionError("already running");
+  return Launch();
+}
+
+MariaDbServer::~MariaDbServer() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  std::error_code ignored;
+  if (!base_dir_.empty()) std::filesystem::remove_all(base_dir_, ignored);
+}
+
+}  // namespace smz::testing
