@@ -1,0 +1,433 @@
+#include "services/registry/registry.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/departments.h"
+#include "common/pagination.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace smz::registry {
+namespace {
+
+bool IsLanguage(absl::string_view code) {
+  if (code.size() < 2 || code.size() > 3) return false;
+  for (char c : code) {
+    if (c < 'a' || c > 'z') return false;
+  }
+  return true;
+}
+
+// "name desc" -> (kName, true). Unknown -> violation.
+void ParseOrderBy(absl::string_view order_by, PartnerListQuery* query,
+                  FieldViolations* violations) {
+  std::vector<absl::string_view> words =
+      absl::StrSplit(absl::StripAsciiWhitespace(order_by), ' ',
+                     absl::SkipEmpty());
+  if (words.empty()) return;
+  const absl::string_view field = words[0];
+  if (field == "id") {
+    query->order = PartnerOrder::kId;
+  } else if (field == "name") {
+    query->order = PartnerOrder::kName;
+  } else if (field == "floor_area_m2") {
+    query->order = PartnerOrder::kFloorArea;
+  } else if (field == "update_time") {
+    query->order = PartnerOrder::kUpdateTime;
+  } else {
+    violations->Add("order_by",
+                    "must be id, name, floor_area_m2 or update_time, "
+                    "optionally followed by \" desc\"");
+    return;
+  }
+  if (words.size() == 2 && absl::EqualsIgnoreCase(words[1], "desc")) {
+    query->descending = true;
+  } else if (words.size() > 2 ||
+             (words.size() == 2 && !absl::EqualsIgnoreCase(words[1], "asc"))) {
+    violations->Add("order_by", "direction must be \"asc\" or \"desc\"");
+  }
+}
+
+std::optional<absl::CivilDay> LatestDesignationStart(const Partner& partner) {
+  std::optional<absl::CivilDay> latest;
+  for (const v1::DesignationEvent& event : partner.designations()) {
+    if (event.action() == v1::DESIGNATED ||
+        event.action() == v1::REDESIGNATED) {
+      latest = ParseDate(event.effective_on());
+    }
+  }
+  return latest;
+}
+
+absl::Status StaleEtag(absl::string_view given, absl::string_view current) {
+  return absl::AbortedError(absl::StrCat(
+      "etag ", given, " is stale: the partner has changed since (now ",
+      current, "); read it again and reapply your change"));
+}
+
+}  // namespace
+
+std::string RequestHash(const google::protobuf::Message& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  return HashToken(bytes);
+}
+
+Registry::Registry(RegistryStore* store, Authenticator* authenticator,
+                   const Clock* clock, RandomSource* random)
+    : store_(store),
+      authenticator_(authenticator),
+      clock_(clock),
+      random_(random) {}
+
+absl::StatusOr<Partner> Registry::CreatePartner(
+    const Principal& caller, const v1::CreatePartnerRequest& request) {
+  FieldViolations violations;
+  ValidatePartner(request.partner(), "partner", &violations);
+  ValidateRequestId(request.request_id(), &violations);
+  if (!violations.empty()) return violations.ToStatus();
+  return store_->CreatePartner(
+      request.partner(),
+      IdempotencyKey{"CreatePartner", request.request_id(),
+                     RequestHash(request.partner())});
+}
+
+absl::StatusOr<Partner> Registry::GetPartner(
+    const Principal& caller, const v1::GetPartnerRequest& request) {
+  if (request.id() <= 0) return InvalidField("id", "must be a partner id");
+  if (absl::Status s = AuthorizePartnerScope(caller, request.id()); !s.ok()) {
+    return s;
+  }
+  return store_->GetPartner(request.id());
+}
+
+absl::StatusOr<v1::ListPartnersResponse> Registry::ListPartners(
+    const Principal& caller, const v1::ListPartnersRequest& request) {
+  FieldViolations violations;
+  PartnerListQuery query;
+  query.page_size = ResolvePageSize(request.page_size(), &violations);
+  if (!v1::PartnerKind_IsValid(request.kind())) {
+    violations.Add("kind", "is not a partner kind");
+  }
+  if (!v1::ZoneRegion_IsValid(request.region())) {
+    violations.Add("region", "is not a zone region");
+  }
+  if (!v1::PartnerStatus_IsValid(request.status())) {
+    violations.Add("status", "is not a partner status");
+  }
+  if (!request.department().empty() && !IsDepartmentCode(request.department())) {
+    violations.Add("department", "is not a department code");
+  }
+  if (!request.language().empty() && !IsLanguage(request.language())) {
+    violations.Add("language", "is not an ISO 639-1 language code");
+  }
+  ParseOrderBy(request.order_by(), &query, &violations);
+  const uint64_t fingerprint = QueryFingerprint(
+      {absl::StrCat(request.kind()), absl::StrCat(request.region()),
+       absl::StrCat(request.status()), request.department(), request.language(),
+       absl::StrCat(static_cast<int>(query.order)),
+       query.descending ? "desc" : "asc"});
+  absl::StatusOr<PageCursor> after =
+      DecodePageToken(request.page_token(), fingerprint);
+  if (!after.ok()) {
+    for (const FieldViolation& v : GetFieldViolations(after.status())) {
+      violations.Add(v.field, v.description);
+    }
+  }
+  if (!violations.empty()) return violations.ToStatus();
+  query.after = *after;
+  query.filter.kind = request.kind();
+  query.filter.region = request.region();
+  query.filter.status = request.status();
+  query.filter.department = request.department();
+  query.filter.language = request.language();
+  absl::StatusOr<PartnerPage> page = store_->ListPartners(query);
+  if (!page.ok()) return page.status();
+  v1::ListPartnersResponse response;
+  for (Partner& partner : page->partners) {
+    *response.add_partners() = std::move(partner);
+  }
+  response.set_total_size(static_cast<int32_t>(page->total_size));
+  if (page->next) {
+    response.set_next_page_token(EncodePageToken(fingerprint, *page->next));
+  }
+  return response;
+}
+
+absl::StatusOr<Partner> Registry::UpdatePartner(
+    const Principal& caller, const v1::UpdatePartnerRequest& request) {
+  FieldViolations violations;
+  if (request.partner().id() <= 0) {
+    violations.Add("partner.id", "must be a partner id");
+  }
+  if (request.etag().empty()) {
+    violations.Add("etag",
+                   "is required: send the etag of the version you read, so "
+                   "that concurrent edits are not lost");
+  }
+  absl::StatusOr<std::vector<std::string>> paths =
+      ResolveUpdateMask(request.update_mask(), &violations);
+  if (!violations.empty()) return violations.ToStatus();
+  if (absl::Status s = AuthorizePartnerScope(caller, request.partner().id());
+      !s.ok()) {
+    return s;
+  }
+  if (caller.role() == auth::v1::PARTNER) {
+    std::vector<std::string> refused;
+    const auto& allowed = PartnerSelfServicePaths();
+    for (const std::string& path : *paths) {
+      if (std::find(allowed.begin(), allowed.end(), path) == allowed.end()) {
+        refused.push_back(path);
+      }
+    }
+    if (!refused.empty()) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "a partner may update only ", absl::StrJoin(allowed, ", "),
+          " of its own record; ask the district to change ",
+          absl::StrJoin(refused, ", ")));
+    }
+  }
+  return store_->UpdatePartner(
+      request.partner().id(), [&](Partner* current) -> absl::Status {
+        if (current->etag() != request.etag()) {
+          return StaleEtag(request.etag(), current->etag());
+        }
+        ApplyPartnerPaths(request.partner(), *paths, current);
+        FieldViolations merged;
+        ValidatePartner(*current, "partner", &merged);
+        return merged.ToStatus();
+      });
+}
+
+absl::StatusOr<Partner> Registry::ChangeDesignation(
+    const Principal& caller, const v1::DesignationRequest& request,
+    LifecycleAction action) {
+  FieldViolations violations;
+  ValidateDesignationRequest(request, action, std::nullopt, &violations);
+  if (!violations.empty()) return violations.ToStatus();
+  absl::StatusOr<Partner> changed = store_->ChangeDesignation(
+      request.id(),
+      [&](const Partner& current) -> absl::StatusOr<DesignationChange> {
+        if (!request.etag().empty() && request.etag() != current.etag()) {
+          return StaleEtag(request.etag(), current.etag());
+        }
+        absl::StatusOr<v1::PartnerStatus> next =
+            NextStatus(current.status(), action);
+        if (!next.ok()) return next.status();
+        FieldViolations ordering;
+        ValidateDesignationRequest(request, action,
+                                   LatestDesignationStart(current), &ordering);
+        if (!ordering.empty()) return ordering.ToStatus();
+        DesignationChange change;
+        change.next_status = *next;
+        change.event.set_action(RecordedAction(action));
+        change.event.set_effective_on(request.effective_on());
+        change.event.set_term_ends_on(request.term_ends_on());
+        change.event.set_reason(request.reason());
+        change.event.set_decision_ref(request.decision_ref());
+        change.event.set_recorded_by(PrincipalLabel(caller));
+        change.update_term = action == LifecycleAction::kDesignate ||
+                             action == LifecycleAction::kRedesignate;
+        change.revoke_tokens = action == LifecycleAction::kRevoke;
+        return change;
+      });
+  // The partner's tokens were revoked with it: stop honouring cached ones.
+  if (changed.ok() && action == LifecycleAction::kRevoke &&
+      authenticator_ != nullptr) {
+    authenticator_->InvalidateCache();
+  }
+  return changed;
+}
+
+absl::StatusOr<v1::ListExpiringResponse> Registry::ListExpiring(
+    const Principal& caller, const v1::ListExpiringRequest& request) {
+  FieldViolations violations;
+  ExpiringQuery query;
+  query.page_size = ResolvePageSize(request.page_size(), &violations);
+  if (request.within_days() < 1 || request.within_days() > 3650) {
+    violations.Add("within_days", "must be between 1 and 3650");
+  }
+  query.within_days = request.within_days();
+  if (request.as_of().empty()) {
+    query.as_of = TodayInSeoul(*clock_);
+  } else if (std::optional<absl::CivilDay> day = ParseDate(request.as_of())) {
+    query.as_of = *day;
+  } else {
+    violations.Add("as_of", "must be a date YYYY-MM-DD");
+  }
+  if (!v1::ExpiryKind_IsValid(request.kind())) {
+    violations.Add("kind", "is not an expiry kind");
+  }
+  query.kind = request.kind();
+  query.include_overdue = request.include_overdue();
+  const uint64_t fingerprint = QueryFingerprint(
+      {absl::StrCat(request.within_days()), FormatDate(query.as_of),
+       absl::StrCat(request.kind()), request.include_overdue() ? "1" : "0"});
+  absl::StatusOr<PageCursor> after =
+      DecodePageToken(request.page_token(), fingerprint);
+  if (!after.ok()) violations.Add("page_token", "is not valid for this query");
+  if (!violations.empty()) return violations.ToStatus();
+  query.offset = after->last_id;  // small listing: offset paging
+  bool has_more = false;
+  absl::StatusOr<std::vector<v1::ExpiringItem>> items =
+      store_->ListExpiring(query, &has_more);
+  if (!items.ok()) return items.status();
+  v1::ListExpiringResponse response;
+  for (v1::ExpiringItem& item : *items) *response.add_items() = std::move(item);
+  if (has_more) {
+    PageCursor next;
+    next.has_position = true;
+    next.last_id = query.offset + query.page_size;
+    response.set_next_page_token(EncodePageToken(fingerprint, next));
+  }
+  return response;
+}
+
+absl::StatusOr<Grant> Registry::CreateGrant(
+    const Principal& caller, const v1::CreateGrantRequest& request) {
+  FieldViolations violations;
+  ValidateGrant(request.grant(), &violations);
+  ValidateRequestId(request.request_id(), &violations);
+  if (!violations.empty()) return violations.ToStatus();
+  return store_->CreateGrant(
+      request.grant(), IdempotencyKey{"CreateGrant", request.request_id(),
+                                      RequestHash(request.grant())});
+}
+
+absl::StatusOr<v1::ListGrantsResponse> Registry::ListGrants(
+    const Principal& caller, const v1::ListGrantsRequest& request) {
+  FieldViolations violations;
+  GrantQuery query;
+  query.page_size = ResolvePageSize(request.page_size(), &violations);
+  query.partner_id = request.partner_id();
+  if (caller.role() == auth::v1::PARTNER && query.partner_id == 0) {
+    query.partner_id = caller.partner_id();  // a partner sees its own grants
+  }
+  if (query.partner_id < 0) violations.Add("partner_id", "must be a partner id");
+  if (request.year() != 0 && (request.year() < 2000 || request.year() > 2100)) {
+    violations.Add("year", "must be between 2000 and 2100");
+  }
+  if (!v1::GrantProgramme_IsValid(request.programme())) {
+    violations.Add("programme", "is not a grant programme");
+  }
+  query.year = request.year();
+  query.programme = request.programme();
+  const uint64_t fingerprint =
+      QueryFingerprint({absl::StrCat(query.partner_id), absl::StrCat(query.year),
+                        absl::StrCat(query.programme)});
+  absl::StatusOr<PageCursor> after =
+      DecodePageToken(request.page_token(), fingerprint);
+  if (!after.ok()) violations.Add("page_token", "is not valid for this query");
+  if (!violations.empty()) return violations.ToStatus();
+  if (absl::Status s = AuthorizePartnerScope(caller, query.partner_id);
+      !s.ok()) {
+    return s;
+  }
+  query.after = *after;
+  absl::StatusOr<GrantPage> page = store_->ListGrants(query);
+  if (!page.ok()) return page.status();
+  v1::ListGrantsResponse response;
+  for (Grant& grant : page->grants) *response.add_grants() = std::move(grant);
+  response.set_total_amount_krw(page->total_amount_krw);
+  if (page->next) {
+    response.set_next_page_token(EncodePageToken(fingerprint, *page->next));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::IssueTokenResponse> Registry::IssueToken(
+    const Principal& caller, const v1::IssueTokenRequest& request) {
+  FieldViolations violations;
+  if (request.role() == auth::v1::ROLE_UNSPECIFIED ||
+      !auth::v1::Role_IsValid(request.role())) {
+    violations.Add("role",
+                   "is required: ADMIN, ORGANIZER, PARTNER, ANALYST or COUNCIL");
+  } else if (request.role() == auth::v1::PARTNER && request.partner_id() <= 0) {
+    violations.Add("partner_id", "is required for a PARTNER token");
+  } else if (request.role() != auth::v1::PARTNER && request.partner_id() != 0) {
+    violations.Add("partner_id", "applies only to PARTNER tokens");
+  }
+  if (request.display_name().empty() || request.display_name().size() > 200) {
+    violations.Add("display_name",
+                   "is required (at most 200 bytes): who will use the token");
+  }
+  if (!violations.empty()) return violations.ToStatus();
+  const std::string token = GenerateToken(*random_);
+  v1::TokenInfo info;
+  info.set_role(request.role());
+  info.set_partner_id(request.partner_id());
+  info.set_display_name(request.display_name());
+  info.set_created_by(PrincipalLabel(caller));
+  absl::StatusOr<v1::TokenInfo> stored =
+      store_->InsertToken(info, HashToken(token));
+  if (!stored.ok()) return stored.status();
+  v1::IssueTokenResponse response;
+  response.set_token(token);
+  *response.mutable_info() = *std::move(stored);
+  return response;
+}
+
+absl::Status Registry::RevokeToken(const Principal& caller,
+                                   const v1::RevokeTokenRequest& request) {
+  if (request.token_id() <= 0) {
+    return InvalidField("token_id", "must be a token id");
+  }
+  absl::StatusOr<v1::TokenInfo> revoked = store_->RevokeToken(request.token_id());
+  if (!revoked.ok()) return revoked.status();
+  if (authenticator_ != nullptr) authenticator_->InvalidateCache();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ListTokensResponse> Registry::ListTokens(
+    const Principal& caller, const v1::ListTokensRequest& request) {
+  FieldViolations violations;
+  const int page_size = ResolvePageSize(request.page_size(), &violations);
+  if (request.partner_id() < 0) violations.Add("partner_id", "must be >= 0");
+  const uint64_t fingerprint = QueryFingerprint(
+      {absl::StrCat(request.partner_id()),
+       request.include_revoked() ? "1" : "0"});
+  absl::StatusOr<PageCursor> after =
+      DecodePageToken(request.page_token(), fingerprint);
+  if (!after.ok()) violations.Add("page_token", "is not valid for this query");
+  if (!violations.empty()) return violations.ToStatus();
+  absl::StatusOr<TokenPage> page = store_->ListTokens(
+      request.partner_id(), request.include_revoked(), page_size, *after);
+  if (!page.ok()) return page.status();
+  v1::ListTokensResponse response;
+  for (v1::TokenInfo& token : page->tokens) {
+    *response.add_tokens() = std::move(token);
+  }
+  if (page->next) {
+    response.set_next_page_token(EncodePageToken(fingerprint, *page->next));
+  }
+  return response;
+}
+
+absl::StatusOr<bool> Registry::EnsureBootstrapAdminToken(
+    absl::FunctionRef<absl::Status(const std::string& token)> deliver) {
+  absl::StatusOr<bool> has_admin = store_->HasActiveAdminToken();
+  if (!has_admin.ok()) return has_admin.status();
+  if (*has_admin) return false;
+  const std::string token = GenerateToken(*random_);
+  if (absl::Status s = deliver(token); !s.ok()) return s;
+  v1::TokenInfo info;
+  info.set_role(auth::v1::ADMIN);
+  info.set_display_name("bootstrap administrator");
+  info.set_created_by("bootstrap");
+  absl::StatusOr<v1::TokenInfo> stored =
+      store_->InsertToken(info, HashToken(token));
+  if (!stored.ok()) return stored.status();
+  return true;
+}
+
+}  // namespace smz::registry

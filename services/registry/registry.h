@@ -1,0 +1,75 @@
+// The registry's application logic, independent of gRPC: request validation,
+// per-partner access rules, lifecycle decisions and idempotency, on top of
+// RegistryStore. The gRPC adapter (registry_grpc_service.h) authenticates the
+// caller, checks the method's roles and calls one method here.
+//
+//   Registry registry(&store, &authenticator, &clock, &random);
+//   absl::StatusOr<Partner> partner = registry.GetPartner(caller, request);
+#ifndef SMZ_SERVICES_REGISTRY_REGISTRY_H_
+#define SMZ_SERVICES_REGISTRY_REGISTRY_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "common/auth/authenticator.h"
+#include "common/auth/token.h"
+#include "common/clock.h"
+#include "services/registry/partner_rules.h"
+#include "services/registry/registry_store.h"
+#include "smz/registry/v1/registry.pb.h"
+
+namespace smz::registry {
+
+class Registry {
+ public:
+  // `authenticator` may be null (its cache is flushed when tokens change).
+  Registry(RegistryStore* store, Authenticator* authenticator,
+           const Clock* clock, RandomSource* random);
+
+  absl::StatusOr<Partner> CreatePartner(const Principal& caller,
+                                        const v1::CreatePartnerRequest& request);
+  absl::StatusOr<Partner> GetPartner(const Principal& caller,
+                                     const v1::GetPartnerRequest& request);
+  absl::StatusOr<v1::ListPartnersResponse> ListPartners(
+      const Principal& caller, const v1::ListPartnersRequest& request);
+  absl::StatusOr<Partner> UpdatePartner(const Principal& caller,
+                                        const v1::UpdatePartnerRequest& request);
+  absl::StatusOr<Partner> ChangeDesignation(
+      const Principal& caller, const v1::DesignationRequest& request,
+      LifecycleAction action);
+  absl::StatusOr<v1::ListExpiringResponse> ListExpiring(
+      const Principal& caller, const v1::ListExpiringRequest& request);
+  absl::StatusOr<Grant> CreateGrant(const Principal& caller,
+                                    const v1::CreateGrantRequest& request);
+  absl::StatusOr<v1::ListGrantsResponse> ListGrants(
+      const Principal& caller, const v1::ListGrantsRequest& request);
+  absl::StatusOr<v1::IssueTokenResponse> IssueToken(
+      const Principal& caller, const v1::IssueTokenRequest& request);
+  absl::Status RevokeToken(const Principal& caller,
+                           const v1::RevokeTokenRequest& request);
+  absl::StatusOr<v1::ListTokensResponse> ListTokens(
+      const Principal& caller, const v1::ListTokensRequest& request);
+
+  // On the first start of a deployment (no active ADMIN token), creates one:
+  // `deliver` receives the plaintext first (e.g. writes it to a 0600 file)
+  // and only if it succeeds is the token's hash stored. Returns whether a
+  // token was created.
+  absl::StatusOr<bool> EnsureBootstrapAdminToken(
+      absl::FunctionRef<absl::Status(const std::string& token)> deliver);
+
+ private:
+  RegistryStore* const store_;
+  Authenticator* const authenticator_;
+  const Clock* const clock_;
+  RandomSource* const random_;
+};
+
+// SHA-256 (hex) of a message's deterministic serialization: how idempotency
+// keys recognise "the same request".
+std::string RequestHash(const google::protobuf::Message& message);
+
+}  // namespace smz::registry
+
+#endif  // SMZ_SERVICES_REGISTRY_REGISTRY_H_

@@ -1,0 +1,255 @@
+// registry_benchmark: calls per second and latency of GetPartner and
+// ListPartners at N concurrent callers, beside a bare gRPC echo server
+// measured in the same run (the ceiling of this machine's gRPC stack).
+//
+//   build/services/registry/registry_benchmark --seconds=5 --concurrency=16
+//
+// It starts its own MariaDB and registry (with per-RPC logging to a file, as
+// in production) on loopback; client and servers share the machine's cores.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <functional>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/departments.h"
+#include "common/logging.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "services/registry/registry_server.h"
+#include "smz/bench/v1/echo.grpc.pb.h"
+#include "smz/registry/v1/registry.grpc.pb.h"
+#include "tests/harness/mariadb_server.h"
+
+ABSL_FLAG(int, seconds, 5, "measurement time per workload");
+ABSL_FLAG(int, concurrency, 16, "concurrent callers");
+ABSL_FLAG(int, partners, 300, "partners in the data set");
+ABSL_FLAG(int, channels, 4, "client channels (connections)");
+
+namespace {
+
+namespace v1 = ::smz::registry::v1;
+
+class EchoService final : public smz::bench::v1::EchoService::CallbackService {
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
+                                 const smz::bench::v1::EchoRequest* request,
+                                 smz::bench::v1::EchoResponse* response) override {
+    response->set_message(request->message());
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+struct Result {
+  std::string name;
+  double calls_per_second = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  int64_t errors = 0;
+};
+
+// Runs `call(thread_index, rng)` from `concurrency` threads for `duration`.
+Result Measure(const std::string& name, int concurrency, absl::Duration duration,
+               const std::function<bool(int, std::mt19937&)>& call) {
+  // Warm-up: connections, prepared statements, caches.
+  {
+    std::mt19937 rng(1);
+    for (int i = 0; i < 200; ++i) call(0, rng);
+  }
+  std::vector<std::vector<double>> latencies(concurrency);
+  std::atomic<int64_t> errors{0};
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + duration;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < concurrency; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(t + 17);
+      latencies[t].reserve(100000);
+      while (absl::Now() < end) {
+        const absl::Time before = absl::Now();
+        if (!call(t, rng)) errors.fetch_add(1);
+        latencies[t].push_back(absl::ToDoubleMilliseconds(absl::Now() - before));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+  std::vector<double> all;
+  for (const auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  Result result;
+  result.name = name;
+  result.calls_per_second = all.size() / elapsed;
+  result.p50_ms = all.empty() ? 0 : all[all.size() / 2];
+  result.p99_ms = all.empty() ? 0 : all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  result.errors = errors.load();
+  return result;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const int concurrency = absl::GetFlag(FLAGS_concurrency);
+  const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+
+  auto mariadb = smz::testing::MariaDbServer::Start();
+  if (!mariadb.ok()) {
+    std::fprintf(stderr, "MariaDB: %s\n", std::string(mariadb.status().message()).c_str());
+    return 1;
+  }
+  auto database = (*mariadb)->CreateServiceDatabase("smz_registry");
+  if (!database.ok()) return 1;
+  const std::string log_path = absl::StrCat(::getenv("TMPDIR") ? ::getenv("TMPDIR") : "/tmp",
+                                            "/registry_benchmark.log");
+  std::FILE* log = std::fopen(log_path.c_str(), "w");
+  smz::SetLogSink(log);
+
+  smz::registry::RegistryServerOptions options;
+  options.database = *database;
+  options.database.pool_size = 16;
+  options.server.listen = "127.0.0.1:0";
+  auto server = smz::registry::RegistryServer::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "registry: %s\n", std::string(server.status().message()).c_str());
+    return 1;
+  }
+  std::string admin;
+  (void)(*server)->registry().EnsureBootstrapAdminToken([&](const std::string& t) {
+    admin = t;
+    return absl::OkStatus();
+  });
+
+  // The echo baseline, a callback-API server like gRPC's own benchmarks.
+  EchoService echo_service;
+  int echo_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &echo_port);
+  builder.RegisterService(&echo_service);
+  std::unique_ptr<grpc::Server> echo_server = builder.BuildAndStart();
+
+  std::vector<std::shared_ptr<grpc::Channel>> registry_channels;
+  std::vector<std::shared_ptr<grpc::Channel>> echo_channels;
+  for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.channel_id", i);  // distinct connections
+    registry_channels.push_back(grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", (*server)->port()),
+        grpc::InsecureChannelCredentials(), args));
+    echo_channels.push_back(grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", echo_port), grpc::InsecureChannelCredentials(),
+        args));
+  }
+  auto registry_stub = [&](int t) {
+    return v1::RegistryService::NewStub(registry_channels[t % registry_channels.size()]);
+  };
+
+  // The data set: hospitals across regions, departments and languages.
+  const auto departments = smz::Departments();
+  const int partners = absl::GetFlag(FLAGS_partners);
+  std::vector<int64_t> ids;
+  {
+    auto stub = registry_stub(0);
+    for (int i = 0; i < partners; ++i) {
+      v1::CreatePartnerRequest request;
+      v1::Partner* p = request.mutable_partner();
+      p->set_kind(i % 4 == 0 ? v1::SPECIALIZED_OPERATOR : v1::COOPERATING_INSTITUTION);
+      (*p->mutable_name())["ko"] = absl::StrCat("병원 ", i);
+      (*p->mutable_name())["en"] = absl::StrCat("Hospital ", i);
+      p->set_region(static_cast<v1::ZoneRegion>(1 + i % 3));
+      p->set_floor_area_m2(500 + i * 13.5);
+      p->set_address(absl::StrCat("영등포로 ", i));
+      p->add_departments(std::string(departments[i % departments.size()].code));
+      p->add_departments(std::string(departments[(i + 7) % departments.size()].code));
+      p->add_languages("en");
+      if (i % 2 == 0) p->add_languages("zh");
+      v1::Contact* c = p->add_contacts();
+      c->set_name("국제진료센터");
+      c->set_email("intl@example.org");
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", absl::StrCat("Bearer ", admin));
+      v1::Partner created;
+      if (!stub->CreatePartner(&context, request, &created).ok()) return 1;
+      ids.push_back(created.id());
+    }
+  }
+
+  std::vector<std::unique_ptr<v1::RegistryService::Stub>> stubs;
+  std::vector<std::unique_ptr<smz::bench::v1::EchoService::Stub>> echo_stubs;
+  for (int t = 0; t < concurrency; ++t) {
+    stubs.push_back(registry_stub(t));
+    echo_stubs.push_back(smz::bench::v1::EchoService::NewStub(
+        echo_channels[t % echo_channels.size()]));
+  }
+  const std::string bearer = absl::StrCat("Bearer ", admin);
+
+  std::vector<Result> results;
+  results.push_back(Measure("echo (bare gRPC, callback API)", concurrency, duration,
+                            [&](int t, std::mt19937&) {
+                              smz::bench::v1::EchoRequest request;
+                              request.set_message("ping");
+                              smz::bench::v1::EchoResponse response;
+                              grpc::ClientContext context;
+                              return echo_stubs[t]->Echo(&context, request, &response).ok();
+                            }));
+  results.push_back(Measure("GetPartner", concurrency, duration,
+                            [&](int t, std::mt19937& rng) {
+                              v1::GetPartnerRequest request;
+                              request.set_id(ids[rng() % ids.size()]);
+                              v1::Partner response;
+                              grpc::ClientContext context;
+                              context.AddMetadata("authorization", bearer);
+                              return stubs[t]->GetPartner(&context, request, &response).ok();
+                            }));
+  results.push_back(Measure("ListPartners (page of 20, by name)", concurrency, duration,
+                            [&](int t, std::mt19937&) {
+                              v1::ListPartnersRequest request;
+                              request.set_page_size(20);
+                              request.set_order_by("name");
+                              v1::ListPartnersResponse response;
+                              grpc::ClientContext context;
+                              context.AddMetadata("authorization", bearer);
+                              return stubs[t]->ListPartners(&context, request, &response).ok();
+                            }));
+  results.push_back(Measure("ListPartners (department + region filter)", concurrency,
+                            duration, [&](int t, std::mt19937& rng) {
+                              v1::ListPartnersRequest request;
+                              request.set_page_size(20);
+                              request.set_department(
+                                  std::string(departments[rng() % departments.size()].code));
+                              request.set_region(static_cast<v1::ZoneRegion>(1 + rng() % 3));
+                              v1::ListPartnersResponse response;
+                              grpc::ClientContext context;
+                              context.AddMetadata("authorization", bearer);
+                              return stubs[t]->ListPartners(&context, request, &response).ok();
+                            }));
+
+  echo_server->Shutdown();
+  (*server)->Shutdown();
+  smz::SetLogSink(nullptr);
+  std::fclose(log);
+
+  const double baseline = results[0].calls_per_second;
+  std::printf("registry benchmark: %d partners, %d concurrent callers, %s per workload, "
+              "%d cores\n",
+              partners, concurrency, absl::FormatDuration(duration).c_str(),
+              static_cast<int>(std::thread::hardware_concurrency()));
+  std::printf("%-44s %12s %9s %9s %10s %7s\n", "workload", "calls/s", "p50 ms", "p99 ms",
+              "vs echo", "errors");
+  for (const Result& r : results) {
+    std::printf("%-44s %12.0f %9.2f %9.2f %9.2fx %7lld\n", r.name.c_str(),
+                r.calls_per_second, r.p50_ms, r.p99_ms, r.calls_per_second / baseline,
+                static_cast<long long>(r.errors));
+  }
+  return 0;
+}

@@ -1,0 +1,186 @@
+#include "services/registry/registry_grpc_service.h"
+
+#include <utility>
+
+namespace smz::registry {
+namespace {
+
+// Runs `call` and moves its value into `response` on success.
+template <typename T, typename Call>
+absl::Status Into(T* response, Call call) {
+  absl::StatusOr<T> result = call();
+  if (!result.ok()) return result.status();
+  *response = *std::move(result);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::Status RegistryGrpcService::CreatePartner(
+    grpc::ServerContext* context, const v1::CreatePartnerRequest* request,
+    Partner* response) {
+  return runner_->Run(context, "CreatePartner", RoleSet::AdminOnly(),
+                      [&](const Principal& caller) {
+                        return Into(response, [&] {
+                          return registry_->CreatePartner(caller, *request);
+                        });
+                      });
+}
+
+grpc::Status RegistryGrpcService::GetPartner(
+    grpc::ServerContext* context, const v1::GetPartnerRequest* request,
+    Partner* response) {
+  return runner_->Run(context, "GetPartner", RoleSet::Everyone(),
+                      [&](const Principal& caller) {
+                        return Into(response, [&] {
+                          return registry_->GetPartner(caller, *request);
+                        });
+                      });
+}
+
+grpc::Status RegistryGrpcService::ListPartners(
+    grpc::ServerContext* context, const v1::ListPartnersRequest* request,
+    v1::ListPartnersResponse* response) {
+  return runner_->Run(context, "ListPartners", RoleSet::Staff(),
+                      [&](const Principal& caller) {
+                        return Into(response, [&] {
+                          return registry_->ListPartners(caller, *request);
+                        });
+                      });
+}
+
+grpc::Status RegistryGrpcService::UpdatePartner(
+    grpc::ServerContext* context, const v1::UpdatePartnerRequest* request,
+    Partner* response) {
+  return runner_->Run(context, "UpdatePartner",
+                      RoleSet({auth::v1::ADMIN, auth::v1::PARTNER}),
+                      [&](const Principal& caller) {
+                        return Into(response, [&] {
+                          return registry_->UpdatePartner(caller, *request);
+                        });
+                      });
+}
+
+grpc::Status RegistryGrpcService::Lifecycle(
+    grpc::ServerContext* context, absl::string_view method,
+    const v1::DesignationRequest& request, LifecycleAction action,
+    Partner* response) {
+  return runner_->Run(context, method, RoleSet::AdminOnly(),
+                      [&](const Principal& caller) {
+                        return Into(response, [&] {
+                          return registry_->ChangeDesignation(caller, request,
+                                                              action);
+                        });
+                      });
+}
+
+grpc::Status RegistryGrpcService::DesignatePartner(
+    grpc::ServerContext* context, const v1::DesignationRequest* request,
+    Partner* response) {
+  return Lifecycle(context, "DesignatePartner", *request,
+                   LifecycleAction::kDesignate, response);
+}
+
+grpc::Status RegistryGrpcService::RedesignatePartner(
+    grpc::ServerContext* context, const v1::DesignationRequest* request,
+    Partner* response) {
+  return Lifecycle(context, "RedesignatePartner", *request,
+                   LifecycleAction::kRedesignate, response);
+}
+
+grpc::Status RegistryGrpcService::SuspendPartner(
+    grpc::ServerContext* context, const v1::DesignationRequest* request,
+    Partner* response) {
+  return Lifecycle(context, "SuspendPartner", *request,
+                   LifecycleAction::kSuspend, response);
+}
+
+grpc::Status RegistryGrpcService::ReinstatePartner(
+    grpc::ServerContext* context, const v1::DesignationRequest* request,
+    Partner* response) {
+  return Lifecycle(context, "ReinstatePartner", *request,
+                   LifecycleAction::kReinstate, response);
+}
+
+grpc::Status RegistryGrpcService::RevokePartner(
+    grpc::ServerContext* context, const v1::DesignationRequest* request,
+    Partner* response) {
+  return Lifecycle(context, "RevokePartner", *request, LifecycleAction::kRevoke,
+                   response);
+}
+
+grpc::Status RegistryGrpcService::ListExpiring(
+    grpc::ServerContext* context, const v1::ListExpiringRequest* request,
+    v1::ListExpiringResponse* response) {
+  return runner_->Run(context, "ListExpiring", RoleSet::Staff(),
+                      [&](const Principal& caller) {
+                        return Into(response, [&] {
+                          return registry_->ListExpiring(caller, *request);
+                        });
+                      });
+}
+
+grpc::Status RegistryGrpcService::CreateGrant(
+    grpc::ServerContext* context, const v1::CreateGrantRequest* request,
+    Grant* response) {
+  return runner_->Run(context, "CreateGrant", RoleSet::AdminOnly(),
+                      [&](const Principal& caller) {
+                        return Into(response, [&] {
+                          return registry_->CreateGrant(caller, *request);
+                        });
+                      });
+}
+
+grpc::Status RegistryGrpcService::ListGrants(
+    grpc::ServerContext* context, const v1::ListGrantsRequest* request,
+    v1::ListGrantsResponse* response) {
+  return runner_->Run(context, "ListGrants", RoleSet::Everyone(),
+                      [&](const Principal& caller) {
+                        return Into(response, [&] {
+                          return registry_->ListGrants(caller, *request);
+                        });
+                      });
+}
+
+grpc::Status RegistryGrpcService::IssueToken(
+    grpc::ServerContext* context, const v1::IssueTokenRequest* request,
+    v1::IssueTokenResponse* response) {
+  return runner_->Run(context, "IssueToken", RoleSet::AdminOnly(),
+                      [&](const Principal& caller) {
+                        return Into(response, [&] {
+                          return registry_->IssueToken(caller, *request);
+                        });
+                      });
+}
+
+grpc::Status RegistryGrpcService::RevokeToken(
+    grpc::ServerContext* context, const v1::RevokeTokenRequest* request,
+    google::protobuf::Empty* response) {
+  return runner_->Run(context, "RevokeToken", RoleSet::AdminOnly(),
+                      [&](const Principal& caller) {
+                        return registry_->RevokeToken(caller, *request);
+                      });
+}
+
+grpc::Status RegistryGrpcService::ListTokens(
+    grpc::ServerContext* context, const v1::ListTokensRequest* request,
+    v1::ListTokensResponse* response) {
+  return runner_->Run(context, "ListTokens", RoleSet::AdminOnly(),
+                      [&](const Principal& caller) {
+                        return Into(response, [&] {
+                          return registry_->ListTokens(caller, *request);
+                        });
+                      });
+}
+
+grpc::Status RegistryGrpcService::WhoAmI(grpc::ServerContext* context,
+                                         const v1::WhoAmIRequest* request,
+                                         Principal* response) {
+  return runner_->Run(context, "WhoAmI", RoleSet::Everyone(),
+                      [&](const Principal& caller) {
+                        *response = caller;
+                        return absl::OkStatus();
+                      });
+}
+
+}  // namespace smz::registry

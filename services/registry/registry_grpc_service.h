@@ -1,0 +1,78 @@
+// The registry's gRPC face: each RPC names the roles it accepts and hands the
+// authenticated caller to Registry. This file is the one place to read the
+// access policy of every registry method.
+#ifndef SMZ_SERVICES_REGISTRY_REGISTRY_GRPC_SERVICE_H_
+#define SMZ_SERVICES_REGISTRY_REGISTRY_GRPC_SERVICE_H_
+
+#include "common/server/rpc_runner.h"
+#include "services/registry/registry.h"
+#include "smz/registry/v1/registry.grpc.pb.h"
+
+namespace smz::registry {
+
+class RegistryGrpcService final : public v1::RegistryService::Service {
+ public:
+  RegistryGrpcService(Registry* registry, RpcRunner* runner)
+      : registry_(registry), runner_(runner) {}
+
+  grpc::Status CreatePartner(grpc::ServerContext* context,
+                             const v1::CreatePartnerRequest* request,
+                             Partner* response) override;
+  grpc::Status GetPartner(grpc::ServerContext* context,
+                          const v1::GetPartnerRequest* request,
+                          Partner* response) override;
+  grpc::Status ListPartners(grpc::ServerContext* context,
+                            const v1::ListPartnersRequest* request,
+                            v1::ListPartnersResponse* response) override;
+  grpc::Status UpdatePartner(grpc::ServerContext* context,
+                             const v1::UpdatePartnerRequest* request,
+                             Partner* response) override;
+  grpc::Status DesignatePartner(grpc::ServerContext* context,
+                                const v1::DesignationRequest* request,
+                                Partner* response) override;
+  grpc::Status RedesignatePartner(grpc::ServerContext* context,
+                                  const v1::DesignationRequest* request,
+                                  Partner* response) override;
+  grpc::Status SuspendPartner(grpc::ServerContext* context,
+                              const v1::DesignationRequest* request,
+                              Partner* response) override;
+  grpc::Status ReinstatePartner(grpc::ServerContext* context,
+                                const v1::DesignationRequest* request,
+                                Partner* response) override;
+  grpc::Status RevokePartner(grpc::ServerContext* context,
+                             const v1::DesignationRequest* request,
+                             Partner* response) override;
+  grpc::Status ListExpiring(grpc::ServerContext* context,
+                            const v1::ListExpiringRequest* request,
+                            v1::ListExpiringResponse* response) override;
+  grpc::Status CreateGrant(grpc::ServerContext* context,
+                           const v1::CreateGrantRequest* request,
+                           Grant* response) override;
+  grpc::Status ListGrants(grpc::ServerContext* context,
+                          const v1::ListGrantsRequest* request,
+                          v1::ListGrantsResponse* response) override;
+  grpc::Status IssueToken(grpc::ServerContext* context,
+                          const v1::IssueTokenRequest* request,
+                          v1::IssueTokenResponse* response) override;
+  grpc::Status RevokeToken(grpc::ServerContext* context,
+                           const v1::RevokeTokenRequest* request,
+                           google::protobuf::Empty* response) override;
+  grpc::Status ListTokens(grpc::ServerContext* context,
+                          const v1::ListTokensRequest* request,
+                          v1::ListTokensResponse* response) override;
+  grpc::Status WhoAmI(grpc::ServerContext* context,
+                      const v1::WhoAmIRequest* request,
+                      Principal* response) override;
+
+ private:
+  grpc::Status Lifecycle(grpc::ServerContext* context, absl::string_view method,
+                         const v1::DesignationRequest& request,
+                         LifecycleAction action, Partner* response);
+
+  Registry* const registry_;
+  RpcRunner* const runner_;
+};
+
+}  // namespace smz::registry
+
+#endif  // SMZ_SERVICES_REGISTRY_REGISTRY_GRPC_SERVICE_H_

@@ -1,0 +1,104 @@
+// registry: the zone's partner directory service.
+//
+//   registry --listen=127.0.0.1:50051 --metrics_listen=127.0.0.1:9464 \
+//     --mysql_dsn=mysql://smz_registry@127.0.0.1:3306/smz_registry \
+//     --mysql_credentials_file=/path/registry.mysql \
+//     --bootstrap_admin_token_file=/path/admin.token
+//
+// Every flag also reads an SMZ_* environment variable (common/config.h).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "common/config.h"
+#include "common/logging.h"
+#include "common/server/service_runtime.h"
+#include "services/registry/registry_server.h"
+
+ABSL_FLAG(std::string, bootstrap_admin_token_file, "",
+          "on first start (no active ADMIN token), write a new admin token "
+          "here with mode 0600 (env SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE)");
+
+namespace {
+
+// Writes the token atomically with owner-only permissions.
+absl::Status WriteSecretFile(const std::string& path, const std::string& token) {
+  const std::string temporary = absl::StrCat(path, ".tmp");
+  unlink(temporary.c_str());
+  const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create ", temporary));
+  }
+  const std::string content = absl::StrCat(token, "\n");
+  const bool written =
+      write(fd, content.data(), content.size()) ==
+          static_cast<ssize_t>(content.size()) &&
+      fsync(fd) == 0;
+  close(fd);
+  if (!written || rename(temporary.c_str(), path.c_str()) != 0) {
+    unlink(temporary.c_str());
+    return absl::InternalError(absl::StrCat("cannot write ", path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  smz::BlockTerminationSignals();
+  absl::ParseCommandLine(argc, argv);
+  absl::StatusOr<smz::ServiceConfig> config =
+      smz::LoadServiceConfig("127.0.0.1:50051");
+  if (!config.ok()) {
+    smz::Log(smz::LogLevel::kError, "bad configuration",
+             {{"error", config.status().message()}});
+    return 2;
+  }
+  smz::registry::RegistryServerOptions options;
+  options.server.listen = config->listen;
+  options.server.metrics_listen = config->metrics_listen;
+  options.database = config->database;
+  absl::StatusOr<std::unique_ptr<smz::registry::RegistryServer>> server =
+      smz::registry::RegistryServer::Start(options);
+  if (!server.ok()) {
+    smz::Log(smz::LogLevel::kError, "cannot start",
+             {{"error", server.status().message()}});
+    return 1;
+  }
+  const std::string token_file =
+      smz::FlagOrEnv(absl::GetFlag(FLAGS_bootstrap_admin_token_file),
+                     "SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE", "");
+  if (!token_file.empty()) {
+    absl::StatusOr<bool> created =
+        (*server)->registry().EnsureBootstrapAdminToken(
+            [&](const std::string& token) {
+              return WriteSecretFile(token_file, token);
+            });
+    if (!created.ok()) {
+      smz::Log(smz::LogLevel::kError, "cannot create the bootstrap admin token",
+               {{"error", created.status().message()}});
+      return 1;
+    }
+    if (*created) {
+      smz::Log(smz::LogLevel::kInfo, "bootstrap admin token created",
+               {{"file", token_file}});
+    }
+  }
+  smz::Log(smz::LogLevel::kInfo, "registry serving",
+           {{"listen", absl::StrCat("127.0.0.1:", (*server)->port())},
+            {"grpc_port", absl::StrCat((*server)->port())},
+            {"metrics_port", absl::StrCat((*server)->metrics_port())},
+            {"database", config->database.database}});
+  const int signal_number = smz::WaitForTerminationSignal();
+  smz::Log(smz::LogLevel::kInfo, "shutting down",
+           {{"signal", absl::StrCat(signal_number)}});
+  (*server)->Shutdown();
+  smz::Log(smz::LogLevel::kInfo, "stopped");
+  return 0;
+}

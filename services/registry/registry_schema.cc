@@ -1,0 +1,107 @@
+#include "services/registry/registry_schema.h"
+
+namespace smz::registry {
+
+const std::vector<Migration>& RegistryMigrations() {
+  static const auto* const kMigrations = new std::vector<Migration>{
+      {1,
+       "partners, designations, grants, tokens, idempotency keys",
+       {
+           // `profile` holds the editable Partner fields as protobuf JSON;
+           // the columns beside it are the ones queries filter and sort on.
+           "CREATE TABLE IF NOT EXISTS partners ("
+           " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+           " kind VARCHAR(32) NOT NULL,"
+           " status VARCHAR(16) NOT NULL,"
+           " region VARCHAR(32) NOT NULL,"
+           " name_ko VARCHAR(200) NOT NULL,"
+           " floor_area_m2 DECIMAL(12,2) NOT NULL,"
+           " registration_number VARCHAR(64) NULL,"
+           " registration_expires_on DATE NULL,"
+           " term_ends_on DATE NULL,"
+           " profile JSON NOT NULL,"
+           " version BIGINT NOT NULL,"
+           " create_time_us BIGINT NOT NULL,"
+           " update_time_us BIGINT NOT NULL,"
+           " UNIQUE KEY partners_registration_number (registration_number),"
+           " KEY partners_kind_status (kind, status),"
+           " KEY partners_region (region),"
+           " KEY partners_name (name_ko, id),"
+           " KEY partners_floor_area (floor_area_m2, id),"
+           " KEY partners_update_time (update_time_us, id),"
+           " KEY partners_term (term_ends_on),"
+           " KEY partners_registration_expiry (registration_expires_on)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+           "CREATE TABLE IF NOT EXISTS partner_departments ("
+           " partner_id BIGINT NOT NULL,"
+           " code VARCHAR(40) NOT NULL,"
+           " PRIMARY KEY (partner_id, code),"
+           " KEY partner_departments_code (code, partner_id),"
+           " CONSTRAINT partner_departments_partner FOREIGN KEY (partner_id)"
+           "  REFERENCES partners (id) ON DELETE CASCADE"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+           "CREATE TABLE IF NOT EXISTS partner_languages ("
+           " partner_id BIGINT NOT NULL,"
+           " code VARCHAR(8) NOT NULL,"
+           " PRIMARY KEY (partner_id, code),"
+           " KEY partner_languages_code (code, partner_id),"
+           " CONSTRAINT partner_languages_partner FOREIGN KEY (partner_id)"
+           "  REFERENCES partners (id) ON DELETE CASCADE"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+           "CREATE TABLE IF NOT EXISTS designation_events ("
+           " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+           " partner_id BIGINT NOT NULL,"
+           " action VARCHAR(24) NOT NULL,"
+           " effective_on DATE NOT NULL,"
+           " term_ends_on DATE NULL,"
+           " reason TEXT NOT NULL,"
+           " decision_ref VARCHAR(100) NOT NULL,"
+           " recorded_by VARCHAR(100) NOT NULL,"
+           " record_time_us BIGINT NOT NULL,"
+           " KEY designation_events_partner (partner_id, id),"
+           " CONSTRAINT designation_events_partner FOREIGN KEY (partner_id)"
+           "  REFERENCES partners (id)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+           "CREATE TABLE IF NOT EXISTS grants ("
+           " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+           " partner_id BIGINT NOT NULL,"
+           " year INT NOT NULL,"
+           " programme VARCHAR(32) NOT NULL,"
+           " amount_krw BIGINT NOT NULL,"
+           " purpose JSON NOT NULL,"
+           " create_time_us BIGINT NOT NULL,"
+           " KEY grants_partner_year (partner_id, year),"
+           " KEY grants_year (year, programme),"
+           " CONSTRAINT grants_partner FOREIGN KEY (partner_id)"
+           "  REFERENCES partners (id)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+           // Only the SHA-256 of a token is stored.
+           "CREATE TABLE IF NOT EXISTS api_tokens ("
+           " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+           " token_hash CHAR(64) NOT NULL,"
+           " role VARCHAR(16) NOT NULL,"
+           " partner_id BIGINT NULL,"
+           " display_name VARCHAR(200) NOT NULL,"
+           " created_by VARCHAR(100) NOT NULL,"
+           " create_time_us BIGINT NOT NULL,"
+           " revoke_time_us BIGINT NULL,"
+           " UNIQUE KEY api_tokens_hash (token_hash),"
+           " KEY api_tokens_partner (partner_id),"
+           " CONSTRAINT api_tokens_partner FOREIGN KEY (partner_id)"
+           "  REFERENCES partners (id)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+           // A retried create finds its first result here.
+           "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+           " method VARCHAR(64) NOT NULL,"
+           " request_id VARCHAR(64) NOT NULL,"
+           " request_hash CHAR(64) NOT NULL,"
+           " resource_id BIGINT NOT NULL,"
+           " create_time_us BIGINT NOT NULL,"
+           " PRIMARY KEY (method, request_id)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+       }},
+  };
+  return *kMigrations;
+}
+
+}  // namespace smz::registry

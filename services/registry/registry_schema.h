@@ -1,0 +1,16 @@
+// The registry's database schema, as versioned migrations applied at start-up
+// (see common/mysql/migrations.h). Append new versions; never edit old ones.
+#ifndef SMZ_SERVICES_REGISTRY_REGISTRY_SCHEMA_H_
+#define SMZ_SERVICES_REGISTRY_REGISTRY_SCHEMA_H_
+
+#include <vector>
+
+#include "common/mysql/migrations.h"
+
+namespace smz::registry {
+
+const std::vector<Migration>& RegistryMigrations();
+
+}  // namespace smz::registry
+
+#endif  // SMZ_SERVICES_REGISTRY_REGISTRY_SCHEMA_H_

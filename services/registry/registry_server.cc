@@ -1,0 +1,65 @@
+#include "services/registry/registry_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "common/mysql/migrations.h"
+#include "services/registry/registry_schema.h"
+
+namespace smz::registry {
+
+RegistryServer::RegistryServer(RegistryServerOptions options)
+    : options_(std::move(options)) {}
+
+RegistryServer::~RegistryServer() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
+    RegistryServerOptions options) {
+  std::unique_ptr<RegistryServer> server(new RegistryServer(std::move(options)));
+  RegistryServerOptions& o = server->options_;
+  RandomSource* random = o.random != nullptr ? o.random : &server->secure_random_;
+  server->database_ = std::make_unique<Database>(o.database);
+
+  // The database may still be starting (or restarting): keep trying for a
+  // while rather than crash-looping.
+  const absl::Time deadline = absl::Now() + o.startup_timeout;
+  absl::Status migrated;
+  while (true) {
+    migrated = ApplyMigrations(*server->database_, RegistryMigrations(), *o.clock);
+    if (migrated.ok() || !absl::IsUnavailable(migrated) ||
+        absl::Now() >= deadline) {
+      break;
+    }
+    Log(LogLevel::kWarning, "database not ready; retrying",
+        {{"error", migrated.message()}});
+    absl::SleepFor(absl::Seconds(1));
+  }
+  if (!migrated.ok()) return migrated;
+
+  server->store_ = std::make_unique<RegistryStore>(server->database_.get(), o.clock);
+  server->authenticator_ = std::make_unique<Authenticator>(
+      server->store_.get(), o.clock, o.token_cache_ttl);
+  server->registry_ = std::make_unique<Registry>(
+      server->store_.get(), server->authenticator_.get(), o.clock, random);
+  server->runner_ = std::make_unique<RpcRunner>(
+      "registry", server->authenticator_.get(), &server->metrics_);
+  server->service_ = std::make_unique<RegistryGrpcService>(
+      server->registry_.get(), server->runner_.get());
+  ServerOptions server_options = o.server;
+  server_options.health_service_names.push_back(
+      v1::RegistryService::service_full_name());
+  server->runtime_ = std::make_unique<ServiceRuntime>(
+      server_options, o.database, &server->metrics_);
+  if (absl::Status s = server->runtime_->Start({server->service_.get()});
+      !s.ok()) {
+    return s;
+  }
+  return server;
+}
+
+void RegistryServer::Shutdown() {
+  if (runtime_ != nullptr) runtime_->Shutdown();
+  if (database_ != nullptr) database_->Close();
+}
+
+}  // namespace smz::registry

@@ -1,0 +1,71 @@
+// A complete registry server in one object: database pool, migrations, token
+// authentication, the gRPC service with health, reflection and metrics. The
+// binary (registry_main.cc), the tests and the benchmark all start it the
+// same way.
+//
+//   RegistryServerOptions options;
+//   options.database = ...;               // the registry's own database
+//   options.server.listen = "127.0.0.1:0";
+//   auto server = RegistryServer::Start(options);
+//   int port = (*server)->port();
+//   (*server)->Shutdown();
+#ifndef SMZ_SERVICES_REGISTRY_REGISTRY_SERVER_H_
+#define SMZ_SERVICES_REGISTRY_REGISTRY_SERVER_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "common/auth/authenticator.h"
+#include "common/auth/token.h"
+#include "common/clock.h"
+#include "common/mysql/database.h"
+#include "common/server/metrics.h"
+#include "common/server/rpc_runner.h"
+#include "common/server/service_runtime.h"
+#include "services/registry/registry.h"
+#include "services/registry/registry_grpc_service.h"
+#include "services/registry/registry_store.h"
+
+namespace smz::registry {
+
+struct RegistryServerOptions {
+  ServerOptions server;
+  DatabaseOptions database;
+  // How long start-up waits for the database to apply migrations.
+  absl::Duration startup_timeout = absl::Seconds(60);
+  absl::Duration token_cache_ttl = absl::Seconds(10);
+  const Clock* clock = &SystemClock::Get();
+  RandomSource* random = nullptr;  // null: SecureRandom
+};
+
+class RegistryServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<RegistryServer>> Start(
+      RegistryServerOptions options);
+  ~RegistryServer();
+
+  int port() const { return runtime_->port(); }
+  int metrics_port() const { return runtime_->metrics_port(); }
+  Registry& registry() { return *registry_; }
+  RpcMetrics& metrics() { return metrics_; }
+  // Stops accepting, finishes in-flight RPCs, closes the pool. Idempotent.
+  void Shutdown();
+
+ private:
+  explicit RegistryServer(RegistryServerOptions options);
+
+  RegistryServerOptions options_;
+  SecureRandom secure_random_;
+  RpcMetrics metrics_;
+  std::unique_ptr<Database> database_;
+  std::unique_ptr<RegistryStore> store_;
+  std::unique_ptr<Authenticator> authenticator_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<RpcRunner> runner_;
+  std::unique_ptr<RegistryGrpcService> service_;
+  std::unique_ptr<ServiceRuntime> runtime_;
+};
+
+}  // namespace smz::registry
+
+#endif  // SMZ_SERVICES_REGISTRY_REGISTRY_SERVER_H_

@@ -1,0 +1,902 @@
+// The registry end to end: a private MariaDB, the real server on an ephemeral
+// loopback port, and calls over gRPC with real tokens.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status_util.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "services/registry/registry_server.h"
+#include "smz/registry/v1/registry.grpc.pb.h"
+#include "tests/harness/mariadb_server.h"
+
+namespace smz::registry {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAreArray;
+
+std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (!token.empty()) {
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  }
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  return context;
+}
+
+std::vector<std::string> ViolatedFields(const grpc::Status& status) {
+  std::vector<std::string> fields;
+  for (const FieldViolation& v : GetFieldViolations(FromGrpcStatus(status))) {
+    fields.push_back(v.field);
+  }
+  return fields;
+}
+
+// A plain HTTP GET on loopback (the metrics endpoint).
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    close(fd);
+    return "";
+  }
+  const std::string request =
+      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: localhost\r\n\r\n");
+  (void)write(fd, request.data(), request.size());
+  std::string response;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
+  close(fd);
+  return response;
+}
+
+Partner Hospital(absl::string_view name_ko, absl::string_view registration) {
+  Partner partner;
+  partner.set_kind(v1::SPECIALIZED_OPERATOR);
+  (*partner.mutable_name())["ko"] = std::string(name_ko);
+  (*partner.mutable_name())["en"] = absl::StrCat(name_ko, " (en)");
+  partner.set_representative("김희수");
+  partner.set_address("영신로 136");
+  partner.set_region(v1::YEONGDEUNGPO);
+  partner.set_floor_area_m2(3526.6);
+  (*partner.mutable_specialized_business())["ko"] = "홍보, 마케팅 추진";
+  partner.add_departments("ophthalmology");
+  partner.add_languages("en");
+  partner.add_languages("mn");
+  partner.add_accreditations("KOIHA");
+  if (!registration.empty()) {
+    partner.set_attraction_registration_number(std::string(registration));
+    partner.set_registration_expires_on("2027-01-10");
+  }
+  v1::Contact* contact = partner.add_contacts();
+  contact->set_name("국제진료센터");
+  contact->set_email("global@example.org");
+  contact->set_phone("+82-2-000-0000");
+  return partner;
+}
+
+class RegistryServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto mariadb = testing::MariaDbServer::Start();
+    ASSERT_TRUE(mariadb.ok()) << mariadb.status();
+    mariadb_ = mariadb->release();
+    auto database = mariadb_->CreateServiceDatabase("smz_registry");
+    ASSERT_TRUE(database.ok()) << database.status();
+    clock_ = new FakeClock(absl::FromCivil(absl::CivilSecond(2026, 11, 23, 9, 0, 0),
+                                           SeoulTimeZone()));
+    RegistryServerOptions options;
+    options.database = *database;
+    options.database.acquire_timeout = absl::Seconds(2);
+    options.server.listen = "127.0.0.1:0";
+    options.server.metrics_listen = "127.0.0.1:0";
+    options.server.health_interval = absl::Milliseconds(200);
+    options.clock = clock_;
+    auto server = RegistryServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = server->release();
+    admin_token_ = new std::string();
+    absl::StatusOr<bool> created = server_->registry().EnsureBootstrapAdminToken(
+        [](const std::string& token) {
+          *admin_token_ = token;
+          return absl::OkStatus();
+        });
+    ASSERT_TRUE(created.ok() && *created);
+    // A second start of the same deployment must not mint another one.
+    absl::StatusOr<bool> again = server_->registry().EnsureBootstrapAdminToken(
+        [](const std::string&) { return absl::InternalError("must not run"); });
+    ASSERT_TRUE(again.ok() && !*again);
+    channel_ = new std::shared_ptr<grpc::Channel>(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", server_->port()),
+        grpc::InsecureChannelCredentials()));
+  }
+
+  static void TearDownTestSuite() {
+    delete channel_;
+    delete server_;
+    delete mariadb_;
+    delete clock_;
+    delete admin_token_;
+  }
+
+  void SetUp() override {
+    stub_ = v1::RegistryService::NewStub(*channel_);
+    if (!mariadb_->running()) ASSERT_TRUE(mariadb_->Restart().ok());
+  }
+
+  const std::string& admin() { return *admin_token_; }
+
+  std::string Issue(auth::v1::Role role, int64_t partner_id = 0) {
+    v1::IssueTokenRequest request;
+    request.set_role(role);
+    request.set_partner_id(partner_id);
+    request.set_display_name(absl::StrCat("test ", auth::v1::Role_Name(role)));
+    v1::IssueTokenResponse response;
+    grpc::Status status = stub_->IssueToken(As(admin()).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.token();
+  }
+
+  Partner Create(const Partner& partner, const std::string& request_id = "") {
+    v1::CreatePartnerRequest request;
+    *request.mutable_partner() = partner;
+    request.set_request_id(request_id);
+    Partner created;
+    grpc::Status status =
+        stub_->CreatePartner(As(admin()).get(), request, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return created;
+  }
+
+  grpc::Status Get(const std::string& token, int64_t id, Partner* out) {
+    v1::GetPartnerRequest request;
+    request.set_id(id);
+    return stub_->GetPartner(As(token).get(), request, out);
+  }
+
+  int32_t CountPartners() {
+    v1::ListPartnersRequest request;
+    request.set_page_size(1);
+    v1::ListPartnersResponse response;
+    EXPECT_TRUE(stub_->ListPartners(As(admin()).get(), request, &response).ok());
+    return response.total_size();
+  }
+
+  grpc::Status Designate(int64_t id, Partner* out,
+                         absl::string_view effective = "2017-12-14",
+                         absl::string_view term = "2022-12-31") {
+    v1::DesignationRequest request;
+    request.set_id(id);
+    request.set_effective_on(std::string(effective));
+    request.set_term_ends_on(std::string(term));
+    request.set_decision_ref("중소벤처기업부 제2017-22호");
+    return stub_->DesignatePartner(As(admin()).get(), request, out);
+  }
+
+  grpc::health::v1::HealthCheckResponse::ServingStatus Health(
+      const std::string& service) {
+    auto health = grpc::health::v1::Health::NewStub(*channel_);
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    grpc::Status status = health->Check(&context, request, &response);
+    if (!status.ok()) return grpc::health::v1::HealthCheckResponse::UNKNOWN;
+    return response.status();
+  }
+
+  static testing::MariaDbServer* mariadb_;
+  static RegistryServer* server_;
+  static FakeClock* clock_;
+  static std::string* admin_token_;
+  static std::shared_ptr<grpc::Channel>* channel_;
+  std::unique_ptr<v1::RegistryService::Stub> stub_;
+};
+
+testing::MariaDbServer* RegistryServiceTest::mariadb_ = nullptr;
+RegistryServer* RegistryServiceTest::server_ = nullptr;
+FakeClock* RegistryServiceTest::clock_ = nullptr;
+std::string* RegistryServiceTest::admin_token_ = nullptr;
+std::shared_ptr<grpc::Channel>* RegistryServiceTest::channel_ = nullptr;
+
+TEST_F(RegistryServiceTest, HealthReportsServingForServerAndService) {
+  EXPECT_EQ(Health(""), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(Health("smz.registry.v1.RegistryService"),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST_F(RegistryServiceTest, ReflectionListsTheRegistryService) {
+  // grpc.reflection.v1alpha.ServerReflectionRequest{list_services: "*"},
+  // encoded by hand: the generated reflection classes live inside gRPC's
+  // reflection library and must not be linked twice.
+  const std::string request("\x3a\x01*", 3);
+  grpc::GenericStub generic(*channel_);
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  auto call = generic.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      &queue);
+  void* tag;
+  bool ok;
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(queue.Next(&tag, &ok) && ok);
+  grpc::Slice slice(request);
+  grpc::ByteBuffer outgoing(&slice, 1);
+  call->Write(outgoing, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(queue.Next(&tag, &ok) && ok);
+  grpc::ByteBuffer incoming;
+  call->Read(&incoming, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(queue.Next(&tag, &ok) && ok);
+  call->WritesDone(reinterpret_cast<void*>(4));
+  ASSERT_TRUE(queue.Next(&tag, &ok));
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  ASSERT_TRUE(queue.Next(&tag, &ok));
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(incoming.Dump(&slices).ok());
+  std::string reply;
+  for (const grpc::Slice& s : slices) {
+    reply.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  EXPECT_THAT(reply, HasSubstr("smz.registry.v1.RegistryService"));
+  EXPECT_THAT(reply, HasSubstr("grpc.health.v1.Health"));
+}
+
+TEST_F(RegistryServiceTest, CreateThenGetReturnsEveryField) {
+  const Partner sent = Hospital("김안과병원", "KEH-2021-001");
+  const Partner created = Create(sent);
+  ASSERT_GT(created.id(), 0);
+  EXPECT_EQ(created.status(), v1::PENDING);
+  EXPECT_EQ(created.etag(), "v1");
+  EXPECT_EQ(created.create_time().seconds(), absl::ToUnixSeconds(clock_->Now()));
+  Partner got;
+  ASSERT_TRUE(Get(admin(), created.id(), &got).ok());
+  EXPECT_EQ(got.name().at("ko"), "김안과병원");
+  EXPECT_EQ(got.name().at("en"), "김안과병원 (en)");
+  EXPECT_EQ(got.representative(), "김희수");
+  EXPECT_EQ(got.region(), v1::YEONGDEUNGPO);
+  EXPECT_DOUBLE_EQ(got.floor_area_m2(), 3526.6);
+  EXPECT_THAT(got.departments(), ElementsAre("ophthalmology"));
+  EXPECT_THAT(got.languages(), ElementsAre("en", "mn"));
+  EXPECT_THAT(got.accreditations(), ElementsAre("KOIHA"));
+  EXPECT_EQ(got.attraction_registration_number(), "KEH-2021-001");
+  EXPECT_EQ(got.registration_expires_on(), "2027-01-10");
+  ASSERT_EQ(got.contacts_size(), 1);
+  EXPECT_EQ(got.contacts(0).email(), "global@example.org");
+  EXPECT_EQ(got.etag(), "v1");
+}
+
+TEST_F(RegistryServiceTest, RetriedCreateReturnsTheFirstResult) {
+  const int32_t before = CountPartners();
+  const Partner first = Create(Hospital("여의도성모병원", ""), "retry-1");
+  const Partner second = Create(Hospital("여의도성모병원", ""), "retry-1");
+  EXPECT_EQ(first.id(), second.id());
+  EXPECT_EQ(CountPartners(), before + 1);
+
+  v1::CreatePartnerRequest different;
+  *different.mutable_partner() = Hospital("다른 병원", "");
+  different.set_request_id("retry-1");
+  Partner out;
+  grpc::Status status = stub_->CreatePartner(As(admin()).get(), different, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status), ElementsAre("request_id"));
+  EXPECT_EQ(CountPartners(), before + 1);
+}
+
+TEST_F(RegistryServiceTest, ConcurrentRetriesCreateOnePartner) {
+  const int32_t before = CountPartners();
+  std::vector<std::thread> threads;
+  std::vector<int64_t> ids(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      auto stub = v1::RegistryService::NewStub(*channel_);
+      v1::CreatePartnerRequest request;
+      *request.mutable_partner() = Hospital("대림성모병원", "DR-CONCURRENT");
+      request.set_request_id("concurrent-create");
+      Partner out;
+      grpc::Status status = stub->CreatePartner(As(admin()).get(), request, &out);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      ids[i] = out.id();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(std::set<int64_t>(ids.begin(), ids.end()).size(), 1u);
+  EXPECT_EQ(CountPartners(), before + 1);
+}
+
+TEST_F(RegistryServiceTest, ConcurrentCreatesOfOneRegistrationNumberMakeOne) {
+  const int32_t before = CountPartners();
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  std::atomic<int> already_exists{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      auto stub = v1::RegistryService::NewStub(*channel_);
+      v1::CreatePartnerRequest request;
+      *request.mutable_partner() = Hospital("경쟁 병원", "RACE-0001");
+      request.set_request_id(absl::StrCat("race-", i));
+      Partner out;
+      grpc::Status status = stub->CreatePartner(As(admin()).get(), request, &out);
+      if (status.ok()) ++created;
+      if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+        ++already_exists;
+      } else {
+        EXPECT_TRUE(status.ok()) << status.error_message();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(already_exists.load(), 7);
+  EXPECT_EQ(CountPartners(), before + 1);
+}
+
+TEST_F(RegistryServiceTest, InvalidCreateNamesEveryFieldAndStoresNothing) {
+  const int32_t before = CountPartners();
+  Partner bad = Hospital("", "x");
+  bad.set_kind(v1::PARTNER_KIND_UNSPECIFIED);
+  bad.set_floor_area_m2(-5);
+  bad.add_departments("astrology");
+  bad.mutable_contacts(0)->set_email("nope");
+  v1::CreatePartnerRequest request;
+  *request.mutable_partner() = bad;
+  request.set_request_id("bad request id!");
+  Partner out;
+  grpc::Status status = stub_->CreatePartner(As(admin()).get(), request, &out);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status),
+              UnorderedElementsAreArray(
+                  {"partner.kind", "partner.name", "partner.name[ko]",
+                   "partner.floor_area_m2", "partner.departments[1]",
+                   "partner.attraction_registration_number",
+                   "partner.contacts[0].email", "request_id"}));
+  EXPECT_THAT(status.error_message(), HasSubstr("partner.floor_area_m2"));
+  EXPECT_EQ(CountPartners(), before);
+}
+
+TEST_F(RegistryServiceTest, DuplicateRegistrationNumberIsAlreadyExists) {
+  Create(Hospital("성애병원", "SA-2020-777"));
+  const int32_t before = CountPartners();
+  v1::CreatePartnerRequest request;
+  *request.mutable_partner() = Hospital("성애병원 별관", "SA-2020-777");
+  Partner out;
+  grpc::Status status = stub_->CreatePartner(As(admin()).get(), request, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(status.error_message(), HasSubstr("SA-2020-777"));
+  EXPECT_EQ(CountPartners(), before);
+}
+
+TEST_F(RegistryServiceTest, UnknownIdsAreNotFound) {
+  Partner out;
+  EXPECT_EQ(Get(admin(), 987654, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Designate(987654, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  v1::UpdatePartnerRequest update;
+  update.mutable_partner()->set_id(987654);
+  update.mutable_update_mask()->add_paths("address");
+  update.set_etag("v1");
+  EXPECT_EQ(stub_->UpdatePartner(As(admin()).get(), update, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::CreateGrantRequest grant;
+  grant.mutable_grant()->set_partner_id(987654);
+  grant.mutable_grant()->set_year(2022);
+  grant.mutable_grant()->set_programme(v1::MARKETING);
+  grant.mutable_grant()->set_amount_krw(1000000);
+  (*grant.mutable_grant()->mutable_purpose())["ko"] = "홍보";
+  Grant grant_out;
+  EXPECT_EQ(stub_->CreateGrant(As(admin()).get(), grant, &grant_out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::RevokeTokenRequest revoke;
+  revoke.set_token_id(987654);
+  google::protobuf::Empty empty;
+  EXPECT_EQ(stub_->RevokeToken(As(admin()).get(), revoke, &empty).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Get(admin(), 0, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(RegistryServiceTest, MissingOrBadTokensAreUnauthenticated) {
+  Partner out;
+  EXPECT_EQ(Get("", 1, &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Get("smz_not_a_real_token", 1, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  grpc::ClientContext basic;
+  basic.AddMetadata("authorization", "Basic YWRtaW46YWRtaW4=");
+  v1::GetPartnerRequest request;
+  request.set_id(1);
+  EXPECT_EQ(stub_->GetPartner(&basic, request, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(RegistryServiceTest, RolesAreEnforced) {
+  const Partner mine = Create(Hospital("명지성모병원", "MJ-1"));
+  const Partner theirs = Create(Hospital("명지춘혜병원", "MJ-2"));
+  const std::string partner = Issue(auth::v1::PARTNER, mine.id());
+  const std::string council = Issue(auth::v1::COUNCIL);
+  const std::string analyst = Issue(auth::v1::ANALYST);
+  const std::string organizer = Issue(auth::v1::ORGANIZER);
+  Partner out;
+
+  // Staff read anything; a partner reads only itself.
+  EXPECT_TRUE(Get(council, theirs.id(), &out).ok());
+  EXPECT_TRUE(Get(analyst, theirs.id(), &out).ok());
+  EXPECT_TRUE(Get(organizer, theirs.id(), &out).ok());
+  EXPECT_TRUE(Get(partner, mine.id(), &out).ok());
+  EXPECT_EQ(Get(partner, theirs.id(), &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ListPartnersResponse listed;
+  EXPECT_EQ(stub_->ListPartners(As(partner).get(), {}, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Only an admin writes; council is read-only.
+  v1::CreatePartnerRequest create;
+  *create.mutable_partner() = Hospital("의회가 만든 병원", "");
+  for (const std::string* token : {&council, &analyst, &organizer, &partner}) {
+    EXPECT_EQ(stub_->CreatePartner(As(*token).get(), create, &out).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  EXPECT_EQ(Designate(mine.id(), &out).error_code(), grpc::StatusCode::OK);
+  v1::DesignationRequest revoke;
+  revoke.set_id(mine.id());
+  revoke.set_effective_on("2023-01-01");
+  revoke.set_reason("test");
+  EXPECT_EQ(stub_->RevokePartner(As(council).get(), revoke, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::IssueTokenRequest issue;
+  issue.set_role(auth::v1::ADMIN);
+  issue.set_display_name("escalation");
+  v1::IssueTokenResponse issued;
+  EXPECT_EQ(stub_->IssueToken(As(partner).get(), issue, &issued).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // A partner maintains its own contacts but not its designation data.
+  Partner current;
+  ASSERT_TRUE(Get(partner, mine.id(), &current).ok());
+  v1::UpdatePartnerRequest update;
+  update.mutable_partner()->set_id(mine.id());
+  v1::Contact* contact = update.mutable_partner()->add_contacts();
+  contact->set_name("International desk");
+  contact->set_phone("02-1234-5678");
+  update.mutable_update_mask()->add_paths("contacts");
+  update.set_etag(current.etag());
+  ASSERT_TRUE(stub_->UpdatePartner(As(partner).get(), update, &out).ok());
+  EXPECT_EQ(out.contacts(0).name(), "International desk");
+  update.mutable_update_mask()->add_paths("name");
+  update.set_etag(out.etag());
+  EXPECT_EQ(stub_->UpdatePartner(As(partner).get(), update, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  update.mutable_partner()->set_id(theirs.id());
+  update.mutable_update_mask()->Clear();
+  update.mutable_update_mask()->add_paths("contacts");
+  EXPECT_EQ(stub_->UpdatePartner(As(partner).get(), update, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // WhoAmI tells a partner who it is.
+  auth::v1::Principal me;
+  ASSERT_TRUE(stub_->WhoAmI(As(partner).get(), {}, &me).ok());
+  EXPECT_EQ(me.role(), auth::v1::PARTNER);
+  EXPECT_EQ(me.partner_id(), mine.id());
+}
+
+TEST_F(RegistryServiceTest, RevokedTokensStopWorking) {
+  const std::string analyst = Issue(auth::v1::ANALYST);
+  Partner out;
+  const Partner partner = Create(Hospital("영등포병원", ""));
+  ASSERT_TRUE(Get(analyst, partner.id(), &out).ok());
+  v1::ListTokensRequest list;
+  v1::ListTokensResponse tokens;
+  ASSERT_TRUE(stub_->ListTokens(As(admin()).get(), list, &tokens).ok());
+  int64_t analyst_id = 0;
+  for (const v1::TokenInfo& info : tokens.tokens()) {
+    if (info.role() == auth::v1::ANALYST) analyst_id = info.id();
+  }
+  ASSERT_GT(analyst_id, 0);
+  v1::RevokeTokenRequest revoke;
+  revoke.set_token_id(analyst_id);
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(stub_->RevokeToken(As(admin()).get(), revoke, &empty).ok());
+  EXPECT_EQ(Get(analyst, partner.id(), &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // Revoking again is harmless.
+  EXPECT_TRUE(stub_->RevokeToken(As(admin()).get(), revoke, &empty).ok());
+}
+
+TEST_F(RegistryServiceTest, UpdateNeedsTheCurrentEtag) {
+  const Partner created = Create(Hospital("한강성심병원", "HG-1"));
+  v1::UpdatePartnerRequest update;
+  update.mutable_partner()->set_id(created.id());
+  update.mutable_partner()->set_address("버드나루로7길 12");
+  update.mutable_update_mask()->add_paths("address");
+  update.set_etag(created.etag());
+  Partner updated;
+  ASSERT_TRUE(stub_->UpdatePartner(As(admin()).get(), update, &updated).ok());
+  EXPECT_EQ(updated.address(), "버드나루로7길 12");
+  EXPECT_EQ(updated.etag(), "v2");
+  EXPECT_EQ(updated.representative(), created.representative());  // untouched
+
+  // A second writer still holding v1 loses, and changes nothing.
+  update.mutable_partner()->set_address("stale write");
+  Partner out;
+  grpc::Status stale = stub_->UpdatePartner(As(admin()).get(), update, &out);
+  EXPECT_EQ(stale.error_code(), grpc::StatusCode::ABORTED);
+  Partner now;
+  ASSERT_TRUE(Get(admin(), created.id(), &now).ok());
+  EXPECT_EQ(now.address(), "버드나루로7길 12");
+  EXPECT_EQ(now.etag(), "v2");
+
+  // Bad masks, missing etags and invalid values name their fields.
+  v1::UpdatePartnerRequest bad;
+  bad.mutable_partner()->set_id(created.id());
+  bad.mutable_update_mask()->add_paths("status");
+  grpc::Status invalid = stub_->UpdatePartner(As(admin()).get(), bad, &out);
+  EXPECT_EQ(invalid.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(invalid), UnorderedElementsAreArray({"etag", "update_mask"}));
+  v1::UpdatePartnerRequest bad_value;
+  bad_value.mutable_partner()->set_id(created.id());
+  bad_value.mutable_partner()->set_floor_area_m2(-1);
+  bad_value.mutable_update_mask()->add_paths("floor_area_m2");
+  bad_value.mutable_update_mask()->add_paths("name");
+  bad_value.set_etag("v2");
+  invalid = stub_->UpdatePartner(As(admin()).get(), bad_value, &out);
+  EXPECT_EQ(invalid.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(invalid),
+              Contains("partner.floor_area_m2"));
+  EXPECT_THAT(ViolatedFields(invalid), Contains("partner.name"));
+  ASSERT_TRUE(Get(admin(), created.id(), &now).ok());
+  EXPECT_EQ(now.etag(), "v2");
+
+  // Another partner's registration number is refused on update too.
+  Create(Hospital("CM병원", "CM-1"));
+  v1::UpdatePartnerRequest steal;
+  steal.mutable_partner()->set_id(created.id());
+  steal.mutable_partner()->set_attraction_registration_number("CM-1");
+  steal.mutable_update_mask()->add_paths("attraction_registration_number");
+  steal.set_etag("v2");
+  EXPECT_EQ(stub_->UpdatePartner(As(admin()).get(), steal, &out).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(RegistryServiceTest, DesignationLifecycleAndHistory) {
+  const Partner created = Create(Hospital("강남성심병원", "KS-1"));
+  const std::string partner_token = Issue(auth::v1::PARTNER, created.id());
+  Partner out;
+  v1::DesignationRequest request;
+  request.set_id(created.id());
+  request.set_effective_on("2022-12-01");
+  request.set_term_ends_on("2024-11-30");
+  EXPECT_EQ(stub_->RedesignatePartner(As(admin()).get(), request, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  request.set_reason("x");
+  request.clear_term_ends_on();
+  EXPECT_EQ(stub_->RevokePartner(As(admin()).get(), request, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  ASSERT_TRUE(Designate(created.id(), &out).ok());
+  EXPECT_EQ(out.status(), v1::ACTIVE);
+  EXPECT_EQ(out.designation_term_ends_on(), "2022-12-31");
+  grpc::Status twice = Designate(created.id(), &out);
+  EXPECT_EQ(twice.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(twice.error_message(), HasSubstr("RedesignatePartner"));
+
+  v1::DesignationRequest renew;
+  renew.set_id(created.id());
+  renew.set_effective_on("2023-01-01");
+  renew.set_term_ends_on("2025-12-31");
+  renew.set_etag("v1");  // stale: designation made it v2
+  EXPECT_EQ(stub_->RedesignatePartner(As(admin()).get(), renew, &out).error_code(),
+            grpc::StatusCode::ABORTED);
+  renew.clear_etag();
+  ASSERT_TRUE(stub_->RedesignatePartner(As(admin()).get(), renew, &out).ok());
+  EXPECT_EQ(out.designation_term_ends_on(), "2025-12-31");
+
+  v1::DesignationRequest suspend;
+  suspend.set_id(created.id());
+  suspend.set_effective_on("2024-03-01");
+  EXPECT_THAT(ViolatedFields(
+                  stub_->SuspendPartner(As(admin()).get(), suspend, &out)),
+              ElementsAre("reason"));
+  suspend.set_reason("보고 누락");
+  ASSERT_TRUE(stub_->SuspendPartner(As(admin()).get(), suspend, &out).ok());
+  EXPECT_EQ(out.status(), v1::SUSPENDED);
+  EXPECT_EQ(stub_->RedesignatePartner(As(admin()).get(), renew, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  suspend.set_effective_on("2024-04-01");
+  suspend.set_reason("보고 완료");
+  ASSERT_TRUE(stub_->ReinstatePartner(As(admin()).get(), suspend, &out).ok());
+  EXPECT_EQ(out.status(), v1::ACTIVE);
+
+  // Revocation ends the partner's tokens too.
+  Partner own;
+  ASSERT_TRUE(Get(partner_token, created.id(), &own).ok());
+  v1::DesignationRequest revoke;
+  revoke.set_id(created.id());
+  revoke.set_effective_on("2024-06-30");
+  revoke.set_reason("지정 취소");
+  ASSERT_TRUE(stub_->RevokePartner(As(admin()).get(), revoke, &out).ok());
+  EXPECT_EQ(out.status(), v1::REVOKED);
+  EXPECT_EQ(Get(partner_token, created.id(), &own).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(stub_->RevokePartner(As(admin()).get(), revoke, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::IssueTokenRequest issue;
+  issue.set_role(auth::v1::PARTNER);
+  issue.set_partner_id(created.id());
+  issue.set_display_name("after revocation");
+  v1::IssueTokenResponse issued;
+  EXPECT_EQ(stub_->IssueToken(As(admin()).get(), issue, &issued).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  Partner history;
+  ASSERT_TRUE(Get(admin(), created.id(), &history).ok());
+  std::vector<v1::DesignationAction> actions;
+  for (const auto& event : history.designations()) actions.push_back(event.action());
+  EXPECT_THAT(actions, ElementsAre(v1::DESIGNATED, v1::REDESIGNATED,
+                                   v1::SUSPENDED_ACTION, v1::REINSTATED,
+                                   v1::REVOKED_ACTION));
+  EXPECT_EQ(history.designations(0).decision_ref(), "중소벤처기업부 제2017-22호");
+  EXPECT_EQ(history.designations(4).reason(), "지정 취소");
+  EXPECT_THAT(history.designations(0).recorded_by(), HasSubstr("ADMIN#"));
+}
+
+TEST_F(RegistryServiceTest, ListPaginatesToTheEndWithFilters) {
+  // Seven agencies speaking Zulu: a filter no other test matches.
+  std::set<int64_t> created;
+  for (int i = 0; i < 7; ++i) {
+    Partner agency;
+    agency.set_kind(v1::ATTRACTION_AGENCY);
+    (*agency.mutable_name())["ko"] = absl::StrCat("유치업체 ", 7 - i);
+    agency.add_languages("zu");
+    agency.set_floor_area_m2(10 * i);
+    created.insert(Create(agency).id());
+  }
+  v1::ListPartnersRequest request;
+  request.set_language("zu");
+  request.set_page_size(3);
+  request.set_order_by("name desc");
+  std::vector<int64_t> seen;
+  std::vector<std::string> names;
+  int pages = 0;
+  do {
+    v1::ListPartnersResponse response;
+    grpc::Status status = stub_->ListPartners(As(admin()).get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.total_size(), 7);
+    for (const Partner& p : response.partners()) {
+      seen.push_back(p.id());
+      names.push_back(p.name().at("ko"));
+    }
+    request.set_page_token(response.next_page_token());
+    ++pages;
+  } while (!request.page_token().empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(std::set<int64_t>(seen.begin(), seen.end()), created);
+  EXPECT_EQ(seen.size(), 7u);
+  EXPECT_TRUE(std::is_sorted(names.rbegin(), names.rend())) << names[0];
+
+  // Filters combine; a token is only valid for the query that issued it.
+  v1::ListPartnersRequest agencies;
+  agencies.set_kind(v1::ATTRACTION_AGENCY);
+  agencies.set_language("zu");
+  agencies.set_page_size(2);
+  v1::ListPartnersResponse first;
+  ASSERT_TRUE(stub_->ListPartners(As(admin()).get(), agencies, &first).ok());
+  agencies.set_page_token(first.next_page_token());
+  agencies.set_language("en");
+  v1::ListPartnersResponse out;
+  grpc::Status mismatched = stub_->ListPartners(As(admin()).get(), agencies, &out);
+  EXPECT_EQ(mismatched.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(mismatched), ElementsAre("page_token"));
+
+  v1::ListPartnersRequest by_department;
+  by_department.set_department("ophthalmology");
+  by_department.set_region(v1::YEONGDEUNGPO);
+  ASSERT_TRUE(stub_->ListPartners(As(admin()).get(), by_department, &out).ok());
+  for (const Partner& p : out.partners()) {
+    EXPECT_THAT(p.departments(), Contains("ophthalmology"));
+  }
+
+  v1::ListPartnersRequest invalid;
+  invalid.set_page_size(-1);
+  invalid.set_order_by("password");
+  invalid.set_department("astrology");
+  EXPECT_THAT(ViolatedFields(stub_->ListPartners(As(admin()).get(), invalid, &out)),
+              UnorderedElementsAreArray({"page_size", "order_by", "department"}));
+}
+
+TEST_F(RegistryServiceTest, ListExpiringFindsTermsAndRegistrations) {
+  // Today (fake clock) is 2026-11-23.
+  Partner soon = Hospital("곧 만료 병원", "EXP-SOON");
+  soon.set_registration_expires_on("2026-12-10");
+  const Partner registration = Create(soon);
+  const Partner term = Create(Hospital("임기 만료 병원", ""));
+  Partner out;
+  ASSERT_TRUE(Designate(term.id(), &out, "2024-12-20", "2026-12-20").ok());
+
+  v1::ListExpiringRequest request;
+  request.set_within_days(30);
+  v1::ListExpiringResponse response;
+  ASSERT_TRUE(stub_->ListExpiring(As(admin()).get(), request, &response).ok());
+  bool found_registration = false;
+  bool found_term = false;
+  for (const v1::ExpiringItem& item : response.items()) {
+    if (item.partner_id() == registration.id() &&
+        item.kind() == v1::ATTRACTION_REGISTRATION) {
+      found_registration = true;
+      EXPECT_EQ(item.days_left(), 17);
+      EXPECT_EQ(item.registration_number(), "EXP-SOON");
+      EXPECT_EQ(item.partner_name().at("ko"), "곧 만료 병원");
+    }
+    if (item.partner_id() == term.id() && item.kind() == v1::DESIGNATION_TERM) {
+      found_term = true;
+      EXPECT_EQ(item.ends_on(), "2026-12-20");
+    }
+    EXPECT_GE(item.days_left(), 0);
+    EXPECT_LE(item.days_left(), 30);
+  }
+  EXPECT_TRUE(found_registration);
+  EXPECT_TRUE(found_term);
+
+  request.set_within_days(10);
+  request.set_kind(v1::DESIGNATION_TERM);
+  ASSERT_TRUE(stub_->ListExpiring(As(admin()).get(), request, &response).ok());
+  for (const v1::ExpiringItem& item : response.items()) {
+    EXPECT_NE(item.partner_id(), term.id());
+  }
+  v1::ListExpiringRequest invalid;
+  invalid.set_within_days(0);
+  invalid.set_as_of("someday");
+  EXPECT_THAT(ViolatedFields(stub_->ListExpiring(As(admin()).get(), invalid, &response)),
+              UnorderedElementsAreArray({"within_days", "as_of"}));
+}
+
+TEST_F(RegistryServiceTest, GrantsAreIdempotentScopedAndSummed) {
+  const Partner hospital = Create(Hospital("계피부과의원", "KYE-1"));
+  const Partner other = Create(Hospital("다른 의원", "OTHER-1"));
+  v1::CreateGrantRequest request;
+  request.set_request_id("grant-2022-interpretation");
+  Grant* grant = request.mutable_grant();
+  grant->set_partner_id(hospital.id());
+  grant->set_year(2022);
+  grant->set_programme(v1::INTERPRETATION_FEE);
+  grant->set_amount_krw(3'000'000);
+  (*grant->mutable_purpose())["ko"] = "협력기관 통·번역 이용료 지원";
+  (*grant->mutable_purpose())["en"] = "Interpretation fee support";
+  Grant first;
+  Grant again;
+  ASSERT_TRUE(stub_->CreateGrant(As(admin()).get(), request, &first).ok());
+  ASSERT_TRUE(stub_->CreateGrant(As(admin()).get(), request, &again).ok());
+  EXPECT_EQ(first.id(), again.id());
+  EXPECT_EQ(first.purpose().at("en"), "Interpretation fee support");
+  request.set_request_id("grant-2022-infrastructure");
+  grant->set_programme(v1::INFRASTRUCTURE);
+  grant->set_amount_krw(5'000'000);
+  ASSERT_TRUE(stub_->CreateGrant(As(admin()).get(), request, &again).ok());
+
+  const std::string partner = Issue(auth::v1::PARTNER, hospital.id());
+  v1::ListGrantsRequest own;  // partner_id defaults to the caller's own
+  v1::ListGrantsResponse listed;
+  ASSERT_TRUE(stub_->ListGrants(As(partner).get(), own, &listed).ok());
+  EXPECT_EQ(listed.grants_size(), 2);
+  EXPECT_EQ(listed.total_amount_krw(), 8'000'000);
+  v1::ListGrantsRequest theirs;
+  theirs.set_partner_id(other.id());
+  EXPECT_EQ(stub_->ListGrants(As(partner).get(), theirs, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::CreateGrantRequest bad;
+  bad.mutable_grant()->set_partner_id(hospital.id());
+  bad.mutable_grant()->set_amount_krw(-3);
+  Grant out;
+  grpc::Status invalid = stub_->CreateGrant(As(admin()).get(), bad, &out);
+  EXPECT_THAT(ViolatedFields(invalid),
+              UnorderedElementsAreArray({"grant.year", "grant.programme",
+                                         "grant.amount_krw", "grant.purpose"}));
+  v1::ListGrantsRequest all;
+  all.set_partner_id(hospital.id());
+  ASSERT_TRUE(stub_->ListGrants(As(admin()).get(), all, &listed).ok());
+  EXPECT_EQ(listed.grants_size(), 2);
+}
+
+TEST_F(RegistryServiceTest, IssueTokenValidatesRoleAndPartner) {
+  v1::IssueTokenRequest request;
+  v1::IssueTokenResponse response;
+  EXPECT_THAT(ViolatedFields(stub_->IssueToken(As(admin()).get(), request, &response)),
+              UnorderedElementsAreArray({"role", "display_name"}));
+  request.set_role(auth::v1::PARTNER);
+  request.set_display_name("hospital desk");
+  EXPECT_THAT(ViolatedFields(stub_->IssueToken(As(admin()).get(), request, &response)),
+              ElementsAre("partner_id"));
+  request.set_partner_id(987654);
+  EXPECT_EQ(stub_->IssueToken(As(admin()).get(), request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  request.set_role(auth::v1::ANALYST);
+  EXPECT_THAT(ViolatedFields(stub_->IssueToken(As(admin()).get(), request, &response)),
+              ElementsAre("partner_id"));
+  request.set_partner_id(0);
+  ASSERT_TRUE(stub_->IssueToken(As(admin()).get(), request, &response).ok());
+  EXPECT_THAT(response.token(), HasSubstr("smz_"));
+  EXPECT_EQ(response.info().role(), auth::v1::ANALYST);
+  EXPECT_THAT(response.info().created_by(), HasSubstr("ADMIN#"));
+}
+
+TEST_F(RegistryServiceTest, MetricsCountRpcsByMethodAndCode) {
+  Partner out;
+  Get(admin(), 987654, &out);
+  const std::string metrics = HttpGet(server_->metrics_port(), "/metrics");
+  EXPECT_THAT(metrics, HasSubstr("smz_rpc_requests_total"));
+  EXPECT_THAT(metrics, HasSubstr("code=\"NOT_FOUND\""));
+  EXPECT_THAT(metrics, HasSubstr("method=\"GetPartner\""));
+  EXPECT_THAT(metrics, HasSubstr("smz_rpc_duration_seconds_bucket"));
+}
+
+// Last: it stops the database under the running service.
+TEST_F(RegistryServiceTest, DatabaseDownIsUnavailableAndServiceRecovers) {
+  const Partner created = Create(Hospital("복구 시험 병원", ""));
+  const std::string fresh_token = Issue(auth::v1::COUNCIL);
+  ASSERT_TRUE(mariadb_->Stop().ok());
+
+  Partner out;
+  const absl::Time start = absl::Now();
+  grpc::Status down = Get(admin(), created.id(), &out);
+  EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
+  v1::CreatePartnerRequest create;
+  *create.mutable_partner() = Hospital("쓰기 시험", "");
+  EXPECT_EQ(stub_->CreatePartner(As(admin()).get(), create, &out).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  // An uncached token cannot be verified: UNAVAILABLE, not UNAUTHENTICATED.
+  EXPECT_EQ(Get(fresh_token, created.id(), &out).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (Health("") != grpc::health::v1::HealthCheckResponse::NOT_SERVING &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(Health(""), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+
+  ASSERT_TRUE(mariadb_->Restart().ok());
+  const absl::Time recover_deadline = absl::Now() + absl::Seconds(15);
+  grpc::Status recovered;
+  do {
+    recovered = Get(admin(), created.id(), &out);
+    if (!recovered.ok()) absl::SleepFor(absl::Milliseconds(100));
+  } while (!recovered.ok() && absl::Now() < recover_deadline);
+  EXPECT_TRUE(recovered.ok()) << recovered.error_message();
+  EXPECT_EQ(out.name().at("ko"), "복구 시험 병원");
+  while (Health("") != grpc::health::v1::HealthCheckResponse::SERVING &&
+         absl::Now() < recover_deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(Health(""), grpc::health::v1::HealthCheckResponse::SERVING);
+  // Nothing half-written while it was down.
+  v1::ListPartnersRequest list;
+  list.set_page_size(200);
+  v1::ListPartnersResponse all;
+  ASSERT_TRUE(stub_->ListPartners(As(admin()).get(), list, &all).ok());
+  for (const Partner& p : all.partners()) EXPECT_NE(p.name().at("ko"), "쓰기 시험");
+}
+
+}  // namespace
+}  // namespace smz::registry

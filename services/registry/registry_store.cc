@@ -1,0 +1,827 @@
+#include "services/registry/registry_store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/registry/partner_rules.h"
+
+namespace smz::registry {
+namespace {
+
+using ::google::protobuf::util::TimeUtil;
+
+// The columns PartnerFromRow reads, in order.
+constexpr char kPartnerColumns[] =
+    "p.id, p.status, p.profile, p.version, p.create_time_us, "
+    "p.update_time_us, p.term_ends_on, p.name_ko, p.floor_area_m2";
+
+// A sentinel that tells CreatePartner/CreateGrant to run again: a concurrent
+// request with the same request_id committed first.
+constexpr absl::string_view kIdempotencyRace = "idempotency key race";
+
+std::string ProfileJson(const Partner& partner) {
+  Partner profile = partner;
+  profile.clear_id();
+  profile.clear_status();
+  profile.clear_designations();
+  profile.clear_designation_term_ends_on();
+  profile.clear_create_time();
+  profile.clear_update_time();
+  profile.clear_etag();
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  // Serializing a message we built cannot fail.
+  (void)google::protobuf::util::MessageToJsonString(profile, &json, options);
+  return json;
+}
+
+absl::StatusOr<Partner> PartnerFromRow(const Row& row) {
+  Partner partner;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;  // rows written by newer versions
+  if (!google::protobuf::util::JsonStringToMessage(row.Text(2), &partner,
+                                                   options)
+           .ok()) {
+    return absl::DataLossError(
+        absl::StrCat("partner ", row.Int(0), " has an unreadable profile"));
+  }
+  partner.set_id(row.Int(0));
+  v1::PartnerStatus status = v1::PARTNER_STATUS_UNSPECIFIED;
+  v1::PartnerStatus_Parse(row.Text(1), &status);
+  partner.set_status(status);
+  partner.set_etag(EtagForVersion(row.Int(3)));
+  *partner.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.Int(4));
+  *partner.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.Int(5));
+  partner.set_designation_term_ends_on(row.Text(6));
+  return partner;
+}
+
+absl::Status LoadHistory(Session& session, Partner* partner) {
+  absl::StatusOr<std::vector<Row>> rows = session.Query(
+      "SELECT action, effective_on, term_ends_on, reason, decision_ref, "
+      "recorded_by, record_time_us FROM designation_events "
+      "WHERE partner_id = ? ORDER BY id",
+      {SqlInt(partner->id())});
+  if (!rows.ok()) return rows.status();
+  for (const Row& row : *rows) {
+    v1::DesignationEvent* event = partner->add_designations();
+    v1::DesignationAction action = v1::DESIGNATION_ACTION_UNSPECIFIED;
+    v1::DesignationAction_Parse(row.Text(0), &action);
+    event->set_action(action);
+    event->set_effective_on(row.Text(1));
+    event->set_term_ends_on(row.Text(2));
+    event->set_reason(row.Text(3));
+    event->set_decision_ref(row.Text(4));
+    event->set_recorded_by(row.Text(5));
+    *event->mutable_record_time() =
+        TimeUtil::MicrosecondsToTimestamp(row.Int(6));
+  }
+  return absl::OkStatus();
+}
+
+// Reads one partner with its history; NOT_FOUND when absent.
+absl::StatusOr<Partner> ReadPartner(Session& session, int64_t id,
+                                    bool for_update) {
+  const std::string sql =
+      absl::StrCat("SELECT ", kPartnerColumns, " FROM partners p WHERE p.id = ?",
+                   for_update ? " FOR UPDATE" : "");
+  absl::StatusOr<std::vector<Row>> rows = session.Query(sql, {SqlInt(id)});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) {
+    return absl::NotFoundError(absl::StrCat("partner ", id, " does not exist"));
+  }
+  absl::StatusOr<Partner> partner = PartnerFromRow(rows->front());
+  if (!partner.ok()) return partner.status();
+  if (absl::Status s = LoadHistory(session, &*partner); !s.ok()) return s;
+  return partner;
+}
+
+// Rewrites the lookup rows that let List filter by department and language.
+absl::Status WriteProfileIndexes(Session& session, const Partner& partner) {
+  const SqlValue id = SqlInt(partner.id());
+  for (const char* sql : {"DELETE FROM partner_departments WHERE partner_id = ?",
+                          "DELETE FROM partner_languages WHERE partner_id = ?"}) {
+    if (auto s = session.Execute(sql, {id}); !s.ok()) return s.status();
+  }
+  for (const std::string& code : partner.departments()) {
+    auto s = session.Execute(
+        "INSERT INTO partner_departments (partner_id, code) VALUES (?, ?)",
+        {id, code});
+    if (!s.ok()) return s.status();
+  }
+  for (const std::string& code : partner.languages()) {
+    auto s = session.Execute(
+        "INSERT INTO partner_languages (partner_id, code) VALUES (?, ?)",
+        {id, code});
+    if (!s.ok()) return s.status();
+  }
+  return absl::OkStatus();
+}
+
+// The resource created earlier under this key, if any.
+absl::StatusOr<std::optional<int64_t>> FindIdempotent(
+    Session& session, const IdempotencyKey& key) {
+  if (key.request_id.empty()) return std::nullopt;
+  absl::StatusOr<std::vector<Row>> rows = session.Query(
+      "SELECT request_hash, resource_id FROM idempotency_keys "
+      "WHERE method = ? AND request_id = ?",
+      {key.method, key.request_id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::nullopt;
+  if (rows->front().Text(0) != key.request_hash) {
+    return InvalidField("request_id",
+                        "was already used for a different request; use a new "
+                        "request_id for a new request");
+  }
+  return rows->front().Int(1);
+}
+
+// Claims the key before any work, so a concurrent twin blocks on it until
+// this transaction ends and then finds the finished result.
+absl::Status ClaimIdempotencyKey(Session& session, const IdempotencyKey& key,
+                                 absl::Time now) {
+  if (key.request_id.empty()) return absl::OkStatus();
+  absl::StatusOr<int64_t> inserted = session.Execute(
+      "INSERT INTO idempotency_keys (method, request_id, request_hash, "
+      "resource_id, create_time_us) VALUES (?, ?, ?, 0, ?)",
+      {key.method, key.request_id, key.request_hash,
+       SqlInt(absl::ToUnixMicros(now))});
+  if (absl::IsAlreadyExists(inserted.status())) {
+    return absl::AbortedError(kIdempotencyRace);
+  }
+  return inserted.status();
+}
+
+absl::Status CompleteIdempotencyKey(Session& session, const IdempotencyKey& key,
+                                    int64_t resource_id) {
+  if (key.request_id.empty()) return absl::OkStatus();
+  return session
+      .Execute(
+          "UPDATE idempotency_keys SET resource_id = ? "
+          "WHERE method = ? AND request_id = ?",
+          {SqlInt(resource_id), key.method, key.request_id})
+      .status();
+}
+
+bool IsIdempotencyRace(const absl::Status& status) {
+  return absl::IsAborted(status) && status.message() == kIdempotencyRace;
+}
+
+absl::Status CheckRegistrationNumberFree(Session& session,
+                                         const Partner& partner) {
+  if (partner.attraction_registration_number().empty()) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<Row>> rows = session.Query(
+      "SELECT id FROM partners WHERE registration_number = ? AND id <> ? "
+      "LOCK IN SHARE MODE",
+      {partner.attraction_registration_number(), SqlInt(partner.id())});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return absl::OkStatus();
+  return absl::AlreadyExistsError(absl::StrCat(
+      "attraction registration number ",
+      partner.attraction_registration_number(),
+      " is already registered to partner ", rows->front().Int(0)));
+}
+
+// Partner columns derived from the profile, in UPDATE/INSERT order.
+std::vector<SqlValue> ProfileColumns(const Partner& partner) {
+  return {
+      v1::PartnerKind_Name(partner.kind()),
+      v1::ZoneRegion_Name(partner.region()),
+      partner.name().at("ko"),
+      partner.floor_area_m2(),
+      SqlNullIfEmpty(partner.attraction_registration_number()),
+      SqlNullIfEmpty(partner.registration_expires_on()),
+      ProfileJson(partner),
+  };
+}
+
+absl::Status StatusOfPartnerForChild(Session& session, int64_t partner_id,
+                                     absl::string_view what) {
+  absl::StatusOr<std::vector<Row>> rows = session.Query(
+      "SELECT status FROM partners WHERE id = ? LOCK IN SHARE MODE",
+      {SqlInt(partner_id)});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("partner ", partner_id, " does not exist"));
+  }
+  if (rows->front().Text(0) == "REVOKED") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "partner ", partner_id, " is REVOKED and cannot receive ", what));
+  }
+  return absl::OkStatus();
+}
+
+v1::TokenInfo TokenFromRow(const Row& row) {
+  v1::TokenInfo info;
+  info.set_id(row.Int(0));
+  auth::v1::Role role = auth::v1::ROLE_UNSPECIFIED;
+  auth::v1::Role_Parse(row.Text(1), &role);
+  info.set_role(role);
+  info.set_partner_id(row.Int(2));
+  info.set_display_name(row.Text(3));
+  info.set_created_by(row.Text(4));
+  *info.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.Int(5));
+  if (!row.IsNull(6)) {
+    *info.mutable_revoke_time() = TimeUtil::MicrosecondsToTimestamp(row.Int(6));
+  }
+  return info;
+}
+
+constexpr char kTokenColumns[] =
+    "id, role, partner_id, display_name, created_by, create_time_us, "
+    "revoke_time_us";
+
+absl::StatusOr<Grant> ReadGrant(Session& session, int64_t id) {
+  absl::StatusOr<std::vector<Row>> rows = session.Query(
+      "SELECT id, partner_id, year, programme, amount_krw, purpose, "
+      "create_time_us FROM grants WHERE id = ?",
+      {SqlInt(id)});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return absl::NotFoundError("grant does not exist");
+  const Row& row = rows->front();
+  Grant grant;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  (void)google::protobuf::util::JsonStringToMessage(row.Text(5), &grant,
+                                                    options);
+  grant.set_id(row.Int(0));
+  grant.set_partner_id(row.Int(1));
+  grant.set_year(static_cast<int32_t>(row.Int(2)));
+  v1::GrantProgramme programme = v1::GRANT_PROGRAMME_UNSPECIFIED;
+  v1::GrantProgramme_Parse(row.Text(3), &programme);
+  grant.set_programme(programme);
+  grant.set_amount_krw(row.Int(4));
+  *grant.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.Int(6));
+  return grant;
+}
+
+}  // namespace
+
+RegistryStore::RegistryStore(Database* database, const Clock* clock)
+    : database_(database), clock_(clock) {}
+
+absl::StatusOr<Partner> RegistryStore::CreatePartner(
+    const Partner& partner, const IdempotencyKey& key) {
+  Partner result;
+  auto attempt = [&](Session& session) -> absl::Status {
+    absl::StatusOr<std::optional<int64_t>> earlier =
+        FindIdempotent(session, key);
+    if (!earlier.ok()) return earlier.status();
+    if (earlier->has_value()) {
+      absl::StatusOr<Partner> found = ReadPartner(session, **earlier, false);
+      if (!found.ok()) return found.status();
+      result = *std::move(found);
+      return absl::OkStatus();
+    }
+    if (absl::Status s = ClaimIdempotencyKey(session, key, clock_->Now());
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = CheckRegistrationNumberFree(session, partner);
+        !s.ok()) {
+      return s;
+    }
+    const int64_t now = absl::ToUnixMicros(clock_->Now());
+    std::vector<SqlValue> params = ProfileColumns(partner);
+    params.insert(params.begin() + 1, SqlText("PENDING"));
+    params.push_back(SqlInt(now));
+    params.push_back(SqlInt(now));
+    absl::StatusOr<int64_t> inserted = session.Execute(
+        "INSERT INTO partners (kind, status, region, name_ko, floor_area_m2, "
+        "registration_number, registration_expires_on, profile, version, "
+        "create_time_us, update_time_us) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        params);
+    if (absl::IsAlreadyExists(inserted.status())) {
+      // Lost a race on the unique registration number: explain whose it is.
+      absl::Status owner = CheckRegistrationNumberFree(session, partner);
+      return owner.ok() ? inserted.status() : owner;
+    }
+    if (!inserted.ok()) return inserted.status();
+    absl::StatusOr<int64_t> id = session.LastInsertId();
+    if (!id.ok()) return id.status();
+    Partner stored = partner;
+    stored.set_id(*id);
+    if (absl::Status s = WriteProfileIndexes(session, stored); !s.ok()) return s;
+    if (absl::Status s = CompleteIdempotencyKey(session, key, *id); !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<Partner> found = ReadPartner(session, *id, false);
+    if (!found.ok()) return found.status();
+    result = *std::move(found);
+    return absl::OkStatus();
+  };
+  absl::Status status = database_->Transact(attempt);
+  // The concurrent twin has committed by now: the retry returns its result.
+  if (IsIdempotencyRace(status)) status = database_->Transact(attempt);
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<Partner> RegistryStore::GetPartner(int64_t id) {
+  Partner result;
+  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
+    absl::StatusOr<Partner> found = ReadPartner(session, id, false);
+    if (!found.ok()) return found.status();
+    result = *std::move(found);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<PartnerPage> RegistryStore::ListPartners(
+    const PartnerListQuery& query) {
+  std::string where = " WHERE 1 = 1";
+  std::vector<SqlValue> params;
+  const PartnerFilter& filter = query.filter;
+  if (filter.kind != v1::PARTNER_KIND_UNSPECIFIED) {
+    where += " AND p.kind = ?";
+    params.push_back(v1::PartnerKind_Name(filter.kind));
+  }
+  if (filter.region != v1::ZONE_REGION_UNSPECIFIED) {
+    where += " AND p.region = ?";
+    params.push_back(v1::ZoneRegion_Name(filter.region));
+  }
+  if (filter.status != v1::PARTNER_STATUS_UNSPECIFIED) {
+    where += " AND p.status = ?";
+    params.push_back(v1::PartnerStatus_Name(filter.status));
+  }
+  if (!filter.department.empty()) {
+    where +=
+        " AND EXISTS (SELECT 1 FROM partner_departments d"
+        " WHERE d.partner_id = p.id AND d.code = ?)";
+    params.push_back(filter.department);
+  }
+  if (!filter.language.empty()) {
+    where +=
+        " AND EXISTS (SELECT 1 FROM partner_languages l"
+        " WHERE l.partner_id = p.id AND l.code = ?)";
+    params.push_back(filter.language);
+  }
+  const std::string count_sql =
+      absl::StrCat("SELECT COUNT(*) FROM partners p", where);
+  const std::vector<SqlValue> count_params = params;
+
+  // The sort column is chosen from a fixed list, never from request text.
+  const char* column = "p.id";
+  switch (query.order) {
+    case PartnerOrder::kId:
+      column = "p.id";
+      break;
+    case PartnerOrder::kName:
+      column = "p.name_ko";
+      break;
+    case PartnerOrder::kFloorArea:
+      column = "p.floor_area_m2";
+      break;
+    case PartnerOrder::kUpdateTime:
+      column = "p.update_time_us";
+      break;
+  }
+  const char* cmp = query.descending ? "<" : ">";
+  const char* direction = query.descending ? " DESC" : "";
+  if (query.after.has_position) {
+    if (query.order == PartnerOrder::kId) {
+      absl::StrAppend(&where, " AND p.id ", cmp, " ?");
+      params.push_back(SqlInt(query.after.last_id));
+    } else {
+      absl::StrAppend(&where, " AND (", column, " ", cmp, " ? OR (", column,
+                      " = ? AND p.id ", cmp, " ?))");
+      params.push_back(query.after.last_key);
+      params.push_back(query.after.last_key);
+      params.push_back(SqlInt(query.after.last_id));
+    }
+  }
+  std::string sql = absl::StrCat("SELECT ", kPartnerColumns, ", ", column,
+                                 " FROM partners p", where, " ORDER BY ",
+                                 column, direction);
+  if (query.order != PartnerOrder::kId) absl::StrAppend(&sql, ", p.id", direction);
+  absl::StrAppend(&sql, " LIMIT ?");
+  params.push_back(SqlInt(query.page_size + 1));
+
+  PartnerPage page;
+  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
+    absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
+    if (!rows.ok()) return rows.status();
+    const size_t sort_key_column = 9;  // after kPartnerColumns
+    for (size_t i = 0; i < rows->size(); ++i) {
+      const Row& row = (*rows)[i];
+      if (static_cast<int>(i) == query.page_size) {
+        const Row& last = (*rows)[i - 1];
+        PageCursor next;
+        next.has_position = true;
+        next.last_id = last.Int(0);
+        next.last_key = last.Text(sort_key_column);
+        page.next = next;
+        break;
+      }
+      absl::StatusOr<Partner> partner = PartnerFromRow(row);
+      if (!partner.ok()) return partner.status();
+      page.partners.push_back(*std::move(partner));
+    }
+    absl::StatusOr<std::vector<Row>> count =
+        session.Query(count_sql, count_params);
+    if (!count.ok()) return count.status();
+    page.total_size = count->front().Int(0);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return page;
+}
+
+absl::StatusOr<Partner> RegistryStore::UpdatePartner(
+    int64_t id, absl::FunctionRef<absl::Status(Partner*)> mutate) {
+  Partner result;
+  absl::Status status = database_->Transact([&](Session& session) -> absl::Status {
+    absl::StatusOr<Partner> current = ReadPartner(session, id, true);
+    if (!current.ok()) return current.status();
+    Partner updated = *current;
+    if (absl::Status s = mutate(&updated); !s.ok()) return s;
+    updated.set_id(id);
+    if (absl::Status s = CheckRegistrationNumberFree(session, updated);
+        !s.ok()) {
+      return s;
+    }
+    std::vector<SqlValue> params = ProfileColumns(updated);
+    params.push_back(SqlInt(absl::ToUnixMicros(clock_->Now())));
+    params.push_back(SqlInt(id));
+    absl::StatusOr<int64_t> changed = session.Execute(
+        "UPDATE partners SET kind = ?, region = ?, name_ko = ?, "
+        "floor_area_m2 = ?, registration_number = ?, "
+        "registration_expires_on = ?, profile = ?, version = version + 1, "
+        "update_time_us = ? WHERE id = ?",
+        params);
+    if (absl::IsAlreadyExists(changed.status())) {
+      absl::Status owner = CheckRegistrationNumberFree(session, updated);
+      return owner.ok() ? changed.status() : owner;
+    }
+    if (!changed.ok()) return changed.status();
+    if (absl::Status s = WriteProfileIndexes(session, updated); !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<Partner> reread = ReadPartner(session, id, false);
+    if (!reread.ok()) return reread.status();
+    result = *std::move(reread);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<Partner> RegistryStore::ChangeDesignation(
+    int64_t id,
+    absl::FunctionRef<absl::StatusOr<DesignationChange>(const Partner&)>
+        decide) {
+  Partner result;
+  absl::Status status = database_->Transact([&](Session& session) -> absl::Status {
+    absl::StatusOr<Partner> current = ReadPartner(session, id, true);
+    if (!current.ok()) return current.status();
+    absl::StatusOr<DesignationChange> change = decide(*current);
+    if (!change.ok()) return change.status();
+    const int64_t now = absl::ToUnixMicros(clock_->Now());
+    const v1::DesignationEvent& event = change->event;
+    auto inserted = session.Execute(
+        "INSERT INTO designation_events (partner_id, action, effective_on, "
+        "term_ends_on, reason, decision_ref, recorded_by, record_time_us) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        {SqlInt(id), v1::DesignationAction_Name(event.action()),
+         event.effective_on(), SqlNullIfEmpty(event.term_ends_on()),
+         event.reason(), event.decision_ref(), event.recorded_by(),
+         SqlInt(now)});
+    if (!inserted.ok()) return inserted.status();
+    auto updated = session.Execute(
+        change->update_term
+            ? "UPDATE partners SET status = ?, term_ends_on = ?, "
+              "version = version + 1, update_time_us = ? WHERE id = ?"
+            : "UPDATE partners SET status = ?, "
+              "version = version + 1, update_time_us = ? WHERE id = ?",
+        change->update_term
+            ? std::vector<SqlValue>{v1::PartnerStatus_Name(change->next_status),
+                                    event.term_ends_on(), SqlInt(now),
+                                    SqlInt(id)}
+            : std::vector<SqlValue>{v1::PartnerStatus_Name(change->next_status),
+                                    SqlInt(now), SqlInt(id)});
+    if (!updated.ok()) return updated.status();
+    if (change->revoke_tokens) {
+      auto revoked = session.Execute(
+          "UPDATE api_tokens SET revoke_time_us = ? "
+          "WHERE partner_id = ? AND revoke_time_us IS NULL",
+          {SqlInt(now), SqlInt(id)});
+      if (!revoked.ok()) return revoked.status();
+    }
+    absl::StatusOr<Partner> reread = ReadPartner(session, id, false);
+    if (!reread.ok()) return reread.status();
+    result = *std::move(reread);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<std::vector<v1::ExpiringItem>> RegistryStore::ListExpiring(
+    const ExpiringQuery& query, bool* has_more) {
+  const std::string until = FormatDate(query.as_of + query.within_days);
+  const std::string from = FormatDate(query.as_of);
+  const int64_t overdue = query.include_overdue ? 1 : 0;
+  std::vector<std::string> parts;
+  std::vector<SqlValue> params;
+  if (query.kind != v1::ATTRACTION_REGISTRATION) {
+    parts.push_back(
+        "SELECT p.id, p.profile, 'DESIGNATION_TERM' AS kind, "
+        "p.term_ends_on AS ends_on, '' AS number FROM partners p "
+        "WHERE p.status IN ('ACTIVE', 'SUSPENDED') AND p.term_ends_on <= ? "
+        "AND (? = 1 OR p.term_ends_on >= ?)");
+    params.insert(params.end(), {until, SqlInt(overdue), from});
+  }
+  if (query.kind != v1::DESIGNATION_TERM) {
+    parts.push_back(
+        "SELECT p.id, p.profile, 'ATTRACTION_REGISTRATION' AS kind, "
+        "p.registration_expires_on AS ends_on, p.registration_number AS "
+        "number FROM partners p WHERE p.status <> 'REVOKED' AND "
+        "p.registration_expires_on <= ? AND (? = 1 OR "
+        "p.registration_expires_on >= ?)");
+    params.insert(params.end(), {until, SqlInt(overdue), from});
+  }
+  std::string sql = "SELECT id, profile, kind, ends_on, number FROM (";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    absl::StrAppend(&sql, i == 0 ? "" : " UNION ALL ", parts[i]);
+  }
+  absl::StrAppend(&sql, ") x ORDER BY ends_on, id, kind LIMIT ? OFFSET ?");
+  params.push_back(SqlInt(query.page_size + 1));
+  params.push_back(SqlInt(query.offset));
+
+  std::vector<v1::ExpiringItem> items;
+  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
+    absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
+    if (!rows.ok()) return rows.status();
+    *has_more = static_cast<int>(rows->size()) > query.page_size;
+    for (size_t i = 0; i < rows->size() && static_cast<int>(i) < query.page_size;
+         ++i) {
+      const Row& row = (*rows)[i];
+      Partner profile;
+      google::protobuf::util::JsonParseOptions options;
+      options.ignore_unknown_fields = true;
+      (void)google::protobuf::util::JsonStringToMessage(row.Text(1), &profile,
+                                                        options);
+      v1::ExpiringItem item;
+      item.set_partner_id(row.Int(0));
+      *item.mutable_partner_name() = profile.name();
+      v1::ExpiryKind kind = v1::EXPIRY_KIND_UNSPECIFIED;
+      v1::ExpiryKind_Parse(row.Text(2), &kind);
+      item.set_kind(kind);
+      item.set_ends_on(row.Text(3));
+      if (std::optional<absl::CivilDay> ends = ParseDate(row.Text(3))) {
+        item.set_days_left(static_cast<int32_t>(*ends - query.as_of));
+      }
+      item.set_registration_number(row.Text(4));
+      items.push_back(std::move(item));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return items;
+}
+
+absl::StatusOr<Grant> RegistryStore::CreateGrant(const Grant& grant,
+                                                 const IdempotencyKey& key) {
+  Grant result;
+  auto attempt = [&](Session& session) -> absl::Status {
+    absl::StatusOr<std::optional<int64_t>> earlier =
+        FindIdempotent(session, key);
+    if (!earlier.ok()) return earlier.status();
+    if (earlier->has_value()) {
+      absl::StatusOr<Grant> found = ReadGrant(session, **earlier);
+      if (!found.ok()) return found.status();
+      result = *std::move(found);
+      return absl::OkStatus();
+    }
+    if (absl::Status s = ClaimIdempotencyKey(session, key, clock_->Now());
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s =
+            StatusOfPartnerForChild(session, grant.partner_id(), "grants");
+        !s.ok()) {
+      return s;
+    }
+    Grant purpose_only;
+    *purpose_only.mutable_purpose() = grant.purpose();
+    std::string purpose_json;
+    (void)google::protobuf::util::MessageToJsonString(purpose_only,
+                                                      &purpose_json);
+    auto inserted = session.Execute(
+        "INSERT INTO grants (partner_id, year, programme, amount_krw, purpose, "
+        "create_time_us) VALUES (?, ?, ?, ?, ?, ?)",
+        {SqlInt(grant.partner_id()), SqlInt(grant.year()),
+         v1::GrantProgramme_Name(grant.programme()), SqlInt(grant.amount_krw()),
+         purpose_json, SqlInt(absl::ToUnixMicros(clock_->Now()))});
+    if (!inserted.ok()) return inserted.status();
+    absl::StatusOr<int64_t> id = session.LastInsertId();
+    if (!id.ok()) return id.status();
+    if (absl::Status s = CompleteIdempotencyKey(session, key, *id); !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<Grant> found = ReadGrant(session, *id);
+    if (!found.ok()) return found.status();
+    result = *std::move(found);
+    return absl::OkStatus();
+  };
+  absl::Status status = database_->Transact(attempt);
+  if (IsIdempotencyRace(status)) status = database_->Transact(attempt);
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<GrantPage> RegistryStore::ListGrants(const GrantQuery& query) {
+  std::string where = " WHERE 1 = 1";
+  std::vector<SqlValue> params;
+  if (query.partner_id != 0) {
+    where += " AND partner_id = ?";
+    params.push_back(SqlInt(query.partner_id));
+  }
+  if (query.year != 0) {
+    where += " AND year = ?";
+    params.push_back(SqlInt(query.year));
+  }
+  if (query.programme != v1::GRANT_PROGRAMME_UNSPECIFIED) {
+    where += " AND programme = ?";
+    params.push_back(v1::GrantProgramme_Name(query.programme));
+  }
+  const std::string total_sql =
+      absl::StrCat("SELECT COALESCE(SUM(amount_krw), 0) FROM grants", where);
+  const std::vector<SqlValue> total_params = params;
+  if (query.after.has_position) {
+    where += " AND id > ?";
+    params.push_back(SqlInt(query.after.last_id));
+  }
+  const std::string sql =
+      absl::StrCat("SELECT id FROM grants", where, " ORDER BY id LIMIT ?");
+  params.push_back(SqlInt(query.page_size + 1));
+  GrantPage page;
+  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
+    absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
+    if (!rows.ok()) return rows.status();
+    for (size_t i = 0; i < rows->size(); ++i) {
+      if (static_cast<int>(i) == query.page_size) {
+        PageCursor next;
+        next.has_position = true;
+        next.last_id = (*rows)[i - 1].Int(0);
+        page.next = next;
+        break;
+      }
+      absl::StatusOr<Grant> grant = ReadGrant(session, (*rows)[i].Int(0));
+      if (!grant.ok()) return grant.status();
+      page.grants.push_back(*std::move(grant));
+    }
+    absl::StatusOr<std::vector<Row>> total =
+        session.Query(total_sql, total_params);
+    if (!total.ok()) return total.status();
+    page.total_amount_krw = total->front().Int(0);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return page;
+}
+
+absl::StatusOr<v1::TokenInfo> RegistryStore::InsertToken(
+    const v1::TokenInfo& info, absl::string_view token_hash) {
+  v1::TokenInfo result;
+  absl::Status status = database_->Transact([&](Session& session) -> absl::Status {
+    if (info.role() == auth::v1::PARTNER) {
+      if (absl::Status s =
+              StatusOfPartnerForChild(session, info.partner_id(), "tokens");
+          !s.ok()) {
+        return s;
+      }
+    }
+    auto inserted = session.Execute(
+        "INSERT INTO api_tokens (token_hash, role, partner_id, display_name, "
+        "created_by, create_time_us) VALUES (?, ?, ?, ?, ?, ?)",
+        {std::string(token_hash), auth::v1::Role_Name(info.role()),
+         info.role() == auth::v1::PARTNER ? SqlInt(info.partner_id())
+                                          : SqlValue(nullptr),
+         info.display_name(), info.created_by(),
+         SqlInt(absl::ToUnixMicros(clock_->Now()))});
+    if (!inserted.ok()) return inserted.status();
+    absl::StatusOr<int64_t> id = session.LastInsertId();
+    if (!id.ok()) return id.status();
+    absl::StatusOr<std::vector<Row>> rows = session.Query(
+        absl::StrCat("SELECT ", kTokenColumns, " FROM api_tokens WHERE id = ?"),
+        {SqlInt(*id)});
+    if (!rows.ok()) return rows.status();
+    result = TokenFromRow(rows->front());
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<v1::TokenInfo> RegistryStore::RevokeToken(int64_t token_id) {
+  v1::TokenInfo result;
+  absl::Status status = database_->Transact([&](Session& session) -> absl::Status {
+    const std::string select =
+        absl::StrCat("SELECT ", kTokenColumns, " FROM api_tokens WHERE id = ?");
+    absl::StatusOr<std::vector<Row>> rows =
+        session.Query(select + " FOR UPDATE", {SqlInt(token_id)});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("token ", token_id, " does not exist"));
+    }
+    if (rows->front().IsNull(6)) {
+      auto updated = session.Execute(
+          "UPDATE api_tokens SET revoke_time_us = ? WHERE id = ?",
+          {SqlInt(absl::ToUnixMicros(clock_->Now())), SqlInt(token_id)});
+      if (!updated.ok()) return updated.status();
+      rows = session.Query(select, {SqlInt(token_id)});
+      if (!rows.ok()) return rows.status();
+    }
+    result = TokenFromRow(rows->front());
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<TokenPage> RegistryStore::ListTokens(int64_t partner_id,
+                                                    bool include_revoked,
+                                                    int page_size,
+                                                    const PageCursor& after) {
+  std::string sql =
+      absl::StrCat("SELECT ", kTokenColumns, " FROM api_tokens WHERE id > ?");
+  std::vector<SqlValue> params = {SqlInt(after.has_position ? after.last_id : 0)};
+  if (partner_id != 0) {
+    sql += " AND partner_id = ?";
+    params.push_back(SqlInt(partner_id));
+  }
+  if (!include_revoked) sql += " AND revoke_time_us IS NULL";
+  sql += " ORDER BY id LIMIT ?";
+  params.push_back(SqlInt(page_size + 1));
+  TokenPage page;
+  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
+    absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
+    if (!rows.ok()) return rows.status();
+    for (size_t i = 0; i < rows->size(); ++i) {
+      if (static_cast<int>(i) == page_size) {
+        PageCursor next;
+        next.has_position = true;
+        next.last_id = (*rows)[i - 1].Int(0);
+        page.next = next;
+        break;
+      }
+      page.tokens.push_back(TokenFromRow((*rows)[i]));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return page;
+}
+
+absl::StatusOr<bool> RegistryStore::HasActiveAdminToken() {
+  bool found = false;
+  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
+    absl::StatusOr<std::vector<Row>> rows = session.Query(
+        "SELECT COUNT(*) FROM api_tokens WHERE role = 'ADMIN' AND "
+        "revoke_time_us IS NULL",
+        {});
+    if (!rows.ok()) return rows.status();
+    found = rows->front().Int(0) > 0;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return found;
+}
+
+absl::StatusOr<std::optional<Principal>> RegistryStore::FindByTokenHash(
+    absl::string_view token_hash) {
+  std::optional<Principal> result;
+  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
+    absl::StatusOr<std::vector<Row>> rows = session.Query(
+        "SELECT id, role, partner_id, display_name FROM api_tokens "
+        "WHERE token_hash = ? AND revoke_time_us IS NULL",
+        {std::string(token_hash)});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return absl::OkStatus();
+    const Row& row = rows->front();
+    Principal principal;
+    principal.set_token_id(row.Int(0));
+    auth::v1::Role role = auth::v1::ROLE_UNSPECIFIED;
+    auth::v1::Role_Parse(row.Text(1), &role);
+    principal.set_role(role);
+    principal.set_partner_id(row.Int(2));
+    principal.set_display_name(row.Text(3));
+    result = principal;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+}  // namespace smz::registry

@@ -1,0 +1,158 @@
+// The registry's storage: partners, designation history, grants, API tokens
+// and idempotency keys in the registry's own MySQL database. Every method is
+// one transaction; checks that must see the current row (etags, lifecycle
+// transitions) run inside it on a locked row, through callbacks, so a
+// concurrent writer can never slip in between the check and the write.
+//
+//   RegistryStore store(&database, &clock);
+//   absl::StatusOr<Partner> created = store.CreatePartner(partner, key);
+//   absl::StatusOr<Partner> updated = store.UpdatePartner(
+//       id, [&](Partner* current) -> absl::Status {
+//         if (current->etag() != etag) return absl::AbortedError("stale");
+//         current->set_address("new address");
+//         return absl::OkStatus();
+//       });
+#ifndef SMZ_SERVICES_REGISTRY_REGISTRY_STORE_H_
+#define SMZ_SERVICES_REGISTRY_REGISTRY_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "common/auth/authenticator.h"
+#include "common/clock.h"
+#include "common/mysql/database.h"
+#include "common/pagination.h"
+#include "smz/registry/v1/registry.pb.h"
+
+namespace smz::registry {
+
+using v1::Grant;
+using v1::Partner;
+
+// A create's idempotency key: a retry with the same method and request_id
+// returns the first result; the same request_id with another request body is
+// refused.
+struct IdempotencyKey {
+  std::string method;
+  std::string request_id;    // empty: not idempotent
+  std::string request_hash;  // of the request body
+};
+
+struct PartnerFilter {
+  v1::PartnerKind kind = v1::PARTNER_KIND_UNSPECIFIED;
+  v1::ZoneRegion region = v1::ZONE_REGION_UNSPECIFIED;
+  v1::PartnerStatus status = v1::PARTNER_STATUS_UNSPECIFIED;
+  std::string department;
+  std::string language;
+};
+
+enum class PartnerOrder { kId, kName, kFloorArea, kUpdateTime };
+
+struct PartnerListQuery {
+  PartnerFilter filter;
+  PartnerOrder order = PartnerOrder::kId;
+  bool descending = false;
+  int page_size = kDefaultPageSize;
+  PageCursor after;
+};
+
+struct PartnerPage {
+  std::vector<Partner> partners;  // without designation history
+  std::optional<PageCursor> next;
+  int64_t total_size = 0;
+};
+
+// What a lifecycle action does to a partner, decided by the caller from the
+// current (locked) partner.
+struct DesignationChange {
+  v1::PartnerStatus next_status;
+  v1::DesignationEvent event;  // appended to the history
+  bool update_term = false;    // set term_ends_on from the event
+  bool revoke_tokens = false;  // a revoked partner can no longer report
+};
+
+struct ExpiringQuery {
+  absl::CivilDay as_of;
+  int within_days = 0;
+  v1::ExpiryKind kind = v1::EXPIRY_KIND_UNSPECIFIED;
+  bool include_overdue = false;
+  int page_size = kDefaultPageSize;
+  int64_t offset = 0;
+};
+
+struct GrantQuery {
+  int64_t partner_id = 0;
+  int year = 0;
+  v1::GrantProgramme programme = v1::GRANT_PROGRAMME_UNSPECIFIED;
+  int page_size = kDefaultPageSize;
+  PageCursor after;
+};
+
+struct GrantPage {
+  std::vector<Grant> grants;
+  std::optional<PageCursor> next;
+  int64_t total_amount_krw = 0;
+};
+
+struct TokenPage {
+  std::vector<v1::TokenInfo> tokens;
+  std::optional<PageCursor> next;
+};
+
+class RegistryStore : public PrincipalLookup {
+ public:
+  RegistryStore(Database* database, const Clock* clock);
+
+  // ALREADY_EXISTS when the registration number belongs to another partner.
+  absl::StatusOr<Partner> CreatePartner(const Partner& partner,
+                                        const IdempotencyKey& key);
+  absl::StatusOr<Partner> GetPartner(int64_t id);
+  absl::StatusOr<PartnerPage> ListPartners(const PartnerListQuery& query);
+
+  // Locks partner `id`, lets `mutate` edit its profile fields (returning an
+  // error leaves the partner untouched), and stores it as a new version.
+  absl::StatusOr<Partner> UpdatePartner(
+      int64_t id, absl::FunctionRef<absl::Status(Partner*)> mutate);
+
+  // Locks partner `id` (with its history) and applies what `decide` returns.
+  absl::StatusOr<Partner> ChangeDesignation(
+      int64_t id,
+      absl::FunctionRef<absl::StatusOr<DesignationChange>(const Partner&)>
+          decide);
+
+  absl::StatusOr<std::vector<v1::ExpiringItem>> ListExpiring(
+      const ExpiringQuery& query, bool* has_more);
+
+  // NOT_FOUND for an unknown partner; FAILED_PRECONDITION for a revoked one.
+  absl::StatusOr<Grant> CreateGrant(const Grant& grant,
+                                    const IdempotencyKey& key);
+  absl::StatusOr<GrantPage> ListGrants(const GrantQuery& query);
+
+  // Stores a token by hash. For PARTNER tokens the partner must exist and not
+  // be revoked.
+  absl::StatusOr<v1::TokenInfo> InsertToken(const v1::TokenInfo& info,
+                                            absl::string_view token_hash);
+  // Idempotent; NOT_FOUND for an unknown id.
+  absl::StatusOr<v1::TokenInfo> RevokeToken(int64_t token_id);
+  absl::StatusOr<TokenPage> ListTokens(int64_t partner_id, bool include_revoked,
+                                       int page_size, const PageCursor& after);
+  absl::StatusOr<bool> HasActiveAdminToken();
+
+  // PrincipalLookup:
+  absl::StatusOr<std::optional<Principal>> FindByTokenHash(
+      absl::string_view token_hash) override;
+
+ private:
+  Database* const database_;
+  const Clock* const clock_;
+};
+
+}  // namespace smz::registry
+
+#endif  // SMZ_SERVICES_REGISTRY_REGISTRY_STORE_H_
