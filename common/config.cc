@@ -115,8 +115,8 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(
   } else if (const char* env = std::getenv("SMZ_MYSQL_PASSWORD")) {
     config.database.password = env;
   }
-  const std::string pool_size = FlagOrEnv(
-      absl::GetFlag(FLAGS_mysql_pool_size), "SMZ_MYSQL_POOL_SIZE", "16");
+  const std::string pool_size = FlagOrEnv(absl::GetFlag(FLAGS_mysql_pool_size),
+                                          "SMZ_MYSQL_POOL_SIZE", "16");
   if (!absl::SimpleAtoi(pool_size, &config.database.pool_size) ||
       config.database.pool_size < 1) {
     return absl::InvalidArgumentError("mysql_pool_size must be >= 1");

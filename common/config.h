@@ -4,8 +4,10 @@
 //   flag                        environment                 example
 //   --listen                    SMZ_LISTEN                  127.0.0.1:50051
 //   --metrics_listen            SMZ_METRICS_LISTEN          127.0.0.1:9464
-//   --mysql_dsn                 SMZ_MYSQL_DSN               mysql://smz_registry@127.0.0.1:3306/smz_registry
-//   --mysql_credentials_file    SMZ_MYSQL_CREDENTIALS_FILE  file with "password=..."
+//   --mysql_dsn                 SMZ_MYSQL_DSN
+//   mysql://smz_registry@127.0.0.1:3306/smz_registry
+//   --mysql_credentials_file    SMZ_MYSQL_CREDENTIALS_FILE  file with
+//   "password=..."
 //   --mysql_pool_size           SMZ_MYSQL_POOL_SIZE         16
 //
 // The password is never taken from a flag (it would show in `ps`): only from
@@ -21,9 +23,9 @@
 
 #include <string>
 
-#include "absl/strings/string_view.h"
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/mysql/database.h"
 
 namespace smz {

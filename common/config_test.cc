@@ -11,10 +11,9 @@ namespace {
 
 TEST(ConfigTest, ParsesDsn) {
   DatabaseOptions options;
-  ASSERT_TRUE(
-      ParseMysqlDsn("mysql://smz_registry@127.0.0.1:33306/smz_registry",
-                    &options)
-          .ok());
+  ASSERT_TRUE(ParseMysqlDsn("mysql://smz_registry@127.0.0.1:33306/smz_registry",
+                            &options)
+                  .ok());
   EXPECT_EQ(options.user, "smz_registry");
   EXPECT_EQ(options.host, "127.0.0.1");
   EXPECT_EQ(options.port, 33306);

@@ -7,7 +7,7 @@
 namespace smz {
 
 absl::string_view CsvTable::Get(const CsvRow& row,
-                               absl::string_view column) const {
+                                absl::string_view column) const {
   for (size_t i = 0; i < header.size(); ++i) {
     if (header[i] == column) {
       return i < row.fields.size() ? absl::string_view(row.fields[i])
@@ -66,9 +66,9 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view text) {
               "line ", line, ": unexpected text after a quoted field"));
         }
       } else {
-        while (i < text.size() && text[i] != ',' && text[i] != '\n' &&
-               !(text[i] == '\r' && i + 1 < text.size() &&
-                 text[i + 1] == '\n')) {
+        while (
+            i < text.size() && text[i] != ',' && text[i] != '\n' &&
+            !(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
           field.push_back(text[i++]);
         }
       }

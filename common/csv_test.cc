@@ -19,7 +19,8 @@ TEST(CsvTest, ParsesQuotesCommentsAndCrlf) {
   ASSERT_TRUE(table.ok()) << table.status();
   EXPECT_THAT(table->header, ElementsAre("name_ko", "address", "area"));
   ASSERT_EQ(table->rows.size(), 3u);
-  EXPECT_EQ(table->Get(table->rows[1], "address"), "영중로 68(본관), 60-1(별관)");
+  EXPECT_EQ(table->Get(table->rows[1], "address"),
+            "영중로 68(본관), 60-1(별관)");
   EXPECT_EQ(table->rows[1].line, 4);
   EXPECT_EQ(table->Get(table->rows[2], "name_ko"), "say \"hi\"");
   EXPECT_EQ(table->Get(table->rows[2], "address"), "two\nlines");

@@ -7,7 +7,6 @@
 #ifndef SMZ_COMMON_DEPARTMENTS_H_
 #define SMZ_COMMON_DEPARTMENTS_H_
 
-
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 

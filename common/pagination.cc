@@ -39,10 +39,10 @@ uint64_t QueryFingerprint(std::initializer_list<absl::string_view> parts) {
 }
 
 std::string EncodePageToken(uint64_t fingerprint, const PageCursor& cursor) {
-  return absl::WebSafeBase64Escape(absl::StrCat(
-      kVersion, std::string(1, kSeparator), fingerprint,
-      std::string(1, kSeparator), cursor.last_id, std::string(1, kSeparator),
-      cursor.last_key));
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(kVersion, std::string(1, kSeparator), fingerprint,
+                   std::string(1, kSeparator), cursor.last_id,
+                   std::string(1, kSeparator), cursor.last_key));
 }
 
 absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token,

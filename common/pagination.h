@@ -16,8 +16,8 @@
 #include <initializer_list>
 #include <string>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/status_util.h"
 
 namespace smz {

@@ -41,7 +41,8 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
         "missing credentials: send 'authorization: Bearer <token>'");
   }
   absl::string_view value = absl::StripAsciiWhitespace(*authorization);
-  if (value.size() < 7 || !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
+  if (value.size() < 7 ||
+      !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
     return absl::UnauthenticatedError(
         "authorization must use the Bearer scheme");
   }

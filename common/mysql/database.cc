@@ -106,7 +106,7 @@ absl::Status StatusFromMysqlError(int code, absl::string_view state,
     case 1062:  // duplicate entry
     case 1586:  // duplicate entry for unique key
       return absl::AlreadyExistsError(text);
-    case 1213:  // deadlock
+    case 1213:    // deadlock
     case 1205: {  // lock wait timeout
       absl::Status status = absl::AbortedError(text);
       status.SetPayload(kRetryablePayload, absl::Cord("1"));
@@ -228,8 +228,8 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> Database::Connect() {
     properties["userName"] = sql::SQLString(options_.user);
     properties["password"] = sql::SQLString(options_.password);
     properties["schema"] = sql::SQLString(options_.database);
-    properties["OPT_CONNECT_TIMEOUT"] = static_cast<int>(
-        absl::ToInt64Seconds(options_.connect_timeout));
+    properties["OPT_CONNECT_TIMEOUT"] =
+        static_cast<int>(absl::ToInt64Seconds(options_.connect_timeout));
     properties["OPT_READ_TIMEOUT"] =
         static_cast<int>(absl::ToInt64Seconds(options_.io_timeout));
     properties["OPT_WRITE_TIMEOUT"] =
@@ -257,9 +257,8 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> Database::Acquire() {
       return closed_ || !idle_.empty() || open_ < options_.pool_size;
     };
     if (!mu_.AwaitWithDeadline(absl::Condition(&available), deadline)) {
-      return absl::UnavailableError(
-          absl::StrCat("all ", options_.pool_size,
-                       " database connections are busy"));
+      return absl::UnavailableError(absl::StrCat(
+          "all ", options_.pool_size, " database connections are busy"));
     }
     if (closed_) return absl::UnavailableError("database pool is closed");
     if (!idle_.empty()) {
@@ -344,9 +343,8 @@ absl::Status Database::Run(absl::FunctionRef<absl::Status(Session&)> fn) {
 }
 
 absl::Status Database::Ping() {
-  return Run([](Session& session) {
-    return session.Query("SELECT 1", {}).status();
-  });
+  return Run(
+      [](Session& session) { return session.Query("SELECT 1", {}).status(); });
 }
 
 void Database::Close() {

@@ -39,7 +39,8 @@ class DatabaseTest : public ::testing::Test {
                          {});
                      if (!r.ok()) return r.status();
                      return s.Execute("DELETE FROM items", {}).status();
-                   }).ok());
+                   })
+                    .ok());
   }
 
   static testing::MariaDbServer* server_;
@@ -53,19 +54,23 @@ DatabaseOptions* DatabaseTest::options_ = nullptr;
 TEST_F(DatabaseTest, PreparedStatementsRoundTripValuesAndNulls) {
   ASSERT_TRUE(db_->Transact([](Session& s) {
                    return s
-                       .Execute("INSERT INTO items VALUES (?, ?, ?)",
-                                {SqlInt(1), "여의도성모병원 '; DROP TABLE items; --",
-                                 nullptr})
+                       .Execute(
+                           "INSERT INTO items VALUES (?, ?, ?)",
+                           {SqlInt(1), "여의도성모병원 '; DROP TABLE items; --",
+                            nullptr})
                        .status();
-                 }).ok());
+                 })
+                  .ok());
   std::vector<Row> rows;
   ASSERT_TRUE(db_->Run([&](Session& s) -> absl::Status {
-                   auto r = s.Query("SELECT id, name, note FROM items WHERE id = ?",
-                                    {SqlInt(1)});
+                   auto r =
+                       s.Query("SELECT id, name, note FROM items WHERE id = ?",
+                               {SqlInt(1)});
                    if (!r.ok()) return r.status();
                    rows = *r;
                    return absl::OkStatus();
-                 }).ok());
+                 })
+                  .ok());
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].Int(0), 1);
   EXPECT_EQ(rows[0].Text(1), "여의도성모병원 '; DROP TABLE items; --");
@@ -85,15 +90,17 @@ TEST_F(DatabaseTest, FailedTransactionChangesNothing) {
                    if (!r.ok()) return r.status();
                    count = r->at(0).Int(0);
                    return absl::OkStatus();
-                 }).ok());
+                 })
+                  .ok());
   EXPECT_EQ(count, 0);
 }
 
 TEST_F(DatabaseTest, DuplicateKeyIsAlreadyExistsAndBadSqlIsInternal) {
   auto insert = [&](int64_t id) {
     return db_->Transact([&](Session& s) {
-      return s.Execute("INSERT INTO items (id, name) VALUES (?, 'same')",
-                       {SqlInt(id)})
+      return s
+          .Execute("INSERT INTO items (id, name) VALUES (?, 'same')",
+                   {SqlInt(id)})
           .status();
     });
   };
@@ -123,8 +130,10 @@ TEST_F(DatabaseTest, MigrationsApplyOnceAndRefuseEditedHistory) {
   const FakeClock clock(absl::FromUnixSeconds(1700000000));
   std::vector<Migration> migrations = {
       {1, "first", {"CREATE TABLE m1 (id INT PRIMARY KEY)"}},
-      {2, "second", {"CREATE TABLE m2 (id INT PRIMARY KEY)",
-                     "CREATE INDEX m2_id ON m2 (id)"}},
+      {2,
+       "second",
+       {"CREATE TABLE m2 (id INT PRIMARY KEY)",
+        "CREATE INDEX m2_id ON m2 (id)"}},
   };
   ASSERT_TRUE(ApplyMigrations(*db_, migrations, clock).ok());
   // Applying again is a no-op (CREATE TABLE m1 would fail if re-run).

@@ -17,8 +17,8 @@ std::string Checksum(const Migration& migration) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
          digest);
-  return absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 constexpr char kCreateTable[] =
@@ -50,8 +50,7 @@ absl::Status ApplyLocked(Session& session,
     if (done != nullptr) {
       if (done->Text(1) != checksum) {
         return absl::FailedPreconditionError(absl::StrCat(
-            "schema migration ", migration.version, " (",
-            migration.description,
+            "schema migration ", migration.version, " (", migration.description,
             ") was changed after it was applied; add a new migration instead"));
       }
       continue;
@@ -61,10 +60,9 @@ absl::Status ApplyLocked(Session& session,
     // a half-applied migration could be re-run.
     for (const std::string& statement : migration.statements) {
       if (auto s = session.Execute(statement, {}); !s.ok()) {
-        return absl::Status(
-            s.status().code(),
-            absl::StrCat("migration ", migration.version, " failed: ",
-                         s.status().message()));
+        return absl::Status(s.status().code(),
+                            absl::StrCat("migration ", migration.version,
+                                         " failed: ", s.status().message()));
       }
     }
     auto recorded = session.Execute(

@@ -11,9 +11,10 @@ namespace {
 
 // Seconds; loopback RPCs take ~0.1-5 ms, database trouble seconds.
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
-  static const auto* const kBuckets = new prometheus::Histogram::BucketBoundaries{
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-      5, 10};
+  static const auto* const kBuckets =
+      new prometheus::Histogram::BucketBoundaries{
+          0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+          0.1,    0.25,  0.5,    1,     2.5,  5,     10};
   return *kBuckets;
 }
 
@@ -32,9 +33,8 @@ RpcMetrics::RpcMetrics()
 
 void RpcMetrics::Record(absl::string_view method, absl::StatusCode code,
                         absl::Duration latency) {
-  const prometheus::Labels labels = {
-      {"method", std::string(method)},
-      {"code", absl::StatusCodeToString(code)}};
+  const prometheus::Labels labels = {{"method", std::string(method)},
+                                     {"code", absl::StatusCodeToString(code)}};
   requests_.Add(labels).Increment();
   latency_.Add(labels, LatencyBuckets())
       .Observe(absl::ToDoubleSeconds(latency));
@@ -52,8 +52,8 @@ absl::Status MetricsEndpoint::Start(const std::string& address,
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot serve metrics on ", address, ": ", e.what()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", address, ": ", e.what()));
   }
   exposer_->RegisterCollectable(metrics.registry());
   return absl::OkStatus();

@@ -58,8 +58,7 @@ grpc::Status RpcRunner::Run(
   const std::string latency_ms =
       absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(latency));
   const std::string code = absl::StatusCodeToString(status.code());
-  Log(status.ok() || absl::IsInvalidArgument(status) ||
-              absl::IsNotFound(status)
+  Log(status.ok() || absl::IsInvalidArgument(status) || absl::IsNotFound(status)
           ? LogLevel::kInfo
           : LogLevel::kWarning,
       "rpc",

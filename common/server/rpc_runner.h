@@ -17,9 +17,9 @@
 
 #include <string>
 
-#include "absl/strings/string_view.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "common/auth/authenticator.h"
 #include "common/server/metrics.h"
 #include "grpcpp/server_context.h"

@@ -58,7 +58,8 @@ absl::Status ServiceRuntime::Start(
 }
 
 void ServiceRuntime::ProbeLoop() {
-  while (!stop_probe_.WaitForNotificationWithTimeout(options_.health_interval)) {
+  while (
+      !stop_probe_.WaitForNotificationWithTimeout(options_.health_interval)) {
     SetServing(probe_database_.Ping().ok());
   }
 }

@@ -3,7 +3,8 @@
 // again: every create carries a fixed request_id, and designation is skipped
 // for partners already designated.
 //
-//   registry_load_demo --target=127.0.0.1:50051 --token_file=.smz/secrets/admin.token \
+//   registry_load_demo --target=127.0.0.1:50051
+//   --token_file=.smz/secrets/admin.token \
 //     --csv=deploy/demo/specialized_operators.csv
 #include <cstdio>
 #include <fstream>
@@ -69,7 +70,8 @@ int main(int argc, char** argv) {
     partner->set_kind(v1::SPECIALIZED_OPERATOR);
     (*partner->mutable_name())["ko"] = std::string(table->Get(row, "name_ko"));
     if (!table->Get(row, "name_en").empty()) {
-      (*partner->mutable_name())["en"] = std::string(table->Get(row, "name_en"));
+      (*partner->mutable_name())["en"] =
+          std::string(table->Get(row, "name_en"));
     }
     partner->set_representative(std::string(table->Get(row, "representative")));
     partner->set_address(std::string(table->Get(row, "address")));
@@ -81,8 +83,8 @@ int main(int argc, char** argv) {
     v1::ZoneRegion region = v1::ZONE_REGION_UNSPECIFIED;
     v1::ZoneRegion_Parse(std::string(table->Get(row, "region")), &region);
     partner->set_region(region);
-    for (absl::string_view code :
-         absl::StrSplit(table->Get(row, "departments"), ';', absl::SkipEmpty())) {
+    for (absl::string_view code : absl::StrSplit(table->Get(row, "departments"),
+                                                 ';', absl::SkipEmpty())) {
       partner->add_departments(std::string(code));
     }
     partner->add_languages("ko");
@@ -91,7 +93,8 @@ int main(int argc, char** argv) {
     grpc::ClientContext create_context;
     Authorize(&create_context, token);
     v1::Partner stored;
-    grpc::Status status = stub->CreatePartner(&create_context, request, &stored);
+    grpc::Status status =
+        stub->CreatePartner(&create_context, request, &stored);
     if (!status.ok()) {
       std::fprintf(stderr, "line %d: CreatePartner failed: %s\n", row.line,
                    status.error_message().c_str());
@@ -116,7 +119,8 @@ int main(int argc, char** argv) {
       ++designated;
     }
   }
-  std::printf("demo data: %d specialized operators present, %d newly designated\n",
-              created, designated);
+  std::printf(
+      "demo data: %d specialized operators present, %d newly designated\n",
+      created, designated);
   return 0;
 }

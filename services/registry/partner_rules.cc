@@ -81,16 +81,18 @@ void CheckText(absl::string_view text, absl::string_view field, size_t max,
   }
 }
 
-void CheckLocalizedText(const google::protobuf::Map<std::string, std::string>& text,
-                        absl::string_view field, bool korean_required,
-                        size_t max, FieldViolations* violations) {
+void CheckLocalizedText(
+    const google::protobuf::Map<std::string, std::string>& text,
+    absl::string_view field, bool korean_required, size_t max,
+    FieldViolations* violations) {
   if (korean_required && (text.count("ko") == 0 || text.at("ko").empty())) {
     violations->Add(std::string(field), "needs Korean text under \"ko\"");
   }
   for (const auto& [locale, value] : text) {
     const std::string entry = absl::StrCat(field, "[", locale, "]");
     if (!Matches(locale, LocalePattern())) {
-      violations->Add(entry, "is not a BCP 47 locale such as ko, en or zh-Hans");
+      violations->Add(entry,
+                      "is not a BCP 47 locale such as ko, en or zh-Hans");
       continue;
     }
     CheckText(value, entry, max, /*required=*/true, violations);
@@ -99,8 +101,7 @@ void CheckLocalizedText(const google::protobuf::Map<std::string, std::string>& t
 
 void CheckCodeList(const google::protobuf::RepeatedPtrField<std::string>& codes,
                    absl::string_view field, bool (*valid)(absl::string_view),
-                   absl::string_view expectation,
-                   FieldViolations* violations) {
+                   absl::string_view expectation, FieldViolations* violations) {
   if (static_cast<size_t>(codes.size()) > kMaxListItems) {
     violations->Add(std::string(field),
                     absl::StrCat("has more than ", kMaxListItems, " items"));
@@ -111,7 +112,8 @@ void CheckCodeList(const google::protobuf::RepeatedPtrField<std::string>& codes,
     if (!valid(codes[i])) {
       violations->Add(entry, absl::StrCat("\"", codes[i], "\" ", expectation));
     } else if (!seen.insert(codes[i]).second) {
-      violations->Add(entry, absl::StrCat("\"", codes[i], "\" is listed twice"));
+      violations->Add(entry,
+                      absl::StrCat("\"", codes[i], "\" is listed twice"));
     }
   }
 }
@@ -120,7 +122,9 @@ bool IsLanguageCode(absl::string_view code) {
   return Matches(code, LanguagePattern());
 }
 
-bool IsKnownDepartment(absl::string_view code) { return IsDepartmentCode(code); }
+bool IsKnownDepartment(absl::string_view code) {
+  return IsDepartmentCode(code);
+}
 
 std::string Field(absl::string_view prefix, absl::string_view name) {
   return prefix.empty() ? std::string(name) : absl::StrCat(prefix, ".", name);
@@ -193,9 +197,9 @@ absl::StatusOr<PartnerStatus> NextStatus(PartnerStatus current,
       hint = "only an ACTIVE or SUSPENDED designation can be revoked";
       break;
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat("cannot ", LifecycleActionName(action), " a partner in status ",
-                   v1::PartnerStatus_Name(current), ": ", hint));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "cannot ", LifecycleActionName(action), " a partner in status ",
+      v1::PartnerStatus_Name(current), ": ", hint));
 }
 
 DesignationAction RecordedAction(LifecycleAction action) {
@@ -234,19 +238,23 @@ std::string FormatDate(absl::CivilDay day) {
   return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
 }
 
-std::string EtagForVersion(int64_t version) { return absl::StrCat("v", version); }
+std::string EtagForVersion(int64_t version) {
+  return absl::StrCat("v", version);
+}
 
 void ValidatePartner(const Partner& partner, absl::string_view prefix,
                      FieldViolations* violations) {
   const PartnerKind kind = partner.kind();
   if (kind == v1::PARTNER_KIND_UNSPECIFIED || !v1::PartnerKind_IsValid(kind)) {
-    violations->Add(Field(prefix, "kind"),
-                    "is required: SPECIALIZED_OPERATOR, COOPERATING_INSTITUTION, "
-                    "ATTRACTION_AGENCY or LINKED_BUSINESS");
+    violations->Add(
+        Field(prefix, "kind"),
+        "is required: SPECIALIZED_OPERATOR, COOPERATING_INSTITUTION, "
+        "ATTRACTION_AGENCY or LINKED_BUSINESS");
   }
   const bool linked = kind == v1::LINKED_BUSINESS;
   if (!v1::LinkedBusinessType_IsValid(partner.linked_business_type())) {
-    violations->Add(Field(prefix, "linked_business_type"), "is not a known type");
+    violations->Add(Field(prefix, "linked_business_type"),
+                    "is not a known type");
   } else if (linked && partner.linked_business_type() ==
                            v1::LINKED_BUSINESS_TYPE_UNSPECIFIED) {
     violations->Add(Field(prefix, "linked_business_type"),
@@ -320,7 +328,8 @@ void ValidatePartner(const Partner& partner, absl::string_view prefix,
   }
   for (int i = 0; i < partner.contacts_size(); ++i) {
     const v1::Contact& contact = partner.contacts(i);
-    const std::string base = absl::StrCat(Field(prefix, "contacts"), "[", i, "]");
+    const std::string base =
+        absl::StrCat(Field(prefix, "contacts"), "[", i, "]");
     CheckText(contact.name(), absl::StrCat(base, ".name"), 100, true,
               violations);
     CheckText(contact.role(), absl::StrCat(base, ".role"), 100, false,
@@ -408,7 +417,8 @@ void ValidateDesignationRequest(const v1::DesignationRequest& request,
                                 std::optional<absl::CivilDay> current_since,
                                 FieldViolations* violations) {
   if (request.id() <= 0) violations->Add("id", "must be a partner id");
-  const std::optional<absl::CivilDay> effective = ParseDate(request.effective_on());
+  const std::optional<absl::CivilDay> effective =
+      ParseDate(request.effective_on());
   if (!effective) {
     violations->Add("effective_on", "is required, as a date YYYY-MM-DD");
   } else if (current_since && action == LifecycleAction::kRedesignate &&
@@ -420,19 +430,19 @@ void ValidateDesignationRequest(const v1::DesignationRequest& request,
   const bool needs_term = action == LifecycleAction::kDesignate ||
                           action == LifecycleAction::kRedesignate;
   if (needs_term) {
-    const std::optional<absl::CivilDay> term = ParseDate(request.term_ends_on());
+    const std::optional<absl::CivilDay> term =
+        ParseDate(request.term_ends_on());
     if (!term) {
       violations->Add("term_ends_on", "is required, as a date YYYY-MM-DD");
     } else if (effective && *term <= *effective) {
       violations->Add("term_ends_on", "must be after effective_on");
     }
   } else if (!request.term_ends_on().empty()) {
-    violations->Add("term_ends_on",
-                    absl::StrCat("does not apply when you ",
-                                 LifecycleActionName(action)));
+    violations->Add("term_ends_on", absl::StrCat("does not apply when you ",
+                                                 LifecycleActionName(action)));
   }
-  const bool needs_reason = action == LifecycleAction::kSuspend ||
-                            action == LifecycleAction::kRevoke;
+  const bool needs_reason =
+      action == LifecycleAction::kSuspend || action == LifecycleAction::kRevoke;
   CheckText(request.reason(), "reason", kMaxTextChars, needs_reason,
             violations);
   CheckText(request.decision_ref(), "decision_ref", 100, false, violations);
@@ -464,7 +474,8 @@ void ValidateRequestId(absl::string_view request_id,
   static const std::regex* const kPattern =
       new std::regex("^[A-Za-z0-9._:-]{1,64}$");
   if (!request_id.empty() && !Matches(request_id, *kPattern)) {
-    violations->Add("request_id", "must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+    violations->Add("request_id",
+                    "must be 1-64 characters of A-Z a-z 0-9 . _ : -");
   }
 }
 

@@ -29,7 +29,13 @@ using ::smz::registry::v1::DesignationAction;
 using ::smz::registry::v1::Partner;
 using ::smz::registry::v1::PartnerStatus;
 
-enum class LifecycleAction { kDesignate, kRedesignate, kSuspend, kReinstate, kRevoke };
+enum class LifecycleAction {
+  kDesignate,
+  kRedesignate,
+  kSuspend,
+  kReinstate,
+  kRevoke
+};
 
 absl::string_view LifecycleActionName(LifecycleAction action);
 

@@ -32,7 +32,8 @@ std::vector<std::string> BadFields(const Partner& partner) {
   FieldViolations violations;
   ValidatePartner(partner, "partner", &violations);
   std::vector<std::string> fields;
-  for (const FieldViolation& v : violations.violations()) fields.push_back(v.field);
+  for (const FieldViolation& v : violations.violations())
+    fields.push_back(v.field);
   return fields;
 }
 
@@ -108,7 +109,8 @@ TEST(LifecycleTest, LegalTransitions) {
   EXPECT_EQ(*NextStatus(v1::REVOKED, LifecycleAction::kDesignate), v1::ACTIVE);
   EXPECT_EQ(*NextStatus(v1::ACTIVE, LifecycleAction::kRedesignate), v1::ACTIVE);
   EXPECT_EQ(*NextStatus(v1::ACTIVE, LifecycleAction::kSuspend), v1::SUSPENDED);
-  EXPECT_EQ(*NextStatus(v1::SUSPENDED, LifecycleAction::kReinstate), v1::ACTIVE);
+  EXPECT_EQ(*NextStatus(v1::SUSPENDED, LifecycleAction::kReinstate),
+            v1::ACTIVE);
   EXPECT_EQ(*NextStatus(v1::ACTIVE, LifecycleAction::kRevoke), v1::REVOKED);
   EXPECT_EQ(*NextStatus(v1::SUSPENDED, LifecycleAction::kRevoke), v1::REVOKED);
 }
@@ -132,8 +134,10 @@ TEST(LifecycleTest, IllegalTransitionsAreFailedPreconditionWithAHint) {
   for (const auto& c : kIllegal) {
     absl::StatusOr<v1::PartnerStatus> next = NextStatus(c.from, c.action);
     EXPECT_EQ(next.status().code(), absl::StatusCode::kFailedPrecondition)
-        << v1::PartnerStatus_Name(c.from) << " " << LifecycleActionName(c.action);
-    EXPECT_THAT(next.status().message(), HasSubstr(v1::PartnerStatus_Name(c.from)));
+        << v1::PartnerStatus_Name(c.from) << " "
+        << LifecycleActionName(c.action);
+    EXPECT_THAT(next.status().message(),
+                HasSubstr(v1::PartnerStatus_Name(c.from)));
   }
 }
 

@@ -26,9 +26,8 @@ bool IsLanguage(absl::string_view code) {
 // "name desc" -> (kName, true). Unknown -> violation.
 void ParseOrderBy(absl::string_view order_by, PartnerListQuery* query,
                   FieldViolations* violations) {
-  std::vector<absl::string_view> words =
-      absl::StrSplit(absl::StripAsciiWhitespace(order_by), ' ',
-                     absl::SkipEmpty());
+  std::vector<absl::string_view> words = absl::StrSplit(
+      absl::StripAsciiWhitespace(order_by), ' ', absl::SkipEmpty());
   if (words.empty()) return;
   const absl::string_view field = words[0];
   if (field == "id") {
@@ -66,8 +65,8 @@ std::optional<absl::CivilDay> LatestDesignationStart(const Partner& partner) {
 
 absl::Status StaleEtag(absl::string_view given, absl::string_view current) {
   return absl::AbortedError(absl::StrCat(
-      "etag ", given, " is stale: the partner has changed since (now ",
-      current, "); read it again and reapply your change"));
+      "etag ", given, " is stale: the partner has changed since (now ", current,
+      "); read it again and reapply your change"));
 }
 
 }  // namespace
@@ -97,9 +96,8 @@ absl::StatusOr<Partner> Registry::CreatePartner(
   ValidateRequestId(request.request_id(), &violations);
   if (!violations.empty()) return violations.ToStatus();
   return store_->CreatePartner(
-      request.partner(),
-      IdempotencyKey{"CreatePartner", request.request_id(),
-                     RequestHash(request.partner())});
+      request.partner(), IdempotencyKey{"CreatePartner", request.request_id(),
+                                        RequestHash(request.partner())});
 }
 
 absl::StatusOr<Partner> Registry::GetPartner(
@@ -125,7 +123,8 @@ absl::StatusOr<v1::ListPartnersResponse> Registry::ListPartners(
   if (!v1::PartnerStatus_IsValid(request.status())) {
     violations.Add("status", "is not a partner status");
   }
-  if (!request.department().empty() && !IsDepartmentCode(request.department())) {
+  if (!request.department().empty() &&
+      !IsDepartmentCode(request.department())) {
     violations.Add("department", "is not a department code");
   }
   if (!request.language().empty() && !IsLanguage(request.language())) {
@@ -299,9 +298,9 @@ absl::StatusOr<Grant> Registry::CreateGrant(
   ValidateGrant(request.grant(), &violations);
   ValidateRequestId(request.request_id(), &violations);
   if (!violations.empty()) return violations.ToStatus();
-  return store_->CreateGrant(
-      request.grant(), IdempotencyKey{"CreateGrant", request.request_id(),
-                                      RequestHash(request.grant())});
+  return store_->CreateGrant(request.grant(),
+                             IdempotencyKey{"CreateGrant", request.request_id(),
+                                            RequestHash(request.grant())});
 }
 
 absl::StatusOr<v1::ListGrantsResponse> Registry::ListGrants(
@@ -313,7 +312,8 @@ absl::StatusOr<v1::ListGrantsResponse> Registry::ListGrants(
   if (caller.role() == auth::v1::PARTNER && query.partner_id == 0) {
     query.partner_id = caller.partner_id();  // a partner sees its own grants
   }
-  if (query.partner_id < 0) violations.Add("partner_id", "must be a partner id");
+  if (query.partner_id < 0)
+    violations.Add("partner_id", "must be a partner id");
   if (request.year() != 0 && (request.year() < 2000 || request.year() > 2100)) {
     violations.Add("year", "must be between 2000 and 2100");
   }
@@ -322,9 +322,9 @@ absl::StatusOr<v1::ListGrantsResponse> Registry::ListGrants(
   }
   query.year = request.year();
   query.programme = request.programme();
-  const uint64_t fingerprint =
-      QueryFingerprint({absl::StrCat(query.partner_id), absl::StrCat(query.year),
-                        absl::StrCat(query.programme)});
+  const uint64_t fingerprint = QueryFingerprint(
+      {absl::StrCat(query.partner_id), absl::StrCat(query.year),
+       absl::StrCat(query.programme)});
   absl::StatusOr<PageCursor> after =
       DecodePageToken(request.page_token(), fingerprint);
   if (!after.ok()) violations.Add("page_token", "is not valid for this query");
@@ -350,8 +350,8 @@ absl::StatusOr<v1::IssueTokenResponse> Registry::IssueToken(
   FieldViolations violations;
   if (request.role() == auth::v1::ROLE_UNSPECIFIED ||
       !auth::v1::Role_IsValid(request.role())) {
-    violations.Add("role",
-                   "is required: ADMIN, ORGANIZER, PARTNER, ANALYST or COUNCIL");
+    violations.Add(
+        "role", "is required: ADMIN, ORGANIZER, PARTNER, ANALYST or COUNCIL");
   } else if (request.role() == auth::v1::PARTNER && request.partner_id() <= 0) {
     violations.Add("partner_id", "is required for a PARTNER token");
   } else if (request.role() != auth::v1::PARTNER && request.partner_id() != 0) {
@@ -382,7 +382,8 @@ absl::Status Registry::RevokeToken(const Principal& caller,
   if (request.token_id() <= 0) {
     return InvalidField("token_id", "must be a token id");
   }
-  absl::StatusOr<v1::TokenInfo> revoked = store_->RevokeToken(request.token_id());
+  absl::StatusOr<v1::TokenInfo> revoked =
+      store_->RevokeToken(request.token_id());
   if (!revoked.ok()) return revoked.status();
   if (authenticator_ != nullptr) authenticator_->InvalidateCache();
   return absl::OkStatus();
@@ -393,9 +394,9 @@ absl::StatusOr<v1::ListTokensResponse> Registry::ListTokens(
   FieldViolations violations;
   const int page_size = ResolvePageSize(request.page_size(), &violations);
   if (request.partner_id() < 0) violations.Add("partner_id", "must be >= 0");
-  const uint64_t fingerprint = QueryFingerprint(
-      {absl::StrCat(request.partner_id()),
-       request.include_revoked() ? "1" : "0"});
+  const uint64_t fingerprint =
+      QueryFingerprint({absl::StrCat(request.partner_id()),
+                        request.include_revoked() ? "1" : "0"});
   absl::StatusOr<PageCursor> after =
       DecodePageToken(request.page_token(), fingerprint);
   if (!after.ok()) violations.Add("page_token", "is not valid for this query");

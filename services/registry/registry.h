@@ -28,14 +28,14 @@ class Registry {
   Registry(RegistryStore* store, Authenticator* authenticator,
            const Clock* clock, RandomSource* random);
 
-  absl::StatusOr<Partner> CreatePartner(const Principal& caller,
-                                        const v1::CreatePartnerRequest& request);
+  absl::StatusOr<Partner> CreatePartner(
+      const Principal& caller, const v1::CreatePartnerRequest& request);
   absl::StatusOr<Partner> GetPartner(const Principal& caller,
                                      const v1::GetPartnerRequest& request);
   absl::StatusOr<v1::ListPartnersResponse> ListPartners(
       const Principal& caller, const v1::ListPartnersRequest& request);
-  absl::StatusOr<Partner> UpdatePartner(const Principal& caller,
-                                        const v1::UpdatePartnerRequest& request);
+  absl::StatusOr<Partner> UpdatePartner(
+      const Principal& caller, const v1::UpdatePartnerRequest& request);
   absl::StatusOr<Partner> ChangeDesignation(
       const Principal& caller, const v1::DesignationRequest& request,
       LifecycleAction action);

@@ -40,9 +40,10 @@ namespace {
 namespace v1 = ::smz::registry::v1;
 
 class EchoService final : public smz::bench::v1::EchoService::CallbackService {
-  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
-                                 const smz::bench::v1::EchoRequest* request,
-                                 smz::bench::v1::EchoResponse* response) override {
+  grpc::ServerUnaryReactor* Echo(
+      grpc::CallbackServerContext* context,
+      const smz::bench::v1::EchoRequest* request,
+      smz::bench::v1::EchoResponse* response) override {
     response->set_message(request->message());
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
@@ -59,7 +60,8 @@ struct Result {
 };
 
 // Runs `call(thread_index, rng)` from `concurrency` threads for `duration`.
-Result Measure(const std::string& name, int concurrency, absl::Duration duration,
+Result Measure(const std::string& name, int concurrency,
+               absl::Duration duration,
                const std::function<bool(int, std::mt19937&)>& call) {
   // Warm-up: connections, prepared statements, caches.
   {
@@ -78,7 +80,8 @@ Result Measure(const std::string& name, int concurrency, absl::Duration duration
       while (absl::Now() < end) {
         const absl::Time before = absl::Now();
         if (!call(t, rng)) errors.fetch_add(1);
-        latencies[t].push_back(absl::ToDoubleMilliseconds(absl::Now() - before));
+        latencies[t].push_back(
+            absl::ToDoubleMilliseconds(absl::Now() - before));
       }
     });
   }
@@ -91,7 +94,8 @@ Result Measure(const std::string& name, int concurrency, absl::Duration duration
   result.name = name;
   result.calls_per_second = all.size() / elapsed;
   result.p50_ms = all.empty() ? 0 : all[all.size() / 2];
-  result.p99_ms = all.empty() ? 0 : all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  result.p99_ms =
+      all.empty() ? 0 : all[std::min(all.size() - 1, all.size() * 99 / 100)];
   result.errors = errors.load();
   return result;
 }
@@ -105,13 +109,15 @@ int main(int argc, char** argv) {
 
   auto mariadb = smz::testing::MariaDbServer::Start();
   if (!mariadb.ok()) {
-    std::fprintf(stderr, "MariaDB: %s\n", std::string(mariadb.status().message()).c_str());
+    std::fprintf(stderr, "MariaDB: %s\n",
+                 std::string(mariadb.status().message()).c_str());
     return 1;
   }
   auto database = (*mariadb)->CreateServiceDatabase("smz_registry");
   if (!database.ok()) return 1;
-  const std::string log_path = absl::StrCat(::getenv("TMPDIR") ? ::getenv("TMPDIR") : "/tmp",
-                                            "/registry_benchmark.log");
+  const std::string log_path =
+      absl::StrCat(::getenv("TMPDIR") ? ::getenv("TMPDIR") : "/tmp",
+                   "/registry_benchmark.log");
   std::FILE* log = std::fopen(log_path.c_str(), "w");
   smz::SetLogSink(log);
 
@@ -121,20 +127,23 @@ int main(int argc, char** argv) {
   options.server.listen = "127.0.0.1:0";
   auto server = smz::registry::RegistryServer::Start(options);
   if (!server.ok()) {
-    std::fprintf(stderr, "registry: %s\n", std::string(server.status().message()).c_str());
+    std::fprintf(stderr, "registry: %s\n",
+                 std::string(server.status().message()).c_str());
     return 1;
   }
   std::string admin;
-  (void)(*server)->registry().EnsureBootstrapAdminToken([&](const std::string& t) {
-    admin = t;
-    return absl::OkStatus();
-  });
+  (void)(*server)->registry().EnsureBootstrapAdminToken(
+      [&](const std::string& t) {
+        admin = t;
+        return absl::OkStatus();
+      });
 
   // The echo baseline, a callback-API server like gRPC's own benchmarks.
   EchoService echo_service;
   int echo_port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &echo_port);
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &echo_port);
   builder.RegisterService(&echo_service);
   std::unique_ptr<grpc::Server> echo_server = builder.BuildAndStart();
 
@@ -143,15 +152,16 @@ int main(int argc, char** argv) {
   for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
     grpc::ChannelArguments args;
     args.SetInt("grpc.channel_id", i);  // distinct connections
-    registry_channels.push_back(grpc::CreateCustomChannel(
-        absl::StrCat("127.0.0.1:", (*server)->port()),
-        grpc::InsecureChannelCredentials(), args));
-    echo_channels.push_back(grpc::CreateCustomChannel(
-        absl::StrCat("127.0.0.1:", echo_port), grpc::InsecureChannelCredentials(),
-        args));
+    registry_channels.push_back(
+        grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
+                                  grpc::InsecureChannelCredentials(), args));
+    echo_channels.push_back(
+        grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", echo_port),
+                                  grpc::InsecureChannelCredentials(), args));
   }
   auto registry_stub = [&](int t) {
-    return v1::RegistryService::NewStub(registry_channels[t % registry_channels.size()]);
+    return v1::RegistryService::NewStub(
+        registry_channels[t % registry_channels.size()]);
   };
 
   // The data set: hospitals across regions, departments and languages.
@@ -163,14 +173,16 @@ int main(int argc, char** argv) {
     for (int i = 0; i < partners; ++i) {
       v1::CreatePartnerRequest request;
       v1::Partner* p = request.mutable_partner();
-      p->set_kind(i % 4 == 0 ? v1::SPECIALIZED_OPERATOR : v1::COOPERATING_INSTITUTION);
+      p->set_kind(i % 4 == 0 ? v1::SPECIALIZED_OPERATOR
+                             : v1::COOPERATING_INSTITUTION);
       (*p->mutable_name())["ko"] = absl::StrCat("병원 ", i);
       (*p->mutable_name())["en"] = absl::StrCat("Hospital ", i);
       p->set_region(static_cast<v1::ZoneRegion>(1 + i % 3));
       p->set_floor_area_m2(500 + i * 13.5);
       p->set_address(absl::StrCat("영등포로 ", i));
       p->add_departments(std::string(departments[i % departments.size()].code));
-      p->add_departments(std::string(departments[(i + 7) % departments.size()].code));
+      p->add_departments(
+          std::string(departments[(i + 7) % departments.size()].code));
       p->add_languages("en");
       if (i % 2 == 0) p->add_languages("zh");
       v1::Contact* c = p->add_contacts();
@@ -194,45 +206,48 @@ int main(int argc, char** argv) {
   const std::string bearer = absl::StrCat("Bearer ", admin);
 
   std::vector<Result> results;
-  results.push_back(Measure("echo (bare gRPC, callback API)", concurrency, duration,
-                            [&](int t, std::mt19937&) {
-                              smz::bench::v1::EchoRequest request;
-                              request.set_message("ping");
-                              smz::bench::v1::EchoResponse response;
-                              grpc::ClientContext context;
-                              return echo_stubs[t]->Echo(&context, request, &response).ok();
-                            }));
-  results.push_back(Measure("GetPartner", concurrency, duration,
-                            [&](int t, std::mt19937& rng) {
-                              v1::GetPartnerRequest request;
-                              request.set_id(ids[rng() % ids.size()]);
-                              v1::Partner response;
-                              grpc::ClientContext context;
-                              context.AddMetadata("authorization", bearer);
-                              return stubs[t]->GetPartner(&context, request, &response).ok();
-                            }));
-  results.push_back(Measure("ListPartners (page of 20, by name)", concurrency, duration,
-                            [&](int t, std::mt19937&) {
-                              v1::ListPartnersRequest request;
-                              request.set_page_size(20);
-                              request.set_order_by("name");
-                              v1::ListPartnersResponse response;
-                              grpc::ClientContext context;
-                              context.AddMetadata("authorization", bearer);
-                              return stubs[t]->ListPartners(&context, request, &response).ok();
-                            }));
-  results.push_back(Measure("ListPartners (department + region filter)", concurrency,
-                            duration, [&](int t, std::mt19937& rng) {
-                              v1::ListPartnersRequest request;
-                              request.set_page_size(20);
-                              request.set_department(
-                                  std::string(departments[rng() % departments.size()].code));
-                              request.set_region(static_cast<v1::ZoneRegion>(1 + rng() % 3));
-                              v1::ListPartnersResponse response;
-                              grpc::ClientContext context;
-                              context.AddMetadata("authorization", bearer);
-                              return stubs[t]->ListPartners(&context, request, &response).ok();
-                            }));
+  results.push_back(
+      Measure("echo (bare gRPC, callback API)", concurrency, duration,
+              [&](int t, std::mt19937&) {
+                smz::bench::v1::EchoRequest request;
+                request.set_message("ping");
+                smz::bench::v1::EchoResponse response;
+                grpc::ClientContext context;
+                return echo_stubs[t]->Echo(&context, request, &response).ok();
+              }));
+  results.push_back(Measure(
+      "GetPartner", concurrency, duration, [&](int t, std::mt19937& rng) {
+        v1::GetPartnerRequest request;
+        request.set_id(ids[rng() % ids.size()]);
+        v1::Partner response;
+        grpc::ClientContext context;
+        context.AddMetadata("authorization", bearer);
+        return stubs[t]->GetPartner(&context, request, &response).ok();
+      }));
+  results.push_back(Measure(
+      "ListPartners (page of 20, by name)", concurrency, duration,
+      [&](int t, std::mt19937&) {
+        v1::ListPartnersRequest request;
+        request.set_page_size(20);
+        request.set_order_by("name");
+        v1::ListPartnersResponse response;
+        grpc::ClientContext context;
+        context.AddMetadata("authorization", bearer);
+        return stubs[t]->ListPartners(&context, request, &response).ok();
+      }));
+  results.push_back(Measure(
+      "ListPartners (department + region filter)", concurrency, duration,
+      [&](int t, std::mt19937& rng) {
+        v1::ListPartnersRequest request;
+        request.set_page_size(20);
+        request.set_department(
+            std::string(departments[rng() % departments.size()].code));
+        request.set_region(static_cast<v1::ZoneRegion>(1 + rng() % 3));
+        v1::ListPartnersResponse response;
+        grpc::ClientContext context;
+        context.AddMetadata("authorization", bearer);
+        return stubs[t]->ListPartners(&context, request, &response).ok();
+      }));
 
   echo_server->Shutdown();
   (*server)->Shutdown();
@@ -240,15 +255,18 @@ int main(int argc, char** argv) {
   std::fclose(log);
 
   const double baseline = results[0].calls_per_second;
-  std::printf("registry benchmark: %d partners, %d concurrent callers, %s per workload, "
-              "%d cores\n",
-              partners, concurrency, absl::FormatDuration(duration).c_str(),
-              static_cast<int>(std::thread::hardware_concurrency()));
-  std::printf("%-44s %12s %9s %9s %10s %7s\n", "workload", "calls/s", "p50 ms", "p99 ms",
-              "vs echo", "errors");
+  std::printf(
+      "registry benchmark: %d partners, %d concurrent callers, %s per "
+      "workload, "
+      "%d cores\n",
+      partners, concurrency, absl::FormatDuration(duration).c_str(),
+      static_cast<int>(std::thread::hardware_concurrency()));
+  std::printf("%-44s %12s %9s %9s %10s %7s\n", "workload", "calls/s", "p50 ms",
+              "p99 ms", "vs echo", "errors");
   for (const Result& r : results) {
     std::printf("%-44s %12.0f %9.2f %9.2f %9.2fx %7lld\n", r.name.c_str(),
-                r.calls_per_second, r.p50_ms, r.p99_ms, r.calls_per_second / baseline,
+                r.calls_per_second, r.p50_ms, r.p99_ms,
+                r.calls_per_second / baseline,
                 static_cast<long long>(r.errors));
   }
   return 0;

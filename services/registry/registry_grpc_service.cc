@@ -30,48 +30,44 @@ grpc::Status RegistryGrpcService::CreatePartner(
 grpc::Status RegistryGrpcService::GetPartner(
     grpc::ServerContext* context, const v1::GetPartnerRequest* request,
     Partner* response) {
-  return runner_->Run(context, "GetPartner", RoleSet::Everyone(),
-                      [&](const Principal& caller) {
-                        return Into(response, [&] {
-                          return registry_->GetPartner(caller, *request);
-                        });
-                      });
+  return runner_->Run(
+      context, "GetPartner", RoleSet::Everyone(), [&](const Principal& caller) {
+        return Into(response,
+                    [&] { return registry_->GetPartner(caller, *request); });
+      });
 }
 
 grpc::Status RegistryGrpcService::ListPartners(
     grpc::ServerContext* context, const v1::ListPartnersRequest* request,
     v1::ListPartnersResponse* response) {
-  return runner_->Run(context, "ListPartners", RoleSet::Staff(),
-                      [&](const Principal& caller) {
-                        return Into(response, [&] {
-                          return registry_->ListPartners(caller, *request);
-                        });
-                      });
+  return runner_->Run(
+      context, "ListPartners", RoleSet::Staff(), [&](const Principal& caller) {
+        return Into(response,
+                    [&] { return registry_->ListPartners(caller, *request); });
+      });
 }
 
 grpc::Status RegistryGrpcService::UpdatePartner(
     grpc::ServerContext* context, const v1::UpdatePartnerRequest* request,
     Partner* response) {
-  return runner_->Run(context, "UpdatePartner",
-                      RoleSet({auth::v1::ADMIN, auth::v1::PARTNER}),
-                      [&](const Principal& caller) {
-                        return Into(response, [&] {
-                          return registry_->UpdatePartner(caller, *request);
-                        });
-                      });
+  return runner_->Run(
+      context, "UpdatePartner", RoleSet({auth::v1::ADMIN, auth::v1::PARTNER}),
+      [&](const Principal& caller) {
+        return Into(response,
+                    [&] { return registry_->UpdatePartner(caller, *request); });
+      });
 }
 
 grpc::Status RegistryGrpcService::Lifecycle(
     grpc::ServerContext* context, absl::string_view method,
     const v1::DesignationRequest& request, LifecycleAction action,
     Partner* response) {
-  return runner_->Run(context, method, RoleSet::AdminOnly(),
-                      [&](const Principal& caller) {
-                        return Into(response, [&] {
-                          return registry_->ChangeDesignation(caller, request,
-                                                              action);
-                        });
-                      });
+  return runner_->Run(
+      context, method, RoleSet::AdminOnly(), [&](const Principal& caller) {
+        return Into(response, [&] {
+          return registry_->ChangeDesignation(caller, request, action);
+        });
+      });
 }
 
 grpc::Status RegistryGrpcService::DesignatePartner(
@@ -112,12 +108,11 @@ grpc::Status RegistryGrpcService::RevokePartner(
 grpc::Status RegistryGrpcService::ListExpiring(
     grpc::ServerContext* context, const v1::ListExpiringRequest* request,
     v1::ListExpiringResponse* response) {
-  return runner_->Run(context, "ListExpiring", RoleSet::Staff(),
-                      [&](const Principal& caller) {
-                        return Into(response, [&] {
-                          return registry_->ListExpiring(caller, *request);
-                        });
-                      });
+  return runner_->Run(
+      context, "ListExpiring", RoleSet::Staff(), [&](const Principal& caller) {
+        return Into(response,
+                    [&] { return registry_->ListExpiring(caller, *request); });
+      });
 }
 
 grpc::Status RegistryGrpcService::CreateGrant(
@@ -134,12 +129,11 @@ grpc::Status RegistryGrpcService::CreateGrant(
 grpc::Status RegistryGrpcService::ListGrants(
     grpc::ServerContext* context, const v1::ListGrantsRequest* request,
     v1::ListGrantsResponse* response) {
-  return runner_->Run(context, "ListGrants", RoleSet::Everyone(),
-                      [&](const Principal& caller) {
-                        return Into(response, [&] {
-                          return registry_->ListGrants(caller, *request);
-                        });
-                      });
+  return runner_->Run(
+      context, "ListGrants", RoleSet::Everyone(), [&](const Principal& caller) {
+        return Into(response,
+                    [&] { return registry_->ListGrants(caller, *request); });
+      });
 }
 
 grpc::Status RegistryGrpcService::IssueToken(

@@ -27,7 +27,8 @@ ABSL_FLAG(std::string, bootstrap_admin_token_file, "",
 namespace {
 
 // Writes the token atomically with owner-only permissions.
-absl::Status WriteSecretFile(const std::string& path, const std::string& token) {
+absl::Status WriteSecretFile(const std::string& path,
+                             const std::string& token) {
   const std::string temporary = absl::StrCat(path, ".tmp");
   unlink(temporary.c_str());
   const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -36,10 +37,9 @@ absl::Status WriteSecretFile(const std::string& path, const std::string& token) 
         absl::StrCat("cannot create ", temporary));
   }
   const std::string content = absl::StrCat(token, "\n");
-  const bool written =
-      write(fd, content.data(), content.size()) ==
-          static_cast<ssize_t>(content.size()) &&
-      fsync(fd) == 0;
+  const bool written = write(fd, content.data(), content.size()) ==
+                           static_cast<ssize_t>(content.size()) &&
+                       fsync(fd) == 0;
   close(fd);
   if (!written || rename(temporary.c_str(), path.c_str()) != 0) {
     unlink(temporary.c_str());

@@ -15,9 +15,11 @@ RegistryServer::~RegistryServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     RegistryServerOptions options) {
-  std::unique_ptr<RegistryServer> server(new RegistryServer(std::move(options)));
+  std::unique_ptr<RegistryServer> server(
+      new RegistryServer(std::move(options)));
   RegistryServerOptions& o = server->options_;
-  RandomSource* random = o.random != nullptr ? o.random : &server->secure_random_;
+  RandomSource* random =
+      o.random != nullptr ? o.random : &server->secure_random_;
   server->database_ = std::make_unique<Database>(o.database);
 
   // The database may still be starting (or restarting): keep trying for a
@@ -25,7 +27,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   const absl::Time deadline = absl::Now() + o.startup_timeout;
   absl::Status migrated;
   while (true) {
-    migrated = ApplyMigrations(*server->database_, RegistryMigrations(), *o.clock);
+    migrated =
+        ApplyMigrations(*server->database_, RegistryMigrations(), *o.clock);
     if (migrated.ok() || !absl::IsUnavailable(migrated) ||
         absl::Now() >= deadline) {
       break;
@@ -36,7 +39,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   }
   if (!migrated.ok()) return migrated;
 
-  server->store_ = std::make_unique<RegistryStore>(server->database_.get(), o.clock);
+  server->store_ =
+      std::make_unique<RegistryStore>(server->database_.get(), o.clock);
   server->authenticator_ = std::make_unique<Authenticator>(
       server->store_.get(), o.clock, o.token_cache_ttl);
   server->registry_ = std::make_unique<Registry>(

@@ -55,7 +55,8 @@ std::string HttpGet(int port, const std::string& path) {
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+      0) {
     close(fd);
     return "";
   }
@@ -103,8 +104,8 @@ class RegistryServiceTest : public ::testing::Test {
     mariadb_ = mariadb->release();
     auto database = mariadb_->CreateServiceDatabase("smz_registry");
     ASSERT_TRUE(database.ok()) << database.status();
-    clock_ = new FakeClock(absl::FromCivil(absl::CivilSecond(2026, 11, 23, 9, 0, 0),
-                                           SeoulTimeZone()));
+    clock_ = new FakeClock(absl::FromCivil(
+        absl::CivilSecond(2026, 11, 23, 9, 0, 0), SeoulTimeZone()));
     RegistryServerOptions options;
     options.database = *database;
     options.database.acquire_timeout = absl::Seconds(2);
@@ -116,19 +117,20 @@ class RegistryServiceTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = server->release();
     admin_token_ = new std::string();
-    absl::StatusOr<bool> created = server_->registry().EnsureBootstrapAdminToken(
-        [](const std::string& token) {
-          *admin_token_ = token;
-          return absl::OkStatus();
-        });
+    absl::StatusOr<bool> created =
+        server_->registry().EnsureBootstrapAdminToken(
+            [](const std::string& token) {
+              *admin_token_ = token;
+              return absl::OkStatus();
+            });
     ASSERT_TRUE(created.ok() && *created);
     // A second start of the same deployment must not mint another one.
     absl::StatusOr<bool> again = server_->registry().EnsureBootstrapAdminToken(
         [](const std::string&) { return absl::InternalError("must not run"); });
     ASSERT_TRUE(again.ok() && !*again);
-    channel_ = new std::shared_ptr<grpc::Channel>(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()),
-        grpc::InsecureChannelCredentials()));
+    channel_ = new std::shared_ptr<grpc::Channel>(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials()));
   }
 
   static void TearDownTestSuite() {
@@ -152,7 +154,8 @@ class RegistryServiceTest : public ::testing::Test {
     request.set_partner_id(partner_id);
     request.set_display_name(absl::StrCat("test ", auth::v1::Role_Name(role)));
     v1::IssueTokenResponse response;
-    grpc::Status status = stub_->IssueToken(As(admin()).get(), request, &response);
+    grpc::Status status =
+        stub_->IssueToken(As(admin()).get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response.token();
   }
@@ -178,7 +181,8 @@ class RegistryServiceTest : public ::testing::Test {
     v1::ListPartnersRequest request;
     request.set_page_size(1);
     v1::ListPartnersResponse response;
-    EXPECT_TRUE(stub_->ListPartners(As(admin()).get(), request, &response).ok());
+    EXPECT_TRUE(
+        stub_->ListPartners(As(admin()).get(), request, &response).ok());
     return response.total_size();
   }
 
@@ -236,8 +240,8 @@ TEST_F(RegistryServiceTest, ReflectionListsTheRegistryService) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   auto call = generic.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      &queue);
+      &context,
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &queue);
   void* tag;
   bool ok;
   call->StartCall(reinterpret_cast<void*>(1));
@@ -270,7 +274,8 @@ TEST_F(RegistryServiceTest, CreateThenGetReturnsEveryField) {
   ASSERT_GT(created.id(), 0);
   EXPECT_EQ(created.status(), v1::PENDING);
   EXPECT_EQ(created.etag(), "v1");
-  EXPECT_EQ(created.create_time().seconds(), absl::ToUnixSeconds(clock_->Now()));
+  EXPECT_EQ(created.create_time().seconds(),
+            absl::ToUnixSeconds(clock_->Now()));
   Partner got;
   ASSERT_TRUE(Get(admin(), created.id(), &got).ok());
   EXPECT_EQ(got.name().at("ko"), "김안과병원");
@@ -299,7 +304,8 @@ TEST_F(RegistryServiceTest, RetriedCreateReturnsTheFirstResult) {
   *different.mutable_partner() = Hospital("다른 병원", "");
   different.set_request_id("retry-1");
   Partner out;
-  grpc::Status status = stub_->CreatePartner(As(admin()).get(), different, &out);
+  grpc::Status status =
+      stub_->CreatePartner(As(admin()).get(), different, &out);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(ViolatedFields(status), ElementsAre("request_id"));
   EXPECT_EQ(CountPartners(), before + 1);
@@ -316,7 +322,8 @@ TEST_F(RegistryServiceTest, ConcurrentRetriesCreateOnePartner) {
       *request.mutable_partner() = Hospital("대림성모병원", "DR-CONCURRENT");
       request.set_request_id("concurrent-create");
       Partner out;
-      grpc::Status status = stub->CreatePartner(As(admin()).get(), request, &out);
+      grpc::Status status =
+          stub->CreatePartner(As(admin()).get(), request, &out);
       EXPECT_TRUE(status.ok()) << status.error_message();
       ids[i] = out.id();
     });
@@ -338,7 +345,8 @@ TEST_F(RegistryServiceTest, ConcurrentCreatesOfOneRegistrationNumberMakeOne) {
       *request.mutable_partner() = Hospital("경쟁 병원", "RACE-0001");
       request.set_request_id(absl::StrCat("race-", i));
       Partner out;
-      grpc::Status status = stub->CreatePartner(As(admin()).get(), request, &out);
+      grpc::Status status =
+          stub->CreatePartner(As(admin()).get(), request, &out);
       if (status.ok()) ++created;
       if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
         ++already_exists;
@@ -390,7 +398,8 @@ TEST_F(RegistryServiceTest, DuplicateRegistrationNumberIsAlreadyExists) {
 
 TEST_F(RegistryServiceTest, UnknownIdsAreNotFound) {
   Partner out;
-  EXPECT_EQ(Get(admin(), 987654, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Get(admin(), 987654, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Designate(987654, &out).error_code(), grpc::StatusCode::NOT_FOUND);
   v1::UpdatePartnerRequest update;
   update.mutable_partner()->set_id(987654);
@@ -405,8 +414,9 @@ TEST_F(RegistryServiceTest, UnknownIdsAreNotFound) {
   grant.mutable_grant()->set_amount_krw(1000000);
   (*grant.mutable_grant()->mutable_purpose())["ko"] = "홍보";
   Grant grant_out;
-  EXPECT_EQ(stub_->CreateGrant(As(admin()).get(), grant, &grant_out).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      stub_->CreateGrant(As(admin()).get(), grant, &grant_out).error_code(),
+      grpc::StatusCode::NOT_FOUND);
   v1::RevokeTokenRequest revoke;
   revoke.set_token_id(987654);
   google::protobuf::Empty empty;
@@ -551,7 +561,8 @@ TEST_F(RegistryServiceTest, UpdateNeedsTheCurrentEtag) {
   bad.mutable_update_mask()->add_paths("status");
   grpc::Status invalid = stub_->UpdatePartner(As(admin()).get(), bad, &out);
   EXPECT_EQ(invalid.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(ViolatedFields(invalid), UnorderedElementsAreArray({"etag", "update_mask"}));
+  EXPECT_THAT(ViolatedFields(invalid),
+              UnorderedElementsAreArray({"etag", "update_mask"}));
   v1::UpdatePartnerRequest bad_value;
   bad_value.mutable_partner()->set_id(created.id());
   bad_value.mutable_partner()->set_floor_area_m2(-1);
@@ -560,8 +571,7 @@ TEST_F(RegistryServiceTest, UpdateNeedsTheCurrentEtag) {
   bad_value.set_etag("v2");
   invalid = stub_->UpdatePartner(As(admin()).get(), bad_value, &out);
   EXPECT_EQ(invalid.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(ViolatedFields(invalid),
-              Contains("partner.floor_area_m2"));
+  EXPECT_THAT(ViolatedFields(invalid), Contains("partner.floor_area_m2"));
   EXPECT_THAT(ViolatedFields(invalid), Contains("partner.name"));
   ASSERT_TRUE(Get(admin(), created.id(), &now).ok());
   EXPECT_EQ(now.etag(), "v2");
@@ -585,8 +595,9 @@ TEST_F(RegistryServiceTest, DesignationLifecycleAndHistory) {
   request.set_id(created.id());
   request.set_effective_on("2022-12-01");
   request.set_term_ends_on("2024-11-30");
-  EXPECT_EQ(stub_->RedesignatePartner(As(admin()).get(), request, &out).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(
+      stub_->RedesignatePartner(As(admin()).get(), request, &out).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
   request.set_reason("x");
   request.clear_term_ends_on();
   EXPECT_EQ(stub_->RevokePartner(As(admin()).get(), request, &out).error_code(),
@@ -604,8 +615,9 @@ TEST_F(RegistryServiceTest, DesignationLifecycleAndHistory) {
   renew.set_effective_on("2023-01-01");
   renew.set_term_ends_on("2025-12-31");
   renew.set_etag("v1");  // stale: designation made it v2
-  EXPECT_EQ(stub_->RedesignatePartner(As(admin()).get(), renew, &out).error_code(),
-            grpc::StatusCode::ABORTED);
+  EXPECT_EQ(
+      stub_->RedesignatePartner(As(admin()).get(), renew, &out).error_code(),
+      grpc::StatusCode::ABORTED);
   renew.clear_etag();
   ASSERT_TRUE(stub_->RedesignatePartner(As(admin()).get(), renew, &out).ok());
   EXPECT_EQ(out.designation_term_ends_on(), "2025-12-31");
@@ -613,14 +625,15 @@ TEST_F(RegistryServiceTest, DesignationLifecycleAndHistory) {
   v1::DesignationRequest suspend;
   suspend.set_id(created.id());
   suspend.set_effective_on("2024-03-01");
-  EXPECT_THAT(ViolatedFields(
-                  stub_->SuspendPartner(As(admin()).get(), suspend, &out)),
-              ElementsAre("reason"));
+  EXPECT_THAT(
+      ViolatedFields(stub_->SuspendPartner(As(admin()).get(), suspend, &out)),
+      ElementsAre("reason"));
   suspend.set_reason("보고 누락");
   ASSERT_TRUE(stub_->SuspendPartner(As(admin()).get(), suspend, &out).ok());
   EXPECT_EQ(out.status(), v1::SUSPENDED);
-  EXPECT_EQ(stub_->RedesignatePartner(As(admin()).get(), renew, &out).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(
+      stub_->RedesignatePartner(As(admin()).get(), renew, &out).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
   suspend.set_effective_on("2024-04-01");
   suspend.set_reason("보고 완료");
   ASSERT_TRUE(stub_->ReinstatePartner(As(admin()).get(), suspend, &out).ok());
@@ -650,11 +663,13 @@ TEST_F(RegistryServiceTest, DesignationLifecycleAndHistory) {
   Partner history;
   ASSERT_TRUE(Get(admin(), created.id(), &history).ok());
   std::vector<v1::DesignationAction> actions;
-  for (const auto& event : history.designations()) actions.push_back(event.action());
+  for (const auto& event : history.designations())
+    actions.push_back(event.action());
   EXPECT_THAT(actions, ElementsAre(v1::DESIGNATED, v1::REDESIGNATED,
                                    v1::SUSPENDED_ACTION, v1::REINSTATED,
                                    v1::REVOKED_ACTION));
-  EXPECT_EQ(history.designations(0).decision_ref(), "중소벤처기업부 제2017-22호");
+  EXPECT_EQ(history.designations(0).decision_ref(),
+            "중소벤처기업부 제2017-22호");
   EXPECT_EQ(history.designations(4).reason(), "지정 취소");
   EXPECT_THAT(history.designations(0).recorded_by(), HasSubstr("ADMIN#"));
 }
@@ -679,7 +694,8 @@ TEST_F(RegistryServiceTest, ListPaginatesToTheEndWithFilters) {
   int pages = 0;
   do {
     v1::ListPartnersResponse response;
-    grpc::Status status = stub_->ListPartners(As(admin()).get(), request, &response);
+    grpc::Status status =
+        stub_->ListPartners(As(admin()).get(), request, &response);
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(response.total_size(), 7);
     for (const Partner& p : response.partners()) {
@@ -704,7 +720,8 @@ TEST_F(RegistryServiceTest, ListPaginatesToTheEndWithFilters) {
   agencies.set_page_token(first.next_page_token());
   agencies.set_language("en");
   v1::ListPartnersResponse out;
-  grpc::Status mismatched = stub_->ListPartners(As(admin()).get(), agencies, &out);
+  grpc::Status mismatched =
+      stub_->ListPartners(As(admin()).get(), agencies, &out);
   EXPECT_EQ(mismatched.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(ViolatedFields(mismatched), ElementsAre("page_token"));
 
@@ -720,8 +737,9 @@ TEST_F(RegistryServiceTest, ListPaginatesToTheEndWithFilters) {
   invalid.set_page_size(-1);
   invalid.set_order_by("password");
   invalid.set_department("astrology");
-  EXPECT_THAT(ViolatedFields(stub_->ListPartners(As(admin()).get(), invalid, &out)),
-              UnorderedElementsAreArray({"page_size", "order_by", "department"}));
+  EXPECT_THAT(
+      ViolatedFields(stub_->ListPartners(As(admin()).get(), invalid, &out)),
+      UnorderedElementsAreArray({"page_size", "order_by", "department"}));
 }
 
 TEST_F(RegistryServiceTest, ListExpiringFindsTermsAndRegistrations) {
@@ -766,7 +784,8 @@ TEST_F(RegistryServiceTest, ListExpiringFindsTermsAndRegistrations) {
   v1::ListExpiringRequest invalid;
   invalid.set_within_days(0);
   invalid.set_as_of("someday");
-  EXPECT_THAT(ViolatedFields(stub_->ListExpiring(As(admin()).get(), invalid, &response)),
+  EXPECT_THAT(ViolatedFields(
+                  stub_->ListExpiring(As(admin()).get(), invalid, &response)),
               UnorderedElementsAreArray({"within_days", "as_of"}));
 }
 
@@ -821,18 +840,22 @@ TEST_F(RegistryServiceTest, GrantsAreIdempotentScopedAndSummed) {
 TEST_F(RegistryServiceTest, IssueTokenValidatesRoleAndPartner) {
   v1::IssueTokenRequest request;
   v1::IssueTokenResponse response;
-  EXPECT_THAT(ViolatedFields(stub_->IssueToken(As(admin()).get(), request, &response)),
-              UnorderedElementsAreArray({"role", "display_name"}));
+  EXPECT_THAT(
+      ViolatedFields(stub_->IssueToken(As(admin()).get(), request, &response)),
+      UnorderedElementsAreArray({"role", "display_name"}));
   request.set_role(auth::v1::PARTNER);
   request.set_display_name("hospital desk");
-  EXPECT_THAT(ViolatedFields(stub_->IssueToken(As(admin()).get(), request, &response)),
-              ElementsAre("partner_id"));
+  EXPECT_THAT(
+      ViolatedFields(stub_->IssueToken(As(admin()).get(), request, &response)),
+      ElementsAre("partner_id"));
   request.set_partner_id(987654);
-  EXPECT_EQ(stub_->IssueToken(As(admin()).get(), request, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      stub_->IssueToken(As(admin()).get(), request, &response).error_code(),
+      grpc::StatusCode::NOT_FOUND);
   request.set_role(auth::v1::ANALYST);
-  EXPECT_THAT(ViolatedFields(stub_->IssueToken(As(admin()).get(), request, &response)),
-              ElementsAre("partner_id"));
+  EXPECT_THAT(
+      ViolatedFields(stub_->IssueToken(As(admin()).get(), request, &response)),
+      ElementsAre("partner_id"));
   request.set_partner_id(0);
   ASSERT_TRUE(stub_->IssueToken(As(admin()).get(), request, &response).ok());
   EXPECT_THAT(response.token(), HasSubstr("smz_"));
@@ -859,7 +882,8 @@ TEST_F(RegistryServiceTest, DatabaseDownIsUnavailableAndServiceRecovers) {
   Partner out;
   const absl::Time start = absl::Now();
   grpc::Status down = Get(admin(), created.id(), &out);
-  EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
+  EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << down.error_message();
   v1::CreatePartnerRequest create;
   *create.mutable_partner() = Hospital("쓰기 시험", "");
   EXPECT_EQ(stub_->CreatePartner(As(admin()).get(), create, &out).error_code(),
@@ -895,7 +919,8 @@ TEST_F(RegistryServiceTest, DatabaseDownIsUnavailableAndServiceRecovers) {
   list.set_page_size(200);
   v1::ListPartnersResponse all;
   ASSERT_TRUE(stub_->ListPartners(As(admin()).get(), list, &all).ok());
-  for (const Partner& p : all.partners()) EXPECT_NE(p.name().at("ko"), "쓰기 시험");
+  for (const Partner& p : all.partners())
+    EXPECT_NE(p.name().at("ko"), "쓰기 시험");
 }
 
 }  // namespace

@@ -53,8 +53,10 @@ absl::StatusOr<Partner> PartnerFromRow(const Row& row) {
   v1::PartnerStatus_Parse(row.Text(1), &status);
   partner.set_status(status);
   partner.set_etag(EtagForVersion(row.Int(3)));
-  *partner.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.Int(4));
-  *partner.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.Int(5));
+  *partner.mutable_create_time() =
+      TimeUtil::MicrosecondsToTimestamp(row.Int(4));
+  *partner.mutable_update_time() =
+      TimeUtil::MicrosecondsToTimestamp(row.Int(5));
   partner.set_designation_term_ends_on(row.Text(6));
   return partner;
 }
@@ -85,9 +87,9 @@ absl::Status LoadHistory(Session& session, Partner* partner) {
 // Reads one partner with its history; NOT_FOUND when absent.
 absl::StatusOr<Partner> ReadPartner(Session& session, int64_t id,
                                     bool for_update) {
-  const std::string sql =
-      absl::StrCat("SELECT ", kPartnerColumns, " FROM partners p WHERE p.id = ?",
-                   for_update ? " FOR UPDATE" : "");
+  const std::string sql = absl::StrCat("SELECT ", kPartnerColumns,
+                                       " FROM partners p WHERE p.id = ?",
+                                       for_update ? " FOR UPDATE" : "");
   absl::StatusOr<std::vector<Row>> rows = session.Query(sql, {SqlInt(id)});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) {
@@ -102,8 +104,9 @@ absl::StatusOr<Partner> ReadPartner(Session& session, int64_t id,
 // Rewrites the lookup rows that let List filter by department and language.
 absl::Status WriteProfileIndexes(Session& session, const Partner& partner) {
   const SqlValue id = SqlInt(partner.id());
-  for (const char* sql : {"DELETE FROM partner_departments WHERE partner_id = ?",
-                          "DELETE FROM partner_languages WHERE partner_id = ?"}) {
+  for (const char* sql :
+       {"DELETE FROM partner_departments WHERE partner_id = ?",
+        "DELETE FROM partner_languages WHERE partner_id = ?"}) {
     if (auto s = session.Execute(sql, {id}); !s.ok()) return s.status();
   }
   for (const std::string& code : partner.departments()) {
@@ -181,10 +184,10 @@ absl::Status CheckRegistrationNumberFree(Session& session,
       {partner.attraction_registration_number(), SqlInt(partner.id())});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return absl::OkStatus();
-  return absl::AlreadyExistsError(absl::StrCat(
-      "attraction registration number ",
-      partner.attraction_registration_number(),
-      " is already registered to partner ", rows->front().Int(0)));
+  return absl::AlreadyExistsError(
+      absl::StrCat("attraction registration number ",
+                   partner.attraction_registration_number(),
+                   " is already registered to partner ", rows->front().Int(0)));
 }
 
 // Partner columns derived from the profile, in UPDATE/INSERT order.
@@ -308,7 +311,8 @@ absl::StatusOr<Partner> RegistryStore::CreatePartner(
     if (!id.ok()) return id.status();
     Partner stored = partner;
     stored.set_id(*id);
-    if (absl::Status s = WriteProfileIndexes(session, stored); !s.ok()) return s;
+    if (absl::Status s = WriteProfileIndexes(session, stored); !s.ok())
+      return s;
     if (absl::Status s = CompleteIdempotencyKey(session, key, *id); !s.ok()) {
       return s;
     }
@@ -399,10 +403,11 @@ absl::StatusOr<PartnerPage> RegistryStore::ListPartners(
       params.push_back(SqlInt(query.after.last_id));
     }
   }
-  std::string sql = absl::StrCat("SELECT ", kPartnerColumns, ", ", column,
-                                 " FROM partners p", where, " ORDER BY ",
-                                 column, direction);
-  if (query.order != PartnerOrder::kId) absl::StrAppend(&sql, ", p.id", direction);
+  std::string sql =
+      absl::StrCat("SELECT ", kPartnerColumns, ", ", column, " FROM partners p",
+                   where, " ORDER BY ", column, direction);
+  if (query.order != PartnerOrder::kId)
+    absl::StrAppend(&sql, ", p.id", direction);
   absl::StrAppend(&sql, " LIMIT ?");
   params.push_back(SqlInt(query.page_size + 1));
 
@@ -439,38 +444,39 @@ absl::StatusOr<PartnerPage> RegistryStore::ListPartners(
 absl::StatusOr<Partner> RegistryStore::UpdatePartner(
     int64_t id, absl::FunctionRef<absl::Status(Partner*)> mutate) {
   Partner result;
-  absl::Status status = database_->Transact([&](Session& session) -> absl::Status {
-    absl::StatusOr<Partner> current = ReadPartner(session, id, true);
-    if (!current.ok()) return current.status();
-    Partner updated = *current;
-    if (absl::Status s = mutate(&updated); !s.ok()) return s;
-    updated.set_id(id);
-    if (absl::Status s = CheckRegistrationNumberFree(session, updated);
-        !s.ok()) {
-      return s;
-    }
-    std::vector<SqlValue> params = ProfileColumns(updated);
-    params.push_back(SqlInt(absl::ToUnixMicros(clock_->Now())));
-    params.push_back(SqlInt(id));
-    absl::StatusOr<int64_t> changed = session.Execute(
-        "UPDATE partners SET kind = ?, region = ?, name_ko = ?, "
-        "floor_area_m2 = ?, registration_number = ?, "
-        "registration_expires_on = ?, profile = ?, version = version + 1, "
-        "update_time_us = ? WHERE id = ?",
-        params);
-    if (absl::IsAlreadyExists(changed.status())) {
-      absl::Status owner = CheckRegistrationNumberFree(session, updated);
-      return owner.ok() ? changed.status() : owner;
-    }
-    if (!changed.ok()) return changed.status();
-    if (absl::Status s = WriteProfileIndexes(session, updated); !s.ok()) {
-      return s;
-    }
-    absl::StatusOr<Partner> reread = ReadPartner(session, id, false);
-    if (!reread.ok()) return reread.status();
-    result = *std::move(reread);
-    return absl::OkStatus();
-  });
+  absl::Status status =
+      database_->Transact([&](Session& session) -> absl::Status {
+        absl::StatusOr<Partner> current = ReadPartner(session, id, true);
+        if (!current.ok()) return current.status();
+        Partner updated = *current;
+        if (absl::Status s = mutate(&updated); !s.ok()) return s;
+        updated.set_id(id);
+        if (absl::Status s = CheckRegistrationNumberFree(session, updated);
+            !s.ok()) {
+          return s;
+        }
+        std::vector<SqlValue> params = ProfileColumns(updated);
+        params.push_back(SqlInt(absl::ToUnixMicros(clock_->Now())));
+        params.push_back(SqlInt(id));
+        absl::StatusOr<int64_t> changed = session.Execute(
+            "UPDATE partners SET kind = ?, region = ?, name_ko = ?, "
+            "floor_area_m2 = ?, registration_number = ?, "
+            "registration_expires_on = ?, profile = ?, version = version + 1, "
+            "update_time_us = ? WHERE id = ?",
+            params);
+        if (absl::IsAlreadyExists(changed.status())) {
+          absl::Status owner = CheckRegistrationNumberFree(session, updated);
+          return owner.ok() ? changed.status() : owner;
+        }
+        if (!changed.ok()) return changed.status();
+        if (absl::Status s = WriteProfileIndexes(session, updated); !s.ok()) {
+          return s;
+        }
+        absl::StatusOr<Partner> reread = ReadPartner(session, id, false);
+        if (!reread.ok()) return reread.status();
+        result = *std::move(reread);
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return result;
 }
@@ -480,7 +486,8 @@ absl::StatusOr<Partner> RegistryStore::ChangeDesignation(
     absl::FunctionRef<absl::StatusOr<DesignationChange>(const Partner&)>
         decide) {
   Partner result;
-  absl::Status status = database_->Transact([&](Session& session) -> absl::Status {
+  absl::Status status = database_->Transact([&](Session& session)
+                                                -> absl::Status {
     absl::StatusOr<Partner> current = ReadPartner(session, id, true);
     if (!current.ok()) return current.status();
     absl::StatusOr<DesignationChange> change = decide(*current);
@@ -562,8 +569,8 @@ absl::StatusOr<std::vector<v1::ExpiringItem>> RegistryStore::ListExpiring(
     absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
     if (!rows.ok()) return rows.status();
     *has_more = static_cast<int>(rows->size()) > query.page_size;
-    for (size_t i = 0; i < rows->size() && static_cast<int>(i) < query.page_size;
-         ++i) {
+    for (size_t i = 0;
+         i < rows->size() && static_cast<int>(i) < query.page_size; ++i) {
       const Row& row = (*rows)[i];
       Partner profile;
       google::protobuf::util::JsonParseOptions options;
@@ -693,7 +700,8 @@ absl::StatusOr<GrantPage> RegistryStore::ListGrants(const GrantQuery& query) {
 absl::StatusOr<v1::TokenInfo> RegistryStore::InsertToken(
     const v1::TokenInfo& info, absl::string_view token_hash) {
   v1::TokenInfo result;
-  absl::Status status = database_->Transact([&](Session& session) -> absl::Status {
+  absl::Status status = database_->Transact([&](Session& session)
+                                                -> absl::Status {
     if (info.role() == auth::v1::PARTNER) {
       if (absl::Status s =
               StatusOfPartnerForChild(session, info.partner_id(), "tokens");
@@ -725,27 +733,28 @@ absl::StatusOr<v1::TokenInfo> RegistryStore::InsertToken(
 
 absl::StatusOr<v1::TokenInfo> RegistryStore::RevokeToken(int64_t token_id) {
   v1::TokenInfo result;
-  absl::Status status = database_->Transact([&](Session& session) -> absl::Status {
-    const std::string select =
-        absl::StrCat("SELECT ", kTokenColumns, " FROM api_tokens WHERE id = ?");
-    absl::StatusOr<std::vector<Row>> rows =
-        session.Query(select + " FOR UPDATE", {SqlInt(token_id)});
-    if (!rows.ok()) return rows.status();
-    if (rows->empty()) {
-      return absl::NotFoundError(
-          absl::StrCat("token ", token_id, " does not exist"));
-    }
-    if (rows->front().IsNull(6)) {
-      auto updated = session.Execute(
-          "UPDATE api_tokens SET revoke_time_us = ? WHERE id = ?",
-          {SqlInt(absl::ToUnixMicros(clock_->Now())), SqlInt(token_id)});
-      if (!updated.ok()) return updated.status();
-      rows = session.Query(select, {SqlInt(token_id)});
-      if (!rows.ok()) return rows.status();
-    }
-    result = TokenFromRow(rows->front());
-    return absl::OkStatus();
-  });
+  absl::Status status =
+      database_->Transact([&](Session& session) -> absl::Status {
+        const std::string select = absl::StrCat(
+            "SELECT ", kTokenColumns, " FROM api_tokens WHERE id = ?");
+        absl::StatusOr<std::vector<Row>> rows =
+            session.Query(select + " FOR UPDATE", {SqlInt(token_id)});
+        if (!rows.ok()) return rows.status();
+        if (rows->empty()) {
+          return absl::NotFoundError(
+              absl::StrCat("token ", token_id, " does not exist"));
+        }
+        if (rows->front().IsNull(6)) {
+          auto updated = session.Execute(
+              "UPDATE api_tokens SET revoke_time_us = ? WHERE id = ?",
+              {SqlInt(absl::ToUnixMicros(clock_->Now())), SqlInt(token_id)});
+          if (!updated.ok()) return updated.status();
+          rows = session.Query(select, {SqlInt(token_id)});
+          if (!rows.ok()) return rows.status();
+        }
+        result = TokenFromRow(rows->front());
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return result;
 }
@@ -756,7 +765,8 @@ absl::StatusOr<TokenPage> RegistryStore::ListTokens(int64_t partner_id,
                                                     const PageCursor& after) {
   std::string sql =
       absl::StrCat("SELECT ", kTokenColumns, " FROM api_tokens WHERE id > ?");
-  std::vector<SqlValue> params = {SqlInt(after.has_position ? after.last_id : 0)};
+  std::vector<SqlValue> params = {
+      SqlInt(after.has_position ? after.last_id : 0)};
   if (partner_id != 0) {
     sql += " AND partner_id = ?";
     params.push_back(SqlInt(partner_id));

@@ -37,7 +37,8 @@ int RunAndWait(const std::vector<std::string>& argv,
       dup2(fd, STDERR_FILENO);
     }
     std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    for (const std::string& arg : argv)
+      args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
     execv(args[0], args.data());
     _exit(127);
@@ -75,8 +76,8 @@ int PickUnusedPort() {
 absl::StatusOr<std::unique_ptr<MariaDbServer>> MariaDbServer::Start() {
   std::unique_ptr<MariaDbServer> server(new MariaDbServer());
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = absl::StrCat(tmp != nullptr ? tmp : "/tmp",
-                                     "/smz-mariadb-XXXXXX");
+  std::string pattern =
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/smz-mariadb-XXXXXX");
   if (mkdtemp(pattern.data()) == nullptr) {
     return absl::InternalError("cannot create a temporary folder");
   }
@@ -86,10 +87,8 @@ absl::StatusOr<std::unique_ptr<MariaDbServer>> MariaDbServer::Start() {
   server->port_ = PickUnusedPort();
   std::vector<std::string> install = {
       FindProgram({"/usr/bin/mariadb-install-db", "/usr/bin/mysql_install_db"}),
-      "--no-defaults",
-      absl::StrCat("--datadir=", server->data_dir_),
-      "--auth-root-authentication-method=normal",
-      "--skip-test-db"};
+      "--no-defaults", absl::StrCat("--datadir=", server->data_dir_),
+      "--auth-root-authentication-method=normal", "--skip-test-db"};
   if (geteuid() == 0) install.push_back("--user=root");
   const std::string log = absl::StrCat(pattern, "/mariadb.log");
   if (RunAndWait(install, log) != 0) {
@@ -123,7 +122,8 @@ absl::Status MariaDbServer::Launch() {
       dup2(fd, STDERR_FILENO);
     }
     std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    for (const std::string& arg : argv)
+      args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
     execv(args[0], args.data());
     _exit(127);
@@ -153,9 +153,8 @@ absl::Status MariaDbServer::WaitUntilReady() {
 
 absl::Status MariaDbServer::ExecuteAsRoot(const std::string& sql) {
   Database root(RootOptions(socket_));
-  return root.Run([&](Session& session) {
-    return session.Execute(sql, {}).status();
-  });
+  return root.Run(
+      [&](Session& session) { return session.Execute(sql, {}).status(); });
 }
 
 absl::StatusOr<DatabaseOptions> MariaDbServer::CreateServiceDatabase(
