@@ -105,6 +105,12 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(
   if (absl::Status s = ParseMysqlDsn(dsn, &config.database); !s.ok()) {
     return s;
   }
+  if (!config.database.password.empty()) {
+    // A DSN is visible in `ps` and in shell history.
+    return absl::InvalidArgumentError(
+        "the MySQL DSN must not contain a password: use "
+        "--mysql_credentials_file or SMZ_MYSQL_PASSWORD");
+  }
   const std::string credentials =
       FlagOrEnv(absl::GetFlag(FLAGS_mysql_credentials_file),
                 "SMZ_MYSQL_CREDENTIALS_FILE", "");

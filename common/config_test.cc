@@ -4,7 +4,10 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "absl/flags/flag.h"
 #include "gtest/gtest.h"
+
+ABSL_DECLARE_FLAG(std::string, mysql_dsn);
 
 namespace smz {
 namespace {
@@ -49,6 +52,23 @@ TEST(ConfigTest, ReadsPasswordFile) {
   EXPECT_EQ(*password, "s3cr=t");
   EXPECT_FALSE(ReadPasswordFile(path + ".missing").ok());
   std::remove(path.c_str());
+}
+
+TEST(ConfigTest, LoadsFromFlagsAndRefusesPasswordsInTheDsn) {
+  absl::SetFlag(&FLAGS_mysql_dsn,
+                "mysql://smz_registry@127.0.0.1:3306/smz_registry");
+  setenv("SMZ_MYSQL_PASSWORD", "from-env", 1);
+  absl::StatusOr<ServiceConfig> config = LoadServiceConfig("127.0.0.1:1");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen, "127.0.0.1:1");
+  EXPECT_EQ(config->database.password, "from-env");
+  EXPECT_TRUE(config->metrics_listen.empty());
+  absl::SetFlag(&FLAGS_mysql_dsn, "mysql://u:secret@127.0.0.1:3306/d");
+  EXPECT_EQ(LoadServiceConfig("127.0.0.1:1").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::SetFlag(&FLAGS_mysql_dsn, "");
+  unsetenv("SMZ_MYSQL_PASSWORD");
+  EXPECT_FALSE(LoadServiceConfig("127.0.0.1:1").ok());
 }
 
 TEST(ConfigTest, FlagBeatsEnvironmentBeatsDefault) {

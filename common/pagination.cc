@@ -58,7 +58,7 @@ absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token,
   uint64_t token_fingerprint = 0;
   if (parts.size() != 4 || parts[0] != kVersion ||
       !absl::SimpleAtoi(parts[1], &token_fingerprint) ||
-      !absl::SimpleAtoi(parts[2], &cursor.last_id)) {
+      !absl::SimpleAtoi(parts[2], &cursor.last_id) || cursor.last_id < 0) {
     return InvalidField("page_token", "is not a token this service issued");
   }
   if (token_fingerprint != fingerprint) {

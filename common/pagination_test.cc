@@ -42,6 +42,10 @@ TEST(PaginationTest, RejectsGarbageAndTokensOfOtherQueries) {
   EXPECT_EQ(DecodePageToken(token, QueryFingerprint({"b"})).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_NE(QueryFingerprint({"ab", "c"}), QueryFingerprint({"a", "bc"}));
+  PageCursor forged;
+  forged.last_id = -50;  // would become a negative OFFSET
+  EXPECT_EQ(DecodePageToken(EncodePageToken(7, forged), 7).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

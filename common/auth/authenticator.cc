@@ -52,12 +52,14 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
   }
   const std::string hash = HashToken(token);
   const absl::Time now = clock_->Now();
+  uint64_t generation = 0;
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(hash);
     if (it != cache_.end() && it->second.expires > now) {
       return it->second.principal;
     }
+    generation = generation_;
   }
   absl::StatusOr<std::optional<Principal>> found =
       lookup_->FindByTokenHash(hash);
@@ -70,14 +72,17 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
     return absl::UnauthenticatedError("unknown or revoked token");
   }
   absl::MutexLock lock(&mu_);
-  if (cache_.size() >= kMaxCachedPrincipals) cache_.clear();
-  cache_[hash] = Cached{**found, now + cache_ttl_};
+  if (generation == generation_) {
+    if (cache_.size() >= kMaxCachedPrincipals) cache_.clear();
+    cache_[hash] = Cached{**found, now + cache_ttl_};
+  }
   return **found;
 }
 
 void Authenticator::InvalidateCache() {
   absl::MutexLock lock(&mu_);
   cache_.clear();
+  ++generation_;
 }
 
 absl::Status Authorize(const Principal& principal, const RoleSet& allowed) {

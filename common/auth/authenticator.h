@@ -78,6 +78,9 @@ class Authenticator {
   const absl::Duration cache_ttl_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
+  // Bumped by InvalidateCache, so a lookup that raced with a revocation does
+  // not put the revoked principal back into the cache.
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // PERMISSION_DENIED unless the principal's role is in `allowed`.

@@ -7,6 +7,7 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 #include <cppconn/resultset_metadata.h>
+#include <cppconn/statement.h>
 
 #include <cassert>
 #include <exception>
@@ -22,6 +23,8 @@ namespace smz {
 
 class PooledConnection {
  public:
+  static constexpr size_t kMaxPreparedPerConnection = 128;
+
   explicit PooledConnection(std::unique_ptr<sql::Connection> connection)
       : connection_(std::move(connection)) {}
 
@@ -31,6 +34,12 @@ class PooledConnection {
   // Converts an exception thrown while using this connection, marking the
   // connection broken when the server is gone.
   absl::Status Fail(const sql::SQLException& e);
+
+  // Runs a fixed control statement (no parameters); throws on failure.
+  void Control(const char* sql) {
+    std::unique_ptr<sql::Statement> statement(connection_->createStatement());
+    statement->execute(sql);
+  }
 
   bool broken() const { return broken_; }
   void set_broken() { broken_ = true; }
@@ -130,6 +139,9 @@ absl::StatusOr<sql::PreparedStatement*> PooledConnection::Prepare(
     absl::string_view sql) {
   auto it = statements_.find(sql);
   if (it != statements_.end()) return it->second.get();
+  // Queries with optional filters have many SQL variants; bound what each
+  // connection keeps prepared on the server (max_prepared_stmt_count).
+  if (statements_.size() >= kMaxPreparedPerConnection) statements_.clear();
   std::unique_ptr<sql::PreparedStatement> statement(
       connection_->prepareStatement(std::string(sql)));
   sql::PreparedStatement* raw = statement.get();
@@ -239,8 +251,11 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> Database::Connect() {
     properties["OPT_RECONNECT"] = false;
     properties["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
     std::unique_ptr<sql::Connection> connection(driver_->connect(properties));
-    connection->setAutoCommit(true);
-    return std::make_unique<PooledConnection>(std::move(connection));
+    auto pooled = std::make_unique<PooledConnection>(std::move(connection));
+    // Lock waits must end (as a retryable ABORTED) well before the client
+    // read timeout would turn them into a lost connection.
+    pooled->Control("SET SESSION innodb_lock_wait_timeout = 5");
+    return pooled;
   } catch (const sql::SQLException& e) {
     return StatusFromMysqlError(e.getErrorCode(), e.getSQLState(), e.what());
   } catch (const std::exception& e) {
@@ -273,7 +288,7 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> Database::Acquire() {
     bool valid = false;
     try {
       valid = candidate->connection().isValid();
-    } catch (const sql::SQLException&) {
+    } catch (...) {
       valid = false;
     }
     if (!valid) candidate.reset();  // keep the slot, reconnect below
@@ -306,21 +321,30 @@ absl::Status Database::RunOnce(absl::FunctionRef<absl::Status(Session&)> fn,
   Session session(connection.get());
   absl::Status status;
   try {
-    if (transactional) connection->connection().setAutoCommit(false);
+    // Plain statements, not Connection::commit()/rollback()/setAutoCommit():
+    // Connector/C++ 1.1 discards the result of those, so a failed COMMIT
+    // would look like success.
+    if (transactional) connection->Control("START TRANSACTION");
     status = fn(session);
     if (transactional) {
       if (status.ok()) {
-        connection->connection().commit();
+        connection->Control("COMMIT");
       } else if (!connection->broken()) {
-        connection->connection().rollback();
+        connection->Control("ROLLBACK");
       }
-      connection->connection().setAutoCommit(true);
     }
   } catch (const sql::SQLException& e) {
     absl::Status failure = connection->Fail(e);
     // The connection is in an unknown transaction state: never reuse it.
     connection->set_broken();
-    if (status.ok()) status = failure;
+    if (status.ok()) {
+      status = IsConnectionLost(e.getErrorCode())
+                   ? absl::UnavailableError(absl::StrCat(
+                         "database connection lost; the outcome of the last "
+                         "write is unknown: ",
+                         failure.message()))
+                   : failure;
+    }
   } catch (const std::exception& e) {
     connection->set_broken();
     if (status.ok()) status = InternalFromStd(e);

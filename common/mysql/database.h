@@ -15,9 +15,11 @@
 // a duplicate key -> ALREADY_EXISTS; deadlocks and lock wait timeouts ->
 // ABORTED (Transact retries those a few times first); others -> INTERNAL.
 //
-// Connections are opened lazily, so a service starts even while its database
-// is down; idle connections are pinged before reuse and broken ones are
-// dropped, so the pool recovers by itself when the server comes back.
+// Connections are opened lazily (a pool can be created while its server is
+// down); idle connections are pinged before reuse and broken ones are
+// dropped, so the pool recovers by itself when the server comes back. A
+// transaction whose COMMIT cannot be confirmed is reported UNAVAILABLE with
+// "outcome unknown", never as success.
 #ifndef SMZ_COMMON_MYSQL_DATABASE_H_
 #define SMZ_COMMON_MYSQL_DATABASE_H_
 

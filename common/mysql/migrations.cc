@@ -86,11 +86,18 @@ absl::Status ApplyMigrations(Database& db,
   return db.Run([&](Session& session) -> absl::Status {
     const std::string lock_name =
         absl::StrCat("smz_migrations_", db.options().database);
-    absl::StatusOr<std::vector<Row>> locked =
-        session.Query("SELECT GET_LOCK(?, 60)", {lock_name});
-    if (!locked.ok()) return locked.status();
-    if (locked->empty() || locked->front().Int(0) != 1) {
-      return absl::UnavailableError("timed out waiting for the migration lock");
+    // Short waits in a loop: one long GET_LOCK would outlast the client's
+    // read timeout and look like a lost connection.
+    bool have_lock = false;
+    for (int attempt = 0; attempt < 30 && !have_lock; ++attempt) {
+      absl::StatusOr<std::vector<Row>> locked =
+          session.Query("SELECT GET_LOCK(?, 2)", {lock_name});
+      if (!locked.ok()) return locked.status();
+      have_lock = !locked->empty() && locked->front().Int(0) == 1;
+    }
+    if (!have_lock) {
+      return absl::UnavailableError(
+          "timed out after 60 s waiting for another instance's migrations");
     }
     absl::Status status = ApplyLocked(session, migrations, clock);
     auto released = session.Query("SELECT RELEASE_LOCK(?)", {lock_name});

@@ -69,6 +69,12 @@ grpc::Status RpcRunner::Run(
        {"latency_ms", latency_ms},
        {"peer", context->peer()},
        {"error", status.ok() ? absl::string_view() : status.message()}});
+  if (absl::IsInternal(status) || absl::IsDataLoss(status) ||
+      absl::IsUnknown(status)) {
+    // Details (SQL errors, row values) stay in our log, not with the caller.
+    return ToGrpcStatus(absl::Status(
+        status.code(), "internal error; the service log has the details"));
+  }
   return ToGrpcStatus(status);
 }
 

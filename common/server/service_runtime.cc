@@ -39,6 +39,15 @@ absl::Status ServiceRuntime::Start(
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(),
                            &port_);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  // gRPC's sync server starts a thread whenever its last idle poller picks up
+  // work and ends threads beyond MAX_POLLERS when they go idle; the default
+  // of 2 made it create and destroy a thread per RPC under concurrency.
+  // Keeping up to `worker_threads` idle pollers removes that churn.
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+      options_.worker_threads);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(

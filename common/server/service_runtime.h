@@ -37,6 +37,8 @@ struct ServerOptions {
   std::vector<std::string> health_service_names;
   absl::Duration health_interval = absl::Seconds(1);
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // Handler threads kept ready (blocking database calls run on them).
+  int worker_threads = 32;
 };
 
 class ServiceRuntime {

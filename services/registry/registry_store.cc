@@ -61,35 +61,40 @@ absl::StatusOr<Partner> PartnerFromRow(const Row& row) {
   return partner;
 }
 
-absl::Status LoadHistory(Session& session, Partner* partner) {
-  absl::StatusOr<std::vector<Row>> rows = session.Query(
-      "SELECT action, effective_on, term_ends_on, reason, decision_ref, "
-      "recorded_by, record_time_us FROM designation_events "
-      "WHERE partner_id = ? ORDER BY id",
-      {SqlInt(partner->id())});
-  if (!rows.ok()) return rows.status();
-  for (const Row& row : *rows) {
-    v1::DesignationEvent* event = partner->add_designations();
-    v1::DesignationAction action = v1::DESIGNATION_ACTION_UNSPECIFIED;
-    v1::DesignationAction_Parse(row.Text(0), &action);
-    event->set_action(action);
-    event->set_effective_on(row.Text(1));
-    event->set_term_ends_on(row.Text(2));
-    event->set_reason(row.Text(3));
-    event->set_decision_ref(row.Text(4));
-    event->set_recorded_by(row.Text(5));
-    *event->mutable_record_time() =
-        TimeUtil::MicrosecondsToTimestamp(row.Int(6));
-  }
-  return absl::OkStatus();
+void AddHistoryEvent(const Row& row, size_t first, Partner* partner) {
+  v1::DesignationEvent* event = partner->add_designations();
+  v1::DesignationAction action = v1::DESIGNATION_ACTION_UNSPECIFIED;
+  v1::DesignationAction_Parse(row.Text(first), &action);
+  event->set_action(action);
+  event->set_effective_on(row.Text(first + 1));
+  event->set_term_ends_on(row.Text(first + 2));
+  event->set_reason(row.Text(first + 3));
+  event->set_decision_ref(row.Text(first + 4));
+  event->set_recorded_by(row.Text(first + 5));
+  *event->mutable_record_time() =
+      TimeUtil::MicrosecondsToTimestamp(row.Int(first + 6));
 }
 
-// Reads one partner with its history; NOT_FOUND when absent.
+// Reads one partner with its history in one statement (one snapshot, so the
+// status, etag and history always agree); NOT_FOUND when absent.
 absl::StatusOr<Partner> ReadPartner(Session& session, int64_t id,
                                     bool for_update) {
-  const std::string sql = absl::StrCat("SELECT ", kPartnerColumns,
-                                       " FROM partners p WHERE p.id = ?",
-                                       for_update ? " FOR UPDATE" : "");
+  if (for_update) {
+    auto locked = session.Query(
+        "SELECT id FROM partners WHERE id = ? FOR UPDATE", {SqlInt(id)});
+    if (!locked.ok()) return locked.status();
+    if (locked->empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("partner ", id, " does not exist"));
+    }
+  }
+  constexpr size_t kFirstEventColumn = 9;  // after kPartnerColumns
+  const std::string sql = absl::StrCat(
+      "SELECT ", kPartnerColumns,
+      ", e.action, e.effective_on, e.term_ends_on, e.reason, e.decision_ref, "
+      "e.recorded_by, e.record_time_us FROM partners p "
+      "LEFT JOIN designation_events e ON e.partner_id = p.id "
+      "WHERE p.id = ? ORDER BY e.id");
   absl::StatusOr<std::vector<Row>> rows = session.Query(sql, {SqlInt(id)});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) {
@@ -97,7 +102,11 @@ absl::StatusOr<Partner> ReadPartner(Session& session, int64_t id,
   }
   absl::StatusOr<Partner> partner = PartnerFromRow(rows->front());
   if (!partner.ok()) return partner.status();
-  if (absl::Status s = LoadHistory(session, &*partner); !s.ok()) return s;
+  for (const Row& row : *rows) {
+    if (!row.IsNull(kFirstEventColumn)) {
+      AddHistoryEvent(row, kFirstEventColumn, &*partner);
+    }
+  }
   return partner;
 }
 
@@ -173,14 +182,21 @@ bool IsIdempotencyRace(const absl::Status& status) {
   return absl::IsAborted(status) && status.message() == kIdempotencyRace;
 }
 
+// `locking`: after a duplicate-key error, a locking read sees the row a
+// concurrent transaction committed (a plain read would use our snapshot).
+// Before writing, a plain read avoids gap locks that deadlock concurrent
+// creates; the unique key is the real guard.
 absl::Status CheckRegistrationNumberFree(Session& session,
-                                         const Partner& partner) {
+                                         const Partner& partner,
+                                         bool locking = false) {
   if (partner.attraction_registration_number().empty()) {
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<Row>> rows = session.Query(
-      "SELECT id FROM partners WHERE registration_number = ? AND id <> ? "
-      "LOCK IN SHARE MODE",
+      locking ? "SELECT id FROM partners WHERE registration_number = ? AND "
+                "id <> ? LOCK IN SHARE MODE"
+              : "SELECT id FROM partners WHERE registration_number = ? AND "
+                "id <> ?",
       {partner.attraction_registration_number(), SqlInt(partner.id())});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return absl::OkStatus();
@@ -303,7 +319,8 @@ absl::StatusOr<Partner> RegistryStore::CreatePartner(
         params);
     if (absl::IsAlreadyExists(inserted.status())) {
       // Lost a race on the unique registration number: explain whose it is.
-      absl::Status owner = CheckRegistrationNumberFree(session, partner);
+      absl::Status owner =
+          CheckRegistrationNumberFree(session, partner, /*locking=*/true);
       return owner.ok() ? inserted.status() : owner;
     }
     if (!inserted.ok()) return inserted.status();
@@ -465,7 +482,8 @@ absl::StatusOr<Partner> RegistryStore::UpdatePartner(
             "update_time_us = ? WHERE id = ?",
             params);
         if (absl::IsAlreadyExists(changed.status())) {
-          absl::Status owner = CheckRegistrationNumberFree(session, updated);
+          absl::Status owner =
+              CheckRegistrationNumberFree(session, updated, /*locking=*/true);
           return owner.ok() ? changed.status() : owner;
         }
         if (!changed.ok()) return changed.status();

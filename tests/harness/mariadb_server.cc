@@ -29,6 +29,10 @@ std::string FindProgram(const std::vector<std::string>& candidates) {
 // Runs argv to completion with output sent to `log_path`; returns exit code.
 int RunAndWait(const std::vector<std::string>& argv,
                const std::string& log_path) {
+  std::vector<char*> args;
+  for (const std::string& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
   const pid_t pid = fork();
   if (pid == 0) {
     const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -36,10 +40,6 @@ int RunAndWait(const std::vector<std::string>& argv,
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
     }
-    std::vector<char*> args;
-    for (const std::string& arg : argv)
-      args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
     execv(args[0], args.data());
     _exit(127);
   }
@@ -114,6 +114,12 @@ absl::Status MariaDbServer::Launch() {
       "--max-connections=500",
       absl::StrCat("--pid-file=", base_dir_, "/mariadbd.pid")};
   if (geteuid() == 0) argv.push_back("--user=root");
+  // Everything the child needs is prepared before fork(): in a process with
+  // running threads the child may only call async-signal-safe functions.
+  std::vector<char*> args;
+  for (const std::string& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
   const pid_t pid = fork();
   if (pid == 0) {
     const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -121,10 +127,6 @@ absl::Status MariaDbServer::Launch() {
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
     }
-    std::vector<char*> args;
-    for (const std::string& arg : argv)
-      args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
     execv(args[0], args.data());
     _exit(127);
   }
