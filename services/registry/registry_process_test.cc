@@ -1,0 +1,193 @@
+// The `registry` binary as deployed: configured only through SMZ_*
+// environment variables, writes the bootstrap admin token once to a 0600
+// file, never logs secrets, and exits cleanly on SIGTERM.
+//
+// Usage (from CTest): registry_process_test <path of the registry binary>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "smz/registry/v1/registry.grpc.pb.h"
+#include "tests/harness/mariadb_server.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string g_registry_binary;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+class RegistryProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(g_registry_binary.empty()) << "pass the registry binary path";
+    auto mariadb = smz::testing::MariaDbServer::Start();
+    ASSERT_TRUE(mariadb.ok()) << mariadb.status();
+    mariadb_ = *std::move(mariadb);
+    auto database = mariadb_->CreateServiceDatabase("smz_registry");
+    ASSERT_TRUE(database.ok()) << database.status();
+    database_ = *database;
+    dir_ = ::testing::TempDir() + "/registry_process_test";
+    std::system(("rm -rf '" + dir_ + "' && mkdir -p '" + dir_ + "'").c_str());
+    std::ofstream(dir_ + "/registry.mysql")
+        << "password=" << database_.password << "\n";
+    port_ = smz::testing::PickUnusedPort();
+  }
+
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  void StartRegistry() {
+    std::vector<std::string> environment = {
+        absl::StrCat("SMZ_LISTEN=127.0.0.1:", port_),
+        "SMZ_METRICS_LISTEN=off",
+        absl::StrCat("SMZ_MYSQL_DSN=mysql://", database_.user,
+                     "@127.0.0.1:", database_.port, "/", database_.database),
+        absl::StrCat("SMZ_MYSQL_CREDENTIALS_FILE=", dir_, "/registry.mysql"),
+        absl::StrCat("SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE=", dir_, "/admin.token"),
+        "PATH=/usr/bin:/bin"};
+    std::vector<char*> env;
+    for (std::string& entry : environment) env.push_back(entry.data());
+    env.push_back(nullptr);
+    std::string binary = g_registry_binary;
+    char* argv[] = {binary.data(), nullptr};
+    const std::string log = dir_ + "/registry.log";
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+      execve(argv[0], argv, env.data());
+      _exit(127);
+    }
+  }
+
+  bool WaitServing(absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      // A fresh channel per attempt: a channel that failed to connect backs
+      // off for seconds before it tries again.
+      auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
+                                         grpc::InsecureChannelCredentials());
+      auto health = grpc::health::v1::Health::NewStub(channel);
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+      grpc::health::v1::HealthCheckResponse response;
+      if (health->Check(&context, {}, &response).ok() &&
+          response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return false;
+  }
+
+  // SIGTERM, then the exit status (or -1 if it did not exit in time).
+  int Terminate() {
+    kill(pid_, SIGTERM);
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    int status = 0;
+    while (absl::Now() < deadline) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return -1;
+  }
+
+  std::unique_ptr<smz::testing::MariaDbServer> mariadb_;
+  smz::DatabaseOptions database_;
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+TEST_F(RegistryProcessTest,
+       ServesWritesTokenOnceNeverLogsSecretsStopsOnSigterm) {
+  StartRegistry();
+  ASSERT_TRUE(WaitServing(absl::Seconds(30)))
+      << ReadFile(dir_ + "/registry.log");
+
+  struct stat info {};
+  ASSERT_EQ(stat((dir_ + "/admin.token").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600);
+  const std::string token(
+      absl::StripAsciiWhitespace(ReadFile(dir_ + "/admin.token")));
+  EXPECT_THAT(token, HasSubstr("smz_"));
+
+  auto stub = smz::registry::v1::RegistryService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  smz::auth::v1::Principal me;
+  ASSERT_TRUE(stub->WhoAmI(&context, {}, &me).ok());
+  EXPECT_EQ(me.role(), smz::auth::v1::ADMIN);
+
+  EXPECT_EQ(Terminate(), 0);
+  const std::string log = ReadFile(dir_ + "/registry.log");
+  EXPECT_THAT(log, HasSubstr("\"msg\":\"stopped\""));
+  EXPECT_THAT(log, HasSubstr("\"method\":\"WhoAmI\""));
+  EXPECT_THAT(log, Not(HasSubstr(token)));
+  EXPECT_THAT(log, Not(HasSubstr(database_.password)));
+
+  // A second start of the same deployment keeps the first token.
+  StartRegistry();
+  ASSERT_TRUE(WaitServing(absl::Seconds(30)));
+  EXPECT_EQ(
+      std::string(absl::StripAsciiWhitespace(ReadFile(dir_ + "/admin.token"))),
+      token);
+  EXPECT_EQ(Terminate(), 0);
+}
+
+TEST_F(RegistryProcessTest, RefusesToStartWithoutADatabaseConfiguration) {
+  std::string binary = g_registry_binary;
+  char* argv[] = {binary.data(), nullptr};
+  char* env[] = {const_cast<char*>("PATH=/usr/bin:/bin"), nullptr};
+  pid_ = fork();
+  if (pid_ == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDERR_FILENO);
+    execve(argv[0], argv, env);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  if (argc > 1) g_registry_binary = argv[1];
+  return RUN_ALL_TESTS();
+}
