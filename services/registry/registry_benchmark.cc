@@ -35,7 +35,9 @@ ABSL_FLAG(int, seconds, 5, "measurement time per workload");
 ABSL_FLAG(int, concurrency, 16, "concurrent callers");
 ABSL_FLAG(int, partners, 300, "partners in the data set");
 ABSL_FLAG(int, channels, 4, "client channels (connections)");
-ABSL_FLAG(std::string, workloads, "echo,get,list,filter",
+ABSL_FLAG(std::string, sql, "",
+          "override the query of the 'sql' workload (one ? for a partner id)");
+ABSL_FLAG(std::string, workloads, "echo,whoami,sql,get,list,filter",
           "which workloads to run (the first listed is the baseline)");
 
 namespace {
@@ -224,6 +226,40 @@ int main(int argc, char** argv) {
                   grpc::ClientContext context;
                   return echo_stubs[t]->Echo(&context, request, &response).ok();
                 }));
+  // Decomposition of GetPartner's cost: the RPC path without the database
+  // (authentication, roles, logging, metrics on the sync server) ...
+  if (Wanted("whoami"))
+    results.push_back(
+        Measure("WhoAmI (RPC path, no database)", concurrency, duration,
+                [&](int t, std::mt19937&) {
+                  v1::WhoAmIRequest request;
+                  smz::auth::v1::Principal response;
+                  grpc::ClientContext context;
+                  context.AddMetadata("authorization", bearer);
+                  return stubs[t]->WhoAmI(&context, request, &response).ok();
+                }));
+  // ... and GetPartner's query through the pool, without gRPC.
+  smz::Database direct(*database);
+  const std::string sql_query =
+      !absl::GetFlag(FLAGS_sql).empty()
+          ? absl::GetFlag(FLAGS_sql)
+          : "SELECT p.id, p.status, p.profile, p.version, p.create_time_us, "
+            "p.update_time_us, p.term_ends_on, p.name_ko, p.floor_area_m2, "
+            "e.action, e.effective_on, e.term_ends_on, e.reason, "
+            "e.decision_ref, e.recorded_by, e.record_time_us, e.id FROM "
+            "partners p LEFT JOIN designation_events e ON e.partner_id = p.id "
+            "WHERE p.id = ?";
+  if (Wanted("sql"))
+    results.push_back(Measure(
+        "GetPartner's SELECT via the pool, no gRPC", concurrency, duration,
+        [&](int, std::mt19937& rng) {
+          const int64_t id = ids[rng() % ids.size()];
+          return direct
+              .Run([&](smz::Session& session) {
+                return session.Query(sql_query, {smz::SqlInt(id)}).status();
+              })
+              .ok();
+        }));
   if (Wanted("get"))
     results.push_back(Measure(
         "GetPartner", concurrency, duration, [&](int t, std::mt19937& rng) {

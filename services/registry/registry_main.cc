@@ -64,31 +64,26 @@ int main(int argc, char** argv) {
   options.server.listen = config->listen;
   options.server.metrics_listen = config->metrics_listen;
   options.database = config->database;
+  const std::string token_file =
+      smz::FlagOrEnv(absl::GetFlag(FLAGS_bootstrap_admin_token_file),
+                     "SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE", "");
+  if (!token_file.empty()) {
+    options.deliver_bootstrap_admin_token =
+        [token_file](const std::string& token) {
+          absl::Status written = WriteSecretFile(token_file, token);
+          if (written.ok()) {
+            smz::Log(smz::LogLevel::kInfo, "bootstrap admin token written",
+                     {{"file", token_file}});
+          }
+          return written;
+        };
+  }
   absl::StatusOr<std::unique_ptr<smz::registry::RegistryServer>> server =
       smz::registry::RegistryServer::Start(options);
   if (!server.ok()) {
     smz::Log(smz::LogLevel::kError, "cannot start",
              {{"error", server.status().message()}});
     return 1;
-  }
-  const std::string token_file =
-      smz::FlagOrEnv(absl::GetFlag(FLAGS_bootstrap_admin_token_file),
-                     "SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE", "");
-  if (!token_file.empty()) {
-    absl::StatusOr<bool> created =
-        (*server)->registry().EnsureBootstrapAdminToken(
-            [&](const std::string& token) {
-              return WriteSecretFile(token_file, token);
-            });
-    if (!created.ok()) {
-      smz::Log(smz::LogLevel::kError, "cannot create the bootstrap admin token",
-               {{"error", created.status().message()}});
-      return 1;
-    }
-    if (*created) {
-      smz::Log(smz::LogLevel::kInfo, "bootstrap admin token created",
-               {{"file", token_file}});
-    }
   }
   smz::Log(smz::LogLevel::kInfo, "registry serving",
            {{"listen", absl::StrCat("127.0.0.1:", (*server)->port())},

@@ -7,8 +7,9 @@ const std::vector<Migration>& RegistryMigrations() {
       {1,
        "partners, designations, grants, tokens, idempotency keys",
        {
-           // `profile` holds the editable Partner fields as protobuf JSON;
-           // the columns beside it are the ones queries filter and sort on.
+           // `profile` holds the editable Partner fields as a serialized
+           // smz.registry.v1.Partner (read it with the API or smzctl); the
+           // columns beside it are the ones queries filter and sort on.
            "CREATE TABLE IF NOT EXISTS partners ("
            " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
            " kind VARCHAR(32) NOT NULL,"
@@ -19,7 +20,7 @@ const std::vector<Migration>& RegistryMigrations() {
            " registration_number VARCHAR(64) NULL,"
            " registration_expires_on DATE NULL,"
            " term_ends_on DATE NULL,"
-           " profile JSON NOT NULL,"
+           " profile MEDIUMBLOB NOT NULL,"
            " version BIGINT NOT NULL,"
            " create_time_us BIGINT NOT NULL,"
            " update_time_us BIGINT NOT NULL,"

@@ -45,6 +45,12 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       server->store_.get(), o.clock, o.token_cache_ttl);
   server->registry_ = std::make_unique<Registry>(
       server->store_.get(), server->authenticator_.get(), o.clock, random);
+  if (o.deliver_bootstrap_admin_token) {
+    absl::StatusOr<bool> created = server->registry_->EnsureBootstrapAdminToken(
+        o.deliver_bootstrap_admin_token);
+    if (!created.ok()) return created.status();
+    if (*created) Log(LogLevel::kInfo, "bootstrap admin token created");
+  }
   server->runner_ = std::make_unique<RpcRunner>(
       "registry", server->authenticator_.get(), &server->metrics_);
   server->service_ = std::make_unique<RegistryGrpcService>(

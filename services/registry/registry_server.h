@@ -12,7 +12,9 @@
 #ifndef SMZ_SERVICES_REGISTRY_REGISTRY_SERVER_H_
 #define SMZ_SERVICES_REGISTRY_REGISTRY_SERVER_H_
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "common/auth/authenticator.h"
@@ -36,6 +38,11 @@ struct RegistryServerOptions {
   absl::Duration token_cache_ttl = absl::Seconds(10);
   const Clock* clock = &SystemClock::Get();
   RandomSource* random = nullptr;  // null: SecureRandom
+  // When set, on a deployment's first start (no active ADMIN token) a new
+  // admin token is handed to this function (e.g. to write a 0600 file)
+  // before the server starts serving, so "SERVING" implies it exists.
+  std::function<absl::Status(const std::string& token)>
+      deliver_bootstrap_admin_token;
 };
 
 class RegistryServer {
