@@ -254,7 +254,7 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> Database::Connect() {
     auto pooled = std::make_unique<PooledConnection>(std::move(connection));
     // Lock waits must end (as a retryable ABORTED) well before the client
     // read timeout would turn them into a lost connection.
-    pooled->Control("SET SESSION innodb_lock_wait_timeout = 5");
+    pooled->Control("SET SESSION innodb_lock_wait_timeout = 3");
     return pooled;
   } catch (const sql::SQLException& e) {
     return StatusFromMysqlError(e.getErrorCode(), e.getSQLState(), e.what());

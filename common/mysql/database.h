@@ -57,7 +57,7 @@ struct DatabaseOptions {
   int pool_size = 16;
   // Short timeouts make a dead server an error in seconds, not a hang.
   absl::Duration connect_timeout = absl::Seconds(2);
-  absl::Duration io_timeout = absl::Seconds(10);
+  absl::Duration io_timeout = absl::Seconds(5);
   absl::Duration acquire_timeout = absl::Seconds(3);
   // A connection idle longer than this is pinged before reuse.
   absl::Duration validate_after_idle = absl::Seconds(1);

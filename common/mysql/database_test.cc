@@ -126,6 +126,25 @@ TEST_F(DatabaseTest, ServerDownIsUnavailableQuicklyAndRecoversAfterRestart) {
   EXPECT_TRUE(recovered.ok()) << recovered;
 }
 
+TEST_F(DatabaseTest, HungServerIsUnavailableWithinTheTimeoutNotAHang) {
+  DatabaseOptions options = *options_;
+  options.io_timeout = absl::Seconds(2);
+  options.connect_timeout = absl::Seconds(2);
+  options.validate_after_idle = absl::ZeroDuration();
+  Database db(options);
+  ASSERT_TRUE(db.Ping().ok());
+  server_->Pause();
+  const absl::Time start = absl::Now();
+  const absl::Status hung = db.Ping();
+  const absl::Duration took = absl::Now() - start;
+
+  server_->Resume();
+  EXPECT_EQ(hung.code(), absl::StatusCode::kUnavailable) << hung;
+  EXPECT_LT(took, absl::Seconds(12)) << "timeouts must bound a hung server";
+  absl::Status recovered = db.Ping();
+  EXPECT_TRUE(recovered.ok()) << recovered;
+}
+
 TEST_F(DatabaseTest, MigrationsApplyOnceAndRefuseEditedHistory) {
   const FakeClock clock(absl::FromUnixSeconds(1700000000));
   std::vector<Migration> migrations = {

@@ -248,6 +248,26 @@ absl::StatusOr<Partner> Registry::ChangeDesignation(
   return changed;
 }
 
+absl::StatusOr<v1::CountDesignationsResponse> Registry::CountDesignations(
+    const Principal& caller, const v1::CountDesignationsRequest& request) {
+  FieldViolations violations;
+  if (request.year() != 0 && (request.year() < 1990 || request.year() > 2200)) {
+    violations.Add("year", "must be between 1990 and 2200, or 0 for all");
+  }
+  if (!v1::PartnerKind_IsValid(request.kind())) {
+    violations.Add("kind", "is not a partner kind");
+  }
+  if (!violations.empty()) return violations.ToStatus();
+  absl::StatusOr<std::vector<v1::DesignationCount>> counts =
+      store_->CountDesignations(request.year(), request.kind());
+  if (!counts.ok()) return counts.status();
+  v1::CountDesignationsResponse response;
+  for (v1::DesignationCount& count : *counts) {
+    *response.add_counts() = std::move(count);
+  }
+  return response;
+}
+
 absl::StatusOr<v1::ListExpiringResponse> Registry::ListExpiring(
     const Principal& caller, const v1::ListExpiringRequest& request) {
   FieldViolations violations;

@@ -105,6 +105,17 @@ grpc::Status RegistryGrpcService::RevokePartner(
                    response);
 }
 
+grpc::Status RegistryGrpcService::CountDesignations(
+    grpc::ServerContext* context, const v1::CountDesignationsRequest* request,
+    v1::CountDesignationsResponse* response) {
+  return runner_->Run(context, "CountDesignations", RoleSet::Staff(),
+                      [&](const Principal& caller) {
+                        return Into(response, [&] {
+                          return registry_->CountDesignations(caller, *request);
+                        });
+                      });
+}
+
 grpc::Status RegistryGrpcService::ListExpiring(
     grpc::ServerContext* context, const v1::ListExpiringRequest* request,
     v1::ListExpiringResponse* response) {

@@ -42,6 +42,9 @@ class RegistryGrpcService final : public v1::RegistryService::Service {
   grpc::Status RevokePartner(grpc::ServerContext* context,
                              const v1::DesignationRequest* request,
                              Partner* response) override;
+  grpc::Status CountDesignations(
+      grpc::ServerContext* context, const v1::CountDesignationsRequest* request,
+      v1::CountDesignationsResponse* response) override;
   grpc::Status ListExpiring(grpc::ServerContext* context,
                             const v1::ListExpiringRequest* request,
                             v1::ListExpiringResponse* response) override;

@@ -101,6 +101,12 @@ const std::vector<Migration>& RegistryMigrations() {
            " PRIMARY KEY (method, request_id)"
            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
        }},
+      {2,
+       "index designation events by date, for CountDesignations",
+       {
+           "CREATE INDEX IF NOT EXISTS designation_events_effective_on "
+           "ON designation_events (effective_on)",
+       }},
   };
   return *kMigrations;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -672,6 +673,51 @@ TEST_F(RegistryServiceTest, DesignationLifecycleAndHistory) {
             "중소벤처기업부 제2017-22호");
   EXPECT_EQ(history.designations(4).reason(), "지정 취소");
   EXPECT_THAT(history.designations(0).recorded_by(), HasSubstr("ADMIN#"));
+}
+
+TEST_F(RegistryServiceTest, CountsDesignationDecisionsByYearKindAndAction) {
+  // A 2031 round (no other test uses that year): 3 new, 2 re-designations.
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    Partner institution = Hospital(absl::StrCat("협력기관 ", i), "");
+    institution.set_kind(v1::COOPERATING_INSTITUTION);
+    ids.push_back(Create(institution).id());
+  }
+  Partner out;
+  for (int64_t id : ids) {
+    ASSERT_TRUE(Designate(id, &out, "2029-03-01", "2031-02-28").ok());
+  }
+  for (int i = 0; i < 2; ++i) {
+    v1::DesignationRequest renew;
+    renew.set_id(ids[i]);
+    renew.set_effective_on("2031-03-01");
+    renew.set_term_ends_on("2033-02-28");
+    ASSERT_TRUE(stub_->RedesignatePartner(As(admin()).get(), renew, &out).ok());
+  }
+  Partner late = Hospital("협력기관 신규", "");
+  late.set_kind(v1::COOPERATING_INSTITUTION);
+  for (const int64_t id : {Create(late).id()}) {
+    ASSERT_TRUE(Designate(id, &out, "2031-06-01", "2033-05-31").ok());
+  }
+  const std::string council = Issue(auth::v1::COUNCIL);
+  v1::CountDesignationsRequest request;
+  request.set_year(2031);
+  request.set_kind(v1::COOPERATING_INSTITUTION);
+  v1::CountDesignationsResponse response;
+  ASSERT_TRUE(
+      stub_->CountDesignations(As(council).get(), request, &response).ok());
+  std::map<v1::DesignationAction, int> by_action;
+  for (const v1::DesignationCount& count : response.counts()) {
+    EXPECT_EQ(count.year(), 2031);
+    EXPECT_EQ(count.kind(), v1::COOPERATING_INSTITUTION);
+    by_action[count.action()] = count.count();
+  }
+  EXPECT_EQ(by_action[v1::DESIGNATED], 1);
+  EXPECT_EQ(by_action[v1::REDESIGNATED], 2);
+  request.set_year(1);
+  EXPECT_THAT(ViolatedFields(stub_->CountDesignations(As(council).get(),
+                                                      request, &response)),
+              ElementsAre("year"));
 }
 
 TEST_F(RegistryServiceTest, ListPaginatesToTheEndWithFilters) {

@@ -558,6 +558,46 @@ absl::StatusOr<Partner> RegistryStore::ChangeDesignation(
   return result;
 }
 
+absl::StatusOr<std::vector<v1::DesignationCount>>
+RegistryStore::CountDesignations(int year, v1::PartnerKind kind) {
+  std::string sql =
+      "SELECT YEAR(e.effective_on), p.kind, e.action, COUNT(*) "
+      "FROM designation_events e JOIN partners p ON p.id = e.partner_id "
+      "WHERE 1 = 1";
+  std::vector<SqlValue> params;
+  if (year != 0) {
+    // A range on the column (not YEAR(column) = ?) can use an index.
+    sql += " AND e.effective_on >= ? AND e.effective_on < ?";
+    params.push_back(FormatDate(absl::CivilDay(year, 1, 1)));
+    params.push_back(FormatDate(absl::CivilDay(year + 1, 1, 1)));
+  }
+  if (kind != v1::PARTNER_KIND_UNSPECIFIED) {
+    sql += " AND p.kind = ?";
+    params.push_back(v1::PartnerKind_Name(kind));
+  }
+  sql += " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+  std::vector<v1::DesignationCount> counts;
+  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
+    absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
+    if (!rows.ok()) return rows.status();
+    for (const Row& row : *rows) {
+      v1::DesignationCount count;
+      count.set_year(static_cast<int32_t>(row.Int(0)));
+      v1::PartnerKind row_kind = v1::PARTNER_KIND_UNSPECIFIED;
+      v1::PartnerKind_Parse(row.Text(1), &row_kind);
+      count.set_kind(row_kind);
+      v1::DesignationAction action = v1::DESIGNATION_ACTION_UNSPECIFIED;
+      v1::DesignationAction_Parse(row.Text(2), &action);
+      count.set_action(action);
+      count.set_count(static_cast<int32_t>(row.Int(3)));
+      counts.push_back(std::move(count));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return counts;
+}
+
 absl::StatusOr<std::vector<v1::ExpiringItem>> RegistryStore::ListExpiring(
     const ExpiringQuery& query, bool* has_more) {
   const std::string until = FormatDate(query.as_of + query.within_days);

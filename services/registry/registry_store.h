@@ -126,6 +126,11 @@ class RegistryStore : public PrincipalLookup {
       absl::FunctionRef<absl::StatusOr<DesignationChange>(const Partner&)>
           decide);
 
+  // Designation events grouped by year, kind and action. `year` 0 and an
+  // unspecified `kind` mean all.
+  absl::StatusOr<std::vector<v1::DesignationCount>> CountDesignations(
+      int year, v1::PartnerKind kind);
+
   absl::StatusOr<std::vector<v1::ExpiringItem>> ListExpiring(
       const ExpiringQuery& query, bool* has_more);
 

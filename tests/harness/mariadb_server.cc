@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -193,6 +194,26 @@ absl::Status MariaDbServer::Stop() {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   return absl::OkStatus();
+}
+
+void MariaDbServer::Pause() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGSTOP);
+  // kill() returns before the stop takes effect; wait until the kernel
+  // reports the process stopped, so no reply can slip out afterwards.
+  const std::string stat_path = absl::StrCat("/proc/", pid_, "/stat");
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (absl::Now() < deadline) {
+    std::ifstream stat(stat_path);
+    std::string pid, name, state;
+    stat >> pid >> name >> state;
+    if (state == "T") return;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
+void MariaDbServer::Resume() {
+  if (pid_ > 0) kill(pid_, SIGCONT);
 }
 
 absl::Status MariaDbServer::Restart() {

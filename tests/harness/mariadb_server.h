@@ -37,6 +37,10 @@ class MariaDbServer {
 
   absl::Status Stop();     // clean shutdown; data kept
   absl::Status Restart();  // start again on the same port and data
+  // Freezes the server (SIGSTOP): connections stay open but nothing answers,
+  // like a hung or partitioned database. Resume() thaws it.
+  void Pause();
+  void Resume();
   int port() const { return port_; }
   bool running() const { return pid_ > 0; }
 
