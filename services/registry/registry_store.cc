@@ -209,6 +209,16 @@ absl::Status CheckRegistrationNumberFree(Session& session,
                    " is already registered to partner ", rows->front().Int(0)));
 }
 
+// A partner write that failed on the unique registration number (a
+// concurrent writer won) becomes ALREADY_EXISTS naming the owner.
+absl::Status ExplainWriteFailure(Session& session, const Partner& partner,
+                                 const absl::Status& failure) {
+  if (!absl::IsAlreadyExists(failure)) return failure;
+  absl::Status owner =
+      CheckRegistrationNumberFree(session, partner, /*locking=*/true);
+  return owner.ok() ? failure : owner;
+}
+
 // Partner columns derived from the profile, in UPDATE/INSERT order.
 std::vector<SqlValue> ProfileColumns(const Partner& partner) {
   return {
@@ -325,13 +335,9 @@ absl::StatusOr<Partner> RegistryStore::CreatePartner(
         "create_time_us, update_time_us) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
         params);
-    if (absl::IsAlreadyExists(inserted.status())) {
-      // Lost a race on the unique registration number: explain whose it is.
-      absl::Status owner =
-          CheckRegistrationNumberFree(session, partner, /*locking=*/true);
-      return owner.ok() ? inserted.status() : owner;
+    if (!inserted.ok()) {
+      return ExplainWriteFailure(session, partner, inserted.status());
     }
-    if (!inserted.ok()) return inserted.status();
     absl::StatusOr<int64_t> id = session.LastInsertId();
     if (!id.ok()) return id.status();
     Partner stored = partner;
@@ -489,12 +495,9 @@ absl::StatusOr<Partner> RegistryStore::UpdatePartner(
             "registration_expires_on = ?, profile = ?, version = version + 1, "
             "update_time_us = ? WHERE id = ?",
             params);
-        if (absl::IsAlreadyExists(changed.status())) {
-          absl::Status owner =
-              CheckRegistrationNumberFree(session, updated, /*locking=*/true);
-          return owner.ok() ? changed.status() : owner;
+        if (!changed.ok()) {
+          return ExplainWriteFailure(session, updated, changed.status());
         }
-        if (!changed.ok()) return changed.status();
         if (absl::Status s = WriteProfileIndexes(session, updated); !s.ok()) {
           return s;
         }
