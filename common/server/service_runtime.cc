@@ -40,6 +40,9 @@ absl::Status ServiceRuntime::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // gRPC binds with SO_REUSEPORT by default: a second (stale) instance on the
+  // same port would then silently share the traffic. Refuse instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(),
                            &port_);
   for (grpc::Service* service : services) builder.RegisterService(service);

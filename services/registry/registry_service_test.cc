@@ -294,6 +294,20 @@ TEST_F(RegistryServiceTest, CreateThenGetReturnsEveryField) {
   EXPECT_EQ(got.etag(), "v1");
 }
 
+TEST_F(RegistryServiceTest, StoredProfilesSurviveZeroBytes) {
+  // 1024.0 serializes with zero bytes: fields after it must still be there.
+  Partner sent = Hospital("영등포병원 분원", "");
+  sent.set_floor_area_m2(1024.0);
+  const Partner created = Create(sent);
+  Partner got;
+  ASSERT_TRUE(Get(admin(), created.id(), &got).ok());
+  EXPECT_DOUBLE_EQ(got.floor_area_m2(), 1024.0);
+  EXPECT_THAT(got.languages(), ElementsAre("en", "mn"));
+  EXPECT_THAT(got.accreditations(), ElementsAre("KOIHA"));
+  ASSERT_EQ(got.contacts_size(), 1);
+  EXPECT_EQ(got.contacts(0).phone(), "+82-2-000-0000");
+}
+
 TEST_F(RegistryServiceTest, RetriedCreateReturnsTheFirstResult) {
   const int32_t before = CountPartners();
   const Partner first = Create(Hospital("여의도성모병원", ""), "retry-1");
