@@ -55,6 +55,11 @@ TEST(ConfigTest, ReadsPasswordFile) {
 }
 
 TEST(ConfigTest, LoadsFromFlagsAndRefusesPasswordsInTheDsn) {
+  for (const char* name :
+       {"SMZ_LISTEN", "SMZ_METRICS_LISTEN", "SMZ_MYSQL_DSN",
+        "SMZ_MYSQL_CREDENTIALS_FILE", "SMZ_MYSQL_POOL_SIZE"}) {
+    unsetenv(name);
+  }
   absl::SetFlag(&FLAGS_mysql_dsn,
                 "mysql://smz_registry@127.0.0.1:3306/smz_registry");
   setenv("SMZ_MYSQL_PASSWORD", "from-env", 1);

@@ -4,6 +4,7 @@
 // Prometheus endpoint, and graceful shutdown on SIGTERM/SIGINT.
 //
 //   int main(int argc, char** argv) {
+//     smz::ConfigureServiceProcess();
 //     smz::BlockTerminationSignals();  // before any thread starts
 //     ...
 //     smz::ServiceRuntime runtime(options, database_options, &metrics);
@@ -74,6 +75,9 @@ class ServiceRuntime {
   bool serving_ ABSL_GUARDED_BY(mu_) = false;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };
+
+// Process-wide settings for service binaries (not tests): call first in main.
+void ConfigureServiceProcess();
 
 // Blocks SIGTERM and SIGINT in the calling thread and every thread it starts
 // later, so that WaitForTerminationSignal() receives them.

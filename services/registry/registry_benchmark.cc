@@ -22,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "common/departments.h"
 #include "common/logging.h"
+#include "common/server/service_runtime.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
@@ -108,6 +109,7 @@ Result Measure(const std::string& name, int concurrency,
 }  // namespace
 
 int main(int argc, char** argv) {
+  smz::ConfigureServiceProcess();  // measure the service as deployed
   absl::ParseCommandLine(argc, argv);
   const int concurrency = absl::GetFlag(FLAGS_concurrency);
   const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));

@@ -51,6 +51,7 @@ absl::Status WriteSecretFile(const std::string& path,
 }  // namespace
 
 int main(int argc, char** argv) {
+  smz::ConfigureServiceProcess();
   smz::BlockTerminationSignals();
   absl::ParseCommandLine(argc, argv);
   absl::StatusOr<smz::ServiceConfig> config =
@@ -86,7 +87,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   smz::Log(smz::LogLevel::kInfo, "registry serving",
-           {{"listen", absl::StrCat("127.0.0.1:", (*server)->port())},
+           {{"listen", config->listen},
             {"grpc_port", absl::StrCat((*server)->port())},
             {"metrics_port", absl::StrCat((*server)->metrics_port())},
             {"database", config->database.database}});

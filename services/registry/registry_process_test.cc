@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -48,10 +49,13 @@ class RegistryProcessTest : public ::testing::Test {
     auto database = mariadb_->CreateServiceDatabase("smz_registry");
     ASSERT_TRUE(database.ok()) << database.status();
     database_ = *database;
-    dir_ = ::testing::TempDir() + "/registry_process_test";
-    std::system(("rm -rf '" + dir_ + "' && mkdir -p '" + dir_ + "'").c_str());
-    std::ofstream(dir_ + "/registry.mysql")
-        << "password=" << database_.password << "\n";
+    std::string pattern = ::testing::TempDir() + "/registry_process_XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    std::ofstream credentials(dir_ + "/registry.mysql");
+    credentials << "password=" << database_.password << "\n";
+    credentials.close();
+    ASSERT_TRUE(credentials.good());
     port_ = smz::testing::PickUnusedPort();
   }
 
@@ -60,6 +64,8 @@ class RegistryProcessTest : public ::testing::Test {
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
     }
+    std::error_code ignored;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
   }
 
   void StartRegistry() {

@@ -60,6 +60,7 @@ const std::vector<Migration>& RegistryMigrations() {
            " recorded_by VARCHAR(100) NOT NULL,"
            " record_time_us BIGINT NOT NULL,"
            " KEY designation_events_partner (partner_id, id),"
+           " KEY designation_events_effective_on (effective_on),"
            " CONSTRAINT designation_events_partner FOREIGN KEY (partner_id)"
            "  REFERENCES partners (id)"
            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
@@ -100,12 +101,6 @@ const std::vector<Migration>& RegistryMigrations() {
            " create_time_us BIGINT NOT NULL,"
            " PRIMARY KEY (method, request_id)"
            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
-       }},
-      {2,
-       "index designation events by date, for CountDesignations",
-       {
-           "CREATE INDEX IF NOT EXISTS designation_events_effective_on "
-           "ON designation_events (effective_on)",
        }},
   };
   return *kMigrations;

@@ -1,5 +1,7 @@
 // The registry's database schema, as versioned migrations applied at start-up
 // (see common/mysql/migrations.h). Append new versions; never edit old ones.
+// Statements must run on MySQL 8 (production) and MariaDB 10.11 (local and
+// tests): no MariaDB-only syntax such as CREATE INDEX IF NOT EXISTS.
 #ifndef SMZ_SERVICES_REGISTRY_REGISTRY_SCHEMA_H_
 #define SMZ_SERVICES_REGISTRY_REGISTRY_SCHEMA_H_
 

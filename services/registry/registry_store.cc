@@ -71,7 +71,9 @@ void AddHistoryEvent(const Row& row, size_t first, Partner* partner) {
 }
 
 // Reads one partner with its history in one statement (one snapshot, so the
-// status, etag and history always agree); NOT_FOUND when absent.
+// status, etag and history always agree); NOT_FOUND when absent. With
+// `for_update` it must be the first read of its transaction: the row lock is
+// taken before the snapshot that the plain read then uses.
 absl::StatusOr<Partner> ReadPartner(Session& session, int64_t id,
                                     bool for_update) {
   if (for_update) {
@@ -216,7 +218,11 @@ absl::Status ExplainWriteFailure(Session& session, const Partner& partner,
   if (!absl::IsAlreadyExists(failure)) return failure;
   absl::Status owner =
       CheckRegistrationNumberFree(session, partner, /*locking=*/true);
-  return owner.ok() ? failure : owner;
+  if (!owner.ok()) return owner;
+  return absl::AlreadyExistsError(
+      absl::StrCat("attraction registration number ",
+                   partner.attraction_registration_number(),
+                   " is already registered to another partner"));
 }
 
 // Partner columns derived from the profile, in UPDATE/INSERT order.

@@ -189,6 +189,7 @@ absl::StatusOr<DatabaseOptions> MariaDbServer::CreateServiceDatabase(
 
 absl::Status MariaDbServer::Stop() {
   if (pid_ <= 0) return absl::OkStatus();
+  kill(pid_, SIGCONT);  // a paused server cannot act on SIGTERM
   kill(pid_, SIGTERM);
   int status = 0;
   waitpid(pid_, &status, 0);
