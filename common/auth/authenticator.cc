@@ -62,7 +62,7 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
     generation = generation_;
   }
   absl::StatusOr<std::optional<Principal>> found =
-      lookup_->FindByTokenHash(hash);
+      lookup_->FindByToken(token, hash);
   if (!found.ok()) {
     if (absl::IsUnavailable(found.status())) return found.status();
     return absl::UnavailableError(

@@ -35,10 +35,12 @@ using Role = ::smz::auth::v1::Role;
 class PrincipalLookup {
  public:
   virtual ~PrincipalLookup() = default;
-  // The principal of an active (unrevoked) token with this SHA-256 hex hash,
-  // nullopt when there is none. UNAVAILABLE when the store cannot answer.
-  virtual absl::StatusOr<std::optional<Principal>> FindByTokenHash(
-      absl::string_view token_hash) = 0;
+  // The principal of an active (unrevoked) token, nullopt when there is none;
+  // UNAVAILABLE when the lookup cannot answer. The registry looks the hash up
+  // in its table; other services forward the token to the registry
+  // (RemotePrincipalLookup).
+  virtual absl::StatusOr<std::optional<Principal>> FindByToken(
+      absl::string_view token, absl::string_view token_hash) = 0;
 };
 
 // A set of roles an RPC accepts.

@@ -10,8 +10,8 @@ namespace {
 // An in-memory token table that counts how often it is asked.
 class TableLookup : public PrincipalLookup {
  public:
-  absl::StatusOr<std::optional<Principal>> FindByTokenHash(
-      absl::string_view hash) override {
+  absl::StatusOr<std::optional<Principal>> FindByToken(
+      absl::string_view token, absl::string_view hash) override {
     ++lookups;
     if (!available) return absl::UnavailableError("store down");
     auto it = principals.find(hash);

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/auth/remote_principal_lookup.h"
 #include "common/status_util.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -921,6 +922,36 @@ TEST_F(RegistryServiceTest, IssueTokenValidatesRoleAndPartner) {
   EXPECT_THAT(response.token(), HasSubstr("smz_"));
   EXPECT_EQ(response.info().role(), auth::v1::ANALYST);
   EXPECT_THAT(response.info().created_by(), HasSubstr("ADMIN#"));
+}
+
+TEST_F(RegistryServiceTest, OtherServicesAuthenticateThroughTheRegistry) {
+  RemotePrincipalLookup lookup(*channel_);
+  Authenticator authenticator(&lookup, clock_);
+  absl::StatusOr<Principal> admin_principal =
+      authenticator.Authenticate(absl::StrCat("Bearer ", admin()));
+  ASSERT_TRUE(admin_principal.ok()) << admin_principal.status();
+  EXPECT_EQ(admin_principal->role(), auth::v1::ADMIN);
+
+  const Partner hospital = Create(Hospital("원격 인증 병원", ""));
+  const std::string partner = Issue(auth::v1::PARTNER, hospital.id());
+  absl::StatusOr<Principal> partner_principal =
+      authenticator.Authenticate(absl::StrCat("Bearer ", partner));
+  ASSERT_TRUE(partner_principal.ok()) << partner_principal.status();
+  EXPECT_EQ(partner_principal->role(), auth::v1::PARTNER);
+  EXPECT_EQ(partner_principal->partner_id(), hospital.id());
+
+  EXPECT_EQ(authenticator.Authenticate("Bearer smz_forged").status().code(),
+            absl::StatusCode::kUnauthenticated);
+
+  // A registry that cannot be reached is an outage, not bad credentials.
+  RemotePrincipalLookup unreachable(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", testing::PickUnusedPort()),
+                          grpc::InsecureChannelCredentials()),
+      absl::Milliseconds(500));
+  Authenticator cut_off(&unreachable, clock_);
+  EXPECT_EQ(
+      cut_off.Authenticate(absl::StrCat("Bearer ", admin())).status().code(),
+      absl::StatusCode::kUnavailable);
 }
 
 TEST_F(RegistryServiceTest, MetricsCountRpcsByMethodAndCode) {

@@ -879,8 +879,8 @@ absl::StatusOr<bool> RegistryStore::HasActiveAdminToken() {
   return found;
 }
 
-absl::StatusOr<std::optional<Principal>> RegistryStore::FindByTokenHash(
-    absl::string_view token_hash) {
+absl::StatusOr<std::optional<Principal>> RegistryStore::FindByToken(
+    absl::string_view /*token*/, absl::string_view token_hash) {
   std::optional<Principal> result;
   absl::Status status = database_->Run([&](Session& session) -> absl::Status {
     absl::StatusOr<std::vector<Row>> rows = session.Query(

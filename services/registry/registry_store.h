@@ -150,8 +150,8 @@ class RegistryStore : public PrincipalLookup {
   absl::StatusOr<bool> HasActiveAdminToken();
 
   // PrincipalLookup:
-  absl::StatusOr<std::optional<Principal>> FindByTokenHash(
-      absl::string_view token_hash) override;
+  absl::StatusOr<std::optional<Principal>> FindByToken(
+      absl::string_view token, absl::string_view token_hash) override;
 
  private:
   Database* const database_;
