@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/auth/remote_principal_lookup.h"
@@ -801,6 +802,59 @@ TEST_F(RegistryServiceTest, ListPaginatesToTheEndWithFilters) {
   EXPECT_THAT(
       ViolatedFields(stub_->ListPartners(As(admin()).get(), invalid, &out)),
       UnorderedElementsAreArray({"page_size", "order_by", "department"}));
+}
+
+TEST_F(RegistryServiceTest, EveryOrderPaginatesWithoutGapsOrRepeats) {
+  // Nine linked businesses speaking Xhosa, with tied floor areas so the id
+  // tie-breaker matters, created at distinct (fake) times.
+  std::set<int64_t> created;
+  for (int i = 0; i < 9; ++i) {
+    Partner hotel;
+    hotel.set_kind(v1::LINKED_BUSINESS);
+    hotel.set_linked_business_type(v1::LODGING);
+    (*hotel.mutable_name())["ko"] = absl::StrCat("호텔 ", i % 4);
+    hotel.set_floor_area_m2(100.25 * (i % 3));
+    hotel.add_languages("xh");
+    clock_->Advance(absl::Seconds(1));
+    created.insert(Create(hotel).id());
+  }
+  for (const char* order :
+       {"id", "id desc", "name", "name desc", "floor_area_m2",
+        "floor_area_m2 desc", "update_time", "update_time desc"}) {
+    v1::ListPartnersRequest request;
+    request.set_language("xh");
+    request.set_page_size(2);
+    request.set_order_by(order);
+    std::vector<Partner> seen;
+    for (int page = 0; page < 10; ++page) {
+      v1::ListPartnersResponse response;
+      grpc::Status status =
+          stub_->ListPartners(As(admin()).get(), request, &response);
+      ASSERT_TRUE(status.ok()) << order << ": " << status.error_message();
+      for (const Partner& p : response.partners()) seen.push_back(p);
+      if (response.next_page_token().empty()) break;
+      request.set_page_token(response.next_page_token());
+    }
+    std::set<int64_t> ids;
+    for (const Partner& p : seen) ids.insert(p.id());
+    EXPECT_EQ(seen.size(), 9u) << order;
+    EXPECT_EQ(ids, created) << order;
+    const bool descending = absl::EndsWith(order, "desc");
+    for (size_t i = 1; i < seen.size(); ++i) {
+      const Partner& a = descending ? seen[i] : seen[i - 1];
+      const Partner& b = descending ? seen[i - 1] : seen[i];
+      if (absl::StartsWith(order, "floor_area_m2")) {
+        EXPECT_LE(a.floor_area_m2(), b.floor_area_m2()) << order;
+      } else if (absl::StartsWith(order, "name")) {
+        EXPECT_LE(a.name().at("ko"), b.name().at("ko")) << order;
+      } else if (absl::StartsWith(order, "update_time")) {
+        EXPECT_LE(a.update_time().seconds(), b.update_time().seconds())
+            << order;
+      } else {
+        EXPECT_LT(a.id(), b.id()) << order;
+      }
+    }
+  }
 }
 
 TEST_F(RegistryServiceTest, ListExpiringFindsTermsAndRegistrations) {
