@@ -127,6 +127,19 @@ class Database {
   // Runs `fn` on one connection in autocommit mode (reads, DDL, locks).
   absl::Status Run(absl::FunctionRef<absl::Status(Session&)> fn);
 
+  // Transact and Run for work that produces a value:
+  //   absl::StatusOr<Partner> p = db.TransactFor<Partner>(
+  //       [&](Session& s) -> absl::StatusOr<Partner> { ... });
+  template <typename T>
+  absl::StatusOr<T> TransactFor(
+      absl::FunctionRef<absl::StatusOr<T>(Session&)> fn) {
+    return ValueOf<T>(fn, /*transactional=*/true);
+  }
+  template <typename T>
+  absl::StatusOr<T> RunFor(absl::FunctionRef<absl::StatusOr<T>(Session&)> fn) {
+    return ValueOf<T>(fn, /*transactional=*/false);
+  }
+
   // OK when the server answers.
   absl::Status Ping();
 
@@ -141,6 +154,20 @@ class Database {
   absl::StatusOr<std::unique_ptr<PooledConnection>> Connect();
   absl::Status RunOnce(absl::FunctionRef<absl::Status(Session&)> fn,
                        bool transactional);
+  template <typename T>
+  absl::StatusOr<T> ValueOf(absl::FunctionRef<absl::StatusOr<T>(Session&)> fn,
+                            bool transactional) {
+    std::optional<T> value;
+    auto body = [&](Session& session) -> absl::Status {
+      absl::StatusOr<T> result = fn(session);
+      if (!result.ok()) return result.status();
+      value = *std::move(result);
+      return absl::OkStatus();
+    };
+    absl::Status status = transactional ? Transact(body) : Run(body);
+    if (!status.ok()) return status;
+    return *std::move(value);
+  }
 
   const DatabaseOptions options_;
   sql::Driver* driver_;

@@ -311,17 +311,11 @@ RegistryStore::RegistryStore(Database* database, const Clock* clock)
 
 absl::StatusOr<Partner> RegistryStore::CreatePartner(
     const Partner& partner, const IdempotencyKey& key) {
-  Partner result;
-  auto attempt = [&](Session& session) -> absl::Status {
+  auto attempt = [&](Session& session) -> absl::StatusOr<Partner> {
     absl::StatusOr<std::optional<int64_t>> earlier =
         FindIdempotent(session, key);
     if (!earlier.ok()) return earlier.status();
-    if (earlier->has_value()) {
-      absl::StatusOr<Partner> found = ReadPartner(session, **earlier, false);
-      if (!found.ok()) return found.status();
-      result = *std::move(found);
-      return absl::OkStatus();
-    }
+    if (earlier->has_value()) return ReadPartner(session, **earlier, false);
     if (absl::Status s = ClaimIdempotencyKey(session, key, clock_->Now());
         !s.ok()) {
       return s;
@@ -353,28 +347,19 @@ absl::StatusOr<Partner> RegistryStore::CreatePartner(
     if (absl::Status s = CompleteIdempotencyKey(session, key, *id); !s.ok()) {
       return s;
     }
-    absl::StatusOr<Partner> found = ReadPartner(session, *id, false);
-    if (!found.ok()) return found.status();
-    result = *std::move(found);
-    return absl::OkStatus();
+    return ReadPartner(session, *id, false);
   };
-  absl::Status status = database_->Transact(attempt);
+  absl::StatusOr<Partner> result = database_->TransactFor<Partner>(attempt);
   // The concurrent twin has committed by now: the retry returns its result.
-  if (IsIdempotencyRace(status)) status = database_->Transact(attempt);
-  if (!status.ok()) return status;
+  if (IsIdempotencyRace(result.status())) {
+    result = database_->TransactFor<Partner>(attempt);
+  }
   return result;
 }
 
 absl::StatusOr<Partner> RegistryStore::GetPartner(int64_t id) {
-  Partner result;
-  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
-    absl::StatusOr<Partner> found = ReadPartner(session, id, false);
-    if (!found.ok()) return found.status();
-    result = *std::move(found);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return result;
+  return database_->RunFor<Partner>(
+      [&](Session& session) { return ReadPartner(session, id, false); });
 }
 
 absl::StatusOr<PartnerPage> RegistryStore::ListPartners(
@@ -480,9 +465,8 @@ absl::StatusOr<PartnerPage> RegistryStore::ListPartners(
 
 absl::StatusOr<Partner> RegistryStore::UpdatePartner(
     int64_t id, absl::FunctionRef<absl::Status(Partner*)> mutate) {
-  Partner result;
-  absl::Status status =
-      database_->Transact([&](Session& session) -> absl::Status {
+  return database_->TransactFor<Partner>(
+      [&](Session& session) -> absl::StatusOr<Partner> {
         absl::StatusOr<Partner> current = ReadPartner(session, id, true);
         if (!current.ok()) return current.status();
         Partner updated = *current;
@@ -507,22 +491,16 @@ absl::StatusOr<Partner> RegistryStore::UpdatePartner(
         if (absl::Status s = WriteProfileIndexes(session, updated); !s.ok()) {
           return s;
         }
-        absl::StatusOr<Partner> reread = ReadPartner(session, id, false);
-        if (!reread.ok()) return reread.status();
-        result = *std::move(reread);
-        return absl::OkStatus();
+        return ReadPartner(session, id, false);
       });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::StatusOr<Partner> RegistryStore::ChangeDesignation(
     int64_t id,
     absl::FunctionRef<absl::StatusOr<DesignationChange>(const Partner&)>
         decide) {
-  Partner result;
-  absl::Status status = database_->Transact([&](Session& session)
-                                                -> absl::Status {
+  return database_->TransactFor<Partner>([&](Session& session)
+                                             -> absl::StatusOr<Partner> {
     absl::StatusOr<Partner> current = ReadPartner(session, id, true);
     if (!current.ok()) return current.status();
     absl::StatusOr<DesignationChange> change = decide(*current);
@@ -558,13 +536,8 @@ absl::StatusOr<Partner> RegistryStore::ChangeDesignation(
           {SqlInt(now), SqlInt(id)});
       if (!revoked.ok()) return revoked.status();
     }
-    absl::StatusOr<Partner> reread = ReadPartner(session, id, false);
-    if (!reread.ok()) return reread.status();
-    result = *std::move(reread);
-    return absl::OkStatus();
+    return ReadPartner(session, id, false);
   });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::StatusOr<std::vector<v1::DesignationCount>>
@@ -670,17 +643,11 @@ absl::StatusOr<std::vector<v1::ExpiringItem>> RegistryStore::ListExpiring(
 
 absl::StatusOr<Grant> RegistryStore::CreateGrant(const Grant& grant,
                                                  const IdempotencyKey& key) {
-  Grant result;
-  auto attempt = [&](Session& session) -> absl::Status {
+  auto attempt = [&](Session& session) -> absl::StatusOr<Grant> {
     absl::StatusOr<std::optional<int64_t>> earlier =
         FindIdempotent(session, key);
     if (!earlier.ok()) return earlier.status();
-    if (earlier->has_value()) {
-      absl::StatusOr<Grant> found = ReadGrant(session, **earlier);
-      if (!found.ok()) return found.status();
-      result = *std::move(found);
-      return absl::OkStatus();
-    }
+    if (earlier->has_value()) return ReadGrant(session, **earlier);
     if (absl::Status s = ClaimIdempotencyKey(session, key, clock_->Now());
         !s.ok()) {
       return s;
@@ -707,14 +674,12 @@ absl::StatusOr<Grant> RegistryStore::CreateGrant(const Grant& grant,
     if (absl::Status s = CompleteIdempotencyKey(session, key, *id); !s.ok()) {
       return s;
     }
-    absl::StatusOr<Grant> found = ReadGrant(session, *id);
-    if (!found.ok()) return found.status();
-    result = *std::move(found);
-    return absl::OkStatus();
+    return ReadGrant(session, *id);
   };
-  absl::Status status = database_->Transact(attempt);
-  if (IsIdempotencyRace(status)) status = database_->Transact(attempt);
-  if (!status.ok()) return status;
+  absl::StatusOr<Grant> result = database_->TransactFor<Grant>(attempt);
+  if (IsIdempotencyRace(result.status())) {
+    result = database_->TransactFor<Grant>(attempt);
+  }
   return result;
 }
 
@@ -769,9 +734,8 @@ absl::StatusOr<GrantPage> RegistryStore::ListGrants(const GrantQuery& query) {
 
 absl::StatusOr<v1::TokenInfo> RegistryStore::InsertToken(
     const v1::TokenInfo& info, absl::string_view token_hash) {
-  v1::TokenInfo result;
-  absl::Status status = database_->Transact([&](Session& session)
-                                                -> absl::Status {
+  return database_->TransactFor<
+      v1::TokenInfo>([&](Session& session) -> absl::StatusOr<v1::TokenInfo> {
     if (info.role() == auth::v1::PARTNER) {
       if (absl::Status s =
               StatusOfPartnerForChild(session, info.partner_id(), "tokens");
@@ -794,17 +758,13 @@ absl::StatusOr<v1::TokenInfo> RegistryStore::InsertToken(
         absl::StrCat("SELECT ", kTokenColumns, " FROM api_tokens WHERE id = ?"),
         {SqlInt(*id)});
     if (!rows.ok()) return rows.status();
-    result = TokenFromRow(rows->front());
-    return absl::OkStatus();
+    return TokenFromRow(rows->front());
   });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::StatusOr<v1::TokenInfo> RegistryStore::RevokeToken(int64_t token_id) {
-  v1::TokenInfo result;
-  absl::Status status =
-      database_->Transact([&](Session& session) -> absl::Status {
+  return database_->TransactFor<v1::TokenInfo>(
+      [&](Session& session) -> absl::StatusOr<v1::TokenInfo> {
         const std::string select = absl::StrCat(
             "SELECT ", kTokenColumns, " FROM api_tokens WHERE id = ?");
         absl::StatusOr<std::vector<Row>> rows =
@@ -822,11 +782,8 @@ absl::StatusOr<v1::TokenInfo> RegistryStore::RevokeToken(int64_t token_id) {
           rows = session.Query(select, {SqlInt(token_id)});
           if (!rows.ok()) return rows.status();
         }
-        result = TokenFromRow(rows->front());
-        return absl::OkStatus();
+        return TokenFromRow(rows->front());
       });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::StatusOr<TokenPage> RegistryStore::ListTokens(int64_t partner_id,
@@ -865,43 +822,37 @@ absl::StatusOr<TokenPage> RegistryStore::ListTokens(int64_t partner_id,
 }
 
 absl::StatusOr<bool> RegistryStore::HasActiveAdminToken() {
-  bool found = false;
-  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
+  return database_->RunFor<bool>([&](Session& session) -> absl::StatusOr<bool> {
     absl::StatusOr<std::vector<Row>> rows = session.Query(
         "SELECT COUNT(*) FROM api_tokens WHERE role = 'ADMIN' AND "
         "revoke_time_us IS NULL",
         {});
     if (!rows.ok()) return rows.status();
-    found = rows->front().Int(0) > 0;
-    return absl::OkStatus();
+    return rows->front().Int(0) > 0;
   });
-  if (!status.ok()) return status;
-  return found;
 }
 
 absl::StatusOr<std::optional<Principal>> RegistryStore::FindByToken(
     absl::string_view /*token*/, absl::string_view token_hash) {
-  std::optional<Principal> result;
-  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
-    absl::StatusOr<std::vector<Row>> rows = session.Query(
-        "SELECT id, role, partner_id, display_name FROM api_tokens "
-        "WHERE token_hash = ? AND revoke_time_us IS NULL",
-        {std::string(token_hash)});
-    if (!rows.ok()) return rows.status();
-    if (rows->empty()) return absl::OkStatus();
-    const Row& row = rows->front();
-    Principal principal;
-    principal.set_token_id(row.Int(0));
-    auth::v1::Role role = auth::v1::ROLE_UNSPECIFIED;
-    auth::v1::Role_Parse(row.Text(1), &role);
-    principal.set_role(role);
-    principal.set_partner_id(row.Int(2));
-    principal.set_display_name(row.Text(3));
-    result = principal;
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return result;
+  using MaybePrincipal = std::optional<Principal>;
+  return database_->RunFor<MaybePrincipal>(
+      [&](Session& session) -> absl::StatusOr<MaybePrincipal> {
+        absl::StatusOr<std::vector<Row>> rows = session.Query(
+            "SELECT id, role, partner_id, display_name FROM api_tokens "
+            "WHERE token_hash = ? AND revoke_time_us IS NULL",
+            {std::string(token_hash)});
+        if (!rows.ok()) return rows.status();
+        if (rows->empty()) return MaybePrincipal();
+        const Row& row = rows->front();
+        Principal principal;
+        principal.set_token_id(row.Int(0));
+        auth::v1::Role role = auth::v1::ROLE_UNSPECIFIED;
+        auth::v1::Role_Parse(row.Text(1), &role);
+        principal.set_role(role);
+        principal.set_partner_id(row.Int(2));
+        principal.set_display_name(row.Text(3));
+        return MaybePrincipal(principal);
+      });
 }
 
 }  // namespace smz::registry
