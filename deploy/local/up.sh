@@ -154,4 +154,6 @@ elif [[ "$admin_token_existed" == false ]]; then
 else
   echo "  admin token  $ADMIN_TOKEN_FILE"
 fi
+echo "  try          build/common/smzctl --token_file=$ADMIN_TOKEN_FILE call smz.registry.v1.RegistryService/ListPartners '{\"region\":\"DAERIM\"}'"
+echo "               build/common/smzctl list   (every method)"
 echo "  stop with    deploy/local/down.sh   (add --purge to also delete $SMZ_STATE)"
