@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/auth/remote_principal_lookup.h"
+#include "common/clients/partner_directory.h"
 #include "common/status_util.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -1006,6 +1007,34 @@ TEST_F(RegistryServiceTest, OtherServicesAuthenticateThroughTheRegistry) {
   EXPECT_EQ(
       cut_off.Authenticate(absl::StrCat("Bearer ", admin())).status().code(),
       absl::StatusCode::kUnavailable);
+}
+
+TEST_F(RegistryServiceTest, PartnerDirectoryReadsThroughACache) {
+  const Partner hospital = Create(Hospital("디렉터리 병원", ""));
+  Partner out;
+  ASSERT_TRUE(Designate(hospital.id(), &out).ok());
+  const std::string service_token = Issue(auth::v1::ANALYST);
+  RegistryPartnerDirectory directory(*channel_, service_token, clock_,
+                                     absl::Seconds(30));
+  absl::StatusOr<Partner> first = directory.Get(hospital.id());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->status(), v1::ACTIVE);
+  EXPECT_EQ(first->designations(0).effective_on(), "2017-12-14");
+
+  // Served from the cache until it expires: a suspension shows up after.
+  v1::DesignationRequest suspend;
+  suspend.set_id(hospital.id());
+  suspend.set_effective_on("2026-11-01");
+  suspend.set_reason("test");
+  ASSERT_TRUE(stub_->SuspendPartner(As(admin()).get(), suspend, &out).ok());
+  EXPECT_EQ(directory.Get(hospital.id())->status(), v1::ACTIVE);
+  clock_->Advance(absl::Seconds(31));
+  EXPECT_EQ(directory.Get(hospital.id())->status(), v1::SUSPENDED);
+
+  EXPECT_EQ(directory.Get(987654).status().code(), absl::StatusCode::kNotFound);
+  RegistryPartnerDirectory wrong_token(*channel_, "smz_forged", clock_);
+  EXPECT_EQ(wrong_token.Get(hospital.id()).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(RegistryServiceTest, MetricsCountRpcsByMethodAndCode) {
