@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/departments.h"
+#include "common/iso_codes.h"
 #include "google/protobuf/util/field_mask_util.h"
 
 namespace smz::registry {
@@ -62,11 +63,6 @@ const std::regex& LocalePattern() {
   return *kPattern;
 }
 
-const std::regex& LanguagePattern() {
-  static const std::regex* const kPattern = new std::regex("^[a-z]{2,3}$");
-  return *kPattern;
-}
-
 void CheckText(absl::string_view text, absl::string_view field, size_t max,
                bool required, FieldViolations* violations) {
   if (text.empty()) {
@@ -118,9 +114,7 @@ void CheckCodeList(const google::protobuf::RepeatedPtrField<std::string>& codes,
   }
 }
 
-bool IsLanguageCode(absl::string_view code) {
-  return Matches(code, LanguagePattern());
-}
+bool IsKnownLanguage(absl::string_view code) { return IsLanguageCode(code); }
 
 bool IsKnownDepartment(absl::string_view code) {
   return IsDepartmentCode(code);
@@ -266,6 +260,10 @@ void ValidatePartner(const Partner& partner, absl::string_view prefix,
   }
   CheckLocalizedText(partner.name(), Field(prefix, "name"),
                      /*korean_required=*/true, kMaxNameChars, violations);
+  if (!partner.country().empty() && !IsCountryCode(partner.country())) {
+    violations->Add(Field(prefix, "country"),
+                    "is not an ISO 3166-1 alpha-2 code such as KR, MN or VN");
+  }
   CheckText(partner.representative(), Field(prefix, "representative"), 100,
             false, violations);
   CheckText(partner.address(), Field(prefix, "address"), 300, false,
@@ -290,7 +288,7 @@ void ValidatePartner(const Partner& partner, absl::string_view prefix,
   CheckCodeList(partner.departments(), Field(prefix, "departments"),
                 &IsKnownDepartment, "is not a department code", violations);
   CheckCodeList(partner.languages(), Field(prefix, "languages"),
-                &IsLanguageCode, "is not an ISO 639-1 language code",
+                &IsKnownLanguage, "is not an ISO 639-1 language code",
                 violations);
   if (static_cast<size_t>(partner.accreditations_size()) > kMaxListItems) {
     violations->Add(Field(prefix, "accreditations"), "has too many items");
@@ -344,7 +342,7 @@ void ValidatePartner(const Partner& partner, absl::string_view prefix,
       violations->Add(base, "needs an email or a phone number");
     }
     CheckCodeList(contact.languages(), absl::StrCat(base, ".languages"),
-                  &IsLanguageCode, "is not an ISO 639-1 language code",
+                  &IsKnownLanguage, "is not an ISO 639-1 language code",
                   violations);
   }
 }
@@ -356,6 +354,7 @@ const std::vector<std::string>& MutablePartnerPaths() {
       "name",
       "representative",
       "address",
+      "country",
       "region",
       "floor_area_m2",
       "specialized_business",

@@ -53,14 +53,30 @@ TEST(ValidatePartnerTest, NamesEveryBadFieldAtOnce) {
   partner.add_languages("en");
   partner.set_registration_expires_on("2024-02-30");
   partner.mutable_contacts(0)->set_email("not-an-email");
+  partner.set_country("XX");
+  partner.add_languages("zz");  // well-formed, but no such language
   const std::vector<std::string> fields = BadFields(partner);
   for (const char* expected :
        {"partner.kind", "partner.name", "partner.name[EN!]",
         "partner.floor_area_m2", "partner.departments[1]",
         "partner.languages[1]", "partner.languages[2]",
-        "partner.registration_expires_on", "partner.contacts[0].email"}) {
+        "partner.registration_expires_on", "partner.contacts[0].email",
+        "partner.country", "partner.languages[3]"}) {
     EXPECT_THAT(fields, Contains(expected)) << expected;
   }
+}
+
+TEST(ValidatePartnerTest, AgenciesAbroadNameTheirCountry) {
+  Partner agency = ValidHospital();
+  agency.set_kind(v1::ATTRACTION_AGENCY);
+  agency.set_region(v1::ZONE_REGION_UNSPECIFIED);
+  agency.set_country("MN");
+  agency.clear_languages();
+  agency.add_languages("mn");
+  agency.add_languages("ru");
+  EXPECT_THAT(BadFields(agency), IsEmpty());
+  agency.set_country("mn");  // codes are uppercase
+  EXPECT_THAT(BadFields(agency), Contains("partner.country"));
 }
 
 TEST(ValidatePartnerTest, RegionRequiredForZoneHospitalsOnly) {

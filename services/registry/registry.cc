@@ -8,20 +8,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/departments.h"
+#include "common/iso_codes.h"
 #include "common/pagination.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace smz::registry {
 namespace {
-
-bool IsLanguage(absl::string_view code) {
-  if (code.size() < 2 || code.size() > 3) return false;
-  for (char c : code) {
-    if (c < 'a' || c > 'z') return false;
-  }
-  return true;
-}
 
 // "name desc" -> (kName, true). Unknown -> violation.
 void ParseOrderBy(absl::string_view order_by, PartnerListQuery* query,
@@ -127,7 +120,7 @@ absl::StatusOr<v1::ListPartnersResponse> Registry::ListPartners(
       !IsDepartmentCode(request.department())) {
     violations.Add("department", "is not a department code");
   }
-  if (!request.language().empty() && !IsLanguage(request.language())) {
+  if (!request.language().empty() && !IsLanguageCode(request.language())) {
     violations.Add("language", "is not an ISO 639-1 language code");
   }
   ParseOrderBy(request.order_by(), &query, &violations);
