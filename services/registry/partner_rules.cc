@@ -9,6 +9,7 @@
 #include "common/departments.h"
 #include "common/iso_codes.h"
 #include "google/protobuf/util/field_mask_util.h"
+#include "google/protobuf/util/message_differencer.h"
 
 namespace smz::registry {
 namespace {
@@ -409,6 +410,30 @@ void ApplyPartnerPaths(const Partner& source,
   options.set_replace_repeated_fields(true);
   google::protobuf::util::FieldMaskUtil::MergeMessageTo(source, mask, options,
                                                         target);
+}
+
+std::vector<std::string> ChangedPartnerFields(const Partner& before,
+                                              const Partner& after) {
+  std::vector<std::string> paths = MutablePartnerPaths();
+  paths.push_back("status");
+  paths.push_back("designation_term_ends_on");
+  std::vector<std::string> changed;
+  for (const std::string& path : paths) {
+    google::protobuf::FieldMask mask;
+    mask.add_paths(path);
+    Partner a;
+    Partner b;
+    google::protobuf::util::FieldMaskUtil::MergeMessageTo(
+        before, mask, google::protobuf::util::FieldMaskUtil::MergeOptions(),
+        &a);
+    google::protobuf::util::FieldMaskUtil::MergeMessageTo(
+        after, mask, google::protobuf::util::FieldMaskUtil::MergeOptions(), &b);
+    // The differencer compares maps by key, not by serialized order.
+    if (!google::protobuf::util::MessageDifferencer::Equals(a, b)) {
+      changed.push_back(path);
+    }
+  }
+  return changed;
 }
 
 void ValidateDesignationRequest(const v1::DesignationRequest& request,

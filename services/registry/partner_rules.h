@@ -67,6 +67,11 @@ absl::StatusOr<std::vector<std::string>> ResolveUpdateMask(
 void ApplyPartnerPaths(const Partner& source,
                        const std::vector<std::string>& paths, Partner* target);
 
+// The Partner fields (editable ones, status and current term) whose values
+// differ between two versions, for the audit trail.
+std::vector<std::string> ChangedPartnerFields(const Partner& before,
+                                              const Partner& after);
+
 // Designation requests: dates, term and reason as the action needs them.
 // `current_since` is the effective date of the latest designation or
 // redesignation (for ordering checks), if any.

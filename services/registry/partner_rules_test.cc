@@ -212,6 +212,23 @@ TEST(UpdateMaskTest, ApplyReplacesListsAndMaps) {
   EXPECT_EQ(target.address(), ValidHospital().address());
 }
 
+TEST(ChangedFieldsTest, NamesWhatDiffersIgnoringMapOrder) {
+  Partner before = ValidHospital();
+  Partner after = before;
+  EXPECT_THAT(ChangedPartnerFields(before, after), IsEmpty());
+  // The same map built in another order is not a change.
+  after.mutable_name()->clear();
+  (*after.mutable_name())["en"] = before.name().at("en");
+  (*after.mutable_name())["ko"] = before.name().at("ko");
+  EXPECT_THAT(ChangedPartnerFields(before, after), IsEmpty());
+  after.set_address("elsewhere");
+  after.set_status(v1::ACTIVE);
+  after.add_languages("zh");
+  EXPECT_THAT(
+      ChangedPartnerFields(before, after),
+      ::testing::UnorderedElementsAre("address", "status", "languages"));
+}
+
 TEST(DateTest, ParsesOnlyRealDates) {
   EXPECT_TRUE(ParseDate("2017-12-14").has_value());
   EXPECT_FALSE(ParseDate("2017-02-29").has_value());

@@ -89,8 +89,10 @@ absl::StatusOr<Partner> Registry::CreatePartner(
   ValidateRequestId(request.request_id(), &violations);
   if (!violations.empty()) return violations.ToStatus();
   return store_->CreatePartner(
-      request.partner(), IdempotencyKey{"CreatePartner", request.request_id(),
-                                        RequestHash(request.partner())});
+      request.partner(),
+      IdempotencyKey{"CreatePartner", request.request_id(),
+                     RequestHash(request.partner())},
+      PrincipalLabel(caller));
 }
 
 absl::StatusOr<Partner> Registry::GetPartner(
@@ -190,7 +192,8 @@ absl::StatusOr<Partner> Registry::UpdatePartner(
     }
   }
   return store_->UpdatePartner(
-      request.partner().id(), [&](Partner* current) -> absl::Status {
+      request.partner().id(), PrincipalLabel(caller),
+      [&](Partner* current) -> absl::Status {
         if (current->etag() != request.etag()) {
           return StaleEtag(request.etag(), current->etag());
         }
@@ -208,7 +211,7 @@ absl::StatusOr<Partner> Registry::ChangeDesignation(
   ValidateDesignationRequest(request, action, std::nullopt, &violations);
   if (!violations.empty()) return violations.ToStatus();
   absl::StatusOr<Partner> changed = store_->ChangeDesignation(
-      request.id(),
+      request.id(), PrincipalLabel(caller),
       [&](const Partner& current) -> absl::StatusOr<DesignationChange> {
         if (!request.etag().empty() && request.etag() != current.etag()) {
           return StaleEtag(request.etag(), current.etag());
@@ -221,6 +224,8 @@ absl::StatusOr<Partner> Registry::ChangeDesignation(
                                    LatestDesignationStart(current), &ordering);
         if (!ordering.empty()) return ordering.ToStatus();
         DesignationChange change;
+        change.audit_action =
+            absl::AsciiStrToUpper(LifecycleActionName(action));
         change.next_status = *next;
         change.event.set_action(RecordedAction(action));
         change.event.set_effective_on(request.effective_on());
@@ -239,6 +244,42 @@ absl::StatusOr<Partner> Registry::ChangeDesignation(
     authenticator_->InvalidateCache();
   }
   return changed;
+}
+
+absl::StatusOr<v1::ListPartnerChangesResponse> Registry::ListPartnerChanges(
+    const Principal& caller, const v1::ListPartnerChangesRequest& request) {
+  FieldViolations violations;
+  const int page_size = ResolvePageSize(request.page_size(), &violations);
+  if (request.partner_id() <= 0) {
+    violations.Add("partner_id", "must be a partner id");
+  }
+  const uint64_t fingerprint =
+      QueryFingerprint({absl::StrCat(request.partner_id())});
+  absl::StatusOr<PageCursor> after =
+      DecodePageToken(request.page_token(), fingerprint);
+  if (!after.ok()) violations.Add("page_token", "is not valid for this query");
+  if (!violations.empty()) return violations.ToStatus();
+  if (absl::Status s = AuthorizePartnerScope(caller, request.partner_id());
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::vector<v1::PartnerChange>> changes =
+      store_->ListPartnerChanges(request.partner_id(), after->last_id,
+                                 page_size + 1);
+  if (!changes.ok()) return changes.status();
+  v1::ListPartnerChangesResponse response;
+  for (size_t i = 0; i < changes->size(); ++i) {
+    if (static_cast<int>(i) == page_size) {
+      PageCursor next;
+      next.has_position = true;
+      // Earlier elements were moved into the response: read the id there.
+      next.last_id = response.changes(response.changes_size() - 1).id();
+      response.set_next_page_token(EncodePageToken(fingerprint, next));
+      break;
+    }
+    *response.add_changes() = std::move((*changes)[i]);
+  }
+  return response;
 }
 
 absl::StatusOr<v1::CountDesignationsResponse> Registry::CountDesignations(

@@ -39,6 +39,8 @@ class Registry {
   absl::StatusOr<Partner> ChangeDesignation(
       const Principal& caller, const v1::DesignationRequest& request,
       LifecycleAction action);
+  absl::StatusOr<v1::ListPartnerChangesResponse> ListPartnerChanges(
+      const Principal& caller, const v1::ListPartnerChangesRequest& request);
   absl::StatusOr<v1::CountDesignationsResponse> CountDesignations(
       const Principal& caller, const v1::CountDesignationsRequest& request);
   absl::StatusOr<v1::ListExpiringResponse> ListExpiring(

@@ -105,6 +105,18 @@ grpc::Status RegistryGrpcService::RevokePartner(
                    response);
 }
 
+grpc::Status RegistryGrpcService::ListPartnerChanges(
+    grpc::ServerContext* context, const v1::ListPartnerChangesRequest* request,
+    v1::ListPartnerChangesResponse* response) {
+  return runner_->Run(context, "ListPartnerChanges", RoleSet::Everyone(),
+                      [&](const Principal& caller) {
+                        return Into(response, [&] {
+                          return registry_->ListPartnerChanges(caller,
+                                                               *request);
+                        });
+                      });
+}
+
 grpc::Status RegistryGrpcService::CountDesignations(
     grpc::ServerContext* context, const v1::CountDesignationsRequest* request,
     v1::CountDesignationsResponse* response) {

@@ -42,6 +42,10 @@ class RegistryGrpcService final : public v1::RegistryService::Service {
   grpc::Status RevokePartner(grpc::ServerContext* context,
                              const v1::DesignationRequest* request,
                              Partner* response) override;
+  grpc::Status ListPartnerChanges(
+      grpc::ServerContext* context,
+      const v1::ListPartnerChangesRequest* request,
+      v1::ListPartnerChangesResponse* response) override;
   grpc::Status CountDesignations(
       grpc::ServerContext* context, const v1::CountDesignationsRequest* request,
       v1::CountDesignationsResponse* response) override;

@@ -1,5 +1,7 @@
 #include "services/registry/registry_schema.h"
 
+#include "common/mysql/audit.h"
+
 namespace smz::registry {
 
 const std::vector<Migration>& RegistryMigrations() {
@@ -102,6 +104,7 @@ const std::vector<Migration>& RegistryMigrations() {
            " PRIMARY KEY (method, request_id)"
            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
        }},
+      {2, "audit trail of partner changes", {kAuditTableDdl}},
   };
   return *kMigrations;
 }

@@ -605,6 +605,88 @@ TEST_F(RegistryServiceTest, UpdateNeedsTheCurrentEtag) {
             grpc::StatusCode::ALREADY_EXISTS);
 }
 
+TEST_F(RegistryServiceTest, EveryChangeIsAuditedWithWhoAndBeforeAfter) {
+  const Partner created = Create(Hospital("감사 추적 병원", "AUDIT-1"));
+  const std::string partner_token = Issue(auth::v1::PARTNER, created.id());
+
+  // The partner edits its own contacts; the district moves the address and
+  // designates it. A refused (stale) update must leave no trace.
+  v1::UpdatePartnerRequest contacts;
+  contacts.mutable_partner()->set_id(created.id());
+  v1::Contact* contact = contacts.mutable_partner()->add_contacts();
+  contact->set_name("Global desk");
+  contact->set_email("desk@example.org");
+  contacts.mutable_update_mask()->add_paths("contacts");
+  contacts.set_etag(created.etag());
+  Partner out;
+  ASSERT_TRUE(
+      stub_->UpdatePartner(As(partner_token).get(), contacts, &out).ok());
+  v1::UpdatePartnerRequest address;
+  address.mutable_partner()->set_id(created.id());
+  address.mutable_partner()->set_address("영신로 200");
+  address.mutable_update_mask()->add_paths("address");
+  address.mutable_update_mask()->add_paths("representative");  // unchanged
+  address.mutable_partner()->set_representative(created.representative());
+  address.set_etag(created.etag());  // stale: refused
+  EXPECT_EQ(stub_->UpdatePartner(As(admin()).get(), address, &out).error_code(),
+            grpc::StatusCode::ABORTED);
+  address.set_etag(out.etag());
+  ASSERT_TRUE(stub_->UpdatePartner(As(admin()).get(), address, &out).ok());
+  ASSERT_TRUE(Designate(created.id(), &out).ok());
+
+  v1::ListPartnerChangesRequest request;
+  request.set_partner_id(created.id());
+  request.set_page_size(2);
+  std::vector<v1::PartnerChange> changes;
+  for (int page = 0; page < 5; ++page) {
+    v1::ListPartnerChangesResponse response;
+    grpc::Status status =
+        stub_->ListPartnerChanges(As(partner_token).get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    for (const auto& change : response.changes()) changes.push_back(change);
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  ASSERT_EQ(changes.size(), 4u);
+  EXPECT_EQ(changes[0].action(), "CREATE");
+  EXPECT_FALSE(changes[0].has_before());
+  EXPECT_EQ(changes[0].after().name().at("ko"), "감사 추적 병원");
+  EXPECT_THAT(changes[0].actor(), HasSubstr("ADMIN#"));
+
+  EXPECT_EQ(changes[1].action(), "UPDATE");
+  EXPECT_THAT(changes[1].actor(), HasSubstr("@partner:"));
+  EXPECT_THAT(changes[1].changed_fields(), ElementsAre("contacts"));
+  EXPECT_EQ(changes[1].before().contacts(0).name(), "국제진료센터");
+  EXPECT_EQ(changes[1].after().contacts(0).name(), "Global desk");
+
+  EXPECT_EQ(changes[2].action(), "UPDATE");
+  EXPECT_THAT(changes[2].changed_fields(), ElementsAre("address"));
+  EXPECT_EQ(changes[2].before().address(), "영신로 136");
+  EXPECT_EQ(changes[2].after().address(), "영신로 200");
+
+  EXPECT_EQ(changes[3].action(), "DESIGNATE");
+  EXPECT_THAT(
+      changes[3].changed_fields(),
+      UnorderedElementsAreArray({"status", "designation_term_ends_on"}));
+  EXPECT_EQ(changes[3].before().status(), v1::PENDING);
+  EXPECT_EQ(changes[3].after().status(), v1::ACTIVE);
+
+  // Another partner's trail is not a partner's to read; unknown ids are
+  // NOT_FOUND.
+  const Partner other = Create(Hospital("다른 감사 병원", ""));
+  v1::ListPartnerChangesRequest theirs;
+  theirs.set_partner_id(other.id());
+  v1::ListPartnerChangesResponse response;
+  EXPECT_EQ(
+      stub_->ListPartnerChanges(As(partner_token).get(), theirs, &response)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  theirs.set_partner_id(987654);
+  EXPECT_EQ(stub_->ListPartnerChanges(As(admin()).get(), theirs, &response)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(RegistryServiceTest, DesignationLifecycleAndHistory) {
   const Partner created = Create(Hospital("강남성심병원", "KS-1"));
   const std::string partner_token = Issue(auth::v1::PARTNER, created.id());

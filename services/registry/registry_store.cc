@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/mysql/audit.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/registry/partner_rules.h"
@@ -225,6 +226,29 @@ absl::Status ExplainWriteFailure(Session& session, const Partner& partner,
                    " is already registered to another partner"));
 }
 
+// Appends a partner's change to the audit trail (history omitted from the
+// snapshots: it has its own table).
+absl::Status AuditPartner(Session& session, absl::string_view action,
+                          absl::string_view actor, absl::Time now,
+                          const Partner* before, const Partner& after) {
+  AuditEntry entry;
+  entry.entity = "partner";
+  entry.entity_id = after.id();
+  entry.action = std::string(action);
+  entry.actor = std::string(actor);
+  entry.time = now;
+  Partner snapshot = after;
+  snapshot.clear_designations();
+  entry.after = snapshot.SerializeAsString();
+  if (before != nullptr) {
+    snapshot = *before;
+    snapshot.clear_designations();
+    entry.before = snapshot.SerializeAsString();
+    entry.changed_fields = ChangedPartnerFields(*before, after);
+  }
+  return AppendAudit(session, entry);
+}
+
 // Partner columns derived from the profile, in UPDATE/INSERT order.
 std::vector<SqlValue> ProfileColumns(const Partner& partner) {
   return {
@@ -309,8 +333,9 @@ absl::StatusOr<Grant> ReadGrant(Session& session, int64_t id) {
 RegistryStore::RegistryStore(Database* database, const Clock* clock)
     : database_(database), clock_(clock) {}
 
-absl::StatusOr<Partner> RegistryStore::CreatePartner(
-    const Partner& partner, const IdempotencyKey& key) {
+absl::StatusOr<Partner> RegistryStore::CreatePartner(const Partner& partner,
+                                                     const IdempotencyKey& key,
+                                                     absl::string_view actor) {
   auto attempt = [&](Session& session) -> absl::StatusOr<Partner> {
     absl::StatusOr<std::optional<int64_t>> earlier =
         FindIdempotent(session, key);
@@ -347,7 +372,14 @@ absl::StatusOr<Partner> RegistryStore::CreatePartner(
     if (absl::Status s = CompleteIdempotencyKey(session, key, *id); !s.ok()) {
       return s;
     }
-    return ReadPartner(session, *id, false);
+    absl::StatusOr<Partner> created = ReadPartner(session, *id, false);
+    if (!created.ok()) return created.status();
+    if (absl::Status s = AuditPartner(session, "CREATE", actor, clock_->Now(),
+                                      nullptr, *created);
+        !s.ok()) {
+      return s;
+    }
+    return created;
   };
   absl::StatusOr<Partner> result = database_->TransactFor<Partner>(attempt);
   // The concurrent twin has committed by now: the retry returns its result.
@@ -464,7 +496,8 @@ absl::StatusOr<PartnerPage> RegistryStore::ListPartners(
 }
 
 absl::StatusOr<Partner> RegistryStore::UpdatePartner(
-    int64_t id, absl::FunctionRef<absl::Status(Partner*)> mutate) {
+    int64_t id, absl::string_view actor,
+    absl::FunctionRef<absl::Status(Partner*)> mutate) {
   return database_->TransactFor<Partner>(
       [&](Session& session) -> absl::StatusOr<Partner> {
         absl::StatusOr<Partner> current = ReadPartner(session, id, true);
@@ -491,12 +524,19 @@ absl::StatusOr<Partner> RegistryStore::UpdatePartner(
         if (absl::Status s = WriteProfileIndexes(session, updated); !s.ok()) {
           return s;
         }
-        return ReadPartner(session, id, false);
+        absl::StatusOr<Partner> after = ReadPartner(session, id, false);
+        if (!after.ok()) return after.status();
+        if (absl::Status s = AuditPartner(session, "UPDATE", actor,
+                                          clock_->Now(), &*current, *after);
+            !s.ok()) {
+          return s;
+        }
+        return after;
       });
 }
 
 absl::StatusOr<Partner> RegistryStore::ChangeDesignation(
-    int64_t id,
+    int64_t id, absl::string_view actor,
     absl::FunctionRef<absl::StatusOr<DesignationChange>(const Partner&)>
         decide) {
   return database_->TransactFor<Partner>([&](Session& session)
@@ -536,8 +576,53 @@ absl::StatusOr<Partner> RegistryStore::ChangeDesignation(
           {SqlInt(now), SqlInt(id)});
       if (!revoked.ok()) return revoked.status();
     }
-    return ReadPartner(session, id, false);
+    absl::StatusOr<Partner> after = ReadPartner(session, id, false);
+    if (!after.ok()) return after.status();
+    if (absl::Status s = AuditPartner(session, change->audit_action, actor,
+                                      clock_->Now(), &*current, *after);
+        !s.ok()) {
+      return s;
+    }
+    return after;
   });
+}
+
+absl::StatusOr<std::vector<v1::PartnerChange>>
+RegistryStore::ListPartnerChanges(int64_t id, int64_t after_id, int limit) {
+  using Changes = std::vector<v1::PartnerChange>;
+  return database_->RunFor<Changes>(
+      [&](Session& session) -> absl::StatusOr<Changes> {
+        absl::StatusOr<std::vector<Row>> exists =
+            session.Query("SELECT id FROM partners WHERE id = ?", {SqlInt(id)});
+        if (!exists.ok()) return exists.status();
+        if (exists->empty()) {
+          return absl::NotFoundError(
+              absl::StrCat("partner ", id, " does not exist"));
+        }
+        absl::StatusOr<std::vector<AuditEntry>> entries =
+            ReadAudit(session, "partner", id, after_id, limit);
+        if (!entries.ok()) return entries.status();
+        Changes changes;
+        for (const AuditEntry& entry : *entries) {
+          v1::PartnerChange change;
+          change.set_id(entry.id);
+          change.set_action(entry.action);
+          change.set_actor(entry.actor);
+          *change.mutable_time() =
+              TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(entry.time));
+          if (!entry.before.empty()) {
+            (void)change.mutable_before()->ParseFromString(entry.before);
+          }
+          if (!entry.after.empty()) {
+            (void)change.mutable_after()->ParseFromString(entry.after);
+          }
+          for (const std::string& field : entry.changed_fields) {
+            change.add_changed_fields(field);
+          }
+          changes.push_back(std::move(change));
+        }
+        return changes;
+      });
 }
 
 absl::StatusOr<std::vector<v1::DesignationCount>>

@@ -71,6 +71,7 @@ struct PartnerPage {
 // What a lifecycle action does to a partner, decided by the caller from the
 // current (locked) partner.
 struct DesignationChange {
+  std::string audit_action;  // e.g. "DESIGNATE"
   v1::PartnerStatus next_status;
   v1::DesignationEvent event;  // appended to the history
   bool update_term = false;    // set term_ends_on from the event
@@ -110,21 +111,29 @@ class RegistryStore : public PrincipalLookup {
   RegistryStore(Database* database, const Clock* clock);
 
   // ALREADY_EXISTS when the registration number belongs to another partner.
+  // Writes record `actor` (a principal label) in the audit trail.
   absl::StatusOr<Partner> CreatePartner(const Partner& partner,
-                                        const IdempotencyKey& key);
+                                        const IdempotencyKey& key,
+                                        absl::string_view actor);
   absl::StatusOr<Partner> GetPartner(int64_t id);
   absl::StatusOr<PartnerPage> ListPartners(const PartnerListQuery& query);
 
   // Locks partner `id`, lets `mutate` edit its profile fields (returning an
   // error leaves the partner untouched), and stores it as a new version.
   absl::StatusOr<Partner> UpdatePartner(
-      int64_t id, absl::FunctionRef<absl::Status(Partner*)> mutate);
+      int64_t id, absl::string_view actor,
+      absl::FunctionRef<absl::Status(Partner*)> mutate);
 
   // Locks partner `id` (with its history) and applies what `decide` returns.
   absl::StatusOr<Partner> ChangeDesignation(
-      int64_t id,
+      int64_t id, absl::string_view actor,
       absl::FunctionRef<absl::StatusOr<DesignationChange>(const Partner&)>
           decide);
+
+  // The audit trail of one partner, oldest first, entries with id > after_id.
+  // NOT_FOUND for an unknown partner.
+  absl::StatusOr<std::vector<v1::PartnerChange>> ListPartnerChanges(
+      int64_t id, int64_t after_id, int limit);
 
   // Designation events grouped by year, kind and action. `year` 0 and an
   // unspecified `kind` mean all.

@@ -1,0 +1,69 @@
+// An append-only audit trail kept in a service's own database, written in the
+// same transaction as the change it records, so a change and its audit entry
+// are committed or rolled back together. Values are stored as serialized
+// protobuf messages of the service's own types.
+//
+//   // In the service's migrations:
+//   {3, "audit trail", {smz::kAuditTableDdl}},
+//
+//   // Inside the transaction that changes partner 7:
+//   smz::AuditEntry entry{"partner", 7, "UPDATE", "ADMIN#1", clock.Now(),
+//                         before.SerializeAsString(),
+//                         after.SerializeAsString(),
+//                         {"address"}};
+//   absl::Status s = smz::AppendAudit(session, entry);
+//
+//   absl::StatusOr<std::vector<smz::AuditEntry>> history =
+//       smz::ReadAudit(session, "partner", 7, /*after_id=*/0, /*limit=*/50);
+#ifndef SMZ_COMMON_MYSQL_AUDIT_H_
+#define SMZ_COMMON_MYSQL_AUDIT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/mysql/database.h"
+
+namespace smz {
+
+// The table every service's migrations include (MySQL 8 and MariaDB).
+inline constexpr char kAuditTableDdl[] =
+    "CREATE TABLE IF NOT EXISTS audit_events ("
+    " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+    " entity VARCHAR(40) NOT NULL,"
+    " entity_id BIGINT NOT NULL,"
+    " action VARCHAR(40) NOT NULL,"
+    " actor VARCHAR(100) NOT NULL,"
+    " time_us BIGINT NOT NULL,"
+    " before_value MEDIUMBLOB NULL,"
+    " after_value MEDIUMBLOB NULL,"
+    " changed_fields TEXT NOT NULL,"
+    " KEY audit_events_entity (entity, entity_id, id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+
+struct AuditEntry {
+  std::string entity;
+  int64_t entity_id = 0;
+  std::string action;
+  std::string actor;  // a principal label, never a token
+  absl::Time time;
+  std::string before;  // serialized message; empty when created
+  std::string after;   // serialized message; empty when deleted
+  std::vector<std::string> changed_fields;
+  int64_t id = 0;  // set when read
+};
+
+absl::Status AppendAudit(Session& session, const AuditEntry& entry);
+
+// Entries for one entity, oldest first, with id > after_id.
+absl::StatusOr<std::vector<AuditEntry>> ReadAudit(Session& session,
+                                                  absl::string_view entity,
+                                                  int64_t entity_id,
+                                                  int64_t after_id, int limit);
+
+}  // namespace smz
+
+#endif  // SMZ_COMMON_MYSQL_AUDIT_H_
