@@ -33,7 +33,12 @@ def main():
     print("constexpr IsoCode kCountries[] = {")
     for c in sorted(countries, key=lambda c: c["alpha_2"]):
         name = c.get("common_name", c["name"])
-        print(f'    {{{quote(c["alpha_2"])}, {quote(ko_country(c["name"]))}, {quote(name)}}},')
+        # Korean for the common name when iso-codes translates it (타이완, not
+        # 타이완, 중국령), else for the formal name.
+        korean = ko_country(name)
+        if korean == name:
+            korean = ko_country(c["name"])
+        print(f'    {{{quote(c["alpha_2"])}, {quote(korean)}, {quote(name)}}},')
     print("};\n")
     print("constexpr IsoCode kLanguages[] = {")
     for l in sorted((l for l in languages if "alpha_2" in l), key=lambda l: l["alpha_2"]):

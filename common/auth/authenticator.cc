@@ -1,5 +1,7 @@
 #include "common/auth/authenticator.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -47,7 +49,14 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
         "authorization must use the Bearer scheme");
   }
   absl::string_view token = absl::StripAsciiWhitespace(value.substr(7));
-  if (token.empty() || token.size() > kMaxTokenLength) {
+  if (token.empty() || token.size() > kMaxTokenLength ||
+      !std::all_of(token.begin(), token.end(), [](char c) {
+        // RFC 6750 token68 characters; anything else is not ours, and is
+        // never forwarded to the registry or looked up.
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+               c == '.' || c == '_' || c == '~' || c == '+' || c == '/' ||
+               c == '=';
+      })) {
     return absl::UnauthenticatedError("malformed bearer token");
   }
   const std::string hash = HashToken(token);

@@ -60,6 +60,10 @@ TEST_F(AuthenticatorTest, RejectsMissingMalformedAndUnknownTokens) {
             absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(auth.Authenticate("Bearer smz_unknown").status().code(),
             absl::StatusCode::kUnauthenticated);
+  const int asked = lookup_.lookups;
+  EXPECT_EQ(auth.Authenticate("Bearer smz_\x01bad token").status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(lookup_.lookups, asked) << "malformed tokens are never looked up";
 }
 
 TEST_F(AuthenticatorTest, StoreDownIsUnavailableNotUnauthenticated) {

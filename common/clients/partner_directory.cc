@@ -22,13 +22,20 @@ RegistryPartnerDirectory::RegistryPartnerDirectory(
 
 absl::StatusOr<registry::v1::Partner> RegistryPartnerDirectory::Get(
     int64_t partner_id) {
+  if (partner_id <= 0) {
+    // A caller's mistake, not a registry outage.
+    return absl::InvalidArgumentError(
+        absl::StrCat("partner id ", partner_id, " is not a partner id"));
+  }
   const absl::Time now = clock_->Now();
+  uint64_t generation = 0;
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(partner_id);
     if (it != cache_.end() && it->second.expires > now) {
       return it->second.partner;
     }
+    generation = generation_;
   }
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
@@ -50,14 +57,17 @@ absl::StatusOr<registry::v1::Partner> RegistryPartnerDirectory::Get(
                      ": ", status.error_message()));
   }
   absl::MutexLock lock(&mu_);
-  if (cache_.size() >= kMaxCachedPartners) cache_.clear();
-  cache_[partner_id] = Cached{partner, now + cache_ttl_};
+  if (generation == generation_) {  // not invalidated while we asked
+    if (cache_.size() >= kMaxCachedPartners) cache_.clear();
+    cache_[partner_id] = Cached{partner, now + cache_ttl_};
+  }
   return partner;
 }
 
 void RegistryPartnerDirectory::InvalidateCache() {
   absl::MutexLock lock(&mu_);
   cache_.clear();
+  ++generation_;
 }
 
 }  // namespace smz

@@ -1,7 +1,8 @@
 // Reading partners from the registry, for the services that reference them
 // (statistics: "is this partner active, since when"; events: hosting
 // partners). Answers are cached briefly, so a burst of reports for one
-// hospital costs one registry call; the registry stays the only owner.
+// hospital costs about one registry call (concurrent first misses each ask);
+// the registry stays the only owner.
 //
 //   auto channel = grpc::CreateChannel(registry_target,
 //                                      grpc::InsecureChannelCredentials());
@@ -34,7 +35,8 @@ namespace smz {
 class PartnerDirectory {
  public:
   virtual ~PartnerDirectory() = default;
-  // NOT_FOUND for an unknown id; UNAVAILABLE when the registry cannot answer.
+  // NOT_FOUND for an unknown id, INVALID_ARGUMENT for id <= 0; UNAVAILABLE
+  // when the registry cannot answer.
   virtual absl::StatusOr<registry::v1::Partner> Get(int64_t partner_id) = 0;
 };
 
@@ -62,6 +64,7 @@ class RegistryPartnerDirectory : public PartnerDirectory {
   const absl::Duration timeout_;
   absl::Mutex mu_;
   absl::flat_hash_map<int64_t, Cached> cache_ ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by InvalidateCache
 };
 
 }  // namespace smz

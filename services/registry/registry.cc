@@ -1,5 +1,6 @@
 #include "services/registry/registry.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -249,7 +250,11 @@ absl::StatusOr<Partner> Registry::ChangeDesignation(
 absl::StatusOr<v1::ListPartnerChangesResponse> Registry::ListPartnerChanges(
     const Principal& caller, const v1::ListPartnerChangesRequest& request) {
   FieldViolations violations;
-  const int page_size = ResolvePageSize(request.page_size(), &violations);
+  // Each change carries two full partners: smaller pages keep replies well
+  // under gRPC's default 4 MB message limit.
+  constexpr int kMaxChangesPerPage = 50;
+  const int page_size = std::min(
+      ResolvePageSize(request.page_size(), &violations), kMaxChangesPerPage);
   if (request.partner_id() <= 0) {
     violations.Add("partner_id", "must be a partner id");
   }

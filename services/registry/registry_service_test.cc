@@ -632,6 +632,11 @@ TEST_F(RegistryServiceTest, EveryChangeIsAuditedWithWhoAndBeforeAfter) {
             grpc::StatusCode::ABORTED);
   address.set_etag(out.etag());
   ASSERT_TRUE(stub_->UpdatePartner(As(admin()).get(), address, &out).ok());
+  // Sending the same address again is not a change: same etag, no entry.
+  const std::string etag_before_noop = out.etag();
+  address.set_etag(out.etag());
+  ASSERT_TRUE(stub_->UpdatePartner(As(admin()).get(), address, &out).ok());
+  EXPECT_EQ(out.etag(), etag_before_noop);
   ASSERT_TRUE(Designate(created.id(), &out).ok());
 
   v1::ListPartnerChangesRequest request;
@@ -1114,6 +1119,8 @@ TEST_F(RegistryServiceTest, PartnerDirectoryReadsThroughACache) {
   EXPECT_EQ(directory.Get(hospital.id())->status(), v1::SUSPENDED);
 
   EXPECT_EQ(directory.Get(987654).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(directory.Get(0).status().code(),
+            absl::StatusCode::kInvalidArgument);
   RegistryPartnerDirectory wrong_token(*channel_, "smz_forged", clock_);
   EXPECT_EQ(wrong_token.Get(hospital.id()).status().code(),
             absl::StatusCode::kUnavailable);

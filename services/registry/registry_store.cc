@@ -505,6 +505,9 @@ absl::StatusOr<Partner> RegistryStore::UpdatePartner(
         Partner updated = *current;
         if (absl::Status s = mutate(&updated); !s.ok()) return s;
         updated.set_id(id);
+        // Writing the same values again changes nothing: no new version, no
+        // audit entry, the same etag (so a retried update is harmless).
+        if (ChangedPartnerFields(*current, updated).empty()) return current;
         if (absl::Status s = CheckRegistrationNumberFree(session, updated);
             !s.ok()) {
           return s;
@@ -610,11 +613,12 @@ RegistryStore::ListPartnerChanges(int64_t id, int64_t after_id, int limit) {
           change.set_actor(entry.actor);
           *change.mutable_time() =
               TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(entry.time));
-          if (!entry.before.empty()) {
-            (void)change.mutable_before()->ParseFromString(entry.before);
-          }
-          if (!entry.after.empty()) {
-            (void)change.mutable_after()->ParseFromString(entry.after);
+          if ((!entry.before.empty() &&
+               !change.mutable_before()->ParseFromString(entry.before)) ||
+              (!entry.after.empty() &&
+               !change.mutable_after()->ParseFromString(entry.after))) {
+            return absl::DataLossError(absl::StrCat(
+                "audit entry ", entry.id, " has an unreadable value"));
           }
           for (const std::string& field : entry.changed_fields) {
             change.add_changed_fields(field);
