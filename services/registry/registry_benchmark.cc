@@ -38,7 +38,7 @@ ABSL_FLAG(int, partners, 300, "partners in the data set");
 ABSL_FLAG(int, channels, 4, "client channels (connections)");
 ABSL_FLAG(std::string, sql, "",
           "override the query of the 'sql' workload (one ? for a partner id)");
-ABSL_FLAG(std::string, workloads, "echo,whoami,sql,get,list,filter",
+ABSL_FLAG(std::string, workloads, "echo,whoami,sql,get,list,filter,update",
           "which workloads to run (the first listed is the baseline)");
 
 namespace {
@@ -271,6 +271,35 @@ int main(int argc, char** argv) {
           grpc::ClientContext context;
           context.AddMetadata("authorization", bearer);
           return stubs[t]->GetPartner(&context, request, &response).ok();
+        }));
+  // Writes: each caller updates partners of its own (no etag conflicts),
+  // alternating the address; every update is a transaction with a new
+  // version, profile index rows and an audit entry.
+  std::vector<std::vector<std::pair<int64_t, std::string>>> owned(concurrency);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    owned[i % concurrency].push_back({ids[i], "v1"});
+  }
+  std::vector<size_t> next_owned(concurrency, 0);
+  if (Wanted("update"))
+    results.push_back(Measure(
+        "UpdatePartner (etag, audit entry)", concurrency, duration,
+        [&](int t, std::mt19937& rng) {
+          if (owned[t].empty()) return false;
+          auto& [id, etag] = owned[t][next_owned[t]++ % owned[t].size()];
+          v1::UpdatePartnerRequest request;
+          request.mutable_partner()->set_id(id);
+          request.mutable_partner()->set_address(
+              absl::StrCat("영등포로 ", rng() % 1000));
+          request.mutable_update_mask()->add_paths("address");
+          request.set_etag(etag);
+          v1::Partner response;
+          grpc::ClientContext context;
+          context.AddMetadata("authorization", bearer);
+          if (!stubs[t]->UpdatePartner(&context, request, &response).ok()) {
+            return false;
+          }
+          etag = response.etag();
+          return true;
         }));
   if (Wanted("list"))
     results.push_back(Measure(

@@ -692,6 +692,35 @@ TEST_F(RegistryServiceTest, EveryChangeIsAuditedWithWhoAndBeforeAfter) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(RegistryServiceTest, UpdatedDepartmentsAndLanguagesAreFilterable) {
+  const Partner created = Create(Hospital("필터 갱신 병원", ""));
+  v1::UpdatePartnerRequest update;
+  update.mutable_partner()->set_id(created.id());
+  update.mutable_partner()->add_departments("korean_medicine");
+  update.mutable_partner()->add_languages("kk");
+  update.mutable_update_mask()->add_paths("departments");
+  update.mutable_update_mask()->add_paths("languages");
+  update.set_etag(created.etag());
+  Partner out;
+  ASSERT_TRUE(stub_->UpdatePartner(As(admin()).get(), update, &out).ok());
+  auto ids_with = [&](const std::string& department,
+                      const std::string& language) {
+    v1::ListPartnersRequest request;
+    request.set_department(department);
+    request.set_language(language);
+    request.set_page_size(200);
+    v1::ListPartnersResponse response;
+    EXPECT_TRUE(
+        stub_->ListPartners(As(admin()).get(), request, &response).ok());
+    std::set<int64_t> ids;
+    for (const Partner& p : response.partners()) ids.insert(p.id());
+    return ids;
+  };
+  EXPECT_EQ(ids_with("korean_medicine", "kk").count(created.id()), 1u);
+  EXPECT_EQ(ids_with("ophthalmology", "").count(created.id()), 0u);
+  EXPECT_EQ(ids_with("", "mn").count(created.id()), 0u);
+}
+
 TEST_F(RegistryServiceTest, DesignationLifecycleAndHistory) {
   const Partner created = Create(Hospital("강남성심병원", "KS-1"));
   const std::string partner_token = Issue(auth::v1::PARTNER, created.id());

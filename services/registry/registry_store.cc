@@ -524,8 +524,17 @@ absl::StatusOr<Partner> RegistryStore::UpdatePartner(
         if (!changed.ok()) {
           return ExplainWriteFailure(session, updated, changed.status());
         }
-        if (absl::Status s = WriteProfileIndexes(session, updated); !s.ok()) {
-          return s;
+        const bool lookups_changed =
+            !std::equal(
+                current->departments().begin(), current->departments().end(),
+                updated.departments().begin(), updated.departments().end()) ||
+            !std::equal(current->languages().begin(),
+                        current->languages().end(), updated.languages().begin(),
+                        updated.languages().end());
+        if (lookups_changed) {
+          if (absl::Status s = WriteProfileIndexes(session, updated); !s.ok()) {
+            return s;
+          }
         }
         absl::StatusOr<Partner> after = ReadPartner(session, id, false);
         if (!after.ok()) return after.status();
