@@ -107,16 +107,12 @@ absl::Status ApplyMigrations(Database& db,
 }
 
 absl::StatusOr<int> CurrentSchemaVersion(Database& db) {
-  int version = 0;
-  absl::Status status = db.Run([&](Session& session) -> absl::Status {
+  return db.RunFor<int>([](Session& session) -> absl::StatusOr<int> {
     absl::StatusOr<std::vector<Row>> rows = session.Query(
         "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {});
     if (!rows.ok()) return rows.status();
-    version = static_cast<int>(rows->at(0).Int(0));
-    return absl::OkStatus();
+    return static_cast<int>(rows->at(0).Int(0));
   });
-  if (!status.ok()) return status;
-  return version;
 }
 
 }  // namespace smz

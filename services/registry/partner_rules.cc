@@ -115,12 +115,6 @@ void CheckCodeList(const google::protobuf::RepeatedPtrField<std::string>& codes,
   }
 }
 
-bool IsKnownLanguage(absl::string_view code) { return IsLanguageCode(code); }
-
-bool IsKnownDepartment(absl::string_view code) {
-  return IsDepartmentCode(code);
-}
-
 std::string Field(absl::string_view prefix, absl::string_view name) {
   return prefix.empty() ? std::string(name) : absl::StrCat(prefix, ".", name);
 }
@@ -287,9 +281,9 @@ void ValidatePartner(const Partner& partner, absl::string_view prefix,
                      Field(prefix, "specialized_business"), false,
                      kMaxTextChars, violations);
   CheckCodeList(partner.departments(), Field(prefix, "departments"),
-                &IsKnownDepartment, "is not a department code", violations);
+                &IsDepartmentCode, "is not a department code", violations);
   CheckCodeList(partner.languages(), Field(prefix, "languages"),
-                &IsKnownLanguage, "is not an ISO 639-1 language code",
+                &IsLanguageCode, "is not an ISO 639-1 language code",
                 violations);
   if (static_cast<size_t>(partner.accreditations_size()) > kMaxListItems) {
     violations->Add(Field(prefix, "accreditations"), "has too many items");
@@ -343,7 +337,7 @@ void ValidatePartner(const Partner& partner, absl::string_view prefix,
       violations->Add(base, "needs an email or a phone number");
     }
     CheckCodeList(contact.languages(), absl::StrCat(base, ".languages"),
-                  &IsKnownLanguage, "is not an ISO 639-1 language code",
+                  &IsLanguageCode, "is not an ISO 639-1 language code",
                   violations);
   }
 }
