@@ -64,6 +64,49 @@ absl::StatusOr<registry::v1::Partner> RegistryPartnerDirectory::Get(
   return partner;
 }
 
+absl::StatusOr<std::vector<registry::v1::Partner>>
+RegistryPartnerDirectory::ListActive(registry::v1::PartnerKind kind) {
+  std::vector<registry::v1::Partner> partners;
+  registry::v1::ListPartnersRequest request;
+  request.set_kind(kind);
+  request.set_status(registry::v1::ACTIVE);
+  request.set_page_size(200);
+  const absl::Time now = clock_->Now();
+  uint64_t generation = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    generation = generation_;
+  }
+  // Bounded, in case a registry bug hands back the same token forever.
+  for (int page = 0; page < 1000; ++page) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+    registry::v1::ListPartnersResponse response;
+    const grpc::Status status =
+        stub_->ListPartners(&context, request, &response);
+    if (!status.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot list partners from the registry: ",
+                       absl::StatusCodeToString(FromGrpcStatus(status).code()),
+                       ": ", status.error_message()));
+    }
+    for (registry::v1::Partner& partner : *response.mutable_partners()) {
+      partners.push_back(std::move(partner));
+    }
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  absl::MutexLock lock(&mu_);
+  if (generation == generation_) {
+    if (cache_.size() + partners.size() >= kMaxCachedPartners) cache_.clear();
+    for (const registry::v1::Partner& partner : partners) {
+      cache_[partner.id()] = Cached{partner, now + cache_ttl_};
+    }
+  }
+  return partners;
+}
+
 void RegistryPartnerDirectory::InvalidateCache() {
   absl::MutexLock lock(&mu_);
   cache_.clear();

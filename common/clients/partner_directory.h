@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -38,6 +39,11 @@ class PartnerDirectory {
   // NOT_FOUND for an unknown id, INVALID_ARGUMENT for id <= 0; UNAVAILABLE
   // when the registry cannot answer.
   virtual absl::StatusOr<registry::v1::Partner> Get(int64_t partner_id) = 0;
+  // Every ACTIVE partner of `kind`, in id order; UNAVAILABLE when the
+  // registry cannot answer. Not cached (the answer feeds reports that must
+  // be current); the partners returned refresh Get's cache.
+  virtual absl::StatusOr<std::vector<registry::v1::Partner>> ListActive(
+      registry::v1::PartnerKind kind) = 0;
 };
 
 class RegistryPartnerDirectory : public PartnerDirectory {
@@ -48,6 +54,8 @@ class RegistryPartnerDirectory : public PartnerDirectory {
                            absl::Duration timeout = absl::Seconds(2));
 
   absl::StatusOr<registry::v1::Partner> Get(int64_t partner_id) override;
+  absl::StatusOr<std::vector<registry::v1::Partner>> ListActive(
+      registry::v1::PartnerKind kind) override;
 
   // Forgets cached partners (e.g. when told a partner changed).
   void InvalidateCache();

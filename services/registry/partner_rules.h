@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "common/request_fields.h"
 #include "common/status_util.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "smz/registry/v1/registry.pb.h"
@@ -81,14 +82,6 @@ void ValidateDesignationRequest(const v1::DesignationRequest& request,
                                 FieldViolations* violations);
 
 void ValidateGrant(const v1::Grant& grant, FieldViolations* violations);
-
-// request_id: optional; when present 1-64 chars of [A-Za-z0-9._:-].
-void ValidateRequestId(absl::string_view request_id,
-                       FieldViolations* violations);
-
-// "YYYY-MM-DD" -> CivilDay; nullopt when malformed.
-std::optional<absl::CivilDay> ParseDate(absl::string_view text);
-std::string FormatDate(absl::CivilDay day);
 
 // The entity tag of a stored version.
 std::string EtagForVersion(int64_t version);

@@ -1,0 +1,36 @@
+// Checks and conversions for the request fields every smz API shares:
+// idempotency keys (AIP-155 request_id), calendar dates "YYYY-MM-DD" and
+// months "YYYY-MM" (Asia/Seoul civil time).
+//
+//   smz::FieldViolations violations;
+//   smz::ValidateRequestId(request.request_id(), &violations);
+//   std::optional<absl::CivilMonth> month = smz::ParseMonth("2020-07");
+//   std::string text = smz::FormatMonth(*month);  // "2020-07"
+#ifndef SMZ_COMMON_REQUEST_FIELDS_H_
+#define SMZ_COMMON_REQUEST_FIELDS_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "common/status_util.h"
+
+namespace smz {
+
+// request_id: optional; when present 1-64 chars of [A-Za-z0-9._:-].
+void ValidateRequestId(absl::string_view request_id,
+                       FieldViolations* violations);
+
+// "YYYY-MM-DD" -> CivilDay; nullopt when malformed or not a real date.
+std::optional<absl::CivilDay> ParseDate(absl::string_view text);
+std::string FormatDate(absl::CivilDay day);
+
+// "YYYY-MM" -> CivilMonth; nullopt when malformed (month 01..12, year
+// 1900..9999).
+std::optional<absl::CivilMonth> ParseMonth(absl::string_view text);
+std::string FormatMonth(absl::CivilMonth month);
+
+}  // namespace smz
+
+#endif  // SMZ_COMMON_REQUEST_FIELDS_H_

@@ -1,0 +1,85 @@
+// The statistics service's application logic, independent of gRPC: who may
+// submit or read what, request validation, partner checks against the
+// registry, aggregate shaping (buckets, year-on-year, top-N), small-cell
+// suppression, completeness, KPI pacing and CSV exports, on top of
+// StatsStore. The gRPC adapter (stats_grpc_service.h) authenticates the
+// caller, checks the method's roles and calls one method here.
+//
+//   Stats stats(&store, &partner_directory, &clock, StatsOptions{});
+//   absl::StatusOr<v1::SubmitReportResponse> done =
+//       stats.SubmitReport(caller, request);
+#ifndef SMZ_SERVICES_STATS_STATS_H_
+#define SMZ_SERVICES_STATS_STATS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/auth/authenticator.h"
+#include "common/clients/partner_directory.h"
+#include "common/clock.h"
+#include "services/stats/stats_store.h"
+#include "smz/stats/v1/stats.pb.h"
+
+namespace smz::stats {
+
+struct StatsOptions {
+  // Cells below this count that come from a single partner are suppressed
+  // for every role but ADMIN.
+  int suppression_threshold = 5;
+  // The yearly foreign-patient target when a KPI request names none (the
+  // zone's programme target: 10,000 a year).
+  int64_t default_yearly_target = 10000;
+};
+
+class Stats {
+ public:
+  Stats(StatsStore* store, PartnerDirectory* partners, const Clock* clock,
+        StatsOptions options);
+
+  absl::StatusOr<v1::SubmitReportResponse> SubmitReport(
+      const Principal& caller, const v1::SubmitReportRequest& request);
+  absl::StatusOr<Report> GetReport(const Principal& caller,
+                                   const v1::GetReportRequest& request);
+  absl::StatusOr<v1::ListReportsResponse> ListReports(
+      const Principal& caller, const v1::ListReportsRequest& request);
+  absl::StatusOr<Report> AcceptReport(const Principal& caller,
+                                      const v1::AcceptReportRequest& request);
+  absl::StatusOr<v1::LockException> GrantLockException(
+      const Principal& caller, const v1::GrantLockExceptionRequest& request);
+  absl::StatusOr<v1::ListLockExceptionsResponse> ListLockExceptions(
+      const Principal& caller, const v1::ListLockExceptionsRequest& request);
+  absl::StatusOr<v1::ListReportChangesResponse> ListReportChanges(
+      const Principal& caller, const v1::ListReportChangesRequest& request);
+  absl::StatusOr<v1::ListWarningsResponse> ListWarnings(
+      const Principal& caller, const v1::ListWarningsRequest& request);
+  absl::StatusOr<v1::ImportReportsResponse> ImportReports(
+      const Principal& caller, const v1::ImportReportsRequest& request);
+
+  absl::StatusOr<v1::AggregateResponse> QueryAggregate(
+      const Principal& caller, const v1::AggregateRequest& request);
+  absl::StatusOr<v1::CsvFile> ExportAggregateCsv(
+      const Principal& caller, const v1::AggregateRequest& request);
+  absl::StatusOr<v1::CompletenessResponse> GetCompleteness(
+      const Principal& caller, const v1::GetCompletenessRequest& request);
+  absl::StatusOr<v1::KpiProgress> GetKpiProgress(
+      const Principal& caller, const v1::GetKpiProgressRequest& request);
+  absl::StatusOr<v1::CsvFile> ExportAnnualReport(
+      const Principal& caller, const v1::ExportAnnualReportRequest& request);
+
+ private:
+  // The registry's view of a partner that reports: NOT_FOUND, or
+  // FAILED_PRECONDITION unless ACTIVE.
+  absl::StatusOr<PartnerFacts> ReportingPartner(
+      int64_t partner_id, std::optional<absl::CivilMonth>* designated_since);
+  bool Restricted(const Principal& caller) const;
+
+  StatsStore* const store_;
+  PartnerDirectory* const partners_;
+  const Clock* const clock_;
+  const StatsOptions options_;
+};
+
+}  // namespace smz::stats
+
+#endif  // SMZ_SERVICES_STATS_STATS_H_

@@ -1,0 +1,74 @@
+// The statistics service's gRPC face: each RPC names the roles it accepts
+// and hands the authenticated caller to Stats. This file is the one place to
+// read the access policy of every statistics method:
+//   - reports (submit, read, history, warnings, import, annual file): ADMIN,
+//     and PARTNER for its own partner only (checked in Stats);
+//   - accepting reports and lock exceptions: ADMIN;
+//   - aggregates, exports, completeness, KPI: ADMIN, ORGANIZER, ANALYST,
+//     COUNCIL (small cells suppressed for all but ADMIN).
+#ifndef SMZ_SERVICES_STATS_STATS_GRPC_SERVICE_H_
+#define SMZ_SERVICES_STATS_STATS_GRPC_SERVICE_H_
+
+#include "common/server/rpc_runner.h"
+#include "services/stats/stats.h"
+#include "smz/stats/v1/stats.grpc.pb.h"
+
+namespace smz::stats {
+
+class StatsGrpcService final : public v1::StatsService::Service {
+ public:
+  StatsGrpcService(Stats* stats, RpcRunner* runner)
+      : stats_(stats), runner_(runner) {}
+
+  grpc::Status SubmitReport(grpc::ServerContext* context,
+                            const v1::SubmitReportRequest* request,
+                            v1::SubmitReportResponse* response) override;
+  grpc::Status GetReport(grpc::ServerContext* context,
+                         const v1::GetReportRequest* request,
+                         v1::Report* response) override;
+  grpc::Status ListReports(grpc::ServerContext* context,
+                           const v1::ListReportsRequest* request,
+                           v1::ListReportsResponse* response) override;
+  grpc::Status AcceptReport(grpc::ServerContext* context,
+                            const v1::AcceptReportRequest* request,
+                            v1::Report* response) override;
+  grpc::Status GrantLockException(grpc::ServerContext* context,
+                                  const v1::GrantLockExceptionRequest* request,
+                                  v1::LockException* response) override;
+  grpc::Status ListLockExceptions(
+      grpc::ServerContext* context,
+      const v1::ListLockExceptionsRequest* request,
+      v1::ListLockExceptionsResponse* response) override;
+  grpc::Status ListReportChanges(
+      grpc::ServerContext* context, const v1::ListReportChangesRequest* request,
+      v1::ListReportChangesResponse* response) override;
+  grpc::Status ListWarnings(grpc::ServerContext* context,
+                            const v1::ListWarningsRequest* request,
+                            v1::ListWarningsResponse* response) override;
+  grpc::Status ImportReports(grpc::ServerContext* context,
+                             const v1::ImportReportsRequest* request,
+                             v1::ImportReportsResponse* response) override;
+  grpc::Status QueryAggregate(grpc::ServerContext* context,
+                              const v1::AggregateRequest* request,
+                              v1::AggregateResponse* response) override;
+  grpc::Status ExportAggregateCsv(grpc::ServerContext* context,
+                                  const v1::AggregateRequest* request,
+                                  v1::CsvFile* response) override;
+  grpc::Status GetCompleteness(grpc::ServerContext* context,
+                               const v1::GetCompletenessRequest* request,
+                               v1::CompletenessResponse* response) override;
+  grpc::Status GetKpiProgress(grpc::ServerContext* context,
+                              const v1::GetKpiProgressRequest* request,
+                              v1::KpiProgress* response) override;
+  grpc::Status ExportAnnualReport(grpc::ServerContext* context,
+                                  const v1::ExportAnnualReportRequest* request,
+                                  v1::CsvFile* response) override;
+
+ private:
+  Stats* const stats_;
+  RpcRunner* const runner_;
+};
+
+}  // namespace smz::stats
+
+#endif  // SMZ_SERVICES_STATS_STATS_GRPC_SERVICE_H_

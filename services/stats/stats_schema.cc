@@ -1,0 +1,152 @@
+#include "services/stats/stats_schema.h"
+
+#include "common/mysql/audit.h"
+
+namespace smz::stats {
+
+// Periods are stored as YYYYMM integers (202007), so ranges and year/quarter
+// buckets are plain arithmetic. Code columns use a binary collation: "CN"
+// and "cn" are different codes, as in the API.
+const std::vector<Migration>& StatsMigrations() {
+  static const auto* const kMigrations = new std::vector<Migration>{
+      {1,
+       "reports, cells, rollups, lock exceptions, warnings, idempotency keys",
+       {
+           // What the service last learned about a partner from the
+           // registry: names for outputs, kind and region for grouping.
+           "CREATE TABLE IF NOT EXISTS partners ("
+           " id BIGINT NOT NULL PRIMARY KEY,"
+           " kind TINYINT NOT NULL,"
+           " region TINYINT NOT NULL,"
+           " name_ko VARCHAR(200) NOT NULL,"
+           " name_en VARCHAR(200) NOT NULL,"
+           " refresh_time_us BIGINT NOT NULL"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+           // One row per partner and month. partner_kind and region are
+           // fixed at the first save, so every later correction moves the
+           // same rollup rows even if the partner's region changes.
+           "CREATE TABLE IF NOT EXISTS reports ("
+           " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+           " partner_id BIGINT NOT NULL,"
+           " period INT NOT NULL,"
+           " status TINYINT NOT NULL,"
+           " no_activity TINYINT NOT NULL,"
+           " revision INT NOT NULL,"
+           " digest CHAR(64) NOT NULL,"
+           " partner_kind TINYINT NOT NULL,"
+           " region TINYINT NOT NULL,"
+           " first_submit_time_us BIGINT NULL,"
+           " update_time_us BIGINT NOT NULL,"
+           " submitted_by VARCHAR(100) NOT NULL,"
+           " late TINYINT NOT NULL,"
+           " UNIQUE KEY reports_partner_period (partner_id, period),"
+           " KEY reports_period (period, status)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+           // The current revision's non-zero cells (earlier revisions live
+           // in the audit trail).
+           "CREATE TABLE IF NOT EXISTS report_cells ("
+           " report_id BIGINT NOT NULL,"
+           " partner_id BIGINT NOT NULL,"
+           " period INT NOT NULL,"
+           " measure TINYINT NOT NULL,"
+           " nationality CHAR(2) NOT NULL,"
+           " department VARCHAR(40) NOT NULL,"
+           " care_type TINYINT NOT NULL,"
+           " sex TINYINT NOT NULL,"
+           " age_band TINYINT NOT NULL,"
+           " value BIGINT NOT NULL,"
+           " PRIMARY KEY (report_id, measure, nationality, department,"
+           "  care_type, sex, age_band),"
+           " KEY report_cells_period (period, measure),"
+           " KEY report_cells_partner (partner_id, period)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+           // Rollups of the counted (SUBMITTED, ACCEPTED) reports, moved by
+           // the same transaction as the report. Besides the sum, each row
+           // keeps how many partner cells contribute and the sum and square
+           // sum of their partner ids: a group comes from a single partner
+           // exactly when square_sum * contributors = sum^2, which is what
+           // small-cell suppression must know, and all three add up across
+           // rows and months.
+           "CREATE TABLE IF NOT EXISTS rollup_cells ("
+           " period INT NOT NULL,"
+           " measure TINYINT NOT NULL,"
+           " nationality CHAR(2) NOT NULL,"
+           " department VARCHAR(40) NOT NULL,"
+           " care_type TINYINT NOT NULL,"
+           " sex TINYINT NOT NULL,"
+           " age_band TINYINT NOT NULL,"
+           " partner_kind TINYINT NOT NULL,"
+           " region TINYINT NOT NULL,"
+           " value BIGINT NOT NULL,"
+           " contributors BIGINT NOT NULL,"
+           " partner_sum BIGINT NOT NULL,"
+           " partner_square_sum DECIMAL(38,0) NOT NULL,"
+           " PRIMARY KEY (period, measure, nationality, department, care_type,"
+           "  sex, age_band, partner_kind, region)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+           "CREATE TABLE IF NOT EXISTS rollup_nationality ("
+           " period INT NOT NULL,"
+           " measure TINYINT NOT NULL,"
+           " nationality CHAR(2) NOT NULL,"
+           " value BIGINT NOT NULL,"
+           " contributors BIGINT NOT NULL,"
+           " partner_sum BIGINT NOT NULL,"
+           " partner_square_sum DECIMAL(38,0) NOT NULL,"
+           " PRIMARY KEY (period, measure, nationality)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+           "CREATE TABLE IF NOT EXISTS rollup_department ("
+           " period INT NOT NULL,"
+           " measure TINYINT NOT NULL,"
+           " department VARCHAR(40) NOT NULL,"
+           " care_type TINYINT NOT NULL,"
+           " value BIGINT NOT NULL,"
+           " contributors BIGINT NOT NULL,"
+           " partner_sum BIGINT NOT NULL,"
+           " partner_square_sum DECIMAL(38,0) NOT NULL,"
+           " PRIMARY KEY (period, measure, department, care_type)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+           // partner_id 0: every partner of the period.
+           "CREATE TABLE IF NOT EXISTS lock_exceptions ("
+           " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+           " partner_id BIGINT NOT NULL,"
+           " period INT NOT NULL,"
+           " reason TEXT NOT NULL,"
+           " granted_by VARCHAR(100) NOT NULL,"
+           " grant_time_us BIGINT NOT NULL,"
+           " expire_time_us BIGINT NOT NULL,"
+           " request_id VARCHAR(64) NULL,"
+           " UNIQUE KEY lock_exceptions_request (request_id),"
+           " KEY lock_exceptions_period (period, partner_id, expire_time_us)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+           "CREATE TABLE IF NOT EXISTS warnings ("
+           " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+           " report_id BIGINT NOT NULL,"
+           " partner_id BIGINT NOT NULL,"
+           " period INT NOT NULL,"
+           " revision INT NOT NULL,"
+           " cell VARCHAR(200) NOT NULL,"
+           " value BIGINT NOT NULL,"
+           " history_median DOUBLE NOT NULL,"
+           " z_score DOUBLE NOT NULL,"
+           " history_months INT NOT NULL,"
+           " KEY warnings_report (report_id),"
+           " KEY warnings_partner (partner_id, period),"
+           " KEY warnings_period (period)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+           // A retried request (same caller and request_id) gets the stored
+           // answer; the first attempt claims the key before any work.
+           "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+           " caller VARCHAR(100) NOT NULL,"
+           " request_id VARCHAR(64) NOT NULL,"
+           " request_digest CHAR(64) NOT NULL,"
+           " response MEDIUMBLOB NOT NULL,"
+           " create_time_us BIGINT NOT NULL,"
+           " PRIMARY KEY (caller, request_id)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+       }},
+      {2, "audit trail", {kAuditTableDdl}},
+  };
+  return *kMigrations;
+}
+
+}  // namespace smz::stats

@@ -1,0 +1,1431 @@
+#include "services/stats/stats_store.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/auth/token.h"
+#include "common/mysql/audit.h"
+#include "common/request_fields.h"
+#include "common/status_util.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace smz::stats {
+namespace {
+
+using ::google::protobuf::util::TimeUtil;
+
+constexpr absl::string_view kIdempotencyRace = "idempotency key race";
+constexpr absl::string_view kDryRun = "dry run: roll back";
+constexpr absl::string_view kReportEntity = "report";
+constexpr absl::string_view kPeriodEntity = "period";
+
+constexpr char kReportColumns[] =
+    "id, partner_id, period, status, no_activity, revision, digest, "
+    "partner_kind, region, first_submit_time_us, update_time_us, "
+    "submitted_by, late";
+
+struct StoredReport {
+  int64_t id = 0;
+  int status = 0;
+  int revision = 0;
+  std::string digest;
+  int partner_kind = 0;
+  int region = 0;
+  bool no_activity = false;
+  int64_t first_submit_time_us = 0;  // 0: never submitted
+  bool late = false;
+  Report report;  // metadata, without cells
+};
+
+bool Counted(int status) {
+  return status == v1::SUBMITTED || status == v1::ACCEPTED;
+}
+
+StoredReport ReportFromRow(const Row& row, int deadline_days) {
+  StoredReport stored;
+  stored.id = row.Int(0);
+  stored.status = static_cast<int>(row.Int(3));
+  stored.no_activity = row.Int(4) != 0;
+  stored.revision = static_cast<int>(row.Int(5));
+  stored.digest = row.Text(6);
+  stored.partner_kind = static_cast<int>(row.Int(7));
+  stored.region = static_cast<int>(row.Int(8));
+  stored.first_submit_time_us = row.IsNull(9) ? 0 : row.Int(9);
+  stored.late = row.Int(12) != 0;
+  Report& report = stored.report;
+  report.set_partner_id(row.Int(1));
+  const absl::CivilMonth month = PeriodMonth(static_cast<int>(row.Int(2)));
+  report.set_period(FormatMonth(month));
+  report.set_status(static_cast<v1::ReportStatus>(stored.status));
+  report.set_no_activity(stored.no_activity);
+  report.set_revision(stored.revision);
+  report.set_etag(EtagForRevision(stored.revision));
+  if (stored.first_submit_time_us != 0) {
+    *report.mutable_first_submit_time() =
+        TimeUtil::MicrosecondsToTimestamp(stored.first_submit_time_us);
+  }
+  *report.mutable_update_time() =
+      TimeUtil::MicrosecondsToTimestamp(row.Int(10));
+  report.set_submitted_by(row.Text(11));
+  report.set_late(stored.late);
+  *report.mutable_deadline() = TimeUtil::MicrosecondsToTimestamp(
+      absl::ToUnixMicros(PeriodDeadline(month, deadline_days)));
+  return stored;
+}
+
+absl::StatusOr<std::optional<StoredReport>> LoadReport(Session& session,
+                                                       int64_t partner_id,
+                                                       int period,
+                                                       bool for_update,
+                                                       int deadline_days) {
+  absl::StatusOr<std::vector<Row>> rows = session.Query(
+      absl::StrCat("SELECT ", kReportColumns,
+                   " FROM reports WHERE partner_id = ? AND period = ?",
+                   for_update ? " FOR UPDATE" : ""),
+      {SqlInt(partner_id), SqlInt(period)});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::nullopt;
+  return ReportFromRow(rows->front(), deadline_days);
+}
+
+Cell CellFromRow(const Row& row, size_t first) {
+  Cell cell;
+  cell.measure = static_cast<Measure>(row.Int(first));
+  cell.nationality = row.Text(first + 1);
+  cell.department = row.Text(first + 2);
+  cell.care_type = static_cast<int>(row.Int(first + 3));
+  cell.sex = static_cast<int>(row.Int(first + 4));
+  cell.age_band = static_cast<int>(row.Int(first + 5));
+  cell.value = row.Int(first + 6);
+  return cell;
+}
+
+void SortCells(std::vector<Cell>* cells) {
+  std::sort(cells->begin(), cells->end(),
+            [](const Cell& a, const Cell& b) { return a.Key() < b.Key(); });
+}
+
+absl::StatusOr<std::vector<Cell>> LoadCells(Session& session,
+                                            int64_t report_id) {
+  absl::StatusOr<std::vector<Row>> rows = session.Query(
+      "SELECT measure, nationality, department, care_type, sex, age_band, "
+      "value FROM report_cells WHERE report_id = ?",
+      {SqlInt(report_id)});
+  if (!rows.ok()) return rows.status();
+  std::vector<Cell> cells;
+  cells.reserve(rows->size());
+  for (const Row& row : *rows) cells.push_back(CellFromRow(row, 0));
+  SortCells(&cells);
+  return cells;
+}
+
+// Inserts `rows` with multi-row statements of 64, 32, ... 1 rows, so a
+// report's cells cost a few round trips while the prepared-statement cache
+// holds at most seven shapes per table.
+absl::Status InsertBatched(Session& session, absl::string_view head,
+                           absl::string_view tuple, absl::string_view tail,
+                           const std::vector<std::vector<SqlValue>>& rows) {
+  size_t next = 0;
+  for (size_t chunk = 64; chunk >= 1; chunk /= 2) {
+    while (rows.size() - next >= chunk) {
+      std::string sql(head);
+      std::vector<SqlValue> params;
+      for (size_t i = 0; i < chunk; ++i) {
+        absl::StrAppend(&sql, i == 0 ? "" : ",", tuple);
+        const std::vector<SqlValue>& row = rows[next + i];
+        params.insert(params.end(), row.begin(), row.end());
+      }
+      absl::StrAppend(&sql, tail);
+      absl::StatusOr<int64_t> done = session.Execute(sql, params);
+      if (!done.ok()) return done.status();
+      next += chunk;
+    }
+  }
+  return absl::OkStatus();
+}
+
+constexpr char kRollupUpsertTail[] =
+    " ON DUPLICATE KEY UPDATE value = value + VALUES(value),"
+    " contributors = contributors + VALUES(contributors),"
+    " partner_sum = partner_sum + VALUES(partner_sum),"
+    " partner_square_sum = partner_square_sum + VALUES(partner_square_sum)";
+
+struct Delta {
+  int64_t value = 0;
+  int64_t contributors = 0;
+  int64_t partner_sum = 0;
+  int64_t partner_square_sum = 0;
+  bool Empty() const { return value == 0 && contributors == 0; }
+  void Add(const Delta& other) {
+    value += other.value;
+    contributors += other.contributors;
+    partner_sum += other.partner_sum;
+    partner_square_sum += other.partner_square_sum;
+  }
+};
+
+std::vector<SqlValue> DeltaParams(const Delta& delta) {
+  return {SqlInt(delta.value), SqlInt(delta.contributors),
+          SqlInt(delta.partner_sum), SqlInt(delta.partner_square_sum)};
+}
+
+// Moves the three rollups by the difference between a partner's counted
+// cells before and after. Rows are written in key order, the same in every
+// transaction, so concurrent submissions wait rather than deadlock.
+absl::Status ApplyRollups(Session& session, int period, int partner_kind,
+                          int region, int64_t partner_id,
+                          const std::vector<CellChange>& changes) {
+  std::vector<std::vector<SqlValue>> cell_rows;
+  std::map<std::tuple<int, std::string>, Delta> by_nationality;
+  std::map<std::tuple<int, std::string, int>, Delta> by_department;
+  for (const CellChange& change : changes) {
+    const int64_t before = change.old_value;
+    const int64_t after = change.cell.value;
+    Delta delta;
+    delta.value = after - before;
+    delta.contributors = (after > 0 ? 1 : 0) - (before > 0 ? 1 : 0);
+    delta.partner_sum = delta.contributors * partner_id;
+    delta.partner_square_sum = delta.contributors * partner_id * partner_id;
+    if (delta.Empty()) continue;
+    const Cell& c = change.cell;
+    const int measure = static_cast<int>(c.measure);
+    std::vector<SqlValue> row = {
+        SqlInt(period),     SqlInt(measure),      c.nationality,
+        c.department,       SqlInt(c.care_type),  SqlInt(c.sex),
+        SqlInt(c.age_band), SqlInt(partner_kind), SqlInt(region)};
+    std::vector<SqlValue> figures = DeltaParams(delta);
+    row.insert(row.end(), figures.begin(), figures.end());
+    cell_rows.push_back(std::move(row));
+    by_nationality[{measure, c.nationality}].Add(delta);
+    by_department[{measure, c.department, c.care_type}].Add(delta);
+  }
+  // `changes` is in cell key order, which is rollup_cells' key order within
+  // a period.
+  absl::Status status = InsertBatched(
+      session,
+      "INSERT INTO rollup_cells (period, measure, nationality, department, "
+      "care_type, sex, age_band, partner_kind, region, value, contributors, "
+      "partner_sum, partner_square_sum) VALUES ",
+      "(?,?,?,?,?,?,?,?,?,?,?,?,?)", kRollupUpsertTail, cell_rows);
+  if (!status.ok()) return status;
+
+  std::vector<std::vector<SqlValue>> nationality_rows;
+  for (const auto& [key, delta] : by_nationality) {
+    if (delta.Empty()) continue;
+    std::vector<SqlValue> row = {SqlInt(period), SqlInt(std::get<0>(key)),
+                                 std::get<1>(key)};
+    std::vector<SqlValue> figures = DeltaParams(delta);
+    row.insert(row.end(), figures.begin(), figures.end());
+    nationality_rows.push_back(std::move(row));
+  }
+  status = InsertBatched(
+      session,
+      "INSERT INTO rollup_nationality (period, measure, nationality, value, "
+      "contributors, partner_sum, partner_square_sum) VALUES ",
+      "(?,?,?,?,?,?,?)", kRollupUpsertTail, nationality_rows);
+  if (!status.ok()) return status;
+
+  std::vector<std::vector<SqlValue>> department_rows;
+  for (const auto& [key, delta] : by_department) {
+    if (delta.Empty()) continue;
+    std::vector<SqlValue> row = {SqlInt(period), SqlInt(std::get<0>(key)),
+                                 std::get<1>(key), SqlInt(std::get<2>(key))};
+    std::vector<SqlValue> figures = DeltaParams(delta);
+    row.insert(row.end(), figures.begin(), figures.end());
+    department_rows.push_back(std::move(row));
+  }
+  return InsertBatched(
+      session,
+      "INSERT INTO rollup_department (period, measure, department, "
+      "care_type, value, contributors, partner_sum, partner_square_sum) "
+      "VALUES ",
+      "(?,?,?,?,?,?,?,?)", kRollupUpsertTail, department_rows);
+}
+
+// Writes the stored cells of a report: the difference between what is
+// stored and the new revision.
+absl::Status WriteCells(Session& session, int64_t report_id, int64_t partner_id,
+                        int period, const std::vector<CellChange>& changes) {
+  std::vector<std::vector<SqlValue>> inserts;
+  for (const CellChange& change : changes) {
+    const Cell& c = change.cell;
+    const std::vector<SqlValue> key = {
+        SqlInt(report_id),   SqlInt(static_cast<int>(c.measure)),
+        c.nationality,       c.department,
+        SqlInt(c.care_type), SqlInt(c.sex),
+        SqlInt(c.age_band)};
+    if (change.old_value == 0) {
+      std::vector<SqlValue> row = key;
+      row.insert(row.begin() + 1, {SqlInt(partner_id), SqlInt(period)});
+      row.push_back(SqlInt(c.value));
+      inserts.push_back(std::move(row));
+      continue;
+    }
+    absl::StatusOr<int64_t> done;
+    if (c.value == 0) {
+      done = session.Execute(
+          "DELETE FROM report_cells WHERE report_id = ? AND measure = ? AND "
+          "nationality = ? AND department = ? AND care_type = ? AND sex = ? "
+          "AND age_band = ?",
+          key);
+    } else {
+      std::vector<SqlValue> params = {SqlInt(c.value)};
+      params.insert(params.end(), key.begin(), key.end());
+      done = session.Execute(
+          "UPDATE report_cells SET value = ? WHERE report_id = ? AND "
+          "measure = ? AND nationality = ? AND department = ? AND "
+          "care_type = ? AND sex = ? AND age_band = ?",
+          params);
+    }
+    if (!done.ok()) return done.status();
+  }
+  return InsertBatched(
+      session,
+      "INSERT INTO report_cells (report_id, partner_id, period, measure, "
+      "nationality, department, care_type, sex, age_band, value) VALUES ",
+      "(?,?,?,?,?,?,?,?,?,?)", "", inserts);
+}
+
+std::vector<CellChange> AllCreated(const std::vector<Cell>& cells) {
+  std::vector<CellChange> changes;
+  changes.reserve(cells.size());
+  for (const Cell& cell : cells) changes.push_back({cell, 0});
+  return changes;
+}
+
+// The plausibility check: each visit cell and each nationality's new
+// patients against the same figure in the partner's earlier counted months.
+absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
+    Session& session, const StoreOptions& options, int64_t partner_id,
+    absl::CivilMonth month, int revision, const std::vector<Cell>& cells) {
+  const int from = PeriodNumber(month - options.history_months);
+  const int to = PeriodNumber(month);
+  absl::StatusOr<std::vector<Row>> months = session.Query(
+      "SELECT period FROM reports WHERE partner_id = ? AND period >= ? AND "
+      "period < ? AND status IN (2, 3)",
+      {SqlInt(partner_id), SqlInt(from), SqlInt(to)});
+  if (!months.ok()) return months.status();
+  std::vector<v1::Warning> warnings;
+  if (static_cast<int>(months->size()) < kMinHistoryMonths) return warnings;
+  absl::flat_hash_map<int, size_t> month_index;
+  for (const Row& row : *months) {
+    month_index.emplace(static_cast<int>(row.Int(0)), month_index.size());
+  }
+  absl::StatusOr<std::vector<Row>> history = session.Query(
+      "SELECT period, measure, nationality, department, care_type, value "
+      "FROM report_cells WHERE partner_id = ? AND period >= ? AND period < ? "
+      "AND measure IN (1, 2)",
+      {SqlInt(partner_id), SqlInt(from), SqlInt(to)});
+  if (!history.ok()) return history.status();
+
+  // Figure name -> per-month values (0 where the month had none).
+  std::map<std::string, std::vector<int64_t>> series;
+  auto series_for = [&](const std::string& name) -> std::vector<int64_t>& {
+    std::vector<int64_t>& values = series[name];
+    if (values.empty()) values.assign(month_index.size(), 0);
+    return values;
+  };
+  auto figure_name = [](int measure, const std::string& nationality,
+                        const std::string& department, int care_type) {
+    if (measure == static_cast<int>(Measure::kNewPatients)) {
+      return absl::StrCat("new_patients[", nationality, "]");
+    }
+    Cell cell{Measure::kVisits, nationality, department, care_type, 0, 0, 0};
+    return CellName(cell);
+  };
+  for (const Row& row : *history) {
+    auto it = month_index.find(static_cast<int>(row.Int(0)));
+    if (it == month_index.end()) continue;  // a draft month
+    series_for(
+        figure_name(static_cast<int>(row.Int(1)), row.Text(2), row.Text(3),
+                    static_cast<int>(row.Int(4))))[it->second] += row.Int(5);
+  }
+  std::map<std::string, int64_t> current;
+  for (const Cell& cell : cells) {
+    if (cell.measure == Measure::kRevenueKrw) continue;
+    const std::string name =
+        figure_name(static_cast<int>(cell.measure), cell.nationality,
+                    cell.department, cell.care_type);
+    current[name] += cell.value;
+    series_for(name);
+  }
+  for (const auto& [name, values] : series) {
+    const int64_t value = current.count(name) ? current[name] : 0;
+    std::optional<ZScore> z = ModifiedZScore(values, value);
+    if (!z.has_value() || std::abs(z->score) <= kOutlierZScore ||
+        std::abs(static_cast<double>(value) - z->median) <
+            options.min_warning_difference) {
+      continue;
+    }
+    v1::Warning& warning = warnings.emplace_back();
+    warning.set_partner_id(partner_id);
+    warning.set_period(FormatMonth(month));
+    warning.set_cell(name);
+    warning.set_value(value);
+    warning.set_history_median(z->median);
+    warning.set_modified_z_score(
+        std::isfinite(z->score) ? z->score : (z->score > 0 ? 99.0 : -99.0));
+    warning.set_history_months(static_cast<int>(values.size()));
+    warning.set_revision(revision);
+    warning.set_message(absl::StrCat(
+        value, " is far from this partner's usual ", z->median, " (median of ",
+        values.size(), " months, modified z-score ",
+        absl::SixDigits(warning.modified_z_score()),
+        "); please check it, or confirm it is right"));
+  }
+  return warnings;
+}
+
+absl::Status StoreWarnings(Session& session, int64_t report_id,
+                           const std::vector<v1::Warning>& warnings) {
+  absl::StatusOr<int64_t> cleared = session.Execute(
+      "DELETE FROM warnings WHERE report_id = ?", {SqlInt(report_id)});
+  if (!cleared.ok()) return cleared.status();
+  std::vector<std::vector<SqlValue>> rows;
+  for (const v1::Warning& w : warnings) {
+    const absl::CivilMonth month = *ParseMonth(w.period());
+    rows.push_back({SqlInt(report_id), SqlInt(w.partner_id()),
+                    SqlInt(PeriodNumber(month)), SqlInt(w.revision()), w.cell(),
+                    SqlInt(w.value()), w.history_median(), w.modified_z_score(),
+                    SqlInt(w.history_months())});
+  }
+  return InsertBatched(
+      session,
+      "INSERT INTO warnings (report_id, partner_id, period, revision, cell, "
+      "value, history_median, z_score, history_months) VALUES ",
+      "(?,?,?,?,?,?,?,?,?)", "", rows);
+}
+
+absl::Status CheckOpen(Session& session, int64_t partner_id,
+                       absl::CivilMonth month, int status, absl::Time now,
+                       int deadline_days) {
+  const absl::Time deadline = PeriodDeadline(month, deadline_days);
+  const bool accepted = status == v1::ACCEPTED;
+  if (now < deadline && !accepted) return absl::OkStatus();
+  absl::StatusOr<std::vector<Row>> open = session.Query(
+      "SELECT id FROM lock_exceptions WHERE period = ? AND partner_id IN "
+      "(?, 0) AND expire_time_us > ? LIMIT 1",
+      {SqlInt(PeriodNumber(month)), SqlInt(partner_id),
+       SqlInt(absl::ToUnixMicros(now))});
+  if (!open.ok()) return open.status();
+  if (!open->empty()) return absl::OkStatus();
+  const std::string how =
+      "to correct it, ask the district (an ADMIN) to grant a lock exception "
+      "(GrantLockException) with the reason";
+  if (accepted) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the report of partner ", partner_id, " for ", FormatMonth(month),
+        " was accepted by the district and is locked; ", how));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "period ", FormatMonth(month), " is locked since ",
+      absl::FormatTime("%Y-%m-%d %H:%M %Z", deadline, SeoulTimeZone()),
+      " (submissions close ", deadline_days, " days after month end); ", how));
+}
+
+std::string ReportBytes(const Report& report) {
+  return report.SerializeAsString();
+}
+
+v1::ImportSummary SummaryOf(const CellDiff& diff) {
+  v1::ImportSummary summary;
+  summary.set_cells_created(diff.created);
+  summary.set_cells_updated(diff.updated);
+  summary.set_cells_unchanged(diff.unchanged);
+  summary.set_cells_deleted(diff.deleted);
+  return summary;
+}
+
+absl::Status UpsertPartner(Session& session, const PartnerFacts& partner,
+                           absl::Time now) {
+  return session
+      .Execute(
+          "INSERT INTO partners (id, kind, region, name_ko, name_en, "
+          "refresh_time_us) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY "
+          "UPDATE kind = VALUES(kind), region = VALUES(region), "
+          "name_ko = VALUES(name_ko), name_en = VALUES(name_en), "
+          "refresh_time_us = VALUES(refresh_time_us)",
+          {SqlInt(partner.id), SqlInt(partner.kind), SqlInt(partner.region),
+           partner.name_ko, partner.name_en, SqlInt(absl::ToUnixMicros(now))})
+      .status();
+}
+
+// One submission inside the caller's transaction.
+absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
+    Session& session, const Submission& in, const StoreOptions& options,
+    absl::Time now, bool dry_run) {
+  const std::string digest =
+      HashToken(ContentDigest(in.cells, in.report.no_activity()));
+  if (!in.request_id.empty()) {
+    absl::StatusOr<std::vector<Row>> seen = session.Query(
+        "SELECT request_digest, response FROM idempotency_keys "
+        "WHERE caller = ? AND request_id = ?",
+        {in.actor, in.request_id});
+    if (!seen.ok()) return seen.status();
+    if (!seen->empty()) {
+      if (seen->front().Text(0) != in.request_digest) {
+        return InvalidField("request_id",
+                            "was already used for a different request; use a "
+                            "new request_id for a new request");
+      }
+      v1::SubmitReportResponse replay;
+      if (!replay.ParseFromString(seen->front().Text(1))) {
+        return absl::DataLossError("stored response unreadable");
+      }
+      if (replay.has_summary()) {
+        // Nothing new was created by this retry.
+        replay.mutable_summary()->set_unchanged(true);
+      }
+      return replay;
+    }
+    if (!dry_run) {
+      absl::StatusOr<int64_t> claimed = session.Execute(
+          "INSERT INTO idempotency_keys (caller, request_id, request_digest, "
+          "response, create_time_us) VALUES (?, ?, ?, '', ?)",
+          {in.actor, in.request_id, in.request_digest,
+           SqlInt(absl::ToUnixMicros(now))});
+      if (absl::IsAlreadyExists(claimed.status())) {
+        return absl::AbortedError(kIdempotencyRace);
+      }
+      if (!claimed.ok()) return claimed.status();
+    }
+  }
+
+  const absl::CivilMonth month = *ParseMonth(in.report.period());
+  const int period = PeriodNumber(month);
+  const int64_t partner_id = in.report.partner_id();
+  absl::StatusOr<std::optional<StoredReport>> loaded = LoadReport(
+      session, partner_id, period, /*for_update=*/true, options.deadline_days);
+  if (!loaded.ok()) return loaded.status();
+  const std::optional<StoredReport>& stored = *loaded;
+  const int old_status = stored ? stored->status : 0;
+
+  if (!stored && !in.etag.empty()) {
+    return absl::AbortedError(
+        absl::StrCat("etag ", in.etag, " given, but partner ", partner_id,
+                     " has no report for ", in.report.period(),
+                     " (was it read from another period?)"));
+  }
+  if (stored && !in.etag.empty() &&
+      in.etag != EtagForRevision(stored->revision)) {
+    return absl::AbortedError(absl::StrCat(
+        "etag ", in.etag, " is stale: the report is at ",
+        EtagForRevision(stored->revision), "; read it again and reapply"));
+  }
+  const int new_status = in.draft ? v1::DRAFT : v1::SUBMITTED;
+  const bool identical =
+      stored && stored->digest == digest &&
+      (stored->status == new_status ||
+       (stored->status == v1::ACCEPTED && new_status == v1::SUBMITTED));
+
+  std::vector<Cell> old_cells;
+  if (stored) {
+    absl::StatusOr<std::vector<Cell>> cells = LoadCells(session, stored->id);
+    if (!cells.ok()) return cells.status();
+    old_cells = *std::move(cells);
+  }
+  const CellDiff stored_diff = DiffCells(old_cells, in.cells);
+  v1::SubmitReportResponse response;
+  *response.mutable_summary() = SummaryOf(stored_diff);
+
+  if (identical) {
+    // Nothing new: no revision, no audit entry, same etag.
+    response.mutable_summary()->set_unchanged(true);
+    *response.mutable_report() = stored->report;
+    SetReportCells(old_cells, response.mutable_report());
+  } else {
+    if (stored && in.etag.empty() && in.require_etag) {
+      return absl::AbortedError(absl::StrCat(
+          "partner ", partner_id, " already has a report for ",
+          in.report.period(), " (", EtagForRevision(stored->revision),
+          "); to correct it, send its etag"));
+    }
+    if (Counted(old_status) && in.draft) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the report for ", in.report.period(),
+          " is already submitted; submit a correction instead of a draft"));
+    }
+    if (absl::Status open = CheckOpen(session, partner_id, month, old_status,
+                                      now, options.deadline_days);
+        !open.ok()) {
+      return open;
+    }
+    const int64_t now_us = absl::ToUnixMicros(now);
+    const absl::Time deadline = PeriodDeadline(month, options.deadline_days);
+    const bool first_submission =
+        !in.draft && (!stored || stored->first_submit_time_us == 0);
+    const int revision = stored ? stored->revision + 1 : 1;
+    const int partner_kind = stored ? stored->partner_kind : in.partner.kind;
+    const int region = stored ? stored->region : in.partner.region;
+    const bool late =
+        stored ? (stored->late || (first_submission && now >= deadline))
+               : (first_submission && now >= deadline);
+    int64_t report_id = stored ? stored->id : 0;
+
+    if (!dry_run) {
+      if (absl::Status s = UpsertPartner(session, in.partner, now); !s.ok()) {
+        return s;
+      }
+    }
+    if (stored) {
+      absl::StatusOr<int64_t> updated = session.Execute(
+          "UPDATE reports SET status = ?, no_activity = ?, revision = ?, "
+          "digest = ?, first_submit_time_us = COALESCE(first_submit_time_us, "
+          "?), update_time_us = ?, submitted_by = ?, late = ? WHERE id = ?",
+          {SqlInt(new_status), SqlInt(in.report.no_activity() ? 1 : 0),
+           SqlInt(revision), digest,
+           first_submission ? SqlValue(SqlInt(now_us)) : SqlValue(nullptr),
+           SqlInt(now_us), in.actor, SqlInt(late ? 1 : 0), SqlInt(report_id)});
+      if (!updated.ok()) return updated.status();
+    } else {
+      absl::StatusOr<int64_t> inserted = session.Execute(
+          "INSERT INTO reports (partner_id, period, status, no_activity, "
+          "revision, digest, partner_kind, region, first_submit_time_us, "
+          "update_time_us, submitted_by, late) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {SqlInt(partner_id), SqlInt(period), SqlInt(new_status),
+           SqlInt(in.report.no_activity() ? 1 : 0), SqlInt(revision), digest,
+           SqlInt(partner_kind), SqlInt(region),
+           first_submission ? SqlValue(SqlInt(now_us)) : SqlValue(nullptr),
+           SqlInt(now_us), in.actor, SqlInt(late ? 1 : 0)});
+      if (!inserted.ok()) return inserted.status();
+      absl::StatusOr<int64_t> id = session.LastInsertId();
+      if (!id.ok()) return id.status();
+      report_id = *id;
+    }
+    if (absl::Status s = WriteCells(session, report_id, partner_id, period,
+                                    stored_diff.changes);
+        !s.ok()) {
+      return s;
+    }
+    // The rollups count SUBMITTED and ACCEPTED reports only.
+    if (new_status == v1::SUBMITTED) {
+      const std::vector<CellChange> counted_changes =
+          Counted(old_status) ? stored_diff.changes : AllCreated(in.cells);
+      if (absl::Status s = ApplyRollups(session, period, partner_kind, region,
+                                        partner_id, counted_changes);
+          !s.ok()) {
+        return s;
+      }
+      absl::StatusOr<std::vector<v1::Warning>> warnings = ComputeWarnings(
+          session, options, partner_id, month, revision, in.cells);
+      if (!warnings.ok()) return warnings.status();
+      if (absl::Status s = StoreWarnings(session, report_id, *warnings);
+          !s.ok()) {
+        return s;
+      }
+      for (v1::Warning& w : *warnings) {
+        *response.mutable_summary()->add_warnings() = std::move(w);
+      }
+    }
+
+    absl::StatusOr<std::optional<StoredReport>> reread =
+        LoadReport(session, partner_id, period, false, options.deadline_days);
+    if (!reread.ok()) return reread.status();
+    if (!reread->has_value()) {
+      return absl::InternalError("report vanished inside its transaction");
+    }
+    Report after = (*reread)->report;
+    SetReportCells(in.cells, &after);
+    *response.mutable_report() = after;
+
+    AuditEntry entry;
+    entry.entity = std::string(kReportEntity);
+    entry.entity_id = report_id;
+    entry.action = in.draft              ? "SAVE_DRAFT"
+                   : Counted(old_status) ? "CORRECT"
+                                         : "SUBMIT";
+    entry.actor = in.actor;
+    entry.time = now;
+    if (stored) {
+      Report before = stored->report;
+      SetReportCells(old_cells, &before);
+      entry.before = ReportBytes(before);
+      if (before.status() != after.status()) {
+        entry.changed_fields.push_back("status");
+      }
+      if (before.no_activity() != after.no_activity()) {
+        entry.changed_fields.push_back("no_activity");
+      }
+    }
+    entry.after = ReportBytes(after);
+    for (const CellChange& change : stored_diff.changes) {
+      entry.changed_fields.push_back(CellName(change.cell));
+    }
+    if (absl::Status s = AppendAudit(session, entry); !s.ok()) return s;
+  }
+
+  if (!in.request_id.empty() && !dry_run) {
+    absl::StatusOr<int64_t> done = session.Execute(
+        "UPDATE idempotency_keys SET response = ? WHERE caller = ? AND "
+        "request_id = ?",
+        {response.SerializeAsString(), in.actor, in.request_id});
+    if (!done.ok()) return done.status();
+  }
+  return response;
+}
+
+bool ParseInt128(absl::string_view text, __int128* out) {
+  if (text.empty()) {
+    *out = 0;
+    return true;
+  }
+  bool negative = false;
+  size_t i = 0;
+  if (text[0] == '-') {
+    negative = true;
+    i = 1;
+  }
+  __int128 value = 0;
+  for (; i < text.size(); ++i) {
+    if (text[i] == '.') break;  // DECIMAL(38,0) has no fraction
+    if (text[i] < '0' || text[i] > '9') return false;
+    value = value * 10 + (text[i] - '0');
+  }
+  *out = negative ? -value : value;
+  return true;
+}
+
+std::string InList(size_t n) {
+  std::string list = "(";
+  for (size_t i = 0; i < n; ++i) absl::StrAppend(&list, i ? ",?" : "?");
+  absl::StrAppend(&list, ")");
+  return list;
+}
+
+bool Has(const std::vector<v1::Dimension>& dims, v1::Dimension d) {
+  return std::find(dims.begin(), dims.end(), d) != dims.end();
+}
+
+}  // namespace
+
+int PeriodNumber(absl::CivilMonth month) {
+  return static_cast<int>(month.year() * 100 + month.month());
+}
+
+absl::CivilMonth PeriodMonth(int period_number) {
+  return absl::CivilMonth(period_number / 100, period_number % 100);
+}
+
+void GroupFigures::Add(const GroupFigures& other) {
+  value += other.value;
+  contributors += other.contributors;
+  partner_sum += other.partner_sum;
+  partner_square_sum += other.partner_square_sum;
+  present = present || other.present;
+}
+
+StatsStore::StatsStore(Database* database, const Clock* clock,
+                       StoreOptions options)
+    : database_(database), clock_(clock), options_(options) {}
+
+absl::StatusOr<std::vector<v1::SubmitReportResponse>> StatsStore::Submit(
+    const std::vector<Submission>& submissions, bool dry_run) {
+  std::vector<v1::SubmitReportResponse> responses;
+  for (int attempt = 0;; ++attempt) {
+    responses.clear();
+    const absl::Time now = clock_->Now();
+    absl::Status status = database_->Transact([&](Session& session) {
+      for (const Submission& submission : submissions) {
+        absl::StatusOr<v1::SubmitReportResponse> response =
+            ApplySubmission(session, submission, options_, now, dry_run);
+        if (!response.ok()) return response.status();
+        responses.push_back(*std::move(response));
+      }
+      return dry_run ? absl::CancelledError(kDryRun) : absl::OkStatus();
+    });
+    if (dry_run && absl::IsCancelled(status) && status.message() == kDryRun) {
+      return responses;
+    }
+    // A concurrent retry with the same request_id committed first: run
+    // again to return its answer.
+    if (absl::IsAborted(status) && status.message() == kIdempotencyRace &&
+        attempt < 3) {
+      continue;
+    }
+    if (absl::IsAlreadyExists(status) && attempt < 3) {
+      // Two first submissions of one report raced on the unique key; the
+      // retry sees the winner's report.
+      continue;
+    }
+    if (!status.ok()) return status;
+    return responses;
+  }
+}
+
+absl::StatusOr<Report> StatsStore::GetReport(int64_t partner_id, int period) {
+  return database_->RunFor<Report>(
+      [&](Session& session) -> absl::StatusOr<Report> {
+        absl::StatusOr<std::optional<StoredReport>> stored = LoadReport(
+            session, partner_id, period, false, options_.deadline_days);
+        if (!stored.ok()) return stored.status();
+        if (!stored->has_value()) {
+          return absl::NotFoundError(
+              absl::StrCat("partner ", partner_id, " has no report for ",
+                           FormatMonth(PeriodMonth(period))));
+        }
+        absl::StatusOr<std::vector<Cell>> cells =
+            LoadCells(session, (*stored)->id);
+        if (!cells.ok()) return cells.status();
+        Report report = (*stored)->report;
+        SetReportCells(*cells, &report);
+        return report;
+      });
+}
+
+absl::StatusOr<v1::ListReportsResponse> StatsStore::ListReports(
+    int64_t partner_id, int start_period, int end_period, int status,
+    int64_t after_id, int page_size, std::vector<int64_t>* ids) {
+  return database_->RunFor<v1::ListReportsResponse>(
+      [&](Session& session) -> absl::StatusOr<v1::ListReportsResponse> {
+        std::string sql = absl::StrCat("SELECT ", kReportColumns,
+                                       " FROM reports WHERE id > ?");
+        std::vector<SqlValue> params = {SqlInt(after_id)};
+        if (partner_id > 0) {
+          absl::StrAppend(&sql, " AND partner_id = ?");
+          params.push_back(SqlInt(partner_id));
+        }
+        if (start_period > 0) {
+          absl::StrAppend(&sql, " AND period >= ?");
+          params.push_back(SqlInt(start_period));
+        }
+        if (end_period > 0) {
+          absl::StrAppend(&sql, " AND period <= ?");
+          params.push_back(SqlInt(end_period));
+        }
+        if (status > 0) {
+          absl::StrAppend(&sql, " AND status = ?");
+          params.push_back(SqlInt(status));
+        }
+        absl::StrAppend(&sql, " ORDER BY id LIMIT ?");
+        params.push_back(SqlInt(page_size));
+        absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
+        if (!rows.ok()) return rows.status();
+        v1::ListReportsResponse response;
+        for (const Row& row : *rows) {
+          StoredReport stored = ReportFromRow(row, options_.deadline_days);
+          absl::StatusOr<std::vector<Cell>> cells =
+              LoadCells(session, stored.id);
+          if (!cells.ok()) return cells.status();
+          SetReportCells(*cells, &stored.report);
+          *response.add_reports() = std::move(stored.report);
+          ids->push_back(stored.id);
+        }
+        return response;
+      });
+}
+
+absl::StatusOr<Report> StatsStore::AcceptReport(int64_t partner_id, int period,
+                                                const std::string& etag,
+                                                const std::string& actor) {
+  const absl::Time now = clock_->Now();
+  return database_->TransactFor<Report>([&](Session& session)
+                                            -> absl::StatusOr<Report> {
+    absl::StatusOr<std::optional<StoredReport>> stored =
+        LoadReport(session, partner_id, period, true, options_.deadline_days);
+    if (!stored.ok()) return stored.status();
+    if (!stored->has_value()) {
+      return absl::NotFoundError(
+          absl::StrCat("partner ", partner_id, " has no report for ",
+                       FormatMonth(PeriodMonth(period))));
+    }
+    const StoredReport& current = **stored;
+    if (etag != EtagForRevision(current.revision)) {
+      return absl::AbortedError(
+          absl::StrCat("etag ", etag, " is stale: the report is at ",
+                       EtagForRevision(current.revision)));
+    }
+    if (current.status != v1::SUBMITTED) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("only a SUBMITTED report can be accepted; this one is ",
+                       v1::ReportStatus_Name(
+                           static_cast<v1::ReportStatus>(current.status))));
+    }
+    absl::StatusOr<int64_t> updated = session.Execute(
+        "UPDATE reports SET status = ?, revision = revision + 1, "
+        "update_time_us = ? WHERE id = ?",
+        {SqlInt(v1::ACCEPTED), SqlInt(absl::ToUnixMicros(now)),
+         SqlInt(current.id)});
+    if (!updated.ok()) return updated.status();
+    absl::StatusOr<std::vector<Cell>> cells = LoadCells(session, current.id);
+    if (!cells.ok()) return cells.status();
+    Report before = current.report;
+    SetReportCells(*cells, &before);
+    absl::StatusOr<std::optional<StoredReport>> reread =
+        LoadReport(session, partner_id, period, false, options_.deadline_days);
+    if (!reread.ok()) return reread.status();
+    Report after = (*reread)->report;
+    SetReportCells(*cells, &after);
+    AuditEntry entry{
+        std::string(kReportEntity), current.id,         "ACCEPT",  actor, now,
+        ReportBytes(before),        ReportBytes(after), {"status"}};
+    if (absl::Status s = AppendAudit(session, entry); !s.ok()) return s;
+    return after;
+  });
+}
+
+namespace {
+
+v1::LockException LockExceptionFromRow(const Row& row) {
+  v1::LockException exception;
+  exception.set_id(row.Int(0));
+  exception.set_partner_id(row.Int(1));
+  exception.set_period(FormatMonth(PeriodMonth(static_cast<int>(row.Int(2)))));
+  exception.set_reason(row.Text(3));
+  exception.set_granted_by(row.Text(4));
+  *exception.mutable_grant_time() =
+      TimeUtil::MicrosecondsToTimestamp(row.Int(5));
+  *exception.mutable_expire_time() =
+      TimeUtil::MicrosecondsToTimestamp(row.Int(6));
+  return exception;
+}
+
+constexpr char kLockExceptionColumns[] =
+    "id, partner_id, period, reason, granted_by, grant_time_us, "
+    "expire_time_us";
+
+}  // namespace
+
+absl::StatusOr<v1::LockException> StatsStore::GrantLockException(
+    const v1::GrantLockExceptionRequest& request, const std::string& actor) {
+  const absl::Time now = clock_->Now();
+  const int period = PeriodNumber(*ParseMonth(request.period()));
+  const int hours =
+      request.duration_hours() == 0 ? 72 : request.duration_hours();
+  return database_->TransactFor<v1::LockException>(
+      [&](Session& session) -> absl::StatusOr<v1::LockException> {
+        if (!request.request_id().empty()) {
+          absl::StatusOr<std::vector<Row>> seen = session.Query(
+              absl::StrCat("SELECT ", kLockExceptionColumns,
+                           " FROM lock_exceptions WHERE request_id = ?"),
+              {request.request_id()});
+          if (!seen.ok()) return seen.status();
+          if (!seen->empty()) return LockExceptionFromRow(seen->front());
+        }
+        absl::StatusOr<int64_t> inserted = session.Execute(
+            "INSERT INTO lock_exceptions (partner_id, period, reason, "
+            "granted_by, grant_time_us, expire_time_us, request_id) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?)",
+            {SqlInt(request.partner_id()), SqlInt(period), request.reason(),
+             actor, SqlInt(absl::ToUnixMicros(now)),
+             SqlInt(absl::ToUnixMicros(now + absl::Hours(hours))),
+             SqlNullIfEmpty(request.request_id())});
+        if (!inserted.ok()) return inserted.status();
+        absl::StatusOr<int64_t> id = session.LastInsertId();
+        if (!id.ok()) return id.status();
+        absl::StatusOr<std::vector<Row>> rows =
+            session.Query(absl::StrCat("SELECT ", kLockExceptionColumns,
+                                       " FROM lock_exceptions WHERE id = ?"),
+                          {SqlInt(*id)});
+        if (!rows.ok()) return rows.status();
+        v1::LockException exception = LockExceptionFromRow(rows->front());
+
+        // The unlock is part of the report's history (or the period's, for
+        // an exception that covers every partner).
+        AuditEntry entry;
+        entry.action = "UNLOCK";
+        entry.actor = actor;
+        entry.time = now;
+        entry.after = exception.SerializeAsString();
+        entry.changed_fields = {"lock_exception"};
+        if (request.partner_id() == 0) {
+          entry.entity = std::string(kPeriodEntity);
+          entry.entity_id = period;
+        } else {
+          absl::StatusOr<std::optional<StoredReport>> stored =
+              LoadReport(session, request.partner_id(), period, false,
+                         options_.deadline_days);
+          if (!stored.ok()) return stored.status();
+          if (!stored->has_value()) return exception;  // nothing to record on
+          entry.entity = std::string(kReportEntity);
+          entry.entity_id = (*stored)->id;
+        }
+        if (absl::Status s = AppendAudit(session, entry); !s.ok()) return s;
+        return exception;
+      });
+}
+
+absl::StatusOr<std::vector<v1::LockException>> StatsStore::ListLockExceptions(
+    int period, bool active_only) {
+  const int64_t now_us = absl::ToUnixMicros(clock_->Now());
+  return database_->RunFor<std::vector<v1::LockException>>(
+      [&](Session& session) -> absl::StatusOr<std::vector<v1::LockException>> {
+        std::string sql = absl::StrCat("SELECT ", kLockExceptionColumns,
+                                       " FROM lock_exceptions WHERE 1 = 1");
+        std::vector<SqlValue> params;
+        if (period > 0) {
+          absl::StrAppend(&sql, " AND period = ?");
+          params.push_back(SqlInt(period));
+        }
+        if (active_only) {
+          absl::StrAppend(&sql, " AND expire_time_us > ?");
+          params.push_back(SqlInt(now_us));
+        }
+        absl::StrAppend(&sql, " ORDER BY id DESC LIMIT 500");
+        absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
+        if (!rows.ok()) return rows.status();
+        std::vector<v1::LockException> out;
+        for (const Row& row : *rows) out.push_back(LockExceptionFromRow(row));
+        return out;
+      });
+}
+
+absl::StatusOr<std::vector<v1::ReportChange>> StatsStore::ListReportChanges(
+    int64_t partner_id, int period, int64_t after_id, int limit) {
+  return database_->RunFor<std::vector<v1::ReportChange>>(
+      [&](Session& session) -> absl::StatusOr<std::vector<v1::ReportChange>> {
+        absl::StatusOr<std::optional<StoredReport>> stored = LoadReport(
+            session, partner_id, period, false, options_.deadline_days);
+        if (!stored.ok()) return stored.status();
+        if (!stored->has_value()) {
+          return absl::NotFoundError(
+              absl::StrCat("partner ", partner_id, " has no report for ",
+                           FormatMonth(PeriodMonth(period))));
+        }
+        absl::StatusOr<std::vector<AuditEntry>> entries =
+            ReadAudit(session, kReportEntity, (*stored)->id, after_id, limit);
+        if (!entries.ok()) return entries.status();
+        std::vector<v1::ReportChange> changes;
+        for (const AuditEntry& entry : *entries) {
+          v1::ReportChange& change = changes.emplace_back();
+          change.set_id(entry.id);
+          change.set_action(entry.action);
+          change.set_actor(entry.actor);
+          *change.mutable_time() =
+              TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(entry.time));
+          for (const std::string& field : entry.changed_fields) {
+            change.add_changed_fields(field);
+          }
+          if (entry.action == "UNLOCK") {
+            v1::LockException exception;
+            if (!exception.ParseFromString(entry.after)) {
+              return absl::DataLossError("unreadable audit entry");
+            }
+            change.set_reason(exception.reason());
+            continue;
+          }
+          if (!entry.before.empty() &&
+              !change.mutable_before()->ParseFromString(entry.before)) {
+            return absl::DataLossError("unreadable audit entry");
+          }
+          if (!entry.after.empty() &&
+              !change.mutable_after()->ParseFromString(entry.after)) {
+            return absl::DataLossError("unreadable audit entry");
+          }
+        }
+        return changes;
+      });
+}
+
+absl::StatusOr<std::vector<v1::Warning>> StatsStore::ListWarnings(
+    int64_t partner_id, int start_period, int end_period, int64_t after_id,
+    int limit, std::vector<int64_t>* ids) {
+  return database_->RunFor<std::vector<v1::Warning>>(
+      [&](Session& session) -> absl::StatusOr<std::vector<v1::Warning>> {
+        std::string sql =
+            "SELECT id, partner_id, period, revision, cell, value, "
+            "history_median, z_score, history_months FROM warnings "
+            "WHERE id > ?";
+        std::vector<SqlValue> params = {SqlInt(after_id)};
+        if (partner_id > 0) {
+          absl::StrAppend(&sql, " AND partner_id = ?");
+          params.push_back(SqlInt(partner_id));
+        }
+        if (start_period > 0) {
+          absl::StrAppend(&sql, " AND period >= ?");
+          params.push_back(SqlInt(start_period));
+        }
+        if (end_period > 0) {
+          absl::StrAppend(&sql, " AND period <= ?");
+          params.push_back(SqlInt(end_period));
+        }
+        absl::StrAppend(&sql, " ORDER BY id LIMIT ?");
+        params.push_back(SqlInt(limit));
+        absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
+        if (!rows.ok()) return rows.status();
+        std::vector<v1::Warning> warnings;
+        for (const Row& row : *rows) {
+          v1::Warning& w = warnings.emplace_back();
+          ids->push_back(row.Int(0));
+          w.set_partner_id(row.Int(1));
+          w.set_period(FormatMonth(PeriodMonth(static_cast<int>(row.Int(2)))));
+          w.set_revision(static_cast<int>(row.Int(3)));
+          w.set_cell(row.Text(4));
+          w.set_value(row.Int(5));
+          w.set_history_median(row.Double(6));
+          w.set_modified_z_score(row.Double(7));
+          w.set_history_months(static_cast<int>(row.Int(8)));
+          w.set_message(
+              absl::StrCat(w.value(), " is far from this partner's usual ",
+                           w.history_median(), " (modified z-score ",
+                           absl::SixDigits(w.modified_z_score()), ")"));
+        }
+        return warnings;
+      });
+}
+
+absl::StatusOr<AggregateResult> StatsStore::Aggregate(
+    const AggregateQuery& query) {
+  const v1::AggregateFilter& f = query.filter;
+  std::vector<v1::Dimension> used = query.group_by;
+  if (f.nationalities_size()) used.push_back(v1::NATIONALITY);
+  if (f.departments_size()) used.push_back(v1::DEPARTMENT);
+  if (f.care_types_size()) used.push_back(v1::CARE_TYPE);
+  if (f.partner_ids_size()) used.push_back(v1::PARTNER);
+  if (f.partner_kinds_size()) used.push_back(v1::PARTNER_KIND);
+  if (f.regions_size()) used.push_back(v1::REGION);
+  auto only = [&](std::initializer_list<v1::Dimension> allowed) {
+    for (v1::Dimension d : used) {
+      if (std::find(allowed.begin(), allowed.end(), d) == allowed.end()) {
+        return false;
+      }
+    }
+    return true;
+  };
+
+  AggregateResult result;
+  // Column expressions per dimension for the chosen table; "" when the table
+  // does not have the dimension (it is then constant).
+  std::map<v1::Dimension, std::string> column;
+  std::string from;
+  std::string figures;
+  std::string where;
+  if (Has(used, v1::PARTNER)) {
+    result.source = "report_cells";
+    from =
+        "report_cells t JOIN reports r ON r.id = t.report_id AND r.status IN "
+        "(2, 3)";
+    figures =
+        "SUM(t.value), COUNT(*), SUM(t.partner_id), "
+        "SUM(CAST(t.partner_id AS DECIMAL(38,0)) * t.partner_id)";
+    column = {{v1::NATIONALITY, "t.nationality"},
+              {v1::DEPARTMENT, "t.department"},
+              {v1::CARE_TYPE, "t.care_type"},
+              {v1::PARTNER, "t.partner_id"},
+              {v1::PARTNER_KIND, "r.partner_kind"},
+              {v1::REGION, "r.region"},
+              {v1::SEX, "t.sex"},
+              {v1::AGE_BAND, "t.age_band"}};
+  } else {
+    figures =
+        "SUM(t.value), SUM(t.contributors), SUM(t.partner_sum), "
+        "SUM(t.partner_square_sum)";
+    where = " AND t.contributors > 0";
+    if (only({v1::NATIONALITY})) {
+      result.source = "rollup_nationality";
+      column = {{v1::NATIONALITY, "t.nationality"}};
+    } else if (only({v1::DEPARTMENT, v1::CARE_TYPE})) {
+      result.source = "rollup_department";
+      column = {{v1::DEPARTMENT, "t.department"},
+                {v1::CARE_TYPE, "t.care_type"}};
+    } else {
+      result.source = "rollup_cells";
+      column = {{v1::NATIONALITY, "t.nationality"},
+                {v1::DEPARTMENT, "t.department"},
+                {v1::CARE_TYPE, "t.care_type"},
+                {v1::PARTNER_KIND, "t.partner_kind"},
+                {v1::REGION, "t.region"},
+                {v1::SEX, "t.sex"},
+                {v1::AGE_BAND, "t.age_band"}};
+    }
+    from = absl::StrCat(result.source, " t");
+  }
+
+  std::string bucket;
+  switch (query.bucket) {
+    case v1::QUARTER:
+      bucket = "(t.period DIV 100) * 10 + ((t.period MOD 100) + 2) DIV 3";
+      break;
+    case v1::YEAR:
+      bucket = "t.period DIV 100";
+      break;
+    case v1::WHOLE_RANGE:
+      bucket = "0";
+      break;
+    default:
+      bucket = "t.period";
+  }
+  static constexpr v1::Dimension kAll[] = {
+      v1::NATIONALITY,  v1::DEPARTMENT, v1::CARE_TYPE, v1::PARTNER,
+      v1::PARTNER_KIND, v1::REGION,     v1::SEX,       v1::AGE_BAND};
+  std::vector<v1::Dimension> grouped;
+  std::string select = absl::StrCat(bucket, " AS b");
+  std::string group = "b";
+  for (v1::Dimension d : kAll) {
+    if (!Has(query.group_by, d)) continue;
+    grouped.push_back(d);
+    absl::StrAppend(&select, ", ", column[d]);
+    absl::StrAppend(&group, ", ", column[d]);
+  }
+  absl::StrAppend(&select, ", t.measure, ", figures);
+  absl::StrAppend(&group, ", t.measure");
+
+  std::vector<SqlValue> params = {SqlInt(query.start_period),
+                                  SqlInt(query.end_period)};
+  std::string filters;
+  auto add_text_filter = [&](v1::Dimension d, const auto& values) {
+    if (values.empty()) return;
+    absl::StrAppend(&filters, " AND ", column[d], " IN ",
+                    InList(values.size()));
+    for (const auto& v : values) params.push_back(std::string(v));
+  };
+  auto add_int_filter = [&](v1::Dimension d, const auto& values) {
+    if (values.empty()) return;
+    absl::StrAppend(&filters, " AND ", column[d], " IN ",
+                    InList(values.size()));
+    for (const auto& v : values) params.push_back(SqlInt(v));
+  };
+  add_text_filter(v1::NATIONALITY, f.nationalities());
+  add_text_filter(v1::DEPARTMENT, f.departments());
+  add_int_filter(v1::CARE_TYPE, f.care_types());
+  add_int_filter(v1::PARTNER, f.partner_ids());
+  add_int_filter(v1::PARTNER_KIND, f.partner_kinds());
+  add_int_filter(v1::REGION, f.regions());
+
+  const std::string sql = absl::StrCat("SELECT ", select, " FROM ", from,
+                                       " WHERE t.period BETWEEN ? AND ?", where,
+                                       filters, " GROUP BY ", group);
+  absl::StatusOr<std::vector<Row>> rows = database_->RunFor<std::vector<Row>>(
+      [&](Session& session) { return session.Query(sql, params); });
+  if (!rows.ok()) return rows.status();
+
+  // One AggregateGroup per (bucket, dims); measures arrive as rows.
+  std::map<std::string, size_t> index;
+  for (const Row& row : *rows) {
+    size_t c = 0;
+    AggregateGroup group_row;
+    group_row.bucket = static_cast<int>(row.Int(c++));
+    std::string key = absl::StrCat(group_row.bucket);
+    for (v1::Dimension d : grouped) {
+      const std::string& text = row.Text(c++);
+      absl::StrAppend(&key, "|", text);
+      switch (d) {
+        case v1::NATIONALITY:
+          group_row.nationality = text;
+          break;
+        case v1::DEPARTMENT:
+          group_row.department = text;
+          break;
+        case v1::CARE_TYPE:
+          group_row.care_type = std::atoi(text.c_str());
+          break;
+        case v1::PARTNER:
+          group_row.partner_id = std::atoll(text.c_str());
+          break;
+        case v1::PARTNER_KIND:
+          group_row.partner_kind = std::atoi(text.c_str());
+          break;
+        case v1::REGION:
+          group_row.region = std::atoi(text.c_str());
+          break;
+        case v1::SEX:
+          group_row.sex = std::atoi(text.c_str());
+          break;
+        case v1::AGE_BAND:
+          group_row.age_band = std::atoi(text.c_str());
+          break;
+        default:
+          break;
+      }
+    }
+    const int measure = static_cast<int>(row.Int(c++));
+    GroupFigures figures_row;
+    figures_row.present = true;
+    figures_row.value = row.Int(c++);
+    figures_row.contributors = row.Int(c++);
+    if (!ParseInt128(row.Text(c++), &figures_row.partner_sum) ||
+        !ParseInt128(row.Text(c++), &figures_row.partner_square_sum)) {
+      return absl::InternalError("unreadable rollup sums");
+    }
+    auto [it, inserted] = index.emplace(key, result.groups.size());
+    if (inserted) result.groups.push_back(std::move(group_row));
+    AggregateGroup& target = result.groups[it->second];
+    switch (static_cast<Measure>(measure)) {
+      case Measure::kNewPatients:
+        target.new_patients.Add(figures_row);
+        break;
+      case Measure::kVisits:
+        target.visits.Add(figures_row);
+        break;
+      case Measure::kRevenueKrw:
+        target.revenue.Add(figures_row);
+        break;
+    }
+  }
+  return result;
+}
+
+absl::StatusOr<std::vector<ReportingRow>> StatsStore::ListReporting(
+    int start_period, int end_period) {
+  return database_->RunFor<std::vector<ReportingRow>>(
+      [&](Session& session) -> absl::StatusOr<std::vector<ReportingRow>> {
+        absl::StatusOr<std::vector<Row>> rows = session.Query(
+            "SELECT partner_id, period, status, no_activity, late, "
+            "first_submit_time_us FROM reports WHERE period BETWEEN ? AND ? "
+            "ORDER BY period, partner_id",
+            {SqlInt(start_period), SqlInt(end_period)});
+        if (!rows.ok()) return rows.status();
+        std::vector<ReportingRow> out;
+        for (const Row& row : *rows) {
+          ReportingRow& r = out.emplace_back();
+          r.partner_id = row.Int(0);
+          r.period = static_cast<int>(row.Int(1));
+          r.status = static_cast<int>(row.Int(2));
+          r.no_activity = row.Int(3) != 0;
+          r.late = row.Int(4) != 0;
+          r.first_submit_time_us = row.IsNull(5) ? 0 : row.Int(5);
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<std::vector<Report>> StatsStore::PartnerYear(int64_t partner_id,
+                                                            int year) {
+  return database_->RunFor<std::vector<Report>>(
+      [&](Session& session) -> absl::StatusOr<std::vector<Report>> {
+        absl::StatusOr<std::vector<Row>> rows = session.Query(
+            absl::StrCat("SELECT ", kReportColumns,
+                         " FROM reports WHERE partner_id = ? AND period "
+                         "BETWEEN ? AND ? ORDER BY period"),
+            {SqlInt(partner_id), SqlInt(year * 100 + 1),
+             SqlInt(year * 100 + 12)});
+        if (!rows.ok()) return rows.status();
+        std::vector<Report> reports;
+        for (const Row& row : *rows) {
+          StoredReport stored = ReportFromRow(row, options_.deadline_days);
+          absl::StatusOr<std::vector<Cell>> cells =
+              LoadCells(session, stored.id);
+          if (!cells.ok()) return cells.status();
+          SetReportCells(*cells, &stored.report);
+          reports.push_back(std::move(stored.report));
+        }
+        return reports;
+      });
+}
+
+absl::StatusOr<std::vector<PartnerFacts>> StatsStore::KnownPartners() {
+  return database_->RunFor<std::vector<PartnerFacts>>(
+      [&](Session& session) -> absl::StatusOr<std::vector<PartnerFacts>> {
+        absl::StatusOr<std::vector<Row>> rows = session.Query(
+            "SELECT id, kind, region, name_ko, name_en FROM partners "
+            "ORDER BY id",
+            {});
+        if (!rows.ok()) return rows.status();
+        std::vector<PartnerFacts> out;
+        for (const Row& row : *rows) {
+          out.push_back({row.Int(0), static_cast<int>(row.Int(1)),
+                         static_cast<int>(row.Int(2)), row.Text(3),
+                         row.Text(4)});
+        }
+        return out;
+      });
+}
+
+namespace {
+
+// The rollups recomputed from the counted cells, as SELECTs with the
+// columns of each rollup table.
+constexpr char kRecomputeCells[] =
+    "SELECT c.period, c.measure, c.nationality, c.department, c.care_type, "
+    "c.sex, c.age_band, r.partner_kind, r.region, SUM(c.value) AS v, COUNT(*) "
+    "AS n, "
+    "SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS DECIMAL(38,0)) * "
+    "c.partner_id) AS q FROM report_cells c JOIN reports r ON r.id = "
+    "c.report_id "
+    "AND r.status IN (2, 3) GROUP BY c.period, c.measure, c.nationality, "
+    "c.department, c.care_type, c.sex, c.age_band, r.partner_kind, r.region";
+constexpr char kRecomputeNationality[] =
+    "SELECT c.period, c.measure, c.nationality, SUM(c.value) AS v, COUNT(*) AS "
+    "n, "
+    "SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS DECIMAL(38,0)) * "
+    "c.partner_id) AS q FROM report_cells c JOIN reports r ON r.id = "
+    "c.report_id "
+    "AND r.status IN (2, 3) GROUP BY c.period, c.measure, c.nationality";
+constexpr char kRecomputeDepartment[] =
+    "SELECT c.period, c.measure, c.department, c.care_type, SUM(c.value) AS v, "
+    "COUNT(*) AS n, SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS "
+    "DECIMAL(38,0)) * c.partner_id) AS q FROM report_cells c JOIN reports r ON "
+    "r.id = c.report_id "
+    "AND r.status IN (2, 3) GROUP BY c.period, c.measure, c.department, "
+    "c.care_type";
+
+}  // namespace
+
+absl::Status StatsStore::RebuildRollups() {
+  return database_->Transact([&](Session& session) -> absl::Status {
+    for (const char* sql :
+         {"DELETE FROM rollup_cells", "DELETE FROM rollup_nationality",
+          "DELETE FROM rollup_department"}) {
+      if (absl::StatusOr<int64_t> s = session.Execute(sql, {}); !s.ok()) {
+        return s.status();
+      }
+    }
+    const std::pair<const char*, const char*> fills[] = {
+        {"INSERT INTO rollup_cells (period, measure, nationality, "
+         "department, care_type, sex, age_band, partner_kind, region, value, "
+         "contributors, partner_sum, partner_square_sum) ",
+         kRecomputeCells},
+        {"INSERT INTO rollup_nationality (period, measure, nationality, "
+         "value, contributors, partner_sum, partner_square_sum) ",
+         kRecomputeNationality},
+        {"INSERT INTO rollup_department (period, measure, department, "
+         "care_type, value, contributors, partner_sum, partner_square_sum) ",
+         kRecomputeDepartment}};
+    for (const auto& [insert, select] : fills) {
+      absl::StatusOr<int64_t> s =
+          session.Execute(absl::StrCat(insert, select), {});
+      if (!s.ok()) return s.status();
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int64_t> StatsStore::CountRollupMismatches() {
+  return database_->RunFor<int64_t>(
+      [&](Session& session) -> absl::StatusOr<int64_t> {
+        struct Check {
+          const char* table;
+          const char* recompute;
+          const char* key;
+        };
+        const Check checks[] = {
+            {"rollup_cells", kRecomputeCells,
+             "period, measure, nationality, department, care_type, sex, "
+             "age_band, partner_kind, region"},
+            {"rollup_nationality", kRecomputeNationality,
+             "period, measure, nationality"},
+            {"rollup_department", kRecomputeDepartment,
+             "period, measure, department, care_type"}};
+        int64_t mismatches = 0;
+        for (const Check& check : checks) {
+          const std::string keys = check.key;
+          // Recomputed rows missing or different in the rollup, and rollup
+          // rows with contributors that the cells do not explain.
+          const std::string expected = check.recompute;
+          absl::StatusOr<std::vector<Row>> rows = session.Query(
+              absl::StrCat(
+                  "SELECT (SELECT COUNT(*) FROM (", expected, ") x LEFT JOIN ",
+                  check.table, " y USING (", keys,
+                  ") WHERE y.value IS NULL OR y.value <> x.v OR "
+                  "y.contributors <> x.n OR y.partner_sum <> x.s OR "
+                  "y.partner_square_sum <> x.q) + (SELECT COUNT(*) FROM ",
+                  check.table, " y LEFT JOIN (", expected, ") x USING (", keys,
+                  ") WHERE x.v IS NULL AND (y.contributors <> 0 OR "
+                  "y.value <> 0))"),
+              {});
+          if (!rows.ok()) return rows.status();
+          mismatches += rows->front().Int(0);
+        }
+        return mismatches;
+      });
+}
+
+}  // namespace smz::stats

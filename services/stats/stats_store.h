@@ -1,0 +1,180 @@
+// The statistics service's storage: reports and their cells, the rollups
+// kept current in the same transaction, lock exceptions, plausibility
+// warnings, idempotency keys and the audit trail, all in the service's own
+// MySQL database. Every method is one transaction (or one read).
+//
+//   StatsStore store(&database, &clock, StoreOptions{.deadline_days = 10});
+//   absl::StatusOr<std::vector<v1::SubmitReportResponse>> done =
+//       store.Submit({submission}, /*dry_run=*/false);
+//   absl::StatusOr<AggregateResult> rows = store.Aggregate(query);
+#ifndef SMZ_SERVICES_STATS_STATS_STORE_H_
+#define SMZ_SERVICES_STATS_STATS_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "common/clock.h"
+#include "common/mysql/database.h"
+#include "services/stats/report_rules.h"
+#include "smz/stats/v1/stats.pb.h"
+
+namespace smz::stats {
+
+struct StoreOptions {
+  // Submissions close this many days after month end (Asia/Seoul).
+  int deadline_days = 10;
+  // How many earlier months the plausibility check compares against.
+  int history_months = 24;
+  // A cell must also differ from the median by at least this much to be
+  // flagged, so that 1 -> 3 patients in a small clinic is not a warning.
+  int64_t min_warning_difference = 5;
+};
+
+// Registry facts recorded with a report.
+struct PartnerFacts {
+  int64_t id = 0;
+  int kind = 0;    // smz.registry.v1.PartnerKind
+  int region = 0;  // smz.registry.v1.ZoneRegion
+  std::string name_ko;
+  std::string name_en;
+};
+
+// A validated submission.
+struct Submission {
+  Report report;            // partner_id, period, no_activity
+  std::vector<Cell> cells;  // canonical (CanonicalCells)
+  bool draft = false;
+  std::string etag;
+  // False for CSV imports: the file is the partner's authoritative copy, so
+  // it may replace an existing report without its etag.
+  bool require_etag = true;
+  std::string request_id;      // empty: none
+  std::string request_digest;  // of the whole request, for request_id reuse
+  PartnerFacts partner;
+  std::string actor;  // principal label
+};
+
+// YYYYMM <-> CivilMonth.
+int PeriodNumber(absl::CivilMonth month);
+absl::CivilMonth PeriodMonth(int period_number);
+
+// One group of an aggregate: dimension values and, per measure, the sum and
+// the contributor statistics suppression needs.
+struct GroupFigures {
+  int64_t value = 0;
+  int64_t contributors = 0;
+  __int128 partner_sum = 0;
+  __int128 partner_square_sum = 0;
+  bool present = false;
+  // True when every contributing cell comes from one partner.
+  bool SinglePartner() const {
+    return contributors > 0 &&
+           partner_square_sum * contributors == partner_sum * partner_sum;
+  }
+  void Add(const GroupFigures& other);
+};
+
+struct AggregateGroup {
+  int bucket = 0;  // YYYYMM, YYYYQ (20203), YYYY or 0, by the query's bucket
+  std::string nationality;
+  std::string department;
+  int care_type = 0;
+  int64_t partner_id = 0;
+  int partner_kind = 0;
+  int region = 0;
+  int sex = 0;
+  int age_band = 0;
+  GroupFigures new_patients;
+  GroupFigures visits;
+  GroupFigures revenue;
+};
+
+struct AggregateQuery {
+  int start_period = 0;  // YYYYMM
+  int end_period = 0;
+  v1::Bucket bucket = v1::MONTH;
+  std::vector<v1::Dimension> group_by;
+  v1::AggregateFilter filter;
+};
+
+struct AggregateResult {
+  std::vector<AggregateGroup> groups;
+  std::string source;  // the table that answered
+};
+
+struct ReportingRow {
+  int64_t partner_id = 0;
+  int period = 0;
+  int status = 0;
+  bool no_activity = false;
+  bool late = false;
+  int64_t first_submit_time_us = 0;
+};
+
+class StatsStore {
+ public:
+  StatsStore(Database* database, const Clock* clock, StoreOptions options);
+
+  // Applies the submissions in one transaction, all or nothing; with
+  // dry_run, computes the same answers and rolls back.
+  absl::StatusOr<std::vector<v1::SubmitReportResponse>> Submit(
+      const std::vector<Submission>& submissions, bool dry_run);
+
+  // NOT_FOUND when there is no report.
+  absl::StatusOr<Report> GetReport(int64_t partner_id, int period);
+  absl::StatusOr<v1::ListReportsResponse> ListReports(
+      int64_t partner_id, int start_period, int end_period, int status,
+      int64_t after_id, int page_size, std::vector<int64_t>* ids);
+
+  absl::StatusOr<Report> AcceptReport(int64_t partner_id, int period,
+                                      const std::string& etag,
+                                      const std::string& actor);
+
+  absl::StatusOr<v1::LockException> GrantLockException(
+      const v1::GrantLockExceptionRequest& request, const std::string& actor);
+  absl::StatusOr<std::vector<v1::LockException>> ListLockExceptions(
+      int period, bool active_only);
+
+  // The audit trail of one report after audit id `after_id`.
+  absl::StatusOr<std::vector<v1::ReportChange>> ListReportChanges(
+      int64_t partner_id, int period, int64_t after_id, int limit);
+
+  absl::StatusOr<std::vector<v1::Warning>> ListWarnings(
+      int64_t partner_id, int start_period, int end_period, int64_t after_id,
+      int limit, std::vector<int64_t>* ids);
+
+  absl::StatusOr<AggregateResult> Aggregate(const AggregateQuery& query);
+
+  // Reports of a period range (any status), for completeness.
+  absl::StatusOr<std::vector<ReportingRow>> ListReporting(int start_period,
+                                                          int end_period);
+
+  // Every report of a partner in a year, with cells, for the annual file.
+  absl::StatusOr<std::vector<Report>> PartnerYear(int64_t partner_id, int year);
+
+  // Partner names the service has seen (id -> name_ko), for outputs.
+  absl::StatusOr<std::vector<PartnerFacts>> KnownPartners();
+
+  // Recomputes every rollup from the counted cells, replacing their
+  // contents: for repair, and after the benchmark's bulk load.
+  absl::Status RebuildRollups();
+
+  // Rollup rows that differ from a recomputation over the counted cells
+  // (0 when the incremental maintenance is exact, as tests check).
+  absl::StatusOr<int64_t> CountRollupMismatches();
+
+  const StoreOptions& options() const { return options_; }
+
+ private:
+  Database* const database_;
+  const Clock* const clock_;
+  const StoreOptions options_;
+};
+
+}  // namespace smz::stats
+
+#endif  // SMZ_SERVICES_STATS_STATS_STORE_H_
