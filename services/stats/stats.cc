@@ -633,6 +633,16 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
     query.group_by.push_back(static_cast<v1::Dimension>(d));
   }
   query.filter = f;
+  const Applicability applicable = ApplicabilityOf(request);
+  if (applicable.new_patients) {
+    query.measures.push_back(static_cast<int>(Measure::kNewPatients));
+  }
+  if (applicable.visits) {
+    query.measures.push_back(static_cast<int>(Measure::kVisits));
+  }
+  if (applicable.revenue) {
+    query.measures.push_back(static_cast<int>(Measure::kRevenueKrw));
+  }
   absl::StatusOr<AggregateResult> current = store_->Aggregate(query);
   if (!current.ok()) return current.status();
 
@@ -676,7 +686,6 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
                         b.partner_kind, b.region, b.sex, b.age_band);
       });
 
-  const Applicability applicable = ApplicabilityOf(request);
   const ValueContext context{Restricted(caller),
                              options_.suppression_threshold};
   v1::AggregateResponse response;
@@ -981,6 +990,7 @@ absl::StatusOr<v1::KpiProgress> Stats::GetKpiProgress(
   query.start_period = request.year() * 100 + 1;
   query.end_period = PeriodNumber(absl::CivilMonth(as_of));
   query.bucket = v1::MONTH;
+  query.measures = {static_cast<int>(Measure::kNewPatients)};
   absl::StatusOr<AggregateResult> figures = store_->Aggregate(query);
   if (!figures.ok()) return figures.status();
   absl::StatusOr<std::vector<ReportingRow>> reports =

@@ -1,0 +1,921 @@
+// The statistics service end to end: a private MariaDB, a real registry
+// (partners, designations, tokens) and the stats server, both on ephemeral
+// loopback ports, called over gRPC with real tokens. The clock is fake and
+// shared, so deadlines and lock exceptions are exact.
+#include <map>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/status_util.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "services/registry/registry_server.h"
+#include "services/stats/stats_server.h"
+#include "smz/registry/v1/registry.grpc.pb.h"
+#include "smz/stats/v1/stats.grpc.pb.h"
+#include "tests/harness/mariadb_server.h"
+
+namespace smz::stats {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+namespace reg = ::smz::registry::v1;
+
+std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (!token.empty()) {
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  }
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  return context;
+}
+
+std::vector<std::string> ViolatedFields(const grpc::Status& status) {
+  std::vector<std::string> fields;
+  for (const FieldViolation& v : GetFieldViolations(FromGrpcStatus(status))) {
+    fields.push_back(v.field);
+  }
+  return fields;
+}
+
+absl::Time Seoul(int y, int m, int d, int hh = 9) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, 0, 0), SeoulTimeZone());
+}
+
+// A report builder: New("MN", 3).Visit("MN", "dermatology", OUTPATIENT, 2).
+struct ReportBuilder {
+  Report report;
+  ReportBuilder(int64_t partner_id, const std::string& period) {
+    report.set_partner_id(partner_id);
+    report.set_period(period);
+  }
+  ReportBuilder& New(const std::string& nationality, int64_t count,
+                     v1::Sex sex = v1::SEX_UNSPECIFIED) {
+    v1::NewPatientCell* cell = report.add_new_patients();
+    cell->set_nationality(nationality);
+    cell->set_sex(sex);
+    cell->set_count(count);
+    return *this;
+  }
+  ReportBuilder& Visit(const std::string& nationality,
+                       const std::string& department, v1::CareType care,
+                       int64_t count) {
+    v1::VisitCell* cell = report.add_visits();
+    cell->set_nationality(nationality);
+    cell->set_department(department);
+    cell->set_care_type(care);
+    cell->set_count(count);
+    return *this;
+  }
+  ReportBuilder& NoActivity() {
+    report.set_no_activity(true);
+    return *this;
+  }
+};
+
+class StatsServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto mariadb = testing::MariaDbServer::Start();
+    ASSERT_TRUE(mariadb.ok()) << mariadb.status();
+    mariadb_ = mariadb->release();
+    // 2020-08-05: July is open until 2020-08-11, June and earlier locked.
+    clock_ = new FakeClock(Seoul(2020, 8, 5));
+
+    auto registry_db = mariadb_->CreateServiceDatabase("smz_registry");
+    ASSERT_TRUE(registry_db.ok()) << registry_db.status();
+    registry::RegistryServerOptions registry_options;
+    registry_options.database = *registry_db;
+    registry_options.server.listen = "127.0.0.1:0";
+    registry_options.clock = clock_;
+    auto registry = registry::RegistryServer::Start(registry_options);
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = registry->release();
+    tokens_ = new std::map<std::string, std::string>();
+    ASSERT_TRUE(registry_->registry()
+                    .EnsureBootstrapAdminToken([](const std::string& t) {
+                      (*tokens_)["admin"] = t;
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    registry_channel_ = new std::shared_ptr<grpc::Channel>(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", registry_->port()),
+                            grpc::InsecureChannelCredentials()));
+    auto registry_stub = reg::RegistryService::NewStub(*registry_channel_);
+
+    // Three hospitals designated in 2019 (two in Yeongdeungpo, one in
+    // Yeouido), one never designated.
+    partners_ = new std::vector<int64_t>();
+    for (int i = 0; i < 4; ++i) {
+      reg::CreatePartnerRequest create;
+      reg::Partner& p = *create.mutable_partner();
+      p.set_kind(i == 2 ? reg::COOPERATING_INSTITUTION
+                        : reg::SPECIALIZED_OPERATOR);
+      (*p.mutable_name())["ko"] = absl::StrCat("병원", i + 1);
+      (*p.mutable_name())["en"] = absl::StrCat("Hospital ", i + 1);
+      p.set_representative("대표");
+      p.set_address("영등포로 1");
+      p.set_region(i == 1 ? reg::YEOUIDO : reg::YEONGDEUNGPO);
+      p.set_floor_area_m2(1000);
+      reg::Partner created;
+      grpc::Status s =
+          registry_stub->CreatePartner(As(admin()).get(), create, &created);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+      partners_->push_back(created.id());
+      if (i == 3) continue;
+      reg::DesignationRequest designate;
+      designate.set_id(created.id());
+      designate.set_effective_on("2019-01-15");
+      designate.set_term_ends_on("2022-12-31");
+      s = registry_stub->DesignatePartner(As(admin()).get(), designate,
+                                          &created);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+    auto issue = [&](auth::v1::Role role, int64_t partner_id) {
+      reg::IssueTokenRequest request;
+      request.set_role(role);
+      request.set_partner_id(partner_id);
+      request.set_display_name("test");
+      reg::IssueTokenResponse response;
+      grpc::Status s =
+          registry_stub->IssueToken(As(admin()).get(), request, &response);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      return response.token();
+    };
+    (*tokens_)["service"] = issue(auth::v1::ANALYST, 0);
+    (*tokens_)["analyst"] = issue(auth::v1::ANALYST, 0);
+    (*tokens_)["council"] = issue(auth::v1::COUNCIL, 0);
+    for (int i = 0; i < 4; ++i) {
+      (*tokens_)[absl::StrCat("p", i + 1)] =
+          issue(auth::v1::PARTNER, (*partners_)[i]);
+    }
+
+    auto stats_db = mariadb_->CreateServiceDatabase("smz_stats");
+    ASSERT_TRUE(stats_db.ok()) << stats_db.status();
+    StatsServerOptions options;
+    options.database = *stats_db;
+    options.database.acquire_timeout = absl::Seconds(2);
+    options.database.io_timeout = absl::Seconds(2);
+    options.server.listen = "127.0.0.1:0";
+    options.registry_target = absl::StrCat("127.0.0.1:", registry_->port());
+    options.registry_token = (*tokens_)["service"];
+    options.clock = clock_;
+    auto server = StatsServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = server->release();
+    channel_ = new std::shared_ptr<grpc::Channel>(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials()));
+  }
+
+  static void TearDownTestSuite() {
+    delete channel_;
+    delete server_;
+    delete registry_channel_;
+    delete registry_;
+    delete mariadb_;
+    delete clock_;
+    delete tokens_;
+    delete partners_;
+  }
+
+  void SetUp() override {
+    stub_ = v1::StatsService::NewStub(*channel_);
+    clock_->Set(Seoul(2020, 8, 5));
+  }
+
+  static const std::string& admin() { return (*tokens_)["admin"]; }
+  static const std::string& token(const std::string& who) {
+    return (*tokens_)[who];
+  }
+  static int64_t partner(int i) { return (*partners_)[i - 1]; }
+
+  grpc::Status Submit(const std::string& who, const Report& report,
+                      v1::SubmitReportResponse* out,
+                      const std::string& etag = "",
+                      const std::string& request_id = "", bool draft = false) {
+    v1::SubmitReportRequest request;
+    *request.mutable_report() = report;
+    request.set_etag(etag);
+    request.set_request_id(request_id);
+    request.set_draft(draft);
+    return stub_->SubmitReport(As(token(who)).get(), request, out);
+  }
+
+  v1::AggregateResponse Aggregate(const std::string& who,
+                                  v1::AggregateRequest request) {
+    v1::AggregateResponse response;
+    grpc::Status s =
+        stub_->QueryAggregate(As(token(who)).get(), request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  }
+
+  static v1::AggregateRequest Range(const std::string& start,
+                                    const std::string& end,
+                                    std::vector<v1::Dimension> dims = {},
+                                    v1::Bucket bucket = v1::WHOLE_RANGE) {
+    v1::AggregateRequest request;
+    request.set_start_period(start);
+    request.set_end_period(end);
+    request.set_bucket(bucket);
+    for (v1::Dimension d : dims) request.add_group_by(d);
+    return request;
+  }
+
+  static inline testing::MariaDbServer* mariadb_ = nullptr;
+  static inline FakeClock* clock_ = nullptr;
+  static inline registry::RegistryServer* registry_ = nullptr;
+  static inline std::shared_ptr<grpc::Channel>* registry_channel_ = nullptr;
+  static inline StatsServer* server_ = nullptr;
+  static inline std::shared_ptr<grpc::Channel>* channel_ = nullptr;
+  static inline std::map<std::string, std::string>* tokens_ = nullptr;
+  static inline std::vector<int64_t>* partners_ = nullptr;
+  std::unique_ptr<v1::StatsService::Stub> stub_;
+};
+
+TEST_F(StatsServiceTest, SubmittedReportIsInAggregatesImmediately) {
+  // One Mongolian patient seen in dermatology and plastic surgery, plus two
+  // who came for a check-up: 3 new patients, 4 visits.
+  Report report = ReportBuilder(partner(1), "2020-07")
+                      .New("MN", 3)
+                      .Visit("MN", "dermatology", v1::OUTPATIENT, 1)
+                      .Visit("MN", "plastic_surgery", v1::OUTPATIENT, 1)
+                      .Visit("MN", "checkup_center", v1::HEALTH_CHECKUP, 2)
+                      .report;
+  v1::SubmitReportResponse done;
+  grpc::Status s = Submit("p1", report, &done, "", "july-p1");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(done.report().status(), v1::SUBMITTED);
+  EXPECT_EQ(done.report().revision(), 1);
+  EXPECT_FALSE(done.report().late());
+  EXPECT_EQ(done.summary().cells_created(), 4);
+
+  // Right after the acknowledgement, no rebuild step.
+  v1::AggregateResponse by_nationality =
+      Aggregate("admin", Range("2020-07", "2020-07", {v1::NATIONALITY}));
+  EXPECT_EQ(by_nationality.source(), "rollup_nationality");
+  ASSERT_EQ(by_nationality.rows_size(), 1);
+  EXPECT_EQ(by_nationality.rows(0).nationality(), "MN");
+  EXPECT_EQ(by_nationality.rows(0).new_patients().value(), 3);
+  EXPECT_EQ(by_nationality.rows(0).visits().value(), 4);
+
+  // Unique patients are never split by department nor summed with visits.
+  v1::AggregateResponse by_department =
+      Aggregate("admin", Range("2020-07", "2020-07", {v1::DEPARTMENT}));
+  EXPECT_EQ(by_department.rows_size(), 3);
+  for (const v1::AggregateRow& row : by_department.rows()) {
+    EXPECT_FALSE(row.new_patients().applicable()) << row.department();
+  }
+  EXPECT_EQ(by_department.total().visits().value(), 4);
+  EXPECT_FALSE(by_department.total().new_patients().applicable());
+}
+
+TEST_F(StatsServiceTest, BadCellsAreAllNamedAndNothingIsStored) {
+  Report report = ReportBuilder(partner(2), "2020-07")
+                      .New("MN", 5)  // > visits
+                      .New("XX", 1)  // unknown code
+                      .Visit("MN", "dermatology", v1::OUTPATIENT, 2)
+                      .Visit("MN", "astrology", v1::OUTPATIENT, 1)
+                      .Visit("CN", "dermatology", v1::OUTPATIENT, -3)
+                      .report;
+  v1::SubmitReportResponse done;
+  grpc::Status s = Submit("p2", report, &done);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s),
+              UnorderedElementsAre("report.new_patients[0]",
+                                   "report.new_patients[1].nationality",
+                                   "report.new_patients[1]",
+                                   "report.visits[1].department",
+                                   "report.visits[2].count"));
+  v1::GetReportRequest get;
+  get.set_partner_id(partner(2));
+  get.set_period("2020-07");
+  Report stored;
+  EXPECT_EQ(stub_->GetReport(As(admin()).get(), get, &stored).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // A future month, and a month before the designation.
+  for (const char* period : {"2020-09", "2018-12"}) {
+    Report r = ReportBuilder(partner(2), period).NoActivity().report;
+    s = Submit("p2", r, &done);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << period;
+    EXPECT_THAT(ViolatedFields(s), ElementsAre("report.period")) << period;
+  }
+}
+
+TEST_F(StatsServiceTest, OnlyThePartnerItselfOrAdminSubmits) {
+  Report report = ReportBuilder(partner(1), "2020-07").NoActivity().report;
+  v1::SubmitReportResponse done;
+  EXPECT_EQ(Submit("p2", report, &done).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Submit("analyst", report, &done).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::SubmitReportRequest request;
+  *request.mutable_report() = report;
+  EXPECT_EQ(stub_->SubmitReport(As("").get(), request, &done).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(stub_->SubmitReport(As("smz_not-a-token").get(), request, &done)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // A partner that is not designated (not ACTIVE) cannot report.
+  Report pending = ReportBuilder(partner(4), "2020-07").NoActivity().report;
+  grpc::Status s = Submit("p4", pending, &done);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("PENDING"));
+  // Analysts cannot read single reports.
+  v1::GetReportRequest get;
+  get.set_partner_id(partner(1));
+  get.set_period("2020-07");
+  Report stored;
+  EXPECT_EQ(
+      stub_->GetReport(As(token("analyst")).get(), get, &stored).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(StatsServiceTest, RetriesAndIdenticalSubmissionsCreateNothing) {
+  Report report = ReportBuilder(partner(3), "2020-07")
+                      .New("VN", 1)
+                      .Visit("VN", "internal_medicine", v1::INPATIENT, 1)
+                      .report;
+  v1::SubmitReportResponse first;
+  ASSERT_TRUE(Submit("p3", report, &first, "", "p3-july").ok());
+  v1::SubmitReportResponse retry;
+  ASSERT_TRUE(Submit("p3", report, &retry, "", "p3-july").ok());
+  EXPECT_TRUE(retry.summary().unchanged());
+  EXPECT_EQ(retry.report().revision(), 1);
+  // Identical content without a request_id: still nothing new.
+  v1::SubmitReportResponse identical;
+  ASSERT_TRUE(Submit("p3", report, &identical).ok());
+  EXPECT_TRUE(identical.summary().unchanged());
+  EXPECT_EQ(identical.summary().cells_unchanged(), 2);
+  EXPECT_EQ(identical.report().etag(), first.report().etag());
+  // The same request_id for different content is refused.
+  Report other = report;
+  other.mutable_visits(0)->set_count(2);
+  v1::SubmitReportResponse reused;
+  grpc::Status s =
+      Submit("p3", other, &reused, first.report().etag(), "p3-july");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s), ElementsAre("request_id"));
+
+  v1::ListReportChangesRequest history;
+  history.set_partner_id(partner(3));
+  history.set_period("2020-07");
+  v1::ListReportChangesResponse changes;
+  ASSERT_TRUE(
+      stub_->ListReportChanges(As(token("p3")).get(), history, &changes).ok());
+  EXPECT_EQ(changes.changes_size(), 1);  // one SUBMIT, nothing else
+}
+
+TEST_F(StatsServiceTest, CorrectionsNeedTheCurrentEtag) {
+  Report report = ReportBuilder(partner(2), "2020-07")
+                      .New("CN", 2)
+                      .Visit("CN", "dermatology", v1::OUTPATIENT, 3)
+                      .Visit("CN", "ophthalmology", v1::OUTPATIENT, 1)
+                      .report;
+  v1::SubmitReportResponse first;
+  ASSERT_TRUE(Submit("p2", report, &first).ok());
+  Report corrected = ReportBuilder(partner(2), "2020-07")
+                         .New("CN", 2)
+                         .Visit("CN", "dermatology", v1::OUTPATIENT, 4)
+                         .Visit("CN", "checkup_center", v1::HEALTH_CHECKUP, 1)
+                         .report;
+  corrected.set_revenue_krw(1500000);
+  v1::SubmitReportResponse second;
+  // Without the etag, an existing report is not overwritten.
+  EXPECT_EQ(Submit("p2", corrected, &second).error_code(),
+            grpc::StatusCode::ABORTED);
+  grpc::Status s = Submit("p2", corrected, &second, first.report().etag());
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(second.summary().cells_created(), 2);  // check-up, revenue
+  EXPECT_EQ(second.summary().cells_updated(), 1);
+  EXPECT_EQ(second.summary().cells_unchanged(), 1);
+  EXPECT_EQ(second.summary().cells_deleted(), 1);
+  EXPECT_EQ(second.report().revision(), 2);
+  // A concurrent correction based on the first revision loses.
+  v1::SubmitReportResponse stale;
+  EXPECT_EQ(Submit("p2", report, &stale, first.report().etag()).error_code(),
+            grpc::StatusCode::ABORTED);
+
+  v1::AggregateRequest request = Range("2020-07", "2020-07", {v1::PARTNER});
+  request.mutable_filter()->add_partner_ids(partner(2));
+  v1::AggregateResponse mine = Aggregate("admin", request);
+  EXPECT_EQ(mine.source(), "report_cells");
+  ASSERT_EQ(mine.rows_size(), 1);
+  EXPECT_EQ(mine.rows(0).visits().value(), 5);
+  EXPECT_EQ(mine.rows(0).revenue_krw().value(), 1500000);
+  EXPECT_EQ(mine.rows(0).partner_name(), "병원2");
+
+  // The audit trail has both revisions with what changed.
+  v1::ListReportChangesRequest history;
+  history.set_partner_id(partner(2));
+  history.set_period("2020-07");
+  v1::ListReportChangesResponse changes;
+  ASSERT_TRUE(
+      stub_->ListReportChanges(As(admin()).get(), history, &changes).ok());
+  ASSERT_EQ(changes.changes_size(), 2);
+  EXPECT_EQ(changes.changes(0).action(), "SUBMIT");
+  EXPECT_EQ(changes.changes(1).action(), "CORRECT");
+  EXPECT_THAT(changes.changes(1).changed_fields(),
+              Contains("visits[CN/dermatology/OUTPATIENT]"));
+  EXPECT_EQ(changes.changes(1).before().visits(0).count(), 3);
+  EXPECT_THAT(changes.changes(1).actor(), HasSubstr("PARTNER"));
+  EXPECT_EQ(server_->store().CountRollupMismatches().value_or(-1), 0);
+}
+
+TEST_F(StatsServiceTest, LockedPeriodsNeedAnAdminException) {
+  Report june = ReportBuilder(partner(1), "2020-06")
+                    .New("RU", 1)
+                    .Visit("RU", "orthopedics", v1::INPATIENT, 1)
+                    .report;
+  v1::SubmitReportResponse done;
+  grpc::Status s = Submit("p1", june, &done);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("locked since 2020-07-11"));
+  EXPECT_THAT(s.error_message(), HasSubstr("lock exception"));
+
+  v1::GrantLockExceptionRequest grant;
+  grant.set_partner_id(partner(1));
+  grant.set_period("2020-06");
+  grant.set_duration_hours(24);
+  v1::LockException exception;
+  // A reason is required, and only ADMIN grants.
+  s = stub_->GrantLockException(As(admin()).get(), grant, &exception);
+  EXPECT_THAT(ViolatedFields(s), ElementsAre("reason"));
+  grant.set_reason("hospital's EMR outage in July");
+  EXPECT_EQ(stub_->GrantLockException(As(token("p1")).get(), grant, &exception)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(
+      stub_->GrantLockException(As(admin()).get(), grant, &exception).ok());
+
+  s = Submit("p1", june, &done);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(done.report().late());
+
+  // Accepted: locked even within the exception's time.
+  v1::AcceptReportRequest accept;
+  accept.set_partner_id(partner(1));
+  accept.set_period("2020-06");
+  accept.set_etag("r0");
+  Report accepted;
+  EXPECT_EQ(
+      stub_->AcceptReport(As(admin()).get(), accept, &accepted).error_code(),
+      grpc::StatusCode::ABORTED);
+  accept.set_etag(done.report().etag());
+  ASSERT_TRUE(stub_->AcceptReport(As(admin()).get(), accept, &accepted).ok());
+  EXPECT_EQ(accepted.status(), v1::ACCEPTED);
+  EXPECT_EQ(
+      stub_->AcceptReport(As(admin()).get(), accept, &accepted).error_code(),
+      grpc::StatusCode::ABORTED);  // etag moved on
+  accept.set_etag(accepted.etag());
+  EXPECT_EQ(
+      stub_->AcceptReport(As(admin()).get(), accept, &accepted).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);  // already accepted
+
+  // The exception has expired a day later: locked again.
+  clock_->Advance(absl::Hours(25));
+  june.mutable_visits(0)->set_count(2);
+  s = Submit("p1", june, &done, accepted.etag());
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("accepted"));
+  // A fresh exception reopens the accepted report; the correction goes back
+  // to SUBMITTED for acceptance.
+  grant.set_request_id("reopen-june-p1");
+  ASSERT_TRUE(
+      stub_->GrantLockException(As(admin()).get(), grant, &exception).ok());
+  s = Submit("p1", june, &done, accepted.etag());
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(done.report().status(), v1::SUBMITTED);
+
+  v1::ListReportChangesRequest history;
+  history.set_partner_id(partner(1));
+  history.set_period("2020-06");
+  v1::ListReportChangesResponse changes;
+  ASSERT_TRUE(
+      stub_->ListReportChanges(As(token("p1")).get(), history, &changes).ok());
+  std::vector<std::string> actions;
+  for (const v1::ReportChange& c : changes.changes()) {
+    actions.push_back(c.action());
+  }
+  EXPECT_THAT(actions, ElementsAre("SUBMIT", "ACCEPT", "UNLOCK", "CORRECT"));
+  EXPECT_EQ(changes.changes(2).reason(), "hospital's EMR outage in July");
+  EXPECT_EQ(changes.changes(3).before().visits(0).count(), 1);
+  EXPECT_EQ(changes.changes(3).after().visits(0).count(), 2);
+}
+
+TEST_F(StatsServiceTest, DraftsAreNotCounted) {
+  Report report = ReportBuilder(partner(3), "2020-05")
+                      .New("KZ", 7)
+                      .Visit("KZ", "neurosurgery", v1::INPATIENT, 7)
+                      .report;
+  // May is locked; a period-wide exception opens it for everyone.
+  v1::GrantLockExceptionRequest grant;
+  grant.set_period("2020-05");
+  grant.set_reason("late start of reporting");
+  v1::LockException exception;
+  ASSERT_TRUE(
+      stub_->GrantLockException(As(admin()).get(), grant, &exception).ok());
+  v1::SubmitReportResponse draft;
+  ASSERT_TRUE(Submit("p3", report, &draft, "", "", /*draft=*/true).ok());
+  EXPECT_EQ(draft.report().status(), v1::DRAFT);
+  v1::AggregateRequest kz = Range("2020-05", "2020-05", {v1::NATIONALITY});
+  kz.mutable_filter()->add_nationalities("KZ");
+  EXPECT_EQ(Aggregate("admin", kz).rows_size(), 0);
+  v1::SubmitReportResponse submitted;
+  ASSERT_TRUE(Submit("p3", report, &submitted, draft.report().etag()).ok());
+  EXPECT_EQ(submitted.report().status(), v1::SUBMITTED);
+  EXPECT_EQ(Aggregate("admin", kz).rows(0).new_patients().value(), 7);
+  v1::SubmitReportResponse back;
+  EXPECT_EQ(Submit("p3", report, &back, submitted.report().etag(), "", true)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(StatsServiceTest, SmallCellsOfOnePartnerAreSuppressedForReaders) {
+  // Partner 1 alone reports Thai patients (2); Mongolian patients come from
+  // partners 1 and 2 (small numbers, but two partners).
+  v1::GrantLockExceptionRequest grant;
+  grant.set_period("2020-04");
+  grant.set_reason("suppression test");
+  v1::LockException exception;
+  ASSERT_TRUE(
+      stub_->GrantLockException(As(admin()).get(), grant, &exception).ok());
+  v1::SubmitReportResponse done;
+  ASSERT_TRUE(Submit("p1",
+                     ReportBuilder(partner(1), "2020-04")
+                         .New("TH", 2)
+                         .Visit("TH", "dermatology", v1::OUTPATIENT, 2)
+                         .New("MN", 1)
+                         .Visit("MN", "dermatology", v1::OUTPATIENT, 1)
+                         .report,
+                     &done)
+                  .ok());
+  ASSERT_TRUE(Submit("p2",
+                     ReportBuilder(partner(2), "2020-04")
+                         .New("MN", 2)
+                         .Visit("MN", "dermatology", v1::OUTPATIENT, 2)
+                         .report,
+                     &done)
+                  .ok());
+  v1::AggregateRequest request = Range("2020-04", "2020-04", {v1::NATIONALITY});
+  std::map<std::string, v1::AggregateRow> seen;
+  for (const char* who : {"analyst", "council"}) {
+    v1::AggregateResponse response = Aggregate(who, request);
+    EXPECT_EQ(response.suppression_threshold(), 5);
+    for (const v1::AggregateRow& row : response.rows()) {
+      seen[row.nationality()] = row;
+    }
+    EXPECT_TRUE(seen["TH"].new_patients().suppressed()) << who;
+    EXPECT_EQ(seen["TH"].new_patients().value(), 0) << who;
+    EXPECT_TRUE(seen["TH"].visits().suppressed()) << who;
+    EXPECT_FALSE(seen["MN"].visits().suppressed()) << who;
+    EXPECT_EQ(seen["MN"].visits().value(), 3) << who;
+  }
+  const v1::AggregateResponse as_admin = Aggregate("admin", request);
+  for (const v1::AggregateRow& row : as_admin.rows()) {
+    if (row.nationality() == "TH") {
+      EXPECT_FALSE(row.visits().suppressed());
+      EXPECT_EQ(row.visits().value(), 2);
+    }
+  }
+  // By partner, every small cell identifies its partner.
+  v1::AggregateRequest by_partner = Range("2020-04", "2020-04", {v1::PARTNER});
+  const v1::AggregateResponse partners = Aggregate("analyst", by_partner);
+  EXPECT_GE(partners.rows_size(), 2);
+  for (const v1::AggregateRow& row : partners.rows()) {
+    EXPECT_TRUE(row.visits().suppressed()) << row.partner_id();
+  }
+  // Exports carry the marker, never the number.
+  v1::CsvFile csv;
+  ASSERT_TRUE(
+      stub_->ExportAggregateCsv(As(token("council")).get(), request, &csv)
+          .ok());
+  EXPECT_THAT(csv.content(), HasSubstr("TH,<5,<5,"));
+  EXPECT_THAT(csv.content(), HasSubstr("MN,3,3,"));
+  ASSERT_TRUE(stub_->ExportAggregateCsv(As(admin()).get(), request, &csv).ok());
+  EXPECT_THAT(csv.content(), HasSubstr("TH,2,2,"));
+  // Partners cannot query aggregates at all.
+  v1::AggregateResponse denied;
+  EXPECT_EQ(stub_->QueryAggregate(As(token("p1")).get(), request, &denied)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(StatsServiceTest, AggregateRequestsAreValidated) {
+  v1::AggregateRequest request = Range("2020-13", "2019-01");
+  request.add_group_by(v1::NATIONALITY);
+  request.add_group_by(v1::NATIONALITY);
+  request.mutable_filter()->add_nationalities("ZZ");
+  request.mutable_filter()->add_departments("magic");
+  request.set_top_n(-1);
+  v1::AggregateResponse response;
+  grpc::Status s =
+      stub_->QueryAggregate(As(token("analyst")).get(), request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s),
+              UnorderedElementsAre("start_period", "group_by[1]",
+                                   "filter.nationalities[0]",
+                                   "filter.departments[0]", "top_n"));
+  s = stub_->QueryAggregate(As(token("analyst")).get(),
+                            Range("2020-07", "2020-01"), &response);
+  EXPECT_THAT(ViolatedFields(s), ElementsAre("end_period"));
+}
+
+TEST_F(StatsServiceTest, BucketsYearOnYearAndTopN) {
+  // Partner 2 reports Chinese patients in March 2019 and March 2020.
+  for (const char* period : {"2019-03", "2020-03"}) {
+    v1::GrantLockExceptionRequest grant;
+    grant.set_period(period);
+    grant.set_reason("history load");
+    v1::LockException exception;
+    ASSERT_TRUE(
+        stub_->GrantLockException(As(admin()).get(), grant, &exception).ok());
+  }
+  v1::SubmitReportResponse done;
+  ASSERT_TRUE(Submit("p2",
+                     ReportBuilder(partner(2), "2019-03")
+                         .New("CN", 10)
+                         .Visit("CN", "plastic_surgery", v1::OUTPATIENT, 20)
+                         .report,
+                     &done)
+                  .ok());
+  ASSERT_TRUE(Submit("p2",
+                     ReportBuilder(partner(2), "2020-03")
+                         .New("CN", 15)
+                         .Visit("CN", "plastic_surgery", v1::OUTPATIENT, 25)
+                         .Visit("CN", "dermatology", v1::OUTPATIENT, 6)
+                         .Visit("CN", "ophthalmology", v1::OUTPATIENT, 9)
+                         .report,
+                     &done)
+                  .ok());
+  v1::AggregateRequest quarter =
+      Range("2020-01", "2020-03", {v1::NATIONALITY}, v1::QUARTER);
+  quarter.set_year_over_year(true);
+  quarter.mutable_filter()->add_nationalities("CN");
+  v1::AggregateResponse q = Aggregate("admin", quarter);
+  ASSERT_EQ(q.rows_size(), 1);
+  EXPECT_EQ(q.rows(0).bucket(), "2020-Q1");
+  EXPECT_EQ(q.rows(0).new_patients().value(), 15);
+  EXPECT_EQ(q.rows(0).new_patients().previous_value(), 10);
+  EXPECT_DOUBLE_EQ(q.rows(0).new_patients().change_percent(), 50.0);
+
+  v1::AggregateRequest top =
+      Range("2020-03", "2020-03", {v1::DEPARTMENT}, v1::YEAR);
+  top.set_top_n(2);
+  top.set_order_by(v1::VISITS);
+  v1::AggregateResponse t = Aggregate("admin", top);
+  ASSERT_EQ(t.rows_size(), 2);
+  EXPECT_EQ(t.source(), "rollup_department");
+  EXPECT_EQ(t.rows(0).bucket(), "2020");
+  EXPECT_EQ(t.rows(0).department(), "plastic_surgery");
+  EXPECT_EQ(t.rows(1).department(), "ophthalmology");
+  EXPECT_EQ(t.total().visits().value(), 40);  // before top-N
+
+  // Grouping by kind and region uses the full rollup.
+  v1::AggregateResponse kinds = Aggregate(
+      "admin", Range("2020-03", "2020-03", {v1::PARTNER_KIND, v1::REGION}));
+  EXPECT_EQ(kinds.source(), "rollup_cells");
+  ASSERT_EQ(kinds.rows_size(), 1);
+  EXPECT_EQ(kinds.rows(0).region(), reg::YEOUIDO);
+  EXPECT_EQ(server_->store().CountRollupMismatches().value_or(-1), 0);
+}
+
+TEST_F(StatsServiceTest, CompletenessAndKpiProgress) {
+  clock_->Set(Seoul(2020, 8, 20));  // July's deadline (08-11) has passed
+  v1::GetCompletenessRequest request;
+  request.set_start_period("2020-07");
+  v1::CompletenessResponse response;
+  grpc::Status s =
+      stub_->GetCompleteness(As(token("council")).get(), request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(response.periods_size(), 1);
+  const v1::PeriodCompleteness& july = response.periods(0);
+  // Partners 1-3 are designated; partner 4 is not expected.
+  EXPECT_EQ(july.expected(), 3);
+  std::map<int64_t, v1::ReportingState> states;
+  for (const v1::PartnerReporting& p : response.partners()) {
+    states[p.partner_id()] = p.state();
+  }
+  EXPECT_FALSE(states.count(partner(4)));
+  int reported = 0;
+  for (const auto& [id, state] : states) {
+    if (state == v1::ON_TIME || state == v1::LATE) ++reported;
+  }
+  EXPECT_EQ(july.reported(), reported);
+  EXPECT_DOUBLE_EQ(july.reporting_rate(), reported / 3.0);
+
+  v1::GetKpiProgressRequest kpi;
+  kpi.set_year(2020);
+  kpi.set_as_of("2020-07-31");
+  v1::KpiProgress progress;
+  ASSERT_TRUE(stub_->GetKpiProgress(As(admin()).get(), kpi, &progress).ok());
+  EXPECT_EQ(progress.target(), 10000);
+  int64_t sum = 0;
+  for (const v1::KpiMonth& m : progress.months()) {
+    sum += m.new_patients().value();
+  }
+  EXPECT_EQ(progress.months_size(), 7);
+  EXPECT_EQ(progress.new_patients_ytd(), sum);
+  EXPECT_NEAR(progress.pro_rata_target(), 10000.0 * 213 / 366, 1e-6);
+  EXPECT_NEAR(progress.pacing_percent(), 100.0 * sum / (10000.0 * 213 / 366),
+              1e-6);
+  kpi.set_year(1999);
+  EXPECT_THAT(
+      ViolatedFields(stub_->GetKpiProgress(As(admin()).get(), kpi, &progress)),
+      ElementsAre("year"));
+}
+
+TEST_F(StatsServiceTest, CsvImportWithDryRunAndRowErrors) {
+  v1::GrantLockExceptionRequest grant;
+  grant.set_period("2020-02");
+  grant.set_reason("import of the spreadsheet");
+  v1::LockException exception;
+  ASSERT_TRUE(
+      stub_->GrantLockException(As(admin()).get(), grant, &exception).ok());
+  const std::string p3 = absl::StrCat(partner(3));
+  std::string csv = absl::StrCat(
+      "# spreadsheet of 병원3\n"
+      "partner_id,period,record,nationality,department,care_type,sex,"
+      "age_band,value\n",
+      p3, ",2020-02,new_patients,US,,,FEMALE,AGE_30_39,2\n", p3,
+      ",2020-02,visits,US,dermatology,OUTPATIENT,,,3\n", p3,
+      ",2020-02,revenue_krw,,,,,,900000\n", p3, ",2020-01,no_activity,,,,,,\n");
+  v1::ImportReportsRequest request;
+  request.set_csv(
+      absl::StrCat(csv, p3, ",2020-02,visits,US,surgery,OUTPATIENT,,,x\n", p3,
+                   ",2020-02,visits,XX,surgery,OUTPATIENT,,,1\n"));
+  request.set_dry_run(true);
+  v1::ImportReportsResponse response;
+  // Row errors: listed by a dry run, refused by a real one.
+  ASSERT_TRUE(
+      stub_->ImportReports(As(token("p3")).get(), request, &response).ok());
+  std::vector<std::string> errors;
+  for (const v1::RowError& e : response.errors()) {
+    errors.push_back(absl::StrCat(e.line(), ":", e.field()));
+  }
+  EXPECT_THAT(errors, ElementsAre("7:value", "8:report.visits[1].nationality"));
+  request.set_dry_run(false);
+  grpc::Status s =
+      stub_->ImportReports(As(token("p3")).get(), request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s),
+              ElementsAre("csv line 7: value",
+                          "csv line 8: report.visits[1].nationality"));
+
+  // A well-formed file whose January is locked: nothing at all is stored.
+  request.set_csv(csv);
+  s = stub_->ImportReports(As(token("p3")).get(), request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("2020-01"));
+  v1::GetReportRequest get;
+  get.set_partner_id(partner(3));
+  get.set_period("2020-02");
+  Report stored;
+  EXPECT_EQ(stub_->GetReport(As(admin()).get(), get, &stored).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  grant.set_period("2020-01");
+  ASSERT_TRUE(
+      stub_->GrantLockException(As(admin()).get(), grant, &exception).ok());
+  // A dry run now shows what would change, and stores nothing.
+  request.set_dry_run(true);
+  s = stub_->ImportReports(As(token("p3")).get(), request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(response.reports_size(), 2);
+  EXPECT_EQ(response.reports(0).summary().cells_created(), 3);
+  EXPECT_EQ(response.rows(), 4);
+  EXPECT_EQ(stub_->GetReport(As(admin()).get(), get, &stored).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  request.set_dry_run(false);
+  request.set_request_id("sheet-2020-q1");
+  s = stub_->ImportReports(As(token("p3")).get(), request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(response.reports_size(), 2);
+  EXPECT_EQ(response.reports(0).summary().cells_created(), 3);
+  ASSERT_TRUE(stub_->GetReport(As(admin()).get(), get, &stored).ok());
+  EXPECT_EQ(stored.revenue_krw(), 900000);
+  EXPECT_EQ(stored.new_patients(0).sex(), v1::FEMALE);
+  // Importing the same file again changes nothing.
+  s = stub_->ImportReports(As(token("p3")).get(), request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(response.reports(0).summary().unchanged());
+  // A partner cannot import another partner's rows.
+  request.set_csv(absl::StrCat(
+      "partner_id,period,record,nationality,department,care_type,sex,"
+      "age_band,value\n",
+      partner(1), ",2020-02,no_activity,,,,,,\n"));
+  EXPECT_EQ(stub_->ImportReports(As(token("p3")).get(), request, &response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // The annual file shows reported, no-activity and missing months.
+  v1::ExportAnnualReportRequest annual;
+  annual.set_partner_id(partner(3));
+  annual.set_year(2020);
+  v1::CsvFile file;
+  ASSERT_TRUE(
+      stub_->ExportAnnualReport(As(token("p3")).get(), annual, &file).ok());
+  EXPECT_THAT(file.content(), HasSubstr("2020-01,SUBMITTED,no_activity"));
+  EXPECT_THAT(file.content(), HasSubstr("2020-03,NOT_REPORTED,not_reported"));
+  EXPECT_THAT(file.content(),
+              HasSubstr("2020-02,SUBMITTED,visits,US,미국,dermatology,피부과,"
+                        "OUTPATIENT,,,3"));
+  EXPECT_THAT(file.content(), HasSubstr("2020,TOTAL,visits,US"));
+}
+
+TEST_F(StatsServiceTest, OutliersAgainstOwnHistoryAreWarningsNotErrors) {
+  // Partner 1 sees about 10 Mongolian outpatients a month through 2019...
+  for (int m = 1; m <= 12; ++m) {
+    const std::string period = absl::StrFormat("2019-%02d", m);
+    v1::GrantLockExceptionRequest grant;
+    grant.set_partner_id(partner(1));
+    grant.set_period(period);
+    grant.set_reason("history");
+    v1::LockException exception;
+    ASSERT_TRUE(
+        stub_->GrantLockException(As(admin()).get(), grant, &exception).ok());
+    v1::SubmitReportResponse done;
+    grpc::Status s =
+        Submit("admin",
+               ReportBuilder(partner(1), period)
+                   .New("MN", 5)
+                   .Visit("MN", "rehabilitation", v1::OUTPATIENT, 9 + m % 3)
+                   .report,
+               &done);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_THAT(done.summary().warnings(), IsEmpty()) << period;
+  }
+  // ... then 250 in one month: accepted, with a warning to review.
+  v1::GrantLockExceptionRequest grant;
+  grant.set_partner_id(partner(1));
+  grant.set_period("2020-01");
+  grant.set_reason("history");
+  v1::LockException exception;
+  ASSERT_TRUE(
+      stub_->GrantLockException(As(admin()).get(), grant, &exception).ok());
+  v1::SubmitReportResponse done;
+  ASSERT_TRUE(Submit("p1",
+                     ReportBuilder(partner(1), "2020-01")
+                         .New("MN", 5)
+                         .Visit("MN", "rehabilitation", v1::OUTPATIENT, 250)
+                         .report,
+                     &done)
+                  .ok());
+  ASSERT_EQ(done.summary().warnings_size(), 1);
+  EXPECT_EQ(done.summary().warnings(0).cell(),
+            "visits[MN/rehabilitation/OUTPATIENT]");
+  EXPECT_EQ(done.summary().warnings(0).history_months(), 12);
+  EXPECT_GT(done.summary().warnings(0).modified_z_score(), 3.5);
+  EXPECT_EQ(done.report().status(), v1::SUBMITTED);
+
+  v1::ListWarningsRequest list;
+  list.set_start_period("2020-01");
+  list.set_end_period("2020-01");
+  v1::ListWarningsResponse warnings;
+  ASSERT_TRUE(stub_->ListWarnings(As(token("p1")).get(), list, &warnings).ok());
+  ASSERT_EQ(warnings.warnings_size(), 1);
+  EXPECT_EQ(warnings.warnings(0).partner_id(), partner(1));
+  EXPECT_EQ(warnings.warnings(0).value(), 250);
+  // Another partner sees none of them.
+  ASSERT_TRUE(stub_->ListWarnings(As(token("p2")).get(), list, &warnings).ok());
+  EXPECT_EQ(warnings.warnings_size(), 0);
+}
+
+TEST_F(StatsServiceTest, DatabaseDownIsUnavailableAndWritesNothing) {
+  Report report = ReportBuilder(partner(1), "2020-08")
+                      .New("JP", 1)
+                      .Visit("JP", "dermatology", v1::OUTPATIENT, 1)
+                      .report;
+  // Warm the token and partner caches, which outlive a database outage.
+  v1::SubmitReportResponse done;
+  v1::SubmitReportRequest check;
+  *check.mutable_report() = report;
+  check.set_validate_only(true);
+  ASSERT_TRUE(stub_->SubmitReport(As(token("p1")).get(), check, &done).ok());
+  mariadb_->Pause();
+  grpc::Status s = Submit("p1", report, &done);
+  mariadb_->Resume();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  v1::GetReportRequest get;
+  get.set_partner_id(partner(1));
+  get.set_period("2020-08");
+  Report stored;
+  EXPECT_EQ(stub_->GetReport(As(admin()).get(), get, &stored).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(Submit("p1", report, &done).ok());
+  EXPECT_EQ(server_->store().CountRollupMismatches().value_or(-1), 0);
+}
+
+}  // namespace
+}  // namespace smz::stats

@@ -1183,6 +1183,11 @@ absl::StatusOr<AggregateResult> StatsStore::Aggregate(
                     InList(values.size()));
     for (const auto& v : values) params.push_back(SqlInt(v));
   };
+  if (!query.measures.empty()) {
+    absl::StrAppend(&filters, " AND t.measure IN ",
+                    InList(query.measures.size()));
+    for (int m : query.measures) params.push_back(SqlInt(m));
+  }
   add_text_filter(v1::NATIONALITY, f.nationalities());
   add_text_filter(v1::DEPARTMENT, f.departments());
   add_int_filter(v1::CARE_TYPE, f.care_types());

@@ -99,6 +99,8 @@ struct AggregateQuery {
   v1::Bucket bucket = v1::MONTH;
   std::vector<v1::Dimension> group_by;
   v1::AggregateFilter filter;
+  // Which measures to read (Measure values); empty: all.
+  std::vector<int> measures;
 };
 
 struct AggregateResult {
