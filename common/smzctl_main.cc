@@ -29,6 +29,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
+#include "smz/stats/v1/stats.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
 ABSL_FLAG(std::string, token_file, "", "file holding a bearer token");
@@ -42,6 +43,8 @@ const std::vector<const google::protobuf::ServiceDescriptor*>& Services() {
       new std::vector<const google::protobuf::ServiceDescriptor*>{
           smz::registry::v1::Partner::descriptor()->file()->FindServiceByName(
               "RegistryService"),
+          smz::stats::v1::Report::descriptor()->file()->FindServiceByName(
+              "StatsService"),
           grpc::health::v1::HealthCheckRequest::descriptor()->file()->service(
               0),
       };

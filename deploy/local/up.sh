@@ -41,12 +41,17 @@ bash "$REPO_ROOT/deploy/bootstrap.sh"
 bash "$REPO_ROOT/deploy/build.sh"
 
 PROBE="$BUILD_DIR/common/smz_health_probe"
+SMZCTL="$BUILD_DIR/common/smzctl"
 DEMO_LOADER="$BUILD_DIR/services/registry/registry_load_demo"
 DEMO_CSV="$REPO_ROOT/deploy/demo/specialized_operators.csv"
-for f in "$PROBE" "$DEMO_LOADER"; do
+STATS_DEMO_LOADER="$BUILD_DIR/services/stats/stats_load_demo"
+STATS_DEMO_CSV="$REPO_ROOT/deploy/demo/foreign_patients_reported.csv"
+for f in "$PROBE" "$SMZCTL" "$DEMO_LOADER" "$STATS_DEMO_LOADER"; do
   [[ -x "$f" ]] || die "build did not produce $f"
 done
-[[ -r "$DEMO_CSV" ]] || die "demo data missing: $DEMO_CSV"
+for f in "$DEMO_CSV" "$STATS_DEMO_CSV"; do
+  [[ -r "$f" ]] || die "demo data missing: $f"
+done
 
 if [[ -z "${SMZ_MYSQL_ADMIN_DSN:-}" ]]; then
   MYSQL_HOST=127.0.0.1
@@ -87,6 +92,24 @@ wait_healthy() {
   exit 1
 }
 
+# A service's own read-only registry token (ANALYST), issued once with the
+# admin token and kept 0600 beside the other secrets; re-issued if revoked.
+ensure_registry_token() {
+  local svc="$1" file="$SMZ_STATE/secrets/$1.registry-token" out token
+  if [[ -s "$file" ]] && "$SMZCTL" --target="127.0.0.1:$(smz_grpc_port registry)" \
+      --token_file="$file" call smz.registry.v1.RegistryService/WhoAmI '{}' \
+      >/dev/null 2>&1; then
+    return 0
+  fi
+  out="$("$SMZCTL" --target="127.0.0.1:$(smz_grpc_port registry)" \
+    --token_file="$ADMIN_TOKEN_FILE" call smz.registry.v1.RegistryService/IssueToken \
+    "{\"role\":\"ANALYST\",\"display_name\":\"$svc service\"}")" ||
+    die "cannot issue a registry token for $svc"
+  token="$(printf '%s' "$out" | tr -d '\n' | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')"
+  [[ -n "$token" ]] || die "no token in the registry's answer for $svc"
+  (umask 077 && printf '%s\n' "$token" >"$file")
+}
+
 start_service() {
   local svc="$1" port mport bin logfile pidfile pid
   port="$(smz_grpc_port "$svc")"
@@ -110,6 +133,13 @@ start_service() {
   )
   case "$svc" in
     registry) env_vars+=("SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE=$ADMIN_TOKEN_FILE") ;;
+    *)
+      ensure_registry_token "$svc"
+      env_vars+=(
+        "SMZ_REGISTRY_TARGET=127.0.0.1:$(smz_grpc_port registry)"
+        "SMZ_REGISTRY_TOKEN_FILE=$SMZ_STATE/secrets/$svc.registry-token"
+      )
+      ;;
   esac
 
   log "starting $svc on 127.0.0.1:$port (metrics :$mport)"
@@ -135,6 +165,11 @@ if ! "$DEMO_LOADER" --target="127.0.0.1:$(smz_grpc_port registry)" \
     --token_file="$ADMIN_TOKEN_FILE" --csv="$DEMO_CSV"; then
   die "loading demo data failed (see $SMZ_STATE/logs/registry.log)"
 fi
+if ! "$STATS_DEMO_LOADER" --registry="127.0.0.1:$(smz_grpc_port registry)" \
+    --stats="127.0.0.1:$(smz_grpc_port stats)" \
+    --token_file="$ADMIN_TOKEN_FILE" --csv="$STATS_DEMO_CSV"; then
+  die "loading statistics demo data failed (see $SMZ_STATE/logs/stats.log)"
+fi
 
 echo
 echo "smz is up."
@@ -155,5 +190,6 @@ else
   echo "  admin token  $ADMIN_TOKEN_FILE"
 fi
 echo "  try          build/common/smzctl --token_file=$ADMIN_TOKEN_FILE call smz.registry.v1.RegistryService/ListPartners '{\"region\":\"DAERIM\"}'"
+echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port stats) --token_file=$ADMIN_TOKEN_FILE call smz.stats.v1.StatsService/GetKpiProgress '{\"year\":2020,\"as_of\":\"2020-12-31\"}'"
 echo "               build/common/smzctl list   (every method)"
 echo "  stop with    deploy/local/down.sh   (add --purge to also delete $SMZ_STATE)"
