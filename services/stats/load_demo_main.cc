@@ -69,11 +69,10 @@ std::vector<int64_t> Apportion(int64_t total,
     given += shares[i];
     remainders.push_back({exact - shares[i], i});
   }
-  std::sort(remainders.begin(), remainders.end(),
-            [](const auto& a, const auto& b) {
-              return a.first != b.first ? a.first > b.first
-                                        : a.second < b.second;
-            });
+  std::sort(
+      remainders.begin(), remainders.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+      });
   for (size_t k = 0; given < total; ++k, ++given) {
     ++shares[remainders[k % remainders.size()].second];
   }
@@ -126,9 +125,11 @@ int main(int argc, char** argv) {
   list.set_status(reg::ACTIVE);
   list.set_page_size(200);
   reg::ListPartnersResponse partners;
-  grpc::Status status = registry->ListPartners(As(token).get(), list, &partners);
+  grpc::Status status =
+      registry->ListPartners(As(token).get(), list, &partners);
   if (!status.ok() || partners.partners().empty()) {
-    std::fprintf(stderr, "no active specialized operators in the registry: %s\n",
+    std::fprintf(stderr,
+                 "no active specialized operators in the registry: %s\n",
                  status.error_message().c_str());
     return 1;
   }
@@ -175,27 +176,25 @@ int main(int argc, char** argv) {
         }
         std::vector<double> mix;
         for (const auto& [code, weight] : NationalityMix()) {
-          mix.push_back(weight *
-                        std::uniform_real_distribution<double>(0.7, 1.3)(
-                            random));
+          mix.push_back(weight * std::uniform_real_distribution<double>(
+                                     0.7, 1.3)(random));
         }
         const std::vector<int64_t> by_nationality =
             Apportion(per_month[m - 1], mix);
         for (size_t n = 0; n < by_nationality.size(); ++n) {
           if (by_nationality[n] == 0) continue;
           const char* nationality = NationalityMix()[n].first;
-          absl::StrAppend(&csv, prefix, "new_patients,", nationality,
-                          ",,,,,", by_nationality[n], "\n");
+          absl::StrAppend(&csv, prefix, "new_patients,", nationality, ",,,,,",
+                          by_nationality[n], "\n");
           // About 1.7 visits per new patient, over the hospital's
           // departments.
-          const int64_t visits = by_nationality[n] +
-                                 (by_nationality[n] * 7 + 5) / 10;
+          const int64_t visits =
+              by_nationality[n] + (by_nationality[n] * 7 + 5) / 10;
           std::vector<double> shares;
           for (size_t d = 0; d < departments.size(); ++d) {
             shares.push_back(1.0 / (d + 1));
           }
-          const std::vector<int64_t> by_department =
-              Apportion(visits, shares);
+          const std::vector<int64_t> by_department = Apportion(visits, shares);
           for (size_t d = 0; d < departments.size(); ++d) {
             if (by_department[d] == 0) continue;
             absl::StrAppend(&csv, prefix, "visits,", nationality, ",",
@@ -246,9 +245,10 @@ int main(int argc, char** argv) {
     v1::KpiProgress progress;
     status = stats->GetKpiProgress(As(token).get(), kpi, &progress);
     if (!status.ok() || progress.new_patients_ytd() != patients) {
-      std::fprintf(stderr, "%d: the service counts %lld, the council's figure "
-                   "is %lld (%s)\n", year,
-                   static_cast<long long>(progress.new_patients_ytd()),
+      std::fprintf(stderr,
+                   "%d: the service counts %lld, the council's figure "
+                   "is %lld (%s)\n",
+                   year, static_cast<long long>(progress.new_patients_ytd()),
                    static_cast<long long>(patients),
                    status.error_message().c_str());
       return 1;

@@ -39,6 +39,11 @@ const std::vector<Migration>& StatsMigrations() {
            " update_time_us BIGINT NOT NULL,"
            " submitted_by VARCHAR(100) NOT NULL,"
            " late TINYINT NOT NULL,"
+           // The current revision's cells as a serialized
+           // smz.stats.v1.Report (cells only), for reads and the
+           // plausibility history; report_cells has the same cells as rows
+           // for aggregation.
+           " cells MEDIUMBLOB NOT NULL,"
            " UNIQUE KEY reports_partner_period (partner_id, period),"
            " KEY reports_period (period, status)"
            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",

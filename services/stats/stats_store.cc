@@ -30,7 +30,7 @@ constexpr absl::string_view kPeriodEntity = "period";
 constexpr char kReportColumns[] =
     "id, partner_id, period, status, no_activity, revision, digest, "
     "partner_kind, region, first_submit_time_us, update_time_us, "
-    "submitted_by, late";
+    "submitted_by, late, cells";
 
 struct StoredReport {
   int64_t id = 0;
@@ -42,15 +42,50 @@ struct StoredReport {
   bool no_activity = false;
   int64_t first_submit_time_us = 0;  // 0: never submitted
   bool late = false;
-  Report report;  // metadata, without cells
+  std::vector<Cell> cells;  // canonical, from the `cells` column
+  Report report;            // metadata, without cells
 };
 
 bool Counted(int status) {
   return status == v1::SUBMITTED || status == v1::ACCEPTED;
 }
 
+std::vector<Cell> CellsOfReport(const Report& report) {
+  std::vector<Cell> cells;
+  for (const v1::NewPatientCell& c : report.new_patients()) {
+    cells.push_back(Cell{Measure::kNewPatients, c.nationality(), "", 0, c.sex(),
+                         c.age_band(), c.count()});
+  }
+  for (const v1::VisitCell& c : report.visits()) {
+    cells.push_back(Cell{Measure::kVisits, c.nationality(), c.department(),
+                         c.care_type(), 0, 0, c.count()});
+  }
+  if (report.has_revenue_krw()) {
+    cells.push_back(
+        Cell{Measure::kRevenueKrw, "", "", 0, 0, 0, report.revenue_krw()});
+  }
+  std::sort(cells.begin(), cells.end(),
+            [](const Cell& a, const Cell& b) { return a.Key() < b.Key(); });
+  return cells;
+}
+
+// The report's cells as stored in reports.cells (a serialized Report holding
+// only its cells): one row per report serves reads and the plausibility
+// history without touching report_cells.
+std::string CellsBlob(const std::vector<Cell>& cells) {
+  Report holder;
+  SetReportCells(cells, &holder);
+  return holder.SerializeAsString();
+}
+
 StoredReport ReportFromRow(const Row& row, int deadline_days) {
   StoredReport stored;
+  Report holder;
+  // A blob that cannot be parsed leaves no cells; CountRollupMismatches and
+  // the report_cells table stay the reference.
+  if (holder.ParseFromString(row.Text(13))) {
+    stored.cells = CellsOfReport(holder);
+  }
   stored.id = row.Int(0);
   stored.status = static_cast<int>(row.Int(3));
   stored.no_activity = row.Int(4) != 0;
@@ -79,6 +114,13 @@ StoredReport ReportFromRow(const Row& row, int deadline_days) {
   *report.mutable_deadline() = TimeUtil::MicrosecondsToTimestamp(
       absl::ToUnixMicros(PeriodDeadline(month, deadline_days)));
   return stored;
+}
+
+// A stored report with its cells, as the API returns it.
+Report WithCells(const StoredReport& stored) {
+  Report report = stored.report;
+  SetReportCells(stored.cells, &report);
+  return report;
 }
 
 absl::StatusOr<std::optional<StoredReport>> LoadReport(Session& session,
@@ -111,20 +153,6 @@ Cell CellFromRow(const Row& row, size_t first) {
 void SortCells(std::vector<Cell>* cells) {
   std::sort(cells->begin(), cells->end(),
             [](const Cell& a, const Cell& b) { return a.Key() < b.Key(); });
-}
-
-absl::StatusOr<std::vector<Cell>> LoadCells(Session& session,
-                                            int64_t report_id) {
-  absl::StatusOr<std::vector<Row>> rows = session.Query(
-      "SELECT measure, nationality, department, care_type, sex, age_band, "
-      "value FROM report_cells WHERE report_id = ?",
-      {SqlInt(report_id)});
-  if (!rows.ok()) return rows.status();
-  std::vector<Cell> cells;
-  cells.reserve(rows->size());
-  for (const Row& row : *rows) cells.push_back(CellFromRow(row, 0));
-  SortCells(&cells);
-  return cells;
 }
 
 // Inserts `rows` with multi-row statements of 64, 32, ... 1 rows, so a
@@ -306,54 +334,52 @@ std::vector<CellChange> AllCreated(const std::vector<Cell>& cells) {
 absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
     Session& session, const StoreOptions& options, int64_t partner_id,
     absl::CivilMonth month, int revision, const std::vector<Cell>& cells) {
+  std::vector<v1::Warning> warnings;
+  if (options.history_months < kMinHistoryMonths) return warnings;
   const int from = PeriodNumber(month - options.history_months);
   const int to = PeriodNumber(month);
   absl::StatusOr<std::vector<Row>> months = session.Query(
-      "SELECT period FROM reports WHERE partner_id = ? AND period >= ? AND "
-      "period < ? AND status IN (2, 3)",
+      "SELECT period, cells FROM reports WHERE partner_id = ? AND "
+      "period >= ? AND period < ? AND status IN (2, 3)",
       {SqlInt(partner_id), SqlInt(from), SqlInt(to)});
   if (!months.ok()) return months.status();
-  std::vector<v1::Warning> warnings;
   if (static_cast<int>(months->size()) < kMinHistoryMonths) return warnings;
-  absl::flat_hash_map<int, size_t> month_index;
-  for (const Row& row : *months) {
-    month_index.emplace(static_cast<int>(row.Int(0)), month_index.size());
-  }
-  absl::StatusOr<std::vector<Row>> history = session.Query(
-      "SELECT period, measure, nationality, department, care_type, value "
-      "FROM report_cells WHERE partner_id = ? AND period >= ? AND period < ? "
-      "AND measure IN (1, 2)",
-      {SqlInt(partner_id), SqlInt(from), SqlInt(to)});
-  if (!history.ok()) return history.status();
 
   // Figure name -> per-month values (0 where the month had none).
+  const size_t history_months = months->size();
   std::map<std::string, std::vector<int64_t>> series;
   auto series_for = [&](const std::string& name) -> std::vector<int64_t>& {
     std::vector<int64_t>& values = series[name];
-    if (values.empty()) values.assign(month_index.size(), 0);
+    if (values.empty()) values.assign(history_months, 0);
     return values;
   };
-  auto figure_name = [](int measure, const std::string& nationality,
-                        const std::string& department, int care_type) {
-    if (measure == static_cast<int>(Measure::kNewPatients)) {
-      return absl::StrCat("new_patients[", nationality, "]");
+  auto figure_name = [](const Cell& cell) {
+    if (cell.measure == Measure::kNewPatients) {
+      return absl::StrCat("new_patients[", cell.nationality, "]");
     }
-    Cell cell{Measure::kVisits, nationality, department, care_type, 0, 0, 0};
-    return CellName(cell);
+    Cell visit{Measure::kVisits,
+               cell.nationality,
+               cell.department,
+               cell.care_type,
+               0,
+               0,
+               0};
+    return CellName(visit);
   };
-  for (const Row& row : *history) {
-    auto it = month_index.find(static_cast<int>(row.Int(0)));
-    if (it == month_index.end()) continue;  // a draft month
-    series_for(
-        figure_name(static_cast<int>(row.Int(1)), row.Text(2), row.Text(3),
-                    static_cast<int>(row.Int(4))))[it->second] += row.Int(5);
+  for (size_t i = 0; i < history_months; ++i) {
+    Report holder;
+    if (!holder.ParseFromString((*months)[i].Text(1))) {
+      return absl::DataLossError("unreadable stored report cells");
+    }
+    for (const Cell& cell : CellsOfReport(holder)) {
+      if (cell.measure == Measure::kRevenueKrw) continue;
+      series_for(figure_name(cell))[i] += cell.value;
+    }
   }
   std::map<std::string, int64_t> current;
   for (const Cell& cell : cells) {
     if (cell.measure == Measure::kRevenueKrw) continue;
-    const std::string name =
-        figure_name(static_cast<int>(cell.measure), cell.nationality,
-                    cell.department, cell.care_type);
+    const std::string name = figure_name(cell);
     current[name] += cell.value;
     series_for(name);
   }
@@ -384,11 +410,13 @@ absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
   return warnings;
 }
 
-absl::Status StoreWarnings(Session& session, int64_t report_id,
+absl::Status StoreWarnings(Session& session, int64_t report_id, bool replace,
                            const std::vector<v1::Warning>& warnings) {
-  absl::StatusOr<int64_t> cleared = session.Execute(
-      "DELETE FROM warnings WHERE report_id = ?", {SqlInt(report_id)});
-  if (!cleared.ok()) return cleared.status();
+  if (replace) {
+    absl::StatusOr<int64_t> cleared = session.Execute(
+        "DELETE FROM warnings WHERE report_id = ?", {SqlInt(report_id)});
+    if (!cleared.ok()) return cleared.status();
+  }
   std::vector<std::vector<SqlValue>> rows;
   for (const v1::Warning& w : warnings) {
     const absl::CivilMonth month = *ParseMonth(w.period());
@@ -486,17 +514,9 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
       }
       return replay;
     }
-    if (!dry_run) {
-      absl::StatusOr<int64_t> claimed = session.Execute(
-          "INSERT INTO idempotency_keys (caller, request_id, request_digest, "
-          "response, create_time_us) VALUES (?, ?, ?, '', ?)",
-          {in.actor, in.request_id, in.request_digest,
-           SqlInt(absl::ToUnixMicros(now))});
-      if (absl::IsAlreadyExists(claimed.status())) {
-        return absl::AbortedError(kIdempotencyRace);
-      }
-      if (!claimed.ok()) return claimed.status();
-    }
+    // The key is recorded with the answer at the end: a concurrent twin
+    // waits on the report row's lock and then finds its work already done
+    // (or loses the key's insert and runs again to read the answer).
   }
 
   const absl::CivilMonth month = *ParseMonth(in.report.period());
@@ -526,12 +546,8 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
       (stored->status == new_status ||
        (stored->status == v1::ACCEPTED && new_status == v1::SUBMITTED));
 
-  std::vector<Cell> old_cells;
-  if (stored) {
-    absl::StatusOr<std::vector<Cell>> cells = LoadCells(session, stored->id);
-    if (!cells.ok()) return cells.status();
-    old_cells = *std::move(cells);
-  }
+  const std::vector<Cell> old_cells =
+      stored ? stored->cells : std::vector<Cell>();
   const CellDiff stored_diff = DiffCells(old_cells, in.cells);
   v1::SubmitReportResponse response;
   *response.mutable_summary() = SummaryOf(stored_diff);
@@ -579,23 +595,26 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
       absl::StatusOr<int64_t> updated = session.Execute(
           "UPDATE reports SET status = ?, no_activity = ?, revision = ?, "
           "digest = ?, first_submit_time_us = COALESCE(first_submit_time_us, "
-          "?), update_time_us = ?, submitted_by = ?, late = ? WHERE id = ?",
+          "?), update_time_us = ?, submitted_by = ?, late = ?, cells = ? "
+          "WHERE id = ?",
           {SqlInt(new_status), SqlInt(in.report.no_activity() ? 1 : 0),
            SqlInt(revision), digest,
            first_submission ? SqlValue(SqlInt(now_us)) : SqlValue(nullptr),
-           SqlInt(now_us), in.actor, SqlInt(late ? 1 : 0), SqlInt(report_id)});
+           SqlInt(now_us), in.actor, SqlInt(late ? 1 : 0), CellsBlob(in.cells),
+           SqlInt(report_id)});
       if (!updated.ok()) return updated.status();
     } else {
       absl::StatusOr<int64_t> inserted = session.Execute(
           "INSERT INTO reports (partner_id, period, status, no_activity, "
           "revision, digest, partner_kind, region, first_submit_time_us, "
-          "update_time_us, submitted_by, late) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "update_time_us, submitted_by, late, cells) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {SqlInt(partner_id), SqlInt(period), SqlInt(new_status),
            SqlInt(in.report.no_activity() ? 1 : 0), SqlInt(revision), digest,
            SqlInt(partner_kind), SqlInt(region),
            first_submission ? SqlValue(SqlInt(now_us)) : SqlValue(nullptr),
-           SqlInt(now_us), in.actor, SqlInt(late ? 1 : 0)});
+           SqlInt(now_us), in.actor, SqlInt(late ? 1 : 0),
+           CellsBlob(in.cells)});
       if (!inserted.ok()) return inserted.status();
       absl::StatusOr<int64_t> id = session.LastInsertId();
       if (!id.ok()) return id.status();
@@ -618,7 +637,9 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
       absl::StatusOr<std::vector<v1::Warning>> warnings = ComputeWarnings(
           session, options, partner_id, month, revision, in.cells);
       if (!warnings.ok()) return warnings.status();
-      if (absl::Status s = StoreWarnings(session, report_id, *warnings);
+      if (absl::Status s =
+              StoreWarnings(session, report_id,
+                            /*replace=*/stored.has_value(), *warnings);
           !s.ok()) {
         return s;
       }
@@ -627,13 +648,27 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
       }
     }
 
-    absl::StatusOr<std::optional<StoredReport>> reread =
-        LoadReport(session, partner_id, period, false, options.deadline_days);
-    if (!reread.ok()) return reread.status();
-    if (!reread->has_value()) {
-      return absl::InternalError("report vanished inside its transaction");
+    // The stored revision, as a read would return it.
+    Report after;
+    if (stored) {
+      after = stored->report;
+    } else {
+      after.set_partner_id(partner_id);
+      after.set_period(FormatMonth(month));
+      *after.mutable_deadline() =
+          TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(deadline));
     }
-    Report after = (*reread)->report;
+    after.set_status(static_cast<v1::ReportStatus>(new_status));
+    after.set_no_activity(in.report.no_activity());
+    after.set_revision(revision);
+    after.set_etag(EtagForRevision(revision));
+    if (first_submission) {
+      *after.mutable_first_submit_time() =
+          TimeUtil::MicrosecondsToTimestamp(now_us);
+    }
+    *after.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(now_us);
+    after.set_submitted_by(in.actor);
+    after.set_late(late);
     SetReportCells(in.cells, &after);
     *response.mutable_report() = after;
 
@@ -665,9 +700,13 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
 
   if (!in.request_id.empty() && !dry_run) {
     absl::StatusOr<int64_t> done = session.Execute(
-        "UPDATE idempotency_keys SET response = ? WHERE caller = ? AND "
-        "request_id = ?",
-        {response.SerializeAsString(), in.actor, in.request_id});
+        "INSERT INTO idempotency_keys (caller, request_id, request_digest, "
+        "response, create_time_us) VALUES (?, ?, ?, ?, ?)",
+        {in.actor, in.request_id, in.request_digest,
+         response.SerializeAsString(), SqlInt(absl::ToUnixMicros(now))});
+    if (absl::IsAlreadyExists(done.status())) {
+      return absl::AbortedError(kIdempotencyRace);
+    }
     if (!done.ok()) return done.status();
   }
   return response;
@@ -772,12 +811,7 @@ absl::StatusOr<Report> StatsStore::GetReport(int64_t partner_id, int period) {
               absl::StrCat("partner ", partner_id, " has no report for ",
                            FormatMonth(PeriodMonth(period))));
         }
-        absl::StatusOr<std::vector<Cell>> cells =
-            LoadCells(session, (*stored)->id);
-        if (!cells.ok()) return cells.status();
-        Report report = (*stored)->report;
-        SetReportCells(*cells, &report);
-        return report;
+        return WithCells(**stored);
       });
 }
 
@@ -812,11 +846,7 @@ absl::StatusOr<v1::ListReportsResponse> StatsStore::ListReports(
         v1::ListReportsResponse response;
         for (const Row& row : *rows) {
           StoredReport stored = ReportFromRow(row, options_.deadline_days);
-          absl::StatusOr<std::vector<Cell>> cells =
-              LoadCells(session, stored.id);
-          if (!cells.ok()) return cells.status();
-          SetReportCells(*cells, &stored.report);
-          *response.add_reports() = std::move(stored.report);
+          *response.add_reports() = WithCells(stored);
           ids->push_back(stored.id);
         }
         return response;
@@ -855,15 +885,13 @@ absl::StatusOr<Report> StatsStore::AcceptReport(int64_t partner_id, int period,
         {SqlInt(v1::ACCEPTED), SqlInt(absl::ToUnixMicros(now)),
          SqlInt(current.id)});
     if (!updated.ok()) return updated.status();
-    absl::StatusOr<std::vector<Cell>> cells = LoadCells(session, current.id);
-    if (!cells.ok()) return cells.status();
-    Report before = current.report;
-    SetReportCells(*cells, &before);
-    absl::StatusOr<std::optional<StoredReport>> reread =
-        LoadReport(session, partner_id, period, false, options_.deadline_days);
-    if (!reread.ok()) return reread.status();
-    Report after = (*reread)->report;
-    SetReportCells(*cells, &after);
+    const Report before = WithCells(current);
+    Report after = before;
+    after.set_status(v1::ACCEPTED);
+    after.set_revision(current.revision + 1);
+    after.set_etag(EtagForRevision(current.revision + 1));
+    *after.mutable_update_time() =
+        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
     AuditEntry entry{
         std::string(kReportEntity), current.id,         "ACCEPT",  actor, now,
         ReportBytes(before),        ReportBytes(after), {"status"}};
@@ -1305,12 +1333,8 @@ absl::StatusOr<std::vector<Report>> StatsStore::PartnerYear(int64_t partner_id,
         if (!rows.ok()) return rows.status();
         std::vector<Report> reports;
         for (const Row& row : *rows) {
-          StoredReport stored = ReportFromRow(row, options_.deadline_days);
-          absl::StatusOr<std::vector<Cell>> cells =
-              LoadCells(session, stored.id);
-          if (!cells.ok()) return cells.status();
-          SetReportCells(*cells, &stored.report);
-          reports.push_back(std::move(stored.report));
+          reports.push_back(
+              WithCells(ReportFromRow(row, options_.deadline_days)));
         }
         return reports;
       });
