@@ -454,9 +454,11 @@ absl::StatusOr<v1::ImportReportsResponse> Stats::ImportReports(
     s.cells = std::move(cells);
     s.require_etag = false;
     if (!request.request_id().empty()) {
-      s.request_id = absl::StrCat(request.request_id().substr(0, 40), ":",
-                                  partner_id, ":", p.report.period());
-      if (s.request_id.size() > 64) s.request_id.clear();
+      // Derived per report, and hashed so distinct import ids never share
+      // a prefix: "imp:<24 hex>:<partner>:<period>" (at most 64 chars).
+      s.request_id =
+          absl::StrCat("imp:", HashToken(request.request_id()).substr(0, 24),
+                       ":", partner_id, ":", p.report.period());
     }
     s.request_digest = RequestDigest(p.report);
     s.partner = *facts;
@@ -528,6 +530,30 @@ void AddPrevious(const GroupFigures& previous, bool revenue,
         100.0 * static_cast<double>(value->value() - earlier.value()) /
         static_cast<double>(earlier.value()));
   }
+}
+
+// Secondary suppression: when exactly one figure among `values` is
+// suppressed, the total minus the others would reveal it, so the smallest
+// other non-zero figure is suppressed too.
+void SuppressComplement(const std::vector<v1::Value*>& values) {
+  v1::Value* only = nullptr;
+  int suppressed = 0;
+  v1::Value* smallest = nullptr;
+  for (v1::Value* v : values) {
+    if (!v->applicable()) continue;
+    if (v->suppressed()) {
+      ++suppressed;
+      only = v;
+    } else if (v->value() > 0 &&
+               (smallest == nullptr || v->value() < smallest->value())) {
+      smallest = v;
+    }
+  }
+  if (suppressed != 1 || only == nullptr || smallest == nullptr) return;
+  smallest->set_suppressed(true);
+  smallest->set_value(0);
+  smallest->clear_previous_value();
+  smallest->clear_change_percent();
 }
 
 int64_t MetricOf(const AggregateGroup& g, v1::Metric metric) {
@@ -733,6 +759,23 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
       AddPrevious(p.new_patients, false, context, row->mutable_new_patients());
       AddPrevious(p.visits, false, context, row->mutable_visits());
       AddPrevious(p.revenue, true, context, row->mutable_revenue_krw());
+    }
+  }
+  if (context.restricted) {
+    std::map<std::string, std::vector<v1::AggregateRow*>> by_bucket;
+    for (v1::AggregateRow& row : *response.mutable_rows()) {
+      by_bucket[row.bucket()].push_back(&row);
+    }
+    for (auto& [bucket, rows] : by_bucket) {
+      std::vector<v1::Value*> new_patients, visits, revenue;
+      for (v1::AggregateRow* row : rows) {
+        new_patients.push_back(row->mutable_new_patients());
+        visits.push_back(row->mutable_visits());
+        revenue.push_back(row->mutable_revenue_krw());
+      }
+      SuppressComplement(new_patients);
+      SuppressComplement(visits);
+      SuppressComplement(revenue);
     }
   }
   v1::AggregateRow* total_row = response.mutable_total();
@@ -1024,6 +1067,21 @@ absl::StatusOr<v1::KpiProgress> Stats::GetKpiProgress(
     out->set_reports(counted_reports[PeriodNumber(month)]);
     const v1::Value cumulative = MakeValue(ytd, true, false, context);
     out->set_cumulative(cumulative.value());
+  }
+  if (context.restricted) {
+    std::vector<v1::Value*> months;
+    bool any_suppressed = false;
+    for (v1::KpiMonth& m : *progress.mutable_months()) {
+      months.push_back(m.mutable_new_patients());
+    }
+    SuppressComplement(months);
+    for (v1::KpiMonth& m : *progress.mutable_months()) {
+      any_suppressed = any_suppressed || m.new_patients().suppressed();
+    }
+    // Consecutive cumulative figures would give a suppressed month away.
+    if (any_suppressed) {
+      for (v1::KpiMonth& m : *progress.mutable_months()) m.set_cumulative(0);
+    }
   }
   const v1::Value ytd_value = MakeValue(ytd, true, false, context);
   progress.set_ytd_suppressed(ytd_value.suppressed());

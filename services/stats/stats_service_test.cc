@@ -545,7 +545,8 @@ TEST_F(StatsServiceTest, DraftsAreNotCounted) {
 
 TEST_F(StatsServiceTest, SmallCellsOfOnePartnerAreSuppressedForReaders) {
   // Partner 1 alone reports Thai patients (2); Mongolian patients come from
-  // partners 1 and 2 (small numbers, but two partners).
+  // partners 1 and 2 (small numbers, but two partners); Chinese patients
+  // from partner 2 (many).
   v1::GrantLockExceptionRequest grant;
   grant.set_period("2020-04");
   grant.set_reason("suppression test");
@@ -566,36 +567,54 @@ TEST_F(StatsServiceTest, SmallCellsOfOnePartnerAreSuppressedForReaders) {
                      ReportBuilder(partner(2), "2020-04")
                          .New("MN", 2)
                          .Visit("MN", "dermatology", v1::OUTPATIENT, 2)
+                         .New("CN", 20)
+                         .Visit("CN", "dermatology", v1::OUTPATIENT, 25)
                          .report,
                      &done)
                   .ok());
   v1::AggregateRequest request = Range("2020-04", "2020-04", {v1::NATIONALITY});
-  std::map<std::string, v1::AggregateRow> seen;
   for (const char* who : {"analyst", "council"}) {
     v1::AggregateResponse response = Aggregate(who, request);
     EXPECT_EQ(response.suppression_threshold(), 5);
+    std::map<std::string, v1::AggregateRow> seen;
     for (const v1::AggregateRow& row : response.rows()) {
       seen[row.nationality()] = row;
     }
     EXPECT_TRUE(seen["TH"].new_patients().suppressed()) << who;
     EXPECT_EQ(seen["TH"].new_patients().value(), 0) << who;
     EXPECT_TRUE(seen["TH"].visits().suppressed()) << who;
-    EXPECT_FALSE(seen["MN"].visits().suppressed()) << who;
-    EXPECT_EQ(seen["MN"].visits().value(), 3) << who;
+    // MN is small but from two partners; it is hidden only as the
+    // complement, so the total minus CN cannot give TH away.
+    EXPECT_TRUE(seen["MN"].visits().suppressed()) << who;
+    EXPECT_FALSE(seen["CN"].visits().suppressed()) << who;
+    EXPECT_EQ(seen["CN"].visits().value(), 25) << who;
+    EXPECT_EQ(response.total().visits().value(), 30) << who;
   }
+  // On its own MN is shown: two partners contribute.
+  v1::AggregateRequest mongolia = request;
+  mongolia.mutable_filter()->add_nationalities("MN");
+  const v1::AggregateResponse mn = Aggregate("analyst", mongolia);
+  ASSERT_EQ(mn.rows_size(), 1);
+  EXPECT_FALSE(mn.rows(0).visits().suppressed());
+  EXPECT_EQ(mn.rows(0).visits().value(), 3);
+  // ADMIN sees every number.
   const v1::AggregateResponse as_admin = Aggregate("admin", request);
   for (const v1::AggregateRow& row : as_admin.rows()) {
-    if (row.nationality() == "TH") {
-      EXPECT_FALSE(row.visits().suppressed());
-      EXPECT_EQ(row.visits().value(), 2);
-    }
+    EXPECT_FALSE(row.visits().suppressed()) << row.nationality();
+    if (row.nationality() == "TH") EXPECT_EQ(row.visits().value(), 2);
   }
-  // By partner, every small cell identifies its partner.
+  // By partner, a small figure identifies its partner.
   v1::AggregateRequest by_partner = Range("2020-04", "2020-04", {v1::PARTNER});
   const v1::AggregateResponse partners = Aggregate("analyst", by_partner);
-  EXPECT_GE(partners.rows_size(), 2);
+  ASSERT_GE(partners.rows_size(), 2);
   for (const v1::AggregateRow& row : partners.rows()) {
-    EXPECT_TRUE(row.visits().suppressed()) << row.partner_id();
+    if (row.partner_id() == partner(1)) {
+      EXPECT_TRUE(row.visits().suppressed());  // 3 visits
+    }
+    if (row.partner_id() == partner(2)) {
+      // 27 is not small, but with the total it would give partner 1 away.
+      EXPECT_TRUE(row.visits().suppressed());
+    }
   }
   // Exports carry the marker, never the number.
   v1::CsvFile csv;
@@ -603,7 +622,7 @@ TEST_F(StatsServiceTest, SmallCellsOfOnePartnerAreSuppressedForReaders) {
       stub_->ExportAggregateCsv(As(token("council")).get(), request, &csv)
           .ok());
   EXPECT_THAT(csv.content(), HasSubstr("TH,<5,<5,"));
-  EXPECT_THAT(csv.content(), HasSubstr("MN,3,3,"));
+  EXPECT_THAT(csv.content(), HasSubstr("CN,20,25,"));
   ASSERT_TRUE(stub_->ExportAggregateCsv(As(admin()).get(), request, &csv).ok());
   EXPECT_THAT(csv.content(), HasSubstr("TH,2,2,"));
   // Partners cannot query aggregates at all.

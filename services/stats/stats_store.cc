@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -43,6 +44,7 @@ struct StoredReport {
   int64_t first_submit_time_us = 0;  // 0: never submitted
   bool late = false;
   std::vector<Cell> cells;  // canonical, from the `cells` column
+  bool unreadable = false;  // the cells column could not be parsed
   Report report;            // metadata, without cells
 };
 
@@ -81,10 +83,12 @@ std::string CellsBlob(const std::vector<Cell>& cells) {
 StoredReport ReportFromRow(const Row& row, int deadline_days) {
   StoredReport stored;
   Report holder;
-  // A blob that cannot be parsed leaves no cells; CountRollupMismatches and
-  // the report_cells table stay the reference.
   if (holder.ParseFromString(row.Text(13))) {
     stored.cells = CellsOfReport(holder);
+  } else {
+    // Never treat it as empty: a correction diffed against no cells would
+    // leave the old ones counted.
+    stored.unreadable = true;
   }
   stored.id = row.Int(0);
   stored.status = static_cast<int>(row.Int(3));
@@ -135,7 +139,12 @@ absl::StatusOr<std::optional<StoredReport>> LoadReport(Session& session,
       {SqlInt(partner_id), SqlInt(period)});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::nullopt;
-  return ReportFromRow(rows->front(), deadline_days);
+  StoredReport stored = ReportFromRow(rows->front(), deadline_days);
+  if (stored.unreadable) {
+    return absl::DataLossError(
+        absl::StrCat("report ", stored.id, " has unreadable cells"));
+  }
+  return stored;
 }
 
 Cell CellFromRow(const Row& row, size_t first) {
@@ -492,6 +501,20 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
     absl::Time now, bool dry_run) {
   const std::string digest =
       HashToken(ContentDigest(in.cells, in.report.no_activity()));
+  const absl::CivilMonth month = *ParseMonth(in.report.period());
+  const int period = PeriodNumber(month);
+  const int64_t partner_id = in.report.partner_id();
+  absl::StatusOr<std::optional<StoredReport>> loaded = LoadReport(
+      session, partner_id, period, /*for_update=*/true, options.deadline_days);
+  if (!loaded.ok()) return loaded.status();
+  const std::optional<StoredReport>& stored = *loaded;
+  const int old_status = stored ? stored->status : 0;
+
+  // Looked up after the report row is locked, so this (first non-locking)
+  // read sees a concurrent twin that committed while we waited, and we
+  // return its answer. The key itself is written with the answer at the
+  // end; twins that both found no row lose on the report's unique key and
+  // run again.
   if (!in.request_id.empty()) {
     absl::StatusOr<std::vector<Row>> seen = session.Query(
         "SELECT request_digest, response FROM idempotency_keys "
@@ -514,19 +537,7 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
       }
       return replay;
     }
-    // The key is recorded with the answer at the end: a concurrent twin
-    // waits on the report row's lock and then finds its work already done
-    // (or loses the key's insert and runs again to read the answer).
   }
-
-  const absl::CivilMonth month = *ParseMonth(in.report.period());
-  const int period = PeriodNumber(month);
-  const int64_t partner_id = in.report.partner_id();
-  absl::StatusOr<std::optional<StoredReport>> loaded = LoadReport(
-      session, partner_id, period, /*for_update=*/true, options.deadline_days);
-  if (!loaded.ok()) return loaded.status();
-  const std::optional<StoredReport>& stored = *loaded;
-  const int old_status = stored ? stored->status : 0;
 
   if (!stored && !in.etag.empty()) {
     return absl::AbortedError(
@@ -773,6 +784,7 @@ absl::StatusOr<std::vector<v1::SubmitReportResponse>> StatsStore::Submit(
     responses.clear();
     const absl::Time now = clock_->Now();
     absl::Status status = database_->Transact([&](Session& session) {
+      responses.clear();  // Transact itself retries after deadlocks
       for (const Submission& submission : submissions) {
         absl::StatusOr<v1::SubmitReportResponse> response =
             ApplySubmission(session, submission, options_, now, dry_run);
@@ -790,7 +802,9 @@ absl::StatusOr<std::vector<v1::SubmitReportResponse>> StatsStore::Submit(
         attempt < 3) {
       continue;
     }
-    if (absl::IsAlreadyExists(status) && attempt < 3) {
+    if (absl::IsAlreadyExists(status) &&
+        absl::StrContains(status.message(), "reports_partner_period") &&
+        attempt < 3) {
       // Two first submissions of one report raced on the unique key; the
       // retry sees the winner's report.
       continue;
@@ -846,6 +860,10 @@ absl::StatusOr<v1::ListReportsResponse> StatsStore::ListReports(
         v1::ListReportsResponse response;
         for (const Row& row : *rows) {
           StoredReport stored = ReportFromRow(row, options_.deadline_days);
+          if (stored.unreadable) {
+            return absl::DataLossError(
+                absl::StrCat("report ", stored.id, " has unreadable cells"));
+          }
           *response.add_reports() = WithCells(stored);
           ids->push_back(stored.id);
         }
@@ -1333,8 +1351,12 @@ absl::StatusOr<std::vector<Report>> StatsStore::PartnerYear(int64_t partner_id,
         if (!rows.ok()) return rows.status();
         std::vector<Report> reports;
         for (const Row& row : *rows) {
-          reports.push_back(
-              WithCells(ReportFromRow(row, options_.deadline_days)));
+          StoredReport stored = ReportFromRow(row, options_.deadline_days);
+          if (stored.unreadable) {
+            return absl::DataLossError(
+                absl::StrCat("report ", stored.id, " has unreadable cells"));
+          }
+          reports.push_back(WithCells(stored));
         }
         return reports;
       });
@@ -1369,7 +1391,8 @@ constexpr char kRecomputeCells[] =
     "SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS DECIMAL(38,0)) * "
     "c.partner_id) AS q FROM report_cells c JOIN reports r ON r.id = "
     "c.report_id "
-    "AND r.status IN (2, 3) GROUP BY c.period, c.measure, c.nationality, "
+    "AND r.status IN (2, 3) WHERE c.period = ? GROUP BY c.period, c.measure, "
+    "c.nationality, "
     "c.department, c.care_type, c.sex, c.age_band, r.partner_kind, r.region";
 constexpr char kRecomputeNationality[] =
     "SELECT c.period, c.measure, c.nationality, SUM(c.value) AS v, COUNT(*) AS "
@@ -1377,14 +1400,32 @@ constexpr char kRecomputeNationality[] =
     "SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS DECIMAL(38,0)) * "
     "c.partner_id) AS q FROM report_cells c JOIN reports r ON r.id = "
     "c.report_id "
-    "AND r.status IN (2, 3) GROUP BY c.period, c.measure, c.nationality";
+    "AND r.status IN (2, 3) WHERE c.period = ? GROUP BY c.period, c.measure, "
+    "c.nationality";
 constexpr char kRecomputeDepartment[] =
     "SELECT c.period, c.measure, c.department, c.care_type, SUM(c.value) AS v, "
     "COUNT(*) AS n, SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS "
     "DECIMAL(38,0)) * c.partner_id) AS q FROM report_cells c JOIN reports r ON "
     "r.id = c.report_id "
-    "AND r.status IN (2, 3) GROUP BY c.period, c.measure, c.department, "
+    "AND r.status IN (2, 3) WHERE c.period = ? GROUP BY c.period, c.measure, "
+    "c.department, "
     "c.care_type";
+
+}  // namespace
+
+namespace {
+
+// Every period with reports, oldest first. Rebuilds and checks run one
+// period per statement, so no statement outlives the I/O timeout at
+// national scale.
+absl::StatusOr<std::vector<int>> ReportedPeriods(Session& session) {
+  absl::StatusOr<std::vector<Row>> rows =
+      session.Query("SELECT DISTINCT period FROM reports ORDER BY period", {});
+  if (!rows.ok()) return rows.status();
+  std::vector<int> periods;
+  for (const Row& row : *rows) periods.push_back(static_cast<int>(row.Int(0)));
+  return periods;
+}
 
 }  // namespace
 
@@ -1397,6 +1438,8 @@ absl::Status StatsStore::RebuildRollups() {
         return s.status();
       }
     }
+    absl::StatusOr<std::vector<int>> periods = ReportedPeriods(session);
+    if (!periods.ok()) return periods.status();
     const std::pair<const char*, const char*> fills[] = {
         {"INSERT INTO rollup_cells (period, measure, nationality, "
          "department, care_type, sex, age_band, partner_kind, region, value, "
@@ -1408,10 +1451,12 @@ absl::Status StatsStore::RebuildRollups() {
         {"INSERT INTO rollup_department (period, measure, department, "
          "care_type, value, contributors, partner_sum, partner_square_sum) ",
          kRecomputeDepartment}};
-    for (const auto& [insert, select] : fills) {
-      absl::StatusOr<int64_t> s =
-          session.Execute(absl::StrCat(insert, select), {});
-      if (!s.ok()) return s.status();
+    for (int period : *periods) {
+      for (const auto& [insert, select] : fills) {
+        absl::StatusOr<int64_t> s =
+            session.Execute(absl::StrCat(insert, select), {SqlInt(period)});
+        if (!s.ok()) return s.status();
+      }
     }
     return absl::OkStatus();
   });
@@ -1433,25 +1478,29 @@ absl::StatusOr<int64_t> StatsStore::CountRollupMismatches() {
              "period, measure, nationality"},
             {"rollup_department", kRecomputeDepartment,
              "period, measure, department, care_type"}};
+        absl::StatusOr<std::vector<int>> periods = ReportedPeriods(session);
+        if (!periods.ok()) return periods.status();
         int64_t mismatches = 0;
-        for (const Check& check : checks) {
-          const std::string keys = check.key;
-          // Recomputed rows missing or different in the rollup, and rollup
-          // rows with contributors that the cells do not explain.
-          const std::string expected = check.recompute;
-          absl::StatusOr<std::vector<Row>> rows = session.Query(
-              absl::StrCat(
-                  "SELECT (SELECT COUNT(*) FROM (", expected, ") x LEFT JOIN ",
-                  check.table, " y USING (", keys,
-                  ") WHERE y.value IS NULL OR y.value <> x.v OR "
-                  "y.contributors <> x.n OR y.partner_sum <> x.s OR "
-                  "y.partner_square_sum <> x.q) + (SELECT COUNT(*) FROM ",
-                  check.table, " y LEFT JOIN (", expected, ") x USING (", keys,
-                  ") WHERE x.v IS NULL AND (y.contributors <> 0 OR "
-                  "y.value <> 0))"),
-              {});
-          if (!rows.ok()) return rows.status();
-          mismatches += rows->front().Int(0);
+        for (int period : *periods) {
+          for (const Check& check : checks) {
+            const std::string keys = check.key;
+            // Recomputed rows missing or different in the rollup, and
+            // rollup rows with contributors that the cells do not explain.
+            absl::StatusOr<std::vector<Row>> rows = session.Query(
+                absl::StrCat(
+                    "SELECT (SELECT COUNT(*) FROM (", check.recompute,
+                    ") x LEFT JOIN ", check.table, " y USING (", keys,
+                    ") WHERE y.value IS NULL OR y.value <> x.v OR "
+                    "y.contributors <> x.n OR y.partner_sum <> x.s OR "
+                    "y.partner_square_sum <> x.q) + (SELECT COUNT(*) FROM ",
+                    check.table, " y LEFT JOIN (", check.recompute,
+                    ") x USING (", keys,
+                    ") WHERE y.period = ? AND x.v IS NULL AND "
+                    "(y.contributors <> 0 OR y.value <> 0))"),
+                {SqlInt(period), SqlInt(period), SqlInt(period)});
+            if (!rows.ok()) return rows.status();
+            mismatches += rows->front().Int(0);
+          }
         }
         return mismatches;
       });
