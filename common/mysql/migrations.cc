@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/logging.h"
 
 namespace smz {
@@ -113,6 +114,23 @@ absl::StatusOr<int> CurrentSchemaVersion(Database& db) {
     if (!rows.ok()) return rows.status();
     return static_cast<int>(rows->at(0).Int(0));
   });
+}
+
+absl::Status ApplyMigrationsWhenReady(Database& db,
+                                      absl::Span<const Migration> migrations,
+                                      const Clock& clock,
+                                      absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    absl::Status migrated = ApplyMigrations(db, migrations, clock);
+    if (migrated.ok() || !absl::IsUnavailable(migrated) ||
+        absl::Now() >= deadline) {
+      return migrated;
+    }
+    Log(LogLevel::kWarning, "database not ready; retrying",
+        {{"error", migrated.message()}});
+    absl::SleepFor(absl::Seconds(1));
+  }
 }
 
 }  // namespace smz

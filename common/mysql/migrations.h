@@ -34,6 +34,14 @@ absl::Status ApplyMigrations(Database& db,
                              absl::Span<const Migration> migrations,
                              const Clock& clock);
 
+// ApplyMigrations for a service starting up: while the database is
+// UNAVAILABLE (still starting, restarting) it retries every second until
+// `timeout`, logging each wait, rather than crash-looping.
+absl::Status ApplyMigrationsWhenReady(Database& db,
+                                      absl::Span<const Migration> migrations,
+                                      const Clock& clock,
+                                      absl::Duration timeout);
+
 // The highest applied version (0 when none).
 absl::StatusOr<int> CurrentSchemaVersion(Database& db);
 

@@ -22,22 +22,13 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       o.random != nullptr ? o.random : &server->secure_random_;
   server->database_ = std::make_unique<Database>(o.database);
 
-  // The database may still be starting (or restarting): keep trying for a
-  // while rather than crash-looping.
-  const absl::Time deadline = absl::Now() + o.startup_timeout;
-  absl::Status migrated;
-  while (true) {
-    migrated =
-        ApplyMigrations(*server->database_, RegistryMigrations(), *o.clock);
-    if (migrated.ok() || !absl::IsUnavailable(migrated) ||
-        absl::Now() >= deadline) {
-      break;
-    }
-    Log(LogLevel::kWarning, "database not ready; retrying",
-        {{"error", migrated.message()}});
-    absl::SleepFor(absl::Seconds(1));
+  // The database may still be starting (or restarting).
+  if (absl::Status migrated =
+          ApplyMigrationsWhenReady(*server->database_, RegistryMigrations(),
+                                   *o.clock, o.startup_timeout);
+      !migrated.ok()) {
+    return migrated;
   }
-  if (!migrated.ok()) return migrated;
 
   server->store_ =
       std::make_unique<RegistryStore>(server->database_.get(), o.clock);

@@ -37,6 +37,18 @@ std::string RequestDigest(const google::protobuf::Message& message) {
   return HashToken(bytes);
 }
 
+// The page token's position; a bad token becomes a violation (and the first
+// page), so it is reported with the request's other bad fields.
+PageCursor CursorOrViolation(absl::string_view token, uint64_t fingerprint,
+                             FieldViolations* violations) {
+  absl::StatusOr<PageCursor> cursor = DecodePageToken(token, fingerprint);
+  if (cursor.ok()) return *cursor;
+  for (const FieldViolation& v : GetFieldViolations(cursor.status())) {
+    violations->Add(v.field, v.description);
+  }
+  return PageCursor();
+}
+
 std::optional<absl::CivilMonth> DesignatedSince(const Partner& partner) {
   std::optional<absl::CivilMonth> since;
   for (const registry::v1::DesignationEvent& event : partner.designations()) {
@@ -253,18 +265,13 @@ absl::StatusOr<v1::ListReportsResponse> Stats::ListReports(
   const uint64_t fingerprint =
       QueryFingerprint({absl::StrCat(*partner_id), request.start_period(),
                         request.end_period(), absl::StrCat(request.status())});
-  absl::StatusOr<PageCursor> cursor =
-      DecodePageToken(request.page_token(), fingerprint);
-  if (!cursor.ok()) {
-    for (const FieldViolation& v : GetFieldViolations(cursor.status())) {
-      violations.Add(v.field, v.description);
-    }
-  }
+  const PageCursor cursor =
+      CursorOrViolation(request.page_token(), fingerprint, &violations);
   if (!violations.empty()) return violations.ToStatus();
   std::vector<int64_t> ids;
   absl::StatusOr<v1::ListReportsResponse> response =
       store_->ListReports(*partner_id, start, end, request.status(),
-                          cursor->last_id, page_size + 1, &ids);
+                          cursor.last_id, page_size + 1, &ids);
   if (!response.ok()) return response.status();
   if (response->reports_size() > page_size) {
     response->mutable_reports()->RemoveLast();
@@ -336,20 +343,15 @@ absl::StatusOr<v1::ListReportChangesResponse> Stats::ListReportChanges(
   const int page_size = ResolvePageSize(request.page_size(), &violations);
   const uint64_t fingerprint =
       QueryFingerprint({absl::StrCat(request.partner_id()), request.period()});
-  absl::StatusOr<PageCursor> cursor =
-      DecodePageToken(request.page_token(), fingerprint);
-  if (!cursor.ok()) {
-    for (const FieldViolation& v : GetFieldViolations(cursor.status())) {
-      violations.Add(v.field, v.description);
-    }
-  }
+  const PageCursor cursor =
+      CursorOrViolation(request.page_token(), fingerprint, &violations);
   if (!violations.empty()) return violations.ToStatus();
   if (absl::Status s = AuthorizePartnerScope(caller, request.partner_id());
       !s.ok()) {
     return s;
   }
   absl::StatusOr<std::vector<v1::ReportChange>> changes =
-      store_->ListReportChanges(request.partner_id(), period, cursor->last_id,
+      store_->ListReportChanges(request.partner_id(), period, cursor.last_id,
                                 page_size + 1);
   if (!changes.ok()) return changes.status();
   v1::ListReportChangesResponse response;
@@ -379,17 +381,12 @@ absl::StatusOr<v1::ListWarningsResponse> Stats::ListWarnings(
   const uint64_t fingerprint =
       QueryFingerprint({absl::StrCat(*partner_id), request.start_period(),
                         request.end_period()});
-  absl::StatusOr<PageCursor> cursor =
-      DecodePageToken(request.page_token(), fingerprint);
-  if (!cursor.ok()) {
-    for (const FieldViolation& v : GetFieldViolations(cursor.status())) {
-      violations.Add(v.field, v.description);
-    }
-  }
+  const PageCursor cursor =
+      CursorOrViolation(request.page_token(), fingerprint, &violations);
   if (!violations.empty()) return violations.ToStatus();
   std::vector<int64_t> ids;
   absl::StatusOr<std::vector<v1::Warning>> warnings = store_->ListWarnings(
-      *partner_id, start, end, cursor->last_id, page_size + 1, &ids);
+      *partner_id, start, end, cursor.last_id, page_size + 1, &ids);
   if (!warnings.ok()) return warnings.status();
   v1::ListWarningsResponse response;
   for (int i = 0; i < static_cast<int>(warnings->size()) && i < page_size;

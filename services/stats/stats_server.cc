@@ -27,21 +27,12 @@ absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
   StatsServerOptions& o = server->options_;
   server->database_ = std::make_unique<Database>(o.database);
 
-  // The database may still be starting: keep trying for a while rather
-  // than crash-looping.
-  const absl::Time deadline = absl::Now() + o.startup_timeout;
-  absl::Status migrated;
-  while (true) {
-    migrated = ApplyMigrations(*server->database_, StatsMigrations(), *o.clock);
-    if (migrated.ok() || !absl::IsUnavailable(migrated) ||
-        absl::Now() >= deadline) {
-      break;
-    }
-    Log(LogLevel::kWarning, "database not ready; retrying",
-        {{"error", migrated.message()}});
-    absl::SleepFor(absl::Seconds(1));
+  // The database may still be starting (or restarting).
+  if (absl::Status migrated = ApplyMigrationsWhenReady(
+          *server->database_, StatsMigrations(), *o.clock, o.startup_timeout);
+      !migrated.ok()) {
+    return migrated;
   }
-  if (!migrated.ok()) return migrated;
 
   std::shared_ptr<grpc::Channel> registry = grpc::CreateChannel(
       o.registry_target, grpc::InsecureChannelCredentials());
