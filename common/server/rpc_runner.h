@@ -16,9 +16,11 @@
 #define SMZ_COMMON_SERVER_RPC_RUNNER_H_
 
 #include <string>
+#include <utility>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/auth/authenticator.h"
 #include "common/server/metrics.h"
@@ -41,6 +43,23 @@ class RpcRunner {
   Authenticator* const authenticator_;
   RpcMetrics* const metrics_;
 };
+
+// For handlers whose logic returns a value: runs `call` and moves its value
+// into the gRPC response on success.
+//
+//   return runner_->Run(context, "GetPartner", RoleSet::Everyone(),
+//                       [&](const Principal& caller) {
+//                         return RespondWith(response, [&] {
+//                           return registry_->GetPartner(caller, *request);
+//                         });
+//                       });
+template <typename T, typename Call>
+absl::Status RespondWith(T* response, Call call) {
+  absl::StatusOr<T> result = call();
+  if (!result.ok()) return result.status();
+  *response = *std::move(result);
+  return absl::OkStatus();
+}
 
 }  // namespace smz
 

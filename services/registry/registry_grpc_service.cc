@@ -3,25 +3,13 @@
 #include <utility>
 
 namespace smz::registry {
-namespace {
-
-// Runs `call` and moves its value into `response` on success.
-template <typename T, typename Call>
-absl::Status Into(T* response, Call call) {
-  absl::StatusOr<T> result = call();
-  if (!result.ok()) return result.status();
-  *response = *std::move(result);
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 grpc::Status RegistryGrpcService::CreatePartner(
     grpc::ServerContext* context, const v1::CreatePartnerRequest* request,
     Partner* response) {
   return runner_->Run(context, "CreatePartner", RoleSet::AdminOnly(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return registry_->CreatePartner(caller, *request);
                         });
                       });
@@ -32,30 +20,32 @@ grpc::Status RegistryGrpcService::GetPartner(
     Partner* response) {
   return runner_->Run(
       context, "GetPartner", RoleSet::Everyone(), [&](const Principal& caller) {
-        return Into(response,
-                    [&] { return registry_->GetPartner(caller, *request); });
+        return RespondWith(
+            response, [&] { return registry_->GetPartner(caller, *request); });
       });
 }
 
 grpc::Status RegistryGrpcService::ListPartners(
     grpc::ServerContext* context, const v1::ListPartnersRequest* request,
     v1::ListPartnersResponse* response) {
-  return runner_->Run(
-      context, "ListPartners", RoleSet::Staff(), [&](const Principal& caller) {
-        return Into(response,
-                    [&] { return registry_->ListPartners(caller, *request); });
-      });
+  return runner_->Run(context, "ListPartners", RoleSet::Staff(),
+                      [&](const Principal& caller) {
+                        return RespondWith(response, [&] {
+                          return registry_->ListPartners(caller, *request);
+                        });
+                      });
 }
 
 grpc::Status RegistryGrpcService::UpdatePartner(
     grpc::ServerContext* context, const v1::UpdatePartnerRequest* request,
     Partner* response) {
-  return runner_->Run(
-      context, "UpdatePartner", RoleSet({auth::v1::ADMIN, auth::v1::PARTNER}),
-      [&](const Principal& caller) {
-        return Into(response,
-                    [&] { return registry_->UpdatePartner(caller, *request); });
-      });
+  return runner_->Run(context, "UpdatePartner",
+                      RoleSet({auth::v1::ADMIN, auth::v1::PARTNER}),
+                      [&](const Principal& caller) {
+                        return RespondWith(response, [&] {
+                          return registry_->UpdatePartner(caller, *request);
+                        });
+                      });
 }
 
 grpc::Status RegistryGrpcService::Lifecycle(
@@ -64,7 +54,7 @@ grpc::Status RegistryGrpcService::Lifecycle(
     Partner* response) {
   return runner_->Run(
       context, method, RoleSet::AdminOnly(), [&](const Principal& caller) {
-        return Into(response, [&] {
+        return RespondWith(response, [&] {
           return registry_->ChangeDesignation(caller, request, action);
         });
       });
@@ -110,7 +100,7 @@ grpc::Status RegistryGrpcService::ListPartnerChanges(
     v1::ListPartnerChangesResponse* response) {
   return runner_->Run(context, "ListPartnerChanges", RoleSet::Everyone(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return registry_->ListPartnerChanges(caller,
                                                                *request);
                         });
@@ -122,7 +112,7 @@ grpc::Status RegistryGrpcService::CountDesignations(
     v1::CountDesignationsResponse* response) {
   return runner_->Run(context, "CountDesignations", RoleSet::Staff(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return registry_->CountDesignations(caller, *request);
                         });
                       });
@@ -131,11 +121,12 @@ grpc::Status RegistryGrpcService::CountDesignations(
 grpc::Status RegistryGrpcService::ListExpiring(
     grpc::ServerContext* context, const v1::ListExpiringRequest* request,
     v1::ListExpiringResponse* response) {
-  return runner_->Run(
-      context, "ListExpiring", RoleSet::Staff(), [&](const Principal& caller) {
-        return Into(response,
-                    [&] { return registry_->ListExpiring(caller, *request); });
-      });
+  return runner_->Run(context, "ListExpiring", RoleSet::Staff(),
+                      [&](const Principal& caller) {
+                        return RespondWith(response, [&] {
+                          return registry_->ListExpiring(caller, *request);
+                        });
+                      });
 }
 
 grpc::Status RegistryGrpcService::CreateGrant(
@@ -143,7 +134,7 @@ grpc::Status RegistryGrpcService::CreateGrant(
     Grant* response) {
   return runner_->Run(context, "CreateGrant", RoleSet::AdminOnly(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return registry_->CreateGrant(caller, *request);
                         });
                       });
@@ -154,8 +145,8 @@ grpc::Status RegistryGrpcService::ListGrants(
     v1::ListGrantsResponse* response) {
   return runner_->Run(
       context, "ListGrants", RoleSet::Everyone(), [&](const Principal& caller) {
-        return Into(response,
-                    [&] { return registry_->ListGrants(caller, *request); });
+        return RespondWith(
+            response, [&] { return registry_->ListGrants(caller, *request); });
       });
 }
 
@@ -164,7 +155,7 @@ grpc::Status RegistryGrpcService::IssueToken(
     v1::IssueTokenResponse* response) {
   return runner_->Run(context, "IssueToken", RoleSet::AdminOnly(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return registry_->IssueToken(caller, *request);
                         });
                       });
@@ -184,7 +175,7 @@ grpc::Status RegistryGrpcService::ListTokens(
     v1::ListTokensResponse* response) {
   return runner_->Run(context, "ListTokens", RoleSet::AdminOnly(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return registry_->ListTokens(caller, *request);
                         });
                       });

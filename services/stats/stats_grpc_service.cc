@@ -5,15 +5,6 @@
 namespace smz::stats {
 namespace {
 
-// Runs `call` and moves its value into `response` on success.
-template <typename T, typename Call>
-absl::Status Into(T* response, Call call) {
-  absl::StatusOr<T> result = call();
-  if (!result.ok()) return result.status();
-  *response = *std::move(result);
-  return absl::OkStatus();
-}
-
 // Report owners: the district, and a hospital for its own reports.
 RoleSet Reporters() { return RoleSet({auth::v1::ADMIN, auth::v1::PARTNER}); }
 
@@ -24,8 +15,8 @@ grpc::Status StatsGrpcService::SubmitReport(
     v1::SubmitReportResponse* response) {
   return runner_->Run(
       context, "SubmitReport", Reporters(), [&](const Principal& caller) {
-        return Into(response,
-                    [&] { return stats_->SubmitReport(caller, *request); });
+        return RespondWith(
+            response, [&] { return stats_->SubmitReport(caller, *request); });
       });
 }
 
@@ -34,8 +25,8 @@ grpc::Status StatsGrpcService::GetReport(grpc::ServerContext* context,
                                          v1::Report* response) {
   return runner_->Run(
       context, "GetReport", Reporters(), [&](const Principal& caller) {
-        return Into(response,
-                    [&] { return stats_->GetReport(caller, *request); });
+        return RespondWith(response,
+                           [&] { return stats_->GetReport(caller, *request); });
       });
 }
 
@@ -44,8 +35,8 @@ grpc::Status StatsGrpcService::ListReports(
     v1::ListReportsResponse* response) {
   return runner_->Run(
       context, "ListReports", Reporters(), [&](const Principal& caller) {
-        return Into(response,
-                    [&] { return stats_->ListReports(caller, *request); });
+        return RespondWith(
+            response, [&] { return stats_->ListReports(caller, *request); });
       });
 }
 
@@ -54,7 +45,7 @@ grpc::Status StatsGrpcService::AcceptReport(
     v1::Report* response) {
   return runner_->Run(context, "AcceptReport", RoleSet::AdminOnly(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return stats_->AcceptReport(caller, *request);
                         });
                       });
@@ -65,7 +56,7 @@ grpc::Status StatsGrpcService::GrantLockException(
     v1::LockException* response) {
   return runner_->Run(context, "GrantLockException", RoleSet::AdminOnly(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return stats_->GrantLockException(caller, *request);
                         });
                       });
@@ -76,7 +67,7 @@ grpc::Status StatsGrpcService::ListLockExceptions(
     v1::ListLockExceptionsResponse* response) {
   return runner_->Run(context, "ListLockExceptions", RoleSet::AdminOnly(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return stats_->ListLockExceptions(caller, *request);
                         });
                       });
@@ -87,7 +78,7 @@ grpc::Status StatsGrpcService::ListReportChanges(
     v1::ListReportChangesResponse* response) {
   return runner_->Run(context, "ListReportChanges", Reporters(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return stats_->ListReportChanges(caller, *request);
                         });
                       });
@@ -98,8 +89,8 @@ grpc::Status StatsGrpcService::ListWarnings(
     v1::ListWarningsResponse* response) {
   return runner_->Run(
       context, "ListWarnings", Reporters(), [&](const Principal& caller) {
-        return Into(response,
-                    [&] { return stats_->ListWarnings(caller, *request); });
+        return RespondWith(
+            response, [&] { return stats_->ListWarnings(caller, *request); });
       });
 }
 
@@ -108,8 +99,8 @@ grpc::Status StatsGrpcService::ImportReports(
     v1::ImportReportsResponse* response) {
   return runner_->Run(
       context, "ImportReports", Reporters(), [&](const Principal& caller) {
-        return Into(response,
-                    [&] { return stats_->ImportReports(caller, *request); });
+        return RespondWith(
+            response, [&] { return stats_->ImportReports(caller, *request); });
       });
 }
 
@@ -118,7 +109,7 @@ grpc::Status StatsGrpcService::QueryAggregate(
     v1::AggregateResponse* response) {
   return runner_->Run(context, "QueryAggregate", RoleSet::Staff(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return stats_->QueryAggregate(caller, *request);
                         });
                       });
@@ -129,7 +120,7 @@ grpc::Status StatsGrpcService::ExportAggregateCsv(
     v1::CsvFile* response) {
   return runner_->Run(context, "ExportAggregateCsv", RoleSet::Staff(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return stats_->ExportAggregateCsv(caller, *request);
                         });
                       });
@@ -140,7 +131,7 @@ grpc::Status StatsGrpcService::GetCompleteness(
     v1::CompletenessResponse* response) {
   return runner_->Run(context, "GetCompleteness", RoleSet::Staff(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return stats_->GetCompleteness(caller, *request);
                         });
                       });
@@ -151,7 +142,7 @@ grpc::Status StatsGrpcService::GetKpiProgress(
     v1::KpiProgress* response) {
   return runner_->Run(context, "GetKpiProgress", RoleSet::Staff(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return stats_->GetKpiProgress(caller, *request);
                         });
                       });
@@ -162,7 +153,7 @@ grpc::Status StatsGrpcService::ExportAnnualReport(
     v1::CsvFile* response) {
   return runner_->Run(context, "ExportAnnualReport", Reporters(),
                       [&](const Principal& caller) {
-                        return Into(response, [&] {
+                        return RespondWith(response, [&] {
                           return stats_->ExportAnnualReport(caller, *request);
                         });
                       });
