@@ -28,6 +28,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
+#include "smz/events/v1/events.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "smz/stats/v1/stats.grpc.pb.h"
 
@@ -45,6 +46,8 @@ const std::vector<const google::protobuf::ServiceDescriptor*>& Services() {
               "RegistryService"),
           smz::stats::v1::Report::descriptor()->file()->FindServiceByName(
               "StatsService"),
+          smz::events::v1::Event::descriptor()->file()->FindServiceByName(
+              "EventsService"),
           grpc::health::v1::HealthCheckRequest::descriptor()->file()->service(
               0),
       };

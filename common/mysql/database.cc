@@ -362,6 +362,12 @@ absl::Status Database::Transact(absl::FunctionRef<absl::Status(Session&)> fn) {
   return status;
 }
 
+absl::Status RetryableAbort(absl::string_view message) {
+  absl::Status status = absl::AbortedError(message);
+  status.SetPayload(kRetryablePayload, absl::Cord("1"));
+  return status;
+}
+
 absl::Status Database::Run(absl::FunctionRef<absl::Status(Session&)> fn) {
   return RunOnce(fn, /*transactional=*/false);
 }

@@ -181,6 +181,12 @@ class Database {
 // 2013, 2055, 1927...): the connection must be dropped.
 bool IsConnectionLost(int mysql_error_code);
 
+// An ABORTED status that Transact answers by running the transaction again
+// (up to its attempt limit), as it does for a deadlock: for races the
+// caller's code detects, e.g. two retries of one request_id where the loser
+// must re-run to see the winner's result.
+absl::Status RetryableAbort(absl::string_view message);
+
 // The Status for a MySQL error code and message.
 absl::Status StatusFromMysqlError(int mysql_error_code, absl::string_view state,
                                   absl::string_view message);

@@ -29,7 +29,9 @@ class DatabaseTest : public ::testing::Test {
     delete options_;
   }
   void SetUp() override {
-    if (!server_->running()) ASSERT_TRUE(server_->Restart().ok());
+    if (!server_->running()) {
+      ASSERT_TRUE(server_->Restart().ok());
+    }
     db_ = std::make_unique<Database>(*options_);
     ASSERT_TRUE(db_->Run([](Session& s) {
                      auto r = s.Execute(
@@ -93,6 +95,36 @@ TEST_F(DatabaseTest, FailedTransactionChangesNothing) {
                  })
                   .ok());
   EXPECT_EQ(count, 0);
+}
+
+TEST_F(DatabaseTest, RetryableAbortRunsTheTransactionAgainThenGivesUp) {
+  int attempts = 0;
+  const absl::Status second_try = db_->Transact([&](Session& s) {
+    ++attempts;
+    auto inserted = s.Execute("INSERT INTO items (id, name) VALUES (?, 'x')",
+                              {SqlInt(attempts)});
+    if (!inserted.ok()) return inserted.status();
+    return attempts == 1 ? RetryableAbort("lost a race") : absl::OkStatus();
+  });
+  EXPECT_TRUE(second_try.ok()) << second_try;
+  EXPECT_EQ(attempts, 2);
+  int64_t count = -1;
+  ASSERT_TRUE(db_->Run([&](Session& s) -> absl::Status {
+                   auto r = s.Query("SELECT COUNT(*) FROM items", {});
+                   if (!r.ok()) return r.status();
+                   count = r->at(0).Int(0);
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  EXPECT_EQ(count, 1) << "the aborted attempt must be rolled back";
+
+  attempts = 0;
+  const absl::Status never = db_->Transact([&](Session&) {
+    ++attempts;
+    return RetryableAbort("always loses");
+  });
+  EXPECT_EQ(never.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(attempts, 3);
 }
 
 TEST_F(DatabaseTest, DuplicateKeyIsAlreadyExistsAndBadSqlIsInternal) {

@@ -46,10 +46,12 @@ DEMO_LOADER="$BUILD_DIR/services/registry/registry_load_demo"
 DEMO_CSV="$REPO_ROOT/deploy/demo/specialized_operators.csv"
 STATS_DEMO_LOADER="$BUILD_DIR/services/stats/stats_load_demo"
 STATS_DEMO_CSV="$REPO_ROOT/deploy/demo/foreign_patients_reported.csv"
-for f in "$PROBE" "$SMZCTL" "$DEMO_LOADER" "$STATS_DEMO_LOADER"; do
+EVENTS_DEMO_LOADER="$BUILD_DIR/services/events/events_load_demo"
+EVENTS_DEMO_CSV="$REPO_ROOT/deploy/demo/activities_2018_2022.csv"
+for f in "$PROBE" "$SMZCTL" "$DEMO_LOADER" "$STATS_DEMO_LOADER" "$EVENTS_DEMO_LOADER"; do
   [[ -x "$f" ]] || die "build did not produce $f"
 done
-for f in "$DEMO_CSV" "$STATS_DEMO_CSV"; do
+for f in "$DEMO_CSV" "$STATS_DEMO_CSV" "$EVENTS_DEMO_CSV"; do
   [[ -r "$f" ]] || die "demo data missing: $f"
 done
 
@@ -170,6 +172,11 @@ if ! "$STATS_DEMO_LOADER" --registry="127.0.0.1:$(smz_grpc_port registry)" \
     --token_file="$ADMIN_TOKEN_FILE" --csv="$STATS_DEMO_CSV"; then
   die "loading statistics demo data failed (see $SMZ_STATE/logs/stats.log)"
 fi
+if ! "$EVENTS_DEMO_LOADER" --registry="127.0.0.1:$(smz_grpc_port registry)" \
+    --events="127.0.0.1:$(smz_grpc_port events)" \
+    --token_file="$ADMIN_TOKEN_FILE" --csv="$EVENTS_DEMO_CSV"; then
+  die "loading events demo data failed (see $SMZ_STATE/logs/events.log)"
+fi
 
 echo
 echo "smz is up."
@@ -191,5 +198,6 @@ else
 fi
 echo "  try          build/common/smzctl --token_file=$ADMIN_TOKEN_FILE call smz.registry.v1.RegistryService/ListPartners '{\"region\":\"DAERIM\"}'"
 echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port stats) --token_file=$ADMIN_TOKEN_FILE call smz.stats.v1.StatsService/GetKpiProgress '{\"year\":2020,\"as_of\":\"2020-12-31\"}'"
+echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port events) --token_file=$ADMIN_TOKEN_FILE call smz.events.v1.EventsService/CountCompletedEvents '{\"year_from\":2019,\"year_to\":2022}'"
 echo "               build/common/smzctl list   (every method)"
 echo "  stop with    deploy/local/down.sh   (add --purge to also delete $SMZ_STATE)"

@@ -147,23 +147,6 @@ absl::StatusOr<std::optional<StoredReport>> LoadReport(Session& session,
   return stored;
 }
 
-Cell CellFromRow(const Row& row, size_t first) {
-  Cell cell;
-  cell.measure = static_cast<Measure>(row.Int(first));
-  cell.nationality = row.Text(first + 1);
-  cell.department = row.Text(first + 2);
-  cell.care_type = static_cast<int>(row.Int(first + 3));
-  cell.sex = static_cast<int>(row.Int(first + 4));
-  cell.age_band = static_cast<int>(row.Int(first + 5));
-  cell.value = row.Int(first + 6);
-  return cell;
-}
-
-void SortCells(std::vector<Cell>* cells) {
-  std::sort(cells->begin(), cells->end(),
-            [](const Cell& a, const Cell& b) { return a.Key() < b.Key(); });
-}
-
 // Inserts `rows` with multi-row statements of 64, 32, ... 1 rows, so a
 // report's cells cost a few round trips while the prepared-statement cache
 // holds at most seven shapes per table.

@@ -1,0 +1,89 @@
+// The events service's gRPC face: each RPC names the roles it accepts and
+// hands the authenticated caller to Events. This file is the one place to
+// read the access policy of every events method:
+//   - creating, editing, lifecycle steps, outcomes, attendance, reminders:
+//     ORGANIZER and ADMIN;
+//   - registering and cancelling: ORGANIZER and ADMIN for anyone, PARTNER for
+//     its own people (checked in Events);
+//   - reading events, calendars and registrations: everyone (drafts only for
+//     ORGANIZER and ADMIN; a PARTNER only its own registrations);
+//   - KPI counts: every role but PARTNER.
+#ifndef SMZ_SERVICES_EVENTS_EVENTS_GRPC_SERVICE_H_
+#define SMZ_SERVICES_EVENTS_EVENTS_GRPC_SERVICE_H_
+
+#include "common/server/rpc_runner.h"
+#include "services/events/events.h"
+#include "smz/events/v1/events.grpc.pb.h"
+
+namespace smz::events {
+
+class EventsGrpcService final : public v1::EventsService::Service {
+ public:
+  EventsGrpcService(Events* events, RpcRunner* runner)
+      : events_(events), runner_(runner) {}
+
+  grpc::Status CreateEvent(grpc::ServerContext* context,
+                           const v1::CreateEventRequest* request,
+                           v1::EventResponse* response) override;
+  grpc::Status GetEvent(grpc::ServerContext* context,
+                        const v1::GetEventRequest* request,
+                        v1::Event* response) override;
+  grpc::Status ListEvents(grpc::ServerContext* context,
+                          const v1::ListEventsRequest* request,
+                          v1::ListEventsResponse* response) override;
+  grpc::Status UpdateEvent(grpc::ServerContext* context,
+                           const v1::UpdateEventRequest* request,
+                           v1::EventResponse* response) override;
+  grpc::Status PublishEvent(grpc::ServerContext* context,
+                            const v1::TransitionRequest* request,
+                            v1::EventResponse* response) override;
+  grpc::Status CancelEvent(grpc::ServerContext* context,
+                           const v1::TransitionRequest* request,
+                           v1::EventResponse* response) override;
+  grpc::Status PostponeEvent(grpc::ServerContext* context,
+                             const v1::PostponeEventRequest* request,
+                             v1::EventResponse* response) override;
+  grpc::Status CompleteEvent(grpc::ServerContext* context,
+                             const v1::TransitionRequest* request,
+                             v1::EventResponse* response) override;
+  grpc::Status RecordOutcome(grpc::ServerContext* context,
+                             const v1::RecordOutcomeRequest* request,
+                             v1::Event* response) override;
+  grpc::Status CreateRegistration(grpc::ServerContext* context,
+                                  const v1::CreateRegistrationRequest* request,
+                                  v1::RegistrationResponse* response) override;
+  grpc::Status GetRegistration(grpc::ServerContext* context,
+                               const v1::GetRegistrationRequest* request,
+                               v1::Registration* response) override;
+  grpc::Status ListRegistrations(
+      grpc::ServerContext* context, const v1::ListRegistrationsRequest* request,
+      v1::ListRegistrationsResponse* response) override;
+  grpc::Status CancelRegistration(grpc::ServerContext* context,
+                                  const v1::CancelRegistrationRequest* request,
+                                  v1::Registration* response) override;
+  grpc::Status RecordAttendance(grpc::ServerContext* context,
+                                const v1::RecordAttendanceRequest* request,
+                                v1::Registration* response) override;
+  grpc::Status CountCompletedEvents(
+      grpc::ServerContext* context,
+      const v1::CountCompletedEventsRequest* request,
+      v1::CountCompletedEventsResponse* response) override;
+  grpc::Status ExportEventCalendar(
+      grpc::ServerContext* context,
+      const v1::ExportEventCalendarRequest* request,
+      v1::CalendarFile* response) override;
+  grpc::Status ExportCalendarFeed(grpc::ServerContext* context,
+                                  const v1::ExportCalendarFeedRequest* request,
+                                  v1::CalendarFile* response) override;
+  grpc::Status ListDueReminders(
+      grpc::ServerContext* context, const v1::ListDueRemindersRequest* request,
+      v1::ListDueRemindersResponse* response) override;
+
+ private:
+  Events* const events_;
+  RpcRunner* const runner_;
+};
+
+}  // namespace smz::events
+
+#endif  // SMZ_SERVICES_EVENTS_EVENTS_GRPC_SERVICE_H_

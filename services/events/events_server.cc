@@ -1,0 +1,69 @@
+#include "services/events/events_server.h"
+
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "common/mysql/migrations.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "services/events/events_schema.h"
+
+namespace smz::events {
+
+EventsServer::EventsServer(EventsServerOptions options)
+    : options_(std::move(options)) {}
+
+EventsServer::~EventsServer() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<EventsServer>> EventsServer::Start(
+    EventsServerOptions options) {
+  if (options.registry_target.empty()) {
+    return absl::InvalidArgumentError("the registry's address is required");
+  }
+  if (options.registry_token.empty()) {
+    return absl::InvalidArgumentError(
+        "a registry token for the events service is required");
+  }
+  std::unique_ptr<EventsServer> server(new EventsServer(std::move(options)));
+  EventsServerOptions& o = server->options_;
+  server->database_ = std::make_unique<Database>(o.database);
+
+  // The database may still be starting (or restarting).
+  if (absl::Status migrated = ApplyMigrationsWhenReady(
+          *server->database_, EventsMigrations(), *o.clock, o.startup_timeout);
+      !migrated.ok()) {
+    return migrated;
+  }
+
+  std::shared_ptr<grpc::Channel> registry = grpc::CreateChannel(
+      o.registry_target, grpc::InsecureChannelCredentials());
+  server->store_ =
+      std::make_unique<EventsStore>(server->database_.get(), o.clock);
+  server->principal_lookup_ = std::make_unique<RemotePrincipalLookup>(registry);
+  server->authenticator_ = std::make_unique<Authenticator>(
+      server->principal_lookup_.get(), o.clock, o.token_cache_ttl);
+  server->partners_ = std::make_unique<RegistryPartnerDirectory>(
+      registry, o.registry_token, o.clock, o.partner_cache_ttl);
+  server->events_ = std::make_unique<Events>(
+      server->store_.get(), server->partners_.get(), o.clock, o.events);
+  server->runner_ = std::make_unique<RpcRunner>(
+      "events", server->authenticator_.get(), &server->metrics_);
+  server->service_ = std::make_unique<EventsGrpcService>(server->events_.get(),
+                                                         server->runner_.get());
+  ServerOptions server_options = o.server;
+  server_options.health_service_names.push_back(
+      v1::EventsService::service_full_name());
+  server->runtime_ = std::make_unique<ServiceRuntime>(
+      server_options, o.database, &server->metrics_);
+  if (absl::Status s = server->runtime_->Start({server->service_.get()});
+      !s.ok()) {
+    return s;
+  }
+  return server;
+}
+
+void EventsServer::Shutdown() {
+  if (runtime_ != nullptr) runtime_->Shutdown();
+  if (database_ != nullptr) database_->Close();
+}
+
+}  // namespace smz::events

@@ -1,0 +1,131 @@
+// The events service's storage: every SQL statement it runs, each write in
+// one transaction. The rules that need the database's answer under a lock
+// live here too: seats (the event row is locked, counts are on it, so
+// concurrent registrations queue in arrival order), waiting-list promotion,
+// duplicate persons, room double-booking (a per-room lock row), and the side
+// effects of lifecycle steps on registrations.
+//
+//   EventsStore store(&database, &clock);
+//   absl::StatusOr<v1::EventResponse> created =
+//       store.CreateEvent(event, "ORGANIZER#3", request_id, digest);
+//   absl::StatusOr<v1::EventResponse> published = store.ModifyEvent(
+//       id, etag, "PUBLISH", "ORGANIZER#3", [](Event& e) {
+//         e.set_state(v1::PUBLISHED);
+//         return absl::OkStatus();
+//       });
+#ifndef SMZ_SERVICES_EVENTS_EVENTS_STORE_H_
+#define SMZ_SERVICES_EVENTS_EVENTS_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/mysql/database.h"
+#include "common/pagination.h"
+#include "services/events/event_rules.h"
+#include "smz/events/v1/events.pb.h"
+
+namespace smz::events {
+
+struct EventQuery {
+  std::vector<v1::EventType> types;    // empty: all
+  std::vector<v1::EventState> states;  // empty: all but DRAFT unless allowed
+  bool include_drafts = false;
+  std::optional<absl::CivilDay> from;  // local dates, inclusive
+  std::optional<absl::CivilDay> to;
+  std::string country;
+  int64_t host_partner_id = 0;
+  PageCursor after;  // last_key: start_us; last_id: event id
+  int limit = 50;
+};
+
+struct RegistrationQuery {
+  int64_t event_id = 0;
+  int64_t partner_id = 0;  // 0: any
+  std::vector<v1::RegistrationState> states;
+  PageCursor after;  // last_key: event id; last_id: arrival
+  int limit = 50;
+};
+
+// Who asks, and for idempotent creates, with which request.
+struct WriteContext {
+  std::string actor;       // principal label for the audit trail
+  std::string request_id;  // empty: not idempotent
+  std::string digest;      // of the request, to refuse a reused request_id
+};
+
+class EventsStore {
+ public:
+  EventsStore(Database* database, const Clock* clock);
+
+  // Inserts a DRAFT (the event must be normalized and valid). A room booked
+  // at an overlapping time is FAILED_PRECONDITION naming the booking.
+  absl::StatusOr<v1::EventResponse> CreateEvent(const Event& event,
+                                                const WriteContext& context);
+
+  absl::StatusOr<Event> GetEvent(int64_t id);
+
+  // Locks event `id`, checks `etag` (when non-empty; stale -> ABORTED), lets
+  // `change` edit it (its error refuses the change), then enforces what
+  // needs the database: capacity not below confirmed registrations,
+  // sessions with registrations kept, rooms free; and applies the
+  // consequences: seats freed by a larger capacity go to the waiting list,
+  // cancelling cancels registrations and frees rooms, completing marks
+  // confirmed registrants who never checked in NO_SHOW. Audited as `action`.
+  absl::StatusOr<v1::EventResponse> ModifyEvent(
+      int64_t id, absl::string_view etag, absl::string_view action,
+      const std::string& actor, absl::FunctionRef<absl::Status(Event&)> change);
+
+  // Events by start time.
+  absl::StatusOr<std::vector<Event>> ListEvents(const EventQuery& query);
+
+  // A registration (fields valid) for an event taking registrations:
+  // CONFIRMED while seats remain, WAITLISTED after; refuses a person already
+  // registered (ALREADY_EXISTS) and registrations outside the window
+  // (FAILED_PRECONDITION).
+  //
+  // `visible_partner_id` > 0 narrows what the answer reveals to a partner
+  // registering its own people: a DRAFT event is reported as missing, a
+  // duplicate held by another partner is not identified, and overlap
+  // warnings only name that partner's registrations. 0: the caller manages
+  // events and sees everything.
+  absl::StatusOr<v1::RegistrationResponse> Register(
+      const Registration& registration, const WriteContext& context,
+      int64_t visible_partner_id = 0);
+  absl::StatusOr<Registration> GetRegistration(int64_t id);
+  absl::StatusOr<std::vector<Registration>> ListRegistrations(
+      const RegistrationQuery& query);
+  // Frees the seat (the first waiting registration takes it).
+  absl::StatusOr<Registration> CancelRegistration(int64_t id,
+                                                  const std::string& actor);
+  absl::StatusOr<Registration> RecordAttendance(int64_t id,
+                                                v1::Attendance attendance,
+                                                const std::string& actor);
+
+  absl::StatusOr<v1::CountCompletedEventsResponse> CountCompleted(
+      int year_from, int year_to, bool by_country,
+      const std::vector<v1::EventType>& types);
+
+  // Reminders whose due time is in (at - lookback, at], by due time.
+  absl::StatusOr<std::vector<v1::Reminder>> DueReminders(
+      absl::Time at, absl::Duration lookback);
+
+ private:
+  Database* const database_;
+  const Clock* const clock_;
+};
+
+// "\"7\"": the etag of an event's definition at `revision`. Registrations
+// do not change it, so an organizer's edit is not refused because someone
+// registered meanwhile.
+std::string EventEtag(int64_t revision);
+
+}  // namespace smz::events
+
+#endif  // SMZ_SERVICES_EVENTS_EVENTS_STORE_H_
