@@ -4,7 +4,7 @@
 // for partners already designated.
 //
 //   registry_load_demo --target=127.0.0.1:50051
-//   --token_file=.smz/secrets/admin.token \
+//   --token_file=.smz/secrets/admin.token
 //     --csv=deploy/demo/specialized_operators.csv
 #include <cstdio>
 #include <fstream>

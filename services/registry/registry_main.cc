@@ -1,8 +1,8 @@
 // registry: the zone's partner directory service.
 //
-//   registry --listen=127.0.0.1:50051 --metrics_listen=127.0.0.1:9464 \
-//     --mysql_dsn=mysql://smz_registry@127.0.0.1:3306/smz_registry \
-//     --mysql_credentials_file=/path/registry.mysql \
+//   registry --listen=127.0.0.1:50051 --metrics_listen=127.0.0.1:9464
+//     --mysql_dsn=mysql://smz_registry@127.0.0.1:3306/smz_registry
+//     --mysql_credentials_file=/path/registry.mysql
 //     --bootstrap_admin_token_file=/path/admin.token
 //
 // Every flag also reads an SMZ_* environment variable (common/config.h).

@@ -8,8 +8,8 @@
 // Safe to run again: the import carries fixed request_ids and an identical
 // import changes nothing.
 //
-//   stats_load_demo --registry=127.0.0.1:50051 --stats=127.0.0.1:50052 \
-//     --token_file=.smz/secrets/admin.token \
+//   stats_load_demo --registry=127.0.0.1:50051 --stats=127.0.0.1:50052
+//     --token_file=.smz/secrets/admin.token
 //     --csv=deploy/demo/foreign_patients_reported.csv
 #include <cstdio>
 #include <fstream>

@@ -1,9 +1,9 @@
 // stats: the patient-attraction statistics service.
 //
-//   stats --listen=127.0.0.1:50052 --metrics_listen=127.0.0.1:9465 \
-//     --mysql_dsn=mysql://smz_stats@127.0.0.1:3306/smz_stats \
-//     --mysql_credentials_file=/path/stats.mysql \
-//     --registry_target=127.0.0.1:50051 \
+//   stats --listen=127.0.0.1:50052 --metrics_listen=127.0.0.1:9465
+//     --mysql_dsn=mysql://smz_stats@127.0.0.1:3306/smz_stats
+//     --mysql_credentials_file=/path/stats.mysql
+//     --registry_target=127.0.0.1:50051
 //     --registry_token_file=/path/stats.registry-token
 //
 // Every flag also reads an SMZ_* environment variable (common/config.h).
