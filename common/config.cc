@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
@@ -86,6 +87,20 @@ absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
   }
   return absl::InvalidArgumentError(
       absl::StrCat("credentials file ", path, " has no password= line"));
+}
+
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  }
+  std::stringstream content;
+  content << in.rdbuf();
+  std::string token(absl::StripAsciiWhitespace(content.str()));
+  if (token.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is empty"));
+  }
+  return token;
 }
 
 absl::StatusOr<ServiceConfig> LoadServiceConfig(

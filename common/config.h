@@ -42,6 +42,10 @@ absl::Status ParseMysqlDsn(absl::string_view dsn, DatabaseOptions* options);
 // Reads "password=..." (other keys ignored, '#' comments allowed).
 absl::StatusOr<std::string> ReadPasswordFile(const std::string& path);
 
+// A secret token kept alone in a file (surrounding whitespace dropped):
+// NOT_FOUND when unreadable, INVALID_ARGUMENT when empty.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
+
 // Flag value if set, else the environment variable, else `fallback`.
 std::string FlagOrEnv(const std::string& flag_value, const char* env_name,
                       std::string fallback);

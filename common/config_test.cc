@@ -54,6 +54,19 @@ TEST(ConfigTest, ReadsPasswordFile) {
   std::remove(path.c_str());
 }
 
+TEST(ConfigTest, ReadsTokenFile) {
+  const std::string path = ::testing::TempDir() + "/service.token";
+  std::ofstream(path) << "  smz_abc\n";
+  absl::StatusOr<std::string> token = ReadTokenFile(path);
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_EQ(*token, "smz_abc");
+  EXPECT_EQ(ReadTokenFile(path + ".missing").status().code(),
+            absl::StatusCode::kNotFound);
+  std::ofstream(path, std::ios::trunc) << " \n";
+  EXPECT_EQ(ReadTokenFile(path).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ConfigTest, LoadsFromFlagsAndRefusesPasswordsInTheDsn) {
   for (const char* name :
        {"SMZ_LISTEN", "SMZ_METRICS_LISTEN", "SMZ_MYSQL_DSN",

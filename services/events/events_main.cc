@@ -7,8 +7,6 @@
 //     --registry_token_file=/path/events.registry-token
 //
 // Every flag also reads an SMZ_* environment variable (common/config.h).
-#include <fstream>
-#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -24,24 +22,6 @@ ABSL_FLAG(std::string, registry_target, "",
 ABSL_FLAG(std::string, registry_token_file, "",
           "file holding this service's registry token, a read-only ANALYST "
           "token (env SMZ_REGISTRY_TOKEN_FILE)");
-namespace {
-
-absl::StatusOr<std::string> ReadToken(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  }
-  std::stringstream content;
-  content << in.rdbuf();
-  std::string token(absl::StripAsciiWhitespace(content.str()));
-  if (token.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " is empty"));
-  }
-  return token;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   smz::ConfigureServiceProcess();
   smz::BlockTerminationSignals();
@@ -68,7 +48,7 @@ int main(int argc, char** argv) {
                "required"}});
     return 2;
   }
-  absl::StatusOr<std::string> token = ReadToken(token_file);
+  absl::StatusOr<std::string> token = smz::ReadTokenFile(token_file);
   if (!token.ok()) {
     smz::Log(smz::LogLevel::kError, "bad configuration",
              {{"error", token.status().message()}});

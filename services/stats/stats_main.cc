@@ -7,8 +7,6 @@
 //     --registry_token_file=/path/stats.registry-token
 //
 // Every flag also reads an SMZ_* environment variable (common/config.h).
-#include <fstream>
-#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -32,20 +30,6 @@ ABSL_FLAG(int, suppression_threshold, 5,
           "readers (env SMZ_SUPPRESSION_THRESHOLD)");
 
 namespace {
-
-absl::StatusOr<std::string> ReadToken(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  }
-  std::stringstream content;
-  content << in.rdbuf();
-  std::string token(absl::StripAsciiWhitespace(content.str()));
-  if (token.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " is empty"));
-  }
-  return token;
-}
 
 int IntFlagOrEnv(int flag_value, int flag_default, const char* env) {
   if (flag_value != flag_default) return flag_value;
@@ -82,7 +66,7 @@ int main(int argc, char** argv) {
                "required"}});
     return 2;
   }
-  absl::StatusOr<std::string> token = ReadToken(token_file);
+  absl::StatusOr<std::string> token = smz::ReadTokenFile(token_file);
   if (!token.ok()) {
     smz::Log(smz::LogLevel::kError, "bad configuration",
              {{"error", token.status().message()}});
