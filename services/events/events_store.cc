@@ -166,6 +166,35 @@ absl::StatusOr<LockedEvent> LockEvent(Session& session, int64_t id) {
   return LockedEvent{*std::move(event), rows->front().Int(10)};
 }
 
+// A registration locked for a change, after its event (in the order
+// Register locks them, so the two cannot deadlock): the event with its counts,
+// and the registration's state and attendance.
+struct LockedRegistration : LockedEvent {
+  int state = 0;
+  int attendance = 0;
+};
+
+absl::StatusOr<LockedRegistration> LockRegistration(Session& session,
+                                                    int64_t id) {
+  absl::StatusOr<std::vector<Row>> owner = session.Query(
+      "SELECT event_id FROM registrations WHERE id = ?", {SqlInt(id)});
+  if (!owner.ok()) return owner.status();
+  if (owner->empty()) {
+    return absl::NotFoundError(absl::StrCat("registration ", id, " not found"));
+  }
+  absl::StatusOr<LockedEvent> event = LockEvent(session, owner->front().Int(0));
+  if (!event.ok()) return event.status();
+  absl::StatusOr<std::vector<Row>> row = session.Query(
+      "SELECT state, attendance FROM registrations WHERE id = ? FOR UPDATE",
+      {SqlInt(id)});
+  if (!row.ok()) return row.status();
+  LockedRegistration locked;
+  static_cast<LockedEvent&>(locked) = *std::move(event);
+  locked.state = static_cast<int>(row->front().Int(0));
+  locked.attendance = static_cast<int>(row->front().Int(1));
+  return locked;
+}
+
 absl::Status SaveCounts(Session& session, const Event& event,
                         int64_t next_arrival) {
   return session
@@ -994,24 +1023,11 @@ absl::StatusOr<Registration> EventsStore::CancelRegistration(
   const absl::Time now = clock_->Now();
   return database_->TransactFor<Registration>(
       [&](Session& session) -> absl::StatusOr<Registration> {
-        // The event is locked before the registration, as Register does.
-        absl::StatusOr<std::vector<Row>> owner = session.Query(
-            "SELECT event_id FROM registrations WHERE id = ?", {SqlInt(id)});
-        if (!owner.ok()) return owner.status();
-        if (owner->empty()) {
-          return absl::NotFoundError(
-              absl::StrCat("registration ", id, " not found"));
-        }
-        absl::StatusOr<LockedEvent> locked =
-            LockEvent(session, owner->front().Int(0));
+        absl::StatusOr<LockedRegistration> locked =
+            LockRegistration(session, id);
         if (!locked.ok()) return locked.status();
         Event& event = locked->event;
-        absl::StatusOr<std::vector<Row>> row = session.Query(
-            "SELECT state, attendance FROM registrations WHERE id = ? "
-            "FOR UPDATE",
-            {SqlInt(id)});
-        if (!row.ok()) return row.status();
-        const int state = static_cast<int>(row->front().Int(0));
+        const int state = locked->state;
         if (state != kConfirmed && state != kWaitlisted) {
           return absl::FailedPreconditionError(
               absl::StrCat("registration ", id, " is already ",
@@ -1023,11 +1039,11 @@ absl::StatusOr<Registration> EventsStore::CancelRegistration(
               absl::StrCat("event ", event.id(),
                            " is COMPLETED; record attendance instead"));
         }
-        if (row->front().Int(1) != v1::ATTENDANCE_UNSPECIFIED) {
+        if (locked->attendance != v1::ATTENDANCE_UNSPECIFIED) {
           return absl::FailedPreconditionError(absl::StrCat(
               "registration ", id, " already has its attendance recorded (",
               v1::Attendance_Name(
-                  static_cast<v1::Attendance>(row->front().Int(1))),
+                  static_cast<v1::Attendance>(locked->attendance)),
               "); it can no longer be cancelled"));
         }
         // Once the event has begun a seat given up is a no-show, and a seat
@@ -1081,24 +1097,12 @@ absl::StatusOr<Registration> EventsStore::RecordAttendance(
   const absl::Time now = clock_->Now();
   return database_->TransactFor<Registration>(
       [&](Session& session) -> absl::StatusOr<Registration> {
-        absl::StatusOr<std::vector<Row>> owner = session.Query(
-            "SELECT event_id FROM registrations WHERE id = ?", {SqlInt(id)});
-        if (!owner.ok()) return owner.status();
-        if (owner->empty()) {
-          return absl::NotFoundError(
-              absl::StrCat("registration ", id, " not found"));
-        }
-        absl::StatusOr<LockedEvent> locked =
-            LockEvent(session, owner->front().Int(0));
+        absl::StatusOr<LockedRegistration> locked =
+            LockRegistration(session, id);
         if (!locked.ok()) return locked.status();
         Event& event = locked->event;
-        absl::StatusOr<std::vector<Row>> row = session.Query(
-            "SELECT state, attendance FROM registrations WHERE id = ? "
-            "FOR UPDATE",
-            {SqlInt(id)});
-        if (!row.ok()) return row.status();
-        const int state = static_cast<int>(row->front().Int(0));
-        const int previous = static_cast<int>(row->front().Int(1));
+        const int state = locked->state;
+        const int previous = locked->attendance;
         if (state != kConfirmed) {
           return absl::FailedPreconditionError(
               absl::StrCat("registration ", id, " is ",
