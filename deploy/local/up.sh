@@ -48,10 +48,15 @@ STATS_DEMO_LOADER="$BUILD_DIR/services/stats/stats_load_demo"
 STATS_DEMO_CSV="$REPO_ROOT/deploy/demo/foreign_patients_reported.csv"
 EVENTS_DEMO_LOADER="$BUILD_DIR/services/events/events_load_demo"
 EVENTS_DEMO_CSV="$REPO_ROOT/deploy/demo/activities_2018_2022.csv"
-for f in "$PROBE" "$SMZCTL" "$DEMO_LOADER" "$STATS_DEMO_LOADER" "$EVENTS_DEMO_LOADER"; do
+PROGRAMME_DEMO_LOADER="$BUILD_DIR/services/programme/programme_load_demo"
+for f in "$PROBE" "$SMZCTL" "$DEMO_LOADER" "$STATS_DEMO_LOADER" "$EVENTS_DEMO_LOADER" \
+    "$PROGRAMME_DEMO_LOADER"; do
   [[ -x "$f" ]] || die "build did not produce $f"
 done
-for f in "$DEMO_CSV" "$STATS_DEMO_CSV" "$EVENTS_DEMO_CSV"; do
+for f in "$DEMO_CSV" "$STATS_DEMO_CSV" "$EVENTS_DEMO_CSV" \
+    "$REPO_ROOT/deploy/demo/programme_budget_2018_2022.csv" \
+    "$REPO_ROOT/deploy/demo/kpi_targets_and_results.csv" \
+    "$REPO_ROOT/deploy/demo/department_budget_2022.csv"; do
   [[ -r "$f" ]] || die "demo data missing: $f"
 done
 
@@ -135,6 +140,8 @@ start_service() {
   )
   case "$svc" in
     registry) env_vars+=("SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE=$ADMIN_TOKEN_FILE") ;;
+    # Only resolves callers' tokens there; reads nothing with its own.
+    programme) env_vars+=("SMZ_REGISTRY_TARGET=127.0.0.1:$(smz_grpc_port registry)") ;;
     *)
       ensure_registry_token "$svc"
       env_vars+=(
@@ -177,6 +184,10 @@ if ! "$EVENTS_DEMO_LOADER" --registry="127.0.0.1:$(smz_grpc_port registry)" \
     --token_file="$ADMIN_TOKEN_FILE" --csv="$EVENTS_DEMO_CSV"; then
   die "loading events demo data failed (see $SMZ_STATE/logs/events.log)"
 fi
+if ! "$PROGRAMME_DEMO_LOADER" --programme="127.0.0.1:$(smz_grpc_port programme)" \
+    --token_file="$ADMIN_TOKEN_FILE" --dir="$REPO_ROOT/deploy/demo"; then
+  die "loading programme demo data failed (see $SMZ_STATE/logs/programme.log)"
+fi
 
 echo
 echo "smz is up."
@@ -199,5 +210,6 @@ fi
 echo "  try          build/common/smzctl --token_file=$ADMIN_TOKEN_FILE call smz.registry.v1.RegistryService/ListPartners '{\"region\":\"DAERIM\"}'"
 echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port stats) --token_file=$ADMIN_TOKEN_FILE call smz.stats.v1.StatsService/GetKpiProgress '{\"year\":2020,\"as_of\":\"2020-12-31\"}'"
 echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port events) --token_file=$ADMIN_TOKEN_FILE call smz.events.v1.EventsService/CountCompletedEvents '{\"year_from\":2019,\"year_to\":2022}'"
+echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port programme) --token_file=$ADMIN_TOKEN_FILE call smz.programme.v1.ProgrammeService/GetBudgetTable '{\"year\":2022,\"as_of_date\":\"2022-10-31\"}'"
 echo "               build/common/smzctl list   (every method)"
 echo "  stop with    deploy/local/down.sh   (add --purge to also delete $SMZ_STATE)"
