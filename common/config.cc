@@ -103,14 +103,19 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   return token;
 }
 
-absl::StatusOr<ServiceConfig> LoadServiceConfig(
-    absl::string_view default_listen) {
+ServiceConfig LoadListenConfig(absl::string_view default_listen) {
   ServiceConfig config;
   config.listen = FlagOrEnv(absl::GetFlag(FLAGS_listen), "SMZ_LISTEN",
                             std::string(default_listen));
   config.metrics_listen = FlagOrEnv(absl::GetFlag(FLAGS_metrics_listen),
                                     "SMZ_METRICS_LISTEN", "off");
   if (config.metrics_listen == "off") config.metrics_listen.clear();
+  return config;
+}
+
+absl::StatusOr<ServiceConfig> LoadServiceConfig(
+    absl::string_view default_listen) {
+  ServiceConfig config = LoadListenConfig(default_listen);
   const std::string dsn =
       FlagOrEnv(absl::GetFlag(FLAGS_mysql_dsn), "SMZ_MYSQL_DSN", "");
   if (dsn.empty()) {

@@ -50,6 +50,10 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
 std::string FlagOrEnv(const std::string& flag_value, const char* env_name,
                       std::string fallback);
 
+// Only the listen addresses (--listen, --metrics_listen and their SMZ_*
+// variables), for a service without a database; `database` stays empty.
+ServiceConfig LoadListenConfig(absl::string_view default_listen);
+
 // Configuration from the flags above, after absl::ParseCommandLine.
 absl::StatusOr<ServiceConfig> LoadServiceConfig(
     absl::string_view default_listen);

@@ -29,6 +29,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "smz/events/v1/events.grpc.pb.h"
+#include "smz/gateway/v1/gateway.grpc.pb.h"
 #include "smz/programme/v1/programme.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "smz/stats/v1/stats.grpc.pb.h"
@@ -51,6 +52,8 @@ const std::vector<const google::protobuf::ServiceDescriptor*>& Services() {
               "EventsService"),
           smz::programme::v1::Project::descriptor()->file()->FindServiceByName(
               "ProgrammeService"),
+          smz::gateway::v1::KpiTable::descriptor()->file()->FindServiceByName(
+              "GatewayService"),
           grpc::health::v1::HealthCheckRequest::descriptor()->file()->service(
               0),
       };

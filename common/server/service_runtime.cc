@@ -26,7 +26,14 @@ ServiceRuntime::ServiceRuntime(ServerOptions options,
                                const DatabaseOptions& database,
                                RpcMetrics* metrics)
     : options_(std::move(options)),
-      probe_database_(ProbeOptions(database)),
+      probe_database_(std::make_unique<Database>(ProbeOptions(database))),
+      probe_([db = probe_database_.get()] { return db->Ping().ok(); }),
+      metrics_rpc_(metrics) {}
+
+ServiceRuntime::ServiceRuntime(ServerOptions options,
+                               std::function<bool()> probe, RpcMetrics* metrics)
+    : options_(std::move(options)),
+      probe_(std::move(probe)),
       metrics_rpc_(metrics) {}
 
 ServiceRuntime::~ServiceRuntime() { Shutdown(); }
@@ -64,7 +71,7 @@ absl::Status ServiceRuntime::Start(
     }
   }
   // Report the truth before the first probe interval passes.
-  SetServing(probe_database_.Ping().ok());
+  SetServing(probe_());
   probe_thread_ = std::thread([this] { ProbeLoop(); });
   return absl::OkStatus();
 }
@@ -72,7 +79,7 @@ absl::Status ServiceRuntime::Start(
 void ServiceRuntime::ProbeLoop() {
   while (
       !stop_probe_.WaitForNotificationWithTimeout(options_.health_interval)) {
-    SetServing(probe_database_.Ping().ok());
+    SetServing(probe_());
   }
 }
 
@@ -109,7 +116,7 @@ void ServiceRuntime::Shutdown() {
   server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
   server_->Wait();
   metrics_.Stop();
-  probe_database_.Close();
+  if (probe_database_ != nullptr) probe_database_->Close();
 }
 
 void ConfigureServiceProcess() {

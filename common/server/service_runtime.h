@@ -16,6 +16,7 @@
 #ifndef SMZ_COMMON_SERVER_SERVICE_RUNTIME_H_
 #define SMZ_COMMON_SERVER_SERVICE_RUNTIME_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -48,6 +49,10 @@ class ServiceRuntime {
   // makes a healthy database look down.
   ServiceRuntime(ServerOptions options, const DatabaseOptions& database,
                  RpcMetrics* metrics);
+  // For a stateless service: health follows `probe` (true: SERVING), asked
+  // every health_interval.
+  ServiceRuntime(ServerOptions options, std::function<bool()> probe,
+                 RpcMetrics* metrics);
   ~ServiceRuntime();
 
   absl::Status Start(const std::vector<grpc::Service*>& services);
@@ -64,7 +69,8 @@ class ServiceRuntime {
   void SetServing(bool serving);
 
   const ServerOptions options_;
-  Database probe_database_;
+  std::unique_ptr<Database> probe_database_;  // null for stateless services
+  std::function<bool()> probe_;
   RpcMetrics* const metrics_rpc_;
   MetricsEndpoint metrics_;
   std::unique_ptr<grpc::Server> server_;

@@ -4,7 +4,7 @@
 #
 # Order matters: services start in this order and stop in reverse, so put a
 # service after everything it depends on. Adding a service is one more word.
-SERVICES=(registry stats events programme)
+SERVICES=(registry stats events programme gateway)
 
 # Service i (0-based position in SERVICES) listens for gRPC on
 # SMZ_BASE_PORT+i and serves Prometheus metrics on SMZ_METRICS_BASE_PORT+i.

@@ -126,22 +126,35 @@ start_service() {
   pidfile="$(smz_service_pidfile "$svc")"
   [[ -x "$bin" ]] || die "build did not produce $bin"
 
-  smz_provision_service_db "$svc"
   # Restart rather than skip: the binary may just have been rebuilt.
   smz_stop_service "$svc"
 
   local env_vars=(
     "SMZ_LISTEN=127.0.0.1:$port"
     "SMZ_METRICS_LISTEN=127.0.0.1:$mport"
-    # No password in the DSN: it comes from the 0600 credentials file, so it
-    # never shows up in /proc/<pid>/environ or in logged configuration.
-    "SMZ_MYSQL_DSN=mysql://smz_$svc@$MYSQL_HOST:$MYSQL_PORT/smz_$svc"
-    "SMZ_MYSQL_CREDENTIALS_FILE=$SMZ_STATE/secrets/$svc.mysql"
   )
+  # The gateway is stateless: no database of its own.
+  if [[ "$svc" != gateway ]]; then
+    smz_provision_service_db "$svc"
+    env_vars+=(
+      # No password in the DSN: it comes from the 0600 credentials file, so it
+      # never shows up in /proc/<pid>/environ or in logged configuration.
+      "SMZ_MYSQL_DSN=mysql://smz_$svc@$MYSQL_HOST:$MYSQL_PORT/smz_$svc"
+      "SMZ_MYSQL_CREDENTIALS_FILE=$SMZ_STATE/secrets/$svc.mysql"
+    )
+  fi
   case "$svc" in
     registry) env_vars+=("SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE=$ADMIN_TOKEN_FILE") ;;
     # Only resolves callers' tokens there; reads nothing with its own.
     programme) env_vars+=("SMZ_REGISTRY_TARGET=127.0.0.1:$(smz_grpc_port registry)") ;;
+    gateway)
+      env_vars+=(
+        "SMZ_REGISTRY_TARGET=127.0.0.1:$(smz_grpc_port registry)"
+        "SMZ_STATS_TARGET=127.0.0.1:$(smz_grpc_port stats)"
+        "SMZ_EVENTS_TARGET=127.0.0.1:$(smz_grpc_port events)"
+        "SMZ_PROGRAMME_TARGET=127.0.0.1:$(smz_grpc_port programme)"
+      )
+      ;;
     *)
       ensure_registry_token "$svc"
       env_vars+=(
@@ -211,5 +224,6 @@ echo "  try          build/common/smzctl --token_file=$ADMIN_TOKEN_FILE call smz
 echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port stats) --token_file=$ADMIN_TOKEN_FILE call smz.stats.v1.StatsService/GetKpiProgress '{\"year\":2020,\"as_of\":\"2020-12-31\"}'"
 echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port events) --token_file=$ADMIN_TOKEN_FILE call smz.events.v1.EventsService/CountCompletedEvents '{\"year_from\":2019,\"year_to\":2022}'"
 echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port programme) --token_file=$ADMIN_TOKEN_FILE call smz.programme.v1.ProgrammeService/GetBudgetTable '{\"year\":2022,\"as_of_date\":\"2022-10-31\"}'"
+echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port gateway) --token_file=$ADMIN_TOKEN_FILE call smz.gateway.v1.GatewayService/GetKpiTable '{\"programme_code\":\"smz-2018\",\"as_of\":\"2020-12-31\"}'"
 echo "               build/common/smzctl list   (every method)"
 echo "  stop with    deploy/local/down.sh   (add --purge to also delete $SMZ_STATE)"

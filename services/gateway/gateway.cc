@@ -1,0 +1,464 @@
+#include "services/gateway/gateway.h"
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/request_fields.h"
+#include "common/status_util.h"
+#include "services/gateway/kpi_table.h"
+#include "services/programme/programme_rules.h"
+
+namespace smz::gateway {
+namespace {
+
+namespace pv1 = ::smz::programme::v1;
+namespace ev1 = ::smz::events::v1;
+namespace sv1 = ::smz::stats::v1;
+namespace rv1 = ::smz::registry::v1;
+
+constexpr int kPageSize = 200;
+// Lists are paged; a zone has dozens of partners and projects, so this bound
+// only stops a runaway loop.
+constexpr int kMaxPages = 50;
+
+// One backend call with the caller's credentials and its own deadline.
+// Errors name the backend: "stats: UNAVAILABLE: …".
+template <typename Response, typename Request, typename Method>
+absl::StatusOr<Response> Call(absl::string_view backend,
+                              const std::string& authorization,
+                              absl::Duration deadline, Method method,
+                              const Request& request) {
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", authorization);
+  context.set_deadline(std::chrono::system_clock::now() +
+                       absl::ToChronoMicroseconds(deadline));
+  Response response;
+  grpc::Status status = method(&context, request, &response);
+  if (!status.ok()) {
+    const absl::Status error = FromGrpcStatus(status);
+    return absl::Status(
+        error.code(),
+        absl::StrCat(backend, ": ", absl::StatusCodeToString(error.code()),
+                     ": ", error.message()));
+  }
+  return response;
+}
+
+// A backend that could not answer in time (or at all) leaves its section
+// unavailable; other errors are the caller's to see.
+bool IsOutage(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
+         absl::IsResourceExhausted(status) || absl::IsCancelled(status);
+}
+
+v1::Section Available(absl::string_view name) {
+  v1::Section section;
+  section.set_name(std::string(name));
+  section.set_available(true);
+  return section;
+}
+
+v1::Section Unavailable(absl::string_view name, const absl::Status& status) {
+  v1::Section section;
+  section.set_name(std::string(name));
+  section.set_available(false);
+  section.set_reason(std::string(status.message()));
+  return section;
+}
+
+void AddCount(std::vector<v1::CountByName>* counts, const std::string& name,
+              int64_t n) {
+  for (v1::CountByName& c : *counts) {
+    if (c.name() == name) {
+      c.set_count(c.count() + n);
+      return;
+    }
+  }
+  v1::CountByName c;
+  c.set_name(name);
+  c.set_count(n);
+  counts->push_back(std::move(c));
+}
+
+template <typename Field>
+void CopyCounts(std::vector<v1::CountByName> counts, Field* out) {
+  std::stable_sort(counts.begin(), counts.end(),
+                   [](const v1::CountByName& a, const v1::CountByName& b) {
+                     return a.count() > b.count();
+                   });
+  for (v1::CountByName& c : counts) *out->Add() = std::move(c);
+}
+
+absl::StatusOr<absl::CivilDay> AsOf(const std::string& text, const Clock& clock,
+                                    const char* field) {
+  if (text.empty()) {
+    absl::TimeZone seoul;
+    if (!absl::LoadTimeZone("Asia/Seoul", &seoul)) {
+      return absl::InternalError("time zone Asia/Seoul is not installed");
+    }
+    return absl::ToCivilDay(clock.Now(), seoul);
+  }
+  std::optional<absl::CivilDay> day = ParseDate(text);
+  if (!day) return InvalidField(field, "is not a date (YYYY-MM-DD)");
+  return *day;
+}
+
+}  // namespace
+
+Gateway::Gateway(const BackendChannels& backends, const Clock* clock,
+                 GatewayOptions options)
+    : registry_(rv1::RegistryService::NewStub(backends.registry)),
+      stats_(sv1::StatsService::NewStub(backends.stats)),
+      events_(ev1::EventsService::NewStub(backends.events)),
+      programme_(pv1::ProgrammeService::NewStub(backends.programme)),
+      clock_(clock),
+      options_(options) {}
+
+absl::StatusOr<v1::KpiTable> Gateway::GetKpiTable(
+    const std::string& authorization, const v1::GetKpiTableRequest& request) {
+  FieldViolations violations;
+  if (request.programme_code().empty()) {
+    violations.Add("programme_code", "is required (e.g. \"smz-2018\")");
+  }
+  absl::StatusOr<absl::CivilDay> as_of =
+      AsOf(request.as_of(), *clock_, "as_of");
+  if (!as_of.ok()) {
+    for (const FieldViolation& v : GetFieldViolations(as_of.status())) {
+      violations.Add(v.field, v.description);
+    }
+  }
+  if (!violations.empty()) return violations.ToStatus();
+  const absl::Duration deadline = options_.backend_deadline;
+  v1::KpiTable unavailable_table;
+  unavailable_table.set_programme_code(request.programme_code());
+  unavailable_table.set_as_of(FormatDate(*as_of));
+
+  // The programme, its sub-projects and their indicators.
+  std::vector<pv1::Project> projects;
+  pv1::ListProjectsRequest list;
+  list.set_kind(pv1::PROGRAMME);
+  list.set_page_size(kPageSize);
+  std::optional<pv1::Project> programme;
+  for (int page = 0; page < kMaxPages && !programme; ++page) {
+    absl::StatusOr<pv1::ListProjectsResponse> found =
+        Call<pv1::ListProjectsResponse>(
+            "programme", authorization, deadline,
+            [&](auto* c, const auto& r, auto* o) {
+              return programme_->ListProjects(c, r, o);
+            },
+            list);
+    if (!found.ok()) {
+      if (!IsOutage(found.status())) return found.status();
+      *unavailable_table.add_sections() =
+          Unavailable("programme", found.status());
+      return unavailable_table;
+    }
+    for (const pv1::Project& p : found->projects()) {
+      if (p.code() == request.programme_code()) programme = p;
+    }
+    if (found->next_page_token().empty()) break;
+    list.set_page_token(found->next_page_token());
+  }
+  if (!programme) {
+    return absl::NotFoundError(absl::StrCat("programme_code: no programme '",
+                                            request.programme_code(), "'"));
+  }
+  projects.push_back(*programme);
+  pv1::ListProjectsRequest children;
+  children.set_parent_id(programme->id());
+  children.set_page_size(kPageSize);
+  pv1::ListIndicatorsRequest indicators_request;
+  indicators_request.set_project_id(programme->id());
+  indicators_request.set_page_size(kPageSize);
+  auto subprojects = std::async(std::launch::async, [&] {
+    return Call<pv1::ListProjectsResponse>(
+        "programme", authorization, deadline,
+        [&](auto* c, const auto& r, auto* o) {
+          return programme_->ListProjects(c, r, o);
+        },
+        children);
+  });
+  absl::StatusOr<pv1::ListIndicatorsResponse> indicators =
+      Call<pv1::ListIndicatorsResponse>(
+          "programme", authorization, deadline,
+          [&](auto* c, const auto& r, auto* o) {
+            return programme_->ListIndicators(c, r, o);
+          },
+          indicators_request);
+  absl::StatusOr<pv1::ListProjectsResponse> subs = subprojects.get();
+  for (const absl::Status& s : {indicators.status(), subs.status()}) {
+    if (s.ok()) continue;
+    if (!IsOutage(s)) return s;
+    *unavailable_table.add_sections() = Unavailable("programme", s);
+    return unavailable_table;
+  }
+  for (const pv1::Project& p : subs->projects()) projects.push_back(p);
+  std::vector<pv1::Indicator> all(indicators->indicators().begin(),
+                                  indicators->indicators().end());
+
+  // Live figures, all sources at once.
+  LiveFigures live;
+  absl::Mutex mu;
+  bool stats_down = false, events_down = false;
+  absl::Status stats_error, events_error;
+  std::vector<std::future<void>> calls;
+  for (const pv1::Indicator& indicator : all) {
+    auto [first, last] = IndicatorYears(indicator, *programme);
+    last = std::min<int32_t>(last, as_of->year());
+    if (last < first) continue;
+    if (indicator.source() == pv1::COMPLETED_EVENTS) {
+      calls.push_back(std::async(std::launch::async, [&, first, last] {
+        ev1::CountCompletedEventsRequest count;
+        count.set_year_from(first);
+        count.set_year_to(last);
+        ev1::EventType type;
+        if (ev1::EventType_Parse(indicator.event_type(), &type)) {
+          count.add_types(type);
+        }
+        absl::StatusOr<ev1::CountCompletedEventsResponse> counted =
+            Call<ev1::CountCompletedEventsResponse>(
+                "events", authorization, deadline,
+                [&](auto* c, const auto& r, auto* o) {
+                  return events_->CountCompletedEvents(c, r, o);
+                },
+                count);
+        absl::MutexLock lock(&mu);
+        if (!counted.ok()) {
+          live.unavailable[indicator.id()] =
+              std::string(counted.status().message());
+          events_down = true;
+          events_error = counted.status();
+          return;
+        }
+        std::map<int32_t, int64_t>& values = live.values[indicator.id()];
+        for (int32_t y = first; y <= last; ++y) values[y] = 0;
+        for (const ev1::EventCount& c : counted->counts()) {
+          values[c.year()] += c.completed();
+        }
+      }));
+    } else if (indicator.source() == pv1::FOREIGN_PATIENTS) {
+      for (int32_t year = first; year <= last; ++year) {
+        calls.push_back(std::async(std::launch::async, [&, year] {
+          sv1::GetKpiProgressRequest progress;
+          progress.set_year(year);
+          const absl::CivilDay year_end(year, 12, 31);
+          progress.set_as_of(FormatDate(std::min(*as_of, year_end)));
+          absl::StatusOr<sv1::KpiProgress> kpi = Call<sv1::KpiProgress>(
+              "stats", authorization, deadline,
+              [&](auto* c, const auto& r, auto* o) {
+                return stats_->GetKpiProgress(c, r, o);
+              },
+              progress);
+          absl::MutexLock lock(&mu);
+          if (!kpi.ok()) {
+            live.unavailable[indicator.id()] =
+                std::string(kpi.status().message());
+            stats_down = true;
+            stats_error = kpi.status();
+            return;
+          }
+          if (kpi->ytd_suppressed()) {
+            live.unavailable[indicator.id()] =
+                absl::StrCat("stats: ", year, " is suppressed for this caller");
+            return;
+          }
+          live.values[indicator.id()][year] = kpi->new_patients_ytd();
+        }));
+      }
+    }
+  }
+  for (auto& call : calls) call.get();
+  // A source that failed for one year is not trusted for the others.
+  for (auto& [id, reason] : live.unavailable) live.values.erase(id);
+
+  v1::KpiTable table = BuildKpiTable(*programme, projects, all, live, *as_of);
+  *table.add_sections() = Available("programme");
+  *table.add_sections() =
+      stats_down ? Unavailable("stats", stats_error) : Available("stats");
+  *table.add_sections() =
+      events_down ? Unavailable("events", events_error) : Available("events");
+  return table;
+}
+
+absl::StatusOr<v1::ZoneOverview> Gateway::GetZoneOverview(
+    const std::string& authorization,
+    const v1::GetZoneOverviewRequest& request) {
+  FieldViolations violations;
+  if (request.year() < 2000 || request.year() > 2100) {
+    violations.Add("year", "must be 2000..2100");
+  }
+  absl::StatusOr<absl::CivilDay> as_of =
+      AsOf(request.as_of(), *clock_, "as_of");
+  if (!as_of.ok()) violations.Add("as_of", "is not a date (YYYY-MM-DD)");
+  if (!violations.empty()) return violations.ToStatus();
+  const absl::Duration deadline = options_.backend_deadline;
+  const int32_t year = request.year();
+  const absl::CivilDay measured =
+      std::min(*as_of, absl::CivilDay(year, 12, 31));
+  v1::ZoneOverview overview;
+  overview.set_year(year);
+  overview.set_as_of(FormatDate(measured));
+
+  // Each section fills its own part of a copy; merged after all returned.
+  auto registry_part = std::async(std::launch::async, [&] {
+    v1::ZoneOverview part;
+    std::vector<v1::CountByName> kinds, regions;
+    rv1::ListPartnersRequest list;
+    list.set_page_size(kPageSize);
+    list.set_status(rv1::ACTIVE);
+    for (int page = 0; page < kMaxPages; ++page) {
+      absl::StatusOr<rv1::ListPartnersResponse> partners =
+          Call<rv1::ListPartnersResponse>(
+              "registry", authorization, deadline,
+              [&](auto* c, const auto& r, auto* o) {
+                return registry_->ListPartners(c, r, o);
+              },
+              list);
+      if (!partners.ok()) {
+        *part.add_sections() = Unavailable("registry", partners.status());
+        return part;
+      }
+      for (const rv1::Partner& p : partners->partners()) {
+        AddCount(&kinds, rv1::PartnerKind_Name(p.kind()), 1);
+        AddCount(&regions, rv1::ZoneRegion_Name(p.region()), 1);
+      }
+      if (partners->next_page_token().empty()) break;
+      list.set_page_token(partners->next_page_token());
+    }
+    CopyCounts(kinds, part.mutable_partners_by_kind());
+    CopyCounts(regions, part.mutable_partners_by_region());
+    *part.add_sections() = Available("registry");
+    return part;
+  });
+  auto events_part = std::async(std::launch::async, [&] {
+    v1::ZoneOverview part;
+    ev1::CountCompletedEventsRequest count;
+    count.set_year_from(year);
+    count.set_year_to(year);
+    absl::StatusOr<ev1::CountCompletedEventsResponse> counted =
+        Call<ev1::CountCompletedEventsResponse>(
+            "events", authorization, deadline,
+            [&](auto* c, const auto& r, auto* o) {
+              return events_->CountCompletedEvents(c, r, o);
+            },
+            count);
+    if (!counted.ok()) {
+      *part.add_sections() = Unavailable("events", counted.status());
+      return part;
+    }
+    std::vector<v1::CountByName> types;
+    for (const ev1::EventCount& c : counted->counts()) {
+      AddCount(&types, ev1::EventType_Name(c.type()), c.completed());
+    }
+    CopyCounts(types, part.mutable_events_held_by_type());
+    *part.add_sections() = Available("events");
+    return part;
+  });
+  auto stats_part = std::async(std::launch::async, [&] {
+    v1::ZoneOverview part;
+    sv1::GetKpiProgressRequest progress;
+    progress.set_year(year);
+    progress.set_as_of(FormatDate(measured));
+    sv1::AggregateRequest top;
+    top.set_start_period(absl::StrCat(year, "-01"));
+    top.set_end_period(FormatMonth(absl::CivilMonth(measured)));
+    top.set_bucket(sv1::WHOLE_RANGE);
+    top.add_group_by(sv1::NATIONALITY);
+    top.set_top_n(5);
+    top.set_order_by(sv1::NEW_PATIENTS);
+    auto nationalities = std::async(std::launch::async, [&] {
+      return Call<sv1::AggregateResponse>(
+          "stats", authorization, deadline,
+          [&](auto* c, const auto& r, auto* o) {
+            return stats_->QueryAggregate(c, r, o);
+          },
+          top);
+    });
+    absl::StatusOr<sv1::KpiProgress> kpi = Call<sv1::KpiProgress>(
+        "stats", authorization, deadline,
+        [&](auto* c, const auto& r, auto* o) {
+          return stats_->GetKpiProgress(c, r, o);
+        },
+        progress);
+    absl::StatusOr<sv1::AggregateResponse> aggregate = nationalities.get();
+    if (!kpi.ok() || !aggregate.ok()) {
+      *part.add_sections() =
+          Unavailable("stats", !kpi.ok() ? kpi.status() : aggregate.status());
+      return part;
+    }
+    part.set_patients_ytd(kpi->new_patients_ytd());
+    part.set_patients_target(kpi->target());
+    part.set_patients_achievement_percent(kpi->achievement_percent());
+    part.set_patients_pacing_percent(kpi->pacing_percent());
+    for (const sv1::AggregateRow& row : aggregate->rows()) {
+      if (row.new_patients().suppressed()) continue;
+      v1::CountByName* c = part.add_top_nationalities();
+      c->set_name(row.nationality());
+      c->set_count(row.new_patients().value());
+    }
+    *part.add_sections() = Available("stats");
+    return part;
+  });
+  auto programme_part = std::async(std::launch::async, [&] {
+    v1::ZoneOverview part;
+    pv1::GetBudgetTableRequest budget;
+    budget.set_year(year);
+    budget.set_as_of_date(FormatDate(measured));
+    absl::StatusOr<pv1::BudgetTable> table = Call<pv1::BudgetTable>(
+        "programme", authorization, deadline,
+        [&](auto* c, const auto& r, auto* o) {
+          return programme_->GetBudgetTable(c, r, o);
+        },
+        budget);
+    if (absl::IsNotFound(table.status())) {  // no budget for the year
+      *part.add_sections() = Available("programme");
+      return part;
+    }
+    if (!table.ok()) {
+      *part.add_sections() = Unavailable("programme", table.status());
+      return part;
+    }
+    // The division's budget when there is one (what the council votes),
+    // else the programme's public plan.
+    for (pv1::ProjectKind kind : {pv1::DIVISION, pv1::PROGRAMME}) {
+      for (const pv1::BudgetRow& row : table->rows()) {
+        if (row.depth() != 0 || row.kind() != kind ||
+            row.funding_source() != pv1::ALL_SOURCES) {
+          continue;
+        }
+        part.set_budget_krw(part.budget_krw() + row.budget_krw());
+        part.set_executed_krw(part.executed_krw() + row.executed_krw());
+      }
+      if (part.budget_krw() > 0) break;
+    }
+    if (std::optional<double> rate = programme::ExecutionRatePercent(
+            part.executed_krw(), part.budget_krw())) {
+      part.set_execution_rate_percent(*rate);
+    }
+    *part.add_sections() = Available("programme");
+    return part;
+  });
+  for (auto* part :
+       {&registry_part, &events_part, &stats_part, &programme_part}) {
+    overview.MergeFrom(part->get());
+  }
+  return overview;
+}
+
+absl::StatusOr<programme::v1::BudgetTable> Gateway::GetBudgetTable(
+    const std::string& authorization,
+    const programme::v1::GetBudgetTableRequest& request) {
+  return Call<pv1::BudgetTable>(
+      "programme", authorization, options_.backend_deadline,
+      [&](auto* c, const auto& r, auto* o) {
+        return programme_->GetBudgetTable(c, r, o);
+      },
+      request);
+}
+
+}  // namespace smz::gateway

@@ -1,0 +1,52 @@
+#include "services/gateway/gateway_grpc_service.h"
+
+#include <string>
+
+namespace smz::gateway {
+namespace {
+
+// The caller's "authorization" header, already authenticated by the runner.
+std::string Authorization(const grpc::ServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+grpc::Status GatewayGrpcService::GetKpiTable(
+    grpc::ServerContext* context, const v1::GetKpiTableRequest* request,
+    v1::KpiTable* response) {
+  return runner_->Run(
+      context, "GetKpiTable", RoleSet::Staff(), [&](const Principal&) {
+        return RespondWith(response, [&] {
+          return gateway_->GetKpiTable(Authorization(*context), *request);
+        });
+      });
+}
+
+grpc::Status GatewayGrpcService::GetZoneOverview(
+    grpc::ServerContext* context, const v1::GetZoneOverviewRequest* request,
+    v1::ZoneOverview* response) {
+  return runner_->Run(
+      context, "GetZoneOverview", RoleSet::Staff(), [&](const Principal&) {
+        return RespondWith(response, [&] {
+          return gateway_->GetZoneOverview(Authorization(*context), *request);
+        });
+      });
+}
+
+grpc::Status GatewayGrpcService::GetBudgetTable(
+    grpc::ServerContext* context,
+    const programme::v1::GetBudgetTableRequest* request,
+    programme::v1::BudgetTable* response) {
+  return runner_->Run(
+      context, "GetBudgetTable", RoleSet::Staff(), [&](const Principal&) {
+        return RespondWith(response, [&] {
+          return gateway_->GetBudgetTable(Authorization(*context), *request);
+        });
+      });
+}
+
+}  // namespace smz::gateway

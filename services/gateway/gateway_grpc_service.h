@@ -1,0 +1,37 @@
+// The gateway's gRPC face, and its access policy in one place: every role
+// but PARTNER may read the council's tables. The caller's own credentials are
+// forwarded to the backends, so their rules (e.g. small-cell suppression for
+// COUNCIL and ANALYST) apply unchanged.
+#ifndef SMZ_SERVICES_GATEWAY_GATEWAY_GRPC_SERVICE_H_
+#define SMZ_SERVICES_GATEWAY_GATEWAY_GRPC_SERVICE_H_
+
+#include "common/server/rpc_runner.h"
+#include "services/gateway/gateway.h"
+#include "smz/gateway/v1/gateway.grpc.pb.h"
+
+namespace smz::gateway {
+
+class GatewayGrpcService final : public v1::GatewayService::Service {
+ public:
+  GatewayGrpcService(Gateway* gateway, RpcRunner* runner)
+      : gateway_(gateway), runner_(runner) {}
+
+  grpc::Status GetKpiTable(grpc::ServerContext* context,
+                           const v1::GetKpiTableRequest* request,
+                           v1::KpiTable* response) override;
+  grpc::Status GetZoneOverview(grpc::ServerContext* context,
+                               const v1::GetZoneOverviewRequest* request,
+                               v1::ZoneOverview* response) override;
+  grpc::Status GetBudgetTable(
+      grpc::ServerContext* context,
+      const programme::v1::GetBudgetTableRequest* request,
+      programme::v1::BudgetTable* response) override;
+
+ private:
+  Gateway* const gateway_;
+  RpcRunner* const runner_;
+};
+
+}  // namespace smz::gateway
+
+#endif  // SMZ_SERVICES_GATEWAY_GATEWAY_GRPC_SERVICE_H_

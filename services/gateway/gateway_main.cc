@@ -1,0 +1,71 @@
+// gateway: the council's tables from registry, stats, events and programme.
+//
+//   gateway --listen=127.0.0.1:50055 --metrics_listen=127.0.0.1:9468
+//     --registry_target=127.0.0.1:50051 --stats_target=127.0.0.1:50052
+//     --events_target=127.0.0.1:50053 --programme_target=127.0.0.1:50054
+//     --backend_deadline=2s
+//
+// Every flag also reads an SMZ_* environment variable (common/config.h).
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "common/config.h"
+#include "common/logging.h"
+#include "common/server/service_runtime.h"
+#include "services/gateway/gateway_server.h"
+
+ABSL_FLAG(std::string, registry_target, "",
+          "the registry (env SMZ_REGISTRY_TARGET)");
+ABSL_FLAG(std::string, stats_target, "",
+          "the stats service (env SMZ_STATS_TARGET)");
+ABSL_FLAG(std::string, events_target, "",
+          "the events service (env SMZ_EVENTS_TARGET)");
+ABSL_FLAG(std::string, programme_target, "",
+          "the programme service (env SMZ_PROGRAMME_TARGET)");
+ABSL_FLAG(std::string, backend_deadline, "",
+          "deadline of each backend call, e.g. 2s (env "
+          "SMZ_BACKEND_DEADLINE; default 2s)");
+
+int main(int argc, char** argv) {
+  smz::ConfigureServiceProcess();
+  smz::BlockTerminationSignals();
+  absl::ParseCommandLine(argc, argv);
+  const smz::ServiceConfig config = smz::LoadListenConfig("127.0.0.1:50055");
+  smz::gateway::GatewayServerOptions options;
+  options.server.listen = config.listen;
+  options.server.metrics_listen = config.metrics_listen;
+  options.registry_target = smz::FlagOrEnv(absl::GetFlag(FLAGS_registry_target),
+                                           "SMZ_REGISTRY_TARGET", "");
+  options.stats_target =
+      smz::FlagOrEnv(absl::GetFlag(FLAGS_stats_target), "SMZ_STATS_TARGET", "");
+  options.events_target = smz::FlagOrEnv(absl::GetFlag(FLAGS_events_target),
+                                         "SMZ_EVENTS_TARGET", "");
+  options.programme_target = smz::FlagOrEnv(
+      absl::GetFlag(FLAGS_programme_target), "SMZ_PROGRAMME_TARGET", "");
+  const std::string deadline = smz::FlagOrEnv(
+      absl::GetFlag(FLAGS_backend_deadline), "SMZ_BACKEND_DEADLINE", "2s");
+  if (!absl::ParseDuration(deadline, &options.gateway.backend_deadline) ||
+      options.gateway.backend_deadline <= absl::ZeroDuration()) {
+    smz::Log(smz::LogLevel::kError, "bad configuration",
+             {{"error", absl::StrCat("--backend_deadline '", deadline,
+                                     "' is not a positive duration")}});
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<smz::gateway::GatewayServer>> server =
+      smz::gateway::GatewayServer::Start(options);
+  if (!server.ok()) {
+    smz::Log(smz::LogLevel::kError, "cannot start",
+             {{"error", server.status().message()}});
+    return server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  smz::Log(smz::LogLevel::kInfo, "gateway serving",
+           {{"listen", config.listen},
+            {"grpc_port", absl::StrCat((*server)->port())},
+            {"metrics_port", absl::StrCat((*server)->metrics_port())}});
+  const int signal_number = smz::WaitForTerminationSignal();
+  smz::Log(smz::LogLevel::kInfo, "shutting down",
+           {{"signal", absl::StrCat(signal_number)}});
+  (*server)->Shutdown();
+  smz::Log(smz::LogLevel::kInfo, "stopped");
+  return 0;
+}

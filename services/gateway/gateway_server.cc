@@ -1,0 +1,62 @@
+#include "services/gateway/gateway_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace smz::gateway {
+
+GatewayServer::GatewayServer(GatewayServerOptions options)
+    : options_(std::move(options)) {}
+
+GatewayServer::~GatewayServer() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
+    GatewayServerOptions options) {
+  for (const auto& [name, target] :
+       {std::pair<const char*, const std::string*>{"registry",
+                                                   &options.registry_target},
+        {"stats", &options.stats_target},
+        {"events", &options.events_target},
+        {"programme", &options.programme_target}}) {
+    if (target->empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the ", name, " service's address is required"));
+    }
+  }
+  std::unique_ptr<GatewayServer> server(new GatewayServer(std::move(options)));
+  GatewayServerOptions& o = server->options_;
+  auto channel = [](const std::string& target) {
+    return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  };
+  BackendChannels backends{channel(o.registry_target), channel(o.stats_target),
+                           channel(o.events_target),
+                           channel(o.programme_target)};
+  server->principal_lookup_ =
+      std::make_unique<RemotePrincipalLookup>(backends.registry);
+  server->authenticator_ = std::make_unique<Authenticator>(
+      server->principal_lookup_.get(), o.clock, o.token_cache_ttl);
+  server->gateway_ = std::make_unique<Gateway>(backends, o.clock, o.gateway);
+  server->runner_ = std::make_unique<RpcRunner>(
+      "gateway", server->authenticator_.get(), &server->metrics_);
+  server->service_ = std::make_unique<GatewayGrpcService>(
+      server->gateway_.get(), server->runner_.get());
+  ServerOptions server_options = o.server;
+  server_options.health_service_names.push_back(
+      v1::GatewayService::service_full_name());
+  // Stateless: serving while it runs; a backend outage degrades sections of
+  // answers, it does not make the gateway unhealthy.
+  server->runtime_ = std::make_unique<ServiceRuntime>(
+      server_options, [] { return true; }, &server->metrics_);
+  if (absl::Status s = server->runtime_->Start({server->service_.get()});
+      !s.ok()) {
+    return s;
+  }
+  return server;
+}
+
+void GatewayServer::Shutdown() {
+  if (runtime_ != nullptr) runtime_->Shutdown();
+}
+
+}  // namespace smz::gateway

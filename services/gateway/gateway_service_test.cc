@@ -1,0 +1,475 @@
+// The gateway end to end: one private MariaDB, the real registry, stats,
+// events and programme servers and the gateway, all on ephemeral loopback
+// ports, called over gRPC with real tokens. Then the faults the gateway must
+// survive: a backend down (its sections marked, the rest answered) and a
+// backend that hangs (the deadline bounds the wait).
+#include <map>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status_util.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "services/events/event_rules.h"
+#include "services/events/events_server.h"
+#include "services/gateway/gateway_server.h"
+#include "services/programme/programme_server.h"
+#include "services/registry/registry_server.h"
+#include "services/stats/stats_server.h"
+#include "smz/gateway/v1/gateway.grpc.pb.h"
+#include "tests/harness/mariadb_server.h"
+
+namespace smz::gateway {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+namespace reg = ::smz::registry::v1;
+namespace ev1 = ::smz::events::v1;
+namespace pv1 = ::smz::programme::v1;
+
+std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (!token.empty()) {
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  }
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  return context;
+}
+
+std::shared_ptr<grpc::Channel> Local(int port) {
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                             grpc::InsecureChannelCredentials());
+}
+
+absl::Time Seoul(int y, int m, int d, int hh) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, 0, 0),
+                         *events::LoadZone("Asia/Seoul"));
+}
+
+const v1::Section& SectionOf(
+    const google::protobuf::RepeatedPtrField<v1::Section>& sections,
+    const std::string& name) {
+  for (const v1::Section& s : sections) {
+    if (s.name() == name) return s;
+  }
+  static const v1::Section* missing = new v1::Section();
+  return *missing;
+}
+
+// A stats service that never answers in time.
+class HangingStats final : public stats::v1::StatsService::Service {
+ public:
+  grpc::Status GetKpiProgress(grpc::ServerContext* context,
+                              const stats::v1::GetKpiProgressRequest*,
+                              stats::v1::KpiProgress*) override {
+    for (int i = 0; i < 100 && !context->IsCancelled(); ++i) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "too late");
+  }
+  grpc::Status QueryAggregate(grpc::ServerContext* context,
+                              const stats::v1::AggregateRequest*,
+                              stats::v1::AggregateResponse*) override {
+    for (int i = 0; i < 100 && !context->IsCancelled(); ++i) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "too late");
+  }
+};
+
+class GatewayServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    clock_ = new FakeClock(Seoul(2019, 5, 1, 9));
+    auto mariadb = testing::MariaDbServer::Start();
+    ASSERT_TRUE(mariadb.ok()) << mariadb.status();
+    mariadb_ = mariadb->release();
+    tokens_ = new std::map<std::string, std::string>();
+
+    auto registry_db = mariadb_->CreateServiceDatabase("smz_registry");
+    ASSERT_TRUE(registry_db.ok());
+    registry::RegistryServerOptions registry_options;
+    registry_options.database = *registry_db;
+    registry_options.server.listen = "127.0.0.1:0";
+    registry_options.clock = clock_;
+    auto registry = registry::RegistryServer::Start(registry_options);
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = registry->release();
+    ASSERT_TRUE(registry_->registry()
+                    .EnsureBootstrapAdminToken([](const std::string& t) {
+                      (*tokens_)["admin"] = t;
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    auto registry_stub =
+        reg::RegistryService::NewStub(Local(registry_->port()));
+    // Two designated hospitals (one per region) and a pending agency.
+    for (int i = 0; i < 3; ++i) {
+      reg::CreatePartnerRequest create;
+      reg::Partner& p = *create.mutable_partner();
+      p.set_kind(i < 2 ? reg::SPECIALIZED_OPERATOR : reg::ATTRACTION_AGENCY);
+      (*p.mutable_name())["ko"] = absl::StrCat("기관", i);
+      p.set_representative("대표");
+      p.set_address("영등포로 1");
+      p.set_region(i == 0 ? reg::YEOUIDO : reg::YEONGDEUNGPO);
+      reg::Partner created;
+      ASSERT_TRUE(
+          registry_stub->CreatePartner(As(admin()).get(), create, &created)
+              .ok());
+      partner_id_ = created.id();
+      if (i == 2) continue;
+      reg::DesignationRequest designate;
+      designate.set_id(created.id());
+      designate.set_effective_on("2019-01-15");
+      designate.set_term_ends_on("2022-12-31");
+      ASSERT_TRUE(registry_stub
+                      ->DesignatePartner(As(admin()).get(), designate, &created)
+                      .ok());
+    }
+    auto issue = [&](auth::v1::Role role, int64_t partner_id) {
+      reg::IssueTokenRequest request;
+      request.set_role(role);
+      request.set_partner_id(partner_id);
+      request.set_display_name("test");
+      reg::IssueTokenResponse response;
+      grpc::Status s =
+          registry_stub->IssueToken(As(admin()).get(), request, &response);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      return response.token();
+    };
+    (*tokens_)["service"] = issue(auth::v1::ANALYST, 0);
+    (*tokens_)["council"] = issue(auth::v1::COUNCIL, 0);
+    (*tokens_)["partner"] = issue(auth::v1::PARTNER, partner_id_);
+    const std::string registry_target =
+        absl::StrCat("127.0.0.1:", registry_->port());
+
+    auto stats_db = mariadb_->CreateServiceDatabase("smz_stats");
+    ASSERT_TRUE(stats_db.ok());
+    stats::StatsServerOptions stats_options;
+    stats_options.database = *stats_db;
+    stats_options.server.listen = "127.0.0.1:0";
+    stats_options.registry_target = registry_target;
+    stats_options.registry_token = (*tokens_)["service"];
+    stats_options.clock = clock_;
+    auto stats = stats::StatsServer::Start(stats_options);
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    stats_ = stats->release();
+
+    auto events_db = mariadb_->CreateServiceDatabase("smz_events");
+    ASSERT_TRUE(events_db.ok());
+    events::EventsServerOptions events_options;
+    events_options.database = *events_db;
+    events_options.server.listen = "127.0.0.1:0";
+    events_options.registry_target = registry_target;
+    events_options.registry_token = (*tokens_)["service"];
+    events_options.clock = clock_;
+    auto events = events::EventsServer::Start(events_options);
+    ASSERT_TRUE(events.ok()) << events.status();
+    events_ = events->release();
+
+    auto programme_db = mariadb_->CreateServiceDatabase("smz_programme");
+    ASSERT_TRUE(programme_db.ok());
+    programme::ProgrammeServerOptions programme_options;
+    programme_options.database = *programme_db;
+    programme_options.server.listen = "127.0.0.1:0";
+    programme_options.registry_target = registry_target;
+    programme_options.clock = clock_;
+    auto programme = programme::ProgrammeServer::Start(programme_options);
+    ASSERT_TRUE(programme.ok()) << programme.status();
+    programme_ = programme->release();
+
+    GatewayServerOptions gateway_options;
+    gateway_options.server.listen = "127.0.0.1:0";
+    gateway_options.registry_target = registry_target;
+    gateway_options.stats_target = absl::StrCat("127.0.0.1:", stats_->port());
+    gateway_options.events_target = absl::StrCat("127.0.0.1:", events_->port());
+    gateway_options.programme_target =
+        absl::StrCat("127.0.0.1:", programme_->port());
+    gateway_options.gateway.backend_deadline = absl::Milliseconds(800);
+    gateway_options.clock = clock_;
+    auto gateway = GatewayServer::Start(gateway_options);
+    ASSERT_TRUE(gateway.ok()) << gateway.status();
+    gateway_ = gateway->release();
+
+    LoadProgrammeAndEvents();
+  }
+
+  static void TearDownTestSuite() {
+    delete gateway_;
+    delete programme_;
+    delete events_;
+    delete stats_;
+    delete registry_;
+    delete mariadb_;
+    delete tokens_;
+    delete clock_;
+  }
+
+  // The programme with a briefing-session indicator (recorded 2 in 2019)
+  // and a foreign-patient one (recorded 6,578), a 2019 budget, and three
+  // briefing sessions held in 2019.
+  static void LoadProgrammeAndEvents() {
+    auto programme = pv1::ProgrammeService::NewStub(Local(programme_->port()));
+    pv1::CreateProjectRequest create;
+    pv1::Project& p = *create.mutable_project();
+    p.set_code("g-2018");
+    p.set_kind(pv1::PROGRAMME);
+    (*p.mutable_name())["ko"] = "스마트메디컬특구";
+    p.set_first_year(2018);
+    p.set_last_year(2022);
+    pv1::Project root;
+    ASSERT_TRUE(
+        programme->CreateProject(As(admin()).get(), create, &root).ok());
+    create.mutable_project()->set_code("g-2018/promotion");
+    create.mutable_project()->set_kind(pv1::SUB_PROJECT);
+    create.mutable_project()->set_parent_id(root.id());
+    pv1::Project promotion;
+    ASSERT_TRUE(
+        programme->CreateProject(As(admin()).get(), create, &promotion).ok());
+    for (int which = 0; which < 2; ++which) {
+      pv1::CreateIndicatorRequest request;
+      pv1::Indicator& i = *request.mutable_indicator();
+      i.set_project_id(promotion.id());
+      i.set_sort_order(which);
+      if (which == 0) {
+        i.set_code("g/briefings");
+        (*i.mutable_name())["ko"] = "설명회 개최";
+        i.set_unit(pv1::TIMES);
+        i.set_target_total(4);
+        i.set_source(pv1::COMPLETED_EVENTS);
+        i.set_event_type("BRIEFING_SESSION");
+        (*i.mutable_yearly_plans())[2019] = 1;
+        (*i.mutable_recorded_results())[2019] = 2;
+      } else {
+        i.set_code("g/patients");
+        (*i.mutable_name())["ko"] = "외국인 환자 유치 수";
+        i.set_unit(pv1::PERSONS);
+        i.set_target_total(10000);
+        i.set_source(pv1::FOREIGN_PATIENTS);
+        (*i.mutable_yearly_plans())[2019] = 7000;
+        (*i.mutable_recorded_results())[2019] = 6578;
+      }
+      pv1::Indicator out;
+      grpc::Status s =
+          programme->CreateIndicator(As(admin()).get(), request, &out);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+    pv1::CreateBudgetLineRequest line;
+    line.mutable_line()->set_project_id(root.id());
+    line.mutable_line()->set_year(2019);
+    line.mutable_line()->set_funding_source(pv1::ALL_SOURCES);
+    line.mutable_line()->set_amount_krw(324'000'000);
+    pv1::BudgetLine created_line;
+    ASSERT_TRUE(
+        programme->CreateBudgetLine(As(admin()).get(), line, &created_line)
+            .ok());
+
+    auto events = ev1::EventsService::NewStub(Local(events_->port()));
+    std::vector<int64_t> ids;
+    for (int day : {10, 17, 24}) {
+      ev1::CreateEventRequest request;
+      ev1::Event& e = *request.mutable_event();
+      e.set_type(ev1::BRIEFING_SESSION);
+      (*e.mutable_title())["ko"] = absl::StrCat("설명회 ", day);
+      *e.mutable_start_time() = events::ToTimestamp(Seoul(2019, 5, day, 10));
+      *e.mutable_end_time() = events::ToTimestamp(Seoul(2019, 5, day, 12));
+      ev1::EventResponse created;
+      ASSERT_TRUE(
+          events->CreateEvent(As(admin()).get(), request, &created).ok());
+      ev1::TransitionRequest step;
+      step.set_id(created.event().id());
+      ASSERT_TRUE(events->PublishEvent(As(admin()).get(), step, &created).ok());
+      ids.push_back(created.event().id());
+    }
+    clock_->Set(Seoul(2019, 6, 1, 9));
+    for (int64_t id : ids) {
+      ev1::TransitionRequest step;
+      step.set_id(id);
+      ev1::EventResponse done;
+      grpc::Status s = events->CompleteEvent(As(admin()).get(), step, &done);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+    clock_->Set(Seoul(2019, 12, 31, 12));
+  }
+
+  void SetUp() override {
+    stub_ = v1::GatewayService::NewStub(Local(gateway_->port()));
+  }
+
+  static const std::string& admin() { return (*tokens_)["admin"]; }
+  static const std::string& token(const std::string& who) {
+    return (*tokens_)[who];
+  }
+
+  std::unique_ptr<v1::GatewayService::Stub> stub_;
+  static FakeClock* clock_;
+  static testing::MariaDbServer* mariadb_;
+  static registry::RegistryServer* registry_;
+  static stats::StatsServer* stats_;
+  static events::EventsServer* events_;
+  static programme::ProgrammeServer* programme_;
+  static GatewayServer* gateway_;
+  static std::map<std::string, std::string>* tokens_;
+  static int64_t partner_id_;
+};
+
+FakeClock* GatewayServiceTest::clock_ = nullptr;
+testing::MariaDbServer* GatewayServiceTest::mariadb_ = nullptr;
+registry::RegistryServer* GatewayServiceTest::registry_ = nullptr;
+stats::StatsServer* GatewayServiceTest::stats_ = nullptr;
+events::EventsServer* GatewayServiceTest::events_ = nullptr;
+programme::ProgrammeServer* GatewayServiceTest::programme_ = nullptr;
+GatewayServer* GatewayServiceTest::gateway_ = nullptr;
+std::map<std::string, std::string>* GatewayServiceTest::tokens_ = nullptr;
+int64_t GatewayServiceTest::partner_id_ = 0;
+
+TEST_F(GatewayServiceTest, KpiTableLiveAgainstRecordedFigures) {
+  v1::GetKpiTableRequest request;
+  request.set_programme_code("g-2018");
+  request.set_as_of("2019-12-31");
+  v1::KpiTable table;
+  grpc::Status s =
+      stub_->GetKpiTable(As(token("council")).get(), request, &table);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  for (const char* name : {"programme", "stats", "events"}) {
+    EXPECT_TRUE(SectionOf(table.sections(), name).available()) << name;
+  }
+  ASSERT_THAT(table.rows(), SizeIs(2));
+  const v1::KpiRow& briefings = table.rows(0);
+  const v1::KpiYear& y2019 = briefings.years(1);
+  ASSERT_EQ(y2019.year(), 2019);
+  EXPECT_EQ(y2019.live(), 3);  // three completed sessions
+  EXPECT_EQ(y2019.recorded(), 2);
+  EXPECT_TRUE(y2019.differs());
+  EXPECT_EQ(y2019.origin(), v1::KpiYear::LIVE);
+  EXPECT_EQ(y2019.achievement_percent_capped(), 100.0);
+  EXPECT_EQ(y2019.achievement_percent(), 300.0);
+  EXPECT_FALSE(briefings.years(2).has_result()) << "2020 is after as_of";
+  // No monthly reports: the live figure is 0 and differs from the printed.
+  const v1::KpiRow& patients = table.rows(1);
+  EXPECT_EQ(patients.years(1).live(), 0);
+  EXPECT_TRUE(patients.years(1).differs());
+
+  // Unknown programme, missing code: clear errors.
+  request.set_programme_code("nope");
+  EXPECT_EQ(stub_->GetKpiTable(As(token("council")).get(), request, &table)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  request.clear_programme_code();
+  request.set_as_of("2019-02-30");
+  s = stub_->GetKpiTable(As(token("council")).get(), request, &table);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("programme_code"));
+  EXPECT_THAT(s.error_message(), HasSubstr("as_of"));
+}
+
+TEST_F(GatewayServiceTest, OverviewAndRoles) {
+  v1::GetZoneOverviewRequest request;
+  request.set_year(2019);
+  v1::ZoneOverview overview;
+  grpc::Status s =
+      stub_->GetZoneOverview(As(token("council")).get(), request, &overview);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  for (const v1::Section& section : overview.sections()) {
+    EXPECT_TRUE(section.available()) << section.name() << section.reason();
+  }
+  ASSERT_THAT(overview.partners_by_kind(), SizeIs(1));  // the active ones
+  EXPECT_EQ(overview.partners_by_kind(0).name(), "SPECIALIZED_OPERATOR");
+  EXPECT_EQ(overview.partners_by_kind(0).count(), 2);
+  EXPECT_THAT(overview.partners_by_region(), SizeIs(2));
+  ASSERT_THAT(overview.events_held_by_type(), SizeIs(1));
+  EXPECT_EQ(overview.events_held_by_type(0).count(), 3);
+  EXPECT_EQ(overview.budget_krw(), 324'000'000);
+  EXPECT_EQ(overview.execution_rate_percent(), 0.0);
+
+  EXPECT_EQ(
+      stub_->GetZoneOverview(As(token("partner")).get(), request, &overview)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      stub_->GetZoneOverview(As("").get(), request, &overview).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+  request.set_year(1999);
+  EXPECT_EQ(
+      stub_->GetZoneOverview(As(token("council")).get(), request, &overview)
+          .error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// A hanging stats service: the answer comes within the deadline, with the
+// stats section marked and the recorded figures standing in.
+TEST_F(GatewayServiceTest, SlowBackendIsBoundedByTheDeadline) {
+  HangingStats hanging;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&hanging);
+  std::unique_ptr<grpc::Server> slow = builder.BuildAndStart();
+  ASSERT_NE(slow, nullptr);
+  GatewayServerOptions options;
+  options.server.listen = "127.0.0.1:0";
+  options.registry_target = absl::StrCat("127.0.0.1:", registry_->port());
+  options.stats_target = absl::StrCat("127.0.0.1:", port);
+  options.events_target = absl::StrCat("127.0.0.1:", events_->port());
+  options.programme_target = absl::StrCat("127.0.0.1:", programme_->port());
+  options.gateway.backend_deadline = absl::Milliseconds(300);
+  options.clock = clock_;
+  auto gateway = GatewayServer::Start(options);
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  auto stub = v1::GatewayService::NewStub(Local((*gateway)->port()));
+
+  v1::GetKpiTableRequest request;
+  request.set_programme_code("g-2018");
+  request.set_as_of("2019-12-31");
+  v1::KpiTable table;
+  grpc::Status s =
+      stub->GetKpiTable(As(token("council")).get(), request, &table);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::Section& stats_section = SectionOf(table.sections(), "stats");
+  EXPECT_FALSE(stats_section.available());
+  EXPECT_THAT(stats_section.reason(), HasSubstr("DEADLINE_EXCEEDED"));
+  EXPECT_TRUE(SectionOf(table.sections(), "events").available());
+  const v1::KpiRow& patients = table.rows(1);
+  EXPECT_THAT(patients.live_unavailable_reason(), HasSubstr("stats"));
+  EXPECT_EQ(patients.years(1).origin(), v1::KpiYear::RECORDED);
+  EXPECT_EQ(patients.years(1).result(), 6578);
+  EXPECT_EQ(table.rows(0).years(1).live(), 3) << "events still answered";
+  (*gateway)->Shutdown();
+  slow->Shutdown();
+}
+
+// Last: it stops the events service for good.
+TEST_F(GatewayServiceTest, ZBackendDownLeavesItsSectionsUnavailable) {
+  events_->Shutdown();
+  v1::GetZoneOverviewRequest request;
+  request.set_year(2019);
+  v1::ZoneOverview overview;
+  grpc::Status s =
+      stub_->GetZoneOverview(As(token("council")).get(), request, &overview);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::Section& events_section = SectionOf(overview.sections(), "events");
+  EXPECT_FALSE(events_section.available());
+  EXPECT_THAT(events_section.reason(), HasSubstr("events: UNAVAILABLE"));
+  EXPECT_TRUE(SectionOf(overview.sections(), "registry").available());
+  EXPECT_TRUE(SectionOf(overview.sections(), "programme").available());
+  EXPECT_EQ(overview.budget_krw(), 324'000'000);
+
+  v1::GetKpiTableRequest kpi;
+  kpi.set_programme_code("g-2018");
+  kpi.set_as_of("2019-12-31");
+  v1::KpiTable table;
+  s = stub_->GetKpiTable(As(token("council")).get(), kpi, &table);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(SectionOf(table.sections(), "events").available());
+  EXPECT_EQ(table.rows(0).years(1).origin(), v1::KpiYear::RECORDED);
+  EXPECT_EQ(table.rows(0).years(1).result(), 2);
+}
+
+}  // namespace
+}  // namespace smz::gateway
