@@ -16,6 +16,8 @@ PACKAGES=(
   libmysqlcppconn-dev mariadb-server mariadb-client
   # tests, benchmarks, metrics, TLS
   libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev libssl-dev
+  # the gateway's HTTP/JSON endpoint
+  libcpp-httplib-dev
   # calendar exports are checked by a real iCalendar parser in tests
   python3 python3-icalendar python3-dateutil
   # formatting checks

@@ -450,6 +450,63 @@ absl::StatusOr<v1::ZoneOverview> Gateway::GetZoneOverview(
   return overview;
 }
 
+absl::StatusOr<v1::ActivityLog> Gateway::GetActivityLog(
+    const std::string& authorization,
+    const v1::GetActivityLogRequest& request) {
+  if (request.year() < 2000 || request.year() > 2100) {
+    return InvalidField("year", "must be 2000..2100");
+  }
+  v1::ActivityLog log;
+  log.set_year(request.year());
+  ev1::ListEventsRequest list;
+  list.add_states(ev1::COMPLETED);
+  list.set_local_date_from(absl::StrCat(request.year(), "-01-01"));
+  list.set_local_date_to(absl::StrCat(request.year(), "-12-31"));
+  list.set_page_size(kPageSize);
+  for (int page = 0; page < kMaxPages; ++page) {
+    absl::StatusOr<ev1::ListEventsResponse> events =
+        Call<ev1::ListEventsResponse>(
+            "events", authorization, options_.backend_deadline,
+            [&](auto* c, const auto& r, auto* o) {
+              return events_->ListEvents(c, r, o);
+            },
+            list);
+    if (!events.ok()) {
+      if (!IsOutage(events.status())) return events.status();
+      log.clear_activities();
+      *log.add_sections() = Unavailable("events", events.status());
+      return log;
+    }
+    for (const ev1::Event& e : events->events()) {
+      // An event running into the year from the last one belongs there.
+      if (e.local_start().substr(0, 4) != absl::StrCat(request.year())) {
+        continue;
+      }
+      v1::Activity* a = log.add_activities();
+      a->set_event_id(e.id());
+      a->set_type(ev1::EventType_Name(e.type()));
+      *a->mutable_title() = e.title();
+      a->set_local_start(e.local_start());
+      a->set_local_end(e.local_end());
+      a->set_city(e.city());
+      a->set_country(e.country());
+      a->set_online(e.online());
+      a->set_attendees(e.outcome().attendees() > 0 ? e.outcome().attendees()
+                                                   : e.attended_count());
+      a->set_mous_signed(e.outcome().mous_signed());
+    }
+    if (events->next_page_token().empty()) break;
+    list.set_page_token(events->next_page_token());
+  }
+  std::stable_sort(log.mutable_activities()->begin(),
+                   log.mutable_activities()->end(),
+                   [](const v1::Activity& a, const v1::Activity& b) {
+                     return a.local_start() < b.local_start();
+                   });
+  *log.add_sections() = Available("events");
+  return log;
+}
+
 absl::StatusOr<programme::v1::BudgetTable> Gateway::GetBudgetTable(
     const std::string& authorization,
     const programme::v1::GetBudgetTableRequest& request) {

@@ -50,6 +50,9 @@ class Gateway {
   absl::StatusOr<v1::ZoneOverview> GetZoneOverview(
       const std::string& authorization,
       const v1::GetZoneOverviewRequest& request);
+  absl::StatusOr<v1::ActivityLog> GetActivityLog(
+      const std::string& authorization,
+      const v1::GetActivityLogRequest& request);
   absl::StatusOr<programme::v1::BudgetTable> GetBudgetTable(
       const std::string& authorization,
       const programme::v1::GetBudgetTableRequest& request);

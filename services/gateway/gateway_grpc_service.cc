@@ -37,6 +37,17 @@ grpc::Status GatewayGrpcService::GetZoneOverview(
       });
 }
 
+grpc::Status GatewayGrpcService::GetActivityLog(
+    grpc::ServerContext* context, const v1::GetActivityLogRequest* request,
+    v1::ActivityLog* response) {
+  return runner_->Run(
+      context, "GetActivityLog", RoleSet::Staff(), [&](const Principal&) {
+        return RespondWith(response, [&] {
+          return gateway_->GetActivityLog(Authorization(*context), *request);
+        });
+      });
+}
+
 grpc::Status GatewayGrpcService::GetBudgetTable(
     grpc::ServerContext* context,
     const programme::v1::GetBudgetTableRequest* request,

@@ -3,7 +3,7 @@
 //   gateway --listen=127.0.0.1:50055 --metrics_listen=127.0.0.1:9468
 //     --registry_target=127.0.0.1:50051 --stats_target=127.0.0.1:50052
 //     --events_target=127.0.0.1:50053 --programme_target=127.0.0.1:50054
-//     --backend_deadline=2s
+//     --http_listen=127.0.0.1:8055 --backend_deadline=2s
 //
 // Every flag also reads an SMZ_* environment variable (common/config.h).
 #include "absl/flags/flag.h"
@@ -22,6 +22,9 @@ ABSL_FLAG(std::string, events_target, "",
           "the events service (env SMZ_EVENTS_TARGET)");
 ABSL_FLAG(std::string, programme_target, "",
           "the programme service (env SMZ_PROGRAMME_TARGET)");
+ABSL_FLAG(std::string, http_listen, "",
+          "HTTP/JSON listen address, \"off\" for none (env SMZ_HTTP_LISTEN; "
+          "default 127.0.0.1:8055)");
 ABSL_FLAG(std::string, backend_deadline, "",
           "deadline of each backend call, e.g. 2s (env "
           "SMZ_BACKEND_DEADLINE; default 2s)");
@@ -42,6 +45,9 @@ int main(int argc, char** argv) {
                                          "SMZ_EVENTS_TARGET", "");
   options.programme_target = smz::FlagOrEnv(
       absl::GetFlag(FLAGS_programme_target), "SMZ_PROGRAMME_TARGET", "");
+  options.http_listen = smz::FlagOrEnv(absl::GetFlag(FLAGS_http_listen),
+                                       "SMZ_HTTP_LISTEN", "127.0.0.1:8055");
+  if (options.http_listen == "off") options.http_listen.clear();
   const std::string deadline = smz::FlagOrEnv(
       absl::GetFlag(FLAGS_backend_deadline), "SMZ_BACKEND_DEADLINE", "2s");
   if (!absl::ParseDuration(deadline, &options.gateway.backend_deadline) ||
@@ -61,7 +67,8 @@ int main(int argc, char** argv) {
   smz::Log(smz::LogLevel::kInfo, "gateway serving",
            {{"listen", config.listen},
             {"grpc_port", absl::StrCat((*server)->port())},
-            {"metrics_port", absl::StrCat((*server)->metrics_port())}});
+            {"metrics_port", absl::StrCat((*server)->metrics_port())},
+            {"http_port", absl::StrCat((*server)->http_port())}});
   const int signal_number = smz::WaitForTerminationSignal();
   smz::Log(smz::LogLevel::kInfo, "shutting down",
            {{"signal", absl::StrCat(signal_number)}});

@@ -52,10 +52,20 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       !s.ok()) {
     return s;
   }
+  if (!o.http_listen.empty()) {
+    server->http_ = std::make_unique<HttpJsonFront>(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", server->runtime_->port()),
+        grpc::InsecureChannelCredentials()));
+    if (absl::Status s = server->http_->Start(o.http_listen); !s.ok()) {
+      return s;
+    }
+  }
   return server;
 }
 
 void GatewayServer::Shutdown() {
+  // HTTP first: its requests go through the gRPC server.
+  if (http_ != nullptr) http_->Shutdown();
   if (runtime_ != nullptr) runtime_->Shutdown();
 }
 

@@ -24,6 +24,7 @@
 #include "common/server/service_runtime.h"
 #include "services/gateway/gateway.h"
 #include "services/gateway/gateway_grpc_service.h"
+#include "services/gateway/http_json.h"
 
 namespace smz::gateway {
 
@@ -33,6 +34,9 @@ struct GatewayServerOptions {
   std::string stats_target;
   std::string events_target;
   std::string programme_target;
+  // HTTP/JSON for browsers and scripts ("host:port", port 0: any); empty:
+  // gRPC only.
+  std::string http_listen;
   GatewayOptions gateway;
   absl::Duration token_cache_ttl = absl::Seconds(10);
   const Clock* clock = &SystemClock::Get();
@@ -46,6 +50,7 @@ class GatewayServer {
 
   int port() const { return runtime_->port(); }
   int metrics_port() const { return runtime_->metrics_port(); }
+  int http_port() const { return http_ == nullptr ? 0 : http_->port(); }
   void Shutdown();
 
  private:
@@ -59,6 +64,7 @@ class GatewayServer {
   std::unique_ptr<RpcRunner> runner_;
   std::unique_ptr<GatewayGrpcService> service_;
   std::unique_ptr<ServiceRuntime> runtime_;
+  std::unique_ptr<HttpJsonFront> http_;
 };
 
 }  // namespace smz::gateway

@@ -10,10 +10,13 @@
 #include "absl/time/clock.h"
 #include "common/status_util.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "services/events/event_rules.h"
 #include "services/events/events_server.h"
 #include "services/gateway/gateway_server.h"
@@ -191,6 +194,7 @@ class GatewayServiceTest : public ::testing::Test {
     gateway_options.programme_target =
         absl::StrCat("127.0.0.1:", programme_->port());
     gateway_options.gateway.backend_deadline = absl::Milliseconds(800);
+    gateway_options.http_listen = "127.0.0.1:0";
     gateway_options.clock = clock_;
     auto gateway = GatewayServer::Start(gateway_options);
     ASSERT_TRUE(gateway.ok()) << gateway.status();
@@ -401,6 +405,57 @@ TEST_F(GatewayServiceTest, OverviewAndRoles) {
       grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// The same messages over HTTP/JSON, with the same auth and errors.
+TEST_F(GatewayServiceTest, HttpJsonServesTheSameMessages) {
+  httplib::Client http("127.0.0.1", gateway_->http_port());
+  const httplib::Headers auth = {
+      {"Authorization", absl::StrCat("Bearer ", token("council"))}};
+  auto got =
+      http.Get("/v1/GetKpiTable?programme_code=g-2018&as_of=2019-12-31", auth);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200) << got->body;
+  EXPECT_THAT(got->get_header_value("Content-Type"),
+              HasSubstr("application/json"));
+  v1::KpiTable from_http;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(got->body, &from_http).ok());
+  v1::GetKpiTableRequest request;
+  request.set_programme_code("g-2018");
+  request.set_as_of("2019-12-31");
+  v1::KpiTable from_grpc;
+  ASSERT_TRUE(
+      stub_->GetKpiTable(As(token("council")).get(), request, &from_grpc).ok());
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(from_http, from_grpc));
+  EXPECT_THAT(got->body, HasSubstr("\"programme_code\":\"g-2018\""));
+
+  auto posted = http.Post("/v1/GetZoneOverview", auth, "{\"year\":2019}",
+                          "application/json");
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->status, 200) << posted->body;
+  EXPECT_THAT(posted->body, HasSubstr("\"events_held_by_type\""));
+
+  auto anonymous = http.Get("/v1/GetZoneOverview?year=2019");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  EXPECT_THAT(anonymous->body, HasSubstr("\"code\":\"UNAUTHENTICATED\""));
+  auto bad = http.Get("/v1/GetZoneOverview?year=1999&as_of=soon", auth);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_THAT(bad->body, HasSubstr("\"field\":\"year\""));
+  EXPECT_THAT(bad->body, HasSubstr("\"field\":\"as_of\""));
+  auto unknown = http.Get("/v1/DropTables", auth);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  auto garbage = http.Post("/v1/GetZoneOverview", auth, "{\"yeer\":1}",
+                           "application/json");
+  ASSERT_TRUE(garbage);
+  EXPECT_EQ(garbage->status, 400);
+  auto missing = http.Get("/v1/GetKpiTable?programme_code=nope", auth);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+}
+
 // A hanging stats service: the answer comes within the deadline, with the
 // stats section marked and the recorded figures standing in.
 TEST_F(GatewayServiceTest, SlowBackendIsBoundedByTheDeadline) {
@@ -469,6 +524,13 @@ TEST_F(GatewayServiceTest, ZBackendDownLeavesItsSectionsUnavailable) {
   EXPECT_FALSE(SectionOf(table.sections(), "events").available());
   EXPECT_EQ(table.rows(0).years(1).origin(), v1::KpiYear::RECORDED);
   EXPECT_EQ(table.rows(0).years(1).result(), 2);
+
+  v1::GetActivityLogRequest log_request;
+  log_request.set_year(2019);
+  v1::ActivityLog log;
+  s = stub_->GetActivityLog(As(token("council")).get(), log_request, &log);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(SectionOf(log.sections(), "events").available());
 }
 
 }  // namespace
