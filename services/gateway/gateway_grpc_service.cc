@@ -48,6 +48,17 @@ grpc::Status GatewayGrpcService::GetActivityLog(
       });
 }
 
+grpc::Status GatewayGrpcService::GetCouncilReport(
+    grpc::ServerContext* context, const v1::GetCouncilReportRequest* request,
+    v1::Document* response) {
+  return runner_->Run(
+      context, "GetCouncilReport", RoleSet::Staff(), [&](const Principal&) {
+        return RespondWith(response, [&] {
+          return gateway_->GetCouncilReport(Authorization(*context), *request);
+        });
+      });
+}
+
 grpc::Status GatewayGrpcService::GetBudgetTable(
     grpc::ServerContext* context,
     const programme::v1::GetBudgetTableRequest* request,

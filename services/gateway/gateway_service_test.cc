@@ -456,6 +456,58 @@ TEST_F(GatewayServiceTest, HttpJsonServesTheSameMessages) {
   EXPECT_EQ(missing->status, 404);
 }
 
+TEST_F(GatewayServiceTest, CouncilReportHtmlCsvJsonAndDownload) {
+  v1::GetCouncilReportRequest request;
+  request.set_year(2019);
+  request.set_programme_code("g-2018");
+  v1::Document html;
+  grpc::Status s =
+      stub_->GetCouncilReport(As(token("council")).get(), request, &html);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(html.content_type(), "text/html; charset=utf-8");
+  EXPECT_EQ(html.filename(), "council-report-2019-ko.html");
+  EXPECT_THAT(html.content(), HasSubstr("설명회 개최"));
+  EXPECT_THAT(html.content(), HasSubstr("3 ※(2)"));
+  EXPECT_THAT(html.content(), HasSubstr("324,000"));    // thousand KRW
+  EXPECT_THAT(html.content(), HasSubstr("설명회 10"));  // the activity log
+
+  request.set_language("en");
+  request.set_format(v1::GetCouncilReportRequest::CSV);
+  v1::Document csv;
+  ASSERT_TRUE(
+      stub_->GetCouncilReport(As(token("council")).get(), request, &csv).ok());
+  EXPECT_EQ(csv.content_type(), "text/csv; charset=utf-8");
+  EXPECT_THAT(csv.content(), HasSubstr("Indicator,Unit,Target"));
+
+  request.set_format(v1::GetCouncilReportRequest::JSON);
+  v1::Document json;
+  ASSERT_TRUE(
+      stub_->GetCouncilReport(As(token("council")).get(), request, &json).ok());
+  v1::CouncilReportData data;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(json.content(), &data).ok());
+  EXPECT_EQ(data.kpi().rows_size(), 2);
+  EXPECT_EQ(data.activities().activities_size(), 3);
+
+  request.set_language("fr");
+  s = stub_->GetCouncilReport(As(token("council")).get(), request, &json);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("language"));
+
+  // The printable document itself over HTTP.
+  httplib::Client http("127.0.0.1", gateway_->http_port());
+  auto got =
+      http.Get("/report?year=2019&programme_code=g-2018&language=en",
+               {{"Authorization", absl::StrCat("Bearer ", token("council"))}});
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200) << got->body;
+  EXPECT_THAT(got->get_header_value("Content-Type"), HasSubstr("text/html"));
+  EXPECT_THAT(got->body, HasSubstr("II. Achievements"));
+  auto anonymous = http.Get("/report?year=2019&programme_code=g-2018");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+}
+
 // A hanging stats service: the answer comes within the deadline, with the
 // stats section marked and the recorded figures standing in.
 TEST_F(GatewayServiceTest, SlowBackendIsBoundedByTheDeadline) {
@@ -531,6 +583,17 @@ TEST_F(GatewayServiceTest, ZBackendDownLeavesItsSectionsUnavailable) {
   s = stub_->GetActivityLog(As(token("council")).get(), log_request, &log);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_FALSE(SectionOf(log.sections(), "events").available());
+
+  // The council report still comes, saying what is missing and why.
+  v1::GetCouncilReportRequest report;
+  report.set_year(2019);
+  report.set_programme_code("g-2018");
+  report.set_language("en");
+  v1::Document html;
+  s = stub_->GetCouncilReport(As(token("council")).get(), report, &html);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_THAT(html.content(), HasSubstr("Not available: events: UNAVAILABLE"));
+  EXPECT_THAT(html.content(), HasSubstr("324,000"));
 }
 
 }  // namespace

@@ -150,6 +150,12 @@ absl::Status HttpJsonFront::Start(const std::string& listen) {
                   v1::ActivityLog* o) {
              return stub->GetActivityLog(c, r, o);
            })},
+      {"GetCouncilReport",
+       MakeMethod<v1::GetCouncilReportRequest, v1::Document>(
+           [stub](grpc::ClientContext* c, const v1::GetCouncilReportRequest& r,
+                  v1::Document* o) {
+             return stub->GetCouncilReport(c, r, o);
+           })},
       {"GetBudgetTable",
        MakeMethod<programme::v1::GetBudgetTableRequest,
                   programme::v1::BudgetTable>(
@@ -209,6 +215,35 @@ absl::Status HttpJsonFront::Start(const std::string& listen) {
     response.set_content(body, "application/json; charset=utf-8");
   };
   server_->Get(R"(/v1/([A-Za-z]+))", handle);
+  // The council report as the document itself (HTML to print, CSV to open
+  // in a spreadsheet), with the same query parameters as GetCouncilReport.
+  server_->Get("/report", [stub](const httplib::Request& request,
+                                 httplib::Response& response) {
+    v1::GetCouncilReportRequest in;
+    if (auto parsed = google::protobuf::util::JsonStringToMessage(
+            QueryAsJson(request), &in);
+        !parsed.ok()) {
+      SendError(absl::InvalidArgumentError(parsed.ToString()), response);
+      return;
+    }
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+    if (request.has_header("Authorization")) {
+      context.AddMetadata("authorization",
+                          request.get_header_value("Authorization"));
+    }
+    v1::Document document;
+    grpc::Status status = stub->GetCouncilReport(&context, in, &document);
+    if (!status.ok()) {
+      SendError(FromGrpcStatus(status), response);
+      return;
+    }
+    response.set_header("Cache-Control", "no-store");
+    response.set_header(
+        "Content-Disposition",
+        absl::StrCat("inline; filename=\"", document.filename(), "\""));
+    response.set_content(document.content(), document.content_type().c_str());
+  });
   server_->Post(R"(/v1/([A-Za-z]+))", handle);
   port_ = port == 0 ? server_->bind_to_any_port(host)
                     : (server_->bind_to_port(host, port) ? port : -1);
