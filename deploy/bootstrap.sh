@@ -16,8 +16,9 @@ PACKAGES=(
   libmysqlcppconn-dev mariadb-server mariadb-client
   # tests, benchmarks, metrics, TLS
   libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev libssl-dev
-  # the gateway's HTTP/JSON endpoint
-  libcpp-httplib-dev
+  # the gateway's HTTP/JSON endpoint and council dashboard (Chart.js), and
+  # the browser its test runs the dashboard in
+  libcpp-httplib-dev libjs-chart.js chromium fonts-noto-cjk
   # calendar exports are checked by a real iCalendar parser in tests
   python3 python3-icalendar python3-dateutil
   # formatting checks

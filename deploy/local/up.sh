@@ -209,6 +209,7 @@ for svc in "${SERVICES[@]}"; do
   printf '  %-12s gRPC 127.0.0.1:%s   metrics http://127.0.0.1:%s/metrics\n' \
     "$svc" "$(smz_grpc_port "$svc")" "$(smz_metrics_port "$svc")"
 done
+echo "  dashboard    http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/   (sign in with the admin token below, or a COUNCIL token)"
 echo "  HTTP/JSON    http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/v1/<Method> (gateway)"
 echo "  database     $MYSQL_DESC"
 echo "  logs         $SMZ_STATE/logs/"

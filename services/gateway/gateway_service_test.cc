@@ -3,6 +3,10 @@
 // ports, called over gRPC with real tokens. Then the faults the gateway must
 // survive: a backend down (its sections marked, the rest answered) and a
 // backend that hangs (the deadline bounds the wait).
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -30,6 +34,7 @@ namespace smz::gateway {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::SizeIs;
 namespace reg = ::smz::registry::v1;
 namespace ev1 = ::smz::events::v1;
@@ -506,6 +511,104 @@ TEST_F(GatewayServiceTest, CouncilReportHtmlCsvJsonAndDownload) {
   auto anonymous = http.Get("/report?year=2019&programme_code=g-2018");
   ASSERT_TRUE(anonymous);
   EXPECT_EQ(anonymous->status, 401);
+}
+
+// Runs headless Chromium on `url`; returns what it printed (the DOM after
+// the page's scripts ran, with --dump-dom).
+std::string RunChromium(const std::string& flags, const std::string& url) {
+  const std::string profile =
+      absl::StrCat(::testing::TempDir(), "/chromium-", getpid());
+  const std::string command = absl::StrCat(
+      "chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
+      "--no-first-run --user-data-dir=",
+      profile, " --virtual-time-budget=15000 ", flags, " '", url,
+      "' 2>/dev/null");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return "";
+  std::string out;
+  char buffer[8192];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
+    out.append(buffer, n);
+  pclose(pipe);
+  return out;
+}
+
+// The value of attribute `name` on the element that has `marker`.
+std::string AttributeNear(const std::string& dom, const std::string& marker,
+                          const std::string& name) {
+  const size_t at = dom.find(marker);
+  if (at == std::string::npos) return "<missing " + marker + ">";
+  const size_t tag_start = dom.rfind('<', at);
+  const size_t tag_end = dom.find('>', at);
+  const std::string tag = dom.substr(tag_start, tag_end - tag_start);
+  const std::string key = name + "=\"";
+  const size_t v = tag.find(key);
+  if (v == std::string::npos) return "<no " + name + ">";
+  return tag.substr(v + key.size(),
+                    tag.find('"', v + key.size()) - v - key.size());
+}
+
+// The council dashboard in a real browser: it signs in with the token,
+// loads the figures from the gateway's HTTP/JSON API and shows the same
+// numbers the API gives. A screenshot is kept as a test artefact.
+TEST_F(GatewayServiceTest, DashboardInChromiumShowsTheApiFigures) {
+  const std::string base =
+      absl::StrCat("http://127.0.0.1:", gateway_->http_port(), "/");
+  const std::string url = absl::StrCat(
+      base, "?year=2019&programme=g-2018#token=", token("council"));
+  const std::string dom = RunChromium("--dump-dom", url);
+  ASSERT_THAT(dom, HasSubstr("data-loaded=\"yes\""))
+      << "the page did not load its figures:\n"
+      << dom.substr(0, 4000);
+
+  v1::GetKpiTableRequest kpi_request;
+  kpi_request.set_programme_code("g-2018");
+  kpi_request.set_as_of("2019-12-31");
+  v1::KpiTable kpi;
+  ASSERT_TRUE(
+      stub_->GetKpiTable(As(token("council")).get(), kpi_request, &kpi).ok());
+  for (const v1::KpiRow& row : kpi.rows()) {
+    const std::string marker =
+        absl::StrCat("data-kpi=\"", row.indicator().code(), "\"");
+    EXPECT_EQ(AttributeNear(dom, marker, "data-total"),
+              absl::StrCat(row.total_result()))
+        << row.indicator().code();
+  }
+  v1::GetZoneOverviewRequest overview_request;
+  overview_request.set_year(2019);
+  v1::ZoneOverview overview;
+  ASSERT_TRUE(stub_
+                  ->GetZoneOverview(As(token("council")).get(),
+                                    overview_request, &overview)
+                  .ok());
+  EXPECT_EQ(AttributeNear(dom, "data-patients-ytd", "data-patients-ytd"),
+            absl::StrCat(overview.patients_ytd()));
+  EXPECT_EQ(AttributeNear(dom, "data-budget=\"g-2018\"", "data-rate"), "0");
+  EXPECT_THAT(dom, HasSubstr("설명회 10"));  // the activity log
+
+  // English, and a bad token back to the sign-in form.
+  const std::string en = RunChromium(
+      "--dump-dom",
+      absl::StrCat(base, "?year=2019&programme=g-2018&lang=en#token=",
+                   token("council")));
+  EXPECT_THAT(en, HasSubstr("Pledge indicators"));
+  const std::string refused = RunChromium(
+      "--dump-dom", absl::StrCat(base, "?year=2019#token=not-a-token"));
+  EXPECT_THAT(refused, ::testing::AnyOf(HasSubstr("The token was not accepted"),
+                                        HasSubstr("토큰이 올바르지 않습니다")));
+  EXPECT_THAT(refused, Not(HasSubstr("data-loaded=\"yes\"")));
+
+  const std::string screenshot =
+      absl::StrCat(SMZ_TEST_ARTIFACT_DIR, "/dashboard-2019-ko.png");
+  std::remove(screenshot.c_str());
+  RunChromium(absl::StrCat("--screenshot=", screenshot,
+                           " --window-size=1280,2200 --hide-scrollbars"),
+              url);
+  std::ifstream png(screenshot, std::ios::binary);
+  ASSERT_TRUE(png.good()) << "no screenshot at " << screenshot;
+  png.seekg(0, std::ios::end);
+  EXPECT_GT(png.tellg(), 10000) << screenshot;
 }
 
 // A hanging stats service: the answer comes within the deadline, with the

@@ -1,8 +1,10 @@
 #include "services/gateway/http_json.h"
 
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <map>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -12,6 +14,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "httplib.h"
+#include "services/gateway/dashboard.h"
 
 namespace smz::gateway {
 namespace {
@@ -215,6 +218,28 @@ absl::Status HttpJsonFront::Start(const std::string& listen) {
     response.set_content(body, "application/json; charset=utf-8");
   };
   server_->Get(R"(/v1/([A-Za-z]+))", handle);
+  // The council dashboard and the Chart.js it loads (read once, here).
+  server_->Get("/", [](const httplib::Request&, httplib::Response& response) {
+    response.set_header("Cache-Control", "no-store");
+    response.set_header("X-Content-Type-Options", "nosniff");
+    response.set_content(std::string(DashboardHtml()),
+                         "text/html; charset=utf-8");
+  });
+  std::string chart_js;
+  if (std::ifstream in(kChartJsPath); in) {
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    chart_js = buffer.str();
+  }
+  server_->Get("/static/chart.js", [chart_js](const httplib::Request&,
+                                              httplib::Response& response) {
+    if (chart_js.empty()) {
+      response.status = 404;
+      return;
+    }
+    response.set_header("Cache-Control", "max-age=3600");
+    response.set_content(chart_js, "text/javascript; charset=utf-8");
+  });
   // The council report as the document itself (HTML to print, CSV to open
   // in a spreadsheet), with the same query parameters as GetCouncilReport.
   server_->Get("/report", [stub](const httplib::Request& request,

@@ -1,0 +1,19 @@
+// The council dashboard page (dashboard/dashboard.html, compiled in at build
+// time so the gateway reads no files of its own at run time), and where
+// Debian's Chart.js is found.
+#ifndef SMZ_SERVICES_GATEWAY_DASHBOARD_H_
+#define SMZ_SERVICES_GATEWAY_DASHBOARD_H_
+
+#include "absl/strings/string_view.h"
+
+namespace smz::gateway {
+
+absl::string_view DashboardHtml();
+
+// libjs-chart.js's file; the page works without it, charts then missing.
+inline constexpr char kChartJsPath[] =
+    "/usr/share/javascript/chart.js/chart.min.js";
+
+}  // namespace smz::gateway
+
+#endif  // SMZ_SERVICES_GATEWAY_DASHBOARD_H_
