@@ -4,6 +4,7 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -94,6 +95,22 @@ void CopyCounts(std::vector<v1::CountByName> counts, Field* out) {
                      return a.count() > b.count();
                    });
   for (v1::CountByName& c : counts) *out->Add() = std::move(c);
+}
+
+v1::Activity ActivityOf(const ev1::Event& e) {
+  v1::Activity a;
+  a.set_event_id(e.id());
+  a.set_type(ev1::EventType_Name(e.type()));
+  *a.mutable_title() = e.title();
+  a.set_local_start(e.local_start());
+  a.set_local_end(e.local_end());
+  a.set_city(e.city());
+  a.set_country(e.country());
+  a.set_online(e.online());
+  a.set_attendees(e.outcome().attendees() > 0 ? e.outcome().attendees()
+                                              : e.attended_count());
+  a.set_mous_signed(e.outcome().mous_signed());
+  return a;
 }
 
 absl::StatusOr<absl::CivilDay> AsOf(const std::string& text, const Clock& clock,
@@ -484,18 +501,7 @@ absl::StatusOr<v1::ActivityLog> Gateway::GetActivityLog(
       if (e.local_start().substr(0, 4) != absl::StrCat(request.year())) {
         continue;
       }
-      v1::Activity* a = log.add_activities();
-      a->set_event_id(e.id());
-      a->set_type(ev1::EventType_Name(e.type()));
-      *a->mutable_title() = e.title();
-      a->set_local_start(e.local_start());
-      a->set_local_end(e.local_end());
-      a->set_city(e.city());
-      a->set_country(e.country());
-      a->set_online(e.online());
-      a->set_attendees(e.outcome().attendees() > 0 ? e.outcome().attendees()
-                                                   : e.attended_count());
-      a->set_mous_signed(e.outcome().mous_signed());
+      *log.add_activities() = ActivityOf(e);
     }
     if (events->next_page_token().empty()) break;
     list.set_page_token(events->next_page_token());
@@ -507,6 +513,118 @@ absl::StatusOr<v1::ActivityLog> Gateway::GetActivityLog(
                    });
   *log.add_sections() = Available("events");
   return log;
+}
+
+absl::StatusOr<v1::PartnerProfile> Gateway::GetPartnerProfile(
+    const std::string& authorization,
+    const v1::GetPartnerProfileRequest& request) {
+  FieldViolations violations;
+  if (request.partner_id() <= 0) violations.Add("partner_id", "is required");
+  if (request.year() < 2000 || request.year() > 2100) {
+    violations.Add("year", "must be 2000..2100");
+  }
+  if (!violations.empty()) return violations.ToStatus();
+  const absl::Duration deadline = options_.backend_deadline;
+  v1::PartnerProfile profile;
+  profile.set_year(request.year());
+
+  auto months = std::async(std::launch::async, [&] {
+    sv1::AggregateRequest aggregate;
+    aggregate.set_start_period(absl::StrCat(request.year(), "-01"));
+    aggregate.set_end_period(absl::StrCat(request.year(), "-12"));
+    aggregate.set_bucket(sv1::MONTH);
+    aggregate.mutable_filter()->add_partner_ids(request.partner_id());
+    return Call<sv1::AggregateResponse>(
+        "stats", authorization, deadline,
+        [&](auto* c, const auto& r, auto* o) {
+          return stats_->QueryAggregate(c, r, o);
+        },
+        aggregate);
+  });
+  auto hosted = std::async(std::launch::async, [&] {
+    ev1::ListEventsRequest list;
+    list.set_host_partner_id(request.partner_id());
+    list.set_local_date_from(absl::StrCat(request.year(), "-01-01"));
+    list.set_local_date_to(absl::StrCat(request.year(), "-12-31"));
+    list.set_page_size(kPageSize);
+    return Call<ev1::ListEventsResponse>(
+        "events", authorization, deadline,
+        [&](auto* c, const auto& r, auto* o) {
+          return events_->ListEvents(c, r, o);
+        },
+        list);
+  });
+  auto registrations = std::async(std::launch::async, [&] {
+    ev1::ListRegistrationsRequest list;
+    list.set_partner_id(request.partner_id());
+    list.set_page_size(kPageSize);
+    return Call<ev1::ListRegistrationsResponse>(
+        "events", authorization, deadline,
+        [&](auto* c, const auto& r, auto* o) {
+          return events_->ListRegistrations(c, r, o);
+        },
+        list);
+  });
+  rv1::GetPartnerRequest get;
+  get.set_id(request.partner_id());
+  absl::StatusOr<rv1::Partner> partner = Call<rv1::Partner>(
+      "registry", authorization, deadline,
+      [&](auto* c, const auto& r, auto* o) {
+        return registry_->GetPartner(c, r, o);
+      },
+      get);
+  absl::StatusOr<sv1::AggregateResponse> figures = months.get();
+  absl::StatusOr<ev1::ListEventsResponse> hosted_events = hosted.get();
+  absl::StatusOr<ev1::ListRegistrationsResponse> joined = registrations.get();
+  if (!partner.ok() && !IsOutage(partner.status())) return partner.status();
+  *profile.add_sections() = partner.ok()
+                                ? Available("registry")
+                                : Unavailable("registry", partner.status());
+  if (partner.ok()) *profile.mutable_partner() = *partner;
+
+  if (figures.ok()) {
+    for (const sv1::AggregateRow& row : figures->rows()) {
+      v1::MonthFigure* m = profile.add_months();
+      m->set_period(row.bucket());
+      m->set_new_patients(row.new_patients().value());
+      m->set_visits(row.visits().value());
+      m->set_suppressed(row.new_patients().suppressed() ||
+                        row.visits().suppressed());
+    }
+    *profile.add_sections() = Available("stats");
+  } else {
+    *profile.add_sections() = Unavailable("stats", figures.status());
+  }
+
+  absl::Status events_error =
+      !hosted_events.ok() ? hosted_events.status() : joined.status();
+  if (events_error.ok()) {
+    for (const ev1::Event& e : hosted_events->events()) {
+      *profile.add_hosted() = ActivityOf(e);
+    }
+    // The events its people registered for, once each, in the year.
+    std::set<int64_t> seen;
+    for (const ev1::Registration& r : joined->registrations()) {
+      if (!seen.insert(r.event_id()).second) continue;
+      ev1::GetEventRequest event_request;
+      event_request.set_id(r.event_id());
+      absl::StatusOr<ev1::Event> event = Call<ev1::Event>(
+          "events", authorization, deadline,
+          [&](auto* c, const auto& q, auto* o) {
+            return events_->GetEvent(c, q, o);
+          },
+          event_request);
+      if (!event.ok()) continue;  // e.g. a draft this caller cannot see
+      if (event->local_start().substr(0, 4) != absl::StrCat(request.year())) {
+        continue;
+      }
+      *profile.add_joined() = ActivityOf(*event);
+    }
+    *profile.add_sections() = Available("events");
+  } else {
+    *profile.add_sections() = Unavailable("events", events_error);
+  }
+  return profile;
 }
 
 absl::StatusOr<v1::Document> Gateway::GetCouncilReport(

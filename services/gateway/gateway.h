@@ -53,6 +53,9 @@ class Gateway {
   absl::StatusOr<v1::ActivityLog> GetActivityLog(
       const std::string& authorization,
       const v1::GetActivityLogRequest& request);
+  absl::StatusOr<v1::PartnerProfile> GetPartnerProfile(
+      const std::string& authorization,
+      const v1::GetPartnerProfileRequest& request);
   absl::StatusOr<v1::Document> GetCouncilReport(
       const std::string& authorization,
       const v1::GetCouncilReportRequest& request);

@@ -48,6 +48,17 @@ grpc::Status GatewayGrpcService::GetActivityLog(
       });
 }
 
+grpc::Status GatewayGrpcService::GetPartnerProfile(
+    grpc::ServerContext* context, const v1::GetPartnerProfileRequest* request,
+    v1::PartnerProfile* response) {
+  return runner_->Run(
+      context, "GetPartnerProfile", RoleSet::Staff(), [&](const Principal&) {
+        return RespondWith(response, [&] {
+          return gateway_->GetPartnerProfile(Authorization(*context), *request);
+        });
+      });
+}
+
 grpc::Status GatewayGrpcService::GetCouncilReport(
     grpc::ServerContext* context, const v1::GetCouncilReportRequest* request,
     v1::Document* response) {

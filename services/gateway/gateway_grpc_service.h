@@ -25,6 +25,9 @@ class GatewayGrpcService final : public v1::GatewayService::Service {
   grpc::Status GetActivityLog(grpc::ServerContext* context,
                               const v1::GetActivityLogRequest* request,
                               v1::ActivityLog* response) override;
+  grpc::Status GetPartnerProfile(grpc::ServerContext* context,
+                                 const v1::GetPartnerProfileRequest* request,
+                                 v1::PartnerProfile* response) override;
   grpc::Status GetCouncilReport(grpc::ServerContext* context,
                                 const v1::GetCouncilReportRequest* request,
                                 v1::Document* response) override;

@@ -130,6 +130,7 @@ class GatewayServiceTest : public ::testing::Test {
           registry_stub->CreatePartner(As(admin()).get(), create, &created)
               .ok());
       partner_id_ = created.id();
+      if (i == 0) hospital_id_ = created.id();
       if (i == 2) continue;
       reg::DesignationRequest designate;
       designate.set_id(created.id());
@@ -287,6 +288,7 @@ class GatewayServiceTest : public ::testing::Test {
       (*e.mutable_title())["ko"] = absl::StrCat("설명회 ", day);
       *e.mutable_start_time() = events::ToTimestamp(Seoul(2019, 5, day, 10));
       *e.mutable_end_time() = events::ToTimestamp(Seoul(2019, 5, day, 12));
+      if (day == 10) e.add_host_partner_ids(hospital_id_);
       ev1::EventResponse created;
       ASSERT_TRUE(
           events->CreateEvent(As(admin()).get(), request, &created).ok());
@@ -294,6 +296,16 @@ class GatewayServiceTest : public ::testing::Test {
       step.set_id(created.event().id());
       ASSERT_TRUE(events->PublishEvent(As(admin()).get(), step, &created).ok());
       ids.push_back(created.event().id());
+      if (day == 17) {  // a doctor of the hospital attends
+        ev1::CreateRegistrationRequest registration;
+        registration.mutable_registration()->set_event_id(created.event().id());
+        registration.mutable_registration()->set_name("Dr. Kim");
+        registration.mutable_registration()->set_partner_id(hospital_id_);
+        ev1::RegistrationResponse registered;
+        grpc::Status s = events->CreateRegistration(As(admin()).get(),
+                                                    registration, &registered);
+        ASSERT_TRUE(s.ok()) << s.error_message();
+      }
     }
     clock_->Set(Seoul(2019, 6, 1, 9));
     for (int64_t id : ids) {
@@ -325,6 +337,7 @@ class GatewayServiceTest : public ::testing::Test {
   static GatewayServer* gateway_;
   static std::map<std::string, std::string>* tokens_;
   static int64_t partner_id_;
+  static int64_t hospital_id_;
 };
 
 FakeClock* GatewayServiceTest::clock_ = nullptr;
@@ -336,6 +349,7 @@ programme::ProgrammeServer* GatewayServiceTest::programme_ = nullptr;
 GatewayServer* GatewayServiceTest::gateway_ = nullptr;
 std::map<std::string, std::string>* GatewayServiceTest::tokens_ = nullptr;
 int64_t GatewayServiceTest::partner_id_ = 0;
+int64_t GatewayServiceTest::hospital_id_ = 0;
 
 TEST_F(GatewayServiceTest, KpiTableLiveAgainstRecordedFigures) {
   v1::GetKpiTableRequest request;
@@ -459,6 +473,42 @@ TEST_F(GatewayServiceTest, HttpJsonServesTheSameMessages) {
   auto missing = http.Get("/v1/GetKpiTable?programme_code=nope", auth);
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
+}
+
+TEST_F(GatewayServiceTest, PartnerProfileHostedJoinedAndErrors) {
+  v1::GetPartnerProfileRequest request;
+  request.set_partner_id(hospital_id_);
+  request.set_year(2019);
+  v1::PartnerProfile profile;
+  grpc::Status s =
+      stub_->GetPartnerProfile(As(token("council")).get(), request, &profile);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  for (const v1::Section& section : profile.sections()) {
+    EXPECT_TRUE(section.available()) << section.name() << section.reason();
+  }
+  EXPECT_EQ(profile.partner().id(), hospital_id_);
+  ASSERT_THAT(profile.hosted(), SizeIs(1));
+  EXPECT_EQ(profile.hosted(0).local_start(), "2019-05-10T10:00");
+  ASSERT_THAT(profile.joined(), SizeIs(1));
+  EXPECT_EQ(profile.joined(0).local_start(), "2019-05-17T10:00");
+  request.set_year(2020);
+  ASSERT_TRUE(
+      stub_->GetPartnerProfile(As(token("council")).get(), request, &profile)
+          .ok());
+  EXPECT_THAT(profile.hosted(), SizeIs(0));
+  EXPECT_THAT(profile.joined(), SizeIs(0));
+
+  request.set_partner_id(999999);
+  EXPECT_EQ(
+      stub_->GetPartnerProfile(As(token("council")).get(), request, &profile)
+          .error_code(),
+      grpc::StatusCode::NOT_FOUND);
+  request.set_partner_id(0);
+  request.set_year(0);
+  s = stub_->GetPartnerProfile(As(token("council")).get(), request, &profile);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("partner_id"));
+  EXPECT_THAT(s.error_message(), HasSubstr("year"));
 }
 
 TEST_F(GatewayServiceTest, CouncilReportHtmlCsvJsonAndDownload) {

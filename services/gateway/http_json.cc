@@ -153,6 +153,12 @@ absl::Status HttpJsonFront::Start(const std::string& listen) {
                   v1::ActivityLog* o) {
              return stub->GetActivityLog(c, r, o);
            })},
+      {"GetPartnerProfile",
+       MakeMethod<v1::GetPartnerProfileRequest, v1::PartnerProfile>(
+           [stub](grpc::ClientContext* c, const v1::GetPartnerProfileRequest& r,
+                  v1::PartnerProfile* o) {
+             return stub->GetPartnerProfile(c, r, o);
+           })},
       {"GetCouncilReport",
        MakeMethod<v1::GetCouncilReportRequest, v1::Document>(
            [stub](grpc::ClientContext* c, const v1::GetCouncilReportRequest& r,
