@@ -40,6 +40,7 @@
 #include "services/registry/registry_server.h"
 #include "smz/events/v1/events.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
+#include "tests/harness/benchmark_support.h"
 #include "tests/harness/mariadb_server.h"
 
 ABSL_FLAG(int, callers, 64, "concurrent registering clients");
@@ -51,6 +52,12 @@ ABSL_FLAG(int, buffer_pool_mb, 512, "InnoDB buffer pool for the run");
 
 namespace {
 
+using ::smz::testing::BearerContext;
+using ::smz::testing::Check;
+using ::smz::testing::CheckGrpc;
+using ::smz::testing::Latency;
+using ::smz::testing::Percentiles;
+using ::smz::testing::RunParallel;
 namespace reg = ::smz::registry::v1;
 namespace v1 = ::smz::events::v1;
 using ::smz::Database;
@@ -58,60 +65,6 @@ using ::smz::Session;
 using ::smz::SqlInt;
 using ::smz::events::LoadZone;
 using ::smz::events::ToTimestamp;
-
-void Check(const absl::Status& status, const char* what) {
-  if (!status.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, status.ToString().c_str());
-    std::exit(1);
-  }
-}
-
-void CheckGrpc(const grpc::Status& status, const char* what) {
-  if (!status.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, status.error_message().c_str());
-    std::exit(1);
-  }
-}
-
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::seconds(120));
-  return context;
-}
-
-struct Latency {
-  double p50_ms = 0;
-  double p99_ms = 0;
-};
-
-Latency Percentiles(std::vector<double> samples) {
-  std::sort(samples.begin(), samples.end());
-  auto at = [&](double q) {
-    size_t i = static_cast<size_t>(q * (samples.size() - 1) + 0.5);
-    return samples[std::min(i, samples.size() - 1)];
-  };
-  return {at(0.50), at(0.99)};
-}
-
-// Runs `work(i)` for i in [0, n) on `threads` threads; returns seconds.
-double Parallel(int n, int threads, const std::function<void(int)>& work) {
-  std::atomic<int> next{0};
-  const absl::Time start = absl::Now();
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      for (int i = next++; i < n; i = next++) work(i);
-    });
-  }
-  for (std::thread& t : pool) t.join();
-  return absl::ToDoubleSeconds(absl::Now() - start);
-}
-
-double Millis(absl::Time since) {
-  return absl::ToDoubleMilliseconds(absl::Now() - since);
-}
 
 void Report(const char* what, const Latency& ours, const Latency& raw) {
   std::printf(
@@ -135,17 +88,13 @@ int main(int argc, char** argv) {
   std::FILE* log = std::fopen("/tmp/events_benchmark.log", "w");
   smz::SetLogSink(log);
 
-  auto mariadb = smz::testing::MariaDbServer::Start();
-  Check(mariadb.status(), "MariaDB");
-  Check((*mariadb)->ExecuteAsRoot(
-            absl::StrCat("SET GLOBAL innodb_buffer_pool_size = ",
-                         int64_t{absl::GetFlag(FLAGS_buffer_pool_mb)} << 20)),
-        "buffer pool");
+  std::unique_ptr<smz::testing::MariaDbServer> mariadb =
+      smz::testing::StartBenchmarkMariaDb(absl::GetFlag(FLAGS_buffer_pool_mb));
   const absl::TimeZone seoul = *LoadZone("Asia/Seoul");
   smz::FakeClock clock(
       absl::FromCivil(absl::CivilSecond(2026, 1, 5, 9, 0, 0), seoul));
 
-  auto registry_db = (*mariadb)->CreateServiceDatabase("smz_registry");
+  auto registry_db = mariadb->CreateServiceDatabase("smz_registry");
   Check(registry_db.status(), "registry database");
   smz::registry::RegistryServerOptions registry_options;
   registry_options.database = *registry_db;
@@ -170,7 +119,8 @@ int main(int argc, char** argv) {
     request.set_role(role);
     request.set_display_name("benchmark");
     reg::IssueTokenResponse response;
-    CheckGrpc(registry_stub->IssueToken(As(admin).get(), request, &response),
+    CheckGrpc(registry_stub->IssueToken(BearerContext(admin).get(), request,
+                                        &response),
               "IssueToken");
     return response.token();
   };
@@ -178,7 +128,7 @@ int main(int argc, char** argv) {
   const std::string organizer = issue(smz::auth::v1::ORGANIZER);
   const std::string analyst = issue(smz::auth::v1::ANALYST);
 
-  auto events_db = (*mariadb)->CreateServiceDatabase("smz_events");
+  auto events_db = mariadb->CreateServiceDatabase("smz_events");
   Check(events_db.status(), "events database");
   smz::events::EventsServerOptions options;
   options.database = *events_db;
@@ -208,12 +158,13 @@ int main(int argc, char** argv) {
   *popular.mutable_end_time() = ToTimestamp(
       absl::FromCivil(absl::CivilSecond(2026, 6, 1, 17, 0, 0), seoul));
   v1::EventResponse created;
-  CheckGrpc(stub->CreateEvent(As(organizer).get(), create, &created),
+  CheckGrpc(stub->CreateEvent(BearerContext(organizer).get(), create, &created),
             "CreateEvent");
   v1::TransitionRequest publish;
   publish.set_id(created.event().id());
-  CheckGrpc(stub->PublishEvent(As(organizer).get(), publish, &created),
-            "PublishEvent");
+  CheckGrpc(
+      stub->PublishEvent(BearerContext(organizer).get(), publish, &created),
+      "PublishEvent");
   const int64_t event_id = created.event().id();
   std::printf("# registrations: %d people, %d seats, %d concurrent callers\n",
               registrations, capacity, callers);
@@ -226,21 +177,22 @@ int main(int argc, char** argv) {
   }
   std::vector<v1::Registration> results(registrations);
   std::atomic<int> next_stub{0};
-  const double service_seconds = Parallel(registrations, callers, [&](int i) {
-    v1::CreateRegistrationRequest request;
-    v1::Registration& r = *request.mutable_registration();
-    r.set_event_id(event_id);
-    r.set_name(absl::StrCat("Visitor ", i));
-    r.set_organization("Agency");
-    r.set_country("MN");
-    r.set_email(absl::StrCat("visitor", i, "@example.mn"));
-    request.set_request_id(absl::StrCat("bench-reg-", i));
-    v1::RegistrationResponse response;
-    CheckGrpc(stubs[next_stub++ % callers]->CreateRegistration(
-                  As(organizer).get(), request, &response),
-              "CreateRegistration");
-    results[i] = response.registration();
-  });
+  const double service_seconds =
+      RunParallel(registrations, callers, [&](int i) {
+        v1::CreateRegistrationRequest request;
+        v1::Registration& r = *request.mutable_registration();
+        r.set_event_id(event_id);
+        r.set_name(absl::StrCat("Visitor ", i));
+        r.set_organization("Agency");
+        r.set_country("MN");
+        r.set_email(absl::StrCat("visitor", i, "@example.mn"));
+        request.set_request_id(absl::StrCat("bench-reg-", i));
+        v1::RegistrationResponse response;
+        CheckGrpc(stubs[next_stub++ % callers]->CreateRegistration(
+                      BearerContext(organizer).get(), request, &response),
+                  "CreateRegistration");
+        results[i] = response.registration();
+      });
   std::sort(results.begin(), results.end(),
             [](const v1::Registration& a, const v1::Registration& b) {
               return a.arrival() < b.arrival();
@@ -257,7 +209,8 @@ int main(int argc, char** argv) {
   v1::GetEventRequest get;
   get.set_id(event_id);
   v1::Event after;
-  CheckGrpc(stub->GetEvent(As(organizer).get(), get, &after), "GetEvent");
+  CheckGrpc(stub->GetEvent(BearerContext(organizer).get(), get, &after),
+            "GetEvent");
   const bool exact = after.confirmed_count() == capacity &&
                      confirmed == capacity &&
                      after.waitlisted_count() == registrations - capacity;
@@ -284,7 +237,7 @@ int main(int argc, char** argv) {
         .status();
   }),
         "raw tables");
-  const double raw_seconds = Parallel(registrations, callers, [&](int i) {
+  const double raw_seconds = RunParallel(registrations, callers, [&](int i) {
     Check(raw.Transact([&](Session& s) -> absl::Status {
       absl::StatusOr<std::vector<smz::Row>> row = s.Query(
           "SELECT capacity, confirmed, next_arrival FROM raw_seats "
@@ -324,7 +277,7 @@ int main(int argc, char** argv) {
   std::printf("# reads: %d events over 2017-2026\n", total);
   constexpr const char* kZones[] = {"Asia/Seoul", "Asia/Seoul", "Asia/Seoul",
                                     "Asia/Ulaanbaatar", "Asia/Ho_Chi_Minh"};
-  const double load_seconds = Parallel(total, 8, [&](int i) {
+  const double load_seconds = RunParallel(total, 8, [&](int i) {
     std::mt19937 random(static_cast<uint32_t>(i));
     const std::string zone_name = kZones[i % 5];
     const absl::TimeZone zone = *LoadZone(zone_name);
@@ -407,7 +360,7 @@ int main(int argc, char** argv) {
       return rows.status();
     }),
           "raw select");
-    return Millis(start);
+    return smz::testing::MillisecondsSince(start);
   };
 
   std::vector<double> list_ms, list_raw_ms, month_ms, month_raw_ms, year_ms,
@@ -424,8 +377,9 @@ int main(int argc, char** argv) {
     list.set_page_size(50);
     v1::ListEventsResponse page;
     absl::Time start = absl::Now();
-    CheckGrpc(stub->ListEvents(As(analyst).get(), list, &page), "ListEvents");
-    list_ms.push_back(Millis(start));
+    CheckGrpc(stub->ListEvents(BearerContext(analyst).get(), list, &page),
+              "ListEvents");
+    list_ms.push_back(smz::testing::MillisecondsSince(start));
     list_raw_ms.push_back(raw_rows(from, to, 51));
 
     v1::ExportCalendarFeedRequest feed;
@@ -433,9 +387,10 @@ int main(int argc, char** argv) {
     feed.set_local_date_to(day_text(to));
     v1::CalendarFile file;
     start = absl::Now();
-    CheckGrpc(stub->ExportCalendarFeed(As(analyst).get(), feed, &file),
-              "ExportCalendarFeed");
-    month_ms.push_back(Millis(start));
+    CheckGrpc(
+        stub->ExportCalendarFeed(BearerContext(analyst).get(), feed, &file),
+        "ExportCalendarFeed");
+    month_ms.push_back(smz::testing::MillisecondsSince(start));
     month_events += file.event_count();
     month_raw_ms.push_back(raw_rows(from, to, 20001));
 
@@ -444,9 +399,10 @@ int main(int argc, char** argv) {
       feed.set_local_date_from(absl::StrCat(year, "-01-01"));
       feed.set_local_date_to(absl::StrCat(year, "-12-31"));
       start = absl::Now();
-      CheckGrpc(stub->ExportCalendarFeed(As(analyst).get(), feed, &file),
-                "ExportCalendarFeed (year)");
-      year_ms.push_back(Millis(start));
+      CheckGrpc(
+          stub->ExportCalendarFeed(BearerContext(analyst).get(), feed, &file),
+          "ExportCalendarFeed (year)");
+      year_ms.push_back(smz::testing::MillisecondsSince(start));
       year_events += file.event_count();
       year_raw_ms.push_back(raw_rows(absl::CivilDay(year, 1, 1),
                                      absl::CivilDay(year, 12, 31), 20001));

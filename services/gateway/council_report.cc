@@ -69,6 +69,29 @@ const std::map<std::string, Label>& Labels() {
       {"next_plan", {"지표별 계획", "Indicator plans"}},
       {"next_budget", {"예산 (단위: 천원)", "Budget (thousand KRW)"}},
       {"no_budget", {"등록된 예산 없음", "No budget recorded"}},
+      {"events_held", {"행사 개최 실적", "Events held"}},
+      {"event_type", {"유형", "Type"}},
+      // Enum names from the backends.
+      {"SPECIALIZED_OPERATOR", {"특화사업자", "Specialized operators"}},
+      {"COOPERATING_INSTITUTION", {"협력기관", "Cooperating institutions"}},
+      {"ATTRACTION_AGENCY", {"유치업자", "Attraction agencies"}},
+      {"LINKED_BUSINESS", {"연계업체", "Linked businesses"}},
+      {"YEONGDEUNGPO", {"영등포권역", "Yeongdeungpo"}},
+      {"YEOUIDO", {"여의도권역", "Yeouido"}},
+      {"DAERIM", {"대림동권역", "Daerim-dong"}},
+      {"BRIEFING_SESSION", {"설명회", "Briefing sessions"}},
+      {"FAM_TOUR", {"팸투어", "Fam tours"}},
+      {"TRAINING", {"교육", "Training courses"}},
+      {"COUNCIL_MEETING", {"의료관광협의회", "Council meetings"}},
+      {"WORKING_GROUP_MEETING", {"실무추진단 회의", "Working group meetings"}},
+      {"PROMOTION_BOOTH", {"홍보관 운영", "Promotion booths"}},
+      {"FORUM", {"포럼", "Forums"}},
+      {"EXPO", {"박람회", "Expos"}},
+      {"MOU_SIGNING", {"업무협약", "MOU signings"}},
+      {"BUSINESS_MEETING", {"간담회", "Business meetings"}},
+      {"DELEGATION_VISIT", {"대표단 방문", "Delegation visits"}},
+      {"PROMOTION_EVENT", {"홍보 행사", "Promotion events"}},
+      {"OTHER", {"기타", "Other"}},
   };
   return *kLabels;
 }
@@ -79,6 +102,13 @@ class Words {
   std::string operator()(const std::string& key) const {
     const Label& label = Labels().at(key);
     return en_ ? label.en : label.ko;
+  }
+  // A backend's enum name ("SPECIALIZED_OPERATOR") in the reader's
+  // language; an unknown name as it is.
+  std::string Name(const std::string& enum_name) const {
+    auto it = Labels().find(enum_name);
+    if (it == Labels().end()) return enum_name;
+    return en_ ? it->second.en : it->second.ko;
   }
   std::string Text(
       const google::protobuf::Map<std::string, std::string>& m) const {
@@ -345,13 +375,25 @@ std::string RenderCouncilReportHtml(const v1::CouncilReportData& data,
   } else {
     Table kinds{{w("kind"), w("count")}, {}};
     for (const v1::CountByName& c : data.overview().partners_by_kind()) {
-      kinds.rows.push_back({c.name(), GroupDigits(c.count())});
+      kinds.rows.push_back({w.Name(c.name()), GroupDigits(c.count())});
     }
     Table regions{{w("region"), w("count")}, {}};
     for (const v1::CountByName& c : data.overview().partners_by_region()) {
-      regions.rows.push_back({c.name(), GroupDigits(c.count())});
+      regions.rows.push_back({w.Name(c.name()), GroupDigits(c.count())});
     }
     out += HtmlTable(kinds) + HtmlTable(regions);
+  }
+  absl::StrAppend(&out, "<h3>", Html(w("events_held")), "</h3>\n");
+  if (!Available(data.overview().sections(), "events", &reason)) {
+    out += Unavailable(w, reason);
+  } else if (data.overview().events_held_by_type().empty()) {
+    absl::StrAppend(&out, "<p>", Html(w("none")), "</p>\n");
+  } else {
+    Table types{{w("event_type"), w("count")}, {}};
+    for (const v1::CountByName& c : data.overview().events_held_by_type()) {
+      types.rows.push_back({w.Name(c.name()), GroupDigits(c.count())});
+    }
+    out += HtmlTable(types);
   }
   absl::StrAppend(&out, "<h3>", Html(w("patients")), "</h3>\n");
   if (!Available(data.overview().sections(), "stats", &reason)) {

@@ -82,6 +82,41 @@ TEST(CouncilReportTest, HtmlInTheReportsOrderWithFlagsAndFindings) {
   EXPECT_THAT(en, HasSubstr("Briefing sessions"));
 }
 
+TEST(CouncilReportTest, NamesKindsRegionsAndEventTypesInTheReadersLanguage) {
+  v1::CouncilReportData data = Sample();
+  v1::ZoneOverview& overview = *data.mutable_overview();
+  for (const char* name : {"registry", "events"}) {
+    v1::Section* up = overview.add_sections();
+    up->set_name(name);
+    up->set_available(true);
+  }
+  v1::CountByName* kind = overview.add_partners_by_kind();
+  kind->set_name("SPECIALIZED_OPERATOR");
+  kind->set_count(7);
+  v1::CountByName* region = overview.add_partners_by_region();
+  region->set_name("YEOUIDO");
+  region->set_count(7);
+  v1::CountByName* type = overview.add_events_held_by_type();
+  type->set_name("FAM_TOUR");
+  type->set_count(3);
+  v1::CountByName* future = overview.add_events_held_by_type();
+  future->set_name("SOMETHING_NEW");  // a type this gateway does not know
+  future->set_count(1);
+
+  const std::string ko = RenderCouncilReportHtml(data, "ko");
+  EXPECT_THAT(ko, HasSubstr("특화사업자"));
+  EXPECT_THAT(ko, HasSubstr("여의도권역"));
+  EXPECT_THAT(ko, HasSubstr("팸투어"));
+  EXPECT_THAT(ko, HasSubstr("SOMETHING_NEW"));
+  for (const char* raw : {"SPECIALIZED_OPERATOR", "YEOUIDO", "FAM_TOUR"}) {
+    EXPECT_THAT(ko, Not(HasSubstr(raw)));
+  }
+  const std::string en = RenderCouncilReportHtml(data, "en");
+  EXPECT_THAT(en, HasSubstr("Specialized operators"));
+  EXPECT_THAT(en, HasSubstr("Yeouido"));
+  EXPECT_THAT(en, HasSubstr("Fam tours"));
+}
+
 TEST(CouncilReportTest, CsvTablesQuoteWhatNeedsIt) {
   const std::string kpi =
       RenderCouncilReportCsv(Sample(), v1::GetCouncilReportRequest::KPI, "en");

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/request_fields.h"
 #include "common/status_util.h"
@@ -29,19 +30,24 @@ constexpr int kPageSize = 200;
 // only stops a runaway loop.
 constexpr int kMaxPages = 50;
 
-// One backend call with the caller's credentials and its own deadline.
+// One backend call with the caller's credentials and its own deadline, e.g.
+//   Call("stats", authorization, deadline, *stats_,
+//        &sv1::StatsService::Stub::QueryAggregate, request);
 // Errors name the backend: "stats: UNAVAILABLE: …".
-template <typename Response, typename Request, typename Method>
+template <typename Stub, typename Request, typename Response>
 absl::StatusOr<Response> Call(absl::string_view backend,
                               const std::string& authorization,
-                              absl::Duration deadline, Method method,
+                              absl::Duration deadline, Stub& stub,
+                              grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                           const Request&,
+                                                           Response*),
                               const Request& request) {
   grpc::ClientContext context;
   context.AddMetadata("authorization", authorization);
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoMicroseconds(deadline));
   Response response;
-  grpc::Status status = method(&context, request, &response);
+  grpc::Status status = (stub.*method)(&context, request, &response);
   if (!status.ok()) {
     const absl::Status error = FromGrpcStatus(status);
     return absl::Status(
@@ -50,6 +56,26 @@ absl::StatusOr<Response> Call(absl::string_view backend,
                      ": ", error.message()));
   }
   return response;
+}
+
+// Every page of a List call, merged by `append(into, page)`.
+template <typename Stub, typename Request, typename Response, typename Append>
+absl::StatusOr<Response> ListAll(
+    absl::string_view backend, const std::string& authorization,
+    absl::Duration deadline, Stub& stub,
+    grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                 Response*),
+    Request request, Append append) {
+  Response all;
+  for (int page = 0; page < kMaxPages; ++page) {
+    absl::StatusOr<Response> response =
+        Call(backend, authorization, deadline, stub, method, request);
+    if (!response.ok()) return response.status();
+    append(&all, &*response);
+    if (response->next_page_token().empty()) break;
+    request.set_page_token(response->next_page_token());
+  }
+  return all;
 }
 
 // A backend that could not answer in time (or at all) leaves its section
@@ -110,6 +136,7 @@ v1::Activity ActivityOf(const ev1::Event& e) {
   a.set_attendees(e.outcome().attendees() > 0 ? e.outcome().attendees()
                                               : e.attended_count());
   a.set_mous_signed(e.outcome().mous_signed());
+  a.set_state(ev1::EventState_Name(e.state()));
   return a;
 }
 
@@ -157,143 +184,170 @@ absl::StatusOr<v1::KpiTable> Gateway::GetKpiTable(
   unavailable_table.set_programme_code(request.programme_code());
   unavailable_table.set_as_of(FormatDate(*as_of));
 
-  // The programme, its sub-projects and their indicators.
-  std::vector<pv1::Project> projects;
-  pv1::ListProjectsRequest list;
-  list.set_kind(pv1::PROGRAMME);
-  list.set_page_size(kPageSize);
-  std::optional<pv1::Project> programme;
-  for (int page = 0; page < kMaxPages && !programme; ++page) {
-    absl::StatusOr<pv1::ListProjectsResponse> found =
-        Call<pv1::ListProjectsResponse>(
-            "programme", authorization, deadline,
-            [&](auto* c, const auto& r, auto* o) {
-              return programme_->ListProjects(c, r, o);
-            },
-            list);
-    if (!found.ok()) {
-      if (!IsOutage(found.status())) return found.status();
-      *unavailable_table.add_sections() =
-          Unavailable("programme", found.status());
-      return unavailable_table;
-    }
-    for (const pv1::Project& p : found->projects()) {
-      if (p.code() == request.programme_code()) programme = p;
-    }
-    if (found->next_page_token().empty()) break;
-    list.set_page_token(found->next_page_token());
-  }
-  if (!programme) {
-    return absl::NotFoundError(absl::StrCat("programme_code: no programme '",
-                                            request.programme_code(), "'"));
-  }
-  projects.push_back(*programme);
-  pv1::ListProjectsRequest children;
-  children.set_parent_id(programme->id());
-  children.set_page_size(kPageSize);
-  pv1::ListIndicatorsRequest indicators_request;
-  indicators_request.set_project_id(programme->id());
-  indicators_request.set_page_size(kPageSize);
-  auto subprojects = std::async(std::launch::async, [&] {
-    return Call<pv1::ListProjectsResponse>(
-        "programme", authorization, deadline,
-        [&](auto* c, const auto& r, auto* o) {
-          return programme_->ListProjects(c, r, o);
-        },
-        children);
+  // Every project and every indicator at once (a zone has dozens), then
+  // the programme's part of them: one round trip instead of three in a row.
+  auto all_projects = std::async(std::launch::async, [&] {
+    pv1::ListProjectsRequest list;
+    list.set_page_size(kPageSize);
+    return ListAll(
+        "programme", authorization, deadline, *programme_,
+        &pv1::ProgrammeService::Stub::ListProjects, list,
+        [](pv1::ListProjectsResponse* into, pv1::ListProjectsResponse* page) {
+          into->mutable_projects()->MergeFrom(page->projects());
+        });
   });
-  absl::StatusOr<pv1::ListIndicatorsResponse> indicators =
-      Call<pv1::ListIndicatorsResponse>(
-          "programme", authorization, deadline,
-          [&](auto* c, const auto& r, auto* o) {
-            return programme_->ListIndicators(c, r, o);
-          },
-          indicators_request);
-  absl::StatusOr<pv1::ListProjectsResponse> subs = subprojects.get();
-  for (const absl::Status& s : {indicators.status(), subs.status()}) {
+  pv1::ListIndicatorsRequest list_indicators;
+  list_indicators.set_page_size(kPageSize);
+  absl::StatusOr<pv1::ListIndicatorsResponse> indicators = ListAll(
+      "programme", authorization, deadline, *programme_,
+      &pv1::ProgrammeService::Stub::ListIndicators, list_indicators,
+      [](pv1::ListIndicatorsResponse* into, pv1::ListIndicatorsResponse* page) {
+        into->mutable_indicators()->MergeFrom(page->indicators());
+      });
+  absl::StatusOr<pv1::ListProjectsResponse> listed = all_projects.get();
+  for (const absl::Status& s : {listed.status(), indicators.status()}) {
     if (s.ok()) continue;
     if (!IsOutage(s)) return s;
     *unavailable_table.add_sections() = Unavailable("programme", s);
     return unavailable_table;
   }
-  for (const pv1::Project& p : subs->projects()) projects.push_back(p);
-  std::vector<pv1::Indicator> all(indicators->indicators().begin(),
-                                  indicators->indicators().end());
+  std::optional<pv1::Project> programme;
+  for (const pv1::Project& p : listed->projects()) {
+    if (p.kind() == pv1::PROGRAMME && p.code() == request.programme_code()) {
+      programme = p;
+    }
+  }
+  if (!programme) {
+    return absl::NotFoundError(absl::StrCat("programme_code: no programme '",
+                                            request.programme_code(), "'"));
+  }
+  // The programme and its descendants, parents before children.
+  std::vector<pv1::Project> projects = {*programme};
+  std::set<int64_t> in_programme = {programme->id()};
+  for (size_t i = 0; i < projects.size(); ++i) {
+    for (const pv1::Project& p : listed->projects()) {
+      if (p.parent_id() == projects[i].id() &&
+          in_programme.insert(p.id()).second) {
+        projects.push_back(p);
+      }
+    }
+  }
+  std::vector<pv1::Indicator> all;
+  for (const pv1::Indicator& indicator : indicators->indicators()) {
+    if (in_programme.count(indicator.project_id())) all.push_back(indicator);
+  }
 
-  // Live figures, all sources at once.
+  // Live figures: one call per source for every indicator and year.
+  std::set<int32_t> patient_years, event_years;
+  std::set<ev1::EventType> event_types;
+  for (const pv1::Indicator& indicator : all) {
+    auto [first, last] = IndicatorYears(indicator, *programme);
+    last = std::min<int32_t>(last, as_of->year());
+    for (int32_t y = first; y <= last; ++y) {
+      if (indicator.source() == pv1::FOREIGN_PATIENTS) patient_years.insert(y);
+      if (indicator.source() == pv1::COMPLETED_EVENTS) event_years.insert(y);
+    }
+    ev1::EventType type;
+    if (indicator.source() == pv1::COMPLETED_EVENTS &&
+        ev1::EventType_Parse(indicator.event_type(), &type)) {
+      event_types.insert(type);
+    }
+  }
+  auto patients = std::async(std::launch::async, [&] {
+    std::map<int32_t, sv1::AggregateRow> by_year;
+    if (patient_years.empty())
+      return absl::StatusOr<decltype(by_year)>(by_year);
+    sv1::AggregateRequest aggregate;
+    aggregate.set_start_period(absl::StrCat(*patient_years.begin(), "-01"));
+    const int32_t last = *patient_years.rbegin();
+    aggregate.set_end_period(last == as_of->year()
+                                 ? FormatMonth(absl::CivilMonth(*as_of))
+                                 : absl::StrCat(last, "-12"));
+    aggregate.set_bucket(sv1::YEAR);
+    absl::StatusOr<sv1::AggregateResponse> response =
+        Call("stats", authorization, deadline, *stats_,
+             &sv1::StatsService::Stub::QueryAggregate, aggregate);
+    if (!response.ok())
+      return absl::StatusOr<decltype(by_year)>(response.status());
+    for (const sv1::AggregateRow& row : response->rows()) {
+      int32_t year = 0;
+      if (absl::SimpleAtoi(row.bucket(), &year)) by_year[year] = row;
+    }
+    return absl::StatusOr<decltype(by_year)>(std::move(by_year));
+  });
+  absl::StatusOr<ev1::CountCompletedEventsResponse> counted =
+      ev1::CountCompletedEventsResponse();
+  if (!event_years.empty()) {
+    ev1::CountCompletedEventsRequest count;
+    count.set_year_from(*event_years.begin());
+    count.set_year_to(*event_years.rbegin());
+    // An indicator without a known type counts every event.
+    bool any_type = false;
+    for (const pv1::Indicator& indicator : all) {
+      ev1::EventType type;
+      any_type =
+          any_type || (indicator.source() == pv1::COMPLETED_EVENTS &&
+                       !ev1::EventType_Parse(indicator.event_type(), &type));
+    }
+    if (!any_type) {
+      for (ev1::EventType type : event_types) count.add_types(type);
+    }
+    counted = Call("events", authorization, deadline, *events_,
+                   &ev1::EventsService::Stub::CountCompletedEvents, count);
+  }
+  absl::StatusOr<std::map<int32_t, sv1::AggregateRow>> patient_rows =
+      patients.get();
+
   LiveFigures live;
-  absl::Mutex mu;
-  bool stats_down = false, events_down = false;
-  absl::Status stats_error, events_error;
-  std::vector<std::future<void>> calls;
   for (const pv1::Indicator& indicator : all) {
     auto [first, last] = IndicatorYears(indicator, *programme);
     last = std::min<int32_t>(last, as_of->year());
     if (last < first) continue;
     if (indicator.source() == pv1::COMPLETED_EVENTS) {
-      calls.push_back(std::async(std::launch::async, [&, first, last] {
-        ev1::CountCompletedEventsRequest count;
-        count.set_year_from(first);
-        count.set_year_to(last);
-        ev1::EventType type;
-        if (ev1::EventType_Parse(indicator.event_type(), &type)) {
-          count.add_types(type);
+      if (!counted.ok()) {
+        live.unavailable[indicator.id()] =
+            std::string(counted.status().message());
+        continue;
+      }
+      ev1::EventType type = ev1::EVENT_TYPE_UNSPECIFIED;
+      const bool typed = ev1::EventType_Parse(indicator.event_type(), &type);
+      std::map<int32_t, int64_t>& values = live.values[indicator.id()];
+      for (int32_t y = first; y <= last; ++y) values[y] = 0;
+      for (const ev1::EventCount& c : counted->counts()) {
+        if ((typed && c.type() != type) || c.year() < first ||
+            c.year() > last) {
+          continue;
         }
-        absl::StatusOr<ev1::CountCompletedEventsResponse> counted =
-            Call<ev1::CountCompletedEventsResponse>(
-                "events", authorization, deadline,
-                [&](auto* c, const auto& r, auto* o) {
-                  return events_->CountCompletedEvents(c, r, o);
-                },
-                count);
-        absl::MutexLock lock(&mu);
-        if (!counted.ok()) {
-          live.unavailable[indicator.id()] =
-              std::string(counted.status().message());
-          events_down = true;
-          events_error = counted.status();
-          return;
-        }
-        std::map<int32_t, int64_t>& values = live.values[indicator.id()];
-        for (int32_t y = first; y <= last; ++y) values[y] = 0;
-        for (const ev1::EventCount& c : counted->counts()) {
-          values[c.year()] += c.completed();
-        }
-      }));
+        values[c.year()] += c.completed();
+      }
     } else if (indicator.source() == pv1::FOREIGN_PATIENTS) {
-      for (int32_t year = first; year <= last; ++year) {
-        calls.push_back(std::async(std::launch::async, [&, year] {
-          sv1::GetKpiProgressRequest progress;
-          progress.set_year(year);
-          const absl::CivilDay year_end(year, 12, 31);
-          progress.set_as_of(FormatDate(std::min(*as_of, year_end)));
-          absl::StatusOr<sv1::KpiProgress> kpi = Call<sv1::KpiProgress>(
-              "stats", authorization, deadline,
-              [&](auto* c, const auto& r, auto* o) {
-                return stats_->GetKpiProgress(c, r, o);
-              },
-              progress);
-          absl::MutexLock lock(&mu);
-          if (!kpi.ok()) {
-            live.unavailable[indicator.id()] =
-                std::string(kpi.status().message());
-            stats_down = true;
-            stats_error = kpi.status();
-            return;
-          }
-          if (kpi->ytd_suppressed()) {
-            live.unavailable[indicator.id()] =
-                absl::StrCat("stats: ", year, " is suppressed for this caller");
-            return;
-          }
-          live.values[indicator.id()][year] = kpi->new_patients_ytd();
-        }));
+      if (!patient_rows.ok()) {
+        live.unavailable[indicator.id()] =
+            std::string(patient_rows.status().message());
+        continue;
+      }
+      std::map<int32_t, int64_t>& values = live.values[indicator.id()];
+      for (int32_t y = first; y <= last; ++y) {
+        auto row = patient_rows->find(y);
+        // No counted report that year: no live figure (not zero patients);
+        // a recorded one, if any, stands.
+        if (row == patient_rows->end()) {
+          continue;
+        } else if (row->second.new_patients().suppressed()) {
+          live.unavailable[indicator.id()] =
+              absl::StrCat("stats: ", y, " is suppressed for this caller");
+        } else {
+          values[y] = row->second.new_patients().value();
+        }
       }
     }
   }
-  for (auto& call : calls) call.get();
   // A source that failed for one year is not trusted for the others.
   for (auto& [id, reason] : live.unavailable) live.values.erase(id);
+  const bool stats_down = !patient_rows.ok();
+  const bool events_down = !counted.ok();
+  const absl::Status stats_error = patient_rows.status();
+  const absl::Status events_error = counted.status();
 
   v1::KpiTable table = BuildKpiTable(*programme, projects, all, live, *as_of);
   *table.add_sections() = Available("programme");
@@ -307,6 +361,12 @@ absl::StatusOr<v1::KpiTable> Gateway::GetKpiTable(
 absl::StatusOr<v1::ZoneOverview> Gateway::GetZoneOverview(
     const std::string& authorization,
     const v1::GetZoneOverviewRequest& request) {
+  return BuildZoneOverview(authorization, request, nullptr);
+}
+
+absl::StatusOr<v1::ZoneOverview> Gateway::BuildZoneOverview(
+    const std::string& authorization, const v1::GetZoneOverviewRequest& request,
+    std::shared_future<absl::StatusOr<pv1::BudgetTable>>* budget_table) {
   FieldViolations violations;
   if (request.year() < 2000 || request.year() > 2100) {
     violations.Add("year", "must be 2000..2100");
@@ -327,27 +387,18 @@ absl::StatusOr<v1::ZoneOverview> Gateway::GetZoneOverview(
   auto registry_part = std::async(std::launch::async, [&] {
     v1::ZoneOverview part;
     std::vector<v1::CountByName> kinds, regions;
-    rv1::ListPartnersRequest list;
-    list.set_page_size(kPageSize);
-    list.set_status(rv1::ACTIVE);
-    for (int page = 0; page < kMaxPages; ++page) {
-      absl::StatusOr<rv1::ListPartnersResponse> partners =
-          Call<rv1::ListPartnersResponse>(
-              "registry", authorization, deadline,
-              [&](auto* c, const auto& r, auto* o) {
-                return registry_->ListPartners(c, r, o);
-              },
-              list);
-      if (!partners.ok()) {
-        *part.add_sections() = Unavailable("registry", partners.status());
-        return part;
-      }
-      for (const rv1::Partner& p : partners->partners()) {
-        AddCount(&kinds, rv1::PartnerKind_Name(p.kind()), 1);
-        AddCount(&regions, rv1::ZoneRegion_Name(p.region()), 1);
-      }
-      if (partners->next_page_token().empty()) break;
-      list.set_page_token(partners->next_page_token());
+    rv1::CountPartnersRequest count;
+    count.set_status(rv1::ACTIVE);
+    absl::StatusOr<rv1::CountPartnersResponse> partners =
+        Call("registry", authorization, deadline, *registry_,
+             &rv1::RegistryService::Stub::CountPartners, count);
+    if (!partners.ok()) {
+      *part.add_sections() = Unavailable("registry", partners.status());
+      return part;
+    }
+    for (const rv1::PartnerCount& c : partners->counts()) {
+      AddCount(&kinds, rv1::PartnerKind_Name(c.kind()), c.count());
+      AddCount(&regions, rv1::ZoneRegion_Name(c.region()), c.count());
     }
     CopyCounts(kinds, part.mutable_partners_by_kind());
     CopyCounts(regions, part.mutable_partners_by_region());
@@ -360,12 +411,8 @@ absl::StatusOr<v1::ZoneOverview> Gateway::GetZoneOverview(
     count.set_year_from(year);
     count.set_year_to(year);
     absl::StatusOr<ev1::CountCompletedEventsResponse> counted =
-        Call<ev1::CountCompletedEventsResponse>(
-            "events", authorization, deadline,
-            [&](auto* c, const auto& r, auto* o) {
-              return events_->CountCompletedEvents(c, r, o);
-            },
-            count);
+        Call("events", authorization, deadline, *events_,
+             &ev1::EventsService::Stub::CountCompletedEvents, count);
     if (!counted.ok()) {
       *part.add_sections() = Unavailable("events", counted.status());
       return part;
@@ -391,19 +438,12 @@ absl::StatusOr<v1::ZoneOverview> Gateway::GetZoneOverview(
     top.set_top_n(5);
     top.set_order_by(sv1::NEW_PATIENTS);
     auto nationalities = std::async(std::launch::async, [&] {
-      return Call<sv1::AggregateResponse>(
-          "stats", authorization, deadline,
-          [&](auto* c, const auto& r, auto* o) {
-            return stats_->QueryAggregate(c, r, o);
-          },
-          top);
+      return Call("stats", authorization, deadline, *stats_,
+                  &sv1::StatsService::Stub::QueryAggregate, top);
     });
-    absl::StatusOr<sv1::KpiProgress> kpi = Call<sv1::KpiProgress>(
-        "stats", authorization, deadline,
-        [&](auto* c, const auto& r, auto* o) {
-          return stats_->GetKpiProgress(c, r, o);
-        },
-        progress);
+    absl::StatusOr<sv1::KpiProgress> kpi =
+        Call("stats", authorization, deadline, *stats_,
+             &sv1::StatsService::Stub::GetKpiProgress, progress);
     absl::StatusOr<sv1::AggregateResponse> aggregate = nationalities.get();
     if (!kpi.ok() || !aggregate.ok()) {
       *part.add_sections() =
@@ -425,15 +465,15 @@ absl::StatusOr<v1::ZoneOverview> Gateway::GetZoneOverview(
   });
   auto programme_part = std::async(std::launch::async, [&] {
     v1::ZoneOverview part;
-    pv1::GetBudgetTableRequest budget;
-    budget.set_year(year);
-    budget.set_as_of_date(FormatDate(measured));
-    absl::StatusOr<pv1::BudgetTable> table = Call<pv1::BudgetTable>(
-        "programme", authorization, deadline,
-        [&](auto* c, const auto& r, auto* o) {
-          return programme_->GetBudgetTable(c, r, o);
-        },
-        budget);
+    absl::StatusOr<pv1::BudgetTable> table;
+    if (budget_table != nullptr) {  // the caller asked for it already
+      table = budget_table->get();
+    } else {
+      pv1::GetBudgetTableRequest budget;
+      budget.set_year(year);
+      budget.set_as_of_date(FormatDate(measured));
+      table = GetBudgetTable(authorization, budget);
+    }
     if (absl::IsNotFound(table.status())) {  // no budget for the year
       *part.add_sections() = Available("programme");
       return part;
@@ -484,12 +524,8 @@ absl::StatusOr<v1::ActivityLog> Gateway::GetActivityLog(
   list.set_page_size(kPageSize);
   for (int page = 0; page < kMaxPages; ++page) {
     absl::StatusOr<ev1::ListEventsResponse> events =
-        Call<ev1::ListEventsResponse>(
-            "events", authorization, options_.backend_deadline,
-            [&](auto* c, const auto& r, auto* o) {
-              return events_->ListEvents(c, r, o);
-            },
-            list);
+        Call("events", authorization, options_.backend_deadline, *events_,
+             &ev1::EventsService::Stub::ListEvents, list);
     if (!events.ok()) {
       if (!IsOutage(events.status())) return events.status();
       log.clear_activities();
@@ -515,6 +551,46 @@ absl::StatusOr<v1::ActivityLog> Gateway::GetActivityLog(
   return log;
 }
 
+absl::StatusOr<v1::UpcomingEvents> Gateway::ListUpcomingEvents(
+    const std::string& authorization,
+    const v1::ListUpcomingEventsRequest& request) {
+  FieldViolations violations;
+  if (request.days() < 0 || request.days() > 366) {
+    violations.Add("days", "must be 1..366 (0: 90)");
+  }
+  if (request.limit() < 0 || request.limit() > 100) {
+    violations.Add("limit", "must be 1..100 (0: 10)");
+  }
+  if (!violations.empty()) return violations.ToStatus();
+  const int days = request.days() == 0 ? 90 : request.days();
+  const int limit = request.limit() == 0 ? 10 : request.limit();
+  absl::StatusOr<absl::CivilDay> today = AsOf("", *clock_, "");
+  if (!today.ok()) return today.status();
+  v1::UpcomingEvents upcoming;
+  upcoming.set_from_date(FormatDate(*today));
+  upcoming.set_to_date(FormatDate(*today + days));
+  ev1::ListEventsRequest list;
+  list.add_states(ev1::PUBLISHED);
+  list.add_states(ev1::POSTPONED);
+  list.set_local_date_from(upcoming.from_date());
+  list.set_local_date_to(upcoming.to_date());
+  list.set_page_size(limit);
+  // One page: the events service lists by start time, soonest first.
+  absl::StatusOr<ev1::ListEventsResponse> events =
+      Call("events", authorization, options_.backend_deadline, *events_,
+           &ev1::EventsService::Stub::ListEvents, list);
+  if (!events.ok()) {
+    if (!IsOutage(events.status())) return events.status();
+    *upcoming.add_sections() = Unavailable("events", events.status());
+    return upcoming;
+  }
+  for (const ev1::Event& e : events->events()) {
+    *upcoming.add_events() = ActivityOf(e);
+  }
+  *upcoming.add_sections() = Available("events");
+  return upcoming;
+}
+
 absl::StatusOr<v1::PartnerProfile> Gateway::GetPartnerProfile(
     const std::string& authorization,
     const v1::GetPartnerProfileRequest& request) {
@@ -534,12 +610,8 @@ absl::StatusOr<v1::PartnerProfile> Gateway::GetPartnerProfile(
     aggregate.set_end_period(absl::StrCat(request.year(), "-12"));
     aggregate.set_bucket(sv1::MONTH);
     aggregate.mutable_filter()->add_partner_ids(request.partner_id());
-    return Call<sv1::AggregateResponse>(
-        "stats", authorization, deadline,
-        [&](auto* c, const auto& r, auto* o) {
-          return stats_->QueryAggregate(c, r, o);
-        },
-        aggregate);
+    return Call("stats", authorization, deadline, *stats_,
+                &sv1::StatsService::Stub::QueryAggregate, aggregate);
   });
   auto hosted = std::async(std::launch::async, [&] {
     ev1::ListEventsRequest list;
@@ -547,32 +619,21 @@ absl::StatusOr<v1::PartnerProfile> Gateway::GetPartnerProfile(
     list.set_local_date_from(absl::StrCat(request.year(), "-01-01"));
     list.set_local_date_to(absl::StrCat(request.year(), "-12-31"));
     list.set_page_size(kPageSize);
-    return Call<ev1::ListEventsResponse>(
-        "events", authorization, deadline,
-        [&](auto* c, const auto& r, auto* o) {
-          return events_->ListEvents(c, r, o);
-        },
-        list);
+    return Call("events", authorization, deadline, *events_,
+                &ev1::EventsService::Stub::ListEvents, list);
   });
   auto registrations = std::async(std::launch::async, [&] {
     ev1::ListRegistrationsRequest list;
     list.set_partner_id(request.partner_id());
     list.set_page_size(kPageSize);
-    return Call<ev1::ListRegistrationsResponse>(
-        "events", authorization, deadline,
-        [&](auto* c, const auto& r, auto* o) {
-          return events_->ListRegistrations(c, r, o);
-        },
-        list);
+    return Call("events", authorization, deadline, *events_,
+                &ev1::EventsService::Stub::ListRegistrations, list);
   });
   rv1::GetPartnerRequest get;
   get.set_id(request.partner_id());
-  absl::StatusOr<rv1::Partner> partner = Call<rv1::Partner>(
-      "registry", authorization, deadline,
-      [&](auto* c, const auto& r, auto* o) {
-        return registry_->GetPartner(c, r, o);
-      },
-      get);
+  absl::StatusOr<rv1::Partner> partner =
+      Call("registry", authorization, deadline, *registry_,
+           &rv1::RegistryService::Stub::GetPartner, get);
   absl::StatusOr<sv1::AggregateResponse> figures = months.get();
   absl::StatusOr<ev1::ListEventsResponse> hosted_events = hosted.get();
   absl::StatusOr<ev1::ListRegistrationsResponse> joined = registrations.get();
@@ -608,12 +669,9 @@ absl::StatusOr<v1::PartnerProfile> Gateway::GetPartnerProfile(
       if (!seen.insert(r.event_id()).second) continue;
       ev1::GetEventRequest event_request;
       event_request.set_id(r.event_id());
-      absl::StatusOr<ev1::Event> event = Call<ev1::Event>(
-          "events", authorization, deadline,
-          [&](auto* c, const auto& q, auto* o) {
-            return events_->GetEvent(c, q, o);
-          },
-          event_request);
+      absl::StatusOr<ev1::Event> event =
+          Call("events", authorization, deadline, *events_,
+               &ev1::EventsService::Stub::GetEvent, event_request);
       if (!event.ok()) continue;  // e.g. a draft this caller cannot see
       if (event->local_start().substr(0, 4) != absl::StrCat(request.year())) {
         continue;
@@ -672,17 +730,21 @@ absl::StatusOr<v1::Document> Gateway::GetCouncilReport(
     budget.set_as_of_date(date);
     return GetBudgetTable(authorization, budget);
   };
+  // The year's budget table serves the overview's figure and the report's
+  // table: asked for once.
+  std::shared_future<absl::StatusOr<pv1::BudgetTable>> budget =
+      std::async(std::launch::async, [&] {
+        return budget_of(request.year(), day);
+      }).share();
   auto kpi = std::async(std::launch::async, [&] {
     return GetKpiTable(authorization, kpi_request);
   });
   auto overview = std::async(std::launch::async, [&] {
-    return GetZoneOverview(authorization, overview_request);
+    return BuildZoneOverview(authorization, overview_request, &budget);
   });
   auto log = std::async(std::launch::async, [&] {
     return GetActivityLog(authorization, log_request);
   });
-  auto budget = std::async(std::launch::async,
-                           [&] { return budget_of(request.year(), day); });
   absl::StatusOr<pv1::BudgetTable> next_budget =
       budget_of(request.year() + 1, "");
   absl::StatusOr<v1::KpiTable> kpi_table = kpi.get();
@@ -753,12 +815,9 @@ absl::StatusOr<v1::Document> Gateway::GetCouncilReport(
 absl::StatusOr<programme::v1::BudgetTable> Gateway::GetBudgetTable(
     const std::string& authorization,
     const programme::v1::GetBudgetTableRequest& request) {
-  return Call<pv1::BudgetTable>(
-      "programme", authorization, options_.backend_deadline,
-      [&](auto* c, const auto& r, auto* o) {
-        return programme_->GetBudgetTable(c, r, o);
-      },
-      request);
+  return Call("programme", authorization, options_.backend_deadline,
+              *programme_, &pv1::ProgrammeService::Stub::GetBudgetTable,
+              request);
 }
 
 }  // namespace smz::gateway

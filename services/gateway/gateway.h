@@ -9,6 +9,7 @@
 #ifndef SMZ_SERVICES_GATEWAY_GATEWAY_H_
 #define SMZ_SERVICES_GATEWAY_GATEWAY_H_
 
+#include <future>
 #include <memory>
 #include <string>
 
@@ -53,6 +54,9 @@ class Gateway {
   absl::StatusOr<v1::ActivityLog> GetActivityLog(
       const std::string& authorization,
       const v1::GetActivityLogRequest& request);
+  absl::StatusOr<v1::UpcomingEvents> ListUpcomingEvents(
+      const std::string& authorization,
+      const v1::ListUpcomingEventsRequest& request);
   absl::StatusOr<v1::PartnerProfile> GetPartnerProfile(
       const std::string& authorization,
       const v1::GetPartnerProfileRequest& request);
@@ -64,6 +68,14 @@ class Gateway {
       const programme::v1::GetBudgetTableRequest& request);
 
  private:
+  // GetZoneOverview; with `budget_table`, its budget figures come from that
+  // table (asked for by the caller) instead of a call of its own.
+  absl::StatusOr<v1::ZoneOverview> BuildZoneOverview(
+      const std::string& authorization,
+      const v1::GetZoneOverviewRequest& request,
+      std::shared_future<absl::StatusOr<programme::v1::BudgetTable>>*
+          budget_table);
+
   std::unique_ptr<registry::v1::RegistryService::Stub> registry_;
   std::unique_ptr<stats::v1::StatsService::Stub> stats_;
   std::unique_ptr<events::v1::EventsService::Stub> events_;

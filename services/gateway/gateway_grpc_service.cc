@@ -48,6 +48,18 @@ grpc::Status GatewayGrpcService::GetActivityLog(
       });
 }
 
+grpc::Status GatewayGrpcService::ListUpcomingEvents(
+    grpc::ServerContext* context, const v1::ListUpcomingEventsRequest* request,
+    v1::UpcomingEvents* response) {
+  return runner_->Run(context, "ListUpcomingEvents", RoleSet::Staff(),
+                      [&](const Principal&) {
+                        return RespondWith(response, [&] {
+                          return gateway_->ListUpcomingEvents(
+                              Authorization(*context), *request);
+                        });
+                      });
+}
+
 grpc::Status GatewayGrpcService::GetPartnerProfile(
     grpc::ServerContext* context, const v1::GetPartnerProfileRequest* request,
     v1::PartnerProfile* response) {

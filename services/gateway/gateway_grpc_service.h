@@ -22,6 +22,9 @@ class GatewayGrpcService final : public v1::GatewayService::Service {
   grpc::Status GetZoneOverview(grpc::ServerContext* context,
                                const v1::GetZoneOverviewRequest* request,
                                v1::ZoneOverview* response) override;
+  grpc::Status ListUpcomingEvents(grpc::ServerContext* context,
+                                  const v1::ListUpcomingEventsRequest* request,
+                                  v1::UpcomingEvents* response) override;
   grpc::Status GetActivityLog(grpc::ServerContext* context,
                               const v1::GetActivityLogRequest* request,
                               v1::ActivityLog* response) override;

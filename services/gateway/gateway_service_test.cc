@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -168,6 +169,26 @@ class GatewayServiceTest : public ::testing::Test {
     auto stats = stats::StatsServer::Start(stats_options);
     ASSERT_TRUE(stats.ok()) << stats.status();
     stats_ = stats->release();
+    // The hospital's April report: 120 new patients from Mongolia.
+    {
+      auto stats_stub = stats::v1::StatsService::NewStub(Local(stats_->port()));
+      stats::v1::SubmitReportRequest submit;
+      stats::v1::Report& report = *submit.mutable_report();
+      report.set_partner_id(hospital_id_);
+      report.set_period("2019-04");
+      stats::v1::NewPatientCell* cell = report.add_new_patients();
+      cell->set_nationality("MN");
+      cell->set_count(120);
+      stats::v1::VisitCell* visit = report.add_visits();
+      visit->set_nationality("MN");
+      visit->set_department("ophthalmology");
+      visit->set_care_type(stats::v1::OUTPATIENT);
+      visit->set_count(150);
+      stats::v1::SubmitReportResponse submitted;
+      grpc::Status s =
+          stats_stub->SubmitReport(As(admin()).get(), submit, &submitted);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
 
     auto events_db = mariadb_->CreateServiceDatabase("smz_events");
     ASSERT_TRUE(events_db.ok());
@@ -316,6 +337,27 @@ class GatewayServiceTest : public ::testing::Test {
       ASSERT_TRUE(s.ok()) << s.error_message();
     }
     clock_->Set(Seoul(2019, 12, 31, 12));
+    // Coming up: a published briefing in January, a draft, and a published
+    // session beyond the dashboard's 90 days.
+    for (const auto& [title, month, publish] :
+         std::vector<std::tuple<std::string, int, bool>>{
+             {"신년 설명회", 1, true},
+             {"초안 행사", 2, false},
+             {"여름 설명회", 7, true}}) {
+      ev1::CreateEventRequest request;
+      ev1::Event& e = *request.mutable_event();
+      e.set_type(ev1::BRIEFING_SESSION);
+      (*e.mutable_title())["ko"] = title;
+      *e.mutable_start_time() = events::ToTimestamp(Seoul(2020, month, 15, 10));
+      *e.mutable_end_time() = events::ToTimestamp(Seoul(2020, month, 15, 12));
+      ev1::EventResponse created;
+      ASSERT_TRUE(
+          events->CreateEvent(As(admin()).get(), request, &created).ok());
+      if (!publish) continue;
+      ev1::TransitionRequest step;
+      step.set_id(created.event().id());
+      ASSERT_TRUE(events->PublishEvent(As(admin()).get(), step, &created).ok());
+    }
   }
 
   void SetUp() override {
@@ -373,10 +415,14 @@ TEST_F(GatewayServiceTest, KpiTableLiveAgainstRecordedFigures) {
   EXPECT_EQ(y2019.achievement_percent_capped(), 100.0);
   EXPECT_EQ(y2019.achievement_percent(), 300.0);
   EXPECT_FALSE(briefings.years(2).has_result()) << "2020 is after as_of";
-  // No monthly reports: the live figure is 0 and differs from the printed.
+  // The monthly reports: 120 new patients in April, against 6,578 printed.
   const v1::KpiRow& patients = table.rows(1);
-  EXPECT_EQ(patients.years(1).live(), 0);
+  EXPECT_EQ(patients.years(1).live(), 120);
   EXPECT_TRUE(patients.years(1).differs());
+  // No reports in 2018: no live figure (not zero patients), nothing shown.
+  ASSERT_EQ(patients.years(0).year(), 2018);
+  EXPECT_FALSE(patients.years(0).has_live());
+  EXPECT_FALSE(patients.years(0).has_result());
 
   // Unknown programme, missing code: clear errors.
   request.set_programme_code("nope");
@@ -635,7 +681,9 @@ TEST_F(GatewayServiceTest, DashboardInChromiumShowsTheApiFigures) {
   EXPECT_EQ(AttributeNear(dom, "data-patients-ytd", "data-patients-ytd"),
             absl::StrCat(overview.patients_ytd()));
   EXPECT_EQ(AttributeNear(dom, "data-budget=\"g-2018\"", "data-rate"), "0");
-  EXPECT_THAT(dom, HasSubstr("설명회 10"));  // the activity log
+  EXPECT_THAT(dom, HasSubstr("설명회 10"));    // the activity log
+  EXPECT_THAT(dom, HasSubstr("신년 설명회"));  // upcoming
+  EXPECT_THAT(dom, Not(HasSubstr("여름 설명회")));
 
   // English, and a bad token back to the sign-in form.
   const std::string en = RunChromium(
@@ -659,6 +707,45 @@ TEST_F(GatewayServiceTest, DashboardInChromiumShowsTheApiFigures) {
   ASSERT_TRUE(png.good()) << "no screenshot at " << screenshot;
   png.seekg(0, std::ios::end);
   EXPECT_GT(png.tellg(), 10000) << screenshot;
+}
+
+TEST_F(GatewayServiceTest, UpcomingEventsArePublishedOnesSoonestFirst) {
+  v1::ListUpcomingEventsRequest request;
+  v1::UpcomingEvents upcoming;
+  grpc::Status s =
+      stub_->ListUpcomingEvents(As(token("council")).get(), request, &upcoming);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(upcoming.from_date(), "2019-12-31");
+  EXPECT_EQ(upcoming.to_date(), "2020-03-30");
+  ASSERT_THAT(upcoming.events(), SizeIs(1));
+  EXPECT_EQ(upcoming.events(0).title().at("ko"), "신년 설명회");
+  EXPECT_EQ(upcoming.events(0).state(), "PUBLISHED");
+  EXPECT_EQ(upcoming.events(0).type(), "BRIEFING_SESSION");
+
+  request.set_days(366);
+  ASSERT_TRUE(
+      stub_->ListUpcomingEvents(As(token("council")).get(), request, &upcoming)
+          .ok());
+  ASSERT_THAT(upcoming.events(), SizeIs(2));
+  EXPECT_EQ(upcoming.events(1).title().at("ko"), "여름 설명회");
+  request.set_limit(1);
+  ASSERT_TRUE(
+      stub_->ListUpcomingEvents(As(token("council")).get(), request, &upcoming)
+          .ok());
+  ASSERT_THAT(upcoming.events(), SizeIs(1));
+  EXPECT_EQ(upcoming.events(0).title().at("ko"), "신년 설명회");
+
+  request.set_days(400);
+  request.set_limit(-1);
+  s = stub_->ListUpcomingEvents(As(token("council")).get(), request, &upcoming);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("days"));
+  EXPECT_THAT(s.error_message(), HasSubstr("limit"));
+  EXPECT_EQ(stub_->ListUpcomingEvents(As(token("partner")).get(), {}, &upcoming)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->ListUpcomingEvents(As("").get(), {}, &upcoming).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 // A hanging stats service: the answer comes within the deadline, with the
@@ -736,6 +823,10 @@ TEST_F(GatewayServiceTest, ZBackendDownLeavesItsSectionsUnavailable) {
   s = stub_->GetActivityLog(As(token("council")).get(), log_request, &log);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_FALSE(SectionOf(log.sections(), "events").available());
+  v1::UpcomingEvents upcoming;
+  s = stub_->ListUpcomingEvents(As(token("council")).get(), {}, &upcoming);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(SectionOf(upcoming.sections(), "events").available());
 
   // The council report still comes, saying what is missing and why.
   v1::GetCouncilReportRequest report;

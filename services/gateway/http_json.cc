@@ -153,6 +153,13 @@ absl::Status HttpJsonFront::Start(const std::string& listen) {
                   v1::ActivityLog* o) {
              return stub->GetActivityLog(c, r, o);
            })},
+      {"ListUpcomingEvents",
+       MakeMethod<v1::ListUpcomingEventsRequest, v1::UpcomingEvents>(
+           [stub](grpc::ClientContext* c,
+                  const v1::ListUpcomingEventsRequest& r,
+                  v1::UpcomingEvents* o) {
+             return stub->ListUpcomingEvents(c, r, o);
+           })},
       {"GetPartnerProfile",
        MakeMethod<v1::GetPartnerProfileRequest, v1::PartnerProfile>(
            [stub](grpc::ClientContext* c, const v1::GetPartnerProfileRequest& r,

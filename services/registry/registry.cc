@@ -307,6 +307,22 @@ absl::StatusOr<v1::CountDesignationsResponse> Registry::CountDesignations(
   return response;
 }
 
+absl::StatusOr<v1::CountPartnersResponse> Registry::CountPartners(
+    const Principal& caller, const v1::CountPartnersRequest& request) {
+  if (!v1::PartnerStatus_IsValid(request.status())) {
+    return InvalidField("status", "is not a partner status");
+  }
+  absl::StatusOr<std::vector<v1::PartnerCount>> counts =
+      store_->CountPartners(request.status());
+  if (!counts.ok()) return counts.status();
+  v1::CountPartnersResponse response;
+  for (v1::PartnerCount& count : *counts) {
+    response.set_total(response.total() + count.count());
+    *response.add_counts() = std::move(count);
+  }
+  return response;
+}
+
 absl::StatusOr<v1::ListExpiringResponse> Registry::ListExpiring(
     const Principal& caller, const v1::ListExpiringRequest& request) {
   FieldViolations violations;

@@ -43,6 +43,8 @@ class Registry {
       const Principal& caller, const v1::ListPartnerChangesRequest& request);
   absl::StatusOr<v1::CountDesignationsResponse> CountDesignations(
       const Principal& caller, const v1::CountDesignationsRequest& request);
+  absl::StatusOr<v1::CountPartnersResponse> CountPartners(
+      const Principal& caller, const v1::CountPartnersRequest& request);
   absl::StatusOr<v1::ListExpiringResponse> ListExpiring(
       const Principal& caller, const v1::ListExpiringRequest& request);
   absl::StatusOr<Grant> CreateGrant(const Principal& caller,

@@ -118,6 +118,17 @@ grpc::Status RegistryGrpcService::CountDesignations(
                       });
 }
 
+grpc::Status RegistryGrpcService::CountPartners(
+    grpc::ServerContext* context, const v1::CountPartnersRequest* request,
+    v1::CountPartnersResponse* response) {
+  return runner_->Run(context, "CountPartners", RoleSet::Staff(),
+                      [&](const Principal& caller) {
+                        return RespondWith(response, [&] {
+                          return registry_->CountPartners(caller, *request);
+                        });
+                      });
+}
+
 grpc::Status RegistryGrpcService::ListExpiring(
     grpc::ServerContext* context, const v1::ListExpiringRequest* request,
     v1::ListExpiringResponse* response) {

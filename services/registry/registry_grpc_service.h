@@ -49,6 +49,9 @@ class RegistryGrpcService final : public v1::RegistryService::Service {
   grpc::Status CountDesignations(
       grpc::ServerContext* context, const v1::CountDesignationsRequest* request,
       v1::CountDesignationsResponse* response) override;
+  grpc::Status CountPartners(grpc::ServerContext* context,
+                             const v1::CountPartnersRequest* request,
+                             v1::CountPartnersResponse* response) override;
   grpc::Status ListExpiring(grpc::ServerContext* context,
                             const v1::ListExpiringRequest* request,
                             v1::ListExpiringResponse* response) override;

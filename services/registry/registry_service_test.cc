@@ -853,6 +853,72 @@ TEST_F(RegistryServiceTest, CountsDesignationDecisionsByYearKindAndAction) {
               ElementsAre("year"));
 }
 
+TEST_F(RegistryServiceTest, CountPartnersGroupsByKindAndRegion) {
+  const std::string council = Issue(auth::v1::COUNCIL);
+  auto count = [&](v1::PartnerStatus status) {
+    v1::CountPartnersRequest request;
+    request.set_status(status);
+    v1::CountPartnersResponse response;
+    grpc::Status s =
+        stub_->CountPartners(As(council).get(), request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::map<std::pair<int, int>, int> by_cell;
+    int sum = 0;
+    for (const v1::PartnerCount& c : response.counts()) {
+      by_cell[{c.kind(), c.region()}] = c.count();
+      sum += c.count();
+    }
+    EXPECT_EQ(sum, response.total());
+    return std::make_pair(by_cell, response.total());
+  };
+  const auto [before_all, total_before] = count(v1::PARTNER_STATUS_UNSPECIFIED);
+  const auto [before_active, active_before] = count(v1::ACTIVE);
+  // Three pending agencies in Yeouido and two clinics, one designated.
+  Partner out;
+  std::vector<int64_t> agencies;
+  for (int i = 0; i < 3; ++i) {
+    Partner agency = Hospital(absl::StrCat("유치업체 집계 ", i), "");
+    agency.set_kind(v1::ATTRACTION_AGENCY);
+    agency.set_region(v1::YEOUIDO);
+    agencies.push_back(Create(agency).id());
+  }
+  const int64_t clinic = Create(Hospital("집계 의원 1", "")).id();
+  Create(Hospital("집계 의원 2", ""));
+  ASSERT_TRUE(Designate(clinic, &out, "2030-01-01", "2032-12-31").ok());
+
+  const auto [after_all, total_after] = count(v1::PARTNER_STATUS_UNSPECIFIED);
+  const auto [after_active, active_after] = count(v1::ACTIVE);
+  const std::pair<int, int> agency_yeouido{v1::ATTRACTION_AGENCY, v1::YEOUIDO};
+  const std::pair<int, int> operator_yeongdeungpo{v1::SPECIALIZED_OPERATOR,
+                                                  v1::YEONGDEUNGPO};
+  EXPECT_EQ(total_after - total_before, 5);
+  EXPECT_EQ(active_after - active_before, 1);
+  auto at = [](const std::map<std::pair<int, int>, int>& m,
+               std::pair<int, int> key) {
+    auto it = m.find(key);
+    return it == m.end() ? 0 : it->second;
+  };
+  EXPECT_EQ(at(after_all, agency_yeouido) - at(before_all, agency_yeouido), 3);
+  EXPECT_EQ(
+      at(after_active, agency_yeouido) - at(before_active, agency_yeouido), 0);
+  EXPECT_EQ(at(after_all, operator_yeongdeungpo) -
+                at(before_all, operator_yeongdeungpo),
+            2);
+  EXPECT_EQ(at(after_active, operator_yeongdeungpo) -
+                at(before_active, operator_yeongdeungpo),
+            1);
+
+  v1::CountPartnersRequest bad;
+  bad.set_status(static_cast<v1::PartnerStatus>(42));
+  v1::CountPartnersResponse response;
+  EXPECT_THAT(
+      ViolatedFields(stub_->CountPartners(As(council).get(), bad, &response)),
+      ElementsAre("status"));
+  const std::string partner = Issue(auth::v1::PARTNER, agencies[1]);
+  EXPECT_EQ(stub_->CountPartners(As(partner).get(), {}, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(RegistryServiceTest, ListPaginatesToTheEndWithFilters) {
   // Seven agencies speaking Zulu: a filter no other test matches.
   std::set<int64_t> created;

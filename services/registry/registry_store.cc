@@ -678,6 +678,42 @@ RegistryStore::CountDesignations(int year, v1::PartnerKind kind) {
   return counts;
 }
 
+absl::StatusOr<std::vector<v1::PartnerCount>> RegistryStore::CountPartners(
+    v1::PartnerStatus status) {
+  std::string sql = "SELECT kind, region, COUNT(*) FROM partners";
+  std::vector<SqlValue> params;
+  if (status != v1::PARTNER_STATUS_UNSPECIFIED) {
+    sql += " WHERE status = ?";
+    params.push_back(v1::PartnerStatus_Name(status));
+  }
+  sql += " GROUP BY kind, region";
+  std::vector<v1::PartnerCount> counts;
+  absl::Status result = database_->Run([&](Session& session) -> absl::Status {
+    absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
+    if (!rows.ok()) return rows.status();
+    for (const Row& row : *rows) {
+      v1::PartnerCount count;
+      v1::PartnerKind kind = v1::PARTNER_KIND_UNSPECIFIED;
+      v1::PartnerKind_Parse(row.Text(0), &kind);
+      count.set_kind(kind);
+      v1::ZoneRegion region = v1::ZONE_REGION_UNSPECIFIED;
+      v1::ZoneRegion_Parse(row.Text(1), &region);
+      count.set_region(region);
+      count.set_count(static_cast<int32_t>(row.Int(2)));
+      counts.push_back(std::move(count));
+    }
+    return absl::OkStatus();
+  });
+  if (!result.ok()) return result;
+  // Enum order, not the collation's alphabetical order.
+  std::sort(counts.begin(), counts.end(),
+            [](const v1::PartnerCount& a, const v1::PartnerCount& b) {
+              return std::make_pair(a.kind(), a.region()) <
+                     std::make_pair(b.kind(), b.region());
+            });
+  return counts;
+}
+
 absl::StatusOr<std::vector<v1::ExpiringItem>> RegistryStore::ListExpiring(
     const ExpiringQuery& query, bool* has_more) {
   const std::string until = FormatDate(query.as_of + query.within_days);

@@ -140,6 +140,10 @@ class RegistryStore : public PrincipalLookup {
   absl::StatusOr<std::vector<v1::DesignationCount>> CountDesignations(
       int year, v1::PartnerKind kind);
 
+  // Partners grouped by kind and region; an unspecified `status` means all.
+  absl::StatusOr<std::vector<v1::PartnerCount>> CountPartners(
+      v1::PartnerStatus status);
+
   absl::StatusOr<std::vector<v1::ExpiringItem>> ListExpiring(
       const ExpiringQuery& query, bool* has_more);
 

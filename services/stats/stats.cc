@@ -1033,15 +1033,9 @@ absl::StatusOr<v1::KpiProgress> Stats::GetKpiProgress(
   query.measures = {static_cast<int>(Measure::kNewPatients)};
   absl::StatusOr<AggregateResult> figures = store_->Aggregate(query);
   if (!figures.ok()) return figures.status();
-  absl::StatusOr<std::vector<ReportingRow>> reports =
-      store_->ListReporting(query.start_period, query.end_period);
-  if (!reports.ok()) return reports.status();
-  std::map<int, int> counted_reports;
-  for (const ReportingRow& r : *reports) {
-    if (r.status == v1::SUBMITTED || r.status == v1::ACCEPTED) {
-      ++counted_reports[r.period];
-    }
-  }
+  absl::StatusOr<std::map<int, int>> counted_reports =
+      store_->CountCountedReports(query.start_period, query.end_period);
+  if (!counted_reports.ok()) return counted_reports.status();
   std::map<int, GroupFigures> by_month;
   for (const AggregateGroup& g : figures->groups) {
     by_month[g.bucket].Add(g.new_patients);
@@ -1061,7 +1055,7 @@ absl::StatusOr<v1::KpiProgress> Stats::GetKpiProgress(
     v1::KpiMonth* out = progress.add_months();
     out->set_period(FormatMonth(month));
     *out->mutable_new_patients() = MakeValue(f, true, false, context);
-    out->set_reports(counted_reports[PeriodNumber(month)]);
+    out->set_reports((*counted_reports)[PeriodNumber(month)]);
     const v1::Value cumulative = MakeValue(ytd, true, false, context);
     out->set_cumulative(cumulative.value());
   }

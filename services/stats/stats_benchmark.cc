@@ -20,7 +20,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <random>
 #include <thread>
 #include <vector>
 
@@ -36,8 +35,10 @@
 #include "grpcpp/security/credentials.h"
 #include "services/registry/registry_server.h"
 #include "services/stats/stats_server.h"
+#include "services/stats/synthetic_history.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "smz/stats/v1/stats.grpc.pb.h"
+#include "tests/harness/benchmark_support.h"
 #include "tests/harness/mariadb_server.h"
 
 ABSL_FLAG(int, partners, 3000, "reporting partners");
@@ -55,96 +56,18 @@ ABSL_FLAG(int, buffer_pool_mb, 1024, "InnoDB buffer pool for the run");
 
 namespace {
 
+using ::smz::testing::BearerContext;
+using ::smz::testing::Check;
+using ::smz::testing::CheckGrpc;
+using ::smz::testing::Latency;
+using ::smz::testing::Percentiles;
+using ::smz::testing::RunParallel;
 namespace reg = ::smz::registry::v1;
 namespace v1 = ::smz::stats::v1;
 using ::smz::Database;
 using ::smz::Session;
 using ::smz::SqlInt;
 using ::smz::SqlValue;
-
-constexpr const char* kNationalities[] = {"CN", "MN", "RU", "VN", "US", "KZ",
-                                          "UZ", "JP", "PH", "CA", "TH", "ID",
-                                          "AE", "SA", "DE", "FR"};
-constexpr const char* kDepartments[] = {
-    "internal_medicine", "dermatology",    "plastic_surgery", "ophthalmology",
-    "rehabilitation",    "checkup_center", "orthopedics",     "dentistry"};
-
-void Check(const absl::Status& status, const char* what) {
-  if (!status.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, status.ToString().c_str());
-    std::exit(1);
-  }
-}
-
-void CheckGrpc(const grpc::Status& status, const char* what) {
-  if (!status.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, status.error_message().c_str());
-    std::exit(1);
-  }
-}
-
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::seconds(120));
-  return context;
-}
-
-// A partner's report for one month: deterministic from (partner, period).
-v1::Report MakeReport(int64_t partner_id, int period, int nationalities) {
-  std::mt19937 random(static_cast<uint32_t>(partner_id * 7919 + period));
-  v1::Report report;
-  report.set_partner_id(partner_id);
-  report.set_period(absl::StrFormat("%04d-%02d", period / 100, period % 100));
-  std::vector<int> order(std::size(kNationalities));
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-  std::shuffle(order.begin(), order.end(), random);
-  const int first_department = static_cast<int>(partner_id % 8);
-  for (int n = 0; n < nationalities; ++n) {
-    const char* nationality = kNationalities[order[n]];
-    const int64_t patients = 1 + random() % 30;
-    v1::NewPatientCell* cell = report.add_new_patients();
-    cell->set_nationality(nationality);
-    cell->set_count(patients);
-    for (int d = 0; d < 2; ++d) {
-      v1::VisitCell* visit = report.add_visits();
-      visit->set_nationality(nationality);
-      visit->set_department(kDepartments[(first_department + d * 3) % 8]);
-      visit->set_care_type(d == 0 ? v1::OUTPATIENT : v1::INPATIENT);
-      visit->set_count(d == 0 ? patients + random() % 10 : 1 + random() % 5);
-    }
-  }
-  return report;
-}
-
-struct Latency {
-  double p50_ms = 0;
-  double p99_ms = 0;
-};
-
-Latency Percentiles(std::vector<double> samples) {
-  std::sort(samples.begin(), samples.end());
-  auto at = [&](double q) {
-    size_t i = static_cast<size_t>(q * (samples.size() - 1) + 0.5);
-    return samples[std::min(i, samples.size() - 1)];
-  };
-  return {at(0.50), at(0.99)};
-}
-
-// Runs `work(i)` for i in [0, n) on `threads` threads; returns seconds.
-double Parallel(int n, int threads, const std::function<void(int)>& work) {
-  std::atomic<int> next{0};
-  const absl::Time start = absl::Now();
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      for (int i = next++; i < n; i = next++) work(i);
-    });
-  }
-  for (std::thread& t : pool) t.join();
-  return absl::ToDoubleSeconds(absl::Now() - start);
-}
 
 }  // namespace
 
@@ -160,17 +83,13 @@ int main(int argc, char** argv) {
   std::FILE* log = std::fopen(log_path.c_str(), "w");
   smz::SetLogSink(log);
 
-  auto mariadb = smz::testing::MariaDbServer::Start();
-  Check(mariadb.status(), "MariaDB");
-  Check((*mariadb)->ExecuteAsRoot(
-            absl::StrCat("SET GLOBAL innodb_buffer_pool_size = ",
-                         int64_t{absl::GetFlag(FLAGS_buffer_pool_mb)} << 20)),
-        "buffer pool");
+  std::unique_ptr<smz::testing::MariaDbServer> mariadb =
+      smz::testing::StartBenchmarkMariaDb(absl::GetFlag(FLAGS_buffer_pool_mb));
   // 2026-02-05: January 2026 is open for reports.
   smz::FakeClock clock(absl::FromCivil(absl::CivilSecond(2026, 2, 5, 9, 0, 0),
                                        smz::SeoulTimeZone()));
 
-  auto registry_db = (*mariadb)->CreateServiceDatabase("smz_registry");
+  auto registry_db = mariadb->CreateServiceDatabase("smz_registry");
   Check(registry_db.status(), "registry database");
   smz::registry::RegistryServerOptions registry_options;
   registry_options.database = *registry_db;
@@ -193,36 +112,19 @@ int main(int argc, char** argv) {
 
   std::printf("# %d partners x %d months, %d cells per report\n", partners,
               months, nationalities * 3);
-  std::vector<int64_t> partner_ids(partners);
-  const double registry_seconds = Parallel(partners, 8, [&](int i) {
-    reg::CreatePartnerRequest create;
-    reg::Partner& p = *create.mutable_partner();
-    p.set_kind(i % 4 == 0 ? reg::SPECIALIZED_OPERATOR
-                          : reg::COOPERATING_INSTITUTION);
-    (*p.mutable_name())["ko"] = absl::StrCat("병원 ", i + 1);
-    p.set_representative("대표");
-    p.set_address("주소");
-    p.set_region(static_cast<reg::ZoneRegion>(1 + i % 3));
-    p.set_floor_area_m2(1000);
-    create.set_request_id(absl::StrCat("bench-", i));
-    reg::Partner created;
-    CheckGrpc(registry_stub->CreatePartner(As(admin).get(), create, &created),
-              "CreatePartner");
-    reg::DesignationRequest designate;
-    designate.set_id(created.id());
-    designate.set_effective_on("2020-01-01");
-    designate.set_term_ends_on("2030-12-31");
-    CheckGrpc(
-        registry_stub->DesignatePartner(As(admin).get(), designate, &created),
-        "DesignatePartner");
-    partner_ids[i] = created.id();
-  });
+  const absl::Time registry_start = absl::Now();
+  absl::StatusOr<std::vector<smz::stats::SyntheticPartner>> synthetic =
+      smz::stats::CreateSyntheticPartners(*registry_stub, admin, partners);
+  Check(synthetic.status(), "partners");
+  const double registry_seconds =
+      absl::ToDoubleSeconds(absl::Now() - registry_start);
   auto issue = [&](smz::auth::v1::Role role) {
     reg::IssueTokenRequest request;
     request.set_role(role);
     request.set_display_name("benchmark");
     reg::IssueTokenResponse response;
-    CheckGrpc(registry_stub->IssueToken(As(admin).get(), request, &response),
+    CheckGrpc(registry_stub->IssueToken(BearerContext(admin).get(), request,
+                                        &response),
               "IssueToken");
     return response.token();
   };
@@ -231,7 +133,7 @@ int main(int argc, char** argv) {
   std::printf("registry: %d partners created and designated in %.1f s\n",
               partners, registry_seconds);
 
-  auto stats_db = (*mariadb)->CreateServiceDatabase("smz_stats");
+  auto stats_db = mariadb->CreateServiceDatabase("smz_stats");
   Check(stats_db.status(), "stats database");
   smz::stats::StatsServerOptions options;
   options.database = *stats_db;
@@ -252,101 +154,26 @@ int main(int argc, char** argv) {
   // 1. The history, straight into the tables, then the rollups.
   const absl::CivilMonth last_month(2025, 12);
   const absl::CivilMonth first_month = last_month - (months - 1);
-  int64_t cells_loaded = 0;
   const absl::Time load_start = absl::Now();
-  Check(bulk.Run([&](Session& session) -> absl::Status {
-    std::vector<std::vector<SqlValue>> rows;
-    for (int i = 0; i < partners; ++i) {
-      rows.push_back({SqlInt(partner_ids[i]), SqlInt(i % 4 == 0 ? 1 : 2),
-                      SqlInt(1 + i % 3), absl::StrCat("병원 ", i + 1)});
-    }
-    for (const auto& row : rows) {
-      absl::StatusOr<int64_t> s = session.Execute(
-          "INSERT INTO partners (id, kind, region, name_ko, name_en, "
-          "refresh_time_us) VALUES (?, ?, ?, ?, '', 0)",
-          row);
-      if (!s.ok()) return s.status();
-    }
-    return absl::OkStatus();
-  }),
-        "partners");
-  std::atomic<int64_t> cell_counter{0};
-  const double load_seconds = Parallel(partners, 2, [&](int i) {
-    Check(bulk.Transact([&](Session& session) -> absl::Status {
-      std::string report_sql =
-          "INSERT INTO reports (id, partner_id, period, status, "
-          "no_activity, revision, digest, partner_kind, region, "
-          "first_submit_time_us, update_time_us, submitted_by, late, "
-          "cells) VALUES ";
-      std::vector<SqlValue> report_params;
-      std::string cell_sql =
-          "INSERT INTO report_cells (report_id, partner_id, period, "
-          "measure, nationality, department, care_type, sex, age_band, "
-          "value) VALUES ";
-      std::vector<SqlValue> cell_params;
-      int cell_rows = 0;
-      for (int m = 0; m < months; ++m) {
-        const absl::CivilMonth month = first_month + m;
-        const int period = month.year() * 100 + month.month();
-        const int64_t report_id = int64_t{i} * months + m + 1;
-        absl::StrAppend(&report_sql, m ? "," : "",
-                        "(?,?,?,2,0,1,'',?,?,0,0,'bulk',0,?)");
-        const v1::Report report =
-            MakeReport(partner_ids[i], period, nationalities);
-        v1::Report cells_only = report;
-        cells_only.clear_partner_id();
-        cells_only.clear_period();
-        for (SqlValue v :
-             {SqlInt(report_id), SqlInt(partner_ids[i]), SqlInt(period),
-              SqlInt(i % 4 == 0 ? 1 : 2), SqlInt(1 + i % 3),
-              SqlValue(cells_only.SerializeAsString())}) {
-          report_params.push_back(v);
-        }
-        auto add_cell = [&](int measure, const std::string& nationality,
-                            const std::string& department, int care,
-                            int64_t value) {
-          absl::StrAppend(&cell_sql, cell_rows++ ? "," : "",
-                          "(?,?,?,?,?,?,?,0,0,?)");
-          for (SqlValue v :
-               {SqlInt(report_id), SqlInt(partner_ids[i]), SqlInt(period),
-                SqlInt(measure), SqlValue(nationality), SqlValue(department),
-                SqlInt(care), SqlInt(value)}) {
-            cell_params.push_back(v);
-          }
-        };
-        for (const v1::NewPatientCell& c : report.new_patients()) {
-          add_cell(1, c.nationality(), "", 0, c.count());
-        }
-        for (const v1::VisitCell& c : report.visits()) {
-          add_cell(2, c.nationality(), c.department(), c.care_type(),
-                   c.count());
-        }
-      }
-      absl::StatusOr<int64_t> s = session.Execute(report_sql, report_params);
-      if (!s.ok()) return s.status();
-      s = session.Execute(cell_sql, cell_params);
-      if (!s.ok()) return s.status();
-      cell_counter += cell_rows;
-      return absl::OkStatus();
-    }),
-          "bulk load");
-  });
-  cells_loaded = cell_counter.load();
+  absl::StatusOr<int64_t> cells_loaded = smz::stats::LoadSyntheticHistory(
+      bulk, *synthetic, last_month, months, nationalities);
+  Check(cells_loaded.status(), "bulk load");
+  const double load_seconds = absl::ToDoubleSeconds(absl::Now() - load_start);
   const absl::Time rollup_start = absl::Now();
   Check((*stats)->store().RebuildRollups(), "RebuildRollups");
   std::printf(
       "history: %d reports, %lld cells loaded in %.1f s; rollups built in "
       "%.1f s\n",
-      partners * months, static_cast<long long>(cells_loaded), load_seconds,
+      partners * months, static_cast<long long>(*cells_loaded), load_seconds,
       absl::ToDoubleSeconds(absl::Now() - rollup_start));
-  (void)load_start;
 
   // 2. Write throughput, January 2026: raw inserts, then the service.
   const int january = 202601;
   std::vector<v1::Report> reports;
   int64_t submitted_cells = 0;
   for (int i = 0; i < partners; ++i) {
-    reports.push_back(MakeReport(partner_ids[i], january, nationalities));
+    reports.push_back(smz::stats::SyntheticReport((*synthetic)[i].id, january,
+                                                  nationalities));
     submitted_cells +=
         reports.back().new_patients_size() + reports.back().visits_size();
   }
@@ -356,7 +183,7 @@ int main(int argc, char** argv) {
   }),
         "raw table");
   Database raw_pool(options.database);
-  const double raw_seconds = Parallel(partners, concurrency, [&](int i) {
+  const double raw_seconds = RunParallel(partners, concurrency, [&](int i) {
     const v1::Report& r = reports[i];
     Check(raw_pool.Transact([&](Session& session) -> absl::Status {
       auto insert = [&](int measure, const std::string& nationality,
@@ -395,13 +222,14 @@ int main(int argc, char** argv) {
                           grpc::InsecureChannelCredentials());
   auto stub = v1::StatsService::NewStub(channel);
   std::atomic<int> warnings{0};
-  const double service_seconds = Parallel(partners, concurrency, [&](int i) {
+  const double service_seconds = RunParallel(partners, concurrency, [&](int i) {
     v1::SubmitReportRequest request;
     *request.mutable_report() = reports[i];
     request.set_request_id(absl::StrCat("bench-", reports[i].partner_id()));
     v1::SubmitReportResponse response;
-    CheckGrpc(stub->SubmitReport(As(admin).get(), request, &response),
-              "SubmitReport");
+    CheckGrpc(
+        stub->SubmitReport(BearerContext(admin).get(), request, &response),
+        "SubmitReport");
     warnings += response.summary().warnings_size();
   });
   const double raw_rate = partners / raw_seconds;
@@ -473,9 +301,9 @@ int main(int argc, char** argv) {
     v1::AggregateResponse response;
     for (int run = 0; run < absl::GetFlag(FLAGS_query_runs); ++run) {
       const absl::Time start = absl::Now();
-      CheckGrpc(
-          stub->QueryAggregate(As(council_token).get(), a.request, &response),
-          "QueryAggregate");
+      CheckGrpc(stub->QueryAggregate(BearerContext(council_token).get(),
+                                     a.request, &response),
+                "QueryAggregate");
       service.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
     }
     std::vector<double> raw;

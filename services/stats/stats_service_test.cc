@@ -746,6 +746,7 @@ TEST_F(StatsServiceTest, CompletenessAndKpiProgress) {
     sum += m.new_patients().value();
   }
   EXPECT_EQ(progress.months_size(), 7);
+  EXPECT_EQ(progress.months(6).reports(), july.reported());
   EXPECT_EQ(progress.new_patients_ytd(), sum);
   EXPECT_NEAR(progress.pro_rata_target(), 10000.0 * 213 / 366, 1e-6);
   EXPECT_NEAR(progress.pacing_percent(), 100.0 * sum / (10000.0 * 213 / 366),

@@ -52,6 +52,12 @@ bool Counted(int status) {
   return status == v1::SUBMITTED || status == v1::ACCEPTED;
 }
 
+// report_counts: rows per period (see the schema), by partner_id % 16.
+constexpr int64_t kReportCountShards = 16;
+constexpr char kRecomputeReportCounts[] =
+    "SELECT period, partner_id % 16 AS shard, COUNT(*) AS n FROM reports "
+    "WHERE status IN (2, 3) GROUP BY period, shard";
+
 std::vector<Cell> CellsOfReport(const Report& report) {
   std::vector<Cell> cells;
   for (const v1::NewPatientCell& c : report.new_patients()) {
@@ -621,6 +627,13 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
     }
     // The rollups count SUBMITTED and ACCEPTED reports only.
     if (new_status == v1::SUBMITTED) {
+      if (!Counted(old_status)) {
+        absl::StatusOr<int64_t> counted = session.Execute(
+            "INSERT INTO report_counts (period, shard, counted) VALUES (?, ?, "
+            "1) ON DUPLICATE KEY UPDATE counted = counted + 1",
+            {SqlInt(period), SqlInt(partner_id % kReportCountShards)});
+        if (!counted.ok()) return counted.status();
+      }
       const std::vector<CellChange> counted_changes =
           Counted(old_status) ? stored_diff.changes : AllCreated(in.cells);
       if (absl::Status s = ApplyRollups(session, period, partner_kind, region,
@@ -1321,6 +1334,23 @@ absl::StatusOr<std::vector<ReportingRow>> StatsStore::ListReporting(
       });
 }
 
+absl::StatusOr<std::map<int, int>> StatsStore::CountCountedReports(
+    int start_period, int end_period) {
+  return database_->RunFor<std::map<int, int>>(
+      [&](Session& session) -> absl::StatusOr<std::map<int, int>> {
+        absl::StatusOr<std::vector<Row>> rows = session.Query(
+            "SELECT period, SUM(counted) FROM report_counts WHERE period "
+            "BETWEEN ? AND ? GROUP BY period",
+            {SqlInt(start_period), SqlInt(end_period)});
+        if (!rows.ok()) return rows.status();
+        std::map<int, int> counts;
+        for (const Row& row : *rows) {
+          counts[static_cast<int>(row.Int(0))] = static_cast<int>(row.Int(1));
+        }
+        return counts;
+      });
+}
+
 absl::StatusOr<std::vector<Report>> StatsStore::PartnerYear(int64_t partner_id,
                                                             int year) {
   return database_->RunFor<std::vector<Report>>(
@@ -1416,10 +1446,17 @@ absl::Status StatsStore::RebuildRollups() {
   return database_->Transact([&](Session& session) -> absl::Status {
     for (const char* sql :
          {"DELETE FROM rollup_cells", "DELETE FROM rollup_nationality",
-          "DELETE FROM rollup_department"}) {
+          "DELETE FROM rollup_department", "DELETE FROM report_counts"}) {
       if (absl::StatusOr<int64_t> s = session.Execute(sql, {}); !s.ok()) {
         return s.status();
       }
+    }
+    if (absl::StatusOr<int64_t> s = session.Execute(
+            absl::StrCat("INSERT INTO report_counts (period, shard, counted) ",
+                         kRecomputeReportCounts),
+            {});
+        !s.ok()) {
+      return s.status();
     }
     absl::StatusOr<std::vector<int>> periods = ReportedPeriods(session);
     if (!periods.ok()) return periods.status();
@@ -1463,7 +1500,19 @@ absl::StatusOr<int64_t> StatsStore::CountRollupMismatches() {
              "period, measure, department, care_type"}};
         absl::StatusOr<std::vector<int>> periods = ReportedPeriods(session);
         if (!periods.ok()) return periods.status();
-        int64_t mismatches = 0;
+        // Counted reports, all periods at once.
+        absl::StatusOr<std::vector<Row>> counts = session.Query(
+            absl::StrCat("SELECT (SELECT COUNT(*) FROM (",
+                         kRecomputeReportCounts,
+                         ") x LEFT JOIN report_counts y USING (period, shard) "
+                         "WHERE y.counted IS NULL OR y.counted <> x.n) + "
+                         "(SELECT COUNT(*) FROM report_counts y LEFT JOIN (",
+                         kRecomputeReportCounts,
+                         ") x USING (period, shard) WHERE x.n IS NULL AND "
+                         "y.counted <> 0)"),
+            {});
+        if (!counts.ok()) return counts.status();
+        int64_t mismatches = counts->front().Int(0);
         for (int period : *periods) {
           for (const Check& check : checks) {
             const std::string keys = check.key;

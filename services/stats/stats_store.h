@@ -11,6 +11,7 @@
 #define SMZ_SERVICES_STATS_STATS_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -155,6 +156,12 @@ class StatsStore {
   absl::StatusOr<std::vector<ReportingRow>> ListReporting(int start_period,
                                                           int end_period);
 
+  // Reports that count (submitted or accepted) per period (yyyymm) of a
+  // range, from the counters the submissions keep; periods without any are
+  // absent.
+  absl::StatusOr<std::map<int, int>> CountCountedReports(int start_period,
+                                                         int end_period);
+
   // Every report of a partner in a year, with cells, for the annual file.
   absl::StatusOr<std::vector<Report>> PartnerYear(int64_t partner_id, int year);
 
@@ -165,8 +172,9 @@ class StatsStore {
   // contents: for repair, and after the benchmark's bulk load.
   absl::Status RebuildRollups();
 
-  // Rollup rows that differ from a recomputation over the counted cells
-  // (0 when the incremental maintenance is exact, as tests check).
+  // Rollup rows and report counters that differ from a recomputation over
+  // the counted reports (0 when the incremental maintenance is exact, as tests
+  // check).
   absl::StatusOr<int64_t> CountRollupMismatches();
 
   const StoreOptions& options() const { return options_; }

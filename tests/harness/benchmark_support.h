@@ -1,0 +1,54 @@
+// What every benchmark program needs besides the services it measures:
+// stop at the first failure with the reason, a caller's bearer context,
+// percentiles of latency samples, a worker pool over an index range, and a
+// private MariaDB with a buffer pool sized for the data set.
+//
+//   auto mariadb = smz::testing::StartBenchmarkMariaDb(1024);
+//   smz::testing::CheckGrpc(stub->GetEvent(BearerContext(token).get(), r, &e),
+//                           "GetEvent");
+//   std::vector<double> ms = ...;
+//   smz::testing::Latency l = smz::testing::Percentiles(ms);  // p50, p99
+#ifndef SMZ_TESTS_HARNESS_BENCHMARK_SUPPORT_H_
+#define SMZ_TESTS_HARNESS_BENCHMARK_SUPPORT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/support/status.h"
+#include "tests/harness/mariadb_server.h"
+
+namespace smz::testing {
+
+// Print "<what>: <reason>" and exit(1) unless ok: a benchmark that cannot
+// set up has nothing to measure.
+void Check(const absl::Status& status, const char* what);
+void CheckGrpc(const grpc::Status& status, const char* what);
+
+// A context carrying "authorization: Bearer <token>" and a deadline.
+std::unique_ptr<grpc::ClientContext> BearerContext(
+    const std::string& token, absl::Duration deadline = absl::Seconds(120));
+
+struct Latency {
+  double p50_ms = 0;
+  double p99_ms = 0;
+};
+// Nearest-rank p50 and p99 of samples in milliseconds (0s when empty).
+Latency Percentiles(std::vector<double> samples_ms);
+
+double MillisecondsSince(absl::Time start);
+
+// Runs `work(i)` for i in [0, n) on `threads` threads; returns seconds.
+double RunParallel(int n, int threads, const std::function<void(int)>& work);
+
+// A private MariaDB (see mariadb_server.h) with an InnoDB buffer pool of
+// `buffer_pool_mb`; exits on failure.
+std::unique_ptr<MariaDbServer> StartBenchmarkMariaDb(int buffer_pool_mb);
+
+}  // namespace smz::testing
+
+#endif  // SMZ_TESTS_HARNESS_BENCHMARK_SUPPORT_H_
