@@ -37,7 +37,7 @@
 #include "grpcpp/security/credentials.h"
 #include "services/events/event_rules.h"
 #include "services/events/events_server.h"
-#include "services/registry/registry_server.h"
+#include "services/registry/local_registry.h"
 #include "smz/events/v1/events.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "tests/harness/benchmark_support.h"
@@ -58,7 +58,6 @@ using ::smz::testing::CheckGrpc;
 using ::smz::testing::Latency;
 using ::smz::testing::Percentiles;
 using ::smz::testing::RunParallel;
-namespace reg = ::smz::registry::v1;
 namespace v1 = ::smz::events::v1;
 using ::smz::Database;
 using ::smz::Session;
@@ -94,35 +93,14 @@ int main(int argc, char** argv) {
   smz::FakeClock clock(
       absl::FromCivil(absl::CivilSecond(2026, 1, 5, 9, 0, 0), seoul));
 
-  auto registry_db = mariadb->CreateServiceDatabase("smz_registry");
-  Check(registry_db.status(), "registry database");
-  smz::registry::RegistryServerOptions registry_options;
-  registry_options.database = *registry_db;
-  registry_options.server.listen = "127.0.0.1:0";
-  registry_options.clock = &clock;
-  auto registry = smz::registry::RegistryServer::Start(registry_options);
+  absl::StatusOr<std::unique_ptr<smz::registry::LocalRegistry>> registry =
+      smz::registry::LocalRegistry::Start(*mariadb, &clock);
   Check(registry.status(), "registry");
-  std::string admin;
-  Check((*registry)
-            ->registry()
-            .EnsureBootstrapAdminToken([&](const std::string& t) {
-              admin = t;
-              return absl::OkStatus();
-            })
-            .status(),
-        "admin token");
-  auto registry_stub = reg::RegistryService::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*registry)->port()),
-                          grpc::InsecureChannelCredentials()));
   auto issue = [&](smz::auth::v1::Role role) {
-    reg::IssueTokenRequest request;
-    request.set_role(role);
-    request.set_display_name("benchmark");
-    reg::IssueTokenResponse response;
-    CheckGrpc(registry_stub->IssueToken(BearerContext(admin).get(), request,
-                                        &response),
-              "IssueToken");
-    return response.token();
+    absl::StatusOr<std::string> token =
+        (*registry)->IssueToken(role, "benchmark");
+    Check(token.status(), "IssueToken");
+    return *token;
   };
   const std::string service_token = issue(smz::auth::v1::ANALYST);
   const std::string organizer = issue(smz::auth::v1::ORGANIZER);
@@ -135,7 +113,8 @@ int main(int argc, char** argv) {
   options.database.pool_size = callers + 8;
   options.database.acquire_timeout = absl::Seconds(60);
   options.server.listen = "127.0.0.1:0";
-  options.registry_target = absl::StrCat("127.0.0.1:", (*registry)->port());
+  options.registry_target =
+      absl::StrCat("127.0.0.1:", (*registry)->server().port());
   options.registry_token = service_token;
   options.clock = &clock;
   auto server = smz::events::EventsServer::Start(options);
@@ -419,6 +398,6 @@ int main(int argc, char** argv) {
   Report("ExportCalendarFeed (one year)", Percentiles(year_ms),
          Percentiles(year_raw_ms));
   (*server)->Shutdown();
-  (*registry)->Shutdown();
+  (*registry)->server().Shutdown();
   return exact && in_order ? 0 : 1;
 }

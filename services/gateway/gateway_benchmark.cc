@@ -56,7 +56,7 @@
 #include "services/gateway/gateway.h"
 #include "services/gateway/gateway_server.h"
 #include "services/programme/programme_server.h"
-#include "services/registry/registry_server.h"
+#include "services/registry/local_registry.h"
 #include "services/stats/stats_server.h"
 #include "services/stats/synthetic_history.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
@@ -83,7 +83,6 @@ using ::smz::testing::Latency;
 using ::smz::testing::Percentiles;
 using ::smz::testing::RunParallel;
 namespace gv1 = ::smz::gateway::v1;
-namespace reg = ::smz::registry::v1;
 
 std::string Target(int port) { return absl::StrCat("127.0.0.1:", port); }
 
@@ -304,44 +303,25 @@ int main(int argc, char** argv) {
       absl::CivilSecond(year + 1, 1, 20, 9, 0, 0), smz::SeoulTimeZone()));
 
   // Registry and the hospitals.
-  auto registry_db = mariadb->CreateServiceDatabase("smz_registry");
-  Check(registry_db.status(), "registry database");
-  smz::registry::RegistryServerOptions registry_options;
-  registry_options.database = *registry_db;
-  registry_options.server.listen = "127.0.0.1:0";
-  registry_options.clock = &clock;
-  auto registry = smz::registry::RegistryServer::Start(registry_options);
+  absl::StatusOr<std::unique_ptr<smz::registry::LocalRegistry>> registry =
+      smz::registry::LocalRegistry::Start(*mariadb, &clock);
   Check(registry.status(), "registry");
-  std::string admin;
-  Check((*registry)
-            ->registry()
-            .EnsureBootstrapAdminToken([&](const std::string& t) {
-              admin = t;
-              return absl::OkStatus();
-            })
-            .status(),
-        "admin token");
-  auto registry_stub =
-      reg::RegistryService::NewStub(Local((*registry)->port()));
+  const std::string admin = (*registry)->admin_token();
   const absl::Time registry_start = absl::Now();
   absl::StatusOr<std::vector<smz::stats::SyntheticPartner>> hospitals =
-      smz::stats::CreateSyntheticPartners(*registry_stub, admin, partners);
+      smz::stats::CreateSyntheticPartners((*registry)->stub(), admin, partners);
   Check(hospitals.status(), "partners");
   std::printf("registry: %d hospitals created and designated in %.1f s\n",
               partners, absl::ToDoubleSeconds(absl::Now() - registry_start));
   auto issue = [&](smz::auth::v1::Role role) {
-    reg::IssueTokenRequest request;
-    request.set_role(role);
-    request.set_display_name("gateway benchmark");
-    reg::IssueTokenResponse response;
-    CheckGrpc(registry_stub->IssueToken(BearerContext(admin).get(), request,
-                                        &response),
-              "IssueToken");
-    return response.token();
+    absl::StatusOr<std::string> token =
+        (*registry)->IssueToken(role, "gateway benchmark");
+    Check(token.status(), "IssueToken");
+    return *token;
   };
   const std::string service_token = issue(smz::auth::v1::ANALYST);
   const std::string council = issue(smz::auth::v1::COUNCIL);
-  const std::string registry_target = Target((*registry)->port());
+  const std::string registry_target = Target((*registry)->server().port());
 
   // Stats with the national history.
   auto stats_db = mariadb->CreateServiceDatabase("smz_stats");
@@ -425,13 +405,13 @@ int main(int argc, char** argv) {
   auto gateway_stub = gv1::GatewayService::NewStub(Local((*gateway)->port()));
   CallLog call_log;
   smz::gateway::BackendChannels capturing{
-      Capturing((*registry)->port(), "registry", &call_log),
+      Capturing((*registry)->server().port(), "registry", &call_log),
       Capturing((*stats)->port(), "stats", &call_log),
       Capturing((*events)->port(), "events", &call_log),
       Capturing((*programme)->port(), "programme", &call_log)};
   smz::gateway::Gateway twin(capturing, &clock, {});
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels = {
-      {"registry", Local((*registry)->port())},
+      {"registry", Local((*registry)->server().port())},
       {"stats", Local((*stats)->port())},
       {"events", Local((*events)->port())},
       {"programme", Local((*programme)->port())}};
@@ -511,7 +491,7 @@ int main(int argc, char** argv) {
   (*programme)->Shutdown();
   (*events)->Shutdown();
   (*stats)->Shutdown();
-  (*registry)->Shutdown();
+  (*registry)->server().Shutdown();
   std::fclose(log);
   return 0;
 }

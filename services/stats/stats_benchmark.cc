@@ -33,7 +33,7 @@
 #include "common/server/service_runtime.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "services/registry/registry_server.h"
+#include "services/registry/local_registry.h"
 #include "services/stats/stats_server.h"
 #include "services/stats/synthetic_history.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
@@ -62,7 +62,6 @@ using ::smz::testing::CheckGrpc;
 using ::smz::testing::Latency;
 using ::smz::testing::Percentiles;
 using ::smz::testing::RunParallel;
-namespace reg = ::smz::registry::v1;
 namespace v1 = ::smz::stats::v1;
 using ::smz::Database;
 using ::smz::Session;
@@ -89,44 +88,24 @@ int main(int argc, char** argv) {
   smz::FakeClock clock(absl::FromCivil(absl::CivilSecond(2026, 2, 5, 9, 0, 0),
                                        smz::SeoulTimeZone()));
 
-  auto registry_db = mariadb->CreateServiceDatabase("smz_registry");
-  Check(registry_db.status(), "registry database");
-  smz::registry::RegistryServerOptions registry_options;
-  registry_options.database = *registry_db;
-  registry_options.server.listen = "127.0.0.1:0";
-  registry_options.clock = &clock;
-  auto registry = smz::registry::RegistryServer::Start(registry_options);
+  absl::StatusOr<std::unique_ptr<smz::registry::LocalRegistry>> registry =
+      smz::registry::LocalRegistry::Start(*mariadb, &clock);
   Check(registry.status(), "registry");
-  std::string admin;
-  Check((*registry)
-            ->registry()
-            .EnsureBootstrapAdminToken([&](const std::string& t) {
-              admin = t;
-              return absl::OkStatus();
-            })
-            .status(),
-        "admin token");
-  auto registry_stub = reg::RegistryService::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*registry)->port()),
-                          grpc::InsecureChannelCredentials()));
+  const std::string admin = (*registry)->admin_token();
 
   std::printf("# %d partners x %d months, %d cells per report\n", partners,
               months, nationalities * 3);
   const absl::Time registry_start = absl::Now();
   absl::StatusOr<std::vector<smz::stats::SyntheticPartner>> synthetic =
-      smz::stats::CreateSyntheticPartners(*registry_stub, admin, partners);
+      smz::stats::CreateSyntheticPartners((*registry)->stub(), admin, partners);
   Check(synthetic.status(), "partners");
   const double registry_seconds =
       absl::ToDoubleSeconds(absl::Now() - registry_start);
   auto issue = [&](smz::auth::v1::Role role) {
-    reg::IssueTokenRequest request;
-    request.set_role(role);
-    request.set_display_name("benchmark");
-    reg::IssueTokenResponse response;
-    CheckGrpc(registry_stub->IssueToken(BearerContext(admin).get(), request,
-                                        &response),
-              "IssueToken");
-    return response.token();
+    absl::StatusOr<std::string> token =
+        (*registry)->IssueToken(role, "benchmark");
+    Check(token.status(), "IssueToken");
+    return *token;
   };
   const std::string service_token = issue(smz::auth::v1::ANALYST);
   const std::string council_token = issue(smz::auth::v1::COUNCIL);
@@ -139,7 +118,8 @@ int main(int argc, char** argv) {
   options.database = *stats_db;
   options.database.pool_size = concurrency + 8;
   options.server.listen = "127.0.0.1:0";
-  options.registry_target = absl::StrCat("127.0.0.1:", (*registry)->port());
+  options.registry_target =
+      absl::StrCat("127.0.0.1:", (*registry)->server().port());
   options.registry_token = service_token;
   options.clock = &clock;
   options.store.history_months = absl::GetFlag(FLAGS_history_months);
@@ -325,7 +305,7 @@ int main(int argc, char** argv) {
                 static_cast<long long>(response.total().visits().value()));
   }
   (*stats)->Shutdown();
-  (*registry)->Shutdown();
+  (*registry)->server().Shutdown();
   std::fclose(log);
   return 0;
 }
