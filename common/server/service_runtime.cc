@@ -145,4 +145,23 @@ int WaitForTerminationSignal() {
   return signal_number;
 }
 
+int ExitForBadConfiguration(absl::string_view error) {
+  Log(LogLevel::kError, "bad configuration", {{"error", error}});
+  return 2;
+}
+
+int ExitForStartFailure(const absl::Status& status) {
+  Log(LogLevel::kError, "cannot start", {{"error", status.message()}});
+  return 1;
+}
+
+int ServeUntilTerminated(absl::FunctionRef<void()> shutdown) {
+  const int signal_number = WaitForTerminationSignal();
+  Log(LogLevel::kInfo, "shutting down",
+      {{"signal", absl::StrCat(signal_number)}});
+  shutdown();
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
 }  // namespace smz

@@ -22,7 +22,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -91,6 +93,19 @@ void BlockTerminationSignals();
 
 // Waits for SIGTERM or SIGINT and returns its number.
 int WaitForTerminationSignal();
+
+// The shared ends of a service's main():
+//   if (bad) return ExitForBadConfiguration("--registry_target is required");
+//   if (!server.ok()) return ExitForStartFailure(server.status());
+//   Log(LogLevel::kInfo, "stats serving", {...});
+//   return ServeUntilTerminated([&] { (*server)->Shutdown(); });
+// Logs "bad configuration" with the error; returns the exit code 2.
+int ExitForBadConfiguration(absl::string_view error);
+// Logs "cannot start" with the error; returns the exit code 1.
+int ExitForStartFailure(const absl::Status& status);
+// Waits for SIGTERM or SIGINT, logs it, runs `shutdown`, logs "stopped";
+// returns the exit code 0.
+int ServeUntilTerminated(absl::FunctionRef<void()> shutdown);
 
 }  // namespace smz
 

@@ -29,9 +29,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<smz::ServiceConfig> config =
       smz::LoadServiceConfig("127.0.0.1:50053");
   if (!config.ok()) {
-    smz::Log(smz::LogLevel::kError, "bad configuration",
-             {{"error", config.status().message()}});
-    return 2;
+    return smz::ExitForBadConfiguration(config.status().message());
   }
   smz::events::EventsServerOptions options;
   options.server.listen = config->listen;
@@ -42,25 +40,19 @@ int main(int argc, char** argv) {
   const std::string token_file = smz::FlagOrEnv(
       absl::GetFlag(FLAGS_registry_token_file), "SMZ_REGISTRY_TOKEN_FILE", "");
   if (options.registry_target.empty() || token_file.empty()) {
-    smz::Log(smz::LogLevel::kError, "bad configuration",
-             {{"error",
-               "--registry_target and --registry_token_file are "
-               "required"}});
-    return 2;
+    return smz::ExitForBadConfiguration(
+        "--registry_target and --registry_token_file are "
+        "required");
   }
   absl::StatusOr<std::string> token = smz::ReadTokenFile(token_file);
   if (!token.ok()) {
-    smz::Log(smz::LogLevel::kError, "bad configuration",
-             {{"error", token.status().message()}});
-    return 2;
+    return smz::ExitForBadConfiguration(token.status().message());
   }
   options.registry_token = *token;
   absl::StatusOr<std::unique_ptr<smz::events::EventsServer>> server =
       smz::events::EventsServer::Start(options);
   if (!server.ok()) {
-    smz::Log(smz::LogLevel::kError, "cannot start",
-             {{"error", server.status().message()}});
-    return 1;
+    return smz::ExitForStartFailure(server.status());
   }
   smz::Log(smz::LogLevel::kInfo, "events serving",
            {{"listen", config->listen},
@@ -68,10 +60,5 @@ int main(int argc, char** argv) {
             {"metrics_port", absl::StrCat((*server)->metrics_port())},
             {"database", config->database.database},
             {"registry", options.registry_target}});
-  const int signal_number = smz::WaitForTerminationSignal();
-  smz::Log(smz::LogLevel::kInfo, "shutting down",
-           {{"signal", absl::StrCat(signal_number)}});
-  (*server)->Shutdown();
-  smz::Log(smz::LogLevel::kInfo, "stopped");
-  return 0;
+  return smz::ServeUntilTerminated([&] { (*server)->Shutdown(); });
 }

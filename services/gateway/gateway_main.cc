@@ -52,10 +52,8 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_backend_deadline), "SMZ_BACKEND_DEADLINE", "2s");
   if (!absl::ParseDuration(deadline, &options.gateway.backend_deadline) ||
       options.gateway.backend_deadline <= absl::ZeroDuration()) {
-    smz::Log(smz::LogLevel::kError, "bad configuration",
-             {{"error", absl::StrCat("--backend_deadline '", deadline,
-                                     "' is not a positive duration")}});
-    return 2;
+    return smz::ExitForBadConfiguration(absl::StrCat(
+        "--backend_deadline '", deadline, "' is not a positive duration"));
   }
   absl::StatusOr<std::unique_ptr<smz::gateway::GatewayServer>> server =
       smz::gateway::GatewayServer::Start(options);
@@ -69,10 +67,5 @@ int main(int argc, char** argv) {
             {"grpc_port", absl::StrCat((*server)->port())},
             {"metrics_port", absl::StrCat((*server)->metrics_port())},
             {"http_port", absl::StrCat((*server)->http_port())}});
-  const int signal_number = smz::WaitForTerminationSignal();
-  smz::Log(smz::LogLevel::kInfo, "shutting down",
-           {{"signal", absl::StrCat(signal_number)}});
-  (*server)->Shutdown();
-  smz::Log(smz::LogLevel::kInfo, "stopped");
-  return 0;
+  return smz::ServeUntilTerminated([&] { (*server)->Shutdown(); });
 }

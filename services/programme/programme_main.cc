@@ -25,9 +25,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<smz::ServiceConfig> config =
       smz::LoadServiceConfig("127.0.0.1:50054");
   if (!config.ok()) {
-    smz::Log(smz::LogLevel::kError, "bad configuration",
-             {{"error", config.status().message()}});
-    return 2;
+    return smz::ExitForBadConfiguration(config.status().message());
   }
   smz::programme::ProgrammeServerOptions options;
   options.server.listen = config->listen;
@@ -36,16 +34,12 @@ int main(int argc, char** argv) {
   options.registry_target = smz::FlagOrEnv(absl::GetFlag(FLAGS_registry_target),
                                            "SMZ_REGISTRY_TARGET", "");
   if (options.registry_target.empty()) {
-    smz::Log(smz::LogLevel::kError, "bad configuration",
-             {{"error", "--registry_target is required"}});
-    return 2;
+    return smz::ExitForBadConfiguration("--registry_target is required");
   }
   absl::StatusOr<std::unique_ptr<smz::programme::ProgrammeServer>> server =
       smz::programme::ProgrammeServer::Start(options);
   if (!server.ok()) {
-    smz::Log(smz::LogLevel::kError, "cannot start",
-             {{"error", server.status().message()}});
-    return 1;
+    return smz::ExitForStartFailure(server.status());
   }
   smz::Log(smz::LogLevel::kInfo, "programme serving",
            {{"listen", config->listen},
@@ -53,10 +47,5 @@ int main(int argc, char** argv) {
             {"metrics_port", absl::StrCat((*server)->metrics_port())},
             {"database", config->database.database},
             {"registry", options.registry_target}});
-  const int signal_number = smz::WaitForTerminationSignal();
-  smz::Log(smz::LogLevel::kInfo, "shutting down",
-           {{"signal", absl::StrCat(signal_number)}});
-  (*server)->Shutdown();
-  smz::Log(smz::LogLevel::kInfo, "stopped");
-  return 0;
+  return smz::ServeUntilTerminated([&] { (*server)->Shutdown(); });
 }

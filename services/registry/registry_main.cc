@@ -57,9 +57,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<smz::ServiceConfig> config =
       smz::LoadServiceConfig("127.0.0.1:50051");
   if (!config.ok()) {
-    smz::Log(smz::LogLevel::kError, "bad configuration",
-             {{"error", config.status().message()}});
-    return 2;
+    return smz::ExitForBadConfiguration(config.status().message());
   }
   smz::registry::RegistryServerOptions options;
   options.server.listen = config->listen;
@@ -82,19 +80,12 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<smz::registry::RegistryServer>> server =
       smz::registry::RegistryServer::Start(options);
   if (!server.ok()) {
-    smz::Log(smz::LogLevel::kError, "cannot start",
-             {{"error", server.status().message()}});
-    return 1;
+    return smz::ExitForStartFailure(server.status());
   }
   smz::Log(smz::LogLevel::kInfo, "registry serving",
            {{"listen", config->listen},
             {"grpc_port", absl::StrCat((*server)->port())},
             {"metrics_port", absl::StrCat((*server)->metrics_port())},
             {"database", config->database.database}});
-  const int signal_number = smz::WaitForTerminationSignal();
-  smz::Log(smz::LogLevel::kInfo, "shutting down",
-           {{"signal", absl::StrCat(signal_number)}});
-  (*server)->Shutdown();
-  smz::Log(smz::LogLevel::kInfo, "stopped");
-  return 0;
+  return smz::ServeUntilTerminated([&] { (*server)->Shutdown(); });
 }
