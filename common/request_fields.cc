@@ -1,36 +1,43 @@
 #include "common/request_fields.h"
 
-#include <regex>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
+#include "common/text_checks.h"
 
 namespace smz {
 namespace {
 
-bool Matches(absl::string_view text, const std::regex& pattern) {
-  return std::regex_match(text.begin(), text.end(), pattern);
+// The number written by text[start, start + length), all ASCII digits; -1
+// otherwise.
+int DigitsAt(absl::string_view text, size_t start, size_t length) {
+  int value = 0;
+  for (size_t i = start; i < start + length; ++i) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) return -1;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
 }
 
 }  // namespace
 
 void ValidateRequestId(absl::string_view request_id,
                        FieldViolations* violations) {
-  static const std::regex* const kPattern =
-      new std::regex("^[A-Za-z0-9._:-]{1,64}$");
-  if (!request_id.empty() && !Matches(request_id, *kPattern)) {
+  if (!request_id.empty() && !IsRequestIdText(request_id)) {
     violations->Add("request_id",
                     "must be 1-64 characters of A-Z a-z 0-9 . _ : -");
   }
 }
 
 std::optional<absl::CivilDay> ParseDate(absl::string_view text) {
-  static const std::regex* const kPattern =
-      new std::regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}$");
-  if (!Matches(text, *kPattern)) return std::nullopt;
-  const int year = std::stoi(std::string(text.substr(0, 4)));
-  const int month = std::stoi(std::string(text.substr(5, 2)));
-  const int day = std::stoi(std::string(text.substr(8, 2)));
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+    return std::nullopt;
+  }
+  const int year = DigitsAt(text, 0, 4);
+  const int month = DigitsAt(text, 5, 2);
+  const int day = DigitsAt(text, 8, 2);
+  if (year < 0 || month < 0 || day < 0) return std::nullopt;
   const absl::CivilDay civil(year, month, day);
   // CivilDay normalizes 2022-02-30 to March; a real date round-trips.
   if (civil.year() != year || civil.month() != month || civil.day() != day ||
@@ -45,12 +52,13 @@ std::string FormatDate(absl::CivilDay day) {
 }
 
 std::optional<absl::CivilMonth> ParseMonth(absl::string_view text) {
-  static const std::regex* const kPattern =
-      new std::regex("^[0-9]{4}-(0[1-9]|1[0-2])$");
-  if (!Matches(text, *kPattern)) return std::nullopt;
-  const int year = std::stoi(std::string(text.substr(0, 4)));
-  if (year < 1900 || year > 2200) return std::nullopt;
-  return absl::CivilMonth(year, std::stoi(std::string(text.substr(5, 2))));
+  if (text.size() != 7 || text[4] != '-') return std::nullopt;
+  const int year = DigitsAt(text, 0, 4);
+  const int month = DigitsAt(text, 5, 2);
+  if (year < 1900 || year > 2200 || month < 1 || month > 12) {
+    return std::nullopt;
+  }
+  return absl::CivilMonth(year, month);
 }
 
 std::string FormatMonth(absl::CivilMonth month) {

@@ -1,28 +1,49 @@
 #include "common/status_util.h"
 
+#include <algorithm>
+
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/text_checks.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
 namespace smz {
 
+namespace {
+
+// google.rpc.Status details travel base64-encoded beside the message; with
+// these budgets grpc-status, grpc-message (percent-encoded: up to 3 bytes a
+// byte) and grpc-status-details-bin stay well under gRPC's 8 KiB.
+constexpr size_t kMaxDetailsBytes = 3000;
+
+}  // namespace
+
 void FieldViolations::Add(std::string field, std::string description) {
-  violations_.push_back({std::move(field), std::move(description)});
+  // Both often quote the caller: cut to size, and valid UTF-8 without
+  // control characters, so every client can decode and show them.
+  violations_.push_back({Abbreviate(field, kMaxFieldBytes),
+                         Abbreviate(description, kMaxDescriptionBytes)});
 }
 
 absl::Status FieldViolations::ToStatus() const {
   if (violations_.empty()) return absl::OkStatus();
   google::rpc::BadRequest bad_request;
-  std::string message = "invalid request: ";
-  for (size_t i = 0; i < violations_.size(); ++i) {
+  const size_t listed = std::min(violations_.size(), kMaxDetailedViolations);
+  std::string message =
+      violations_.size() <= kMaxDetailedViolations
+          ? "invalid request: "
+          : absl::StrCat("invalid request (", violations_.size(),
+                         " problems, the first ", listed, " listed): ");
+  for (size_t i = 0; i < listed; ++i) {
     auto* v = bad_request.add_field_violations();
     v->set_field(violations_[i].field);
     v->set_description(violations_[i].description);
     absl::StrAppend(&message, i == 0 ? "" : "; ", violations_[i].field, ": ",
                     violations_[i].description);
   }
-  absl::Status status = absl::InvalidArgumentError(message);
+  absl::Status status =
+      absl::InvalidArgumentError(Abbreviate(message, kMaxMessageBytes));
   status.SetPayload(kBadRequestTypeUrl,
                     absl::Cord(bad_request.SerializeAsString()));
   return status;
@@ -49,18 +70,36 @@ absl::Status InvalidField(std::string field, std::string description) {
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());
-  const std::string message(status.message());
+  const std::string message = Abbreviate(status.message(), kMaxMessageBytes);
   google::rpc::Status details;
   details.set_code(static_cast<int>(status.code()));
   details.set_message(message);
-  status.ForEachPayload(
-      [&details](absl::string_view type_url, const absl::Cord& payload) {
-        auto* any = details.add_details();
-        any->set_type_url(std::string(type_url));
-        any->set_value(std::string(payload));
-      });
+  status.ForEachPayload([&details, &message](absl::string_view type_url,
+                                             const absl::Cord& payload) {
+    auto* any = details.add_details();
+    any->set_type_url(std::string(type_url));
+    if (type_url != kBadRequestTypeUrl) {
+      any->set_value(std::string(payload));
+      return;
+    }
+    // Violations beyond the budget are dropped from the end; the message
+    // still says how many there were.
+    google::rpc::BadRequest bad_request;
+    if (!bad_request.ParseFromString(std::string(payload))) return;
+    while (bad_request.field_violations_size() > 0 &&
+           bad_request.ByteSizeLong() + message.size() > kMaxDetailsBytes) {
+      bad_request.mutable_field_violations()->RemoveLast();
+    }
+    any->set_value(bad_request.SerializeAsString());
+  });
   if (details.details_size() == 0) return grpc::Status(code, message);
-  return grpc::Status(code, message, details.SerializeAsString());
+  std::string serialized = details.SerializeAsString();
+  if (serialized.size() > kMaxDetailsBytes + kMaxMessageBytes) {
+    // A payload of some other kind that is too big: the code and message
+    // still reach the caller.
+    return grpc::Status(code, message);
+  }
+  return grpc::Status(code, message, std::move(serialized));
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

@@ -12,6 +12,14 @@
 // At the gRPC boundary, ToGrpcStatus() puts the violations in the standard
 // `google.rpc.Status` details (as `google.rpc.BadRequest`) and also lists them
 // in the message for clients that do not decode details.
+//
+// Errors travel in gRPC trailers, which a client refuses beyond 8 KiB, and a
+// violation often quotes what the caller sent. So every piece is bounded: a
+// field name to kMaxFieldBytes, a description to kMaxDescriptionBytes, the
+// details to the first kMaxDetailedViolations, the message to
+// kMaxMessageBytes, with the total count of violations always stated ("501
+// problems, the first 20 listed"): a CSV import with 500 bad lines still gets
+// a readable INVALID_ARGUMENT.
 #ifndef SMZ_COMMON_STATUS_UTIL_H_
 #define SMZ_COMMON_STATUS_UTIL_H_
 
@@ -33,14 +41,21 @@ struct FieldViolation {
   }
 };
 
+inline constexpr size_t kMaxFieldBytes = 200;
+inline constexpr size_t kMaxDescriptionBytes = 300;
+inline constexpr size_t kMaxDetailedViolations = 20;
+inline constexpr size_t kMaxMessageBytes = 1024;
+
 class FieldViolations {
  public:
+  // Field and description are cut to their byte limits here (see above).
   void Add(std::string field, std::string description);
   bool empty() const { return violations_.empty(); }
   size_t size() const { return violations_.size(); }
   const std::vector<FieldViolation>& violations() const { return violations_; }
 
-  // INVALID_ARGUMENT naming every violation; OK when there are none.
+  // INVALID_ARGUMENT naming the violations (all of them, up to the limits
+  // above, and their number); OK when there are none.
   absl::Status ToStatus() const;
 
  private:
@@ -58,7 +73,8 @@ std::vector<FieldViolation> GetFieldViolations(const absl::Status& status);
 absl::Status InvalidField(std::string field, std::string description);
 
 // absl -> grpc: same code and message; payloads become google.rpc.Status
-// details.
+// details. The message is cut to kMaxMessageBytes and the details to what
+// fits in a client's trailer limit, whatever the status holds.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // grpc -> absl, restoring payloads from the details (used by clients and

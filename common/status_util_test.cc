@@ -1,5 +1,9 @@
 #include "common/status_util.h"
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -53,6 +57,38 @@ TEST(StatusMappingTest, KeepsCodesWithoutDetails) {
     EXPECT_TRUE(wire.error_details().empty());
   }
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
+}
+
+TEST(FieldViolationsTest, ManyAndHugeViolationsStayWithinTrailerLimits) {
+  // A CSV import with 500 bad lines, each quoting a megabyte of input.
+  const std::string huge(1 << 20, 'x');
+  FieldViolations violations;
+  for (int i = 0; i < 500; ++i) {
+    violations.Add(absl::StrCat("csv line ", i + 2, ": ", huge),
+                   absl::StrCat("'", huge, "' is not a nationality"));
+  }
+  const absl::Status status = violations.ToStatus();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_LE(status.message().size(), kMaxMessageBytes);
+  EXPECT_THAT(status.message(), HasSubstr("500 problems, the first 20 listed"));
+  const std::vector<FieldViolation> listed = GetFieldViolations(status);
+  ASSERT_EQ(listed.size(), kMaxDetailedViolations);
+  EXPECT_LE(listed[0].field.size(), kMaxFieldBytes);
+  EXPECT_LE(listed[0].description.size(), kMaxDescriptionBytes);
+  const grpc::Status wire = ToGrpcStatus(status);
+  // grpc-message is percent-encoded (at most 3 bytes a byte) and the details
+  // base64-encoded (4 bytes per 3): both well inside gRPC's 8 KiB.
+  EXPECT_LT(
+      3 * wire.error_message().size() + wire.error_details().size() * 4 / 3,
+      7000u);
+  EXPECT_FALSE(GetFieldViolations(FromGrpcStatus(wire)).empty());
+}
+
+TEST(StatusMappingTest, LongMessagesAreCut) {
+  const grpc::Status wire = ToGrpcStatus(absl::NotFoundError(
+      absl::StrCat("no partner named '", std::string(1 << 20, 'x'), "'")));
+  EXPECT_EQ(wire.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_LE(wire.error_message().size(), kMaxMessageBytes);
 }
 
 }  // namespace

@@ -4,8 +4,9 @@
 // token, resolves the hash to a Principal through a PrincipalLookup (the
 // registry's token table, or a remote call to the registry for other
 // services), and caches the answer briefly so a busy service does not query
-// per call. Authorize() checks the principal's role against what an RPC
-// allows; RpcRunner (common/server) calls both before any handler runs.
+// per call; tokens found unknown are remembered as unknown for as long.
+// Authorize() checks the principal's role against what an RPC allows; RpcRunner
+// (common/server) calls both before any handler runs.
 //
 //   smz::Authenticator auth(&lookup, &smz::SystemClock::Get());
 //   absl::StatusOr<Principal> who = auth.Authenticate(header_value);
@@ -80,6 +81,10 @@ class Authenticator {
   const absl::Duration cache_ttl_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
+  // Hashes of tokens the lookup did not know, until when: a client repeating
+  // a made-up or revoked token costs one lookup per cache period, not one
+  // per call.
+  absl::flat_hash_map<std::string, absl::Time> unknown_ ABSL_GUARDED_BY(mu_);
   // Bumped by InvalidateCache, so a lookup that raced with a revocation does
   // not put the revoked principal back into the cache.
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,6 +1,7 @@
 #include "common/auth/authenticator.h"
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
 #include "gtest/gtest.h"
 
@@ -71,6 +72,44 @@ TEST_F(AuthenticatorTest, StoreDownIsUnavailableNotUnauthenticated) {
   Authenticator auth(&lookup_, &clock_);
   EXPECT_EQ(auth.Authenticate("Bearer smz_admin").status().code(),
             absl::StatusCode::kUnavailable);
+}
+
+TEST_F(AuthenticatorTest, UnknownTokensAreRememberedBriefly) {
+  Authenticator auth(&lookup_, &clock_, absl::Seconds(10));
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(auth.Authenticate("Bearer smz_made_up").status().code(),
+              absl::StatusCode::kUnauthenticated);
+  }
+  EXPECT_EQ(lookup_.lookups, 1) << "a repeated unknown token is asked once";
+  clock_.Advance(absl::Seconds(11));
+  EXPECT_FALSE(auth.Authenticate("Bearer smz_made_up").ok());
+  EXPECT_EQ(lookup_.lookups, 2);
+  // A store outage is not remembered as "unknown".
+  lookup_.available = false;
+  EXPECT_EQ(auth.Authenticate("Bearer smz_other").status().code(),
+            absl::StatusCode::kUnavailable);
+  lookup_.available = true;
+  EXPECT_EQ(auth.Authenticate("Bearer smz_other").status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST(BearerTest, AcceptsToken68AndRefusesEverythingElse) {
+  EXPECT_EQ(*ParseBearerAuthorization("Bearer smz_abc-DEF.1~+/=="),
+            "smz_abc-DEF.1~+/==");
+  EXPECT_EQ(*ParseBearerAuthorization("bearer   smz_a "), "smz_a");
+  const std::string huge(1 << 20, 'a');
+  for (const std::string& bad :
+       {std::string(""), std::string("Bearer"), std::string("Bearer "),
+        std::string("Bearersmz_a"), std::string("Basic dXNlcjpwdw=="),
+        std::string("Bearer smz_\xFF"), std::string("Bearer smz_a\x01"),
+        std::string("Bearer smz_a b"), std::string("Bearer =abc"),
+        std::string("Bearer a=b"), std::string("Bearer smz_\xED\x95\x9C"),
+        absl::StrCat("Bearer ", std::string(257, 'a')),
+        absl::StrCat("Bearer ", huge), huge}) {
+    absl::StatusOr<absl::string_view> token = ParseBearerAuthorization(bad);
+    EXPECT_EQ(token.status().code(), absl::StatusCode::kUnauthenticated)
+        << bad.substr(0, 40);
+  }
 }
 
 TEST(AuthorizeTest, RolesAndPartnerScope) {

@@ -5,8 +5,11 @@
 
 #include <cstdlib>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace smz {
 
@@ -37,6 +40,37 @@ std::string GenerateRequestId(RandomSource& random) {
   random.Fill(absl::MakeSpan(bytes));
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+absl::StatusOr<absl::string_view> ParseBearerAuthorization(
+    absl::string_view authorization) {
+  if (authorization.empty()) {
+    return absl::UnauthenticatedError(
+        "missing credentials: send 'authorization: Bearer <token>'");
+  }
+  if (authorization.size() > kMaxAuthorizationBytes) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "authorization is longer than ", kMaxAuthorizationBytes, " bytes"));
+  }
+  absl::string_view value = absl::StripAsciiWhitespace(authorization);
+  if (value.size() < 7 ||
+      !absl::EqualsIgnoreCase(value.substr(0, 6), "bearer") ||
+      value[6] != ' ') {
+    return absl::UnauthenticatedError(
+        "authorization must use the Bearer scheme");
+  }
+  absl::string_view token = absl::StripLeadingAsciiWhitespace(value.substr(7));
+  size_t end = token.size();
+  while (end > 0 && token[end - 1] == '=') --end;  // token68 padding
+  bool well_formed = end > 0 && token.size() <= kMaxTokenBytes;
+  for (size_t i = 0; well_formed && i < end; ++i) {
+    const char c = token[i];
+    well_formed = absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                  c == '-' || c == '.' || c == '_' || c == '~' || c == '+' ||
+                  c == '/';
+  }
+  if (!well_formed) return absl::UnauthenticatedError("malformed bearer token");
+  return token;
 }
 
 }  // namespace smz

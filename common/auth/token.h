@@ -1,16 +1,20 @@
-// Bearer tokens: generation from an injected randomness source, and the
-// one-way hash under which they are stored. The plaintext exists only in the
-// reply that issues it.
+// Bearer tokens: generation from an injected randomness source, the one-way
+// hash under which they are stored, and the parsing of an "Authorization"
+// value that every edge does before a token goes anywhere. The plaintext
+// exists only in the reply that issues it.
 //
 //   smz::SecureRandom random;
 //   std::string token = smz::GenerateToken(random);  // "smz_..." shown once
 //   std::string stored = smz::HashToken(token);      // 64 hex chars
+//   absl::StatusOr<absl::string_view> t =
+//       smz::ParseBearerAuthorization("Bearer smz_...");  // "smz_..."
 #ifndef SMZ_COMMON_AUTH_TOKEN_H_
 #define SMZ_COMMON_AUTH_TOKEN_H_
 
 #include <cstdint>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
@@ -36,6 +40,18 @@ std::string HashToken(absl::string_view token);
 
 // A random id for idempotency keys and the like (128 bits, hex).
 std::string GenerateRequestId(RandomSource& random);
+
+// The longest Authorization value accepted, and the longest token in it.
+inline constexpr size_t kMaxAuthorizationBytes = 300;
+inline constexpr size_t kMaxTokenBytes = 256;
+
+// The token of an Authorization value "Bearer <token68>" (RFC 6750: the
+// scheme case-insensitive, one or more spaces, then 1-256 of A-Z a-z 0-9
+// - . _ ~ + / followed by any '='). UNAUTHENTICATED, saying what is wrong and
+// never echoing the value, for anything else: other schemes, control or
+// non-ASCII bytes (which gRPC metadata cannot carry), oversized values.
+absl::StatusOr<absl::string_view> ParseBearerAuthorization(
+    absl::string_view authorization);
 
 }  // namespace smz
 

@@ -6,6 +6,7 @@
 #include "common/logging.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 
@@ -49,6 +50,13 @@ absl::Status ServiceRuntime::Start(
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(),
                            &port_);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
+                             options_.max_metadata_bytes);
+  grpc::ResourceQuota quota("smz-server");
+  quota.SetMaxThreads(options_.max_threads);
+  quota.Resize(static_cast<size_t>(options_.max_buffer_bytes));
+  builder.SetResourceQuota(quota);
   // gRPC's sync server starts a thread whenever its last idle poller picks up
   // work and ends threads beyond MAX_POLLERS when they go idle; the default
   // of 2 made it create and destroy a thread per RPC under concurrency.

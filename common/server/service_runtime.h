@@ -43,6 +43,17 @@ struct ServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(10);
   // Handler threads kept ready (blocking database calls run on them).
   int worker_threads = 32;
+  // The most threads gRPC may run for this server (pollers and handlers);
+  // beyond it a call is refused with RESOURCE_EXHAUSTED instead of starting
+  // one more thread.
+  int max_threads = 256;
+  // The largest request message accepted (gRPC's default is 4 MiB; stats
+  // raises it for ImportReports' 16 MiB CSV).
+  int max_receive_message_bytes = 4 << 20;
+  // The most request metadata (headers) accepted per call.
+  int max_metadata_bytes = 8 << 10;
+  // Memory gRPC may use for buffers of this server's connections.
+  int64_t max_buffer_bytes = int64_t{256} << 20;
 };
 
 class ServiceRuntime {

@@ -1,6 +1,9 @@
 #include "services/events/event_rules.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "absl/container/flat_hash_set.h"
@@ -13,11 +16,14 @@
 #include "common/auth/token.h"
 #include "common/iso_codes.h"
 #include "common/request_fields.h"
+#include "common/text_checks.h"
 
 namespace smz::events {
 namespace {
 
 constexpr int kMaxTextLength = 300;
+// The supported subset needs about 60 bytes; 200 leaves room for spacing.
+constexpr size_t kMaxRuleLength = 200;
 constexpr int kMaxDescriptionLength = 10000;
 constexpr absl::Duration kMaxEventSpan = absl::Hours(24 * 400);
 
@@ -138,13 +144,29 @@ absl::string_view WeekdayCode(absl::Weekday day) {
   return kCodes[MondayIndex(day)];
 }
 
+// Whether the time-zone database has a file for `name` (already checked to
+// be a zone name's shape, so it cannot leave the database's folder).
+bool ZoneFileExists(absl::string_view name) {
+  if (name == "UTC") return true;  // Abseil knows it without a file
+  const char* tzdir = std::getenv("TZDIR");
+  const std::string path = absl::StrCat(
+      tzdir != nullptr && *tzdir != '\0' ? tzdir : "/usr/share/zoneinfo", "/",
+      name);
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
 }  // namespace
 
 absl::StatusOr<absl::TimeZone> LoadZone(absl::string_view name) {
   absl::TimeZone zone;
-  if (name.empty() || !absl::LoadTimeZone(name, &zone)) {
+  // Abseil keeps every name it was asked for in a process-wide map, found or
+  // not, so only names of zone files that exist are passed on: made-up names
+  // would otherwise grow the map without bound.
+  if (!IsTimeZoneName(name) || !ZoneFileExists(name) ||
+      !absl::LoadTimeZone(name, &zone)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("unknown IANA time zone '", name,
+        absl::StrCat("unknown IANA time zone '", Abbreviate(name, 64),
                      "' (e.g. Asia/Seoul, Asia/Ulaanbaatar, "
                      "Asia/Ho_Chi_Minh)"));
   }
@@ -380,6 +402,10 @@ absl::StatusOr<RecurrenceRule> ParseRecurrenceRule(absl::string_view rule) {
   if (absl::StripAsciiWhitespace(rule).empty()) {
     return absl::InvalidArgumentError("is required, e.g. FREQ=WEEKLY;COUNT=10");
   }
+  if (rule.size() > kMaxRuleLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("is longer than ", kMaxRuleLength, " bytes"));
+  }
   for (absl::string_view part : absl::StrSplit(rule, ';', absl::SkipEmpty())) {
     std::pair<absl::string_view, absl::string_view> kv =
         absl::StrSplit(part, absl::MaxSplits('=', 1));
@@ -429,6 +455,11 @@ absl::StatusOr<RecurrenceRule> ParseRecurrenceRule(absl::string_view rule) {
         if (!day) {
           return absl::InvalidArgumentError(
               absl::StrCat("BYDAY value '", name, "' is not MO..SU"));
+        }
+        if (std::find(out.by_day.begin(), out.by_day.end(), *day) !=
+            out.by_day.end()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("BYDAY names ", name, " twice"));
         }
         out.by_day.push_back(*day);
       }

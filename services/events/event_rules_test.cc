@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -195,6 +196,32 @@ TEST(RecurrenceTest, BadRulesAreNamed) {
   ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(GetFieldViolations(status)[0].field,
               "event.recurrence.exception_dates");
+}
+
+TEST(RecurrenceTest, MebibyteRulesAndZonesAreRefusedQuickly) {
+  const std::string huge(1 << 20, 'A');
+  EXPECT_FALSE(ParseRecurrenceRule(huge).ok());
+  EXPECT_FALSE(ParseRecurrenceRule(absl::StrCat("FREQ=", huge)).ok());
+  EXPECT_FALSE(
+      ParseRecurrenceRule(
+          absl::StrCat(
+              "FREQ=WEEKLY;COUNT=2;BYDAY=",
+              absl::StrJoin(std::vector<std::string>(200000, "MO"), ",")))
+          .ok());
+  EXPECT_FALSE(ParseRecurrenceRule("FREQ=WEEKLY;COUNT=2;BYDAY=MO,MO").ok());
+  EXPECT_FALSE(LoadZone(huge).ok());
+  EXPECT_FALSE(LoadZone(std::string(1 << 20, '/')).ok());
+  EXPECT_FALSE(LoadZone("../../../../etc/passwd").ok());
+  EXPECT_FALSE(LoadZone("Asia/Atlantis").ok());
+  EXPECT_TRUE(LoadZone("Asia/Seoul").ok());
+  EXPECT_TRUE(LoadZone("UTC").ok());
+  Event event = Valid();
+  event.set_time_zone(huge);
+  FieldViolations violations;
+  ValidateEvent(event, &violations);
+  ASSERT_THAT(Fields(violations), ElementsAre("event.time_zone"));
+  EXPECT_LE(violations.violations()[0].description.size(),
+            kMaxDescriptionBytes);
 }
 
 TEST(RecurrenceTest, FirstStartOutsideByDayIsRefused) {

@@ -196,5 +196,23 @@ TEST(ValidationTest, EveryBadFieldIsNamed) {
   EXPECT_THAT(e.violations(), SizeIs(4));
 }
 
+TEST(ValidationTest, MebibyteCodesAndTextsAreRefusedQuickly) {
+  const std::string huge(1 << 20, 'a');
+  EXPECT_FALSE(IsValidCode(huge));
+  v1::Project project;
+  project.set_kind(v1::SUB_PROJECT);
+  project.set_code(huge);
+  (*project.mutable_name())[huge] = huge;
+  FieldViolations v;
+  ValidateProject(project, &v);
+  std::vector<std::string> fields;
+  for (const FieldViolation& f : v.violations()) {
+    fields.push_back(f.field);
+    EXPECT_LE(f.field.size(), kMaxFieldBytes);
+    EXPECT_LE(f.description.size(), kMaxDescriptionBytes);
+  }
+  EXPECT_THAT(fields, ::testing::Contains("project.code"));
+}
+
 }  // namespace
 }  // namespace smz::programme

@@ -1,13 +1,13 @@
 #include "services/registry/partner_rules.h"
 
 #include <cmath>
-#include <regex>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/departments.h"
 #include "common/iso_codes.h"
+#include "common/text_checks.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -19,50 +19,6 @@ using ::smz::registry::v1::PartnerKind;
 constexpr size_t kMaxNameChars = 200;
 constexpr size_t kMaxTextChars = 1000;
 constexpr size_t kMaxListItems = 50;
-
-// Characters, not bytes: Korean text is 3 bytes per character in UTF-8.
-size_t Utf8Length(absl::string_view text) {
-  size_t count = 0;
-  for (unsigned char c : text) count += (c & 0xC0) != 0x80;
-  return count;
-}
-
-bool IsValidUtf8(absl::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char c = text[i];
-    size_t extra = 0;
-    if (c >= 0x80) {
-      if ((c >> 5) == 0x6) {
-        extra = 1;
-      } else if ((c >> 4) == 0xE) {
-        extra = 2;
-      } else if ((c >> 3) == 0x1E) {
-        extra = 3;
-      } else {
-        return false;
-      }
-    }
-    for (size_t k = 1; k <= extra; ++k) {
-      if (i + k >= text.size() ||
-          (static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) {
-        return false;
-      }
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
-bool Matches(absl::string_view text, const std::regex& pattern) {
-  return std::regex_match(text.begin(), text.end(), pattern);
-}
-
-const std::regex& LocalePattern() {
-  static const std::regex* const kPattern =
-      new std::regex("^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$");
-  return *kPattern;
-}
 
 void CheckText(absl::string_view text, absl::string_view field, size_t max,
                bool required, FieldViolations* violations) {
@@ -87,7 +43,7 @@ void CheckLocalizedText(
   }
   for (const auto& [locale, value] : text) {
     const std::string entry = absl::StrCat(field, "[", locale, "]");
-    if (!Matches(locale, LocalePattern())) {
+    if (!IsLocaleTag(locale)) {
       violations->Add(entry,
                       "is not a BCP 47 locale such as ko, en or zh-Hans");
       continue;
@@ -273,11 +229,9 @@ void ValidatePartner(const Partner& partner, absl::string_view prefix,
               absl::StrCat(Field(prefix, "accreditations"), "[", i, "]"), 200,
               true, violations);
   }
-  static const std::regex* const kRegistration =
-      new std::regex("^[A-Za-z0-9][A-Za-z0-9-]{2,63}$");
   const bool has_number = !partner.attraction_registration_number().empty();
   if (has_number &&
-      !Matches(partner.attraction_registration_number(), *kRegistration)) {
+      !IsRegistrationNumber(partner.attraction_registration_number())) {
     violations->Add(Field(prefix, "attraction_registration_number"),
                     "must be 3-64 letters, digits or '-'");
   }
@@ -293,9 +247,6 @@ void ValidatePartner(const Partner& partner, absl::string_view prefix,
     violations->Add(Field(prefix, "registration_expires_on"),
                     "needs attraction_registration_number");
   }
-  static const std::regex* const kEmail =
-      new std::regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
-  static const std::regex* const kPhone = new std::regex("^[0-9+() .-]{6,30}$");
   if (static_cast<size_t>(partner.contacts_size()) > kMaxListItems) {
     violations->Add(Field(prefix, "contacts"), "has too many items");
   }
@@ -307,10 +258,10 @@ void ValidatePartner(const Partner& partner, absl::string_view prefix,
               violations);
     CheckText(contact.role(), absl::StrCat(base, ".role"), 100, false,
               violations);
-    if (!contact.email().empty() && !Matches(contact.email(), *kEmail)) {
+    if (!contact.email().empty() && !IsEmailAddress(contact.email())) {
       violations->Add(absl::StrCat(base, ".email"), "is not an e-mail address");
     }
-    if (!contact.phone().empty() && !Matches(contact.phone(), *kPhone)) {
+    if (!contact.phone().empty() && !IsPhoneNumber(contact.phone())) {
       violations->Add(absl::StrCat(base, ".phone"), "is not a phone number");
     }
     if (contact.email().empty() && contact.phone().empty()) {

@@ -1,5 +1,6 @@
 #include "services/registry/partner_rules.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -39,6 +40,35 @@ std::vector<std::string> BadFields(const Partner& partner) {
 
 TEST(ValidatePartnerTest, AcceptsAFullHospital) {
   EXPECT_THAT(BadFields(ValidHospital()), IsEmpty());
+}
+
+// Every text a partner sends is checked in linear time: a megabyte in each
+// field is refused, and no check recurses per character (std::regex did, and
+// a long e-mail address overflowed the registry's stack).
+TEST(ValidatePartnerTest, MebibyteFieldsAreRefusedQuickly) {
+  const std::string huge(1 << 20, 'a');
+  Partner partner = ValidHospital();
+  partner.mutable_contacts(0)->set_email(absl::StrCat(huge, "@example.org"));
+  partner.mutable_contacts(0)->set_phone(std::string(1 << 20, '1'));
+  partner.set_attraction_registration_number(huge);
+  (*partner.mutable_name())[huge] = "x";
+  (*partner.mutable_name())["en"] = huge;
+  partner.add_departments(huge);
+  partner.add_accreditations(huge);
+  const std::vector<std::string> fields = BadFields(partner);
+  for (const char* expected :
+       {"partner.contacts[0].email", "partner.contacts[0].phone",
+        "partner.attraction_registration_number", "partner.name[en]",
+        "partner.departments[1]", "partner.accreditations[0]"}) {
+    EXPECT_THAT(fields, Contains(expected)) << expected;
+  }
+  // The bad locale is named, cut to a readable length.
+  FieldViolations violations;
+  ValidatePartner(partner, "partner", &violations);
+  for (const FieldViolation& v : violations.violations()) {
+    EXPECT_LE(v.field.size(), kMaxFieldBytes);
+    EXPECT_LE(v.description.size(), kMaxDescriptionBytes);
+  }
 }
 
 TEST(ValidatePartnerTest, NamesEveryBadFieldAtOnce) {

@@ -406,7 +406,7 @@ absl::StatusOr<v1::ImportReportsResponse> Stats::ImportReports(
     const Principal& caller, const v1::ImportReportsRequest& request) {
   FieldViolations request_violations;
   ValidateRequestId(request.request_id(), &request_violations);
-  if (request.csv().size() > 16 * 1024 * 1024) {
+  if (request.csv().size() > kMaxImportCsvBytes) {
     request_violations.Add("csv", "must be at most 16 MiB");
   }
   if (!request_violations.empty()) return request_violations.ToStatus();

@@ -23,6 +23,10 @@
 
 namespace smz::stats {
 
+// The largest CSV ImportReports takes (the stats server's gRPC receive limit
+// is set above it).
+inline constexpr size_t kMaxImportCsvBytes = size_t{16} << 20;
+
 struct StatsOptions {
   // Cells below this count that come from a single partner are suppressed
   // for every role but ADMIN.

@@ -52,6 +52,10 @@ absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
   ServerOptions server_options = o.server;
   server_options.health_service_names.push_back(
       v1::StatsService::service_full_name());
+  // ImportReports takes a CSV of up to 16 MiB; the request around it is
+  // small.
+  server_options.max_receive_message_bytes =
+      static_cast<int>(kMaxImportCsvBytes) + (1 << 20);
   server->runtime_ = std::make_unique<ServiceRuntime>(
       server_options, o.database, &server->metrics_);
   if (absl::Status s = server->runtime_->Start({server->service_.get()});
