@@ -16,9 +16,11 @@ PACKAGES=(
   libmysqlcppconn-dev mariadb-server mariadb-client
   # tests, benchmarks, metrics, TLS
   libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev libssl-dev
-  # the gateway's HTTP/JSON endpoint and council dashboard (Chart.js), and
-  # the browser its test runs the dashboard in
-  libcpp-httplib-dev libjs-chart.js chromium fonts-noto-cjk
+  # the gateway's HTTP edge (libmicrohttpd; cpp-httplib is the tests' client)
+  # and council dashboard (Chart.js); the browser and WebDriver its tests
+  # drive the pages with
+  libmicrohttpd-dev libcpp-httplib-dev libjs-chart.js chromium fonts-noto-cjk
+  chromium-driver python3-selenium
   # calendar exports are checked by a real iCalendar parser in tests
   python3 python3-icalendar python3-dateutil
   # formatting checks

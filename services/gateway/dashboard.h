@@ -1,6 +1,6 @@
-// The council dashboard page (dashboard/dashboard.html, compiled in at build
-// time so the gateway reads no files of its own at run time), and where
-// Debian's Chart.js is found.
+// The council dashboard (dashboard/dashboard.html, .css and .js, compiled in
+// at build time so the gateway reads no files of its own at run time), and
+// where Debian's Chart.js is found.
 #ifndef SMZ_SERVICES_GATEWAY_DASHBOARD_H_
 #define SMZ_SERVICES_GATEWAY_DASHBOARD_H_
 
@@ -9,6 +9,8 @@
 namespace smz::gateway {
 
 absl::string_view DashboardHtml();
+absl::string_view DashboardCss();
+absl::string_view DashboardJs();
 
 // libjs-chart.js's file; the page works without it, charts then missing.
 inline constexpr char kChartJsPath[] =

@@ -1,43 +1,94 @@
 #include "services/gateway/http_json.h"
 
-#include <chrono>
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
 #include <fstream>
-#include <functional>
-#include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/auth/token.h"
 #include "common/logging.h"
 #include "common/status_util.h"
+#include "common/text_checks.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
-#include "httplib.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
 #include "services/gateway/dashboard.h"
+#include "services/gateway/query_params.h"
+#include "smz/gateway/v1/gateway.pb.h"
 
 namespace smz::gateway {
 namespace {
 
 using google::protobuf::Message;
+using google::protobuf::MethodDescriptor;
 using google::protobuf::util::JsonParseOptions;
 using google::protobuf::util::JsonPrintOptions;
 
-// A whole call must not outlive the browser's patience; backend deadlines
-// inside are shorter.
-constexpr auto kCallDeadline = std::chrono::seconds(30);
+using GenericStub = grpc::TemplatedGenericStub<Message, Message>;
 
-// A JSON string literal's content, escaped (shared with the log writer).
+// Which Content-Security-Policy a response gets.
+enum class PageKind {
+  // JSON, CSV, scripts, styles: nothing may run or load from them.
+  kData,
+  // The dashboard: scripts and styles from this origin only, no inline
+  // script, calls back to this origin only.
+  kDashboard,
+  // The council report as HTML: its own inline styles, no script at all.
+  kReport,
+};
+
+absl::string_view ContentSecurityPolicy(PageKind kind) {
+  switch (kind) {
+    case PageKind::kDashboard:
+      return "default-src 'none'; script-src 'self'; style-src 'self'; "
+             "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+             "form-action 'self'; frame-ancestors 'none'";
+    case PageKind::kReport:
+      return "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    case PageKind::kData:
+      break;
+  }
+  return "default-src 'none'; frame-ancestors 'none'";
+}
+
+struct Answer {
+  unsigned status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  std::string body;
+  PageKind kind = PageKind::kData;
+  std::string cache_control = "no-store";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
 std::string JsonEscape(absl::string_view text) {
   std::string out;
   AppendJsonEscaped(&out, text);
   return out;
 }
 
-void SendError(const absl::Status& status, httplib::Response& response) {
+Answer ErrorAnswer(const absl::Status& status) {
   std::string body = absl::StrCat(
       "{\"code\":\"", absl::StatusCodeToString(status.code()),
-      "\",\"message\":\"", JsonEscape(std::string(status.message())), "\"");
+      "\",\"message\":\"",
+      JsonEscape(Abbreviate(status.message(), kMaxMessageBytes)), "\"");
   const std::vector<FieldViolation> violations = GetFieldViolations(status);
   if (!violations.empty()) {
     body += ",\"field_violations\":[";
@@ -49,45 +100,378 @@ void SendError(const absl::Status& status, httplib::Response& response) {
     body += "]";
   }
   body += "}";
-  response.status = HttpStatusOf(status.code());
-  response.set_content(body, "application/json; charset=utf-8");
+  Answer answer;
+  answer.status = HttpStatusOf(status.code());
+  answer.body = std::move(body);
+  if (status.code() == absl::StatusCode::kUnauthenticated) {
+    answer.headers.push_back({"WWW-Authenticate", "Bearer realm=\"smz\""});
+  }
+  return answer;
 }
 
-// One method: parse the request from the JSON body or the query string,
-// call the gRPC method, print the response.
-using Caller =
-    std::function<grpc::Status(grpc::ClientContext*, const Message&, Message*)>;
-struct Method {
-  std::function<std::unique_ptr<Message>()> new_request;
-  std::function<std::unique_ptr<Message>()> new_response;
-  Caller call;
+// An error the edge itself answers, with an HTTP status that has no gRPC
+// code of its own (405, 413, 415).
+Answer EdgeError(unsigned http_status, absl::StatusCode code,
+                 absl::string_view message) {
+  Answer answer = ErrorAnswer(absl::Status(code, message));
+  answer.status = http_status;
+  return answer;
+}
+
+MHD_Result Queue(MHD_Connection* connection, const Answer& answer) {
+  MHD_Response* response = MHD_create_response_from_buffer(
+      answer.body.size(), const_cast<char*>(answer.body.data()),
+      MHD_RESPMEM_MUST_COPY);
+  if (response == nullptr) return MHD_NO;
+  MHD_add_response_header(response, "Content-Type",
+                          answer.content_type.c_str());
+  MHD_add_response_header(response, "Cache-Control",
+                          answer.cache_control.c_str());
+  MHD_add_response_header(
+      response, "Content-Security-Policy",
+      std::string(ContentSecurityPolicy(answer.kind)).c_str());
+  MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(response, "X-Frame-Options", "DENY");
+  MHD_add_response_header(response, "Referrer-Policy", "no-referrer");
+  MHD_add_response_header(response, "Cross-Origin-Resource-Policy",
+                          "same-origin");
+  MHD_add_response_header(response, "Cross-Origin-Opener-Policy",
+                          "same-origin");
+  for (const auto& [name, value] : answer.headers) {
+    // libmicrohttpd refuses values with line breaks; such a header is
+    // dropped rather than the response.
+    MHD_add_response_header(response, name.c_str(), value.c_str());
+  }
+  const MHD_Result queued =
+      MHD_queue_response(connection, answer.status, response);
+  MHD_destroy_response(response);
+  return queued;
+}
+
+std::optional<absl::string_view> Header(MHD_Connection* connection,
+                                        const char* name) {
+  const char* value = nullptr;
+  size_t size = 0;
+  if (MHD_lookup_connection_value_n(connection, MHD_HEADER_KIND, name,
+                                    std::strlen(name), &value,
+                                    &size) != MHD_YES ||
+      value == nullptr) {
+    return std::nullopt;
+  }
+  return absl::string_view(value, size);
+}
+
+MHD_Result CollectQueryParameter(void* cls, MHD_ValueKind, const char* key,
+                                 size_t key_size, const char* value,
+                                 size_t value_size) {
+  auto* params = static_cast<std::vector<QueryParameter>*>(cls);
+  // Past the limit the rest is not kept; the count still trips the check.
+  if (params->size() > kMaxQueryParameters) return MHD_NO;
+  params->emplace_back(std::string(key, key_size),
+                       value == nullptr ? "" : std::string(value, value_size));
+  return MHD_YES;
+}
+
+// libmicrohttpd's messages are mostly about clients that misbehave, one per
+// connection: at most kLibraryLinesPerSecond a second reach the log, so a
+// flood of bad connections cannot flood it.
+constexpr int kLibraryLinesPerSecond = 10;
+
+void LogFromLibrary(void*, const char* format, va_list args) {
+  static std::atomic<int64_t> window{0};
+  static std::atomic<int> lines{0};
+  const int64_t second = absl::ToUnixSeconds(absl::Now());
+  if (window.exchange(second) != second) lines = 0;
+  if (++lines > kLibraryLinesPerSecond) return;
+  char text[512];
+  std::vsnprintf(text, sizeof(text), format, args);
+  Log(LogLevel::kInfo, "http client error",
+      {{"error", absl::StripTrailingAsciiWhitespace(text)}});
+}
+
+std::string ReadFileOrEmpty(const char* path) {
+  std::ifstream in(path);
+  if (!in) return "";
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+}  // namespace
+
+// The static files, read or compiled in once.
+struct HttpJsonFront::Backend {
+  explicit Backend(std::shared_ptr<grpc::Channel> channel)
+      : stub(std::move(channel)), chart_js(ReadFileOrEmpty(kChartJsPath)) {}
+  GenericStub stub;
+  const std::string chart_js;
 };
 
-template <typename Request, typename Response, typename Fn>
-Method MakeMethod(Fn fn) {
-  return Method{[] { return std::make_unique<Request>(); },
-                [] { return std::make_unique<Response>(); },
-                [fn](grpc::ClientContext* context, const Message& request,
-                     Message* response) {
-                  return fn(context, static_cast<const Request&>(request),
-                            static_cast<Response*>(response));
-                }};
+struct HttpJsonFront::Exchange {
+  enum class Route { kMethod, kReport, kFile };
+  enum class Phase { kReceiving, kCalling, kAnswered };
+
+  HttpJsonFront* front = nullptr;
+  MHD_Connection* connection = nullptr;
+  Route route = Route::kFile;
+  std::atomic<Phase> phase{Phase::kReceiving};
+  const MethodDescriptor* method = nullptr;
+  std::string authorization;
+  bool post = false;
+  std::string body;
+  std::unique_ptr<Message> request;
+  std::unique_ptr<Message> response;
+  std::shared_ptr<grpc::ClientContext> context =
+      std::make_shared<grpc::ClientContext>();
+  Answer answer;
+};
+
+namespace {
+
+using Exchange = HttpJsonFront::Exchange;
+
+const MethodDescriptor* MethodNamed(absl::string_view name) {
+  static const google::protobuf::ServiceDescriptor* const service =
+      v1::GetKpiTableRequest::descriptor()->file()->FindServiceByName(
+          "GatewayService");
+  for (int i = 0; i < service->method_count(); ++i) {
+    if (service->method(i)->name() == name) return service->method(i);
+  }
+  return nullptr;
 }
 
-// Query parameters as a JSON object: numbers and booleans bare, the rest as
-// strings (the JSON mapping accepts quoted integers too).
-std::string QueryAsJson(const httplib::Request& request) {
-  std::string json = "{";
-  bool first = true;
-  for (const auto& [key, value] : request.params) {
-    int64_t number;
-    const bool bare =
-        absl::SimpleAtoi(value, &number) || value == "true" || value == "false";
-    absl::StrAppend(&json, first ? "" : ",", "\"", JsonEscape(key), "\":",
-                    bare ? value : absl::StrCat("\"", JsonEscape(value), "\""));
-    first = false;
+std::unique_ptr<Message> NewMessage(const google::protobuf::Descriptor* type) {
+  const Message* prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type);
+  return std::unique_ptr<Message>(prototype->New());
+}
+
+// The static files.
+std::optional<Answer> FileAnswer(absl::string_view path,
+                                 const std::string& chart_js) {
+  Answer answer;
+  if (path == "/") {
+    answer.content_type = "text/html; charset=utf-8";
+    answer.body = std::string(DashboardHtml());
+    answer.kind = PageKind::kDashboard;
+    return answer;
   }
-  return json + "}";
+  answer.cache_control = "max-age=3600";
+  if (path == "/static/dashboard.js") {
+    answer.content_type = "text/javascript; charset=utf-8";
+    answer.body = std::string(DashboardJs());
+    return answer;
+  }
+  if (path == "/static/dashboard.css") {
+    answer.content_type = "text/css; charset=utf-8";
+    answer.body = std::string(DashboardCss());
+    return answer;
+  }
+  if (path == "/static/chart.js") {
+    if (chart_js.empty()) return std::nullopt;
+    answer.content_type = "text/javascript; charset=utf-8";
+    answer.body = chart_js;
+    return answer;
+  }
+  return std::nullopt;
+}
+
+// Decides a request from its line and headers alone, before any body is
+// read: its route, or the refusal to send at once.
+std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
+                            absl::string_view method, size_t max_body_bytes) {
+  MHD_Connection* connection = exchange->connection;
+  const bool get = method == "GET" || method == "HEAD";
+  exchange->post = method == "POST";
+  if (absl::ConsumePrefix(&url, "/v1/")) {
+    exchange->route = Exchange::Route::kMethod;
+    exchange->method = MethodNamed(url);
+    if (exchange->method == nullptr) {
+      return ErrorAnswer(absl::NotFoundError(
+          absl::StrCat("no method /v1/", Abbreviate(url, 64))));
+    }
+  } else if (url == "/report") {
+    exchange->route = Exchange::Route::kReport;
+    exchange->method = MethodNamed("GetCouncilReport");
+  } else {
+    exchange->route = Exchange::Route::kFile;
+  }
+  const bool post_allowed = exchange->route == Exchange::Route::kMethod;
+  if (!get && !(exchange->post && post_allowed)) {
+    Answer refused = EdgeError(405, absl::StatusCode::kInvalidArgument,
+                               absl::StrCat("method ", Abbreviate(method, 16),
+                                            " is not allowed here"));
+    refused.headers.push_back(
+        {"Allow", post_allowed ? "GET, HEAD, POST" : "GET, HEAD"});
+    return refused;
+  }
+  if (std::optional<absl::string_view> encoding =
+          Header(connection, "Content-Encoding");
+      encoding.has_value() &&
+      !absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(*encoding),
+                              "identity")) {
+    return EdgeError(415, absl::StatusCode::kInvalidArgument,
+                     "compressed request bodies are not accepted");
+  }
+  if (std::optional<absl::string_view> length =
+          Header(connection, "Content-Length");
+      length.has_value()) {
+    uint64_t bytes = 0;
+    if (!absl::SimpleAtoi(*length, &bytes)) {
+      return EdgeError(400, absl::StatusCode::kInvalidArgument,
+                       "Content-Length is not a number");
+    }
+    if (bytes > max_body_bytes) {
+      return EdgeError(413, absl::StatusCode::kInvalidArgument,
+                       absl::StrCat("request body is larger than ",
+                                    max_body_bytes, " bytes"));
+    }
+  }
+  if (exchange->route == Exchange::Route::kFile) return std::nullopt;
+  if (exchange->post && !Header(connection, "Content-Length").has_value()) {
+    // Without a length a body can only be refused after 1 MiB of it has
+    // been read; clients send JSON with its length.
+    return EdgeError(411, absl::StatusCode::kInvalidArgument,
+                     "a request body needs a Content-Length");
+  }
+  if (exchange->post) {
+    std::optional<absl::string_view> type = Header(connection, "Content-Type");
+    if (type.has_value() &&
+        !absl::StartsWithIgnoreCase(absl::StripAsciiWhitespace(*type),
+                                    "application/json")) {
+      return EdgeError(415, absl::StatusCode::kInvalidArgument,
+                       "request bodies must be application/json");
+    }
+  }
+  if (std::optional<absl::string_view> authorization =
+          Header(connection, "Authorization");
+      authorization.has_value()) {
+    // Checked here, so that nothing a caller sends reaches gRPC's metadata
+    // API unchecked (it aborts the process on bytes it cannot carry).
+    absl::StatusOr<absl::string_view> token =
+        ParseBearerAuthorization(*authorization);
+    if (!token.ok()) return ErrorAnswer(token.status());
+    exchange->authorization = absl::StrCat("Bearer ", *token);
+  }
+  return std::nullopt;
+}
+
+// The request message from the JSON body or the query string.
+absl::Status BuildRequest(Exchange* exchange) {
+  exchange->request = NewMessage(exchange->method->input_type());
+  exchange->response = NewMessage(exchange->method->output_type());
+  if (exchange->post && !exchange->body.empty()) {
+    JsonParseOptions parse;
+    parse.ignore_unknown_fields = false;
+    if (auto parsed = google::protobuf::util::JsonStringToMessage(
+            exchange->body, exchange->request.get(), parse);
+        !parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "request is not a ", exchange->method->input_type()->full_name(),
+          " in JSON: ", Abbreviate(parsed.ToString(), 300)));
+    }
+    return absl::OkStatus();
+  }
+  std::vector<QueryParameter> params;
+  MHD_get_connection_values_n(exchange->connection, MHD_GET_ARGUMENT_KIND,
+                              &CollectQueryParameter, &params);
+  return MergeQueryParameters(params, exchange->request.get());
+}
+
+// The answer to a finished call.
+Answer CallAnswer(Exchange* exchange, const grpc::Status& status) {
+  if (!status.ok()) return ErrorAnswer(FromGrpcStatus(status));
+  Answer answer;
+  if (exchange->route == Exchange::Route::kReport) {
+    const auto& document =
+        static_cast<const v1::Document&>(*exchange->response);
+    answer.body = document.content();
+    answer.content_type = document.content_type();
+    if (absl::StartsWith(answer.content_type, "text/html")) {
+      answer.kind = PageKind::kReport;
+    }
+    std::string filename;
+    for (char c : document.filename()) {
+      if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+          c == '-' || c == '_') {
+        filename.push_back(c);
+      }
+    }
+    answer.headers.push_back(
+        {"Content-Disposition",
+         absl::StrCat("inline; filename=\"", filename.substr(0, 100), "\"")});
+    return answer;
+  }
+  JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  print.always_print_primitive_fields = true;
+  if (auto printed = google::protobuf::util::MessageToJsonString(
+          *exchange->response, &answer.body, print);
+      !printed.ok()) {
+    return ErrorAnswer(absl::InternalError("the answer could not be printed"));
+  }
+  return answer;
+}
+
+MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url,
+                     const char* method, const char* /*version*/,
+                     const char* upload_data, size_t* upload_data_size,
+                     void** request_state) {
+  auto* front = static_cast<HttpJsonFront*>(cls);
+  auto* exchange = static_cast<Exchange*>(*request_state);
+  if (exchange == nullptr) {
+    exchange = new Exchange();
+    exchange->front = front;
+    exchange->connection = connection;
+    *request_state = exchange;
+    if (std::optional<Answer> refused =
+            Admit(exchange, url, method, front->options().max_body_bytes)) {
+      return Queue(connection, *refused);
+    }
+    return MHD_YES;
+  }
+  if (exchange->phase == Exchange::Phase::kReceiving) {
+    if (*upload_data_size > 0) {
+      if (exchange->body.size() + *upload_data_size >
+          front->options().max_body_bytes) {
+        // A chunked body with no Content-Length grew past the limit.
+        return Queue(
+            connection,
+            EdgeError(413, absl::StatusCode::kInvalidArgument,
+                      absl::StrCat("request body is larger than ",
+                                   front->options().max_body_bytes, " bytes")));
+      }
+      exchange->body.append(upload_data, *upload_data_size);
+      *upload_data_size = 0;
+      return MHD_YES;
+    }
+    if (exchange->route == Exchange::Route::kFile) {
+      std::optional<Answer> file = FileAnswer(url, front->chart_js());
+      return Queue(connection,
+                   file.has_value()
+                       ? *file
+                       : ErrorAnswer(absl::NotFoundError(
+                             absl::StrCat("no page ", Abbreviate(url, 64)))));
+    }
+    if (absl::Status built = BuildRequest(exchange); !built.ok()) {
+      return Queue(connection, ErrorAnswer(built));
+    }
+    exchange->phase = Exchange::Phase::kCalling;
+    // Parked until the call ends: the callback resumes it.
+    MHD_suspend_connection(connection);
+    front->BeginCall(exchange);
+    return MHD_YES;
+  }
+  if (exchange->phase == Exchange::Phase::kAnswered) {
+    return Queue(connection, exchange->answer);
+  }
+  return MHD_YES;
+}
+
+void OnRequestDone(void*, MHD_Connection*, void** request_state,
+                   MHD_RequestTerminationCode) {
+  delete static_cast<Exchange*>(*request_state);
+  *request_state = nullptr;
 }
 
 }  // namespace
@@ -120,181 +504,120 @@ int HttpStatusOf(absl::StatusCode code) {
   }
 }
 
-HttpJsonFront::HttpJsonFront(std::shared_ptr<grpc::Channel> gateway)
-    : stub_(v1::GatewayService::NewStub(std::move(gateway))),
-      server_(std::make_unique<httplib::Server>()) {}
+HttpJsonFront::HttpJsonFront(std::shared_ptr<grpc::Channel> gateway,
+                             HttpFrontOptions options)
+    : options_(options), backend_(std::make_unique<Backend>(gateway)) {}
 
 HttpJsonFront::~HttpJsonFront() { Shutdown(); }
 
 absl::Status HttpJsonFront::Start(const std::string& listen) {
   const size_t colon = listen.rfind(':');
-  int port = 0;
+  int port = -1;
   if (colon == std::string::npos ||
-      !absl::SimpleAtoi(listen.substr(colon + 1), &port)) {
+      !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
     return absl::InvalidArgumentError(
         absl::StrCat("HTTP listen address '", listen, "' is not host:port"));
   }
-  const std::string host = listen.substr(0, colon);
-  auto* stub = stub_.get();
-  std::map<std::string, Method> methods = {
-      {"GetKpiTable",
-       MakeMethod<v1::GetKpiTableRequest, v1::KpiTable>(
-           [stub](grpc::ClientContext* c, const v1::GetKpiTableRequest& r,
-                  v1::KpiTable* o) { return stub->GetKpiTable(c, r, o); })},
-      {"GetZoneOverview",
-       MakeMethod<v1::GetZoneOverviewRequest, v1::ZoneOverview>(
-           [stub](grpc::ClientContext* c, const v1::GetZoneOverviewRequest& r,
-                  v1::ZoneOverview* o) {
-             return stub->GetZoneOverview(c, r, o);
-           })},
-      {"GetActivityLog",
-       MakeMethod<v1::GetActivityLogRequest, v1::ActivityLog>(
-           [stub](grpc::ClientContext* c, const v1::GetActivityLogRequest& r,
-                  v1::ActivityLog* o) {
-             return stub->GetActivityLog(c, r, o);
-           })},
-      {"ListUpcomingEvents",
-       MakeMethod<v1::ListUpcomingEventsRequest, v1::UpcomingEvents>(
-           [stub](grpc::ClientContext* c,
-                  const v1::ListUpcomingEventsRequest& r,
-                  v1::UpcomingEvents* o) {
-             return stub->ListUpcomingEvents(c, r, o);
-           })},
-      {"GetPartnerProfile",
-       MakeMethod<v1::GetPartnerProfileRequest, v1::PartnerProfile>(
-           [stub](grpc::ClientContext* c, const v1::GetPartnerProfileRequest& r,
-                  v1::PartnerProfile* o) {
-             return stub->GetPartnerProfile(c, r, o);
-           })},
-      {"GetCouncilReport",
-       MakeMethod<v1::GetCouncilReportRequest, v1::Document>(
-           [stub](grpc::ClientContext* c, const v1::GetCouncilReportRequest& r,
-                  v1::Document* o) {
-             return stub->GetCouncilReport(c, r, o);
-           })},
-      {"GetBudgetTable",
-       MakeMethod<programme::v1::GetBudgetTableRequest,
-                  programme::v1::BudgetTable>(
-           [stub](grpc::ClientContext* c,
-                  const programme::v1::GetBudgetTableRequest& r,
-                  programme::v1::BudgetTable* o) {
-             return stub->GetBudgetTable(c, r, o);
-           })},
-  };
-  auto handle = [methods](const httplib::Request& request,
-                          httplib::Response& response) {
-    const std::string name = request.matches[1];
-    auto method = methods.find(name);
-    if (method == methods.end()) {
-      SendError(absl::NotFoundError(absl::StrCat("no method /v1/", name)),
-                response);
-      return;
-    }
-    std::unique_ptr<Message> in = method->second.new_request();
-    const std::string json = request.method == "POST" && !request.body.empty()
-                                 ? request.body
-                                 : QueryAsJson(request);
-    JsonParseOptions parse;
-    parse.ignore_unknown_fields = false;
-    if (auto parsed =
-            google::protobuf::util::JsonStringToMessage(json, in.get(), parse);
-        !parsed.ok()) {
-      SendError(absl::InvalidArgumentError(absl::StrCat(
-                    "request is not a ", in->GetDescriptor()->full_name(),
-                    " in JSON: ", parsed.ToString())),
-                response);
-      return;
-    }
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
-    if (request.has_header("Authorization")) {
-      context.AddMetadata("authorization",
-                          request.get_header_value("Authorization"));
-    }
-    std::unique_ptr<Message> out = method->second.new_response();
-    grpc::Status status = method->second.call(&context, *in, out.get());
-    if (!status.ok()) {
-      SendError(FromGrpcStatus(status), response);
-      return;
-    }
-    JsonPrintOptions print;
-    print.preserve_proto_field_names = true;
-    print.always_print_primitive_fields = true;
-    std::string body;
-    if (auto printed =
-            google::protobuf::util::MessageToJsonString(*out, &body, print);
-        !printed.ok()) {
-      SendError(absl::InternalError(printed.ToString()), response);
-      return;
-    }
-    response.set_header("Cache-Control", "no-store");
-    response.set_content(body, "application/json; charset=utf-8");
-  };
-  server_->Get(R"(/v1/([A-Za-z]+))", handle);
-  // The council dashboard and the Chart.js it loads (read once, here).
-  server_->Get("/", [](const httplib::Request&, httplib::Response& response) {
-    response.set_header("Cache-Control", "no-store");
-    response.set_header("X-Content-Type-Options", "nosniff");
-    response.set_content(std::string(DashboardHtml()),
-                         "text/html; charset=utf-8");
-  });
-  std::string chart_js;
-  if (std::ifstream in(kChartJsPath); in) {
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    chart_js = buffer.str();
+  std::string host = listen.substr(0, colon);
+  if (host == "localhost") host = "127.0.0.1";
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "HTTP listen address '", listen, "' needs an IPv4 address"));
   }
-  server_->Get("/static/chart.js", [chart_js](const httplib::Request&,
-                                              httplib::Response& response) {
-    if (chart_js.empty()) {
-      response.status = 404;
-      return;
-    }
-    response.set_header("Cache-Control", "max-age=3600");
-    response.set_content(chart_js, "text/javascript; charset=utf-8");
-  });
-  // The council report as the document itself (HTML to print, CSV to open
-  // in a spreadsheet), with the same query parameters as GetCouncilReport.
-  server_->Get("/report", [stub](const httplib::Request& request,
-                                 httplib::Response& response) {
-    v1::GetCouncilReportRequest in;
-    if (auto parsed = google::protobuf::util::JsonStringToMessage(
-            QueryAsJson(request), &in);
-        !parsed.ok()) {
-      SendError(absl::InvalidArgumentError(parsed.ToString()), response);
-      return;
-    }
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
-    if (request.has_header("Authorization")) {
-      context.AddMetadata("authorization",
-                          request.get_header_value("Authorization"));
-    }
-    v1::Document document;
-    grpc::Status status = stub->GetCouncilReport(&context, in, &document);
-    if (!status.ok()) {
-      SendError(FromGrpcStatus(status), response);
-      return;
-    }
-    response.set_header("Cache-Control", "no-store");
-    response.set_header(
-        "Content-Disposition",
-        absl::StrCat("inline; filename=\"", document.filename(), "\""));
-    response.set_content(document.content(), document.content_type().c_str());
-  });
-  server_->Post(R"(/v1/([A-Za-z]+))", handle);
-  port_ = port == 0 ? server_->bind_to_any_port(host)
-                    : (server_->bind_to_port(host, port) ? port : -1);
-  if (port_ <= 0) {
+  daemon_ = MHD_start_daemon(
+      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+          MHD_USE_ERROR_LOG,
+      0, nullptr, nullptr, &OnRequest, this, MHD_OPTION_EXTERNAL_LOGGER,
+      &LogFromLibrary, nullptr, MHD_OPTION_SOCK_ADDR,
+      reinterpret_cast<sockaddr*>(&address), MHD_OPTION_NOTIFY_COMPLETED,
+      &OnRequestDone, nullptr, MHD_OPTION_THREAD_POOL_SIZE,
+      options_.event_threads, MHD_OPTION_CONNECTION_LIMIT,
+      options_.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+      options_.max_connections_per_client, MHD_OPTION_CONNECTION_TIMEOUT,
+      options_.idle_timeout_seconds,
+      // The request line and headers live in this pool (half of it holds
+      // the read buffer): beyond it the library answers 431 by itself.
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, 2 * options_.max_header_bytes,
+      // Refuse malformed requests instead of guessing at them.
+      MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
+  if (daemon_ == nullptr) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", listen));
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  const MHD_DaemonInfo* info =
+      MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+  port_ = info != nullptr ? info->port : port;
   return absl::OkStatus();
 }
 
+const std::string& HttpJsonFront::chart_js() const {
+  return backend_->chart_js;
+}
+
+void HttpJsonFront::BeginCall(Exchange* exchange) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      exchange->answer =
+          ErrorAnswer(absl::UnavailableError("the gateway is shutting down"));
+      exchange->phase = Exchange::Phase::kAnswered;
+      MHD_resume_connection(exchange->connection);
+      return;
+    }
+    in_flight_.emplace(exchange, exchange->context);
+  }
+  exchange->context->set_deadline(
+      absl::ToChronoTime(absl::Now() + options_.call_deadline));
+  if (!exchange->authorization.empty()) {
+    exchange->context->AddMetadata("authorization", exchange->authorization);
+  }
+  backend_->stub.UnaryCall(
+      exchange->context.get(),
+      absl::StrCat("/", exchange->method->service()->full_name(), "/",
+                   exchange->method->name()),
+      grpc::StubOptions(), exchange->request.get(), exchange->response.get(),
+      [this, exchange](grpc::Status status) {
+        exchange->answer = CallAnswer(exchange, status);
+        EndCall(exchange);
+      });
+}
+
+void HttpJsonFront::EndCall(Exchange* exchange) {
+  // Under the lock, so that Shutdown cannot stop the daemon between the
+  // call leaving the set and its connection being resumed.
+  absl::MutexLock lock(&mu_);
+  in_flight_.erase(exchange);
+  exchange->phase = Exchange::Phase::kAnswered;
+  MHD_resume_connection(exchange->connection);
+}
+
 void HttpJsonFront::Shutdown() {
-  if (server_ != nullptr) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (daemon_ == nullptr) return;
+  const MHD_socket listener = MHD_quiesce_daemon(daemon_);
+  if (listener != MHD_INVALID_SOCKET) close(listener);
+  // Parked connections must be resumed before the daemon stops: end their
+  // calls now; new ones are answered 503. TryCancel runs outside the lock,
+  // as it may complete a call (and take the lock) in this thread.
+  std::vector<std::shared_ptr<grpc::ClientContext>> calls;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    for (const auto& [exchange, context] : in_flight_) calls.push_back(context);
+  }
+  for (const auto& context : calls) context->TryCancel();
+  {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](std::map<Exchange*, std::shared_ptr<grpc::ClientContext>>* calls) {
+          return calls->empty();
+        },
+        &in_flight_));
+  }
+  MHD_stop_daemon(daemon_);
+  daemon_ = nullptr;
 }
 
 }  // namespace smz::gateway

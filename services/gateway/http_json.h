@@ -1,50 +1,104 @@
-// The gateway's HTTP/JSON face for browsers and scripts: every
-// GatewayService method under /v1/<Method>, with protobuf's JSON mapping of
-// the same request and response messages (field names as in the .proto).
+// The gateway's HTTP face for browsers and scripts, and the suite's edge:
+// every GatewayService method under /v1/<Method> with protobuf's JSON
+// mapping of the same request and response messages, the council report as
+// a document at /report, and the council dashboard at /.
 //
 //   GET  /v1/GetKpiTable?programme_code=smz-2018&as_of=2020-12-31
 //   POST /v1/GetKpiTable   {"programme_code":"smz-2018"}
 //   Authorization: Bearer smz_…
 //
-// Each request is made to the gateway's own gRPC service over loopback with
-// the caller's Authorization header, so authentication, roles, logs and
-// metrics are exactly those of the gRPC call. Errors are JSON
+//   HttpJsonFront front(grpc::CreateChannel("127.0.0.1:50055", ...));
+//   absl::Status started = front.Start("127.0.0.1:8055");
+//
+// Each request becomes a call to the gateway's own gRPC service over
+// loopback with the caller's Authorization header, so authentication, roles,
+// logs and metrics are exactly those of the gRPC call. Errors are JSON
 // {"code":"NOT_FOUND","message":"…","field_violations":[…]} with the HTTP
-// status of the gRPC code (400, 401, 403, 404, 409, 503, 504, 500).
+// status of the gRPC code (400, 401, 403, 404, 409, 429, 503, 504, 500).
+//
+// Everything here is hostile until checked, before anything is forwarded:
+// the Authorization value (Bearer + token68, bounded, else 401), the body
+// (at most max_body_bytes, refused with 413 from its Content-Length before
+// it is read), content encodings (none accepted: 415), query parameters
+// (typed by the request message, query_params.h). It is served by
+// libmicrohttpd's event loop, so a client that sends its headers slowly
+// holds a socket, not a thread; connections are capped in all and per
+// client address, idle ones closed after idle_timeout. Backend calls are
+// asynchronous: while one runs, its connection is parked, not a thread.
+// Every response carries the browser security headers (a Content-Security-
+// Policy without inline script, frame-ancestors 'none', nosniff,
+// no-referrer) and no CORS headers: other origins get nothing.
 #ifndef SMZ_SERVICES_GATEWAY_HTTP_JSON_H_
 #define SMZ_SERVICES_GATEWAY_HTTP_JSON_H_
 
+#include <map>
 #include <memory>
 #include <string>
-#include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "grpcpp/channel.h"
-#include "smz/gateway/v1/gateway.grpc.pb.h"
+#include "grpcpp/client_context.h"
 
-namespace httplib {
-class Server;
-}
+struct MHD_Daemon;
 
 namespace smz::gateway {
+
+struct HttpFrontOptions {
+  // JSON request bodies; larger ones get 413 before they are read.
+  size_t max_body_bytes = size_t{1} << 20;
+  // Request line and headers together.
+  size_t max_header_bytes = size_t{16} << 10;
+  unsigned max_connections = 1000;
+  unsigned max_connections_per_client = 256;
+  // A connection that sends nothing for this long is closed (while its
+  // headers or body arrive, and between keep-alive requests).
+  unsigned idle_timeout_seconds = 10;
+  // Threads that run the event loops (no handler blocks them).
+  unsigned event_threads = 2;
+  // A whole call; backend deadlines inside are shorter.
+  absl::Duration call_deadline = absl::Seconds(30);
+};
 
 class HttpJsonFront {
  public:
   // `gateway` is a channel to the gateway's own gRPC port.
-  explicit HttpJsonFront(std::shared_ptr<grpc::Channel> gateway);
+  explicit HttpJsonFront(std::shared_ptr<grpc::Channel> gateway,
+                         HttpFrontOptions options = {});
   ~HttpJsonFront();
 
-  // Listens on "host:port" (port 0: any free port).
+  // Listens on "host:port" (an IPv4 address or "localhost"; port 0: any
+  // free port).
   absl::Status Start(const std::string& listen);
   int port() const { return port_; }
-  // Stops accepting and waits for the listener. Idempotent.
+  // Stops accepting, cancels the calls in flight and waits for them, then
+  // closes every connection. Idempotent.
   void Shutdown();
 
+  const HttpFrontOptions& options() const { return options_; }
+
+  // For the request handlers in http_json.cc: one request's state, the
+  // start of its call to the gateway, and the files served.
+  struct Exchange;
+  void BeginCall(Exchange* exchange);
+  const std::string& chart_js() const;
+
  private:
-  std::unique_ptr<v1::GatewayService::Stub> stub_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  struct Backend;
+  void EndCall(Exchange* exchange);
+
+  const HttpFrontOptions options_;
+  std::unique_ptr<Backend> backend_;
+  MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
+  absl::Mutex mu_;
+  // Calls under way, with their contexts (shared, so that Shutdown can
+  // cancel one outside the lock while its request ends).
+  std::map<Exchange*, std::shared_ptr<grpc::ClientContext>> in_flight_
+      ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // The HTTP status for a gRPC status code.

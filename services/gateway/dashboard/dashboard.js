@@ -1,0 +1,231 @@
+// The council dashboard's script (dashboard.html); served as a file, as the
+// page's Content-Security-Policy allows no inline script.
+"use strict";
+const WORDS = {
+  ko: { title: "스마트메디컬특구 대시보드", year: "연도", print: "인쇄",
+        signout: "로그아웃", signin: "로그인", token: "접근 토큰",
+        kpi: "공약 이행 지표", patients: "외국인 환자 유치 (연도별 계획 대비)",
+        nationalities: "국적별 상위", budget: "예산 집행 (천원)",
+        activities: "추진실적", plan: "계획", result: "실적", target: "목표",
+        ytd: "연간 누계", unavailable: "불러오지 못함", differs: "※ 기존 보고와 다름",
+        none: "없음", bad_token: "토큰이 올바르지 않습니다",
+        upcoming: "다가오는 행사 (90일)", postponed: "연기",
+        types: { BRIEFING_SESSION: "설명회", FAM_TOUR: "팸투어", TRAINING: "교육",
+                 COUNCIL_MEETING: "협의회", WORKING_GROUP_MEETING: "실무추진단",
+                 BUSINESS_MEETING: "간담회", FORUM: "포럼", EXPO: "박람회",
+                 MOU_SIGNING: "업무협약", OTHER: "기타" } },
+  en: { title: "Smart Medical Zone dashboard", year: "Year", print: "Print",
+        signout: "Sign out", signin: "Sign in", token: "Access token",
+        kpi: "Pledge indicators", patients: "Foreign patients (plan by year)",
+        nationalities: "Top nationalities", budget: "Budget execution (thousand KRW)",
+        activities: "Activity log", plan: "Plan", result: "Result", target: "Target",
+        ytd: "Year to date", unavailable: "Not available", differs: "※ differs from the report",
+        none: "None", bad_token: "The token was not accepted",
+        upcoming: "Upcoming events (90 days)", postponed: "postponed",
+        types: { BRIEFING_SESSION: "Briefing session", FAM_TOUR: "Fam tour",
+                 TRAINING: "Training", COUNCIL_MEETING: "Council meeting",
+                 WORKING_GROUP_MEETING: "Working group", BUSINESS_MEETING: "Meeting",
+                 FORUM: "Forum", EXPO: "Expo", MOU_SIGNING: "MOU signing", OTHER: "Other" } },
+};
+const params = new URLSearchParams(location.hash.slice(1));
+if (params.get("token")) sessionStorage.setItem("smz-token", params.get("token"));
+history.replaceState(null, "", location.pathname + location.search);
+const query = new URLSearchParams(location.search);
+const state = {
+  lang: query.get("lang") || params.get("lang") || "ko",
+  year: Number(query.get("year") || params.get("year") || new Date().getFullYear()),
+  programme: query.get("programme") || params.get("programme") || "smz-2018",
+  charts: [],
+};
+const w = (key) => (WORDS[state.lang] || WORDS.ko)[key];
+const text = (map) => (map && (map[state.lang] || map.ko || map.en)) || "";
+const group = (n) => Number(n || 0).toLocaleString("en-US");
+const thousands = (krw) => group(Math.round(Number(krw || 0) / 1000));
+
+async function call(method, args) {
+  const token = sessionStorage.getItem("smz-token");
+  const response = await fetch("/v1/" + method + "?" + new URLSearchParams(args),
+                               { headers: { Authorization: "Bearer " + token } });
+  const body = await response.json();
+  if (!response.ok) throw Object.assign(new Error(body.message), { status: response.status });
+  return body;
+}
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    // Through the CSSOM: the policy refuses style attributes in markup.
+    if (k === "style") e.style.cssText = v; else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+function unavailable(sections, name) {
+  const s = (sections || []).find((x) => x.name === name && !x.available);
+  return s ? el("p", { class: "unavailable" }, w("unavailable") + ": " + s.reason) : null;
+}
+
+function light(percent) {
+  if (percent === undefined || percent === null) return "";
+  return percent >= 100 ? "green" : percent >= 70 ? "amber" : "red";
+}
+
+function renderKpi(kpi) {
+  const tiles = document.getElementById("tiles");
+  tiles.replaceChildren();
+  for (const row of kpi.rows) {
+    const year = row.years.find((y) => y.year === state.year);
+    const pct = row.achievement_percent;
+    const tile = el("div", { class: "tile " + light(row.achievement_percent_capped),
+                             "data-kpi": row.indicator.code,
+                             "data-total": row.total_result ?? "",
+                             "data-achievement": row.achievement_percent_capped ?? "" },
+                    el("div", {}, text(row.indicator.name)),
+                    el("div", { class: "value" }, group(row.total_result) + " / " + group(row.indicator.target_total)),
+                    el("div", {}, (row.achievement_percent_capped ?? 0).toFixed(1) + "% (" + (pct ?? 0).toFixed(1) + "%)"));
+    if (year && year.result !== undefined) {
+      tile.append(el("div", { "data-year-result": year.result },
+                     state.year + " " + w("result") + ": " + group(year.result) +
+                     (year.plan !== undefined ? " / " + w("plan") + " " + group(year.plan) : "")));
+    }
+    if (row.years.some((y) => y.differs)) tile.append(el("div", { class: "flag" }, w("differs")));
+    tiles.append(tile);
+  }
+  for (const name of ["programme", "stats", "events"]) {
+    const note = unavailable(kpi.sections, name);
+    if (note) tiles.append(note);
+  }
+  const patients = kpi.rows.find((r) => r.indicator.source === "FOREIGN_PATIENTS");
+  if (patients && window.Chart) {
+    const years = patients.years.filter((y) => y.result !== undefined || y.plan !== undefined);
+    state.charts.push(new Chart(document.getElementById("patients-chart"), {
+      type: "bar",
+      data: { labels: years.map((y) => y.year),
+              datasets: [{ label: w("plan"), data: years.map((y) => y.plan ?? null), backgroundColor: "#90caf9" },
+                         { label: w("result"), data: years.map((y) => y.result ?? null), backgroundColor: "#1565c0" }] },
+      options: { animation: false, responsive: true },
+    }));
+  }
+}
+
+function renderOverview(overview) {
+  const ytd = document.getElementById("patients-ytd");
+  ytd.replaceChildren();
+  const down = unavailable(overview.sections, "stats");
+  if (down) { ytd.append(down); return; }
+  ytd.append(el("span", { "data-patients-ytd": overview.patients_ytd },
+                w("ytd") + ": " + group(overview.patients_ytd) + " / " + w("target") + " " +
+                group(overview.patients_target) + " (" + overview.patients_achievement_percent.toFixed(1) + "%)"));
+  if (window.Chart) {
+    state.charts.push(new Chart(document.getElementById("nationality-chart"), {
+      type: "bar",
+      data: { labels: overview.top_nationalities.map((n) => n.name),
+              datasets: [{ label: w("result"), data: overview.top_nationalities.map((n) => Number(n.count)),
+                           backgroundColor: "#2e7d32" }] },
+      options: { animation: false, indexAxis: "y", responsive: true },
+    }));
+  }
+}
+
+function renderBudget(table) {
+  const box = document.getElementById("budget");
+  box.replaceChildren();
+  const rows = table.rows.filter((r) => r.depth <= 1 && r.funding_source === "ALL_SOURCES");
+  if (!rows.length) { box.append(el("p", {}, w("none"))); return; }
+  const t = el("table");
+  for (const r of rows) {
+    const rate = r.execution_rate_percent ?? 0;
+    t.append(el("tr", { "data-budget": r.project_code, "data-rate": rate },
+                el("td", {}, (r.depth ? "\u00a0\u00a0" : "") + text(r.project_name)),
+                el("td", {}, thousands(r.executed_krw) + " / " + thousands(r.budget_krw)),
+                el("td", { style: "width:30%" },
+                   el("div", { class: "bar" }, el("div", { style: "width:" + Math.min(rate, 100) + "%" }))),
+                el("td", {}, rate.toFixed(1) + "%")));
+  }
+  box.append(t);
+  for (const f of table.findings || []) box.append(el("p", { class: "unavailable", "data-finding": "" }, f.message));
+}
+
+function renderActivities(log) {
+  const box = document.getElementById("activities");
+  box.replaceChildren();
+  const down = unavailable(log.sections, "events");
+  if (down) { box.append(down); return; }
+  if (!log.activities.length) { box.append(el("p", {}, w("none"))); return; }
+  const t = el("table");
+  for (const a of log.activities) {
+    t.append(el("tr", { "data-activity": a.event_id },
+                el("td", {}, a.local_start.slice(0, 10)), el("td", {}, text(a.title)),
+                el("td", {}, a.online ? "online" : a.city)));
+  }
+  box.append(t);
+}
+
+function renderUpcoming(upcoming) {
+  const box = document.getElementById("upcoming");
+  box.replaceChildren();
+  const down = unavailable(upcoming.sections, "events");
+  if (down) { box.append(down); return; }
+  if (!(upcoming.events || []).length) { box.append(el("p", {}, w("none"))); return; }
+  const t = el("table");
+  for (const e of upcoming.events) {
+    const type = (WORDS[state.lang] || WORDS.ko).types[e.type] || e.type;
+    t.append(el("tr", { "data-upcoming": e.event_id },
+                el("td", {}, e.local_start.slice(0, 10) + (e.state === "POSTPONED" ? " (" + w("postponed") + ")" : "")),
+                el("td", {}, type), el("td", {}, text(e.title)),
+                el("td", {}, e.online ? "online" : e.city)));
+  }
+  box.append(t);
+}
+
+async function load() {
+  document.documentElement.lang = state.lang;
+  for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = w(e.dataset.i18n);
+  document.title = w("title");
+  for (const c of state.charts) c.destroy();
+  state.charts = [];
+  const board = document.getElementById("board");
+  const signin = document.getElementById("signin");
+  if (!sessionStorage.getItem("smz-token")) { board.hidden = true; signin.hidden = false; return; }
+  try {
+    const [kpi, overview, budget, log, upcoming] = await Promise.all([
+      call("GetKpiTable", { programme_code: state.programme, as_of: state.year + "-12-31" }),
+      call("GetZoneOverview", { year: state.year }),
+      call("GetBudgetTable", { year: state.year }).catch((e) => (e.status === 404 ? { rows: [] } : Promise.reject(e))),
+      call("GetActivityLog", { year: state.year }),
+      call("ListUpcomingEvents", {}),
+    ]);
+    renderKpi(kpi); renderOverview(overview); renderBudget(budget); renderActivities(log);
+    renderUpcoming(upcoming);
+    signin.hidden = true; board.hidden = false;
+    document.body.dataset.loaded = "yes";
+  } catch (e) {
+    if (e.status === 401 || e.status === 403) {
+      sessionStorage.removeItem("smz-token");
+      document.getElementById("signin-error").textContent = w("bad_token");
+      board.hidden = true; signin.hidden = false;
+    } else {
+      document.body.dataset.loaded = "error";
+      board.prepend(el("p", { class: "unavailable" }, String(e.message)));
+      board.hidden = false;
+    }
+  }
+}
+
+const yearSelect = document.getElementById("year");
+for (let y = new Date().getFullYear(); y >= 2018; --y) yearSelect.append(el("option", { value: y }, String(y)));
+if (![...yearSelect.options].some((o) => Number(o.value) === state.year)) yearSelect.append(el("option", { value: state.year }, String(state.year)));
+yearSelect.value = state.year;
+yearSelect.onchange = () => { state.year = Number(yearSelect.value); load(); };
+const langSelect = document.getElementById("lang");
+langSelect.value = state.lang;
+langSelect.onchange = () => { state.lang = langSelect.value; load(); };
+document.getElementById("print").onclick = () => window.print();
+document.getElementById("signout").onclick = () => { sessionStorage.removeItem("smz-token"); load(); };
+document.getElementById("signin-form").onsubmit = (event) => {
+  event.preventDefault();
+  sessionStorage.setItem("smz-token", document.getElementById("token").value.trim());
+  load();
+};
+load();

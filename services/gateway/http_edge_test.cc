@@ -1,0 +1,440 @@
+// The gateway's HTTP edge against what hostile or broken clients send: bad
+// Authorization values, oversized and compressed bodies, slow clients,
+// query values of every type, other origins. Behind it a real gRPC server on
+// a loopback port stands in for the gateway service, recording what the
+// edge forwarded; the clients are raw sockets, so the bytes are exactly the
+// ones under test.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "services/gateway/http_json.h"
+#include "smz/gateway/v1/gateway.grpc.pb.h"
+
+namespace smz::gateway {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Answers like the gateway, from canned data, and remembers what it got.
+class FakeGateway final : public v1::GatewayService::Service {
+ public:
+  grpc::Status GetKpiTable(grpc::ServerContext* context,
+                           const v1::GetKpiTableRequest* request,
+                           v1::KpiTable* response) override {
+    Remember(context);
+    if (request->programme_code() == "nope") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no programme 'nope'");
+    }
+    response->set_programme_code(request->programme_code());
+    response->set_as_of(request->as_of());
+    return grpc::Status::OK;
+  }
+  grpc::Status GetZoneOverview(grpc::ServerContext* context,
+                               const v1::GetZoneOverviewRequest* request,
+                               v1::ZoneOverview* response) override {
+    Remember(context);
+    if (Authorization().empty()) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no token");
+    }
+    response->set_year(request->year());
+    return grpc::Status::OK;
+  }
+  grpc::Status GetCouncilReport(grpc::ServerContext* context,
+                                const v1::GetCouncilReportRequest* request,
+                                v1::Document* response) override {
+    Remember(context);
+    response->set_content("<html><style>p{}</style><p>report</p></html>");
+    response->set_content_type("text/html; charset=utf-8");
+    response->set_filename("council\"\r\nX-Evil: 1.html");
+    return grpc::Status::OK;
+  }
+  // Waits until cancelled: a call in flight when the edge shuts down.
+  grpc::Status GetActivityLog(grpc::ServerContext* context,
+                              const v1::GetActivityLogRequest*,
+                              v1::ActivityLog*) override {
+    started_.store(true);
+    while (!context->IsCancelled()) absl::SleepFor(absl::Milliseconds(10));
+    return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  }
+
+  std::string Authorization() {
+    absl::MutexLock lock(&mu_);
+    return authorization_;
+  }
+  int calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  bool started() const { return started_.load(); }
+
+ private:
+  void Remember(grpc::ServerContext* context) {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    auto it = context->client_metadata().find("authorization");
+    authorization_ = it == context->client_metadata().end()
+                         ? ""
+                         : std::string(it->second.data(), it->second.size());
+  }
+  absl::Mutex mu_;
+  std::string authorization_ ABSL_GUARDED_BY(mu_);
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<bool> started_{false};
+};
+
+// A client socket to the edge.
+int Connect(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+      0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Everything the server sends until it closes or `timeout` passes.
+std::string ReadAll(int fd, absl::Duration timeout) {
+  std::string out;
+  const absl::Time deadline = absl::Now() + timeout;
+  char buffer[16384];
+  while (absl::Now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    const int ready = poll(
+        &p, 1,
+        static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now())));
+    if (ready <= 0) break;
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    out.append(buffer, static_cast<size_t>(n));
+    // One response is enough when the server keeps the connection.
+    const size_t head_end = out.find("\r\n\r\n");
+    if (head_end != std::string::npos) {
+      const size_t length_at = out.find("Content-Length: ");
+      if (length_at != std::string::npos && length_at < head_end) {
+        const size_t length =
+            std::stoul(out.substr(length_at + 16, out.find("\r\n", length_at)));
+        if (out.size() >= head_end + 4 + length) break;
+      }
+    }
+  }
+  return out;
+}
+
+// Sends `request` as it is and returns the response.
+std::string Roundtrip(int port, const std::string& request,
+                      absl::Duration timeout = absl::Seconds(5)) {
+  const int fd = Connect(port);
+  if (fd < 0) return "<connect failed>";
+  send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string response = ReadAll(fd, timeout);
+  close(fd);
+  return response;
+}
+
+int StatusOf(const std::string& response) {
+  if (!absl::StartsWith(response, "HTTP/1.1 ")) return 0;
+  return std::atoi(response.substr(9, 3).c_str());
+}
+
+std::string Get(int port, const std::string& target,
+                const std::string& headers = "") {
+  return Roundtrip(port, absl::StrCat("GET ", target,
+                                      " HTTP/1.1\r\nHost: x\r\n"
+                                      "Connection: close\r\n",
+                                      headers, "\r\n"));
+}
+
+class HttpEdgeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &grpc_port_);
+    builder.RegisterService(&fake_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    front_ = std::make_unique<HttpJsonFront>(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),
+                            grpc::InsecureChannelCredentials()),
+        Options());
+    ASSERT_TRUE(front_->Start("127.0.0.1:0").ok());
+    port_ = front_->port();
+  }
+  void TearDown() override {
+    front_->Shutdown();
+    server_->Shutdown();
+  }
+  virtual HttpFrontOptions Options() { return HttpFrontOptions(); }
+
+  // The edge still answers an ordinary request.
+  void ExpectStillServing() {
+    const std::string ok = Get(port_, "/v1/GetKpiTable?programme_code=smz-2018",
+                               "Authorization: Bearer smz_good\r\n");
+    EXPECT_EQ(StatusOf(ok), 200) << ok.substr(0, 300);
+  }
+
+  FakeGateway fake_;
+  int grpc_port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HttpJsonFront> front_;
+  int port_ = 0;
+};
+
+TEST_F(HttpEdgeTest, ForwardsAWellFormedBearerToken) {
+  const std::string ok =
+      Get(port_, "/v1/GetKpiTable?programme_code=smz-2018&as_of=2020-12-31",
+          "Authorization: Bearer smz_abc-DEF_1\r\n");
+  ASSERT_EQ(StatusOf(ok), 200) << ok;
+  EXPECT_THAT(ok, HasSubstr("\"programme_code\":\"smz-2018\""));
+  EXPECT_EQ(fake_.Authorization(), "Bearer smz_abc-DEF_1");
+}
+
+// Every shape of a bad Authorization value is 401 at the edge, never
+// forwarded, and the process goes on serving. (A 0xFF byte used to reach
+// gRPC's metadata API, which aborts the process.)
+TEST_F(HttpEdgeTest, BadAuthorizationValuesAre401AndNeverForwarded) {
+  const std::vector<std::string> bad = {
+      "Bearer smz_\xFF\xFE",
+      "Bearer smz_\x01\x02",
+      "Bearer smz_\x7F",
+      "Bearer smz_\xED\x95\x9C\xEA\xB8\x80",  // UTF-8 Korean
+      "Bearer smz a b",
+      "Bearer",
+      "Basic dXNlcjpwYXNz",
+      "Bearer =abc",
+      absl::StrCat("Bearer ", std::string(5000, 'a')),
+      "bearer\tsmz_tab",
+  };
+  for (const std::string& value : bad) {
+    const int before = fake_.calls();
+    const std::string response =
+        Get(port_, "/v1/GetZoneOverview?year=2019",
+            absl::StrCat("Authorization: ", value, "\r\n"));
+    EXPECT_EQ(StatusOf(response), 401) << value.substr(0, 40) << "\n"
+                                       << response.substr(0, 300);
+    EXPECT_THAT(response, HasSubstr("WWW-Authenticate: Bearer"));
+    EXPECT_EQ(fake_.calls(), before) << "forwarded: " << value.substr(0, 40);
+    ExpectStillServing();
+  }
+  // A header line without a value.
+  const std::string empty =
+      Get(port_, "/v1/GetZoneOverview?year=2019", "Authorization:\r\n");
+  EXPECT_THAT(StatusOf(empty), ::testing::AnyOf(400, 401)) << empty;
+  // A NUL inside the value: libmicrohttpd ends the value there, so at most
+  // the well-formed part before it can be forwarded, never the NUL.
+  const std::string nul =
+      Get(port_, "/v1/GetZoneOverview?year=2019",
+          std::string("Authorization: Bearer smz_\0nul\r\n", 32));
+  EXPECT_NE(StatusOf(nul), 0) << nul;
+  EXPECT_EQ(fake_.Authorization().find('\0'), std::string::npos);
+  ExpectStillServing();
+}
+
+TEST_F(HttpEdgeTest, OversizedBodyIs413BeforeItIsRead) {
+  // Only the headers are sent: the refusal must not wait for the body.
+  const absl::Time start = absl::Now();
+  const std::string response = Roundtrip(
+      port_,
+      "POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\n"
+      "Content-Type: application/json\r\nContent-Length: 200000000\r\n\r\n",
+      absl::Seconds(3));
+  EXPECT_EQ(StatusOf(response), 413) << response;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_THAT(response, HasSubstr("Connection: close"));
+
+  // Chunked, with no length announced: refused before any of it is read.
+  const std::string chunked = Roundtrip(
+      port_,
+      "POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\n"
+      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "10000\r\n",
+      absl::Seconds(3));
+  EXPECT_EQ(StatusOf(chunked), 411) << chunked.substr(0, 300);
+  ExpectStillServing();
+}
+
+TEST_F(HttpEdgeTest, CompressedBodiesAreRefused) {
+  // A gzip member that inflates to far more than it weighs: never inflated.
+  std::string bomb = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03";
+  bomb.append(64, '\0');
+  for (const char* encoding : {"gzip", "deflate", "br", "x-unknown"}) {
+    const std::string response = Roundtrip(
+        port_, absl::StrCat("POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\n"
+                            "Connection: close\r\n"
+                            "Content-Type: application/json\r\n"
+                            "Content-Encoding: ",
+                            encoding, "\r\nContent-Length: ", bomb.size(),
+                            "\r\n\r\n", bomb));
+    EXPECT_EQ(StatusOf(response), 415) << encoding << response.substr(0, 300);
+  }
+  const std::string form = Roundtrip(
+      port_,
+      "POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+      "Content-Type: application/x-www-form-urlencoded\r\n"
+      "Content-Length: 9\r\n\r\nyear=2019");
+  EXPECT_EQ(StatusOf(form), 415) << form.substr(0, 300);
+  ExpectStillServing();
+}
+
+TEST_F(HttpEdgeTest, HugeHeadersAndUrlsAreRefused) {
+  const std::string long_url =
+      Get(port_, absl::StrCat("/v1/GetKpiTable?programme_code=",
+                              std::string(64 << 10, 'a')));
+  EXPECT_THAT(StatusOf(long_url), ::testing::AnyOf(414, 431, 400));
+  const std::string many_headers = Get(port_, "/v1/GetKpiTable", [] {
+    std::string h;
+    for (int i = 0; i < 2000; ++i) absl::StrAppend(&h, "X-H", i, ": v\r\n");
+    return h;
+  }());
+  EXPECT_THAT(StatusOf(many_headers), ::testing::AnyOf(431, 400, 0));
+  ExpectStillServing();
+}
+
+// While 64 clients hold sockets and send their headers a byte at a time,
+// the dashboard and the API answer at once.
+TEST_F(HttpEdgeTest, SlowClientsDoNotStarveOthers) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> slow;
+  std::atomic<int> connected{0};
+  for (int i = 0; i < 64; ++i) {
+    slow.emplace_back([&] {
+      const int fd = Connect(port_);
+      if (fd < 0) return;
+      ++connected;
+      const std::string head = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+      for (size_t k = 0; !stop.load(); k = (k + 1) % head.size()) {
+        send(fd, &head[k], 1, MSG_NOSIGNAL);
+        absl::SleepFor(absl::Milliseconds(200));
+      }
+      close(fd);
+    });
+  }
+  while (connected.load() < 64) absl::SleepFor(absl::Milliseconds(10));
+  absl::SleepFor(absl::Milliseconds(300));
+  for (int round = 0; round < 5; ++round) {
+    const absl::Time start = absl::Now();
+    const std::string page = Get(port_, "/");
+    EXPECT_EQ(StatusOf(page), 200);
+    const std::string api = Get(port_, "/v1/GetKpiTable?programme_code=a",
+                                "Authorization: Bearer smz_good\r\n");
+    EXPECT_EQ(StatusOf(api), 200);
+    EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  }
+  stop = true;
+  for (std::thread& t : slow) t.join();
+}
+
+TEST_F(HttpEdgeTest, QueryValuesAreTypedByTheRequestMessage) {
+  const std::string auth = "Authorization: Bearer smz_good\r\n";
+  // A number-looking value in a string field stays a string.
+  const std::string numeric =
+      Get(port_, "/v1/GetKpiTable?programme_code=2018&as_of=2020", auth);
+  ASSERT_EQ(StatusOf(numeric), 200) << numeric;
+  EXPECT_THAT(numeric, HasSubstr("\"programme_code\":\"2018\""));
+  EXPECT_THAT(numeric, HasSubstr("\"as_of\":\"2020\""));
+  // JSON names, percent-encoding, booleans-looking strings.
+  const std::string named =
+      Get(port_, "/v1/GetKpiTable?programmeCode=%EC%98%81%EB%93%B1&asOf=true",
+          auth);
+  ASSERT_EQ(StatusOf(named), 200) << named;
+  EXPECT_THAT(named, HasSubstr("\"programme_code\":\"영등\""));
+  // Every bad parameter is named.
+  const std::string bad = Get(
+      port_, "/v1/GetZoneOverview?year=twenty&yaer=1&year=2019&x.y.z=1", auth);
+  EXPECT_EQ(StatusOf(bad), 400) << bad;
+  for (const char* field :
+       {"\"field\":\"year\"", "\"field\":\"yaer\"", "\"field\":\"x.y.z\""}) {
+    EXPECT_THAT(bad, HasSubstr(field));
+  }
+  const std::string overflow =
+      Get(port_, "/v1/GetZoneOverview?year=99999999999999999999", auth);
+  EXPECT_EQ(StatusOf(overflow), 400) << overflow;
+  const std::string invalid_utf8 =
+      Get(port_, "/v1/GetKpiTable?programme_code=%FF%FE", auth);
+  EXPECT_EQ(StatusOf(invalid_utf8), 400) << invalid_utf8;
+  ExpectStillServing();
+}
+
+TEST_F(HttpEdgeTest, EveryResponseCarriesTheSecurityHeaders) {
+  const std::string auth = "Authorization: Bearer smz_good\r\n";
+  for (const std::string& target :
+       {std::string("/"), std::string("/static/dashboard.js"),
+        std::string("/static/dashboard.css"),
+        std::string("/v1/GetKpiTable?programme_code=a"),
+        std::string("/v1/GetKpiTable?programme_code=nope"),
+        std::string("/v1/NoSuchMethod"), std::string("/no/such/page"),
+        std::string("/report?year=2019")}) {
+    const std::string response = Get(
+        port_, target, absl::StrCat(auth, "Origin: https://evil.example\r\n"));
+    ASSERT_NE(StatusOf(response), 0) << target;
+    EXPECT_THAT(response, HasSubstr("Content-Security-Policy: "));
+    EXPECT_THAT(response, HasSubstr("frame-ancestors 'none'")) << target;
+    EXPECT_THAT(response, HasSubstr("X-Content-Type-Options: nosniff"));
+    EXPECT_THAT(response, HasSubstr("Referrer-Policy: no-referrer"));
+    EXPECT_THAT(response, HasSubstr("X-Frame-Options: DENY"));
+    EXPECT_THAT(response, Not(HasSubstr("Access-Control-Allow")));
+  }
+  const std::string page = Get(port_, "/");
+  EXPECT_THAT(page, HasSubstr("script-src 'self';"));
+  EXPECT_THAT(page, Not(HasSubstr("unsafe-inline")));
+  EXPECT_THAT(page, Not(HasSubstr("<script>"))) << "no inline script";
+  EXPECT_THAT(page, Not(HasSubstr("<style>")));
+  // The report's file name cannot smuggle a header.
+  const std::string report = Get(port_, "/report?year=2019", auth);
+  EXPECT_EQ(StatusOf(report), 200) << report;
+  EXPECT_THAT(report, Not(HasSubstr("\r\nX-Evil")));
+  EXPECT_THAT(report, HasSubstr("default-src 'none'; style-src"));
+  // No CORS preflight, no other methods.
+  const std::string preflight = Roundtrip(
+      port_,
+      "OPTIONS /v1/GetKpiTable HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+      "Origin: https://evil.example\r\n"
+      "Access-Control-Request-Method: POST\r\n\r\n");
+  EXPECT_EQ(StatusOf(preflight), 405) << preflight;
+  EXPECT_THAT(preflight, Not(HasSubstr("Access-Control-Allow")));
+  const std::string del = Roundtrip(
+      port_, "DELETE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(StatusOf(del), 405);
+}
+
+TEST_F(HttpEdgeTest, ShutdownEndsCallsInFlight) {
+  std::string response;
+  std::thread waiting([&] {
+    response = Get(port_, "/v1/GetActivityLog?year=2019",
+                   "Authorization: Bearer smz_good\r\n");
+  });
+  while (!fake_.started()) absl::SleepFor(absl::Milliseconds(10));
+  const absl::Time start = absl::Now();
+  front_->Shutdown();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  waiting.join();
+  EXPECT_NE(StatusOf(response), 200) << response;
+}
+
+}  // namespace
+}  // namespace smz::gateway

@@ -1,0 +1,200 @@
+#include "services/gateway/query_params.h"
+
+#include <cmath>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status_util.h"
+#include "common/text_checks.h"
+#include "google/protobuf/descriptor.h"
+
+namespace smz::gateway {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::EnumValueDescriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+const FieldDescriptor* FindField(const Descriptor* descriptor,
+                                 absl::string_view name) {
+  const FieldDescriptor* field = descriptor->FindFieldByName(std::string(name));
+  if (field != nullptr) return field;
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    if (descriptor->field(i)->json_name() == name) return descriptor->field(i);
+  }
+  return nullptr;
+}
+
+template <typename T>
+bool ParseInteger(absl::string_view text, T* out) {
+  return absl::SimpleAtoi(text, out);
+}
+
+// Sets (or, for a repeated field, adds) one value; "" when done, else what
+// is wrong with the value.
+std::string SetValue(const FieldDescriptor* field, absl::string_view value,
+                     Message* message) {
+  const Reflection* reflection = message->GetReflection();
+  const bool repeated = field->is_repeated();
+  switch (field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32: {
+      int32_t v;
+      if (!ParseInteger(value, &v)) return "is not a 32-bit integer";
+      repeated ? reflection->AddInt32(message, field, v)
+               : reflection->SetInt32(message, field, v);
+      return "";
+    }
+    case FieldDescriptor::CPPTYPE_INT64: {
+      int64_t v;
+      if (!ParseInteger(value, &v)) return "is not a 64-bit integer";
+      repeated ? reflection->AddInt64(message, field, v)
+               : reflection->SetInt64(message, field, v);
+      return "";
+    }
+    case FieldDescriptor::CPPTYPE_UINT32: {
+      uint32_t v;
+      if (!ParseInteger(value, &v)) return "is not an unsigned 32-bit integer";
+      repeated ? reflection->AddUInt32(message, field, v)
+               : reflection->SetUInt32(message, field, v);
+      return "";
+    }
+    case FieldDescriptor::CPPTYPE_UINT64: {
+      uint64_t v;
+      if (!ParseInteger(value, &v)) return "is not an unsigned 64-bit integer";
+      repeated ? reflection->AddUInt64(message, field, v)
+               : reflection->SetUInt64(message, field, v);
+      return "";
+    }
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+    case FieldDescriptor::CPPTYPE_FLOAT: {
+      double v;
+      if (!absl::SimpleAtod(value, &v) || !std::isfinite(v)) {
+        return "is not a finite number";
+      }
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE) {
+        repeated ? reflection->AddDouble(message, field, v)
+                 : reflection->SetDouble(message, field, v);
+      } else {
+        const float f = static_cast<float>(v);
+        if (!std::isfinite(f)) return "is out of range";
+        repeated ? reflection->AddFloat(message, field, f)
+                 : reflection->SetFloat(message, field, f);
+      }
+      return "";
+    }
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      bool v;
+      if (value == "true" || value == "1") {
+        v = true;
+      } else if (value == "false" || value == "0") {
+        v = false;
+      } else {
+        return "is not true or false";
+      }
+      repeated ? reflection->AddBool(message, field, v)
+               : reflection->SetBool(message, field, v);
+      return "";
+    }
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      const EnumValueDescriptor* e =
+          field->enum_type()->FindValueByName(std::string(value));
+      int number;
+      if (e == nullptr && absl::SimpleAtoi(value, &number)) {
+        e = field->enum_type()->FindValueByNumber(number);
+      }
+      if (e == nullptr) {
+        return absl::StrCat("is not a value of ",
+                            field->enum_type()->full_name());
+      }
+      repeated ? reflection->AddEnum(message, field, e)
+               : reflection->SetEnum(message, field, e);
+      return "";
+    }
+    case FieldDescriptor::CPPTYPE_STRING: {
+      std::string v;
+      if (field->type() == FieldDescriptor::TYPE_BYTES) {
+        if (!absl::Base64Unescape(value, &v) &&
+            !absl::WebSafeBase64Unescape(value, &v)) {
+          return "is not base64";
+        }
+      } else {
+        if (!IsValidUtf8(value)) return "is not valid UTF-8";
+        v = std::string(value);
+      }
+      repeated ? reflection->AddString(message, field, std::move(v))
+               : reflection->SetString(message, field, std::move(v));
+      return "";
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return "is a message: send the request as JSON with POST";
+  }
+  return "cannot be set from a query parameter";
+}
+
+}  // namespace
+
+absl::Status MergeQueryParameters(const std::vector<QueryParameter>& params,
+                                  Message* message) {
+  FieldViolations violations;
+  if (params.size() > kMaxQueryParameters) {
+    violations.Add("query", absl::StrCat("has more than ", kMaxQueryParameters,
+                                         " parameters"));
+    return violations.ToStatus();
+  }
+  // Singular fields already set, by the message holding them and number.
+  std::set<std::pair<const Message*, int>> seen_singular;
+  for (const auto& [key, value] : params) {
+    if (key.size() > kMaxQueryKeyBytes) {
+      violations.Add(key, absl::StrCat("parameter name is longer than ",
+                                       kMaxQueryKeyBytes, " bytes"));
+      continue;
+    }
+    if (value.size() > kMaxQueryValueBytes) {
+      violations.Add(
+          key, absl::StrCat("is longer than ", kMaxQueryValueBytes, " bytes"));
+      continue;
+    }
+    const std::vector<absl::string_view> path = absl::StrSplit(key, '.');
+    if (static_cast<int>(path.size()) > kMaxQueryFieldDepth) {
+      violations.Add(key, "nests too deep");
+      continue;
+    }
+    Message* target = message;
+    std::string problem;
+    for (size_t i = 0; i < path.size() && problem.empty(); ++i) {
+      const FieldDescriptor* field =
+          FindField(target->GetDescriptor(), path[i]);
+      if (field == nullptr) {
+        problem = absl::StrCat("no field '", Abbreviate(path[i], 64), "' in ",
+                               target->GetDescriptor()->full_name());
+      } else if (field->is_map()) {
+        problem = "is a map: send the request as JSON with POST";
+      } else if (i + 1 < path.size()) {
+        if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
+            field->is_repeated()) {
+          problem = absl::StrCat("'", field->name(),
+                                 "' has no fields to name with '.'");
+        } else {
+          target = target->GetReflection()->MutableMessage(target, field);
+        }
+      } else {
+        if (!field->is_repeated() &&
+            !seen_singular.insert({target, field->number()}).second) {
+          problem = "is given more than once";
+        } else {
+          problem = SetValue(field, value, target);
+        }
+      }
+    }
+    if (!problem.empty()) violations.Add(key, std::move(problem));
+  }
+  return violations.ToStatus();
+}
+
+}  // namespace smz::gateway
