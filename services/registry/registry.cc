@@ -13,6 +13,7 @@
 #include "common/pagination.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace smz::registry {
 namespace {
@@ -436,6 +437,18 @@ absl::StatusOr<v1::IssueTokenResponse> Registry::IssueToken(
     violations.Add("display_name",
                    "is required (at most 200 bytes): who will use the token");
   }
+  if (request.has_expire_time()) {
+    using google::protobuf::util::TimeUtil;
+    const google::protobuf::Timestamp& t = request.expire_time();
+    const bool valid = t.seconds() >= TimeUtil::kTimestampMinSeconds &&
+                       t.seconds() <= TimeUtil::kTimestampMaxSeconds &&
+                       t.nanos() >= 0 && t.nanos() < 1000000000;
+    if (!valid ||
+        absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()) <=
+            clock_->Now()) {
+      violations.Add("expire_time", "must be in the future");
+    }
+  }
   if (!violations.empty()) return violations.ToStatus();
   const std::string token = GenerateToken(*random_);
   v1::TokenInfo info;
@@ -443,8 +456,11 @@ absl::StatusOr<v1::IssueTokenResponse> Registry::IssueToken(
   info.set_partner_id(request.partner_id());
   info.set_display_name(request.display_name());
   info.set_created_by(PrincipalLabel(caller));
+  if (request.has_expire_time()) {
+    *info.mutable_expire_time() = request.expire_time();
+  }
   absl::StatusOr<v1::TokenInfo> stored =
-      store_->InsertToken(info, HashToken(token));
+      store_->InsertToken(info, HashToken(token), "ISSUE");
   if (!stored.ok()) return stored.status();
   v1::IssueTokenResponse response;
   response.set_token(token);
@@ -458,7 +474,7 @@ absl::Status Registry::RevokeToken(const Principal& caller,
     return InvalidField("token_id", "must be a token id");
   }
   absl::StatusOr<v1::TokenInfo> revoked =
-      store_->RevokeToken(request.token_id());
+      store_->RevokeToken(request.token_id(), PrincipalLabel(caller));
   if (!revoked.ok()) return revoked.status();
   if (authenticator_ != nullptr) authenticator_->InvalidateCache();
   return absl::OkStatus();
@@ -501,9 +517,21 @@ absl::StatusOr<bool> Registry::EnsureBootstrapAdminToken(
   info.set_display_name("bootstrap administrator");
   info.set_created_by("bootstrap");
   absl::StatusOr<v1::TokenInfo> stored =
-      store_->InsertToken(info, HashToken(token));
+      store_->InsertToken(info, HashToken(token), "BOOTSTRAP");
   if (!stored.ok()) return stored.status();
   return true;
+}
+
+absl::StatusOr<v1::TokenInfo> Registry::IssueBreakGlassAdminToken(
+    absl::string_view actor,
+    absl::FunctionRef<absl::Status(const std::string& token)> deliver) {
+  const std::string token = GenerateToken(*random_);
+  if (absl::Status s = deliver(token); !s.ok()) return s;
+  v1::TokenInfo info;
+  info.set_role(auth::v1::ADMIN);
+  info.set_display_name("break-glass administrator");
+  info.set_created_by(std::string(actor));
+  return store_->InsertToken(info, HashToken(token), "BREAK_GLASS");
 }
 
 }  // namespace smz::registry

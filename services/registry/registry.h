@@ -65,6 +65,13 @@ class Registry {
   absl::StatusOr<bool> EnsureBootstrapAdminToken(
       absl::FunctionRef<absl::Status(const std::string& token)> deliver);
 
+  // The break-glass path: a new ADMIN token whatever tokens exist, for when
+  // every ADMIN token is lost. `deliver` receives the plaintext before the
+  // hash is stored; the issue is audited as BREAK_GLASS by `actor`.
+  absl::StatusOr<v1::TokenInfo> IssueBreakGlassAdminToken(
+      absl::string_view actor,
+      absl::FunctionRef<absl::Status(const std::string& token)> deliver);
+
  private:
   RegistryStore* const store_;
   Authenticator* const authenticator_;

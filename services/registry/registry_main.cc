@@ -5,12 +5,20 @@
 //     --mysql_credentials_file=/path/registry.mysql
 //     --bootstrap_admin_token_file=/path/admin.token
 //
+// Break-glass, when every ADMIN token is lost: on the registry's host, with
+// the registry's database configuration, issue a new ADMIN token into a new
+// 0600 file and exit (audited as BREAK_GLASS by the OS user):
+//
+//   registry --mysql_dsn=... --issue_admin_token=/root/smz-admin.token
+//
 // Every flag also reads an SMZ_* environment variable (common/config.h).
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -23,6 +31,10 @@
 ABSL_FLAG(std::string, bootstrap_admin_token_file, "",
           "on first start (no active ADMIN token), write a new admin token "
           "here with mode 0600 (env SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE)");
+
+ABSL_FLAG(std::string, issue_admin_token, "",
+          "break-glass: issue a new ADMIN token into this new file (mode "
+          "0600; refused if it exists) and exit without serving");
 
 namespace {
 
@@ -46,6 +58,62 @@ absl::Status WriteSecretFile(const std::string& path,
     return absl::InternalError(absl::StrCat("cannot write ", path));
   }
   return absl::OkStatus();
+}
+
+// Writes a secret to a file that must not exist yet, owner-only.
+absl::Status WriteNewSecretFile(const std::string& path,
+                                const std::string& token) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("cannot create ", path,
+                     " (it must not exist yet): ", std::strerror(errno)));
+  }
+  const std::string content = absl::StrCat(token, "\n");
+  const bool written = write(fd, content.data(), content.size()) ==
+                           static_cast<ssize_t>(content.size()) &&
+                       fsync(fd) == 0;
+  close(fd);
+  if (!written) {
+    unlink(path.c_str());
+    return absl::InternalError(absl::StrCat("cannot write ", path));
+  }
+  return absl::OkStatus();
+}
+
+// The OS account running the command, for the audit trail.
+std::string BreakGlassActor() {
+  const char* user = std::getenv("SUDO_USER");
+  if (user == nullptr || *user == '\0') user = std::getenv("USER");
+  char host[256] = "";
+  gethostname(host, sizeof(host) - 1);
+  return absl::StrCat("break-glass:", user != nullptr ? user : "unknown", "@",
+                      host);
+}
+
+int IssueAdminTokenAndExit(const smz::registry::RegistryServerOptions& options,
+                           const std::string& path) {
+  const std::string actor = BreakGlassActor();
+  bool written = false;
+  absl::StatusOr<smz::registry::v1::TokenInfo> issued =
+      smz::registry::RegistryServer::IssueBreakGlassAdminToken(
+          options, actor, [&](const std::string& token) {
+            absl::Status status = WriteNewSecretFile(path, token);
+            written = status.ok();
+            return status;
+          });
+  if (!issued.ok()) {
+    // The file is worthless without its stored hash.
+    if (written) unlink(path.c_str());
+    smz::Log(smz::LogLevel::kError, "break-glass admin token not issued",
+             {{"error", issued.status().message()}});
+    return 1;
+  }
+  smz::Log(smz::LogLevel::kWarning, "break-glass admin token issued",
+           {{"file", path},
+            {"token_id", absl::StrCat(issued->id())},
+            {"actor", actor}});
+  return 0;
 }
 
 }  // namespace
@@ -76,6 +144,10 @@ int main(int argc, char** argv) {
           }
           return written;
         };
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_issue_admin_token);
+      !path.empty()) {
+    return IssueAdminTokenAndExit(options, path);
   }
   absl::StatusOr<std::unique_ptr<smz::registry::RegistryServer>> server =
       smz::registry::RegistryServer::Start(options);

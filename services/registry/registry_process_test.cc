@@ -13,10 +13,12 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/mysql/database.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -68,7 +70,7 @@ class RegistryProcessTest : public ::testing::Test {
     if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
   }
 
-  void StartRegistry() {
+  void StartRegistry(const std::vector<std::string>& flags = {}) {
     std::vector<std::string> environment = {
         absl::StrCat("SMZ_LISTEN=127.0.0.1:", port_),
         "SMZ_METRICS_LISTEN=off",
@@ -80,17 +82,29 @@ class RegistryProcessTest : public ::testing::Test {
     std::vector<char*> env;
     for (std::string& entry : environment) env.push_back(entry.data());
     env.push_back(nullptr);
-    std::string binary = g_registry_binary;
-    char* argv[] = {binary.data(), nullptr};
+    std::vector<std::string> arguments = {g_registry_binary};
+    arguments.insert(arguments.end(), flags.begin(), flags.end());
+    std::vector<char*> argv;
+    for (std::string& argument : arguments) argv.push_back(argument.data());
+    argv.push_back(nullptr);
     const std::string log = dir_ + "/registry.log";
     pid_ = fork();
     if (pid_ == 0) {
       const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
-      execve(argv[0], argv, env.data());
+      execve(argv[0], argv.data(), env.data());
       _exit(127);
     }
+  }
+
+  // Runs the binary with `flags` to its end; its exit code.
+  int RunToExit(const std::vector<std::string>& flags) {
+    StartRegistry(flags);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
   bool WaitServing(absl::Duration timeout) {
@@ -170,6 +184,99 @@ TEST_F(RegistryProcessTest,
       std::string(absl::StripAsciiWhitespace(ReadFile(dir_ + "/admin.token"))),
       token);
   EXPECT_EQ(Terminate(), 0);
+}
+
+std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  return context;
+}
+
+// Two administrators revoking each other's tokens at once: one wins, the
+// other is refused, one ADMIN token stays. When every ADMIN token is lost
+// anyway, the break-glass command on the registry's host issues a new one
+// into a new 0600 file, and the issue is in the audit trail.
+TEST_F(RegistryProcessTest, LastAdminSurvivesRacesAndBreakGlassIssuesANewOne) {
+  StartRegistry();
+  ASSERT_TRUE(WaitServing(absl::Seconds(30)))
+      << ReadFile(dir_ + "/registry.log");
+  const std::string first(
+      absl::StripAsciiWhitespace(ReadFile(dir_ + "/admin.token")));
+  auto stub = smz::registry::v1::RegistryService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials()));
+  smz::registry::v1::IssueTokenRequest issue;
+  issue.set_role(smz::auth::v1::ADMIN);
+  issue.set_display_name("second administrator");
+  smz::registry::v1::IssueTokenResponse issued;
+  ASSERT_TRUE(stub->IssueToken(As(first).get(), issue, &issued).ok());
+  const std::string second = issued.token();
+  smz::auth::v1::Principal first_me, second_me;
+  ASSERT_TRUE(stub->WhoAmI(As(first).get(), {}, &first_me).ok());
+  ASSERT_TRUE(stub->WhoAmI(As(second).get(), {}, &second_me).ok());
+
+  grpc::Status by_first, by_second;
+  std::thread a([&] {
+    smz::registry::v1::RevokeTokenRequest revoke;
+    revoke.set_token_id(second_me.token_id());
+    google::protobuf::Empty empty;
+    by_first = stub->RevokeToken(As(first).get(), revoke, &empty);
+  });
+  std::thread b([&] {
+    smz::registry::v1::RevokeTokenRequest revoke;
+    revoke.set_token_id(first_me.token_id());
+    google::protobuf::Empty empty;
+    by_second = stub->RevokeToken(As(second).get(), revoke, &empty);
+  });
+  a.join();
+  b.join();
+  EXPECT_NE(by_first.ok(), by_second.ok())
+      << by_first.error_message() << " / " << by_second.error_message();
+  const std::string survivor = by_first.ok() ? first : second;
+  const smz::auth::v1::Principal& survivor_me =
+      by_first.ok() ? first_me : second_me;
+  smz::auth::v1::Principal me;
+  ASSERT_TRUE(stub->WhoAmI(As(survivor).get(), {}, &me).ok());
+  smz::registry::v1::RevokeTokenRequest self;
+  self.set_token_id(survivor_me.token_id());
+  google::protobuf::Empty empty;
+  EXPECT_EQ(stub->RevokeToken(As(survivor).get(), self, &empty).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Terminate(), 0);
+
+  // Break-glass: a new ADMIN token into a new 0600 file, without serving.
+  const std::string glass = dir_ + "/glass.token";
+  ASSERT_EQ(RunToExit({absl::StrCat("--issue_admin_token=", glass)}), 0)
+      << ReadFile(dir_ + "/registry.log");
+  struct stat info {};
+  ASSERT_EQ(stat(glass.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600);
+  const std::string token(absl::StripAsciiWhitespace(ReadFile(glass)));
+  EXPECT_THAT(token, HasSubstr("smz_"));
+  // It never overwrites a file.
+  EXPECT_EQ(RunToExit({absl::StrCat("--issue_admin_token=", glass)}), 1);
+  EXPECT_EQ(std::string(absl::StripAsciiWhitespace(ReadFile(glass))), token);
+  EXPECT_THAT(ReadFile(dir_ + "/registry.log"), Not(HasSubstr(token)));
+
+  StartRegistry();
+  ASSERT_TRUE(WaitServing(absl::Seconds(30)));
+  ASSERT_TRUE(stub->WhoAmI(As(token).get(), {}, &me).ok());
+  EXPECT_EQ(me.role(), smz::auth::v1::ADMIN);
+  EXPECT_EQ(Terminate(), 0);
+
+  smz::Database database(database_);
+  absl::StatusOr<std::vector<smz::Row>> audited =
+      database.RunFor<std::vector<smz::Row>>([&](smz::Session& session) {
+        return session.Query(
+            "SELECT action, actor FROM audit_events WHERE entity = 'token' "
+            "AND entity_id = ?",
+            {smz::SqlInt(me.token_id())});
+      });
+  ASSERT_TRUE(audited.ok()) << audited.status();
+  ASSERT_EQ(audited->size(), 1u);
+  EXPECT_EQ((*audited)[0].Text(0), "BREAK_GLASS");
+  EXPECT_THAT((*audited)[0].Text(1), HasSubstr("break-glass:"));
+  database.Close();
 }
 
 TEST_F(RegistryProcessTest, RefusesToStartWithoutADatabaseConfiguration) {

@@ -110,6 +110,10 @@ const std::vector<Migration>& RegistryMigrations() {
        "partners counted by status, kind and region",
        {"CREATE INDEX partners_status_kind_region ON partners "
         "(status, kind, region)"}},
+      {4,
+       "token expiry and last use",
+       {"ALTER TABLE api_tokens ADD COLUMN expire_time_us BIGINT NULL, "
+        "ADD COLUMN last_use_time_us BIGINT NULL"}},
   };
   return *kMigrations;
 }

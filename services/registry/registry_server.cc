@@ -58,6 +58,27 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   return server;
 }
 
+absl::StatusOr<v1::TokenInfo> RegistryServer::IssueBreakGlassAdminToken(
+    const RegistryServerOptions& options, absl::string_view actor,
+    absl::FunctionRef<absl::Status(const std::string& token)> deliver) {
+  Database database(options.database);
+  if (absl::Status migrated =
+          ApplyMigrationsWhenReady(database, RegistryMigrations(),
+                                   *options.clock, options.startup_timeout);
+      !migrated.ok()) {
+    return migrated;
+  }
+  SecureRandom secure_random;
+  RandomSource* random =
+      options.random != nullptr ? options.random : &secure_random;
+  RegistryStore store(&database, options.clock);
+  Registry registry(&store, /*authenticator=*/nullptr, options.clock, random);
+  absl::StatusOr<v1::TokenInfo> issued =
+      registry.IssueBreakGlassAdminToken(actor, deliver);
+  database.Close();
+  return issued;
+}
+
 void RegistryServer::Shutdown() {
   if (runtime_ != nullptr) runtime_->Shutdown();
   if (database_ != nullptr) database_->Close();

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "common/auth/authenticator.h"
 #include "common/auth/token.h"
@@ -47,6 +48,13 @@ struct RegistryServerOptions {
 
 class RegistryServer {
  public:
+  // Break-glass, without serving: applies the migrations, then issues a new
+  // ADMIN token (RegistryService::IssueBreakGlassAdminToken) delivered to
+  // `deliver`, audited as by `actor`.
+  static absl::StatusOr<v1::TokenInfo> IssueBreakGlassAdminToken(
+      const RegistryServerOptions& options, absl::string_view actor,
+      absl::FunctionRef<absl::Status(const std::string& token)> deliver);
+
   static absl::StatusOr<std::unique_ptr<RegistryServer>> Start(
       RegistryServerOptions options);
   ~RegistryServer();

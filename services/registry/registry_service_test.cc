@@ -17,6 +17,7 @@
 #include "common/clients/partner_directory.h"
 #include "common/status_util.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -548,6 +549,88 @@ TEST_F(RegistryServiceTest, RevokedTokensStopWorking) {
             grpc::StatusCode::UNAUTHENTICATED);
   // Revoking again is harmless.
   EXPECT_TRUE(stub_->RevokeToken(As(admin()).get(), revoke, &empty).ok());
+}
+
+// The last active ADMIN token cannot be revoked: nobody could administer the
+// zone after it (break-glass is in registry_process_test).
+TEST_F(RegistryServiceTest, TheLastAdminTokenCannotBeRevoked) {
+  auto active_admins = [&] {
+    v1::ListTokensRequest list;
+    list.set_page_size(200);
+    v1::ListTokensResponse tokens;
+    EXPECT_TRUE(stub_->ListTokens(As(admin()).get(), list, &tokens).ok());
+    std::vector<int64_t> ids;
+    for (const v1::TokenInfo& info : tokens.tokens()) {
+      if (info.role() == auth::v1::ADMIN) ids.push_back(info.id());
+    }
+    return ids;
+  };
+  google::protobuf::Empty empty;
+  const std::string second = Issue(auth::v1::ADMIN);
+  std::vector<int64_t> admins = active_admins();
+  ASSERT_GE(admins.size(), 2u);
+  auth::v1::Principal me;
+  ASSERT_TRUE(stub_->WhoAmI(As(admin()).get(), {}, &me).ok());
+  // Revoke every other ADMIN token: allowed while one stays.
+  for (int64_t id : admins) {
+    if (id == me.token_id()) continue;
+    v1::RevokeTokenRequest revoke;
+    revoke.set_token_id(id);
+    ASSERT_TRUE(stub_->RevokeToken(As(admin()).get(), revoke, &empty).ok());
+  }
+  EXPECT_EQ(stub_->WhoAmI(As(second).get(), {}, &me).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  ASSERT_TRUE(stub_->WhoAmI(As(admin()).get(), {}, &me).ok());
+  v1::RevokeTokenRequest self;
+  self.set_token_id(me.token_id());
+  const grpc::Status refused =
+      stub_->RevokeToken(As(admin()).get(), self, &empty);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), HasSubstr("last active ADMIN token"));
+  EXPECT_TRUE(stub_->WhoAmI(As(admin()).get(), {}, &me).ok());
+}
+
+TEST_F(RegistryServiceTest, TokensExpireAndShowTheirLastUse) {
+  v1::IssueTokenRequest request;
+  request.set_role(auth::v1::ANALYST);
+  request.set_display_name("visiting analyst");
+  *request.mutable_expire_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+          absl::ToUnixMicros(clock_->Now() - absl::Seconds(1)));
+  v1::IssueTokenResponse issued;
+  grpc::Status status = stub_->IssueToken(As(admin()).get(), request, &issued);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("expire_time"));
+
+  *request.mutable_expire_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+          absl::ToUnixMicros(clock_->Now() + absl::Seconds(30)));
+  ASSERT_TRUE(stub_->IssueToken(As(admin()).get(), request, &issued).ok());
+  EXPECT_TRUE(issued.info().has_expire_time());
+  EXPECT_FALSE(issued.info().has_last_use_time());
+  auth::v1::Principal me;
+  ASSERT_TRUE(stub_->WhoAmI(As(issued.token()).get(), {}, &me).ok());
+
+  v1::ListTokensRequest list;
+  list.set_page_size(200);
+  v1::ListTokensResponse tokens;
+  ASSERT_TRUE(stub_->ListTokens(As(admin()).get(), list, &tokens).ok());
+  const v1::TokenInfo* listed = nullptr;
+  for (const v1::TokenInfo& info : tokens.tokens()) {
+    if (info.id() == issued.info().id()) listed = &info;
+  }
+  ASSERT_NE(listed, nullptr);
+  ASSERT_TRUE(listed->has_last_use_time());
+  EXPECT_EQ(google::protobuf::util::TimeUtil::TimestampToMicroseconds(
+                listed->last_use_time()),
+            absl::ToUnixMicros(clock_->Now()));
+  EXPECT_EQ(listed->expire_time().seconds(),
+            issued.info().expire_time().seconds());
+
+  // Past its expiry (and the credential cache) it is refused.
+  clock_->Advance(absl::Seconds(31));
+  EXPECT_EQ(stub_->WhoAmI(As(issued.token()).get(), {}, &me).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(RegistryServiceTest, UpdateNeedsTheCurrentEtag) {

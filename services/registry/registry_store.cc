@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "common/mysql/audit.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -292,12 +293,41 @@ v1::TokenInfo TokenFromRow(const Row& row) {
   if (!row.IsNull(6)) {
     *info.mutable_revoke_time() = TimeUtil::MicrosecondsToTimestamp(row.Int(6));
   }
+  if (!row.IsNull(7)) {
+    *info.mutable_expire_time() = TimeUtil::MicrosecondsToTimestamp(row.Int(7));
+  }
+  if (!row.IsNull(8)) {
+    *info.mutable_last_use_time() =
+        TimeUtil::MicrosecondsToTimestamp(row.Int(8));
+  }
   return info;
 }
 
 constexpr char kTokenColumns[] =
     "id, role, partner_id, display_name, created_by, create_time_us, "
-    "revoke_time_us";
+    "revoke_time_us, expire_time_us, last_use_time_us";
+
+// A token counts as active until revoked or expired.
+constexpr char kActiveToken[] =
+    "revoke_time_us IS NULL AND (expire_time_us IS NULL OR expire_time_us > ?)";
+
+// Last use is written at most this often per token: it costs a write on the
+// lookup path, which runs once per credential cache period anyway.
+constexpr absl::Duration kLastUseResolution = absl::Minutes(1);
+
+absl::Status AuditToken(Session& session, const v1::TokenInfo& before,
+                        const v1::TokenInfo& after, absl::string_view action,
+                        absl::string_view actor, absl::Time now) {
+  AuditEntry entry;
+  entry.entity = "token";
+  entry.entity_id = after.id();
+  entry.action = std::string(action);
+  entry.actor = std::string(actor);
+  entry.time = now;
+  entry.before = before.id() == 0 ? "" : before.SerializeAsString();
+  entry.after = after.SerializeAsString();
+  return AppendAudit(session, entry);
+}
 
 constexpr char kGrantColumns[] =
     "id, partner_id, year, programme, amount_krw, purpose, create_time_us";
@@ -867,7 +897,8 @@ absl::StatusOr<GrantPage> RegistryStore::ListGrants(const GrantQuery& query) {
 }
 
 absl::StatusOr<v1::TokenInfo> RegistryStore::InsertToken(
-    const v1::TokenInfo& info, absl::string_view token_hash) {
+    const v1::TokenInfo& info, absl::string_view token_hash,
+    absl::string_view action) {
   return database_->TransactFor<
       v1::TokenInfo>([&](Session& session) -> absl::StatusOr<v1::TokenInfo> {
     if (info.role() == auth::v1::PARTNER) {
@@ -877,14 +908,19 @@ absl::StatusOr<v1::TokenInfo> RegistryStore::InsertToken(
         return s;
       }
     }
+    const absl::Time now = clock_->Now();
     auto inserted = session.Execute(
         "INSERT INTO api_tokens (token_hash, role, partner_id, display_name, "
-        "created_by, create_time_us) VALUES (?, ?, ?, ?, ?, ?)",
+        "created_by, create_time_us, expire_time_us) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
         {std::string(token_hash), auth::v1::Role_Name(info.role()),
          info.role() == auth::v1::PARTNER ? SqlInt(info.partner_id())
                                           : SqlValue(nullptr),
          info.display_name(), info.created_by(),
-         SqlInt(absl::ToUnixMicros(clock_->Now()))});
+         SqlInt(absl::ToUnixMicros(now)),
+         info.has_expire_time()
+             ? SqlInt(TimeUtil::TimestampToMicroseconds(info.expire_time()))
+             : SqlValue(nullptr)});
     if (!inserted.ok()) return inserted.status();
     absl::StatusOr<int64_t> id = session.LastInsertId();
     if (!id.ok()) return id.status();
@@ -892,13 +928,30 @@ absl::StatusOr<v1::TokenInfo> RegistryStore::InsertToken(
         absl::StrCat("SELECT ", kTokenColumns, " FROM api_tokens WHERE id = ?"),
         {SqlInt(*id)});
     if (!rows.ok()) return rows.status();
-    return TokenFromRow(rows->front());
+    v1::TokenInfo stored = TokenFromRow(rows->front());
+    if (absl::Status s = AuditToken(session, v1::TokenInfo(), stored, action,
+                                    info.created_by(), now);
+        !s.ok()) {
+      return s;
+    }
+    return stored;
   });
 }
 
-absl::StatusOr<v1::TokenInfo> RegistryStore::RevokeToken(int64_t token_id) {
+absl::StatusOr<v1::TokenInfo> RegistryStore::RevokeToken(
+    int64_t token_id, absl::string_view actor) {
   return database_->TransactFor<v1::TokenInfo>(
       [&](Session& session) -> absl::StatusOr<v1::TokenInfo> {
+        const absl::Time now = clock_->Now();
+        const int64_t now_us = absl::ToUnixMicros(now);
+        // Every active ADMIN token is locked first, in id order, so two
+        // administrators revoking each other's tokens at once are
+        // serialized and cannot both succeed.
+        absl::StatusOr<std::vector<Row>> admins = session.Query(
+            absl::StrCat("SELECT id FROM api_tokens WHERE role = 'ADMIN' AND ",
+                         kActiveToken, " ORDER BY id FOR UPDATE"),
+            {SqlInt(now_us)});
+        if (!admins.ok()) return admins.status();
         const std::string select = absl::StrCat(
             "SELECT ", kTokenColumns, " FROM api_tokens WHERE id = ?");
         absl::StatusOr<std::vector<Row>> rows =
@@ -908,15 +961,30 @@ absl::StatusOr<v1::TokenInfo> RegistryStore::RevokeToken(int64_t token_id) {
           return absl::NotFoundError(
               absl::StrCat("token ", token_id, " does not exist"));
         }
-        if (rows->front().IsNull(6)) {
-          auto updated = session.Execute(
-              "UPDATE api_tokens SET revoke_time_us = ? WHERE id = ?",
-              {SqlInt(absl::ToUnixMicros(clock_->Now())), SqlInt(token_id)});
-          if (!updated.ok()) return updated.status();
-          rows = session.Query(select, {SqlInt(token_id)});
-          if (!rows.ok()) return rows.status();
+        const v1::TokenInfo before = TokenFromRow(rows->front());
+        if (before.has_revoke_time()) return before;
+        const bool active_admin =
+            std::any_of(admins->begin(), admins->end(),
+                        [&](const Row& row) { return row.Int(0) == token_id; });
+        if (active_admin && admins->size() == 1) {
+          return absl::FailedPreconditionError(
+              "this is the last active ADMIN token: revoking it would leave "
+              "nobody able to administer the zone; issue another ADMIN token "
+              "first");
         }
-        return TokenFromRow(rows->front());
+        auto updated = session.Execute(
+            "UPDATE api_tokens SET revoke_time_us = ? WHERE id = ?",
+            {SqlInt(now_us), SqlInt(token_id)});
+        if (!updated.ok()) return updated.status();
+        rows = session.Query(select, {SqlInt(token_id)});
+        if (!rows.ok()) return rows.status();
+        const v1::TokenInfo after = TokenFromRow(rows->front());
+        if (absl::Status s =
+                AuditToken(session, before, after, "REVOKE", actor, now);
+            !s.ok()) {
+          return s;
+        }
+        return after;
       });
 }
 
@@ -958,9 +1026,10 @@ absl::StatusOr<TokenPage> RegistryStore::ListTokens(int64_t partner_id,
 absl::StatusOr<bool> RegistryStore::HasActiveAdminToken() {
   return database_->RunFor<bool>([&](Session& session) -> absl::StatusOr<bool> {
     absl::StatusOr<std::vector<Row>> rows = session.Query(
-        "SELECT COUNT(*) FROM api_tokens WHERE role = 'ADMIN' AND "
-        "revoke_time_us IS NULL",
-        {});
+        absl::StrCat("SELECT COUNT(*) FROM api_tokens WHERE role = 'ADMIN' "
+                     "AND ",
+                     kActiveToken),
+        {SqlInt(absl::ToUnixMicros(clock_->Now()))});
     if (!rows.ok()) return rows.status();
     return rows->front().Int(0) > 0;
   });
@@ -971,13 +1040,27 @@ absl::StatusOr<std::optional<Principal>> RegistryStore::FindByToken(
   using MaybePrincipal = std::optional<Principal>;
   return database_->RunFor<MaybePrincipal>(
       [&](Session& session) -> absl::StatusOr<MaybePrincipal> {
+        const absl::Time now = clock_->Now();
         absl::StatusOr<std::vector<Row>> rows = session.Query(
-            "SELECT id, role, partner_id, display_name FROM api_tokens "
-            "WHERE token_hash = ? AND revoke_time_us IS NULL",
-            {std::string(token_hash)});
+            absl::StrCat("SELECT id, role, partner_id, display_name, "
+                         "last_use_time_us FROM api_tokens "
+                         "WHERE token_hash = ? AND ",
+                         kActiveToken),
+            {std::string(token_hash), SqlInt(absl::ToUnixMicros(now))});
         if (!rows.ok()) return rows.status();
         if (rows->empty()) return MaybePrincipal();
         const Row& row = rows->front();
+        if (row.IsNull(4) ||
+            absl::FromUnixMicros(row.Int(4)) + kLastUseResolution <= now) {
+          // Best effort: a failed write must not refuse a valid token.
+          auto touched = session.Execute(
+              "UPDATE api_tokens SET last_use_time_us = ? WHERE id = ?",
+              {SqlInt(absl::ToUnixMicros(now)), SqlInt(row.Int(0))});
+          if (!touched.ok()) {
+            Log(LogLevel::kWarning, "token last use not recorded",
+                {{"error", touched.status().message()}});
+          }
+        }
         Principal principal;
         principal.set_token_id(row.Int(0));
         auth::v1::Role role = auth::v1::ROLE_UNSPECIFIED;

@@ -152,17 +152,22 @@ class RegistryStore : public PrincipalLookup {
                                     const IdempotencyKey& key);
   absl::StatusOr<GrantPage> ListGrants(const GrantQuery& query);
 
-  // Stores a token by hash. For PARTNER tokens the partner must exist and not
-  // be revoked.
+  // Stores a token by hash, with an audit entry of `action` by
+  // info.created_by(). For PARTNER tokens the partner must exist and not be
+  // revoked.
   absl::StatusOr<v1::TokenInfo> InsertToken(const v1::TokenInfo& info,
-                                            absl::string_view token_hash);
-  // Idempotent; NOT_FOUND for an unknown id.
-  absl::StatusOr<v1::TokenInfo> RevokeToken(int64_t token_id);
+                                            absl::string_view token_hash,
+                                            absl::string_view action);
+  // Idempotent, audited; NOT_FOUND for an unknown id, FAILED_PRECONDITION
+  // for the last active (unrevoked, unexpired) ADMIN token.
+  absl::StatusOr<v1::TokenInfo> RevokeToken(int64_t token_id,
+                                            absl::string_view actor);
   absl::StatusOr<TokenPage> ListTokens(int64_t partner_id, bool include_revoked,
                                        int page_size, const PageCursor& after);
+  // Whether an unrevoked, unexpired ADMIN token exists.
   absl::StatusOr<bool> HasActiveAdminToken();
 
-  // PrincipalLookup:
+  // PrincipalLookup: active tokens only; records the token's last use.
   absl::StatusOr<std::optional<Principal>> FindByToken(
       absl::string_view token, absl::string_view token_hash) override;
 
