@@ -1,7 +1,9 @@
 #include "common/csv.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 
 namespace smz {
@@ -95,6 +97,67 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view text) {
   records.erase(records.begin());
   table.rows = std::move(records);
   return table;
+}
+
+namespace {
+
+// "-", "-12", "+3.5", "-12.5%": a sign that starts no formula.
+bool IsPlainNumber(absl::string_view text) {
+  if (text == "-") return true;
+  size_t i = 1;  // past the sign
+  size_t digits = 0;
+  while (i < text.size() && absl::ascii_isdigit(text[i])) ++i, ++digits;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    while (i < text.size() && absl::ascii_isdigit(text[i])) ++i, ++digits;
+  }
+  if (i < text.size() && text[i] == '%') ++i;
+  return digits > 0 && i == text.size();
+}
+
+std::string EncodeText(absl::string_view text) {
+  std::string cell;
+  // OWASP's CSV injection rule: a leading character that makes a formula.
+  if (!text.empty() &&
+      (text[0] == '=' || text[0] == '@' || text[0] == '\t' || text[0] == '\r' ||
+       ((text[0] == '+' || text[0] == '-') && !IsPlainNumber(text)))) {
+    cell.push_back('\'');
+  }
+  cell.append(text.data(), text.size());
+  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
+  std::string quoted = "\"";
+  for (char c : cell) {
+    if (c == '"') quoted.push_back('"');
+    quoted.push_back(c);
+  }
+  quoted.push_back('"');
+  return quoted;
+}
+
+}  // namespace
+
+CsvCell::CsvCell(absl::string_view text) : encoded_(EncodeText(text)) {}
+CsvCell::CsvCell(const std::string& text) : encoded_(EncodeText(text)) {}
+CsvCell::CsvCell(const char* text) : encoded_(EncodeText(text)) {}
+CsvCell::CsvCell(int64_t number) : encoded_(absl::StrCat(number)) {}
+CsvCell::CsvCell(int number) : encoded_(absl::StrCat(number)) {}
+
+CsvCell CsvCell::Decimal(double value, int decimals) {
+  return CsvCell(Raw{}, absl::StrFormat("%.*f", decimals, value));
+}
+
+CsvWriter::CsvWriter() : out_("\xEF\xBB\xBF") {}
+
+void CsvWriter::Row(std::initializer_list<CsvCell> cells) {
+  Row(std::vector<CsvCell>(cells));
+}
+
+void CsvWriter::Row(const std::vector<CsvCell>& cells) {
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (i > 0) out_.push_back(',');
+    out_ += cells[i].encoded();
+  }
+  out_ += "\r\n";
 }
 
 }  // namespace smz

@@ -37,5 +37,24 @@ TEST(CsvTest, RejectsEmptyDocument) {
   EXPECT_FALSE(ParseCsv("# only a comment\n").ok());
 }
 
+TEST(CsvWriterTest, NeutralisesFormulasAndStartsWithABom) {
+  CsvWriter csv;
+  csv.Row({"국적", "count"});
+  csv.Row({"=HYPERLINK(\"http://evil\",\"x\")", int64_t{-3}});
+  csv.Row({"+1+1", "-1-1", "@SUM(A1)", "\tx", "\rx", "a,b", "<5",
+           CsvCell::Decimal(-12.54, 1), "-", "-12.5%", "+3"});
+  const std::string file = std::move(csv).Finish();
+  EXPECT_EQ(file,
+            "\xEF\xBB\xBF국적,count\r\n"
+            "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",-3\r\n"
+            "'+1+1,'-1-1,'@SUM(A1),'\tx,\"'\rx\",\"a,b\",<5,-12.5,-,-12.5%,+3"
+            "\r\n");
+  // It reads back as written, the BOM skipped.
+  absl::StatusOr<CsvTable> table = ParseCsv(file);
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->header[0], "국적");
+  EXPECT_EQ(table->rows[1].fields[5], "a,b");
+}
+
 }  // namespace
 }  // namespace smz

@@ -163,6 +163,14 @@ int64_t Row::Int(size_t i) const {
   return value;
 }
 
+std::optional<int64_t> Row::CheckedInt(size_t i) const {
+  int64_t value = 0;
+  if (cells_[i].has_value() && !absl::SimpleAtoi(*cells_[i], &value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
 double Row::Double(size_t i) const {
   double value = 0;
   if (cells_[i].has_value()) (void)absl::SimpleAtod(*cells_[i], &value);

@@ -86,6 +86,9 @@ class Row {
   const std::string& Text(size_t i) const;
   // 0 for NULL.
   int64_t Int(size_t i) const;
+  // For values that may not fit, such as a SUM (a DECIMAL in MySQL):
+  // nullopt when the cell is not an integer within int64_t; 0 for NULL.
+  std::optional<int64_t> CheckedInt(size_t i) const;
   double Double(size_t i) const;
 
  private:

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/csv.h"
 
 namespace smz::gateway {
 namespace {
@@ -175,18 +176,6 @@ std::string Html(absl::string_view text) {
   return out;
 }
 
-std::string Csv(absl::string_view text) {
-  if (text.find_first_of(",\"\n\r") == absl::string_view::npos) {
-    return std::string(text);
-  }
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out.push_back(c);
-  }
-  return out + "\"";
-}
-
 std::string Percent(std::optional<double> value) {
   return value ? absl::StrFormat("%.1f%%", *value) : "-";
 }
@@ -244,17 +233,15 @@ std::string HtmlTable(const Table& t, const std::string& css = "") {
   return out + "</tbody></table>\n";
 }
 
+// The table's cells are text as the report prints them (figures with
+// their thousands separators and ※ marks).
 std::string CsvTable(const Table& t) {
-  std::string out;
-  std::vector<std::string> cells;
-  for (const std::string& h : t.header) cells.push_back(Csv(h));
-  absl::StrAppend(&out, absl::StrJoin(cells, ","), "\r\n");
+  CsvWriter csv;
+  csv.Row(std::vector<CsvCell>(t.header.begin(), t.header.end()));
   for (const auto& row : t.rows) {
-    cells.clear();
-    for (const std::string& c : row) cells.push_back(Csv(c));
-    absl::StrAppend(&out, absl::StrJoin(cells, ","), "\r\n");
+    csv.Row(std::vector<CsvCell>(row.begin(), row.end()));
   }
-  return out;
+  return std::move(csv).Finish();
 }
 
 Table KpiTableOf(const v1::KpiTable& kpi, const Words& w) {

@@ -527,11 +527,25 @@ TEST_F(GatewayServiceTest, PartnerProfileHostedJoinedAndErrors) {
   request.set_year(2019);
   v1::PartnerProfile profile;
   grpc::Status s =
-      stub_->GetPartnerProfile(As(token("council")).get(), request, &profile);
+      stub_->GetPartnerProfile(As(token("admin")).get(), request, &profile);
   ASSERT_TRUE(s.ok()) << s.error_message();
   for (const v1::Section& section : profile.sections()) {
     EXPECT_TRUE(section.available()) << section.name() << section.reason();
   }
+  EXPECT_FALSE(profile.months().empty());
+  // One hospital's figures are not for the council (stats sees to it); the
+  // rest of the profile is.
+  s = stub_->GetPartnerProfile(As(token("council")).get(), request, &profile);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  for (const v1::Section& section : profile.sections()) {
+    if (section.name() == "stats") {
+      EXPECT_FALSE(section.available());
+      EXPECT_THAT(section.reason(), HasSubstr("PERMISSION_DENIED"));
+    } else {
+      EXPECT_TRUE(section.available()) << section.name() << section.reason();
+    }
+  }
+  EXPECT_TRUE(profile.months().empty());
   EXPECT_EQ(profile.partner().id(), hospital_id_);
   ASSERT_THAT(profile.hosted(), SizeIs(1));
   EXPECT_EQ(profile.hosted(0).local_start(), "2019-05-10T10:00");

@@ -24,6 +24,11 @@ namespace {
 // group before they distort a year's total.
 constexpr int64_t kMaxCount = 10'000'000;
 constexpr int kMaxCells = 5000;
+// A trillion won in a month is beyond any hospital's foreign-patient
+// revenue. The bound is what keeps the zone's rollups exact: one hospital's
+// figure, however wrong, can never overflow a sum shared with others
+// (9.2 million hospitals at this figure would).
+constexpr int64_t kMaxRevenueKrw = 1'000'000'000'000;
 
 std::string Indexed(absl::string_view repeated, int index,
                     absl::string_view field) {
@@ -135,7 +140,9 @@ std::vector<Cell> CanonicalCells(const Report& report,
     Cell cell{Measure::kNewPatients, in.nationality(), "", 0, in.sex(),
               in.age_band(),         in.count()};
     remember(cell, Indexed("new_patients", i, ""));
-    new_by_nationality[in.nationality()] += std::max<int64_t>(in.count(), 0);
+    // Clamped, so that the sums stay defined while bad counts are named.
+    new_by_nationality[in.nationality()] +=
+        std::clamp<int64_t>(in.count(), 0, kMaxCount + 1);
     first_new_index.emplace(in.nationality(), i);
     cells.push_back(std::move(cell));
   }
@@ -162,13 +169,15 @@ std::vector<Cell> CanonicalCells(const Report& report,
               0,
               in.count()};
     remember(cell, Indexed("visits", i, ""));
-    visits_by_nationality[in.nationality()] += std::max<int64_t>(in.count(), 0);
+    visits_by_nationality[in.nationality()] +=
+        std::clamp<int64_t>(in.count(), 0, kMaxCount + 1);
     cells.push_back(std::move(cell));
   }
   if (report.has_revenue_krw()) {
-    if (report.revenue_krw() < 0) {
+    if (report.revenue_krw() < 0 || report.revenue_krw() > kMaxRevenueKrw) {
       violations->Add("report.revenue_krw",
-                      absl::StrCat("must be >= 0, got ", report.revenue_krw()));
+                      absl::StrCat("must be 0..", kMaxRevenueKrw, " KRW, got ",
+                                   report.revenue_krw(), " (a typing error?)"));
     }
     cells.push_back(
         Cell{Measure::kRevenueKrw, "", "", 0, 0, 0, report.revenue_krw()});

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/auth/token.h"
+#include "common/csv.h"
 #include "common/departments.h"
 #include "common/iso_codes.h"
 #include "common/pagination.h"
@@ -26,6 +27,7 @@ using registry::v1::Partner;
 
 // Longest range an aggregate may span (20 years of months).
 constexpr int kMaxRangeMonths = 240;
+constexpr size_t kMaxListedImportErrors = 1000;
 
 std::string RequestDigest(const google::protobuf::Message& message) {
   std::string bytes;
@@ -142,7 +144,30 @@ int PreviousYearBucket(v1::Bucket bucket, int value) {
 std::string DimsKey(const AggregateGroup& g) {
   return absl::StrCat(g.nationality, "|", g.department, "|", g.care_type, "|",
                       g.partner_id, "|", g.partner_kind, "|", g.region, "|",
-                      g.sex, "|", g.age_band);
+                      g.sex, "|", g.age_band, "|", g.pooled ? "pooled" : "");
+}
+
+// The bucket number of a month for `bucket` (as the store numbers them).
+int BucketOfPeriod(v1::Bucket bucket, int period) {
+  switch (bucket) {
+    case v1::QUARTER:
+      return (period / 100) * 10 + ((period % 100) + 2) / 3;
+    case v1::YEAR:
+      return period / 100;
+    case v1::WHOLE_RANGE:
+      return 0;
+    default:
+      return period;
+  }
+}
+
+bool FiltersOrGroupsByBlock(const AggregateQuery& query) {
+  return query.filter.partner_kinds_size() > 0 ||
+         query.filter.regions_size() > 0 ||
+         std::find(query.group_by.begin(), query.group_by.end(),
+                   v1::PARTNER_KIND) != query.group_by.end() ||
+         std::find(query.group_by.begin(), query.group_by.end(), v1::REGION) !=
+             query.group_by.end();
 }
 
 bool Has(const google::protobuf::RepeatedField<int>& dims, v1::Dimension d) {
@@ -475,14 +500,26 @@ absl::StatusOr<v1::ImportReportsResponse> Stats::ImportReports(
       }
       return violations.ToStatus();
     }
-    for (v1::RowError& e : errors) *response.add_errors() = std::move(e);
+    // Bounded, so that the answer to a file full of bad lines stays far
+    // below a client's 4 MiB receive limit.
+    response.set_error_count(static_cast<int32_t>(errors.size()));
+    for (size_t i = 0; i < errors.size() && i < kMaxListedImportErrors; ++i) {
+      *response.add_errors() = std::move(errors[i]);
+    }
     return response;
   }
   if (submissions.empty()) {
     return InvalidField("csv", "has no report rows");
   }
+  std::optional<BatchKey> batch;
+  if (!request.request_id().empty()) {
+    batch = BatchKey{
+        PrincipalLabel(caller),
+        absl::StrCat("imb:", HashToken(request.request_id()).substr(0, 24)),
+        HashToken(request.csv())};
+  }
   absl::StatusOr<std::vector<v1::SubmitReportResponse>> done =
-      store_->Submit(submissions, request.dry_run());
+      store_->Submit(submissions, request.dry_run(), batch);
   if (!done.ok()) return done.status();
   for (size_t i = 0; i < done->size(); ++i) {
     v1::ImportedReport* out = response.add_reports();
@@ -566,6 +603,81 @@ int64_t MetricOf(const AggregateGroup& g, v1::Metric metric) {
 
 }  // namespace
 
+absl::StatusOr<AggregateResult> Stats::AggregateFor(
+    const Principal& caller, const AggregateQuery& query) {
+  if (!Restricted(caller) || !FiltersOrGroupsByBlock(query)) {
+    return store_->Aggregate(query);
+  }
+  // By month and kind x region first, so that small groups can be pooled
+  // month by month; then back to the buckets and dimensions asked for.
+  AggregateQuery fine = query;
+  fine.bucket = v1::MONTH;
+  for (v1::Dimension d : {v1::PARTNER_KIND, v1::REGION}) {
+    if (std::find(fine.group_by.begin(), fine.group_by.end(), d) ==
+        fine.group_by.end()) {
+      fine.group_by.push_back(d);
+    }
+  }
+  absl::StatusOr<AggregateResult> result = store_->Aggregate(fine);
+  if (!result.ok()) return result.status();
+  absl::StatusOr<std::map<std::tuple<int, int, int>, int>> reporters =
+      store_->ActiveReporters(query.start_period, query.end_period);
+  if (!reporters.ok()) return reporters.status();
+
+  // The pooled (kind, region) groups of each month.
+  const int n = options_.min_group_partners;
+  std::map<int, std::vector<std::pair<int, std::pair<int, int>>>> by_month;
+  for (const auto& [key, count] : *reporters) {
+    const auto& [period, kind, region] = key;
+    by_month[period].push_back({count, {kind, region}});
+  }
+  std::set<std::tuple<int, int, int>> pooled;
+  for (auto& [period, groups] : by_month) {
+    std::sort(groups.begin(), groups.end());  // smallest first
+    int in_pool = 0;
+    for (const auto& [count, block] : groups) {
+      // Thin groups, then (complementary) the smallest others until the
+      // pool itself is not thin.
+      if (count >= n && (in_pool == 0 || in_pool >= n)) break;
+      pooled.insert({period, block.first, block.second});
+      in_pool += count;
+    }
+  }
+
+  const bool filtered =
+      query.filter.partner_kinds_size() > 0 || query.filter.regions_size() > 0;
+  auto wanted = [&](v1::Dimension d) {
+    return std::find(query.group_by.begin(), query.group_by.end(), d) !=
+           query.group_by.end();
+  };
+  AggregateResult out;
+  out.source = result->source;
+  std::map<std::string, size_t> index;
+  for (AggregateGroup& g : result->groups) {
+    const int period = g.bucket;
+    if (pooled.count({period, g.partner_kind, g.region}) > 0) {
+      if (filtered) continue;  // a kind or region asked for: not in it
+      g.pooled = true;
+      g.partner_kind = 0;
+      g.region = 0;
+    }
+    if (!wanted(v1::PARTNER_KIND)) g.partner_kind = 0;
+    if (!wanted(v1::REGION)) g.region = 0;
+    g.bucket = BucketOfPeriod(query.bucket, period);
+    auto [it, inserted] = index.emplace(absl::StrCat(g.bucket, "#", DimsKey(g)),
+                                        out.groups.size());
+    if (inserted) {
+      out.groups.push_back(std::move(g));
+      continue;
+    }
+    AggregateGroup& merged = out.groups[it->second];
+    merged.new_patients.Add(g.new_patients);
+    merged.visits.Add(g.visits);
+    merged.revenue.Add(g.revenue);
+  }
+  return out;
+}
+
 absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
     const Principal& caller, const v1::AggregateRequest& request) {
   FieldViolations violations;
@@ -646,6 +758,15 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
     violations.Add("filter", "at most 500 values in all");
   }
   if (!violations.empty()) return violations.ToStatus();
+  if (Restricted(caller) &&
+      (f.partner_ids_size() > 0 || Has(request.group_by(), v1::PARTNER))) {
+    // Three sums over chosen pairs of hospitals give each one's figures:
+    // only ADMIN (and each hospital, for itself) sees single hospitals.
+    return absl::PermissionDeniedError(absl::StrCat(
+        f.partner_ids_size() > 0 ? "filter.partner_ids" : "group_by PARTNER",
+        ": role ", auth::v1::Role_Name(caller.role()),
+        " sees hospitals in groups only (by partner kind and region)"));
+  }
 
   AggregateQuery query;
   query.start_period = start;
@@ -666,7 +787,7 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
   if (applicable.revenue) {
     query.measures.push_back(static_cast<int>(Measure::kRevenueKrw));
   }
-  absl::StatusOr<AggregateResult> current = store_->Aggregate(query);
+  absl::StatusOr<AggregateResult> current = AggregateFor(caller, query);
   if (!current.ok()) return current.status();
 
   std::map<std::string, const AggregateGroup*> previous_index;
@@ -675,7 +796,7 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
     AggregateQuery earlier = query;
     earlier.start_period = start - 100;
     earlier.end_period = end - 100;
-    absl::StatusOr<AggregateResult> found = store_->Aggregate(earlier);
+    absl::StatusOr<AggregateResult> found = AggregateFor(caller, earlier);
     if (!found.ok()) return found.status();
     previous = *std::move(found);
     for (const AggregateGroup& g : previous.groups) {
@@ -714,6 +835,9 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
   v1::AggregateResponse response;
   response.set_suppression_threshold(options_.suppression_threshold);
   response.set_source(current->source);
+  if (context.restricted) {
+    response.set_min_group_partners(options_.min_group_partners);
+  }
   AggregateGroup total;
   AggregateGroup previous_total;
   for (const AggregateGroup& g : previous.groups) {
@@ -740,6 +864,7 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
     row->set_region(static_cast<registry::v1::ZoneRegion>(g.region));
     row->set_sex(static_cast<v1::Sex>(g.sex));
     row->set_age_band(static_cast<v1::AgeBand>(g.age_band));
+    row->set_pooled(g.pooled);
     if (g.partner_id != 0) row->set_partner_name(names[g.partner_id]);
     *row->mutable_new_patients() =
         MakeValue(g.new_patients, applicable.new_patients, false, context);
@@ -775,6 +900,17 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
       SuppressComplement(revenue);
     }
   }
+  for (const GroupFigures* figures :
+       {&total.new_patients, &total.visits, &total.revenue,
+        &previous_total.new_patients, &previous_total.visits,
+        &previous_total.revenue}) {
+    // The total adds every group (shown or not), so it carries any overflow.
+    if (figures->overflow) {
+      return absl::OutOfRangeError(
+          "the figures of this query add up beyond what can be counted; "
+          "narrow the period or the filters");
+    }
+  }
   v1::AggregateRow* total_row = response.mutable_total();
   total_row->set_bucket(BucketLabel(v1::WHOLE_RANGE, 0, start, end));
   *total_row->mutable_new_patients() =
@@ -796,24 +932,10 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
 
 namespace {
 
-// RFC 4180 quoting where needed.
-std::string CsvField(absl::string_view text) {
-  if (text.find_first_of(",\"\r\n") == absl::string_view::npos) {
-    return std::string(text);
-  }
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  quoted += '"';
-  return quoted;
-}
-
-std::string CsvValue(const v1::Value& value, int threshold) {
+CsvCell CsvValue(const v1::Value& value, int threshold) {
   if (!value.applicable()) return "";
   if (value.suppressed()) return absl::StrCat("<", threshold);
-  return absl::StrCat(value.value());
+  return value.value();
 }
 
 }  // namespace
@@ -824,14 +946,13 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAggregateCsv(
       QueryAggregate(caller, request);
   if (!aggregate.ok()) return aggregate.status();
   const int threshold = aggregate->suppression_threshold();
-  std::vector<std::string> header = {"bucket"};
+  std::vector<CsvCell> header = {"bucket"};
   std::vector<v1::Dimension> dims;
   for (int d : request.group_by())
     dims.push_back(static_cast<v1::Dimension>(d));
   std::sort(dims.begin(), dims.end());
   for (v1::Dimension d : dims) {
-    std::string name = absl::AsciiStrToLower(v1::Dimension_Name(d));
-    header.push_back(name);
+    header.push_back(absl::AsciiStrToLower(v1::Dimension_Name(d)));
     if (d == v1::PARTNER) header.push_back("partner_name");
   }
   for (const char* measure : {"new_patients", "visits", "revenue_krw"}) {
@@ -841,10 +962,11 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAggregateCsv(
       header.push_back(absl::StrCat(measure, "_change_percent"));
     }
   }
-  std::string csv = absl::StrCat(absl::StrJoin(header, ","), "\r\n");
+  CsvWriter csv;
+  csv.Row(header);
   auto append_row = [&](const v1::AggregateRow& row, bool is_total) {
-    std::vector<std::string> fields = {CsvField(
-        is_total ? absl::StrCat("total ", row.bucket()) : row.bucket())};
+    std::vector<CsvCell> fields = {
+        is_total ? absl::StrCat("total ", row.bucket()) : row.bucket()};
     for (v1::Dimension d : dims) {
       switch (d) {
         case v1::NATIONALITY:
@@ -857,17 +979,20 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAggregateCsv(
           fields.push_back(is_total ? "" : v1::CareType_Name(row.care_type()));
           break;
         case v1::PARTNER:
-          fields.push_back(is_total ? "" : absl::StrCat(row.partner_id()));
-          fields.push_back(CsvField(row.partner_name()));
+          fields.push_back(is_total ? CsvCell("") : CsvCell(row.partner_id()));
+          fields.push_back(row.partner_name());
           break;
         case v1::PARTNER_KIND:
-          fields.push_back(
-              is_total ? ""
-                       : registry::v1::PartnerKind_Name(row.partner_kind()));
+          fields.push_back(is_total       ? ""
+                           : row.pooled() ? "POOLED"
+                                          : registry::v1::PartnerKind_Name(
+                                                row.partner_kind()));
           break;
         case v1::REGION:
-          fields.push_back(
-              is_total ? "" : registry::v1::ZoneRegion_Name(row.region()));
+          fields.push_back(is_total ? ""
+                           : row.pooled()
+                               ? "POOLED"
+                               : registry::v1::ZoneRegion_Name(row.region()));
           break;
         case v1::SEX:
           fields.push_back(is_total ? "" : v1::Sex_Name(row.sex()));
@@ -884,14 +1009,14 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAggregateCsv(
       fields.push_back(CsvValue(*value, threshold));
       if (request.year_over_year()) {
         fields.push_back(value->has_previous_value()
-                             ? absl::StrCat(value->previous_value())
-                             : "");
+                             ? CsvCell(value->previous_value())
+                             : CsvCell(""));
         fields.push_back(value->has_change_percent()
-                             ? absl::StrFormat("%.1f", value->change_percent())
-                             : "");
+                             ? CsvCell::Decimal(value->change_percent(), 1)
+                             : CsvCell(""));
       }
     }
-    absl::StrAppend(&csv, absl::StrJoin(fields, ","), "\r\n");
+    csv.Row(fields);
   };
   for (const v1::AggregateRow& row : aggregate->rows()) append_row(row, false);
   append_row(aggregate->total(), true);
@@ -899,7 +1024,7 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAggregateCsv(
   file.set_filename(absl::StrCat("smz-aggregate-", request.start_period(), "-",
                                  request.end_period(), ".csv"));
   file.set_content_type("text/csv; charset=utf-8");
-  file.set_content(std::move(csv));
+  file.set_content(std::move(csv).Finish());
   return file;
 }
 
@@ -1118,13 +1243,14 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAnnualReport(
     }
     return "";
   };
-  std::string csv = absl::StrCat(
-      "# ", CsvField(NameOf(*partner)), " (partner ", *partner_id,
-      "), foreign patients ", request.year(),
-      ": monthly cells, then the year's totals. Counts of SUBMITTED and "
-      "ACCEPTED reports.\r\n",
-      "period,report_status,record,nationality,nationality_ko,department,"
-      "department_ko,care_type,sex,age_band,count\r\n");
+  CsvWriter csv;
+  csv.Row({absl::StrCat("# ", NameOf(*partner), " (partner ", *partner_id,
+                        "), foreign patients ", request.year(),
+                        ": monthly cells, then the year's totals. Counts of "
+                        "SUBMITTED and ACCEPTED reports.")});
+  csv.Row({"period", "report_status", "record", "nationality", "nationality_ko",
+           "department", "department_ko", "care_type", "sex", "age_band",
+           "count"});
   // Year totals: visits by nationality x department x care type, new
   // patients by nationality.
   std::map<std::tuple<std::string, std::string, int>, int64_t> visit_totals;
@@ -1134,63 +1260,60 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAnnualReport(
     const std::string period = FormatMonth(absl::CivilMonth(request.year(), m));
     auto it = by_period.find(period);
     if (it == by_period.end()) {
-      absl::StrAppend(&csv, period, ",NOT_REPORTED,not_reported,,,,,,,,\r\n");
+      csv.Row({period, "NOT_REPORTED", "not_reported", "", "", "", "", "", "",
+               "", ""});
       continue;
     }
     const Report& r = *it->second;
     const std::string status = v1::ReportStatus_Name(r.status());
     const bool counted = r.status() != v1::DRAFT;
     if (r.no_activity()) {
-      absl::StrAppend(&csv, period, ",", status, ",no_activity,,,,,,,,0\r\n");
+      csv.Row({period, status, "no_activity", "", "", "", "", "", "", "", 0});
     }
     for (const v1::NewPatientCell& c : r.new_patients()) {
-      absl::StrAppend(&csv, period, ",", status, ",new_patients,",
-                      c.nationality(), ",",
-                      CsvField(country_ko(c.nationality())), ",,,,",
-                      c.sex() ? v1::Sex_Name(c.sex()) : "", ",",
-                      c.age_band() ? v1::AgeBand_Name(c.age_band()) : "", ",",
-                      c.count(), "\r\n");
+      csv.Row({period, status, "new_patients", c.nationality(),
+               country_ko(c.nationality()), "", "", "",
+               c.sex() ? v1::Sex_Name(c.sex()) : "",
+               c.age_band() ? v1::AgeBand_Name(c.age_band()) : "", c.count()});
       if (counted) new_totals[c.nationality()] += c.count();
     }
     for (const v1::VisitCell& c : r.visits()) {
-      absl::StrAppend(&csv, period, ",", status, ",visits,", c.nationality(),
-                      ",", CsvField(country_ko(c.nationality())), ",",
-                      c.department(), ",", department_ko(c.department()), ",",
-                      v1::CareType_Name(c.care_type()), ",,,", c.count(),
-                      "\r\n");
+      csv.Row({period, status, "visits", c.nationality(),
+               country_ko(c.nationality()), c.department(),
+               department_ko(c.department()), v1::CareType_Name(c.care_type()),
+               "", "", c.count()});
       if (counted) {
         visit_totals[{c.nationality(), c.department(), c.care_type()}] +=
             c.count();
       }
     }
     if (r.has_revenue_krw()) {
-      absl::StrAppend(&csv, period, ",", status, ",revenue_krw,,,,,,,,",
-                      r.revenue_krw(), "\r\n");
+      csv.Row({period, status, "revenue_krw", "", "", "", "", "", "", "",
+               r.revenue_krw()});
       if (counted) revenue_total += r.revenue_krw();
     }
   }
   const std::string year = absl::StrCat(request.year());
   for (const auto& [nationality, count] : new_totals) {
-    absl::StrAppend(&csv, year, ",TOTAL,new_patients,", nationality, ",",
-                    CsvField(country_ko(nationality)), ",,,,,,", count, "\r\n");
+    csv.Row({year, "TOTAL", "new_patients", nationality,
+             country_ko(nationality), "", "", "", "", "", count});
   }
   for (const auto& [key, count] : visit_totals) {
     const auto& [nationality, department, care_type] = key;
-    absl::StrAppend(&csv, year, ",TOTAL,visits,", nationality, ",",
-                    CsvField(country_ko(nationality)), ",", department, ",",
-                    department_ko(department), ",",
-                    v1::CareType_Name(static_cast<v1::CareType>(care_type)),
-                    ",,,", count, "\r\n");
+    csv.Row({year, "TOTAL", "visits", nationality, country_ko(nationality),
+             department, department_ko(department),
+             v1::CareType_Name(static_cast<v1::CareType>(care_type)), "", "",
+             count});
   }
   if (revenue_total > 0) {
-    absl::StrAppend(&csv, year, ",TOTAL,revenue_krw,,,,,,,,", revenue_total,
-                    "\r\n");
+    csv.Row({year, "TOTAL", "revenue_krw", "", "", "", "", "", "", "",
+             revenue_total});
   }
   v1::CsvFile file;
   file.set_filename(
       absl::StrCat("smz-annual-", *partner_id, "-", request.year(), ".csv"));
   file.set_content_type("text/csv; charset=utf-8");
-  file.set_content(std::move(csv));
+  file.set_content(std::move(csv).Finish());
   return file;
 }
 

@@ -34,6 +34,9 @@ struct StatsOptions {
   // The yearly foreign-patient target when a KPI request names none (the
   // zone's programme target: 10,000 a year).
   int64_t default_yearly_target = 10000;
+  // Restricted roles see a kind x region group of a month alone only when
+  // at least this many hospitals reported activity in it (QueryAggregate).
+  int min_group_partners = 3;
 };
 
 class Stats {
@@ -77,6 +80,10 @@ class Stats {
   absl::StatusOr<PartnerFacts> ReportingPartner(
       int64_t partner_id, std::optional<absl::CivilMonth>* designated_since);
   bool Restricted(const Principal& caller) const;
+  // The store's aggregate, with small kind x region groups pooled for
+  // restricted callers (see QueryAggregate in stats.proto).
+  absl::StatusOr<AggregateResult> AggregateFor(const Principal& caller,
+                                               const AggregateQuery& query);
 
   StatsStore* const store_;
   PartnerDirectory* const partners_;

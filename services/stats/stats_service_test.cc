@@ -2,6 +2,7 @@
 // (partners, designations, tokens) and the stats server, both on ephemeral
 // loopback ports, called over gRPC with real tokens. The clock is fake and
 // shared, so deadlines and lock exceptions are exact.
+#include <limits>
 #include <map>
 #include <thread>
 
@@ -603,19 +604,14 @@ TEST_F(StatsServiceTest, SmallCellsOfOnePartnerAreSuppressedForReaders) {
     EXPECT_FALSE(row.visits().suppressed()) << row.nationality();
     if (row.nationality() == "TH") EXPECT_EQ(row.visits().value(), 2);
   }
-  // By partner, a small figure identifies its partner.
+  // Single hospitals are ADMIN's to see (DifferencingGivesNoHospitalAway).
   v1::AggregateRequest by_partner = Range("2020-04", "2020-04", {v1::PARTNER});
-  const v1::AggregateResponse partners = Aggregate("analyst", by_partner);
-  ASSERT_GE(partners.rows_size(), 2);
-  for (const v1::AggregateRow& row : partners.rows()) {
-    if (row.partner_id() == partner(1)) {
-      EXPECT_TRUE(row.visits().suppressed());  // 3 visits
-    }
-    if (row.partner_id() == partner(2)) {
-      // 27 is not small, but with the total it would give partner 1 away.
-      EXPECT_TRUE(row.visits().suppressed());
-    }
-  }
+  v1::AggregateResponse partners;
+  EXPECT_EQ(
+      stub_->QueryAggregate(As(token("analyst")).get(), by_partner, &partners)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_GE(Aggregate("admin", by_partner).rows_size(), 2);
   // Exports carry the marker, never the number.
   v1::CsvFile csv;
   ASSERT_TRUE(
@@ -630,6 +626,210 @@ TEST_F(StatsServiceTest, SmallCellsOfOnePartnerAreSuppressedForReaders) {
   EXPECT_EQ(stub_->QueryAggregate(As(token("p1")).get(), request, &denied)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Subtracting aggregates over chosen partner sets gives no hospital away:
+// three queries over pairs of hospitals would give each one's revenue, so
+// restricted roles cannot choose hospitals; and by kind or region each group
+// shown alone has at least min_group_partners hospitals, the rest pooled.
+TEST_F(StatsServiceTest, DifferencingGivesNoHospitalAway) {
+  // A month no other test uses, still open.
+  clock_->Set(Seoul(2020, 11, 5));
+  // Partner 1: SPECIALIZED_OPERATOR in Yeongdeungpo; 2: SPECIALIZED_OPERATOR
+  // in Yeouido; 3: COOPERATING_INSTITUTION in Yeongdeungpo.
+  const std::map<int, int64_t> revenue = {
+      {1, 1'000'000}, {2, 20'000'000}, {3, 300'000'000}};
+  for (const auto& [i, krw] : revenue) {
+    Report report = ReportBuilder(partner(i), "2020-10")
+                        .New("VN", 10 * i)
+                        .Visit("VN", "dermatology", v1::OUTPATIENT, 10 * i)
+                        .report;
+    report.set_revenue_krw(krw);
+    v1::SubmitReportResponse done;
+    ASSERT_TRUE(Submit("admin", report, &done).ok());
+  }
+
+  // The three-query attack: refused for every restricted role.
+  for (const char* who : {"analyst", "council"}) {
+    for (auto [a, b] : {std::pair{1, 2}, std::pair{2, 3}, std::pair{1, 3}}) {
+      v1::AggregateRequest pair = Range("2020-10", "2020-10");
+      pair.mutable_filter()->add_partner_ids(partner(a));
+      pair.mutable_filter()->add_partner_ids(partner(b));
+      v1::AggregateResponse out;
+      const grpc::Status s =
+          stub_->QueryAggregate(As(token(who)).get(), pair, &out);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << who;
+      EXPECT_THAT(s.error_message(), HasSubstr("filter.partner_ids"));
+    }
+  }
+
+  // Every query by kind and region a council member can make, and every
+  // difference of two of their figures: none is one hospital's revenue or
+  // visits.
+  std::vector<v1::AggregateRequest> queries;
+  queries.push_back(Range("2020-10", "2020-10"));
+  for (std::vector<v1::Dimension> dims :
+       {std::vector<v1::Dimension>{v1::PARTNER_KIND},
+        std::vector<v1::Dimension>{v1::REGION},
+        std::vector<v1::Dimension>{v1::PARTNER_KIND, v1::REGION}}) {
+    queries.push_back(Range("2020-10", "2020-10", dims));
+  }
+  for (reg::ZoneRegion region : {reg::YEONGDEUNGPO, reg::YEOUIDO}) {
+    v1::AggregateRequest q = Range("2020-10", "2020-10");
+    q.mutable_filter()->add_regions(region);
+    queries.push_back(q);
+  }
+  for (reg::PartnerKind kind :
+       {reg::SPECIALIZED_OPERATOR, reg::COOPERATING_INSTITUTION}) {
+    v1::AggregateRequest q = Range("2020-10", "2020-10");
+    q.mutable_filter()->add_partner_kinds(kind);
+    queries.push_back(q);
+  }
+  std::vector<int64_t> revenues = {0};
+  std::vector<int64_t> visits = {0};
+  for (const v1::AggregateRequest& q : queries) {
+    const v1::AggregateResponse out = Aggregate("council", q);
+    EXPECT_EQ(out.min_group_partners(), 3);
+    for (const v1::AggregateRow& row : out.rows()) {
+      revenues.push_back(row.revenue_krw().value());
+      visits.push_back(row.visits().value());
+    }
+    revenues.push_back(out.total().revenue_krw().value());
+    visits.push_back(out.total().visits().value());
+  }
+  for (const auto& [i, krw] : revenue) {
+    for (int64_t a : revenues) {
+      for (int64_t b : revenues) {
+        EXPECT_NE(a - b, krw) << "hospital " << i << "'s revenue";
+      }
+    }
+    for (int64_t a : visits) {
+      for (int64_t b : visits) {
+        EXPECT_NE(a - b, 10 * i) << "hospital " << i << "'s visits";
+      }
+    }
+  }
+  // The zone as a whole is shown, and by region only as one pooled group.
+  const v1::AggregateResponse zone = Aggregate("council", queries[0]);
+  EXPECT_EQ(zone.total().revenue_krw().value(), 321'000'000);
+  const v1::AggregateResponse by_region = Aggregate("council", queries[2]);
+  ASSERT_EQ(by_region.rows_size(), 1);
+  EXPECT_TRUE(by_region.rows(0).pooled());
+  EXPECT_EQ(by_region.rows(0).region(), reg::ZONE_REGION_UNSPECIFIED);
+  EXPECT_EQ(by_region.total().revenue_krw().value(), 321'000'000);
+  // ADMIN sees each group.
+  const v1::AggregateResponse admin_regions = Aggregate("admin", queries[2]);
+  EXPECT_EQ(admin_regions.rows_size(), 2);
+  EXPECT_EQ(admin_regions.min_group_partners(), 0);
+}
+
+// One hospital's figure, however large, can never make another's report
+// fail: figures are bounded, so the shared rollups cannot overflow.
+TEST_F(StatsServiceTest, OneHospitalsFigureCannotBreakAnothers) {
+  clock_->Set(Seoul(2020, 10, 5));  // September open
+  Report huge = ReportBuilder(partner(1), "2020-09")
+                    .New("MN", 1)
+                    .Visit("MN", "dermatology", v1::OUTPATIENT, 1)
+                    .report;
+  huge.set_revenue_krw(std::numeric_limits<int64_t>::max());
+  v1::SubmitReportResponse done;
+  grpc::Status s = Submit("p1", huge, &done);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s), ElementsAre("report.revenue_krw"));
+  Report counts =
+      ReportBuilder(partner(1), "2020-09")
+          .New("MN", std::numeric_limits<int64_t>::max())
+          .New("MN", std::numeric_limits<int64_t>::max(), v1::FEMALE)
+          .Visit("MN", "dermatology", v1::OUTPATIENT,
+                 std::numeric_limits<int64_t>::max())
+          .report;
+  s = Submit("p1", counts, &done);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // The largest figures allowed, from two hospitals, add up exactly.
+  huge.set_revenue_krw(1'000'000'000'000);
+  s = Submit("p1", huge, &done);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  Report other = ReportBuilder(partner(2), "2020-09")
+                     .New("MN", 1)
+                     .Visit("MN", "dermatology", v1::OUTPATIENT, 1)
+                     .report;
+  other.set_revenue_krw(1'000'000'000'000);
+  s = Submit("p2", other, &done);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::AggregateResponse sum =
+      Aggregate("admin", Range("2020-09", "2020-09"));
+  EXPECT_EQ(sum.total().revenue_krw().value(), 2'000'000'000'000);
+  EXPECT_EQ(server_->store().CountRollupMismatches().value_or(-1), 0);
+}
+
+// Every request_id refuses a reuse with other content (AIP-155).
+TEST_F(StatsServiceTest, ReusedRequestIdsWithOtherContentAreRefused) {
+  v1::GrantLockExceptionRequest grant;
+  grant.set_partner_id(partner(2));
+  grant.set_period("2020-05");
+  grant.set_reason("late paperwork");
+  grant.set_request_id("exception-1");
+  v1::LockException first, again;
+  ASSERT_TRUE(stub_->GrantLockException(As(admin()).get(), grant, &first).ok());
+  ASSERT_TRUE(stub_->GrantLockException(As(admin()).get(), grant, &again).ok());
+  EXPECT_EQ(again.id(), first.id()) << "a retry returns the first answer";
+  grant.set_reason("another reason");
+  grpc::Status s = stub_->GrantLockException(As(admin()).get(), grant, &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s), ElementsAre("request_id"));
+  grant.set_reason("late paperwork");
+  grant.set_duration_hours(24);
+  EXPECT_EQ(
+      stub_->GrantLockException(As(admin()).get(), grant, &again).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+
+  const std::string header =
+      "partner_id,period,record,nationality,department,care_type,sex,"
+      "age_band,value\n";
+  v1::ImportReportsRequest import;
+  import.set_request_id("sheet-reuse");
+  import.set_csv(
+      absl::StrCat(header, partner(2), ",2020-05,no_activity,,,,,,\n"));
+  v1::ImportReportsResponse imported;
+  s = stub_->ImportReports(As(token("p2")).get(), import, &imported);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(
+      stub_->ImportReports(As(token("p2")).get(), import, &imported).ok());
+  // The same id for a file about other months: refused, nothing stored.
+  import.set_csv(
+      absl::StrCat(header, partner(2), ",2020-07,no_activity,,,,,,\n"));
+  s = stub_->ImportReports(As(token("p2")).get(), import, &imported);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s), ElementsAre("request_id"));
+}
+
+// A file full of bad lines gets a readable answer: the first errors and
+// their number, within gRPC's limits.
+TEST_F(StatsServiceTest, ImportWithThousandsOfBadLinesStaysReadable) {
+  std::string csv =
+      "partner_id,period,record,nationality,department,care_type,sex,"
+      "age_band,value\n";
+  for (int i = 0; i < 1500; ++i) {
+    absl::StrAppend(&csv, partner(3),
+                    ",2020-07,visits,ZZ,nowhere,OUTPATIENT,,,",
+                    std::string(200, '9'), "\n");
+  }
+  v1::ImportReportsRequest request;
+  request.set_csv(csv);
+  request.set_dry_run(true);
+  v1::ImportReportsResponse response;
+  grpc::Status s = stub_->ImportReports(As(admin()).get(), request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.errors_size(), 1000);
+  EXPECT_GE(response.error_count(), 1500);
+  request.set_dry_run(false);
+  s = stub_->ImportReports(As(admin()).get(), request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("problems, the first 20 listed"));
+  // As many of them as fit the trailer budget travel as details.
+  EXPECT_THAT(ViolatedFields(s).size(),
+              ::testing::AllOf(::testing::Ge(5u), ::testing::Le(20u)));
 }
 
 TEST_F(StatsServiceTest, AggregateRequestsAreValidated) {

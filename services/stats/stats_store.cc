@@ -762,7 +762,10 @@ absl::CivilMonth PeriodMonth(int period_number) {
 }
 
 void GroupFigures::Add(const GroupFigures& other) {
-  value += other.value;
+  // Every stored figure is bounded (report_rules.cc), so only sums over
+  // millions of hospitals could overflow; checked all the same.
+  overflow = overflow || other.overflow ||
+             __builtin_add_overflow(value, other.value, &value);
   contributors += other.contributors;
   partner_sum += other.partner_sum;
   partner_square_sum += other.partner_square_sum;
@@ -773,14 +776,57 @@ StatsStore::StatsStore(Database* database, const Clock* clock,
                        StoreOptions options)
     : database_(database), clock_(clock), options_(options) {}
 
+namespace {
+
+// Claims a batch's request_id for its digest, or checks it against the
+// digest of the batch that claimed it first.
+absl::Status ClaimBatch(Session& session, const BatchKey& batch, bool dry_run,
+                        absl::Time now) {
+  absl::StatusOr<std::vector<Row>> seen = session.Query(
+      "SELECT request_digest FROM idempotency_keys "
+      "WHERE caller = ? AND request_id = ? FOR UPDATE",
+      {batch.caller, batch.request_id});
+  if (!seen.ok()) return seen.status();
+  if (!seen->empty()) {
+    if (seen->front().Text(0) == batch.digest) return absl::OkStatus();
+    return InvalidField("request_id",
+                        "was already used for a different request; use a "
+                        "new request_id for a new request");
+  }
+  if (dry_run) return absl::OkStatus();
+  absl::Status claimed =
+      session
+          .Execute(
+              "INSERT INTO idempotency_keys (caller, request_id, "
+              "request_digest, response, create_time_us) VALUES "
+              "(?, ?, ?, '', ?)",
+              {batch.caller, batch.request_id, batch.digest,
+               SqlInt(absl::ToUnixMicros(now))})
+          .status();
+  // A twin claimed it first: run again to compare with it.
+  if (absl::IsAlreadyExists(claimed)) {
+    return absl::AbortedError(kIdempotencyRace);
+  }
+  return claimed;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<v1::SubmitReportResponse>> StatsStore::Submit(
-    const std::vector<Submission>& submissions, bool dry_run) {
+    const std::vector<Submission>& submissions, bool dry_run,
+    const std::optional<BatchKey>& batch) {
   std::vector<v1::SubmitReportResponse> responses;
   for (int attempt = 0;; ++attempt) {
     responses.clear();
     const absl::Time now = clock_->Now();
     absl::Status status = database_->Transact([&](Session& session) {
       responses.clear();  // Transact itself retries after deadlocks
+      if (batch.has_value()) {
+        if (absl::Status s = ClaimBatch(session, *batch, dry_run, now);
+            !s.ok()) {
+          return s;
+        }
+      }
       for (const Submission& submission : submissions) {
         absl::StatusOr<v1::SubmitReportResponse> response =
             ApplySubmission(session, submission, options_, now, dry_run);
@@ -950,7 +996,21 @@ absl::StatusOr<v1::LockException> StatsStore::GrantLockException(
                            " FROM lock_exceptions WHERE request_id = ?"),
               {request.request_id()});
           if (!seen.ok()) return seen.status();
-          if (!seen->empty()) return LockExceptionFromRow(seen->front());
+          if (!seen->empty()) {
+            // A retry gets the first answer; another request under the same
+            // id is refused, as for every request_id.
+            const v1::LockException first = LockExceptionFromRow(seen->front());
+            const int64_t first_hours =
+                (seen->front().Int(6) - seen->front().Int(5)) / 3'600'000'000;
+            if (first.partner_id() != request.partner_id() ||
+                first.period() != request.period() ||
+                first.reason() != request.reason() || first_hours != hours) {
+              return InvalidField("request_id",
+                                  "was already used for a different request; "
+                                  "use a new request_id for a new request");
+            }
+            return first;
+          }
         }
         absl::StatusOr<int64_t> inserted = session.Execute(
             "INSERT INTO lock_exceptions (partner_id, period, reason, "
@@ -1286,7 +1346,9 @@ absl::StatusOr<AggregateResult> StatsStore::Aggregate(
     const int measure = static_cast<int>(row.Int(c++));
     GroupFigures figures_row;
     figures_row.present = true;
-    figures_row.value = row.Int(c++);
+    const std::optional<int64_t> sum = row.CheckedInt(c++);
+    figures_row.value = sum.value_or(0);
+    figures_row.overflow = !sum.has_value();
     figures_row.contributors = row.Int(c++);
     if (!ParseInt128(row.Text(c++), &figures_row.partner_sum) ||
         !ParseInt128(row.Text(c++), &figures_row.partner_square_sum)) {
@@ -1308,6 +1370,27 @@ absl::StatusOr<AggregateResult> StatsStore::Aggregate(
     }
   }
   return result;
+}
+
+absl::StatusOr<std::map<std::tuple<int, int, int>, int>>
+StatsStore::ActiveReporters(int start_period, int end_period) {
+  using Counts = std::map<std::tuple<int, int, int>, int>;
+  return database_->RunFor<Counts>(
+      [&](Session& session) -> absl::StatusOr<Counts> {
+        absl::StatusOr<std::vector<Row>> rows = session.Query(
+            // Counted reports: SUBMITTED (2) and ACCEPTED (3).
+            "SELECT period, partner_kind, region, COUNT(*) FROM reports "
+            "WHERE period BETWEEN ? AND ? AND status IN (2, 3) AND "
+            "no_activity = 0 GROUP BY period, partner_kind, region",
+            {SqlInt(start_period), SqlInt(end_period)});
+        if (!rows.ok()) return rows.status();
+        Counts counts;
+        for (const Row& row : *rows) {
+          counts[{static_cast<int>(row.Int(0)), static_cast<int>(row.Int(1)),
+                  static_cast<int>(row.Int(2))}] = static_cast<int>(row.Int(3));
+        }
+        return counts;
+      });
 }
 
 absl::StatusOr<std::vector<ReportingRow>> StatsStore::ListReporting(

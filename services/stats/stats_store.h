@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -59,6 +60,14 @@ struct Submission {
   std::string actor;  // principal label
 };
 
+// The request_id of a whole batch of submissions (ImportReports): reused
+// with another batch it is refused, even where the reports differ.
+struct BatchKey {
+  std::string caller;
+  std::string request_id;  // at most 64 characters
+  std::string digest;      // of the whole request
+};
+
 // YYYYMM <-> CivilMonth.
 int PeriodNumber(absl::CivilMonth month);
 absl::CivilMonth PeriodMonth(int period_number);
@@ -71,6 +80,8 @@ struct GroupFigures {
   __int128 partner_sum = 0;
   __int128 partner_square_sum = 0;
   bool present = false;
+  // Set when a sum went past int64_t; the figure is then not to be shown.
+  bool overflow = false;
   // True when every contributing cell comes from one partner.
   bool SinglePartner() const {
     return contributors > 0 &&
@@ -92,6 +103,8 @@ struct AggregateGroup {
   GroupFigures new_patients;
   GroupFigures visits;
   GroupFigures revenue;
+  // Kind x region groups pooled for restricted readers (stats.cc).
+  bool pooled = false;
 };
 
 struct AggregateQuery {
@@ -123,9 +136,11 @@ class StatsStore {
   StatsStore(Database* database, const Clock* clock, StoreOptions options);
 
   // Applies the submissions in one transaction, all or nothing; with
-  // dry_run, computes the same answers and rolls back.
+  // dry_run, computes the same answers and rolls back. With a batch key, a
+  // batch request_id reused for a different batch is INVALID_ARGUMENT.
   absl::StatusOr<std::vector<v1::SubmitReportResponse>> Submit(
-      const std::vector<Submission>& submissions, bool dry_run);
+      const std::vector<Submission>& submissions, bool dry_run,
+      const std::optional<BatchKey>& batch = std::nullopt);
 
   // NOT_FOUND when there is no report.
   absl::StatusOr<Report> GetReport(int64_t partner_id, int period);
@@ -151,6 +166,11 @@ class StatsStore {
       int limit, std::vector<int64_t>* ids);
 
   absl::StatusOr<AggregateResult> Aggregate(const AggregateQuery& query);
+
+  // How many partners of each (period YYYYMM, partner kind, region) have a
+  // counted report with activity (not "no activity") in the range.
+  absl::StatusOr<std::map<std::tuple<int, int, int>, int>> ActiveReporters(
+      int start_period, int end_period);
 
   // Reports of a period range (any status), for completeness.
   absl::StatusOr<std::vector<ReportingRow>> ListReporting(int start_period,
