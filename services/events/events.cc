@@ -68,6 +68,17 @@ void ClearOutputOnly(Event* event) {
   event->clear_update_time();
 }
 
+// An outcome's agency leads and notes are the organizers' and the hosting
+// partners' business: another partner sees the counts only.
+void RedactForCaller(const Principal& caller, Event* event) {
+  if (caller.role() != auth::v1::PARTNER || !event->has_outcome()) return;
+  for (int64_t host : event->host_partner_ids()) {
+    if (host == caller.partner_id()) return;
+  }
+  event->mutable_outcome()->clear_leads();
+  event->mutable_outcome()->clear_notes();
+}
+
 // Sessions without an id get the next free ones; an id must be one the
 // event already had (`before`), so a session keeps its registrations.
 void AssignSessionIds(const Event* before, Event* event,
@@ -281,6 +292,7 @@ absl::StatusOr<Event> Events::GetEvent(const Principal& caller,
     return absl::NotFoundError(
         absl::StrCat("event ", request.id(), " not found"));
   }
+  RedactForCaller(caller, &*event);
   return event;
 }
 
@@ -326,7 +338,9 @@ absl::StatusOr<v1::ListEventsResponse> Events::ListEvents(
   if (!events.ok()) return events.status();
   v1::ListEventsResponse response;
   for (int i = 0; i < static_cast<int>(events->size()) && i < page_size; ++i) {
-    *response.add_events() = (*events)[i];
+    Event* event = response.add_events();
+    *event = (*events)[i];
+    RedactForCaller(caller, event);
   }
   if (static_cast<int>(events->size()) > page_size) {
     const Event& last = (*events)[page_size - 1];

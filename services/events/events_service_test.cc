@@ -418,6 +418,7 @@ TEST_F(EventsServiceTest, BadEventsNameEveryFieldAndStoreNothing) {
 
 TEST_F(EventsServiceTest, LifecycleAndIllegalTransitions) {
   Event event = Briefing("Lifecycle hall", 2026, 4, 10);
+  event.add_host_partner_ids(partner(1));
   v1::Session* talk = event.add_sessions();
   (*talk->mutable_title())["en"] = "Opening";
   *talk->mutable_start_time() = ToTimestamp(Seoul(2026, 4, 10, 10));
@@ -503,6 +504,27 @@ TEST_F(EventsServiceTest, LifecycleAndIllegalTransitions) {
           .ok());
   EXPECT_EQ(recorded.outcome().leads(0).country(), "MN");
   EXPECT_EQ(recorded.outcome().attendees(), 42);
+  // Leads and notes: for organizers and the hosting partner, not for other
+  // partners, whichever way they read the event.
+  v1::GetEventRequest get;
+  get.set_id(id);
+  Event seen;
+  ASSERT_TRUE(stub_->GetEvent(As(token("p1")).get(), get, &seen).ok());
+  EXPECT_EQ(seen.outcome().leads_size(), 1);
+  EXPECT_EQ(seen.outcome().notes().count("ko"), 1u);
+  ASSERT_TRUE(stub_->GetEvent(As(token("p2")).get(), get, &seen).ok());
+  EXPECT_EQ(seen.outcome().attendees(), 42);
+  EXPECT_EQ(seen.outcome().leads_size(), 0);
+  EXPECT_TRUE(seen.outcome().notes().empty());
+  v1::ListEventsRequest list;
+  list.set_local_date_from("2026-04-17");
+  list.set_local_date_to("2026-04-17");
+  v1::ListEventsResponse listed;
+  ASSERT_TRUE(stub_->ListEvents(As(token("p2")).get(), list, &listed).ok());
+  for (const Event& e : listed.events()) {
+    EXPECT_EQ(e.outcome().leads_size(), 0) << e.id();
+    EXPECT_TRUE(e.outcome().notes().empty()) << e.id();
+  }
 
   // Only the completed one counts; cancelled and drafts do not.
   Event draft = Briefing("Lifecycle draft", 2026, 4, 21);
@@ -525,6 +547,23 @@ TEST_F(EventsServiceTest, LifecycleAndIllegalTransitions) {
   EXPECT_EQ(stub_->CountCompletedEvents(As(token("p1")).get(), count, &counts)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(EventsServiceTest, ReusedRegistrationRequestIdWithOtherPersonIsRefused) {
+  const Event event = Published(Briefing("Request id hall", 2026, 6, 2));
+  v1::RegistrationResponse first, again;
+  ASSERT_TRUE(Register(Person(event.id(), "Bat-Erdene"), &first, "organizer",
+                       "reg-once")
+                  .ok());
+  ASSERT_TRUE(Register(Person(event.id(), "Bat-Erdene"), &again, "organizer",
+                       "reg-once")
+                  .ok());
+  EXPECT_EQ(again.registration().id(), first.registration().id());
+  const grpc::Status s =
+      Register(Person(event.id(), "Oyuunaa"), &again, "organizer", "reg-once");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s), ElementsAre("request_id"));
+  EXPECT_EQ(Registrations(event.id()).size(), 1u);
 }
 
 TEST_F(EventsServiceTest, ConflictsHardAndSoft) {

@@ -3,6 +3,7 @@
 // gRPC with real tokens.
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/status_util.h"
@@ -297,6 +298,77 @@ TEST_F(ProgrammeServiceTest, RolesMasksEtagsAndPages) {
   EXPECT_EQ(stub_->ListProjects(As(token("council")).get(), list, &refused)
                 .error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Every Create and RecordExecution refuses a request_id reused for other
+// content (AIP-155); a plain retry gets the first answer.
+TEST_F(ProgrammeServiceTest, ReusedRequestIdsWithOtherContentAreRefused) {
+  auto refused = [](const grpc::Status& s) {
+    return s.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+           absl::StrContains(s.error_message(), "request_id");
+  };
+  v1::CreateProjectRequest project;
+  project.set_request_id("reuse-project");
+  project.mutable_project()->set_code("reuse/a");
+  project.mutable_project()->set_kind(v1::SUB_PROJECT);
+  (*project.mutable_project()->mutable_name())["ko"] = "재사용 가";
+  v1::Project p1, p2;
+  ASSERT_TRUE(
+      stub_->CreateProject(As(token("admin")).get(), project, &p1).ok());
+  ASSERT_TRUE(
+      stub_->CreateProject(As(token("admin")).get(), project, &p2).ok());
+  EXPECT_EQ(p1.id(), p2.id());
+  project.mutable_project()->set_code("reuse/b");
+  EXPECT_TRUE(
+      refused(stub_->CreateProject(As(token("admin")).get(), project, &p2)));
+
+  v1::CreateBudgetLineRequest line;
+  line.set_request_id("reuse-line");
+  line.mutable_line()->set_project_id(p1.id());
+  line.mutable_line()->set_year(2022);
+  line.mutable_line()->set_funding_source(v1::DISTRICT);
+  line.mutable_line()->set_amount_krw(10'000'000);
+  v1::BudgetLine l1, l2;
+  ASSERT_TRUE(
+      stub_->CreateBudgetLine(As(token("admin")).get(), line, &l1).ok());
+  line.mutable_line()->set_amount_krw(20'000'000);
+  EXPECT_TRUE(
+      refused(stub_->CreateBudgetLine(As(token("admin")).get(), line, &l2)));
+
+  v1::RecordExecutionRequest spend;
+  spend.set_request_id("reuse-spend");
+  spend.mutable_entry()->set_line_id(l1.id());
+  spend.mutable_entry()->set_amount_krw(1'000'000);
+  spend.mutable_entry()->set_date("2022-03-02");
+  spend.mutable_entry()->set_description("brochures");
+  v1::ExecutionEntry e1, e2;
+  ASSERT_TRUE(
+      stub_->RecordExecution(As(token("admin")).get(), spend, &e1).ok());
+  ASSERT_TRUE(
+      stub_->RecordExecution(As(token("admin")).get(), spend, &e2).ok());
+  EXPECT_EQ(e1.id(), e2.id()) << "a retry records nothing new";
+  spend.mutable_entry()->set_amount_krw(2'000'000);
+  EXPECT_TRUE(
+      refused(stub_->RecordExecution(As(token("admin")).get(), spend, &e2)));
+
+  v1::CreateIndicatorRequest indicator;
+  indicator.set_request_id("reuse-indicator");
+  v1::Indicator& i = *indicator.mutable_indicator();
+  i.set_project_id(p1.id());
+  i.set_code("reuse/indicator");
+  (*i.mutable_name())["ko"] = "재사용 지표";
+  i.set_unit(v1::TIMES);
+  i.set_target_total(4);
+  i.set_first_year(2022);
+  i.set_last_year(2022);
+  i.set_source(v1::COMPLETED_EVENTS);
+  i.set_event_type("BRIEFING_SESSION");
+  v1::Indicator i1, i2;
+  ASSERT_TRUE(
+      stub_->CreateIndicator(As(token("admin")).get(), indicator, &i1).ok());
+  i.set_target_total(5);
+  EXPECT_TRUE(refused(
+      stub_->CreateIndicator(As(token("admin")).get(), indicator, &i2)));
 }
 
 TEST_F(ProgrammeServiceTest, IndicatorsBoundOrManualWithRecordedFigures) {

@@ -1188,6 +1188,12 @@ TEST_F(RegistryServiceTest, GrantsAreIdempotentScopedAndSummed) {
   ASSERT_TRUE(stub_->CreateGrant(As(admin()).get(), request, &again).ok());
   EXPECT_EQ(first.id(), again.id());
   EXPECT_EQ(first.purpose().at("en"), "Interpretation fee support");
+  // The same request_id for another grant is refused.
+  grant->set_amount_krw(4'000'000);
+  const grpc::Status reused =
+      stub_->CreateGrant(As(admin()).get(), request, &again);
+  EXPECT_EQ(reused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(reused), ElementsAre("request_id"));
   request.set_request_id("grant-2022-infrastructure");
   grant->set_programme(v1::INFRASTRUCTURE);
   grant->set_amount_krw(5'000'000);
