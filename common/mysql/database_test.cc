@@ -53,6 +53,26 @@ class DatabaseTest : public ::testing::Test {
 testing::MariaDbServer* DatabaseTest::server_ = nullptr;
 DatabaseOptions* DatabaseTest::options_ = nullptr;
 
+// The private server of tests (and of the local stack, deploy/lib) never
+// answers root on its TCP port, with or without the service's database:
+// its init file removes those accounts before the first connection.
+TEST_F(DatabaseTest, RootIsNotReachableOverTcp) {
+  for (const char* host : {"127.0.0.1"}) {
+    DatabaseOptions root;
+    root.host = host;
+    root.port = server_->port();
+    root.user = "root";
+    root.database = "mysql";
+    root.pool_size = 1;
+    root.acquire_timeout = absl::Seconds(2);
+    Database database(root);
+    EXPECT_FALSE(database.Ping().ok()) << host;
+    database.Close();
+  }
+  // The service's own account, with its password, still works.
+  EXPECT_TRUE(db_->Ping().ok());
+}
+
 TEST_F(DatabaseTest, PreparedStatementsRoundTripValuesAndNulls) {
   ASSERT_TRUE(db_->Transact([](Session& s) {
                    return s

@@ -35,7 +35,9 @@ _smz_pid_alive() {
 # and the hostname as well. Together with a TCP port that would give every
 # local user root on our server, so root is restricted to root@localhost,
 # which (with --skip-name-resolve) only matches the socket, and the socket
-# lives in a 0700 datadir. Idempotent; runs on every start.
+# lives in a 0700 datadir. The server's init file does this before it
+# accepts connections (smz_mariadb_start); this second pass covers a server
+# that was already running when the script started. Idempotent.
 _smz_mariadb_lock_root() {
   local sock="$1" hosts host sql=""
   hosts="$(mariadb --no-defaults --batch --skip-column-names --socket="$sock" -uroot \
@@ -100,11 +102,23 @@ smz_mariadb_start() {
     return 0
   fi
 
+  # The init file runs at every start before the server accepts its first
+  # connection: the passwordless root accounts that mariadb-install-db makes
+  # for 127.0.0.1, ::1 and the hostname (and any anonymous account) are gone
+  # before the TCP port answers, even on the very first start. Root remains
+  # only as root@localhost, the socket in the 0700 datadir.
+  local init_file="$datadir/smz-lockdown.sql"
+  printf '%s\n' \
+    "DELETE FROM mysql.global_priv WHERE (User = 'root' AND Host <> 'localhost') OR User = '';" \
+    "FLUSH PRIVILEGES;" >"$init_file"
+  chmod 600 "$init_file"
+
   _smz_log "starting on 127.0.0.1:$port (log: $logfile)"
   # setsid + nohup: the server must survive the end of this script and any
   # SIGHUP/SIGINT sent to the terminal's process group.
   setsid nohup mariadbd --no-defaults --datadir="$datadir" --socket="$sock" \
     --port="$port" --bind-address=127.0.0.1 --skip-name-resolve --skip-log-bin \
+    --init-file="$init_file" \
     --pid-file="$datadir/mariadbd.pid" --log-error="$logfile" \
     "${as_root[@]}" </dev/null >/dev/null 2>&1 &
   local pid=$!

@@ -102,6 +102,18 @@ absl::StatusOr<std::unique_ptr<MariaDbServer>> MariaDbServer::Start() {
 
 absl::Status MariaDbServer::Launch() {
   const std::string log = absl::StrCat(base_dir_, "/mariadb.log");
+  // Run before the server accepts connections: the passwordless root
+  // accounts mariadb-install-db makes for 127.0.0.1, ::1 and the hostname
+  // never answer on the TCP port (root stays root@localhost, the socket).
+  const std::string init_file = absl::StrCat(base_dir_, "/lockdown.sql");
+  {
+    std::ofstream init(init_file);
+    init << "DELETE FROM mysql.global_priv WHERE (User = 'root' AND Host <> "
+            "'localhost') OR User = '';\nFLUSH PRIVILEGES;\n";
+    if (!init.good()) {
+      return absl::InternalError(absl::StrCat("cannot write ", init_file));
+    }
+  }
   std::vector<std::string> argv = {
       FindProgram({"/usr/sbin/mariadbd", "/usr/sbin/mysqld"}),
       "--no-defaults",
@@ -109,6 +121,8 @@ absl::Status MariaDbServer::Launch() {
       absl::StrCat("--socket=", socket_),
       absl::StrCat("--port=", port_),
       "--bind-address=127.0.0.1",
+      "--skip-name-resolve",
+      absl::StrCat("--init-file=", init_file),
       "--skip-log-bin",
       "--innodb-buffer-pool-size=64M",
       "--innodb-log-file-size=48M",
