@@ -25,6 +25,8 @@ PACKAGES=(
   python3 python3-icalendar python3-dateutil
   # formatting checks
   clang-format
+  # fuzzing: clang with libFuzzer and the sanitizers' runtimes
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
 
 missing=()
