@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/status_util.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "grpcpp/create_channel.h"
@@ -623,25 +624,52 @@ TEST_F(GatewayServiceTest, CouncilReportHtmlCsvJsonAndDownload) {
   EXPECT_EQ(anonymous->status, 401);
 }
 
-// Runs headless Chromium on `url`; returns what it printed (the DOM after
-// the page's scripts ran, with --dump-dom).
-std::string RunChromium(const std::string& flags, const std::string& url) {
-  const std::string profile =
-      absl::StrCat(::testing::TempDir(), "/chromium-", getpid());
-  const std::string command = absl::StrCat(
-      "chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
-      "--no-first-run --user-data-dir=",
-      profile, " --virtual-time-budget=15000 ", flags, " '", url,
-      "' 2>/dev/null");
+// What a browser showed: the page opened in headless Chromium through
+// WebDriver (tests/tools/browser_page.py), after `until` held.
+struct BrowserPage {
+  bool met = false;
+  std::string dom;
+  std::vector<std::string> console;         // "LEVEL message"
+  std::vector<std::string> csp_violations;  // none expected
+};
+
+BrowserPage OpenInBrowser(const std::string& url, const std::string& until,
+                          const std::string& screenshot = "") {
+  std::string command = absl::StrCat("/usr/bin/python3 ", SMZ_BROWSER_PAGE,
+                                     " '", url, "' --until '", until, "'");
+  if (!screenshot.empty())
+    absl::StrAppend(&command, " --screenshot ", screenshot);
+  absl::StrAppend(&command, " 2>/dev/null");
   FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return "";
+  BrowserPage page;
+  if (pipe == nullptr) return page;
   std::string out;
   char buffer[8192];
   size_t n;
   while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
     out.append(buffer, n);
   pclose(pipe);
-  return out;
+  google::protobuf::Struct json;
+  if (!google::protobuf::util::JsonStringToMessage(out, &json).ok()) {
+    page.dom = out;
+    return page;
+  }
+  const auto& fields = json.fields();
+  page.met = fields.count("met") && fields.at("met").bool_value();
+  if (fields.count("dom")) page.dom = fields.at("dom").string_value();
+  if (fields.count("console")) {
+    for (const auto& entry : fields.at("console").list_value().values()) {
+      const auto& e = entry.struct_value().fields();
+      page.console.push_back(absl::StrCat(e.at("level").string_value(), " ",
+                                          e.at("message").string_value()));
+    }
+  }
+  if (fields.count("csp_violations")) {
+    for (const auto& v : fields.at("csp_violations").list_value().values()) {
+      page.csp_violations.push_back(v.string_value());
+    }
+  }
+  return page;
 }
 
 // The value of attribute `name` on the element that has `marker`.
@@ -667,10 +695,21 @@ TEST_F(GatewayServiceTest, DashboardInChromiumShowsTheApiFigures) {
       absl::StrCat("http://127.0.0.1:", gateway_->http_port(), "/");
   const std::string url = absl::StrCat(
       base, "?year=2019&programme=g-2018#token=", token("council"));
-  const std::string dom = RunChromium("--dump-dom", url);
-  ASSERT_THAT(dom, HasSubstr("data-loaded=\"yes\""))
-      << "the page did not load its figures:\n"
-      << dom.substr(0, 4000);
+  const std::string loaded =
+      "return document.querySelector(\"[data-loaded=yes]\") !== null";
+  const std::string screenshot =
+      absl::StrCat(SMZ_TEST_ARTIFACT_DIR, "/dashboard-2019-ko.png");
+  std::remove(screenshot.c_str());
+  const BrowserPage page = OpenInBrowser(url, loaded, screenshot);
+  const std::string& dom = page.dom;
+  ASSERT_TRUE(page.met) << "the page did not load its figures:\n"
+                        << dom.substr(0, 4000);
+  // Its Content-Security-Policy holds and blocks nothing the page needs.
+  EXPECT_THAT(page.csp_violations, ::testing::IsEmpty());
+  for (const std::string& line : page.console) {
+    EXPECT_THAT(line, Not(HasSubstr("Content Security Policy"))) << line;
+    EXPECT_THAT(line, Not(::testing::StartsWith("SEVERE"))) << line;
+  }
 
   v1::GetKpiTableRequest kpi_request;
   kpi_request.set_programme_code("g-2018");
@@ -700,23 +739,23 @@ TEST_F(GatewayServiceTest, DashboardInChromiumShowsTheApiFigures) {
   EXPECT_THAT(dom, Not(HasSubstr("여름 설명회")));
 
   // English, and a bad token back to the sign-in form.
-  const std::string en = RunChromium(
-      "--dump-dom",
-      absl::StrCat(base, "?year=2019&programme=g-2018&lang=en#token=",
-                   token("council")));
-  EXPECT_THAT(en, HasSubstr("Pledge indicators"));
-  const std::string refused = RunChromium(
-      "--dump-dom", absl::StrCat(base, "?year=2019#token=not-a-token"));
-  EXPECT_THAT(refused, ::testing::AnyOf(HasSubstr("The token was not accepted"),
-                                        HasSubstr("토큰이 올바르지 않습니다")));
-  EXPECT_THAT(refused, Not(HasSubstr("data-loaded=\"yes\"")));
+  const BrowserPage en = OpenInBrowser(
+      absl::StrCat(
+          base, "?year=2019&programme=g-2018&lang=en#token=", token("council")),
+      loaded, absl::StrCat(SMZ_TEST_ARTIFACT_DIR, "/dashboard-2019-en.png"));
+  EXPECT_THAT(en.dom, HasSubstr("Pledge indicators"));
+  EXPECT_THAT(en.csp_violations, ::testing::IsEmpty());
+  const BrowserPage refused = OpenInBrowser(
+      absl::StrCat(base, "?year=2019#token=not-a-token"),
+      "return document.getElementById(\"signin-error\").textContent !== "
+      "\"\"",
+      absl::StrCat(SMZ_TEST_ARTIFACT_DIR, "/dashboard-signin-refused.png"));
+  EXPECT_TRUE(refused.met);
+  EXPECT_THAT(refused.dom,
+              ::testing::AnyOf(HasSubstr("The token was not accepted"),
+                               HasSubstr("토큰이 올바르지 않습니다")));
+  EXPECT_THAT(refused.dom, Not(HasSubstr("data-loaded=\"yes\"")));
 
-  const std::string screenshot =
-      absl::StrCat(SMZ_TEST_ARTIFACT_DIR, "/dashboard-2019-ko.png");
-  std::remove(screenshot.c_str());
-  RunChromium(absl::StrCat("--screenshot=", screenshot,
-                           " --window-size=1280,2200 --hide-scrollbars"),
-              url);
   std::ifstream png(screenshot, std::ios::binary);
   ASSERT_TRUE(png.good()) << "no screenshot at " << screenshot;
   png.seekg(0, std::ios::end);

@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""Opens a page in headless Chromium through WebDriver, the way a person's
+browser would, and reports what it showed.
+
+Waits until a JavaScript condition holds (or the timeout passes), then prints
+one JSON object: the DOM after the page's scripts ran, the browser console
+(errors included), the Content-Security-Policy violations the page caused,
+and whether the condition was met. Optionally keeps a screenshot.
+
+  /usr/bin/python3 tests/tools/browser_page.py URL \\
+      --until 'return document.querySelector("[data-loaded=yes]") !== null' \\
+      --screenshot build/test-artifacts/dashboard.png
+
+Uses Debian's chromium, chromium-driver and python3-selenium (run it with
+/usr/bin/python3, which has them).
+"""
+import argparse
+import json
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+# Collects violations from the first script of every document on, so that
+# a refused inline script is seen even when nothing else reports it.
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI);
+});
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("--until", default="return document.readyState === 'complete'")
+    parser.add_argument("--timeout", type=float, default=20)
+    parser.add_argument("--screenshot")
+    parser.add_argument("--width", type=int, default=1280)
+    parser.add_argument("--height", type=int, default=2200)
+    args = parser.parse_args()
+
+    options = webdriver.ChromeOptions()
+    # The machine's network is closed: Chromium's own background
+    # connections would only fail (and slow every start).
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                 "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 f"--window-size={args.width},{args.height}",
+                 "--hide-scrollbars"):
+        options.add_argument(flag)
+    profile = tempfile.mkdtemp(prefix="smz-chromium-")
+    options.add_argument(f"--user-data-dir={profile}")
+    options.binary_location = "/usr/bin/chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"),
+                              options=options)
+    try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                               {"source": CSP_LISTENER})
+        driver.get(args.url)
+        deadline = time.time() + args.timeout
+        met = False
+        while time.time() < deadline:
+            try:
+                met = bool(driver.execute_script(args.until))
+            except Exception:  # the page may be navigating
+                met = False
+            if met:
+                break
+            time.sleep(0.1)
+        if args.screenshot:
+            driver.save_screenshot(args.screenshot)
+        result = {
+            "met": met,
+            "dom": driver.execute_script(
+                "return document.documentElement.outerHTML"),
+            "console": [
+                {"level": e.get("level", ""), "message": e.get("message", "")}
+                for e in driver.get_log("browser")
+            ],
+            "csp_violations": driver.execute_script(
+                "return window.__cspViolations || []"),
+        }
+    finally:
+        driver.quit()
+    json.dump(result, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
