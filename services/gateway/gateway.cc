@@ -592,7 +592,7 @@ absl::StatusOr<v1::UpcomingEvents> Gateway::ListUpcomingEvents(
 }
 
 absl::StatusOr<v1::PartnerProfile> Gateway::GetPartnerProfile(
-    const std::string& authorization,
+    const std::string& authorization, bool hospital_figures,
     const v1::GetPartnerProfileRequest& request) {
   FieldViolations violations;
   if (request.partner_id() <= 0) violations.Add("partner_id", "is required");
@@ -605,6 +605,12 @@ absl::StatusOr<v1::PartnerProfile> Gateway::GetPartnerProfile(
   profile.set_year(request.year());
 
   auto months = std::async(std::launch::async, [&] {
+    if (!hospital_figures) {
+      return absl::StatusOr<sv1::AggregateResponse>(absl::PermissionDeniedError(
+          "one hospital's figures are shown to ADMIN and to the hospital "
+          "itself; other roles see hospitals in groups (GetZoneOverview, "
+          "the statistics by kind and region)"));
+    }
     sv1::AggregateRequest aggregate;
     aggregate.set_start_period(absl::StrCat(request.year(), "-01"));
     aggregate.set_end_period(absl::StrCat(request.year(), "-12"));

@@ -57,8 +57,10 @@ class Gateway {
   absl::StatusOr<v1::UpcomingEvents> ListUpcomingEvents(
       const std::string& authorization,
       const v1::ListUpcomingEventsRequest& request);
+  // `hospital_figures`: whether the caller may see one hospital's own
+  // figures (ADMIN; stats shows every other role hospitals in groups only).
   absl::StatusOr<v1::PartnerProfile> GetPartnerProfile(
-      const std::string& authorization,
+      const std::string& authorization, bool hospital_figures,
       const v1::GetPartnerProfileRequest& request);
   absl::StatusOr<v1::Document> GetCouncilReport(
       const std::string& authorization,

@@ -63,12 +63,14 @@ grpc::Status GatewayGrpcService::ListUpcomingEvents(
 grpc::Status GatewayGrpcService::GetPartnerProfile(
     grpc::ServerContext* context, const v1::GetPartnerProfileRequest* request,
     v1::PartnerProfile* response) {
-  return runner_->Run(
-      context, "GetPartnerProfile", RoleSet::Staff(), [&](const Principal&) {
-        return RespondWith(response, [&] {
-          return gateway_->GetPartnerProfile(Authorization(*context), *request);
-        });
-      });
+  return runner_->Run(context, "GetPartnerProfile", RoleSet::Staff(),
+                      [&](const Principal& caller) {
+                        return RespondWith(response, [&] {
+                          return gateway_->GetPartnerProfile(
+                              Authorization(*context),
+                              caller.role() == auth::v1::ADMIN, *request);
+                        });
+                      });
 }
 
 grpc::Status GatewayGrpcService::GetCouncilReport(

@@ -17,6 +17,7 @@
 #include "common/request_fields.h"
 #include "common/status_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/stats/disclosure.h"
 #include "services/stats/report_rules.h"
 
 namespace smz::stats {
@@ -147,7 +148,8 @@ std::string DimsKey(const AggregateGroup& g) {
                       g.sex, "|", g.age_band, "|", g.pooled ? "pooled" : "");
 }
 
-// The bucket number of a month for `bucket` (as the store numbers them).
+// The bucket number of a month for `bucket`: as the store's SQL numbers
+// them (StatsStore::Aggregate), which this must match.
 int BucketOfPeriod(v1::Bucket bucket, int period) {
   switch (bucket) {
     case v1::QUARTER:
@@ -511,6 +513,10 @@ absl::StatusOr<v1::ImportReportsResponse> Stats::ImportReports(
   if (submissions.empty()) {
     return InvalidField("csv", "has no report rows");
   }
+  // Keys in stats' idempotency table: "imb:" + hash for a whole file (its
+  // digest is the file's), "imp:" + hash + partner + period for each of its
+  // reports (below); hashed, so distinct ids never share a prefix and every
+  // key fits 64 characters.
   std::optional<BatchKey> batch;
   if (!request.request_id().empty()) {
     batch = BatchKey{
@@ -605,44 +611,50 @@ int64_t MetricOf(const AggregateGroup& g, v1::Metric metric) {
 
 absl::StatusOr<AggregateResult> Stats::AggregateFor(
     const Principal& caller, const AggregateQuery& query) {
-  if (!Restricted(caller) || !FiltersOrGroupsByBlock(query)) {
-    return store_->Aggregate(query);
-  }
-  // By month and kind x region first, so that small groups can be pooled
-  // month by month; then back to the buckets and dimensions asked for.
+  if (!Restricted(caller)) return store_->Aggregate(query);
+  // Month by month (and by kind x region where the query selects or groups
+  // by them) first, so that small groups and months can be pooled or
+  // withheld; then back to the buckets and dimensions asked for.
+  const bool by_group = FiltersOrGroupsByBlock(query);
   AggregateQuery fine = query;
   fine.bucket = v1::MONTH;
-  for (v1::Dimension d : {v1::PARTNER_KIND, v1::REGION}) {
-    if (std::find(fine.group_by.begin(), fine.group_by.end(), d) ==
-        fine.group_by.end()) {
-      fine.group_by.push_back(d);
+  if (by_group) {
+    for (v1::Dimension d : {v1::PARTNER_KIND, v1::REGION}) {
+      if (std::find(fine.group_by.begin(), fine.group_by.end(), d) ==
+          fine.group_by.end()) {
+        fine.group_by.push_back(d);
+      }
     }
   }
   absl::StatusOr<AggregateResult> result = store_->Aggregate(fine);
   if (!result.ok()) return result.status();
-  absl::StatusOr<std::map<std::tuple<int, int, int>, int>> reporters =
+  absl::StatusOr<std::map<GroupMonth, int>> reporters =
       store_->ActiveReporters(query.start_period, query.end_period);
   if (!reporters.ok()) return reporters.status();
-
-  // The pooled (kind, region) groups of each month.
-  const int n = options_.min_group_partners;
-  std::map<int, std::vector<std::pair<int, std::pair<int, int>>>> by_month;
-  for (const auto& [key, count] : *reporters) {
-    const auto& [period, kind, region] = key;
-    by_month[period].push_back({count, {kind, region}});
-  }
-  std::set<std::tuple<int, int, int>> pooled;
-  for (auto& [period, groups] : by_month) {
-    std::sort(groups.begin(), groups.end());  // smallest first
-    int in_pool = 0;
-    for (const auto& [count, block] : groups) {
-      // Thin groups, then (complementary) the smallest others until the
-      // pool itself is not thin.
-      if (count >= n && (in_pool == 0 || in_pool >= n)) break;
-      pooled.insert({period, block.first, block.second});
-      in_pool += count;
+  // Revenue goes by the hospitals that reported revenue: a group of three
+  // active hospitals, one with revenue, would show that one's revenue.
+  std::map<GroupMonth, int> revenue_reporters;
+  for (const AggregateGroup& g : result->groups) {
+    if (g.revenue.contributors > 0) {
+      revenue_reporters[{g.bucket, g.partner_kind, g.region}] +=
+          static_cast<int>(g.revenue.contributors);
     }
   }
+  if (!by_group) {
+    // For the withheld months the zone's count is what matters.
+    std::map<GroupMonth, int> zone;
+    for (const auto& [key, count] : *reporters) {
+      zone[{std::get<0>(key), 0, 0}] += count;
+    }
+    *reporters = std::move(zone);
+  }
+  const int n = options_.min_group_partners;
+  const std::set<GroupMonth> pooled =
+      by_group ? PooledGroups(*reporters, n) : std::set<GroupMonth>();
+  const std::set<GroupMonth> pooled_revenue =
+      by_group ? PooledGroups(revenue_reporters, n) : std::set<GroupMonth>();
+  const std::set<int> withheld = WithheldMonths(*reporters, n);
+  const std::set<int> withheld_revenue = WithheldMonths(revenue_reporters, n);
 
   const bool filtered =
       query.filter.partner_kinds_size() > 0 || query.filter.regions_size() > 0;
@@ -653,27 +665,43 @@ absl::StatusOr<AggregateResult> Stats::AggregateFor(
   AggregateResult out;
   out.source = result->source;
   std::map<std::string, size_t> index;
-  for (AggregateGroup& g : result->groups) {
+  // The output group `g` belongs to, pooled or not, in the query's bucket
+  // and dimensions.
+  auto target = [&](const AggregateGroup& g, int period,
+                    bool pool) -> AggregateGroup& {
+    AggregateGroup key = g;
+    key.new_patients = key.visits = key.revenue = GroupFigures();
+    key.pooled = pool;
+    if (pool || !wanted(v1::PARTNER_KIND)) key.partner_kind = 0;
+    if (pool || !wanted(v1::REGION)) key.region = 0;
+    key.bucket = BucketOfPeriod(query.bucket, period);
+    auto [it, inserted] = index.emplace(
+        absl::StrCat(key.bucket, "#", DimsKey(key)), out.groups.size());
+    if (inserted) out.groups.push_back(std::move(key));
+    return out.groups[it->second];
+  };
+  for (const AggregateGroup& g : result->groups) {
     const int period = g.bucket;
-    if (pooled.count({period, g.partner_kind, g.region}) > 0) {
-      if (filtered) continue;  // a kind or region asked for: not in it
-      g.pooled = true;
-      g.partner_kind = 0;
-      g.region = 0;
+    const GroupMonth group{period, by_group ? g.partner_kind : 0,
+                           by_group ? g.region : 0};
+    if (withheld.count(period) > 0 || withheld_revenue.count(period) > 0) {
+      out.withheld_periods.insert(period);
     }
-    if (!wanted(v1::PARTNER_KIND)) g.partner_kind = 0;
-    if (!wanted(v1::REGION)) g.region = 0;
-    g.bucket = BucketOfPeriod(query.bucket, period);
-    auto [it, inserted] = index.emplace(absl::StrCat(g.bucket, "#", DimsKey(g)),
-                                        out.groups.size());
-    if (inserted) {
-      out.groups.push_back(std::move(g));
-      continue;
+    // Patients and visits, then revenue, each to its own group or the pool
+    // (left out under a kind or region filter), or nowhere when withheld.
+    if (withheld.count(period) == 0 &&
+        (g.new_patients.present || g.visits.present)) {
+      const bool pool = pooled.count(group) > 0;
+      if (!(pool && filtered)) {
+        AggregateGroup& to = target(g, period, pool);
+        to.new_patients.Add(g.new_patients);
+        to.visits.Add(g.visits);
+      }
     }
-    AggregateGroup& merged = out.groups[it->second];
-    merged.new_patients.Add(g.new_patients);
-    merged.visits.Add(g.visits);
-    merged.revenue.Add(g.revenue);
+    if (withheld_revenue.count(period) == 0 && g.revenue.present) {
+      const bool pool = pooled_revenue.count(group) > 0;
+      if (!(pool && filtered)) target(g, period, pool).revenue.Add(g.revenue);
+    }
   }
   return out;
 }
@@ -837,6 +865,12 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
   response.set_source(current->source);
   if (context.restricted) {
     response.set_min_group_partners(options_.min_group_partners);
+    for (const std::set<int>* withheld :
+         {&current->withheld_periods, &previous.withheld_periods}) {
+      for (int period : *withheld) {
+        response.add_withheld_periods(FormatMonth(PeriodMonth(period)));
+      }
+    }
   }
   AggregateGroup total;
   AggregateGroup previous_total;
@@ -1156,7 +1190,7 @@ absl::StatusOr<v1::KpiProgress> Stats::GetKpiProgress(
   query.end_period = PeriodNumber(absl::CivilMonth(as_of));
   query.bucket = v1::MONTH;
   query.measures = {static_cast<int>(Measure::kNewPatients)};
-  absl::StatusOr<AggregateResult> figures = store_->Aggregate(query);
+  absl::StatusOr<AggregateResult> figures = AggregateFor(caller, query);
   if (!figures.ok()) return figures.status();
   absl::StatusOr<std::map<int, int>> counted_reports =
       store_->CountCountedReports(query.start_period, query.end_period);
@@ -1197,6 +1231,14 @@ absl::StatusOr<v1::KpiProgress> Stats::GetKpiProgress(
     // Consecutive cumulative figures would give a suppressed month away.
     if (any_suppressed) {
       for (v1::KpiMonth& m : *progress.mutable_months()) m.set_cumulative(0);
+    }
+  }
+  // Months with too few hospitals so far are left out of every figure
+  // (AggregateFor); they show as suppressed.
+  for (v1::KpiMonth& m : *progress.mutable_months()) {
+    if (figures->withheld_periods.count(PeriodNumber(*ParseMonth(m.period()))) >
+        0) {
+      m.mutable_new_patients()->set_suppressed(true);
     }
   }
   const v1::Value ytd_value = MakeValue(ytd, true, false, context);
@@ -1244,10 +1286,10 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAnnualReport(
     return "";
   };
   CsvWriter csv;
-  csv.Row({absl::StrCat("# ", NameOf(*partner), " (partner ", *partner_id,
-                        "), foreign patients ", request.year(),
-                        ": monthly cells, then the year's totals. Counts of "
-                        "SUBMITTED and ACCEPTED reports.")});
+  csv.Comment(absl::StrCat(NameOf(*partner), " (partner ", *partner_id,
+                           "), foreign patients ", request.year(),
+                           ": monthly cells, then the year's totals. Counts "
+                           "of SUBMITTED and ACCEPTED reports."));
   csv.Row({"period", "report_status", "record", "nationality", "nationality_ko",
            "department", "department_ko", "care_type", "sex", "age_band",
            "count"});

@@ -573,6 +573,15 @@ TEST_F(StatsServiceTest, SmallCellsOfOnePartnerAreSuppressedForReaders) {
                          .report,
                      &done)
                   .ok());
+  // A third hospital reports returning Chinese patients' visits: a month
+  // that fewer than three hospitals reported is withheld from these roles
+  // altogether (DifferencingGivesNoHospitalAway).
+  ASSERT_TRUE(Submit("p3",
+                     ReportBuilder(partner(3), "2020-04")
+                         .Visit("CN", "dermatology", v1::OUTPATIENT, 10)
+                         .report,
+                     &done)
+                  .ok());
   v1::AggregateRequest request = Range("2020-04", "2020-04", {v1::NATIONALITY});
   for (const char* who : {"analyst", "council"}) {
     v1::AggregateResponse response = Aggregate(who, request);
@@ -588,8 +597,8 @@ TEST_F(StatsServiceTest, SmallCellsOfOnePartnerAreSuppressedForReaders) {
     // complement, so the total minus CN cannot give TH away.
     EXPECT_TRUE(seen["MN"].visits().suppressed()) << who;
     EXPECT_FALSE(seen["CN"].visits().suppressed()) << who;
-    EXPECT_EQ(seen["CN"].visits().value(), 25) << who;
-    EXPECT_EQ(response.total().visits().value(), 30) << who;
+    EXPECT_EQ(seen["CN"].visits().value(), 35) << who;
+    EXPECT_EQ(response.total().visits().value(), 40) << who;
   }
   // On its own MN is shown: two partners contribute.
   v1::AggregateRequest mongolia = request;
@@ -618,7 +627,7 @@ TEST_F(StatsServiceTest, SmallCellsOfOnePartnerAreSuppressedForReaders) {
       stub_->ExportAggregateCsv(As(token("council")).get(), request, &csv)
           .ok());
   EXPECT_THAT(csv.content(), HasSubstr("TH,<5,<5,"));
-  EXPECT_THAT(csv.content(), HasSubstr("CN,20,25,"));
+  EXPECT_THAT(csv.content(), HasSubstr("CN,20,35,"));
   ASSERT_TRUE(stub_->ExportAggregateCsv(As(admin()).get(), request, &csv).ok());
   EXPECT_THAT(csv.content(), HasSubstr("TH,2,2,"));
   // Partners cannot query aggregates at all.
@@ -721,6 +730,43 @@ TEST_F(StatsServiceTest, DifferencingGivesNoHospitalAway) {
   const v1::AggregateResponse admin_regions = Aggregate("admin", queries[2]);
   EXPECT_EQ(admin_regions.rows_size(), 2);
   EXPECT_EQ(admin_regions.min_group_partners(), 0);
+
+  // Early in the next month one hospital alone has reported: that month is
+  // withheld from every figure (a row of it alone would be suppressed, but
+  // the total minus October would give it away), and so from the KPI.
+  clock_->Set(Seoul(2020, 12, 5));
+  Report early = ReportBuilder(partner(1), "2020-11")
+                     .New("TH", 3)
+                     .Visit("TH", "dermatology", v1::OUTPATIENT, 3)
+                     .report;
+  early.set_revenue_krw(7'770'000);
+  v1::SubmitReportResponse submitted;
+  ASSERT_TRUE(Submit("admin", early, &submitted).ok());
+  const v1::AggregateResponse two_months =
+      Aggregate("council", Range("2020-10", "2020-11", {}, v1::MONTH));
+  EXPECT_THAT(two_months.withheld_periods(), ElementsAre("2020-11"));
+  for (const v1::AggregateRow& row : two_months.rows()) {
+    EXPECT_NE(row.bucket(), "2020-11");
+  }
+  EXPECT_EQ(two_months.total().revenue_krw().value(), 321'000'000);
+  EXPECT_EQ(two_months.total().visits().value(), 60);
+  v1::GetKpiProgressRequest kpi;
+  kpi.set_year(2020);
+  kpi.set_as_of("2020-10-31");
+  v1::KpiProgress before, after;
+  ASSERT_TRUE(
+      stub_->GetKpiProgress(As(token("council")).get(), kpi, &before).ok());
+  kpi.set_as_of("2020-11-30");
+  ASSERT_TRUE(
+      stub_->GetKpiProgress(As(token("council")).get(), kpi, &after).ok());
+  EXPECT_EQ(after.new_patients_ytd(), before.new_patients_ytd());
+  EXPECT_TRUE(after.months(10).new_patients().suppressed());
+  // ADMIN sees it.
+  EXPECT_EQ(Aggregate("admin", Range("2020-10", "2020-11"))
+                .total()
+                .revenue_krw()
+                .value(),
+            328'770'000);
 }
 
 // One hospital's figure, however large, can never make another's report
@@ -830,6 +876,32 @@ TEST_F(StatsServiceTest, ImportWithThousandsOfBadLinesStaysReadable) {
   // As many of them as fit the trailer budget travel as details.
   EXPECT_THAT(ViolatedFields(s).size(),
               ::testing::AllOf(::testing::Ge(5u), ::testing::Le(20u)));
+}
+
+// ImportReports takes a CSV of up to 16 MiB: the server's receive limit is
+// above it, so the stated limit is the one a caller meets.
+TEST_F(StatsServiceTest, SixteenMebibyteImportIsReachable) {
+  const std::string header =
+      "partner_id,period,record,nationality,department,care_type,sex,"
+      "age_band,value\n";
+  const std::string row =
+      absl::StrCat(partner(3), ",2020-07,no_activity,,,,,,\n");
+  v1::ImportReportsRequest request;
+  request.set_dry_run(true);
+  std::string csv = absl::StrCat(header, "# ");
+  csv.append(kMaxImportCsvBytes - csv.size() - row.size() - 1, 'x');
+  absl::StrAppend(&csv, "\n", row);
+  ASSERT_EQ(csv.size(), kMaxImportCsvBytes);
+  request.set_csv(csv);
+  v1::ImportReportsResponse response;
+  grpc::Status s = stub_->ImportReports(As(admin()).get(), request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.rows(), 1);
+  // One byte more is the service's own clear refusal, not a transport error.
+  request.set_csv(absl::StrCat(csv, "\n"));
+  s = stub_->ImportReports(As(admin()).get(), request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s), ElementsAre("csv"));
 }
 
 TEST_F(StatsServiceTest, AggregateRequestsAreValidated) {

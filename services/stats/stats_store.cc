@@ -779,35 +779,34 @@ StatsStore::StatsStore(Database* database, const Clock* clock,
 namespace {
 
 // Claims a batch's request_id for its digest, or checks it against the
-// digest of the batch that claimed it first.
+// digest of the batch that claimed it first. Claimed by an INSERT, looked up
+// only when that fails (see common/mysql/idempotency.h for why): a
+// concurrent twin waits on the claim and then reads the committed row.
 absl::Status ClaimBatch(Session& session, const BatchKey& batch, bool dry_run,
                         absl::Time now) {
+  if (!dry_run) {
+    absl::Status claimed =
+        session
+            .Execute(
+                "INSERT INTO idempotency_keys (caller, request_id, "
+                "request_digest, response, create_time_us) VALUES "
+                "(?, ?, ?, '', ?)",
+                {batch.caller, batch.request_id, batch.digest,
+                 SqlInt(absl::ToUnixMicros(now))})
+            .status();
+    if (!absl::IsAlreadyExists(claimed)) return claimed;
+  }
   absl::StatusOr<std::vector<Row>> seen = session.Query(
       "SELECT request_digest FROM idempotency_keys "
-      "WHERE caller = ? AND request_id = ? FOR UPDATE",
+      "WHERE caller = ? AND request_id = ?",
       {batch.caller, batch.request_id});
   if (!seen.ok()) return seen.status();
-  if (!seen->empty()) {
-    if (seen->front().Text(0) == batch.digest) return absl::OkStatus();
-    return InvalidField("request_id",
-                        "was already used for a different request; use a "
-                        "new request_id for a new request");
+  if (seen->empty() || seen->front().Text(0) == batch.digest) {
+    return absl::OkStatus();
   }
-  if (dry_run) return absl::OkStatus();
-  absl::Status claimed =
-      session
-          .Execute(
-              "INSERT INTO idempotency_keys (caller, request_id, "
-              "request_digest, response, create_time_us) VALUES "
-              "(?, ?, ?, '', ?)",
-              {batch.caller, batch.request_id, batch.digest,
-               SqlInt(absl::ToUnixMicros(now))})
-          .status();
-  // A twin claimed it first: run again to compare with it.
-  if (absl::IsAlreadyExists(claimed)) {
-    return absl::AbortedError(kIdempotencyRace);
-  }
-  return claimed;
+  return InvalidField("request_id",
+                      "was already used for a different request; use a new "
+                      "request_id for a new request");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -120,6 +121,8 @@ struct AggregateQuery {
 struct AggregateResult {
   std::vector<AggregateGroup> groups;
   std::string source;  // the table that answered
+  // Months (YYYYMM) left out for a restricted reader (stats.cc AggregateFor).
+  std::set<int> withheld_periods;
 };
 
 struct ReportingRow {
