@@ -13,6 +13,7 @@
 //
 // Every flag also reads an SMZ_* environment variable (common/config.h).
 #include <fcntl.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,10 +23,12 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
 #include "common/logging.h"
 #include "common/server/service_runtime.h"
+#include "common/text_checks.h"
 #include "services/registry/registry_server.h"
 
 ABSL_FLAG(std::string, bootstrap_admin_token_file, "",
@@ -81,14 +84,27 @@ absl::Status WriteNewSecretFile(const std::string& path,
   return absl::OkStatus();
 }
 
-// The OS account running the command, for the audit trail.
+// The OS account running the command, for the audit trail: the real user
+// id's name (not $USER, which the caller sets), and the sudo caller's name
+// where there is one, kept to a name's characters.
 std::string BreakGlassActor() {
-  const char* user = std::getenv("SUDO_USER");
-  if (user == nullptr || *user == '\0') user = std::getenv("USER");
+  const passwd* account = getpwuid(getuid());
+  std::string actor = absl::StrCat(
+      "break-glass:", account != nullptr ? std::string(account->pw_name)
+                                         : absl::StrCat(getuid()));
+  if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr) {
+    std::string name;
+    for (const char* c = sudo; *c != '\0' && name.size() < 32; ++c) {
+      if (absl::ascii_isalnum(static_cast<unsigned char>(*c)) || *c == '.' ||
+          *c == '_' || *c == '-') {
+        name.push_back(*c);
+      }
+    }
+    if (!name.empty()) absl::StrAppend(&actor, " (sudo by ", name, ")");
+  }
   char host[256] = "";
   gethostname(host, sizeof(host) - 1);
-  return absl::StrCat("break-glass:", user != nullptr ? user : "unknown", "@",
-                      host);
+  return absl::StrCat(actor, "@", smz::Abbreviate(host, 64));
 }
 
 int IssueAdminTokenAndExit(const smz::registry::RegistryServerOptions& options,

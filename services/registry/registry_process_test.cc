@@ -26,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "tests/harness/mariadb_server.h"
+#include "tests/harness/raw_http.h"
 
 namespace {
 
@@ -108,23 +109,7 @@ class RegistryProcessTest : public ::testing::Test {
   }
 
   bool WaitServing(absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      // A fresh channel per attempt: a channel that failed to connect backs
-      // off for seconds before it tries again.
-      auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
-                                         grpc::InsecureChannelCredentials());
-      auto health = grpc::health::v1::Health::NewStub(channel);
-      grpc::ClientContext context;
-      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
-      grpc::health::v1::HealthCheckResponse response;
-      if (health->Check(&context, {}, &response).ok() &&
-          response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-        return true;
-      }
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    return false;
+    return smz::testing::WaitServing(port_, timeout);
   }
 
   // SIGTERM, then the exit status (or -1 if it did not exit in time).
@@ -205,36 +190,60 @@ TEST_F(RegistryProcessTest, LastAdminSurvivesRacesAndBreakGlassIssuesANewOne) {
       absl::StripAsciiWhitespace(ReadFile(dir_ + "/admin.token")));
   auto stub = smz::registry::v1::RegistryService::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials()));
-  smz::registry::v1::IssueTokenRequest issue;
-  issue.set_role(smz::auth::v1::ADMIN);
-  issue.set_display_name("second administrator");
-  smz::registry::v1::IssueTokenResponse issued;
-  ASSERT_TRUE(stub->IssueToken(As(first).get(), issue, &issued).ok());
-  const std::string second = issued.token();
-  smz::auth::v1::Principal first_me, second_me;
-  ASSERT_TRUE(stub->WhoAmI(As(first).get(), {}, &first_me).ok());
-  ASSERT_TRUE(stub->WhoAmI(As(second).get(), {}, &second_me).ok());
-
-  grpc::Status by_first, by_second;
-  std::thread a([&] {
-    smz::registry::v1::RevokeTokenRequest revoke;
-    revoke.set_token_id(second_me.token_id());
-    google::protobuf::Empty empty;
-    by_first = stub->RevokeToken(As(first).get(), revoke, &empty);
-  });
-  std::thread b([&] {
-    smz::registry::v1::RevokeTokenRequest revoke;
-    revoke.set_token_id(first_me.token_id());
-    google::protobuf::Empty empty;
-    by_second = stub->RevokeToken(As(second).get(), revoke, &empty);
-  });
-  a.join();
-  b.join();
-  EXPECT_NE(by_first.ok(), by_second.ok())
-      << by_first.error_message() << " / " << by_second.error_message();
-  const std::string survivor = by_first.ok() ? first : second;
-  const smz::auth::v1::Principal& survivor_me =
-      by_first.ok() ? first_me : second_me;
+  // Rounds of two administrators revoking each other at once: exactly one
+  // succeeds; the other is refused (the last ADMIN), or finds its own token
+  // already revoked.
+  std::string survivor = first;
+  smz::auth::v1::Principal survivor_me;
+  ASSERT_TRUE(stub->WhoAmI(As(survivor).get(), {}, &survivor_me).ok());
+  for (int round = 0; round < 3; ++round) {
+    smz::registry::v1::IssueTokenRequest issue;
+    issue.set_role(smz::auth::v1::ADMIN);
+    issue.set_display_name(absl::StrCat("administrator ", round));
+    smz::registry::v1::IssueTokenResponse issued;
+    ASSERT_TRUE(stub->IssueToken(As(survivor).get(), issue, &issued).ok());
+    const std::string other = issued.token();
+    smz::auth::v1::Principal other_me;
+    ASSERT_TRUE(stub->WhoAmI(As(other).get(), {}, &other_me).ok());
+    grpc::Status by_survivor, by_other;
+    std::thread a([&] {
+      smz::registry::v1::RevokeTokenRequest revoke;
+      revoke.set_token_id(other_me.token_id());
+      google::protobuf::Empty empty;
+      by_survivor = stub->RevokeToken(As(survivor).get(), revoke, &empty);
+    });
+    std::thread b([&] {
+      smz::registry::v1::RevokeTokenRequest revoke;
+      revoke.set_token_id(survivor_me.token_id());
+      google::protobuf::Empty empty;
+      by_other = stub->RevokeToken(As(other).get(), revoke, &empty);
+    });
+    a.join();
+    b.join();
+    ASSERT_NE(by_survivor.ok(), by_other.ok())
+        << by_survivor.error_message() << " / " << by_other.error_message();
+    const grpc::Status& lost = by_survivor.ok() ? by_other : by_survivor;
+    EXPECT_THAT(lost.error_code(),
+                ::testing::AnyOf(grpc::StatusCode::FAILED_PRECONDITION,
+                                 grpc::StatusCode::UNAUTHENTICATED))
+        << lost.error_message();
+    if (by_other.ok()) {
+      survivor = other;
+      survivor_me = other_me;
+    }
+    // One ADMIN token is left, and it is the winner's.
+    smz::registry::v1::ListTokensRequest list;
+    smz::registry::v1::ListTokensResponse tokens;
+    ASSERT_TRUE(stub->ListTokens(As(survivor).get(), list, &tokens).ok());
+    int admins = 0;
+    for (const auto& info : tokens.tokens()) {
+      if (info.role() == smz::auth::v1::ADMIN) {
+        ++admins;
+        EXPECT_EQ(info.id(), survivor_me.token_id());
+      }
+    }
+    EXPECT_EQ(admins, 1);
+  }
   smz::auth::v1::Principal me;
   ASSERT_TRUE(stub->WhoAmI(As(survivor).get(), {}, &me).ok());
   smz::registry::v1::RevokeTokenRequest self;

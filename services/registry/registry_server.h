@@ -49,7 +49,7 @@ struct RegistryServerOptions {
 class RegistryServer {
  public:
   // Break-glass, without serving: applies the migrations, then issues a new
-  // ADMIN token (RegistryService::IssueBreakGlassAdminToken) delivered to
+  // ADMIN token (Registry::IssueBreakGlassAdminToken) delivered to
   // `deliver`, audited as by `actor`.
   static absl::StatusOr<v1::TokenInfo> IssueBreakGlassAdminToken(
       const RegistryServerOptions& options, absl::string_view actor,

@@ -588,6 +588,21 @@ TEST_F(RegistryServiceTest, TheLastAdminTokenCannotBeRevoked) {
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(refused.error_message(), HasSubstr("last active ADMIN token"));
   EXPECT_TRUE(stub_->WhoAmI(As(admin()).get(), {}, &me).ok());
+
+  // An ADMIN token that expires does not stand in for it: it would leave
+  // nobody, only later.
+  v1::IssueTokenRequest short_lived;
+  short_lived.set_role(auth::v1::ADMIN);
+  short_lived.set_display_name("visiting administrator");
+  *short_lived.mutable_expire_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+          absl::ToUnixMicros(clock_->Now() + absl::Seconds(20)));
+  v1::IssueTokenResponse issued;
+  ASSERT_TRUE(stub_->IssueToken(As(admin()).get(), short_lived, &issued).ok());
+  EXPECT_EQ(
+      stub_->RevokeToken(As(issued.token()).get(), self, &empty).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(stub_->WhoAmI(As(admin()).get(), {}, &me).ok());
 }
 
 TEST_F(RegistryServiceTest, TokensExpireAndShowTheirLastUse) {

@@ -948,7 +948,8 @@ absl::StatusOr<v1::TokenInfo> RegistryStore::RevokeToken(
         // administrators revoking each other's tokens at once are
         // serialized and cannot both succeed.
         absl::StatusOr<std::vector<Row>> admins = session.Query(
-            absl::StrCat("SELECT id FROM api_tokens WHERE role = 'ADMIN' AND ",
+            absl::StrCat("SELECT id, expire_time_us FROM api_tokens WHERE "
+                         "role = 'ADMIN' AND ",
                          kActiveToken, " ORDER BY id FOR UPDATE"),
             {SqlInt(now_us)});
         if (!admins.ok()) return admins.status();
@@ -966,11 +967,17 @@ absl::StatusOr<v1::TokenInfo> RegistryStore::RevokeToken(
         const bool active_admin =
             std::any_of(admins->begin(), admins->end(),
                         [&](const Row& row) { return row.Int(0) == token_id; });
-        if (active_admin && admins->size() == 1) {
+        // Another ADMIN token must remain that does not expire: one that
+        // expires would leave nobody, only later.
+        const bool another_lasting_admin =
+            std::any_of(admins->begin(), admins->end(), [&](const Row& row) {
+              return row.Int(0) != token_id && row.IsNull(1);
+            });
+        if (active_admin && !another_lasting_admin) {
           return absl::FailedPreconditionError(
-              "this is the last active ADMIN token: revoking it would leave "
-              "nobody able to administer the zone; issue another ADMIN token "
-              "first");
+              "this is the last active ADMIN token that does not expire: "
+              "revoking it would leave nobody able to administer the zone; "
+              "issue another ADMIN token without an expire_time first");
         }
         auto updated = session.Execute(
             "UPDATE api_tokens SET revoke_time_us = ? WHERE id = ?",

@@ -159,7 +159,8 @@ class RegistryStore : public PrincipalLookup {
                                             absl::string_view token_hash,
                                             absl::string_view action);
   // Idempotent, audited; NOT_FOUND for an unknown id, FAILED_PRECONDITION
-  // for the last active (unrevoked, unexpired) ADMIN token.
+  // for an active ADMIN token unless another active ADMIN token without an
+  // expiry remains.
   absl::StatusOr<v1::TokenInfo> RevokeToken(int64_t token_id,
                                             absl::string_view actor);
   absl::StatusOr<TokenPage> ListTokens(int64_t partner_id, bool include_revoked,
