@@ -8,6 +8,7 @@
 // Every flag also reads an SMZ_* environment variable (common/config.h).
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
 #include "common/logging.h"
@@ -25,6 +26,13 @@ ABSL_FLAG(std::string, programme_target, "",
 ABSL_FLAG(std::string, http_listen, "",
           "HTTP/JSON listen address, \"off\" for none (env SMZ_HTTP_LISTEN; "
           "default 127.0.0.1:8055)");
+ABSL_FLAG(std::string, http_max_connections, "",
+          "HTTP connections at once, in all (env SMZ_HTTP_MAX_CONNECTIONS; "
+          "default 1000)");
+ABSL_FLAG(std::string, http_max_connections_per_client, "",
+          "HTTP connections at once from one address; behind a proxy every "
+          "client has the proxy's address (env "
+          "SMZ_HTTP_MAX_CONNECTIONS_PER_CLIENT; default 256)");
 ABSL_FLAG(std::string, backend_deadline, "",
           "deadline of each backend call, e.g. 2s (env "
           "SMZ_BACKEND_DEADLINE; default 2s)");
@@ -48,6 +56,26 @@ int main(int argc, char** argv) {
   options.http_listen = smz::FlagOrEnv(absl::GetFlag(FLAGS_http_listen),
                                        "SMZ_HTTP_LISTEN", "127.0.0.1:8055");
   if (options.http_listen == "off") options.http_listen.clear();
+  struct Limit {
+    const absl::Flag<std::string>* flag;
+    const char* env;
+    const char* fallback;
+    unsigned* value;
+  };
+  for (const Limit& limit :
+       {Limit{&FLAGS_http_max_connections, "SMZ_HTTP_MAX_CONNECTIONS", "1000",
+              &options.http.max_connections},
+        Limit{&FLAGS_http_max_connections_per_client,
+              "SMZ_HTTP_MAX_CONNECTIONS_PER_CLIENT", "256",
+              &options.http.max_connections_per_client}}) {
+    const std::string text =
+        smz::FlagOrEnv(absl::GetFlag(*limit.flag), limit.env, limit.fallback);
+    if (!absl::SimpleAtoi(text, limit.value) || *limit.value < 1 ||
+        *limit.value > 100000) {
+      return smz::ExitForBadConfiguration(absl::StrCat(
+          limit.env, " (or its flag) must be 1..100000, not '", text, "'"));
+    }
+  }
   const std::string deadline = smz::FlagOrEnv(
       absl::GetFlag(FLAGS_backend_deadline), "SMZ_BACKEND_DEADLINE", "2s");
   if (!absl::ParseDuration(deadline, &options.gateway.backend_deadline) ||

@@ -53,9 +53,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     return s;
   }
   if (!o.http_listen.empty()) {
-    server->http_ = std::make_unique<HttpJsonFront>(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server->runtime_->port()),
-        grpc::InsecureChannelCredentials()));
+    server->http_ = std::make_unique<HttpJsonFront>(
+        grpc::CreateChannel(
+            absl::StrCat("127.0.0.1:", server->runtime_->port()),
+            grpc::InsecureChannelCredentials()),
+        o.http);
     if (absl::Status s = server->http_->Start(o.http_listen); !s.ok()) {
       return s;
     }

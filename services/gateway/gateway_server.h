@@ -37,6 +37,7 @@ struct GatewayServerOptions {
   // HTTP/JSON for browsers and scripts ("host:port", port 0: any); empty:
   // gRPC only.
   std::string http_listen;
+  HttpFrontOptions http;
   GatewayOptions gateway;
   absl::Duration token_cache_ttl = absl::Seconds(10);
   const Clock* clock = &SystemClock::Get();

@@ -28,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "services/gateway/http_json.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
+#include "tests/harness/raw_http.h"
 
 namespace smz::gateway {
 namespace {
@@ -102,71 +103,12 @@ class FakeGateway final : public v1::GatewayService::Service {
   std::atomic<bool> started_{false};
 };
 
-// A client socket to the edge.
-int Connect(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
-      0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Everything the server sends until it closes or `timeout` passes.
-std::string ReadAll(int fd, absl::Duration timeout) {
-  std::string out;
-  const absl::Time deadline = absl::Now() + timeout;
-  char buffer[16384];
-  while (absl::Now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    const int ready = poll(
-        &p, 1,
-        static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now())));
-    if (ready <= 0) break;
-    const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
-    if (n <= 0) break;
-    out.append(buffer, static_cast<size_t>(n));
-    // One response is enough when the server keeps the connection.
-    const size_t head_end = out.find("\r\n\r\n");
-    if (head_end != std::string::npos) {
-      const size_t length_at = out.find("Content-Length: ");
-      if (length_at != std::string::npos && length_at < head_end) {
-        const size_t length =
-            std::stoul(out.substr(length_at + 16, out.find("\r\n", length_at)));
-        if (out.size() >= head_end + 4 + length) break;
-      }
-    }
-  }
-  return out;
-}
-
-// Sends `request` as it is and returns the response.
-std::string Roundtrip(int port, const std::string& request,
-                      absl::Duration timeout = absl::Seconds(5)) {
-  const int fd = Connect(port);
-  if (fd < 0) return "<connect failed>";
-  send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string response = ReadAll(fd, timeout);
-  close(fd);
-  return response;
-}
-
-int StatusOf(const std::string& response) {
-  if (!absl::StartsWith(response, "HTTP/1.1 ")) return 0;
-  return std::atoi(response.substr(9, 3).c_str());
-}
-
 std::string Get(int port, const std::string& target,
                 const std::string& headers = "") {
-  return Roundtrip(port, absl::StrCat("GET ", target,
-                                      " HTTP/1.1\r\nHost: x\r\n"
-                                      "Connection: close\r\n",
-                                      headers, "\r\n"));
+  return testing::HttpRoundtrip(port, absl::StrCat("GET ", target,
+                                                   " HTTP/1.1\r\nHost: x\r\n"
+                                                   "Connection: close\r\n",
+                                                   headers, "\r\n"));
 }
 
 class HttpEdgeTest : public ::testing::Test {
@@ -195,7 +137,7 @@ class HttpEdgeTest : public ::testing::Test {
   void ExpectStillServing() {
     const std::string ok = Get(port_, "/v1/GetKpiTable?programme_code=smz-2018",
                                "Authorization: Bearer smz_good\r\n");
-    EXPECT_EQ(StatusOf(ok), 200) << ok.substr(0, 300);
+    EXPECT_EQ(testing::HttpStatusOf(ok), 200) << ok.substr(0, 300);
   }
 
   FakeGateway fake_;
@@ -209,7 +151,7 @@ TEST_F(HttpEdgeTest, ForwardsAWellFormedBearerToken) {
   const std::string ok =
       Get(port_, "/v1/GetKpiTable?programme_code=smz-2018&as_of=2020-12-31",
           "Authorization: Bearer smz_abc-DEF_1\r\n");
-  ASSERT_EQ(StatusOf(ok), 200) << ok;
+  ASSERT_EQ(testing::HttpStatusOf(ok), 200) << ok;
   EXPECT_THAT(ok, HasSubstr("\"programme_code\":\"smz-2018\""));
   EXPECT_EQ(fake_.Authorization(), "Bearer smz_abc-DEF_1");
 }
@@ -235,8 +177,9 @@ TEST_F(HttpEdgeTest, BadAuthorizationValuesAre401AndNeverForwarded) {
     const std::string response =
         Get(port_, "/v1/GetZoneOverview?year=2019",
             absl::StrCat("Authorization: ", value, "\r\n"));
-    EXPECT_EQ(StatusOf(response), 401) << value.substr(0, 40) << "\n"
-                                       << response.substr(0, 300);
+    EXPECT_EQ(testing::HttpStatusOf(response), 401)
+        << value.substr(0, 40) << "\n"
+        << response.substr(0, 300);
     EXPECT_THAT(response, HasSubstr("WWW-Authenticate: Bearer"));
     EXPECT_EQ(fake_.calls(), before) << "forwarded: " << value.substr(0, 40);
     ExpectStillServing();
@@ -244,13 +187,14 @@ TEST_F(HttpEdgeTest, BadAuthorizationValuesAre401AndNeverForwarded) {
   // A header line without a value.
   const std::string empty =
       Get(port_, "/v1/GetZoneOverview?year=2019", "Authorization:\r\n");
-  EXPECT_THAT(StatusOf(empty), ::testing::AnyOf(400, 401)) << empty;
+  EXPECT_THAT(testing::HttpStatusOf(empty), ::testing::AnyOf(400, 401))
+      << empty;
   // A NUL inside the value: libmicrohttpd ends the value there, so at most
   // the well-formed part before it can be forwarded, never the NUL.
   const std::string nul =
       Get(port_, "/v1/GetZoneOverview?year=2019",
           std::string("Authorization: Bearer smz_\0nul\r\n", 32));
-  EXPECT_NE(StatusOf(nul), 0) << nul;
+  EXPECT_NE(testing::HttpStatusOf(nul), 0) << nul;
   EXPECT_EQ(fake_.Authorization().find('\0'), std::string::npos);
   ExpectStillServing();
 }
@@ -258,23 +202,24 @@ TEST_F(HttpEdgeTest, BadAuthorizationValuesAre401AndNeverForwarded) {
 TEST_F(HttpEdgeTest, OversizedBodyIs413BeforeItIsRead) {
   // Only the headers are sent: the refusal must not wait for the body.
   const absl::Time start = absl::Now();
-  const std::string response = Roundtrip(
+  const std::string response = testing::HttpRoundtrip(
       port_,
       "POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\n"
       "Content-Type: application/json\r\nContent-Length: 200000000\r\n\r\n",
       absl::Seconds(3));
-  EXPECT_EQ(StatusOf(response), 413) << response;
+  EXPECT_EQ(testing::HttpStatusOf(response), 413) << response;
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   EXPECT_THAT(response, HasSubstr("Connection: close"));
 
-  // Chunked, with no length announced: refused before any of it is read.
-  const std::string chunked = Roundtrip(
+  // Chunked, with no length announced: refused before any of it is read
+  // (one framing only, see AmbiguousFramingIsRefused).
+  const std::string chunked = testing::HttpRoundtrip(
       port_,
       "POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\n"
       "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
       "10000\r\n",
       absl::Seconds(3));
-  EXPECT_EQ(StatusOf(chunked), 411) << chunked.substr(0, 300);
+  EXPECT_EQ(testing::HttpStatusOf(chunked), 400) << chunked.substr(0, 300);
   ExpectStillServing();
 }
 
@@ -283,35 +228,78 @@ TEST_F(HttpEdgeTest, CompressedBodiesAreRefused) {
   std::string bomb = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03";
   bomb.append(64, '\0');
   for (const char* encoding : {"gzip", "deflate", "br", "x-unknown"}) {
-    const std::string response = Roundtrip(
+    const std::string response = testing::HttpRoundtrip(
         port_, absl::StrCat("POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\n"
                             "Connection: close\r\n"
                             "Content-Type: application/json\r\n"
                             "Content-Encoding: ",
                             encoding, "\r\nContent-Length: ", bomb.size(),
                             "\r\n\r\n", bomb));
-    EXPECT_EQ(StatusOf(response), 415) << encoding << response.substr(0, 300);
+    EXPECT_EQ(testing::HttpStatusOf(response), 415)
+        << encoding << response.substr(0, 300);
   }
-  const std::string form = Roundtrip(
+  const std::string form = testing::HttpRoundtrip(
       port_,
       "POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
       "Content-Type: application/x-www-form-urlencoded\r\n"
       "Content-Length: 9\r\n\r\nyear=2019");
-  EXPECT_EQ(StatusOf(form), 415) << form.substr(0, 300);
+  EXPECT_EQ(testing::HttpStatusOf(form), 415) << form.substr(0, 300);
   ExpectStillServing();
 }
 
 TEST_F(HttpEdgeTest, HugeHeadersAndUrlsAreRefused) {
-  const std::string long_url =
-      Get(port_, absl::StrCat("/v1/GetKpiTable?programme_code=",
-                              std::string(64 << 10, 'a')));
-  EXPECT_THAT(StatusOf(long_url), ::testing::AnyOf(414, 431, 400));
-  const std::string many_headers = Get(port_, "/v1/GetKpiTable", [] {
-    std::string h;
-    for (int i = 0; i < 2000; ++i) absl::StrAppend(&h, "X-H", i, ": v\r\n");
-    return h;
-  }());
-  EXPECT_THAT(StatusOf(many_headers), ::testing::AnyOf(431, 400, 0));
+  const std::string auth = "Authorization: Bearer smz_good\r\n";
+  // Ordinary requests with a few kilobytes of headers pass.
+  const std::string ordinary =
+      Get(port_, "/v1/GetKpiTable?programme_code=a",
+          absl::StrCat(auth, "X-Padding: ", std::string(4000, 'p'), "\r\n"));
+  EXPECT_EQ(testing::HttpStatusOf(ordinary), 200) << ordinary.substr(0, 200);
+  // One 20 KiB header, a 20 KiB URL, 2000 headers: refused by the library
+  // with 431 or 414, before any handler runs.
+  const int calls = fake_.calls();
+  for (const std::string& response :
+       {Get(port_, "/v1/GetKpiTable?programme_code=a",
+            absl::StrCat(auth, "X-Big: ", std::string(20 << 10, 'b'), "\r\n")),
+        Get(port_,
+            absl::StrCat("/v1/GetKpiTable?programme_code=",
+                         std::string(20 << 10, 'a')),
+            auth),
+        Get(port_, "/v1/GetKpiTable?programme_code=a", [&] {
+          std::string h = auth;
+          for (int i = 0; i < 2000; ++i)
+            absl::StrAppend(&h, "X-H", i, ": v\r\n");
+          return h;
+        }())}) {
+    EXPECT_THAT(testing::HttpStatusOf(response), ::testing::AnyOf(414, 431))
+        << response.substr(0, 200);
+  }
+  EXPECT_EQ(fake_.calls(), calls);
+  ExpectStillServing();
+}
+
+// One body, one framing: a proxy in front and the edge never disagree on
+// where a request ends, so nothing can be smuggled after a body.
+TEST_F(HttpEdgeTest, AmbiguousFramingIsRefused) {
+  const std::string auth = "Authorization: Bearer smz_good\r\n";
+  const std::string smuggled = testing::HttpRoundtrip(
+      port_,
+      absl::StrCat("POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\n", auth,
+                   "Content-Type: application/json\r\nContent-Length: 4\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                   "GET /v1/GetKpiTable?programme_code=smuggled HTTP/1.1\r\n"
+                   "Host: x\r\n",
+                   auth, "\r\n"),
+      absl::Seconds(3));
+  EXPECT_EQ(testing::HttpStatusOf(smuggled), 400) << smuggled;
+  EXPECT_THAT(smuggled, Not(HasSubstr("smuggled")));
+  const std::string twice = testing::HttpRoundtrip(
+      port_,
+      absl::StrCat("POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\n", auth,
+                   "Content-Type: application/json\r\nContent-Length: 13\r\n"
+                   "Content-Length: 0\r\n\r\n{\"year\":2019}"),
+      absl::Seconds(3));
+  EXPECT_EQ(testing::HttpStatusOf(twice), 400) << twice;
+  EXPECT_THAT(twice, HasSubstr("Connection: close"));
   ExpectStillServing();
 }
 
@@ -323,7 +311,7 @@ TEST_F(HttpEdgeTest, SlowClientsDoNotStarveOthers) {
   std::atomic<int> connected{0};
   for (int i = 0; i < 64; ++i) {
     slow.emplace_back([&] {
-      const int fd = Connect(port_);
+      const int fd = testing::ConnectLoopback(port_);
       if (fd < 0) return;
       ++connected;
       const std::string head = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ";
@@ -339,10 +327,10 @@ TEST_F(HttpEdgeTest, SlowClientsDoNotStarveOthers) {
   for (int round = 0; round < 5; ++round) {
     const absl::Time start = absl::Now();
     const std::string page = Get(port_, "/");
-    EXPECT_EQ(StatusOf(page), 200);
+    EXPECT_EQ(testing::HttpStatusOf(page), 200);
     const std::string api = Get(port_, "/v1/GetKpiTable?programme_code=a",
                                 "Authorization: Bearer smz_good\r\n");
-    EXPECT_EQ(StatusOf(api), 200);
+    EXPECT_EQ(testing::HttpStatusOf(api), 200);
     EXPECT_LT(absl::Now() - start, absl::Seconds(1));
   }
   stop = true;
@@ -354,29 +342,29 @@ TEST_F(HttpEdgeTest, QueryValuesAreTypedByTheRequestMessage) {
   // A number-looking value in a string field stays a string.
   const std::string numeric =
       Get(port_, "/v1/GetKpiTable?programme_code=2018&as_of=2020", auth);
-  ASSERT_EQ(StatusOf(numeric), 200) << numeric;
+  ASSERT_EQ(testing::HttpStatusOf(numeric), 200) << numeric;
   EXPECT_THAT(numeric, HasSubstr("\"programme_code\":\"2018\""));
   EXPECT_THAT(numeric, HasSubstr("\"as_of\":\"2020\""));
   // JSON names, percent-encoding, booleans-looking strings.
   const std::string named =
       Get(port_, "/v1/GetKpiTable?programmeCode=%EC%98%81%EB%93%B1&asOf=true",
           auth);
-  ASSERT_EQ(StatusOf(named), 200) << named;
+  ASSERT_EQ(testing::HttpStatusOf(named), 200) << named;
   EXPECT_THAT(named, HasSubstr("\"programme_code\":\"영등\""));
   // Every bad parameter is named.
   const std::string bad = Get(
       port_, "/v1/GetZoneOverview?year=twenty&yaer=1&year=2019&x.y.z=1", auth);
-  EXPECT_EQ(StatusOf(bad), 400) << bad;
+  EXPECT_EQ(testing::HttpStatusOf(bad), 400) << bad;
   for (const char* field :
        {"\"field\":\"year\"", "\"field\":\"yaer\"", "\"field\":\"x.y.z\""}) {
     EXPECT_THAT(bad, HasSubstr(field));
   }
   const std::string overflow =
       Get(port_, "/v1/GetZoneOverview?year=99999999999999999999", auth);
-  EXPECT_EQ(StatusOf(overflow), 400) << overflow;
+  EXPECT_EQ(testing::HttpStatusOf(overflow), 400) << overflow;
   const std::string invalid_utf8 =
       Get(port_, "/v1/GetKpiTable?programme_code=%FF%FE", auth);
-  EXPECT_EQ(StatusOf(invalid_utf8), 400) << invalid_utf8;
+  EXPECT_EQ(testing::HttpStatusOf(invalid_utf8), 400) << invalid_utf8;
   ExpectStillServing();
 }
 
@@ -391,7 +379,7 @@ TEST_F(HttpEdgeTest, EveryResponseCarriesTheSecurityHeaders) {
         std::string("/report?year=2019")}) {
     const std::string response = Get(
         port_, target, absl::StrCat(auth, "Origin: https://evil.example\r\n"));
-    ASSERT_NE(StatusOf(response), 0) << target;
+    ASSERT_NE(testing::HttpStatusOf(response), 0) << target;
     EXPECT_THAT(response, HasSubstr("Content-Security-Policy: "));
     EXPECT_THAT(response, HasSubstr("frame-ancestors 'none'")) << target;
     EXPECT_THAT(response, HasSubstr("X-Content-Type-Options: nosniff"));
@@ -406,20 +394,20 @@ TEST_F(HttpEdgeTest, EveryResponseCarriesTheSecurityHeaders) {
   EXPECT_THAT(page, Not(HasSubstr("<style>")));
   // The report's file name cannot smuggle a header.
   const std::string report = Get(port_, "/report?year=2019", auth);
-  EXPECT_EQ(StatusOf(report), 200) << report;
+  EXPECT_EQ(testing::HttpStatusOf(report), 200) << report;
   EXPECT_THAT(report, Not(HasSubstr("\r\nX-Evil")));
   EXPECT_THAT(report, HasSubstr("default-src 'none'; style-src"));
   // No CORS preflight, no other methods.
-  const std::string preflight = Roundtrip(
+  const std::string preflight = testing::HttpRoundtrip(
       port_,
       "OPTIONS /v1/GetKpiTable HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
       "Origin: https://evil.example\r\n"
       "Access-Control-Request-Method: POST\r\n\r\n");
-  EXPECT_EQ(StatusOf(preflight), 405) << preflight;
+  EXPECT_EQ(testing::HttpStatusOf(preflight), 405) << preflight;
   EXPECT_THAT(preflight, Not(HasSubstr("Access-Control-Allow")));
-  const std::string del = Roundtrip(
+  const std::string del = testing::HttpRoundtrip(
       port_, "DELETE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  EXPECT_EQ(StatusOf(del), 405);
+  EXPECT_EQ(testing::HttpStatusOf(del), 405);
 }
 
 TEST_F(HttpEdgeTest, ShutdownEndsCallsInFlight) {
@@ -433,7 +421,7 @@ TEST_F(HttpEdgeTest, ShutdownEndsCallsInFlight) {
   front_->Shutdown();
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   waiting.join();
-  EXPECT_NE(StatusOf(response), 200) << response;
+  EXPECT_NE(testing::HttpStatusOf(response), 200) << response;
 }
 
 }  // namespace

@@ -199,7 +199,8 @@ std::string ReadFileOrEmpty(const char* path) {
 
 }  // namespace
 
-// The static files, read or compiled in once.
+// The generic stub to the gateway's own gRPC service, and Chart.js (read
+// once at start; the dashboard's own files are compiled in).
 struct HttpJsonFront::Backend {
   explicit Backend(std::shared_ptr<grpc::Channel> channel)
       : stub(std::move(channel)), chart_js(ReadFileOrEmpty(kChartJsPath)) {}
@@ -234,10 +235,7 @@ const MethodDescriptor* MethodNamed(absl::string_view name) {
   static const google::protobuf::ServiceDescriptor* const service =
       v1::GetKpiTableRequest::descriptor()->file()->FindServiceByName(
           "GatewayService");
-  for (int i = 0; i < service->method_count(); ++i) {
-    if (service->method(i)->name() == name) return service->method(i);
-  }
-  return nullptr;
+  return service->FindMethodByName(std::string(name));
 }
 
 std::unique_ptr<Message> NewMessage(const google::protobuf::Descriptor* type) {
@@ -276,6 +274,20 @@ std::optional<Answer> FileAnswer(absl::string_view path,
   return std::nullopt;
 }
 
+MHD_Result CountHeader(void* cls, MHD_ValueKind, const char* key, size_t,
+                       const char*, size_t) {
+  auto* counted = static_cast<std::pair<const char*, int>*>(cls);
+  if (absl::EqualsIgnoreCase(key, counted->first)) ++counted->second;
+  return MHD_YES;
+}
+
+int HeaderCount(MHD_Connection* connection, const char* name) {
+  std::pair<const char*, int> counted{name, 0};
+  MHD_get_connection_values_n(connection, MHD_HEADER_KIND, &CountHeader,
+                              &counted);
+  return counted.second;
+}
+
 // Decides a request from its line and headers alone, before any body is
 // read: its route, or the refusal to send at once.
 std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
@@ -305,6 +317,14 @@ std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
         {"Allow", post_allowed ? "GET, HEAD, POST" : "GET, HEAD"});
     return refused;
   }
+  // One way to frame a body, so that a proxy in front and this edge can
+  // never disagree on where a request ends (request smuggling).
+  if (HeaderCount(connection, "Transfer-Encoding") > 0 ||
+      HeaderCount(connection, "Content-Length") > 1) {
+    return EdgeError(400, absl::StatusCode::kInvalidArgument,
+                     "a body is framed by one Content-Length only "
+                     "(no Transfer-Encoding)");
+  }
   if (std::optional<absl::string_view> encoding =
           Header(connection, "Content-Encoding");
       encoding.has_value() &&
@@ -322,7 +342,7 @@ std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
                        "Content-Length is not a number");
     }
     if (bytes > max_body_bytes) {
-      return EdgeError(413, absl::StatusCode::kInvalidArgument,
+      return EdgeError(413, absl::StatusCode::kResourceExhausted,
                        absl::StrCat("request body is larger than ",
                                     max_body_bytes, " bytes"));
     }
@@ -434,10 +454,11 @@ MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url,
     if (*upload_data_size > 0) {
       if (exchange->body.size() + *upload_data_size >
           front->options().max_body_bytes) {
-        // A chunked body with no Content-Length grew past the limit.
+        // More body than the limit (a GET's body, or a chunked one, that
+        // carried no Content-Length to refuse up front).
         return Queue(
             connection,
-            EdgeError(413, absl::StatusCode::kInvalidArgument,
+            EdgeError(413, absl::StatusCode::kResourceExhausted,
                       absl::StrCat("request body is larger than ",
                                    front->options().max_body_bytes, " bytes")));
       }
@@ -539,9 +560,9 @@ absl::Status HttpJsonFront::Start(const std::string& listen) {
       options_.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
       options_.max_connections_per_client, MHD_OPTION_CONNECTION_TIMEOUT,
       options_.idle_timeout_seconds,
-      // The request line and headers live in this pool (half of it holds
-      // the read buffer): beyond it the library answers 431 by itself.
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, 2 * options_.max_header_bytes,
+      // The request line and headers live in this pool with the read
+      // buffer: beyond it the library answers 431 (or 414) by itself.
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, options_.max_header_bytes,
       // Refuse malformed requests instead of guessing at them.
       MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
   if (daemon_ == nullptr) {

@@ -49,7 +49,8 @@ namespace smz::gateway {
 struct HttpFrontOptions {
   // JSON request bodies; larger ones get 413 before they are read.
   size_t max_body_bytes = size_t{1} << 20;
-  // Request line and headers together.
+  // The memory of one connection: request line, headers and read buffer
+  // (headers of about half of it fit).
   size_t max_header_bytes = size_t{16} << 10;
   unsigned max_connections = 1000;
   unsigned max_connections_per_client = 256;

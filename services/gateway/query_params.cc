@@ -31,11 +31,6 @@ const FieldDescriptor* FindField(const Descriptor* descriptor,
   return nullptr;
 }
 
-template <typename T>
-bool ParseInteger(absl::string_view text, T* out) {
-  return absl::SimpleAtoi(text, out);
-}
-
 // Sets (or, for a repeated field, adds) one value; "" when done, else what
 // is wrong with the value.
 std::string SetValue(const FieldDescriptor* field, absl::string_view value,
@@ -45,28 +40,30 @@ std::string SetValue(const FieldDescriptor* field, absl::string_view value,
   switch (field->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32: {
       int32_t v;
-      if (!ParseInteger(value, &v)) return "is not a 32-bit integer";
+      if (!absl::SimpleAtoi(value, &v)) return "is not a 32-bit integer";
       repeated ? reflection->AddInt32(message, field, v)
                : reflection->SetInt32(message, field, v);
       return "";
     }
     case FieldDescriptor::CPPTYPE_INT64: {
       int64_t v;
-      if (!ParseInteger(value, &v)) return "is not a 64-bit integer";
+      if (!absl::SimpleAtoi(value, &v)) return "is not a 64-bit integer";
       repeated ? reflection->AddInt64(message, field, v)
                : reflection->SetInt64(message, field, v);
       return "";
     }
     case FieldDescriptor::CPPTYPE_UINT32: {
       uint32_t v;
-      if (!ParseInteger(value, &v)) return "is not an unsigned 32-bit integer";
+      if (!absl::SimpleAtoi(value, &v))
+        return "is not an unsigned 32-bit integer";
       repeated ? reflection->AddUInt32(message, field, v)
                : reflection->SetUInt32(message, field, v);
       return "";
     }
     case FieldDescriptor::CPPTYPE_UINT64: {
       uint64_t v;
-      if (!ParseInteger(value, &v)) return "is not an unsigned 64-bit integer";
+      if (!absl::SimpleAtoi(value, &v))
+        return "is not an unsigned 64-bit integer";
       repeated ? reflection->AddUInt64(message, field, v)
                : reflection->SetUInt64(message, field, v);
       return "";
