@@ -124,7 +124,12 @@ std::string EncodeText(absl::string_view text) {
     cell.push_back('\'');
   }
   cell.append(text.data(), text.size());
-  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
+  // Quoted when a reader would split it, or (leading '#') take its line
+  // for a comment.
+  if (cell.find_first_of(",\"\r\n") == std::string::npos &&
+      (cell.empty() || cell[0] != '#')) {
+    return cell;
+  }
   std::string quoted = "\"";
   for (char c : cell) {
     if (c == '"') quoted.push_back('"');
@@ -147,6 +152,28 @@ CsvCell CsvCell::Decimal(double value, int decimals) {
 }
 
 CsvWriter::CsvWriter() : out_("\xEF\xBB\xBF") {}
+
+void CsvWriter::Comment(absl::string_view text) {
+  out_ += "# ";
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\r' || c == '\n') {
+      out_.push_back(' ');
+      continue;
+    }
+    out_.push_back(c);
+    if (c != ',') continue;
+    // A spreadsheet opens the line as cells: none may start a formula.
+    size_t next = i + 1;
+    while (next < text.size() && text[next] == ' ') ++next;
+    if (next < text.size() &&
+        (text[next] == '=' || text[next] == '+' || text[next] == '-' ||
+         text[next] == '@' || text[next] == '\t')) {
+      out_.push_back('\'');
+    }
+  }
+  out_ += "\r\n";
+}
 
 void CsvWriter::Row(std::initializer_list<CsvCell> cells) {
   Row(std::vector<CsvCell>(cells));

@@ -10,10 +10,12 @@
 //   }
 //
 // The writer, for every CSV smz hands out: a UTF-8 BOM first (Korean Excel
-// otherwise reads the file as CP949), CRLF, quoting where needed, and text
-// that a spreadsheet would run as a formula (a cell starting with = + - @,
-// tab or CR, as in a hospital named "=HYPERLINK(...)") prefixed with ' so
-// that it stays text. Numbers are written as numbers.
+// otherwise reads the file as CP949), CRLF, quoting where needed (and for a
+// leading '#', which readers take for a comment), and text that a
+// spreadsheet would run as a formula (a cell starting with = + - @, tab or
+// CR, as in a hospital named "=HYPERLINK(...)") prefixed with ' so that it
+// stays text. Numbers are written as numbers. What it writes, ParseCsv
+// reads back cell for cell.
 //
 //   smz::CsvWriter csv;
 //   csv.Row({"nationality", "count"});
@@ -70,6 +72,9 @@ class CsvCell {
 class CsvWriter {
  public:
   CsvWriter();  // writes the BOM
+  // A "# ..." line that ParseCsv skips; line breaks become spaces, and no
+  // comma-separated piece of it starts a formula.
+  void Comment(absl::string_view text);
   void Row(std::initializer_list<CsvCell> cells);
   void Row(const std::vector<CsvCell>& cells);
   std::string Finish() && { return std::move(out_); }

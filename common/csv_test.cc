@@ -49,6 +49,17 @@ TEST(CsvWriterTest, NeutralisesFormulasAndStartsWithABom) {
             "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",-3\r\n"
             "'+1+1,'-1-1,'@SUM(A1),'\tx,\"'\rx\",\"a,b\",<5,-12.5,-,-12.5%,+3"
             "\r\n");
+  // A comment stays one line, and no piece of it is a formula.
+  CsvWriter annual;
+  annual.Comment("병원, =HYPERLINK(\"x\")\r\nnext");
+  annual.Row({"#not a comment", "b"});
+  const std::string with_comment = std::move(annual).Finish();
+  EXPECT_EQ(with_comment,
+            "\xEF\xBB\xBF# 병원,' =HYPERLINK(\"x\")  next\r\n"
+            "\"#not a comment\",b\r\n");
+  absl::StatusOr<CsvTable> header_only = ParseCsv(with_comment);
+  ASSERT_TRUE(header_only.ok());
+  EXPECT_EQ(header_only->header[0], "#not a comment");
   // It reads back as written, the BOM skipped.
   absl::StatusOr<CsvTable> table = ParseCsv(file);
   ASSERT_TRUE(table.ok()) << table.status();

@@ -24,7 +24,7 @@ int DigitsAt(absl::string_view text, size_t start, size_t length) {
 
 void ValidateRequestId(absl::string_view request_id,
                        FieldViolations* violations) {
-  if (!request_id.empty() && !IsRequestIdText(request_id)) {
+  if (!request_id.empty() && !IsRequestId(request_id)) {
     violations->Add("request_id",
                     "must be 1-64 characters of A-Z a-z 0-9 . _ : -");
   }

@@ -16,6 +16,9 @@ namespace {
 // these budgets grpc-status, grpc-message (percent-encoded: up to 3 bytes a
 // byte) and grpc-status-details-bin stay well under gRPC's 8 KiB.
 constexpr size_t kMaxDetailsBytes = 3000;
+// What google.rpc.Status adds around its message and payloads (code, type
+// URL, framing).
+constexpr size_t kDetailsOverhead = 128;
 
 }  // namespace
 
@@ -87,14 +90,15 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     google::rpc::BadRequest bad_request;
     if (!bad_request.ParseFromString(std::string(payload))) return;
     while (bad_request.field_violations_size() > 0 &&
-           bad_request.ByteSizeLong() + message.size() > kMaxDetailsBytes) {
+           bad_request.ByteSizeLong() + message.size() + kDetailsOverhead >
+               kMaxDetailsBytes) {
       bad_request.mutable_field_violations()->RemoveLast();
     }
     any->set_value(bad_request.SerializeAsString());
   });
   if (details.details_size() == 0) return grpc::Status(code, message);
   std::string serialized = details.SerializeAsString();
-  if (serialized.size() > kMaxDetailsBytes + kMaxMessageBytes) {
+  if (serialized.size() > kMaxDetailsBytes) {
     // A payload of some other kind that is too big: the code and message
     // still reach the caller.
     return grpc::Status(code, message);

@@ -149,7 +149,7 @@ bool IsRegistrationNumber(absl::string_view text) {
   return true;
 }
 
-bool IsRequestIdText(absl::string_view text) {
+bool IsRequestId(absl::string_view text) {
   if (text.empty() || text.size() > 64) return false;
   for (char c : text) {
     if (!IsAsciiLetterOrDigit(c) && c != '.' && c != '_' && c != ':' &&

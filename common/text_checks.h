@@ -51,11 +51,12 @@ bool IsPhoneNumber(absl::string_view text);
 bool IsRegistrationNumber(absl::string_view text);
 
 // An AIP-155 request id: 1-64 of A-Z a-z 0-9 . _ : -
-bool IsRequestIdText(absl::string_view text);
+bool IsRequestId(absl::string_view text);
 
 // The shape of an IANA time-zone name ("Asia/Seoul", "America/Argentina/
 // Buenos_Aires", "UTC", "Etc/GMT+9"): at most 64 bytes, 1-4 parts separated
-// by '/', each 1-30 of A-Z a-z 0-9 _ + - and not starting with '.' or '-'.
+// by '/', each 1-30 of A-Z a-z 0-9 _ + - and not starting with '-' (so no
+// "." or ".." can lead out of the zone database's folder).
 // The shape only; whether such a zone exists is for the caller to ask.
 bool IsTimeZoneName(absl::string_view text);
 

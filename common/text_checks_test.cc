@@ -101,12 +101,12 @@ TEST(RegistrationNumberTest, NumbersAndNot) {
 }
 
 TEST(RequestIdTest, IdsAndNot) {
-  EXPECT_TRUE(IsRequestIdText("kim-2026-11"));
-  EXPECT_TRUE(IsRequestIdText("a.b_c:d-e"));
-  EXPECT_FALSE(IsRequestIdText(""));
-  EXPECT_FALSE(IsRequestIdText("a/b"));
-  EXPECT_FALSE(IsRequestIdText(std::string(65, 'a')));
-  EXPECT_FALSE(IsRequestIdText(Mebibyte('a')));
+  EXPECT_TRUE(IsRequestId("kim-2026-11"));
+  EXPECT_TRUE(IsRequestId("a.b_c:d-e"));
+  EXPECT_FALSE(IsRequestId(""));
+  EXPECT_FALSE(IsRequestId("a/b"));
+  EXPECT_FALSE(IsRequestId(std::string(65, 'a')));
+  EXPECT_FALSE(IsRequestId(Mebibyte('a')));
   FieldViolations violations;
   ValidateRequestId(Mebibyte('a'), &violations);
   EXPECT_EQ(violations.size(), 1u);

@@ -35,9 +35,10 @@ _smz_pid_alive() {
 # and the hostname as well. Together with a TCP port that would give every
 # local user root on our server, so root is restricted to root@localhost,
 # which (with --skip-name-resolve) only matches the socket, and the socket
-# lives in a 0700 datadir. The server's init file does this before it
-# accepts connections (smz_mariadb_start); this second pass covers a server
-# that was already running when the script started. Idempotent.
+# lives in a 0700 datadir. A server we start does this itself, from its
+# init file (mariadb-lockdown.sql), before it accepts a connection; this
+# pass is for a server that was already running when the script started
+# (one an older version of this script started). Idempotent.
 _smz_mariadb_lock_root() {
   local sock="$1" hosts host sql=""
   hosts="$(mariadb --no-defaults --batch --skip-column-names --socket="$sock" -uroot \
@@ -107,11 +108,8 @@ smz_mariadb_start() {
   # for 127.0.0.1, ::1 and the hostname (and any anonymous account) are gone
   # before the TCP port answers, even on the very first start. Root remains
   # only as root@localhost, the socket in the 0700 datadir.
-  local init_file="$datadir/smz-lockdown.sql"
-  printf '%s\n' \
-    "DELETE FROM mysql.global_priv WHERE (User = 'root' AND Host <> 'localhost') OR User = '';" \
-    "FLUSH PRIVILEGES;" >"$init_file"
-  chmod 600 "$init_file"
+  local init_file
+  init_file="$(_smz_abs_dir "$(dirname "${BASH_SOURCE[0]}")")/mariadb-lockdown.sql"
 
   _smz_log "starting on 127.0.0.1:$port (log: $logfile)"
   # setsid + nohup: the server must survive the end of this script and any
@@ -126,7 +124,6 @@ smz_mariadb_start() {
   local i
   for ((i = 0; i < 60; i++)); do
     if _smz_mariadb_ping "$sock"; then
-      _smz_mariadb_lock_root "$sock"
       return 0
     fi
     # Fail fast instead of waiting the full 30 s when startup already died

@@ -698,14 +698,8 @@ void ValidateRegistration(const Registration& registration, const Event& event,
                                    "' is not an ISO 639-1 code"));
     }
   }
-  const std::string& email = registration.email();
-  if (!email.empty()) {
-    const size_t at = email.find('@');
-    if (email.size() > 254 || at == std::string::npos || at == 0 ||
-        email.find('.', at) == std::string::npos ||
-        email.find_first_of(" \t\r\n") != std::string::npos) {
-      violations->Add("registration.email", "is not an e-mail address");
-    }
+  if (!registration.email().empty() && !IsEmailAddress(registration.email())) {
+    violations->Add("registration.email", "is not an e-mail address");
   }
   std::vector<const v1::Session*> chosen;
   absl::flat_hash_set<int64_t> seen;

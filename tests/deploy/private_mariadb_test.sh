@@ -21,11 +21,14 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 smz_mariadb_start "$dir/data" "$port" "$dir/mariadb.log" 2>/dev/null ||
   fail "the server did not start; $(tail -5 "$dir/mariadb.log")"
 
-for host in 127.0.0.1; do
-  if mariadb --no-defaults -h"$host" -P"$port" -uroot -e 'SELECT 1' >/dev/null 2>&1; then
-    fail "root logged in over TCP ($host) without a password"
-  fi
-done
+if mariadb --no-defaults -h127.0.0.1 -P"$port" -uroot -e 'SELECT 1' >/dev/null 2>&1; then
+  fail "root logged in over TCP without a password"
+fi
+# The port itself answers: an account with a password gets in.
+mariadb --no-defaults --socket="$dir/data/mariadb.sock" -uroot \
+  -e "CREATE USER 'probe'@'127.0.0.1' IDENTIFIED BY 'probe-secret'"
+mariadb --no-defaults -h127.0.0.1 -P"$port" -uprobe -pprobe-secret \
+  -e 'SELECT 1' >/dev/null || fail "the TCP port refuses a valid login"
 accounts="$(mariadb --no-defaults --socket="$dir/data/mariadb.sock" -uroot \
   --batch --skip-column-names -e "SELECT CONCAT(User,'@',Host) FROM mysql.user WHERE User='root' OR User=''")"
 [[ "$accounts" == "root@localhost" ]] || fail "root accounts left: $accounts"

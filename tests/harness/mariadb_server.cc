@@ -104,16 +104,8 @@ absl::Status MariaDbServer::Launch() {
   const std::string log = absl::StrCat(base_dir_, "/mariadb.log");
   // Run before the server accepts connections: the passwordless root
   // accounts mariadb-install-db makes for 127.0.0.1, ::1 and the hostname
-  // never answer on the TCP port (root stays root@localhost, the socket).
-  const std::string init_file = absl::StrCat(base_dir_, "/lockdown.sql");
-  {
-    std::ofstream init(init_file);
-    init << "DELETE FROM mysql.global_priv WHERE (User = 'root' AND Host <> "
-            "'localhost') OR User = '';\nFLUSH PRIVILEGES;\n";
-    if (!init.good()) {
-      return absl::InternalError(absl::StrCat("cannot write ", init_file));
-    }
-  }
+  // never answer on the TCP port (the same file as the local stack's).
+  const std::string init_file = SMZ_MARIADB_LOCKDOWN_SQL;
   std::vector<std::string> argv = {
       FindProgram({"/usr/sbin/mariadbd", "/usr/sbin/mysqld"}),
       "--no-defaults",

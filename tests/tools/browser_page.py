@@ -16,6 +16,7 @@ Uses Debian's chromium, chromium-driver and python3-selenium (run it with
 """
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -88,6 +89,7 @@ def main():
         }
     finally:
         driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
     json.dump(result, sys.stdout)
 
 
