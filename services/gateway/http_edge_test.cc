@@ -306,23 +306,8 @@ TEST_F(HttpEdgeTest, AmbiguousFramingIsRefused) {
 // While 64 clients hold sockets and send their headers a byte at a time,
 // the dashboard and the API answer at once.
 TEST_F(HttpEdgeTest, SlowClientsDoNotStarveOthers) {
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> slow;
-  std::atomic<int> connected{0};
-  for (int i = 0; i < 64; ++i) {
-    slow.emplace_back([&] {
-      const int fd = testing::ConnectLoopback(port_);
-      if (fd < 0) return;
-      ++connected;
-      const std::string head = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ";
-      for (size_t k = 0; !stop.load(); k = (k + 1) % head.size()) {
-        send(fd, &head[k], 1, MSG_NOSIGNAL);
-        absl::SleepFor(absl::Milliseconds(200));
-      }
-      close(fd);
-    });
-  }
-  while (connected.load() < 64) absl::SleepFor(absl::Milliseconds(10));
+  testing::SlowClients slow(port_, 64, absl::Milliseconds(200));
+  ASSERT_EQ(slow.connected(), 64);
   absl::SleepFor(absl::Milliseconds(300));
   for (int round = 0; round < 5; ++round) {
     const absl::Time start = absl::Now();
@@ -333,8 +318,6 @@ TEST_F(HttpEdgeTest, SlowClientsDoNotStarveOthers) {
     EXPECT_EQ(testing::HttpStatusOf(api), 200);
     EXPECT_LT(absl::Now() - start, absl::Seconds(1));
   }
-  stop = true;
-  for (std::thread& t : slow) t.join();
 }
 
 TEST_F(HttpEdgeTest, QueryValuesAreTypedByTheRequestMessage) {

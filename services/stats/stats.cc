@@ -628,33 +628,30 @@ absl::StatusOr<AggregateResult> Stats::AggregateFor(
   }
   absl::StatusOr<AggregateResult> result = store_->Aggregate(fine);
   if (!result.ok()) return result.status();
-  absl::StatusOr<std::map<GroupMonth, int>> reporters =
-      store_->ActiveReporters(query.start_period, query.end_period);
-  if (!reporters.ok()) return reporters.status();
+  absl::StatusOr<GroupReporters> counted =
+      store_->ReportersByGroup(query.start_period, query.end_period);
+  if (!counted.ok()) return counted.status();
   // Revenue goes by the hospitals that reported revenue: a group of three
   // active hospitals, one with revenue, would show that one's revenue.
-  std::map<GroupMonth, int> revenue_reporters;
-  for (const AggregateGroup& g : result->groups) {
-    if (g.revenue.contributors > 0) {
-      revenue_reporters[{g.bucket, g.partner_kind, g.region}] +=
-          static_cast<int>(g.revenue.contributors);
-    }
-  }
+  std::map<GroupMonth, int>* reporters = &counted->active;
+  std::map<GroupMonth, int>* revenue_reporters = &counted->with_revenue;
   if (!by_group) {
-    // For the withheld months the zone's count is what matters.
-    std::map<GroupMonth, int> zone;
-    for (const auto& [key, count] : *reporters) {
-      zone[{std::get<0>(key), 0, 0}] += count;
+    // Without kinds or regions, the zone's counts are what matter.
+    for (std::map<GroupMonth, int>* counts : {reporters, revenue_reporters}) {
+      std::map<GroupMonth, int> zone;
+      for (const auto& [key, count] : *counts) {
+        zone[{std::get<0>(key), 0, 0}] += count;
+      }
+      *counts = std::move(zone);
     }
-    *reporters = std::move(zone);
   }
   const int n = options_.min_group_partners;
   const std::set<GroupMonth> pooled =
       by_group ? PooledGroups(*reporters, n) : std::set<GroupMonth>();
   const std::set<GroupMonth> pooled_revenue =
-      by_group ? PooledGroups(revenue_reporters, n) : std::set<GroupMonth>();
+      by_group ? PooledGroups(*revenue_reporters, n) : std::set<GroupMonth>();
   const std::set<int> withheld = WithheldMonths(*reporters, n);
-  const std::set<int> withheld_revenue = WithheldMonths(revenue_reporters, n);
+  const std::set<int> withheld_revenue = WithheldMonths(*revenue_reporters, n);
 
   const bool filtered =
       query.filter.partner_kinds_size() > 0 || query.filter.regions_size() > 0;

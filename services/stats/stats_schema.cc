@@ -165,6 +165,26 @@ const std::vector<Migration>& StatsMigrations() {
         "INSERT INTO report_counts (period, shard, counted) "
         "SELECT period, partner_id % 16, COUNT(*) FROM reports "
         "WHERE status IN (2, 3) GROUP BY 1, 2"}},
+      // What restricted readers' pooling needs (disclosure.h): per month
+      // and kind x region (16 shards by partner, as report_counts), the
+      // hospitals with a counted report with activity, and with revenue.
+      {4,
+       "reporting hospitals per month and kind x region",
+       {"CREATE TABLE IF NOT EXISTS group_reporters ("
+        " period INT NOT NULL,"
+        " partner_kind TINYINT NOT NULL,"
+        " region TINYINT NOT NULL,"
+        " shard TINYINT NOT NULL,"
+        " active INT NOT NULL,"
+        " with_revenue INT NOT NULL,"
+        " PRIMARY KEY (period, partner_kind, region, shard)"
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+        "INSERT INTO group_reporters (period, partner_kind, region, shard, "
+        "active, with_revenue) "
+        "SELECT r.period, r.partner_kind, r.region, r.partner_id % 16, "
+        "SUM(r.no_activity = 0), SUM(EXISTS (SELECT 1 FROM report_cells c "
+        "WHERE c.report_id = r.id AND c.measure = 3 AND c.value > 0)) "
+        "FROM reports r WHERE r.status IN (2, 3) GROUP BY 1, 2, 3, 4"}},
   };
   return *kMigrations;
 }

@@ -58,6 +58,20 @@ constexpr char kRecomputeReportCounts[] =
     "SELECT period, partner_id % 16 AS shard, COUNT(*) AS n FROM reports "
     "WHERE status IN (2, 3) GROUP BY period, shard";
 
+// group_reporters (see the schema): per month, kind x region and shard,
+// the hospitals with a counted report with activity, and with revenue.
+constexpr char kRecomputeGroupReporters[] =
+    "SELECT r.period, r.partner_kind, r.region, r.partner_id % 16 AS shard, "
+    "SUM(r.no_activity = 0) AS active, SUM(EXISTS (SELECT 1 FROM report_cells "
+    "c WHERE c.report_id = r.id AND c.measure = 3 AND c.value > 0)) AS "
+    "with_revenue FROM reports r WHERE r.status IN (2, 3) GROUP BY 1, 2, 3, 4";
+
+bool HasRevenue(const std::vector<Cell>& cells) {
+  return std::any_of(cells.begin(), cells.end(), [](const Cell& c) {
+    return c.measure == Measure::kRevenueKrw && c.value > 0;
+  });
+}
+
 std::vector<Cell> CellsOfReport(const Report& report) {
   std::vector<Cell> cells;
   for (const v1::NewPatientCell& c : report.new_patients()) {
@@ -633,6 +647,25 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
             "1) ON DUPLICATE KEY UPDATE counted = counted + 1",
             {SqlInt(period), SqlInt(partner_id % kReportCountShards)});
         if (!counted.ok()) return counted.status();
+      }
+      // Reporting hospitals of the group: one more or fewer with activity
+      // or revenue (a report keeps the group it was first filed in).
+      const bool was_counted = Counted(old_status);
+      const int active_delta = (in.report.no_activity() ? 0 : 1) -
+                               (was_counted && !stored->no_activity ? 1 : 0);
+      const int revenue_delta =
+          (HasRevenue(in.cells) ? 1 : 0) -
+          (was_counted && HasRevenue(stored->cells) ? 1 : 0);
+      if (active_delta != 0 || revenue_delta != 0) {
+        absl::StatusOr<int64_t> grouped = session.Execute(
+            "INSERT INTO group_reporters (period, partner_kind, region, "
+            "shard, active, with_revenue) VALUES (?, ?, ?, ?, ?, ?) ON "
+            "DUPLICATE KEY UPDATE active = active + VALUES(active), "
+            "with_revenue = with_revenue + VALUES(with_revenue)",
+            {SqlInt(period), SqlInt(partner_kind), SqlInt(region),
+             SqlInt(partner_id % kReportCountShards), SqlInt(active_delta),
+             SqlInt(revenue_delta)});
+        if (!grouped.ok()) return grouped.status();
       }
       const std::vector<CellChange> counted_changes =
           Counted(old_status) ? stored_diff.changes : AllCreated(in.cells);
@@ -1371,24 +1404,28 @@ absl::StatusOr<AggregateResult> StatsStore::Aggregate(
   return result;
 }
 
-absl::StatusOr<std::map<std::tuple<int, int, int>, int>>
-StatsStore::ActiveReporters(int start_period, int end_period) {
-  using Counts = std::map<std::tuple<int, int, int>, int>;
-  return database_->RunFor<Counts>(
-      [&](Session& session) -> absl::StatusOr<Counts> {
+absl::StatusOr<GroupReporters> StatsStore::ReportersByGroup(int start_period,
+                                                            int end_period) {
+  return database_->RunFor<GroupReporters>(
+      [&](Session& session) -> absl::StatusOr<GroupReporters> {
         absl::StatusOr<std::vector<Row>> rows = session.Query(
-            // Counted reports: SUBMITTED (2) and ACCEPTED (3).
-            "SELECT period, partner_kind, region, COUNT(*) FROM reports "
-            "WHERE period BETWEEN ? AND ? AND status IN (2, 3) AND "
-            "no_activity = 0 GROUP BY period, partner_kind, region",
+            "SELECT period, partner_kind, region, SUM(active), "
+            "SUM(with_revenue) FROM group_reporters WHERE period BETWEEN ? "
+            "AND ? GROUP BY period, partner_kind, region",
             {SqlInt(start_period), SqlInt(end_period)});
         if (!rows.ok()) return rows.status();
-        Counts counts;
+        GroupReporters reporters;
         for (const Row& row : *rows) {
-          counts[{static_cast<int>(row.Int(0)), static_cast<int>(row.Int(1)),
-                  static_cast<int>(row.Int(2))}] = static_cast<int>(row.Int(3));
+          const std::tuple<int, int, int> key{static_cast<int>(row.Int(0)),
+                                              static_cast<int>(row.Int(1)),
+                                              static_cast<int>(row.Int(2))};
+          if (row.Int(3) > 0)
+            reporters.active[key] = static_cast<int>(row.Int(3));
+          if (row.Int(4) > 0) {
+            reporters.with_revenue[key] = static_cast<int>(row.Int(4));
+          }
         }
-        return counts;
+        return reporters;
       });
 }
 
@@ -1528,17 +1565,21 @@ absl::Status StatsStore::RebuildRollups() {
   return database_->Transact([&](Session& session) -> absl::Status {
     for (const char* sql :
          {"DELETE FROM rollup_cells", "DELETE FROM rollup_nationality",
-          "DELETE FROM rollup_department", "DELETE FROM report_counts"}) {
+          "DELETE FROM rollup_department", "DELETE FROM report_counts",
+          "DELETE FROM group_reporters"}) {
       if (absl::StatusOr<int64_t> s = session.Execute(sql, {}); !s.ok()) {
         return s.status();
       }
     }
-    if (absl::StatusOr<int64_t> s = session.Execute(
-            absl::StrCat("INSERT INTO report_counts (period, shard, counted) ",
-                         kRecomputeReportCounts),
-            {});
-        !s.ok()) {
-      return s.status();
+    for (const std::string& sql :
+         {absl::StrCat("INSERT INTO report_counts (period, shard, counted) ",
+                       kRecomputeReportCounts),
+          absl::StrCat("INSERT INTO group_reporters (period, partner_kind, "
+                       "region, shard, active, with_revenue) ",
+                       kRecomputeGroupReporters)}) {
+      if (absl::StatusOr<int64_t> s = session.Execute(sql, {}); !s.ok()) {
+        return s.status();
+      }
     }
     absl::StatusOr<std::vector<int>> periods = ReportedPeriods(session);
     if (!periods.ok()) return periods.status();
@@ -1595,6 +1636,20 @@ absl::StatusOr<int64_t> StatsStore::CountRollupMismatches() {
             {});
         if (!counts.ok()) return counts.status();
         int64_t mismatches = counts->front().Int(0);
+        absl::StatusOr<std::vector<Row>> groups = session.Query(
+            absl::StrCat(
+                "SELECT (SELECT COUNT(*) FROM (", kRecomputeGroupReporters,
+                ") x LEFT JOIN group_reporters y USING (period, partner_kind, "
+                "region, shard) WHERE COALESCE(y.active, 0) <> x.active OR "
+                "COALESCE(y.with_revenue, 0) <> x.with_revenue) + "
+                "(SELECT COUNT(*) FROM "
+                "group_reporters y LEFT JOIN (",
+                kRecomputeGroupReporters,
+                ") x USING (period, partner_kind, region, shard) WHERE "
+                "x.active IS NULL AND (y.active <> 0 OR y.with_revenue <> 0))"),
+            {});
+        if (!groups.ok()) return groups.status();
+        mismatches += groups->front().Int(0);
         for (int period : *periods) {
           for (const Check& check : checks) {
             const std::string keys = check.key;

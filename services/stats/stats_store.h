@@ -69,6 +69,13 @@ struct BatchKey {
   std::string digest;      // of the whole request
 };
 
+// Reporting partners per (period YYYYMM, partner kind, region); groups
+// without any are absent.
+struct GroupReporters {
+  std::map<std::tuple<int, int, int>, int> active;        // with activity
+  std::map<std::tuple<int, int, int>, int> with_revenue;  // with revenue
+};
+
 // YYYYMM <-> CivilMonth.
 int PeriodNumber(absl::CivilMonth month);
 absl::CivilMonth PeriodMonth(int period_number);
@@ -170,10 +177,11 @@ class StatsStore {
 
   absl::StatusOr<AggregateResult> Aggregate(const AggregateQuery& query);
 
-  // How many partners of each (period YYYYMM, partner kind, region) have a
-  // counted report with activity (not "no activity") in the range.
-  absl::StatusOr<std::map<std::tuple<int, int, int>, int>> ActiveReporters(
-      int start_period, int end_period);
+  // Per (period YYYYMM, partner kind, region) of the range, the partners
+  // with a counted report with activity, and with revenue (kept by the
+  // submitting transaction, so this reads a few rows per month).
+  absl::StatusOr<GroupReporters> ReportersByGroup(int start_period,
+                                                  int end_period);
 
   // Reports of a period range (any status), for completeness.
   absl::StatusOr<std::vector<ReportingRow>> ListReporting(int start_period,

@@ -76,6 +76,31 @@ int HttpStatusOf(const std::string& response) {
   return std::atoi(response.substr(9, 3).c_str());
 }
 
+SlowClients::SlowClients(int port, int count, absl::Duration pace) {
+  for (int i = 0; i < count; ++i) {
+    threads_.emplace_back([this, port, pace] {
+      const int fd = ConnectLoopback(port);
+      if (fd < 0) return;
+      ++connected_;
+      const std::string head = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+      for (size_t k = 0; !stop_.load(); k = (k + 1) % head.size()) {
+        send(fd, &head[k], 1, MSG_NOSIGNAL);
+        absl::SleepFor(pace);
+      }
+      close(fd);
+    });
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (connected_.load() < count && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
+SlowClients::~SlowClients() {
+  stop_ = true;
+  for (std::thread& t : threads_) t.join();
+}
+
 bool WaitServing(int port, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
