@@ -963,9 +963,13 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
 
 namespace {
 
-CsvCell CsvValue(const v1::Value& value, int threshold) {
+// A suppressed count shows as "<5"; suppressed revenue is not small, only
+// hidden (one hospital's), so it shows as "suppressed".
+CsvCell CsvValue(const v1::Value& value, int threshold, bool revenue) {
   if (!value.applicable()) return "";
-  if (value.suppressed()) return absl::StrCat("<", threshold);
+  if (value.suppressed()) {
+    return revenue ? "suppressed" : absl::StrCat("<", threshold);
+  }
   return value.value();
 }
 
@@ -1037,7 +1041,8 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAggregateCsv(
     }
     for (const v1::Value* value :
          {&row.new_patients(), &row.visits(), &row.revenue_krw()}) {
-      fields.push_back(CsvValue(*value, threshold));
+      fields.push_back(
+          CsvValue(*value, threshold, value == &row.revenue_krw()));
       if (request.year_over_year()) {
         fields.push_back(value->has_previous_value()
                              ? CsvCell(value->previous_value())
