@@ -16,7 +16,7 @@ constexpr size_t kMaxCachedPrincipals = 10000;
 }  // namespace
 
 RoleSet::RoleSet(std::initializer_list<Role> roles) {
-  for (Role role : roles) bits_ |= 1u << role;
+  for (Role role : roles) Add(role);
 }
 
 RoleSet RoleSet::AdminOnly() { return RoleSet({auth::v1::ADMIN}); }

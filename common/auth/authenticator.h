@@ -52,7 +52,12 @@ class RoleSet {
   // Every role but PARTNER.
   static RoleSet Staff();
   static RoleSet Everyone();
-  bool Contains(Role role) const { return (bits_ >> role) & 1u; }
+  void Add(Role role) {
+    if (role >= 0 && role < 32) bits_ |= 1u << role;
+  }
+  bool Contains(Role role) const {
+    return role >= 0 && role < 32 && ((bits_ >> role) & 1u);
+  }
 
  private:
   uint32_t bits_ = 0;

@@ -1,12 +1,17 @@
 #include "common/server/rpc_runner.h"
 
+#include <cassert>
 #include <chrono>
 #include <exception>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "common/logging.h"
 #include "common/status_util.h"
+#include "google/protobuf/descriptor.h"
+#include "smz/auth/v1/auth.pb.h"
 
 namespace smz {
 namespace {
@@ -19,17 +24,46 @@ std::optional<absl::string_view> AuthorizationHeader(
   return absl::string_view(it->second.data(), it->second.size());
 }
 
+// "smz.registry.v1.RegistryService" -> "registry".
+std::string ServiceLabel(absl::string_view full_name) {
+  absl::string_view name = full_name.substr(full_name.rfind('.') + 1);
+  absl::ConsumeSuffix(&name, "Service");
+  return absl::AsciiStrToLower(name);
+}
+
 }  // namespace
 
-RpcRunner::RpcRunner(std::string service, Authenticator* authenticator,
-                     RpcMetrics* metrics)
-    : service_(std::move(service)),
+RpcRunner::RpcRunner(absl::string_view service_full_name,
+                     Authenticator* authenticator, RpcMetrics* metrics)
+    : service_(ServiceLabel(service_full_name)),
       authenticator_(authenticator),
-      metrics_(metrics) {}
+      metrics_(metrics) {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          std::string(service_full_name));
+  // A programming error (a name typed wrong), not input: fail at start-up.
+  assert(service != nullptr);
+  if (service == nullptr) return;
+  for (int i = 0; i < service->method_count(); ++i) {
+    const google::protobuf::MethodDescriptor* method = service->method(i);
+    if (!method->options().HasExtension(auth::v1::allowed_roles)) continue;
+    RoleSet roles({});
+    for (int role :
+         method->options().GetExtension(auth::v1::allowed_roles).roles()) {
+      roles.Add(static_cast<Role>(role));
+    }
+    allowed_roles_.emplace(method->name(), roles);
+  }
+}
+
+std::optional<RoleSet> RpcRunner::AllowedRoles(absl::string_view method) const {
+  auto it = allowed_roles_.find(method);
+  if (it == allowed_roles_.end()) return std::nullopt;
+  return it->second;
+}
 
 grpc::Status RpcRunner::Run(
     grpc::ServerContext* context, absl::string_view method,
-    const RoleSet& allowed,
     absl::FunctionRef<absl::Status(const Principal&)> handler) {
   const auto start = std::chrono::steady_clock::now();
   std::string principal_label = "anonymous";
@@ -40,7 +74,11 @@ grpc::Status RpcRunner::Run(
     status = principal.status();
   } else {
     principal_label = PrincipalLabel(*principal);
-    status = Authorize(*principal, allowed);
+    const std::optional<RoleSet> allowed = AllowedRoles(method);
+    status = allowed.has_value()
+                 ? Authorize(*principal, *allowed)
+                 : absl::PermissionDeniedError(absl::StrCat(
+                       method, " declares no roles, so no one may call it"));
     if (status.ok()) {
       try {
         status = handler(*principal);

@@ -1,23 +1,32 @@
 // The one path every smz RPC handler runs through: authenticate the bearer
-// token, check the caller's role, run the handler, map its absl::Status to a
-// grpc::Status (with field violations), and write one structured log line and
-// the metrics for the call.
+// token, check the caller's role against the roles the method declares in its
+// .proto (option (smz.auth.v1.allowed_roles)), run the handler, map its
+// absl::Status to a grpc::Status (with field violations), and write one
+// structured log line and the metrics for the call.
 //
-//   grpc::Status RegistryService::GetPartner(grpc::ServerContext* context,
-//                                            const GetPartnerRequest* request,
-//                                            Partner* response) {
-//     return runner_.Run(context, "GetPartner", smz::RoleSet::Everyone(),
-//                        [&](const smz::Principal& caller) {
-//                          return registry_.GetPartner(caller, *request,
-//                                                      response);
-//                        });
+//   RpcRunner runner(v1::RegistryService::service_full_name(), &auth,
+//                    &metrics);
+//
+//   grpc::Status RegistryGrpcService::GetPartner(
+//       grpc::ServerContext* context, const v1::GetPartnerRequest* request,
+//       v1::Partner* response) {
+//     return runner_->Run(context, "GetPartner", [&](const Principal& caller) {
+//       return RespondWith(response, [&] {
+//         return registry_->GetPartner(caller, *request);
+//       });
+//     });
 //   }
+//
+// A method that declares no roles is refused for everyone
+// (smz_method_roles_test keeps every method declaring them).
 #ifndef SMZ_COMMON_SERVER_RPC_RUNNER_H_
 #define SMZ_COMMON_SERVER_RPC_RUNNER_H_
 
+#include <optional>
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -30,16 +39,21 @@ namespace smz {
 
 class RpcRunner {
  public:
-  // `metrics` may be null.
-  RpcRunner(std::string service, Authenticator* authenticator,
+  // `service_full_name`: e.g. "smz.registry.v1.RegistryService", a service
+  // of the generated descriptor pool. `metrics` may be null.
+  RpcRunner(absl::string_view service_full_name, Authenticator* authenticator,
             RpcMetrics* metrics);
 
   grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
-                   const RoleSet& allowed,
                    absl::FunctionRef<absl::Status(const Principal&)> handler);
 
+  // The roles `method` declares; nullopt when it declares none (or does not
+  // exist).
+  std::optional<RoleSet> AllowedRoles(absl::string_view method) const;
+
  private:
-  const std::string service_;
+  const std::string service_;  // "registry": for logs
+  absl::flat_hash_map<std::string, RoleSet> allowed_roles_;
   Authenticator* const authenticator_;
   RpcMetrics* const metrics_;
 };
@@ -47,12 +61,11 @@ class RpcRunner {
 // For handlers whose logic returns a value: runs `call` and moves its value
 // into the gRPC response on success.
 //
-//   return runner_->Run(context, "GetPartner", RoleSet::Everyone(),
-//                       [&](const Principal& caller) {
-//                         return RespondWith(response, [&] {
-//                           return registry_->GetPartner(caller, *request);
-//                         });
-//                       });
+//   return runner_->Run(context, "GetPartner", [&](const Principal& caller) {
+//     return RespondWith(response, [&] {
+//       return registry_->GetPartner(caller, *request);
+//     });
+//   });
 template <typename T, typename Call>
 absl::Status RespondWith(T* response, Call call) {
   absl::StatusOr<T> result = call();

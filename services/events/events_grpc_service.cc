@@ -1,109 +1,91 @@
 #include "services/events/events_grpc_service.h"
 
 namespace smz::events {
-namespace {
-
-RoleSet Managers() { return RoleSet({auth::v1::ADMIN, auth::v1::ORGANIZER}); }
-RoleSet Registrants() {
-  return RoleSet({auth::v1::ADMIN, auth::v1::ORGANIZER, auth::v1::PARTNER});
-}
-
-}  // namespace
-
 grpc::Status EventsGrpcService::CreateEvent(
     grpc::ServerContext* context, const v1::CreateEventRequest* request,
     v1::EventResponse* response) {
-  return runner_->Run(
-      context, "CreateEvent", Managers(), [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return events_->CreateEvent(caller, *request); });
-      });
+  return runner_->Run(context, "CreateEvent", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return events_->CreateEvent(caller, *request); });
+  });
 }
 
 grpc::Status EventsGrpcService::GetEvent(grpc::ServerContext* context,
                                          const v1::GetEventRequest* request,
                                          v1::Event* response) {
-  return runner_->Run(
-      context, "GetEvent", RoleSet::Everyone(), [&](const Principal& caller) {
-        return RespondWith(response,
-                           [&] { return events_->GetEvent(caller, *request); });
-      });
+  return runner_->Run(context, "GetEvent", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return events_->GetEvent(caller, *request); });
+  });
 }
 
 grpc::Status EventsGrpcService::ListEvents(grpc::ServerContext* context,
                                            const v1::ListEventsRequest* request,
                                            v1::ListEventsResponse* response) {
-  return runner_->Run(
-      context, "ListEvents", RoleSet::Everyone(), [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return events_->ListEvents(caller, *request); });
-      });
+  return runner_->Run(context, "ListEvents", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return events_->ListEvents(caller, *request); });
+  });
 }
 
 grpc::Status EventsGrpcService::UpdateEvent(
     grpc::ServerContext* context, const v1::UpdateEventRequest* request,
     v1::EventResponse* response) {
-  return runner_->Run(
-      context, "UpdateEvent", Managers(), [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return events_->UpdateEvent(caller, *request); });
-      });
+  return runner_->Run(context, "UpdateEvent", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return events_->UpdateEvent(caller, *request); });
+  });
 }
 
 grpc::Status EventsGrpcService::PublishEvent(
     grpc::ServerContext* context, const v1::TransitionRequest* request,
     v1::EventResponse* response) {
-  return runner_->Run(
-      context, "PublishEvent", Managers(), [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return events_->PublishEvent(caller, *request); });
-      });
+  return runner_->Run(context, "PublishEvent", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return events_->PublishEvent(caller, *request); });
+  });
 }
 
 grpc::Status EventsGrpcService::CancelEvent(
     grpc::ServerContext* context, const v1::TransitionRequest* request,
     v1::EventResponse* response) {
-  return runner_->Run(
-      context, "CancelEvent", Managers(), [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return events_->CancelEvent(caller, *request); });
-      });
+  return runner_->Run(context, "CancelEvent", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return events_->CancelEvent(caller, *request); });
+  });
 }
 
 grpc::Status EventsGrpcService::PostponeEvent(
     grpc::ServerContext* context, const v1::PostponeEventRequest* request,
     v1::EventResponse* response) {
-  return runner_->Run(
-      context, "PostponeEvent", Managers(), [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return events_->PostponeEvent(caller, *request); });
-      });
+  return runner_->Run(context, "PostponeEvent", [&](const Principal& caller) {
+    return RespondWith(
+        response, [&] { return events_->PostponeEvent(caller, *request); });
+  });
 }
 
 grpc::Status EventsGrpcService::CompleteEvent(
     grpc::ServerContext* context, const v1::TransitionRequest* request,
     v1::EventResponse* response) {
-  return runner_->Run(
-      context, "CompleteEvent", Managers(), [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return events_->CompleteEvent(caller, *request); });
-      });
+  return runner_->Run(context, "CompleteEvent", [&](const Principal& caller) {
+    return RespondWith(
+        response, [&] { return events_->CompleteEvent(caller, *request); });
+  });
 }
 
 grpc::Status EventsGrpcService::RecordOutcome(
     grpc::ServerContext* context, const v1::RecordOutcomeRequest* request,
     v1::Event* response) {
-  return runner_->Run(
-      context, "RecordOutcome", Managers(), [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return events_->RecordOutcome(caller, *request); });
-      });
+  return runner_->Run(context, "RecordOutcome", [&](const Principal& caller) {
+    return RespondWith(
+        response, [&] { return events_->RecordOutcome(caller, *request); });
+  });
 }
 
 grpc::Status EventsGrpcService::CreateRegistration(
     grpc::ServerContext* context, const v1::CreateRegistrationRequest* request,
     v1::RegistrationResponse* response) {
-  return runner_->Run(context, "CreateRegistration", Registrants(),
+  return runner_->Run(context, "CreateRegistration",
                       [&](const Principal& caller) {
                         return RespondWith(response, [&] {
                           return events_->CreateRegistration(caller, *request);
@@ -114,18 +96,16 @@ grpc::Status EventsGrpcService::CreateRegistration(
 grpc::Status EventsGrpcService::GetRegistration(
     grpc::ServerContext* context, const v1::GetRegistrationRequest* request,
     v1::Registration* response) {
-  return runner_->Run(context, "GetRegistration", RoleSet::Everyone(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return events_->GetRegistration(caller, *request);
-                        });
-                      });
+  return runner_->Run(context, "GetRegistration", [&](const Principal& caller) {
+    return RespondWith(
+        response, [&] { return events_->GetRegistration(caller, *request); });
+  });
 }
 
 grpc::Status EventsGrpcService::ListRegistrations(
     grpc::ServerContext* context, const v1::ListRegistrationsRequest* request,
     v1::ListRegistrationsResponse* response) {
-  return runner_->Run(context, "ListRegistrations", RoleSet::Everyone(),
+  return runner_->Run(context, "ListRegistrations",
                       [&](const Principal& caller) {
                         return RespondWith(response, [&] {
                           return events_->ListRegistrations(caller, *request);
@@ -136,7 +116,7 @@ grpc::Status EventsGrpcService::ListRegistrations(
 grpc::Status EventsGrpcService::CancelRegistration(
     grpc::ServerContext* context, const v1::CancelRegistrationRequest* request,
     v1::Registration* response) {
-  return runner_->Run(context, "CancelRegistration", Registrants(),
+  return runner_->Run(context, "CancelRegistration",
                       [&](const Principal& caller) {
                         return RespondWith(response, [&] {
                           return events_->CancelRegistration(caller, *request);
@@ -147,7 +127,7 @@ grpc::Status EventsGrpcService::CancelRegistration(
 grpc::Status EventsGrpcService::RecordAttendance(
     grpc::ServerContext* context, const v1::RecordAttendanceRequest* request,
     v1::Registration* response) {
-  return runner_->Run(context, "RecordAttendance", Managers(),
+  return runner_->Run(context, "RecordAttendance",
                       [&](const Principal& caller) {
                         return RespondWith(response, [&] {
                           return events_->RecordAttendance(caller, *request);
@@ -159,19 +139,18 @@ grpc::Status EventsGrpcService::CountCompletedEvents(
     grpc::ServerContext* context,
     const v1::CountCompletedEventsRequest* request,
     v1::CountCompletedEventsResponse* response) {
-  return runner_->Run(context, "CountCompletedEvents", RoleSet::Staff(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return events_->CountCompletedEvents(caller,
-                                                               *request);
-                        });
-                      });
+  return runner_->Run(
+      context, "CountCompletedEvents", [&](const Principal& caller) {
+        return RespondWith(response, [&] {
+          return events_->CountCompletedEvents(caller, *request);
+        });
+      });
 }
 
 grpc::Status EventsGrpcService::ExportEventCalendar(
     grpc::ServerContext* context, const v1::ExportEventCalendarRequest* request,
     v1::CalendarFile* response) {
-  return runner_->Run(context, "ExportEventCalendar", RoleSet::Everyone(),
+  return runner_->Run(context, "ExportEventCalendar",
                       [&](const Principal& caller) {
                         return RespondWith(response, [&] {
                           return events_->ExportEventCalendar(caller, *request);
@@ -182,7 +161,7 @@ grpc::Status EventsGrpcService::ExportEventCalendar(
 grpc::Status EventsGrpcService::ExportCalendarFeed(
     grpc::ServerContext* context, const v1::ExportCalendarFeedRequest* request,
     v1::CalendarFile* response) {
-  return runner_->Run(context, "ExportCalendarFeed", RoleSet::Everyone(),
+  return runner_->Run(context, "ExportCalendarFeed",
                       [&](const Principal& caller) {
                         return RespondWith(response, [&] {
                           return events_->ExportCalendarFeed(caller, *request);
@@ -193,7 +172,7 @@ grpc::Status EventsGrpcService::ExportCalendarFeed(
 grpc::Status EventsGrpcService::ListDueReminders(
     grpc::ServerContext* context, const v1::ListDueRemindersRequest* request,
     v1::ListDueRemindersResponse* response) {
-  return runner_->Run(context, "ListDueReminders", Managers(),
+  return runner_->Run(context, "ListDueReminders",
                       [&](const Principal& caller) {
                         return RespondWith(response, [&] {
                           return events_->ListDueReminders(caller, *request);

@@ -46,7 +46,8 @@ absl::StatusOr<std::unique_ptr<EventsServer>> EventsServer::Start(
   server->events_ = std::make_unique<Events>(
       server->store_.get(), server->partners_.get(), o.clock, o.events);
   server->runner_ = std::make_unique<RpcRunner>(
-      "events", server->authenticator_.get(), &server->metrics_);
+      v1::EventsService::service_full_name(), server->authenticator_.get(),
+      &server->metrics_);
   server->service_ = std::make_unique<EventsGrpcService>(server->events_.get(),
                                                          server->runner_.get());
   ServerOptions server_options = o.server;

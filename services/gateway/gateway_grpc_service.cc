@@ -18,82 +18,75 @@ std::string Authorization(const grpc::ServerContext& context) {
 grpc::Status GatewayGrpcService::GetKpiTable(
     grpc::ServerContext* context, const v1::GetKpiTableRequest* request,
     v1::KpiTable* response) {
-  return runner_->Run(
-      context, "GetKpiTable", RoleSet::Staff(), [&](const Principal&) {
-        return RespondWith(response, [&] {
-          return gateway_->GetKpiTable(Authorization(*context), *request);
-        });
-      });
+  return runner_->Run(context, "GetKpiTable", [&](const Principal&) {
+    return RespondWith(response, [&] {
+      return gateway_->GetKpiTable(Authorization(*context), *request);
+    });
+  });
 }
 
 grpc::Status GatewayGrpcService::GetZoneOverview(
     grpc::ServerContext* context, const v1::GetZoneOverviewRequest* request,
     v1::ZoneOverview* response) {
-  return runner_->Run(
-      context, "GetZoneOverview", RoleSet::Staff(), [&](const Principal&) {
-        return RespondWith(response, [&] {
-          return gateway_->GetZoneOverview(Authorization(*context), *request);
-        });
-      });
+  return runner_->Run(context, "GetZoneOverview", [&](const Principal&) {
+    return RespondWith(response, [&] {
+      return gateway_->GetZoneOverview(Authorization(*context), *request);
+    });
+  });
 }
 
 grpc::Status GatewayGrpcService::GetActivityLog(
     grpc::ServerContext* context, const v1::GetActivityLogRequest* request,
     v1::ActivityLog* response) {
-  return runner_->Run(
-      context, "GetActivityLog", RoleSet::Staff(), [&](const Principal&) {
-        return RespondWith(response, [&] {
-          return gateway_->GetActivityLog(Authorization(*context), *request);
-        });
-      });
+  return runner_->Run(context, "GetActivityLog", [&](const Principal&) {
+    return RespondWith(response, [&] {
+      return gateway_->GetActivityLog(Authorization(*context), *request);
+    });
+  });
 }
 
 grpc::Status GatewayGrpcService::ListUpcomingEvents(
     grpc::ServerContext* context, const v1::ListUpcomingEventsRequest* request,
     v1::UpcomingEvents* response) {
-  return runner_->Run(context, "ListUpcomingEvents", RoleSet::Staff(),
-                      [&](const Principal&) {
-                        return RespondWith(response, [&] {
-                          return gateway_->ListUpcomingEvents(
-                              Authorization(*context), *request);
-                        });
-                      });
+  return runner_->Run(context, "ListUpcomingEvents", [&](const Principal&) {
+    return RespondWith(response, [&] {
+      return gateway_->ListUpcomingEvents(Authorization(*context), *request);
+    });
+  });
 }
 
 grpc::Status GatewayGrpcService::GetPartnerProfile(
     grpc::ServerContext* context, const v1::GetPartnerProfileRequest* request,
     v1::PartnerProfile* response) {
-  return runner_->Run(context, "GetPartnerProfile", RoleSet::Staff(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return gateway_->GetPartnerProfile(
-                              Authorization(*context),
-                              caller.role() == auth::v1::ADMIN, *request);
-                        });
-                      });
+  return runner_->Run(
+      context, "GetPartnerProfile", [&](const Principal& caller) {
+        return RespondWith(response, [&] {
+          return gateway_->GetPartnerProfile(Authorization(*context),
+                                             caller.role() == auth::v1::ADMIN,
+                                             *request);
+        });
+      });
 }
 
 grpc::Status GatewayGrpcService::GetCouncilReport(
     grpc::ServerContext* context, const v1::GetCouncilReportRequest* request,
     v1::Document* response) {
-  return runner_->Run(
-      context, "GetCouncilReport", RoleSet::Staff(), [&](const Principal&) {
-        return RespondWith(response, [&] {
-          return gateway_->GetCouncilReport(Authorization(*context), *request);
-        });
-      });
+  return runner_->Run(context, "GetCouncilReport", [&](const Principal&) {
+    return RespondWith(response, [&] {
+      return gateway_->GetCouncilReport(Authorization(*context), *request);
+    });
+  });
 }
 
 grpc::Status GatewayGrpcService::GetBudgetTable(
     grpc::ServerContext* context,
     const programme::v1::GetBudgetTableRequest* request,
     programme::v1::BudgetTable* response) {
-  return runner_->Run(
-      context, "GetBudgetTable", RoleSet::Staff(), [&](const Principal&) {
-        return RespondWith(response, [&] {
-          return gateway_->GetBudgetTable(Authorization(*context), *request);
-        });
-      });
+  return runner_->Run(context, "GetBudgetTable", [&](const Principal&) {
+    return RespondWith(response, [&] {
+      return gateway_->GetBudgetTable(Authorization(*context), *request);
+    });
+  });
 }
 
 }  // namespace smz::gateway

@@ -38,7 +38,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       server->principal_lookup_.get(), o.clock, o.token_cache_ttl);
   server->gateway_ = std::make_unique<Gateway>(backends, o.clock, o.gateway);
   server->runner_ = std::make_unique<RpcRunner>(
-      "gateway", server->authenticator_.get(), &server->metrics_);
+      v1::GatewayService::service_full_name(), server->authenticator_.get(),
+      &server->metrics_);
   server->service_ = std::make_unique<GatewayGrpcService>(
       server->gateway_.get(), server->runner_.get());
   ServerOptions server_options = o.server;

@@ -51,6 +51,12 @@ class Programme {
   absl::StatusOr<v1::Indicator> UpdateIndicator(
       const Principal& caller, const v1::UpdateIndicatorRequest& request);
 
+  // The audit trail (smz.audit.v1 shape).
+  absl::StatusOr<audit::v1::ListChangesResponse> ListChanges(
+      const audit::v1::ListChangesRequest& request) {
+    return store_->ListChanges(request);
+  }
+
  private:
   ProgrammeStore* const store_;
 };

@@ -57,6 +57,10 @@ class ProgrammeGrpcService final : public v1::ProgrammeService::Service {
   grpc::Status UpdateIndicator(grpc::ServerContext* context,
                                const v1::UpdateIndicatorRequest* request,
                                v1::Indicator* response) override;
+  grpc::Status ListProgrammeChanges(
+      grpc::ServerContext* context,
+      const audit::v1::ListChangesRequest* request,
+      audit::v1::ListChangesResponse* response) override;
 
  private:
   Programme* const programme_;

@@ -36,7 +36,8 @@ absl::StatusOr<std::unique_ptr<ProgrammeServer>> ProgrammeServer::Start(
       server->principal_lookup_.get(), o.clock, o.token_cache_ttl);
   server->programme_ = std::make_unique<Programme>(server->store_.get());
   server->runner_ = std::make_unique<RpcRunner>(
-      "programme", server->authenticator_.get(), &server->metrics_);
+      v1::ProgrammeService::service_full_name(), server->authenticator_.get(),
+      &server->metrics_);
   server->service_ = std::make_unique<ProgrammeGrpcService>(
       server->programme_.get(), server->runner_.get());
   ServerOptions server_options = o.server;

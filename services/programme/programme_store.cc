@@ -3,6 +3,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/aip/change_log.h"
+#include "common/aip/status_macros.h"
+#include "common/aip/versioned_row.h"
 #include "common/mysql/audit.h"
 #include "common/request_fields.h"
 #include "common/status_util.h"
@@ -15,16 +18,6 @@ namespace {
 
 using ::google::protobuf::util::TimeUtil;
 
-std::string Deterministic(const google::protobuf::Message& message) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
-}
-
 google::protobuf::Timestamp FromMicros(int64_t us) {
   return TimeUtil::MicrosecondsToTimestamp(us);
 }
@@ -36,7 +29,7 @@ std::string ProjectBody(v1::Project p) {
   p.clear_etag();
   p.clear_create_time();
   p.clear_update_time();
-  return Deterministic(p);
+  return DeterministicBytes(p);
 }
 
 constexpr absl::string_view kProjectColumns =
@@ -49,7 +42,7 @@ absl::StatusOr<v1::Project> ReadProject(const Row& row) {
         absl::StrCat("project ", row.Int(0), ": stored definition unreadable"));
   }
   p.set_id(row.Int(0));
-  p.set_etag(Etag(row.Int(1)));
+  p.set_etag(EtagOf(row.Int(1)));
   *p.mutable_create_time() = FromMicros(row.Int(2));
   *p.mutable_update_time() = FromMicros(row.Int(3));
   return p;
@@ -97,7 +90,7 @@ v1::BudgetLine ReadLine(const Row& row) {
   l.set_funding_source(static_cast<v1::FundingSource>(row.Int(3)));
   l.set_amount_krw(row.Int(4));
   l.set_note(row.Text(5));
-  l.set_etag(Etag(row.Int(6)));
+  l.set_etag(EtagOf(row.Int(6)));
   *l.mutable_update_time() = FromMicros(row.Int(7));
   l.set_executed_krw(row.Int(8));
   return l;
@@ -140,7 +133,7 @@ std::string IndicatorBody(v1::Indicator i) {
   i.clear_id();
   i.clear_etag();
   i.clear_update_time();
-  return Deterministic(i);
+  return DeterministicBytes(i);
 }
 
 absl::StatusOr<v1::Indicator> ReadIndicator(const Row& row) {
@@ -150,7 +143,7 @@ absl::StatusOr<v1::Indicator> ReadIndicator(const Row& row) {
                                             ": stored definition unreadable"));
   }
   i.set_id(row.Int(0));
-  i.set_etag(Etag(row.Int(1)));
+  i.set_etag(EtagOf(row.Int(1)));
   *i.mutable_update_time() = FromMicros(row.Int(2));
   return i;
 }
@@ -169,53 +162,57 @@ absl::StatusOr<v1::Indicator> LoadIndicator(Session& session, int64_t id,
   return ReadIndicator(rows->front());
 }
 
-absl::Status StaleEtag(absl::string_view what, int64_t id,
-                       const std::string& sent, const std::string& now) {
-  return absl::AbortedError(absl::StrCat(
-      "etag ", sent, " is stale: ", what, " ", id, " has changed since (now ",
-      now, "); read it again and reapply your change"));
+// Executions: created once, never changed.
+absl::StatusOr<v1::ExecutionEntry> LoadExecution(Session& session, int64_t id,
+                                                 bool lock) {
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      session.Query(absl::StrCat("SELECT ", kExecutionColumns,
+                                 " FROM executions WHERE id = ?"),
+                    {SqlInt(id)}));
+  if (rows.empty()) {
+    return absl::NotFoundError(absl::StrCat("execution ", id, " not found"));
+  }
+  return ReadExecution(rows.front());
 }
 
-absl::Status Audit(Session& session, absl::string_view entity, int64_t id,
-                   absl::string_view action, const std::string& actor,
-                   absl::Time now, std::string before, std::string after) {
-  return AppendAudit(session, AuditEntry{std::string(entity),
-                                         id,
-                                         std::string(action),
-                                         actor,
-                                         now,
-                                         std::move(before),
-                                         std::move(after),
-                                         {}});
+// The line's row lock serializes executions of one line, so two entries
+// cannot both fit under the budget's last won.
+absl::Status CheckExecutionFits(Session& session,
+                                const v1::ExecutionEntry& entry) {
+  absl::StatusOr<v1::BudgetLine> line =
+      LoadLine(session, entry.line_id(), true);
+  if (absl::IsNotFound(line.status())) {
+    return InvalidField(
+        "entry.line_id",
+        absl::StrCat("budget line ", entry.line_id(), " not found"));
+  }
+  SMZ_RETURN_IF_ERROR(line.status());
+  const std::optional<absl::CivilDay> day = ParseDate(entry.date());
+  if (!day || day->year() < line->year() || day->year() > line->year() + 1) {
+    return InvalidField(
+        "entry.date",
+        absl::StrCat("must fall in ", line->year(), " or its settlement year ",
+                     line->year() + 1, " (line ", line->id(), " is for ",
+                     line->year(), ")"));
+  }
+  const int64_t executed = line->executed_krw() + entry.amount_krw();
+  if (executed > line->amount_krw() || executed < 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "entry.amount_krw: line ", line->id(), " has ", line->amount_krw(),
+        " KRW budgeted and ", line->executed_krw(), " KRW executed; ",
+        entry.amount_krw(), " KRW more would make it ", executed, " KRW"));
+  }
+  return absl::OkStatus();
 }
 
-}  // namespace
+// ---- the versioned tables ----
 
-std::string Etag(int64_t revision) {
-  return absl::StrCat("\"", revision, "\"");
-}
-
-ProgrammeStore::ProgrammeStore(Database* database, const Clock* clock)
-    : database_(database), clock_(clock) {}
-
-// ---- projects ----
-
-absl::StatusOr<v1::Project> ProgrammeStore::CreateProject(
-    const v1::Project& project, const RequestKey& key) {
-  const absl::Time now = clock_->Now();
-  return database_->TransactFor<v1::Project>(
-      [&](Session& session) -> absl::StatusOr<v1::Project> {
-        absl::StatusOr<std::optional<int64_t>> first =
-            ClaimRequest(session, key, now);
-        if (!first.ok()) return first.status();
-        if (first->has_value()) return LoadProject(session, **first, false);
-        if (project.parent_id() > 0) {
-          if (absl::Status s = CheckProjectExists(session, project.parent_id(),
-                                                  "project.parent_id");
-              !s.ok()) {
-            return s;
-          }
-        }
+const VersionedTable<v1::Project>& Projects() {
+  static const auto* const kTable = new VersionedTable<v1::Project>{
+      "project", LoadProject, [](const v1::Project& p) { return p.etag(); },
+      [](Session& session, const v1::Project& project,
+         absl::Time now) -> absl::StatusOr<int64_t> {
         const int64_t now_us = absl::ToUnixMicros(now);
         absl::StatusOr<int64_t> inserted = session.Execute(
             "INSERT INTO projects (parent_id, kind, code, sort_order, body, "
@@ -228,22 +225,131 @@ absl::StatusOr<v1::Project> ProgrammeStore::CreateProject(
               absl::StrCat("project.code: a project with code '",
                            project.code(), "' exists"));
         }
-        if (!inserted.ok()) return inserted.status();
-        absl::StatusOr<int64_t> id = session.LastInsertId();
-        if (!id.ok()) return id.status();
-        if (absl::Status s = SetRequestResult(session, key, *id); !s.ok()) {
-          return s;
+        SMZ_RETURN_IF_ERROR(inserted.status());
+        return session.LastInsertId();
+      },
+      [](Session& session, const v1::Project& p, absl::Time now) {
+        return session
+            .Execute(
+                "UPDATE projects SET sort_order = ?, body = ?, "
+                "revision = revision + 1, update_us = ? WHERE id = ?",
+                {SqlInt(p.sort_order()), ProjectBody(p),
+                 SqlInt(absl::ToUnixMicros(now)), SqlInt(p.id())})
+            .status();
+      }};
+  return *kTable;
+}
+
+const VersionedTable<v1::BudgetLine>& BudgetLines() {
+  static const auto* const kTable = new VersionedTable<v1::BudgetLine>{
+      "budget_line", LoadLine, [](const v1::BudgetLine& l) { return l.etag(); },
+      [](Session& session, const v1::BudgetLine& line,
+         absl::Time now) -> absl::StatusOr<int64_t> {
+        absl::StatusOr<int64_t> inserted = session.Execute(
+            "INSERT INTO budget_lines (project_id, year, funding_source, "
+            "amount_krw, note, revision, update_us) VALUES (?, ?, ?, ?, ?, 1, "
+            "?)",
+            {SqlInt(line.project_id()), SqlInt(line.year()),
+             SqlInt(line.funding_source()), SqlInt(line.amount_krw()),
+             line.note(), SqlInt(absl::ToUnixMicros(now))});
+        if (absl::IsAlreadyExists(inserted.status())) {
+          absl::StatusOr<std::vector<Row>> twin = session.Query(
+              "SELECT id FROM budget_lines WHERE project_id = ? AND year = ? "
+              "AND funding_source = ?",
+              {SqlInt(line.project_id()), SqlInt(line.year()),
+               SqlInt(line.funding_source())});
+          return absl::AlreadyExistsError(absl::StrCat(
+              "line: project ", line.project_id(), " already has a ",
+              v1::FundingSource_Name(line.funding_source()), " line for ",
+              line.year(),
+              twin.ok() && !twin->empty()
+                  ? absl::StrCat(" (line ", twin->front().Int(0),
+                                 "); update that one")
+                  : ""));
         }
-        absl::StatusOr<v1::Project> stored = LoadProject(session, *id, false);
-        if (!stored.ok()) return stored.status();
-        if (absl::Status s =
-                Audit(session, "project", *id, "CREATE", key.caller, now, "",
-                      stored->SerializeAsString());
-            !s.ok()) {
-          return s;
+        SMZ_RETURN_IF_ERROR(inserted.status());
+        return session.LastInsertId();
+      },
+      [](Session& session, const v1::BudgetLine& l, absl::Time now) {
+        return session
+            .Execute(
+                "UPDATE budget_lines SET amount_krw = ?, note = ?, "
+                "revision = revision + 1, update_us = ? WHERE id = ?",
+                {SqlInt(l.amount_krw()), l.note(),
+                 SqlInt(absl::ToUnixMicros(now)), SqlInt(l.id())})
+            .status();
+      }};
+  return *kTable;
+}
+
+const VersionedTable<v1::Indicator>& Indicators() {
+  static const auto* const kTable = new VersionedTable<v1::Indicator>{
+      "indicator", LoadIndicator,
+      [](const v1::Indicator& i) { return i.etag(); },
+      [](Session& session, const v1::Indicator& indicator,
+         absl::Time now) -> absl::StatusOr<int64_t> {
+        absl::StatusOr<int64_t> inserted = session.Execute(
+            "INSERT INTO indicators (project_id, code, sort_order, body, "
+            "revision, update_us) VALUES (?, ?, ?, ?, 1, ?)",
+            {SqlInt(indicator.project_id()), indicator.code(),
+             SqlInt(indicator.sort_order()), IndicatorBody(indicator),
+             SqlInt(absl::ToUnixMicros(now))});
+        if (absl::IsAlreadyExists(inserted.status())) {
+          return absl::AlreadyExistsError(
+              absl::StrCat("indicator.code: an indicator with code '",
+                           indicator.code(), "' exists"));
         }
-        return stored;
-      });
+        SMZ_RETURN_IF_ERROR(inserted.status());
+        return session.LastInsertId();
+      },
+      [](Session& session, const v1::Indicator& i, absl::Time now) {
+        return session
+            .Execute(
+                "UPDATE indicators SET sort_order = ?, body = ?, "
+                "revision = revision + 1, update_us = ? WHERE id = ?",
+                {SqlInt(i.sort_order()), IndicatorBody(i),
+                 SqlInt(absl::ToUnixMicros(now)), SqlInt(i.id())})
+            .status();
+      }};
+  return *kTable;
+}
+
+// Executions are append-only: no etag, no write.
+const VersionedTable<v1::ExecutionEntry>& Executions() {
+  static const auto* const kTable = new VersionedTable<v1::ExecutionEntry>{
+      "execution", LoadExecution,
+      [](const v1::ExecutionEntry&) { return std::string(); },
+      [](Session& session, const v1::ExecutionEntry& entry,
+         absl::Time now) -> absl::StatusOr<int64_t> {
+        SMZ_RETURN_IF_ERROR(
+            session
+                .Execute("INSERT INTO executions (line_id, amount_krw, "
+                         "entry_date, description, created_by, create_us) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         {SqlInt(entry.line_id()), SqlInt(entry.amount_krw()),
+                          entry.date(), entry.description(), entry.created_by(),
+                          SqlInt(absl::ToUnixMicros(now))})
+                .status());
+        return session.LastInsertId();
+      },
+      nullptr};
+  return *kTable;
+}
+
+}  // namespace
+
+ProgrammeStore::ProgrammeStore(Database* database, const Clock* clock)
+    : database_(database), clock_(clock) {}
+
+// ---- projects ----
+
+absl::StatusOr<v1::Project> ProgrammeStore::CreateProject(
+    const v1::Project& project, const RequestKey& key) {
+  return Create(Projects(), key, project, [&](Session& session) {
+    if (project.parent_id() <= 0) return absl::OkStatus();
+    return CheckProjectExists(session, project.parent_id(),
+                              "project.parent_id");
+  });
 }
 
 absl::StatusOr<v1::Project> ProgrammeStore::GetProject(int64_t id) {
@@ -286,88 +392,16 @@ absl::StatusOr<std::vector<v1::Project>> ProgrammeStore::ListProjects(
 absl::StatusOr<v1::Project> ProgrammeStore::ModifyProject(
     int64_t id, const std::string& etag, const std::string& actor,
     absl::FunctionRef<absl::Status(v1::Project&)> change) {
-  const absl::Time now = clock_->Now();
-  return database_->TransactFor<v1::Project>(
-      [&](Session& session) -> absl::StatusOr<v1::Project> {
-        absl::StatusOr<v1::Project> before = LoadProject(session, id, true);
-        if (!before.ok()) return before.status();
-        if (etag != before->etag()) {
-          return StaleEtag("project", id, etag, before->etag());
-        }
-        v1::Project after = *before;
-        if (absl::Status s = change(after); !s.ok()) return s;
-        absl::StatusOr<int64_t> updated = session.Execute(
-            "UPDATE projects SET sort_order = ?, body = ?, "
-            "revision = revision + 1, update_us = ? WHERE id = ?",
-            {SqlInt(after.sort_order()), ProjectBody(after),
-             SqlInt(absl::ToUnixMicros(now)), SqlInt(id)});
-        if (!updated.ok()) return updated.status();
-        absl::StatusOr<v1::Project> stored = LoadProject(session, id, false);
-        if (!stored.ok()) return stored.status();
-        if (absl::Status s =
-                Audit(session, "project", id, "UPDATE", actor, now,
-                      before->SerializeAsString(), stored->SerializeAsString());
-            !s.ok()) {
-          return s;
-        }
-        return stored;
-      });
+  return Modify(Projects(), id, etag, actor, change);
 }
 
 // ---- budget lines ----
 
 absl::StatusOr<v1::BudgetLine> ProgrammeStore::CreateBudgetLine(
     const v1::BudgetLine& line, const RequestKey& key) {
-  const absl::Time now = clock_->Now();
-  return database_->TransactFor<v1::BudgetLine>(
-      [&](Session& session) -> absl::StatusOr<v1::BudgetLine> {
-        absl::StatusOr<std::optional<int64_t>> first =
-            ClaimRequest(session, key, now);
-        if (!first.ok()) return first.status();
-        if (first->has_value()) return LoadLine(session, **first, false);
-        if (absl::Status s = CheckProjectExists(session, line.project_id(),
-                                                "line.project_id");
-            !s.ok()) {
-          return s;
-        }
-        absl::StatusOr<int64_t> inserted = session.Execute(
-            "INSERT INTO budget_lines (project_id, year, funding_source, "
-            "amount_krw, note, revision, update_us) VALUES (?, ?, ?, ?, ?, 1, "
-            "?)",
-            {SqlInt(line.project_id()), SqlInt(line.year()),
-             SqlInt(line.funding_source()), SqlInt(line.amount_krw()),
-             line.note(), SqlInt(absl::ToUnixMicros(now))});
-        if (absl::IsAlreadyExists(inserted.status())) {
-          absl::StatusOr<std::vector<Row>> twin = session.Query(
-              "SELECT id FROM budget_lines WHERE project_id = ? AND year = ? "
-              "AND funding_source = ?",
-              {SqlInt(line.project_id()), SqlInt(line.year()),
-               SqlInt(line.funding_source())});
-          return absl::AlreadyExistsError(absl::StrCat(
-              "line: project ", line.project_id(), " already has a ",
-              v1::FundingSource_Name(line.funding_source()), " line for ",
-              line.year(),
-              twin.ok() && !twin->empty()
-                  ? absl::StrCat(" (line ", twin->front().Int(0),
-                                 "); update that one")
-                  : ""));
-        }
-        if (!inserted.ok()) return inserted.status();
-        absl::StatusOr<int64_t> id = session.LastInsertId();
-        if (!id.ok()) return id.status();
-        if (absl::Status s = SetRequestResult(session, key, *id); !s.ok()) {
-          return s;
-        }
-        absl::StatusOr<v1::BudgetLine> stored = LoadLine(session, *id, false);
-        if (!stored.ok()) return stored.status();
-        if (absl::Status s =
-                Audit(session, "budget_line", *id, "CREATE", key.caller, now,
-                      "", stored->SerializeAsString());
-            !s.ok()) {
-          return s;
-        }
-        return stored;
-      });
+  return Create(BudgetLines(), key, line, [&](Session& session) {
+    return CheckProjectExists(session, line.project_id(), "line.project_id");
+  });
 }
 
 absl::StatusOr<std::vector<v1::BudgetLine>> ProgrammeStore::ListBudgetLines(
@@ -399,37 +433,18 @@ absl::StatusOr<std::vector<v1::BudgetLine>> ProgrammeStore::ListBudgetLines(
 absl::StatusOr<v1::BudgetLine> ProgrammeStore::ModifyBudgetLine(
     int64_t id, const std::string& etag, const std::string& actor,
     absl::FunctionRef<absl::Status(v1::BudgetLine&)> change) {
-  const absl::Time now = clock_->Now();
-  return database_->TransactFor<v1::BudgetLine>(
-      [&](Session& session) -> absl::StatusOr<v1::BudgetLine> {
-        absl::StatusOr<v1::BudgetLine> before = LoadLine(session, id, true);
-        if (!before.ok()) return before.status();
-        if (etag != before->etag()) {
-          return StaleEtag("budget line", id, etag, before->etag());
-        }
-        v1::BudgetLine after = *before;
-        if (absl::Status s = change(after); !s.ok()) return s;
-        if (after.amount_krw() < before->executed_krw()) {
+  return Modify<v1::BudgetLine>(
+      BudgetLines(), id, etag, actor,
+      [&](v1::BudgetLine& line) -> absl::Status {
+        const int64_t executed = line.executed_krw();
+        SMZ_RETURN_IF_ERROR(change(line));
+        if (line.amount_krw() < executed) {
           return absl::FailedPreconditionError(absl::StrCat(
-              "line.amount_krw: ", after.amount_krw(), " KRW is below the ",
-              before->executed_krw(), " KRW already executed on line ", id,
+              "line.amount_krw: ", line.amount_krw(), " KRW is below the ",
+              executed, " KRW already executed on line ", id,
               "; record a correcting execution first"));
         }
-        absl::StatusOr<int64_t> updated = session.Execute(
-            "UPDATE budget_lines SET amount_krw = ?, note = ?, "
-            "revision = revision + 1, update_us = ? WHERE id = ?",
-            {SqlInt(after.amount_krw()), after.note(),
-             SqlInt(absl::ToUnixMicros(now)), SqlInt(id)});
-        if (!updated.ok()) return updated.status();
-        absl::StatusOr<v1::BudgetLine> stored = LoadLine(session, id, false);
-        if (!stored.ok()) return stored.status();
-        if (absl::Status s =
-                Audit(session, "budget_line", id, "UPDATE", actor, now,
-                      before->SerializeAsString(), stored->SerializeAsString());
-            !s.ok()) {
-          return s;
-        }
-        return stored;
+        return absl::OkStatus();
       });
 }
 
@@ -437,75 +452,11 @@ absl::StatusOr<v1::BudgetLine> ProgrammeStore::ModifyBudgetLine(
 
 absl::StatusOr<v1::ExecutionEntry> ProgrammeStore::RecordExecution(
     const v1::ExecutionEntry& entry, const RequestKey& key) {
-  const absl::Time now = clock_->Now();
-  return database_->TransactFor<v1::ExecutionEntry>(
-      [&](Session& session) -> absl::StatusOr<v1::ExecutionEntry> {
-        absl::StatusOr<std::optional<int64_t>> first =
-            ClaimRequest(session, key, now);
-        if (!first.ok()) return first.status();
-        auto load = [&](int64_t id) -> absl::StatusOr<v1::ExecutionEntry> {
-          absl::StatusOr<std::vector<Row>> rows =
-              session.Query(absl::StrCat("SELECT ", kExecutionColumns,
-                                         " FROM executions WHERE id = ?"),
-                            {SqlInt(id)});
-          if (!rows.ok()) return rows.status();
-          if (rows->empty()) {
-            return absl::NotFoundError(
-                absl::StrCat("execution ", id, " not found"));
-          }
-          return ReadExecution(rows->front());
-        };
-        if (first->has_value()) return load(**first);
-        // The line's row lock serializes executions of one line, so two
-        // entries cannot both fit under the budget's last won.
-        absl::StatusOr<v1::BudgetLine> line =
-            LoadLine(session, entry.line_id(), true);
-        if (absl::IsNotFound(line.status())) {
-          return InvalidField(
-              "entry.line_id",
-              absl::StrCat("budget line ", entry.line_id(), " not found"));
-        }
-        if (!line.ok()) return line.status();
-        const std::optional<absl::CivilDay> day = ParseDate(entry.date());
-        if (!day || day->year() < line->year() ||
-            day->year() > line->year() + 1) {
-          return InvalidField(
-              "entry.date",
-              absl::StrCat("must fall in ", line->year(),
-                           " or its settlement year ", line->year() + 1,
-                           " (line ", line->id(), " is for ", line->year(),
-                           ")"));
-        }
-        const int64_t executed = line->executed_krw() + entry.amount_krw();
-        if (executed > line->amount_krw() || executed < 0) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "entry.amount_krw: line ", line->id(), " has ",
-              line->amount_krw(), " KRW budgeted and ", line->executed_krw(),
-              " KRW executed; ", entry.amount_krw(), " KRW more would make it ",
-              executed, " KRW"));
-        }
-        absl::StatusOr<int64_t> inserted = session.Execute(
-            "INSERT INTO executions (line_id, amount_krw, entry_date, "
-            "description, created_by, create_us) VALUES (?, ?, ?, ?, ?, ?)",
-            {SqlInt(entry.line_id()), SqlInt(entry.amount_krw()),
-             FormatDate(*day), entry.description(), key.caller,
-             SqlInt(absl::ToUnixMicros(now))});
-        if (!inserted.ok()) return inserted.status();
-        absl::StatusOr<int64_t> id = session.LastInsertId();
-        if (!id.ok()) return id.status();
-        if (absl::Status s = SetRequestResult(session, key, *id); !s.ok()) {
-          return s;
-        }
-        absl::StatusOr<v1::ExecutionEntry> stored = load(*id);
-        if (!stored.ok()) return stored.status();
-        if (absl::Status s =
-                Audit(session, "execution", *id, "CREATE", key.caller, now, "",
-                      stored->SerializeAsString());
-            !s.ok()) {
-          return s;
-        }
-        return stored;
-      });
+  v1::ExecutionEntry stored = entry;
+  stored.set_created_by(key.caller);
+  return Create(Executions(), key, stored, [&](Session& session) {
+    return CheckExecutionFits(session, entry);
+  });
 }
 
 absl::StatusOr<std::vector<v1::ExecutionEntry>> ProgrammeStore::ListExecutions(
@@ -556,46 +507,10 @@ absl::StatusOr<BudgetYear> ProgrammeStore::LoadBudgetYear(
 
 absl::StatusOr<v1::Indicator> ProgrammeStore::CreateIndicator(
     const v1::Indicator& indicator, const RequestKey& key) {
-  const absl::Time now = clock_->Now();
-  return database_->TransactFor<v1::Indicator>(
-      [&](Session& session) -> absl::StatusOr<v1::Indicator> {
-        absl::StatusOr<std::optional<int64_t>> first =
-            ClaimRequest(session, key, now);
-        if (!first.ok()) return first.status();
-        if (first->has_value()) return LoadIndicator(session, **first, false);
-        if (absl::Status s = CheckProjectExists(session, indicator.project_id(),
-                                                "indicator.project_id");
-            !s.ok()) {
-          return s;
-        }
-        absl::StatusOr<int64_t> inserted = session.Execute(
-            "INSERT INTO indicators (project_id, code, sort_order, body, "
-            "revision, update_us) VALUES (?, ?, ?, ?, 1, ?)",
-            {SqlInt(indicator.project_id()), indicator.code(),
-             SqlInt(indicator.sort_order()), IndicatorBody(indicator),
-             SqlInt(absl::ToUnixMicros(now))});
-        if (absl::IsAlreadyExists(inserted.status())) {
-          return absl::AlreadyExistsError(
-              absl::StrCat("indicator.code: an indicator with code '",
-                           indicator.code(), "' exists"));
-        }
-        if (!inserted.ok()) return inserted.status();
-        absl::StatusOr<int64_t> id = session.LastInsertId();
-        if (!id.ok()) return id.status();
-        if (absl::Status s = SetRequestResult(session, key, *id); !s.ok()) {
-          return s;
-        }
-        absl::StatusOr<v1::Indicator> stored =
-            LoadIndicator(session, *id, false);
-        if (!stored.ok()) return stored.status();
-        if (absl::Status s =
-                Audit(session, "indicator", *id, "CREATE", key.caller, now, "",
-                      stored->SerializeAsString());
-            !s.ok()) {
-          return s;
-        }
-        return stored;
-      });
+  return Create(Indicators(), key, indicator, [&](Session& session) {
+    return CheckProjectExists(session, indicator.project_id(),
+                              "indicator.project_id");
+  });
 }
 
 absl::StatusOr<v1::Indicator> ProgrammeStore::GetIndicator(int64_t id) {
@@ -637,33 +552,17 @@ absl::StatusOr<std::vector<v1::Indicator>> ProgrammeStore::ListIndicators(
 absl::StatusOr<v1::Indicator> ProgrammeStore::ModifyIndicator(
     int64_t id, const std::string& etag, const std::string& actor,
     absl::FunctionRef<absl::Status(v1::Indicator&)> change) {
-  const absl::Time now = clock_->Now();
-  return database_->TransactFor<v1::Indicator>(
-      [&](Session& session) -> absl::StatusOr<v1::Indicator> {
-        absl::StatusOr<v1::Indicator> before = LoadIndicator(session, id, true);
-        if (!before.ok()) return before.status();
-        if (etag != before->etag()) {
-          return StaleEtag("indicator", id, etag, before->etag());
-        }
-        v1::Indicator after = *before;
-        if (absl::Status s = change(after); !s.ok()) return s;
-        absl::StatusOr<int64_t> updated = session.Execute(
-            "UPDATE indicators SET sort_order = ?, body = ?, "
-            "revision = revision + 1, update_us = ? WHERE id = ?",
-            {SqlInt(after.sort_order()), IndicatorBody(after),
-             SqlInt(absl::ToUnixMicros(now)), SqlInt(id)});
-        if (!updated.ok()) return updated.status();
-        absl::StatusOr<v1::Indicator> stored =
-            LoadIndicator(session, id, false);
-        if (!stored.ok()) return stored.status();
-        if (absl::Status s =
-                Audit(session, "indicator", id, "UPDATE", actor, now,
-                      before->SerializeAsString(), stored->SerializeAsString());
-            !s.ok()) {
-          return s;
-        }
-        return stored;
-      });
+  return Modify(Indicators(), id, etag, actor, change);
+}
+
+absl::StatusOr<audit::v1::ListChangesResponse> ProgrammeStore::ListChanges(
+    const audit::v1::ListChangesRequest& request) {
+  static const auto* const kEntities =
+      new AuditedEntities{{"project", v1::Project::descriptor()},
+                          {"budget_line", v1::BudgetLine::descriptor()},
+                          {"execution", v1::ExecutionEntry::descriptor()},
+                          {"indicator", v1::Indicator::descriptor()}};
+  return smz::ListChanges(*database_, *kEntities, request);
 }
 
 }  // namespace smz::programme

@@ -20,16 +20,16 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "common/aip/idempotency.h"
+#include "common/aip/versioned_row.h"
 #include "common/clock.h"
 #include "common/mysql/database.h"
-#include "common/mysql/idempotency.h"
+#include "smz/audit/v1/audit.pb.h"
 #include "smz/programme/v1/programme.pb.h"
 
 namespace smz::programme {
 
 namespace v1 = ::smz::programme::v1;
-
-std::string Etag(int64_t revision);
 
 // Lists are in id order; `after_id` resumes after the last row returned.
 struct ProjectQuery {
@@ -100,7 +100,34 @@ class ProgrammeStore {
       int64_t id, const std::string& etag, const std::string& actor,
       absl::FunctionRef<absl::Status(v1::Indicator&)> change);
 
+  // The audit trail of projects, budget lines, executions and indicators.
+  absl::StatusOr<audit::v1::ListChangesResponse> ListChanges(
+      const audit::v1::ListChangesRequest& request);
+
  private:
+  // Create and Update of every resource: one transaction each (see
+  // common/aip/versioned_row.h).
+  template <typename T>
+  absl::StatusOr<T> Create(const VersionedTable<T>& table,
+                           const RequestKey& key, const T& value,
+                           std::function<absl::Status(Session&)> check) {
+    const WriteContext write{key.caller, clock_->Now()};
+    return database_->TransactFor<T>([&](Session& session) {
+      return CreateVersioned(session, table, key, write, value, check);
+    });
+  }
+  template <typename T>
+  absl::StatusOr<T> Modify(const VersionedTable<T>& table, int64_t id,
+                           const std::string& etag, const std::string& actor,
+                           absl::FunctionRef<absl::Status(T&)> change) {
+    const WriteContext write{actor, clock_->Now()};
+    return database_->TransactFor<T>([&](Session& session) {
+      return ModifyVersioned<T>(
+          session, table, id, etag, "UPDATE", write,
+          [&](Session&, T& value) { return change(value); });
+    });
+  }
+
   Database* const database_;
   const Clock* const clock_;
 };

@@ -7,57 +7,48 @@ namespace smz::registry {
 grpc::Status RegistryGrpcService::CreatePartner(
     grpc::ServerContext* context, const v1::CreatePartnerRequest* request,
     Partner* response) {
-  return runner_->Run(context, "CreatePartner", RoleSet::AdminOnly(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return registry_->CreatePartner(caller, *request);
-                        });
-                      });
+  return runner_->Run(context, "CreatePartner", [&](const Principal& caller) {
+    return RespondWith(
+        response, [&] { return registry_->CreatePartner(caller, *request); });
+  });
 }
 
 grpc::Status RegistryGrpcService::GetPartner(
     grpc::ServerContext* context, const v1::GetPartnerRequest* request,
     Partner* response) {
-  return runner_->Run(
-      context, "GetPartner", RoleSet::Everyone(), [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return registry_->GetPartner(caller, *request); });
-      });
+  return runner_->Run(context, "GetPartner", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return registry_->GetPartner(caller, *request); });
+  });
 }
 
 grpc::Status RegistryGrpcService::ListPartners(
     grpc::ServerContext* context, const v1::ListPartnersRequest* request,
     v1::ListPartnersResponse* response) {
-  return runner_->Run(context, "ListPartners", RoleSet::Staff(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return registry_->ListPartners(caller, *request);
-                        });
-                      });
+  return runner_->Run(context, "ListPartners", [&](const Principal& caller) {
+    return RespondWith(
+        response, [&] { return registry_->ListPartners(caller, *request); });
+  });
 }
 
 grpc::Status RegistryGrpcService::UpdatePartner(
     grpc::ServerContext* context, const v1::UpdatePartnerRequest* request,
     Partner* response) {
-  return runner_->Run(context, "UpdatePartner",
-                      RoleSet({auth::v1::ADMIN, auth::v1::PARTNER}),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return registry_->UpdatePartner(caller, *request);
-                        });
-                      });
+  return runner_->Run(context, "UpdatePartner", [&](const Principal& caller) {
+    return RespondWith(
+        response, [&] { return registry_->UpdatePartner(caller, *request); });
+  });
 }
 
 grpc::Status RegistryGrpcService::Lifecycle(
     grpc::ServerContext* context, absl::string_view method,
     const v1::DesignationRequest& request, LifecycleAction action,
     Partner* response) {
-  return runner_->Run(
-      context, method, RoleSet::AdminOnly(), [&](const Principal& caller) {
-        return RespondWith(response, [&] {
-          return registry_->ChangeDesignation(caller, request, action);
-        });
-      });
+  return runner_->Run(context, method, [&](const Principal& caller) {
+    return RespondWith(response, [&] {
+      return registry_->ChangeDesignation(caller, request, action);
+    });
+  });
 }
 
 grpc::Status RegistryGrpcService::DesignatePartner(
@@ -98,19 +89,18 @@ grpc::Status RegistryGrpcService::RevokePartner(
 grpc::Status RegistryGrpcService::ListPartnerChanges(
     grpc::ServerContext* context, const v1::ListPartnerChangesRequest* request,
     v1::ListPartnerChangesResponse* response) {
-  return runner_->Run(context, "ListPartnerChanges", RoleSet::Everyone(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return registry_->ListPartnerChanges(caller,
-                                                               *request);
-                        });
-                      });
+  return runner_->Run(
+      context, "ListPartnerChanges", [&](const Principal& caller) {
+        return RespondWith(response, [&] {
+          return registry_->ListPartnerChanges(caller, *request);
+        });
+      });
 }
 
 grpc::Status RegistryGrpcService::CountDesignations(
     grpc::ServerContext* context, const v1::CountDesignationsRequest* request,
     v1::CountDesignationsResponse* response) {
-  return runner_->Run(context, "CountDesignations", RoleSet::Staff(),
+  return runner_->Run(context, "CountDesignations",
                       [&](const Principal& caller) {
                         return RespondWith(response, [&] {
                           return registry_->CountDesignations(caller, *request);
@@ -121,85 +111,72 @@ grpc::Status RegistryGrpcService::CountDesignations(
 grpc::Status RegistryGrpcService::CountPartners(
     grpc::ServerContext* context, const v1::CountPartnersRequest* request,
     v1::CountPartnersResponse* response) {
-  return runner_->Run(context, "CountPartners", RoleSet::Staff(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return registry_->CountPartners(caller, *request);
-                        });
-                      });
+  return runner_->Run(context, "CountPartners", [&](const Principal& caller) {
+    return RespondWith(
+        response, [&] { return registry_->CountPartners(caller, *request); });
+  });
 }
 
 grpc::Status RegistryGrpcService::ListExpiring(
     grpc::ServerContext* context, const v1::ListExpiringRequest* request,
     v1::ListExpiringResponse* response) {
-  return runner_->Run(context, "ListExpiring", RoleSet::Staff(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return registry_->ListExpiring(caller, *request);
-                        });
-                      });
+  return runner_->Run(context, "ListExpiring", [&](const Principal& caller) {
+    return RespondWith(
+        response, [&] { return registry_->ListExpiring(caller, *request); });
+  });
 }
 
 grpc::Status RegistryGrpcService::CreateGrant(
     grpc::ServerContext* context, const v1::CreateGrantRequest* request,
     Grant* response) {
-  return runner_->Run(context, "CreateGrant", RoleSet::AdminOnly(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return registry_->CreateGrant(caller, *request);
-                        });
-                      });
+  return runner_->Run(context, "CreateGrant", [&](const Principal& caller) {
+    return RespondWith(
+        response, [&] { return registry_->CreateGrant(caller, *request); });
+  });
 }
 
 grpc::Status RegistryGrpcService::ListGrants(
     grpc::ServerContext* context, const v1::ListGrantsRequest* request,
     v1::ListGrantsResponse* response) {
-  return runner_->Run(
-      context, "ListGrants", RoleSet::Everyone(), [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return registry_->ListGrants(caller, *request); });
-      });
+  return runner_->Run(context, "ListGrants", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return registry_->ListGrants(caller, *request); });
+  });
 }
 
 grpc::Status RegistryGrpcService::IssueToken(
     grpc::ServerContext* context, const v1::IssueTokenRequest* request,
     v1::IssueTokenResponse* response) {
-  return runner_->Run(context, "IssueToken", RoleSet::AdminOnly(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return registry_->IssueToken(caller, *request);
-                        });
-                      });
+  return runner_->Run(context, "IssueToken", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return registry_->IssueToken(caller, *request); });
+  });
 }
 
 grpc::Status RegistryGrpcService::RevokeToken(
     grpc::ServerContext* context, const v1::RevokeTokenRequest* request,
     google::protobuf::Empty* response) {
-  return runner_->Run(context, "RevokeToken", RoleSet::AdminOnly(),
-                      [&](const Principal& caller) {
-                        return registry_->RevokeToken(caller, *request);
-                      });
+  return runner_->Run(context, "RevokeToken", [&](const Principal& caller) {
+    return registry_->RevokeToken(caller, *request);
+  });
 }
 
 grpc::Status RegistryGrpcService::ListTokens(
     grpc::ServerContext* context, const v1::ListTokensRequest* request,
     v1::ListTokensResponse* response) {
-  return runner_->Run(context, "ListTokens", RoleSet::AdminOnly(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return registry_->ListTokens(caller, *request);
-                        });
-                      });
+  return runner_->Run(context, "ListTokens", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return registry_->ListTokens(caller, *request); });
+  });
 }
 
 grpc::Status RegistryGrpcService::WhoAmI(grpc::ServerContext* context,
                                          const v1::WhoAmIRequest* request,
                                          Principal* response) {
-  return runner_->Run(context, "WhoAmI", RoleSet::Everyone(),
-                      [&](const Principal& caller) {
-                        *response = caller;
-                        return absl::OkStatus();
-                      });
+  return runner_->Run(context, "WhoAmI", [&](const Principal& caller) {
+    *response = caller;
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace smz::registry

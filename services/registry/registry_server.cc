@@ -43,7 +43,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     if (*created) Log(LogLevel::kInfo, "bootstrap admin token created");
   }
   server->runner_ = std::make_unique<RpcRunner>(
-      "registry", server->authenticator_.get(), &server->metrics_);
+      v1::RegistryService::service_full_name(), server->authenticator_.get(),
+      &server->metrics_);
   server->service_ = std::make_unique<RegistryGrpcService>(
       server->registry_.get(), server->runner_.get());
   ServerOptions server_options = o.server;

@@ -3,58 +3,46 @@
 #include <utility>
 
 namespace smz::stats {
-namespace {
-
-// Report owners: the district, and a hospital for its own reports.
-RoleSet Reporters() { return RoleSet({auth::v1::ADMIN, auth::v1::PARTNER}); }
-
-}  // namespace
-
 grpc::Status StatsGrpcService::SubmitReport(
     grpc::ServerContext* context, const v1::SubmitReportRequest* request,
     v1::SubmitReportResponse* response) {
-  return runner_->Run(
-      context, "SubmitReport", Reporters(), [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return stats_->SubmitReport(caller, *request); });
-      });
+  return runner_->Run(context, "SubmitReport", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return stats_->SubmitReport(caller, *request); });
+  });
 }
 
 grpc::Status StatsGrpcService::GetReport(grpc::ServerContext* context,
                                          const v1::GetReportRequest* request,
                                          v1::Report* response) {
-  return runner_->Run(
-      context, "GetReport", Reporters(), [&](const Principal& caller) {
-        return RespondWith(response,
-                           [&] { return stats_->GetReport(caller, *request); });
-      });
+  return runner_->Run(context, "GetReport", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return stats_->GetReport(caller, *request); });
+  });
 }
 
 grpc::Status StatsGrpcService::ListReports(
     grpc::ServerContext* context, const v1::ListReportsRequest* request,
     v1::ListReportsResponse* response) {
-  return runner_->Run(
-      context, "ListReports", Reporters(), [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return stats_->ListReports(caller, *request); });
-      });
+  return runner_->Run(context, "ListReports", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return stats_->ListReports(caller, *request); });
+  });
 }
 
 grpc::Status StatsGrpcService::AcceptReport(
     grpc::ServerContext* context, const v1::AcceptReportRequest* request,
     v1::Report* response) {
-  return runner_->Run(context, "AcceptReport", RoleSet::AdminOnly(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return stats_->AcceptReport(caller, *request);
-                        });
-                      });
+  return runner_->Run(context, "AcceptReport", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return stats_->AcceptReport(caller, *request); });
+  });
 }
 
 grpc::Status StatsGrpcService::GrantLockException(
     grpc::ServerContext* context, const v1::GrantLockExceptionRequest* request,
     v1::LockException* response) {
-  return runner_->Run(context, "GrantLockException", RoleSet::AdminOnly(),
+  return runner_->Run(context, "GrantLockException",
                       [&](const Principal& caller) {
                         return RespondWith(response, [&] {
                           return stats_->GrantLockException(caller, *request);
@@ -65,7 +53,7 @@ grpc::Status StatsGrpcService::GrantLockException(
 grpc::Status StatsGrpcService::ListLockExceptions(
     grpc::ServerContext* context, const v1::ListLockExceptionsRequest* request,
     v1::ListLockExceptionsResponse* response) {
-  return runner_->Run(context, "ListLockExceptions", RoleSet::AdminOnly(),
+  return runner_->Run(context, "ListLockExceptions",
                       [&](const Principal& caller) {
                         return RespondWith(response, [&] {
                           return stats_->ListLockExceptions(caller, *request);
@@ -76,7 +64,7 @@ grpc::Status StatsGrpcService::ListLockExceptions(
 grpc::Status StatsGrpcService::ListReportChanges(
     grpc::ServerContext* context, const v1::ListReportChangesRequest* request,
     v1::ListReportChangesResponse* response) {
-  return runner_->Run(context, "ListReportChanges", Reporters(),
+  return runner_->Run(context, "ListReportChanges",
                       [&](const Principal& caller) {
                         return RespondWith(response, [&] {
                           return stats_->ListReportChanges(caller, *request);
@@ -87,38 +75,34 @@ grpc::Status StatsGrpcService::ListReportChanges(
 grpc::Status StatsGrpcService::ListWarnings(
     grpc::ServerContext* context, const v1::ListWarningsRequest* request,
     v1::ListWarningsResponse* response) {
-  return runner_->Run(
-      context, "ListWarnings", Reporters(), [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return stats_->ListWarnings(caller, *request); });
-      });
+  return runner_->Run(context, "ListWarnings", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return stats_->ListWarnings(caller, *request); });
+  });
 }
 
 grpc::Status StatsGrpcService::ImportReports(
     grpc::ServerContext* context, const v1::ImportReportsRequest* request,
     v1::ImportReportsResponse* response) {
-  return runner_->Run(
-      context, "ImportReports", Reporters(), [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return stats_->ImportReports(caller, *request); });
-      });
+  return runner_->Run(context, "ImportReports", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return stats_->ImportReports(caller, *request); });
+  });
 }
 
 grpc::Status StatsGrpcService::QueryAggregate(
     grpc::ServerContext* context, const v1::AggregateRequest* request,
     v1::AggregateResponse* response) {
-  return runner_->Run(context, "QueryAggregate", RoleSet::Staff(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return stats_->QueryAggregate(caller, *request);
-                        });
-                      });
+  return runner_->Run(context, "QueryAggregate", [&](const Principal& caller) {
+    return RespondWith(
+        response, [&] { return stats_->QueryAggregate(caller, *request); });
+  });
 }
 
 grpc::Status StatsGrpcService::ExportAggregateCsv(
     grpc::ServerContext* context, const v1::AggregateRequest* request,
     v1::CsvFile* response) {
-  return runner_->Run(context, "ExportAggregateCsv", RoleSet::Staff(),
+  return runner_->Run(context, "ExportAggregateCsv",
                       [&](const Principal& caller) {
                         return RespondWith(response, [&] {
                           return stats_->ExportAggregateCsv(caller, *request);
@@ -129,29 +113,25 @@ grpc::Status StatsGrpcService::ExportAggregateCsv(
 grpc::Status StatsGrpcService::GetCompleteness(
     grpc::ServerContext* context, const v1::GetCompletenessRequest* request,
     v1::CompletenessResponse* response) {
-  return runner_->Run(context, "GetCompleteness", RoleSet::Staff(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return stats_->GetCompleteness(caller, *request);
-                        });
-                      });
+  return runner_->Run(context, "GetCompleteness", [&](const Principal& caller) {
+    return RespondWith(
+        response, [&] { return stats_->GetCompleteness(caller, *request); });
+  });
 }
 
 grpc::Status StatsGrpcService::GetKpiProgress(
     grpc::ServerContext* context, const v1::GetKpiProgressRequest* request,
     v1::KpiProgress* response) {
-  return runner_->Run(context, "GetKpiProgress", RoleSet::Staff(),
-                      [&](const Principal& caller) {
-                        return RespondWith(response, [&] {
-                          return stats_->GetKpiProgress(caller, *request);
-                        });
-                      });
+  return runner_->Run(context, "GetKpiProgress", [&](const Principal& caller) {
+    return RespondWith(
+        response, [&] { return stats_->GetKpiProgress(caller, *request); });
+  });
 }
 
 grpc::Status StatsGrpcService::ExportAnnualReport(
     grpc::ServerContext* context, const v1::ExportAnnualReportRequest* request,
     v1::CsvFile* response) {
-  return runner_->Run(context, "ExportAnnualReport", Reporters(),
+  return runner_->Run(context, "ExportAnnualReport",
                       [&](const Principal& caller) {
                         return RespondWith(response, [&] {
                           return stats_->ExportAnnualReport(caller, *request);

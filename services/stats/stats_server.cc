@@ -46,7 +46,8 @@ absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
   server->stats_ = std::make_unique<Stats>(
       server->store_.get(), server->partners_.get(), o.clock, o.stats);
   server->runner_ = std::make_unique<RpcRunner>(
-      "stats", server->authenticator_.get(), &server->metrics_);
+      v1::StatsService::service_full_name(), server->authenticator_.get(),
+      &server->metrics_);
   server->service_ = std::make_unique<StatsGrpcService>(server->stats_.get(),
                                                         server->runner_.get());
   ServerOptions server_options = o.server;

@@ -1,0 +1,70 @@
+// One page of a List method (AIP-158) over rows in ascending id order (or a
+// sort key and id): the page size, the page token bound to the query's
+// filters, fetching one row more than the page to know whether another
+// page follows, and the next token.
+//
+//   smz::FieldViolations violations;
+//   smz::Pager pager(request.page_size(), request.page_token(),
+//                    smz::QueryFingerprint({filters}), &violations);
+//   if (!violations.empty()) return violations.ToStatus();
+//   SMZ_ASSIGN_OR_RETURN(std::vector<Project> rows,
+//                        store->ListProjects(query, pager.after_id(),
+//                                            pager.fetch_limit()));
+//   response.set_next_page_token(
+//       pager.Finish(&rows, [](const Project& p) { return p.id(); }));
+#ifndef SMZ_COMMON_AIP_PAGER_H_
+#define SMZ_COMMON_AIP_PAGER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "common/pagination.h"
+#include "common/status_util.h"
+
+namespace smz {
+
+class Pager {
+ public:
+  // Violations on "page_size" and "page_token" go to `violations`.
+  // `max_page_size` lowers kMaxPageSize for large rows.
+  Pager(int page_size, absl::string_view page_token, uint64_t fingerprint,
+        FieldViolations* violations, int max_page_size = kMaxPageSize);
+
+  int page_size() const { return page_size_; }
+  // Rows to fetch: one more than a page.
+  int fetch_limit() const { return page_size_ + 1; }
+  // Where the page starts: after this row (0 and "" on the first page).
+  int64_t after_id() const { return cursor_.last_id; }
+  const PageCursor& cursor() const { return cursor_; }
+
+  // Cuts `rows` (fetched with fetch_limit) to the page and returns the next
+  // page's token, or "" on the last page. `id_of(row)` is the row's id.
+  template <typename T, typename IdOf>
+  std::string Finish(std::vector<T>* rows, IdOf id_of) const {
+    return FinishWithKey(rows, id_of, [](const T&) { return std::string(); });
+  }
+
+  // Finish for pages ordered by a sort key, then id.
+  template <typename T, typename IdOf, typename KeyOf>
+  std::string FinishWithKey(std::vector<T>* rows, IdOf id_of,
+                            KeyOf key_of) const {
+    if (static_cast<int>(rows->size()) <= page_size_) return "";
+    rows->resize(page_size_);
+    PageCursor next;
+    next.has_position = true;
+    next.last_id = id_of(rows->back());
+    next.last_key = key_of(rows->back());
+    return EncodePageToken(fingerprint_, next);
+  }
+
+ private:
+  const uint64_t fingerprint_;
+  int page_size_ = kDefaultPageSize;
+  PageCursor cursor_;
+};
+
+}  // namespace smz
+
+#endif  // SMZ_COMMON_AIP_PAGER_H_
