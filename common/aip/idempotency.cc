@@ -56,6 +56,28 @@ absl::StatusOr<std::optional<FirstAnswer>> ClaimRequest(Session& session,
   return first;
 }
 
+absl::Status RecordRequest(Session& session, const RequestKey& key,
+                           int64_t result_id, absl::string_view response,
+                           absl::Time now) {
+  if (key.request_id.empty()) return absl::OkStatus();
+  absl::Status recorded =
+      session
+          .Execute(
+              "INSERT INTO request_keys (caller, method, request_id, "
+              "request_digest, result_id, response, create_us) VALUES "
+              "(?, ?, ?, ?, ?, ?, ?)",
+              {key.caller, key.method, key.request_id, key.digest,
+               SqlInt(result_id), std::string(response),
+               SqlInt(absl::ToUnixMicros(now))})
+          .status();
+  if (absl::IsAlreadyExists(recorded)) {
+    return RetryableAbort(absl::StrCat(key.method,
+                                       ": a concurrent request with this "
+                                       "request_id finished first"));
+  }
+  return recorded;
+}
+
 absl::Status SetRequestResult(Session& session, const RequestKey& key,
                               int64_t result_id, absl::string_view response) {
   if (key.request_id.empty()) return absl::OkStatus();

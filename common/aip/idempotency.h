@@ -14,7 +14,8 @@
 //   SMZ_RETURN_IF_ERROR(smz::SetRequestResult(session, key, id));
 //
 // A method whose answer is not a stored resource keeps the answer itself
-// (SetRequestResult's `response`, a serialized message).
+// (SetRequestResult's `response`, a serialized message). Writes that already
+// hold a lock of their own use LookUpRequest and RecordRequest instead.
 //
 // The key is claimed by an INSERT, not looked up first: a concurrent twin
 // waits on the claim and, once the first commits, reads its answer (it runs
@@ -66,6 +67,15 @@ absl::StatusOr<std::optional<FirstAnswer>> ClaimRequest(Session& session,
 // used key and show what a retry would answer.
 absl::StatusOr<std::optional<FirstAnswer>> LookUpRequest(Session& session,
                                                          const RequestKey& key);
+
+// For writes already serialized by a lock of their own (a report's row, an
+// event's row): LookUpRequest after taking that lock, and RecordRequest with
+// the answer at the end, one statement instead of a claim and an update. A
+// twin that committed first makes RecordRequest a RetryableAbort: the
+// transaction runs again and finds the twin's answer.
+absl::Status RecordRequest(Session& session, const RequestKey& key,
+                           int64_t result_id, absl::string_view response,
+                           absl::Time now);
 
 // Records the claimed request's answer. No-op without a request_id.
 absl::Status SetRequestResult(Session& session, const RequestKey& key,

@@ -9,7 +9,8 @@
 //       /*etag=*/ [](const v1::Project& p) { return p.etag(); },
 //       /*insert=*/ [](Session& s, const v1::Project& p, absl::Time now)
 //           -> absl::StatusOr<int64_t> { ... INSERT ... },
-//       /*write=*/ [](Session& s, const v1::Project& p, absl::Time now) {
+//       /*write=*/ [](Session& s, const v1::Project& before,
+//                     const v1::Project& p, absl::Time now) {
 //           ... UPDATE ... SET revision = revision + 1 ... },
 //   };
 //
@@ -57,9 +58,24 @@ struct VersionedTable {
   std::function<std::string(const T&)> etag;
   // Inserts a new row at revision 1 and returns its id.
   std::function<absl::StatusOr<int64_t>(Session&, const T&, absl::Time)> insert;
-  // Overwrites the row of `value` (its id) with revision + 1.
-  std::function<absl::Status(Session&, const T&, absl::Time)> write;
+  // Overwrites the row of `after` (its id) with revision + 1; `before` is
+  // the row as read, for derived rows that need rewriting only on change.
+  std::function<absl::Status(Session&, const T& before, const T& after,
+                             absl::Time)>
+      write;
+  // Optional: the value kept in the audit trail (default: all of it).
+  std::function<std::string(const T&)> audit_value = nullptr;
+  // Optional: the fields that differ (default: ChangedFields); none means
+  // nothing to write.
+  std::function<std::vector<std::string>(const T&, const T&)> changed_fields =
+      nullptr;
 };
+
+template <typename T>
+std::string AuditValueOf(const VersionedTable<T>& table, const T& value) {
+  return table.audit_value ? table.audit_value(value)
+                           : value.SerializeAsString();
+}
 
 // Who writes, when; one per request.
 struct WriteContext {
@@ -90,18 +106,21 @@ absl::StatusOr<T> CreateVersioned(
                                       write.actor,
                                       write.now,
                                       "",
-                                      stored.SerializeAsString(),
+                                      AuditValueOf(table, stored),
                                       {}}));
   return stored;
 }
 
 // Changes row `id` under its lock. `etag` empty: no check (lifecycle methods
-// whose etag is optional); otherwise a stale etag is ABORTED.
+// whose etag is optional); otherwise a stale etag is ABORTED. An action that
+// is an event in itself (a designation) sets `record_unchanged`: it gets a
+// revision and an audit entry even where no field changed.
 template <typename T>
 absl::StatusOr<T> ModifyVersioned(
     Session& session, const VersionedTable<T>& table, int64_t id,
     absl::string_view etag, absl::string_view action, const WriteContext& write,
-    absl::FunctionRef<absl::Status(Session&, T&)> change) {
+    absl::FunctionRef<absl::Status(Session&, T&)> change,
+    bool record_unchanged = false) {
   SMZ_ASSIGN_OR_RETURN(T before, table.read(session, id, true));
   if (!etag.empty()) {
     SMZ_RETURN_IF_ERROR(CheckEtag(etag, table.etag(before),
@@ -109,14 +128,16 @@ absl::StatusOr<T> ModifyVersioned(
   }
   T after = before;
   SMZ_RETURN_IF_ERROR(change(session, after));
-  std::vector<std::string> changed = ChangedFields(before, after);
-  if (changed.empty()) return before;
-  SMZ_RETURN_IF_ERROR(table.write(session, after, write.now));
+  std::vector<std::string> changed = table.changed_fields
+                                         ? table.changed_fields(before, after)
+                                         : ChangedFields(before, after);
+  if (changed.empty() && !record_unchanged) return before;
+  SMZ_RETURN_IF_ERROR(table.write(session, before, after, write.now));
   SMZ_ASSIGN_OR_RETURN(T stored, table.read(session, id, false));
   SMZ_RETURN_IF_ERROR(AppendAudit(
       session, AuditEntry{table.entity, id, std::string(action), write.actor,
-                          write.now, before.SerializeAsString(),
-                          stored.SerializeAsString(), std::move(changed)}));
+                          write.now, AuditValueOf(table, before),
+                          AuditValueOf(table, stored), std::move(changed)}));
   return stored;
 }
 

@@ -322,7 +322,7 @@ void Database::Release(std::unique_ptr<PooledConnection> connection) {
 }
 
 absl::Status Database::RunOnce(absl::FunctionRef<absl::Status(Session&)> fn,
-                               bool transactional) {
+                               bool transactional, bool rehearsal) {
   absl::StatusOr<std::unique_ptr<PooledConnection>> acquired = Acquire();
   if (!acquired.ok()) return acquired.status();
   std::unique_ptr<PooledConnection> connection = std::move(*acquired);
@@ -335,7 +335,7 @@ absl::Status Database::RunOnce(absl::FunctionRef<absl::Status(Session&)> fn,
     if (transactional) connection->Control("START TRANSACTION");
     status = fn(session);
     if (transactional) {
-      if (status.ok()) {
+      if (status.ok() && !rehearsal) {
         connection->Control("COMMIT");
       } else if (!connection->broken()) {
         connection->Control("ROLLBACK");
@@ -368,6 +368,19 @@ absl::Status Database::Transact(absl::FunctionRef<absl::Status(Session&)> fn) {
     if (!status.GetPayload(kRetryablePayload).has_value()) return status;
   }
   return status;
+}
+
+absl::Status Database::Rehearse(absl::FunctionRef<absl::Status(Session&)> fn) {
+  absl::Status status;
+  for (int attempt = 0; attempt < kMaxTransactionAttempts; ++attempt) {
+    status = RunOnce(fn, /*transactional=*/true, /*rehearsal=*/true);
+    if (!status.GetPayload(kRetryablePayload).has_value()) return status;
+  }
+  return status;
+}
+
+bool IsRetryableAbort(const absl::Status& status) {
+  return status.GetPayload(kRetryablePayload).has_value();
 }
 
 absl::Status RetryableAbort(absl::string_view message) {

@@ -127,6 +127,11 @@ class Database {
   // `fn` must have no side effects outside the database.
   absl::Status Transact(absl::FunctionRef<absl::Status(Session&)> fn);
 
+  // Runs `fn` in a transaction that is always rolled back, and returns what
+  // `fn` returned: a dry run that sees exactly what the real write would
+  // (its own locks and checks included) and leaves nothing behind.
+  absl::Status Rehearse(absl::FunctionRef<absl::Status(Session&)> fn);
+
   // Runs `fn` on one connection in autocommit mode (reads, DDL, locks).
   absl::Status Run(absl::FunctionRef<absl::Status(Session&)> fn);
 
@@ -156,7 +161,7 @@ class Database {
   void Release(std::unique_ptr<PooledConnection> connection);
   absl::StatusOr<std::unique_ptr<PooledConnection>> Connect();
   absl::Status RunOnce(absl::FunctionRef<absl::Status(Session&)> fn,
-                       bool transactional);
+                       bool transactional, bool rehearsal = false);
   template <typename T>
   absl::StatusOr<T> ValueOf(absl::FunctionRef<absl::StatusOr<T>(Session&)> fn,
                             bool transactional) {
@@ -189,6 +194,10 @@ bool IsConnectionLost(int mysql_error_code);
 // caller's code detects, e.g. two retries of one request_id where the loser
 // must re-run to see the winner's result.
 absl::Status RetryableAbort(absl::string_view message);
+
+// Whether Transact would run the transaction again for `status` (a deadlock,
+// a lock wait timeout, a RetryableAbort).
+bool IsRetryableAbort(const absl::Status& status);
 
 // The Status for a MySQL error code and message.
 absl::Status StatusFromMysqlError(int mysql_error_code, absl::string_view state,

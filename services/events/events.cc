@@ -9,6 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/aip/etag.h"
+#include "common/aip/field_mask.h"
+#include "common/aip/request_key.h"
+#include "common/aip/status_macros.h"
 #include "common/auth/token.h"
 #include "common/iso_codes.h"
 #include "common/pagination.h"
@@ -34,18 +38,6 @@ void CheckLength(absl::string_view value, const std::string& field,
     violations->Add(field,
                     absl::StrCat("is longer than ", max_length, " bytes"));
   }
-}
-
-// A digest of a request, for refusing a request_id reused for another one.
-std::string Digest(const google::protobuf::Message& message) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&coded);
-  }
-  return HashToken(bytes);
 }
 
 // Output-only fields are ignored on input.
@@ -105,78 +97,31 @@ void AssignSessionIds(const Event* before, Event* event,
   }
 }
 
-const std::set<std::string>& UpdatableFields() {
+// What UpdateEvent may change: lifecycle and outcome have their own methods.
+const UpdatableFields& EventUpdatableFields() {
   static const auto* const kFields =
-      new std::set<std::string>{"type",
-                                "title",
-                                "description",
-                                "organizer",
-                                "host_partner_ids",
-                                "venue",
-                                "room",
-                                "city",
-                                "country",
-                                "online",
-                                "target_countries",
-                                "target_languages",
-                                "capacity",
-                                "start_time",
-                                "end_time",
-                                "time_zone",
-                                "registration_opens",
-                                "registration_closes",
-                                "sessions",
-                                "recurrence"};
+      new UpdatableFields({"type",
+                           "title",
+                           "description",
+                           "organizer",
+                           "host_partner_ids",
+                           "venue",
+                           "room",
+                           "city",
+                           "country",
+                           "online",
+                           "target_countries",
+                           "target_languages",
+                           "capacity",
+                           "start_time",
+                           "end_time",
+                           "time_zone",
+                           "registration_opens",
+                           "registration_closes",
+                           "sessions",
+                           "recurrence"},
+                          "lifecycle and outcome have their own methods");
   return *kFields;
-}
-
-// Copies the field named `path` from `from` to `to`.
-void CopyField(const std::string& path, const Event& from, Event* to) {
-  const google::protobuf::FieldDescriptor* field =
-      Event::descriptor()->FindFieldByName(path);
-  const google::protobuf::Reflection* reflection = Event::GetReflection();
-  reflection->ClearField(to, field);
-  if (field->is_repeated()) {
-    for (int i = 0; i < reflection->FieldSize(from, field); ++i) {
-      if (field->cpp_type() ==
-          google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
-        reflection->AddMessage(to, field)->CopyFrom(
-            reflection->GetRepeatedMessage(from, field, i));
-      } else if (field->cpp_type() ==
-                 google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
-        reflection->AddString(to, field,
-                              reflection->GetRepeatedString(from, field, i));
-      } else {
-        reflection->AddInt64(to, field,
-                             reflection->GetRepeatedInt64(from, field, i));
-      }
-    }
-    return;
-  }
-  if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
-    if (reflection->HasField(from, field)) {
-      reflection->MutableMessage(to, field)->CopyFrom(
-          reflection->GetMessage(from, field));
-    }
-    return;
-  }
-  switch (field->cpp_type()) {
-    case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
-      reflection->SetString(to, field, reflection->GetString(from, field));
-      break;
-    case google::protobuf::FieldDescriptor::CPPTYPE_ENUM:
-      reflection->SetEnumValue(to, field,
-                               reflection->GetEnumValue(from, field));
-      break;
-    case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
-      reflection->SetBool(to, field, reflection->GetBool(from, field));
-      break;
-    case google::protobuf::FieldDescriptor::CPPTYPE_INT32:
-      reflection->SetInt32(to, field, reflection->GetInt32(from, field));
-      break;
-    default:
-      break;
-  }
 }
 
 absl::Status IllegalTransition(const Event& event, v1::EventState to) {
@@ -272,11 +217,8 @@ absl::StatusOr<v1::EventResponse> Events::CreateEvent(
     return s;
   }
   if (!violations.empty()) return violations.ToStatus();
-  v1::CreateEventRequest keyed = request;
-  keyed.clear_request_id();
-  absl::StatusOr<v1::EventResponse> created = store_->CreateEvent(
-      event, WriteContext{PrincipalLabel(caller), request.request_id(),
-                          Digest(keyed)});
+  absl::StatusOr<v1::EventResponse> created =
+      store_->CreateEvent(event, KeyOf(caller, "CreateEvent", request));
   if (!created.ok()) return created.status();
   for (v1::Warning& w : warnings) *created->add_warnings() = std::move(w);
   return created;
@@ -324,7 +266,7 @@ absl::StatusOr<v1::ListEventsResponse> Events::ListEvents(
   filters.clear_page_size();
   filters.clear_page_token();
   const uint64_t fingerprint = QueryFingerprint(
-      {Digest(filters), query.include_drafts ? "drafts" : "published"});
+      {RequestDigest(filters), query.include_drafts ? "drafts" : "published"});
   absl::StatusOr<PageCursor> cursor =
       DecodePageToken(request.page_token(), fingerprint);
   if (!cursor.ok()) {
@@ -357,26 +299,14 @@ absl::StatusOr<v1::EventResponse> Events::UpdateEvent(
     const Principal& caller, const v1::UpdateEventRequest& request) {
   FieldViolations violations;
   if (request.event().id() <= 0) violations.Add("event.id", "is required");
-  if (request.event().etag().empty()) {
-    violations.Add("event.etag",
-                   "is required: send the etag of the version you read");
-  }
-  if (request.update_mask().paths_size() == 0) {
-    violations.Add("update_mask", "names no fields");
-  }
-  for (int i = 0; i < request.update_mask().paths_size(); ++i) {
-    if (UpdatableFields().count(request.update_mask().paths(i)) == 0) {
-      violations.Add(absl::StrCat("update_mask.paths[", i, "]"),
-                     absl::StrCat("'", request.update_mask().paths(i),
-                                  "' cannot be updated here (lifecycle and "
-                                  "outcome have their own methods)"));
-    }
-  }
+  RequireEtag(request.event().etag(), "event.etag", &violations);
+  const std::vector<std::string> paths =
+      EventUpdatableFields().Resolve(request.update_mask(), &violations);
   // Partners named by the update are checked before the transaction (the
   // registry is another service); unchanged ones were checked before, and
   // fields outside the mask are not part of the update at all.
   Event named;
-  for (const std::string& path : request.update_mask().paths()) {
+  for (const std::string& path : paths) {
     if (path == "host_partner_ids") {
       *named.mutable_host_partner_ids() = request.event().host_partner_ids();
     } else if (path == "sessions") {
@@ -397,9 +327,7 @@ absl::StatusOr<v1::EventResponse> Events::UpdateEvent(
               " and can no longer be edited"));
         }
         const Event before = event;
-        for (const std::string& path : request.update_mask().paths()) {
-          CopyField(path, request.event(), &event);
-        }
+        CopyPaths(request.event(), paths, &event);
         NormalizeEvent(&event);
         FieldViolations invalid;
         AssignSessionIds(&before, &event, &invalid);
@@ -618,11 +546,8 @@ absl::StatusOr<v1::RegistrationResponse> Events::CreateRegistration(
     }
   }
   if (!violations.empty()) return violations.ToStatus();
-  v1::CreateRegistrationRequest keyed = request;
-  keyed.clear_request_id();
   return store_->Register(
-      registration,
-      WriteContext{PrincipalLabel(caller), request.request_id(), Digest(keyed)},
+      registration, KeyOf(caller, "CreateRegistration", request),
       ManagesEvents(caller) ? 0 : registration.partner_id());
 }
 
@@ -661,7 +586,7 @@ absl::StatusOr<v1::ListRegistrationsResponse> Events::ListRegistrations(
   filters.clear_page_size();
   filters.clear_page_token();
   filters.set_partner_id(query.partner_id);
-  const uint64_t fingerprint = QueryFingerprint({Digest(filters)});
+  const uint64_t fingerprint = QueryFingerprint({RequestDigest(filters)});
   absl::StatusOr<PageCursor> cursor =
       DecodePageToken(request.page_token(), fingerprint);
   if (!cursor.ok()) {

@@ -74,6 +74,12 @@ class Events {
   absl::StatusOr<v1::ListDueRemindersResponse> ListDueReminders(
       const Principal& caller, const v1::ListDueRemindersRequest& request);
 
+  // The audit trail (smz.audit.v1 shape).
+  absl::StatusOr<audit::v1::ListChangesResponse> ListChanges(
+      const audit::v1::ListChangesRequest& request) {
+    return store_->ListChanges(request);
+  }
+
  private:
   // Every partner an event names exists in the registry (violations
   // otherwise); partners that are not ACTIVE are warnings. UNAVAILABLE when

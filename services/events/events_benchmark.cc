@@ -280,7 +280,7 @@ int main(int argc, char** argv) {
     *e.mutable_end_time() = ToTimestamp(absl::FromCivil(
         absl::CivilSecond(day.year(), day.month(), day.day(), hour + 2, 0, 0),
         zone));
-    smz::events::WriteContext context{"bench", "", ""};
+    smz::RequestKey context{"bench", "CreateEvent", "", ""};
     absl::StatusOr<v1::EventResponse> stored =
         (*server)->store().CreateEvent(e, context);
     Check(stored.status(), "store CreateEvent");

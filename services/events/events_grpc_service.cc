@@ -180,4 +180,13 @@ grpc::Status EventsGrpcService::ListDueReminders(
                       });
 }
 
+grpc::Status EventsGrpcService::ListEventChanges(
+    grpc::ServerContext* context, const audit::v1::ListChangesRequest* request,
+    audit::v1::ListChangesResponse* response) {
+  return runner_->Run(context, "ListEventChanges", [&](const Principal&) {
+    return RespondWith(response,
+                       [&] { return events_->ListChanges(*request); });
+  });
+}
+
 }  // namespace smz::events

@@ -78,6 +78,10 @@ class EventsGrpcService final : public v1::EventsService::Service {
   grpc::Status ListDueReminders(
       grpc::ServerContext* context, const v1::ListDueRemindersRequest* request,
       v1::ListDueRemindersResponse* response) override;
+  grpc::Status ListEventChanges(
+      grpc::ServerContext* context,
+      const audit::v1::ListChangesRequest* request,
+      audit::v1::ListChangesResponse* response) override;
 
  private:
   Events* const events_;

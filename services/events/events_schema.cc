@@ -1,5 +1,6 @@
 #include "services/events/events_schema.h"
 
+#include "common/aip/idempotency.h"
 #include "common/mysql/audit.h"
 
 namespace smz::events {
@@ -112,6 +113,14 @@ const std::vector<Migration>& EventsMigrations() {
            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
            kAuditTableDdl,
        }},
+      {2,
+       "one request-key table for every service (common/aip/idempotency.h)",
+       {kRequestKeysTableDdl,
+        "INSERT IGNORE INTO request_keys (caller, method, request_id, "
+        "request_digest, result_id, response, create_us) SELECT caller, "
+        "method, request_id, request_digest, result_id, NULL, create_us "
+        "FROM idempotency_keys",
+        "DROP TABLE idempotency_keys"}},
   };
   return *kMigrations;
 }

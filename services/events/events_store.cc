@@ -9,6 +9,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/aip/change_log.h"
+#include "common/aip/etag.h"
+#include "common/aip/idempotency.h"
+#include "common/aip/status_macros.h"
+#include "common/aip/versioned_row.h"
 #include "common/mysql/audit.h"
 #include "common/request_fields.h"
 #include "common/status_util.h"
@@ -17,6 +22,26 @@
 
 namespace smz::events {
 namespace {
+
+// Enum numbers as they appear in SQL text, named, and checked against the
+// proto here so that a renumbering cannot silently change a query.
+#define DRAFT_SQL "1"
+#define COMPLETED_SQL "3"
+#define CANCELLED_SQL "4"
+#define UPCOMING_EVENT_SQL "(2, 5)"  // PUBLISHED, POSTPONED
+#define CONFIRMED_SQL "1"
+#define WAITLISTED_SQL "2"
+#define CANCELLED_BY_REGISTRANT_SQL "3"
+#define CANCELLED_WITH_EVENT_SQL "4"
+#define LIVE_REGISTRATION_SQL "(1, 2)"  // CONFIRMED, WAITLISTED
+#define ATTENDANCE_UNSPECIFIED_SQL "0"
+#define NO_SHOW_SQL "2"
+static_assert(v1::DRAFT == 1 && v1::PUBLISHED == 2 && v1::COMPLETED == 3 &&
+              v1::CANCELLED == 4 && v1::POSTPONED == 5);
+static_assert(v1::CONFIRMED == 1 && v1::WAITLISTED == 2 &&
+              v1::CANCELLED_BY_REGISTRANT == 3 &&
+              v1::CANCELLED_WITH_EVENT == 4);
+static_assert(v1::ATTENDANCE_UNSPECIFIED == 0 && v1::NO_SHOW == 2);
 
 constexpr int kConfirmed = v1::CONFIRMED;
 constexpr int kWaitlisted = v1::WAITLISTED;
@@ -62,7 +87,7 @@ absl::StatusOr<Event> ReadEvent(const Row& row) {
   event.set_attended_count(static_cast<int32_t>(row.Int(4)));
   event.set_no_show_count(static_cast<int32_t>(row.Int(5)));
   event.set_revision(row.Int(6));
-  event.set_etag(EventEtag(row.Int(6)));
+  event.set_etag(EtagOf(row.Int(6)));
   *event.mutable_create_time() = FromMicros(row.Int(7));
   *event.mutable_update_time() = FromMicros(row.Int(8));
   return event;
@@ -111,7 +136,7 @@ constexpr absl::string_view kRegistrationColumns =
     "r.id, r.event_id, r.arrival, r.state, r.attendance, r.create_us, "
     "r.confirm_us, r.check_in_us, r.cancel_us, r.body, "
     "(SELECT COUNT(*) FROM registrations w WHERE w.event_id = r.event_id "
-    "AND w.state = 2 AND w.arrival <= r.arrival)";
+    "AND w.state = " WAITLISTED_SQL " AND w.arrival <= r.arrival)";
 
 absl::StatusOr<Registration> ReadRegistration(const Row& row) {
   Registration r;
@@ -216,14 +241,15 @@ absl::Status PromoteWaitlisted(Session& session, Event* event, absl::Time now) {
                       : event->capacity() - event->confirmed_count();
   if (seats <= 0) return absl::OkStatus();
   absl::StatusOr<std::vector<Row>> next = session.Query(
-      "SELECT id FROM registrations WHERE event_id = ? AND state = 2 "
-      "ORDER BY arrival LIMIT ? FOR UPDATE",
+      "SELECT id FROM registrations WHERE event_id = ? AND state "
+      "= " WAITLISTED_SQL " ORDER BY arrival LIMIT ? FOR UPDATE",
       {SqlInt(event->id()), SqlInt(seats)});
   if (!next.ok()) return next.status();
   for (const Row& row : *next) {
-    absl::StatusOr<int64_t> changed = session.Execute(
-        "UPDATE registrations SET state = 1, confirm_us = ? WHERE id = ?",
-        {SqlInt(absl::ToUnixMicros(now)), SqlInt(row.Int(0))});
+    absl::StatusOr<int64_t> changed =
+        session.Execute("UPDATE registrations SET state = " CONFIRMED_SQL
+                        ", confirm_us = ? WHERE id = ?",
+                        {SqlInt(absl::ToUnixMicros(now)), SqlInt(row.Int(0))});
     if (!changed.ok()) return changed.status();
     event->set_confirmed_count(event->confirmed_count() + 1);
     event->set_waitlisted_count(event->waitlisted_count() - 1);
@@ -396,76 +422,6 @@ std::vector<SqlValue> EventColumns(const Event& event) {
           Body(event)};
 }
 
-// The idempotency record of (actor, method, request_id): nullopt when new;
-// INVALID_ARGUMENT when the id was used for another request.
-absl::StatusOr<std::optional<int64_t>> FindReplay(Session& session,
-                                                  const WriteContext& context,
-                                                  absl::string_view method) {
-  if (context.request_id.empty()) return std::nullopt;
-  absl::StatusOr<std::vector<Row>> seen = session.Query(
-      "SELECT request_digest, result_id FROM idempotency_keys "
-      "WHERE caller = ? AND method = ? AND request_id = ?",
-      {context.actor, std::string(method), context.request_id});
-  if (!seen.ok()) return seen.status();
-  if (seen->empty()) return std::nullopt;
-  if (seen->front().Text(0) != context.digest) {
-    return InvalidField("request_id",
-                        "was already used for a different request; use a new "
-                        "request_id for a new request");
-  }
-  return seen->front().Int(1);
-}
-
-// For a write that must not read before it locks (CreateEvent, see
-// ReplaceDerivedRows): claims (actor, method, request_id) by inserting its
-// key first, with result 0 until the caller sets it. A concurrent retry of
-// the same request waits on that insert and, once the first commits, reads
-// its result: nullopt when the request is new, else the first result;
-// INVALID_ARGUMENT when the id was used for another request.
-absl::StatusOr<std::optional<int64_t>> ClaimRequest(Session& session,
-                                                    const WriteContext& context,
-                                                    absl::string_view method,
-                                                    absl::Time now) {
-  if (context.request_id.empty()) return std::nullopt;
-  absl::StatusOr<int64_t> claimed = session.Execute(
-      "INSERT INTO idempotency_keys (caller, request_id, method, "
-      "request_digest, result_id, create_us) VALUES (?, ?, ?, ?, 0, ?)",
-      {context.actor, context.request_id, std::string(method), context.digest,
-       SqlInt(absl::ToUnixMicros(now))});
-  if (claimed.ok()) return std::nullopt;
-  if (!absl::IsAlreadyExists(claimed.status())) return claimed.status();
-  absl::StatusOr<std::optional<int64_t>> first =
-      FindReplay(session, context, method);
-  if (!first.ok() || first->has_value()) return first;
-  return RetryableAbort(absl::StrCat(method, ": request_id '",
-                                     context.request_id,
-                                     "' is claimed but not yet readable"));
-}
-
-absl::Status RememberRequest(Session& session, const WriteContext& context,
-                             absl::string_view method, int64_t result_id,
-                             absl::Time now) {
-  if (context.request_id.empty()) return absl::OkStatus();
-  absl::Status remembered =
-      session
-          .Execute(
-              "INSERT INTO idempotency_keys (caller, request_id, method, "
-              "request_digest, result_id, create_us) VALUES (?, ?, ?, ?, ?, ?)",
-              {context.actor, context.request_id, std::string(method),
-               context.digest, SqlInt(result_id),
-               SqlInt(absl::ToUnixMicros(now))})
-          .status();
-  if (absl::IsAlreadyExists(remembered)) {
-    // A concurrent retry of the same request committed first. Running the
-    // transaction again finds its key and answers with its result (or
-    // refuses a different request under the same id).
-    return RetryableAbort(
-        absl::StrCat(method, ": a concurrent request with request_id '",
-                     context.request_id, "' finished first"));
-  }
-  return remembered;
-}
-
 absl::StatusOr<Event> LoadEvent(Session& session, int64_t id) {
   absl::StatusOr<std::vector<Row>> rows = session.Query(
       absl::StrCat("SELECT ", kEventColumns, " FROM events e WHERE e.id = ?"),
@@ -481,26 +437,124 @@ std::string StateName(v1::EventState state) {
   return v1::EventState_Name(state);
 }
 
-}  // namespace
+// What the database must enforce after `change` edited an event, and the
+// consequences: capacity not below confirmed registrations, sessions with
+// registrations kept, rooms free; seats freed by a larger capacity go to the
+// waiting list, cancelling cancels registrations, completing marks
+// confirmed registrants who never checked in NO_SHOW. `event` holds the
+// change and receives the counts.
+absl::Status ApplyEventChange(Session& session, const Event& before,
+                              absl::Time now, int64_t next_arrival,
+                              Event* event_out,
+                              std::vector<v1::Warning>* warnings) {
+  const int64_t id = before.id();
+  Event& event = *event_out;
+  // What the change may not touch.
+  event.set_id(id);
+  event.set_confirmed_count(before.confirmed_count());
+  event.set_waitlisted_count(before.waitlisted_count());
+  event.set_attended_count(before.attended_count());
+  event.set_no_show_count(before.no_show_count());
+  Derive(&event);
 
-std::string EventEtag(int64_t revision) {
-  return absl::StrCat("\"", revision, "\"");
+  if (event.state() != v1::CANCELLED && event.capacity() > 0 &&
+      event.capacity() < before.confirmed_count()) {
+    return InvalidField(
+        "event.capacity",
+        absl::StrCat(event.capacity(), " is below the ",
+                     before.confirmed_count(),
+                     " confirmed registrations; cancel registrations "
+                     "first"));
+  }
+  // First, before any plain read (see ReplaceDerivedRows).
+  if (DerivedRowsKey(event) != DerivedRowsKey(before)) {
+    if (absl::Status s = ReplaceDerivedRows(session, event,
+                                            /*is_new=*/false, warnings);
+        !s.ok()) {
+      return s;
+    }
+  }
+  // Sessions that registrations chose must stay.
+  absl::flat_hash_set<int64_t> kept;
+  for (const v1::Session& s : event.sessions()) kept.insert(s.id());
+  std::vector<int64_t> removed;
+  for (const v1::Session& s : before.sessions()) {
+    if (!kept.contains(s.id())) removed.push_back(s.id());
+  }
+  if (!removed.empty() && event.state() != v1::CANCELLED) {
+    absl::StatusOr<std::vector<Row>> live = session.Query(
+        "SELECT id, body FROM registrations WHERE event_id = ? AND "
+        "state IN " LIVE_REGISTRATION_SQL,
+        {SqlInt(id)});
+    if (!live.ok()) return live.status();
+    for (const Row& row : *live) {
+      Registration r;
+      if (!r.ParseFromString(row.Text(1))) {
+        return absl::DataLossError(absl::StrCat(
+            "registration ", row.Int(0), ": stored registration unreadable"));
+      }
+      for (int64_t session_id : r.session_ids()) {
+        if (std::find(removed.begin(), removed.end(), session_id) !=
+            removed.end()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("event.sessions: session ", session_id,
+                           " was chosen by registration ", row.Int(0),
+                           "; keep the session or cancel those registrations "
+                           "first"));
+        }
+      }
+    }
+  }
+
+  const int64_t now_us = absl::ToUnixMicros(now);
+  if (event.state() == v1::CANCELLED && before.state() != v1::CANCELLED) {
+    absl::StatusOr<int64_t> s = session.Execute(
+        "UPDATE registrations SET state = " CANCELLED_WITH_EVENT_SQL
+        ", active_person_key = NULL, cancel_us = ? WHERE event_id = ? AND "
+        "state IN " LIVE_REGISTRATION_SQL,
+        {SqlInt(now_us), SqlInt(id)});
+    if (!s.ok()) return s.status();
+    event.set_confirmed_count(0);
+    event.set_waitlisted_count(0);
+  }
+  if (event.state() == v1::COMPLETED && before.state() != v1::COMPLETED) {
+    absl::StatusOr<int64_t> no_shows =
+        session.Execute("UPDATE registrations SET attendance = " NO_SHOW_SQL
+                        " WHERE event_id = ? AND state = " CONFIRMED_SQL
+                        " AND attendance = " ATTENDANCE_UNSPECIFIED_SQL,
+                        {SqlInt(id)});
+    if (!no_shows.ok()) return no_shows.status();
+    event.set_no_show_count(event.no_show_count() +
+                            static_cast<int32_t>(*no_shows));
+  }
+  if (event.state() != v1::CANCELLED && event.state() != v1::COMPLETED) {
+    if (absl::Status s = PromoteWaitlisted(session, &event, now); !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s = SaveCounts(session, event, next_arrival); !s.ok()) {
+    return s;
+  }
+
+  return absl::OkStatus();
 }
+
+}  // namespace
 
 EventsStore::EventsStore(Database* database, const Clock* clock)
     : database_(database), clock_(clock) {}
 
 absl::StatusOr<v1::EventResponse> EventsStore::CreateEvent(
-    const Event& input, const WriteContext& context) {
+    const Event& input, const RequestKey& key) {
   const absl::Time now = clock_->Now();
   return database_->TransactFor<v1::EventResponse>(
       [&](Session& session) -> absl::StatusOr<v1::EventResponse> {
         v1::EventResponse response;
-        absl::StatusOr<std::optional<int64_t>> replay =
-            ClaimRequest(session, context, "CreateEvent", now);
-        if (!replay.ok()) return replay.status();
-        if (replay->has_value()) {
-          absl::StatusOr<Event> first = LoadEvent(session, **replay);
+        // Claimed first: nothing may be read before ReplaceDerivedRows locks.
+        SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> replay,
+                             ClaimRequest(session, key, now));
+        if (replay.has_value()) {
+          absl::StatusOr<Event> first = LoadEvent(session, replay->result_id);
           if (!first.ok()) return first.status();
           *response.mutable_event() = *std::move(first);
           return response;
@@ -528,26 +582,18 @@ absl::StatusOr<v1::EventResponse> EventsStore::CreateEvent(
             !s.ok()) {
           return s;
         }
-        if (!context.request_id.empty()) {
-          absl::StatusOr<int64_t> s = session.Execute(
-              "UPDATE idempotency_keys SET result_id = ? WHERE caller = ? AND "
-              "method = 'CreateEvent' AND request_id = ?",
-              {SqlInt(*id), context.actor, context.request_id});
-          if (!s.ok()) return s.status();
-        }
-        if (absl::Status s = AppendAudit(session, AuditEntry{"event",
-                                                             *id,
-                                                             "CREATE",
-                                                             context.actor,
-                                                             now,
-                                                             "",
-                                                             Body(event),
-                                                             {}});
-            !s.ok()) {
-          return s;
-        }
+        SMZ_RETURN_IF_ERROR(SetRequestResult(session, key, *id));
         absl::StatusOr<Event> stored = LoadEvent(session, *id);
         if (!stored.ok()) return stored.status();
+        SMZ_RETURN_IF_ERROR(
+            AppendAudit(session, AuditEntry{"event",
+                                            *id,
+                                            "CREATE",
+                                            key.caller,
+                                            now,
+                                            "",
+                                            stored->SerializeAsString(),
+                                            {}}));
         *response.mutable_event() = *std::move(stored);
         for (v1::Warning& w : warnings) *response.add_warnings() = std::move(w);
         return response;
@@ -562,136 +608,50 @@ absl::StatusOr<Event> EventsStore::GetEvent(int64_t id) {
 absl::StatusOr<v1::EventResponse> EventsStore::ModifyEvent(
     int64_t id, absl::string_view etag, absl::string_view action,
     const std::string& actor, absl::FunctionRef<absl::Status(Event&)> change) {
-  const absl::Time now = clock_->Now();
+  const WriteContext write{actor, clock_->Now()};
+  int64_t next_arrival = 0;  // of the locked event
+  std::vector<v1::Warning> warnings;
+  const VersionedTable<Event> events{
+      "event",
+      [&](Session& session, int64_t event_id,
+          bool lock) -> absl::StatusOr<Event> {
+        if (!lock) return LoadEvent(session, event_id);
+        SMZ_ASSIGN_OR_RETURN(LockedEvent locked, LockEvent(session, event_id));
+        next_arrival = locked.next_arrival;
+        return std::move(locked.event);
+      },
+      [](const Event& event) { return event.etag(); },
+      /*insert=*/nullptr,
+      [](Session& session, const Event&, const Event& event, absl::Time now) {
+        std::vector<SqlValue> params = EventColumns(event);
+        params.push_back(SqlInt(absl::ToUnixMicros(now)));
+        params.push_back(SqlInt(event.id()));
+        return session
+            .Execute(
+                "UPDATE events SET type = ?, state = ?, time_zone = ?, "
+                "start_us = ?, end_us = ?, local_start_date = ?, "
+                "local_end_date = ?, span_days = ?, country = ?, "
+                "capacity = ?, outcome_attendees = ?, outcome_mous = ?, "
+                "body = ?, revision = revision + 1, update_us = ? "
+                "WHERE id = ?",
+                params)
+            .status();
+      }};
   return database_->TransactFor<v1::EventResponse>(
       [&](Session& session) -> absl::StatusOr<v1::EventResponse> {
-        absl::StatusOr<LockedEvent> locked = LockEvent(session, id);
-        if (!locked.ok()) return locked.status();
-        const Event before = locked->event;
-        if (!etag.empty() && etag != before.etag()) {
-          return absl::AbortedError(
-              absl::StrCat("etag ", etag, " is stale: event ", id,
-                           " has changed since (now ", before.etag(),
-                           "); read it again and reapply your change"));
-        }
-        Event event = before;
-        if (absl::Status s = change(event); !s.ok()) return s;
-        // What the change may not touch.
-        event.set_id(id);
-        event.set_confirmed_count(before.confirmed_count());
-        event.set_waitlisted_count(before.waitlisted_count());
-        event.set_attended_count(before.attended_count());
-        event.set_no_show_count(before.no_show_count());
-        Derive(&event);
-
-        if (event.state() != v1::CANCELLED && event.capacity() > 0 &&
-            event.capacity() < before.confirmed_count()) {
-          return InvalidField(
-              "event.capacity",
-              absl::StrCat(event.capacity(), " is below the ",
-                           before.confirmed_count(),
-                           " confirmed registrations; cancel registrations "
-                           "first"));
-        }
-        // First, before any plain read (see ReplaceDerivedRows).
-        std::vector<v1::Warning> warnings;
-        if (DerivedRowsKey(event) != DerivedRowsKey(before)) {
-          if (absl::Status s = ReplaceDerivedRows(session, event,
-                                                  /*is_new=*/false, &warnings);
-              !s.ok()) {
-            return s;
-          }
-        }
-        // Sessions that registrations chose must stay.
-        absl::flat_hash_set<int64_t> kept;
-        for (const v1::Session& s : event.sessions()) kept.insert(s.id());
-        std::vector<int64_t> removed;
-        for (const v1::Session& s : before.sessions()) {
-          if (!kept.contains(s.id())) removed.push_back(s.id());
-        }
-        if (!removed.empty() && event.state() != v1::CANCELLED) {
-          absl::StatusOr<std::vector<Row>> live = session.Query(
-              "SELECT id, body FROM registrations WHERE event_id = ? AND "
-              "state IN (1, 2)",
-              {SqlInt(id)});
-          if (!live.ok()) return live.status();
-          for (const Row& row : *live) {
-            Registration r;
-            if (!r.ParseFromString(row.Text(1))) {
-              return absl::DataLossError(
-                  absl::StrCat("registration ", row.Int(0),
-                               ": stored registration unreadable"));
-            }
-            for (int64_t session_id : r.session_ids()) {
-              if (std::find(removed.begin(), removed.end(), session_id) !=
-                  removed.end()) {
-                return absl::FailedPreconditionError(absl::StrCat(
-                    "event.sessions: session ", session_id,
-                    " was chosen by registration ", row.Int(0),
-                    "; keep the session or cancel those registrations "
-                    "first"));
-              }
-            }
-          }
-        }
-
-        const int64_t now_us = absl::ToUnixMicros(now);
-        if (event.state() == v1::CANCELLED && before.state() != v1::CANCELLED) {
-          absl::StatusOr<int64_t> s = session.Execute(
-              "UPDATE registrations SET state = 4, active_person_key = NULL, "
-              "cancel_us = ? WHERE event_id = ? AND state IN (1, 2)",
-              {SqlInt(now_us), SqlInt(id)});
-          if (!s.ok()) return s.status();
-          event.set_confirmed_count(0);
-          event.set_waitlisted_count(0);
-        }
-        if (event.state() == v1::COMPLETED && before.state() != v1::COMPLETED) {
-          absl::StatusOr<int64_t> no_shows = session.Execute(
-              "UPDATE registrations SET attendance = 2 WHERE event_id = ? "
-              "AND state = 1 AND attendance = 0",
-              {SqlInt(id)});
-          if (!no_shows.ok()) return no_shows.status();
-          event.set_no_show_count(event.no_show_count() +
-                                  static_cast<int32_t>(*no_shows));
-        }
-        if (event.state() != v1::CANCELLED && event.state() != v1::COMPLETED) {
-          if (absl::Status s = PromoteWaitlisted(session, &event, now);
-              !s.ok()) {
-            return s;
-          }
-        }
-        if (absl::Status s = SaveCounts(session, event, locked->next_arrival);
-            !s.ok()) {
-          return s;
-        }
-
-        std::vector<SqlValue> params = EventColumns(event);
-        params.push_back(SqlInt(now_us));
-        params.push_back(SqlInt(id));
-        absl::StatusOr<int64_t> updated = session.Execute(
-            "UPDATE events SET type = ?, state = ?, time_zone = ?, "
-            "start_us = ?, end_us = ?, local_start_date = ?, "
-            "local_end_date = ?, span_days = ?, country = ?, capacity = ?, "
-            "outcome_attendees = ?, outcome_mous = ?, body = ?, "
-            "revision = revision + 1, update_us = ? WHERE id = ?",
-            params);
-        if (!updated.ok()) return updated.status();
-        if (absl::Status s =
-                AppendAudit(session, AuditEntry{"event",
-                                                id,
-                                                std::string(action),
-                                                actor,
-                                                now,
-                                                Body(before),
-                                                Body(event),
-                                                {}});
-            !s.ok()) {
-          return s;
-        }
-        absl::StatusOr<Event> stored = LoadEvent(session, id);
-        if (!stored.ok()) return stored.status();
+        warnings.clear();  // a retried transaction starts afresh
+        SMZ_ASSIGN_OR_RETURN(
+            Event stored,
+            ModifyVersioned<Event>(
+                session, events, id, etag, action, write,
+                [&](Session& session, Event& event) -> absl::Status {
+                  const Event before = event;
+                  SMZ_RETURN_IF_ERROR(change(event));
+                  return ApplyEventChange(session, before, write.now,
+                                          next_arrival, &event, &warnings);
+                }));
         v1::EventResponse response;
-        *response.mutable_event() = *std::move(stored);
+        *response.mutable_event() = std::move(stored);
         for (v1::Warning& w : warnings) *response.add_warnings() = std::move(w);
         return response;
       });
@@ -705,7 +665,8 @@ absl::StatusOr<std::vector<Event>> EventsStore::ListEvents(
   if (!query.states.empty()) {
     AddInFilter("e.state", query.states, &where, &params);
   }
-  if (!query.include_drafts) absl::StrAppend(&where, " AND e.state <> 1");
+  if (!query.include_drafts)
+    absl::StrAppend(&where, " AND e.state <> " DRAFT_SQL);
   if (query.from) {
     // Only events that started at most the longest event's span before
     // `from` can still be running: that bounds the index ranges (with a day
@@ -774,7 +735,7 @@ absl::StatusOr<std::vector<Event>> EventsStore::ListEvents(
 }
 
 absl::StatusOr<v1::RegistrationResponse> EventsStore::Register(
-    const Registration& input, const WriteContext& context,
+    const Registration& input, const RequestKey& key,
     int64_t visible_partner_id) {
   const absl::Time now = clock_->Now();
   bool new_registration = false;
@@ -800,15 +761,15 @@ absl::StatusOr<v1::RegistrationResponse> EventsStore::Register(
             }
             Event& event = locked->event;
             v1::RegistrationResponse response;
-            absl::StatusOr<std::optional<int64_t>> replay =
-                FindReplay(session, context, "CreateRegistration");
-            if (!replay.ok()) return replay.status();
-            if (replay->has_value()) {
+            // After the event's lock, which serializes this request's twins.
+            SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> replay,
+                                 LookUpRequest(session, key));
+            if (replay.has_value()) {
               // The key remembers the arrival (see below).
               absl::StatusOr<std::vector<Row>> first_id = session.Query(
                   "SELECT id FROM registrations WHERE event_id = ? AND "
                   "arrival = ?",
-                  {SqlInt(event.id()), SqlInt(**replay)});
+                  {SqlInt(event.id()), SqlInt(replay->result_id)});
               if (!first_id.ok()) return first_id.status();
               if (first_id->empty()) {
                 return absl::DataLossError("remembered registration missing");
@@ -905,11 +866,8 @@ absl::StatusOr<v1::RegistrationResponse> EventsStore::Register(
             // The arrival, not the id: (event, arrival) is unique, and
             // asking for LAST_INSERT_ID() would hold the event's lock one
             // more round trip.
-            if (absl::Status s = RememberRequest(
-                    session, context, "CreateRegistration", arrival, now);
-                !s.ok()) {
-              return s;
-            }
+            SMZ_RETURN_IF_ERROR(
+                RecordRequest(session, key, arrival, /*response=*/"", now));
 
             // Answered from what this transaction knows: the waiting position
             // of the newest registration is the length of the line.
@@ -1058,8 +1016,8 @@ absl::StatusOr<Registration> EventsStore::CancelRegistration(
               "instead"));
         }
         absl::StatusOr<int64_t> changed = session.Execute(
-            "UPDATE registrations SET state = 3, active_person_key = NULL, "
-            "cancel_us = ? WHERE id = ?",
+            "UPDATE registrations SET state = " CANCELLED_BY_REGISTRANT_SQL
+            ", active_person_key = NULL, cancel_us = ? WHERE id = ?",
             {SqlInt(absl::ToUnixMicros(now)), SqlInt(id)});
         if (!changed.ok()) return changed.status();
         if (state == kConfirmed) {
@@ -1182,7 +1140,8 @@ absl::StatusOr<v1::CountCompletedEventsResponse> EventsStore::CountCompleted(
                 "outcome_attendees ELSE attended END), SUM(outcome_mous) "
                 "FROM events ",
                 where,
-                " AND state = 3 GROUP BY y, type, c ORDER BY y, type, c"),
+                " AND state = " COMPLETED_SQL
+                " GROUP BY y, type, c ORDER BY y, type, c"),
             params);
         if (!rows.ok()) return rows.status();
         for (const Row& row : *rows) {
@@ -1195,8 +1154,8 @@ absl::StatusOr<v1::CountCompletedEventsResponse> EventsStore::CountCompleted(
           count->set_mous_signed(static_cast<int32_t>(row.Int(5)));
         }
         absl::StatusOr<std::vector<Row>> others = session.Query(
-            absl::StrCat("SELECT SUM(state = 4), SUM(state IN (2, 5)) "
-                         "FROM events ",
+            absl::StrCat("SELECT SUM(state = " CANCELLED_SQL
+                         "), SUM(state IN " UPCOMING_EVENT_SQL ") FROM events ",
                          where),
             params);
         if (!others.ok()) return others.status();
@@ -1231,12 +1190,15 @@ absl::StatusOr<std::vector<v1::Reminder>> EventsStore::DueReminders(
               rule.registrants
                   ? "SELECT e.id, e.start_us, r.id, r.partner_id, r.body "
                     "FROM events e JOIN registrations r ON r.event_id = e.id "
-                    "AND r.state = 1 WHERE e.state IN (2, 5) AND "
+                    "AND r.state = " CONFIRMED_SQL
+                    " WHERE e.state IN " UPCOMING_EVENT_SQL
+                    " AND "
                     "e.start_us > ? AND e.start_us <= ? "
                     "ORDER BY e.start_us, e.id, r.arrival"
                   : "SELECT e.id, e.start_us, 0, h.partner_id, '' "
                     "FROM events e JOIN event_hosts h ON h.event_id = e.id "
-                    "WHERE e.state IN (2, 5) AND e.start_us > ? AND "
+                    "WHERE e.state IN " UPCOMING_EVENT_SQL
+                    " AND e.start_us > ? AND "
                     "e.start_us <= ? ORDER BY e.start_us, e.id, h.partner_id";
           absl::StatusOr<std::vector<Row>> rows =
               session.Query(sql, {SqlInt(low), SqlInt(high)});
@@ -1269,6 +1231,14 @@ absl::StatusOr<std::vector<v1::Reminder>> EventsStore::DueReminders(
                          });
         return out;
       });
+}
+
+absl::StatusOr<audit::v1::ListChangesResponse> EventsStore::ListChanges(
+    const audit::v1::ListChangesRequest& request) {
+  static const auto* const kEntities =
+      new AuditedEntities{{"event", Event::descriptor()},
+                          {"registration", Registration::descriptor()}};
+  return smz::ListChanges(*database_, *kEntities, request);
 }
 
 }  // namespace smz::events

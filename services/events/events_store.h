@@ -25,10 +25,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/aip/request_key.h"
 #include "common/clock.h"
 #include "common/mysql/database.h"
 #include "common/pagination.h"
 #include "services/events/event_rules.h"
+#include "smz/audit/v1/audit.pb.h"
 #include "smz/events/v1/events.pb.h"
 
 namespace smz::events {
@@ -53,13 +55,6 @@ struct RegistrationQuery {
   int limit = 50;
 };
 
-// Who asks, and for idempotent creates, with which request.
-struct WriteContext {
-  std::string actor;       // principal label for the audit trail
-  std::string request_id;  // empty: not idempotent
-  std::string digest;      // of the request, to refuse a reused request_id
-};
-
 class EventsStore {
  public:
   EventsStore(Database* database, const Clock* clock);
@@ -67,7 +62,7 @@ class EventsStore {
   // Inserts a DRAFT (the event must be normalized and valid). A room booked
   // at an overlapping time is FAILED_PRECONDITION naming the booking.
   absl::StatusOr<v1::EventResponse> CreateEvent(const Event& event,
-                                                const WriteContext& context);
+                                                const RequestKey& key);
 
   absl::StatusOr<Event> GetEvent(int64_t id);
 
@@ -96,7 +91,7 @@ class EventsStore {
   // warnings only name that partner's registrations. 0: the caller manages
   // events and sees everything.
   absl::StatusOr<v1::RegistrationResponse> Register(
-      const Registration& registration, const WriteContext& context,
+      const Registration& registration, const RequestKey& key,
       int64_t visible_partner_id = 0);
   absl::StatusOr<Registration> GetRegistration(int64_t id);
   absl::StatusOr<std::vector<Registration>> ListRegistrations(
@@ -116,6 +111,10 @@ class EventsStore {
   absl::StatusOr<std::vector<v1::Reminder>> DueReminders(
       absl::Time at, absl::Duration lookback);
 
+  // The audit trail of events and registrations.
+  absl::StatusOr<audit::v1::ListChangesResponse> ListChanges(
+      const audit::v1::ListChangesRequest& request);
+
  private:
   Database* const database_;
   const Clock* const clock_;
@@ -124,7 +123,6 @@ class EventsStore {
 // "\"7\"": the etag of an event's definition at `revision`. Registrations
 // do not change it, so an organizer's edit is not refused because someone
 // registered meanwhile.
-std::string EventEtag(int64_t revision);
 
 }  // namespace smz::events
 

@@ -228,7 +228,8 @@ const VersionedTable<v1::Project>& Projects() {
         SMZ_RETURN_IF_ERROR(inserted.status());
         return session.LastInsertId();
       },
-      [](Session& session, const v1::Project& p, absl::Time now) {
+      [](Session& session, const v1::Project&, const v1::Project& p,
+         absl::Time now) {
         return session
             .Execute(
                 "UPDATE projects SET sort_order = ?, body = ?, "
@@ -270,7 +271,8 @@ const VersionedTable<v1::BudgetLine>& BudgetLines() {
         SMZ_RETURN_IF_ERROR(inserted.status());
         return session.LastInsertId();
       },
-      [](Session& session, const v1::BudgetLine& l, absl::Time now) {
+      [](Session& session, const v1::BudgetLine&, const v1::BudgetLine& l,
+         absl::Time now) {
         return session
             .Execute(
                 "UPDATE budget_lines SET amount_krw = ?, note = ?, "
@@ -302,7 +304,8 @@ const VersionedTable<v1::Indicator>& Indicators() {
         SMZ_RETURN_IF_ERROR(inserted.status());
         return session.LastInsertId();
       },
-      [](Session& session, const v1::Indicator& i, absl::Time now) {
+      [](Session& session, const v1::Indicator&, const v1::Indicator& i,
+         absl::Time now) {
         return session
             .Execute(
                 "UPDATE indicators SET sort_order = ?, body = ?, "

@@ -163,10 +163,6 @@ DesignationAction RecordedAction(LifecycleAction action) {
   return v1::DESIGNATION_ACTION_UNSPECIFIED;
 }
 
-std::string EtagForVersion(int64_t version) {
-  return absl::StrCat("v", version);
-}
-
 void ValidatePartner(const Partner& partner, absl::string_view prefix,
                      FieldViolations* violations) {
   const PartnerKind kind = partner.kind();
@@ -300,41 +296,11 @@ const std::vector<std::string>& PartnerSelfServicePaths() {
   return *kPaths;
 }
 
-absl::StatusOr<std::vector<std::string>> ResolveUpdateMask(
-    const google::protobuf::FieldMask& mask, FieldViolations* violations) {
-  if (mask.paths_size() == 0) {
-    violations->Add("update_mask",
-                    "is required: list the fields to change, or \"*\"");
-    return violations->ToStatus();
-  }
-  std::vector<std::string> paths;
-  for (const std::string& path : mask.paths()) {
-    if (path == "*") return MutablePartnerPaths();
-    const auto& mutable_paths = MutablePartnerPaths();
-    if (std::find(mutable_paths.begin(), mutable_paths.end(), path) ==
-        mutable_paths.end()) {
-      violations->Add("update_mask",
-                      absl::StrCat("\"", path,
-                                   "\" is not an updatable field (status and "
-                                   "designations change through their own "
-                                   "methods)"));
-      continue;
-    }
-    paths.push_back(path);
-  }
-  if (!violations->empty()) return violations->ToStatus();
-  return paths;
-}
-
-void ApplyPartnerPaths(const Partner& source,
-                       const std::vector<std::string>& paths, Partner* target) {
-  google::protobuf::FieldMask mask;
-  for (const std::string& path : paths) mask.add_paths(path);
-  google::protobuf::util::FieldMaskUtil::MergeOptions options;
-  options.set_replace_message_fields(true);
-  options.set_replace_repeated_fields(true);
-  google::protobuf::util::FieldMaskUtil::MergeMessageTo(source, mask, options,
-                                                        target);
+const UpdatableFields& PartnerUpdatableFields() {
+  static const auto* const kFields = new UpdatableFields(
+      MutablePartnerPaths(),
+      "status and designations change through their own methods");
+  return *kFields;
 }
 
 std::vector<std::string> ChangedPartnerFields(const Partner& before,

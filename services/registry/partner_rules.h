@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "common/aip/field_mask.h"
 #include "common/request_fields.h"
 #include "common/status_util.h"
 #include "google/protobuf/field_mask.pb.h"
@@ -58,15 +59,8 @@ const std::vector<std::string>& MutablePartnerPaths();
 // The subset a PARTNER may change on its own record.
 const std::vector<std::string>& PartnerSelfServicePaths();
 
-// Checks an update mask: every path known and mutable ("*" means all). On
-// success returns the expanded list of paths.
-absl::StatusOr<std::vector<std::string>> ResolveUpdateMask(
-    const google::protobuf::FieldMask& mask, FieldViolations* violations);
-
-// Copies the fields named by `paths` from `source` into `target` (maps and
-// repeated fields are replaced, not appended).
-void ApplyPartnerPaths(const Partner& source,
-                       const std::vector<std::string>& paths, Partner* target);
+// UpdatePartner's mask: the editable fields, "*" for all of them.
+const UpdatableFields& PartnerUpdatableFields();
 
 // The Partner fields (editable ones, status and current term) whose values
 // differ between two versions, for the audit trail.
@@ -82,9 +76,6 @@ void ValidateDesignationRequest(const v1::DesignationRequest& request,
                                 FieldViolations* violations);
 
 void ValidateGrant(const v1::Grant& grant, FieldViolations* violations);
-
-// The entity tag of a stored version.
-std::string EtagForVersion(int64_t version);
 
 }  // namespace smz::registry
 

@@ -211,35 +211,22 @@ TEST(DesignationRequestTest, RequiresWhatEachActionNeeds) {
               Contains(Field(&FieldViolation::field, "effective_on")));
 }
 
-TEST(UpdateMaskTest, ResolvesKnownPathsAndRefusesOthers) {
+TEST(UpdateMaskTest, PartnerMasksNameEditableFieldsOnly) {
   google::protobuf::FieldMask mask;
   mask.add_paths("address");
   mask.add_paths("contacts");
   FieldViolations ok;
-  EXPECT_EQ(ResolveUpdateMask(mask, &ok)->size(), 2u);
+  EXPECT_EQ(PartnerUpdatableFields().Resolve(mask, &ok).size(), 2u);
   mask.add_paths("status");
   mask.add_paths("no_such_field");
   FieldViolations bad;
-  EXPECT_FALSE(ResolveUpdateMask(mask, &bad).ok());
+  EXPECT_TRUE(PartnerUpdatableFields().Resolve(mask, &bad).empty());
   EXPECT_EQ(bad.size(), 2u);
   google::protobuf::FieldMask all;
   all.add_paths("*");
   FieldViolations star;
-  EXPECT_EQ(*ResolveUpdateMask(all, &star), MutablePartnerPaths());
-  FieldViolations empty;
-  EXPECT_FALSE(ResolveUpdateMask(google::protobuf::FieldMask(), &empty).ok());
-}
-
-TEST(UpdateMaskTest, ApplyReplacesListsAndMaps) {
-  Partner target = ValidHospital();
-  Partner source;
-  source.add_languages("zh");
-  (*source.mutable_name())["ko"] = "새 이름";
-  ApplyPartnerPaths(source, {"languages", "name"}, &target);
-  ASSERT_EQ(target.languages_size(), 1);
-  EXPECT_EQ(target.languages(0), "zh");
-  EXPECT_EQ(target.name().size(), 1u);
-  EXPECT_EQ(target.address(), ValidHospital().address());
+  EXPECT_EQ(PartnerUpdatableFields().Resolve(all, &star),
+            MutablePartnerPaths());
 }
 
 TEST(ChangedFieldsTest, NamesWhatDiffersIgnoringMapOrder) {

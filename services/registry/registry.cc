@@ -8,11 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/aip/etag.h"
+#include "common/aip/field_mask.h"
+#include "common/aip/request_key.h"
 #include "common/departments.h"
 #include "common/iso_codes.h"
 #include "common/pagination.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace smz::registry {
@@ -58,24 +59,7 @@ std::optional<absl::CivilDay> LatestDesignationStart(const Partner& partner) {
   return latest;
 }
 
-absl::Status StaleEtag(absl::string_view given, absl::string_view current) {
-  return absl::AbortedError(absl::StrCat(
-      "etag ", given, " is stale: the partner has changed since (now ", current,
-      "); read it again and reapply your change"));
-}
-
 }  // namespace
-
-std::string RequestHash(const google::protobuf::Message& message) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&coded);
-  }
-  return HashToken(bytes);
-}
 
 Registry::Registry(RegistryStore* store, Authenticator* authenticator,
                    const Clock* clock, RandomSource* random)
@@ -90,11 +74,12 @@ absl::StatusOr<Partner> Registry::CreatePartner(
   ValidatePartner(request.partner(), "partner", &violations);
   ValidateRequestId(request.request_id(), &violations);
   if (!violations.empty()) return violations.ToStatus();
+  // The digest covers the partner alone, as it did before request keys were
+  // shared: keys stored then still match their retries.
   return store_->CreatePartner(
       request.partner(),
-      IdempotencyKey{"CreatePartner", request.request_id(),
-                     RequestHash(request.partner())},
-      PrincipalLabel(caller));
+      RequestKey{PrincipalLabel(caller), "CreatePartner", request.request_id(),
+                 RequestDigest(request.partner())});
 }
 
 absl::StatusOr<Partner> Registry::GetPartner(
@@ -166,13 +151,9 @@ absl::StatusOr<Partner> Registry::UpdatePartner(
   if (request.partner().id() <= 0) {
     violations.Add("partner.id", "must be a partner id");
   }
-  if (request.etag().empty()) {
-    violations.Add("etag",
-                   "is required: send the etag of the version you read, so "
-                   "that concurrent edits are not lost");
-  }
-  absl::StatusOr<std::vector<std::string>> paths =
-      ResolveUpdateMask(request.update_mask(), &violations);
+  RequireEtag(request.etag(), "etag", &violations);
+  const std::vector<std::string> paths =
+      PartnerUpdatableFields().Resolve(request.update_mask(), &violations);
   if (!violations.empty()) return violations.ToStatus();
   if (absl::Status s = AuthorizePartnerScope(caller, request.partner().id());
       !s.ok()) {
@@ -181,7 +162,7 @@ absl::StatusOr<Partner> Registry::UpdatePartner(
   if (caller.role() == auth::v1::PARTNER) {
     std::vector<std::string> refused;
     const auto& allowed = PartnerSelfServicePaths();
-    for (const std::string& path : *paths) {
+    for (const std::string& path : paths) {
       if (std::find(allowed.begin(), allowed.end(), path) == allowed.end()) {
         refused.push_back(path);
       }
@@ -193,17 +174,14 @@ absl::StatusOr<Partner> Registry::UpdatePartner(
           absl::StrJoin(refused, ", ")));
     }
   }
-  return store_->UpdatePartner(
-      request.partner().id(), PrincipalLabel(caller),
-      [&](Partner* current) -> absl::Status {
-        if (current->etag() != request.etag()) {
-          return StaleEtag(request.etag(), current->etag());
-        }
-        ApplyPartnerPaths(request.partner(), *paths, current);
-        FieldViolations merged;
-        ValidatePartner(*current, "partner", &merged);
-        return merged.ToStatus();
-      });
+  return store_->UpdatePartner(request.partner().id(), request.etag(),
+                               PrincipalLabel(caller),
+                               [&](Partner* current) -> absl::Status {
+                                 CopyPaths(request.partner(), paths, current);
+                                 FieldViolations merged;
+                                 ValidatePartner(*current, "partner", &merged);
+                                 return merged.ToStatus();
+                               });
 }
 
 absl::StatusOr<Partner> Registry::ChangeDesignation(
@@ -213,11 +191,10 @@ absl::StatusOr<Partner> Registry::ChangeDesignation(
   ValidateDesignationRequest(request, action, std::nullopt, &violations);
   if (!violations.empty()) return violations.ToStatus();
   absl::StatusOr<Partner> changed = store_->ChangeDesignation(
-      request.id(), PrincipalLabel(caller),
+      request.id(), request.etag(),
+      absl::AsciiStrToUpper(LifecycleActionName(action)),
+      PrincipalLabel(caller),
       [&](const Partner& current) -> absl::StatusOr<DesignationChange> {
-        if (!request.etag().empty() && request.etag() != current.etag()) {
-          return StaleEtag(request.etag(), current.etag());
-        }
         absl::StatusOr<v1::PartnerStatus> next =
             NextStatus(current.status(), action);
         if (!next.ok()) return next.status();
@@ -226,8 +203,6 @@ absl::StatusOr<Partner> Registry::ChangeDesignation(
                                    LatestDesignationStart(current), &ordering);
         if (!ordering.empty()) return ordering.ToStatus();
         DesignationChange change;
-        change.audit_action =
-            absl::AsciiStrToUpper(LifecycleActionName(action));
         change.next_status = *next;
         change.event.set_action(RecordedAction(action));
         change.event.set_effective_on(request.effective_on());
@@ -374,9 +349,10 @@ absl::StatusOr<Grant> Registry::CreateGrant(
   ValidateGrant(request.grant(), &violations);
   ValidateRequestId(request.request_id(), &violations);
   if (!violations.empty()) return violations.ToStatus();
-  return store_->CreateGrant(request.grant(),
-                             IdempotencyKey{"CreateGrant", request.request_id(),
-                                            RequestHash(request.grant())});
+  return store_->CreateGrant(
+      request.grant(),
+      RequestKey{PrincipalLabel(caller), "CreateGrant", request.request_id(),
+                 RequestDigest(request.grant())});
 }
 
 absl::StatusOr<v1::ListGrantsResponse> Registry::ListGrants(

@@ -79,10 +79,6 @@ class Registry {
   RandomSource* const random_;
 };
 
-// SHA-256 (hex) of a message's deterministic serialization: how idempotency
-// keys recognise "the same request".
-std::string RequestHash(const google::protobuf::Message& message);
-
 }  // namespace smz::registry
 
 #endif  // SMZ_SERVICES_REGISTRY_REGISTRY_H_

@@ -1,5 +1,6 @@
 #include "services/registry/registry_schema.h"
 
+#include "common/aip/idempotency.h"
 #include "common/mysql/audit.h"
 
 namespace smz::registry {
@@ -114,6 +115,22 @@ const std::vector<Migration>& RegistryMigrations() {
        "token expiry and last use",
        {"ALTER TABLE api_tokens ADD COLUMN expire_time_us BIGINT NULL, "
         "ADD COLUMN last_use_time_us BIGINT NULL"}},
+      // The one request-key table (common/aip/idempotency.h), keyed by
+      // caller as well. Keys stored before had no caller: a partner's comes
+      // from its CREATE audit entry; grants were not audited, so theirs are
+      // kept under "*" (no caller matches it: a retry of a grant created
+      // before this migration creates a new one).
+      {5,
+       "one request-key table for every service, keyed by caller",
+       {kRequestKeysTableDdl,
+        "INSERT IGNORE INTO request_keys (caller, method, request_id, "
+        "request_digest, result_id, response, create_us) SELECT "
+        "COALESCE((SELECT a.actor FROM audit_events a WHERE "
+        "k.method = 'CreatePartner' AND a.entity = 'partner' AND "
+        "a.entity_id = k.resource_id AND a.action = 'CREATE' LIMIT 1), '*'), "
+        "k.method, k.request_id, k.request_hash, k.resource_id, NULL, "
+        "k.create_time_us FROM idempotency_keys k",
+        "DROP TABLE idempotency_keys"}},
   };
   return *kMigrations;
 }

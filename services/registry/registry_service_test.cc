@@ -278,7 +278,7 @@ TEST_F(RegistryServiceTest, CreateThenGetReturnsEveryField) {
   const Partner created = Create(sent);
   ASSERT_GT(created.id(), 0);
   EXPECT_EQ(created.status(), v1::PENDING);
-  EXPECT_EQ(created.etag(), "v1");
+  EXPECT_EQ(created.etag(), "\"1\"");
   EXPECT_EQ(created.create_time().seconds(),
             absl::ToUnixSeconds(clock_->Now()));
   Partner got;
@@ -295,7 +295,7 @@ TEST_F(RegistryServiceTest, CreateThenGetReturnsEveryField) {
   EXPECT_EQ(got.registration_expires_on(), "2027-01-10");
   ASSERT_EQ(got.contacts_size(), 1);
   EXPECT_EQ(got.contacts(0).email(), "global@example.org");
-  EXPECT_EQ(got.etag(), "v1");
+  EXPECT_EQ(got.etag(), "\"1\"");
 }
 
 TEST_F(RegistryServiceTest, StoredProfilesSurviveZeroBytes) {
@@ -423,7 +423,7 @@ TEST_F(RegistryServiceTest, UnknownIdsAreNotFound) {
   v1::UpdatePartnerRequest update;
   update.mutable_partner()->set_id(987654);
   update.mutable_update_mask()->add_paths("address");
-  update.set_etag("v1");
+  update.set_etag("\"1\"");
   EXPECT_EQ(stub_->UpdatePartner(As(admin()).get(), update, &out).error_code(),
             grpc::StatusCode::NOT_FOUND);
   v1::CreateGrantRequest grant;
@@ -658,7 +658,7 @@ TEST_F(RegistryServiceTest, UpdateNeedsTheCurrentEtag) {
   Partner updated;
   ASSERT_TRUE(stub_->UpdatePartner(As(admin()).get(), update, &updated).ok());
   EXPECT_EQ(updated.address(), "버드나루로7길 12");
-  EXPECT_EQ(updated.etag(), "v2");
+  EXPECT_EQ(updated.etag(), "\"2\"");
   EXPECT_EQ(updated.representative(), created.representative());  // untouched
 
   // A second writer still holding v1 loses, and changes nothing.
@@ -669,7 +669,7 @@ TEST_F(RegistryServiceTest, UpdateNeedsTheCurrentEtag) {
   Partner now;
   ASSERT_TRUE(Get(admin(), created.id(), &now).ok());
   EXPECT_EQ(now.address(), "버드나루로7길 12");
-  EXPECT_EQ(now.etag(), "v2");
+  EXPECT_EQ(now.etag(), "\"2\"");
 
   // Bad masks, missing etags and invalid values name their fields.
   v1::UpdatePartnerRequest bad;
@@ -678,19 +678,19 @@ TEST_F(RegistryServiceTest, UpdateNeedsTheCurrentEtag) {
   grpc::Status invalid = stub_->UpdatePartner(As(admin()).get(), bad, &out);
   EXPECT_EQ(invalid.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(ViolatedFields(invalid),
-              UnorderedElementsAreArray({"etag", "update_mask"}));
+              UnorderedElementsAreArray({"etag", "update_mask.paths[0]"}));
   v1::UpdatePartnerRequest bad_value;
   bad_value.mutable_partner()->set_id(created.id());
   bad_value.mutable_partner()->set_floor_area_m2(-1);
   bad_value.mutable_update_mask()->add_paths("floor_area_m2");
   bad_value.mutable_update_mask()->add_paths("name");
-  bad_value.set_etag("v2");
+  bad_value.set_etag("\"2\"");
   invalid = stub_->UpdatePartner(As(admin()).get(), bad_value, &out);
   EXPECT_EQ(invalid.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(ViolatedFields(invalid), Contains("partner.floor_area_m2"));
   EXPECT_THAT(ViolatedFields(invalid), Contains("partner.name"));
   ASSERT_TRUE(Get(admin(), created.id(), &now).ok());
-  EXPECT_EQ(now.etag(), "v2");
+  EXPECT_EQ(now.etag(), "\"2\"");
 
   // Another partner's registration number is refused on update too.
   Create(Hospital("CM병원", "CM-1"));
@@ -698,7 +698,7 @@ TEST_F(RegistryServiceTest, UpdateNeedsTheCurrentEtag) {
   steal.mutable_partner()->set_id(created.id());
   steal.mutable_partner()->set_attraction_registration_number("CM-1");
   steal.mutable_update_mask()->add_paths("attraction_registration_number");
-  steal.set_etag("v2");
+  steal.set_etag("\"2\"");
   EXPECT_EQ(stub_->UpdatePartner(As(admin()).get(), steal, &out).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
 }
@@ -846,7 +846,7 @@ TEST_F(RegistryServiceTest, DesignationLifecycleAndHistory) {
   renew.set_id(created.id());
   renew.set_effective_on("2023-01-01");
   renew.set_term_ends_on("2025-12-31");
-  renew.set_etag("v1");  // stale: designation made it v2
+  renew.set_etag("\"1\"");  // stale: designation made it "2"
   EXPECT_EQ(
       stub_->RedesignatePartner(As(admin()).get(), renew, &out).error_code(),
       grpc::StatusCode::ABORTED);

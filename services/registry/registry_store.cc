@@ -4,6 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/aip/etag.h"
+#include "common/aip/status_macros.h"
+#include "common/aip/versioned_row.h"
 #include "common/logging.h"
 #include "common/mysql/audit.h"
 #include "google/protobuf/util/json_util.h"
@@ -19,10 +22,6 @@ using ::google::protobuf::util::TimeUtil;
 constexpr char kPartnerColumns[] =
     "p.id, p.status, p.profile, p.version, p.create_time_us, "
     "p.update_time_us, p.term_ends_on, p.name_ko, p.floor_area_m2";
-
-// A sentinel that tells CreatePartner/CreateGrant to run again: a concurrent
-// request with the same request_id committed first.
-constexpr absl::string_view kIdempotencyRace = "idempotency key race";
 
 // The editable profile, stored as serialized protobuf: parsing it costs a few
 // microseconds, where protobuf's JSON parser took most of a List call's time
@@ -49,7 +48,7 @@ absl::StatusOr<Partner> PartnerFromRow(const Row& row) {
   v1::PartnerStatus status = v1::PARTNER_STATUS_UNSPECIFIED;
   v1::PartnerStatus_Parse(row.Text(1), &status);
   partner.set_status(status);
-  partner.set_etag(EtagForVersion(row.Int(3)));
+  partner.set_etag(EtagOf(row.Int(3)));
   *partner.mutable_create_time() =
       TimeUtil::MicrosecondsToTimestamp(row.Int(4));
   *partner.mutable_update_time() =
@@ -140,55 +139,6 @@ absl::Status WriteProfileIndexes(Session& session, const Partner& partner) {
   return absl::OkStatus();
 }
 
-// The resource created earlier under this key, if any.
-absl::StatusOr<std::optional<int64_t>> FindIdempotent(
-    Session& session, const IdempotencyKey& key) {
-  if (key.request_id.empty()) return std::nullopt;
-  absl::StatusOr<std::vector<Row>> rows = session.Query(
-      "SELECT request_hash, resource_id FROM idempotency_keys "
-      "WHERE method = ? AND request_id = ?",
-      {key.method, key.request_id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::nullopt;
-  if (rows->front().Text(0) != key.request_hash) {
-    return InvalidField("request_id",
-                        "was already used for a different request; use a new "
-                        "request_id for a new request");
-  }
-  return rows->front().Int(1);
-}
-
-// Claims the key before any work, so a concurrent twin blocks on it until
-// this transaction ends and then finds the finished result.
-absl::Status ClaimIdempotencyKey(Session& session, const IdempotencyKey& key,
-                                 absl::Time now) {
-  if (key.request_id.empty()) return absl::OkStatus();
-  absl::StatusOr<int64_t> inserted = session.Execute(
-      "INSERT INTO idempotency_keys (method, request_id, request_hash, "
-      "resource_id, create_time_us) VALUES (?, ?, ?, 0, ?)",
-      {key.method, key.request_id, key.request_hash,
-       SqlInt(absl::ToUnixMicros(now))});
-  if (absl::IsAlreadyExists(inserted.status())) {
-    return absl::AbortedError(kIdempotencyRace);
-  }
-  return inserted.status();
-}
-
-absl::Status CompleteIdempotencyKey(Session& session, const IdempotencyKey& key,
-                                    int64_t resource_id) {
-  if (key.request_id.empty()) return absl::OkStatus();
-  return session
-      .Execute(
-          "UPDATE idempotency_keys SET resource_id = ? "
-          "WHERE method = ? AND request_id = ?",
-          {SqlInt(resource_id), key.method, key.request_id})
-      .status();
-}
-
-bool IsIdempotencyRace(const absl::Status& status) {
-  return absl::IsAborted(status) && status.message() == kIdempotencyRace;
-}
-
 // `locking`: after a duplicate-key error, a locking read sees the row a
 // concurrent transaction committed (a plain read would use our snapshot).
 // Before writing, a plain read avoids gap locks that deadlock concurrent
@@ -227,27 +177,12 @@ absl::Status ExplainWriteFailure(Session& session, const Partner& partner,
                    " is already registered to another partner"));
 }
 
-// Appends a partner's change to the audit trail (history omitted from the
-// snapshots: it has its own table).
-absl::Status AuditPartner(Session& session, absl::string_view action,
-                          absl::string_view actor, absl::Time now,
-                          const Partner* before, const Partner& after) {
-  AuditEntry entry;
-  entry.entity = "partner";
-  entry.entity_id = after.id();
-  entry.action = std::string(action);
-  entry.actor = std::string(actor);
-  entry.time = now;
-  Partner snapshot = after;
+// A partner as the audit trail keeps it: history omitted (it has its own
+// table).
+std::string PartnerSnapshot(const Partner& partner) {
+  Partner snapshot = partner;
   snapshot.clear_designations();
-  entry.after = snapshot.SerializeAsString();
-  if (before != nullptr) {
-    snapshot = *before;
-    snapshot.clear_designations();
-    entry.before = snapshot.SerializeAsString();
-    entry.changed_fields = ChangedPartnerFields(*before, after);
-  }
-  return AppendAudit(session, entry);
+  return snapshot.SerializeAsString();
 }
 
 // Partner columns derived from the profile, in UPDATE/INSERT order.
@@ -358,65 +293,108 @@ absl::StatusOr<Grant> ReadGrant(Session& session, int64_t id) {
   return GrantFromRow(rows->front());
 }
 
+// Partners and grants on the shared versioned-row path.
+const VersionedTable<Partner>& Partners() {
+  static const auto* const kTable = new VersionedTable<Partner>{
+      "partner",
+      ReadPartner,
+      [](const Partner& p) { return p.etag(); },
+      [](Session& session, const Partner& partner,
+         absl::Time now) -> absl::StatusOr<int64_t> {
+        const int64_t now_us = absl::ToUnixMicros(now);
+        std::vector<SqlValue> params = ProfileColumns(partner);
+        params.insert(params.begin() + 1, SqlText("PENDING"));
+        params.push_back(SqlInt(now_us));
+        params.push_back(SqlInt(now_us));
+        absl::StatusOr<int64_t> inserted = session.Execute(
+            "INSERT INTO partners (kind, status, region, name_ko, "
+            "floor_area_m2, registration_number, registration_expires_on, "
+            "profile, version, create_time_us, update_time_us) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            params);
+        if (!inserted.ok()) {
+          return ExplainWriteFailure(session, partner, inserted.status());
+        }
+        SMZ_ASSIGN_OR_RETURN(const int64_t id, session.LastInsertId());
+        Partner stored = partner;
+        stored.set_id(id);
+        SMZ_RETURN_IF_ERROR(WriteProfileIndexes(session, stored));
+        return id;
+      },
+      [](Session& session, const Partner& before, const Partner& after,
+         absl::Time now) -> absl::Status {
+        SMZ_RETURN_IF_ERROR(CheckRegistrationNumberFree(session, after));
+        std::vector<SqlValue> params = ProfileColumns(after);
+        params.push_back(v1::PartnerStatus_Name(after.status()));
+        params.push_back(SqlNullIfEmpty(after.designation_term_ends_on()));
+        params.push_back(SqlInt(absl::ToUnixMicros(now)));
+        params.push_back(SqlInt(after.id()));
+        absl::StatusOr<int64_t> changed = session.Execute(
+            "UPDATE partners SET kind = ?, region = ?, name_ko = ?, "
+            "floor_area_m2 = ?, registration_number = ?, "
+            "registration_expires_on = ?, profile = ?, status = ?, "
+            "term_ends_on = ?, version = version + 1, update_time_us = ? "
+            "WHERE id = ?",
+            params);
+        if (!changed.ok()) {
+          return ExplainWriteFailure(session, after, changed.status());
+        }
+        const bool lookups_changed =
+            !std::equal(before.departments().begin(),
+                        before.departments().end(), after.departments().begin(),
+                        after.departments().end()) ||
+            !std::equal(before.languages().begin(), before.languages().end(),
+                        after.languages().begin(), after.languages().end());
+        if (!lookups_changed) return absl::OkStatus();
+        return WriteProfileIndexes(session, after);
+      },
+      PartnerSnapshot,
+      ChangedPartnerFields};
+  return *kTable;
+}
+
+const VersionedTable<Grant>& Grants() {
+  static const auto* const kTable = new VersionedTable<Grant>{
+      "grant",
+      [](Session& session, int64_t id, bool) { return ReadGrant(session, id); },
+      [](const Grant&) { return std::string(); },  // grants are not edited
+      [](Session& session, const Grant& grant,
+         absl::Time now) -> absl::StatusOr<int64_t> {
+        Grant purpose_only;
+        *purpose_only.mutable_purpose() = grant.purpose();
+        std::string purpose_json;
+        (void)google::protobuf::util::MessageToJsonString(purpose_only,
+                                                          &purpose_json);
+        SMZ_RETURN_IF_ERROR(
+            session
+                .Execute("INSERT INTO grants (partner_id, year, programme, "
+                         "amount_krw, purpose, create_time_us) VALUES "
+                         "(?, ?, ?, ?, ?, ?)",
+                         {SqlInt(grant.partner_id()), SqlInt(grant.year()),
+                          v1::GrantProgramme_Name(grant.programme()),
+                          SqlInt(grant.amount_krw()), purpose_json,
+                          SqlInt(absl::ToUnixMicros(now))})
+                .status());
+        return session.LastInsertId();
+      },
+      nullptr};
+  return *kTable;
+}
+
 }  // namespace
 
 RegistryStore::RegistryStore(Database* database, const Clock* clock)
     : database_(database), clock_(clock) {}
 
 absl::StatusOr<Partner> RegistryStore::CreatePartner(const Partner& partner,
-                                                     const IdempotencyKey& key,
-                                                     absl::string_view actor) {
-  auto attempt = [&](Session& session) -> absl::StatusOr<Partner> {
-    absl::StatusOr<std::optional<int64_t>> earlier =
-        FindIdempotent(session, key);
-    if (!earlier.ok()) return earlier.status();
-    if (earlier->has_value()) return ReadPartner(session, **earlier, false);
-    if (absl::Status s = ClaimIdempotencyKey(session, key, clock_->Now());
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = CheckRegistrationNumberFree(session, partner);
-        !s.ok()) {
-      return s;
-    }
-    const int64_t now = absl::ToUnixMicros(clock_->Now());
-    std::vector<SqlValue> params = ProfileColumns(partner);
-    params.insert(params.begin() + 1, SqlText("PENDING"));
-    params.push_back(SqlInt(now));
-    params.push_back(SqlInt(now));
-    absl::StatusOr<int64_t> inserted = session.Execute(
-        "INSERT INTO partners (kind, status, region, name_ko, floor_area_m2, "
-        "registration_number, registration_expires_on, profile, version, "
-        "create_time_us, update_time_us) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-        params);
-    if (!inserted.ok()) {
-      return ExplainWriteFailure(session, partner, inserted.status());
-    }
-    absl::StatusOr<int64_t> id = session.LastInsertId();
-    if (!id.ok()) return id.status();
-    Partner stored = partner;
-    stored.set_id(*id);
-    if (absl::Status s = WriteProfileIndexes(session, stored); !s.ok())
-      return s;
-    if (absl::Status s = CompleteIdempotencyKey(session, key, *id); !s.ok()) {
-      return s;
-    }
-    absl::StatusOr<Partner> created = ReadPartner(session, *id, false);
-    if (!created.ok()) return created.status();
-    if (absl::Status s = AuditPartner(session, "CREATE", actor, clock_->Now(),
-                                      nullptr, *created);
-        !s.ok()) {
-      return s;
-    }
-    return created;
-  };
-  absl::StatusOr<Partner> result = database_->TransactFor<Partner>(attempt);
-  // The concurrent twin has committed by now: the retry returns its result.
-  if (IsIdempotencyRace(result.status())) {
-    result = database_->TransactFor<Partner>(attempt);
-  }
-  return result;
+                                                     const RequestKey& key) {
+  const WriteContext write{key.caller, clock_->Now()};
+  return database_->TransactFor<Partner>([&](Session& session) {
+    return CreateVersioned<Partner>(
+        session, Partners(), key, write, partner, [&](Session& session) {
+          return CheckRegistrationNumberFree(session, partner);
+        });
+  });
 }
 
 absl::StatusOr<Partner> RegistryStore::GetPartner(int64_t id) {
@@ -526,106 +504,60 @@ absl::StatusOr<PartnerPage> RegistryStore::ListPartners(
 }
 
 absl::StatusOr<Partner> RegistryStore::UpdatePartner(
-    int64_t id, absl::string_view actor,
+    int64_t id, absl::string_view etag, absl::string_view actor,
     absl::FunctionRef<absl::Status(Partner*)> mutate) {
-  return database_->TransactFor<Partner>(
-      [&](Session& session) -> absl::StatusOr<Partner> {
-        absl::StatusOr<Partner> current = ReadPartner(session, id, true);
-        if (!current.ok()) return current.status();
-        Partner updated = *current;
-        if (absl::Status s = mutate(&updated); !s.ok()) return s;
-        updated.set_id(id);
-        // Writing the same values again changes nothing: no new version, no
-        // audit entry, the same etag (so a retried update is harmless).
-        if (ChangedPartnerFields(*current, updated).empty()) return current;
-        if (absl::Status s = CheckRegistrationNumberFree(session, updated);
-            !s.ok()) {
-          return s;
-        }
-        std::vector<SqlValue> params = ProfileColumns(updated);
-        params.push_back(SqlInt(absl::ToUnixMicros(clock_->Now())));
-        params.push_back(SqlInt(id));
-        absl::StatusOr<int64_t> changed = session.Execute(
-            "UPDATE partners SET kind = ?, region = ?, name_ko = ?, "
-            "floor_area_m2 = ?, registration_number = ?, "
-            "registration_expires_on = ?, profile = ?, version = version + 1, "
-            "update_time_us = ? WHERE id = ?",
-            params);
-        if (!changed.ok()) {
-          return ExplainWriteFailure(session, updated, changed.status());
-        }
-        const bool lookups_changed =
-            !std::equal(
-                current->departments().begin(), current->departments().end(),
-                updated.departments().begin(), updated.departments().end()) ||
-            !std::equal(current->languages().begin(),
-                        current->languages().end(), updated.languages().begin(),
-                        updated.languages().end());
-        if (lookups_changed) {
-          if (absl::Status s = WriteProfileIndexes(session, updated); !s.ok()) {
-            return s;
-          }
-        }
-        absl::StatusOr<Partner> after = ReadPartner(session, id, false);
-        if (!after.ok()) return after.status();
-        if (absl::Status s = AuditPartner(session, "UPDATE", actor,
-                                          clock_->Now(), &*current, *after);
-            !s.ok()) {
-          return s;
-        }
-        return after;
-      });
+  const WriteContext write{std::string(actor), clock_->Now()};
+  return database_->TransactFor<Partner>([&](Session& session) {
+    return ModifyVersioned<Partner>(
+        session, Partners(), id, etag, "UPDATE", write,
+        [&](Session&, Partner& partner) -> absl::Status {
+          SMZ_RETURN_IF_ERROR(mutate(&partner));
+          partner.set_id(id);
+          return absl::OkStatus();
+        });
+  });
 }
 
 absl::StatusOr<Partner> RegistryStore::ChangeDesignation(
-    int64_t id, absl::string_view actor,
+    int64_t id, absl::string_view etag, absl::string_view action,
+    absl::string_view actor,
     absl::FunctionRef<absl::StatusOr<DesignationChange>(const Partner&)>
         decide) {
-  return database_->TransactFor<Partner>([&](Session& session)
-                                             -> absl::StatusOr<Partner> {
-    absl::StatusOr<Partner> current = ReadPartner(session, id, true);
-    if (!current.ok()) return current.status();
-    absl::StatusOr<DesignationChange> change = decide(*current);
-    if (!change.ok()) return change.status();
-    const int64_t now = absl::ToUnixMicros(clock_->Now());
-    const v1::DesignationEvent& event = change->event;
-    auto inserted = session.Execute(
-        "INSERT INTO designation_events (partner_id, action, effective_on, "
-        "term_ends_on, reason, decision_ref, recorded_by, record_time_us) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        {SqlInt(id), v1::DesignationAction_Name(event.action()),
-         event.effective_on(), SqlNullIfEmpty(event.term_ends_on()),
-         event.reason(), event.decision_ref(), event.recorded_by(),
-         SqlInt(now)});
-    if (!inserted.ok()) return inserted.status();
-    auto updated = session.Execute(
-        change->update_term
-            ? "UPDATE partners SET status = ?, term_ends_on = ?, "
-              "version = version + 1, update_time_us = ? WHERE id = ?"
-            : "UPDATE partners SET status = ?, "
-              "version = version + 1, update_time_us = ? WHERE id = ?",
-        change->update_term
-            ? std::vector<SqlValue>{v1::PartnerStatus_Name(change->next_status),
-                                    event.term_ends_on(), SqlInt(now),
-                                    SqlInt(id)}
-            : std::vector<SqlValue>{v1::PartnerStatus_Name(change->next_status),
-                                    SqlInt(now), SqlInt(id)});
-    if (!updated.ok()) return updated.status();
-    if (change->revoke_tokens) {
-      auto revoked = session.Execute(
-          "UPDATE api_tokens SET revoke_time_us = ? "
-          "WHERE partner_id = ? AND revoke_time_us IS NULL",
-          {SqlInt(now), SqlInt(id)});
-      if (!revoked.ok()) return revoked.status();
-    }
-    absl::StatusOr<Partner> after = ReadPartner(session, id, false);
-    if (!after.ok()) return after.status();
-    if (absl::Status s = AuditPartner(session, change->audit_action, actor,
-                                      clock_->Now(), &*current, *after);
-        !s.ok()) {
-      return s;
-    }
-    return after;
+  const WriteContext write{std::string(actor), clock_->Now()};
+  return database_->TransactFor<Partner>([&](Session& session) {
+    return ModifyVersioned<Partner>(
+        session, Partners(), id, etag, action, write,
+        [&](Session& session, Partner& partner) -> absl::Status {
+          SMZ_ASSIGN_OR_RETURN(DesignationChange change, decide(partner));
+          const int64_t now = absl::ToUnixMicros(write.now);
+          const v1::DesignationEvent& event = change.event;
+          SMZ_RETURN_IF_ERROR(
+              session
+                  .Execute(
+                      "INSERT INTO designation_events (partner_id, "
+                      "action, effective_on, term_ends_on, reason, "
+                      "decision_ref, recorded_by, record_time_us) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      {SqlInt(id), v1::DesignationAction_Name(event.action()),
+                       event.effective_on(),
+                       SqlNullIfEmpty(event.term_ends_on()), event.reason(),
+                       event.decision_ref(), event.recorded_by(), SqlInt(now)})
+                  .status());
+          if (change.revoke_tokens) {
+            SMZ_RETURN_IF_ERROR(
+                session
+                    .Execute("UPDATE api_tokens SET revoke_time_us = ? "
+                             "WHERE partner_id = ? AND revoke_time_us IS NULL",
+                             {SqlInt(now), SqlInt(id)})
+                    .status());
+          }
+          partner.set_status(change.next_status);
+          if (change.update_term) {
+            partner.set_designation_term_ends_on(event.term_ends_on());
+          }
+          return absl::OkStatus();
+        },
+        /*record_unchanged=*/true);
   });
 }
 
@@ -806,45 +738,14 @@ absl::StatusOr<std::vector<v1::ExpiringItem>> RegistryStore::ListExpiring(
 }
 
 absl::StatusOr<Grant> RegistryStore::CreateGrant(const Grant& grant,
-                                                 const IdempotencyKey& key) {
-  auto attempt = [&](Session& session) -> absl::StatusOr<Grant> {
-    absl::StatusOr<std::optional<int64_t>> earlier =
-        FindIdempotent(session, key);
-    if (!earlier.ok()) return earlier.status();
-    if (earlier->has_value()) return ReadGrant(session, **earlier);
-    if (absl::Status s = ClaimIdempotencyKey(session, key, clock_->Now());
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s =
-            StatusOfPartnerForChild(session, grant.partner_id(), "grants");
-        !s.ok()) {
-      return s;
-    }
-    Grant purpose_only;
-    *purpose_only.mutable_purpose() = grant.purpose();
-    std::string purpose_json;
-    (void)google::protobuf::util::MessageToJsonString(purpose_only,
-                                                      &purpose_json);
-    auto inserted = session.Execute(
-        "INSERT INTO grants (partner_id, year, programme, amount_krw, purpose, "
-        "create_time_us) VALUES (?, ?, ?, ?, ?, ?)",
-        {SqlInt(grant.partner_id()), SqlInt(grant.year()),
-         v1::GrantProgramme_Name(grant.programme()), SqlInt(grant.amount_krw()),
-         purpose_json, SqlInt(absl::ToUnixMicros(clock_->Now()))});
-    if (!inserted.ok()) return inserted.status();
-    absl::StatusOr<int64_t> id = session.LastInsertId();
-    if (!id.ok()) return id.status();
-    if (absl::Status s = CompleteIdempotencyKey(session, key, *id); !s.ok()) {
-      return s;
-    }
-    return ReadGrant(session, *id);
-  };
-  absl::StatusOr<Grant> result = database_->TransactFor<Grant>(attempt);
-  if (IsIdempotencyRace(result.status())) {
-    result = database_->TransactFor<Grant>(attempt);
-  }
-  return result;
+                                                 const RequestKey& key) {
+  const WriteContext write{key.caller, clock_->Now()};
+  return database_->TransactFor<Grant>([&](Session& session) {
+    return CreateVersioned<Grant>(
+        session, Grants(), key, write, grant, [&](Session& session) {
+          return StatusOfPartnerForChild(session, grant.partner_id(), "grants");
+        });
+  });
 }
 
 absl::StatusOr<GrantPage> RegistryStore::ListGrants(const GrantQuery& query) {

@@ -1,14 +1,15 @@
 // The registry's storage: partners, designation history, grants, API tokens
-// and idempotency keys in the registry's own MySQL database. Every method is
-// one transaction; checks that must see the current row (etags, lifecycle
-// transitions) run inside it on a locked row, through callbacks, so a
-// concurrent writer can never slip in between the check and the write.
+// and request keys in the registry's own MySQL database. Every method is one
+// transaction; partner and grant writes go through the shared versioned-row
+// path (common/aip/versioned_row.h): the row is locked, the etag checked,
+// the caller's callback decides on the locked row (so a concurrent writer
+// can never slip in between the check and the write), then revision + 1 and
+// the audit entry.
 //
 //   RegistryStore store(&database, &clock);
 //   absl::StatusOr<Partner> created = store.CreatePartner(partner, key);
 //   absl::StatusOr<Partner> updated = store.UpdatePartner(
-//       id, [&](Partner* current) -> absl::Status {
-//         if (current->etag() != etag) return absl::AbortedError("stale");
+//       id, etag, "ADMIN#1", [&](Partner* current) -> absl::Status {
 //         current->set_address("new address");
 //         return absl::OkStatus();
 //       });
@@ -24,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "common/aip/request_key.h"
 #include "common/auth/authenticator.h"
 #include "common/clock.h"
 #include "common/mysql/database.h"
@@ -34,15 +36,6 @@ namespace smz::registry {
 
 using v1::Grant;
 using v1::Partner;
-
-// A create's idempotency key: a retry with the same method and request_id
-// returns the first result; the same request_id with another request body is
-// refused.
-struct IdempotencyKey {
-  std::string method;
-  std::string request_id;    // empty: not idempotent
-  std::string request_hash;  // of the request body
-};
 
 struct PartnerFilter {
   v1::PartnerKind kind = v1::PARTNER_KIND_UNSPECIFIED;
@@ -71,7 +64,6 @@ struct PartnerPage {
 // What a lifecycle action does to a partner, decided by the caller from the
 // current (locked) partner.
 struct DesignationChange {
-  std::string audit_action;  // e.g. "DESIGNATE"
   v1::PartnerStatus next_status;
   v1::DesignationEvent event;  // appended to the history
   bool update_term = false;    // set term_ends_on from the event
@@ -111,22 +103,25 @@ class RegistryStore : public PrincipalLookup {
   RegistryStore(Database* database, const Clock* clock);
 
   // ALREADY_EXISTS when the registration number belongs to another partner.
-  // Writes record `actor` (a principal label) in the audit trail.
+  // Writes record the key's caller (a principal label) in the audit trail.
   absl::StatusOr<Partner> CreatePartner(const Partner& partner,
-                                        const IdempotencyKey& key,
-                                        absl::string_view actor);
+                                        const RequestKey& key);
   absl::StatusOr<Partner> GetPartner(int64_t id);
   absl::StatusOr<PartnerPage> ListPartners(const PartnerListQuery& query);
 
-  // Locks partner `id`, lets `mutate` edit its profile fields (returning an
-  // error leaves the partner untouched), and stores it as a new version.
+  // Locks partner `id`, checks `etag` (ABORTED when stale), lets `mutate`
+  // edit its profile fields (returning an error leaves the partner
+  // untouched), and stores it as a new version. Writing the same values
+  // again changes nothing: no new version, no audit entry, the same etag.
   absl::StatusOr<Partner> UpdatePartner(
-      int64_t id, absl::string_view actor,
+      int64_t id, absl::string_view etag, absl::string_view actor,
       absl::FunctionRef<absl::Status(Partner*)> mutate);
 
-  // Locks partner `id` (with its history) and applies what `decide` returns.
+  // Locks partner `id` (with its history), checks `etag` when given, and
+  // applies what `decide` returns; audited as `action` ("DESIGNATE").
   absl::StatusOr<Partner> ChangeDesignation(
-      int64_t id, absl::string_view actor,
+      int64_t id, absl::string_view etag, absl::string_view action,
+      absl::string_view actor,
       absl::FunctionRef<absl::StatusOr<DesignationChange>(const Partner&)>
           decide);
 
@@ -148,8 +143,7 @@ class RegistryStore : public PrincipalLookup {
       const ExpiringQuery& query, bool* has_more);
 
   // NOT_FOUND for an unknown partner; FAILED_PRECONDITION for a revoked one.
-  absl::StatusOr<Grant> CreateGrant(const Grant& grant,
-                                    const IdempotencyKey& key);
+  absl::StatusOr<Grant> CreateGrant(const Grant& grant, const RequestKey& key);
   absl::StatusOr<GrantPage> ListGrants(const GrantQuery& query);
 
   // Stores a token by hash, with an audit entry of `action` by

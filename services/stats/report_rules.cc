@@ -491,8 +491,4 @@ int LineOfViolation(const ParsedImportReport& parsed, absl::string_view field) {
   return parsed.first_line;
 }
 
-std::string EtagForRevision(int revision) {
-  return absl::StrCat("r", revision);
-}
-
 }  // namespace smz::stats

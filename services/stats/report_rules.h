@@ -134,9 +134,6 @@ std::vector<ParsedImportReport> ParseImportCsv(
 // to (the first line of the report when the field names no cell).
 int LineOfViolation(const ParsedImportReport& parsed, absl::string_view field);
 
-// The entity tag of a stored report revision.
-std::string EtagForRevision(int revision);
-
 }  // namespace smz::stats
 
 #endif  // SMZ_SERVICES_STATS_REPORT_RULES_H_

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/aip/request_key.h"
 #include "common/auth/token.h"
 #include "common/csv.h"
 #include "common/departments.h"
@@ -29,16 +30,6 @@ using registry::v1::Partner;
 // Longest range an aggregate may span (20 years of months).
 constexpr int kMaxRangeMonths = 240;
 constexpr size_t kMaxListedImportErrors = 1000;
-
-std::string RequestDigest(const google::protobuf::Message& message) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return HashToken(bytes);
-}
 
 // The page token's position; a bad token becomes a violation (and the first
 // page), so it is reported with the request's other bad fields.
@@ -252,7 +243,10 @@ absl::StatusOr<v1::SubmitReportResponse> Stats::SubmitReport(
   submission.cells = std::move(cells);
   submission.draft = request.draft();
   submission.etag = request.etag();
+  submission.method = "SubmitReport";
   submission.request_id = request.request_id();
+  // Of the whole request, id included, as before request keys were shared:
+  // keys stored then still match their retries.
   submission.request_digest = RequestDigest(request);
   submission.partner = facts;
   submission.actor = PrincipalLabel(caller);
@@ -344,7 +338,8 @@ absl::StatusOr<v1::LockException> Stats::GrantLockException(
       return p.status();
     }
   }
-  return store_->GrantLockException(request, PrincipalLabel(caller));
+  return store_->GrantLockException(
+      request, KeyOf(caller, "GrantLockException", request));
 }
 
 absl::StatusOr<v1::ListLockExceptionsResponse> Stats::ListLockExceptions(
@@ -477,6 +472,7 @@ absl::StatusOr<v1::ImportReportsResponse> Stats::ImportReports(
     s.report = p.report;
     s.cells = std::move(cells);
     s.require_etag = false;
+    s.method = "ImportReports";
     if (!request.request_id().empty()) {
       // Derived per report, and hashed so distinct import ids never share
       // a prefix: "imp:<24 hex>:<partner>:<period>" (at most 64 chars).
@@ -517,10 +513,10 @@ absl::StatusOr<v1::ImportReportsResponse> Stats::ImportReports(
   // digest is the file's), "imp:" + hash + partner + period for each of its
   // reports (below); hashed, so distinct ids never share a prefix and every
   // key fits 64 characters.
-  std::optional<BatchKey> batch;
+  std::optional<RequestKey> batch;
   if (!request.request_id().empty()) {
-    batch = BatchKey{
-        PrincipalLabel(caller),
+    batch = RequestKey{
+        PrincipalLabel(caller), "ImportReports",
         absl::StrCat("imb:", HashToken(request.request_id()).substr(0, 24)),
         HashToken(request.csv())};
   }

@@ -1,5 +1,6 @@
 #include "services/stats/stats_schema.h"
 
+#include "common/aip/idempotency.h"
 #include "common/mysql/audit.h"
 
 namespace smz::stats {
@@ -185,6 +186,25 @@ const std::vector<Migration>& StatsMigrations() {
         "SUM(r.no_activity = 0), SUM(EXISTS (SELECT 1 FROM report_cells c "
         "WHERE c.report_id = r.id AND c.measure = 3 AND c.value > 0)) "
         "FROM reports r WHERE r.status IN (2, 3) GROUP BY 1, 2, 3, 4"}},
+      // The one request-key table (common/aip/idempotency.h), keyed by
+      // method as well: import keys ("imb:" a file, "imp:" its reports)
+      // belong to ImportReports, the others to SubmitReport. Lock exceptions
+      // granted with a request_id keep it in their own column; their keys
+      // move here under the digest "legacy" (a retry of one of them across
+      // the upgrade is refused as another request, never granted twice).
+      {5,
+       "one request-key table for every service, keyed by method",
+       {kRequestKeysTableDdl,
+        "INSERT IGNORE INTO request_keys (caller, method, request_id, "
+        "request_digest, result_id, response, create_us) SELECT caller, "
+        "CASE WHEN request_id LIKE 'imb:%' OR request_id LIKE 'imp:%' "
+        "THEN 'ImportReports' ELSE 'SubmitReport' END, request_id, "
+        "request_digest, 0, response, create_time_us FROM idempotency_keys",
+        "INSERT IGNORE INTO request_keys (caller, method, request_id, "
+        "request_digest, result_id, response, create_us) SELECT granted_by, "
+        "'GrantLockException', request_id, 'legacy', id, '', grant_time_us "
+        "FROM lock_exceptions WHERE request_id IS NOT NULL",
+        "DROP TABLE idempotency_keys"}},
   };
   return *kMigrations;
 }

@@ -469,7 +469,7 @@ TEST_F(StatsServiceTest, LockedPeriodsNeedAnAdminException) {
   v1::AcceptReportRequest accept;
   accept.set_partner_id(partner(1));
   accept.set_period("2020-06");
-  accept.set_etag("r0");
+  accept.set_etag("\"0\"");
   Report accepted;
   EXPECT_EQ(
       stub_->AcceptReport(As(admin()).get(), accept, &accepted).error_code(),

@@ -12,6 +12,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/aip/etag.h"
+#include "common/aip/idempotency.h"
+#include "common/aip/status_macros.h"
 #include "common/auth/token.h"
 #include "common/mysql/audit.h"
 #include "common/request_fields.h"
@@ -21,10 +24,13 @@
 namespace smz::stats {
 namespace {
 
+// The statuses aggregates count (SUBMITTED, ACCEPTED) as they appear in SQL
+// text; checked against the proto.
+#define COUNTED_STATUS_SQL "(2, 3)"
+static_assert(v1::SUBMITTED == 2 && v1::ACCEPTED == 3);
+
 using ::google::protobuf::util::TimeUtil;
 
-constexpr absl::string_view kIdempotencyRace = "idempotency key race";
-constexpr absl::string_view kDryRun = "dry run: roll back";
 constexpr absl::string_view kReportEntity = "report";
 constexpr absl::string_view kPeriodEntity = "period";
 
@@ -56,7 +62,7 @@ bool Counted(int status) {
 constexpr int64_t kReportCountShards = 16;
 constexpr char kRecomputeReportCounts[] =
     "SELECT period, partner_id % 16 AS shard, COUNT(*) AS n FROM reports "
-    "WHERE status IN (2, 3) GROUP BY period, shard";
+    "WHERE status IN " COUNTED_STATUS_SQL " GROUP BY period, shard";
 
 // group_reporters (see the schema): per month, kind x region and shard,
 // the hospitals with a counted report with activity, and with revenue.
@@ -64,7 +70,8 @@ constexpr char kRecomputeGroupReporters[] =
     "SELECT r.period, r.partner_kind, r.region, r.partner_id % 16 AS shard, "
     "SUM(r.no_activity = 0) AS active, SUM(EXISTS (SELECT 1 FROM report_cells "
     "c WHERE c.report_id = r.id AND c.measure = 3 AND c.value > 0)) AS "
-    "with_revenue FROM reports r WHERE r.status IN (2, 3) GROUP BY 1, 2, 3, 4";
+    "with_revenue FROM reports r WHERE r.status IN " COUNTED_STATUS_SQL
+    " GROUP BY 1, 2, 3, 4";
 
 bool HasRevenue(const std::vector<Cell>& cells) {
   return std::any_of(cells.begin(), cells.end(), [](const Cell& c) {
@@ -126,7 +133,7 @@ StoredReport ReportFromRow(const Row& row, int deadline_days) {
   report.set_status(static_cast<v1::ReportStatus>(stored.status));
   report.set_no_activity(stored.no_activity);
   report.set_revision(stored.revision);
-  report.set_etag(EtagForRevision(stored.revision));
+  report.set_etag(EtagOf(stored.revision));
   if (stored.first_submit_time_us != 0) {
     *report.mutable_first_submit_time() =
         TimeUtil::MicrosecondsToTimestamp(stored.first_submit_time_us);
@@ -352,7 +359,7 @@ absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
   const int to = PeriodNumber(month);
   absl::StatusOr<std::vector<Row>> months = session.Query(
       "SELECT period, cells FROM reports WHERE partner_id = ? AND "
-      "period >= ? AND period < ? AND status IN (2, 3)",
+      "period >= ? AND period < ? AND status IN " COUNTED_STATUS_SQL,
       {SqlInt(partner_id), SqlInt(from), SqlInt(to)});
   if (!months.ok()) return months.status();
   if (static_cast<int>(months->size()) < kMinHistoryMonths) return warnings;
@@ -515,31 +522,22 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
 
   // Looked up after the report row is locked, so this (first non-locking)
   // read sees a concurrent twin that committed while we waited, and we
-  // return its answer. The key itself is written with the answer at the
+  // return its answer. The key itself is recorded with the answer at the
   // end; twins that both found no row lose on the report's unique key and
   // run again.
-  if (!in.request_id.empty()) {
-    absl::StatusOr<std::vector<Row>> seen = session.Query(
-        "SELECT request_digest, response FROM idempotency_keys "
-        "WHERE caller = ? AND request_id = ?",
-        {in.actor, in.request_id});
-    if (!seen.ok()) return seen.status();
-    if (!seen->empty()) {
-      if (seen->front().Text(0) != in.request_digest) {
-        return InvalidField("request_id",
-                            "was already used for a different request; use a "
-                            "new request_id for a new request");
-      }
-      v1::SubmitReportResponse replay;
-      if (!replay.ParseFromString(seen->front().Text(1))) {
-        return absl::DataLossError("stored response unreadable");
-      }
-      if (replay.has_summary()) {
-        // Nothing new was created by this retry.
-        replay.mutable_summary()->set_unchanged(true);
-      }
-      return replay;
+  const RequestKey key{in.actor, in.method, in.request_id, in.request_digest};
+  SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> first,
+                       LookUpRequest(session, key));
+  if (first.has_value()) {
+    v1::SubmitReportResponse replay;
+    if (!replay.ParseFromString(first->response)) {
+      return absl::DataLossError("stored response unreadable");
     }
+    if (replay.has_summary()) {
+      // Nothing new was created by this retry.
+      replay.mutable_summary()->set_unchanged(true);
+    }
+    return replay;
   }
 
   if (!stored && !in.etag.empty()) {
@@ -548,11 +546,11 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
                      " has no report for ", in.report.period(),
                      " (was it read from another period?)"));
   }
-  if (stored && !in.etag.empty() &&
-      in.etag != EtagForRevision(stored->revision)) {
-    return absl::AbortedError(absl::StrCat(
-        "etag ", in.etag, " is stale: the report is at ",
-        EtagForRevision(stored->revision), "; read it again and reapply"));
+  if (stored && !in.etag.empty()) {
+    SMZ_RETURN_IF_ERROR(
+        CheckEtag(in.etag, stored->revision,
+                  absl::StrCat("the report of partner ", partner_id, " for ",
+                               in.report.period())));
   }
   const int new_status = in.draft ? v1::DRAFT : v1::SUBMITTED;
   const bool identical =
@@ -573,10 +571,10 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
     SetReportCells(old_cells, response.mutable_report());
   } else {
     if (stored && in.etag.empty() && in.require_etag) {
-      return absl::AbortedError(absl::StrCat(
-          "partner ", partner_id, " already has a report for ",
-          in.report.period(), " (", EtagForRevision(stored->revision),
-          "); to correct it, send its etag"));
+      return absl::AbortedError(
+          absl::StrCat("partner ", partner_id, " already has a report for ",
+                       in.report.period(), " (", EtagOf(stored->revision),
+                       "); to correct it, send its etag"));
     }
     if (Counted(old_status) && in.draft) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -629,6 +627,11 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
            first_submission ? SqlValue(SqlInt(now_us)) : SqlValue(nullptr),
            SqlInt(now_us), in.actor, SqlInt(late ? 1 : 0),
            CellsBlob(in.cells)});
+      if (absl::IsAlreadyExists(inserted.status())) {
+        // Two first submissions of one report raced on its unique key
+        // (partner, period); run again to see the winner's report.
+        return RetryableAbort("a first submission of this report raced");
+      }
       if (!inserted.ok()) return inserted.status();
       absl::StatusOr<int64_t> id = session.LastInsertId();
       if (!id.ok()) return id.status();
@@ -701,7 +704,7 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
     after.set_status(static_cast<v1::ReportStatus>(new_status));
     after.set_no_activity(in.report.no_activity());
     after.set_revision(revision);
-    after.set_etag(EtagForRevision(revision));
+    after.set_etag(EtagOf(revision));
     if (first_submission) {
       *after.mutable_first_submit_time() =
           TimeUtil::MicrosecondsToTimestamp(now_us);
@@ -738,16 +741,10 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
     if (absl::Status s = AppendAudit(session, entry); !s.ok()) return s;
   }
 
-  if (!in.request_id.empty() && !dry_run) {
-    absl::StatusOr<int64_t> done = session.Execute(
-        "INSERT INTO idempotency_keys (caller, request_id, request_digest, "
-        "response, create_time_us) VALUES (?, ?, ?, ?, ?)",
-        {in.actor, in.request_id, in.request_digest,
-         response.SerializeAsString(), SqlInt(absl::ToUnixMicros(now))});
-    if (absl::IsAlreadyExists(done.status())) {
-      return absl::AbortedError(kIdempotencyRace);
-    }
-    if (!done.ok()) return done.status();
+  if (!dry_run) {
+    // The whole answer is kept: a retry gets it back as it was.
+    SMZ_RETURN_IF_ERROR(RecordRequest(session, key, /*result_id=*/0,
+                                      response.SerializeAsString(), now));
   }
   return response;
 }
@@ -811,81 +808,42 @@ StatsStore::StatsStore(Database* database, const Clock* clock,
 
 namespace {
 
-// Claims a batch's request_id for its digest, or checks it against the
-// digest of the batch that claimed it first. Claimed by an INSERT, looked up
-// only when that fails (see common/mysql/idempotency.h for why): a
-// concurrent twin waits on the claim and then reads the committed row.
-absl::Status ClaimBatch(Session& session, const BatchKey& batch, bool dry_run,
+// Claims a whole batch's request_id: reused with another batch it is
+// refused, even where the reports differ. A retry of the batch passes, and
+// each of its reports answers from its own key. A dry run only looks.
+absl::Status ClaimBatch(Session& session, const RequestKey& batch, bool dry_run,
                         absl::Time now) {
-  if (!dry_run) {
-    absl::Status claimed =
-        session
-            .Execute(
-                "INSERT INTO idempotency_keys (caller, request_id, "
-                "request_digest, response, create_time_us) VALUES "
-                "(?, ?, ?, '', ?)",
-                {batch.caller, batch.request_id, batch.digest,
-                 SqlInt(absl::ToUnixMicros(now))})
-            .status();
-    if (!absl::IsAlreadyExists(claimed)) return claimed;
-  }
-  absl::StatusOr<std::vector<Row>> seen = session.Query(
-      "SELECT request_digest FROM idempotency_keys "
-      "WHERE caller = ? AND request_id = ?",
-      {batch.caller, batch.request_id});
-  if (!seen.ok()) return seen.status();
-  if (seen->empty() || seen->front().Text(0) == batch.digest) {
-    return absl::OkStatus();
-  }
-  return InvalidField("request_id",
-                      "was already used for a different request; use a new "
-                      "request_id for a new request");
+  if (dry_run) return LookUpRequest(session, batch).status();
+  SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> first,
+                       ClaimRequest(session, batch, now));
+  if (first.has_value()) return absl::OkStatus();
+  return SetRequestResult(session, batch, /*result_id=*/0, /*response=*/"");
 }
 
 }  // namespace
 
 absl::StatusOr<std::vector<v1::SubmitReportResponse>> StatsStore::Submit(
     const std::vector<Submission>& submissions, bool dry_run,
-    const std::optional<BatchKey>& batch) {
+    const std::optional<RequestKey>& batch) {
   std::vector<v1::SubmitReportResponse> responses;
-  for (int attempt = 0;; ++attempt) {
-    responses.clear();
-    const absl::Time now = clock_->Now();
-    absl::Status status = database_->Transact([&](Session& session) {
-      responses.clear();  // Transact itself retries after deadlocks
-      if (batch.has_value()) {
-        if (absl::Status s = ClaimBatch(session, *batch, dry_run, now);
-            !s.ok()) {
-          return s;
-        }
-      }
-      for (const Submission& submission : submissions) {
-        absl::StatusOr<v1::SubmitReportResponse> response =
-            ApplySubmission(session, submission, options_, now, dry_run);
-        if (!response.ok()) return response.status();
-        responses.push_back(*std::move(response));
-      }
-      return dry_run ? absl::CancelledError(kDryRun) : absl::OkStatus();
-    });
-    if (dry_run && absl::IsCancelled(status) && status.message() == kDryRun) {
-      return responses;
+  const absl::Time now = clock_->Now();
+  auto apply = [&](Session& session) -> absl::Status {
+    responses.clear();  // a retried transaction starts afresh
+    if (batch.has_value()) {
+      SMZ_RETURN_IF_ERROR(ClaimBatch(session, *batch, dry_run, now));
     }
-    // A concurrent retry with the same request_id committed first: run
-    // again to return its answer.
-    if (absl::IsAborted(status) && status.message() == kIdempotencyRace &&
-        attempt < 3) {
-      continue;
+    for (const Submission& submission : submissions) {
+      SMZ_ASSIGN_OR_RETURN(
+          v1::SubmitReportResponse response,
+          ApplySubmission(session, submission, options_, now, dry_run));
+      responses.push_back(std::move(response));
     }
-    if (absl::IsAlreadyExists(status) &&
-        absl::StrContains(status.message(), "reports_partner_period") &&
-        attempt < 3) {
-      // Two first submissions of one report raced on the unique key; the
-      // retry sees the winner's report.
-      continue;
-    }
-    if (!status.ok()) return status;
-    return responses;
-  }
+    return absl::OkStatus();
+  };
+  // A dry run does everything a submission does, then rolls it back.
+  SMZ_RETURN_IF_ERROR(dry_run ? database_->Rehearse(apply)
+                              : database_->Transact(apply));
+  return responses;
 }
 
 absl::StatusOr<Report> StatsStore::GetReport(int64_t partner_id, int period) {
@@ -960,11 +918,10 @@ absl::StatusOr<Report> StatsStore::AcceptReport(int64_t partner_id, int period,
                        FormatMonth(PeriodMonth(period))));
     }
     const StoredReport& current = **stored;
-    if (etag != EtagForRevision(current.revision)) {
-      return absl::AbortedError(
-          absl::StrCat("etag ", etag, " is stale: the report is at ",
-                       EtagForRevision(current.revision)));
-    }
+    SMZ_RETURN_IF_ERROR(
+        CheckEtag(etag, current.revision,
+                  absl::StrCat("the report of partner ", partner_id, " for ",
+                               FormatMonth(PeriodMonth(period)))));
     if (current.status != v1::SUBMITTED) {
       return absl::FailedPreconditionError(
           absl::StrCat("only a SUBMITTED report can be accepted; this one is ",
@@ -981,7 +938,7 @@ absl::StatusOr<Report> StatsStore::AcceptReport(int64_t partner_id, int period,
     Report after = before;
     after.set_status(v1::ACCEPTED);
     after.set_revision(current.revision + 1);
-    after.set_etag(EtagForRevision(current.revision + 1));
+    after.set_etag(EtagOf(current.revision + 1));
     *after.mutable_update_time() =
         TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
     AuditEntry entry{
@@ -1015,58 +972,48 @@ constexpr char kLockExceptionColumns[] =
 }  // namespace
 
 absl::StatusOr<v1::LockException> StatsStore::GrantLockException(
-    const v1::GrantLockExceptionRequest& request, const std::string& actor) {
+    const v1::GrantLockExceptionRequest& request, const RequestKey& key) {
   const absl::Time now = clock_->Now();
   const int period = PeriodNumber(*ParseMonth(request.period()));
   const int hours =
       request.duration_hours() == 0 ? 72 : request.duration_hours();
   return database_->TransactFor<v1::LockException>(
       [&](Session& session) -> absl::StatusOr<v1::LockException> {
-        if (!request.request_id().empty()) {
-          absl::StatusOr<std::vector<Row>> seen = session.Query(
-              absl::StrCat("SELECT ", kLockExceptionColumns,
-                           " FROM lock_exceptions WHERE request_id = ?"),
-              {request.request_id()});
-          if (!seen.ok()) return seen.status();
-          if (!seen->empty()) {
-            // A retry gets the first answer; another request under the same
-            // id is refused, as for every request_id.
-            const v1::LockException first = LockExceptionFromRow(seen->front());
-            const int64_t first_hours =
-                (seen->front().Int(6) - seen->front().Int(5)) / 3'600'000'000;
-            if (first.partner_id() != request.partner_id() ||
-                first.period() != request.period() ||
-                first.reason() != request.reason() || first_hours != hours) {
-              return InvalidField("request_id",
-                                  "was already used for a different request; "
-                                  "use a new request_id for a new request");
-            }
-            return first;
+        auto load = [&](int64_t id) -> absl::StatusOr<v1::LockException> {
+          SMZ_ASSIGN_OR_RETURN(
+              std::vector<Row> rows,
+              session.Query(absl::StrCat("SELECT ", kLockExceptionColumns,
+                                         " FROM lock_exceptions WHERE id = ?"),
+                            {SqlInt(id)}));
+          if (rows.empty()) {
+            return absl::DataLossError("remembered lock exception missing");
           }
-        }
-        absl::StatusOr<int64_t> inserted = session.Execute(
-            "INSERT INTO lock_exceptions (partner_id, period, reason, "
-            "granted_by, grant_time_us, expire_time_us, request_id) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?)",
-            {SqlInt(request.partner_id()), SqlInt(period), request.reason(),
-             actor, SqlInt(absl::ToUnixMicros(now)),
-             SqlInt(absl::ToUnixMicros(now + absl::Hours(hours))),
-             SqlNullIfEmpty(request.request_id())});
-        if (!inserted.ok()) return inserted.status();
-        absl::StatusOr<int64_t> id = session.LastInsertId();
-        if (!id.ok()) return id.status();
-        absl::StatusOr<std::vector<Row>> rows =
-            session.Query(absl::StrCat("SELECT ", kLockExceptionColumns,
-                                       " FROM lock_exceptions WHERE id = ?"),
-                          {SqlInt(*id)});
-        if (!rows.ok()) return rows.status();
-        v1::LockException exception = LockExceptionFromRow(rows->front());
+          return LockExceptionFromRow(rows.front());
+        };
+        SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> first,
+                             ClaimRequest(session, key, now));
+        if (first.has_value()) return load(first->result_id);
+        // The request_id column is kept for exceptions granted before keys
+        // were per caller (request_keys): new ones leave it NULL.
+        SMZ_RETURN_IF_ERROR(
+            session
+                .Execute("INSERT INTO lock_exceptions (partner_id, period, "
+                         "reason, granted_by, grant_time_us, expire_time_us) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         {SqlInt(request.partner_id()), SqlInt(period),
+                          request.reason(), key.caller,
+                          SqlInt(absl::ToUnixMicros(now)),
+                          SqlInt(absl::ToUnixMicros(now + absl::Hours(hours)))})
+                .status());
+        SMZ_ASSIGN_OR_RETURN(const int64_t id, session.LastInsertId());
+        SMZ_RETURN_IF_ERROR(SetRequestResult(session, key, id));
+        SMZ_ASSIGN_OR_RETURN(v1::LockException exception, load(id));
 
         // The unlock is part of the report's history (or the period's, for
         // an exception that covers every partner).
         AuditEntry entry;
         entry.action = "UNLOCK";
-        entry.actor = actor;
+        entry.actor = key.caller;
         entry.time = now;
         entry.after = exception.SerializeAsString();
         entry.changed_fields = {"lock_exception"};
@@ -1235,8 +1182,8 @@ absl::StatusOr<AggregateResult> StatsStore::Aggregate(
   if (Has(used, v1::PARTNER)) {
     result.source = "report_cells";
     from =
-        "report_cells t JOIN reports r ON r.id = t.report_id AND r.status IN "
-        "(2, 3)";
+        "report_cells t JOIN reports r ON r.id = t.report_id AND r.status "
+        "IN " COUNTED_STATUS_SQL;
     figures =
         "SUM(t.value), COUNT(*), SUM(t.partner_id), "
         "SUM(CAST(t.partner_id AS DECIMAL(38,0)) * t.partner_id)";
@@ -1523,7 +1470,8 @@ constexpr char kRecomputeCells[] =
     "SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS DECIMAL(38,0)) * "
     "c.partner_id) AS q FROM report_cells c JOIN reports r ON r.id = "
     "c.report_id "
-    "AND r.status IN (2, 3) WHERE c.period = ? GROUP BY c.period, c.measure, "
+    "AND r.status IN " COUNTED_STATUS_SQL
+    " WHERE c.period = ? GROUP BY c.period, c.measure, "
     "c.nationality, "
     "c.department, c.care_type, c.sex, c.age_band, r.partner_kind, r.region";
 constexpr char kRecomputeNationality[] =
@@ -1532,14 +1480,16 @@ constexpr char kRecomputeNationality[] =
     "SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS DECIMAL(38,0)) * "
     "c.partner_id) AS q FROM report_cells c JOIN reports r ON r.id = "
     "c.report_id "
-    "AND r.status IN (2, 3) WHERE c.period = ? GROUP BY c.period, c.measure, "
+    "AND r.status IN " COUNTED_STATUS_SQL
+    " WHERE c.period = ? GROUP BY c.period, c.measure, "
     "c.nationality";
 constexpr char kRecomputeDepartment[] =
     "SELECT c.period, c.measure, c.department, c.care_type, SUM(c.value) AS v, "
     "COUNT(*) AS n, SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS "
     "DECIMAL(38,0)) * c.partner_id) AS q FROM report_cells c JOIN reports r ON "
     "r.id = c.report_id "
-    "AND r.status IN (2, 3) WHERE c.period = ? GROUP BY c.period, c.measure, "
+    "AND r.status IN " COUNTED_STATUS_SQL
+    " WHERE c.period = ? GROUP BY c.period, c.measure, "
     "c.department, "
     "c.care_type";
 

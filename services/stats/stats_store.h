@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "common/aip/request_key.h"
 #include "common/clock.h"
 #include "common/mysql/database.h"
 #include "services/stats/report_rules.h"
@@ -55,18 +56,11 @@ struct Submission {
   // False for CSV imports: the file is the partner's authoritative copy, so
   // it may replace an existing report without its etag.
   bool require_etag = true;
+  std::string method;          // "SubmitReport" or "ImportReports"
   std::string request_id;      // empty: none
   std::string request_digest;  // of the whole request, for request_id reuse
   PartnerFacts partner;
   std::string actor;  // principal label
-};
-
-// The request_id of a whole batch of submissions (ImportReports): reused
-// with another batch it is refused, even where the reports differ.
-struct BatchKey {
-  std::string caller;
-  std::string request_id;  // at most 64 characters
-  std::string digest;      // of the whole request
 };
 
 // Reporting partners per (period YYYYMM, partner kind, region); groups
@@ -150,7 +144,7 @@ class StatsStore {
   // batch request_id reused for a different batch is INVALID_ARGUMENT.
   absl::StatusOr<std::vector<v1::SubmitReportResponse>> Submit(
       const std::vector<Submission>& submissions, bool dry_run,
-      const std::optional<BatchKey>& batch = std::nullopt);
+      const std::optional<RequestKey>& batch = std::nullopt);
 
   // NOT_FOUND when there is no report.
   absl::StatusOr<Report> GetReport(int64_t partner_id, int period);
@@ -163,7 +157,7 @@ class StatsStore {
                                       const std::string& actor);
 
   absl::StatusOr<v1::LockException> GrantLockException(
-      const v1::GrantLockExceptionRequest& request, const std::string& actor);
+      const v1::GrantLockExceptionRequest& request, const RequestKey& key);
   absl::StatusOr<std::vector<v1::LockException>> ListLockExceptions(
       int period, bool active_only);
 
