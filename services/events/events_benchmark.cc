@@ -37,7 +37,7 @@
 #include "grpcpp/security/credentials.h"
 #include "services/events/event_rules.h"
 #include "services/events/events_server.h"
-#include "services/registry/local_registry.h"
+#include "tests/harness/local_registry.h"
 #include "smz/events/v1/events.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "tests/harness/benchmark_support.h"
@@ -93,8 +93,8 @@ int main(int argc, char** argv) {
   smz::FakeClock clock(
       absl::FromCivil(absl::CivilSecond(2026, 1, 5, 9, 0, 0), seoul));
 
-  absl::StatusOr<std::unique_ptr<smz::registry::LocalRegistry>> registry =
-      smz::registry::LocalRegistry::Start(*mariadb, &clock);
+  absl::StatusOr<std::unique_ptr<smz::testing::LocalRegistry>> registry =
+      smz::testing::LocalRegistry::Start(*mariadb, &clock);
   Check(registry.status(), "registry");
   auto issue = [&](smz::auth::v1::Role role) {
     absl::StatusOr<std::string> token =

@@ -56,7 +56,7 @@
 #include "services/gateway/gateway.h"
 #include "services/gateway/gateway_server.h"
 #include "services/programme/programme_server.h"
-#include "services/registry/local_registry.h"
+#include "tests/harness/local_registry.h"
 #include "services/stats/stats_server.h"
 #include "services/stats/synthetic_history.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
@@ -303,8 +303,8 @@ int main(int argc, char** argv) {
       absl::CivilSecond(year + 1, 1, 20, 9, 0, 0), smz::SeoulTimeZone()));
 
   // Registry and the hospitals.
-  absl::StatusOr<std::unique_ptr<smz::registry::LocalRegistry>> registry =
-      smz::registry::LocalRegistry::Start(*mariadb, &clock);
+  absl::StatusOr<std::unique_ptr<smz::testing::LocalRegistry>> registry =
+      smz::testing::LocalRegistry::Start(*mariadb, &clock);
   Check(registry.status(), "registry");
   const std::string admin = (*registry)->admin_token();
   const absl::Time registry_start = absl::Now();

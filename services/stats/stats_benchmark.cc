@@ -33,7 +33,7 @@
 #include "common/server/service_runtime.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "services/registry/local_registry.h"
+#include "tests/harness/local_registry.h"
 #include "services/stats/stats_server.h"
 #include "services/stats/synthetic_history.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
@@ -88,8 +88,8 @@ int main(int argc, char** argv) {
   smz::FakeClock clock(absl::FromCivil(absl::CivilSecond(2026, 2, 5, 9, 0, 0),
                                        smz::SeoulTimeZone()));
 
-  absl::StatusOr<std::unique_ptr<smz::registry::LocalRegistry>> registry =
-      smz::registry::LocalRegistry::Start(*mariadb, &clock);
+  absl::StatusOr<std::unique_ptr<smz::testing::LocalRegistry>> registry =
+      smz::testing::LocalRegistry::Start(*mariadb, &clock);
   Check(registry.status(), "registry");
   const std::string admin = (*registry)->admin_token();
 

@@ -1,13 +1,14 @@
 // Every method of every smz service declares who may call it, next to the
 // method in its .proto; the runner enforces exactly that; the README's table
 // is the declarations as they are.
+#include "tests/api/method_roles.h"
+
 #include <fstream>
 #include <sstream>
 
 #include "common/auth/authenticator.h"
 #include "common/server/rpc_runner.h"
 #include "gtest/gtest.h"
-#include "tests/api/method_roles.h"
 
 namespace smz {
 namespace {
@@ -20,8 +21,8 @@ TEST(MethodRolesTest, EveryMethodDeclaresItsRoles) {
   for (const MethodRoles& m : methods) {
     EXPECT_TRUE(m.declared) << m.service << "/" << m.method
                             << " has no option (smz.auth.v1.allowed_roles)";
-    EXPECT_FALSE(m.roles.empty()) << m.service << "/" << m.method
-                                  << " allows no role at all";
+    EXPECT_FALSE(m.roles.empty())
+        << m.service << "/" << m.method << " allows no role at all";
   }
 }
 

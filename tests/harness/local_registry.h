@@ -3,13 +3,13 @@
 // so a program that needs partners and tokens gets them in one call.
 //
 //   auto mariadb = smz::testing::MariaDbServer::Start();
-//   absl::StatusOr<std::unique_ptr<LocalRegistry>> registry =
-//       LocalRegistry::Start(**mariadb, &clock);
+//   absl::StatusOr<std::unique_ptr<smz::testing::LocalRegistry>> registry =
+//       smz::testing::LocalRegistry::Start(**mariadb, &clock);
 //   absl::StatusOr<std::string> analyst =
 //       (*registry)->IssueToken(auth::v1::ANALYST, "benchmark");
 //   options.registry_target = (*registry)->target();
-#ifndef SMZ_SERVICES_REGISTRY_LOCAL_REGISTRY_H_
-#define SMZ_SERVICES_REGISTRY_LOCAL_REGISTRY_H_
+#ifndef SMZ_TESTS_HARNESS_LOCAL_REGISTRY_H_
+#define SMZ_TESTS_HARNESS_LOCAL_REGISTRY_H_
 
 #include <cstdint>
 #include <memory>
@@ -22,17 +22,17 @@
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "tests/harness/mariadb_server.h"
 
-namespace smz::registry {
+namespace smz::testing {
 
 class LocalRegistry {
  public:
   // Creates the database "smz_registry" in `mariadb` and starts the server
   // on an ephemeral loopback port with `clock`.
   static absl::StatusOr<std::unique_ptr<LocalRegistry>> Start(
-      testing::MariaDbServer& mariadb, const Clock* clock);
+      MariaDbServer& mariadb, const Clock* clock);
 
-  RegistryServer& server() { return *server_; }
-  v1::RegistryService::Stub& stub() { return *stub_; }
+  registry::RegistryServer& server() { return *server_; }
+  registry::v1::RegistryService::Stub& stub() { return *stub_; }
   const std::string& admin_token() const { return admin_token_; }
   std::string target() const;  // "127.0.0.1:<port>"
 
@@ -44,11 +44,11 @@ class LocalRegistry {
  private:
   LocalRegistry() = default;
 
-  std::unique_ptr<RegistryServer> server_;
-  std::unique_ptr<v1::RegistryService::Stub> stub_;
+  std::unique_ptr<registry::RegistryServer> server_;
+  std::unique_ptr<registry::v1::RegistryService::Stub> stub_;
   std::string admin_token_;
 };
 
-}  // namespace smz::registry
+}  // namespace smz::testing
 
-#endif  // SMZ_SERVICES_REGISTRY_LOCAL_REGISTRY_H_
+#endif  // SMZ_TESTS_HARNESS_LOCAL_REGISTRY_H_

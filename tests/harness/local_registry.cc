@@ -1,4 +1,4 @@
-#include "services/registry/local_registry.h"
+#include "tests/harness/local_registry.h"
 
 #include <chrono>
 
@@ -7,10 +7,14 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
-namespace smz::registry {
+namespace smz::testing {
+
+using registry::RegistryServer;
+using registry::RegistryServerOptions;
+namespace v1 = ::smz::registry::v1;
 
 absl::StatusOr<std::unique_ptr<LocalRegistry>> LocalRegistry::Start(
-    testing::MariaDbServer& mariadb, const Clock* clock) {
+    MariaDbServer& mariadb, const Clock* clock) {
   absl::StatusOr<DatabaseOptions> database =
       mariadb.CreateServiceDatabase("smz_registry");
   if (!database.ok()) return database.status();
@@ -56,4 +60,4 @@ absl::StatusOr<std::string> LocalRegistry::IssueToken(
   return response.token();
 }
 
-}  // namespace smz::registry
+}  // namespace smz::testing
