@@ -24,10 +24,13 @@
 #include "services/registry/registry_server.h"
 #include "smz/events/v1/events.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
+#include "tests/harness/local_stack.h"
 #include "tests/harness/mariadb_server.h"
 
 namespace smz::events {
 namespace {
+
+using ::smz::testing::As;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -36,15 +39,6 @@ using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAre;
 namespace reg = ::smz::registry::v1;
-
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  if (!token.empty()) {
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  }
-  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-  return context;
-}
 
 std::vector<std::string> ViolatedFields(const grpc::Status& status) {
   std::vector<std::string> fields;
@@ -92,97 +86,47 @@ Registration Person(int64_t event_id, const std::string& name,
 class EventsServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto mariadb = testing::MariaDbServer::Start();
-    ASSERT_TRUE(mariadb.ok()) << mariadb.status();
-    mariadb_ = mariadb->release();
     clock_ = new FakeClock(Seoul(2026, 3, 2, 9));
-
-    auto registry_db = mariadb_->CreateServiceDatabase("smz_registry");
-    ASSERT_TRUE(registry_db.ok()) << registry_db.status();
-    registry::RegistryServerOptions registry_options;
-    registry_options.database = *registry_db;
-    registry_options.server.listen = "127.0.0.1:0";
-    registry_options.clock = clock_;
-    auto registry = registry::RegistryServer::Start(registry_options);
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = registry->release();
+    auto stack = testing::LocalStack::Start(clock_);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = stack->release();
+    mariadb_ = &stack_->mariadb();
     tokens_ = new std::map<std::string, std::string>();
-    ASSERT_TRUE(registry_->registry()
-                    .EnsureBootstrapAdminToken([](const std::string& t) {
-                      (*tokens_)["admin"] = t;
-                      return absl::OkStatus();
-                    })
-                    .ok());
-    auto registry_stub = reg::RegistryService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", registry_->port()),
-                            grpc::InsecureChannelCredentials()));
+    (*tokens_)["admin"] = stack_->admin_token();
     // Two designated hospitals and one that never was (PROSPECTIVE).
     partners_ = new std::vector<int64_t>();
     for (int i = 0; i < 3; ++i) {
-      reg::CreatePartnerRequest create;
-      reg::Partner& p = *create.mutable_partner();
-      p.set_kind(reg::SPECIALIZED_OPERATOR);
-      (*p.mutable_name())["ko"] = absl::StrCat("병원", i + 1);
+      reg::Partner p = testing::TestHospital(absl::StrCat("병원", i + 1));
       (*p.mutable_name())["en"] = absl::StrCat("Hospital ", i + 1);
-      p.set_representative("대표");
-      p.set_address("영등포로 1");
-      p.set_region(reg::YEONGDEUNGPO);
-      reg::Partner created;
-      grpc::Status s =
-          registry_stub->CreatePartner(As(admin()).get(), create, &created);
-      ASSERT_TRUE(s.ok()) << s.error_message();
-      partners_->push_back(created.id());
-      if (i == 2) continue;
-      reg::DesignationRequest designate;
-      designate.set_id(created.id());
-      designate.set_effective_on("2025-01-15");
-      designate.set_term_ends_on("2027-12-31");
-      s = registry_stub->DesignatePartner(As(admin()).get(), designate,
-                                          &created);
-      ASSERT_TRUE(s.ok()) << s.error_message();
+      auto id = stack_->AddPartner(p, i == 2 ? "" : "2025-01-15",
+                                   i == 2 ? "" : "2027-12-31");
+      ASSERT_TRUE(id.ok()) << id.status();
+      partners_->push_back(*id);
     }
     auto issue = [&](auth::v1::Role role, int64_t partner_id) {
-      reg::IssueTokenRequest request;
-      request.set_role(role);
-      request.set_partner_id(partner_id);
-      request.set_display_name("test");
-      reg::IssueTokenResponse response;
-      grpc::Status s =
-          registry_stub->IssueToken(As(admin()).get(), request, &response);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-      return response.token();
+      auto token = stack_->IssueToken(role, "test", partner_id);
+      EXPECT_TRUE(token.ok()) << token.status();
+      return token.ok() ? *token : std::string();
     };
-    (*tokens_)["service"] = issue(auth::v1::ANALYST, 0);
     (*tokens_)["analyst"] = issue(auth::v1::ANALYST, 0);
     (*tokens_)["council"] = issue(auth::v1::COUNCIL, 0);
     (*tokens_)["organizer"] = issue(auth::v1::ORGANIZER, 0);
     (*tokens_)["p1"] = issue(auth::v1::PARTNER, (*partners_)[0]);
     (*tokens_)["p2"] = issue(auth::v1::PARTNER, (*partners_)[1]);
-
-    auto events_db = mariadb_->CreateServiceDatabase("smz_events");
-    ASSERT_TRUE(events_db.ok()) << events_db.status();
-    EventsServerOptions options;
-    options.database = *events_db;
-    options.database.acquire_timeout = absl::Seconds(10);
-    options.database.io_timeout = absl::Seconds(2);
-    options.database.pool_size = 32;
-    options.server.listen = "127.0.0.1:0";
-    options.registry_target = absl::StrCat("127.0.0.1:", registry_->port());
-    options.registry_token = (*tokens_)["service"];
-    options.clock = clock_;
-    auto server = EventsServer::Start(options);
+    auto server = stack_->StartEvents([](EventsServerOptions& options) {
+      options.database.acquire_timeout = absl::Seconds(10);
+      options.database.io_timeout = absl::Seconds(2);
+      options.database.pool_size = 32;
+    });
     ASSERT_TRUE(server.ok()) << server.status();
-    server_ = server->release();
+    server_ = *server;
     channel_ = new std::shared_ptr<grpc::Channel>(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                            grpc::InsecureChannelCredentials()));
+        testing::LoopbackChannel(server_->port()));
   }
 
   static void TearDownTestSuite() {
     delete channel_;
-    delete server_;
-    delete registry_;
-    delete mariadb_;
+    delete stack_;
     delete clock_;
     delete tokens_;
     delete partners_;
@@ -299,18 +243,18 @@ class EventsServiceTest : public ::testing::Test {
   }
 
   std::unique_ptr<v1::EventsService::Stub> stub_;
-  static testing::MariaDbServer* mariadb_;
+  static testing::LocalStack* stack_;
+  static testing::MariaDbServer* mariadb_;  // the stack's
   static FakeClock* clock_;
-  static registry::RegistryServer* registry_;
   static EventsServer* server_;
   static std::shared_ptr<grpc::Channel>* channel_;
   static std::map<std::string, std::string>* tokens_;
   static std::vector<int64_t>* partners_;
 };
 
+testing::LocalStack* EventsServiceTest::stack_ = nullptr;
 testing::MariaDbServer* EventsServiceTest::mariadb_ = nullptr;
 FakeClock* EventsServiceTest::clock_ = nullptr;
-registry::RegistryServer* EventsServiceTest::registry_ = nullptr;
 EventsServer* EventsServiceTest::server_ = nullptr;
 std::shared_ptr<grpc::Channel>* EventsServiceTest::channel_ = nullptr;
 std::map<std::string, std::string>* EventsServiceTest::tokens_ = nullptr;

@@ -30,6 +30,7 @@
 #include "services/registry/registry_server.h"
 #include "services/stats/stats_server.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
+#include "tests/harness/local_stack.h"
 #include "tests/harness/mariadb_server.h"
 
 namespace smz::gateway {
@@ -41,19 +42,10 @@ using ::testing::SizeIs;
 namespace reg = ::smz::registry::v1;
 namespace ev1 = ::smz::events::v1;
 namespace pv1 = ::smz::programme::v1;
-
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  if (!token.empty()) {
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  }
-  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-  return context;
-}
+using ::smz::testing::As;
 
 std::shared_ptr<grpc::Channel> Local(int port) {
-  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                             grpc::InsecureChannelCredentials());
+  return testing::LoopbackChannel(port);
 }
 
 absl::Time Seoul(int y, int m, int d, int hh) {
@@ -96,81 +88,37 @@ class GatewayServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     clock_ = new FakeClock(Seoul(2019, 5, 1, 9));
-    auto mariadb = testing::MariaDbServer::Start();
-    ASSERT_TRUE(mariadb.ok()) << mariadb.status();
-    mariadb_ = mariadb->release();
+    auto stack = testing::LocalStack::Start(clock_);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = stack->release();
+    mariadb_ = &stack_->mariadb();
     tokens_ = new std::map<std::string, std::string>();
-
-    auto registry_db = mariadb_->CreateServiceDatabase("smz_registry");
-    ASSERT_TRUE(registry_db.ok());
-    registry::RegistryServerOptions registry_options;
-    registry_options.database = *registry_db;
-    registry_options.server.listen = "127.0.0.1:0";
-    registry_options.clock = clock_;
-    auto registry = registry::RegistryServer::Start(registry_options);
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = registry->release();
-    ASSERT_TRUE(registry_->registry()
-                    .EnsureBootstrapAdminToken([](const std::string& t) {
-                      (*tokens_)["admin"] = t;
-                      return absl::OkStatus();
-                    })
-                    .ok());
-    auto registry_stub =
-        reg::RegistryService::NewStub(Local(registry_->port()));
+    (*tokens_)["admin"] = stack_->admin_token();
     // Three designated hospitals (in two regions) and a pending agency.
     for (int i = 0; i < 4; ++i) {
-      reg::CreatePartnerRequest create;
-      reg::Partner& p = *create.mutable_partner();
-      p.set_kind(i < 3 ? reg::SPECIALIZED_OPERATOR : reg::ATTRACTION_AGENCY);
-      (*p.mutable_name())["ko"] = absl::StrCat("기관", i);
-      p.set_representative("대표");
-      p.set_address("영등포로 1");
-      p.set_region(i == 0 ? reg::YEOUIDO : reg::YEONGDEUNGPO);
-      reg::Partner created;
-      ASSERT_TRUE(
-          registry_stub->CreatePartner(As(admin()).get(), create, &created)
-              .ok());
-      partner_id_ = created.id();
-      if (i == 0) hospital_id_ = created.id();
-      if (i < 3) hospital_ids_.push_back(created.id());
-      if (i == 3) continue;
-      reg::DesignationRequest designate;
-      designate.set_id(created.id());
-      designate.set_effective_on("2019-01-15");
-      designate.set_term_ends_on("2022-12-31");
-      ASSERT_TRUE(registry_stub
-                      ->DesignatePartner(As(admin()).get(), designate, &created)
-                      .ok());
+      reg::Partner p = testing::TestHospital(
+          absl::StrCat("기관", i), i == 0 ? reg::YEOUIDO : reg::YEONGDEUNGPO,
+          i < 3 ? reg::SPECIALIZED_OPERATOR : reg::ATTRACTION_AGENCY);
+      p.mutable_name()->erase("en");
+      auto id = stack_->AddPartner(p, i == 3 ? "" : "2019-01-15",
+                                   i == 3 ? "" : "2022-12-31");
+      ASSERT_TRUE(id.ok()) << id.status();
+      partner_id_ = *id;
+      if (i == 0) hospital_id_ = *id;
+      if (i < 3) hospital_ids_.push_back(*id);
     }
     auto issue = [&](auth::v1::Role role, int64_t partner_id) {
-      reg::IssueTokenRequest request;
-      request.set_role(role);
-      request.set_partner_id(partner_id);
-      request.set_display_name("test");
-      reg::IssueTokenResponse response;
-      grpc::Status s =
-          registry_stub->IssueToken(As(admin()).get(), request, &response);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-      return response.token();
+      auto token = stack_->IssueToken(role, "test", partner_id);
+      EXPECT_TRUE(token.ok()) << token.status();
+      return token.ok() ? *token : std::string();
     };
-    (*tokens_)["service"] = issue(auth::v1::ANALYST, 0);
     (*tokens_)["council"] = issue(auth::v1::COUNCIL, 0);
     (*tokens_)["partner"] = issue(auth::v1::PARTNER, partner_id_);
-    const std::string registry_target =
-        absl::StrCat("127.0.0.1:", registry_->port());
+    const std::string registry_target = stack_->registry().target();
 
-    auto stats_db = mariadb_->CreateServiceDatabase("smz_stats");
-    ASSERT_TRUE(stats_db.ok());
-    stats::StatsServerOptions stats_options;
-    stats_options.database = *stats_db;
-    stats_options.server.listen = "127.0.0.1:0";
-    stats_options.registry_target = registry_target;
-    stats_options.registry_token = (*tokens_)["service"];
-    stats_options.clock = clock_;
-    auto stats = stats::StatsServer::Start(stats_options);
+    auto stats = stack_->StartStats();
     ASSERT_TRUE(stats.ok()) << stats.status();
-    stats_ = stats->release();
+    stats_ = *stats;
     // The hospital's April report: 120 new patients from Mongolia.
     {
       auto stats_stub = stats::v1::StatsService::NewStub(Local(stats_->port()));
@@ -208,28 +156,12 @@ class GatewayServiceTest : public ::testing::Test {
       }
     }
 
-    auto events_db = mariadb_->CreateServiceDatabase("smz_events");
-    ASSERT_TRUE(events_db.ok());
-    events::EventsServerOptions events_options;
-    events_options.database = *events_db;
-    events_options.server.listen = "127.0.0.1:0";
-    events_options.registry_target = registry_target;
-    events_options.registry_token = (*tokens_)["service"];
-    events_options.clock = clock_;
-    auto events = events::EventsServer::Start(events_options);
+    auto events = stack_->StartEvents();
     ASSERT_TRUE(events.ok()) << events.status();
-    events_ = events->release();
-
-    auto programme_db = mariadb_->CreateServiceDatabase("smz_programme");
-    ASSERT_TRUE(programme_db.ok());
-    programme::ProgrammeServerOptions programme_options;
-    programme_options.database = *programme_db;
-    programme_options.server.listen = "127.0.0.1:0";
-    programme_options.registry_target = registry_target;
-    programme_options.clock = clock_;
-    auto programme = programme::ProgrammeServer::Start(programme_options);
+    events_ = *events;
+    auto programme = stack_->StartProgramme();
     ASSERT_TRUE(programme.ok()) << programme.status();
-    programme_ = programme->release();
+    programme_ = *programme;
 
     GatewayServerOptions gateway_options;
     gateway_options.server.listen = "127.0.0.1:0";
@@ -250,11 +182,7 @@ class GatewayServiceTest : public ::testing::Test {
 
   static void TearDownTestSuite() {
     delete gateway_;
-    delete programme_;
-    delete events_;
-    delete stats_;
-    delete registry_;
-    delete mariadb_;
+    delete stack_;
     delete tokens_;
     delete clock_;
   }
@@ -389,8 +317,8 @@ class GatewayServiceTest : public ::testing::Test {
 
   std::unique_ptr<v1::GatewayService::Stub> stub_;
   static FakeClock* clock_;
-  static testing::MariaDbServer* mariadb_;
-  static registry::RegistryServer* registry_;
+  static testing::LocalStack* stack_;
+  static testing::MariaDbServer* mariadb_;  // the stack's
   static stats::StatsServer* stats_;
   static events::EventsServer* events_;
   static programme::ProgrammeServer* programme_;
@@ -403,7 +331,7 @@ class GatewayServiceTest : public ::testing::Test {
 
 FakeClock* GatewayServiceTest::clock_ = nullptr;
 testing::MariaDbServer* GatewayServiceTest::mariadb_ = nullptr;
-registry::RegistryServer* GatewayServiceTest::registry_ = nullptr;
+testing::LocalStack* GatewayServiceTest::stack_ = nullptr;
 stats::StatsServer* GatewayServiceTest::stats_ = nullptr;
 events::EventsServer* GatewayServiceTest::events_ = nullptr;
 programme::ProgrammeServer* GatewayServiceTest::programme_ = nullptr;
@@ -832,7 +760,7 @@ TEST_F(GatewayServiceTest, SlowBackendIsBoundedByTheDeadline) {
   ASSERT_NE(slow, nullptr);
   GatewayServerOptions options;
   options.server.listen = "127.0.0.1:0";
-  options.registry_target = absl::StrCat("127.0.0.1:", registry_->port());
+  options.registry_target = stack_->registry().target();
   options.stats_target = absl::StrCat("127.0.0.1:", port);
   options.events_target = absl::StrCat("127.0.0.1:", events_->port());
   options.programme_target = absl::StrCat("127.0.0.1:", programme_->port());

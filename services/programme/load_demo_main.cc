@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "common/clients/bearer_context.h"
 #include "common/config.h"
 #include "common/csv.h"
 #include "grpcpp/create_channel.h"
@@ -42,12 +43,9 @@ namespace v1 = ::smz::programme::v1;
 constexpr int64_t kThousand = 1000;
 constexpr int64_t kMillion = 1000 * 1000;
 
+// Loading takes a while: calls get a long deadline.
 std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::seconds(60));
-  return context;
+  return smz::BearerContext(token, absl::Seconds(120));
 }
 
 absl::StatusOr<smz::CsvTable> ReadCsv(const std::string& path) {

@@ -15,24 +15,17 @@
 #include "services/registry/registry_server.h"
 #include "smz/programme/v1/programme.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
-#include "tests/harness/mariadb_server.h"
+#include "tests/harness/local_stack.h"
 
 namespace smz::programme {
 namespace {
+
+using ::smz::testing::As;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 namespace reg = ::smz::registry::v1;
-
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  if (!token.empty()) {
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  }
-  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-  return context;
-}
 
 std::vector<std::string> ViolatedFields(const grpc::Status& status) {
   std::vector<std::string> fields;
@@ -45,68 +38,27 @@ std::vector<std::string> ViolatedFields(const grpc::Status& status) {
 class ProgrammeServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto mariadb = testing::MariaDbServer::Start();
-    ASSERT_TRUE(mariadb.ok()) << mariadb.status();
-    mariadb_ = mariadb->release();
-    auto registry_db = mariadb_->CreateServiceDatabase("smz_registry");
-    ASSERT_TRUE(registry_db.ok()) << registry_db.status();
-    registry::RegistryServerOptions registry_options;
-    registry_options.database = *registry_db;
-    registry_options.server.listen = "127.0.0.1:0";
-    auto registry = registry::RegistryServer::Start(registry_options);
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = registry->release();
+    auto stack = testing::LocalStack::Start(&SystemClock::Get());
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = stack->release();
     tokens_ = new std::map<std::string, std::string>();
-    ASSERT_TRUE(registry_->registry()
-                    .EnsureBootstrapAdminToken([](const std::string& t) {
-                      (*tokens_)["admin"] = t;
-                      return absl::OkStatus();
-                    })
-                    .ok());
-    auto registry_stub = reg::RegistryService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", registry_->port()),
-                            grpc::InsecureChannelCredentials()));
-    reg::CreatePartnerRequest create;
-    reg::Partner& p = *create.mutable_partner();
-    p.set_kind(reg::SPECIALIZED_OPERATOR);
-    (*p.mutable_name())["ko"] = "병원";
-    p.set_representative("대표");
-    p.set_address("영등포로 1");
-    p.set_region(reg::YEONGDEUNGPO);
-    reg::Partner partner;
-    ASSERT_TRUE(
-        registry_stub
-            ->CreatePartner(As((*tokens_)["admin"]).get(), create, &partner)
-            .ok());
+    (*tokens_)["admin"] = stack_->admin_token();
+    auto partner = stack_->AddPartner(testing::TestHospital("병원"));
+    ASSERT_TRUE(partner.ok()) << partner.status();
     auto issue = [&](auth::v1::Role role, int64_t partner_id) {
-      reg::IssueTokenRequest request;
-      request.set_role(role);
-      request.set_partner_id(partner_id);
-      request.set_display_name("test");
-      reg::IssueTokenResponse response;
-      grpc::Status s = registry_stub->IssueToken(As((*tokens_)["admin"]).get(),
-                                                 request, &response);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-      return response.token();
+      auto token = stack_->IssueToken(role, "test", partner_id);
+      EXPECT_TRUE(token.ok()) << token.status();
+      return token.ok() ? *token : std::string();
     };
     (*tokens_)["council"] = issue(auth::v1::COUNCIL, 0);
     (*tokens_)["analyst"] = issue(auth::v1::ANALYST, 0);
-    (*tokens_)["partner"] = issue(auth::v1::PARTNER, partner.id());
-
-    auto db = mariadb_->CreateServiceDatabase("smz_programme");
-    ASSERT_TRUE(db.ok()) << db.status();
-    ProgrammeServerOptions options;
-    options.database = *db;
-    options.server.listen = "127.0.0.1:0";
-    options.registry_target = absl::StrCat("127.0.0.1:", registry_->port());
-    auto server = ProgrammeServer::Start(options);
+    (*tokens_)["partner"] = issue(auth::v1::PARTNER, *partner);
+    auto server = stack_->StartProgramme();
     ASSERT_TRUE(server.ok()) << server.status();
-    server_ = server->release();
+    server_ = *server;
   }
   static void TearDownTestSuite() {
-    delete server_;
-    delete registry_;
-    delete mariadb_;
+    delete stack_;
     delete tokens_;
   }
   void SetUp() override {
@@ -165,14 +117,12 @@ class ProgrammeServiceTest : public ::testing::Test {
   }
 
   std::unique_ptr<v1::ProgrammeService::Stub> stub_;
-  static testing::MariaDbServer* mariadb_;
-  static registry::RegistryServer* registry_;
+  static testing::LocalStack* stack_;
   static ProgrammeServer* server_;
   static std::map<std::string, std::string>* tokens_;
 };
 
-testing::MariaDbServer* ProgrammeServiceTest::mariadb_ = nullptr;
-registry::RegistryServer* ProgrammeServiceTest::registry_ = nullptr;
+testing::LocalStack* ProgrammeServiceTest::stack_ = nullptr;
 ProgrammeServer* ProgrammeServiceTest::server_ = nullptr;
 std::map<std::string, std::string>* ProgrammeServiceTest::tokens_ = nullptr;
 

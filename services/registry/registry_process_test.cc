@@ -25,10 +25,13 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
+#include "tests/harness/local_stack.h"
 #include "tests/harness/mariadb_server.h"
 #include "tests/harness/raw_http.h"
 
 namespace {
+
+using ::smz::testing::As;
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -169,13 +172,6 @@ TEST_F(RegistryProcessTest,
       std::string(absl::StripAsciiWhitespace(ReadFile(dir_ + "/admin.token"))),
       token);
   EXPECT_EQ(Terminate(), 0);
-}
-
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  return context;
 }
 
 // Two administrators revoking each other's tokens at once: one wins, the

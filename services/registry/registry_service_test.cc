@@ -25,25 +25,19 @@
 #include "gtest/gtest.h"
 #include "services/registry/registry_server.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
+#include "tests/harness/local_stack.h"
 #include "tests/harness/mariadb_server.h"
 
 namespace smz::registry {
 namespace {
+
+using ::smz::testing::As;
 
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAreArray;
-
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  if (!token.empty()) {
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  }
-  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
-  return context;
-}
 
 std::vector<std::string> ViolatedFields(const grpc::Status& status) {
   std::vector<std::string> fields;

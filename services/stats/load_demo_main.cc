@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "common/clients/bearer_context.h"
 #include "common/csv.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -47,12 +48,9 @@ std::string ReadFile(const std::string& path) {
   return buffer.str();
 }
 
+// Loading takes a while: calls get a long deadline.
 std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::seconds(120));
-  return context;
+  return smz::BearerContext(token, absl::Seconds(120));
 }
 
 // Splits `total` in proportion to `weights`, exactly (largest remainder).

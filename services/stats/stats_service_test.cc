@@ -20,6 +20,7 @@
 #include "services/stats/stats_server.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "smz/stats/v1/stats.grpc.pb.h"
+#include "tests/harness/local_stack.h"
 #include "tests/harness/mariadb_server.h"
 
 namespace smz::stats {
@@ -31,15 +32,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 namespace reg = ::smz::registry::v1;
-
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  if (!token.empty()) {
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  }
-  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-  return context;
-}
+using ::smz::testing::As;
 
 std::vector<std::string> ViolatedFields(const grpc::Status& status) {
   std::vector<std::string> fields;
@@ -87,104 +80,54 @@ struct ReportBuilder {
 class StatsServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto mariadb = testing::MariaDbServer::Start();
-    ASSERT_TRUE(mariadb.ok()) << mariadb.status();
-    mariadb_ = mariadb->release();
     // 2020-08-05: July is open until 2020-08-11, June and earlier locked.
     clock_ = new FakeClock(Seoul(2020, 8, 5));
-
-    auto registry_db = mariadb_->CreateServiceDatabase("smz_registry");
-    ASSERT_TRUE(registry_db.ok()) << registry_db.status();
-    registry::RegistryServerOptions registry_options;
-    registry_options.database = *registry_db;
-    registry_options.server.listen = "127.0.0.1:0";
-    registry_options.clock = clock_;
-    auto registry = registry::RegistryServer::Start(registry_options);
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = registry->release();
+    auto stack = testing::LocalStack::Start(clock_);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = stack->release();
+    mariadb_ = &stack_->mariadb();
     tokens_ = new std::map<std::string, std::string>();
-    ASSERT_TRUE(registry_->registry()
-                    .EnsureBootstrapAdminToken([](const std::string& t) {
-                      (*tokens_)["admin"] = t;
-                      return absl::OkStatus();
-                    })
-                    .ok());
-    registry_channel_ = new std::shared_ptr<grpc::Channel>(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", registry_->port()),
-                            grpc::InsecureChannelCredentials()));
-    auto registry_stub = reg::RegistryService::NewStub(*registry_channel_);
+    (*tokens_)["admin"] = stack_->admin_token();
 
     // Three hospitals designated in 2019 (two in Yeongdeungpo, one in
     // Yeouido), one never designated.
     partners_ = new std::vector<int64_t>();
     for (int i = 0; i < 4; ++i) {
-      reg::CreatePartnerRequest create;
-      reg::Partner& p = *create.mutable_partner();
-      p.set_kind(i == 2 ? reg::COOPERATING_INSTITUTION
-                        : reg::SPECIALIZED_OPERATOR);
-      (*p.mutable_name())["ko"] = absl::StrCat("병원", i + 1);
+      reg::Partner p = testing::TestHospital(
+          absl::StrCat("병원", i + 1),
+          i == 1 ? reg::YEOUIDO : reg::YEONGDEUNGPO,
+          i == 2 ? reg::COOPERATING_INSTITUTION : reg::SPECIALIZED_OPERATOR);
       (*p.mutable_name())["en"] = absl::StrCat("Hospital ", i + 1);
-      p.set_representative("대표");
-      p.set_address("영등포로 1");
-      p.set_region(i == 1 ? reg::YEOUIDO : reg::YEONGDEUNGPO);
       p.set_floor_area_m2(1000);
-      reg::Partner created;
-      grpc::Status s =
-          registry_stub->CreatePartner(As(admin()).get(), create, &created);
-      ASSERT_TRUE(s.ok()) << s.error_message();
-      partners_->push_back(created.id());
-      if (i == 3) continue;
-      reg::DesignationRequest designate;
-      designate.set_id(created.id());
-      designate.set_effective_on("2019-01-15");
-      designate.set_term_ends_on("2022-12-31");
-      s = registry_stub->DesignatePartner(As(admin()).get(), designate,
-                                          &created);
-      ASSERT_TRUE(s.ok()) << s.error_message();
+      auto id = stack_->AddPartner(p, i == 3 ? "" : "2019-01-15",
+                                   i == 3 ? "" : "2022-12-31");
+      ASSERT_TRUE(id.ok()) << id.status();
+      partners_->push_back(*id);
     }
     auto issue = [&](auth::v1::Role role, int64_t partner_id) {
-      reg::IssueTokenRequest request;
-      request.set_role(role);
-      request.set_partner_id(partner_id);
-      request.set_display_name("test");
-      reg::IssueTokenResponse response;
-      grpc::Status s =
-          registry_stub->IssueToken(As(admin()).get(), request, &response);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-      return response.token();
+      auto token = stack_->IssueToken(role, "test", partner_id);
+      EXPECT_TRUE(token.ok()) << token.status();
+      return token.ok() ? *token : std::string();
     };
-    (*tokens_)["service"] = issue(auth::v1::ANALYST, 0);
     (*tokens_)["analyst"] = issue(auth::v1::ANALYST, 0);
     (*tokens_)["council"] = issue(auth::v1::COUNCIL, 0);
     for (int i = 0; i < 4; ++i) {
       (*tokens_)[absl::StrCat("p", i + 1)] =
           issue(auth::v1::PARTNER, (*partners_)[i]);
     }
-
-    auto stats_db = mariadb_->CreateServiceDatabase("smz_stats");
-    ASSERT_TRUE(stats_db.ok()) << stats_db.status();
-    StatsServerOptions options;
-    options.database = *stats_db;
-    options.database.acquire_timeout = absl::Seconds(2);
-    options.database.io_timeout = absl::Seconds(2);
-    options.server.listen = "127.0.0.1:0";
-    options.registry_target = absl::StrCat("127.0.0.1:", registry_->port());
-    options.registry_token = (*tokens_)["service"];
-    options.clock = clock_;
-    auto server = StatsServer::Start(options);
+    auto server = stack_->StartStats([](StatsServerOptions& options) {
+      options.database.acquire_timeout = absl::Seconds(2);
+      options.database.io_timeout = absl::Seconds(2);
+    });
     ASSERT_TRUE(server.ok()) << server.status();
-    server_ = server->release();
+    server_ = *server;
     channel_ = new std::shared_ptr<grpc::Channel>(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                            grpc::InsecureChannelCredentials()));
+        testing::LoopbackChannel(server_->port()));
   }
 
   static void TearDownTestSuite() {
     delete channel_;
-    delete server_;
-    delete registry_channel_;
-    delete registry_;
-    delete mariadb_;
+    delete stack_;
     delete clock_;
     delete tokens_;
     delete partners_;
@@ -234,10 +177,9 @@ class StatsServiceTest : public ::testing::Test {
     return request;
   }
 
-  static inline testing::MariaDbServer* mariadb_ = nullptr;
+  static inline testing::LocalStack* stack_ = nullptr;
+  static inline testing::MariaDbServer* mariadb_ = nullptr;  // the stack's
   static inline FakeClock* clock_ = nullptr;
-  static inline registry::RegistryServer* registry_ = nullptr;
-  static inline std::shared_ptr<grpc::Channel>* registry_channel_ = nullptr;
   static inline StatsServer* server_ = nullptr;
   static inline std::shared_ptr<grpc::Channel>* channel_ = nullptr;
   static inline std::map<std::string, std::string>* tokens_ = nullptr;

@@ -26,15 +26,6 @@ void CheckGrpc(const grpc::Status& status, const char* what) {
   }
 }
 
-std::unique_ptr<grpc::ClientContext> BearerContext(const std::string& token,
-                                                   absl::Duration deadline) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  context->set_deadline(std::chrono::system_clock::now() +
-                        absl::ToChronoMicroseconds(deadline));
-  return context;
-}
-
 Latency Percentiles(std::vector<double> samples_ms) {
   if (samples_ms.empty()) return {};
   std::sort(samples_ms.begin(), samples_ms.end());

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/clients/bearer_context.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
 #include "tests/harness/mariadb_server.h"
@@ -29,9 +30,11 @@ namespace smz::testing {
 void Check(const absl::Status& status, const char* what);
 void CheckGrpc(const grpc::Status& status, const char* what);
 
-// A context carrying "authorization: Bearer <token>" and a deadline.
-std::unique_ptr<grpc::ClientContext> BearerContext(
-    const std::string& token, absl::Duration deadline = absl::Seconds(120));
+// Benchmarks call with a long deadline: setup loads whole data sets.
+inline std::unique_ptr<grpc::ClientContext> BearerContext(
+    const std::string& token, absl::Duration deadline = absl::Seconds(120)) {
+  return smz::BearerContext(token, deadline);
+}
 
 struct Latency {
   double p50_ms = 0;

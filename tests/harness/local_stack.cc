@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/aip/status_macros.h"
+#include "common/clients/bearer_context.h"
 #include "common/status_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -18,8 +19,8 @@ namespace reg = ::smz::registry::v1;
 template <typename Options>
 absl::Status Prepare(LocalStack& stack, const Clock* clock,
                      absl::string_view database, Options* options) {
-  SMZ_ASSIGN_OR_RETURN(options->database,
-                       stack.mariadb().CreateServiceDatabase(std::string(database)));
+  SMZ_ASSIGN_OR_RETURN(options->database, stack.mariadb().CreateServiceDatabase(
+                                              std::string(database)));
   options->server.listen = "127.0.0.1:0";
   options->registry_target = stack.registry().target();
   options->clock = clock;
@@ -30,12 +31,7 @@ absl::Status Prepare(LocalStack& stack, const Clock* clock,
 
 std::unique_ptr<grpc::ClientContext> As(const std::string& token,
                                         absl::Duration deadline) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  if (!token.empty()) {
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  }
-  context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-  return context;
+  return BearerContext(token, deadline);
 }
 
 std::shared_ptr<grpc::Channel> LoopbackChannel(int port) {
