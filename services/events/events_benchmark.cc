@@ -37,10 +37,10 @@
 #include "grpcpp/security/credentials.h"
 #include "services/events/event_rules.h"
 #include "services/events/events_server.h"
-#include "tests/harness/local_registry.h"
 #include "smz/events/v1/events.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "tests/harness/benchmark_support.h"
+#include "tests/harness/local_registry.h"
 #include "tests/harness/mariadb_server.h"
 
 ABSL_FLAG(int, callers, 64, "concurrent registering clients");

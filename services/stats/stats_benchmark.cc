@@ -33,12 +33,12 @@
 #include "common/server/service_runtime.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "tests/harness/local_registry.h"
 #include "services/stats/stats_server.h"
 #include "services/stats/synthetic_history.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "smz/stats/v1/stats.grpc.pb.h"
 #include "tests/harness/benchmark_support.h"
+#include "tests/harness/local_registry.h"
 #include "tests/harness/mariadb_server.h"
 
 ABSL_FLAG(int, partners, 3000, "reporting partners");

@@ -1,0 +1,414 @@
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/aip/change_log.h"
+#include "common/aip/etag.h"
+#include "common/aip/idempotency.h"
+#include "common/aip/status_macros.h"
+#include "common/aip/versioned_row.h"
+#include "common/mysql/audit.h"
+#include "common/request_fields.h"
+#include "common/status_util.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "services/events/events_store.h"
+#include "services/events/events_store_rows.h"
+
+// Registrations: seats, the waiting list, cancellations and attendance,
+// each under the event's row lock.
+namespace smz::events {
+
+absl::StatusOr<v1::RegistrationResponse> EventsStore::Register(
+    const Registration& input, const RequestKey& key,
+    int64_t visible_partner_id) {
+  const absl::Time now = clock_->Now();
+  bool new_registration = false;
+  int64_t event_start_us = 0;
+  int64_t event_end_us = 0;
+  absl::StatusOr<v1::RegistrationResponse> registered =
+      database_->TransactFor<v1::RegistrationResponse>(
+          [&](Session& session) -> absl::StatusOr<v1::RegistrationResponse> {
+            new_registration = false;  // a retried transaction starts afresh
+            // The event row lock queues concurrent registrations: each sees the
+            // counts its predecessors left, in the order they got the lock.
+            absl::StatusOr<LockedEvent> locked =
+                LockEvent(session, input.event_id());
+            if (!locked.ok() && !absl::IsNotFound(locked.status())) {
+              return locked.status();
+            }
+            // Drafts do not exist for partners (as GetEvent says).
+            if (!locked.ok() || (visible_partner_id > 0 &&
+                                 locked->event.state() == v1::DRAFT)) {
+              return InvalidField(
+                  "registration.event_id",
+                  absl::StrCat("event ", input.event_id(), " not found"));
+            }
+            Event& event = locked->event;
+            v1::RegistrationResponse response;
+            // After the event's lock, which serializes this request's twins.
+            SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> replay,
+                                 LookUpRequest(session, key));
+            if (replay.has_value()) {
+              // The key remembers the arrival (see below).
+              absl::StatusOr<std::vector<Row>> first_id = session.Query(
+                  "SELECT id FROM registrations WHERE event_id = ? AND "
+                  "arrival = ?",
+                  {SqlInt(event.id()), SqlInt(replay->result_id)});
+              if (!first_id.ok()) return first_id.status();
+              if (first_id->empty()) {
+                return absl::DataLossError("remembered registration missing");
+              }
+              absl::StatusOr<Registration> first =
+                  LoadRegistration(session, first_id->front().Int(0));
+              if (!first.ok()) return first.status();
+              *response.mutable_registration() = *std::move(first);
+              return response;
+            }
+            if (!AcceptsRegistrations(event.state())) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  "registration.event_id: event ", event.id(), " is ",
+                  StateName(event.state()),
+                  "; registrations are taken while it is PUBLISHED or "
+                  "POSTPONED"));
+            }
+            const absl::TimeZone zone = *LoadZone(event.time_zone());
+            const absl::Time closes = event.has_registration_closes()
+                                          ? ToTime(event.registration_closes())
+                                          : ToTime(event.start_time());
+            if (event.has_registration_opens() &&
+                now < ToTime(event.registration_opens())) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  "event.registration_opens: registration for event ",
+                  event.id(), " opens at ",
+                  LocalDateTime(ToTime(event.registration_opens()), zone), " ",
+                  event.time_zone()));
+            }
+            if (now >= closes) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  "event.registration_closes: registration for event ",
+                  event.id(), " closed at ", LocalDateTime(closes, zone), " ",
+                  event.time_zone()));
+            }
+            FieldViolations violations;
+            ValidateRegistration(input, event, &violations);
+            if (!violations.empty()) return violations.ToStatus();
+
+            const std::string person = PersonKey(input);
+            const bool seat = event.capacity() == 0 ||
+                              event.confirmed_count() < event.capacity();
+            const int64_t arrival = locked->next_arrival;
+            Registration stored = input;
+            stored.clear_id();
+            const int64_t now_us = absl::ToUnixMicros(now);
+            absl::StatusOr<int64_t> inserted = session.Execute(
+                "INSERT INTO registrations (event_id, arrival, partner_id, "
+                "person_key, active_person_key, state, attendance, create_us, "
+                "confirm_us, body) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                {SqlInt(event.id()), SqlInt(arrival),
+                 SqlInt(input.partner_id()), person, person,
+                 SqlInt(seat ? kConfirmed : kWaitlisted), SqlInt(now_us),
+                 seat ? SqlValue(SqlInt(now_us)) : nullptr,
+                 stored.SerializeAsString()});
+            if (absl::IsAlreadyExists(inserted.status())) {
+              // The unique key on (event, live person) refused a second
+              // registration of this person; say which one exists.
+              absl::StatusOr<std::vector<Row>> twin = session.Query(
+                  "SELECT id, state, partner_id FROM registrations "
+                  "WHERE event_id = ? AND active_person_key = ?",
+                  {SqlInt(event.id()), person});
+              if (!twin.ok()) return twin.status();
+              if (twin->empty()) return inserted.status();
+              if (visible_partner_id > 0 &&
+                  twin->front().Int(2) != visible_partner_id) {
+                // Another partner's registration: confirm only that the
+                // person is taken, not by whom.
+                return absl::AlreadyExistsError(absl::StrCat(
+                    input.email().empty() ? "registration.name"
+                                          : "registration.email",
+                    ": this person is already registered for event ",
+                    event.id()));
+              }
+              return absl::AlreadyExistsError(absl::StrCat(
+                  input.email().empty() ? "registration.name"
+                                        : "registration.email",
+                  ": this person is already registered for event ", event.id(),
+                  " (registration ", twin->front().Int(0), ", ",
+                  v1::RegistrationState_Name(
+                      static_cast<v1::RegistrationState>(twin->front().Int(1))),
+                  ")"));
+            }
+            if (!inserted.ok()) return inserted.status();
+            if (seat) {
+              event.set_confirmed_count(event.confirmed_count() + 1);
+            } else {
+              event.set_waitlisted_count(event.waitlisted_count() + 1);
+            }
+            if (absl::Status s = SaveCounts(session, event, arrival + 1);
+                !s.ok()) {
+              return s;
+            }
+            // The arrival, not the id: (event, arrival) is unique, and
+            // asking for LAST_INSERT_ID() would hold the event's lock one
+            // more round trip.
+            SMZ_RETURN_IF_ERROR(
+                RecordRequest(session, key, arrival, /*response=*/"", now));
+
+            // Answered from what this transaction knows: the waiting position
+            // of the newest registration is the length of the line.
+            Registration* out = response.mutable_registration();
+            *out = stored;
+            out->set_arrival(arrival);
+            out->set_state(seat ? v1::CONFIRMED : v1::WAITLISTED);
+            *out->mutable_create_time() = FromMicros(now_us);
+            if (seat) {
+              *out->mutable_confirm_time() = FromMicros(now_us);
+            } else {
+              out->set_waitlist_position(event.waitlisted_count());
+            }
+            new_registration = true;
+            event_start_us = Micros(event.start_time());
+            event_end_us = Micros(event.end_time());
+            return response;
+          });
+  if (!registered.ok() || !new_registration) return registered;
+
+  // After the commit, so the event's row lock is not held for them: the new
+  // registration's id, and soft conflicts. Should this read fail, the
+  // registration is committed all the same and a retry with the same
+  // request_id returns it.
+  absl::Status read = database_->Run([&](Session& session) -> absl::Status {
+    absl::StatusOr<std::vector<Row>> id = session.Query(
+        "SELECT id FROM registrations WHERE event_id = ? AND arrival = ?",
+        {SqlInt(input.event_id()),
+         SqlInt(registered->registration().arrival())});
+    if (!id.ok()) return id.status();
+    if (id->empty()) return absl::DataLossError("registration missing");
+    registered->mutable_registration()->set_id(id->front().Int(0));
+    // The same person in another event at an overlapping time.
+    absl::StatusOr<std::vector<Row>> overlapping = session.Query(
+        "SELECT e.id, '', e.start_us, e.end_us, e.time_zone "
+        "FROM registrations r JOIN events e ON e.id = r.event_id "
+        "WHERE r.person_key = ? AND r.active_person_key IS NOT NULL "
+        "AND r.event_id <> ? AND e.start_us < ? AND e.end_us > ? "
+        "AND (? = 0 OR r.partner_id = ?) "
+        "ORDER BY e.start_us LIMIT 5",
+        {PersonKey(input), SqlInt(input.event_id()), SqlInt(event_end_us),
+         SqlInt(event_start_us), SqlInt(visible_partner_id),
+         SqlInt(visible_partner_id)});
+    if (!overlapping.ok()) return overlapping.status();
+    for (const Row& row : *overlapping) {
+      v1::Warning* w = registered->add_warnings();
+      w->set_kind(v1::PARTICIPANT_OVERLAP);
+      w->set_field(input.email().empty() ? "registration.name"
+                                         : "registration.email");
+      w->set_other_event_id(row.Int(0));
+      w->set_message(absl::StrCat("the same person is registered for ",
+                                  DescribeOther(row),
+                                  ", which overlaps this event"));
+    }
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
+  return registered;
+}
+
+absl::StatusOr<Registration> EventsStore::GetRegistration(int64_t id) {
+  return database_->RunFor<Registration>(
+      [&](Session& session) { return LoadRegistration(session, id); });
+}
+
+absl::StatusOr<std::vector<Registration>> EventsStore::ListRegistrations(
+    const RegistrationQuery& query) {
+  std::string where = "WHERE 1 = 1";
+  std::vector<SqlValue> params;
+  if (query.event_id > 0) {
+    absl::StrAppend(&where, " AND r.event_id = ?");
+    params.push_back(SqlInt(query.event_id));
+  }
+  if (query.partner_id > 0) {
+    absl::StrAppend(&where, " AND r.partner_id = ?");
+    params.push_back(SqlInt(query.partner_id));
+  }
+  AddInFilter("r.state", query.states, &where, &params);
+  if (query.after.has_position) {
+    int64_t event_id = 0;
+    if (!absl::SimpleAtoi(query.after.last_key, &event_id)) {
+      return InvalidField("page_token", "is not a token this service issued");
+    }
+    absl::StrAppend(
+        &where, " AND (r.event_id > ? OR (r.event_id = ? AND r.arrival > ?))");
+    params.push_back(SqlInt(event_id));
+    params.push_back(SqlInt(event_id));
+    params.push_back(SqlInt(query.after.last_id));
+  }
+  params.push_back(SqlInt(query.limit));
+  return database_->RunFor<std::vector<Registration>>(
+      [&](Session& session) -> absl::StatusOr<std::vector<Registration>> {
+        absl::StatusOr<std::vector<Row>> rows = session.Query(
+            absl::StrCat("SELECT ", kRegistrationColumns,
+                         " FROM registrations r ", where,
+                         " ORDER BY r.event_id, r.arrival LIMIT ?"),
+            params);
+        if (!rows.ok()) return rows.status();
+        std::vector<Registration> out;
+        for (const Row& row : *rows) {
+          absl::StatusOr<Registration> r = ReadRegistration(row);
+          if (!r.ok()) return r.status();
+          out.push_back(*std::move(r));
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<Registration> EventsStore::CancelRegistration(
+    int64_t id, const std::string& actor) {
+  const absl::Time now = clock_->Now();
+  return database_->TransactFor<Registration>(
+      [&](Session& session) -> absl::StatusOr<Registration> {
+        absl::StatusOr<LockedRegistration> locked =
+            LockRegistration(session, id);
+        if (!locked.ok()) return locked.status();
+        Event& event = locked->event;
+        const int state = locked->state;
+        if (state != kConfirmed && state != kWaitlisted) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("registration ", id, " is already ",
+                           v1::RegistrationState_Name(
+                               static_cast<v1::RegistrationState>(state))));
+        }
+        if (event.state() == v1::COMPLETED) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("event ", event.id(),
+                           " is COMPLETED; record attendance instead"));
+        }
+        if (locked->attendance != v1::ATTENDANCE_UNSPECIFIED) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "registration ", id, " already has its attendance recorded (",
+              v1::Attendance_Name(
+                  static_cast<v1::Attendance>(locked->attendance)),
+              "); it can no longer be cancelled"));
+        }
+        // Once the event has begun a seat given up is a no-show, and a seat
+        // handed to the waiting list then would reach nobody in time.
+        if (now >= ToTime(event.start_time())) {
+          const absl::TimeZone zone = *LoadZone(event.time_zone());
+          return absl::FailedPreconditionError(absl::StrCat(
+              "event ", event.id(), " started at ",
+              LocalDateTime(ToTime(event.start_time()), zone), " ",
+              event.time_zone(),
+              "; registrations can no longer be cancelled, record a no-show "
+              "instead"));
+        }
+        absl::StatusOr<int64_t> changed = session.Execute(
+            "UPDATE registrations SET state = " CANCELLED_BY_REGISTRANT_SQL
+            ", active_person_key = NULL, cancel_us = ? WHERE id = ?",
+            {SqlInt(absl::ToUnixMicros(now)), SqlInt(id)});
+        if (!changed.ok()) return changed.status();
+        if (state == kConfirmed) {
+          event.set_confirmed_count(event.confirmed_count() - 1);
+        } else {
+          event.set_waitlisted_count(event.waitlisted_count() - 1);
+        }
+        if (absl::Status s = PromoteWaitlisted(session, &event, now); !s.ok()) {
+          return s;
+        }
+        if (absl::Status s = SaveCounts(session, event, locked->next_arrival);
+            !s.ok()) {
+          return s;
+        }
+        absl::StatusOr<Registration> result = LoadRegistration(session, id);
+        if (!result.ok()) return result.status();
+        if (absl::Status s =
+                AppendAudit(session, AuditEntry{"registration",
+                                                id,
+                                                "CANCEL",
+                                                actor,
+                                                now,
+                                                "",
+                                                result->SerializeAsString(),
+                                                {}});
+            !s.ok()) {
+          return s;
+        }
+        return result;
+      });
+}
+
+absl::StatusOr<Registration> EventsStore::RecordAttendance(
+    int64_t id, v1::Attendance attendance, const std::string& actor) {
+  const absl::Time now = clock_->Now();
+  return database_->TransactFor<Registration>(
+      [&](Session& session) -> absl::StatusOr<Registration> {
+        absl::StatusOr<LockedRegistration> locked =
+            LockRegistration(session, id);
+        if (!locked.ok()) return locked.status();
+        Event& event = locked->event;
+        const int state = locked->state;
+        const int previous = locked->attendance;
+        if (state != kConfirmed) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("registration ", id, " is ",
+                           v1::RegistrationState_Name(
+                               static_cast<v1::RegistrationState>(state)),
+                           "; only CONFIRMED registrations attend"));
+        }
+        if (event.state() != v1::PUBLISHED && event.state() != v1::POSTPONED &&
+            event.state() != v1::COMPLETED) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "event ", event.id(), " is ", StateName(event.state())));
+        }
+        const absl::Time start = ToTime(event.start_time());
+        if (attendance == v1::ATTENDED && now < start - absl::Hours(24)) {
+          return absl::FailedPreconditionError(
+              "check-in opens 24 hours before the event starts");
+        }
+        if (attendance == v1::NO_SHOW && now < start) {
+          return absl::FailedPreconditionError(
+              "a no-show can be recorded once the event has started");
+        }
+        const int64_t now_us = absl::ToUnixMicros(now);
+        absl::StatusOr<int64_t> changed = session.Execute(
+            "UPDATE registrations SET attendance = ?, check_in_us = "
+            "CASE WHEN ? = 1 THEN COALESCE(check_in_us, ?) ELSE NULL END "
+            "WHERE id = ?",
+            {SqlInt(attendance), SqlInt(attendance), SqlInt(now_us),
+             SqlInt(id)});
+        if (!changed.ok()) return changed.status();
+        auto bump = [&](int kind, int by) {
+          if (kind == v1::ATTENDED) {
+            event.set_attended_count(event.attended_count() + by);
+          } else if (kind == v1::NO_SHOW) {
+            event.set_no_show_count(event.no_show_count() + by);
+          }
+        };
+        bump(previous, -1);
+        bump(attendance, 1);
+        if (absl::Status s = SaveCounts(session, event, locked->next_arrival);
+            !s.ok()) {
+          return s;
+        }
+        absl::StatusOr<Registration> result = LoadRegistration(session, id);
+        if (!result.ok()) return result.status();
+        if (absl::Status s =
+                AppendAudit(session, AuditEntry{"registration",
+                                                id,
+                                                v1::Attendance_Name(attendance),
+                                                actor,
+                                                now,
+                                                "",
+                                                result->SerializeAsString(),
+                                                {}});
+            !s.ok()) {
+          return s;
+        }
+        return result;
+      });
+}
+
+}  // namespace smz::events

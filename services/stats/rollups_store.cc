@@ -1,0 +1,194 @@
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/aip/etag.h"
+#include "common/aip/idempotency.h"
+#include "common/aip/status_macros.h"
+#include "common/auth/token.h"
+#include "common/mysql/audit.h"
+#include "common/request_fields.h"
+#include "common/status_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/stats/stats_store.h"
+#include "services/stats/stats_store_rows.h"
+
+// The rollups' safety net: rebuilt from the reports, and checked against
+// them.
+namespace smz::stats {
+
+namespace {
+
+// The rollups recomputed from the counted cells, as SELECTs with the
+// columns of each rollup table.
+constexpr char kRecomputeCells[] =
+    "SELECT c.period, c.measure, c.nationality, c.department, c.care_type, "
+    "c.sex, c.age_band, r.partner_kind, r.region, SUM(c.value) AS v, COUNT(*) "
+    "AS n, "
+    "SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS DECIMAL(38,0)) * "
+    "c.partner_id) AS q FROM report_cells c JOIN reports r ON r.id = "
+    "c.report_id "
+    "AND r.status IN " COUNTED_STATUS_SQL
+    " WHERE c.period = ? GROUP BY c.period, c.measure, "
+    "c.nationality, "
+    "c.department, c.care_type, c.sex, c.age_band, r.partner_kind, r.region";
+constexpr char kRecomputeNationality[] =
+    "SELECT c.period, c.measure, c.nationality, SUM(c.value) AS v, COUNT(*) AS "
+    "n, "
+    "SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS DECIMAL(38,0)) * "
+    "c.partner_id) AS q FROM report_cells c JOIN reports r ON r.id = "
+    "c.report_id "
+    "AND r.status IN " COUNTED_STATUS_SQL
+    " WHERE c.period = ? GROUP BY c.period, c.measure, "
+    "c.nationality";
+constexpr char kRecomputeDepartment[] =
+    "SELECT c.period, c.measure, c.department, c.care_type, SUM(c.value) AS v, "
+    "COUNT(*) AS n, SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS "
+    "DECIMAL(38,0)) * c.partner_id) AS q FROM report_cells c JOIN reports r ON "
+    "r.id = c.report_id "
+    "AND r.status IN " COUNTED_STATUS_SQL
+    " WHERE c.period = ? GROUP BY c.period, c.measure, "
+    "c.department, "
+    "c.care_type";
+
+}  // namespace
+
+namespace {
+
+// Every period with reports, oldest first. Rebuilds and checks run one
+// period per statement, so no statement outlives the I/O timeout at
+// national scale.
+absl::StatusOr<std::vector<int>> ReportedPeriods(Session& session) {
+  absl::StatusOr<std::vector<Row>> rows =
+      session.Query("SELECT DISTINCT period FROM reports ORDER BY period", {});
+  if (!rows.ok()) return rows.status();
+  std::vector<int> periods;
+  for (const Row& row : *rows) periods.push_back(static_cast<int>(row.Int(0)));
+  return periods;
+}
+
+}  // namespace
+
+absl::Status StatsStore::RebuildRollups() {
+  return database_->Transact([&](Session& session) -> absl::Status {
+    for (const char* sql :
+         {"DELETE FROM rollup_cells", "DELETE FROM rollup_nationality",
+          "DELETE FROM rollup_department", "DELETE FROM report_counts",
+          "DELETE FROM group_reporters"}) {
+      if (absl::StatusOr<int64_t> s = session.Execute(sql, {}); !s.ok()) {
+        return s.status();
+      }
+    }
+    for (const std::string& sql :
+         {absl::StrCat("INSERT INTO report_counts (period, shard, counted) ",
+                       kRecomputeReportCounts),
+          absl::StrCat("INSERT INTO group_reporters (period, partner_kind, "
+                       "region, shard, active, with_revenue) ",
+                       kRecomputeGroupReporters)}) {
+      if (absl::StatusOr<int64_t> s = session.Execute(sql, {}); !s.ok()) {
+        return s.status();
+      }
+    }
+    absl::StatusOr<std::vector<int>> periods = ReportedPeriods(session);
+    if (!periods.ok()) return periods.status();
+    const std::pair<const char*, const char*> fills[] = {
+        {"INSERT INTO rollup_cells (period, measure, nationality, "
+         "department, care_type, sex, age_band, partner_kind, region, value, "
+         "contributors, partner_sum, partner_square_sum) ",
+         kRecomputeCells},
+        {"INSERT INTO rollup_nationality (period, measure, nationality, "
+         "value, contributors, partner_sum, partner_square_sum) ",
+         kRecomputeNationality},
+        {"INSERT INTO rollup_department (period, measure, department, "
+         "care_type, value, contributors, partner_sum, partner_square_sum) ",
+         kRecomputeDepartment}};
+    for (int period : *periods) {
+      for (const auto& [insert, select] : fills) {
+        absl::StatusOr<int64_t> s =
+            session.Execute(absl::StrCat(insert, select), {SqlInt(period)});
+        if (!s.ok()) return s.status();
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int64_t> StatsStore::CountRollupMismatches() {
+  return database_->RunFor<int64_t>(
+      [&](Session& session) -> absl::StatusOr<int64_t> {
+        struct Check {
+          const char* table;
+          const char* recompute;
+          const char* key;
+        };
+        const Check checks[] = {
+            {"rollup_cells", kRecomputeCells,
+             "period, measure, nationality, department, care_type, sex, "
+             "age_band, partner_kind, region"},
+            {"rollup_nationality", kRecomputeNationality,
+             "period, measure, nationality"},
+            {"rollup_department", kRecomputeDepartment,
+             "period, measure, department, care_type"}};
+        absl::StatusOr<std::vector<int>> periods = ReportedPeriods(session);
+        if (!periods.ok()) return periods.status();
+        // Counted reports, all periods at once.
+        absl::StatusOr<std::vector<Row>> counts = session.Query(
+            absl::StrCat("SELECT (SELECT COUNT(*) FROM (",
+                         kRecomputeReportCounts,
+                         ") x LEFT JOIN report_counts y USING (period, shard) "
+                         "WHERE y.counted IS NULL OR y.counted <> x.n) + "
+                         "(SELECT COUNT(*) FROM report_counts y LEFT JOIN (",
+                         kRecomputeReportCounts,
+                         ") x USING (period, shard) WHERE x.n IS NULL AND "
+                         "y.counted <> 0)"),
+            {});
+        if (!counts.ok()) return counts.status();
+        int64_t mismatches = counts->front().Int(0);
+        absl::StatusOr<std::vector<Row>> groups = session.Query(
+            absl::StrCat(
+                "SELECT (SELECT COUNT(*) FROM (", kRecomputeGroupReporters,
+                ") x LEFT JOIN group_reporters y USING (period, partner_kind, "
+                "region, shard) WHERE COALESCE(y.active, 0) <> x.active OR "
+                "COALESCE(y.with_revenue, 0) <> x.with_revenue) + "
+                "(SELECT COUNT(*) FROM "
+                "group_reporters y LEFT JOIN (",
+                kRecomputeGroupReporters,
+                ") x USING (period, partner_kind, region, shard) WHERE "
+                "x.active IS NULL AND (y.active <> 0 OR y.with_revenue <> 0))"),
+            {});
+        if (!groups.ok()) return groups.status();
+        mismatches += groups->front().Int(0);
+        for (int period : *periods) {
+          for (const Check& check : checks) {
+            const std::string keys = check.key;
+            // Recomputed rows missing or different in the rollup, and
+            // rollup rows with contributors that the cells do not explain.
+            absl::StatusOr<std::vector<Row>> rows = session.Query(
+                absl::StrCat(
+                    "SELECT (SELECT COUNT(*) FROM (", check.recompute,
+                    ") x LEFT JOIN ", check.table, " y USING (", keys,
+                    ") WHERE y.value IS NULL OR y.value <> x.v OR "
+                    "y.contributors <> x.n OR y.partner_sum <> x.s OR "
+                    "y.partner_square_sum <> x.q) + (SELECT COUNT(*) FROM ",
+                    check.table, " y LEFT JOIN (", check.recompute,
+                    ") x USING (", keys,
+                    ") WHERE y.period = ? AND x.v IS NULL AND "
+                    "(y.contributors <> 0 OR y.value <> 0))"),
+                {SqlInt(period), SqlInt(period), SqlInt(period)});
+            if (!rows.ok()) return rows.status();
+            mismatches += rows->front().Int(0);
+          }
+        }
+        return mismatches;
+      });
+}
+
+}  // namespace smz::stats

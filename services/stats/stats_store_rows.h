@@ -1,0 +1,99 @@
+// What every part of the statistics store shares: how a report row is read
+// and written, and the SQL they have in common. Internal to the store
+// (stats_store*.cc); the service's other code uses StatsStore.
+//
+//   absl::StatusOr<std::optional<StoredReport>> stored =
+//       LoadReport(session, partner_id, period, /*for_update=*/true, 10);
+#ifndef SMZ_SERVICES_STATS_STATS_STORE_ROWS_H_
+#define SMZ_SERVICES_STATS_STATS_STORE_ROWS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/mysql/database.h"
+#include "services/stats/report_rules.h"
+#include "services/stats/stats_store.h"
+#include "smz/stats/v1/stats.pb.h"
+
+// The statuses aggregates count (SUBMITTED, ACCEPTED) as they appear in SQL
+// text; checked against the proto below.
+#define COUNTED_STATUS_SQL "(2, 3)"
+
+namespace smz::stats {
+
+static_assert(v1::SUBMITTED == 2 && v1::ACCEPTED == 3);
+
+// Audit entities: a report, or a whole period (lock exceptions for all).
+inline constexpr absl::string_view kReportEntity = "report";
+inline constexpr absl::string_view kPeriodEntity = "period";
+
+inline constexpr char kReportColumns[] =
+    "id, partner_id, period, status, no_activity, revision, digest, "
+    "partner_kind, region, first_submit_time_us, update_time_us, "
+    "submitted_by, late, cells";
+
+struct StoredReport {
+  int64_t id = 0;
+  int status = 0;
+  int revision = 0;
+  std::string digest;
+  int partner_kind = 0;
+  int region = 0;
+  bool no_activity = false;
+  int64_t first_submit_time_us = 0;  // 0: never submitted
+  bool late = false;
+  std::vector<Cell> cells;  // canonical, from the `cells` column
+  bool unreadable = false;  // the cells column could not be parsed
+  Report report;            // metadata, without cells
+};
+
+// report_counts: rows per period (see the schema), by partner_id % 16.
+inline constexpr int64_t kReportCountShards = 16;
+inline constexpr char kRecomputeReportCounts[] =
+    "SELECT period, partner_id % 16 AS shard, COUNT(*) AS n FROM reports "
+    "WHERE status IN " COUNTED_STATUS_SQL " GROUP BY period, shard";
+
+// group_reporters (see the schema): per month, kind x region and shard,
+// the hospitals with a counted report with activity, and with revenue.
+inline constexpr char kRecomputeGroupReporters[] =
+    "SELECT r.period, r.partner_kind, r.region, r.partner_id % 16 AS shard, "
+    "SUM(r.no_activity = 0) AS active, SUM(EXISTS (SELECT 1 FROM report_cells "
+    "c WHERE c.report_id = r.id AND c.measure = 3 AND c.value > 0)) AS "
+    "with_revenue FROM reports r WHERE r.status IN " COUNTED_STATUS_SQL
+    " GROUP BY 1, 2, 3, 4";
+
+bool Counted(int status);
+bool HasRevenue(const std::vector<Cell>& cells);
+std::vector<Cell> CellsOfReport(const Report& report);
+// The report's cells as stored in reports.cells (a serialized Report holding
+// only its cells): one row per report serves reads and the plausibility
+// history without touching report_cells.
+std::string CellsBlob(const std::vector<Cell>& cells);
+StoredReport ReportFromRow(const Row& row, int deadline_days);
+// A stored report with its cells, as the API returns it.
+Report WithCells(const StoredReport& stored);
+absl::StatusOr<std::optional<StoredReport>> LoadReport(Session& session,
+                                                       int64_t partner_id,
+                                                       int period,
+                                                       bool for_update,
+                                                       int deadline_days);
+// Inserts `rows` with multi-row statements of 64, 32, ... 1 rows, so a
+// report's cells cost a few round trips while the prepared-statement cache
+// holds at most seven shapes per table.
+absl::Status InsertBatched(Session& session, absl::string_view head,
+                           absl::string_view tuple, absl::string_view tail,
+                           const std::vector<std::vector<SqlValue>>& rows);
+std::string ReportBytes(const Report& report);
+// A SUM (DECIMAL) as text into 128 bits; false when it is not a number.
+bool ParseInt128(absl::string_view text, __int128* out);
+// "(?,?,...)" with n placeholders.
+std::string InList(size_t n);
+bool Has(const std::vector<v1::Dimension>& dims, v1::Dimension d);
+
+}  // namespace smz::stats
+
+#endif  // SMZ_SERVICES_STATS_STATS_STORE_ROWS_H_

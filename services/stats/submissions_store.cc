@@ -1,0 +1,776 @@
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/aip/etag.h"
+#include "common/aip/idempotency.h"
+#include "common/aip/status_macros.h"
+#include "common/auth/token.h"
+#include "common/mysql/audit.h"
+#include "common/request_fields.h"
+#include "common/status_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/stats/stats_store.h"
+#include "services/stats/stats_store_rows.h"
+
+// The write side of the statistics store: submissions (with their cells,
+// rollups, plausibility warnings and request keys), acceptance and lock
+// exceptions.
+namespace smz::stats {
+namespace {
+
+using ::google::protobuf::util::TimeUtil;
+
+constexpr char kRollupUpsertTail[] =
+    " ON DUPLICATE KEY UPDATE value = value + VALUES(value),"
+    " contributors = contributors + VALUES(contributors),"
+    " partner_sum = partner_sum + VALUES(partner_sum),"
+    " partner_square_sum = partner_square_sum + VALUES(partner_square_sum)";
+
+struct Delta {
+  int64_t value = 0;
+  int64_t contributors = 0;
+  int64_t partner_sum = 0;
+  int64_t partner_square_sum = 0;
+  bool Empty() const { return value == 0 && contributors == 0; }
+  void Add(const Delta& other) {
+    value += other.value;
+    contributors += other.contributors;
+    partner_sum += other.partner_sum;
+    partner_square_sum += other.partner_square_sum;
+  }
+};
+
+std::vector<SqlValue> DeltaParams(const Delta& delta) {
+  return {SqlInt(delta.value), SqlInt(delta.contributors),
+          SqlInt(delta.partner_sum), SqlInt(delta.partner_square_sum)};
+}
+
+// Moves the three rollups by the difference between a partner's counted
+// cells before and after. Rows are written in key order, the same in every
+// transaction, so concurrent submissions wait rather than deadlock.
+absl::Status ApplyRollups(Session& session, int period, int partner_kind,
+                          int region, int64_t partner_id,
+                          const std::vector<CellChange>& changes) {
+  std::vector<std::vector<SqlValue>> cell_rows;
+  std::map<std::tuple<int, std::string>, Delta> by_nationality;
+  std::map<std::tuple<int, std::string, int>, Delta> by_department;
+  for (const CellChange& change : changes) {
+    const int64_t before = change.old_value;
+    const int64_t after = change.cell.value;
+    Delta delta;
+    delta.value = after - before;
+    delta.contributors = (after > 0 ? 1 : 0) - (before > 0 ? 1 : 0);
+    delta.partner_sum = delta.contributors * partner_id;
+    delta.partner_square_sum = delta.contributors * partner_id * partner_id;
+    if (delta.Empty()) continue;
+    const Cell& c = change.cell;
+    const int measure = static_cast<int>(c.measure);
+    std::vector<SqlValue> row = {
+        SqlInt(period),     SqlInt(measure),      c.nationality,
+        c.department,       SqlInt(c.care_type),  SqlInt(c.sex),
+        SqlInt(c.age_band), SqlInt(partner_kind), SqlInt(region)};
+    std::vector<SqlValue> figures = DeltaParams(delta);
+    row.insert(row.end(), figures.begin(), figures.end());
+    cell_rows.push_back(std::move(row));
+    by_nationality[{measure, c.nationality}].Add(delta);
+    by_department[{measure, c.department, c.care_type}].Add(delta);
+  }
+  // `changes` is in cell key order, which is rollup_cells' key order within
+  // a period.
+  absl::Status status = InsertBatched(
+      session,
+      "INSERT INTO rollup_cells (period, measure, nationality, department, "
+      "care_type, sex, age_band, partner_kind, region, value, contributors, "
+      "partner_sum, partner_square_sum) VALUES ",
+      "(?,?,?,?,?,?,?,?,?,?,?,?,?)", kRollupUpsertTail, cell_rows);
+  if (!status.ok()) return status;
+
+  std::vector<std::vector<SqlValue>> nationality_rows;
+  for (const auto& [key, delta] : by_nationality) {
+    if (delta.Empty()) continue;
+    std::vector<SqlValue> row = {SqlInt(period), SqlInt(std::get<0>(key)),
+                                 std::get<1>(key)};
+    std::vector<SqlValue> figures = DeltaParams(delta);
+    row.insert(row.end(), figures.begin(), figures.end());
+    nationality_rows.push_back(std::move(row));
+  }
+  status = InsertBatched(
+      session,
+      "INSERT INTO rollup_nationality (period, measure, nationality, value, "
+      "contributors, partner_sum, partner_square_sum) VALUES ",
+      "(?,?,?,?,?,?,?)", kRollupUpsertTail, nationality_rows);
+  if (!status.ok()) return status;
+
+  std::vector<std::vector<SqlValue>> department_rows;
+  for (const auto& [key, delta] : by_department) {
+    if (delta.Empty()) continue;
+    std::vector<SqlValue> row = {SqlInt(period), SqlInt(std::get<0>(key)),
+                                 std::get<1>(key), SqlInt(std::get<2>(key))};
+    std::vector<SqlValue> figures = DeltaParams(delta);
+    row.insert(row.end(), figures.begin(), figures.end());
+    department_rows.push_back(std::move(row));
+  }
+  return InsertBatched(
+      session,
+      "INSERT INTO rollup_department (period, measure, department, "
+      "care_type, value, contributors, partner_sum, partner_square_sum) "
+      "VALUES ",
+      "(?,?,?,?,?,?,?,?)", kRollupUpsertTail, department_rows);
+}
+
+// Writes the stored cells of a report: the difference between what is
+// stored and the new revision.
+absl::Status WriteCells(Session& session, int64_t report_id, int64_t partner_id,
+                        int period, const std::vector<CellChange>& changes) {
+  std::vector<std::vector<SqlValue>> inserts;
+  for (const CellChange& change : changes) {
+    const Cell& c = change.cell;
+    const std::vector<SqlValue> key = {
+        SqlInt(report_id),   SqlInt(static_cast<int>(c.measure)),
+        c.nationality,       c.department,
+        SqlInt(c.care_type), SqlInt(c.sex),
+        SqlInt(c.age_band)};
+    if (change.old_value == 0) {
+      std::vector<SqlValue> row = key;
+      row.insert(row.begin() + 1, {SqlInt(partner_id), SqlInt(period)});
+      row.push_back(SqlInt(c.value));
+      inserts.push_back(std::move(row));
+      continue;
+    }
+    absl::StatusOr<int64_t> done;
+    if (c.value == 0) {
+      done = session.Execute(
+          "DELETE FROM report_cells WHERE report_id = ? AND measure = ? AND "
+          "nationality = ? AND department = ? AND care_type = ? AND sex = ? "
+          "AND age_band = ?",
+          key);
+    } else {
+      std::vector<SqlValue> params = {SqlInt(c.value)};
+      params.insert(params.end(), key.begin(), key.end());
+      done = session.Execute(
+          "UPDATE report_cells SET value = ? WHERE report_id = ? AND "
+          "measure = ? AND nationality = ? AND department = ? AND "
+          "care_type = ? AND sex = ? AND age_band = ?",
+          params);
+    }
+    if (!done.ok()) return done.status();
+  }
+  return InsertBatched(
+      session,
+      "INSERT INTO report_cells (report_id, partner_id, period, measure, "
+      "nationality, department, care_type, sex, age_band, value) VALUES ",
+      "(?,?,?,?,?,?,?,?,?,?)", "", inserts);
+}
+
+std::vector<CellChange> AllCreated(const std::vector<Cell>& cells) {
+  std::vector<CellChange> changes;
+  changes.reserve(cells.size());
+  for (const Cell& cell : cells) changes.push_back({cell, 0});
+  return changes;
+}
+
+// The plausibility check: each visit cell and each nationality's new
+// patients against the same figure in the partner's earlier counted months.
+absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
+    Session& session, const StoreOptions& options, int64_t partner_id,
+    absl::CivilMonth month, int revision, const std::vector<Cell>& cells) {
+  std::vector<v1::Warning> warnings;
+  if (options.history_months < kMinHistoryMonths) return warnings;
+  const int from = PeriodNumber(month - options.history_months);
+  const int to = PeriodNumber(month);
+  absl::StatusOr<std::vector<Row>> months = session.Query(
+      "SELECT period, cells FROM reports WHERE partner_id = ? AND "
+      "period >= ? AND period < ? AND status IN " COUNTED_STATUS_SQL,
+      {SqlInt(partner_id), SqlInt(from), SqlInt(to)});
+  if (!months.ok()) return months.status();
+  if (static_cast<int>(months->size()) < kMinHistoryMonths) return warnings;
+
+  // Figure name -> per-month values (0 where the month had none).
+  const size_t history_months = months->size();
+  std::map<std::string, std::vector<int64_t>> series;
+  auto series_for = [&](const std::string& name) -> std::vector<int64_t>& {
+    std::vector<int64_t>& values = series[name];
+    if (values.empty()) values.assign(history_months, 0);
+    return values;
+  };
+  auto figure_name = [](const Cell& cell) {
+    if (cell.measure == Measure::kNewPatients) {
+      return absl::StrCat("new_patients[", cell.nationality, "]");
+    }
+    Cell visit{Measure::kVisits,
+               cell.nationality,
+               cell.department,
+               cell.care_type,
+               0,
+               0,
+               0};
+    return CellName(visit);
+  };
+  for (size_t i = 0; i < history_months; ++i) {
+    Report holder;
+    if (!holder.ParseFromString((*months)[i].Text(1))) {
+      return absl::DataLossError("unreadable stored report cells");
+    }
+    for (const Cell& cell : CellsOfReport(holder)) {
+      if (cell.measure == Measure::kRevenueKrw) continue;
+      series_for(figure_name(cell))[i] += cell.value;
+    }
+  }
+  std::map<std::string, int64_t> current;
+  for (const Cell& cell : cells) {
+    if (cell.measure == Measure::kRevenueKrw) continue;
+    const std::string name = figure_name(cell);
+    current[name] += cell.value;
+    series_for(name);
+  }
+  for (const auto& [name, values] : series) {
+    const int64_t value = current.count(name) ? current[name] : 0;
+    std::optional<ZScore> z = ModifiedZScore(values, value);
+    if (!z.has_value() || std::abs(z->score) <= kOutlierZScore ||
+        std::abs(static_cast<double>(value) - z->median) <
+            options.min_warning_difference) {
+      continue;
+    }
+    v1::Warning& warning = warnings.emplace_back();
+    warning.set_partner_id(partner_id);
+    warning.set_period(FormatMonth(month));
+    warning.set_cell(name);
+    warning.set_value(value);
+    warning.set_history_median(z->median);
+    warning.set_modified_z_score(
+        std::isfinite(z->score) ? z->score : (z->score > 0 ? 99.0 : -99.0));
+    warning.set_history_months(static_cast<int>(values.size()));
+    warning.set_revision(revision);
+    warning.set_message(absl::StrCat(
+        value, " is far from this partner's usual ", z->median, " (median of ",
+        values.size(), " months, modified z-score ",
+        absl::SixDigits(warning.modified_z_score()),
+        "); please check it, or confirm it is right"));
+  }
+  return warnings;
+}
+
+absl::Status StoreWarnings(Session& session, int64_t report_id, bool replace,
+                           const std::vector<v1::Warning>& warnings) {
+  if (replace) {
+    absl::StatusOr<int64_t> cleared = session.Execute(
+        "DELETE FROM warnings WHERE report_id = ?", {SqlInt(report_id)});
+    if (!cleared.ok()) return cleared.status();
+  }
+  std::vector<std::vector<SqlValue>> rows;
+  for (const v1::Warning& w : warnings) {
+    const absl::CivilMonth month = *ParseMonth(w.period());
+    rows.push_back({SqlInt(report_id), SqlInt(w.partner_id()),
+                    SqlInt(PeriodNumber(month)), SqlInt(w.revision()), w.cell(),
+                    SqlInt(w.value()), w.history_median(), w.modified_z_score(),
+                    SqlInt(w.history_months())});
+  }
+  return InsertBatched(
+      session,
+      "INSERT INTO warnings (report_id, partner_id, period, revision, cell, "
+      "value, history_median, z_score, history_months) VALUES ",
+      "(?,?,?,?,?,?,?,?,?)", "", rows);
+}
+
+absl::Status CheckOpen(Session& session, int64_t partner_id,
+                       absl::CivilMonth month, int status, absl::Time now,
+                       int deadline_days) {
+  const absl::Time deadline = PeriodDeadline(month, deadline_days);
+  const bool accepted = status == v1::ACCEPTED;
+  if (now < deadline && !accepted) return absl::OkStatus();
+  absl::StatusOr<std::vector<Row>> open = session.Query(
+      "SELECT id FROM lock_exceptions WHERE period = ? AND partner_id IN "
+      "(?, 0) AND expire_time_us > ? LIMIT 1",
+      {SqlInt(PeriodNumber(month)), SqlInt(partner_id),
+       SqlInt(absl::ToUnixMicros(now))});
+  if (!open.ok()) return open.status();
+  if (!open->empty()) return absl::OkStatus();
+  const std::string how =
+      "to correct it, ask the district (an ADMIN) to grant a lock exception "
+      "(GrantLockException) with the reason";
+  if (accepted) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the report of partner ", partner_id, " for ", FormatMonth(month),
+        " was accepted by the district and is locked; ", how));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "period ", FormatMonth(month), " is locked since ",
+      absl::FormatTime("%Y-%m-%d %H:%M %Z", deadline, SeoulTimeZone()),
+      " (submissions close ", deadline_days, " days after month end); ", how));
+}
+
+v1::ImportSummary SummaryOf(const CellDiff& diff) {
+  v1::ImportSummary summary;
+  summary.set_cells_created(diff.created);
+  summary.set_cells_updated(diff.updated);
+  summary.set_cells_unchanged(diff.unchanged);
+  summary.set_cells_deleted(diff.deleted);
+  return summary;
+}
+
+absl::Status UpsertPartner(Session& session, const PartnerFacts& partner,
+                           absl::Time now) {
+  return session
+      .Execute(
+          "INSERT INTO partners (id, kind, region, name_ko, name_en, "
+          "refresh_time_us) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY "
+          "UPDATE kind = VALUES(kind), region = VALUES(region), "
+          "name_ko = VALUES(name_ko), name_en = VALUES(name_en), "
+          "refresh_time_us = VALUES(refresh_time_us)",
+          {SqlInt(partner.id), SqlInt(partner.kind), SqlInt(partner.region),
+           partner.name_ko, partner.name_en, SqlInt(absl::ToUnixMicros(now))})
+      .status();
+}
+
+// One submission inside the caller's transaction.
+absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
+    Session& session, const Submission& in, const StoreOptions& options,
+    absl::Time now, bool dry_run) {
+  const std::string digest =
+      HashToken(ContentDigest(in.cells, in.report.no_activity()));
+  const absl::CivilMonth month = *ParseMonth(in.report.period());
+  const int period = PeriodNumber(month);
+  const int64_t partner_id = in.report.partner_id();
+  absl::StatusOr<std::optional<StoredReport>> loaded = LoadReport(
+      session, partner_id, period, /*for_update=*/true, options.deadline_days);
+  if (!loaded.ok()) return loaded.status();
+  const std::optional<StoredReport>& stored = *loaded;
+  const int old_status = stored ? stored->status : 0;
+
+  // Looked up after the report row is locked, so this (first non-locking)
+  // read sees a concurrent twin that committed while we waited, and we
+  // return its answer. The key itself is recorded with the answer at the
+  // end; twins that both found no row lose on the report's unique key and
+  // run again.
+  const RequestKey key{in.actor, in.method, in.request_id, in.request_digest};
+  SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> first,
+                       LookUpRequest(session, key));
+  if (first.has_value()) {
+    v1::SubmitReportResponse replay;
+    if (!replay.ParseFromString(first->response)) {
+      return absl::DataLossError("stored response unreadable");
+    }
+    if (replay.has_summary()) {
+      // Nothing new was created by this retry.
+      replay.mutable_summary()->set_unchanged(true);
+    }
+    return replay;
+  }
+
+  if (!stored && !in.etag.empty()) {
+    return absl::AbortedError(
+        absl::StrCat("etag ", in.etag, " given, but partner ", partner_id,
+                     " has no report for ", in.report.period(),
+                     " (was it read from another period?)"));
+  }
+  if (stored && !in.etag.empty()) {
+    SMZ_RETURN_IF_ERROR(
+        CheckEtag(in.etag, stored->revision,
+                  absl::StrCat("the report of partner ", partner_id, " for ",
+                               in.report.period())));
+  }
+  const int new_status = in.draft ? v1::DRAFT : v1::SUBMITTED;
+  const bool identical =
+      stored && stored->digest == digest &&
+      (stored->status == new_status ||
+       (stored->status == v1::ACCEPTED && new_status == v1::SUBMITTED));
+
+  const std::vector<Cell> old_cells =
+      stored ? stored->cells : std::vector<Cell>();
+  const CellDiff stored_diff = DiffCells(old_cells, in.cells);
+  v1::SubmitReportResponse response;
+  *response.mutable_summary() = SummaryOf(stored_diff);
+
+  if (identical) {
+    // Nothing new: no revision, no audit entry, same etag.
+    response.mutable_summary()->set_unchanged(true);
+    *response.mutable_report() = stored->report;
+    SetReportCells(old_cells, response.mutable_report());
+  } else {
+    if (stored && in.etag.empty() && in.require_etag) {
+      return absl::AbortedError(
+          absl::StrCat("partner ", partner_id, " already has a report for ",
+                       in.report.period(), " (", EtagOf(stored->revision),
+                       "); to correct it, send its etag"));
+    }
+    if (Counted(old_status) && in.draft) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the report for ", in.report.period(),
+          " is already submitted; submit a correction instead of a draft"));
+    }
+    if (absl::Status open = CheckOpen(session, partner_id, month, old_status,
+                                      now, options.deadline_days);
+        !open.ok()) {
+      return open;
+    }
+    const int64_t now_us = absl::ToUnixMicros(now);
+    const absl::Time deadline = PeriodDeadline(month, options.deadline_days);
+    const bool first_submission =
+        !in.draft && (!stored || stored->first_submit_time_us == 0);
+    const int revision = stored ? stored->revision + 1 : 1;
+    const int partner_kind = stored ? stored->partner_kind : in.partner.kind;
+    const int region = stored ? stored->region : in.partner.region;
+    const bool late =
+        stored ? (stored->late || (first_submission && now >= deadline))
+               : (first_submission && now >= deadline);
+    int64_t report_id = stored ? stored->id : 0;
+
+    if (!dry_run) {
+      if (absl::Status s = UpsertPartner(session, in.partner, now); !s.ok()) {
+        return s;
+      }
+    }
+    if (stored) {
+      absl::StatusOr<int64_t> updated = session.Execute(
+          "UPDATE reports SET status = ?, no_activity = ?, revision = ?, "
+          "digest = ?, first_submit_time_us = COALESCE(first_submit_time_us, "
+          "?), update_time_us = ?, submitted_by = ?, late = ?, cells = ? "
+          "WHERE id = ?",
+          {SqlInt(new_status), SqlInt(in.report.no_activity() ? 1 : 0),
+           SqlInt(revision), digest,
+           first_submission ? SqlValue(SqlInt(now_us)) : SqlValue(nullptr),
+           SqlInt(now_us), in.actor, SqlInt(late ? 1 : 0), CellsBlob(in.cells),
+           SqlInt(report_id)});
+      if (!updated.ok()) return updated.status();
+    } else {
+      absl::StatusOr<int64_t> inserted = session.Execute(
+          "INSERT INTO reports (partner_id, period, status, no_activity, "
+          "revision, digest, partner_kind, region, first_submit_time_us, "
+          "update_time_us, submitted_by, late, cells) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {SqlInt(partner_id), SqlInt(period), SqlInt(new_status),
+           SqlInt(in.report.no_activity() ? 1 : 0), SqlInt(revision), digest,
+           SqlInt(partner_kind), SqlInt(region),
+           first_submission ? SqlValue(SqlInt(now_us)) : SqlValue(nullptr),
+           SqlInt(now_us), in.actor, SqlInt(late ? 1 : 0),
+           CellsBlob(in.cells)});
+      if (absl::IsAlreadyExists(inserted.status())) {
+        // Two first submissions of one report raced on its unique key
+        // (partner, period); run again to see the winner's report.
+        return RetryableAbort("a first submission of this report raced");
+      }
+      if (!inserted.ok()) return inserted.status();
+      absl::StatusOr<int64_t> id = session.LastInsertId();
+      if (!id.ok()) return id.status();
+      report_id = *id;
+    }
+    if (absl::Status s = WriteCells(session, report_id, partner_id, period,
+                                    stored_diff.changes);
+        !s.ok()) {
+      return s;
+    }
+    // The rollups count SUBMITTED and ACCEPTED reports only.
+    if (new_status == v1::SUBMITTED) {
+      if (!Counted(old_status)) {
+        absl::StatusOr<int64_t> counted = session.Execute(
+            "INSERT INTO report_counts (period, shard, counted) VALUES (?, ?, "
+            "1) ON DUPLICATE KEY UPDATE counted = counted + 1",
+            {SqlInt(period), SqlInt(partner_id % kReportCountShards)});
+        if (!counted.ok()) return counted.status();
+      }
+      // Reporting hospitals of the group: one more or fewer with activity
+      // or revenue (a report keeps the group it was first filed in).
+      const bool was_counted = Counted(old_status);
+      const int active_delta = (in.report.no_activity() ? 0 : 1) -
+                               (was_counted && !stored->no_activity ? 1 : 0);
+      const int revenue_delta =
+          (HasRevenue(in.cells) ? 1 : 0) -
+          (was_counted && HasRevenue(stored->cells) ? 1 : 0);
+      if (active_delta != 0 || revenue_delta != 0) {
+        absl::StatusOr<int64_t> grouped = session.Execute(
+            "INSERT INTO group_reporters (period, partner_kind, region, "
+            "shard, active, with_revenue) VALUES (?, ?, ?, ?, ?, ?) ON "
+            "DUPLICATE KEY UPDATE active = active + VALUES(active), "
+            "with_revenue = with_revenue + VALUES(with_revenue)",
+            {SqlInt(period), SqlInt(partner_kind), SqlInt(region),
+             SqlInt(partner_id % kReportCountShards), SqlInt(active_delta),
+             SqlInt(revenue_delta)});
+        if (!grouped.ok()) return grouped.status();
+      }
+      const std::vector<CellChange> counted_changes =
+          Counted(old_status) ? stored_diff.changes : AllCreated(in.cells);
+      if (absl::Status s = ApplyRollups(session, period, partner_kind, region,
+                                        partner_id, counted_changes);
+          !s.ok()) {
+        return s;
+      }
+      absl::StatusOr<std::vector<v1::Warning>> warnings = ComputeWarnings(
+          session, options, partner_id, month, revision, in.cells);
+      if (!warnings.ok()) return warnings.status();
+      if (absl::Status s =
+              StoreWarnings(session, report_id,
+                            /*replace=*/stored.has_value(), *warnings);
+          !s.ok()) {
+        return s;
+      }
+      for (v1::Warning& w : *warnings) {
+        *response.mutable_summary()->add_warnings() = std::move(w);
+      }
+    }
+
+    // The stored revision, as a read would return it.
+    Report after;
+    if (stored) {
+      after = stored->report;
+    } else {
+      after.set_partner_id(partner_id);
+      after.set_period(FormatMonth(month));
+      *after.mutable_deadline() =
+          TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(deadline));
+    }
+    after.set_status(static_cast<v1::ReportStatus>(new_status));
+    after.set_no_activity(in.report.no_activity());
+    after.set_revision(revision);
+    after.set_etag(EtagOf(revision));
+    if (first_submission) {
+      *after.mutable_first_submit_time() =
+          TimeUtil::MicrosecondsToTimestamp(now_us);
+    }
+    *after.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(now_us);
+    after.set_submitted_by(in.actor);
+    after.set_late(late);
+    SetReportCells(in.cells, &after);
+    *response.mutable_report() = after;
+
+    AuditEntry entry;
+    entry.entity = std::string(kReportEntity);
+    entry.entity_id = report_id;
+    entry.action = in.draft              ? "SAVE_DRAFT"
+                   : Counted(old_status) ? "CORRECT"
+                                         : "SUBMIT";
+    entry.actor = in.actor;
+    entry.time = now;
+    if (stored) {
+      Report before = stored->report;
+      SetReportCells(old_cells, &before);
+      entry.before = ReportBytes(before);
+      if (before.status() != after.status()) {
+        entry.changed_fields.push_back("status");
+      }
+      if (before.no_activity() != after.no_activity()) {
+        entry.changed_fields.push_back("no_activity");
+      }
+    }
+    entry.after = ReportBytes(after);
+    for (const CellChange& change : stored_diff.changes) {
+      entry.changed_fields.push_back(CellName(change.cell));
+    }
+    if (absl::Status s = AppendAudit(session, entry); !s.ok()) return s;
+  }
+
+  if (!dry_run) {
+    // The whole answer is kept: a retry gets it back as it was.
+    SMZ_RETURN_IF_ERROR(RecordRequest(session, key, /*result_id=*/0,
+                                      response.SerializeAsString(), now));
+  }
+  return response;
+}
+
+}  // namespace
+
+namespace {
+
+// Claims a whole batch's request_id: reused with another batch it is
+// refused, even where the reports differ. A retry of the batch passes, and
+// each of its reports answers from its own key. A dry run only looks.
+absl::Status ClaimBatch(Session& session, const RequestKey& batch, bool dry_run,
+                        absl::Time now) {
+  if (dry_run) return LookUpRequest(session, batch).status();
+  SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> first,
+                       ClaimRequest(session, batch, now));
+  if (first.has_value()) return absl::OkStatus();
+  return SetRequestResult(session, batch, /*result_id=*/0, /*response=*/"");
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::SubmitReportResponse>> StatsStore::Submit(
+    const std::vector<Submission>& submissions, bool dry_run,
+    const std::optional<RequestKey>& batch) {
+  std::vector<v1::SubmitReportResponse> responses;
+  const absl::Time now = clock_->Now();
+  auto apply = [&](Session& session) -> absl::Status {
+    responses.clear();  // a retried transaction starts afresh
+    if (batch.has_value()) {
+      SMZ_RETURN_IF_ERROR(ClaimBatch(session, *batch, dry_run, now));
+    }
+    for (const Submission& submission : submissions) {
+      SMZ_ASSIGN_OR_RETURN(
+          v1::SubmitReportResponse response,
+          ApplySubmission(session, submission, options_, now, dry_run));
+      responses.push_back(std::move(response));
+    }
+    return absl::OkStatus();
+  };
+  // A dry run does everything a submission does, then rolls it back.
+  SMZ_RETURN_IF_ERROR(dry_run ? database_->Rehearse(apply)
+                              : database_->Transact(apply));
+  return responses;
+}
+
+absl::StatusOr<Report> StatsStore::AcceptReport(int64_t partner_id, int period,
+                                                const std::string& etag,
+                                                const std::string& actor) {
+  const absl::Time now = clock_->Now();
+  return database_->TransactFor<Report>([&](Session& session)
+                                            -> absl::StatusOr<Report> {
+    absl::StatusOr<std::optional<StoredReport>> stored =
+        LoadReport(session, partner_id, period, true, options_.deadline_days);
+    if (!stored.ok()) return stored.status();
+    if (!stored->has_value()) {
+      return absl::NotFoundError(
+          absl::StrCat("partner ", partner_id, " has no report for ",
+                       FormatMonth(PeriodMonth(period))));
+    }
+    const StoredReport& current = **stored;
+    SMZ_RETURN_IF_ERROR(
+        CheckEtag(etag, current.revision,
+                  absl::StrCat("the report of partner ", partner_id, " for ",
+                               FormatMonth(PeriodMonth(period)))));
+    if (current.status != v1::SUBMITTED) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("only a SUBMITTED report can be accepted; this one is ",
+                       v1::ReportStatus_Name(
+                           static_cast<v1::ReportStatus>(current.status))));
+    }
+    absl::StatusOr<int64_t> updated = session.Execute(
+        "UPDATE reports SET status = ?, revision = revision + 1, "
+        "update_time_us = ? WHERE id = ?",
+        {SqlInt(v1::ACCEPTED), SqlInt(absl::ToUnixMicros(now)),
+         SqlInt(current.id)});
+    if (!updated.ok()) return updated.status();
+    const Report before = WithCells(current);
+    Report after = before;
+    after.set_status(v1::ACCEPTED);
+    after.set_revision(current.revision + 1);
+    after.set_etag(EtagOf(current.revision + 1));
+    *after.mutable_update_time() =
+        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
+    AuditEntry entry{
+        std::string(kReportEntity), current.id,         "ACCEPT",  actor, now,
+        ReportBytes(before),        ReportBytes(after), {"status"}};
+    if (absl::Status s = AppendAudit(session, entry); !s.ok()) return s;
+    return after;
+  });
+}
+
+namespace {
+
+v1::LockException LockExceptionFromRow(const Row& row) {
+  v1::LockException exception;
+  exception.set_id(row.Int(0));
+  exception.set_partner_id(row.Int(1));
+  exception.set_period(FormatMonth(PeriodMonth(static_cast<int>(row.Int(2)))));
+  exception.set_reason(row.Text(3));
+  exception.set_granted_by(row.Text(4));
+  *exception.mutable_grant_time() =
+      TimeUtil::MicrosecondsToTimestamp(row.Int(5));
+  *exception.mutable_expire_time() =
+      TimeUtil::MicrosecondsToTimestamp(row.Int(6));
+  return exception;
+}
+
+constexpr char kLockExceptionColumns[] =
+    "id, partner_id, period, reason, granted_by, grant_time_us, "
+    "expire_time_us";
+
+}  // namespace
+
+absl::StatusOr<v1::LockException> StatsStore::GrantLockException(
+    const v1::GrantLockExceptionRequest& request, const RequestKey& key) {
+  const absl::Time now = clock_->Now();
+  const int period = PeriodNumber(*ParseMonth(request.period()));
+  const int hours =
+      request.duration_hours() == 0 ? 72 : request.duration_hours();
+  return database_->TransactFor<v1::LockException>(
+      [&](Session& session) -> absl::StatusOr<v1::LockException> {
+        auto load = [&](int64_t id) -> absl::StatusOr<v1::LockException> {
+          SMZ_ASSIGN_OR_RETURN(
+              std::vector<Row> rows,
+              session.Query(absl::StrCat("SELECT ", kLockExceptionColumns,
+                                         " FROM lock_exceptions WHERE id = ?"),
+                            {SqlInt(id)}));
+          if (rows.empty()) {
+            return absl::DataLossError("remembered lock exception missing");
+          }
+          return LockExceptionFromRow(rows.front());
+        };
+        SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> first,
+                             ClaimRequest(session, key, now));
+        if (first.has_value()) return load(first->result_id);
+        // The request_id column is kept for exceptions granted before keys
+        // were per caller (request_keys): new ones leave it NULL.
+        SMZ_RETURN_IF_ERROR(
+            session
+                .Execute("INSERT INTO lock_exceptions (partner_id, period, "
+                         "reason, granted_by, grant_time_us, expire_time_us) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         {SqlInt(request.partner_id()), SqlInt(period),
+                          request.reason(), key.caller,
+                          SqlInt(absl::ToUnixMicros(now)),
+                          SqlInt(absl::ToUnixMicros(now + absl::Hours(hours)))})
+                .status());
+        SMZ_ASSIGN_OR_RETURN(const int64_t id, session.LastInsertId());
+        SMZ_RETURN_IF_ERROR(SetRequestResult(session, key, id));
+        SMZ_ASSIGN_OR_RETURN(v1::LockException exception, load(id));
+
+        // The unlock is part of the report's history (or the period's, for
+        // an exception that covers every partner).
+        AuditEntry entry;
+        entry.action = "UNLOCK";
+        entry.actor = key.caller;
+        entry.time = now;
+        entry.after = exception.SerializeAsString();
+        entry.changed_fields = {"lock_exception"};
+        if (request.partner_id() == 0) {
+          entry.entity = std::string(kPeriodEntity);
+          entry.entity_id = period;
+        } else {
+          absl::StatusOr<std::optional<StoredReport>> stored =
+              LoadReport(session, request.partner_id(), period, false,
+                         options_.deadline_days);
+          if (!stored.ok()) return stored.status();
+          if (!stored->has_value()) return exception;  // nothing to record on
+          entry.entity = std::string(kReportEntity);
+          entry.entity_id = (*stored)->id;
+        }
+        if (absl::Status s = AppendAudit(session, entry); !s.ok()) return s;
+        return exception;
+      });
+}
+
+absl::StatusOr<std::vector<v1::LockException>> StatsStore::ListLockExceptions(
+    int period, bool active_only) {
+  const int64_t now_us = absl::ToUnixMicros(clock_->Now());
+  return database_->RunFor<std::vector<v1::LockException>>(
+      [&](Session& session) -> absl::StatusOr<std::vector<v1::LockException>> {
+        std::string sql = absl::StrCat("SELECT ", kLockExceptionColumns,
+                                       " FROM lock_exceptions WHERE 1 = 1");
+        std::vector<SqlValue> params;
+        if (period > 0) {
+          absl::StrAppend(&sql, " AND period = ?");
+          params.push_back(SqlInt(period));
+        }
+        if (active_only) {
+          absl::StrAppend(&sql, " AND expire_time_us > ?");
+          params.push_back(SqlInt(now_us));
+        }
+        absl::StrAppend(&sql, " ORDER BY id DESC LIMIT 500");
+        absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
+        if (!rows.ok()) return rows.status();
+        std::vector<v1::LockException> out;
+        for (const Row& row : *rows) out.push_back(LockExceptionFromRow(row));
+        return out;
+      });
+}
+
+}  // namespace smz::stats
