@@ -56,12 +56,12 @@
 #include "services/gateway/gateway.h"
 #include "services/gateway/gateway_server.h"
 #include "services/programme/programme_server.h"
-#include "tests/harness/local_registry.h"
 #include "services/stats/stats_server.h"
 #include "services/stats/synthetic_history.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "tests/harness/benchmark_support.h"
+#include "tests/harness/local_registry.h"
 #include "tests/harness/mariadb_server.h"
 
 ABSL_FLAG(int, partners, 3000, "reporting hospitals");

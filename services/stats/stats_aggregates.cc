@@ -1,0 +1,485 @@
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/aip/request_key.h"
+#include "common/auth/token.h"
+#include "common/csv.h"
+#include "common/departments.h"
+#include "common/iso_codes.h"
+#include "common/pagination.h"
+#include "common/request_fields.h"
+#include "common/status_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/stats/disclosure.h"
+#include "services/stats/report_rules.h"
+#include "services/stats/stats.h"
+#include "services/stats/stats_internal.h"
+
+// Aggregates for analysts and the council: the query, its disclosure rules
+// and its CSV.
+namespace smz::stats {
+
+using ::google::protobuf::util::TimeUtil;
+
+absl::StatusOr<AggregateResult> Stats::AggregateFor(
+    const Principal& caller, const AggregateQuery& query) {
+  if (!Restricted(caller)) return store_->Aggregate(query);
+  // Month by month (and by kind x region where the query selects or groups
+  // by them) first, so that small groups and months can be pooled or
+  // withheld; then back to the buckets and dimensions asked for.
+  const bool by_group = FiltersOrGroupsByBlock(query);
+  AggregateQuery fine = query;
+  fine.bucket = v1::MONTH;
+  if (by_group) {
+    for (v1::Dimension d : {v1::PARTNER_KIND, v1::REGION}) {
+      if (std::find(fine.group_by.begin(), fine.group_by.end(), d) ==
+          fine.group_by.end()) {
+        fine.group_by.push_back(d);
+      }
+    }
+  }
+  absl::StatusOr<AggregateResult> result = store_->Aggregate(fine);
+  if (!result.ok()) return result.status();
+  absl::StatusOr<GroupReporters> counted =
+      store_->ReportersByGroup(query.start_period, query.end_period);
+  if (!counted.ok()) return counted.status();
+  // Revenue goes by the hospitals that reported revenue: a group of three
+  // active hospitals, one with revenue, would show that one's revenue.
+  std::map<GroupMonth, int>* reporters = &counted->active;
+  std::map<GroupMonth, int>* revenue_reporters = &counted->with_revenue;
+  if (!by_group) {
+    // Without kinds or regions, the zone's counts are what matter.
+    for (std::map<GroupMonth, int>* counts : {reporters, revenue_reporters}) {
+      std::map<GroupMonth, int> zone;
+      for (const auto& [key, count] : *counts) {
+        zone[{std::get<0>(key), 0, 0}] += count;
+      }
+      *counts = std::move(zone);
+    }
+  }
+  const int n = options_.min_group_partners;
+  const std::set<GroupMonth> pooled =
+      by_group ? PooledGroups(*reporters, n) : std::set<GroupMonth>();
+  const std::set<GroupMonth> pooled_revenue =
+      by_group ? PooledGroups(*revenue_reporters, n) : std::set<GroupMonth>();
+  const std::set<int> withheld = WithheldMonths(*reporters, n);
+  const std::set<int> withheld_revenue = WithheldMonths(*revenue_reporters, n);
+
+  const bool filtered =
+      query.filter.partner_kinds_size() > 0 || query.filter.regions_size() > 0;
+  auto wanted = [&](v1::Dimension d) {
+    return std::find(query.group_by.begin(), query.group_by.end(), d) !=
+           query.group_by.end();
+  };
+  AggregateResult out;
+  out.source = result->source;
+  std::map<std::string, size_t> index;
+  // The output group `g` belongs to, pooled or not, in the query's bucket
+  // and dimensions.
+  auto target = [&](const AggregateGroup& g, int period,
+                    bool pool) -> AggregateGroup& {
+    AggregateGroup key = g;
+    key.new_patients = key.visits = key.revenue = GroupFigures();
+    key.pooled = pool;
+    if (pool || !wanted(v1::PARTNER_KIND)) key.partner_kind = 0;
+    if (pool || !wanted(v1::REGION)) key.region = 0;
+    key.bucket = BucketOfPeriod(query.bucket, period);
+    auto [it, inserted] = index.emplace(
+        absl::StrCat(key.bucket, "#", DimsKey(key)), out.groups.size());
+    if (inserted) out.groups.push_back(std::move(key));
+    return out.groups[it->second];
+  };
+  for (const AggregateGroup& g : result->groups) {
+    const int period = g.bucket;
+    const GroupMonth group{period, by_group ? g.partner_kind : 0,
+                           by_group ? g.region : 0};
+    if (withheld.count(period) > 0 || withheld_revenue.count(period) > 0) {
+      out.withheld_periods.insert(period);
+    }
+    // Patients and visits, then revenue, each to its own group or the pool
+    // (left out under a kind or region filter), or nowhere when withheld.
+    if (withheld.count(period) == 0 &&
+        (g.new_patients.present || g.visits.present)) {
+      const bool pool = pooled.count(group) > 0;
+      if (!(pool && filtered)) {
+        AggregateGroup& to = target(g, period, pool);
+        to.new_patients.Add(g.new_patients);
+        to.visits.Add(g.visits);
+      }
+    }
+    if (withheld_revenue.count(period) == 0 && g.revenue.present) {
+      const bool pool = pooled_revenue.count(group) > 0;
+      if (!(pool && filtered)) target(g, period, pool).revenue.Add(g.revenue);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
+    const Principal& caller, const v1::AggregateRequest& request) {
+  FieldViolations violations;
+  const int start =
+      RequiredPeriod(request.start_period(), "start_period", &violations);
+  const int end =
+      RequiredPeriod(request.end_period(), "end_period", &violations);
+  if (start > 0 && end > 0) {
+    const int months =
+        (end / 100 - start / 100) * 12 + end % 100 - start % 100 + 1;
+    if (months <= 0) {
+      violations.Add("end_period", "must not be before start_period");
+    } else if (months > kMaxRangeMonths) {
+      violations.Add("end_period", absl::StrCat("range must be at most ",
+                                                kMaxRangeMonths, " months"));
+    }
+  }
+  if (!v1::Bucket_IsValid(request.bucket())) {
+    violations.Add("bucket", "unknown value");
+  }
+  std::set<int> seen_dims;
+  for (int i = 0; i < request.group_by_size(); ++i) {
+    const int d = request.group_by(i);
+    const std::string field = absl::StrCat("group_by[", i, "]");
+    if (d == v1::DIMENSION_UNSPECIFIED || !v1::Dimension_IsValid(d)) {
+      violations.Add(field, "unknown dimension");
+    } else if (!seen_dims.insert(d).second) {
+      violations.Add(field, "repeated dimension");
+    }
+  }
+  const v1::AggregateFilter& f = request.filter();
+  for (int i = 0; i < f.nationalities_size(); ++i) {
+    if (!IsCountryCode(f.nationalities(i))) {
+      violations.Add(
+          absl::StrCat("filter.nationalities[", i, "]"),
+          absl::StrCat("unknown nationality '", f.nationalities(i), "'"));
+    }
+  }
+  for (int i = 0; i < f.departments_size(); ++i) {
+    if (!IsDepartmentCode(f.departments(i))) {
+      violations.Add(
+          absl::StrCat("filter.departments[", i, "]"),
+          absl::StrCat("unknown department '", f.departments(i), "'"));
+    }
+  }
+  for (int i = 0; i < f.care_types_size(); ++i) {
+    if (f.care_types(i) == 0 || !v1::CareType_IsValid(f.care_types(i))) {
+      violations.Add(absl::StrCat("filter.care_types[", i, "]"),
+                     "unknown care type");
+    }
+  }
+  for (int i = 0; i < f.partner_kinds_size(); ++i) {
+    if (f.partner_kinds(i) == 0 ||
+        !registry::v1::PartnerKind_IsValid(f.partner_kinds(i))) {
+      violations.Add(absl::StrCat("filter.partner_kinds[", i, "]"),
+                     "unknown partner kind");
+    }
+  }
+  for (int i = 0; i < f.regions_size(); ++i) {
+    if (f.regions(i) == 0 || !registry::v1::ZoneRegion_IsValid(f.regions(i))) {
+      violations.Add(absl::StrCat("filter.regions[", i, "]"), "unknown region");
+    }
+  }
+  for (int i = 0; i < f.partner_ids_size(); ++i) {
+    if (f.partner_ids(i) <= 0) {
+      violations.Add(absl::StrCat("filter.partner_ids[", i, "]"),
+                     "must be a partner id");
+    }
+  }
+  if (request.top_n() < 0) violations.Add("top_n", "must be >= 0");
+  if (!v1::Metric_IsValid(request.order_by())) {
+    violations.Add("order_by", "unknown value");
+  }
+  const int filter_values = f.nationalities_size() + f.departments_size() +
+                            f.care_types_size() + f.partner_kinds_size() +
+                            f.regions_size() + f.partner_ids_size();
+  if (filter_values > 500) {
+    violations.Add("filter", "at most 500 values in all");
+  }
+  if (!violations.empty()) return violations.ToStatus();
+  if (Restricted(caller) &&
+      (f.partner_ids_size() > 0 || Has(request.group_by(), v1::PARTNER))) {
+    // Three sums over chosen pairs of hospitals give each one's figures:
+    // only ADMIN (and each hospital, for itself) sees single hospitals.
+    return absl::PermissionDeniedError(absl::StrCat(
+        f.partner_ids_size() > 0 ? "filter.partner_ids" : "group_by PARTNER",
+        ": role ", auth::v1::Role_Name(caller.role()),
+        " sees hospitals in groups only (by partner kind and region)"));
+  }
+
+  AggregateQuery query;
+  query.start_period = start;
+  query.end_period = end;
+  query.bucket =
+      request.bucket() == v1::BUCKET_UNSPECIFIED ? v1::MONTH : request.bucket();
+  for (int d : request.group_by()) {
+    query.group_by.push_back(static_cast<v1::Dimension>(d));
+  }
+  query.filter = f;
+  const Applicability applicable = ApplicabilityOf(request);
+  if (applicable.new_patients) {
+    query.measures.push_back(static_cast<int>(Measure::kNewPatients));
+  }
+  if (applicable.visits) {
+    query.measures.push_back(static_cast<int>(Measure::kVisits));
+  }
+  if (applicable.revenue) {
+    query.measures.push_back(static_cast<int>(Measure::kRevenueKrw));
+  }
+  absl::StatusOr<AggregateResult> current = AggregateFor(caller, query);
+  if (!current.ok()) return current.status();
+
+  std::map<std::string, const AggregateGroup*> previous_index;
+  AggregateResult previous;
+  if (request.year_over_year()) {
+    AggregateQuery earlier = query;
+    earlier.start_period = start - 100;
+    earlier.end_period = end - 100;
+    absl::StatusOr<AggregateResult> found = AggregateFor(caller, earlier);
+    if (!found.ok()) return found.status();
+    previous = *std::move(found);
+    for (const AggregateGroup& g : previous.groups) {
+      previous_index[absl::StrCat(g.bucket, "#", DimsKey(g))] = &g;
+    }
+  }
+
+  std::map<int64_t, std::string> names;
+  if (Has(request.group_by(), v1::PARTNER)) {
+    absl::StatusOr<std::vector<PartnerFacts>> known = store_->KnownPartners();
+    if (!known.ok()) return known.status();
+    for (const PartnerFacts& p : *known) names[p.id] = p.name_ko;
+  }
+
+  std::vector<AggregateGroup>& groups = current->groups;
+  const v1::Metric metric = request.order_by();
+  // Buckets ascending; within a bucket by the metric (desc) when ranking,
+  // else by the dimension values.
+  std::sort(
+      groups.begin(), groups.end(),
+      [&](const AggregateGroup& a, const AggregateGroup& b) {
+        if (a.bucket != b.bucket) return a.bucket < b.bucket;
+        if (request.top_n() > 0) {
+          const int64_t ma = MetricOf(a, metric);
+          const int64_t mb = MetricOf(b, metric);
+          if (ma != mb) return ma > mb;
+        }
+        return std::tie(a.nationality, a.department, a.care_type, a.partner_id,
+                        a.partner_kind, a.region, a.sex, a.age_band) <
+               std::tie(b.nationality, b.department, b.care_type, b.partner_id,
+                        b.partner_kind, b.region, b.sex, b.age_band);
+      });
+
+  const ValueContext context{Restricted(caller),
+                             options_.suppression_threshold};
+  v1::AggregateResponse response;
+  response.set_suppression_threshold(options_.suppression_threshold);
+  response.set_source(current->source);
+  if (context.restricted) {
+    response.set_min_group_partners(options_.min_group_partners);
+    for (const std::set<int>* withheld :
+         {&current->withheld_periods, &previous.withheld_periods}) {
+      for (int period : *withheld) {
+        response.add_withheld_periods(FormatMonth(PeriodMonth(period)));
+      }
+    }
+  }
+  AggregateGroup total;
+  AggregateGroup previous_total;
+  for (const AggregateGroup& g : previous.groups) {
+    previous_total.new_patients.Add(g.new_patients);
+    previous_total.visits.Add(g.visits);
+    previous_total.revenue.Add(g.revenue);
+  }
+  std::map<int, int> kept_per_bucket;
+  for (const AggregateGroup& g : groups) {
+    total.new_patients.Add(g.new_patients);
+    total.visits.Add(g.visits);
+    total.revenue.Add(g.revenue);
+    if (request.top_n() > 0 && ++kept_per_bucket[g.bucket] > request.top_n()) {
+      continue;
+    }
+    v1::AggregateRow* row = response.add_rows();
+    row->set_bucket(BucketLabel(query.bucket, g.bucket, start, end));
+    row->set_nationality(g.nationality);
+    row->set_department(g.department);
+    row->set_care_type(static_cast<v1::CareType>(g.care_type));
+    row->set_partner_id(g.partner_id);
+    row->set_partner_kind(
+        static_cast<registry::v1::PartnerKind>(g.partner_kind));
+    row->set_region(static_cast<registry::v1::ZoneRegion>(g.region));
+    row->set_sex(static_cast<v1::Sex>(g.sex));
+    row->set_age_band(static_cast<v1::AgeBand>(g.age_band));
+    row->set_pooled(g.pooled);
+    if (g.partner_id != 0) row->set_partner_name(names[g.partner_id]);
+    *row->mutable_new_patients() =
+        MakeValue(g.new_patients, applicable.new_patients, false, context);
+    *row->mutable_visits() =
+        MakeValue(g.visits, applicable.visits, false, context);
+    *row->mutable_revenue_krw() =
+        MakeValue(g.revenue, applicable.revenue, true, context);
+    if (request.year_over_year()) {
+      auto it = previous_index.find(absl::StrCat(
+          PreviousYearBucket(query.bucket, g.bucket), "#", DimsKey(g)));
+      const AggregateGroup empty;
+      const AggregateGroup& p =
+          it == previous_index.end() ? empty : *it->second;
+      AddPrevious(p.new_patients, false, context, row->mutable_new_patients());
+      AddPrevious(p.visits, false, context, row->mutable_visits());
+      AddPrevious(p.revenue, true, context, row->mutable_revenue_krw());
+    }
+  }
+  if (context.restricted) {
+    std::map<std::string, std::vector<v1::AggregateRow*>> by_bucket;
+    for (v1::AggregateRow& row : *response.mutable_rows()) {
+      by_bucket[row.bucket()].push_back(&row);
+    }
+    for (auto& [bucket, rows] : by_bucket) {
+      std::vector<v1::Value*> new_patients, visits, revenue;
+      for (v1::AggregateRow* row : rows) {
+        new_patients.push_back(row->mutable_new_patients());
+        visits.push_back(row->mutable_visits());
+        revenue.push_back(row->mutable_revenue_krw());
+      }
+      SuppressComplement(new_patients);
+      SuppressComplement(visits);
+      SuppressComplement(revenue);
+    }
+  }
+  for (const GroupFigures* figures :
+       {&total.new_patients, &total.visits, &total.revenue,
+        &previous_total.new_patients, &previous_total.visits,
+        &previous_total.revenue}) {
+    // The total adds every group (shown or not), so it carries any overflow.
+    if (figures->overflow) {
+      return absl::OutOfRangeError(
+          "the figures of this query add up beyond what can be counted; "
+          "narrow the period or the filters");
+    }
+  }
+  v1::AggregateRow* total_row = response.mutable_total();
+  total_row->set_bucket(BucketLabel(v1::WHOLE_RANGE, 0, start, end));
+  *total_row->mutable_new_patients() =
+      MakeValue(total.new_patients, applicable.new_patients, false, context);
+  *total_row->mutable_visits() =
+      MakeValue(total.visits, applicable.visits, false, context);
+  *total_row->mutable_revenue_krw() =
+      MakeValue(total.revenue, applicable.revenue, true, context);
+  if (request.year_over_year()) {
+    AddPrevious(previous_total.new_patients, false, context,
+                total_row->mutable_new_patients());
+    AddPrevious(previous_total.visits, false, context,
+                total_row->mutable_visits());
+    AddPrevious(previous_total.revenue, true, context,
+                total_row->mutable_revenue_krw());
+  }
+  return response;
+}
+
+namespace {
+
+// A suppressed count shows as "<5"; suppressed revenue is not small, only
+// hidden (one hospital's), so it shows as "suppressed".
+CsvCell CsvValue(const v1::Value& value, int threshold, bool revenue) {
+  if (!value.applicable()) return "";
+  if (value.suppressed()) {
+    return revenue ? "suppressed" : absl::StrCat("<", threshold);
+  }
+  return value.value();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::CsvFile> Stats::ExportAggregateCsv(
+    const Principal& caller, const v1::AggregateRequest& request) {
+  absl::StatusOr<v1::AggregateResponse> aggregate =
+      QueryAggregate(caller, request);
+  if (!aggregate.ok()) return aggregate.status();
+  const int threshold = aggregate->suppression_threshold();
+  std::vector<CsvCell> header = {"bucket"};
+  std::vector<v1::Dimension> dims;
+  for (int d : request.group_by())
+    dims.push_back(static_cast<v1::Dimension>(d));
+  std::sort(dims.begin(), dims.end());
+  for (v1::Dimension d : dims) {
+    header.push_back(absl::AsciiStrToLower(v1::Dimension_Name(d)));
+    if (d == v1::PARTNER) header.push_back("partner_name");
+  }
+  for (const char* measure : {"new_patients", "visits", "revenue_krw"}) {
+    header.push_back(measure);
+    if (request.year_over_year()) {
+      header.push_back(absl::StrCat(measure, "_previous_year"));
+      header.push_back(absl::StrCat(measure, "_change_percent"));
+    }
+  }
+  CsvWriter csv;
+  csv.Row(header);
+  auto append_row = [&](const v1::AggregateRow& row, bool is_total) {
+    std::vector<CsvCell> fields = {
+        is_total ? absl::StrCat("total ", row.bucket()) : row.bucket()};
+    for (v1::Dimension d : dims) {
+      switch (d) {
+        case v1::NATIONALITY:
+          fields.push_back(row.nationality());
+          break;
+        case v1::DEPARTMENT:
+          fields.push_back(row.department());
+          break;
+        case v1::CARE_TYPE:
+          fields.push_back(is_total ? "" : v1::CareType_Name(row.care_type()));
+          break;
+        case v1::PARTNER:
+          fields.push_back(is_total ? CsvCell("") : CsvCell(row.partner_id()));
+          fields.push_back(row.partner_name());
+          break;
+        case v1::PARTNER_KIND:
+          fields.push_back(is_total       ? ""
+                           : row.pooled() ? "POOLED"
+                                          : registry::v1::PartnerKind_Name(
+                                                row.partner_kind()));
+          break;
+        case v1::REGION:
+          fields.push_back(is_total ? ""
+                           : row.pooled()
+                               ? "POOLED"
+                               : registry::v1::ZoneRegion_Name(row.region()));
+          break;
+        case v1::SEX:
+          fields.push_back(is_total ? "" : v1::Sex_Name(row.sex()));
+          break;
+        case v1::AGE_BAND:
+          fields.push_back(is_total ? "" : v1::AgeBand_Name(row.age_band()));
+          break;
+        default:
+          break;
+      }
+    }
+    for (const v1::Value* value :
+         {&row.new_patients(), &row.visits(), &row.revenue_krw()}) {
+      fields.push_back(
+          CsvValue(*value, threshold, value == &row.revenue_krw()));
+      if (request.year_over_year()) {
+        fields.push_back(value->has_previous_value()
+                             ? CsvCell(value->previous_value())
+                             : CsvCell(""));
+        fields.push_back(value->has_change_percent()
+                             ? CsvCell::Decimal(value->change_percent(), 1)
+                             : CsvCell(""));
+      }
+    }
+    csv.Row(fields);
+  };
+  for (const v1::AggregateRow& row : aggregate->rows()) append_row(row, false);
+  append_row(aggregate->total(), true);
+  v1::CsvFile file;
+  file.set_filename(absl::StrCat("smz-aggregate-", request.start_period(), "-",
+                                 request.end_period(), ".csv"));
+  file.set_content_type("text/csv; charset=utf-8");
+  file.set_content(std::move(csv).Finish());
+  return file;
+}
+
+}  // namespace smz::stats
