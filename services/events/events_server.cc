@@ -1,10 +1,8 @@
 #include "services/events/events_server.h"
 
 #include "absl/time/clock.h"
+#include "common/aip/status_macros.h"
 #include "common/logging.h"
-#include "common/mysql/migrations.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "services/events/events_schema.h"
 
 namespace smz::events {
@@ -16,55 +14,32 @@ EventsServer::~EventsServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<EventsServer>> EventsServer::Start(
     EventsServerOptions options) {
-  if (options.registry_target.empty()) {
-    return absl::InvalidArgumentError("the registry's address is required");
-  }
   if (options.registry_token.empty()) {
     return absl::InvalidArgumentError(
         "a registry token for the events service is required");
   }
   std::unique_ptr<EventsServer> server(new EventsServer(std::move(options)));
-  EventsServerOptions& o = server->options_;
-  server->database_ = std::make_unique<Database>(o.database);
-
-  // The database may still be starting (or restarting).
-  if (absl::Status migrated = ApplyMigrationsWhenReady(
-          *server->database_, EventsMigrations(), *o.clock, o.startup_timeout);
-      !migrated.ok()) {
-    return migrated;
-  }
-
-  std::shared_ptr<grpc::Channel> registry = grpc::CreateChannel(
-      o.registry_target, grpc::InsecureChannelCredentials());
+  const EventsServerOptions& o = server->options_;
+  SMZ_ASSIGN_OR_RETURN(server->backend_,
+                       Backend::Open(BackendOptionsOf(o), EventsMigrations(),
+                                     v1::EventsService::service_full_name()));
   server->store_ =
-      std::make_unique<EventsStore>(server->database_.get(), o.clock);
-  server->principal_lookup_ = std::make_unique<RemotePrincipalLookup>(registry);
-  server->authenticator_ = std::make_unique<Authenticator>(
-      server->principal_lookup_.get(), o.clock, o.token_cache_ttl);
+      std::make_unique<EventsStore>(&server->backend_->database(), o.clock);
   server->partners_ = std::make_unique<RegistryPartnerDirectory>(
-      registry, o.registry_token, o.clock, o.partner_cache_ttl);
+      server->backend_->registry_channel(), o.registry_token, o.clock,
+      o.partner_cache_ttl);
   server->events_ = std::make_unique<Events>(
       server->store_.get(), server->partners_.get(), o.clock, o.events);
-  server->runner_ = std::make_unique<RpcRunner>(
-      v1::EventsService::service_full_name(), server->authenticator_.get(),
-      &server->metrics_);
-  server->service_ = std::make_unique<EventsGrpcService>(server->events_.get(),
-                                                         server->runner_.get());
+  server->service_ = std::make_unique<EventsGrpcService>(
+      server->events_.get(), &server->backend_->runner());
   ServerOptions server_options = o.server;
-  server_options.health_service_names.push_back(
-      v1::EventsService::service_full_name());
-  server->runtime_ = std::make_unique<ServiceRuntime>(
-      server_options, o.database, &server->metrics_);
-  if (absl::Status s = server->runtime_->Start({server->service_.get()});
-      !s.ok()) {
-    return s;
-  }
+  SMZ_RETURN_IF_ERROR(
+      server->backend_->Serve(server->service_.get(), server_options));
   return server;
 }
 
 void EventsServer::Shutdown() {
-  if (runtime_ != nullptr) runtime_->Shutdown();
-  if (database_ != nullptr) database_->Close();
+  if (backend_ != nullptr) backend_->Shutdown();
 }
 
 }  // namespace smz::events

@@ -22,6 +22,7 @@
 #include "common/clients/partner_directory.h"
 #include "common/clock.h"
 #include "common/mysql/database.h"
+#include "common/server/backend.h"
 #include "common/server/metrics.h"
 #include "common/server/rpc_runner.h"
 #include "common/server/service_runtime.h"
@@ -51,8 +52,8 @@ class EventsServer {
       EventsServerOptions options);
   ~EventsServer();
 
-  int port() const { return runtime_->port(); }
-  int metrics_port() const { return runtime_->metrics_port(); }
+  int port() const { return backend_->port(); }
+  int metrics_port() const { return backend_->metrics_port(); }
   EventsStore& store() { return *store_; }
   RegistryPartnerDirectory& partners() { return *partners_; }
   // Stops accepting, finishes in-flight RPCs, closes the pool. Idempotent.
@@ -62,16 +63,12 @@ class EventsServer {
   explicit EventsServer(EventsServerOptions options);
 
   EventsServerOptions options_;
-  RpcMetrics metrics_;
-  std::unique_ptr<Database> database_;
+  // Pool, migrations, authentication, runner and serving.
+  std::unique_ptr<Backend> backend_;
   std::unique_ptr<EventsStore> store_;
-  std::unique_ptr<RemotePrincipalLookup> principal_lookup_;
-  std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<RegistryPartnerDirectory> partners_;
   std::unique_ptr<Events> events_;
-  std::unique_ptr<RpcRunner> runner_;
   std::unique_ptr<EventsGrpcService> service_;
-  std::unique_ptr<ServiceRuntime> runtime_;
 };
 
 }  // namespace smz::events

@@ -1,8 +1,6 @@
 #include "services/programme/programme_server.h"
 
-#include "common/mysql/migrations.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
+#include "common/aip/status_macros.h"
 #include "services/programme/programme_schema.h"
 
 namespace smz::programme {
@@ -14,47 +12,26 @@ ProgrammeServer::~ProgrammeServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<ProgrammeServer>> ProgrammeServer::Start(
     ProgrammeServerOptions options) {
-  if (options.registry_target.empty()) {
-    return absl::InvalidArgumentError("the registry's address is required");
-  }
   std::unique_ptr<ProgrammeServer> server(
       new ProgrammeServer(std::move(options)));
-  ProgrammeServerOptions& o = server->options_;
-  server->database_ = std::make_unique<Database>(o.database);
-  if (absl::Status migrated =
-          ApplyMigrationsWhenReady(*server->database_, ProgrammeMigrations(),
-                                   *o.clock, o.startup_timeout);
-      !migrated.ok()) {
-    return migrated;
-  }
+  const ProgrammeServerOptions& o = server->options_;
+  SMZ_ASSIGN_OR_RETURN(
+      server->backend_,
+      Backend::Open(BackendOptionsOf(o), ProgrammeMigrations(),
+                    v1::ProgrammeService::service_full_name()));
   server->store_ =
-      std::make_unique<ProgrammeStore>(server->database_.get(), o.clock);
-  server->principal_lookup_ =
-      std::make_unique<RemotePrincipalLookup>(grpc::CreateChannel(
-          o.registry_target, grpc::InsecureChannelCredentials()));
-  server->authenticator_ = std::make_unique<Authenticator>(
-      server->principal_lookup_.get(), o.clock, o.token_cache_ttl);
+      std::make_unique<ProgrammeStore>(&server->backend_->database(), o.clock);
   server->programme_ = std::make_unique<Programme>(server->store_.get());
-  server->runner_ = std::make_unique<RpcRunner>(
-      v1::ProgrammeService::service_full_name(), server->authenticator_.get(),
-      &server->metrics_);
   server->service_ = std::make_unique<ProgrammeGrpcService>(
-      server->programme_.get(), server->runner_.get());
+      server->programme_.get(), &server->backend_->runner());
   ServerOptions server_options = o.server;
-  server_options.health_service_names.push_back(
-      v1::ProgrammeService::service_full_name());
-  server->runtime_ = std::make_unique<ServiceRuntime>(
-      server_options, o.database, &server->metrics_);
-  if (absl::Status s = server->runtime_->Start({server->service_.get()});
-      !s.ok()) {
-    return s;
-  }
+  SMZ_RETURN_IF_ERROR(
+      server->backend_->Serve(server->service_.get(), server_options));
   return server;
 }
 
 void ProgrammeServer::Shutdown() {
-  if (runtime_ != nullptr) runtime_->Shutdown();
-  if (database_ != nullptr) database_->Close();
+  if (backend_ != nullptr) backend_->Shutdown();
 }
 
 }  // namespace smz::programme

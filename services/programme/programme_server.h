@@ -20,6 +20,7 @@
 #include "common/auth/remote_principal_lookup.h"
 #include "common/clock.h"
 #include "common/mysql/database.h"
+#include "common/server/backend.h"
 #include "common/server/metrics.h"
 #include "common/server/rpc_runner.h"
 #include "common/server/service_runtime.h"
@@ -45,8 +46,8 @@ class ProgrammeServer {
       ProgrammeServerOptions options);
   ~ProgrammeServer();
 
-  int port() const { return runtime_->port(); }
-  int metrics_port() const { return runtime_->metrics_port(); }
+  int port() const { return backend_->port(); }
+  int metrics_port() const { return backend_->metrics_port(); }
   // Stops accepting, finishes in-flight RPCs, closes the pool. Idempotent.
   void Shutdown();
 
@@ -54,15 +55,11 @@ class ProgrammeServer {
   explicit ProgrammeServer(ProgrammeServerOptions options);
 
   ProgrammeServerOptions options_;
-  RpcMetrics metrics_;
-  std::unique_ptr<Database> database_;
+  // Pool, migrations, authentication, runner and serving.
+  std::unique_ptr<Backend> backend_;
   std::unique_ptr<ProgrammeStore> store_;
-  std::unique_ptr<RemotePrincipalLookup> principal_lookup_;
-  std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<Programme> programme_;
-  std::unique_ptr<RpcRunner> runner_;
   std::unique_ptr<ProgrammeGrpcService> service_;
-  std::unique_ptr<ServiceRuntime> runtime_;
 };
 
 }  // namespace smz::programme

@@ -1,0 +1,51 @@
+#include "common/server/backend.h"
+
+#include <utility>
+
+#include "common/aip/status_macros.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace smz {
+
+absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(
+    const BackendOptions& options, absl::Span<const Migration> migrations,
+    absl::string_view service_full_name) {
+  if (options.registry_target.empty()) {
+    return absl::InvalidArgumentError("the registry's address is required");
+  }
+  std::unique_ptr<Backend> backend(new Backend());
+  backend->options_ = options;
+  backend->service_full_name_ = std::string(service_full_name);
+  backend->database_ = std::make_unique<Database>(options.database);
+  // The database may still be starting (or restarting).
+  SMZ_RETURN_IF_ERROR(ApplyMigrationsWhenReady(
+      *backend->database_, migrations, *options.clock,
+      options.startup_timeout));
+  backend->registry_channel_ = grpc::CreateChannel(
+      options.registry_target, grpc::InsecureChannelCredentials());
+  backend->principal_lookup_ =
+      std::make_unique<RemotePrincipalLookup>(backend->registry_channel_);
+  backend->authenticator_ = std::make_unique<Authenticator>(
+      backend->principal_lookup_.get(), options.clock,
+      options.token_cache_ttl);
+  backend->runner_ = std::make_unique<RpcRunner>(
+      service_full_name, backend->authenticator_.get(), &backend->metrics_);
+  return backend;
+}
+
+Backend::~Backend() { Shutdown(); }
+
+absl::Status Backend::Serve(grpc::Service* service, ServerOptions server) {
+  server.health_service_names.push_back(service_full_name_);
+  runtime_ = std::make_unique<ServiceRuntime>(server, options_.database,
+                                              &metrics_);
+  return runtime_->Start({service});
+}
+
+void Backend::Shutdown() {
+  if (runtime_ != nullptr) runtime_->Shutdown();
+  if (database_ != nullptr) database_->Close();
+}
+
+}  // namespace smz

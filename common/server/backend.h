@@ -1,0 +1,95 @@
+// The plumbing every smz service with a database shares (stats, events,
+// programme): its connection pool with migrations applied (waiting for a
+// database that is still starting), authentication of callers through the
+// registry, the RPC runner for its service, and serving it with health,
+// reflection and metrics. A service's server adds only its own parts.
+//
+//   SMZ_ASSIGN_OR_RETURN(
+//       std::unique_ptr<Backend> backend,
+//       Backend::Open(BackendOptionsOf(options), EventsMigrations(),
+//                     v1::EventsService::service_full_name()));
+//   store = std::make_unique<EventsStore>(&backend->database(), clock);
+//   ... the service's logic and its gRPC adapter on &backend->runner() ...
+//   SMZ_RETURN_IF_ERROR(backend->Serve(service.get(), options.server));
+//   ...
+//   backend->Shutdown();  // stop serving, then close the pool
+#ifndef SMZ_COMMON_SERVER_BACKEND_H_
+#define SMZ_COMMON_SERVER_BACKEND_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "common/auth/authenticator.h"
+#include "common/auth/remote_principal_lookup.h"
+#include "common/clock.h"
+#include "common/mysql/database.h"
+#include "common/mysql/migrations.h"
+#include "common/server/metrics.h"
+#include "common/server/rpc_runner.h"
+#include "common/server/service_runtime.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/impl/codegen/service_type.h"
+
+namespace smz {
+
+struct BackendOptions {
+  DatabaseOptions database;
+  std::string registry_target;  // required: callers are resolved there
+  absl::Duration startup_timeout = absl::Seconds(60);
+  absl::Duration token_cache_ttl = absl::Seconds(10);
+  const Clock* clock = &SystemClock::Get();
+};
+
+// The shared fields of a service's own options struct.
+template <typename ServerOptionsT>
+BackendOptions BackendOptionsOf(const ServerOptionsT& options) {
+  return BackendOptions{options.database, options.registry_target,
+                        options.startup_timeout, options.token_cache_ttl,
+                        options.clock};
+}
+
+class Backend {
+ public:
+  static absl::StatusOr<std::unique_ptr<Backend>> Open(
+      const BackendOptions& options, absl::Span<const Migration> migrations,
+      absl::string_view service_full_name);
+  ~Backend();
+
+  Database& database() { return *database_; }
+  // The registry, for a service's own calls (e.g. its partner directory).
+  const std::shared_ptr<grpc::Channel>& registry_channel() const {
+    return registry_channel_;
+  }
+  Authenticator& authenticator() { return *authenticator_; }
+  RpcRunner& runner() { return *runner_; }
+
+  // Serves `service` (health reports it by its full name) until Shutdown.
+  absl::Status Serve(grpc::Service* service, ServerOptions server);
+
+  int port() const { return runtime_->port(); }
+  int metrics_port() const { return runtime_->metrics_port(); }
+
+  // Stops accepting, finishes in-flight RPCs, closes the pool. Idempotent.
+  void Shutdown();
+
+ private:
+  Backend() = default;
+
+  BackendOptions options_;
+  std::string service_full_name_;
+  RpcMetrics metrics_;
+  std::unique_ptr<Database> database_;
+  std::shared_ptr<grpc::Channel> registry_channel_;
+  std::unique_ptr<RemotePrincipalLookup> principal_lookup_;
+  std::unique_ptr<Authenticator> authenticator_;
+  std::unique_ptr<RpcRunner> runner_;
+  std::unique_ptr<ServiceRuntime> runtime_;
+};
+
+}  // namespace smz
+
+#endif  // SMZ_COMMON_SERVER_BACKEND_H_
