@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/aip/status_macros.h"
 
 ABSL_FLAG(std::string, listen, "", "gRPC listen address (env SMZ_LISTEN)");
 ABSL_FLAG(std::string, metrics_listen, "",
@@ -122,9 +123,7 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(
     return absl::InvalidArgumentError(
         "no database configured: set --mysql_dsn or SMZ_MYSQL_DSN");
   }
-  if (absl::Status s = ParseMysqlDsn(dsn, &config.database); !s.ok()) {
-    return s;
-  }
+  SMZ_RETURN_IF_ERROR(ParseMysqlDsn(dsn, &config.database));
   if (!config.database.password.empty()) {
     // A DSN is visible in `ps` and in shell history.
     return absl::InvalidArgumentError(
@@ -135,9 +134,8 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(
       FlagOrEnv(absl::GetFlag(FLAGS_mysql_credentials_file),
                 "SMZ_MYSQL_CREDENTIALS_FILE", "");
   if (!credentials.empty()) {
-    absl::StatusOr<std::string> password = ReadPasswordFile(credentials);
-    if (!password.ok()) return password.status();
-    config.database.password = *password;
+    SMZ_ASSIGN_OR_RETURN(std::string password, ReadPasswordFile(credentials));
+    config.database.password = password;
   } else if (const char* env = std::getenv("SMZ_MYSQL_PASSWORD")) {
     config.database.password = env;
   }

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/aip/status_macros.h"
 #include "common/status_util.h"
 
 namespace smz {
@@ -19,13 +20,15 @@ absl::Status ReusedKey() {
 absl::StatusOr<std::optional<FirstAnswer>> LookUpRequest(
     Session& session, const RequestKey& key) {
   if (key.request_id.empty()) return std::nullopt;
-  absl::StatusOr<std::vector<Row>> seen = session.Query(
-      "SELECT request_digest, result_id, response, response IS NULL "
-      "FROM request_keys WHERE caller = ? AND method = ? AND request_id = ?",
-      {key.caller, key.method, key.request_id});
-  if (!seen.ok()) return seen.status();
-  if (seen->empty()) return std::nullopt;
-  const Row& row = seen->front();
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> seen,
+      session.Query(
+          "SELECT request_digest, result_id, response, response IS NULL "
+          "FROM request_keys WHERE caller = ? AND method = ? AND request_id = "
+          "?",
+          {key.caller, key.method, key.request_id}));
+  if (seen.empty()) return std::nullopt;
+  const Row& row = seen.front();
   if (row.Text(0) != key.digest) return ReusedKey();
   if (row.Int(1) == 0 && row.Int(3) == 1) {
     // Claimed by a transaction that has not committed its answer yet.

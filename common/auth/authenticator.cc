@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/aip/status_macros.h"
 #include "common/auth/token.h"
 
 namespace smz {
@@ -42,10 +43,9 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
         "missing credentials: send 'authorization: Bearer <token>'");
   }
   // Malformed values are refused here, never looked up or forwarded.
-  absl::StatusOr<absl::string_view> parsed =
-      ParseBearerAuthorization(*authorization);
-  if (!parsed.ok()) return parsed.status();
-  const absl::string_view token = *parsed;
+  SMZ_ASSIGN_OR_RETURN(absl::string_view parsed,
+                       ParseBearerAuthorization(*authorization));
+  const absl::string_view token = parsed;
   const std::string hash = HashToken(token);
   const absl::Time now = clock_->Now();
   uint64_t generation = 0;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/aip/status_macros.h"
 
 namespace smz {
 
@@ -22,16 +23,17 @@ absl::StatusOr<std::vector<AuditEntry>> ReadAudit(Session& session,
                                                   absl::string_view entity,
                                                   int64_t entity_id,
                                                   int64_t after_id, int limit) {
-  absl::StatusOr<std::vector<Row>> rows = session.Query(
-      "SELECT id, action, actor, time_us, before_value, after_value, "
-      "changed_fields FROM audit_events WHERE entity = ? AND entity_id = ? "
-      "AND id > ? ORDER BY id LIMIT ?",
-      {std::string(entity), SqlInt(entity_id), SqlInt(after_id),
-       SqlInt(limit)});
-  if (!rows.ok()) return rows.status();
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      session.Query(
+          "SELECT id, action, actor, time_us, before_value, after_value, "
+          "changed_fields FROM audit_events WHERE entity = ? AND entity_id = ? "
+          "AND id > ? ORDER BY id LIMIT ?",
+          {std::string(entity), SqlInt(entity_id), SqlInt(after_id),
+           SqlInt(limit)}));
   std::vector<AuditEntry> entries;
-  entries.reserve(rows->size());
-  for (const Row& row : *rows) {
+  entries.reserve(rows.size());
+  for (const Row& row : rows) {
     AuditEntry entry;
     entry.id = row.Int(0);
     entry.entity = std::string(entity);

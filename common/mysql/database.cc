@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/aip/status_macros.h"
 
 namespace smz {
 
@@ -140,7 +141,7 @@ absl::StatusOr<sql::PreparedStatement*> PooledConnection::Prepare(
   auto it = statements_.find(sql);
   if (it != statements_.end()) return it->second.get();
   // Queries with optional filters have many SQL variants; bound what each
-  // connection keeps prepared on the server (max_prepared_stmt_count).
+  // connection keeps prepared on the server max_prepared_stmt_count.
   if (statements_.size() >= kMaxPreparedPerConnection) statements_.clear();
   std::unique_ptr<sql::PreparedStatement> statement(
       connection_->prepareStatement(std::string(sql)));
@@ -224,9 +225,9 @@ absl::StatusOr<int64_t> Session::Execute(absl::string_view sql,
 }
 
 absl::StatusOr<int64_t> Session::LastInsertId() {
-  absl::StatusOr<std::vector<Row>> rows = Query("SELECT LAST_INSERT_ID()", {});
-  if (!rows.ok()) return rows.status();
-  return rows->at(0).Int(0);
+  SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                       Query("SELECT LAST_INSERT_ID()", {}));
+  return rows.at(0).Int(0);
 }
 
 Database::Database(DatabaseOptions options)

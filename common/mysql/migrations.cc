@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/aip/status_macros.h"
 #include "common/logging.h"
 
 namespace smz {
@@ -34,9 +35,9 @@ absl::Status ApplyLocked(Session& session,
                          absl::Span<const Migration> migrations,
                          const Clock& clock) {
   if (auto s = session.Execute(kCreateTable, {}); !s.ok()) return s.status();
-  absl::StatusOr<std::vector<Row>> applied =
-      session.Query("SELECT version, checksum FROM schema_migrations", {});
-  if (!applied.ok()) return applied.status();
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> applied,
+      session.Query("SELECT version, checksum FROM schema_migrations", {}));
   int previous = 0;
   for (const Migration& migration : migrations) {
     if (migration.version <= previous) {
@@ -45,7 +46,7 @@ absl::Status ApplyLocked(Session& session,
     previous = migration.version;
     const std::string checksum = Checksum(migration);
     const Row* done = nullptr;
-    for (const Row& row : *applied) {
+    for (const Row& row : applied) {
       if (row.Int(0) == migration.version) done = &row;
     }
     if (done != nullptr) {
@@ -91,10 +92,9 @@ absl::Status ApplyMigrations(Database& db,
     // read timeout and look like a lost connection.
     bool have_lock = false;
     for (int attempt = 0; attempt < 30 && !have_lock; ++attempt) {
-      absl::StatusOr<std::vector<Row>> locked =
-          session.Query("SELECT GET_LOCK(?, 2)", {lock_name});
-      if (!locked.ok()) return locked.status();
-      have_lock = !locked->empty() && locked->front().Int(0) == 1;
+      SMZ_ASSIGN_OR_RETURN(std::vector<Row> locked,
+                           session.Query("SELECT GET_LOCK(?, 2)", {lock_name}));
+      have_lock = !locked.empty() && locked.front().Int(0) == 1;
     }
     if (!have_lock) {
       return absl::UnavailableError(
@@ -109,10 +109,11 @@ absl::Status ApplyMigrations(Database& db,
 
 absl::StatusOr<int> CurrentSchemaVersion(Database& db) {
   return db.RunFor<int>([](Session& session) -> absl::StatusOr<int> {
-    absl::StatusOr<std::vector<Row>> rows = session.Query(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {});
-    if (!rows.ok()) return rows.status();
-    return static_cast<int>(rows->at(0).Int(0));
+    SMZ_ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        session.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                      {}));
+    return static_cast<int>(rows.at(0).Int(0));
   });
 }
 

@@ -213,28 +213,25 @@ absl::StatusOr<v1::EventResponse> Events::CreateEvent(
   AssignSessionIds(nullptr, &event, &violations);
   ValidateEvent(event, &violations);
   std::vector<v1::Warning> warnings;
-  if (absl::Status s = CheckPartners(event, &violations, &warnings); !s.ok()) {
-    return s;
-  }
+  SMZ_RETURN_IF_ERROR(CheckPartners(event, &violations, &warnings));
   if (!violations.empty()) return violations.ToStatus();
-  absl::StatusOr<v1::EventResponse> created =
-      store_->CreateEvent(event, KeyOf(caller, "CreateEvent", request));
-  if (!created.ok()) return created.status();
-  for (v1::Warning& w : warnings) *created->add_warnings() = std::move(w);
+  SMZ_ASSIGN_OR_RETURN(
+      v1::EventResponse created,
+      store_->CreateEvent(event, KeyOf(caller, "CreateEvent", request)));
+  for (v1::Warning& w : warnings) *created.add_warnings() = std::move(w);
   return created;
 }
 
 absl::StatusOr<Event> Events::GetEvent(const Principal& caller,
                                        const v1::GetEventRequest& request) {
   if (request.id() <= 0) return InvalidField("id", "is required");
-  absl::StatusOr<Event> event = store_->GetEvent(request.id());
-  if (!event.ok()) return event.status();
+  SMZ_ASSIGN_OR_RETURN(Event event, store_->GetEvent(request.id()));
   // Drafts are the organizers' business: to others they do not exist.
-  if (event->state() == v1::DRAFT && !ManagesEvents(caller)) {
+  if (event.state() == v1::DRAFT && !ManagesEvents(caller)) {
     return absl::NotFoundError(
         absl::StrCat("event ", request.id(), " not found"));
   }
-  RedactForCaller(caller, &*event);
+  RedactForCaller(caller, &event);
   return event;
 }
 
@@ -276,16 +273,15 @@ absl::StatusOr<v1::ListEventsResponse> Events::ListEvents(
   query.after = *cursor;
   const int page_size = query.limit;
   query.limit = page_size + 1;
-  absl::StatusOr<std::vector<Event>> events = store_->ListEvents(query);
-  if (!events.ok()) return events.status();
+  SMZ_ASSIGN_OR_RETURN(std::vector<Event> events, store_->ListEvents(query));
   v1::ListEventsResponse response;
-  for (int i = 0; i < static_cast<int>(events->size()) && i < page_size; ++i) {
+  for (int i = 0; i < static_cast<int>(events.size()) && i < page_size; ++i) {
     Event* event = response.add_events();
-    *event = (*events)[i];
+    *event = events[i];
     RedactForCaller(caller, event);
   }
-  if (static_cast<int>(events->size()) > page_size) {
-    const Event& last = (*events)[page_size - 1];
+  if (static_cast<int>(events.size()) > page_size) {
+    const Event& last = events[page_size - 1];
     PageCursor next;
     next.has_position = true;
     next.last_key = absl::StrCat(absl::ToUnixMicros(ToTime(last.start_time())));
@@ -314,9 +310,7 @@ absl::StatusOr<v1::EventResponse> Events::UpdateEvent(
     }
   }
   std::vector<v1::Warning> warnings;
-  if (absl::Status s = CheckPartners(named, &violations, &warnings); !s.ok()) {
-    return s;
-  }
+  SMZ_RETURN_IF_ERROR(CheckPartners(named, &violations, &warnings));
   if (!violations.empty()) return violations.ToStatus();
   absl::StatusOr<v1::EventResponse> updated = store_->ModifyEvent(
       request.event().id(), request.event().etag(), "UPDATE",
@@ -349,9 +343,7 @@ absl::StatusOr<v1::EventResponse> Events::Transition(
                                if (!TransitionAllowed(event.state(), to)) {
                                  return IllegalTransition(event, to);
                                }
-                               if (absl::Status s = also(event); !s.ok()) {
-                                 return s;
-                               }
+                               SMZ_RETURN_IF_ERROR(also(event));
                                event.set_state(to);
                                return absl::OkStatus();
                              });
@@ -529,11 +521,8 @@ absl::StatusOr<v1::RegistrationResponse> Events::CreateRegistration(
     if (registration.partner_id() == 0) {
       registration.set_partner_id(caller.partner_id());
     }
-    if (absl::Status s =
-            AuthorizePartnerScope(caller, registration.partner_id());
-        !s.ok()) {
-      return s;
-    }
+    SMZ_RETURN_IF_ERROR(
+        AuthorizePartnerScope(caller, registration.partner_id()));
   } else if (registration.partner_id() > 0) {
     absl::StatusOr<registry::v1::Partner> partner =
         partners_->Get(registration.partner_id());
@@ -554,14 +543,9 @@ absl::StatusOr<v1::RegistrationResponse> Events::CreateRegistration(
 absl::StatusOr<Registration> Events::GetRegistration(
     const Principal& caller, const v1::GetRegistrationRequest& request) {
   if (request.id() <= 0) return InvalidField("id", "is required");
-  absl::StatusOr<Registration> registration =
-      store_->GetRegistration(request.id());
-  if (!registration.ok()) return registration.status();
-  if (absl::Status s =
-          AuthorizePartnerScope(caller, registration->partner_id());
-      !s.ok()) {
-    return s;
-  }
+  SMZ_ASSIGN_OR_RETURN(Registration registration,
+                       store_->GetRegistration(request.id()));
+  SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, registration.partner_id()));
   return registration;
 }
 
@@ -574,10 +558,7 @@ absl::StatusOr<v1::ListRegistrationsResponse> Events::ListRegistrations(
   query.partner_id = request.partner_id();
   if (caller.role() == auth::v1::PARTNER) {
     if (query.partner_id == 0) query.partner_id = caller.partner_id();
-    if (absl::Status s = AuthorizePartnerScope(caller, query.partner_id);
-        !s.ok()) {
-      return s;
-    }
+    SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, query.partner_id));
   }
   for (int s : request.states()) {
     query.states.push_back(static_cast<v1::RegistrationState>(s));
@@ -596,15 +577,14 @@ absl::StatusOr<v1::ListRegistrationsResponse> Events::ListRegistrations(
   query.after = *cursor;
   const int page_size = query.limit;
   query.limit = page_size + 1;
-  absl::StatusOr<std::vector<Registration>> rows =
-      store_->ListRegistrations(query);
-  if (!rows.ok()) return rows.status();
+  SMZ_ASSIGN_OR_RETURN(std::vector<Registration> rows,
+                       store_->ListRegistrations(query));
   v1::ListRegistrationsResponse response;
-  for (int i = 0; i < static_cast<int>(rows->size()) && i < page_size; ++i) {
-    *response.add_registrations() = (*rows)[i];
+  for (int i = 0; i < static_cast<int>(rows.size()) && i < page_size; ++i) {
+    *response.add_registrations() = rows[i];
   }
-  if (static_cast<int>(rows->size()) > page_size) {
-    const Registration& last = (*rows)[page_size - 1];
+  if (static_cast<int>(rows.size()) > page_size) {
+    const Registration& last = rows[page_size - 1];
     PageCursor next;
     next.has_position = true;
     next.last_key = absl::StrCat(last.event_id());
@@ -617,14 +597,9 @@ absl::StatusOr<v1::ListRegistrationsResponse> Events::ListRegistrations(
 absl::StatusOr<Registration> Events::CancelRegistration(
     const Principal& caller, const v1::CancelRegistrationRequest& request) {
   if (request.id() <= 0) return InvalidField("id", "is required");
-  absl::StatusOr<Registration> registration =
-      store_->GetRegistration(request.id());
-  if (!registration.ok()) return registration.status();
-  if (absl::Status s =
-          AuthorizePartnerScope(caller, registration->partner_id());
-      !s.ok()) {
-    return s;
-  }
+  SMZ_ASSIGN_OR_RETURN(Registration registration,
+                       store_->GetRegistration(request.id()));
+  SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, registration.partner_id()));
   return store_->CancelRegistration(request.id(), PrincipalLabel(caller));
 }
 
@@ -664,13 +639,12 @@ absl::StatusOr<v1::CalendarFile> Events::ExportEventCalendar(
     const Principal& caller, const v1::ExportEventCalendarRequest& request) {
   v1::GetEventRequest get;
   get.set_id(request.id());
-  absl::StatusOr<Event> event = GetEvent(caller, get);
-  if (!event.ok()) return event.status();
+  SMZ_ASSIGN_OR_RETURN(Event event, GetEvent(caller, get));
   v1::CalendarFile file;
   file.set_content_type("text/calendar; charset=utf-8");
-  file.set_filename(absl::StrCat("smz-event-", event->id(), ".ics"));
+  file.set_filename(absl::StrCat("smz-event-", event.id(), ".ics"));
   file.set_content(
-      RenderCalendar({*event}, clock_->Now(), options_.calendar_name));
+      RenderCalendar({event}, clock_->Now(), options_.calendar_name));
   file.set_event_count(1);
   return file;
 }
@@ -695,9 +669,8 @@ absl::StatusOr<v1::CalendarFile> Events::ExportCalendarFeed(
   // A feed is public: never drafts.
   query.include_drafts = false;
   query.limit = options_.max_feed_events + 1;
-  absl::StatusOr<std::vector<Event>> events = store_->ListEvents(query);
-  if (!events.ok()) return events.status();
-  if (static_cast<int>(events->size()) > options_.max_feed_events) {
+  SMZ_ASSIGN_OR_RETURN(std::vector<Event> events, store_->ListEvents(query));
+  if (static_cast<int>(events.size()) > options_.max_feed_events) {
     return InvalidField(
         "local_date_to",
         absl::StrCat("the range holds more than ", options_.max_feed_events,
@@ -708,8 +681,8 @@ absl::StatusOr<v1::CalendarFile> Events::ExportCalendarFeed(
   file.set_filename(absl::StrCat("smz-events-", request.local_date_from(), "-",
                                  request.local_date_to(), ".ics"));
   file.set_content(
-      RenderCalendar(*events, clock_->Now(), options_.calendar_name));
-  file.set_event_count(static_cast<int32_t>(events->size()));
+      RenderCalendar(events, clock_->Now(), options_.calendar_name));
+  file.set_event_count(static_cast<int32_t>(events.size()));
   return file;
 }
 
@@ -721,11 +694,10 @@ absl::StatusOr<v1::ListDueRemindersResponse> Events::ListDueReminders(
     return InvalidField("lookback_minutes", "must be 1 to 10080");
   }
   const absl::Time at = request.has_at() ? ToTime(request.at()) : clock_->Now();
-  absl::StatusOr<std::vector<v1::Reminder>> due =
-      store_->DueReminders(at, absl::Minutes(lookback));
-  if (!due.ok()) return due.status();
+  SMZ_ASSIGN_OR_RETURN(std::vector<v1::Reminder> due,
+                       store_->DueReminders(at, absl::Minutes(lookback)));
   v1::ListDueRemindersResponse response;
-  for (v1::Reminder& reminder : *due) {
+  for (v1::Reminder& reminder : due) {
     if (reminder.kind() == v1::HOST_PARTNER_THREE_DAYS_BEFORE) {
       // Best effort: the registry may be briefly unreachable.
       absl::StatusOr<registry::v1::Partner> partner =

@@ -55,11 +55,8 @@ absl::Status ApplyEventChange(Session& session, const Event& before,
   }
   // First, before any plain read (see ReplaceDerivedRows).
   if (DerivedRowsKey(event) != DerivedRowsKey(before)) {
-    if (absl::Status s = ReplaceDerivedRows(session, event,
-                                            /*is_new=*/false, warnings);
-        !s.ok()) {
-      return s;
-    }
+    SMZ_RETURN_IF_ERROR(
+        ReplaceDerivedRows(session, event, /*is_new=*/false, warnings));
   }
   // Sessions that registrations chose must stay.
   absl::flat_hash_set<int64_t> kept;
@@ -69,12 +66,13 @@ absl::Status ApplyEventChange(Session& session, const Event& before,
     if (!kept.contains(s.id())) removed.push_back(s.id());
   }
   if (!removed.empty() && event.state() != v1::CANCELLED) {
-    absl::StatusOr<std::vector<Row>> live = session.Query(
-        "SELECT id, body FROM registrations WHERE event_id = ? AND "
-        "state IN " LIVE_REGISTRATION_SQL,
-        {SqlInt(id)});
-    if (!live.ok()) return live.status();
-    for (const Row& row : *live) {
+    SMZ_ASSIGN_OR_RETURN(
+        std::vector<Row> live,
+        session.Query(
+            "SELECT id, body FROM registrations WHERE event_id = ? AND "
+            "state IN " LIVE_REGISTRATION_SQL,
+            {SqlInt(id)}));
+    for (const Row& row : live) {
       Registration r;
       if (!r.ParseFromString(row.Text(1))) {
         return absl::DataLossError(absl::StrCat(
@@ -95,33 +93,30 @@ absl::Status ApplyEventChange(Session& session, const Event& before,
 
   const int64_t now_us = absl::ToUnixMicros(now);
   if (event.state() == v1::CANCELLED && before.state() != v1::CANCELLED) {
-    absl::StatusOr<int64_t> s = session.Execute(
-        "UPDATE registrations SET state = " CANCELLED_WITH_EVENT_SQL
-        ", active_person_key = NULL, cancel_us = ? WHERE event_id = ? AND "
-        "state IN " LIVE_REGISTRATION_SQL,
-        {SqlInt(now_us), SqlInt(id)});
-    if (!s.ok()) return s.status();
+    SMZ_ASSIGN_OR_RETURN(
+        int64_t s,
+        session.Execute(
+            "UPDATE registrations SET state = " CANCELLED_WITH_EVENT_SQL
+            ", active_person_key = NULL, cancel_us = ? WHERE event_id = ? AND "
+            "state IN " LIVE_REGISTRATION_SQL,
+            {SqlInt(now_us), SqlInt(id)}));
     event.set_confirmed_count(0);
     event.set_waitlisted_count(0);
   }
   if (event.state() == v1::COMPLETED && before.state() != v1::COMPLETED) {
-    absl::StatusOr<int64_t> no_shows =
+    SMZ_ASSIGN_OR_RETURN(
+        int64_t no_shows,
         session.Execute("UPDATE registrations SET attendance = " NO_SHOW_SQL
                         " WHERE event_id = ? AND state = " CONFIRMED_SQL
                         " AND attendance = " ATTENDANCE_UNSPECIFIED_SQL,
-                        {SqlInt(id)});
-    if (!no_shows.ok()) return no_shows.status();
+                        {SqlInt(id)}));
     event.set_no_show_count(event.no_show_count() +
-                            static_cast<int32_t>(*no_shows));
+                            static_cast<int32_t>(no_shows));
   }
   if (event.state() != v1::CANCELLED && event.state() != v1::COMPLETED) {
-    if (absl::Status s = PromoteWaitlisted(session, &event, now); !s.ok()) {
-      return s;
-    }
+    SMZ_RETURN_IF_ERROR(PromoteWaitlisted(session, &event, now));
   }
-  if (absl::Status s = SaveCounts(session, event, next_arrival); !s.ok()) {
-    return s;
-  }
+  SMZ_RETURN_IF_ERROR(SaveCounts(session, event, next_arrival));
 
   return absl::OkStatus();
 }
@@ -134,57 +129,55 @@ EventsStore::EventsStore(Database* database, const Clock* clock)
 absl::StatusOr<v1::EventResponse> EventsStore::CreateEvent(
     const Event& input, const RequestKey& key) {
   const absl::Time now = clock_->Now();
-  return database_->TransactFor<v1::EventResponse>(
-      [&](Session& session) -> absl::StatusOr<v1::EventResponse> {
-        v1::EventResponse response;
-        // Claimed first: nothing may be read before ReplaceDerivedRows locks.
-        SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> replay,
-                             ClaimRequest(session, key, now));
-        if (replay.has_value()) {
-          absl::StatusOr<Event> first = LoadEvent(session, replay->result_id);
-          if (!first.ok()) return first.status();
-          *response.mutable_event() = *std::move(first);
-          return response;
-        }
-        Event event = input;
-        event.set_state(v1::DRAFT);
-        Derive(&event);
-        std::vector<SqlValue> params = EventColumns(event);
-        params.push_back(SqlInt(absl::ToUnixMicros(now)));
-        params.push_back(SqlInt(absl::ToUnixMicros(now)));
-        absl::StatusOr<int64_t> inserted = session.Execute(
+  return database_->TransactFor<
+      v1::EventResponse>([&](Session& session)
+                             -> absl::StatusOr<v1::EventResponse> {
+    v1::EventResponse response;
+    // Claimed first: nothing may be read before ReplaceDerivedRows locks.
+    SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> replay,
+                         ClaimRequest(session, key, now));
+    if (replay.has_value()) {
+      SMZ_ASSIGN_OR_RETURN(Event first, LoadEvent(session, replay->result_id));
+      *response.mutable_event() = std::move(first);
+      return response;
+    }
+    Event event = input;
+    event.set_state(v1::DRAFT);
+    Derive(&event);
+    std::vector<SqlValue> params = EventColumns(event);
+    params.push_back(SqlInt(absl::ToUnixMicros(now)));
+    params.push_back(SqlInt(absl::ToUnixMicros(now)));
+    SMZ_ASSIGN_OR_RETURN(
+        int64_t inserted,
+        session.Execute(
             "INSERT INTO events (type, state, time_zone, start_us, end_us, "
             "local_start_date, local_end_date, span_days, country, capacity, "
             "outcome_attendees, outcome_mous, body, revision, create_us, "
             "update_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, "
             "?)",
-            params);
-        if (!inserted.ok()) return inserted.status();
-        absl::StatusOr<int64_t> id = session.LastInsertId();
-        if (!id.ok()) return id.status();
-        event.set_id(*id);
-        std::vector<v1::Warning> warnings;
-        if (absl::Status s = ReplaceDerivedRows(session, event,
-                                                /*is_new=*/true, &warnings);
-            !s.ok()) {
-          return s;
-        }
-        SMZ_RETURN_IF_ERROR(SetRequestResult(session, key, *id));
-        absl::StatusOr<Event> stored = LoadEvent(session, *id);
-        if (!stored.ok()) return stored.status();
-        SMZ_RETURN_IF_ERROR(
-            AppendAudit(session, AuditEntry{"event",
-                                            *id,
-                                            "CREATE",
-                                            key.caller,
-                                            now,
-                                            "",
-                                            stored->SerializeAsString(),
-                                            {}}));
-        *response.mutable_event() = *std::move(stored);
-        for (v1::Warning& w : warnings) *response.add_warnings() = std::move(w);
-        return response;
-      });
+            params));
+    absl::StatusOr<int64_t> id = session.LastInsertId();
+    if (!id.ok()) return id.status();
+    event.set_id(*id);
+    std::vector<v1::Warning> warnings;
+    SMZ_RETURN_IF_ERROR(
+        ReplaceDerivedRows(session, event, /*is_new=*/true, &warnings));
+    SMZ_RETURN_IF_ERROR(SetRequestResult(session, key, *id));
+    absl::StatusOr<Event> stored = LoadEvent(session, *id);
+    if (!stored.ok()) return stored.status();
+    SMZ_RETURN_IF_ERROR(
+        AppendAudit(session, AuditEntry{"event",
+                                        *id,
+                                        "CREATE",
+                                        key.caller,
+                                        now,
+                                        "",
+                                        stored->SerializeAsString(),
+                                        {}}));
+    *response.mutable_event() = *std::move(stored);
+    for (v1::Warning& w : warnings) *response.add_warnings() = std::move(w);
+    return response;
+  });
 }
 
 absl::StatusOr<Event> EventsStore::GetEvent(int64_t id) {
@@ -260,10 +253,11 @@ absl::StatusOr<std::vector<Event>> EventsStore::ListEvents(
     // of slack on the instants for every zone's offset).
     absl::StatusOr<int64_t> longest = database_->RunFor<int64_t>(
         [](Session& session) -> absl::StatusOr<int64_t> {
-          absl::StatusOr<std::vector<Row>> rows = session.Query(
-              "SELECT COALESCE(MAX(span_days), 0) FROM events", {});
-          if (!rows.ok()) return rows.status();
-          return rows->front().Int(0);
+          SMZ_ASSIGN_OR_RETURN(
+              std::vector<Row> rows,
+              session.Query("SELECT COALESCE(MAX(span_days), 0) FROM events",
+                            {}));
+          return rows.front().Int(0);
         });
     if (!longest.ok()) return longest.status();
     const absl::CivilDay earliest = *query.from - *longest;
@@ -305,14 +299,15 @@ absl::StatusOr<std::vector<Event>> EventsStore::ListEvents(
   params.push_back(SqlInt(query.limit));
   return database_->RunFor<std::vector<Event>>(
       [&](Session& session) -> absl::StatusOr<std::vector<Event>> {
-        absl::StatusOr<std::vector<Row>> rows = session.Query(
-            absl::StrCat("SELECT ", kEventColumns, " FROM events e ", where,
-                         " ORDER BY e.start_us, e.id LIMIT ?"),
-            params);
-        if (!rows.ok()) return rows.status();
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(
+                absl::StrCat("SELECT ", kEventColumns, " FROM events e ", where,
+                             " ORDER BY e.start_us, e.id LIMIT ?"),
+                params));
         std::vector<Event> events;
-        events.reserve(rows->size());
-        for (const Row& row : *rows) {
+        events.reserve(rows.size());
+        for (const Row& row : rows) {
           absl::StatusOr<Event> event = ReadEvent(row);
           if (!event.ok()) return event.status();
           events.push_back(*std::move(event));
@@ -333,18 +328,19 @@ absl::StatusOr<v1::CountCompletedEventsResponse> EventsStore::CountCompleted(
       [&](Session& session)
           -> absl::StatusOr<v1::CountCompletedEventsResponse> {
         v1::CountCompletedEventsResponse response;
-        absl::StatusOr<std::vector<Row>> rows = session.Query(
-            absl::StrCat(
-                "SELECT YEAR(local_start_date) AS y, type, ", country,
-                " AS c, COUNT(*), SUM(CASE WHEN outcome_attendees > 0 THEN "
-                "outcome_attendees ELSE attended END), SUM(outcome_mous) "
-                "FROM events ",
-                where,
-                " AND state = " COMPLETED_SQL
-                " GROUP BY y, type, c ORDER BY y, type, c"),
-            params);
-        if (!rows.ok()) return rows.status();
-        for (const Row& row : *rows) {
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(
+                absl::StrCat(
+                    "SELECT YEAR(local_start_date) AS y, type, ", country,
+                    " AS c, COUNT(*), SUM(CASE WHEN outcome_attendees > 0 THEN "
+                    "outcome_attendees ELSE attended END), SUM(outcome_mous) "
+                    "FROM events ",
+                    where,
+                    " AND state = " COMPLETED_SQL
+                    " GROUP BY y, type, c ORDER BY y, type, c"),
+                params));
+        for (const Row& row : rows) {
           v1::EventCount* count = response.add_counts();
           count->set_year(static_cast<int32_t>(row.Int(0)));
           count->set_type(static_cast<v1::EventType>(row.Int(1)));
@@ -400,10 +396,9 @@ absl::StatusOr<std::vector<v1::Reminder>> EventsStore::DueReminders(
                     "WHERE e.state IN " UPCOMING_EVENT_SQL
                     " AND e.start_us > ? AND "
                     "e.start_us <= ? ORDER BY e.start_us, e.id, h.partner_id";
-          absl::StatusOr<std::vector<Row>> rows =
-              session.Query(sql, {SqlInt(low), SqlInt(high)});
-          if (!rows.ok()) return rows.status();
-          for (const Row& row : *rows) {
+          SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                               session.Query(sql, {SqlInt(low), SqlInt(high)}));
+          for (const Row& row : rows) {
             v1::Reminder reminder;
             reminder.set_kind(rule.kind);
             reminder.set_event_id(row.Int(0));

@@ -117,40 +117,43 @@ absl::StatusOr<Registration> ReadRegistration(const Row& row) {
 }
 
 absl::StatusOr<Registration> LoadRegistration(Session& session, int64_t id) {
-  absl::StatusOr<std::vector<Row>> rows =
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
       session.Query(absl::StrCat("SELECT ", kRegistrationColumns,
                                  " FROM registrations r WHERE r.id = ?"),
-                    {SqlInt(id)});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) {
+                    {SqlInt(id)}));
+  if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("registration ", id, " not found"));
   }
-  return ReadRegistration(rows->front());
+  return ReadRegistration(rows.front());
 }
 
 absl::StatusOr<LockedEvent> LockEvent(Session& session, int64_t id) {
-  absl::StatusOr<std::vector<Row>> rows = session.Query(
-      absl::StrCat("SELECT ", kEventColumns,
-                   ", e.next_arrival FROM events e WHERE e.id = ? FOR UPDATE"),
-      {SqlInt(id)});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) {
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      session.Query(
+          absl::StrCat(
+              "SELECT ", kEventColumns,
+              ", e.next_arrival FROM events e WHERE e.id = ? FOR UPDATE"),
+          {SqlInt(id)}));
+  if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("event ", id, " not found"));
   }
-  absl::StatusOr<Event> event = ReadEvent(rows->front());
+  absl::StatusOr<Event> event = ReadEvent(rows.front());
   if (!event.ok()) return event.status();
-  return LockedEvent{*std::move(event), rows->front().Int(10)};
+  return LockedEvent{*std::move(event), rows.front().Int(10)};
 }
 
 absl::StatusOr<LockedRegistration> LockRegistration(Session& session,
                                                     int64_t id) {
-  absl::StatusOr<std::vector<Row>> owner = session.Query(
-      "SELECT event_id FROM registrations WHERE id = ?", {SqlInt(id)});
-  if (!owner.ok()) return owner.status();
-  if (owner->empty()) {
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> owner,
+      session.Query("SELECT event_id FROM registrations WHERE id = ?",
+                    {SqlInt(id)}));
+  if (owner.empty()) {
     return absl::NotFoundError(absl::StrCat("registration ", id, " not found"));
   }
-  absl::StatusOr<LockedEvent> event = LockEvent(session, owner->front().Int(0));
+  absl::StatusOr<LockedEvent> event = LockEvent(session, owner.front().Int(0));
   if (!event.ok()) return event.status();
   absl::StatusOr<std::vector<Row>> row = session.Query(
       "SELECT state, attendance FROM registrations WHERE id = ? FOR UPDATE",
@@ -183,12 +186,12 @@ absl::Status PromoteWaitlisted(Session& session, Event* event, absl::Time now) {
                       ? event->waitlisted_count()
                       : event->capacity() - event->confirmed_count();
   if (seats <= 0) return absl::OkStatus();
-  absl::StatusOr<std::vector<Row>> next = session.Query(
-      "SELECT id FROM registrations WHERE event_id = ? AND state "
-      "= " WAITLISTED_SQL " ORDER BY arrival LIMIT ? FOR UPDATE",
-      {SqlInt(event->id()), SqlInt(seats)});
-  if (!next.ok()) return next.status();
-  for (const Row& row : *next) {
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> next,
+      session.Query("SELECT id FROM registrations WHERE event_id = ? AND state "
+                    "= " WAITLISTED_SQL " ORDER BY arrival LIMIT ? FOR UPDATE",
+                    {SqlInt(event->id()), SqlInt(seats)}));
+  for (const Row& row : next) {
     absl::StatusOr<int64_t> changed =
         session.Execute("UPDATE registrations SET state = " CONFIRMED_SQL
                         ", confirm_us = ? WHERE id = ?",
@@ -246,10 +249,11 @@ absl::Status ReplaceDerivedRows(Session& session, const Event& event,
     if (s.host_partner_id() > 0) hosts.insert(s.host_partner_id());
   }
   for (int64_t partner : hosts) {
-    absl::StatusOr<int64_t> s = session.Execute(
-        "INSERT INTO event_hosts (partner_id, event_id) VALUES (?, ?)",
-        {SqlInt(partner), SqlInt(id)});
-    if (!s.ok()) return s.status();
+    SMZ_ASSIGN_OR_RETURN(
+        int64_t s,
+        session.Execute(
+            "INSERT INTO event_hosts (partner_id, event_id) VALUES (?, ?)",
+            {SqlInt(partner), SqlInt(id)}));
   }
   if (event.state() == v1::CANCELLED) return absl::OkStatus();
 
@@ -263,11 +267,11 @@ absl::Status ReplaceDerivedRows(Session& session, const Event& event,
   // INSERT IGNORE followed by SELECT ... FOR UPDATE lets two writers share
   // the row first and then deadlock upgrading.
   for (const std::string& room : rooms) {
-    absl::StatusOr<int64_t> s = session.Execute(
-        "INSERT INTO venue_locks (venue_key) VALUES (?) "
-        "ON DUPLICATE KEY UPDATE venue_key = venue_key",
-        {room});
-    if (!s.ok()) return s.status();
+    SMZ_ASSIGN_OR_RETURN(
+        int64_t s,
+        session.Execute("INSERT INTO venue_locks (venue_key) VALUES (?) "
+                        "ON DUPLICATE KEY UPDATE venue_key = venue_key",
+                        {room}));
   }
   std::vector<std::string> conflicts;
   for (const Slot& slot : slots) {
@@ -277,36 +281,38 @@ absl::Status ReplaceDerivedRows(Session& session, const Event& event,
       // The room is locked and, as the function comment requires, this
       // is the transaction's first plain read: its snapshot is taken now
       // and holds every booking committed before the lock was granted.
-      absl::StatusOr<std::vector<Row>> taken = session.Query(
-          "SELECT s.event_id, s.field, s.start_us, s.end_us, s.time_zone "
-          "FROM event_slots s "
-          "WHERE s.venue_key = ? AND s.start_us < ? AND s.end_us > ? "
-          "AND s.event_id <> ? ORDER BY s.start_us LIMIT 1",
-          {slot.venue_key, SqlInt(end), SqlInt(start), SqlInt(id)});
-      if (!taken.ok()) return taken.status();
-      if (!taken->empty()) {
+      SMZ_ASSIGN_OR_RETURN(
+          std::vector<Row> taken,
+          session.Query(
+              "SELECT s.event_id, s.field, s.start_us, s.end_us, s.time_zone "
+              "FROM event_slots s "
+              "WHERE s.venue_key = ? AND s.start_us < ? AND s.end_us > ? "
+              "AND s.event_id <> ? ORDER BY s.start_us LIMIT 1",
+              {slot.venue_key, SqlInt(end), SqlInt(start), SqlInt(id)}));
+      if (!taken.empty()) {
         conflicts.push_back(absl::StrCat(slot.field, ": room '",
                                          slot.venue_label, "' is booked by ",
-                                         DescribeOther(taken->front())));
+                                         DescribeOther(taken.front())));
       }
     }
     if (slot.host_partner_id > 0) {
-      absl::StatusOr<std::vector<Row>> busy = session.Query(
-          "SELECT s.event_id, s.field, s.start_us, s.end_us, s.time_zone "
-          "FROM event_slots s "
-          "WHERE s.host_partner_id = ? AND s.start_us < ? AND s.end_us > ? "
-          "AND s.event_id <> ? ORDER BY s.start_us LIMIT 1",
-          {SqlInt(slot.host_partner_id), SqlInt(end), SqlInt(start),
-           SqlInt(id)});
-      if (!busy.ok()) return busy.status();
-      if (!busy->empty()) {
+      SMZ_ASSIGN_OR_RETURN(
+          std::vector<Row> busy,
+          session.Query(
+              "SELECT s.event_id, s.field, s.start_us, s.end_us, s.time_zone "
+              "FROM event_slots s "
+              "WHERE s.host_partner_id = ? AND s.start_us < ? AND s.end_us > ? "
+              "AND s.event_id <> ? ORDER BY s.start_us LIMIT 1",
+              {SqlInt(slot.host_partner_id), SqlInt(end), SqlInt(start),
+               SqlInt(id)}));
+      if (!busy.empty()) {
         v1::Warning warning;
         warning.set_kind(v1::PARTNER_DOUBLE_BOOKED);
         warning.set_field(slot.field);
-        warning.set_other_event_id(busy->front().Int(0));
+        warning.set_other_event_id(busy.front().Int(0));
         warning.set_message(absl::StrCat("partner ", slot.host_partner_id,
                                          " also hosts ",
-                                         DescribeOther(busy->front())));
+                                         DescribeOther(busy.front())));
         warnings->push_back(std::move(warning));
       }
     }
@@ -317,16 +323,19 @@ absl::Status ReplaceDerivedRows(Session& session, const Event& event,
   }
   for (size_t i = 0; i < slots.size(); ++i) {
     const Slot& slot = slots[i];
-    absl::StatusOr<int64_t> s = session.Execute(
-        "INSERT INTO event_slots (event_id, slot_no, venue_key, venue_label, "
-        "host_partner_id, start_us, end_us, field, time_zone) VALUES (?, ?, "
-        "?, ?, ?, ?, ?, ?, ?)",
-        {SqlInt(id), SqlInt(static_cast<int64_t>(i)), slot.venue_key,
-         slot.venue_label.substr(0, 420), SqlInt(slot.host_partner_id),
-         SqlInt(absl::ToUnixMicros(slot.start)),
-         SqlInt(absl::ToUnixMicros(slot.end)), slot.field.substr(0, 100),
-         event.time_zone()});
-    if (!s.ok()) return s.status();
+    SMZ_ASSIGN_OR_RETURN(
+        int64_t s,
+        session.Execute(
+            "INSERT INTO event_slots (event_id, slot_no, venue_key, "
+            "venue_label, "
+            "host_partner_id, start_us, end_us, field, time_zone) VALUES (?, "
+            "?, "
+            "?, ?, ?, ?, ?, ?, ?)",
+            {SqlInt(id), SqlInt(static_cast<int64_t>(i)), slot.venue_key,
+             slot.venue_label.substr(0, 420), SqlInt(slot.host_partner_id),
+             SqlInt(absl::ToUnixMicros(slot.start)),
+             SqlInt(absl::ToUnixMicros(slot.end)), slot.field.substr(0, 100),
+             event.time_zone()}));
   }
   return absl::OkStatus();
 }
@@ -366,14 +375,15 @@ std::vector<SqlValue> EventColumns(const Event& event) {
 }
 
 absl::StatusOr<Event> LoadEvent(Session& session, int64_t id) {
-  absl::StatusOr<std::vector<Row>> rows = session.Query(
-      absl::StrCat("SELECT ", kEventColumns, " FROM events e WHERE e.id = ?"),
-      {SqlInt(id)});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) {
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      session.Query(absl::StrCat("SELECT ", kEventColumns,
+                                 " FROM events e WHERE e.id = ?"),
+                    {SqlInt(id)}));
+  if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("event ", id, " not found"));
   }
-  return ReadEvent(rows->front());
+  return ReadEvent(rows.front());
 }
 
 std::string StateName(v1::EventState state) {

@@ -56,16 +56,17 @@ absl::StatusOr<v1::RegistrationResponse> EventsStore::Register(
                                  LookUpRequest(session, key));
             if (replay.has_value()) {
               // The key remembers the arrival (see below).
-              absl::StatusOr<std::vector<Row>> first_id = session.Query(
-                  "SELECT id FROM registrations WHERE event_id = ? AND "
-                  "arrival = ?",
-                  {SqlInt(event.id()), SqlInt(replay->result_id)});
-              if (!first_id.ok()) return first_id.status();
-              if (first_id->empty()) {
+              SMZ_ASSIGN_OR_RETURN(
+                  std::vector<Row> first_id,
+                  session.Query(
+                      "SELECT id FROM registrations WHERE event_id = ? AND "
+                      "arrival = ?",
+                      {SqlInt(event.id()), SqlInt(replay->result_id)}));
+              if (first_id.empty()) {
                 return absl::DataLossError("remembered registration missing");
               }
               absl::StatusOr<Registration> first =
-                  LoadRegistration(session, first_id->front().Int(0));
+                  LoadRegistration(session, first_id.front().Int(0));
               if (!first.ok()) return first.status();
               *response.mutable_registration() = *std::move(first);
               return response;
@@ -118,14 +119,15 @@ absl::StatusOr<v1::RegistrationResponse> EventsStore::Register(
             if (absl::IsAlreadyExists(inserted.status())) {
               // The unique key on (event, live person) refused a second
               // registration of this person; say which one exists.
-              absl::StatusOr<std::vector<Row>> twin = session.Query(
-                  "SELECT id, state, partner_id FROM registrations "
-                  "WHERE event_id = ? AND active_person_key = ?",
-                  {SqlInt(event.id()), person});
-              if (!twin.ok()) return twin.status();
-              if (twin->empty()) return inserted.status();
+              SMZ_ASSIGN_OR_RETURN(
+                  std::vector<Row> twin,
+                  session.Query(
+                      "SELECT id, state, partner_id FROM registrations "
+                      "WHERE event_id = ? AND active_person_key = ?",
+                      {SqlInt(event.id()), person}));
+              if (twin.empty()) return inserted.status();
               if (visible_partner_id > 0 &&
-                  twin->front().Int(2) != visible_partner_id) {
+                  twin.front().Int(2) != visible_partner_id) {
                 // Another partner's registration: confirm only that the
                 // person is taken, not by whom.
                 return absl::AlreadyExistsError(absl::StrCat(
@@ -138,9 +140,9 @@ absl::StatusOr<v1::RegistrationResponse> EventsStore::Register(
                   input.email().empty() ? "registration.name"
                                         : "registration.email",
                   ": this person is already registered for event ", event.id(),
-                  " (registration ", twin->front().Int(0), ", ",
+                  " (registration ", twin.front().Int(0), ", ",
                   v1::RegistrationState_Name(
-                      static_cast<v1::RegistrationState>(twin->front().Int(1))),
+                      static_cast<v1::RegistrationState>(twin.front().Int(1))),
                   ")"));
             }
             if (!inserted.ok()) return inserted.status();
@@ -149,10 +151,7 @@ absl::StatusOr<v1::RegistrationResponse> EventsStore::Register(
             } else {
               event.set_waitlisted_count(event.waitlisted_count() + 1);
             }
-            if (absl::Status s = SaveCounts(session, event, arrival + 1);
-                !s.ok()) {
-              return s;
-            }
+            SMZ_RETURN_IF_ERROR(SaveCounts(session, event, arrival + 1));
             // The arrival, not the id: (event, arrival) is unique, and
             // asking for LAST_INSERT_ID() would hold the event's lock one
             // more round trip.
@@ -183,13 +182,14 @@ absl::StatusOr<v1::RegistrationResponse> EventsStore::Register(
   // registration is committed all the same and a retry with the same
   // request_id returns it.
   absl::Status read = database_->Run([&](Session& session) -> absl::Status {
-    absl::StatusOr<std::vector<Row>> id = session.Query(
-        "SELECT id FROM registrations WHERE event_id = ? AND arrival = ?",
-        {SqlInt(input.event_id()),
-         SqlInt(registered->registration().arrival())});
-    if (!id.ok()) return id.status();
-    if (id->empty()) return absl::DataLossError("registration missing");
-    registered->mutable_registration()->set_id(id->front().Int(0));
+    SMZ_ASSIGN_OR_RETURN(
+        std::vector<Row> id,
+        session.Query(
+            "SELECT id FROM registrations WHERE event_id = ? AND arrival = ?",
+            {SqlInt(input.event_id()),
+             SqlInt(registered->registration().arrival())}));
+    if (id.empty()) return absl::DataLossError("registration missing");
+    registered->mutable_registration()->set_id(id.front().Int(0));
     // The same person in another event at an overlapping time.
     absl::StatusOr<std::vector<Row>> overlapping = session.Query(
         "SELECT e.id, '', e.start_us, e.end_us, e.time_zone "
@@ -250,14 +250,15 @@ absl::StatusOr<std::vector<Registration>> EventsStore::ListRegistrations(
   params.push_back(SqlInt(query.limit));
   return database_->RunFor<std::vector<Registration>>(
       [&](Session& session) -> absl::StatusOr<std::vector<Registration>> {
-        absl::StatusOr<std::vector<Row>> rows = session.Query(
-            absl::StrCat("SELECT ", kRegistrationColumns,
-                         " FROM registrations r ", where,
-                         " ORDER BY r.event_id, r.arrival LIMIT ?"),
-            params);
-        if (!rows.ok()) return rows.status();
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(
+                absl::StrCat("SELECT ", kRegistrationColumns,
+                             " FROM registrations r ", where,
+                             " ORDER BY r.event_id, r.arrival LIMIT ?"),
+                params));
         std::vector<Registration> out;
-        for (const Row& row : *rows) {
+        for (const Row& row : rows) {
           absl::StatusOr<Registration> r = ReadRegistration(row);
           if (!r.ok()) return r.status();
           out.push_back(*std::move(r));
@@ -271,11 +272,10 @@ absl::StatusOr<Registration> EventsStore::CancelRegistration(
   const absl::Time now = clock_->Now();
   return database_->TransactFor<Registration>(
       [&](Session& session) -> absl::StatusOr<Registration> {
-        absl::StatusOr<LockedRegistration> locked =
-            LockRegistration(session, id);
-        if (!locked.ok()) return locked.status();
-        Event& event = locked->event;
-        const int state = locked->state;
+        SMZ_ASSIGN_OR_RETURN(LockedRegistration locked,
+                             LockRegistration(session, id));
+        Event& event = locked.event;
+        const int state = locked.state;
         if (state != kConfirmed && state != kWaitlisted) {
           return absl::FailedPreconditionError(
               absl::StrCat("registration ", id, " is already ",
@@ -287,11 +287,11 @@ absl::StatusOr<Registration> EventsStore::CancelRegistration(
               absl::StrCat("event ", event.id(),
                            " is COMPLETED; record attendance instead"));
         }
-        if (locked->attendance != v1::ATTENDANCE_UNSPECIFIED) {
+        if (locked.attendance != v1::ATTENDANCE_UNSPECIFIED) {
           return absl::FailedPreconditionError(absl::StrCat(
               "registration ", id, " already has its attendance recorded (",
               v1::Attendance_Name(
-                  static_cast<v1::Attendance>(locked->attendance)),
+                  static_cast<v1::Attendance>(locked.attendance)),
               "); it can no longer be cancelled"));
         }
         // Once the event has begun a seat given up is a no-show, and a seat
@@ -315,13 +315,8 @@ absl::StatusOr<Registration> EventsStore::CancelRegistration(
         } else {
           event.set_waitlisted_count(event.waitlisted_count() - 1);
         }
-        if (absl::Status s = PromoteWaitlisted(session, &event, now); !s.ok()) {
-          return s;
-        }
-        if (absl::Status s = SaveCounts(session, event, locked->next_arrival);
-            !s.ok()) {
-          return s;
-        }
+        SMZ_RETURN_IF_ERROR(PromoteWaitlisted(session, &event, now));
+        SMZ_RETURN_IF_ERROR(SaveCounts(session, event, locked.next_arrival));
         absl::StatusOr<Registration> result = LoadRegistration(session, id);
         if (!result.ok()) return result.status();
         if (absl::Status s =
@@ -345,12 +340,11 @@ absl::StatusOr<Registration> EventsStore::RecordAttendance(
   const absl::Time now = clock_->Now();
   return database_->TransactFor<Registration>(
       [&](Session& session) -> absl::StatusOr<Registration> {
-        absl::StatusOr<LockedRegistration> locked =
-            LockRegistration(session, id);
-        if (!locked.ok()) return locked.status();
-        Event& event = locked->event;
-        const int state = locked->state;
-        const int previous = locked->attendance;
+        SMZ_ASSIGN_OR_RETURN(LockedRegistration locked,
+                             LockRegistration(session, id));
+        Event& event = locked.event;
+        const int state = locked.state;
+        const int previous = locked.attendance;
         if (state != kConfirmed) {
           return absl::FailedPreconditionError(
               absl::StrCat("registration ", id, " is ",
@@ -389,10 +383,7 @@ absl::StatusOr<Registration> EventsStore::RecordAttendance(
         };
         bump(previous, -1);
         bump(attendance, 1);
-        if (absl::Status s = SaveCounts(session, event, locked->next_arrival);
-            !s.ok()) {
-          return s;
-        }
+        SMZ_RETURN_IF_ERROR(SaveCounts(session, event, locked.next_arrival));
         absl::StatusOr<Registration> result = LoadRegistration(session, id);
         if (!result.ok()) return result.status();
         if (absl::Status s =

@@ -1,3 +1,4 @@
+#include "common/aip/status_macros.h"
 #include "services/gateway/gateway_internal.h"
 
 // The activity log and the upcoming events.
@@ -58,11 +59,10 @@ absl::StatusOr<v1::UpcomingEvents> Gateway::ListUpcomingEvents(
   if (!violations.empty()) return violations.ToStatus();
   const int days = request.days() == 0 ? 90 : request.days();
   const int limit = request.limit() == 0 ? 10 : request.limit();
-  absl::StatusOr<absl::CivilDay> today = AsOf("", *clock_, "");
-  if (!today.ok()) return today.status();
+  SMZ_ASSIGN_OR_RETURN(absl::CivilDay today, AsOf("", *clock_, ""));
   v1::UpcomingEvents upcoming;
-  upcoming.set_from_date(FormatDate(*today));
-  upcoming.set_to_date(FormatDate(*today + days));
+  upcoming.set_from_date(FormatDate(today));
+  upcoming.set_to_date(FormatDate(today + days));
   ev1::ListEventsRequest list;
   list.add_states(ev1::PUBLISHED);
   list.add_states(ev1::POSTPONED);

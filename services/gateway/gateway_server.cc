@@ -1,6 +1,7 @@
 #include "services/gateway/gateway_server.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/aip/status_macros.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
@@ -49,19 +50,14 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   // answers, it does not make the gateway unhealthy.
   server->runtime_ = std::make_unique<ServiceRuntime>(
       server_options, [] { return true; }, &server->metrics_);
-  if (absl::Status s = server->runtime_->Start({server->service_.get()});
-      !s.ok()) {
-    return s;
-  }
+  SMZ_RETURN_IF_ERROR(server->runtime_->Start({server->service_.get()}));
   if (!o.http_listen.empty()) {
     server->http_ = std::make_unique<HttpJsonFront>(
         grpc::CreateChannel(
             absl::StrCat("127.0.0.1:", server->runtime_->port()),
             grpc::InsecureChannelCredentials()),
         o.http);
-    if (absl::Status s = server->http_->Start(o.http_listen); !s.ok()) {
-      return s;
-    }
+    SMZ_RETURN_IF_ERROR(server->http_->Start(o.http_listen));
   }
   return server;
 }

@@ -217,12 +217,11 @@ absl::StatusOr<v1::BudgetTable> Programme::GetBudgetTable(
     violations.Add("root_project_id", "must be 0 (every root) or a project");
   }
   if (!violations.empty()) return violations.ToStatus();
-  absl::StatusOr<BudgetYear> inputs =
-      store_->LoadBudgetYear(request.year(), as_of);
-  if (!inputs.ok()) return inputs.status();
+  SMZ_ASSIGN_OR_RETURN(BudgetYear inputs,
+                       store_->LoadBudgetYear(request.year(), as_of));
   if (request.root_project_id() > 0) {
     bool known = false;
-    for (const v1::Project& p : inputs->projects) {
+    for (const v1::Project& p : inputs.projects) {
       known = known || p.id() == request.root_project_id();
     }
     if (!known) {
@@ -231,8 +230,8 @@ absl::StatusOr<v1::BudgetTable> Programme::GetBudgetTable(
     }
   }
   v1::BudgetTable table =
-      BuildBudgetTable(request.year(), request.as_of_date(), inputs->projects,
-                       inputs->lines, request.root_project_id());
+      BuildBudgetTable(request.year(), request.as_of_date(), inputs.projects,
+                       inputs.lines, request.root_project_id());
   if (table.rows_size() == 0) {
     return absl::NotFoundError(absl::StrCat(
         "no budget lines for ", request.year(),

@@ -50,25 +50,26 @@ absl::StatusOr<v1::Project> ReadProject(const Row& row) {
 
 absl::StatusOr<v1::Project> LoadProject(Session& session, int64_t id,
                                         bool lock) {
-  absl::StatusOr<std::vector<Row>> rows = session.Query(
-      absl::StrCat("SELECT ", kProjectColumns, " FROM projects WHERE id = ?",
-                   lock ? " FOR UPDATE" : ""),
-      {SqlInt(id)});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) {
+  SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                       session.Query(absl::StrCat("SELECT ", kProjectColumns,
+                                                  " FROM projects WHERE id = ?",
+                                                  lock ? " FOR UPDATE" : ""),
+                                     {SqlInt(id)}));
+  if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("project ", id, " not found"));
   }
-  return ReadProject(rows->front());
+  return ReadProject(rows.front());
 }
 
 // INVALID_ARGUMENT on `field` when project `id` does not exist. A shared
 // lock keeps it from changing under the row that refers to it.
 absl::Status CheckProjectExists(Session& session, int64_t id,
                                 const std::string& field) {
-  absl::StatusOr<std::vector<Row>> rows = session.Query(
-      "SELECT id FROM projects WHERE id = ? LOCK IN SHARE MODE", {SqlInt(id)});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) {
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      session.Query("SELECT id FROM projects WHERE id = ? LOCK IN SHARE MODE",
+                    {SqlInt(id)}));
+  if (rows.empty()) {
     return InvalidField(field, absl::StrCat("project ", id, " not found"));
   }
   return absl::OkStatus();
@@ -98,16 +99,16 @@ v1::BudgetLine ReadLine(const Row& row) {
 
 absl::StatusOr<v1::BudgetLine> LoadLine(Session& session, int64_t id,
                                         bool lock) {
-  absl::StatusOr<std::vector<Row>> rows =
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
       session.Query(absl::StrCat("SELECT ", kLineColumns,
                                  " FROM budget_lines l WHERE l.id = ?",
                                  lock ? " FOR UPDATE" : ""),
-                    {SqlInt(id)});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) {
+                    {SqlInt(id)}));
+  if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("budget line ", id, " not found"));
   }
-  return ReadLine(rows->front());
+  return ReadLine(rows.front());
 }
 
 // ---- executions ----
@@ -150,16 +151,17 @@ absl::StatusOr<v1::Indicator> ReadIndicator(const Row& row) {
 
 absl::StatusOr<v1::Indicator> LoadIndicator(Session& session, int64_t id,
                                             bool lock) {
-  absl::StatusOr<std::vector<Row>> rows = session.Query(
-      absl::StrCat("SELECT id, revision, update_us, body FROM indicators "
-                   "WHERE id = ?",
-                   lock ? " FOR UPDATE" : ""),
-      {SqlInt(id)});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) {
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      session.Query(
+          absl::StrCat("SELECT id, revision, update_us, body FROM indicators "
+                       "WHERE id = ?",
+                       lock ? " FOR UPDATE" : ""),
+          {SqlInt(id)}));
+  if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("indicator ", id, " not found"));
   }
-  return ReadIndicator(rows->front());
+  return ReadIndicator(rows.front());
 }
 
 // Executions: created once, never changed.
@@ -377,13 +379,14 @@ absl::StatusOr<std::vector<v1::Project>> ProgrammeStore::ListProjects(
   params.push_back(SqlInt(query.limit));
   return database_->RunFor<std::vector<v1::Project>>(
       [&](Session& session) -> absl::StatusOr<std::vector<v1::Project>> {
-        absl::StatusOr<std::vector<Row>> rows = session.Query(
-            absl::StrCat("SELECT ", kProjectColumns, " FROM projects ", where,
-                         " ORDER BY id LIMIT ?"),
-            params);
-        if (!rows.ok()) return rows.status();
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(
+                absl::StrCat("SELECT ", kProjectColumns, " FROM projects ",
+                             where, " ORDER BY id LIMIT ?"),
+                params));
         std::vector<v1::Project> out;
-        for (const Row& row : *rows) {
+        for (const Row& row : rows) {
           absl::StatusOr<v1::Project> p = ReadProject(row);
           if (!p.ok()) return p.status();
           out.push_back(*std::move(p));
@@ -422,13 +425,14 @@ absl::StatusOr<std::vector<v1::BudgetLine>> ProgrammeStore::ListBudgetLines(
   params.push_back(SqlInt(query.limit));
   return database_->RunFor<std::vector<v1::BudgetLine>>(
       [&](Session& session) -> absl::StatusOr<std::vector<v1::BudgetLine>> {
-        absl::StatusOr<std::vector<Row>> rows = session.Query(
-            absl::StrCat("SELECT ", kLineColumns, " FROM budget_lines l ",
-                         where, " ORDER BY l.id LIMIT ?"),
-            params);
-        if (!rows.ok()) return rows.status();
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(
+                absl::StrCat("SELECT ", kLineColumns, " FROM budget_lines l ",
+                             where, " ORDER BY l.id LIMIT ?"),
+                params));
         std::vector<v1::BudgetLine> out;
-        for (const Row& row : *rows) out.push_back(ReadLine(row));
+        for (const Row& row : rows) out.push_back(ReadLine(row));
         return out;
       });
 }
@@ -466,14 +470,15 @@ absl::StatusOr<std::vector<v1::ExecutionEntry>> ProgrammeStore::ListExecutions(
     int64_t line_id, int64_t after_id, int limit) {
   return database_->RunFor<std::vector<v1::ExecutionEntry>>(
       [&](Session& session) -> absl::StatusOr<std::vector<v1::ExecutionEntry>> {
-        absl::StatusOr<std::vector<Row>> rows = session.Query(
-            absl::StrCat("SELECT ", kExecutionColumns,
-                         " FROM executions WHERE line_id = ? AND id > ? "
-                         "ORDER BY id LIMIT ?"),
-            {SqlInt(line_id), SqlInt(after_id), SqlInt(limit)});
-        if (!rows.ok()) return rows.status();
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(
+                absl::StrCat("SELECT ", kExecutionColumns,
+                             " FROM executions WHERE line_id = ? AND id > ? "
+                             "ORDER BY id LIMIT ?"),
+                {SqlInt(line_id), SqlInt(after_id), SqlInt(limit)}));
         std::vector<v1::ExecutionEntry> out;
-        for (const Row& row : *rows) out.push_back(ReadExecution(row));
+        for (const Row& row : rows) out.push_back(ReadExecution(row));
         return out;
       });
 }
@@ -481,29 +486,31 @@ absl::StatusOr<std::vector<v1::ExecutionEntry>> ProgrammeStore::ListExecutions(
 absl::StatusOr<BudgetYear> ProgrammeStore::LoadBudgetYear(
     int32_t year, std::optional<absl::CivilDay> as_of) {
   // One transaction: projects and lines from the same snapshot.
-  return database_->TransactFor<BudgetYear>([&](Session& session)
-                                                -> absl::StatusOr<BudgetYear> {
-    BudgetYear out;
-    absl::StatusOr<std::vector<Row>> projects = session.Query(
-        absl::StrCat("SELECT ", kProjectColumns, " FROM projects ORDER BY id"),
-        {});
-    if (!projects.ok()) return projects.status();
-    for (const Row& row : *projects) {
-      absl::StatusOr<v1::Project> p = ReadProject(row);
-      if (!p.ok()) return p.status();
-      out.projects.push_back(*std::move(p));
-    }
-    absl::StatusOr<std::vector<Row>> lines = session.Query(
-        "SELECT l.id, l.project_id, l.year, l.funding_source, "
-        "l.amount_krw, l.note, l.revision, l.update_us, "
-        "(SELECT COALESCE(SUM(x.amount_krw), 0) FROM executions x "
-        "WHERE x.line_id = l.id AND x.entry_date <= ?) "
-        "FROM budget_lines l WHERE l.year = ? ORDER BY l.id",
-        {as_of ? FormatDate(*as_of) : std::string("9999-12-31"), SqlInt(year)});
-    if (!lines.ok()) return lines.status();
-    for (const Row& row : *lines) out.lines.push_back(ReadLine(row));
-    return out;
-  });
+  return database_->TransactFor<BudgetYear>(
+      [&](Session& session) -> absl::StatusOr<BudgetYear> {
+        BudgetYear out;
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> projects,
+            session.Query(absl::StrCat("SELECT ", kProjectColumns,
+                                       " FROM projects ORDER BY id"),
+                          {}));
+        for (const Row& row : projects) {
+          absl::StatusOr<v1::Project> p = ReadProject(row);
+          if (!p.ok()) return p.status();
+          out.projects.push_back(*std::move(p));
+        }
+        absl::StatusOr<std::vector<Row>> lines = session.Query(
+            "SELECT l.id, l.project_id, l.year, l.funding_source, "
+            "l.amount_krw, l.note, l.revision, l.update_us, "
+            "(SELECT COALESCE(SUM(x.amount_krw), 0) FROM executions x "
+            "WHERE x.line_id = l.id AND x.entry_date <= ?) "
+            "FROM budget_lines l WHERE l.year = ? ORDER BY l.id",
+            {as_of ? FormatDate(*as_of) : std::string("9999-12-31"),
+             SqlInt(year)});
+        if (!lines.ok()) return lines.status();
+        for (const Row& row : *lines) out.lines.push_back(ReadLine(row));
+        return out;
+      });
 }
 
 // ---- indicators ----
@@ -536,14 +543,15 @@ absl::StatusOr<std::vector<v1::Indicator>> ProgrammeStore::ListIndicators(
   params.push_back(SqlInt(query.limit));
   return database_->RunFor<std::vector<v1::Indicator>>(
       [&](Session& session) -> absl::StatusOr<std::vector<v1::Indicator>> {
-        absl::StatusOr<std::vector<Row>> rows = session.Query(
-            absl::StrCat("SELECT id, revision, update_us, body FROM "
-                         "indicators ",
-                         where, " ORDER BY id LIMIT ?"),
-            params);
-        if (!rows.ok()) return rows.status();
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(
+                absl::StrCat("SELECT id, revision, update_us, body FROM "
+                             "indicators ",
+                             where, " ORDER BY id LIMIT ?"),
+                params));
         std::vector<v1::Indicator> out;
-        for (const Row& row : *rows) {
+        for (const Row& row : rows) {
           absl::StatusOr<v1::Indicator> i = ReadIndicator(row);
           if (!i.ok()) return i.status();
           out.push_back(*std::move(i));

@@ -11,6 +11,7 @@
 #include "common/aip/etag.h"
 #include "common/aip/field_mask.h"
 #include "common/aip/request_key.h"
+#include "common/aip/status_macros.h"
 #include "common/departments.h"
 #include "common/iso_codes.h"
 #include "common/pagination.h"
@@ -85,9 +86,7 @@ absl::StatusOr<Partner> Registry::CreatePartner(
 absl::StatusOr<Partner> Registry::GetPartner(
     const Principal& caller, const v1::GetPartnerRequest& request) {
   if (request.id() <= 0) return InvalidField("id", "must be a partner id");
-  if (absl::Status s = AuthorizePartnerScope(caller, request.id()); !s.ok()) {
-    return s;
-  }
+  SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.id()));
   return store_->GetPartner(request.id());
 }
 
@@ -132,15 +131,14 @@ absl::StatusOr<v1::ListPartnersResponse> Registry::ListPartners(
   query.filter.status = request.status();
   query.filter.department = request.department();
   query.filter.language = request.language();
-  absl::StatusOr<PartnerPage> page = store_->ListPartners(query);
-  if (!page.ok()) return page.status();
+  SMZ_ASSIGN_OR_RETURN(PartnerPage page, store_->ListPartners(query));
   v1::ListPartnersResponse response;
-  for (Partner& partner : page->partners) {
+  for (Partner& partner : page.partners) {
     *response.add_partners() = std::move(partner);
   }
-  response.set_total_size(static_cast<int32_t>(page->total_size));
-  if (page->next) {
-    response.set_next_page_token(EncodePageToken(fingerprint, *page->next));
+  response.set_total_size(static_cast<int32_t>(page.total_size));
+  if (page.next) {
+    response.set_next_page_token(EncodePageToken(fingerprint, *page.next));
   }
   return response;
 }
@@ -155,10 +153,7 @@ absl::StatusOr<Partner> Registry::UpdatePartner(
   const std::vector<std::string> paths =
       PartnerUpdatableFields().Resolve(request.update_mask(), &violations);
   if (!violations.empty()) return violations.ToStatus();
-  if (absl::Status s = AuthorizePartnerScope(caller, request.partner().id());
-      !s.ok()) {
-    return s;
-  }
+  SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner().id()));
   if (caller.role() == auth::v1::PARTNER) {
     std::vector<std::string> refused;
     const auto& allowed = PartnerSelfServicePaths();
@@ -195,15 +190,14 @@ absl::StatusOr<Partner> Registry::ChangeDesignation(
       absl::AsciiStrToUpper(LifecycleActionName(action)),
       PrincipalLabel(caller),
       [&](const Partner& current) -> absl::StatusOr<DesignationChange> {
-        absl::StatusOr<v1::PartnerStatus> next =
-            NextStatus(current.status(), action);
-        if (!next.ok()) return next.status();
+        SMZ_ASSIGN_OR_RETURN(v1::PartnerStatus next,
+                             NextStatus(current.status(), action));
         FieldViolations ordering;
         ValidateDesignationRequest(request, action,
                                    LatestDesignationStart(current), &ordering);
         if (!ordering.empty()) return ordering.ToStatus();
         DesignationChange change;
-        change.next_status = *next;
+        change.next_status = next;
         change.event.set_action(RecordedAction(action));
         change.event.set_effective_on(request.effective_on());
         change.event.set_term_ends_on(request.term_ends_on());
@@ -240,16 +234,13 @@ absl::StatusOr<v1::ListPartnerChangesResponse> Registry::ListPartnerChanges(
       DecodePageToken(request.page_token(), fingerprint);
   if (!after.ok()) violations.Add("page_token", "is not valid for this query");
   if (!violations.empty()) return violations.ToStatus();
-  if (absl::Status s = AuthorizePartnerScope(caller, request.partner_id());
-      !s.ok()) {
-    return s;
-  }
-  absl::StatusOr<std::vector<v1::PartnerChange>> changes =
+  SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner_id()));
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<v1::PartnerChange> changes,
       store_->ListPartnerChanges(request.partner_id(), after->last_id,
-                                 page_size + 1);
-  if (!changes.ok()) return changes.status();
+                                 page_size + 1));
   v1::ListPartnerChangesResponse response;
-  for (size_t i = 0; i < changes->size(); ++i) {
+  for (size_t i = 0; i < changes.size(); ++i) {
     if (static_cast<int>(i) == page_size) {
       PageCursor next;
       next.has_position = true;
@@ -258,7 +249,7 @@ absl::StatusOr<v1::ListPartnerChangesResponse> Registry::ListPartnerChanges(
       response.set_next_page_token(EncodePageToken(fingerprint, next));
       break;
     }
-    *response.add_changes() = std::move((*changes)[i]);
+    *response.add_changes() = std::move(changes[i]);
   }
   return response;
 }
@@ -273,11 +264,11 @@ absl::StatusOr<v1::CountDesignationsResponse> Registry::CountDesignations(
     violations.Add("kind", "is not a partner kind");
   }
   if (!violations.empty()) return violations.ToStatus();
-  absl::StatusOr<std::vector<v1::DesignationCount>> counts =
-      store_->CountDesignations(request.year(), request.kind());
-  if (!counts.ok()) return counts.status();
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<v1::DesignationCount> counts,
+      store_->CountDesignations(request.year(), request.kind()));
   v1::CountDesignationsResponse response;
-  for (v1::DesignationCount& count : *counts) {
+  for (v1::DesignationCount& count : counts) {
     *response.add_counts() = std::move(count);
   }
   return response;
@@ -288,11 +279,10 @@ absl::StatusOr<v1::CountPartnersResponse> Registry::CountPartners(
   if (!v1::PartnerStatus_IsValid(request.status())) {
     return InvalidField("status", "is not a partner status");
   }
-  absl::StatusOr<std::vector<v1::PartnerCount>> counts =
-      store_->CountPartners(request.status());
-  if (!counts.ok()) return counts.status();
+  SMZ_ASSIGN_OR_RETURN(std::vector<v1::PartnerCount> counts,
+                       store_->CountPartners(request.status()));
   v1::CountPartnersResponse response;
-  for (v1::PartnerCount& count : *counts) {
+  for (v1::PartnerCount& count : counts) {
     response.set_total(response.total() + count.count());
     *response.add_counts() = std::move(count);
   }
@@ -329,11 +319,10 @@ absl::StatusOr<v1::ListExpiringResponse> Registry::ListExpiring(
   if (!violations.empty()) return violations.ToStatus();
   query.offset = after->last_id;  // small listing: offset paging
   bool has_more = false;
-  absl::StatusOr<std::vector<v1::ExpiringItem>> items =
-      store_->ListExpiring(query, &has_more);
-  if (!items.ok()) return items.status();
+  SMZ_ASSIGN_OR_RETURN(std::vector<v1::ExpiringItem> items,
+                       store_->ListExpiring(query, &has_more));
   v1::ListExpiringResponse response;
-  for (v1::ExpiringItem& item : *items) *response.add_items() = std::move(item);
+  for (v1::ExpiringItem& item : items) *response.add_items() = std::move(item);
   if (has_more) {
     PageCursor next;
     next.has_position = true;
@@ -381,18 +370,14 @@ absl::StatusOr<v1::ListGrantsResponse> Registry::ListGrants(
       DecodePageToken(request.page_token(), fingerprint);
   if (!after.ok()) violations.Add("page_token", "is not valid for this query");
   if (!violations.empty()) return violations.ToStatus();
-  if (absl::Status s = AuthorizePartnerScope(caller, query.partner_id);
-      !s.ok()) {
-    return s;
-  }
+  SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, query.partner_id));
   query.after = *after;
-  absl::StatusOr<GrantPage> page = store_->ListGrants(query);
-  if (!page.ok()) return page.status();
+  SMZ_ASSIGN_OR_RETURN(GrantPage page, store_->ListGrants(query));
   v1::ListGrantsResponse response;
-  for (Grant& grant : page->grants) *response.add_grants() = std::move(grant);
-  response.set_total_amount_krw(page->total_amount_krw);
-  if (page->next) {
-    response.set_next_page_token(EncodePageToken(fingerprint, *page->next));
+  for (Grant& grant : page.grants) *response.add_grants() = std::move(grant);
+  response.set_total_amount_krw(page.total_amount_krw);
+  if (page.next) {
+    response.set_next_page_token(EncodePageToken(fingerprint, *page.next));
   }
   return response;
 }
@@ -435,12 +420,11 @@ absl::StatusOr<v1::IssueTokenResponse> Registry::IssueToken(
   if (request.has_expire_time()) {
     *info.mutable_expire_time() = request.expire_time();
   }
-  absl::StatusOr<v1::TokenInfo> stored =
-      store_->InsertToken(info, HashToken(token), "ISSUE");
-  if (!stored.ok()) return stored.status();
+  SMZ_ASSIGN_OR_RETURN(v1::TokenInfo stored,
+                       store_->InsertToken(info, HashToken(token), "ISSUE"));
   v1::IssueTokenResponse response;
   response.set_token(token);
-  *response.mutable_info() = *std::move(stored);
+  *response.mutable_info() = std::move(stored);
   return response;
 }
 
@@ -449,9 +433,9 @@ absl::Status Registry::RevokeToken(const Principal& caller,
   if (request.token_id() <= 0) {
     return InvalidField("token_id", "must be a token id");
   }
-  absl::StatusOr<v1::TokenInfo> revoked =
-      store_->RevokeToken(request.token_id(), PrincipalLabel(caller));
-  if (!revoked.ok()) return revoked.status();
+  SMZ_ASSIGN_OR_RETURN(
+      v1::TokenInfo revoked,
+      store_->RevokeToken(request.token_id(), PrincipalLabel(caller)));
   if (authenticator_ != nullptr) authenticator_->InvalidateCache();
   return absl::OkStatus();
 }
@@ -468,26 +452,26 @@ absl::StatusOr<v1::ListTokensResponse> Registry::ListTokens(
       DecodePageToken(request.page_token(), fingerprint);
   if (!after.ok()) violations.Add("page_token", "is not valid for this query");
   if (!violations.empty()) return violations.ToStatus();
-  absl::StatusOr<TokenPage> page = store_->ListTokens(
-      request.partner_id(), request.include_revoked(), page_size, *after);
-  if (!page.ok()) return page.status();
+  SMZ_ASSIGN_OR_RETURN(
+      TokenPage page,
+      store_->ListTokens(request.partner_id(), request.include_revoked(),
+                         page_size, *after));
   v1::ListTokensResponse response;
-  for (v1::TokenInfo& token : page->tokens) {
+  for (v1::TokenInfo& token : page.tokens) {
     *response.add_tokens() = std::move(token);
   }
-  if (page->next) {
-    response.set_next_page_token(EncodePageToken(fingerprint, *page->next));
+  if (page.next) {
+    response.set_next_page_token(EncodePageToken(fingerprint, *page.next));
   }
   return response;
 }
 
 absl::StatusOr<bool> Registry::EnsureBootstrapAdminToken(
     absl::FunctionRef<absl::Status(const std::string& token)> deliver) {
-  absl::StatusOr<bool> has_admin = store_->HasActiveAdminToken();
-  if (!has_admin.ok()) return has_admin.status();
-  if (*has_admin) return false;
+  SMZ_ASSIGN_OR_RETURN(bool has_admin, store_->HasActiveAdminToken());
+  if (has_admin) return false;
   const std::string token = GenerateToken(*random_);
-  if (absl::Status s = deliver(token); !s.ok()) return s;
+  SMZ_RETURN_IF_ERROR(deliver(token));
   v1::TokenInfo info;
   info.set_role(auth::v1::ADMIN);
   info.set_display_name("bootstrap administrator");
@@ -502,7 +486,7 @@ absl::StatusOr<v1::TokenInfo> Registry::IssueBreakGlassAdminToken(
     absl::string_view actor,
     absl::FunctionRef<absl::Status(const std::string& token)> deliver) {
   const std::string token = GenerateToken(*random_);
-  if (absl::Status s = deliver(token); !s.ok()) return s;
+  SMZ_RETURN_IF_ERROR(deliver(token));
   v1::TokenInfo info;
   info.set_role(auth::v1::ADMIN);
   info.set_display_name("break-glass administrator");

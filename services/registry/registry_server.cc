@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/aip/status_macros.h"
 #include "common/logging.h"
 #include "common/mysql/migrations.h"
 #include "services/registry/registry_schema.h"
@@ -23,12 +24,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   server->database_ = std::make_unique<Database>(o.database);
 
   // The database may still be starting (or restarting).
-  if (absl::Status migrated =
-          ApplyMigrationsWhenReady(*server->database_, RegistryMigrations(),
-                                   *o.clock, o.startup_timeout);
-      !migrated.ok()) {
-    return migrated;
-  }
+  SMZ_RETURN_IF_ERROR(ApplyMigrationsWhenReady(
+      *server->database_, RegistryMigrations(), *o.clock, o.startup_timeout));
 
   server->store_ =
       std::make_unique<RegistryStore>(server->database_.get(), o.clock);
@@ -37,10 +34,10 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   server->registry_ = std::make_unique<Registry>(
       server->store_.get(), server->authenticator_.get(), o.clock, random);
   if (o.deliver_bootstrap_admin_token) {
-    absl::StatusOr<bool> created = server->registry_->EnsureBootstrapAdminToken(
-        o.deliver_bootstrap_admin_token);
-    if (!created.ok()) return created.status();
-    if (*created) Log(LogLevel::kInfo, "bootstrap admin token created");
+    SMZ_ASSIGN_OR_RETURN(bool created,
+                         server->registry_->EnsureBootstrapAdminToken(
+                             o.deliver_bootstrap_admin_token));
+    if (created) Log(LogLevel::kInfo, "bootstrap admin token created");
   }
   server->runner_ = std::make_unique<RpcRunner>(
       v1::RegistryService::service_full_name(), server->authenticator_.get(),
@@ -52,10 +49,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       v1::RegistryService::service_full_name());
   server->runtime_ = std::make_unique<ServiceRuntime>(
       server_options, o.database, &server->metrics_);
-  if (absl::Status s = server->runtime_->Start({server->service_.get()});
-      !s.ok()) {
-    return s;
-  }
+  SMZ_RETURN_IF_ERROR(server->runtime_->Start({server->service_.get()}));
   return server;
 }
 
@@ -63,12 +57,8 @@ absl::StatusOr<v1::TokenInfo> RegistryServer::IssueBreakGlassAdminToken(
     const RegistryServerOptions& options, absl::string_view actor,
     absl::FunctionRef<absl::Status(const std::string& token)> deliver) {
   Database database(options.database);
-  if (absl::Status migrated =
-          ApplyMigrationsWhenReady(database, RegistryMigrations(),
-                                   *options.clock, options.startup_timeout);
-      !migrated.ok()) {
-    return migrated;
-  }
+  SMZ_RETURN_IF_ERROR(ApplyMigrationsWhenReady(
+      database, RegistryMigrations(), *options.clock, options.startup_timeout));
   SecureRandom secure_random;
   RandomSource* random =
       options.random != nullptr ? options.random : &secure_random;

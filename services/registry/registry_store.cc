@@ -96,15 +96,14 @@ absl::StatusOr<Partner> ReadPartner(Session& session, int64_t id,
       "e.recorded_by, e.record_time_us, e.id FROM partners p "
       "LEFT JOIN designation_events e ON e.partner_id = p.id "
       "WHERE p.id = ?");
-  absl::StatusOr<std::vector<Row>> rows = session.Query(sql, {SqlInt(id)});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) {
+  SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, {SqlInt(id)}));
+  if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("partner ", id, " does not exist"));
   }
-  absl::StatusOr<Partner> partner = PartnerFromRow(rows->front());
+  absl::StatusOr<Partner> partner = PartnerFromRow(rows.front());
   if (!partner.ok()) return partner.status();
   std::vector<const Row*> events;
-  for (const Row& row : *rows) {
+  for (const Row& row : rows) {
     if (!row.IsNull(kFirstEventColumn)) events.push_back(&row);
   }
   std::sort(events.begin(), events.end(), [&](const Row* a, const Row* b) {
@@ -149,18 +148,19 @@ absl::Status CheckRegistrationNumberFree(Session& session,
   if (partner.attraction_registration_number().empty()) {
     return absl::OkStatus();
   }
-  absl::StatusOr<std::vector<Row>> rows = session.Query(
-      locking ? "SELECT id FROM partners WHERE registration_number = ? AND "
-                "id <> ? LOCK IN SHARE MODE"
-              : "SELECT id FROM partners WHERE registration_number = ? AND "
-                "id <> ?",
-      {partner.attraction_registration_number(), SqlInt(partner.id())});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return absl::OkStatus();
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      session.Query(
+          locking ? "SELECT id FROM partners WHERE registration_number = ? AND "
+                    "id <> ? LOCK IN SHARE MODE"
+                  : "SELECT id FROM partners WHERE registration_number = ? AND "
+                    "id <> ?",
+          {partner.attraction_registration_number(), SqlInt(partner.id())}));
+  if (rows.empty()) return absl::OkStatus();
   return absl::AlreadyExistsError(
       absl::StrCat("attraction registration number ",
                    partner.attraction_registration_number(),
-                   " is already registered to partner ", rows->front().Int(0)));
+                   " is already registered to partner ", rows.front().Int(0)));
 }
 
 // A partner write that failed on the unique registration number (a
@@ -200,15 +200,16 @@ std::vector<SqlValue> ProfileColumns(const Partner& partner) {
 
 absl::Status StatusOfPartnerForChild(Session& session, int64_t partner_id,
                                      absl::string_view what) {
-  absl::StatusOr<std::vector<Row>> rows = session.Query(
-      "SELECT status FROM partners WHERE id = ? LOCK IN SHARE MODE",
-      {SqlInt(partner_id)});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) {
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      session.Query(
+          "SELECT status FROM partners WHERE id = ? LOCK IN SHARE MODE",
+          {SqlInt(partner_id)}));
+  if (rows.empty()) {
     return absl::NotFoundError(
         absl::StrCat("partner ", partner_id, " does not exist"));
   }
-  if (rows->front().Text(0) == "REVOKED") {
+  if (rows.front().Text(0) == "REVOKED") {
     return absl::FailedPreconditionError(absl::StrCat(
         "partner ", partner_id, " is REVOKED and cannot receive ", what));
   }
@@ -285,12 +286,12 @@ Grant GrantFromRow(const Row& row) {
 }
 
 absl::StatusOr<Grant> ReadGrant(Session& session, int64_t id) {
-  absl::StatusOr<std::vector<Row>> rows = session.Query(
-      absl::StrCat("SELECT ", kGrantColumns, " FROM grants WHERE id = ?"),
-      {SqlInt(id)});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return absl::NotFoundError("grant does not exist");
-  return GrantFromRow(rows->front());
+  SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                       session.Query(absl::StrCat("SELECT ", kGrantColumns,
+                                                  " FROM grants WHERE id = ?"),
+                                     {SqlInt(id)}));
+  if (rows.empty()) return absl::NotFoundError("grant does not exist");
+  return GrantFromRow(rows.front());
 }
 
 // Partners and grants on the shared versioned-row path.
@@ -475,13 +476,12 @@ absl::StatusOr<PartnerPage> RegistryStore::ListPartners(
 
   PartnerPage page;
   absl::Status status = database_->Run([&](Session& session) -> absl::Status {
-    absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
-    if (!rows.ok()) return rows.status();
+    SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
     const size_t sort_key_column = 9;  // after kPartnerColumns
-    for (size_t i = 0; i < rows->size(); ++i) {
-      const Row& row = (*rows)[i];
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const Row& row = rows[i];
       if (static_cast<int>(i) == query.page_size) {
-        const Row& last = (*rows)[i - 1];
+        const Row& last = rows[i - 1];
         PageCursor next;
         next.has_position = true;
         next.last_id = last.Int(0);
@@ -566,10 +566,11 @@ RegistryStore::ListPartnerChanges(int64_t id, int64_t after_id, int limit) {
   using Changes = std::vector<v1::PartnerChange>;
   return database_->RunFor<Changes>(
       [&](Session& session) -> absl::StatusOr<Changes> {
-        absl::StatusOr<std::vector<Row>> exists =
-            session.Query("SELECT id FROM partners WHERE id = ?", {SqlInt(id)});
-        if (!exists.ok()) return exists.status();
-        if (exists->empty()) {
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> exists,
+            session.Query("SELECT id FROM partners WHERE id = ?",
+                          {SqlInt(id)}));
+        if (exists.empty()) {
           return absl::NotFoundError(
               absl::StrCat("partner ", id, " does not exist"));
         }
@@ -620,9 +621,8 @@ RegistryStore::CountDesignations(int year, v1::PartnerKind kind) {
   sql += " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
   std::vector<v1::DesignationCount> counts;
   absl::Status status = database_->Run([&](Session& session) -> absl::Status {
-    absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
-    if (!rows.ok()) return rows.status();
-    for (const Row& row : *rows) {
+    SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
+    for (const Row& row : rows) {
       v1::DesignationCount count;
       count.set_year(static_cast<int32_t>(row.Int(0)));
       v1::PartnerKind row_kind = v1::PARTNER_KIND_UNSPECIFIED;
@@ -651,9 +651,8 @@ absl::StatusOr<std::vector<v1::PartnerCount>> RegistryStore::CountPartners(
   sql += " GROUP BY kind, region";
   std::vector<v1::PartnerCount> counts;
   absl::Status result = database_->Run([&](Session& session) -> absl::Status {
-    absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
-    if (!rows.ok()) return rows.status();
-    for (const Row& row : *rows) {
+    SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
+    for (const Row& row : rows) {
       v1::PartnerCount count;
       v1::PartnerKind kind = v1::PARTNER_KIND_UNSPECIFIED;
       v1::PartnerKind_Parse(row.Text(0), &kind);
@@ -710,12 +709,11 @@ absl::StatusOr<std::vector<v1::ExpiringItem>> RegistryStore::ListExpiring(
 
   std::vector<v1::ExpiringItem> items;
   absl::Status status = database_->Run([&](Session& session) -> absl::Status {
-    absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
-    if (!rows.ok()) return rows.status();
-    *has_more = static_cast<int>(rows->size()) > query.page_size;
-    for (size_t i = 0;
-         i < rows->size() && static_cast<int>(i) < query.page_size; ++i) {
-      const Row& row = (*rows)[i];
+    SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
+    *has_more = static_cast<int>(rows.size()) > query.page_size;
+    for (size_t i = 0; i < rows.size() && static_cast<int>(i) < query.page_size;
+         ++i) {
+      const Row& row = rows[i];
       Partner profile;
       (void)profile.ParseFromString(row.Text(1));
       v1::ExpiringItem item;
@@ -775,17 +773,16 @@ absl::StatusOr<GrantPage> RegistryStore::ListGrants(const GrantQuery& query) {
   params.push_back(SqlInt(query.page_size + 1));
   GrantPage page;
   absl::Status status = database_->Run([&](Session& session) -> absl::Status {
-    absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
-    if (!rows.ok()) return rows.status();
-    for (size_t i = 0; i < rows->size(); ++i) {
+    SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
+    for (size_t i = 0; i < rows.size(); ++i) {
       if (static_cast<int>(i) == query.page_size) {
         PageCursor next;
         next.has_position = true;
-        next.last_id = (*rows)[i - 1].Int(0);
+        next.last_id = rows[i - 1].Int(0);
         page.next = next;
         break;
       }
-      page.grants.push_back(GrantFromRow((*rows)[i]));
+      page.grants.push_back(GrantFromRow(rows[i]));
     }
     absl::StatusOr<std::vector<Row>> total =
         session.Query(total_sql, total_params);
@@ -803,11 +800,8 @@ absl::StatusOr<v1::TokenInfo> RegistryStore::InsertToken(
   return database_->TransactFor<
       v1::TokenInfo>([&](Session& session) -> absl::StatusOr<v1::TokenInfo> {
     if (info.role() == auth::v1::PARTNER) {
-      if (absl::Status s =
-              StatusOfPartnerForChild(session, info.partner_id(), "tokens");
-          !s.ok()) {
-        return s;
-      }
+      SMZ_RETURN_IF_ERROR(
+          StatusOfPartnerForChild(session, info.partner_id(), "tokens"));
     }
     const absl::Time now = clock_->Now();
     auto inserted = session.Execute(
@@ -823,18 +817,14 @@ absl::StatusOr<v1::TokenInfo> RegistryStore::InsertToken(
              ? SqlInt(TimeUtil::TimestampToMicroseconds(info.expire_time()))
              : SqlValue(nullptr)});
     if (!inserted.ok()) return inserted.status();
-    absl::StatusOr<int64_t> id = session.LastInsertId();
-    if (!id.ok()) return id.status();
+    SMZ_ASSIGN_OR_RETURN(int64_t id, session.LastInsertId());
     absl::StatusOr<std::vector<Row>> rows = session.Query(
         absl::StrCat("SELECT ", kTokenColumns, " FROM api_tokens WHERE id = ?"),
-        {SqlInt(*id)});
+        {SqlInt(id)});
     if (!rows.ok()) return rows.status();
     v1::TokenInfo stored = TokenFromRow(rows->front());
-    if (absl::Status s = AuditToken(session, v1::TokenInfo(), stored, action,
-                                    info.created_by(), now);
-        !s.ok()) {
-      return s;
-    }
+    SMZ_RETURN_IF_ERROR(AuditToken(session, v1::TokenInfo(), stored, action,
+                                   info.created_by(), now));
     return stored;
   });
 }
@@ -848,12 +838,13 @@ absl::StatusOr<v1::TokenInfo> RegistryStore::RevokeToken(
         // Every active ADMIN token is locked first, in id order, so two
         // administrators revoking each other's tokens at once are
         // serialized and cannot both succeed.
-        absl::StatusOr<std::vector<Row>> admins = session.Query(
-            absl::StrCat("SELECT id, expire_time_us FROM api_tokens WHERE "
-                         "role = 'ADMIN' AND ",
-                         kActiveToken, " ORDER BY id FOR UPDATE"),
-            {SqlInt(now_us)});
-        if (!admins.ok()) return admins.status();
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> admins,
+            session.Query(
+                absl::StrCat("SELECT id, expire_time_us FROM api_tokens WHERE "
+                             "role = 'ADMIN' AND ",
+                             kActiveToken, " ORDER BY id FOR UPDATE"),
+                {SqlInt(now_us)}));
         const std::string select = absl::StrCat(
             "SELECT ", kTokenColumns, " FROM api_tokens WHERE id = ?");
         absl::StatusOr<std::vector<Row>> rows =
@@ -866,12 +857,12 @@ absl::StatusOr<v1::TokenInfo> RegistryStore::RevokeToken(
         const v1::TokenInfo before = TokenFromRow(rows->front());
         if (before.has_revoke_time()) return before;
         const bool active_admin =
-            std::any_of(admins->begin(), admins->end(),
+            std::any_of(admins.begin(), admins.end(),
                         [&](const Row& row) { return row.Int(0) == token_id; });
         // Another ADMIN token must remain that does not expire: one that
         // expires would leave nobody, only later.
         const bool another_lasting_admin =
-            std::any_of(admins->begin(), admins->end(), [&](const Row& row) {
+            std::any_of(admins.begin(), admins.end(), [&](const Row& row) {
               return row.Int(0) != token_id && row.IsNull(1);
             });
         if (active_admin && !another_lasting_admin) {
@@ -887,11 +878,8 @@ absl::StatusOr<v1::TokenInfo> RegistryStore::RevokeToken(
         rows = session.Query(select, {SqlInt(token_id)});
         if (!rows.ok()) return rows.status();
         const v1::TokenInfo after = TokenFromRow(rows->front());
-        if (absl::Status s =
-                AuditToken(session, before, after, "REVOKE", actor, now);
-            !s.ok()) {
-          return s;
-        }
+        SMZ_RETURN_IF_ERROR(
+            AuditToken(session, before, after, "REVOKE", actor, now));
         return after;
       });
 }
@@ -913,17 +901,16 @@ absl::StatusOr<TokenPage> RegistryStore::ListTokens(int64_t partner_id,
   params.push_back(SqlInt(page_size + 1));
   TokenPage page;
   absl::Status status = database_->Run([&](Session& session) -> absl::Status {
-    absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
-    if (!rows.ok()) return rows.status();
-    for (size_t i = 0; i < rows->size(); ++i) {
+    SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
+    for (size_t i = 0; i < rows.size(); ++i) {
       if (static_cast<int>(i) == page_size) {
         PageCursor next;
         next.has_position = true;
-        next.last_id = (*rows)[i - 1].Int(0);
+        next.last_id = rows[i - 1].Int(0);
         page.next = next;
         break;
       }
-      page.tokens.push_back(TokenFromRow((*rows)[i]));
+      page.tokens.push_back(TokenFromRow(rows[i]));
     }
     return absl::OkStatus();
   });
@@ -933,13 +920,14 @@ absl::StatusOr<TokenPage> RegistryStore::ListTokens(int64_t partner_id,
 
 absl::StatusOr<bool> RegistryStore::HasActiveAdminToken() {
   return database_->RunFor<bool>([&](Session& session) -> absl::StatusOr<bool> {
-    absl::StatusOr<std::vector<Row>> rows = session.Query(
-        absl::StrCat("SELECT COUNT(*) FROM api_tokens WHERE role = 'ADMIN' "
-                     "AND ",
-                     kActiveToken),
-        {SqlInt(absl::ToUnixMicros(clock_->Now()))});
-    if (!rows.ok()) return rows.status();
-    return rows->front().Int(0) > 0;
+    SMZ_ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        session.Query(
+            absl::StrCat("SELECT COUNT(*) FROM api_tokens WHERE role = 'ADMIN' "
+                         "AND ",
+                         kActiveToken),
+            {SqlInt(absl::ToUnixMicros(clock_->Now()))}));
+    return rows.front().Int(0) > 0;
   });
 }
 
@@ -949,15 +937,16 @@ absl::StatusOr<std::optional<Principal>> RegistryStore::FindByToken(
   return database_->RunFor<MaybePrincipal>(
       [&](Session& session) -> absl::StatusOr<MaybePrincipal> {
         const absl::Time now = clock_->Now();
-        absl::StatusOr<std::vector<Row>> rows = session.Query(
-            absl::StrCat("SELECT id, role, partner_id, display_name, "
-                         "last_use_time_us FROM api_tokens "
-                         "WHERE token_hash = ? AND ",
-                         kActiveToken),
-            {std::string(token_hash), SqlInt(absl::ToUnixMicros(now))});
-        if (!rows.ok()) return rows.status();
-        if (rows->empty()) return MaybePrincipal();
-        const Row& row = rows->front();
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(
+                absl::StrCat("SELECT id, role, partner_id, display_name, "
+                             "last_use_time_us FROM api_tokens "
+                             "WHERE token_hash = ? AND ",
+                             kActiveToken),
+                {std::string(token_hash), SqlInt(absl::ToUnixMicros(now))}));
+        if (rows.empty()) return MaybePrincipal();
+        const Row& row = rows.front();
         if (row.IsNull(4) ||
             absl::FromUnixMicros(row.Int(4)) + kLastUseResolution <= now) {
           // Best effort: a failed write must not refuse a valid token.

@@ -151,13 +151,14 @@ absl::StatusOr<AggregateResult> StatsStore::Aggregate(
   const std::string sql = absl::StrCat("SELECT ", select, " FROM ", from,
                                        " WHERE t.period BETWEEN ? AND ?", where,
                                        filters, " GROUP BY ", group);
-  absl::StatusOr<std::vector<Row>> rows = database_->RunFor<std::vector<Row>>(
-      [&](Session& session) { return session.Query(sql, params); });
-  if (!rows.ok()) return rows.status();
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      database_->RunFor<std::vector<Row>>(
+          [&](Session& session) { return session.Query(sql, params); }));
 
   // One AggregateGroup per (bucket, dims); measures arrive as rows.
   std::map<std::string, size_t> index;
-  for (const Row& row : *rows) {
+  for (const Row& row : rows) {
     size_t c = 0;
     AggregateGroup group_row;
     group_row.bucket = static_cast<int>(row.Int(c++));

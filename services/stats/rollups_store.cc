@@ -67,11 +67,11 @@ namespace {
 // period per statement, so no statement outlives the I/O timeout at
 // national scale.
 absl::StatusOr<std::vector<int>> ReportedPeriods(Session& session) {
-  absl::StatusOr<std::vector<Row>> rows =
-      session.Query("SELECT DISTINCT period FROM reports ORDER BY period", {});
-  if (!rows.ok()) return rows.status();
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      session.Query("SELECT DISTINCT period FROM reports ORDER BY period", {}));
   std::vector<int> periods;
-  for (const Row& row : *rows) periods.push_back(static_cast<int>(row.Int(0)));
+  for (const Row& row : rows) periods.push_back(static_cast<int>(row.Int(0)));
   return periods;
 }
 
@@ -97,8 +97,7 @@ absl::Status StatsStore::RebuildRollups() {
         return s.status();
       }
     }
-    absl::StatusOr<std::vector<int>> periods = ReportedPeriods(session);
-    if (!periods.ok()) return periods.status();
+    SMZ_ASSIGN_OR_RETURN(std::vector<int> periods, ReportedPeriods(session));
     const std::pair<const char*, const char*> fills[] = {
         {"INSERT INTO rollup_cells (period, measure, nationality, "
          "department, care_type, sex, age_band, partner_kind, region, value, "
@@ -110,7 +109,7 @@ absl::Status StatsStore::RebuildRollups() {
         {"INSERT INTO rollup_department (period, measure, department, "
          "care_type, value, contributors, partner_sum, partner_square_sum) ",
          kRecomputeDepartment}};
-    for (int period : *periods) {
+    for (int period : periods) {
       for (const auto& [insert, select] : fills) {
         absl::StatusOr<int64_t> s =
             session.Execute(absl::StrCat(insert, select), {SqlInt(period)});
@@ -122,73 +121,71 @@ absl::Status StatsStore::RebuildRollups() {
 }
 
 absl::StatusOr<int64_t> StatsStore::CountRollupMismatches() {
-  return database_->RunFor<int64_t>(
-      [&](Session& session) -> absl::StatusOr<int64_t> {
-        struct Check {
-          const char* table;
-          const char* recompute;
-          const char* key;
-        };
-        const Check checks[] = {
-            {"rollup_cells", kRecomputeCells,
-             "period, measure, nationality, department, care_type, sex, "
-             "age_band, partner_kind, region"},
-            {"rollup_nationality", kRecomputeNationality,
-             "period, measure, nationality"},
-            {"rollup_department", kRecomputeDepartment,
-             "period, measure, department, care_type"}};
-        absl::StatusOr<std::vector<int>> periods = ReportedPeriods(session);
-        if (!periods.ok()) return periods.status();
-        // Counted reports, all periods at once.
-        absl::StatusOr<std::vector<Row>> counts = session.Query(
-            absl::StrCat("SELECT (SELECT COUNT(*) FROM (",
-                         kRecomputeReportCounts,
-                         ") x LEFT JOIN report_counts y USING (period, shard) "
-                         "WHERE y.counted IS NULL OR y.counted <> x.n) + "
-                         "(SELECT COUNT(*) FROM report_counts y LEFT JOIN (",
-                         kRecomputeReportCounts,
-                         ") x USING (period, shard) WHERE x.n IS NULL AND "
-                         "y.counted <> 0)"),
-            {});
-        if (!counts.ok()) return counts.status();
-        int64_t mismatches = counts->front().Int(0);
-        absl::StatusOr<std::vector<Row>> groups = session.Query(
+  return database_->RunFor<int64_t>([&](Session& session)
+                                        -> absl::StatusOr<int64_t> {
+    struct Check {
+      const char* table;
+      const char* recompute;
+      const char* key;
+    };
+    const Check checks[] = {
+        {"rollup_cells", kRecomputeCells,
+         "period, measure, nationality, department, care_type, sex, "
+         "age_band, partner_kind, region"},
+        {"rollup_nationality", kRecomputeNationality,
+         "period, measure, nationality"},
+        {"rollup_department", kRecomputeDepartment,
+         "period, measure, department, care_type"}};
+    SMZ_ASSIGN_OR_RETURN(std::vector<int> periods, ReportedPeriods(session));
+    // Counted reports, all periods at once.
+    absl::StatusOr<std::vector<Row>> counts = session.Query(
+        absl::StrCat("SELECT (SELECT COUNT(*) FROM (", kRecomputeReportCounts,
+                     ") x LEFT JOIN report_counts y USING (period, shard) "
+                     "WHERE y.counted IS NULL OR y.counted <> x.n) + "
+                     "(SELECT COUNT(*) FROM report_counts y LEFT JOIN (",
+                     kRecomputeReportCounts,
+                     ") x USING (period, shard) WHERE x.n IS NULL AND "
+                     "y.counted <> 0)"),
+        {});
+    if (!counts.ok()) return counts.status();
+    int64_t mismatches = counts->front().Int(0);
+    absl::StatusOr<std::vector<Row>> groups = session.Query(
+        absl::StrCat(
+            "SELECT (SELECT COUNT(*) FROM (", kRecomputeGroupReporters,
+            ") x LEFT JOIN group_reporters y USING (period, partner_kind, "
+            "region, shard) WHERE COALESCE(y.active, 0) <> x.active OR "
+            "COALESCE(y.with_revenue, 0) <> x.with_revenue) + "
+            "(SELECT COUNT(*) FROM "
+            "group_reporters y LEFT JOIN (",
+            kRecomputeGroupReporters,
+            ") x USING (period, partner_kind, region, shard) WHERE "
+            "x.active IS NULL AND (y.active <> 0 OR y.with_revenue <> 0))"),
+        {});
+    if (!groups.ok()) return groups.status();
+    mismatches += groups->front().Int(0);
+    for (int period : periods) {
+      for (const Check& check : checks) {
+        const std::string keys = check.key;
+        // Recomputed rows missing or different in the rollup, and
+        // rollup rows with contributors that the cells do not explain.
+        absl::StatusOr<std::vector<Row>> rows = session.Query(
             absl::StrCat(
-                "SELECT (SELECT COUNT(*) FROM (", kRecomputeGroupReporters,
-                ") x LEFT JOIN group_reporters y USING (period, partner_kind, "
-                "region, shard) WHERE COALESCE(y.active, 0) <> x.active OR "
-                "COALESCE(y.with_revenue, 0) <> x.with_revenue) + "
-                "(SELECT COUNT(*) FROM "
-                "group_reporters y LEFT JOIN (",
-                kRecomputeGroupReporters,
-                ") x USING (period, partner_kind, region, shard) WHERE "
-                "x.active IS NULL AND (y.active <> 0 OR y.with_revenue <> 0))"),
-            {});
-        if (!groups.ok()) return groups.status();
-        mismatches += groups->front().Int(0);
-        for (int period : *periods) {
-          for (const Check& check : checks) {
-            const std::string keys = check.key;
-            // Recomputed rows missing or different in the rollup, and
-            // rollup rows with contributors that the cells do not explain.
-            absl::StatusOr<std::vector<Row>> rows = session.Query(
-                absl::StrCat(
-                    "SELECT (SELECT COUNT(*) FROM (", check.recompute,
-                    ") x LEFT JOIN ", check.table, " y USING (", keys,
-                    ") WHERE y.value IS NULL OR y.value <> x.v OR "
-                    "y.contributors <> x.n OR y.partner_sum <> x.s OR "
-                    "y.partner_square_sum <> x.q) + (SELECT COUNT(*) FROM ",
-                    check.table, " y LEFT JOIN (", check.recompute,
-                    ") x USING (", keys,
-                    ") WHERE y.period = ? AND x.v IS NULL AND "
-                    "(y.contributors <> 0 OR y.value <> 0))"),
-                {SqlInt(period), SqlInt(period), SqlInt(period)});
-            if (!rows.ok()) return rows.status();
-            mismatches += rows->front().Int(0);
-          }
-        }
-        return mismatches;
-      });
+                "SELECT (SELECT COUNT(*) FROM (", check.recompute,
+                ") x LEFT JOIN ", check.table, " y USING (", keys,
+                ") WHERE y.value IS NULL OR y.value <> x.v OR "
+                "y.contributors <> x.n OR y.partner_sum <> x.s OR "
+                "y.partner_square_sum <> x.q) + (SELECT COUNT(*) FROM ",
+                check.table, " y LEFT JOIN (", check.recompute, ") x USING (",
+                keys,
+                ") WHERE y.period = ? AND x.v IS NULL AND "
+                "(y.contributors <> 0 OR y.value <> 0))"),
+            {SqlInt(period), SqlInt(period), SqlInt(period)});
+        if (!rows.ok()) return rows.status();
+        mismatches += rows->front().Int(0);
+      }
+    }
+    return mismatches;
+  });
 }
 
 }  // namespace smz::stats

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/aip/request_key.h"
+#include "common/aip/status_macros.h"
 #include "common/auth/token.h"
 #include "common/csv.h"
 #include "common/departments.h"
@@ -36,26 +37,22 @@ bool Stats::Restricted(const Principal& caller) const {
 
 absl::StatusOr<PartnerFacts> Stats::ReportingPartner(
     int64_t partner_id, std::optional<absl::CivilMonth>* designated_since) {
-  absl::StatusOr<Partner> partner = partners_->Get(partner_id);
-  if (!partner.ok()) return partner.status();
-  if (partner->status() != registry::v1::ACTIVE) {
+  SMZ_ASSIGN_OR_RETURN(Partner partner, partners_->Get(partner_id));
+  if (partner.status() != registry::v1::ACTIVE) {
     return absl::FailedPreconditionError(
         absl::StrCat("partner ", partner_id, " is ",
-                     registry::v1::PartnerStatus_Name(partner->status()),
+                     registry::v1::PartnerStatus_Name(partner.status()),
                      " in the registry; only active partners report"));
   }
-  *designated_since = DesignatedSince(*partner);
-  return FactsOf(*partner);
+  *designated_since = DesignatedSince(partner);
+  return FactsOf(partner);
 }
 
 absl::StatusOr<v1::SubmitReportResponse> Stats::SubmitReport(
     const Principal& caller, const v1::SubmitReportRequest& request) {
   const Report& report = request.report();
   if (report.partner_id() > 0) {
-    if (absl::Status s = AuthorizePartnerScope(caller, report.partner_id());
-        !s.ok()) {
-      return s;
-    }
+    SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, report.partner_id()));
   }
   FieldViolations violations;
   ValidateRequestId(request.request_id(), &violations);
@@ -63,10 +60,10 @@ absl::StatusOr<v1::SubmitReportResponse> Stats::SubmitReport(
   context.current_month = absl::CivilMonth(TodayInSeoul(*clock_));
   PartnerFacts facts;
   if (report.partner_id() > 0) {
-    absl::StatusOr<PartnerFacts> partner =
-        ReportingPartner(report.partner_id(), &context.designated_since);
-    if (!partner.ok()) return partner.status();
-    facts = *std::move(partner);
+    SMZ_ASSIGN_OR_RETURN(
+        PartnerFacts partner,
+        ReportingPartner(report.partner_id(), &context.designated_since));
+    facts = std::move(partner);
   }
   std::vector<Cell> cells = CanonicalCells(report, context, &violations);
   if (!violations.empty()) return violations.ToStatus();
@@ -83,10 +80,9 @@ absl::StatusOr<v1::SubmitReportResponse> Stats::SubmitReport(
   submission.request_digest = RequestDigest(request);
   submission.partner = facts;
   submission.actor = PrincipalLabel(caller);
-  absl::StatusOr<std::vector<v1::SubmitReportResponse>> done =
-      store_->Submit({submission}, request.validate_only());
-  if (!done.ok()) return done.status();
-  return std::move(done->front());
+  SMZ_ASSIGN_OR_RETURN(std::vector<v1::SubmitReportResponse> done,
+                       store_->Submit({submission}, request.validate_only()));
+  return std::move(done.front());
 }
 
 absl::StatusOr<Report> Stats::GetReport(const Principal& caller,
@@ -95,18 +91,14 @@ absl::StatusOr<Report> Stats::GetReport(const Principal& caller,
   if (request.partner_id() <= 0) violations.Add("partner_id", "is required");
   const int period = RequiredPeriod(request.period(), "period", &violations);
   if (!violations.empty()) return violations.ToStatus();
-  if (absl::Status s = AuthorizePartnerScope(caller, request.partner_id());
-      !s.ok()) {
-    return s;
-  }
+  SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner_id()));
   return store_->GetReport(request.partner_id(), period);
 }
 
 absl::StatusOr<v1::ListReportsResponse> Stats::ListReports(
     const Principal& caller, const v1::ListReportsRequest& request) {
-  absl::StatusOr<int64_t> partner_id =
-      ScopedPartner(caller, request.partner_id());
-  if (!partner_id.ok()) return partner_id.status();
+  SMZ_ASSIGN_OR_RETURN(int64_t partner_id,
+                       ScopedPartner(caller, request.partner_id()));
   FieldViolations violations;
   const int page_size = ResolvePageSize(request.page_size(), &violations);
   const int start =
@@ -117,14 +109,14 @@ absl::StatusOr<v1::ListReportsResponse> Stats::ListReports(
     violations.Add("status", "unknown value");
   }
   const uint64_t fingerprint =
-      QueryFingerprint({absl::StrCat(*partner_id), request.start_period(),
+      QueryFingerprint({absl::StrCat(partner_id), request.start_period(),
                         request.end_period(), absl::StrCat(request.status())});
   const PageCursor cursor =
       CursorOrViolation(request.page_token(), fingerprint, &violations);
   if (!violations.empty()) return violations.ToStatus();
   std::vector<int64_t> ids;
   absl::StatusOr<v1::ListReportsResponse> response =
-      store_->ListReports(*partner_id, start, end, request.status(),
+      store_->ListReports(partner_id, start, end, request.status(),
                           cursor.last_id, page_size + 1, &ids);
   if (!response.ok()) return response.status();
   if (response->reports_size() > page_size) {
@@ -180,11 +172,11 @@ absl::StatusOr<v1::ListLockExceptionsResponse> Stats::ListLockExceptions(
   FieldViolations violations;
   const int period = OptionalPeriod(request.period(), "period", &violations);
   if (!violations.empty()) return violations.ToStatus();
-  absl::StatusOr<std::vector<v1::LockException>> found =
-      store_->ListLockExceptions(period, request.active_only());
-  if (!found.ok()) return found.status();
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<v1::LockException> found,
+      store_->ListLockExceptions(period, request.active_only()));
   v1::ListLockExceptionsResponse response;
-  for (v1::LockException& e : *found) {
+  for (v1::LockException& e : found) {
     *response.add_exceptions() = std::move(e);
   }
   return response;
@@ -201,19 +193,16 @@ absl::StatusOr<v1::ListReportChangesResponse> Stats::ListReportChanges(
   const PageCursor cursor =
       CursorOrViolation(request.page_token(), fingerprint, &violations);
   if (!violations.empty()) return violations.ToStatus();
-  if (absl::Status s = AuthorizePartnerScope(caller, request.partner_id());
-      !s.ok()) {
-    return s;
-  }
-  absl::StatusOr<std::vector<v1::ReportChange>> changes =
+  SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner_id()));
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<v1::ReportChange> changes,
       store_->ListReportChanges(request.partner_id(), period, cursor.last_id,
-                                page_size + 1);
-  if (!changes.ok()) return changes.status();
+                                page_size + 1));
   v1::ListReportChangesResponse response;
-  for (int i = 0; i < static_cast<int>(changes->size()) && i < page_size; ++i) {
-    *response.add_changes() = std::move((*changes)[i]);
+  for (int i = 0; i < static_cast<int>(changes.size()) && i < page_size; ++i) {
+    *response.add_changes() = std::move(changes[i]);
   }
-  if (static_cast<int>(changes->size()) > page_size) {
+  if (static_cast<int>(changes.size()) > page_size) {
     PageCursor next;
     next.has_position = true;
     next.last_id = response.changes(page_size - 1).id();
@@ -224,24 +213,22 @@ absl::StatusOr<v1::ListReportChangesResponse> Stats::ListReportChanges(
 
 absl::StatusOr<v1::ListWarningsResponse> Stats::ListWarnings(
     const Principal& caller, const v1::ListWarningsRequest& request) {
-  absl::StatusOr<int64_t> partner_id =
-      ScopedPartner(caller, request.partner_id());
-  if (!partner_id.ok()) return partner_id.status();
+  SMZ_ASSIGN_OR_RETURN(int64_t partner_id,
+                       ScopedPartner(caller, request.partner_id()));
   FieldViolations violations;
   const int page_size = ResolvePageSize(request.page_size(), &violations);
   const int start =
       OptionalPeriod(request.start_period(), "start_period", &violations);
   const int end =
       OptionalPeriod(request.end_period(), "end_period", &violations);
-  const uint64_t fingerprint =
-      QueryFingerprint({absl::StrCat(*partner_id), request.start_period(),
-                        request.end_period()});
+  const uint64_t fingerprint = QueryFingerprint(
+      {absl::StrCat(partner_id), request.start_period(), request.end_period()});
   const PageCursor cursor =
       CursorOrViolation(request.page_token(), fingerprint, &violations);
   if (!violations.empty()) return violations.ToStatus();
   std::vector<int64_t> ids;
   absl::StatusOr<std::vector<v1::Warning>> warnings = store_->ListWarnings(
-      *partner_id, start, end, cursor.last_id, page_size + 1, &ids);
+      partner_id, start, end, cursor.last_id, page_size + 1, &ids);
   if (!warnings.ok()) return warnings.status();
   v1::ListWarningsResponse response;
   for (int i = 0; i < static_cast<int>(warnings->size()) && i < page_size;
@@ -279,9 +266,7 @@ absl::StatusOr<v1::ImportReportsResponse> Stats::ImportReports(
     rows += p.report.new_patients_size() + p.report.visits_size() +
             (p.revenue_line ? 1 : 0) + (p.no_activity_line ? 1 : 0);
     const int64_t partner_id = p.report.partner_id();
-    if (absl::Status s = AuthorizePartnerScope(caller, partner_id); !s.ok()) {
-      return s;
-    }
+    SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, partner_id));
     ReportContext context = base;
     absl::StatusOr<PartnerFacts> facts =
         ReportingPartner(partner_id, &context.designated_since);
@@ -353,14 +338,13 @@ absl::StatusOr<v1::ImportReportsResponse> Stats::ImportReports(
         absl::StrCat("imb:", HashToken(request.request_id()).substr(0, 24)),
         HashToken(request.csv())};
   }
-  absl::StatusOr<std::vector<v1::SubmitReportResponse>> done =
-      store_->Submit(submissions, request.dry_run(), batch);
-  if (!done.ok()) return done.status();
-  for (size_t i = 0; i < done->size(); ++i) {
+  SMZ_ASSIGN_OR_RETURN(std::vector<v1::SubmitReportResponse> done,
+                       store_->Submit(submissions, request.dry_run(), batch));
+  for (size_t i = 0; i < done.size(); ++i) {
     v1::ImportedReport* out = response.add_reports();
     out->set_partner_id(submissions[i].report.partner_id());
     out->set_period(submissions[i].report.period());
-    *out->mutable_summary() = (*done)[i].summary();
+    *out->mutable_summary() = done[i].summary();
   }
   return response;
 }

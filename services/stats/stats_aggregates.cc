@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/aip/request_key.h"
+#include "common/aip/status_macros.h"
 #include "common/auth/token.h"
 #include "common/csv.h"
 #include "common/departments.h"
@@ -44,8 +45,7 @@ absl::StatusOr<AggregateResult> Stats::AggregateFor(
       }
     }
   }
-  absl::StatusOr<AggregateResult> result = store_->Aggregate(fine);
-  if (!result.ok()) return result.status();
+  SMZ_ASSIGN_OR_RETURN(AggregateResult result, store_->Aggregate(fine));
   absl::StatusOr<GroupReporters> counted =
       store_->ReportersByGroup(query.start_period, query.end_period);
   if (!counted.ok()) return counted.status();
@@ -78,7 +78,7 @@ absl::StatusOr<AggregateResult> Stats::AggregateFor(
            query.group_by.end();
   };
   AggregateResult out;
-  out.source = result->source;
+  out.source = result.source;
   std::map<std::string, size_t> index;
   // The output group `g` belongs to, pooled or not, in the query's bucket
   // and dimensions.
@@ -95,7 +95,7 @@ absl::StatusOr<AggregateResult> Stats::AggregateFor(
     if (inserted) out.groups.push_back(std::move(key));
     return out.groups[it->second];
   };
-  for (const AggregateGroup& g : result->groups) {
+  for (const AggregateGroup& g : result.groups) {
     const int period = g.bucket;
     const GroupMonth group{period, by_group ? g.partner_kind : 0,
                            by_group ? g.region : 0};
@@ -230,8 +230,7 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
   if (applicable.revenue) {
     query.measures.push_back(static_cast<int>(Measure::kRevenueKrw));
   }
-  absl::StatusOr<AggregateResult> current = AggregateFor(caller, query);
-  if (!current.ok()) return current.status();
+  SMZ_ASSIGN_OR_RETURN(AggregateResult current, AggregateFor(caller, query));
 
   std::map<std::string, const AggregateGroup*> previous_index;
   AggregateResult previous;
@@ -254,7 +253,7 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
     for (const PartnerFacts& p : *known) names[p.id] = p.name_ko;
   }
 
-  std::vector<AggregateGroup>& groups = current->groups;
+  std::vector<AggregateGroup>& groups = current.groups;
   const v1::Metric metric = request.order_by();
   // Buckets ascending; within a bucket by the metric (desc) when ranking,
   // else by the dimension values.
@@ -277,11 +276,11 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
                              options_.suppression_threshold};
   v1::AggregateResponse response;
   response.set_suppression_threshold(options_.suppression_threshold);
-  response.set_source(current->source);
+  response.set_source(current.source);
   if (context.restricted) {
     response.set_min_group_partners(options_.min_group_partners);
     for (const std::set<int>* withheld :
-         {&current->withheld_periods, &previous.withheld_periods}) {
+         {&current.withheld_periods, &previous.withheld_periods}) {
       for (int period : *withheld) {
         response.add_withheld_periods(FormatMonth(PeriodMonth(period)));
       }
@@ -395,10 +394,9 @@ CsvCell CsvValue(const v1::Value& value, int threshold, bool revenue) {
 
 absl::StatusOr<v1::CsvFile> Stats::ExportAggregateCsv(
     const Principal& caller, const v1::AggregateRequest& request) {
-  absl::StatusOr<v1::AggregateResponse> aggregate =
-      QueryAggregate(caller, request);
-  if (!aggregate.ok()) return aggregate.status();
-  const int threshold = aggregate->suppression_threshold();
+  SMZ_ASSIGN_OR_RETURN(v1::AggregateResponse aggregate,
+                       QueryAggregate(caller, request));
+  const int threshold = aggregate.suppression_threshold();
   std::vector<CsvCell> header = {"bucket"};
   std::vector<v1::Dimension> dims;
   for (int d : request.group_by())
@@ -472,8 +470,8 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAggregateCsv(
     }
     csv.Row(fields);
   };
-  for (const v1::AggregateRow& row : aggregate->rows()) append_row(row, false);
-  append_row(aggregate->total(), true);
+  for (const v1::AggregateRow& row : aggregate.rows()) append_row(row, false);
+  append_row(aggregate.total(), true);
   v1::CsvFile file;
   file.set_filename(absl::StrCat("smz-aggregate-", request.start_period(), "-",
                                  request.end_period(), ".csv"));

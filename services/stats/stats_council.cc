@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/aip/request_key.h"
+#include "common/aip/status_macros.h"
 #include "common/auth/token.h"
 #include "common/csv.h"
 #include "common/departments.h"
@@ -52,21 +53,20 @@ absl::StatusOr<v1::CompletenessResponse> Stats::GetCompleteness(
   for (registry::v1::PartnerKind kind :
        {registry::v1::SPECIALIZED_OPERATOR,
         registry::v1::COOPERATING_INSTITUTION}) {
-    absl::StatusOr<std::vector<Partner>> active = partners_->ListActive(kind);
-    if (!active.ok()) return active.status();
-    for (const Partner& p : *active) {
+    SMZ_ASSIGN_OR_RETURN(std::vector<Partner> active,
+                         partners_->ListActive(kind));
+    for (const Partner& p : active) {
       expected[p.id()] = {NameOf(p), DesignatedSince(p)};
     }
   }
-  absl::StatusOr<std::vector<ReportingRow>> reports =
-      store_->ListReporting(start, end);
-  if (!reports.ok()) return reports.status();
+  SMZ_ASSIGN_OR_RETURN(std::vector<ReportingRow> reports,
+                       store_->ListReporting(start, end));
   absl::StatusOr<std::vector<PartnerFacts>> known = store_->KnownPartners();
   if (!known.ok()) return known.status();
   std::map<int64_t, std::string> names;
   for (const PartnerFacts& p : *known) names[p.id] = p.name_ko;
   std::map<std::pair<int, int64_t>, const ReportingRow*> by_key;
-  for (const ReportingRow& r : *reports) by_key[{r.period, r.partner_id}] = &r;
+  for (const ReportingRow& r : reports) by_key[{r.period, r.partner_id}] = &r;
 
   v1::CompletenessResponse response;
   const int deadline_days = store_->options().deadline_days;
@@ -77,7 +77,7 @@ absl::StatusOr<v1::CompletenessResponse> Stats::GetCompleteness(
     for (const auto& [id, info] : expected) {
       if (!info.second || *info.second <= month) partner_ids.insert(id);
     }
-    for (const ReportingRow& r : *reports) {
+    for (const ReportingRow& r : reports) {
       if (r.period == period) partner_ids.insert(r.partner_id);
     }
     v1::PeriodCompleteness* summary = response.add_periods();
@@ -155,13 +155,12 @@ absl::StatusOr<v1::KpiProgress> Stats::GetKpiProgress(
   query.end_period = PeriodNumber(absl::CivilMonth(as_of));
   query.bucket = v1::MONTH;
   query.measures = {static_cast<int>(Measure::kNewPatients)};
-  absl::StatusOr<AggregateResult> figures = AggregateFor(caller, query);
-  if (!figures.ok()) return figures.status();
+  SMZ_ASSIGN_OR_RETURN(AggregateResult figures, AggregateFor(caller, query));
   absl::StatusOr<std::map<int, int>> counted_reports =
       store_->CountCountedReports(query.start_period, query.end_period);
   if (!counted_reports.ok()) return counted_reports.status();
   std::map<int, GroupFigures> by_month;
-  for (const AggregateGroup& g : figures->groups) {
+  for (const AggregateGroup& g : figures.groups) {
     by_month[g.bucket].Add(g.new_patients);
   }
 
@@ -201,7 +200,7 @@ absl::StatusOr<v1::KpiProgress> Stats::GetKpiProgress(
   // Months with too few hospitals so far are left out of every figure
   // (AggregateFor); they show as suppressed.
   for (v1::KpiMonth& m : *progress.mutable_months()) {
-    if (figures->withheld_periods.count(PeriodNumber(*ParseMonth(m.period()))) >
+    if (figures.withheld_periods.count(PeriodNumber(*ParseMonth(m.period()))) >
         0) {
       m.mutable_new_patients()->set_suppressed(true);
     }
@@ -223,19 +222,18 @@ absl::StatusOr<v1::KpiProgress> Stats::GetKpiProgress(
 
 absl::StatusOr<v1::CsvFile> Stats::ExportAnnualReport(
     const Principal& caller, const v1::ExportAnnualReportRequest& request) {
-  absl::StatusOr<int64_t> partner_id =
-      ScopedPartner(caller, request.partner_id());
-  if (!partner_id.ok()) return partner_id.status();
+  SMZ_ASSIGN_OR_RETURN(int64_t partner_id,
+                       ScopedPartner(caller, request.partner_id()));
   FieldViolations violations;
-  if (*partner_id <= 0) violations.Add("partner_id", "is required");
+  if (partner_id <= 0) violations.Add("partner_id", "is required");
   if (request.year() < 2000 || request.year() > 2100) {
     violations.Add("year", "must be 2000..2100");
   }
   if (!violations.empty()) return violations.ToStatus();
-  absl::StatusOr<Partner> partner = partners_->Get(*partner_id);
+  absl::StatusOr<Partner> partner = partners_->Get(partner_id);
   if (!partner.ok()) return partner.status();
   absl::StatusOr<std::vector<Report>> reports =
-      store_->PartnerYear(*partner_id, request.year());
+      store_->PartnerYear(partner_id, request.year());
   if (!reports.ok()) return reports.status();
 
   std::map<std::string, const Report*> by_period;
@@ -251,7 +249,7 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAnnualReport(
     return "";
   };
   CsvWriter csv;
-  csv.Comment(absl::StrCat(NameOf(*partner), " (partner ", *partner_id,
+  csv.Comment(absl::StrCat(NameOf(*partner), " (partner ", partner_id,
                            "), foreign patients ", request.year(),
                            ": monthly cells, then the year's totals. Counts "
                            "of SUBMITTED and ACCEPTED reports."));
@@ -318,7 +316,7 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAnnualReport(
   }
   v1::CsvFile file;
   file.set_filename(
-      absl::StrCat("smz-annual-", *partner_id, "-", request.year(), ".csv"));
+      absl::StrCat("smz-annual-", partner_id, "-", request.year(), ".csv"));
   file.set_content_type("text/csv; charset=utf-8");
   file.set_content(std::move(csv).Finish());
   return file;

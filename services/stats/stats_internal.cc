@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/aip/request_key.h"
+#include "common/aip/status_macros.h"
 #include "common/auth/token.h"
 #include "common/csv.h"
 #include "common/departments.h"
@@ -70,9 +71,7 @@ absl::StatusOr<int64_t> ScopedPartner(const Principal& caller,
                                       int64_t requested) {
   if (caller.role() == auth::v1::PARTNER) {
     if (requested == 0) return caller.partner_id();
-    if (absl::Status s = AuthorizePartnerScope(caller, requested); !s.ok()) {
-      return s;
-    }
+    SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, requested));
   }
   return requested;
 }

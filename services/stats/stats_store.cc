@@ -52,15 +52,15 @@ StatsStore::StatsStore(Database* database, const Clock* clock,
 absl::StatusOr<Report> StatsStore::GetReport(int64_t partner_id, int period) {
   return database_->RunFor<Report>(
       [&](Session& session) -> absl::StatusOr<Report> {
-        absl::StatusOr<std::optional<StoredReport>> stored = LoadReport(
-            session, partner_id, period, false, options_.deadline_days);
-        if (!stored.ok()) return stored.status();
-        if (!stored->has_value()) {
+        SMZ_ASSIGN_OR_RETURN(std::optional<StoredReport> stored,
+                             LoadReport(session, partner_id, period, false,
+                                        options_.deadline_days));
+        if (!stored.has_value()) {
           return absl::NotFoundError(
               absl::StrCat("partner ", partner_id, " has no report for ",
                            FormatMonth(PeriodMonth(period))));
         }
-        return WithCells(**stored);
+        return WithCells(*stored);
       });
 }
 
@@ -90,10 +90,9 @@ absl::StatusOr<v1::ListReportsResponse> StatsStore::ListReports(
         }
         absl::StrAppend(&sql, " ORDER BY id LIMIT ?");
         params.push_back(SqlInt(page_size));
-        absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
-        if (!rows.ok()) return rows.status();
+        SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
         v1::ListReportsResponse response;
-        for (const Row& row : *rows) {
+        for (const Row& row : rows) {
           StoredReport stored = ReportFromRow(row, options_.deadline_days);
           if (stored.unreadable) {
             return absl::DataLossError(
@@ -110,16 +109,16 @@ absl::StatusOr<std::vector<v1::ReportChange>> StatsStore::ListReportChanges(
     int64_t partner_id, int period, int64_t after_id, int limit) {
   return database_->RunFor<std::vector<v1::ReportChange>>(
       [&](Session& session) -> absl::StatusOr<std::vector<v1::ReportChange>> {
-        absl::StatusOr<std::optional<StoredReport>> stored = LoadReport(
-            session, partner_id, period, false, options_.deadline_days);
-        if (!stored.ok()) return stored.status();
-        if (!stored->has_value()) {
+        SMZ_ASSIGN_OR_RETURN(std::optional<StoredReport> stored,
+                             LoadReport(session, partner_id, period, false,
+                                        options_.deadline_days));
+        if (!stored.has_value()) {
           return absl::NotFoundError(
               absl::StrCat("partner ", partner_id, " has no report for ",
                            FormatMonth(PeriodMonth(period))));
         }
         absl::StatusOr<std::vector<AuditEntry>> entries =
-            ReadAudit(session, kReportEntity, (*stored)->id, after_id, limit);
+            ReadAudit(session, kReportEntity, stored->id, after_id, limit);
         if (!entries.ok()) return entries.status();
         std::vector<v1::ReportChange> changes;
         for (const AuditEntry& entry : *entries) {
@@ -177,10 +176,9 @@ absl::StatusOr<std::vector<v1::Warning>> StatsStore::ListWarnings(
         }
         absl::StrAppend(&sql, " ORDER BY id LIMIT ?");
         params.push_back(SqlInt(limit));
-        absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
-        if (!rows.ok()) return rows.status();
+        SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
         std::vector<v1::Warning> warnings;
-        for (const Row& row : *rows) {
+        for (const Row& row : rows) {
           v1::Warning& w = warnings.emplace_back();
           ids->push_back(row.Int(0));
           w.set_partner_id(row.Int(1));
@@ -204,14 +202,15 @@ absl::StatusOr<GroupReporters> StatsStore::ReportersByGroup(int start_period,
                                                             int end_period) {
   return database_->RunFor<GroupReporters>(
       [&](Session& session) -> absl::StatusOr<GroupReporters> {
-        absl::StatusOr<std::vector<Row>> rows = session.Query(
-            "SELECT period, partner_kind, region, SUM(active), "
-            "SUM(with_revenue) FROM group_reporters WHERE period BETWEEN ? "
-            "AND ? GROUP BY period, partner_kind, region",
-            {SqlInt(start_period), SqlInt(end_period)});
-        if (!rows.ok()) return rows.status();
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(
+                "SELECT period, partner_kind, region, SUM(active), "
+                "SUM(with_revenue) FROM group_reporters WHERE period BETWEEN ? "
+                "AND ? GROUP BY period, partner_kind, region",
+                {SqlInt(start_period), SqlInt(end_period)}));
         GroupReporters reporters;
-        for (const Row& row : *rows) {
+        for (const Row& row : rows) {
           const std::tuple<int, int, int> key{static_cast<int>(row.Int(0)),
                                               static_cast<int>(row.Int(1)),
                                               static_cast<int>(row.Int(2))};
@@ -227,39 +226,42 @@ absl::StatusOr<GroupReporters> StatsStore::ReportersByGroup(int start_period,
 
 absl::StatusOr<std::vector<ReportingRow>> StatsStore::ListReporting(
     int start_period, int end_period) {
-  return database_->RunFor<std::vector<ReportingRow>>(
-      [&](Session& session) -> absl::StatusOr<std::vector<ReportingRow>> {
-        absl::StatusOr<std::vector<Row>> rows = session.Query(
+  return database_->RunFor<std::vector<
+      ReportingRow>>([&](Session& session)
+                         -> absl::StatusOr<std::vector<ReportingRow>> {
+    SMZ_ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        session.Query(
             "SELECT partner_id, period, status, no_activity, late, "
             "first_submit_time_us FROM reports WHERE period BETWEEN ? AND ? "
             "ORDER BY period, partner_id",
-            {SqlInt(start_period), SqlInt(end_period)});
-        if (!rows.ok()) return rows.status();
-        std::vector<ReportingRow> out;
-        for (const Row& row : *rows) {
-          ReportingRow& r = out.emplace_back();
-          r.partner_id = row.Int(0);
-          r.period = static_cast<int>(row.Int(1));
-          r.status = static_cast<int>(row.Int(2));
-          r.no_activity = row.Int(3) != 0;
-          r.late = row.Int(4) != 0;
-          r.first_submit_time_us = row.IsNull(5) ? 0 : row.Int(5);
-        }
-        return out;
-      });
+            {SqlInt(start_period), SqlInt(end_period)}));
+    std::vector<ReportingRow> out;
+    for (const Row& row : rows) {
+      ReportingRow& r = out.emplace_back();
+      r.partner_id = row.Int(0);
+      r.period = static_cast<int>(row.Int(1));
+      r.status = static_cast<int>(row.Int(2));
+      r.no_activity = row.Int(3) != 0;
+      r.late = row.Int(4) != 0;
+      r.first_submit_time_us = row.IsNull(5) ? 0 : row.Int(5);
+    }
+    return out;
+  });
 }
 
 absl::StatusOr<std::map<int, int>> StatsStore::CountCountedReports(
     int start_period, int end_period) {
   return database_->RunFor<std::map<int, int>>(
       [&](Session& session) -> absl::StatusOr<std::map<int, int>> {
-        absl::StatusOr<std::vector<Row>> rows = session.Query(
-            "SELECT period, SUM(counted) FROM report_counts WHERE period "
-            "BETWEEN ? AND ? GROUP BY period",
-            {SqlInt(start_period), SqlInt(end_period)});
-        if (!rows.ok()) return rows.status();
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(
+                "SELECT period, SUM(counted) FROM report_counts WHERE period "
+                "BETWEEN ? AND ? GROUP BY period",
+                {SqlInt(start_period), SqlInt(end_period)}));
         std::map<int, int> counts;
-        for (const Row& row : *rows) {
+        for (const Row& row : rows) {
           counts[static_cast<int>(row.Int(0))] = static_cast<int>(row.Int(1));
         }
         return counts;
@@ -270,15 +272,16 @@ absl::StatusOr<std::vector<Report>> StatsStore::PartnerYear(int64_t partner_id,
                                                             int year) {
   return database_->RunFor<std::vector<Report>>(
       [&](Session& session) -> absl::StatusOr<std::vector<Report>> {
-        absl::StatusOr<std::vector<Row>> rows = session.Query(
-            absl::StrCat("SELECT ", kReportColumns,
-                         " FROM reports WHERE partner_id = ? AND period "
-                         "BETWEEN ? AND ? ORDER BY period"),
-            {SqlInt(partner_id), SqlInt(year * 100 + 1),
-             SqlInt(year * 100 + 12)});
-        if (!rows.ok()) return rows.status();
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(
+                absl::StrCat("SELECT ", kReportColumns,
+                             " FROM reports WHERE partner_id = ? AND period "
+                             "BETWEEN ? AND ? ORDER BY period"),
+                {SqlInt(partner_id), SqlInt(year * 100 + 1),
+                 SqlInt(year * 100 + 12)}));
         std::vector<Report> reports;
-        for (const Row& row : *rows) {
+        for (const Row& row : rows) {
           StoredReport stored = ReportFromRow(row, options_.deadline_days);
           if (stored.unreadable) {
             return absl::DataLossError(
@@ -293,13 +296,14 @@ absl::StatusOr<std::vector<Report>> StatsStore::PartnerYear(int64_t partner_id,
 absl::StatusOr<std::vector<PartnerFacts>> StatsStore::KnownPartners() {
   return database_->RunFor<std::vector<PartnerFacts>>(
       [&](Session& session) -> absl::StatusOr<std::vector<PartnerFacts>> {
-        absl::StatusOr<std::vector<Row>> rows = session.Query(
-            "SELECT id, kind, region, name_ko, name_en FROM partners "
-            "ORDER BY id",
-            {});
-        if (!rows.ok()) return rows.status();
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(
+                "SELECT id, kind, region, name_ko, name_en FROM partners "
+                "ORDER BY id",
+                {}));
         std::vector<PartnerFacts> out;
-        for (const Row& row : *rows) {
+        for (const Row& row : rows) {
           out.push_back({row.Int(0), static_cast<int>(row.Int(1)),
                          static_cast<int>(row.Int(2)), row.Text(3),
                          row.Text(4)});

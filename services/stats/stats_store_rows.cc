@@ -115,14 +115,15 @@ absl::StatusOr<std::optional<StoredReport>> LoadReport(Session& session,
                                                        int period,
                                                        bool for_update,
                                                        int deadline_days) {
-  absl::StatusOr<std::vector<Row>> rows = session.Query(
-      absl::StrCat("SELECT ", kReportColumns,
-                   " FROM reports WHERE partner_id = ? AND period = ?",
-                   for_update ? " FOR UPDATE" : ""),
-      {SqlInt(partner_id), SqlInt(period)});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::nullopt;
-  StoredReport stored = ReportFromRow(rows->front(), deadline_days);
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      session.Query(
+          absl::StrCat("SELECT ", kReportColumns,
+                       " FROM reports WHERE partner_id = ? AND period = ?",
+                       for_update ? " FOR UPDATE" : ""),
+          {SqlInt(partner_id), SqlInt(period)}));
+  if (rows.empty()) return std::nullopt;
+  StoredReport stored = ReportFromRow(rows.front(), deadline_days);
   if (stored.unreadable) {
     return absl::DataLossError(
         absl::StrCat("report ", stored.id, " has unreadable cells"));
@@ -147,8 +148,7 @@ absl::Status InsertBatched(Session& session, absl::string_view head,
         params.insert(params.end(), row.begin(), row.end());
       }
       absl::StrAppend(&sql, tail);
-      absl::StatusOr<int64_t> done = session.Execute(sql, params);
-      if (!done.ok()) return done.status();
+      SMZ_ASSIGN_OR_RETURN(int64_t done, session.Execute(sql, params));
       next += chunk;
     }
   }

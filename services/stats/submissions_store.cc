@@ -187,15 +187,16 @@ absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
   if (options.history_months < kMinHistoryMonths) return warnings;
   const int from = PeriodNumber(month - options.history_months);
   const int to = PeriodNumber(month);
-  absl::StatusOr<std::vector<Row>> months = session.Query(
-      "SELECT period, cells FROM reports WHERE partner_id = ? AND "
-      "period >= ? AND period < ? AND status IN " COUNTED_STATUS_SQL,
-      {SqlInt(partner_id), SqlInt(from), SqlInt(to)});
-  if (!months.ok()) return months.status();
-  if (static_cast<int>(months->size()) < kMinHistoryMonths) return warnings;
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> months,
+      session.Query(
+          "SELECT period, cells FROM reports WHERE partner_id = ? AND "
+          "period >= ? AND period < ? AND status IN " COUNTED_STATUS_SQL,
+          {SqlInt(partner_id), SqlInt(from), SqlInt(to)}));
+  if (static_cast<int>(months.size()) < kMinHistoryMonths) return warnings;
 
   // Figure name -> per-month values (0 where the month had none).
-  const size_t history_months = months->size();
+  const size_t history_months = months.size();
   std::map<std::string, std::vector<int64_t>> series;
   auto series_for = [&](const std::string& name) -> std::vector<int64_t>& {
     std::vector<int64_t>& values = series[name];
@@ -217,7 +218,7 @@ absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
   };
   for (size_t i = 0; i < history_months; ++i) {
     Report holder;
-    if (!holder.ParseFromString((*months)[i].Text(1))) {
+    if (!holder.ParseFromString(months[i].Text(1))) {
       return absl::DataLossError("unreadable stored report cells");
     }
     for (const Cell& cell : CellsOfReport(holder)) {
@@ -262,9 +263,10 @@ absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
 absl::Status StoreWarnings(Session& session, int64_t report_id, bool replace,
                            const std::vector<v1::Warning>& warnings) {
   if (replace) {
-    absl::StatusOr<int64_t> cleared = session.Execute(
-        "DELETE FROM warnings WHERE report_id = ?", {SqlInt(report_id)});
-    if (!cleared.ok()) return cleared.status();
+    SMZ_ASSIGN_OR_RETURN(
+        int64_t cleared,
+        session.Execute("DELETE FROM warnings WHERE report_id = ?",
+                        {SqlInt(report_id)}));
   }
   std::vector<std::vector<SqlValue>> rows;
   for (const v1::Warning& w : warnings) {
@@ -287,13 +289,14 @@ absl::Status CheckOpen(Session& session, int64_t partner_id,
   const absl::Time deadline = PeriodDeadline(month, deadline_days);
   const bool accepted = status == v1::ACCEPTED;
   if (now < deadline && !accepted) return absl::OkStatus();
-  absl::StatusOr<std::vector<Row>> open = session.Query(
-      "SELECT id FROM lock_exceptions WHERE period = ? AND partner_id IN "
-      "(?, 0) AND expire_time_us > ? LIMIT 1",
-      {SqlInt(PeriodNumber(month)), SqlInt(partner_id),
-       SqlInt(absl::ToUnixMicros(now))});
-  if (!open.ok()) return open.status();
-  if (!open->empty()) return absl::OkStatus();
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> open,
+      session.Query(
+          "SELECT id FROM lock_exceptions WHERE period = ? AND partner_id IN "
+          "(?, 0) AND expire_time_us > ? LIMIT 1",
+          {SqlInt(PeriodNumber(month)), SqlInt(partner_id),
+           SqlInt(absl::ToUnixMicros(now))}));
+  if (!open.empty()) return absl::OkStatus();
   const std::string how =
       "to correct it, ask the district (an ADMIN) to grant a lock exception "
       "(GrantLockException) with the reason";
@@ -340,10 +343,10 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
   const absl::CivilMonth month = *ParseMonth(in.report.period());
   const int period = PeriodNumber(month);
   const int64_t partner_id = in.report.partner_id();
-  absl::StatusOr<std::optional<StoredReport>> loaded = LoadReport(
-      session, partner_id, period, /*for_update=*/true, options.deadline_days);
-  if (!loaded.ok()) return loaded.status();
-  const std::optional<StoredReport>& stored = *loaded;
+  SMZ_ASSIGN_OR_RETURN(std::optional<StoredReport> loaded,
+                       LoadReport(session, partner_id, period,
+                                  /*for_update=*/true, options.deadline_days));
+  const std::optional<StoredReport>& stored = loaded;
   const int old_status = stored ? stored->status : 0;
 
   // Looked up after the report row is locked, so this (first non-locking)
@@ -407,11 +410,8 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
           "the report for ", in.report.period(),
           " is already submitted; submit a correction instead of a draft"));
     }
-    if (absl::Status open = CheckOpen(session, partner_id, month, old_status,
-                                      now, options.deadline_days);
-        !open.ok()) {
-      return open;
-    }
+    SMZ_RETURN_IF_ERROR(CheckOpen(session, partner_id, month, old_status, now,
+                                  options.deadline_days));
     const int64_t now_us = absl::ToUnixMicros(now);
     const absl::Time deadline = PeriodDeadline(month, options.deadline_days);
     const bool first_submission =
@@ -425,9 +425,7 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
     int64_t report_id = stored ? stored->id : 0;
 
     if (!dry_run) {
-      if (absl::Status s = UpsertPartner(session, in.partner, now); !s.ok()) {
-        return s;
-      }
+      SMZ_RETURN_IF_ERROR(UpsertPartner(session, in.partner, now));
     }
     if (stored) {
       absl::StatusOr<int64_t> updated = session.Execute(
@@ -463,11 +461,8 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
       if (!id.ok()) return id.status();
       report_id = *id;
     }
-    if (absl::Status s = WriteCells(session, report_id, partner_id, period,
-                                    stored_diff.changes);
-        !s.ok()) {
-      return s;
-    }
+    SMZ_RETURN_IF_ERROR(WriteCells(session, report_id, partner_id, period,
+                                   stored_diff.changes));
     // The rollups count SUBMITTED and ACCEPTED reports only.
     if (new_status == v1::SUBMITTED) {
       if (!Counted(old_status)) {
@@ -498,20 +493,13 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
       }
       const std::vector<CellChange> counted_changes =
           Counted(old_status) ? stored_diff.changes : AllCreated(in.cells);
-      if (absl::Status s = ApplyRollups(session, period, partner_kind, region,
-                                        partner_id, counted_changes);
-          !s.ok()) {
-        return s;
-      }
+      SMZ_RETURN_IF_ERROR(ApplyRollups(session, period, partner_kind, region,
+                                       partner_id, counted_changes));
       absl::StatusOr<std::vector<v1::Warning>> warnings = ComputeWarnings(
           session, options, partner_id, month, revision, in.cells);
       if (!warnings.ok()) return warnings.status();
-      if (absl::Status s =
-              StoreWarnings(session, report_id,
-                            /*replace=*/stored.has_value(), *warnings);
-          !s.ok()) {
-        return s;
-      }
+      SMZ_RETURN_IF_ERROR(StoreWarnings(
+          session, report_id, /*replace=*/stored.has_value(), *warnings));
       for (v1::Warning& w : *warnings) {
         *response.mutable_summary()->add_warnings() = std::move(w);
       }
@@ -564,7 +552,7 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
     for (const CellChange& change : stored_diff.changes) {
       entry.changed_fields.push_back(CellName(change.cell));
     }
-    if (absl::Status s = AppendAudit(session, entry); !s.ok()) return s;
+    SMZ_RETURN_IF_ERROR(AppendAudit(session, entry));
   }
 
   if (!dry_run) {
@@ -623,15 +611,15 @@ absl::StatusOr<Report> StatsStore::AcceptReport(int64_t partner_id, int period,
   const absl::Time now = clock_->Now();
   return database_->TransactFor<Report>([&](Session& session)
                                             -> absl::StatusOr<Report> {
-    absl::StatusOr<std::optional<StoredReport>> stored =
-        LoadReport(session, partner_id, period, true, options_.deadline_days);
-    if (!stored.ok()) return stored.status();
-    if (!stored->has_value()) {
+    SMZ_ASSIGN_OR_RETURN(
+        std::optional<StoredReport> stored,
+        LoadReport(session, partner_id, period, true, options_.deadline_days));
+    if (!stored.has_value()) {
       return absl::NotFoundError(
           absl::StrCat("partner ", partner_id, " has no report for ",
                        FormatMonth(PeriodMonth(period))));
     }
-    const StoredReport& current = **stored;
+    const StoredReport& current = *stored;
     SMZ_RETURN_IF_ERROR(
         CheckEtag(etag, current.revision,
                   absl::StrCat("the report of partner ", partner_id, " for ",
@@ -658,7 +646,7 @@ absl::StatusOr<Report> StatsStore::AcceptReport(int64_t partner_id, int period,
     AuditEntry entry{
         std::string(kReportEntity), current.id,         "ACCEPT",  actor, now,
         ReportBytes(before),        ReportBytes(after), {"status"}};
-    if (absl::Status s = AppendAudit(session, entry); !s.ok()) return s;
+    SMZ_RETURN_IF_ERROR(AppendAudit(session, entry));
     return after;
   });
 }
@@ -735,15 +723,14 @@ absl::StatusOr<v1::LockException> StatsStore::GrantLockException(
           entry.entity = std::string(kPeriodEntity);
           entry.entity_id = period;
         } else {
-          absl::StatusOr<std::optional<StoredReport>> stored =
-              LoadReport(session, request.partner_id(), period, false,
-                         options_.deadline_days);
-          if (!stored.ok()) return stored.status();
-          if (!stored->has_value()) return exception;  // nothing to record on
+          SMZ_ASSIGN_OR_RETURN(std::optional<StoredReport> stored,
+                               LoadReport(session, request.partner_id(), period,
+                                          false, options_.deadline_days));
+          if (!stored.has_value()) return exception;  // nothing to record on
           entry.entity = std::string(kReportEntity);
-          entry.entity_id = (*stored)->id;
+          entry.entity_id = stored->id;
         }
-        if (absl::Status s = AppendAudit(session, entry); !s.ok()) return s;
+        SMZ_RETURN_IF_ERROR(AppendAudit(session, entry));
         return exception;
       });
 }
@@ -765,10 +752,9 @@ absl::StatusOr<std::vector<v1::LockException>> StatsStore::ListLockExceptions(
           params.push_back(SqlInt(now_us));
         }
         absl::StrAppend(&sql, " ORDER BY id DESC LIMIT 500");
-        absl::StatusOr<std::vector<Row>> rows = session.Query(sql, params);
-        if (!rows.ok()) return rows.status();
+        SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
         std::vector<v1::LockException> out;
-        for (const Row& row : *rows) out.push_back(LockExceptionFromRow(row));
+        for (const Row& row : rows) out.push_back(LockExceptionFromRow(row));
         return out;
       });
 }

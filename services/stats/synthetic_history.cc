@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/aip/status_macros.h"
 #include "common/status_util.h"
 #include "tests/harness/benchmark_support.h"
 
@@ -77,7 +78,7 @@ absl::StatusOr<std::vector<SyntheticPartner>> CreateSyntheticPartners(
     }
     partners[i] = {created.id(), p.kind(), p.region()};
   });
-  if (absl::Status s = error.Get(); !s.ok()) return s;
+  SMZ_RETURN_IF_ERROR(error.Get());
   return partners;
 }
 
@@ -113,12 +114,13 @@ absl::StatusOr<int64_t> LoadSyntheticHistory(
     absl::CivilMonth last_month, int months, int nationalities, int threads) {
   absl::Status status = stats_database.Run([&](Session& session) {
     for (size_t i = 0; i < partners.size(); ++i) {
-      absl::StatusOr<int64_t> s = session.Execute(
-          "INSERT INTO partners (id, kind, region, name_ko, name_en, "
-          "refresh_time_us) VALUES (?, ?, ?, ?, '', 0)",
-          {SqlInt(partners[i].id), SqlInt(partners[i].kind),
-           SqlInt(partners[i].region), absl::StrCat("병원 ", i + 1)});
-      if (!s.ok()) return s.status();
+      SMZ_ASSIGN_OR_RETURN(
+          int64_t s,
+          session.Execute(
+              "INSERT INTO partners (id, kind, region, name_ko, name_en, "
+              "refresh_time_us) VALUES (?, ?, ?, ?, '', 0)",
+              {SqlInt(partners[i].id), SqlInt(partners[i].kind),
+               SqlInt(partners[i].region), absl::StrCat("병원 ", i + 1)}));
     }
     return absl::OkStatus();
   });
@@ -188,7 +190,7 @@ absl::StatusOr<int64_t> LoadSyntheticHistory(
       return absl::OkStatus();
     }));
   });
-  if (absl::Status s = error.Get(); !s.ok()) return s;
+  SMZ_RETURN_IF_ERROR(error.Get());
   return cells.load();
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "common/aip/status_macros.h"
 #include "common/status_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -15,11 +16,10 @@ namespace v1 = ::smz::registry::v1;
 
 absl::StatusOr<std::unique_ptr<LocalRegistry>> LocalRegistry::Start(
     MariaDbServer& mariadb, const Clock* clock) {
-  absl::StatusOr<DatabaseOptions> database =
-      mariadb.CreateServiceDatabase("smz_registry");
-  if (!database.ok()) return database.status();
+  SMZ_ASSIGN_OR_RETURN(DatabaseOptions database,
+                       mariadb.CreateServiceDatabase("smz_registry"));
   RegistryServerOptions options;
-  options.database = *database;
+  options.database = database;
   options.server.listen = "127.0.0.1:0";
   options.clock = clock;
   absl::StatusOr<std::unique_ptr<RegistryServer>> server =

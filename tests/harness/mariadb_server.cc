@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/aip/status_macros.h"
 #include "common/auth/token.h"
 
 namespace smz::testing {
@@ -96,7 +97,7 @@ absl::StatusOr<std::unique_ptr<MariaDbServer>> MariaDbServer::Start() {
     return absl::InternalError(
         absl::StrCat("mariadb-install-db failed; see ", log));
   }
-  if (absl::Status s = server->Launch(); !s.ok()) return s;
+  SMZ_RETURN_IF_ERROR(server->Launch());
   return server;
 }
 
@@ -182,7 +183,7 @@ absl::StatusOr<DatabaseOptions> MariaDbServer::CreateServiceDatabase(
            absl::StrCat("GRANT ALL PRIVILEGES ON `", database, "`.* TO '",
                         database, "'@'localhost'"),
        }) {
-    if (absl::Status s = ExecuteAsRoot(sql); !s.ok()) return s;
+    SMZ_RETURN_IF_ERROR(ExecuteAsRoot(sql));
   }
   DatabaseOptions options;
   options.host = "127.0.0.1";
