@@ -392,6 +392,33 @@ bool AcceptsRegistrations(v1::EventState state) {
   return state == v1::PUBLISHED || state == v1::POSTPONED;
 }
 
+absl::Status CheckRegistrationWindow(const v1::Event& event, absl::Time now) {
+  if (!AcceptsRegistrations(event.state())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "registration.event_id: event ", event.id(), " is ",
+        v1::EventState_Name(event.state()),
+        "; registrations are taken while it is PUBLISHED or POSTPONED"));
+  }
+  absl::StatusOr<absl::TimeZone> zone = LoadZone(event.time_zone());
+  if (!zone.ok()) return zone.status();
+  const absl::Time closes = event.has_registration_closes()
+                                ? ToTime(event.registration_closes())
+                                : ToTime(event.start_time());
+  if (event.has_registration_opens() &&
+      now < ToTime(event.registration_opens())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "event.registration_opens: registration for event ", event.id(),
+        " opens at ", LocalDateTime(ToTime(event.registration_opens()), *zone),
+        " ", event.time_zone()));
+  }
+  if (now >= closes) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "event.registration_closes: registration for event ", event.id(),
+        " closed at ", LocalDateTime(closes, *zone), " ", event.time_zone()));
+  }
+  return absl::OkStatus();
+}
+
 bool Editable(v1::EventState state) {
   return state == v1::DRAFT || state == v1::PUBLISHED || state == v1::POSTPONED;
 }

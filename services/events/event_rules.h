@@ -60,6 +60,10 @@ void ValidateEvent(const Event& event, FieldViolations* violations);
 bool TransitionAllowed(v1::EventState from, v1::EventState to);
 // Whether the event may take registrations / be edited.
 bool AcceptsRegistrations(v1::EventState state);
+// FAILED_PRECONDITION unless `event` takes registrations at `now`: PUBLISHED
+// or POSTPONED, after registration_opens (if set) and before
+// registration_closes (default: the start), times named in its own zone.
+absl::Status CheckRegistrationWindow(const v1::Event& event, absl::Time now);
 bool Editable(v1::EventState state);
 
 // The RRULE subset the service understands.

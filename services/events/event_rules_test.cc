@@ -319,5 +319,25 @@ TEST(IcalendarTest, CancelledEventInItsZone) {
   EXPECT_THAT(ics, HasSubstr("SEQUENCE:3"));
 }
 
+TEST(RegistrationWindowTest, OpenOnlyWhilePublishedAndBetweenItsTimes) {
+  v1::Event event;
+  event.set_id(3);
+  event.set_state(v1::PUBLISHED);
+  event.set_time_zone("Asia/Seoul");
+  const absl::Time start = absl::FromUnixSeconds(1'780'000'000);
+  *event.mutable_start_time() = ToTimestamp(start);
+  *event.mutable_registration_opens() = ToTimestamp(start - absl::Hours(48));
+  EXPECT_TRUE(CheckRegistrationWindow(event, start - absl::Hours(1)).ok());
+  absl::Status early = CheckRegistrationWindow(event, start - absl::Hours(72));
+  EXPECT_TRUE(absl::IsFailedPrecondition(early));
+  EXPECT_THAT(early.message(), HasSubstr("event.registration_opens"));
+  // Closed at the start unless registration_closes says otherwise.
+  EXPECT_THAT(CheckRegistrationWindow(event, start).message(),
+              HasSubstr("event.registration_closes"));
+  event.set_state(v1::DRAFT);
+  EXPECT_THAT(CheckRegistrationWindow(event, start - absl::Hours(1)).message(),
+              HasSubstr("DRAFT"));
+}
+
 }  // namespace
 }  // namespace smz::events

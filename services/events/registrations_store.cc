@@ -71,34 +71,10 @@ absl::StatusOr<v1::RegistrationResponse> EventsStore::Register(
               *response.mutable_registration() = *std::move(first);
               return response;
             }
-            if (!AcceptsRegistrations(event.state())) {
-              return absl::FailedPreconditionError(absl::StrCat(
-                  "registration.event_id: event ", event.id(), " is ",
-                  StateName(event.state()),
-                  "; registrations are taken while it is PUBLISHED or "
-                  "POSTPONED"));
-            }
-            const absl::TimeZone zone = *LoadZone(event.time_zone());
-            const absl::Time closes = event.has_registration_closes()
-                                          ? ToTime(event.registration_closes())
-                                          : ToTime(event.start_time());
-            if (event.has_registration_opens() &&
-                now < ToTime(event.registration_opens())) {
-              return absl::FailedPreconditionError(absl::StrCat(
-                  "event.registration_opens: registration for event ",
-                  event.id(), " opens at ",
-                  LocalDateTime(ToTime(event.registration_opens()), zone), " ",
-                  event.time_zone()));
-            }
-            if (now >= closes) {
-              return absl::FailedPreconditionError(absl::StrCat(
-                  "event.registration_closes: registration for event ",
-                  event.id(), " closed at ", LocalDateTime(closes, zone), " ",
-                  event.time_zone()));
-            }
+            SMZ_RETURN_IF_ERROR(CheckRegistrationWindow(event, now));
             FieldViolations violations;
             ValidateRegistration(input, event, &violations);
-            if (!violations.empty()) return violations.ToStatus();
+            SMZ_RETURN_IF_ERROR(violations.ToStatus());
 
             const std::string person = PersonKey(input);
             const bool seat = event.capacity() == 0 ||

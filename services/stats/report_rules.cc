@@ -491,4 +491,69 @@ int LineOfViolation(const ParsedImportReport& parsed, absl::string_view field) {
   return parsed.first_line;
 }
 
+std::vector<v1::Warning> PlausibilityWarnings(
+    int64_t partner_id, absl::CivilMonth month, int revision,
+    const std::vector<Cell>& cells,
+    const std::vector<std::vector<Cell>>& history, int64_t min_difference) {
+  std::vector<v1::Warning> warnings;
+  if (static_cast<int>(history.size()) < kMinHistoryMonths) return warnings;
+  // Figure name -> per-month values (0 where the month had none).
+  std::map<std::string, std::vector<int64_t>> series;
+  auto series_for = [&](const std::string& name) -> std::vector<int64_t>& {
+    std::vector<int64_t>& values = series[name];
+    if (values.empty()) values.assign(history.size(), 0);
+    return values;
+  };
+  auto figure_name = [](const Cell& cell) {
+    if (cell.measure == Measure::kNewPatients) {
+      return absl::StrCat("new_patients[", cell.nationality, "]");
+    }
+    Cell visit{Measure::kVisits,
+               cell.nationality,
+               cell.department,
+               cell.care_type,
+               0,
+               0,
+               0};
+    return CellName(visit);
+  };
+  for (size_t i = 0; i < history.size(); ++i) {
+    for (const Cell& cell : history[i]) {
+      if (cell.measure == Measure::kRevenueKrw) continue;
+      series_for(figure_name(cell))[i] += cell.value;
+    }
+  }
+  std::map<std::string, int64_t> current;
+  for (const Cell& cell : cells) {
+    if (cell.measure == Measure::kRevenueKrw) continue;
+    const std::string name = figure_name(cell);
+    current[name] += cell.value;
+    series_for(name);
+  }
+  for (const auto& [name, values] : series) {
+    const int64_t value = current.count(name) ? current[name] : 0;
+    std::optional<ZScore> z = ModifiedZScore(values, value);
+    if (!z.has_value() || std::abs(z->score) <= kOutlierZScore ||
+        std::abs(static_cast<double>(value) - z->median) < min_difference) {
+      continue;
+    }
+    v1::Warning& warning = warnings.emplace_back();
+    warning.set_partner_id(partner_id);
+    warning.set_period(FormatMonth(month));
+    warning.set_cell(name);
+    warning.set_value(value);
+    warning.set_history_median(z->median);
+    warning.set_modified_z_score(
+        std::isfinite(z->score) ? z->score : (z->score > 0 ? 99.0 : -99.0));
+    warning.set_history_months(static_cast<int>(values.size()));
+    warning.set_revision(revision);
+    warning.set_message(absl::StrCat(
+        value, " is far from this partner's usual ", z->median, " (median of ",
+        values.size(), " months, modified z-score ",
+        absl::SixDigits(warning.modified_z_score()),
+        "); please check it, or confirm it is right"));
+  }
+  return warnings;
+}
+
 }  // namespace smz::stats

@@ -114,6 +114,16 @@ struct ZScore {
 std::optional<ZScore> ModifiedZScore(std::vector<int64_t> history,
                                      int64_t value);
 
+// The plausibility warnings of a month's `cells`: each visit cell and each
+// nationality's new patients against the same figure in `history` (the
+// partner's earlier counted months, each as its cells), when it is an
+// outlier (|modified z| > kOutlierZScore) and differs from the median by at
+// least `min_difference`. None with fewer than kMinHistoryMonths months.
+std::vector<v1::Warning> PlausibilityWarnings(
+    int64_t partner_id, absl::CivilMonth month, int revision,
+    const std::vector<Cell>& cells,
+    const std::vector<std::vector<Cell>>& history, int64_t min_difference);
+
 // Rows of ImportReports' CSV grouped into reports (one per partner and
 // period), each cell remembering its CSV line. Row errors are appended to
 // `errors`.

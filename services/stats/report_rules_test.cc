@@ -203,5 +203,28 @@ TEST(ReportRulesTest, ImportCsvGroupsRowsAndReportsRowErrors) {
   EXPECT_THAT(where, ElementsAre("5:partner_id", "6:value", "6:care_type"));
 }
 
+TEST(PlausibilityWarningsTest, FlagsAnOutlierAgainstEnoughHistoryOnly) {
+  const Cell usual{Measure::kNewPatients, "MN", "", 0, 0, 0, 10};
+  std::vector<std::vector<Cell>> history;
+  for (int i = 0; i < kMinHistoryMonths; ++i) history.push_back({usual});
+  Cell spike = usual;
+  spike.value = 400;
+  const absl::CivilMonth month(2026, 2);
+  std::vector<v1::Warning> warnings =
+      PlausibilityWarnings(7, month, 2, {spike}, history, 5);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].cell(), "new_patients[MN]");
+  EXPECT_EQ(warnings[0].value(), 400);
+  EXPECT_EQ(warnings[0].history_median(), 10);
+  EXPECT_EQ(warnings[0].period(), "2026-02");
+  EXPECT_EQ(warnings[0].revision(), 2);
+  // Usual figures, and too short a history, warn of nothing.
+  EXPECT_THAT(PlausibilityWarnings(7, month, 2, {usual}, history, 5),
+              IsEmpty());
+  history.pop_back();
+  EXPECT_THAT(PlausibilityWarnings(7, month, 2, {spike}, history, 5),
+              IsEmpty());
+}
+
 }  // namespace
 }  // namespace smz::stats

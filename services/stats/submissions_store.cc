@@ -178,13 +178,12 @@ std::vector<CellChange> AllCreated(const std::vector<Cell>& cells) {
   return changes;
 }
 
-// The plausibility check: each visit cell and each nationality's new
-// patients against the same figure in the partner's earlier counted months.
+// The plausibility check (PlausibilityWarnings in report_rules.h) against
+// the partner's earlier counted months, read here.
 absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
     Session& session, const StoreOptions& options, int64_t partner_id,
     absl::CivilMonth month, int revision, const std::vector<Cell>& cells) {
-  std::vector<v1::Warning> warnings;
-  if (options.history_months < kMinHistoryMonths) return warnings;
+  if (options.history_months < kMinHistoryMonths) return std::vector<v1::Warning>();
   const int from = PeriodNumber(month - options.history_months);
   const int to = PeriodNumber(month);
   SMZ_ASSIGN_OR_RETURN(
@@ -193,71 +192,16 @@ absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
           "SELECT period, cells FROM reports WHERE partner_id = ? AND "
           "period >= ? AND period < ? AND status IN " COUNTED_STATUS_SQL,
           {SqlInt(partner_id), SqlInt(from), SqlInt(to)}));
-  if (static_cast<int>(months.size()) < kMinHistoryMonths) return warnings;
-
-  // Figure name -> per-month values (0 where the month had none).
-  const size_t history_months = months.size();
-  std::map<std::string, std::vector<int64_t>> series;
-  auto series_for = [&](const std::string& name) -> std::vector<int64_t>& {
-    std::vector<int64_t>& values = series[name];
-    if (values.empty()) values.assign(history_months, 0);
-    return values;
-  };
-  auto figure_name = [](const Cell& cell) {
-    if (cell.measure == Measure::kNewPatients) {
-      return absl::StrCat("new_patients[", cell.nationality, "]");
-    }
-    Cell visit{Measure::kVisits,
-               cell.nationality,
-               cell.department,
-               cell.care_type,
-               0,
-               0,
-               0};
-    return CellName(visit);
-  };
-  for (size_t i = 0; i < history_months; ++i) {
+  std::vector<std::vector<Cell>> history;
+  for (const Row& row : months) {
     Report holder;
-    if (!holder.ParseFromString(months[i].Text(1))) {
+    if (!holder.ParseFromString(row.Text(1))) {
       return absl::DataLossError("unreadable stored report cells");
     }
-    for (const Cell& cell : CellsOfReport(holder)) {
-      if (cell.measure == Measure::kRevenueKrw) continue;
-      series_for(figure_name(cell))[i] += cell.value;
-    }
+    history.push_back(CellsOfReport(holder));
   }
-  std::map<std::string, int64_t> current;
-  for (const Cell& cell : cells) {
-    if (cell.measure == Measure::kRevenueKrw) continue;
-    const std::string name = figure_name(cell);
-    current[name] += cell.value;
-    series_for(name);
-  }
-  for (const auto& [name, values] : series) {
-    const int64_t value = current.count(name) ? current[name] : 0;
-    std::optional<ZScore> z = ModifiedZScore(values, value);
-    if (!z.has_value() || std::abs(z->score) <= kOutlierZScore ||
-        std::abs(static_cast<double>(value) - z->median) <
-            options.min_warning_difference) {
-      continue;
-    }
-    v1::Warning& warning = warnings.emplace_back();
-    warning.set_partner_id(partner_id);
-    warning.set_period(FormatMonth(month));
-    warning.set_cell(name);
-    warning.set_value(value);
-    warning.set_history_median(z->median);
-    warning.set_modified_z_score(
-        std::isfinite(z->score) ? z->score : (z->score > 0 ? 99.0 : -99.0));
-    warning.set_history_months(static_cast<int>(values.size()));
-    warning.set_revision(revision);
-    warning.set_message(absl::StrCat(
-        value, " is far from this partner's usual ", z->median, " (median of ",
-        values.size(), " months, modified z-score ",
-        absl::SixDigits(warning.modified_z_score()),
-        "); please check it, or confirm it is right"));
-  }
-  return warnings;
+  return PlausibilityWarnings(partner_id, month, revision, cells, history,
+                              options.min_warning_difference);
 }
 
 absl::Status StoreWarnings(Session& session, int64_t report_id, bool replace,
