@@ -153,6 +153,18 @@ std::optional<absl::CivilDay> DateField(const std::string& text,
   return day;
 }
 
+// The API's answer to an event write: the stored event, its warnings, then
+// those the logic found before the write (`also`).
+v1::EventResponse EventAnswer(StoredEvent stored,
+                              std::vector<v1::Warning> also = {}) {
+  v1::EventResponse response;
+  *response.mutable_event() = std::move(stored.event);
+  for (v1::Warning& w : stored.warnings)
+    *response.add_warnings() = std::move(w);
+  for (v1::Warning& w : also) *response.add_warnings() = std::move(w);
+  return response;
+}
+
 }  // namespace
 
 bool ManagesEvents(const Principal& caller) {
@@ -216,10 +228,9 @@ absl::StatusOr<v1::EventResponse> Events::CreateEvent(
   SMZ_RETURN_IF_ERROR(CheckPartners(event, &violations, &warnings));
   if (!violations.empty()) return violations.ToStatus();
   SMZ_ASSIGN_OR_RETURN(
-      v1::EventResponse created,
+      StoredEvent created,
       store_->CreateEvent(event, KeyOf(caller, "CreateEvent", request)));
-  for (v1::Warning& w : warnings) *created.add_warnings() = std::move(w);
-  return created;
+  return EventAnswer(std::move(created), std::move(warnings));
 }
 
 absl::StatusOr<Event> Events::GetEvent(const Principal& caller,
@@ -312,7 +323,7 @@ absl::StatusOr<v1::EventResponse> Events::UpdateEvent(
   std::vector<v1::Warning> warnings;
   SMZ_RETURN_IF_ERROR(CheckPartners(named, &violations, &warnings));
   if (!violations.empty()) return violations.ToStatus();
-  absl::StatusOr<v1::EventResponse> updated = store_->ModifyEvent(
+  absl::StatusOr<StoredEvent> updated = store_->ModifyEvent(
       request.event().id(), request.event().etag(), "UPDATE",
       PrincipalLabel(caller), [&](Event& event) -> absl::Status {
         if (!Editable(event.state())) {
@@ -329,8 +340,7 @@ absl::StatusOr<v1::EventResponse> Events::UpdateEvent(
         return invalid.ToStatus();
       });
   if (!updated.ok()) return updated.status();
-  for (v1::Warning& w : warnings) *updated->add_warnings() = std::move(w);
-  return updated;
+  return EventAnswer(*std::move(updated), std::move(warnings));
 }
 
 absl::StatusOr<v1::EventResponse> Events::Transition(
@@ -338,15 +348,18 @@ absl::StatusOr<v1::EventResponse> Events::Transition(
     v1::EventState to, absl::string_view action,
     absl::FunctionRef<absl::Status(Event&)> also) {
   if (id <= 0) return InvalidField("id", "is required");
-  return store_->ModifyEvent(id, etag, action, PrincipalLabel(caller),
-                             [&](Event& event) -> absl::Status {
-                               if (!TransitionAllowed(event.state(), to)) {
-                                 return IllegalTransition(event, to);
-                               }
-                               SMZ_RETURN_IF_ERROR(also(event));
-                               event.set_state(to);
-                               return absl::OkStatus();
-                             });
+  SMZ_ASSIGN_OR_RETURN(
+      StoredEvent changed,
+      store_->ModifyEvent(id, etag, action, PrincipalLabel(caller),
+                          [&](Event& event) -> absl::Status {
+                            if (!TransitionAllowed(event.state(), to)) {
+                              return IllegalTransition(event, to);
+                            }
+                            SMZ_RETURN_IF_ERROR(also(event));
+                            event.set_state(to);
+                            return absl::OkStatus();
+                          }));
+  return EventAnswer(std::move(changed));
 }
 
 absl::StatusOr<v1::EventResponse> Events::PublishEvent(
@@ -475,7 +488,7 @@ absl::StatusOr<Event> Events::RecordOutcome(
   }
   if (!violations.empty()) return violations.ToStatus();
   const absl::Time now = clock_->Now();
-  absl::StatusOr<v1::EventResponse> recorded = store_->ModifyEvent(
+  absl::StatusOr<StoredEvent> recorded = store_->ModifyEvent(
       request.id(), request.etag(), "OUTCOME", PrincipalLabel(caller),
       [&](Event& event) -> absl::Status {
         if (event.state() != v1::COMPLETED) {
@@ -491,7 +504,7 @@ absl::StatusOr<Event> Events::RecordOutcome(
         return absl::OkStatus();
       });
   if (!recorded.ok()) return recorded.status();
-  return recorded->event();
+  return std::move(recorded->event);
 }
 
 absl::StatusOr<v1::RegistrationResponse> Events::CreateRegistration(
@@ -535,9 +548,17 @@ absl::StatusOr<v1::RegistrationResponse> Events::CreateRegistration(
     }
   }
   if (!violations.empty()) return violations.ToStatus();
-  return store_->Register(
-      registration, KeyOf(caller, "CreateRegistration", request),
-      ManagesEvents(caller) ? 0 : registration.partner_id());
+  SMZ_ASSIGN_OR_RETURN(
+      StoredRegistration registered,
+      store_->Register(registration,
+                       KeyOf(caller, "CreateRegistration", request),
+                       ManagesEvents(caller) ? 0 : registration.partner_id()));
+  v1::RegistrationResponse response;
+  *response.mutable_registration() = std::move(registered.registration);
+  for (v1::Warning& w : registered.warnings) {
+    *response.add_warnings() = std::move(w);
+  }
+  return response;
 }
 
 absl::StatusOr<Registration> Events::GetRegistration(

@@ -281,7 +281,7 @@ int main(int argc, char** argv) {
         absl::CivilSecond(day.year(), day.month(), day.day(), hour + 2, 0, 0),
         zone));
     smz::RequestKey context{"bench", "CreateEvent", "", ""};
-    absl::StatusOr<v1::EventResponse> stored =
+    absl::StatusOr<smz::events::StoredEvent> stored =
         (*server)->store().CreateEvent(e, context);
     Check(stored.status(), "store CreateEvent");
     // Most are published; some completed, cancelled or left as drafts.
@@ -289,7 +289,7 @@ int main(int argc, char** argv) {
     if (fate == 0) return;  // draft
     Check((*server)
               ->store()
-              .ModifyEvent(stored->event().id(), "", "PUBLISH", "bench",
+              .ModifyEvent(stored->event.id(), "", "PUBLISH", "bench",
                            [&](smz::events::Event& ev) {
                              ev.set_state(fate == 1  ? v1::CANCELLED
                                           : fate < 6 ? v1::COMPLETED

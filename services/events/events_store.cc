@@ -93,13 +93,13 @@ absl::Status ApplyEventChange(Session& session, const Event& before,
 
   const int64_t now_us = absl::ToUnixMicros(now);
   if (event.state() == v1::CANCELLED && before.state() != v1::CANCELLED) {
-    SMZ_ASSIGN_OR_RETURN(
-        int64_t s,
-        session.Execute(
-            "UPDATE registrations SET state = " CANCELLED_WITH_EVENT_SQL
-            ", active_person_key = NULL, cancel_us = ? WHERE event_id = ? AND "
-            "state IN " LIVE_REGISTRATION_SQL,
-            {SqlInt(now_us), SqlInt(id)}));
+    SMZ_RETURN_IF_ERROR(
+        (session.Execute(
+             "UPDATE registrations SET state = " CANCELLED_WITH_EVENT_SQL
+             ", active_person_key = NULL, cancel_us = ? WHERE event_id = ? AND "
+             "state IN " LIVE_REGISTRATION_SQL,
+             {SqlInt(now_us), SqlInt(id)}))
+            .status());
     event.set_confirmed_count(0);
     event.set_waitlisted_count(0);
   }
@@ -126,19 +126,18 @@ absl::Status ApplyEventChange(Session& session, const Event& before,
 EventsStore::EventsStore(Database* database, const Clock* clock)
     : database_(database), clock_(clock) {}
 
-absl::StatusOr<v1::EventResponse> EventsStore::CreateEvent(
-    const Event& input, const RequestKey& key) {
+absl::StatusOr<StoredEvent> EventsStore::CreateEvent(const Event& input,
+                                                     const RequestKey& key) {
   const absl::Time now = clock_->Now();
   return database_->TransactFor<
-      v1::EventResponse>([&](Session& session)
-                             -> absl::StatusOr<v1::EventResponse> {
-    v1::EventResponse response;
+      StoredEvent>([&](Session& session) -> absl::StatusOr<StoredEvent> {
+    StoredEvent response;
     // Claimed first: nothing may be read before ReplaceDerivedRows locks.
     SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> replay,
                          ClaimRequest(session, key, now));
     if (replay.has_value()) {
       SMZ_ASSIGN_OR_RETURN(Event first, LoadEvent(session, replay->result_id));
-      *response.mutable_event() = std::move(first);
+      response.event = std::move(first);
       return response;
     }
     Event event = input;
@@ -147,15 +146,15 @@ absl::StatusOr<v1::EventResponse> EventsStore::CreateEvent(
     std::vector<SqlValue> params = EventColumns(event);
     params.push_back(SqlInt(absl::ToUnixMicros(now)));
     params.push_back(SqlInt(absl::ToUnixMicros(now)));
-    SMZ_ASSIGN_OR_RETURN(
-        int64_t inserted,
-        session.Execute(
-            "INSERT INTO events (type, state, time_zone, start_us, end_us, "
-            "local_start_date, local_end_date, span_days, country, capacity, "
-            "outcome_attendees, outcome_mous, body, revision, create_us, "
-            "update_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, "
-            "?)",
-            params));
+    SMZ_RETURN_IF_ERROR(
+        (session.Execute(
+             "INSERT INTO events (type, state, time_zone, start_us, end_us, "
+             "local_start_date, local_end_date, span_days, country, capacity, "
+             "outcome_attendees, outcome_mous, body, revision, create_us, "
+             "update_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, "
+             "?)",
+             params))
+            .status());
     absl::StatusOr<int64_t> id = session.LastInsertId();
     if (!id.ok()) return id.status();
     event.set_id(*id);
@@ -174,8 +173,8 @@ absl::StatusOr<v1::EventResponse> EventsStore::CreateEvent(
                                         "",
                                         stored->SerializeAsString(),
                                         {}}));
-    *response.mutable_event() = *std::move(stored);
-    for (v1::Warning& w : warnings) *response.add_warnings() = std::move(w);
+    response.event = *std::move(stored);
+    response.warnings = std::move(warnings);
     return response;
   });
 }
@@ -185,7 +184,7 @@ absl::StatusOr<Event> EventsStore::GetEvent(int64_t id) {
       [&](Session& session) { return LoadEvent(session, id); });
 }
 
-absl::StatusOr<v1::EventResponse> EventsStore::ModifyEvent(
+absl::StatusOr<StoredEvent> EventsStore::ModifyEvent(
     int64_t id, absl::string_view etag, absl::string_view action,
     const std::string& actor, absl::FunctionRef<absl::Status(Event&)> change) {
   const WriteContext write{actor, clock_->Now()};
@@ -217,8 +216,8 @@ absl::StatusOr<v1::EventResponse> EventsStore::ModifyEvent(
                 params)
             .status();
       }};
-  return database_->TransactFor<v1::EventResponse>(
-      [&](Session& session) -> absl::StatusOr<v1::EventResponse> {
+  return database_->TransactFor<StoredEvent>(
+      [&](Session& session) -> absl::StatusOr<StoredEvent> {
         warnings.clear();  // a retried transaction starts afresh
         SMZ_ASSIGN_OR_RETURN(
             Event stored,
@@ -230,9 +229,9 @@ absl::StatusOr<v1::EventResponse> EventsStore::ModifyEvent(
                   return ApplyEventChange(session, before, write.now,
                                           next_arrival, &event, &warnings);
                 }));
-        v1::EventResponse response;
-        *response.mutable_event() = std::move(stored);
-        for (v1::Warning& w : warnings) *response.add_warnings() = std::move(w);
+        StoredEvent response;
+        response.event = std::move(stored);
+        response.warnings = std::move(warnings);
         return response;
       });
 }

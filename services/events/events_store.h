@@ -6,9 +6,9 @@
 // effects of lifecycle steps on registrations.
 //
 //   EventsStore store(&database, &clock);
-//   absl::StatusOr<v1::EventResponse> created =
+//   absl::StatusOr<StoredEvent> created =
 //       store.CreateEvent(event, "ORGANIZER#3", request_id, digest);
-//   absl::StatusOr<v1::EventResponse> published = store.ModifyEvent(
+//   absl::StatusOr<StoredEvent> published = store.ModifyEvent(
 //       id, etag, "PUBLISH", "ORGANIZER#3", [](Event& e) {
 //         e.set_state(v1::PUBLISHED);
 //         return absl::OkStatus();
@@ -55,14 +55,25 @@ struct RegistrationQuery {
   int limit = 50;
 };
 
+// What a write stored, with the soft conflicts found on the way (a partner
+// or a person busy elsewhere at the time).
+struct StoredEvent {
+  Event event;
+  std::vector<v1::Warning> warnings;
+};
+struct StoredRegistration {
+  Registration registration;
+  std::vector<v1::Warning> warnings;
+};
+
 class EventsStore {
  public:
   EventsStore(Database* database, const Clock* clock);
 
   // Inserts a DRAFT (the event must be normalized and valid). A room booked
   // at an overlapping time is FAILED_PRECONDITION naming the booking.
-  absl::StatusOr<v1::EventResponse> CreateEvent(const Event& event,
-                                                const RequestKey& key);
+  absl::StatusOr<StoredEvent> CreateEvent(const Event& event,
+                                          const RequestKey& key);
 
   absl::StatusOr<Event> GetEvent(int64_t id);
 
@@ -73,7 +84,7 @@ class EventsStore {
   // consequences: seats freed by a larger capacity go to the waiting list,
   // cancelling cancels registrations and frees rooms, completing marks
   // confirmed registrants who never checked in NO_SHOW. Audited as `action`.
-  absl::StatusOr<v1::EventResponse> ModifyEvent(
+  absl::StatusOr<StoredEvent> ModifyEvent(
       int64_t id, absl::string_view etag, absl::string_view action,
       const std::string& actor, absl::FunctionRef<absl::Status(Event&)> change);
 
@@ -90,9 +101,9 @@ class EventsStore {
   // duplicate held by another partner is not identified, and overlap
   // warnings only name that partner's registrations. 0: the caller manages
   // events and sees everything.
-  absl::StatusOr<v1::RegistrationResponse> Register(
-      const Registration& registration, const RequestKey& key,
-      int64_t visible_partner_id = 0);
+  absl::StatusOr<StoredRegistration> Register(const Registration& registration,
+                                              const RequestKey& key,
+                                              int64_t visible_partner_id = 0);
   absl::StatusOr<Registration> GetRegistration(int64_t id);
   absl::StatusOr<std::vector<Registration>> ListRegistrations(
       const RegistrationQuery& query);

@@ -249,11 +249,11 @@ absl::Status ReplaceDerivedRows(Session& session, const Event& event,
     if (s.host_partner_id() > 0) hosts.insert(s.host_partner_id());
   }
   for (int64_t partner : hosts) {
-    SMZ_ASSIGN_OR_RETURN(
-        int64_t s,
-        session.Execute(
-            "INSERT INTO event_hosts (partner_id, event_id) VALUES (?, ?)",
-            {SqlInt(partner), SqlInt(id)}));
+    SMZ_RETURN_IF_ERROR(
+        (session.Execute(
+             "INSERT INTO event_hosts (partner_id, event_id) VALUES (?, ?)",
+             {SqlInt(partner), SqlInt(id)}))
+            .status());
   }
   if (event.state() == v1::CANCELLED) return absl::OkStatus();
 
@@ -267,11 +267,11 @@ absl::Status ReplaceDerivedRows(Session& session, const Event& event,
   // INSERT IGNORE followed by SELECT ... FOR UPDATE lets two writers share
   // the row first and then deadlock upgrading.
   for (const std::string& room : rooms) {
-    SMZ_ASSIGN_OR_RETURN(
-        int64_t s,
-        session.Execute("INSERT INTO venue_locks (venue_key) VALUES (?) "
-                        "ON DUPLICATE KEY UPDATE venue_key = venue_key",
-                        {room}));
+    SMZ_RETURN_IF_ERROR(
+        (session.Execute("INSERT INTO venue_locks (venue_key) VALUES (?) "
+                         "ON DUPLICATE KEY UPDATE venue_key = venue_key",
+                         {room}))
+            .status());
   }
   std::vector<std::string> conflicts;
   for (const Slot& slot : slots) {
@@ -323,19 +323,19 @@ absl::Status ReplaceDerivedRows(Session& session, const Event& event,
   }
   for (size_t i = 0; i < slots.size(); ++i) {
     const Slot& slot = slots[i];
-    SMZ_ASSIGN_OR_RETURN(
-        int64_t s,
-        session.Execute(
-            "INSERT INTO event_slots (event_id, slot_no, venue_key, "
-            "venue_label, "
-            "host_partner_id, start_us, end_us, field, time_zone) VALUES (?, "
-            "?, "
-            "?, ?, ?, ?, ?, ?, ?)",
-            {SqlInt(id), SqlInt(static_cast<int64_t>(i)), slot.venue_key,
-             slot.venue_label.substr(0, 420), SqlInt(slot.host_partner_id),
-             SqlInt(absl::ToUnixMicros(slot.start)),
-             SqlInt(absl::ToUnixMicros(slot.end)), slot.field.substr(0, 100),
-             event.time_zone()}));
+    SMZ_RETURN_IF_ERROR(
+        (session.Execute(
+             "INSERT INTO event_slots (event_id, slot_no, venue_key, "
+             "venue_label, "
+             "host_partner_id, start_us, end_us, field, time_zone) VALUES (?, "
+             "?, "
+             "?, ?, ?, ?, ?, ?, ?)",
+             {SqlInt(id), SqlInt(static_cast<int64_t>(i)), slot.venue_key,
+              slot.venue_label.substr(0, 420), SqlInt(slot.host_partner_id),
+              SqlInt(absl::ToUnixMicros(slot.start)),
+              SqlInt(absl::ToUnixMicros(slot.end)), slot.field.substr(0, 100),
+              event.time_zone()}))
+            .status());
   }
   return absl::OkStatus();
 }

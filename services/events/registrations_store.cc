@@ -24,133 +24,125 @@
 // each under the event's row lock.
 namespace smz::events {
 
-absl::StatusOr<v1::RegistrationResponse> EventsStore::Register(
+absl::StatusOr<StoredRegistration> EventsStore::Register(
     const Registration& input, const RequestKey& key,
     int64_t visible_partner_id) {
   const absl::Time now = clock_->Now();
   bool new_registration = false;
   int64_t event_start_us = 0;
   int64_t event_end_us = 0;
-  absl::StatusOr<v1::RegistrationResponse> registered =
-      database_->TransactFor<v1::RegistrationResponse>(
-          [&](Session& session) -> absl::StatusOr<v1::RegistrationResponse> {
-            new_registration = false;  // a retried transaction starts afresh
-            // The event row lock queues concurrent registrations: each sees the
-            // counts its predecessors left, in the order they got the lock.
-            absl::StatusOr<LockedEvent> locked =
-                LockEvent(session, input.event_id());
-            if (!locked.ok() && !absl::IsNotFound(locked.status())) {
-              return locked.status();
-            }
-            // Drafts do not exist for partners (as GetEvent says).
-            if (!locked.ok() || (visible_partner_id > 0 &&
-                                 locked->event.state() == v1::DRAFT)) {
-              return InvalidField(
-                  "registration.event_id",
-                  absl::StrCat("event ", input.event_id(), " not found"));
-            }
-            Event& event = locked->event;
-            v1::RegistrationResponse response;
-            // After the event's lock, which serializes this request's twins.
-            SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> replay,
-                                 LookUpRequest(session, key));
-            if (replay.has_value()) {
-              // The key remembers the arrival (see below).
-              SMZ_ASSIGN_OR_RETURN(
-                  std::vector<Row> first_id,
-                  session.Query(
-                      "SELECT id FROM registrations WHERE event_id = ? AND "
-                      "arrival = ?",
-                      {SqlInt(event.id()), SqlInt(replay->result_id)}));
-              if (first_id.empty()) {
-                return absl::DataLossError("remembered registration missing");
-              }
-              absl::StatusOr<Registration> first =
-                  LoadRegistration(session, first_id.front().Int(0));
-              if (!first.ok()) return first.status();
-              *response.mutable_registration() = *std::move(first);
-              return response;
-            }
-            SMZ_RETURN_IF_ERROR(CheckRegistrationWindow(event, now));
-            FieldViolations violations;
-            ValidateRegistration(input, event, &violations);
-            SMZ_RETURN_IF_ERROR(violations.ToStatus());
+  absl::StatusOr<StoredRegistration> registered = database_->TransactFor<
+      StoredRegistration>([&](Session& session)
+                              -> absl::StatusOr<StoredRegistration> {
+    new_registration = false;  // a retried transaction starts afresh
+    // The event row lock queues concurrent registrations: each sees the
+    // counts its predecessors left, in the order they got the lock.
+    absl::StatusOr<LockedEvent> locked = LockEvent(session, input.event_id());
+    if (!locked.ok() && !absl::IsNotFound(locked.status())) {
+      return locked.status();
+    }
+    // Drafts do not exist for partners (as GetEvent says).
+    if (!locked.ok() ||
+        (visible_partner_id > 0 && locked->event.state() == v1::DRAFT)) {
+      return InvalidField(
+          "registration.event_id",
+          absl::StrCat("event ", input.event_id(), " not found"));
+    }
+    Event& event = locked->event;
+    StoredRegistration response;
+    // After the event's lock, which serializes this request's twins.
+    SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> replay,
+                         LookUpRequest(session, key));
+    if (replay.has_value()) {
+      // The key remembers the arrival (see below).
+      SMZ_ASSIGN_OR_RETURN(
+          std::vector<Row> first_id,
+          session.Query("SELECT id FROM registrations WHERE event_id = ? AND "
+                        "arrival = ?",
+                        {SqlInt(event.id()), SqlInt(replay->result_id)}));
+      if (first_id.empty()) {
+        return absl::DataLossError("remembered registration missing");
+      }
+      absl::StatusOr<Registration> first =
+          LoadRegistration(session, first_id.front().Int(0));
+      if (!first.ok()) return first.status();
+      response.registration = *std::move(first);
+      return response;
+    }
+    SMZ_RETURN_IF_ERROR(CheckRegistrationWindow(event, now));
+    FieldViolations violations;
+    ValidateRegistration(input, event, &violations);
+    SMZ_RETURN_IF_ERROR(violations.ToStatus());
 
-            const std::string person = PersonKey(input);
-            const bool seat = event.capacity() == 0 ||
-                              event.confirmed_count() < event.capacity();
-            const int64_t arrival = locked->next_arrival;
-            Registration stored = input;
-            stored.clear_id();
-            const int64_t now_us = absl::ToUnixMicros(now);
-            absl::StatusOr<int64_t> inserted = session.Execute(
-                "INSERT INTO registrations (event_id, arrival, partner_id, "
-                "person_key, active_person_key, state, attendance, create_us, "
-                "confirm_us, body) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
-                {SqlInt(event.id()), SqlInt(arrival),
-                 SqlInt(input.partner_id()), person, person,
-                 SqlInt(seat ? kConfirmed : kWaitlisted), SqlInt(now_us),
-                 seat ? SqlValue(SqlInt(now_us)) : nullptr,
-                 stored.SerializeAsString()});
-            if (absl::IsAlreadyExists(inserted.status())) {
-              // The unique key on (event, live person) refused a second
-              // registration of this person; say which one exists.
-              SMZ_ASSIGN_OR_RETURN(
-                  std::vector<Row> twin,
-                  session.Query(
-                      "SELECT id, state, partner_id FROM registrations "
-                      "WHERE event_id = ? AND active_person_key = ?",
-                      {SqlInt(event.id()), person}));
-              if (twin.empty()) return inserted.status();
-              if (visible_partner_id > 0 &&
-                  twin.front().Int(2) != visible_partner_id) {
-                // Another partner's registration: confirm only that the
-                // person is taken, not by whom.
-                return absl::AlreadyExistsError(absl::StrCat(
-                    input.email().empty() ? "registration.name"
-                                          : "registration.email",
-                    ": this person is already registered for event ",
-                    event.id()));
-              }
-              return absl::AlreadyExistsError(absl::StrCat(
-                  input.email().empty() ? "registration.name"
-                                        : "registration.email",
-                  ": this person is already registered for event ", event.id(),
-                  " (registration ", twin.front().Int(0), ", ",
-                  v1::RegistrationState_Name(
-                      static_cast<v1::RegistrationState>(twin.front().Int(1))),
-                  ")"));
-            }
-            if (!inserted.ok()) return inserted.status();
-            if (seat) {
-              event.set_confirmed_count(event.confirmed_count() + 1);
-            } else {
-              event.set_waitlisted_count(event.waitlisted_count() + 1);
-            }
-            SMZ_RETURN_IF_ERROR(SaveCounts(session, event, arrival + 1));
-            // The arrival, not the id: (event, arrival) is unique, and
-            // asking for LAST_INSERT_ID() would hold the event's lock one
-            // more round trip.
-            SMZ_RETURN_IF_ERROR(
-                RecordRequest(session, key, arrival, /*response=*/"", now));
+    const std::string person = PersonKey(input);
+    const bool seat =
+        event.capacity() == 0 || event.confirmed_count() < event.capacity();
+    const int64_t arrival = locked->next_arrival;
+    Registration stored = input;
+    stored.clear_id();
+    const int64_t now_us = absl::ToUnixMicros(now);
+    absl::StatusOr<int64_t> inserted = session.Execute(
+        "INSERT INTO registrations (event_id, arrival, partner_id, "
+        "person_key, active_person_key, state, attendance, create_us, "
+        "confirm_us, body) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+        {SqlInt(event.id()), SqlInt(arrival), SqlInt(input.partner_id()),
+         person, person, SqlInt(seat ? kConfirmed : kWaitlisted),
+         SqlInt(now_us), seat ? SqlValue(SqlInt(now_us)) : nullptr,
+         stored.SerializeAsString()});
+    if (absl::IsAlreadyExists(inserted.status())) {
+      // The unique key on (event, live person) refused a second
+      // registration of this person; say which one exists.
+      SMZ_ASSIGN_OR_RETURN(
+          std::vector<Row> twin,
+          session.Query("SELECT id, state, partner_id FROM registrations "
+                        "WHERE event_id = ? AND active_person_key = ?",
+                        {SqlInt(event.id()), person}));
+      if (twin.empty()) return inserted.status();
+      if (visible_partner_id > 0 && twin.front().Int(2) != visible_partner_id) {
+        // Another partner's registration: confirm only that the
+        // person is taken, not by whom.
+        return absl::AlreadyExistsError(absl::StrCat(
+            input.email().empty() ? "registration.name" : "registration.email",
+            ": this person is already registered for event ", event.id()));
+      }
+      return absl::AlreadyExistsError(absl::StrCat(
+          input.email().empty() ? "registration.name" : "registration.email",
+          ": this person is already registered for event ", event.id(),
+          " (registration ", twin.front().Int(0), ", ",
+          v1::RegistrationState_Name(
+              static_cast<v1::RegistrationState>(twin.front().Int(1))),
+          ")"));
+    }
+    if (!inserted.ok()) return inserted.status();
+    if (seat) {
+      event.set_confirmed_count(event.confirmed_count() + 1);
+    } else {
+      event.set_waitlisted_count(event.waitlisted_count() + 1);
+    }
+    SMZ_RETURN_IF_ERROR(SaveCounts(session, event, arrival + 1));
+    // The arrival, not the id: (event, arrival) is unique, and
+    // asking for LAST_INSERT_ID() would hold the event's lock one
+    // more round trip.
+    SMZ_RETURN_IF_ERROR(
+        RecordRequest(session, key, arrival, /*response=*/"", now));
 
-            // Answered from what this transaction knows: the waiting position
-            // of the newest registration is the length of the line.
-            Registration* out = response.mutable_registration();
-            *out = stored;
-            out->set_arrival(arrival);
-            out->set_state(seat ? v1::CONFIRMED : v1::WAITLISTED);
-            *out->mutable_create_time() = FromMicros(now_us);
-            if (seat) {
-              *out->mutable_confirm_time() = FromMicros(now_us);
-            } else {
-              out->set_waitlist_position(event.waitlisted_count());
-            }
-            new_registration = true;
-            event_start_us = Micros(event.start_time());
-            event_end_us = Micros(event.end_time());
-            return response;
-          });
+    // Answered from what this transaction knows: the waiting position
+    // of the newest registration is the length of the line.
+    Registration* out = &response.registration;
+    *out = stored;
+    out->set_arrival(arrival);
+    out->set_state(seat ? v1::CONFIRMED : v1::WAITLISTED);
+    *out->mutable_create_time() = FromMicros(now_us);
+    if (seat) {
+      *out->mutable_confirm_time() = FromMicros(now_us);
+    } else {
+      out->set_waitlist_position(event.waitlisted_count());
+    }
+    new_registration = true;
+    event_start_us = Micros(event.start_time());
+    event_end_us = Micros(event.end_time());
+    return response;
+  });
   if (!registered.ok() || !new_registration) return registered;
 
   // After the commit, so the event's row lock is not held for them: the new
@@ -163,9 +155,9 @@ absl::StatusOr<v1::RegistrationResponse> EventsStore::Register(
         session.Query(
             "SELECT id FROM registrations WHERE event_id = ? AND arrival = ?",
             {SqlInt(input.event_id()),
-             SqlInt(registered->registration().arrival())}));
+             SqlInt(registered->registration.arrival())}));
     if (id.empty()) return absl::DataLossError("registration missing");
-    registered->mutable_registration()->set_id(id.front().Int(0));
+    registered->registration.set_id(id.front().Int(0));
     // The same person in another event at an overlapping time.
     absl::StatusOr<std::vector<Row>> overlapping = session.Query(
         "SELECT e.id, '', e.start_us, e.end_us, e.time_zone "
@@ -179,7 +171,7 @@ absl::StatusOr<v1::RegistrationResponse> EventsStore::Register(
          SqlInt(visible_partner_id)});
     if (!overlapping.ok()) return overlapping.status();
     for (const Row& row : *overlapping) {
-      v1::Warning* w = registered->add_warnings();
+      v1::Warning* w = &registered->warnings.emplace_back();
       w->set_kind(v1::PARTICIPANT_OVERLAP);
       w->set_field(input.email().empty() ? "registration.name"
                                          : "registration.email");

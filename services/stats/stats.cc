@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/aip/pager.h"
 #include "common/aip/request_key.h"
 #include "common/aip/status_macros.h"
 #include "common/auth/token.h"
@@ -100,7 +101,6 @@ absl::StatusOr<v1::ListReportsResponse> Stats::ListReports(
   SMZ_ASSIGN_OR_RETURN(int64_t partner_id,
                        ScopedPartner(caller, request.partner_id()));
   FieldViolations violations;
-  const int page_size = ResolvePageSize(request.page_size(), &violations);
   const int start =
       OptionalPeriod(request.start_period(), "start_period", &violations);
   const int end =
@@ -111,20 +111,18 @@ absl::StatusOr<v1::ListReportsResponse> Stats::ListReports(
   const uint64_t fingerprint =
       QueryFingerprint({absl::StrCat(partner_id), request.start_period(),
                         request.end_period(), absl::StrCat(request.status())});
-  const PageCursor cursor =
-      CursorOrViolation(request.page_token(), fingerprint, &violations);
+  Pager pager(request.page_size(), request.page_token(), fingerprint,
+              &violations);
   if (!violations.empty()) return violations.ToStatus();
-  std::vector<int64_t> ids;
-  absl::StatusOr<v1::ListReportsResponse> response =
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<ListedReport> rows,
       store_->ListReports(partner_id, start, end, request.status(),
-                          cursor.last_id, page_size + 1, &ids);
-  if (!response.ok()) return response.status();
-  if (response->reports_size() > page_size) {
-    response->mutable_reports()->RemoveLast();
-    PageCursor next;
-    next.has_position = true;
-    next.last_id = ids[page_size - 1];
-    response->set_next_page_token(EncodePageToken(fingerprint, next));
+                          pager.after_id(), pager.fetch_limit()));
+  v1::ListReportsResponse response;
+  response.set_next_page_token(
+      pager.Finish(&rows, [](const ListedReport& row) { return row.id; }));
+  for (ListedReport& row : rows) {
+    *response.add_reports() = std::move(row.report);
   }
   return response;
 }

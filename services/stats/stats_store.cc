@@ -64,11 +64,11 @@ absl::StatusOr<Report> StatsStore::GetReport(int64_t partner_id, int period) {
       });
 }
 
-absl::StatusOr<v1::ListReportsResponse> StatsStore::ListReports(
+absl::StatusOr<std::vector<ListedReport>> StatsStore::ListReports(
     int64_t partner_id, int start_period, int end_period, int status,
-    int64_t after_id, int page_size, std::vector<int64_t>* ids) {
-  return database_->RunFor<v1::ListReportsResponse>(
-      [&](Session& session) -> absl::StatusOr<v1::ListReportsResponse> {
+    int64_t after_id, int limit) {
+  return database_->RunFor<std::vector<ListedReport>>(
+      [&](Session& session) -> absl::StatusOr<std::vector<ListedReport>> {
         std::string sql = absl::StrCat("SELECT ", kReportColumns,
                                        " FROM reports WHERE id > ?");
         std::vector<SqlValue> params = {SqlInt(after_id)};
@@ -89,19 +89,18 @@ absl::StatusOr<v1::ListReportsResponse> StatsStore::ListReports(
           params.push_back(SqlInt(status));
         }
         absl::StrAppend(&sql, " ORDER BY id LIMIT ?");
-        params.push_back(SqlInt(page_size));
+        params.push_back(SqlInt(limit));
         SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
-        v1::ListReportsResponse response;
+        std::vector<ListedReport> listed;
         for (const Row& row : rows) {
           StoredReport stored = ReportFromRow(row, options_.deadline_days);
           if (stored.unreadable) {
             return absl::DataLossError(
                 absl::StrCat("report ", stored.id, " has unreadable cells"));
           }
-          *response.add_reports() = WithCells(stored);
-          ids->push_back(stored.id);
+          listed.push_back(ListedReport{stored.id, WithCells(stored)});
         }
-        return response;
+        return listed;
       });
 }
 

@@ -135,6 +135,12 @@ struct ReportingRow {
   int64_t first_submit_time_us = 0;
 };
 
+// A report as listed, with its row id (the page position).
+struct ListedReport {
+  int64_t id = 0;
+  Report report;
+};
+
 class StatsStore {
  public:
   StatsStore(Database* database, const Clock* clock, StoreOptions options);
@@ -148,9 +154,10 @@ class StatsStore {
 
   // NOT_FOUND when there is no report.
   absl::StatusOr<Report> GetReport(int64_t partner_id, int period);
-  absl::StatusOr<v1::ListReportsResponse> ListReports(
+  // Reports in id order after `after_id`, at most `limit`.
+  absl::StatusOr<std::vector<ListedReport>> ListReports(
       int64_t partner_id, int start_period, int end_period, int status,
-      int64_t after_id, int page_size, std::vector<int64_t>* ids);
+      int64_t after_id, int limit);
 
   absl::StatusOr<Report> AcceptReport(int64_t partner_id, int period,
                                       const std::string& etag,

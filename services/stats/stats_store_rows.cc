@@ -148,7 +148,7 @@ absl::Status InsertBatched(Session& session, absl::string_view head,
         params.insert(params.end(), row.begin(), row.end());
       }
       absl::StrAppend(&sql, tail);
-      SMZ_ASSIGN_OR_RETURN(int64_t done, session.Execute(sql, params));
+      SMZ_RETURN_IF_ERROR((session.Execute(sql, params)).status());
       next += chunk;
     }
   }

@@ -183,7 +183,8 @@ std::vector<CellChange> AllCreated(const std::vector<Cell>& cells) {
 absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
     Session& session, const StoreOptions& options, int64_t partner_id,
     absl::CivilMonth month, int revision, const std::vector<Cell>& cells) {
-  if (options.history_months < kMinHistoryMonths) return std::vector<v1::Warning>();
+  if (options.history_months < kMinHistoryMonths)
+    return std::vector<v1::Warning>();
   const int from = PeriodNumber(month - options.history_months);
   const int to = PeriodNumber(month);
   SMZ_ASSIGN_OR_RETURN(
@@ -207,10 +208,10 @@ absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
 absl::Status StoreWarnings(Session& session, int64_t report_id, bool replace,
                            const std::vector<v1::Warning>& warnings) {
   if (replace) {
-    SMZ_ASSIGN_OR_RETURN(
-        int64_t cleared,
-        session.Execute("DELETE FROM warnings WHERE report_id = ?",
-                        {SqlInt(report_id)}));
+    SMZ_RETURN_IF_ERROR(
+        (session.Execute("DELETE FROM warnings WHERE report_id = ?",
+                         {SqlInt(report_id)}))
+            .status());
   }
   std::vector<std::vector<SqlValue>> rows;
   for (const v1::Warning& w : warnings) {

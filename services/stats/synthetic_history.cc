@@ -114,13 +114,13 @@ absl::StatusOr<int64_t> LoadSyntheticHistory(
     absl::CivilMonth last_month, int months, int nationalities, int threads) {
   absl::Status status = stats_database.Run([&](Session& session) {
     for (size_t i = 0; i < partners.size(); ++i) {
-      SMZ_ASSIGN_OR_RETURN(
-          int64_t s,
-          session.Execute(
-              "INSERT INTO partners (id, kind, region, name_ko, name_en, "
-              "refresh_time_us) VALUES (?, ?, ?, ?, '', 0)",
-              {SqlInt(partners[i].id), SqlInt(partners[i].kind),
-               SqlInt(partners[i].region), absl::StrCat("병원 ", i + 1)}));
+      SMZ_RETURN_IF_ERROR(
+          (session.Execute(
+               "INSERT INTO partners (id, kind, region, name_ko, name_en, "
+               "refresh_time_us) VALUES (?, ?, ?, ?, '', 0)",
+               {SqlInt(partners[i].id), SqlInt(partners[i].kind),
+                SqlInt(partners[i].region), absl::StrCat("병원 ", i + 1)}))
+              .status());
     }
     return absl::OkStatus();
   });
