@@ -121,12 +121,15 @@ absl::StatusOr<AggregateResult> Stats::AggregateFor(
   return out;
 }
 
-absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
-    const Principal& caller, const v1::AggregateRequest& request) {
-  FieldViolations violations;
-  const int start =
+// Every bad field of an aggregate request; its period range in `start` and
+// `end` (YYYYMM) when those are good.
+void ValidateAggregateRequest(const v1::AggregateRequest& request,
+                              int* start_out, int* end_out,
+                              FieldViolations* violations_out) {
+  FieldViolations& violations = *violations_out;
+  const int start = *start_out =
       RequiredPeriod(request.start_period(), "start_period", &violations);
-  const int end =
+  const int end = *end_out =
       RequiredPeriod(request.end_period(), "end_period", &violations);
   if (start > 0 && end > 0) {
     const int months =
@@ -200,17 +203,12 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
   if (filter_values > 500) {
     violations.Add("filter", "at most 500 values in all");
   }
-  if (!violations.empty()) return violations.ToStatus();
-  if (Restricted(caller) &&
-      (f.partner_ids_size() > 0 || Has(request.group_by(), v1::PARTNER))) {
-    // Three sums over chosen pairs of hospitals give each one's figures:
-    // only ADMIN (and each hospital, for itself) sees single hospitals.
-    return absl::PermissionDeniedError(absl::StrCat(
-        f.partner_ids_size() > 0 ? "filter.partner_ids" : "group_by PARTNER",
-        ": role ", auth::v1::Role_Name(caller.role()),
-        " sees hospitals in groups only (by partner kind and region)"));
-  }
+}
 
+// The store query of a valid request: its range, bucket, dimensions, filter
+// and the measures that apply to it.
+AggregateQuery QueryOf(const v1::AggregateRequest& request, int start, int end,
+                       const Applicability& applicable) {
   AggregateQuery query;
   query.start_period = start;
   query.end_period = end;
@@ -219,8 +217,7 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
   for (int d : request.group_by()) {
     query.group_by.push_back(static_cast<v1::Dimension>(d));
   }
-  query.filter = f;
-  const Applicability applicable = ApplicabilityOf(request);
+  query.filter = request.filter();
   if (applicable.new_patients) {
     query.measures.push_back(static_cast<int>(Measure::kNewPatients));
   }
@@ -230,33 +227,15 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
   if (applicable.revenue) {
     query.measures.push_back(static_cast<int>(Measure::kRevenueKrw));
   }
-  SMZ_ASSIGN_OR_RETURN(AggregateResult current, AggregateFor(caller, query));
+  return query;
+}
 
-  std::map<std::string, const AggregateGroup*> previous_index;
-  AggregateResult previous;
-  if (request.year_over_year()) {
-    AggregateQuery earlier = query;
-    earlier.start_period = start - 100;
-    earlier.end_period = end - 100;
-    absl::StatusOr<AggregateResult> found = AggregateFor(caller, earlier);
-    if (!found.ok()) return found.status();
-    previous = *std::move(found);
-    for (const AggregateGroup& g : previous.groups) {
-      previous_index[absl::StrCat(g.bucket, "#", DimsKey(g))] = &g;
-    }
-  }
-
-  std::map<int64_t, std::string> names;
-  if (Has(request.group_by(), v1::PARTNER)) {
-    absl::StatusOr<std::vector<PartnerFacts>> known = store_->KnownPartners();
-    if (!known.ok()) return known.status();
-    for (const PartnerFacts& p : *known) names[p.id] = p.name_ko;
-  }
-
-  std::vector<AggregateGroup>& groups = current.groups;
+// Buckets ascending; within a bucket by the metric (desc) when ranking,
+// else by the dimension values.
+void SortGroups(const v1::AggregateRequest& request,
+                std::vector<AggregateGroup>* groups_out) {
+  std::vector<AggregateGroup>& groups = *groups_out;
   const v1::Metric metric = request.order_by();
-  // Buckets ascending; within a bucket by the metric (desc) when ranking,
-  // else by the dimension values.
   std::sort(
       groups.begin(), groups.end(),
       [&](const AggregateGroup& a, const AggregateGroup& b) {
@@ -271,6 +250,132 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
                std::tie(b.nationality, b.department, b.care_type, b.partner_id,
                         b.partner_kind, b.region, b.sex, b.age_band);
       });
+}
+
+// Complementary suppression within each bucket, so that no suppressed cell
+// can be recovered from its bucket's total.
+void SuppressComplementsByBucket(v1::AggregateResponse* response) {
+  std::map<std::string, std::vector<v1::AggregateRow*>> by_bucket;
+  for (v1::AggregateRow& row : *response->mutable_rows()) {
+    by_bucket[row.bucket()].push_back(&row);
+  }
+  for (auto& [bucket, rows] : by_bucket) {
+    std::vector<v1::Value*> new_patients, visits, revenue;
+    for (v1::AggregateRow* row : rows) {
+      new_patients.push_back(row->mutable_new_patients());
+      visits.push_back(row->mutable_visits());
+      revenue.push_back(row->mutable_revenue_krw());
+    }
+    SuppressComplement(new_patients);
+    SuppressComplement(visits);
+    SuppressComplement(revenue);
+  }
+}
+
+// A group's dimension values and figures as a response row.
+void FillRow(const AggregateGroup& g, const AggregateQuery& query, int start,
+             int end, const std::map<int64_t, std::string>& names,
+             const Applicability& applicable, const ValueContext& context,
+             v1::AggregateRow* row) {
+  row->set_bucket(BucketLabel(query.bucket, g.bucket, start, end));
+  row->set_nationality(g.nationality);
+  row->set_department(g.department);
+  row->set_care_type(static_cast<v1::CareType>(g.care_type));
+  row->set_partner_id(g.partner_id);
+  row->set_partner_kind(static_cast<registry::v1::PartnerKind>(g.partner_kind));
+  row->set_region(static_cast<registry::v1::ZoneRegion>(g.region));
+  row->set_sex(static_cast<v1::Sex>(g.sex));
+  row->set_age_band(static_cast<v1::AgeBand>(g.age_band));
+  row->set_pooled(g.pooled);
+  if (g.partner_id != 0) {
+    auto name = names.find(g.partner_id);
+    if (name != names.end()) row->set_partner_name(name->second);
+  }
+  *row->mutable_new_patients() =
+      MakeValue(g.new_patients, applicable.new_patients, false, context);
+  *row->mutable_visits() =
+      MakeValue(g.visits, applicable.visits, false, context);
+  *row->mutable_revenue_krw() =
+      MakeValue(g.revenue, applicable.revenue, true, context);
+}
+
+// The whole range's row: every group added (shown or not), and last year's
+// beside it when asked.
+void FillTotalRow(const AggregateGroup& total,
+                  const AggregateGroup& previous_total, bool year_over_year,
+                  int start, int end, const Applicability& applicable,
+                  const ValueContext& context, v1::AggregateRow* total_row) {
+  total_row->set_bucket(BucketLabel(v1::WHOLE_RANGE, 0, start, end));
+  *total_row->mutable_new_patients() =
+      MakeValue(total.new_patients, applicable.new_patients, false, context);
+  *total_row->mutable_visits() =
+      MakeValue(total.visits, applicable.visits, false, context);
+  *total_row->mutable_revenue_krw() =
+      MakeValue(total.revenue, applicable.revenue, true, context);
+  if (year_over_year) {
+    AddPrevious(previous_total.new_patients, false, context,
+                total_row->mutable_new_patients());
+    AddPrevious(previous_total.visits, false, context,
+                total_row->mutable_visits());
+    AddPrevious(previous_total.revenue, true, context,
+                total_row->mutable_revenue_krw());
+  }
+}
+
+// The sum of every group's figures (overflow carried).
+AggregateGroup TotalOf(const std::vector<AggregateGroup>& groups) {
+  AggregateGroup total;
+  for (const AggregateGroup& g : groups) {
+    total.new_patients.Add(g.new_patients);
+    total.visits.Add(g.visits);
+    total.revenue.Add(g.revenue);
+  }
+  return total;
+}
+
+absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
+    const Principal& caller, const v1::AggregateRequest& request) {
+  FieldViolations violations;
+  int start = 0;
+  int end = 0;
+  ValidateAggregateRequest(request, &start, &end, &violations);
+  if (!violations.empty()) return violations.ToStatus();
+  if (Restricted(caller) && (request.filter().partner_ids_size() > 0 ||
+                             Has(request.group_by(), v1::PARTNER))) {
+    // Three sums over chosen pairs of hospitals give each one's figures:
+    // only ADMIN (and each hospital, for itself) sees single hospitals.
+    return absl::PermissionDeniedError(absl::StrCat(
+        request.filter().partner_ids_size() > 0 ? "filter.partner_ids"
+                                                : "group_by PARTNER",
+        ": role ", auth::v1::Role_Name(caller.role()),
+        " sees hospitals in groups only (by partner kind and region)"));
+  }
+
+  const Applicability applicable = ApplicabilityOf(request);
+  const AggregateQuery query = QueryOf(request, start, end, applicable);
+  SMZ_ASSIGN_OR_RETURN(AggregateResult current, AggregateFor(caller, query));
+
+  std::map<std::string, const AggregateGroup*> previous_index;
+  AggregateResult previous;
+  if (request.year_over_year()) {
+    AggregateQuery earlier = query;
+    earlier.start_period = start - 100;
+    earlier.end_period = end - 100;
+    SMZ_ASSIGN_OR_RETURN(previous, AggregateFor(caller, earlier));
+    for (const AggregateGroup& g : previous.groups) {
+      previous_index[absl::StrCat(g.bucket, "#", DimsKey(g))] = &g;
+    }
+  }
+
+  std::map<int64_t, std::string> names;
+  if (Has(request.group_by(), v1::PARTNER)) {
+    SMZ_ASSIGN_OR_RETURN(std::vector<PartnerFacts> known,
+                         store_->KnownPartners());
+    for (const PartnerFacts& p : known) names[p.id] = p.name_ko;
+  }
+
+  std::vector<AggregateGroup>& groups = current.groups;
+  SortGroups(request, &groups);
 
   const ValueContext context{Restricted(caller),
                              options_.suppression_threshold};
@@ -286,40 +391,15 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
       }
     }
   }
-  AggregateGroup total;
-  AggregateGroup previous_total;
-  for (const AggregateGroup& g : previous.groups) {
-    previous_total.new_patients.Add(g.new_patients);
-    previous_total.visits.Add(g.visits);
-    previous_total.revenue.Add(g.revenue);
-  }
+  const AggregateGroup total = TotalOf(groups);
+  const AggregateGroup previous_total = TotalOf(previous.groups);
   std::map<int, int> kept_per_bucket;
   for (const AggregateGroup& g : groups) {
-    total.new_patients.Add(g.new_patients);
-    total.visits.Add(g.visits);
-    total.revenue.Add(g.revenue);
     if (request.top_n() > 0 && ++kept_per_bucket[g.bucket] > request.top_n()) {
       continue;
     }
     v1::AggregateRow* row = response.add_rows();
-    row->set_bucket(BucketLabel(query.bucket, g.bucket, start, end));
-    row->set_nationality(g.nationality);
-    row->set_department(g.department);
-    row->set_care_type(static_cast<v1::CareType>(g.care_type));
-    row->set_partner_id(g.partner_id);
-    row->set_partner_kind(
-        static_cast<registry::v1::PartnerKind>(g.partner_kind));
-    row->set_region(static_cast<registry::v1::ZoneRegion>(g.region));
-    row->set_sex(static_cast<v1::Sex>(g.sex));
-    row->set_age_band(static_cast<v1::AgeBand>(g.age_band));
-    row->set_pooled(g.pooled);
-    if (g.partner_id != 0) row->set_partner_name(names[g.partner_id]);
-    *row->mutable_new_patients() =
-        MakeValue(g.new_patients, applicable.new_patients, false, context);
-    *row->mutable_visits() =
-        MakeValue(g.visits, applicable.visits, false, context);
-    *row->mutable_revenue_krw() =
-        MakeValue(g.revenue, applicable.revenue, true, context);
+    FillRow(g, query, start, end, names, applicable, context, row);
     if (request.year_over_year()) {
       auto it = previous_index.find(absl::StrCat(
           PreviousYearBucket(query.bucket, g.bucket), "#", DimsKey(g)));
@@ -331,23 +411,7 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
       AddPrevious(p.revenue, true, context, row->mutable_revenue_krw());
     }
   }
-  if (context.restricted) {
-    std::map<std::string, std::vector<v1::AggregateRow*>> by_bucket;
-    for (v1::AggregateRow& row : *response.mutable_rows()) {
-      by_bucket[row.bucket()].push_back(&row);
-    }
-    for (auto& [bucket, rows] : by_bucket) {
-      std::vector<v1::Value*> new_patients, visits, revenue;
-      for (v1::AggregateRow* row : rows) {
-        new_patients.push_back(row->mutable_new_patients());
-        visits.push_back(row->mutable_visits());
-        revenue.push_back(row->mutable_revenue_krw());
-      }
-      SuppressComplement(new_patients);
-      SuppressComplement(visits);
-      SuppressComplement(revenue);
-    }
-  }
+  if (context.restricted) SuppressComplementsByBucket(&response);
   for (const GroupFigures* figures :
        {&total.new_patients, &total.visits, &total.revenue,
         &previous_total.new_patients, &previous_total.visits,
@@ -359,22 +423,8 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
           "narrow the period or the filters");
     }
   }
-  v1::AggregateRow* total_row = response.mutable_total();
-  total_row->set_bucket(BucketLabel(v1::WHOLE_RANGE, 0, start, end));
-  *total_row->mutable_new_patients() =
-      MakeValue(total.new_patients, applicable.new_patients, false, context);
-  *total_row->mutable_visits() =
-      MakeValue(total.visits, applicable.visits, false, context);
-  *total_row->mutable_revenue_krw() =
-      MakeValue(total.revenue, applicable.revenue, true, context);
-  if (request.year_over_year()) {
-    AddPrevious(previous_total.new_patients, false, context,
-                total_row->mutable_new_patients());
-    AddPrevious(previous_total.visits, false, context,
-                total_row->mutable_visits());
-    AddPrevious(previous_total.revenue, true, context,
-                total_row->mutable_revenue_krw());
-  }
+  FillTotalRow(total, previous_total, request.year_over_year(), start, end,
+               applicable, context, response.mutable_total());
   return response;
 }
 
