@@ -280,6 +280,220 @@ absl::Status UpsertPartner(Session& session, const PartnerFacts& partner,
 }
 
 // One submission inside the caller's transaction.
+// What a submission that changes its report writes: the row's new state.
+struct Revision {
+  int old_status = 0;
+  int new_status = 0;
+  int revision = 0;
+  int partner_kind = 0;
+  int region = 0;
+  bool first_submission = false;
+  bool late = false;
+  absl::Time deadline;
+  int64_t report_id = 0;  // 0 until inserted
+};
+
+Revision PlanRevision(const Submission& in,
+                      const std::optional<StoredReport>& stored,
+                      absl::CivilMonth month, absl::Time now,
+                      int deadline_days) {
+  Revision r;
+  r.old_status = stored ? stored->status : 0;
+  r.new_status = in.draft ? v1::DRAFT : v1::SUBMITTED;
+  r.deadline = PeriodDeadline(month, deadline_days);
+  r.first_submission =
+      !in.draft && (!stored || stored->first_submit_time_us == 0);
+  r.revision = stored ? stored->revision + 1 : 1;
+  r.partner_kind = stored ? stored->partner_kind : in.partner.kind;
+  r.region = stored ? stored->region : in.partner.region;
+  const bool late_now = r.first_submission && now >= r.deadline;
+  r.late = stored ? (stored->late || late_now) : late_now;
+  r.report_id = stored ? stored->id : 0;
+  return r;
+}
+
+// Updates or inserts the report row; sets r->report_id when inserted.
+absl::Status WriteReportRow(Session& session, const Submission& in, bool exists,
+                            int period, const std::string& digest,
+                            absl::Time now, Revision* r) {
+  const int64_t now_us = absl::ToUnixMicros(now);
+  const SqlValue first_submit =
+      r->first_submission ? SqlValue(SqlInt(now_us)) : SqlValue(nullptr);
+  if (exists) {
+    return session
+        .Execute(
+            "UPDATE reports SET status = ?, no_activity = ?, revision = ?, "
+            "digest = ?, first_submit_time_us = COALESCE("
+            "first_submit_time_us, ?), update_time_us = ?, submitted_by = ?, "
+            "late = ?, cells = ? WHERE id = ?",
+            {SqlInt(r->new_status), SqlInt(in.report.no_activity() ? 1 : 0),
+             SqlInt(r->revision), digest, first_submit, SqlInt(now_us),
+             in.actor, SqlInt(r->late ? 1 : 0), CellsBlob(in.cells),
+             SqlInt(r->report_id)})
+        .status();
+  }
+  absl::StatusOr<int64_t> inserted = session.Execute(
+      "INSERT INTO reports (partner_id, period, status, no_activity, "
+      "revision, digest, partner_kind, region, first_submit_time_us, "
+      "update_time_us, submitted_by, late, cells) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {SqlInt(in.report.partner_id()), SqlInt(period), SqlInt(r->new_status),
+       SqlInt(in.report.no_activity() ? 1 : 0), SqlInt(r->revision), digest,
+       SqlInt(r->partner_kind), SqlInt(r->region), first_submit, SqlInt(now_us),
+       in.actor, SqlInt(r->late ? 1 : 0), CellsBlob(in.cells)});
+  if (absl::IsAlreadyExists(inserted.status())) {
+    // Two first submissions of one report raced on its unique key
+    // (partner, period); run again to see the winner's report.
+    return RetryableAbort("a first submission of this report raced");
+  }
+  SMZ_RETURN_IF_ERROR(inserted.status());
+  SMZ_ASSIGN_OR_RETURN(r->report_id, session.LastInsertId());
+  return absl::OkStatus();
+}
+
+// A SUBMITTED report in the counts: reports per period, reporting hospitals
+// per group, the rollups; and its plausibility warnings.
+absl::StatusOr<std::vector<v1::Warning>> CountSubmission(
+    Session& session, const Submission& in,
+    const std::optional<StoredReport>& stored, const CellDiff& diff,
+    absl::CivilMonth month, const Revision& r, const StoreOptions& options) {
+  const int period = PeriodNumber(month);
+  const int64_t partner_id = in.report.partner_id();
+  const bool was_counted = Counted(r.old_status);
+  if (!was_counted) {
+    SMZ_RETURN_IF_ERROR(
+        session
+            .Execute("INSERT INTO report_counts (period, shard, counted) "
+                     "VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE counted = "
+                     "counted + 1",
+                     {SqlInt(period), SqlInt(partner_id % kReportCountShards)})
+            .status());
+  }
+  // Reporting hospitals of the group: one more or fewer with activity or
+  // revenue (a report keeps the group it was first filed in).
+  const int active_delta = (in.report.no_activity() ? 0 : 1) -
+                           (was_counted && !stored->no_activity ? 1 : 0);
+  const int revenue_delta = (HasRevenue(in.cells) ? 1 : 0) -
+                            (was_counted && HasRevenue(stored->cells) ? 1 : 0);
+  if (active_delta != 0 || revenue_delta != 0) {
+    SMZ_RETURN_IF_ERROR(
+        session
+            .Execute(
+                "INSERT INTO group_reporters (period, partner_kind, region, "
+                "shard, active, with_revenue) VALUES (?, ?, ?, ?, ?, ?) ON "
+                "DUPLICATE KEY UPDATE active = active + VALUES(active), "
+                "with_revenue = with_revenue + VALUES(with_revenue)",
+                {SqlInt(period), SqlInt(r.partner_kind), SqlInt(r.region),
+                 SqlInt(partner_id % kReportCountShards), SqlInt(active_delta),
+                 SqlInt(revenue_delta)})
+            .status());
+  }
+  const std::vector<CellChange> counted_changes =
+      was_counted ? diff.changes : AllCreated(in.cells);
+  SMZ_RETURN_IF_ERROR(ApplyRollups(session, period, r.partner_kind, r.region,
+                                   partner_id, counted_changes));
+  SMZ_ASSIGN_OR_RETURN(std::vector<v1::Warning> warnings,
+                       ComputeWarnings(session, options, partner_id, month,
+                                       r.revision, in.cells));
+  SMZ_RETURN_IF_ERROR(StoreWarnings(session, r.report_id,
+                                    /*replace=*/stored.has_value(), warnings));
+  return warnings;
+}
+
+// The stored revision, as a read would return it.
+Report StoredRevision(const Submission& in,
+                      const std::optional<StoredReport>& stored,
+                      absl::CivilMonth month, const Revision& r,
+                      absl::Time now) {
+  Report after;
+  if (stored) {
+    after = stored->report;
+  } else {
+    after.set_partner_id(in.report.partner_id());
+    after.set_period(FormatMonth(month));
+    *after.mutable_deadline() =
+        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(r.deadline));
+  }
+  const int64_t now_us = absl::ToUnixMicros(now);
+  after.set_status(static_cast<v1::ReportStatus>(r.new_status));
+  after.set_no_activity(in.report.no_activity());
+  after.set_revision(r.revision);
+  after.set_etag(EtagOf(r.revision));
+  if (r.first_submission) {
+    *after.mutable_first_submit_time() =
+        TimeUtil::MicrosecondsToTimestamp(now_us);
+  }
+  *after.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(now_us);
+  after.set_submitted_by(in.actor);
+  after.set_late(r.late);
+  SetReportCells(in.cells, &after);
+  return after;
+}
+
+absl::Status AuditSubmission(Session& session, const Submission& in,
+                             const std::optional<StoredReport>& stored,
+                             const CellDiff& diff, const Report& after,
+                             const Revision& r, absl::Time now) {
+  AuditEntry entry;
+  entry.entity = std::string(kReportEntity);
+  entry.entity_id = r.report_id;
+  entry.action = in.draft                ? "SAVE_DRAFT"
+                 : Counted(r.old_status) ? "CORRECT"
+                                         : "SUBMIT";
+  entry.actor = in.actor;
+  entry.time = now;
+  if (stored) {
+    Report before = stored->report;
+    SetReportCells(stored->cells, &before);
+    entry.before = ReportBytes(before);
+    if (before.status() != after.status()) {
+      entry.changed_fields.push_back("status");
+    }
+    if (before.no_activity() != after.no_activity()) {
+      entry.changed_fields.push_back("no_activity");
+    }
+  }
+  entry.after = ReportBytes(after);
+  for (const CellChange& change : diff.changes) {
+    entry.changed_fields.push_back(CellName(change.cell));
+  }
+  return AppendAudit(session, entry);
+}
+
+// The checks a change to an existing report must pass first: its etag, no
+// draft over a counted report, and the period open.
+absl::Status CheckChangeAllowed(Session& session, const Submission& in,
+                                const std::optional<StoredReport>& stored,
+                                absl::CivilMonth month, absl::Time now,
+                                int deadline_days) {
+  const int64_t partner_id = in.report.partner_id();
+  const int old_status = stored ? stored->status : 0;
+  if (stored && in.etag.empty() && in.require_etag) {
+    return absl::AbortedError(
+        absl::StrCat("partner ", partner_id, " already has a report for ",
+                     in.report.period(), " (", EtagOf(stored->revision),
+                     "); to correct it, send its etag"));
+  }
+  if (Counted(old_status) && in.draft) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the report for ", in.report.period(),
+        " is already submitted; submit a correction instead of a draft"));
+  }
+  return CheckOpen(session, partner_id, month, old_status, now, deadline_days);
+}
+
+// A submission's answer replayed from its request key: nothing new was
+// created by the retry.
+absl::StatusOr<v1::SubmitReportResponse> Replay(const FirstAnswer& first) {
+  v1::SubmitReportResponse replay;
+  if (!replay.ParseFromString(first.response)) {
+    return absl::DataLossError("stored response unreadable");
+  }
+  if (replay.has_summary()) replay.mutable_summary()->set_unchanged(true);
+  return replay;
+}
+
+// One submission inside the caller's transaction.
 absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
     Session& session, const Submission& in, const StoreOptions& options,
     absl::Time now, bool dry_run) {
@@ -288,11 +502,9 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
   const absl::CivilMonth month = *ParseMonth(in.report.period());
   const int period = PeriodNumber(month);
   const int64_t partner_id = in.report.partner_id();
-  SMZ_ASSIGN_OR_RETURN(std::optional<StoredReport> loaded,
+  SMZ_ASSIGN_OR_RETURN(const std::optional<StoredReport> stored,
                        LoadReport(session, partner_id, period,
                                   /*for_update=*/true, options.deadline_days));
-  const std::optional<StoredReport>& stored = loaded;
-  const int old_status = stored ? stored->status : 0;
 
   // Looked up after the report row is locked, so this (first non-locking)
   // read sees a concurrent twin that committed while we waited, and we
@@ -302,17 +514,7 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
   const RequestKey key{in.actor, in.method, in.request_id, in.request_digest};
   SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> first,
                        LookUpRequest(session, key));
-  if (first.has_value()) {
-    v1::SubmitReportResponse replay;
-    if (!replay.ParseFromString(first->response)) {
-      return absl::DataLossError("stored response unreadable");
-    }
-    if (replay.has_summary()) {
-      // Nothing new was created by this retry.
-      replay.mutable_summary()->set_unchanged(true);
-    }
-    return replay;
-  }
+  if (first.has_value()) return Replay(*first);
 
   if (!stored && !in.etag.empty()) {
     return absl::AbortedError(
@@ -326,178 +528,40 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
                   absl::StrCat("the report of partner ", partner_id, " for ",
                                in.report.period())));
   }
-  const int new_status = in.draft ? v1::DRAFT : v1::SUBMITTED;
+  Revision r = PlanRevision(in, stored, month, now, options.deadline_days);
   const bool identical =
       stored && stored->digest == digest &&
-      (stored->status == new_status ||
-       (stored->status == v1::ACCEPTED && new_status == v1::SUBMITTED));
-
-  const std::vector<Cell> old_cells =
-      stored ? stored->cells : std::vector<Cell>();
-  const CellDiff stored_diff = DiffCells(old_cells, in.cells);
+      (stored->status == r.new_status ||
+       (stored->status == v1::ACCEPTED && r.new_status == v1::SUBMITTED));
+  const CellDiff diff =
+      DiffCells(stored ? stored->cells : std::vector<Cell>(), in.cells);
   v1::SubmitReportResponse response;
-  *response.mutable_summary() = SummaryOf(stored_diff);
+  *response.mutable_summary() = SummaryOf(diff);
 
   if (identical) {
     // Nothing new: no revision, no audit entry, same etag.
     response.mutable_summary()->set_unchanged(true);
-    *response.mutable_report() = stored->report;
-    SetReportCells(old_cells, response.mutable_report());
+    *response.mutable_report() = WithCells(*stored);
   } else {
-    if (stored && in.etag.empty() && in.require_etag) {
-      return absl::AbortedError(
-          absl::StrCat("partner ", partner_id, " already has a report for ",
-                       in.report.period(), " (", EtagOf(stored->revision),
-                       "); to correct it, send its etag"));
-    }
-    if (Counted(old_status) && in.draft) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the report for ", in.report.period(),
-          " is already submitted; submit a correction instead of a draft"));
-    }
-    SMZ_RETURN_IF_ERROR(CheckOpen(session, partner_id, month, old_status, now,
-                                  options.deadline_days));
-    const int64_t now_us = absl::ToUnixMicros(now);
-    const absl::Time deadline = PeriodDeadline(month, options.deadline_days);
-    const bool first_submission =
-        !in.draft && (!stored || stored->first_submit_time_us == 0);
-    const int revision = stored ? stored->revision + 1 : 1;
-    const int partner_kind = stored ? stored->partner_kind : in.partner.kind;
-    const int region = stored ? stored->region : in.partner.region;
-    const bool late =
-        stored ? (stored->late || (first_submission && now >= deadline))
-               : (first_submission && now >= deadline);
-    int64_t report_id = stored ? stored->id : 0;
-
-    if (!dry_run) {
-      SMZ_RETURN_IF_ERROR(UpsertPartner(session, in.partner, now));
-    }
-    if (stored) {
-      absl::StatusOr<int64_t> updated = session.Execute(
-          "UPDATE reports SET status = ?, no_activity = ?, revision = ?, "
-          "digest = ?, first_submit_time_us = COALESCE(first_submit_time_us, "
-          "?), update_time_us = ?, submitted_by = ?, late = ?, cells = ? "
-          "WHERE id = ?",
-          {SqlInt(new_status), SqlInt(in.report.no_activity() ? 1 : 0),
-           SqlInt(revision), digest,
-           first_submission ? SqlValue(SqlInt(now_us)) : SqlValue(nullptr),
-           SqlInt(now_us), in.actor, SqlInt(late ? 1 : 0), CellsBlob(in.cells),
-           SqlInt(report_id)});
-      if (!updated.ok()) return updated.status();
-    } else {
-      absl::StatusOr<int64_t> inserted = session.Execute(
-          "INSERT INTO reports (partner_id, period, status, no_activity, "
-          "revision, digest, partner_kind, region, first_submit_time_us, "
-          "update_time_us, submitted_by, late, cells) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          {SqlInt(partner_id), SqlInt(period), SqlInt(new_status),
-           SqlInt(in.report.no_activity() ? 1 : 0), SqlInt(revision), digest,
-           SqlInt(partner_kind), SqlInt(region),
-           first_submission ? SqlValue(SqlInt(now_us)) : SqlValue(nullptr),
-           SqlInt(now_us), in.actor, SqlInt(late ? 1 : 0),
-           CellsBlob(in.cells)});
-      if (absl::IsAlreadyExists(inserted.status())) {
-        // Two first submissions of one report raced on its unique key
-        // (partner, period); run again to see the winner's report.
-        return RetryableAbort("a first submission of this report raced");
-      }
-      if (!inserted.ok()) return inserted.status();
-      absl::StatusOr<int64_t> id = session.LastInsertId();
-      if (!id.ok()) return id.status();
-      report_id = *id;
-    }
-    SMZ_RETURN_IF_ERROR(WriteCells(session, report_id, partner_id, period,
-                                   stored_diff.changes));
+    SMZ_RETURN_IF_ERROR(CheckChangeAllowed(session, in, stored, month, now,
+                                           options.deadline_days));
+    if (!dry_run) SMZ_RETURN_IF_ERROR(UpsertPartner(session, in.partner, now));
+    SMZ_RETURN_IF_ERROR(WriteReportRow(session, in, stored.has_value(), period,
+                                       digest, now, &r));
+    SMZ_RETURN_IF_ERROR(
+        WriteCells(session, r.report_id, partner_id, period, diff.changes));
     // The rollups count SUBMITTED and ACCEPTED reports only.
-    if (new_status == v1::SUBMITTED) {
-      if (!Counted(old_status)) {
-        absl::StatusOr<int64_t> counted = session.Execute(
-            "INSERT INTO report_counts (period, shard, counted) VALUES (?, ?, "
-            "1) ON DUPLICATE KEY UPDATE counted = counted + 1",
-            {SqlInt(period), SqlInt(partner_id % kReportCountShards)});
-        if (!counted.ok()) return counted.status();
-      }
-      // Reporting hospitals of the group: one more or fewer with activity
-      // or revenue (a report keeps the group it was first filed in).
-      const bool was_counted = Counted(old_status);
-      const int active_delta = (in.report.no_activity() ? 0 : 1) -
-                               (was_counted && !stored->no_activity ? 1 : 0);
-      const int revenue_delta =
-          (HasRevenue(in.cells) ? 1 : 0) -
-          (was_counted && HasRevenue(stored->cells) ? 1 : 0);
-      if (active_delta != 0 || revenue_delta != 0) {
-        absl::StatusOr<int64_t> grouped = session.Execute(
-            "INSERT INTO group_reporters (period, partner_kind, region, "
-            "shard, active, with_revenue) VALUES (?, ?, ?, ?, ?, ?) ON "
-            "DUPLICATE KEY UPDATE active = active + VALUES(active), "
-            "with_revenue = with_revenue + VALUES(with_revenue)",
-            {SqlInt(period), SqlInt(partner_kind), SqlInt(region),
-             SqlInt(partner_id % kReportCountShards), SqlInt(active_delta),
-             SqlInt(revenue_delta)});
-        if (!grouped.ok()) return grouped.status();
-      }
-      const std::vector<CellChange> counted_changes =
-          Counted(old_status) ? stored_diff.changes : AllCreated(in.cells);
-      SMZ_RETURN_IF_ERROR(ApplyRollups(session, period, partner_kind, region,
-                                       partner_id, counted_changes));
-      absl::StatusOr<std::vector<v1::Warning>> warnings = ComputeWarnings(
-          session, options, partner_id, month, revision, in.cells);
-      if (!warnings.ok()) return warnings.status();
-      SMZ_RETURN_IF_ERROR(StoreWarnings(
-          session, report_id, /*replace=*/stored.has_value(), *warnings));
-      for (v1::Warning& w : *warnings) {
+    if (r.new_status == v1::SUBMITTED) {
+      SMZ_ASSIGN_OR_RETURN(
+          std::vector<v1::Warning> warnings,
+          CountSubmission(session, in, stored, diff, month, r, options));
+      for (v1::Warning& w : warnings) {
         *response.mutable_summary()->add_warnings() = std::move(w);
       }
     }
-
-    // The stored revision, as a read would return it.
-    Report after;
-    if (stored) {
-      after = stored->report;
-    } else {
-      after.set_partner_id(partner_id);
-      after.set_period(FormatMonth(month));
-      *after.mutable_deadline() =
-          TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(deadline));
-    }
-    after.set_status(static_cast<v1::ReportStatus>(new_status));
-    after.set_no_activity(in.report.no_activity());
-    after.set_revision(revision);
-    after.set_etag(EtagOf(revision));
-    if (first_submission) {
-      *after.mutable_first_submit_time() =
-          TimeUtil::MicrosecondsToTimestamp(now_us);
-    }
-    *after.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(now_us);
-    after.set_submitted_by(in.actor);
-    after.set_late(late);
-    SetReportCells(in.cells, &after);
-    *response.mutable_report() = after;
-
-    AuditEntry entry;
-    entry.entity = std::string(kReportEntity);
-    entry.entity_id = report_id;
-    entry.action = in.draft              ? "SAVE_DRAFT"
-                   : Counted(old_status) ? "CORRECT"
-                                         : "SUBMIT";
-    entry.actor = in.actor;
-    entry.time = now;
-    if (stored) {
-      Report before = stored->report;
-      SetReportCells(old_cells, &before);
-      entry.before = ReportBytes(before);
-      if (before.status() != after.status()) {
-        entry.changed_fields.push_back("status");
-      }
-      if (before.no_activity() != after.no_activity()) {
-        entry.changed_fields.push_back("no_activity");
-      }
-    }
-    entry.after = ReportBytes(after);
-    for (const CellChange& change : stored_diff.changes) {
-      entry.changed_fields.push_back(CellName(change.cell));
-    }
-    SMZ_RETURN_IF_ERROR(AppendAudit(session, entry));
+    *response.mutable_report() = StoredRevision(in, stored, month, r, now);
+    SMZ_RETURN_IF_ERROR(
+        AuditSubmission(session, in, stored, diff, response.report(), r, now));
   }
 
   if (!dry_run) {
