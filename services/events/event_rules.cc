@@ -225,6 +225,8 @@ void NormalizeEvent(Event* event) {
   }
 }
 
+// Long by design: one check per field, in field order, so that every bad field
+// is named at once.
 void ValidateEvent(const Event& event, FieldViolations* violations) {
   if (event.type() == v1::EVENT_TYPE_UNSPECIFIED ||
       !v1::EventType_IsValid(event.type())) {
@@ -423,6 +425,7 @@ bool Editable(v1::EventState state) {
   return state == v1::DRAFT || state == v1::PUBLISHED || state == v1::POSTPONED;
 }
 
+// Long by design: one branch per RRULE part.
 absl::StatusOr<RecurrenceRule> ParseRecurrenceRule(absl::string_view rule) {
   RecurrenceRule out;
   bool has_frequency = false;
@@ -514,6 +517,8 @@ absl::StatusOr<RecurrenceRule> ParseRecurrenceRule(absl::string_view rule) {
   return out;
 }
 
+// Long by design: RFC 5545 expansion: one loop over candidate dates with each
+// rule part as a filter.
 absl::StatusOr<std::vector<v1::Session>> ExpandRecurrence(
     const v1::Recurrence& recurrence, absl::TimeZone zone) {
   absl::StatusOr<RecurrenceRule> rule = ParseRecurrenceRule(recurrence.rule());

@@ -8,6 +8,8 @@ namespace smz::events {
 // Instants are microseconds since the epoch (UTC); local dates are the
 // event's own zone's, fixed at each write, so "events on 2019-05-23" is an
 // index range whatever the zones involved.
+// Long by design: the schema's history, one migration after another (data, not
+// logic; applied migrations never change).
 const std::vector<Migration>& EventsMigrations() {
   static const auto* const kMigrations = new std::vector<Migration>{
       {1,

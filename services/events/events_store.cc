@@ -30,6 +30,8 @@ namespace {
 // waiting list, cancelling cancels registrations, completing marks
 // confirmed registrants who never checked in NO_SHOW. `event` holds the
 // change and receives the counts.
+// Long by design: the consequences of an event change, in the order they must
+// be applied under the event's lock.
 absl::Status ApplyEventChange(Session& session, const Event& before,
                               absl::Time now, int64_t next_arrival,
                               Event* event_out,

@@ -231,6 +231,8 @@ std::string DescribeOther(const Row& row) {
 // and the room could be booked twice. (A locking read would avoid that but
 // its gap locks reach into the neighbouring room's index range and make
 // concurrent creates deadlock.)
+// Long by design: locks and rewrites slots, hosts and room bookings in the one
+// order that cannot deadlock; the order is the point.
 absl::Status ReplaceDerivedRows(Session& session, const Event& event,
                                 bool is_new,
                                 std::vector<v1::Warning>* warnings) {

@@ -174,6 +174,8 @@ absl::Time LocalTime(const std::string& zone, absl::CivilDay day, int hour,
 
 }  // namespace
 
+// Long by design: a script: it loads the demo data set step by step, in the
+// order a reader follows it.
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string token(

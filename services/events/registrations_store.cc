@@ -24,6 +24,9 @@
 // each under the event's row lock.
 namespace smz::events {
 
+// Long by design: one transaction under the event's row lock (checks, seat or
+// waiting place, counts, request key), then the reads that need the committed
+// row; the steps share the lock and the answer.
 absl::StatusOr<StoredRegistration> EventsStore::Register(
     const Registration& input, const RequestKey& key,
     int64_t visible_partner_id) {

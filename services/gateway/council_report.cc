@@ -336,6 +336,7 @@ std::string GroupDigits(int64_t value) {
   return value < 0 ? "-" + out : out;
 }
 
+// Long by design: the report's HTML from top to bottom, in the order it prints.
 std::string RenderCouncilReportHtml(const v1::CouncilReportData& data,
                                     absl::string_view language) {
   const Words w(language);

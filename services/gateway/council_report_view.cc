@@ -3,6 +3,8 @@
 // The council report: the year's document, assembled from every backend.
 namespace smz::gateway {
 
+// Long by design: it calls every backend at once and assembles the report's
+// sections from the answers.
 absl::StatusOr<v1::Document> Gateway::GetCouncilReport(
     const std::string& authorization,
     const v1::GetCouncilReportRequest& request) {

@@ -290,6 +290,8 @@ int HeaderCount(MHD_Connection* connection, const char* name) {
 
 // Decides a request from its line and headers alone, before any body is
 // read: its route, or the refusal to send at once.
+// Long by design: each check of an incoming request, in the order the HTTP edge
+// must apply them.
 std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
                             absl::string_view method, size_t max_body_bytes) {
   MHD_Connection* connection = exchange->connection;

@@ -18,6 +18,7 @@ std::pair<int32_t, int32_t> IndicatorYears(const pv1::Indicator& indicator,
   return {first, last};
 }
 
+// Long by design: the rows of each indicator source, in the table's order.
 v1::KpiTable BuildKpiTable(const pv1::Project& programme,
                            const std::vector<pv1::Project>& projects,
                            const std::vector<pv1::Indicator>& indicators,

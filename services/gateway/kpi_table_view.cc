@@ -4,6 +4,8 @@
 // beside the recorded ones.
 namespace smz::gateway {
 
+// Long by design: it starts every backend call at once and joins the answers;
+// the calls and the join share their futures.
 absl::StatusOr<v1::KpiTable> Gateway::GetKpiTable(
     const std::string& authorization, const v1::GetKpiTableRequest& request) {
   FieldViolations violations;

@@ -4,6 +4,8 @@
 // events.
 namespace smz::gateway {
 
+// Long by design: it calls every backend at once and assembles the profile's
+// sections from the answers.
 absl::StatusOr<v1::PartnerProfile> Gateway::GetPartnerProfile(
     const std::string& authorization, bool hospital_figures,
     const v1::GetPartnerProfileRequest& request) {

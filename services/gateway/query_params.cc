@@ -33,6 +33,7 @@ const FieldDescriptor* FindField(const Descriptor* descriptor,
 
 // Sets (or, for a repeated field, adds) one value; "" when done, else what
 // is wrong with the value.
+// Long by design: one case per protobuf field type.
 std::string SetValue(const FieldDescriptor* field, absl::string_view value,
                      Message* message) {
   const Reflection* reflection = message->GetReflection();

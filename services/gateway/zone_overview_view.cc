@@ -10,6 +10,8 @@ absl::StatusOr<v1::ZoneOverview> Gateway::GetZoneOverview(
   return BuildZoneOverview(authorization, request, nullptr);
 }
 
+// Long by design: it calls every backend at once and assembles one section per
+// backend from the answers.
 absl::StatusOr<v1::ZoneOverview> Gateway::BuildZoneOverview(
     const std::string& authorization, const v1::GetZoneOverviewRequest& request,
     std::shared_future<absl::StatusOr<pv1::BudgetTable>>* budget_table) {

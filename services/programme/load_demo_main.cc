@@ -193,6 +193,8 @@ std::optional<v1::FundingSource> SourceOf(absl::string_view text) {
 
 }  // namespace
 
+// Long by design: a script: it loads the demo data set step by step, in the
+// order a reader follows it.
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   absl::StatusOr<std::string> token =

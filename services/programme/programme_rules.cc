@@ -125,6 +125,8 @@ std::optional<double> AchievementPercent(int64_t result, int64_t target,
   return rate;
 }
 
+// Long by design: one pass over the project tree that builds the rows and their
+// subtotals together.
 v1::BudgetTable BuildBudgetTable(int32_t year, const std::string& as_of_date,
                                  const std::vector<v1::Project>& projects,
                                  const std::vector<v1::BudgetLine>& lines,
@@ -329,6 +331,8 @@ void ValidateExecution(const v1::ExecutionEntry& entry,
   }
 }
 
+// Long by design: one check per field, in field order, so that every bad field
+// is named at once.
 void ValidateIndicator(const v1::Indicator& indicator,
                        FieldViolations* violations) {
   if (indicator.project_id() <= 0) {

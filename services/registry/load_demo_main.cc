@@ -43,6 +43,8 @@ void Authorize(grpc::ClientContext* context, const std::string& token) {
 
 }  // namespace
 
+// Long by design: a script: it loads the demo data set step by step, in the
+// order a reader follows it.
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string token(

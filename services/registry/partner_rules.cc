@@ -163,6 +163,8 @@ DesignationAction RecordedAction(LifecycleAction action) {
   return v1::DESIGNATION_ACTION_UNSPECIFIED;
 }
 
+// Long by design: one check per field, in field order, so that every bad field
+// is named at once.
 void ValidatePartner(const Partner& partner, absl::string_view prefix,
                      FieldViolations* violations) {
   const PartnerKind kind = partner.kind();

@@ -5,6 +5,8 @@
 
 namespace smz::registry {
 
+// Long by design: the schema's history, one migration after another (data, not
+// logic; applied migrations never change).
 const std::vector<Migration>& RegistryMigrations() {
   static const auto* const kMigrations = new std::vector<Migration>{
       {1,

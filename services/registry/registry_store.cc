@@ -403,6 +403,8 @@ absl::StatusOr<Partner> RegistryStore::GetPartner(int64_t id) {
       [&](Session& session) { return ReadPartner(session, id, false); });
 }
 
+// Long by design: one SQL statement from the filters, the order and the keyset
+// position, then its page and count.
 absl::StatusOr<PartnerPage> RegistryStore::ListPartners(
     const PartnerListQuery& query) {
   std::string where = " WHERE 1 = 1";

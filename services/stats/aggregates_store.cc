@@ -25,6 +25,8 @@
 // own view) by the dimensions asked for.
 namespace smz::stats {
 
+// Long by design: one SQL statement assembled from the query's dimensions and
+// filters, then its rows read; split, the statement would be scattered.
 absl::StatusOr<AggregateResult> StatsStore::Aggregate(
     const AggregateQuery& query) {
   const v1::AggregateFilter& f = query.filter;

@@ -99,6 +99,8 @@ v1::CareType CareFor(const std::string& department) {
 
 }  // namespace
 
+// Long by design: a script: it loads the demo data set step by step, in the
+// order a reader follows it.
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string token(

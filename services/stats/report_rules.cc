@@ -73,6 +73,8 @@ std::string CellName(const Cell& cell) {
   return "cell";
 }
 
+// Long by design: one check per cell and field, in order, so that every bad
+// cell is named at once.
 std::vector<Cell> CanonicalCells(const Report& report,
                                  const ReportContext& context,
                                  FieldViolations* violations) {
@@ -342,6 +344,8 @@ bool ParseEnumColumn(absl::string_view text,
 
 }  // namespace
 
+// Long by design: a line-by-line parser whose states share the report being
+// read.
 std::vector<ParsedImportReport> ParseImportCsv(
     absl::string_view csv, std::vector<v1::RowError>* errors) {
   auto error = [&](int line, absl::string_view field, std::string message) {

@@ -242,6 +242,8 @@ absl::StatusOr<v1::ListWarningsResponse> Stats::ListWarnings(
   return response;
 }
 
+// Long by design: parse, check every line (errors by line), then store the
+// whole file in one transaction.
 absl::StatusOr<v1::ImportReportsResponse> Stats::ImportReports(
     const Principal& caller, const v1::ImportReportsRequest& request) {
   FieldViolations request_violations;

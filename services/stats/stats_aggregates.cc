@@ -28,6 +28,8 @@ namespace smz::stats {
 
 using ::google::protobuf::util::TimeUtil;
 
+// Long by design: the disclosure rules (pooling, withheld months) applied to
+// one store read, in the order they must apply.
 absl::StatusOr<AggregateResult> Stats::AggregateFor(
     const Principal& caller, const AggregateQuery& query) {
   if (!Restricted(caller)) return store_->Aggregate(query);
@@ -123,6 +125,8 @@ absl::StatusOr<AggregateResult> Stats::AggregateFor(
 
 // Every bad field of an aggregate request; its period range in `start` and
 // `end` (YYYYMM) when those are good.
+// Long by design: one check per field, in field order, so that every bad field
+// is named at once.
 void ValidateAggregateRequest(const v1::AggregateRequest& request,
                               int* start_out, int* end_out,
                               FieldViolations* violations_out) {
@@ -333,6 +337,8 @@ AggregateGroup TotalOf(const std::vector<AggregateGroup>& groups) {
   return total;
 }
 
+// Long by design: the steps are named functions; what remains is their order
+// and the year-over-year join.
 absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
     const Principal& caller, const v1::AggregateRequest& request) {
   FieldViolations violations;
@@ -442,6 +448,7 @@ CsvCell CsvValue(const v1::Value& value, int threshold, bool revenue) {
 
 }  // namespace
 
+// Long by design: the CSV's columns, from the response, in order.
 absl::StatusOr<v1::CsvFile> Stats::ExportAggregateCsv(
     const Principal& caller, const v1::AggregateRequest& request) {
   SMZ_ASSIGN_OR_RETURN(v1::AggregateResponse aggregate,

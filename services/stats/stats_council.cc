@@ -28,6 +28,8 @@ namespace smz::stats {
 
 using ::google::protobuf::util::TimeUtil;
 
+// Long by design: who reported, who is late and who is missing, from one
+// snapshot of partners and reports.
 absl::StatusOr<v1::CompletenessResponse> Stats::GetCompleteness(
     const Principal& caller, const v1::GetCompletenessRequest& request) {
   FieldViolations violations;
@@ -125,6 +127,8 @@ absl::StatusOr<v1::CompletenessResponse> Stats::GetCompleteness(
   return response;
 }
 
+// Long by design: the year's months and its year to date under the same
+// disclosure rules, from one read.
 absl::StatusOr<v1::KpiProgress> Stats::GetKpiProgress(
     const Principal& caller, const v1::GetKpiProgressRequest& request) {
   FieldViolations violations;
@@ -220,6 +224,7 @@ absl::StatusOr<v1::KpiProgress> Stats::GetKpiProgress(
   return progress;
 }
 
+// Long by design: the report's CSV, section by section.
 absl::StatusOr<v1::CsvFile> Stats::ExportAnnualReport(
     const Principal& caller, const v1::ExportAnnualReportRequest& request) {
   SMZ_ASSIGN_OR_RETURN(int64_t partner_id,

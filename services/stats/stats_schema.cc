@@ -8,6 +8,8 @@ namespace smz::stats {
 // Periods are stored as YYYYMM integers (202007), so ranges and year/quarter
 // buckets are plain arithmetic. Code columns use a binary collation: "CN"
 // and "cn" are different codes, as in the API.
+// Long by design: the schema's history, one migration after another (data, not
+// logic; applied migrations never change).
 const std::vector<Migration>& StatsMigrations() {
   static const auto* const kMigrations = new std::vector<Migration>{
       {1,

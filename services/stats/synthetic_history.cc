@@ -109,6 +109,8 @@ v1::Report SyntheticReport(int64_t partner_id, int period, int nationalities) {
   return report;
 }
 
+// Long by design: a data generator: hospitals, then months, then cells, in one
+// pass.
 absl::StatusOr<int64_t> LoadSyntheticHistory(
     Database& stats_database, const std::vector<SyntheticPartner>& partners,
     absl::CivilMonth last_month, int months, int nationalities, int threads) {
