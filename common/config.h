@@ -1,21 +1,19 @@
 // Service configuration from command-line flags, falling back to environment
 // variables, falling back to defaults. Every service uses the same names:
 //
-//   flag                        environment                 example
-//   --listen                    SMZ_LISTEN                  127.0.0.1:50051
-//   --metrics_listen            SMZ_METRICS_LISTEN          127.0.0.1:9464
-//   --mysql_dsn                 SMZ_MYSQL_DSN
-//   mysql://smz_registry@127.0.0.1:3306/smz_registry
-//   --mysql_credentials_file    SMZ_MYSQL_CREDENTIALS_FILE  file with
-//   "password=..."
-//   --mysql_pool_size           SMZ_MYSQL_POOL_SIZE         16
+//   --listen                  SMZ_LISTEN                  127.0.0.1:50051
+//   --metrics_listen          SMZ_METRICS_LISTEN          127.0.0.1:9464
+//   --mysql_dsn               SMZ_MYSQL_DSN               mysql://u@h:3306/db
+//   --mysql_credentials_file  SMZ_MYSQL_CREDENTIALS_FILE  "password=..."
+//   --mysql_pool_size         SMZ_MYSQL_POOL_SIZE         16
 //
 // The password is never taken from a flag (it would show in `ps`): only from
 // the credentials file or SMZ_MYSQL_PASSWORD.
 //
 //   int main(int argc, char** argv) {
 //     absl::ParseCommandLine(argc, argv);
-//     absl::StatusOr<smz::ServiceConfig> config = smz::LoadServiceConfig();
+//     absl::StatusOr<smz::ServiceConfig> config =
+//         smz::LoadServiceConfig("127.0.0.1:50053");  // the default listen
 //     ...
 //   }
 #ifndef SMZ_COMMON_CONFIG_H_

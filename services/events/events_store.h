@@ -1,13 +1,15 @@
 // The events service's storage: every SQL statement it runs, each write in
-// one transaction. The rules that need the database's answer under a lock
-// live here too: seats (the event row is locked, counts are on it, so
+// one transaction (events_store.cc, registrations_store.cc; what they share
+// in events_store_rows.h). Rules that need no database live in
+// event_rules.h; the checks that need the database's answer under a lock
+// live here: seats (the event row is locked, counts are on it, so
 // concurrent registrations queue in arrival order), waiting-list promotion,
 // duplicate persons, room double-booking (a per-room lock row), and the side
 // effects of lifecycle steps on registrations.
 //
 //   EventsStore store(&database, &clock);
-//   absl::StatusOr<StoredEvent> created =
-//       store.CreateEvent(event, "ORGANIZER#3", request_id, digest);
+//   absl::StatusOr<StoredEvent> created = store.CreateEvent(
+//       event, smz::KeyOf(caller, "CreateEvent", request));
 //   absl::StatusOr<StoredEvent> published = store.ModifyEvent(
 //       id, etag, "PUBLISH", "ORGANIZER#3", [](Event& e) {
 //         e.set_state(v1::PUBLISHED);

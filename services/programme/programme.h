@@ -1,12 +1,14 @@
 // The programme service's logic, apart from its transport: request
-// validation, field masks, page tokens and the budget table, over
-// ProgrammeStore. Roles are checked by the gRPC layer
-// (programme_grpc_service.h); every method here takes the caller for the
-// audit trail and request keys.
+// validation, update masks (common/aip/field_mask.h), pages
+// (common/aip/pager.h) and the budget table, over ProgrammeStore. Who may
+// call each method is declared in programme.proto and enforced by the RPC
+// runner; writes take the caller for the audit trail and request keys.
 //
 //   Programme programme(&store);
-//   absl::StatusOr<v1::BudgetTable> table = programme.GetBudgetTable(
-//       caller, request);  // year, as_of_date, root_project_id
+//   absl::StatusOr<v1::BudgetTable> table =
+//       programme.GetBudgetTable(request);  // year, as_of_date, root
+//   absl::StatusOr<v1::Project> renamed =
+//       programme.UpdateProject(caller, request);  // mask, etag
 #ifndef SMZ_SERVICES_PROGRAMME_PROGRAMME_H_
 #define SMZ_SERVICES_PROGRAMME_PROGRAMME_H_
 
