@@ -49,6 +49,29 @@ inline constexpr char kRequestKeysTableDdl[] =
     " PRIMARY KEY (caller, method, request_id)"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 
+// The table events and programme kept their keys in before request_keys, as
+// their first migrations created it: never edit (migrations are
+// checksummed).
+inline constexpr char kCallerKeyedIdempotencyKeysDdl[] =
+    "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+    " caller VARCHAR(100) NOT NULL,"
+    " request_id VARCHAR(64) NOT NULL,"
+    " method VARCHAR(40) NOT NULL,"
+    " request_digest CHAR(64) NOT NULL,"
+    " result_id BIGINT NOT NULL,"
+    " create_us BIGINT NOT NULL,"
+    " PRIMARY KEY (caller, method, request_id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+
+// For a service whose old `idempotency_keys` table was already keyed by
+// (caller, method, request_id) (events, programme): its keys, copied into
+// request_keys by a migration.
+inline constexpr char kCopyCallerKeyedIdempotencyKeys[] =
+    "INSERT IGNORE INTO request_keys (caller, method, request_id, "
+    "request_digest, result_id, response, create_us) SELECT caller, "
+    "method, request_id, request_digest, result_id, NULL, create_us "
+    "FROM idempotency_keys";
+
 // What the first request under a key answered.
 struct FirstAnswer {
   int64_t result_id = 0;  // the resource it created or changed

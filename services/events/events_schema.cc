@@ -104,24 +104,12 @@ const std::vector<Migration>& EventsMigrations() {
            " KEY registrations_partner (partner_id, event_id, arrival),"
            " KEY registrations_person_key (person_key)"
            ") ENGINE=InnoDB",
-           "CREATE TABLE IF NOT EXISTS idempotency_keys ("
-           " caller VARCHAR(100) NOT NULL,"
-           " request_id VARCHAR(64) NOT NULL,"
-           " method VARCHAR(40) NOT NULL,"
-           " request_digest CHAR(64) NOT NULL,"
-           " result_id BIGINT NOT NULL,"
-           " create_us BIGINT NOT NULL,"
-           " PRIMARY KEY (caller, method, request_id)"
-           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+           kCallerKeyedIdempotencyKeysDdl,
            kAuditTableDdl,
        }},
       {2,
        "one request-key table for every service (common/aip/idempotency.h)",
-       {kRequestKeysTableDdl,
-        "INSERT IGNORE INTO request_keys (caller, method, request_id, "
-        "request_digest, result_id, response, create_us) SELECT caller, "
-        "method, request_id, request_digest, result_id, NULL, create_us "
-        "FROM idempotency_keys",
+       {kRequestKeysTableDdl, kCopyCallerKeyedIdempotencyKeys,
         "DROP TABLE idempotency_keys"}},
   };
   return *kMigrations;

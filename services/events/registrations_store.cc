@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/aip/change_log.h"
 #include "common/aip/etag.h"
+#include "common/aip/field_mask.h"
 #include "common/aip/idempotency.h"
 #include "common/aip/status_macros.h"
 #include "common/aip/versioned_row.h"
@@ -23,6 +24,36 @@
 // Registrations: seats, the waiting list, cancellations and attendance,
 // each under the event's row lock.
 namespace smz::events {
+namespace {
+
+// A change to one registration in one transaction: its row and its event's
+// locked, `change` checks and writes the row (and the event's counts in
+// `locked.event`), then the counts are saved and the registration is read
+// back and audited as `action`, with its value before.
+absl::StatusOr<Registration> ChangeRegistration(
+    Database& database, int64_t id, absl::string_view action,
+    const std::string& actor, absl::Time now,
+    absl::FunctionRef<absl::Status(Session&, LockedRegistration&)> change) {
+  return database.TransactFor<Registration>(
+      [&](Session& session) -> absl::StatusOr<Registration> {
+        SMZ_ASSIGN_OR_RETURN(LockedRegistration locked,
+                             LockRegistration(session, id));
+        SMZ_ASSIGN_OR_RETURN(const Registration before,
+                             LoadRegistration(session, id));
+        SMZ_RETURN_IF_ERROR(change(session, locked));
+        SMZ_RETURN_IF_ERROR(
+            SaveCounts(session, locked.event, locked.next_arrival));
+        SMZ_ASSIGN_OR_RETURN(Registration after, LoadRegistration(session, id));
+        SMZ_RETURN_IF_ERROR(AppendAudit(
+            session,
+            AuditEntry{"registration", id, std::string(action), actor, now,
+                       before.SerializeAsString(), after.SerializeAsString(),
+                       ChangedFields(before, after)}));
+        return after;
+      });
+}
+
+}  // namespace
 
 // Long by design: one transaction under the event's row lock (checks, seat or
 // waiting place, counts, request key), then the reads that need the committed
@@ -241,10 +272,9 @@ absl::StatusOr<std::vector<Registration>> EventsStore::ListRegistrations(
 absl::StatusOr<Registration> EventsStore::CancelRegistration(
     int64_t id, const std::string& actor) {
   const absl::Time now = clock_->Now();
-  return database_->TransactFor<Registration>(
-      [&](Session& session) -> absl::StatusOr<Registration> {
-        SMZ_ASSIGN_OR_RETURN(LockedRegistration locked,
-                             LockRegistration(session, id));
+  return ChangeRegistration(
+      *database_, id, "CANCEL", actor, now,
+      [&](Session& session, LockedRegistration& locked) -> absl::Status {
         Event& event = locked.event;
         const int state = locked.state;
         if (state != kConfirmed && state != kWaitlisted) {
@@ -286,33 +316,16 @@ absl::StatusOr<Registration> EventsStore::CancelRegistration(
         } else {
           event.set_waitlisted_count(event.waitlisted_count() - 1);
         }
-        SMZ_RETURN_IF_ERROR(PromoteWaitlisted(session, &event, now));
-        SMZ_RETURN_IF_ERROR(SaveCounts(session, event, locked.next_arrival));
-        absl::StatusOr<Registration> result = LoadRegistration(session, id);
-        if (!result.ok()) return result.status();
-        if (absl::Status s =
-                AppendAudit(session, AuditEntry{"registration",
-                                                id,
-                                                "CANCEL",
-                                                actor,
-                                                now,
-                                                "",
-                                                result->SerializeAsString(),
-                                                {}});
-            !s.ok()) {
-          return s;
-        }
-        return result;
+        return PromoteWaitlisted(session, &event, now);
       });
 }
 
 absl::StatusOr<Registration> EventsStore::RecordAttendance(
     int64_t id, v1::Attendance attendance, const std::string& actor) {
   const absl::Time now = clock_->Now();
-  return database_->TransactFor<Registration>(
-      [&](Session& session) -> absl::StatusOr<Registration> {
-        SMZ_ASSIGN_OR_RETURN(LockedRegistration locked,
-                             LockRegistration(session, id));
+  return ChangeRegistration(
+      *database_, id, v1::Attendance_Name(attendance), actor, now,
+      [&](Session& session, LockedRegistration& locked) -> absl::Status {
         Event& event = locked.event;
         const int state = locked.state;
         const int previous = locked.attendance;
@@ -354,22 +367,7 @@ absl::StatusOr<Registration> EventsStore::RecordAttendance(
         };
         bump(previous, -1);
         bump(attendance, 1);
-        SMZ_RETURN_IF_ERROR(SaveCounts(session, event, locked.next_arrival));
-        absl::StatusOr<Registration> result = LoadRegistration(session, id);
-        if (!result.ok()) return result.status();
-        if (absl::Status s =
-                AppendAudit(session, AuditEntry{"registration",
-                                                id,
-                                                v1::Attendance_Name(attendance),
-                                                actor,
-                                                now,
-                                                "",
-                                                result->SerializeAsString(),
-                                                {}});
-            !s.ok()) {
-          return s;
-        }
-        return result;
+        return absl::OkStatus();
       });
 }
 
