@@ -22,6 +22,16 @@ std::vector<std::string> UpdatableFields::Resolve(
                     "is required: list the fields to change, or \"*\"");
     return {};
   }
+  // Each path is checked and named: a hostile mask of a million paths
+  // would cost a violation each.
+  const int max_paths = static_cast<int>(paths_.size()) + 1;
+  if (mask.paths_size() > max_paths) {
+    violations->Add(
+        "update_mask",
+        absl::StrCat("names ", mask.paths_size(), " paths; there are ",
+                     paths_.size(), " updatable fields"));
+    return {};
+  }
   const size_t violations_before = violations->size();
   std::vector<std::string> resolved;
   for (int i = 0; i < mask.paths_size(); ++i) {

@@ -5,10 +5,11 @@
 //
 //   static const smz::UpdatableFields kUpdatable(
 //       {"name", "description"}, "status changes through its own methods");
-//   absl::StatusOr<std::vector<std::string>> paths =
+//   const std::vector<std::string> paths =
 //       kUpdatable.Resolve(request.update_mask(), &violations);
-//   ...
-//   smz::CopyPaths(request.project(), *paths, &stored_project);
+//   if (!violations.empty()) return violations.ToStatus();
+//   ...  // under the row's lock:
+//   smz::CopyPaths(request.project(), paths, &stored_project);
 #ifndef SMZ_COMMON_AIP_FIELD_MASK_H_
 #define SMZ_COMMON_AIP_FIELD_MASK_H_
 

@@ -17,15 +17,19 @@ absl::Status ReusedKey() {
 
 }  // namespace
 
-absl::StatusOr<std::optional<FirstAnswer>> LookUpRequest(
-    Session& session, const RequestKey& key) {
+absl::StatusOr<std::optional<FirstAnswer>> LookUpRequest(Session& session,
+                                                         const RequestKey& key,
+                                                         bool locking) {
   if (key.request_id.empty()) return std::nullopt;
   SMZ_ASSIGN_OR_RETURN(
       std::vector<Row> seen,
       session.Query(
-          "SELECT request_digest, result_id, response, response IS NULL "
-          "FROM request_keys WHERE caller = ? AND method = ? AND request_id = "
-          "?",
+          locking ? "SELECT request_digest, result_id, response, response IS "
+                    "NULL FROM request_keys WHERE caller = ? AND method = ? "
+                    "AND request_id = ? LOCK IN SHARE MODE"
+                  : "SELECT request_digest, result_id, response, response IS "
+                    "NULL FROM request_keys WHERE caller = ? AND method = ? "
+                    "AND request_id = ?",
           {key.caller, key.method, key.request_id}));
   if (seen.empty()) return std::nullopt;
   const Row& row = seen.front();

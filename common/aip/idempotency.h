@@ -52,7 +52,7 @@ inline constexpr char kRequestKeysTableDdl[] =
 // The table events and programme kept their keys in before request_keys, as
 // their first migrations created it: never edit (migrations are
 // checksummed).
-inline constexpr char kCallerKeyedIdempotencyKeysDdl[] =
+inline constexpr char kLegacyIdempotencyKeysDdl[] =
     "CREATE TABLE IF NOT EXISTS idempotency_keys ("
     " caller VARCHAR(100) NOT NULL,"
     " request_id VARCHAR(64) NOT NULL,"
@@ -88,8 +88,11 @@ absl::StatusOr<std::optional<FirstAnswer>> ClaimRequest(Session& session,
 
 // ClaimRequest without claiming: for a dry run, which must still refuse a
 // used key and show what a retry would answer.
+// With `locking`, a shared-lock read that takes no consistent snapshot (for
+// a look before the transaction's own locks).
 absl::StatusOr<std::optional<FirstAnswer>> LookUpRequest(Session& session,
-                                                         const RequestKey& key);
+                                                         const RequestKey& key,
+                                                         bool locking = false);
 
 // For writes already serialized by a lock of their own (a report's row, an
 // event's row): LookUpRequest after taking that lock, and RecordRequest with

@@ -7,9 +7,10 @@
 //   smz::Pager pager(request.page_size(), request.page_token(),
 //                    smz::QueryFingerprint({filters}), &violations);
 //   if (!violations.empty()) return violations.ToStatus();
+//   query.after_id = pager.after_id();
+//   query.limit = pager.fetch_limit();
 //   SMZ_ASSIGN_OR_RETURN(std::vector<Project> rows,
-//                        store->ListProjects(query, pager.after_id(),
-//                                            pager.fetch_limit()));
+//                        store->ListProjects(query));
 //   response.set_next_page_token(
 //       pager.Finish(&rows, [](const Project& p) { return p.id(); }));
 #ifndef SMZ_COMMON_AIP_PAGER_H_

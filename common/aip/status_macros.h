@@ -8,8 +8,12 @@
 //   }
 //
 // Each evaluates its expression once; the status is returned unchanged.
+// SMZ_ASSIGN_OR_RETURN expands to several statements: use it in a block,
+// never as the body of an unbraced if.
 #ifndef SMZ_COMMON_AIP_STATUS_MACROS_H_
 #define SMZ_COMMON_AIP_STATUS_MACROS_H_
+
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -1,13 +1,8 @@
-// The events service's gRPC face: each RPC names the roles it accepts and
-// hands the authenticated caller to Events. This file is the one place to
-// read the access policy of every events method:
-//   - creating, editing, lifecycle steps, outcomes, attendance, reminders:
-//     ORGANIZER and ADMIN;
-//   - registering and cancelling: ORGANIZER and ADMIN for anyone, PARTNER for
-//     its own people (checked in Events);
-//   - reading events, calendars and registrations: everyone (drafts only for
-//     ORGANIZER and ADMIN; a PARTNER only its own registrations);
-//   - KPI counts: every role but PARTNER.
+// The events service's gRPC face: each handler runs through the RPC runner and
+// hands the authenticated caller to Events. Who may call each method is
+// declared next to it in events.proto (option (smz.auth.v1.allowed_roles)) and
+// enforced by the runner; finer rules are in events.cc (a PARTNER registers and
+// reads its own people; drafts for ORGANIZER and ADMIN only).
 #ifndef SMZ_SERVICES_EVENTS_EVENTS_GRPC_SERVICE_H_
 #define SMZ_SERVICES_EVENTS_EVENTS_GRPC_SERVICE_H_
 

@@ -104,13 +104,20 @@ const std::vector<Migration>& EventsMigrations() {
            " KEY registrations_partner (partner_id, event_id, arrival),"
            " KEY registrations_person_key (person_key)"
            ") ENGINE=InnoDB",
-           kCallerKeyedIdempotencyKeysDdl,
+           kLegacyIdempotencyKeysDdl,
            kAuditTableDdl,
        }},
       {2,
        "one request-key table for every service (common/aip/idempotency.h)",
-       {kRequestKeysTableDdl, kCopyCallerKeyedIdempotencyKeys,
-        "DROP TABLE idempotency_keys"}},
+       {
+           kRequestKeysTableDdl,
+           kCopyCallerKeyedIdempotencyKeys,
+       }},
+      // Apart from the copy, so that a start interrupted between the two
+      // runs each again safely (DDL commits by itself).
+      {3,
+       "the old idempotency table dropped (its keys are in request_keys)",
+       {"DROP TABLE IF EXISTS idempotency_keys"}},
   };
   return *kMigrations;
 }

@@ -133,10 +133,6 @@ class EventsStore {
   const Clock* const clock_;
 };
 
-// "\"7\"": the etag of an event's definition at `revision`. Registrations
-// do not change it, so an organizer's edit is not refused because someone
-// registered meanwhile.
-
 }  // namespace smz::events
 
 #endif  // SMZ_SERVICES_EVENTS_EVENTS_STORE_H_

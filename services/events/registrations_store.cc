@@ -9,7 +9,6 @@
 #include "absl/strings/str_join.h"
 #include "common/aip/change_log.h"
 #include "common/aip/etag.h"
-#include "common/aip/field_mask.h"
 #include "common/aip/idempotency.h"
 #include "common/aip/status_macros.h"
 #include "common/aip/versioned_row.h"
@@ -29,7 +28,7 @@ namespace {
 // A change to one registration in one transaction: its row and its event's
 // locked, `change` checks and writes the row (and the event's counts in
 // `locked.event`), then the counts are saved and the registration is read
-// back and audited as `action`, with its value before.
+// back and audited as `action`.
 absl::StatusOr<Registration> ChangeRegistration(
     Database& database, int64_t id, absl::string_view action,
     const std::string& actor, absl::Time now,
@@ -38,17 +37,22 @@ absl::StatusOr<Registration> ChangeRegistration(
       [&](Session& session) -> absl::StatusOr<Registration> {
         SMZ_ASSIGN_OR_RETURN(LockedRegistration locked,
                              LockRegistration(session, id));
-        SMZ_ASSIGN_OR_RETURN(const Registration before,
-                             LoadRegistration(session, id));
         SMZ_RETURN_IF_ERROR(change(session, locked));
         SMZ_RETURN_IF_ERROR(
             SaveCounts(session, locked.event, locked.next_arrival));
         SMZ_ASSIGN_OR_RETURN(Registration after, LoadRegistration(session, id));
-        SMZ_RETURN_IF_ERROR(AppendAudit(
-            session,
-            AuditEntry{"registration", id, std::string(action), actor, now,
-                       before.SerializeAsString(), after.SerializeAsString(),
-                       ChangedFields(before, after)}));
+        // No "before": LockRegistration's first read fixed the snapshot
+        // before its locks, so a plain read of it could be stale; the action
+        // says what changed.
+        SMZ_RETURN_IF_ERROR(
+            AppendAudit(session, AuditEntry{"registration",
+                                            id,
+                                            std::string(action),
+                                            actor,
+                                            now,
+                                            "",
+                                            after.SerializeAsString(),
+                                            {}}));
         return after;
       });
 }

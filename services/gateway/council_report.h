@@ -6,8 +6,8 @@
 //
 //   v1::CouncilReportData data = ...;  // overview, kpi, activities, budget
 //   std::string html = RenderCouncilReportHtml(data, "en");
-//   std::string csv = RenderCouncilReportCsv(data,
-//                                            v1::GetCouncilReportRequest::KPI);
+//   std::string csv = RenderCouncilReportCsv(
+//       data, v1::GetCouncilReportRequest::KPI, "en");
 //
 // Money is printed in thousand KRW with digit grouping, rates with one
 // decimal; a section whose backend could not answer says so instead of

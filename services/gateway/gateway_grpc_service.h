@@ -1,7 +1,9 @@
-// The gateway's gRPC face, and its access policy in one place: every role
-// but PARTNER may read the council's tables. The caller's own credentials are
-// forwarded to the backends, so their rules (e.g. small-cell suppression for
-// COUNCIL and ANALYST) apply unchanged.
+// The gateway service's gRPC face: each handler runs through the RPC runner and
+// hands the authenticated caller to Gateway. Who may call each method is
+// declared next to it in gateway.proto (option (smz.auth.v1.allowed_roles)) and
+// enforced by the runner; finer rules are in the backends: the caller's own
+// credential is forwarded, so their rules (e.g. small-cell suppression) apply
+// unchanged.
 #ifndef SMZ_SERVICES_GATEWAY_GATEWAY_GRPC_SERVICE_H_
 #define SMZ_SERVICES_GATEWAY_GATEWAY_GRPC_SERVICE_H_
 

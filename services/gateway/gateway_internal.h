@@ -1,7 +1,7 @@
 // What the gateway's views share: calling a backend with the caller's own
 // credential and a deadline, listing every page of a backend list, sections
 // marked unavailable when a backend is out, and small conversions. Internal
-// to the gateway's views (gateway_*.cc).
+// to the gateway's views (gateway.cc, *_view.cc, activity_views.cc).
 //
 //   absl::StatusOr<sv1::AggregateResponse> figures =
 //       Call("stats", authorization, deadline, *stats_,

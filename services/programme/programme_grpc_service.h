@@ -1,6 +1,7 @@
-// The programme service's gRPC face, and the one place to read its access
-// policy: ADMIN writes (projects, budget lines, executions, indicators);
-// ADMIN, ORGANIZER, ANALYST and COUNCIL read. PARTNER has no access.
+// The programme service's gRPC face: each handler runs through the RPC runner
+// and hands the authenticated caller to Programme. Who may call each method is
+// declared next to it in programme.proto (option (smz.auth.v1.allowed_roles))
+// and enforced by the runner; finer rules are in programme.cc.
 #ifndef SMZ_SERVICES_PROGRAMME_PROGRAMME_GRPC_SERVICE_H_
 #define SMZ_SERVICES_PROGRAMME_PROGRAMME_GRPC_SERVICE_H_
 

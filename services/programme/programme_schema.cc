@@ -58,13 +58,20 @@ const std::vector<Migration>& ProgrammeMigrations() {
            " UNIQUE KEY indicators_code (code),"
            " KEY indicators_project (project_id, sort_order, code)"
            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-           kCallerKeyedIdempotencyKeysDdl,
+           kLegacyIdempotencyKeysDdl,
            kAuditTableDdl,
        }},
       {2,
        "one request-key table for every service (common/aip/idempotency.h)",
-       {kRequestKeysTableDdl, kCopyCallerKeyedIdempotencyKeys,
-        "DROP TABLE idempotency_keys"}},
+       {
+           kRequestKeysTableDdl,
+           kCopyCallerKeyedIdempotencyKeys,
+       }},
+      // Apart from the copy, so that a start interrupted between the two
+      // runs each again safely (DDL commits by itself).
+      {3,
+       "the old idempotency table dropped (its keys are in request_keys)",
+       {"DROP TABLE IF EXISTS idempotency_keys"}},
   };
   return *kMigrations;
 }

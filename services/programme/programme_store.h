@@ -5,7 +5,8 @@
 // etags, and that execution never exceeds a line's budget.
 //
 //   ProgrammeStore store(&database, &clock);
-//   absl::StatusOr<v1::Project> p = store.CreateProject(project, context);
+//   absl::StatusOr<v1::Project> p = store.CreateProject(
+//       project, smz::KeyOf(caller, "CreateProject", request));
 //   absl::StatusOr<v1::BudgetLine> line = store.ModifyBudgetLine(
 //       id, etag, actor, [](v1::BudgetLine& l) { l.set_amount_krw(5);
 //                                                 return absl::OkStatus(); });

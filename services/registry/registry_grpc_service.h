@@ -1,6 +1,8 @@
-// The registry's gRPC face: each RPC names the roles it accepts and hands the
-// authenticated caller to Registry. This file is the one place to read the
-// access policy of every registry method.
+// The registry service's gRPC face: each handler runs through the RPC runner
+// and hands the authenticated caller to Registry. Who may call each method is
+// declared next to it in registry.proto (option (smz.auth.v1.allowed_roles))
+// and enforced by the runner; finer rules are in registry.cc (a PARTNER reads
+// and edits its own record only).
 #ifndef SMZ_SERVICES_REGISTRY_REGISTRY_GRPC_SERVICE_H_
 #define SMZ_SERVICES_REGISTRY_REGISTRY_GRPC_SERVICE_H_
 

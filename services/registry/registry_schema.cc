@@ -120,19 +120,27 @@ const std::vector<Migration>& RegistryMigrations() {
       // The one request-key table (common/aip/idempotency.h), keyed by
       // caller as well. Keys stored before had no caller: a partner's comes
       // from its CREATE audit entry; grants were not audited, so theirs are
-      // kept under "*" (no caller matches it: a retry of a grant created
-      // before this migration creates a new one).
+      // kept under "*", which CreateGrant and CreatePartner still consult
+      // (LookUpLegacyKey in registry_store.cc): a retry across the upgrade
+      // gets its first answer.
       {5,
        "one request-key table for every service, keyed by caller",
-       {kRequestKeysTableDdl,
-        "INSERT IGNORE INTO request_keys (caller, method, request_id, "
-        "request_digest, result_id, response, create_us) SELECT "
-        "COALESCE((SELECT a.actor FROM audit_events a WHERE "
-        "k.method = 'CreatePartner' AND a.entity = 'partner' AND "
-        "a.entity_id = k.resource_id AND a.action = 'CREATE' LIMIT 1), '*'), "
-        "k.method, k.request_id, k.request_hash, k.resource_id, NULL, "
-        "k.create_time_us FROM idempotency_keys k",
-        "DROP TABLE idempotency_keys"}},
+       {
+           kRequestKeysTableDdl,
+           "INSERT IGNORE INTO request_keys (caller, method, request_id, "
+           "request_digest, result_id, response, create_us) SELECT "
+           "COALESCE((SELECT a.actor FROM audit_events a WHERE "
+           "k.method = 'CreatePartner' AND a.entity = 'partner' AND "
+           "a.entity_id = k.resource_id AND a.action = 'CREATE' LIMIT 1), "
+           "'*'), "
+           "k.method, k.request_id, k.request_hash, k.resource_id, NULL, "
+           "k.create_time_us FROM idempotency_keys k",
+       }},
+      // Apart from the copy, so that a start interrupted between the two
+      // runs each again safely (DDL commits by itself).
+      {6,
+       "the old idempotency table dropped (its keys are in request_keys)",
+       {"DROP TABLE IF EXISTS idempotency_keys"}},
   };
   return *kMigrations;
 }

@@ -1208,6 +1208,23 @@ TEST_F(RegistryServiceTest, GrantsAreIdempotentScopedAndSummed) {
   grant->set_amount_krw(5'000'000);
   ASSERT_TRUE(stub_->CreateGrant(As(admin()).get(), request, &again).ok());
 
+  // A key stored before keys carried their caller (kept under "*" by
+  // migration 5): any admin's retry still gets the first grant back.
+  ASSERT_TRUE(mariadb_
+                  ->ExecuteAsRoot(absl::StrCat(
+                      "UPDATE smz_registry.request_keys SET caller = '*' "
+                      "WHERE method = 'CreateGrant' AND request_id = "
+                      "'grant-2022-interpretation'"))
+                  .ok());
+  request.set_request_id("grant-2022-interpretation");
+  grant->set_programme(v1::INTERPRETATION_FEE);
+  grant->set_amount_krw(3'000'000);
+  Grant legacy;
+  ASSERT_TRUE(
+      stub_->CreateGrant(As(Issue(auth::v1::ADMIN)).get(), request, &legacy)
+          .ok());
+  EXPECT_EQ(legacy.id(), first.id());
+
   const std::string partner = Issue(auth::v1::PARTNER, hospital.id());
   v1::ListGrantsRequest own;  // partner_id defaults to the caller's own
   v1::ListGrantsResponse listed;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/aip/etag.h"
+#include "common/aip/idempotency.h"
 #include "common/aip/status_macros.h"
 #include "common/aip/versioned_row.h"
 #include "common/logging.h"
@@ -294,6 +295,19 @@ absl::StatusOr<Grant> ReadGrant(Session& session, int64_t id) {
   return GrantFromRow(rows.front());
 }
 
+// A key stored before keys carried their caller (registry migration 5 keeps
+// those it could not attribute under "*"): it still answers a retry from
+// any caller, as it did then.
+absl::StatusOr<std::optional<FirstAnswer>> LookUpLegacyKey(
+    Session& session, const RequestKey& key) {
+  if (key.request_id.empty()) return std::nullopt;
+  RequestKey legacy = key;
+  legacy.caller = "*";
+  // Locking: it runs before the write's own locks and must not fix the
+  // transaction's snapshot.
+  return LookUpRequest(session, legacy, /*locking=*/true);
+}
+
 // Partners and grants on the shared versioned-row path.
 const VersionedTable<Partner>& Partners() {
   static const auto* const kTable = new VersionedTable<Partner>{
@@ -390,12 +404,17 @@ RegistryStore::RegistryStore(Database* database, const Clock* clock)
 absl::StatusOr<Partner> RegistryStore::CreatePartner(const Partner& partner,
                                                      const RequestKey& key) {
   const WriteContext write{key.caller, clock_->Now()};
-  return database_->TransactFor<Partner>([&](Session& session) {
-    return CreateVersioned<Partner>(
-        session, Partners(), key, write, partner, [&](Session& session) {
-          return CheckRegistrationNumberFree(session, partner);
-        });
-  });
+  return database_->TransactFor<Partner>(
+      [&](Session& session) -> absl::StatusOr<Partner> {
+        SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> legacy,
+                             LookUpLegacyKey(session, key));
+        if (legacy.has_value())
+          return ReadPartner(session, legacy->result_id, false);
+        return CreateVersioned<Partner>(
+            session, Partners(), key, write, partner, [&](Session& session) {
+              return CheckRegistrationNumberFree(session, partner);
+            });
+      });
 }
 
 absl::StatusOr<Partner> RegistryStore::GetPartner(int64_t id) {
@@ -740,12 +759,17 @@ absl::StatusOr<std::vector<v1::ExpiringItem>> RegistryStore::ListExpiring(
 absl::StatusOr<Grant> RegistryStore::CreateGrant(const Grant& grant,
                                                  const RequestKey& key) {
   const WriteContext write{key.caller, clock_->Now()};
-  return database_->TransactFor<Grant>([&](Session& session) {
-    return CreateVersioned<Grant>(
-        session, Grants(), key, write, grant, [&](Session& session) {
-          return StatusOfPartnerForChild(session, grant.partner_id(), "grants");
-        });
-  });
+  return database_->TransactFor<Grant>(
+      [&](Session& session) -> absl::StatusOr<Grant> {
+        SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> legacy,
+                             LookUpLegacyKey(session, key));
+        if (legacy.has_value()) return ReadGrant(session, legacy->result_id);
+        return CreateVersioned<Grant>(
+            session, Grants(), key, write, grant, [&](Session& session) {
+              return StatusOfPartnerForChild(session, grant.partner_id(),
+                                             "grants");
+            });
+      });
 }
 
 absl::StatusOr<GrantPage> RegistryStore::ListGrants(const GrantQuery& query) {

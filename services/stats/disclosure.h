@@ -12,11 +12,11 @@
 // The counts are per measure: hospitals reporting activity for patients
 // and visits, hospitals reporting revenue for revenue.
 //
-//   std::map<GroupMonth, int> reporters = store.ReportersByGroup(from,
-//   to).active; std::set<GroupMonth> pooled =
-//   smz::stats::PooledGroups(reporters, 3); if (pooled.count({202010, kind,
-//   region})) ...  // shown only in the pool std::set<int> withheld =
-//   smz::stats::WithheldMonths(reporters, 3);
+//   absl::StatusOr<GroupReporters> reporters =
+//       store.ReportersByGroup(from, to);
+//   std::set<GroupMonth> pooled = PooledGroups(reporters->active, 3);
+//   if (pooled.count({202010, kind, region})) ...  // shown in the pool only
+//   std::set<int> withheld = WithheldMonths(reporters->active, 3);
 #ifndef SMZ_SERVICES_STATS_DISCLOSURE_H_
 #define SMZ_SERVICES_STATS_DISCLOSURE_H_
 

@@ -327,7 +327,7 @@ absl::StatusOr<v1::ImportReportsResponse> Stats::ImportReports(
   if (submissions.empty()) {
     return InvalidField("csv", "has no report rows");
   }
-  // Keys in stats' idempotency table: "imb:" + hash for a whole file (its
+  // Request keys (request_keys): "imb:" + hash for a whole file (its
   // digest is the file's), "imp:" + hash + partner + period for each of its
   // reports (below); hashed, so distinct ids never share a prefix and every
   // key fits 64 characters.

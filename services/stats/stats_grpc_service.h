@@ -1,11 +1,8 @@
-// The statistics service's gRPC face: each RPC names the roles it accepts
-// and hands the authenticated caller to Stats. This file is the one place to
-// read the access policy of every statistics method:
-//   - reports (submit, read, history, warnings, import, annual file): ADMIN,
-//     and PARTNER for its own partner only (checked in Stats);
-//   - accepting reports and lock exceptions: ADMIN;
-//   - aggregates, exports, completeness, KPI: ADMIN, ORGANIZER, ANALYST,
-//     COUNCIL (small cells suppressed for all but ADMIN).
+// The statistics service's gRPC face: each handler runs through the RPC runner
+// and hands the authenticated caller to Stats. Who may call each method is
+// declared next to it in stats.proto (option (smz.auth.v1.allowed_roles)) and
+// enforced by the runner; finer rules are in stats.cc (a PARTNER files and
+// reads its own reports; hospitals in groups for every role but ADMIN).
 #ifndef SMZ_SERVICES_STATS_STATS_GRPC_SERVICE_H_
 #define SMZ_SERVICES_STATS_STATS_GRPC_SERVICE_H_
 

@@ -196,17 +196,23 @@ const std::vector<Migration>& StatsMigrations() {
       // the upgrade is refused as another request, never granted twice).
       {5,
        "one request-key table for every service, keyed by method",
-       {kRequestKeysTableDdl,
-        "INSERT IGNORE INTO request_keys (caller, method, request_id, "
-        "request_digest, result_id, response, create_us) SELECT caller, "
-        "CASE WHEN request_id LIKE 'imb:%' OR request_id LIKE 'imp:%' "
-        "THEN 'ImportReports' ELSE 'SubmitReport' END, request_id, "
-        "request_digest, 0, response, create_time_us FROM idempotency_keys",
-        "INSERT IGNORE INTO request_keys (caller, method, request_id, "
-        "request_digest, result_id, response, create_us) SELECT granted_by, "
-        "'GrantLockException', request_id, 'legacy', id, '', grant_time_us "
-        "FROM lock_exceptions WHERE request_id IS NOT NULL",
-        "DROP TABLE idempotency_keys"}},
+       {
+           kRequestKeysTableDdl,
+           "INSERT IGNORE INTO request_keys (caller, method, request_id, "
+           "request_digest, result_id, response, create_us) SELECT caller, "
+           "CASE WHEN request_id LIKE 'imb:%' OR request_id LIKE 'imp:%' "
+           "THEN 'ImportReports' ELSE 'SubmitReport' END, request_id, "
+           "request_digest, 0, response, create_time_us FROM idempotency_keys",
+           "INSERT IGNORE INTO request_keys (caller, method, request_id, "
+           "request_digest, result_id, response, create_us) SELECT granted_by, "
+           "'GrantLockException', request_id, 'legacy', id, '', grant_time_us "
+           "FROM lock_exceptions WHERE request_id IS NOT NULL",
+       }},
+      // Apart from the copy, so that a start interrupted between the two
+      // runs each again safely (DDL commits by itself).
+      {6,
+       "the old idempotency table dropped (its keys are in request_keys)",
+       {"DROP TABLE IF EXISTS idempotency_keys"}},
   };
   return *kMigrations;
 }

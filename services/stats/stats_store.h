@@ -105,7 +105,7 @@ struct AggregateGroup {
   GroupFigures new_patients;
   GroupFigures visits;
   GroupFigures revenue;
-  // Kind x region groups pooled for restricted readers (stats.cc).
+  // Kind x region groups pooled for restricted readers (stats_aggregates.cc).
   bool pooled = false;
 };
 
@@ -122,7 +122,7 @@ struct AggregateQuery {
 struct AggregateResult {
   std::vector<AggregateGroup> groups;
   std::string source;  // the table that answered
-  // Months (YYYYMM) left out for a restricted reader (stats.cc AggregateFor).
+  // Months (YYYYMM) left out for a restricted reader (Stats::AggregateFor).
   std::set<int> withheld_periods;
 };
 

@@ -1,4 +1,4 @@
-// The one harness for tests and benchmarks that need running services: a
+// The one harness for service tests that need running services: a
 // private MariaDB, the registry with its bootstrap admin token, and any of
 // stats, events and programme on ephemeral loopback ports, each in its own
 // database and authenticating callers through the registry, as in
