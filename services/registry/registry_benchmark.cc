@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/aip/etag.h"
 #include "common/departments.h"
 #include "common/logging.h"
 #include "common/server/service_runtime.h"
@@ -277,7 +278,7 @@ int main(int argc, char** argv) {
   // version, profile index rows and an audit entry.
   std::vector<std::vector<std::pair<int64_t, std::string>>> owned(concurrency);
   for (size_t i = 0; i < ids.size(); ++i) {
-    owned[i % concurrency].push_back({ids[i], "v1"});
+    owned[i % concurrency].push_back({ids[i], smz::EtagOf(1)});
   }
   std::vector<size_t> next_owned(concurrency, 0);
   if (Wanted("update"))
