@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "common/aip/etag.h"
 #include "common/aip/field_mask.h"
+#include "common/aip/pager.h"
 #include "common/aip/request_key.h"
 #include "common/aip/status_macros.h"
 #include "common/departments.h"
@@ -223,33 +224,23 @@ absl::StatusOr<v1::ListPartnerChangesResponse> Registry::ListPartnerChanges(
   // Each change carries two full partners: smaller pages keep replies well
   // under gRPC's default 4 MB message limit.
   constexpr int kMaxChangesPerPage = 50;
-  const int page_size = std::min(
-      ResolvePageSize(request.page_size(), &violations), kMaxChangesPerPage);
   if (request.partner_id() <= 0) {
     violations.Add("partner_id", "must be a partner id");
   }
-  const uint64_t fingerprint =
-      QueryFingerprint({absl::StrCat(request.partner_id())});
-  absl::StatusOr<PageCursor> after =
-      DecodePageToken(request.page_token(), fingerprint);
-  if (!after.ok()) violations.Add("page_token", "is not valid for this query");
+  Pager pager(request.page_size(), request.page_token(),
+              QueryFingerprint({absl::StrCat(request.partner_id())}),
+              &violations, kMaxChangesPerPage);
   if (!violations.empty()) return violations.ToStatus();
   SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner_id()));
   SMZ_ASSIGN_OR_RETURN(
       std::vector<v1::PartnerChange> changes,
-      store_->ListPartnerChanges(request.partner_id(), after->last_id,
-                                 page_size + 1));
+      store_->ListPartnerChanges(request.partner_id(), pager.after_id(),
+                                 pager.fetch_limit()));
   v1::ListPartnerChangesResponse response;
-  for (size_t i = 0; i < changes.size(); ++i) {
-    if (static_cast<int>(i) == page_size) {
-      PageCursor next;
-      next.has_position = true;
-      // Earlier elements were moved into the response: read the id there.
-      next.last_id = response.changes(response.changes_size() - 1).id();
-      response.set_next_page_token(EncodePageToken(fingerprint, next));
-      break;
-    }
-    *response.add_changes() = std::move(changes[i]);
+  response.set_next_page_token(pager.Finish(
+      &changes, [](const v1::PartnerChange& c) { return c.id(); }));
+  for (v1::PartnerChange& change : changes) {
+    *response.add_changes() = std::move(change);
   }
   return response;
 }

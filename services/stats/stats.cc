@@ -185,26 +185,21 @@ absl::StatusOr<v1::ListReportChangesResponse> Stats::ListReportChanges(
   FieldViolations violations;
   if (request.partner_id() <= 0) violations.Add("partner_id", "is required");
   const int period = RequiredPeriod(request.period(), "period", &violations);
-  const int page_size = ResolvePageSize(request.page_size(), &violations);
-  const uint64_t fingerprint =
-      QueryFingerprint({absl::StrCat(request.partner_id()), request.period()});
-  const PageCursor cursor =
-      CursorOrViolation(request.page_token(), fingerprint, &violations);
+  Pager pager(
+      request.page_size(), request.page_token(),
+      QueryFingerprint({absl::StrCat(request.partner_id()), request.period()}),
+      &violations);
   if (!violations.empty()) return violations.ToStatus();
   SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner_id()));
   SMZ_ASSIGN_OR_RETURN(
       std::vector<v1::ReportChange> changes,
-      store_->ListReportChanges(request.partner_id(), period, cursor.last_id,
-                                page_size + 1));
+      store_->ListReportChanges(request.partner_id(), period, pager.after_id(),
+                                pager.fetch_limit()));
   v1::ListReportChangesResponse response;
-  for (int i = 0; i < static_cast<int>(changes.size()) && i < page_size; ++i) {
-    *response.add_changes() = std::move(changes[i]);
-  }
-  if (static_cast<int>(changes.size()) > page_size) {
-    PageCursor next;
-    next.has_position = true;
-    next.last_id = response.changes(page_size - 1).id();
-    response.set_next_page_token(EncodePageToken(fingerprint, next));
+  response.set_next_page_token(
+      pager.Finish(&changes, [](const v1::ReportChange& c) { return c.id(); }));
+  for (v1::ReportChange& change : changes) {
+    *response.add_changes() = std::move(change);
   }
   return response;
 }
@@ -214,31 +209,30 @@ absl::StatusOr<v1::ListWarningsResponse> Stats::ListWarnings(
   SMZ_ASSIGN_OR_RETURN(int64_t partner_id,
                        ScopedPartner(caller, request.partner_id()));
   FieldViolations violations;
-  const int page_size = ResolvePageSize(request.page_size(), &violations);
   const int start =
       OptionalPeriod(request.start_period(), "start_period", &violations);
   const int end =
       OptionalPeriod(request.end_period(), "end_period", &violations);
-  const uint64_t fingerprint = QueryFingerprint(
-      {absl::StrCat(partner_id), request.start_period(), request.end_period()});
-  const PageCursor cursor =
-      CursorOrViolation(request.page_token(), fingerprint, &violations);
+  Pager pager(request.page_size(), request.page_token(),
+              QueryFingerprint({absl::StrCat(partner_id),
+                                request.start_period(), request.end_period()}),
+              &violations);
   if (!violations.empty()) return violations.ToStatus();
   std::vector<int64_t> ids;
-  absl::StatusOr<std::vector<v1::Warning>> warnings = store_->ListWarnings(
-      partner_id, start, end, cursor.last_id, page_size + 1, &ids);
-  if (!warnings.ok()) return warnings.status();
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<v1::Warning> warnings,
+      store_->ListWarnings(partner_id, start, end, pager.after_id(),
+                           pager.fetch_limit(), &ids));
+  // Paged by the warning rows' ids, which the answer does not carry.
+  std::vector<std::pair<int64_t, v1::Warning>> rows;
+  for (size_t i = 0; i < warnings.size(); ++i) {
+    rows.emplace_back(ids[i], std::move(warnings[i]));
+  }
   v1::ListWarningsResponse response;
-  for (int i = 0; i < static_cast<int>(warnings->size()) && i < page_size;
-       ++i) {
-    *response.add_warnings() = std::move((*warnings)[i]);
-  }
-  if (static_cast<int>(warnings->size()) > page_size) {
-    PageCursor next;
-    next.has_position = true;
-    next.last_id = ids[page_size - 1];
-    response.set_next_page_token(EncodePageToken(fingerprint, next));
-  }
+  response.set_next_page_token(pager.Finish(
+      &rows, [](const std::pair<int64_t, v1::Warning>& r) { return r.first; }));
+  for (auto& [id, warning] : rows)
+    *response.add_warnings() = std::move(warning);
   return response;
 }
 

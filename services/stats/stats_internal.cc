@@ -26,18 +26,6 @@ namespace smz::stats {
 
 using ::google::protobuf::util::TimeUtil;
 
-// The page token's position; a bad token becomes a violation (and the first
-// page), so it is reported with the request's other bad fields.
-PageCursor CursorOrViolation(absl::string_view token, uint64_t fingerprint,
-                             FieldViolations* violations) {
-  absl::StatusOr<PageCursor> cursor = DecodePageToken(token, fingerprint);
-  if (cursor.ok()) return *cursor;
-  for (const FieldViolation& v : GetFieldViolations(cursor.status())) {
-    violations->Add(v.field, v.description);
-  }
-  return PageCursor();
-}
-
 std::optional<absl::CivilMonth> DesignatedSince(const Partner& partner) {
   std::optional<absl::CivilMonth> since;
   for (const registry::v1::DesignationEvent& event : partner.designations()) {

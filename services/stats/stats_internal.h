@@ -31,11 +31,6 @@ using registry::v1::Partner;
 inline constexpr int kMaxRangeMonths = 240;
 inline constexpr size_t kMaxListedImportErrors = 1000;
 
-// The page token's position; a bad token becomes a violation (and the first
-// page), so it is reported with the request's other bad fields.
-PageCursor CursorOrViolation(absl::string_view token, uint64_t fingerprint,
-                             FieldViolations* violations);
-
 std::optional<absl::CivilMonth> DesignatedSince(const Partner& partner);
 
 std::string NameOf(const Partner& partner);
