@@ -19,16 +19,15 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(
   backend->service_full_name_ = std::string(service_full_name);
   backend->database_ = std::make_unique<Database>(options.database);
   // The database may still be starting (or restarting).
-  SMZ_RETURN_IF_ERROR(ApplyMigrationsWhenReady(
-      *backend->database_, migrations, *options.clock,
-      options.startup_timeout));
+  SMZ_RETURN_IF_ERROR(ApplyMigrationsWhenReady(*backend->database_, migrations,
+                                               *options.clock,
+                                               options.startup_timeout));
   backend->registry_channel_ = grpc::CreateChannel(
       options.registry_target, grpc::InsecureChannelCredentials());
   backend->principal_lookup_ =
       std::make_unique<RemotePrincipalLookup>(backend->registry_channel_);
   backend->authenticator_ = std::make_unique<Authenticator>(
-      backend->principal_lookup_.get(), options.clock,
-      options.token_cache_ttl);
+      backend->principal_lookup_.get(), options.clock, options.token_cache_ttl);
   backend->runner_ = std::make_unique<RpcRunner>(
       service_full_name, backend->authenticator_.get(), &backend->metrics_);
   return backend;
@@ -38,8 +37,8 @@ Backend::~Backend() { Shutdown(); }
 
 absl::Status Backend::Serve(grpc::Service* service, ServerOptions server) {
   server.health_service_names.push_back(service_full_name_);
-  runtime_ = std::make_unique<ServiceRuntime>(server, options_.database,
-                                              &metrics_);
+  runtime_ =
+      std::make_unique<ServiceRuntime>(server, options_.database, &metrics_);
   return runtime_->Start({service});
 }
 

@@ -187,6 +187,14 @@ class WriteContractTest : public ::testing::Test {
   static inline int64_t second_hospital_ = 0;
 };
 
+std::vector<std::string> ViolatedFields(const grpc::Status& status) {
+  std::vector<std::string> fields;
+  for (const FieldViolation& v : GetFieldViolations(FromGrpcStatus(status))) {
+    fields.push_back(v.field);
+  }
+  return fields;
+}
+
 std::string FullName(const MethodDescriptor* method) {
   return absl::StrCat(method->service()->name(), ".", method->name());
 }
@@ -420,20 +428,13 @@ TEST_F(WriteContractTest,
     s = Call(method, sample.caller, *other, refused.get());
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << s.error_message();
-    std::vector<std::string> fields;
-    for (const FieldViolation& v : GetFieldViolations(FromGrpcStatus(s))) {
-      fields.push_back(v.field);
-    }
-    EXPECT_THAT(fields, Contains("request_id"));
+    EXPECT_THAT(ViolatedFields(s), Contains("request_id"));
 
     // Keys are per caller: another caller's same id is its own request.
     std::unique_ptr<Message> theirs(prototype->New());
     s = Call(method, "admin2", *first_request, theirs.get());
-    fields.clear();
-    for (const FieldViolation& v : GetFieldViolations(FromGrpcStatus(s))) {
-      fields.push_back(v.field);
-    }
-    EXPECT_THAT(fields, Not(Contains("request_id"))) << s.error_message();
+    EXPECT_THAT(ViolatedFields(s), Not(Contains("request_id")))
+        << s.error_message();
     ++checked;
   }
   EXPECT_EQ(checked, static_cast<int>(samples.size()))
