@@ -379,5 +379,52 @@ TEST_F(ProgrammeServiceTest, IndicatorsBoundOrManualWithRecordedFigures) {
   EXPECT_THAT(listed.indicators(), SizeIs(1));
 }
 
+TEST_F(ProgrammeServiceTest, ChangesAreListedWithWhoAndValues) {
+  v1::Project project = MakeProject("t/audited", 0, v1::UNIT_PROJECT, 1);
+  v1::UpdateProjectRequest update;
+  *update.mutable_project() = project;
+  (*update.mutable_project()->mutable_name())["en"] = "Audited";
+  update.mutable_update_mask()->add_paths("name");
+  v1::Project updated;
+  ASSERT_TRUE(
+      stub_->UpdateProject(As(token("admin")).get(), update, &updated).ok());
+
+  audit::v1::ListChangesRequest request;
+  request.set_entity("project");
+  request.set_entity_id(project.id());
+  request.set_page_size(1);
+  audit::v1::ListChangesResponse page;
+  ASSERT_TRUE(
+      stub_->ListProgrammeChanges(As(token("council")).get(), request, &page)
+          .ok());
+  ASSERT_THAT(page.changes(), SizeIs(1));
+  EXPECT_EQ(page.changes(0).action(), "CREATE");
+  EXPECT_FALSE(page.changes(0).has_before());
+  ASSERT_FALSE(page.next_page_token().empty());
+  request.set_page_token(page.next_page_token());
+  ASSERT_TRUE(
+      stub_->ListProgrammeChanges(As(token("council")).get(), request, &page)
+          .ok());
+  ASSERT_THAT(page.changes(), SizeIs(1));
+  EXPECT_EQ(page.changes(0).action(), "UPDATE");
+  EXPECT_THAT(page.changes(0).changed_fields(), ElementsAre("name"));
+  v1::Project after;
+  ASSERT_TRUE(page.changes(0).after().UnpackTo(&after));
+  EXPECT_EQ(after.name().at("en"), "Audited");
+  EXPECT_TRUE(page.next_page_token().empty());
+
+  // Bad requests name every bad field; a hospital has no access.
+  audit::v1::ListChangesRequest bad;
+  bad.set_entity("partner");
+  grpc::Status s =
+      stub_->ListProgrammeChanges(As(token("admin")).get(), bad, &page);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s), ElementsAre("entity", "entity_id"));
+  EXPECT_EQ(
+      stub_->ListProgrammeChanges(As(token("partner")).get(), request, &page)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+}
+
 }  // namespace
 }  // namespace smz::programme
