@@ -1186,5 +1186,35 @@ TEST_F(EventsServiceTest, DatabaseDownIsUnavailableAndWritesNothing) {
   EXPECT_EQ(stored[0].name(), "Warm");
 }
 
+TEST_F(EventsServiceTest, ChangesOfEventsAndRegistrationsForOrganizersOnly) {
+  v1::EventResponse created;
+  ASSERT_TRUE(Create(Briefing("Audit room", 2026, 9, 7), &created).ok());
+  audit::v1::ListChangesRequest request;
+  request.set_entity("event");
+  request.set_entity_id(created.event().id());
+  audit::v1::ListChangesResponse changes;
+  ASSERT_TRUE(
+      stub_->ListEventChanges(As(token("organizer")).get(), request, &changes)
+          .ok());
+  ASSERT_EQ(changes.changes_size(), 1);
+  EXPECT_EQ(changes.changes(0).action(), "CREATE");
+  Event after;
+  ASSERT_TRUE(changes.changes(0).after().UnpackTo(&after));
+  EXPECT_EQ(after.room(), "Audit room");
+  // Registrations hold personal data: no hospital or analyst reads them.
+  for (const char* who : {"p1", "analyst"}) {
+    EXPECT_EQ(stub_->ListEventChanges(As(token(who)).get(), request, &changes)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << who;
+  }
+  request.set_entity("report");
+  request.set_entity_id(0);
+  grpc::Status s =
+      stub_->ListEventChanges(As(token("organizer")).get(), request, &changes);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s), ElementsAre("entity", "entity_id"));
+}
+
 }  // namespace
 }  // namespace smz::events
