@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "common/aip/etag.h"
 #include "common/aip/field_mask.h"
+#include "common/aip/pager.h"
 #include "common/aip/request_key.h"
 #include "common/aip/status_macros.h"
 #include "common/auth/token.h"
@@ -250,7 +251,6 @@ absl::StatusOr<v1::ListEventsResponse> Events::ListEvents(
     const Principal& caller, const v1::ListEventsRequest& request) {
   FieldViolations violations;
   EventQuery query;
-  query.limit = ResolvePageSize(request.page_size(), &violations);
   for (int t : request.types()) {
     query.types.push_back(static_cast<v1::EventType>(t));
   }
@@ -273,31 +273,24 @@ absl::StatusOr<v1::ListEventsResponse> Events::ListEvents(
   v1::ListEventsRequest filters = request;
   filters.clear_page_size();
   filters.clear_page_token();
-  const uint64_t fingerprint = QueryFingerprint(
-      {RequestDigest(filters), query.include_drafts ? "drafts" : "published"});
-  absl::StatusOr<PageCursor> cursor =
-      DecodePageToken(request.page_token(), fingerprint);
-  if (!cursor.ok()) {
-    violations.Add("page_token", std::string(cursor.status().message()));
-  }
+  Pager pager(request.page_size(), request.page_token(),
+              QueryFingerprint({RequestDigest(filters),
+                                query.include_drafts ? "drafts" : "published"}),
+              &violations);
   if (!violations.empty()) return violations.ToStatus();
-  query.after = *cursor;
-  const int page_size = query.limit;
-  query.limit = page_size + 1;
+  query.after = pager.cursor();
+  query.limit = pager.fetch_limit();
   SMZ_ASSIGN_OR_RETURN(std::vector<Event> events, store_->ListEvents(query));
   v1::ListEventsResponse response;
-  for (int i = 0; i < static_cast<int>(events.size()) && i < page_size; ++i) {
-    Event* event = response.add_events();
-    *event = events[i];
-    RedactForCaller(caller, event);
-  }
-  if (static_cast<int>(events.size()) > page_size) {
-    const Event& last = events[page_size - 1];
-    PageCursor next;
-    next.has_position = true;
-    next.last_key = absl::StrCat(absl::ToUnixMicros(ToTime(last.start_time())));
-    next.last_id = last.id();
-    response.set_next_page_token(EncodePageToken(fingerprint, next));
+  // Ordered by start time, then id.
+  response.set_next_page_token(pager.FinishWithKey(
+      &events, [](const Event& e) { return e.id(); },
+      [](const Event& e) {
+        return absl::StrCat(absl::ToUnixMicros(ToTime(e.start_time())));
+      }));
+  for (Event& event : events) {
+    RedactForCaller(caller, &event);
+    *response.add_events() = std::move(event);
   }
   return response;
 }
@@ -574,7 +567,6 @@ absl::StatusOr<v1::ListRegistrationsResponse> Events::ListRegistrations(
     const Principal& caller, const v1::ListRegistrationsRequest& request) {
   FieldViolations violations;
   RegistrationQuery query;
-  query.limit = ResolvePageSize(request.page_size(), &violations);
   query.event_id = request.event_id();
   query.partner_id = request.partner_id();
   if (caller.role() == auth::v1::PARTNER) {
@@ -588,30 +580,19 @@ absl::StatusOr<v1::ListRegistrationsResponse> Events::ListRegistrations(
   filters.clear_page_size();
   filters.clear_page_token();
   filters.set_partner_id(query.partner_id);
-  const uint64_t fingerprint = QueryFingerprint({RequestDigest(filters)});
-  absl::StatusOr<PageCursor> cursor =
-      DecodePageToken(request.page_token(), fingerprint);
-  if (!cursor.ok()) {
-    violations.Add("page_token", std::string(cursor.status().message()));
-  }
+  Pager pager(request.page_size(), request.page_token(),
+              QueryFingerprint({RequestDigest(filters)}), &violations);
   if (!violations.empty()) return violations.ToStatus();
-  query.after = *cursor;
-  const int page_size = query.limit;
-  query.limit = page_size + 1;
+  query.after = pager.cursor();
+  query.limit = pager.fetch_limit();
   SMZ_ASSIGN_OR_RETURN(std::vector<Registration> rows,
                        store_->ListRegistrations(query));
   v1::ListRegistrationsResponse response;
-  for (int i = 0; i < static_cast<int>(rows.size()) && i < page_size; ++i) {
-    *response.add_registrations() = rows[i];
-  }
-  if (static_cast<int>(rows.size()) > page_size) {
-    const Registration& last = rows[page_size - 1];
-    PageCursor next;
-    next.has_position = true;
-    next.last_key = absl::StrCat(last.event_id());
-    next.last_id = last.arrival();
-    response.set_next_page_token(EncodePageToken(fingerprint, next));
-  }
+  // Ordered by event, then arrival (the waiting list's order).
+  response.set_next_page_token(pager.FinishWithKey(
+      &rows, [](const Registration& r) { return r.arrival(); },
+      [](const Registration& r) { return absl::StrCat(r.event_id()); }));
+  for (Registration& row : rows) *response.add_registrations() = std::move(row);
   return response;
 }
 

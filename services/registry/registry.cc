@@ -95,7 +95,6 @@ absl::StatusOr<v1::ListPartnersResponse> Registry::ListPartners(
     const Principal& caller, const v1::ListPartnersRequest& request) {
   FieldViolations violations;
   PartnerListQuery query;
-  query.page_size = ResolvePageSize(request.page_size(), &violations);
   if (!v1::PartnerKind_IsValid(request.kind())) {
     violations.Add("kind", "is not a partner kind");
   }
@@ -118,29 +117,25 @@ absl::StatusOr<v1::ListPartnersResponse> Registry::ListPartners(
        absl::StrCat(request.status()), request.department(), request.language(),
        absl::StrCat(static_cast<int>(query.order)),
        query.descending ? "desc" : "asc"});
-  absl::StatusOr<PageCursor> after =
-      DecodePageToken(request.page_token(), fingerprint);
-  if (!after.ok()) {
-    for (const FieldViolation& v : GetFieldViolations(after.status())) {
-      violations.Add(v.field, v.description);
-    }
-  }
+  Pager pager(request.page_size(), request.page_token(), fingerprint,
+              &violations);
   if (!violations.empty()) return violations.ToStatus();
-  query.after = *after;
+  query.after = pager.cursor();
+  query.limit = pager.fetch_limit();
   query.filter.kind = request.kind();
   query.filter.region = request.region();
   query.filter.status = request.status();
   query.filter.department = request.department();
   query.filter.language = request.language();
-  SMZ_ASSIGN_OR_RETURN(PartnerPage page, store_->ListPartners(query));
+  SMZ_ASSIGN_OR_RETURN(PartnerList list, store_->ListPartners(query));
   v1::ListPartnersResponse response;
-  for (Partner& partner : page.partners) {
-    *response.add_partners() = std::move(partner);
+  response.set_next_page_token(pager.FinishWithKey(
+      &list.rows, [](const ListedPartner& row) { return row.partner.id(); },
+      [](const ListedPartner& row) { return row.sort_key; }));
+  for (ListedPartner& row : list.rows) {
+    *response.add_partners() = std::move(row.partner);
   }
-  response.set_total_size(static_cast<int32_t>(page.total_size));
-  if (page.next) {
-    response.set_next_page_token(EncodePageToken(fingerprint, *page.next));
-  }
+  response.set_total_size(static_cast<int32_t>(list.total_size));
   return response;
 }
 
@@ -284,7 +279,6 @@ absl::StatusOr<v1::ListExpiringResponse> Registry::ListExpiring(
     const Principal& caller, const v1::ListExpiringRequest& request) {
   FieldViolations violations;
   ExpiringQuery query;
-  query.page_size = ResolvePageSize(request.page_size(), &violations);
   if (request.within_days() < 1 || request.within_days() > 3650) {
     violations.Add("within_days", "must be between 1 and 3650");
   }
@@ -304,22 +298,21 @@ absl::StatusOr<v1::ListExpiringResponse> Registry::ListExpiring(
   const uint64_t fingerprint = QueryFingerprint(
       {absl::StrCat(request.within_days()), FormatDate(query.as_of),
        absl::StrCat(request.kind()), request.include_overdue() ? "1" : "0"});
-  absl::StatusOr<PageCursor> after =
-      DecodePageToken(request.page_token(), fingerprint);
-  if (!after.ok()) violations.Add("page_token", "is not valid for this query");
+  Pager pager(request.page_size(), request.page_token(), fingerprint,
+              &violations);
   if (!violations.empty()) return violations.ToStatus();
-  query.offset = after->last_id;  // small listing: offset paging
-  bool has_more = false;
+  // A small listing of a union of two kinds of date: offset paging, the
+  // token's position counts the rows already shown.
+  query.offset = pager.after_id();
+  query.limit = pager.fetch_limit();
   SMZ_ASSIGN_OR_RETURN(std::vector<v1::ExpiringItem> items,
-                       store_->ListExpiring(query, &has_more));
+                       store_->ListExpiring(query));
   v1::ListExpiringResponse response;
+  response.set_next_page_token(
+      pager.Finish(&items, [&](const v1::ExpiringItem&) {
+        return query.offset + pager.page_size();
+      }));
   for (v1::ExpiringItem& item : items) *response.add_items() = std::move(item);
-  if (has_more) {
-    PageCursor next;
-    next.has_position = true;
-    next.last_id = query.offset + query.page_size;
-    response.set_next_page_token(EncodePageToken(fingerprint, next));
-  }
   return response;
 }
 
@@ -339,7 +332,6 @@ absl::StatusOr<v1::ListGrantsResponse> Registry::ListGrants(
     const Principal& caller, const v1::ListGrantsRequest& request) {
   FieldViolations violations;
   GrantQuery query;
-  query.page_size = ResolvePageSize(request.page_size(), &violations);
   query.partner_id = request.partner_id();
   if (caller.role() == auth::v1::PARTNER && query.partner_id == 0) {
     query.partner_id = caller.partner_id();  // a partner sees its own grants
@@ -357,19 +349,18 @@ absl::StatusOr<v1::ListGrantsResponse> Registry::ListGrants(
   const uint64_t fingerprint = QueryFingerprint(
       {absl::StrCat(query.partner_id), absl::StrCat(query.year),
        absl::StrCat(query.programme)});
-  absl::StatusOr<PageCursor> after =
-      DecodePageToken(request.page_token(), fingerprint);
-  if (!after.ok()) violations.Add("page_token", "is not valid for this query");
+  Pager pager(request.page_size(), request.page_token(), fingerprint,
+              &violations);
   if (!violations.empty()) return violations.ToStatus();
   SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, query.partner_id));
-  query.after = *after;
-  SMZ_ASSIGN_OR_RETURN(GrantPage page, store_->ListGrants(query));
+  query.after_id = pager.after_id();
+  query.limit = pager.fetch_limit();
+  SMZ_ASSIGN_OR_RETURN(GrantList list, store_->ListGrants(query));
   v1::ListGrantsResponse response;
-  for (Grant& grant : page.grants) *response.add_grants() = std::move(grant);
-  response.set_total_amount_krw(page.total_amount_krw);
-  if (page.next) {
-    response.set_next_page_token(EncodePageToken(fingerprint, *page.next));
-  }
+  response.set_next_page_token(
+      pager.Finish(&list.grants, [](const Grant& g) { return g.id(); }));
+  for (Grant& grant : list.grants) *response.add_grants() = std::move(grant);
+  response.set_total_amount_krw(list.total_amount_krw);
   return response;
 }
 
@@ -434,26 +425,23 @@ absl::Status Registry::RevokeToken(const Principal& caller,
 absl::StatusOr<v1::ListTokensResponse> Registry::ListTokens(
     const Principal& caller, const v1::ListTokensRequest& request) {
   FieldViolations violations;
-  const int page_size = ResolvePageSize(request.page_size(), &violations);
   if (request.partner_id() < 0) violations.Add("partner_id", "must be >= 0");
-  const uint64_t fingerprint =
-      QueryFingerprint({absl::StrCat(request.partner_id()),
-                        request.include_revoked() ? "1" : "0"});
-  absl::StatusOr<PageCursor> after =
-      DecodePageToken(request.page_token(), fingerprint);
-  if (!after.ok()) violations.Add("page_token", "is not valid for this query");
+  Pager pager(request.page_size(), request.page_token(),
+              QueryFingerprint({absl::StrCat(request.partner_id()),
+                                request.include_revoked() ? "1" : "0"}),
+              &violations);
   if (!violations.empty()) return violations.ToStatus();
-  SMZ_ASSIGN_OR_RETURN(
-      TokenPage page,
-      store_->ListTokens(request.partner_id(), request.include_revoked(),
-                         page_size, *after));
+  TokenQuery query;
+  query.partner_id = request.partner_id();
+  query.include_revoked = request.include_revoked();
+  query.after_id = pager.after_id();
+  query.limit = pager.fetch_limit();
+  SMZ_ASSIGN_OR_RETURN(std::vector<v1::TokenInfo> tokens,
+                       store_->ListTokens(query));
   v1::ListTokensResponse response;
-  for (v1::TokenInfo& token : page.tokens) {
-    *response.add_tokens() = std::move(token);
-  }
-  if (page.next) {
-    response.set_next_page_token(EncodePageToken(fingerprint, *page.next));
-  }
+  response.set_next_page_token(
+      pager.Finish(&tokens, [](const v1::TokenInfo& t) { return t.id(); }));
+  for (v1::TokenInfo& token : tokens) *response.add_tokens() = std::move(token);
   return response;
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -1248,6 +1249,120 @@ TEST_F(RegistryServiceTest, GrantsAreIdempotentScopedAndSummed) {
   all.set_partner_id(hospital.id());
   ASSERT_TRUE(stub_->ListGrants(As(admin()).get(), all, &listed).ok());
   EXPECT_EQ(listed.grants_size(), 2);
+}
+
+// What a List method returns over all its pages of `page_size`, as keys
+// (each page at most `page_size` long).
+template <typename Request, typename Response>
+std::vector<std::string> AllPages(
+    Request request, int page_size,
+    const std::function<grpc::Status(const Request&, Response*)>& call,
+    const std::function<void(const Response&, std::vector<std::string>*)>&
+        keys) {
+  std::vector<std::string> seen;
+  request.set_page_size(page_size);
+  for (int pages = 0; pages < 100; ++pages) {
+    Response response;
+    const grpc::Status s = call(request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok()) break;
+    std::vector<std::string> page;
+    keys(response, &page);
+    EXPECT_LE(static_cast<int>(page.size()), page_size);
+    seen.insert(seen.end(), page.begin(), page.end());
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  return seen;
+}
+
+TEST_F(RegistryServiceTest, SmallListsPageLikeOneLongPage) {
+  const Partner hospital = Create(Hospital("페이지 의원", "PAGE-1"));
+  Partner out;
+  ASSERT_TRUE(Designate(hospital.id(), &out, "2024-12-01", "2026-12-01").ok());
+  for (int year : {2021, 2022, 2023}) {
+    v1::CreateGrantRequest grant;
+    grant.set_request_id(absl::StrCat("paging-", year));
+    grant.mutable_grant()->set_partner_id(hospital.id());
+    grant.mutable_grant()->set_year(year);
+    grant.mutable_grant()->set_programme(v1::INFRASTRUCTURE);
+    grant.mutable_grant()->set_amount_krw(1'000'000);
+    (*grant.mutable_grant()->mutable_purpose())["ko"] = "시설 개선";
+    Grant created;
+    ASSERT_TRUE(stub_->CreateGrant(As(admin()).get(), grant, &created).ok());
+  }
+  for (int i = 0; i < 3; ++i) Issue(auth::v1::PARTNER, hospital.id());
+
+  v1::ListGrantsRequest grants;
+  grants.set_partner_id(hospital.id());
+  std::function<grpc::Status(const v1::ListGrantsRequest&,
+                             v1::ListGrantsResponse*)>
+      list_grants = [&](const auto& request, auto* response) {
+        return stub_->ListGrants(As(admin()).get(), request, response);
+      };
+  std::function<void(const v1::ListGrantsResponse&, std::vector<std::string>*)>
+      grant_ids = [](const auto& response, auto* keys) {
+        for (const Grant& g : response.grants()) {
+          keys->push_back(absl::StrCat(g.id()));
+        }
+      };
+  const std::vector<std::string> all_grants =
+      AllPages(grants, 200, list_grants, grant_ids);
+  EXPECT_EQ(all_grants.size(), 3u);
+  EXPECT_EQ(AllPages(grants, 1, list_grants, grant_ids), all_grants);
+
+  v1::ListTokensRequest tokens;
+  tokens.set_include_revoked(true);
+  std::function<grpc::Status(const v1::ListTokensRequest&,
+                             v1::ListTokensResponse*)>
+      list_tokens = [&](const auto& request, auto* response) {
+        return stub_->ListTokens(As(admin()).get(), request, response);
+      };
+  std::function<void(const v1::ListTokensResponse&, std::vector<std::string>*)>
+      token_ids = [](const auto& response, auto* keys) {
+        for (const v1::TokenInfo& t : response.tokens()) {
+          keys->push_back(absl::StrCat(t.id()));
+        }
+      };
+  const std::vector<std::string> all_tokens =
+      AllPages(tokens, 200, list_tokens, token_ids);
+  EXPECT_GE(all_tokens.size(), 4u);  // the admin's and the hospital's three
+  EXPECT_EQ(AllPages(tokens, 2, list_tokens, token_ids), all_tokens);
+
+  // Offset paging over terms and registrations together.
+  v1::ListExpiringRequest expiring;
+  expiring.set_within_days(3650);
+  expiring.set_include_overdue(true);
+  std::function<grpc::Status(const v1::ListExpiringRequest&,
+                             v1::ListExpiringResponse*)>
+      list_expiring = [&](const auto& request, auto* response) {
+        return stub_->ListExpiring(As(admin()).get(), request, response);
+      };
+  std::function<void(const v1::ListExpiringResponse&,
+                     std::vector<std::string>*)>
+      expiring_keys = [](const auto& response, auto* keys) {
+        for (const v1::ExpiringItem& item : response.items()) {
+          keys->push_back(absl::StrCat(item.partner_id(), "/", item.kind()));
+        }
+      };
+  const std::vector<std::string> all_expiring =
+      AllPages(expiring, 200, list_expiring, expiring_keys);
+  EXPECT_THAT(all_expiring,
+              Contains(absl::StrCat(hospital.id(), "/",
+                                    static_cast<int>(v1::DESIGNATION_TERM))));
+  EXPECT_EQ(AllPages(expiring, 1, list_expiring, expiring_keys), all_expiring);
+
+  // A token is bound to its query.
+  v1::ListGrantsRequest first = grants;
+  first.set_page_size(1);
+  v1::ListGrantsResponse page;
+  ASSERT_TRUE(stub_->ListGrants(As(admin()).get(), first, &page).ok());
+  v1::ListGrantsRequest other_year = first;
+  other_year.set_year(2022);
+  other_year.set_page_token(page.next_page_token());
+  EXPECT_THAT(
+      ViolatedFields(stub_->ListGrants(As(admin()).get(), other_year, &page)),
+      ElementsAre("page_token"));
 }
 
 TEST_F(RegistryServiceTest, IssueTokenValidatesRoleAndPartner) {

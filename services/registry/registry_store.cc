@@ -424,7 +424,7 @@ absl::StatusOr<Partner> RegistryStore::GetPartner(int64_t id) {
 
 // Long by design: one SQL statement from the filters, the order and the keyset
 // position, then its page and count.
-absl::StatusOr<PartnerPage> RegistryStore::ListPartners(
+absl::StatusOr<PartnerList> RegistryStore::ListPartners(
     const PartnerListQuery& query) {
   std::string where = " WHERE 1 = 1";
   std::vector<SqlValue> params;
@@ -493,35 +493,24 @@ absl::StatusOr<PartnerPage> RegistryStore::ListPartners(
   if (query.order != PartnerOrder::kId)
     absl::StrAppend(&sql, ", p.id", direction);
   absl::StrAppend(&sql, " LIMIT ?");
-  params.push_back(SqlInt(query.page_size + 1));
+  params.push_back(SqlInt(query.limit));
 
-  PartnerPage page;
-  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
-    SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
-    const size_t sort_key_column = 9;  // after kPartnerColumns
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const Row& row = rows[i];
-      if (static_cast<int>(i) == query.page_size) {
-        const Row& last = rows[i - 1];
-        PageCursor next;
-        next.has_position = true;
-        next.last_id = last.Int(0);
-        next.last_key = last.Text(sort_key_column);
-        page.next = next;
-        break;
-      }
-      absl::StatusOr<Partner> partner = PartnerFromRow(row);
-      if (!partner.ok()) return partner.status();
-      page.partners.push_back(*std::move(partner));
-    }
-    absl::StatusOr<std::vector<Row>> count =
-        session.Query(count_sql, count_params);
-    if (!count.ok()) return count.status();
-    page.total_size = count->front().Int(0);
-    return absl::OkStatus();
-  });
+  PartnerList list;
+  const absl::Status status =
+      database_->Run([&](Session& session) -> absl::Status {
+        SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
+        const size_t sort_key_column = 9;  // after kPartnerColumns
+        for (const Row& row : rows) {
+          SMZ_ASSIGN_OR_RETURN(Partner partner, PartnerFromRow(row));
+          list.rows.push_back({std::move(partner), row.Text(sort_key_column)});
+        }
+        SMZ_ASSIGN_OR_RETURN(std::vector<Row> count,
+                             session.Query(count_sql, count_params));
+        list.total_size = count.front().Int(0);
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
-  return page;
+  return list;
 }
 
 absl::StatusOr<Partner> RegistryStore::UpdatePartner(
@@ -697,7 +686,7 @@ absl::StatusOr<std::vector<v1::PartnerCount>> RegistryStore::CountPartners(
 }
 
 absl::StatusOr<std::vector<v1::ExpiringItem>> RegistryStore::ListExpiring(
-    const ExpiringQuery& query, bool* has_more) {
+    const ExpiringQuery& query) {
   const std::string until = FormatDate(query.as_of + query.within_days);
   const std::string from = FormatDate(query.as_of);
   const int64_t overdue = query.include_overdue ? 1 : 0;
@@ -725,16 +714,13 @@ absl::StatusOr<std::vector<v1::ExpiringItem>> RegistryStore::ListExpiring(
     absl::StrAppend(&sql, i == 0 ? "" : " UNION ALL ", parts[i]);
   }
   absl::StrAppend(&sql, ") x ORDER BY ends_on, id, kind LIMIT ? OFFSET ?");
-  params.push_back(SqlInt(query.page_size + 1));
+  params.push_back(SqlInt(query.limit));
   params.push_back(SqlInt(query.offset));
 
   std::vector<v1::ExpiringItem> items;
   absl::Status status = database_->Run([&](Session& session) -> absl::Status {
     SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
-    *has_more = static_cast<int>(rows.size()) > query.page_size;
-    for (size_t i = 0; i < rows.size() && static_cast<int>(i) < query.page_size;
-         ++i) {
-      const Row& row = rows[i];
+    for (const Row& row : rows) {
       Partner profile;
       (void)profile.ParseFromString(row.Text(1));
       v1::ExpiringItem item;
@@ -772,7 +758,7 @@ absl::StatusOr<Grant> RegistryStore::CreateGrant(const Grant& grant,
       });
 }
 
-absl::StatusOr<GrantPage> RegistryStore::ListGrants(const GrantQuery& query) {
+absl::StatusOr<GrantList> RegistryStore::ListGrants(const GrantQuery& query) {
   std::string where = " WHERE 1 = 1";
   std::vector<SqlValue> params;
   if (query.partner_id != 0) {
@@ -790,34 +776,23 @@ absl::StatusOr<GrantPage> RegistryStore::ListGrants(const GrantQuery& query) {
   const std::string total_sql =
       absl::StrCat("SELECT COALESCE(SUM(amount_krw), 0) FROM grants", where);
   const std::vector<SqlValue> total_params = params;
-  if (query.after.has_position) {
-    where += " AND id > ?";
-    params.push_back(SqlInt(query.after.last_id));
-  }
+  where += " AND id > ?";
+  params.push_back(SqlInt(query.after_id));
   const std::string sql = absl::StrCat("SELECT ", kGrantColumns, " FROM grants",
                                        where, " ORDER BY id LIMIT ?");
-  params.push_back(SqlInt(query.page_size + 1));
-  GrantPage page;
-  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
-    SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (static_cast<int>(i) == query.page_size) {
-        PageCursor next;
-        next.has_position = true;
-        next.last_id = rows[i - 1].Int(0);
-        page.next = next;
-        break;
-      }
-      page.grants.push_back(GrantFromRow(rows[i]));
-    }
-    absl::StatusOr<std::vector<Row>> total =
-        session.Query(total_sql, total_params);
-    if (!total.ok()) return total.status();
-    page.total_amount_krw = total->front().Int(0);
-    return absl::OkStatus();
-  });
+  params.push_back(SqlInt(query.limit));
+  GrantList list;
+  const absl::Status status =
+      database_->Run([&](Session& session) -> absl::Status {
+        SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
+        for (const Row& row : rows) list.grants.push_back(GrantFromRow(row));
+        SMZ_ASSIGN_OR_RETURN(std::vector<Row> total,
+                             session.Query(total_sql, total_params));
+        list.total_amount_krw = total.front().Int(0);
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
-  return page;
+  return list;
 }
 
 absl::StatusOr<v1::TokenInfo> RegistryStore::InsertToken(
@@ -910,38 +885,25 @@ absl::StatusOr<v1::TokenInfo> RegistryStore::RevokeToken(
       });
 }
 
-absl::StatusOr<TokenPage> RegistryStore::ListTokens(int64_t partner_id,
-                                                    bool include_revoked,
-                                                    int page_size,
-                                                    const PageCursor& after) {
+absl::StatusOr<std::vector<v1::TokenInfo>> RegistryStore::ListTokens(
+    const TokenQuery& query) {
   std::string sql =
       absl::StrCat("SELECT ", kTokenColumns, " FROM api_tokens WHERE id > ?");
-  std::vector<SqlValue> params = {
-      SqlInt(after.has_position ? after.last_id : 0)};
-  if (partner_id != 0) {
+  std::vector<SqlValue> params = {SqlInt(query.after_id)};
+  if (query.partner_id != 0) {
     sql += " AND partner_id = ?";
-    params.push_back(SqlInt(partner_id));
+    params.push_back(SqlInt(query.partner_id));
   }
-  if (!include_revoked) sql += " AND revoke_time_us IS NULL";
+  if (!query.include_revoked) sql += " AND revoke_time_us IS NULL";
   sql += " ORDER BY id LIMIT ?";
-  params.push_back(SqlInt(page_size + 1));
-  TokenPage page;
-  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
-    SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (static_cast<int>(i) == page_size) {
-        PageCursor next;
-        next.has_position = true;
-        next.last_id = rows[i - 1].Int(0);
-        page.next = next;
-        break;
-      }
-      page.tokens.push_back(TokenFromRow(rows[i]));
-    }
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return page;
+  params.push_back(SqlInt(query.limit));
+  return database_->RunFor<std::vector<v1::TokenInfo>>(
+      [&](Session& session) -> absl::StatusOr<std::vector<v1::TokenInfo>> {
+        SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
+        std::vector<v1::TokenInfo> tokens;
+        for (const Row& row : rows) tokens.push_back(TokenFromRow(row));
+        return tokens;
+      });
 }
 
 absl::StatusOr<bool> RegistryStore::HasActiveAdminToken() {

@@ -51,14 +51,20 @@ struct PartnerListQuery {
   PartnerFilter filter;
   PartnerOrder order = PartnerOrder::kId;
   bool descending = false;
-  int page_size = kDefaultPageSize;
-  PageCursor after;
+  PageCursor after;  // the keyset position: (sort key, id)
+  int limit = kDefaultPageSize + 1;
 };
 
-struct PartnerPage {
-  std::vector<Partner> partners;  // without designation history
-  std::optional<PageCursor> next;
-  int64_t total_size = 0;
+// A partner in a list, with the value it was sorted by (for the next page's
+// keyset position).
+struct ListedPartner {
+  Partner partner;  // without designation history
+  std::string sort_key;
+};
+
+struct PartnerList {
+  std::vector<ListedPartner> rows;
+  int64_t total_size = 0;  // every partner matching the filter
 };
 
 // What a lifecycle action does to a partner, decided by the caller from the
@@ -75,27 +81,28 @@ struct ExpiringQuery {
   int within_days = 0;
   v1::ExpiryKind kind = v1::EXPIRY_KIND_UNSPECIFIED;
   bool include_overdue = false;
-  int page_size = kDefaultPageSize;
-  int64_t offset = 0;
+  int64_t offset = 0;  // rows already shown: a small listing, offset paging
+  int limit = kDefaultPageSize + 1;
 };
 
 struct GrantQuery {
   int64_t partner_id = 0;
   int year = 0;
   v1::GrantProgramme programme = v1::GRANT_PROGRAMME_UNSPECIFIED;
-  int page_size = kDefaultPageSize;
-  PageCursor after;
+  int64_t after_id = 0;
+  int limit = kDefaultPageSize + 1;
 };
 
-struct GrantPage {
+struct GrantList {
   std::vector<Grant> grants;
-  std::optional<PageCursor> next;
-  int64_t total_amount_krw = 0;
+  int64_t total_amount_krw = 0;  // of every grant matching the filter
 };
 
-struct TokenPage {
-  std::vector<v1::TokenInfo> tokens;
-  std::optional<PageCursor> next;
+struct TokenQuery {
+  int64_t partner_id = 0;  // 0: every token
+  bool include_revoked = false;
+  int64_t after_id = 0;
+  int limit = kDefaultPageSize + 1;
 };
 
 class RegistryStore : public PrincipalLookup {
@@ -107,7 +114,8 @@ class RegistryStore : public PrincipalLookup {
   absl::StatusOr<Partner> CreatePartner(const Partner& partner,
                                         const RequestKey& key);
   absl::StatusOr<Partner> GetPartner(int64_t id);
-  absl::StatusOr<PartnerPage> ListPartners(const PartnerListQuery& query);
+  // At most query.limit partners after query.after, in the query's order.
+  absl::StatusOr<PartnerList> ListPartners(const PartnerListQuery& query);
 
   // Locks partner `id`, checks `etag` (ABORTED when stale), lets `mutate`
   // edit its profile fields (returning an error leaves the partner
@@ -140,11 +148,11 @@ class RegistryStore : public PrincipalLookup {
       v1::PartnerStatus status);
 
   absl::StatusOr<std::vector<v1::ExpiringItem>> ListExpiring(
-      const ExpiringQuery& query, bool* has_more);
+      const ExpiringQuery& query);
 
   // NOT_FOUND for an unknown partner; FAILED_PRECONDITION for a revoked one.
   absl::StatusOr<Grant> CreateGrant(const Grant& grant, const RequestKey& key);
-  absl::StatusOr<GrantPage> ListGrants(const GrantQuery& query);
+  absl::StatusOr<GrantList> ListGrants(const GrantQuery& query);
 
   // Stores a token by hash, with an audit entry of `action` by
   // info.created_by(). For PARTNER tokens the partner must exist and not be
@@ -157,8 +165,8 @@ class RegistryStore : public PrincipalLookup {
   // expiry remains.
   absl::StatusOr<v1::TokenInfo> RevokeToken(int64_t token_id,
                                             absl::string_view actor);
-  absl::StatusOr<TokenPage> ListTokens(int64_t partner_id, bool include_revoked,
-                                       int page_size, const PageCursor& after);
+  absl::StatusOr<std::vector<v1::TokenInfo>> ListTokens(
+      const TokenQuery& query);
   // Whether an unrevoked, unexpired ADMIN token exists.
   absl::StatusOr<bool> HasActiveAdminToken();
 

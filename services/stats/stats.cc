@@ -169,11 +169,20 @@ absl::StatusOr<v1::ListLockExceptionsResponse> Stats::ListLockExceptions(
     const Principal& caller, const v1::ListLockExceptionsRequest& request) {
   FieldViolations violations;
   const int period = OptionalPeriod(request.period(), "period", &violations);
+  Pager pager(request.page_size(), request.page_token(),
+              QueryFingerprint(
+                  {request.period(), request.active_only() ? "active" : "all"}),
+              &violations);
   if (!violations.empty()) return violations.ToStatus();
+  // Newest first: the token's position is the last id shown, and the next
+  // page starts below it.
   SMZ_ASSIGN_OR_RETURN(
       std::vector<v1::LockException> found,
-      store_->ListLockExceptions(period, request.active_only()));
+      store_->ListLockExceptions(period, request.active_only(),
+                                 pager.after_id(), pager.fetch_limit()));
   v1::ListLockExceptionsResponse response;
+  response.set_next_page_token(
+      pager.Finish(&found, [](const v1::LockException& e) { return e.id(); }));
   for (v1::LockException& e : found) {
     *response.add_exceptions() = std::move(e);
   }

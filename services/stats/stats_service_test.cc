@@ -2,8 +2,10 @@
 // (partners, designations, tokens) and the stats server, both on ephemeral
 // loopback ports, called over gRPC with real tokens. The clock is fake and
 // shared, so deadlines and lock exceptions are exact.
+#include <algorithm>
 #include <limits>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -752,6 +754,61 @@ TEST_F(StatsServiceTest, OneHospitalsFigureCannotBreakAnothers) {
 }
 
 // Every request_id refuses a reuse with other content (AIP-155).
+TEST_F(StatsServiceTest, LockExceptionsAreListedNewestFirstInPages) {
+  std::vector<int64_t> granted;
+  for (const char* period : {"2019-01", "2019-02", "2019-03"}) {
+    v1::GrantLockExceptionRequest grant;
+    grant.set_partner_id(partner(2));
+    grant.set_period(period);
+    grant.set_reason("listing test");
+    v1::LockException exception;
+    ASSERT_TRUE(
+        stub_->GrantLockException(As(admin()).get(), grant, &exception).ok());
+    granted.push_back(exception.id());
+  }
+  v1::ListLockExceptionsRequest list;
+  list.set_page_size(2);
+  std::vector<int64_t> seen;
+  for (int pages = 0; pages < 10; ++pages) {
+    v1::ListLockExceptionsResponse page;
+    grpc::Status s = stub_->ListLockExceptions(As(admin()).get(), list, &page);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_LE(page.exceptions_size(), 2);
+    for (const v1::LockException& e : page.exceptions()) {
+      seen.push_back(e.id());
+    }
+    if (page.next_page_token().empty()) break;
+    list.set_page_token(page.next_page_token());
+  }
+  // Others' exceptions from earlier tests may be listed too, all newest
+  // first, each once.
+  EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend()));
+  EXPECT_EQ(std::set<int64_t>(seen.begin(), seen.end()).size(), seen.size());
+  for (int64_t id : granted) EXPECT_THAT(seen, Contains(id));
+
+  v1::ListLockExceptionsRequest february;
+  february.set_period("2019-02");
+  v1::ListLockExceptionsResponse only;
+  ASSERT_TRUE(
+      stub_->ListLockExceptions(As(admin()).get(), february, &only).ok());
+  ASSERT_EQ(only.exceptions_size(), 1);
+  EXPECT_EQ(only.exceptions(0).id(), granted[1]);
+
+  // A token of another query, a bad period and a bad size: all named.
+  february.set_period("2019-13");
+  february.set_page_size(-1);
+  february.set_page_token(list.page_token());
+  grpc::Status s =
+      stub_->ListLockExceptions(As(admin()).get(), february, &only);
+  EXPECT_THAT(ViolatedFields(s),
+              UnorderedElementsAre("period", "page_size", "page_token"));
+  EXPECT_EQ(stub_
+                ->ListLockExceptions(As(token("p2")).get(),
+                                     v1::ListLockExceptionsRequest(), &only)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(StatsServiceTest, ReusedRequestIdsWithOtherContentAreRefused) {
   v1::GrantLockExceptionRequest grant;
   grant.set_partner_id(partner(2));

@@ -165,8 +165,10 @@ class StatsStore {
 
   absl::StatusOr<v1::LockException> GrantLockException(
       const v1::GrantLockExceptionRequest& request, const RequestKey& key);
+  // Newest first: at most `limit` exceptions with id < `before_id` (0: from
+  // the newest). `period` 0 means every period.
   absl::StatusOr<std::vector<v1::LockException>> ListLockExceptions(
-      int period, bool active_only);
+      int period, bool active_only, int64_t before_id, int limit);
 
   // The audit trail of one report after audit id `after_id`.
   absl::StatusOr<std::vector<v1::ReportChange>> ListReportChanges(

@@ -745,7 +745,7 @@ absl::StatusOr<v1::LockException> StatsStore::GrantLockException(
 }
 
 absl::StatusOr<std::vector<v1::LockException>> StatsStore::ListLockExceptions(
-    int period, bool active_only) {
+    int period, bool active_only, int64_t before_id, int limit) {
   const int64_t now_us = absl::ToUnixMicros(clock_->Now());
   return database_->RunFor<std::vector<v1::LockException>>(
       [&](Session& session) -> absl::StatusOr<std::vector<v1::LockException>> {
@@ -760,7 +760,12 @@ absl::StatusOr<std::vector<v1::LockException>> StatsStore::ListLockExceptions(
           absl::StrAppend(&sql, " AND expire_time_us > ?");
           params.push_back(SqlInt(now_us));
         }
-        absl::StrAppend(&sql, " ORDER BY id DESC LIMIT 500");
+        if (before_id > 0) {
+          absl::StrAppend(&sql, " AND id < ?");
+          params.push_back(SqlInt(before_id));
+        }
+        absl::StrAppend(&sql, " ORDER BY id DESC LIMIT ?");
+        params.push_back(SqlInt(limit));
         SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
         std::vector<v1::LockException> out;
         for (const Row& row : rows) out.push_back(LockExceptionFromRow(row));
