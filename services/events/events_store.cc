@@ -123,29 +123,24 @@ absl::Status ApplyEventChange(Session& session, const Event& before,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-EventsStore::EventsStore(Database* database, const Clock* clock)
-    : database_(database), clock_(clock) {}
-
-absl::StatusOr<StoredEvent> EventsStore::CreateEvent(const Event& input,
-                                                     const RequestKey& key) {
-  const absl::Time now = clock_->Now();
-  return database_->TransactFor<
-      StoredEvent>([&](Session& session) -> absl::StatusOr<StoredEvent> {
-    StoredEvent response;
-    // Claimed first: nothing may be read before ReplaceDerivedRows locks.
-    SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> replay,
-                         ClaimRequest(session, key, now));
-    if (replay.has_value()) {
-      SMZ_ASSIGN_OR_RETURN(Event first, LoadEvent(session, replay->result_id));
-      response.event = std::move(first);
-      return response;
-    }
-    Event event = input;
-    event.set_state(v1::DRAFT);
-    Derive(&event);
-    std::vector<SqlValue> params = EventColumns(event);
+// Events on the shared versioned-row path. A locking read records the
+// event's next waiting-list arrival in `next_arrival`; inserting an event
+// writes its derived rows (rooms, dates) and reports their `warnings`.
+VersionedTable<Event> EventTable(int64_t* next_arrival,
+                                 std::vector<v1::Warning>* warnings) {
+  VersionedTable<Event> table;
+  table.entity = "event";
+  table.read = [next_arrival](Session& session, int64_t id,
+                              bool lock) -> absl::StatusOr<Event> {
+    if (!lock) return LoadEvent(session, id);
+    SMZ_ASSIGN_OR_RETURN(LockedEvent locked, LockEvent(session, id));
+    *next_arrival = locked.next_arrival;
+    return std::move(locked.event);
+  };
+  table.etag = [](const Event& event) { return event.etag(); };
+  table.insert = [warnings](Session& session, const Event& input,
+                            absl::Time now) -> absl::StatusOr<int64_t> {
+    std::vector<SqlValue> params = EventColumns(input);
     params.push_back(SqlInt(absl::ToUnixMicros(now)));
     params.push_back(SqlInt(absl::ToUnixMicros(now)));
     SMZ_RETURN_IF_ERROR(
@@ -157,28 +152,56 @@ absl::StatusOr<StoredEvent> EventsStore::CreateEvent(const Event& input,
              "?)",
              params))
             .status());
-    absl::StatusOr<int64_t> id = session.LastInsertId();
-    if (!id.ok()) return id.status();
-    event.set_id(*id);
-    std::vector<v1::Warning> warnings;
+    SMZ_ASSIGN_OR_RETURN(const int64_t id, session.LastInsertId());
+    Event event = input;
+    event.set_id(id);
     SMZ_RETURN_IF_ERROR(
-        ReplaceDerivedRows(session, event, /*is_new=*/true, &warnings));
-    SMZ_RETURN_IF_ERROR(SetRequestResult(session, key, *id));
-    absl::StatusOr<Event> stored = LoadEvent(session, *id);
-    if (!stored.ok()) return stored.status();
-    SMZ_RETURN_IF_ERROR(
-        AppendAudit(session, AuditEntry{"event",
-                                        *id,
-                                        "CREATE",
-                                        key.caller,
-                                        now,
-                                        "",
-                                        stored->SerializeAsString(),
-                                        {}}));
-    response.event = *std::move(stored);
-    response.warnings = std::move(warnings);
-    return response;
-  });
+        ReplaceDerivedRows(session, event, /*is_new=*/true, warnings));
+    return id;
+  };
+  table.write = [](Session& session, const Event&, const Event& event,
+                   absl::Time now) {
+    std::vector<SqlValue> params = EventColumns(event);
+    params.push_back(SqlInt(absl::ToUnixMicros(now)));
+    params.push_back(SqlInt(event.id()));
+    return session
+        .Execute(
+            "UPDATE events SET type = ?, state = ?, time_zone = ?, "
+            "start_us = ?, end_us = ?, local_start_date = ?, "
+            "local_end_date = ?, span_days = ?, country = ?, "
+            "capacity = ?, outcome_attendees = ?, outcome_mous = ?, "
+            "body = ?, revision = revision + 1, update_us = ? "
+            "WHERE id = ?",
+            params)
+        .status();
+  };
+  return table;
+}
+
+}  // namespace
+
+EventsStore::EventsStore(Database* database, const Clock* clock)
+    : database_(database), clock_(clock) {}
+
+absl::StatusOr<StoredEvent> EventsStore::CreateEvent(const Event& input,
+                                                     const RequestKey& key) {
+  const WriteContext write{key.caller, clock_->Now()};
+  int64_t next_arrival = 0;
+  std::vector<v1::Warning> warnings;
+  const VersionedTable<Event> events = EventTable(&next_arrival, &warnings);
+  Event event = input;
+  event.set_state(v1::DRAFT);
+  Derive(&event);
+  return database_->TransactFor<StoredEvent>(
+      [&](Session& session) -> absl::StatusOr<StoredEvent> {
+        warnings.clear();  // a retried transaction starts afresh
+        // The key is claimed before any read: nothing may be read before
+        // ReplaceDerivedRows locks.
+        SMZ_ASSIGN_OR_RETURN(
+            Event stored,
+            CreateVersioned<Event>(session, events, key, write, event));
+        return StoredEvent{std::move(stored), std::move(warnings)};
+      });
 }
 
 absl::StatusOr<Event> EventsStore::GetEvent(int64_t id) {
@@ -192,32 +215,7 @@ absl::StatusOr<StoredEvent> EventsStore::ModifyEvent(
   const WriteContext write{actor, clock_->Now()};
   int64_t next_arrival = 0;  // of the locked event
   std::vector<v1::Warning> warnings;
-  const VersionedTable<Event> events{
-      "event",
-      [&](Session& session, int64_t event_id,
-          bool lock) -> absl::StatusOr<Event> {
-        if (!lock) return LoadEvent(session, event_id);
-        SMZ_ASSIGN_OR_RETURN(LockedEvent locked, LockEvent(session, event_id));
-        next_arrival = locked.next_arrival;
-        return std::move(locked.event);
-      },
-      [](const Event& event) { return event.etag(); },
-      /*insert=*/nullptr,
-      [](Session& session, const Event&, const Event& event, absl::Time now) {
-        std::vector<SqlValue> params = EventColumns(event);
-        params.push_back(SqlInt(absl::ToUnixMicros(now)));
-        params.push_back(SqlInt(event.id()));
-        return session
-            .Execute(
-                "UPDATE events SET type = ?, state = ?, time_zone = ?, "
-                "start_us = ?, end_us = ?, local_start_date = ?, "
-                "local_end_date = ?, span_days = ?, country = ?, "
-                "capacity = ?, outcome_attendees = ?, outcome_mous = ?, "
-                "body = ?, revision = revision + 1, update_us = ? "
-                "WHERE id = ?",
-                params)
-            .status();
-      }};
+  const VersionedTable<Event> events = EventTable(&next_arrival, &warnings);
   return database_->TransactFor<StoredEvent>(
       [&](Session& session) -> absl::StatusOr<StoredEvent> {
         warnings.clear();  // a retried transaction starts afresh
@@ -231,10 +229,7 @@ absl::StatusOr<StoredEvent> EventsStore::ModifyEvent(
                   return ApplyEventChange(session, before, write.now,
                                           next_arrival, &event, &warnings);
                 }));
-        StoredEvent response;
-        response.event = std::move(stored);
-        response.warnings = std::move(warnings);
-        return response;
+        return StoredEvent{std::move(stored), std::move(warnings)};
       });
 }
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <map>
 #include <tuple>
@@ -13,6 +14,7 @@
 #include "common/aip/etag.h"
 #include "common/aip/idempotency.h"
 #include "common/aip/status_macros.h"
+#include "common/aip/versioned_row.h"
 #include "common/auth/token.h"
 #include "common/mysql/audit.h"
 #include "common/request_fields.h"
@@ -614,50 +616,84 @@ absl::StatusOr<std::vector<v1::SubmitReportResponse>> StatsStore::Submit(
   return responses;
 }
 
+namespace {
+
+// Reports on the shared versioned-row path, for changes of their status
+// alone (acceptance). Their cells change only through submissions
+// (ApplySubmission): keyed by partner and month rather than id, they create
+// or revise a report in one call and move its cells through the rollups,
+// with the kit's request keys, etags and audit entries as parts.
+VersionedTable<Report> ReportTable(int deadline_days) {
+  VersionedTable<Report> table;
+  table.entity = std::string(kReportEntity);
+  table.read = [deadline_days](Session& session, int64_t id,
+                               bool lock) -> absl::StatusOr<Report> {
+    SMZ_ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        session.Query(absl::StrCat("SELECT ", kReportColumns,
+                                   " FROM reports WHERE id = ?",
+                                   lock ? " FOR UPDATE" : ""),
+                      {SqlInt(id)}));
+    if (rows.empty()) {
+      return absl::NotFoundError(absl::StrCat("report ", id, " not found"));
+    }
+    StoredReport stored = ReportFromRow(rows.front(), deadline_days);
+    if (stored.unreadable) {
+      return absl::DataLossError(
+          absl::StrCat("report ", id, " has unreadable cells"));
+    }
+    return WithCells(stored);
+  };
+  table.etag = [](const Report& report) { return report.etag(); };
+  table.audit_value = ReportBytes;
+  // A Report names its row by partner and month (the API has no report id).
+  table.write = [](Session& session, const Report&, const Report& report,
+                   absl::Time now) {
+    const std::optional<absl::CivilMonth> month = ParseMonth(report.period());
+    assert(month.has_value());  // read from a stored row
+    return session
+        .Execute(
+            "UPDATE reports SET status = ?, revision = revision + 1, "
+            "update_time_us = ? WHERE partner_id = ? AND period = ?",
+            {SqlInt(report.status()), SqlInt(absl::ToUnixMicros(now)),
+             SqlInt(report.partner_id()), SqlInt(PeriodNumber(*month))})
+        .status();
+  };
+  return table;
+}
+
+}  // namespace
+
 absl::StatusOr<Report> StatsStore::AcceptReport(int64_t partner_id, int period,
                                                 const std::string& etag,
                                                 const std::string& actor) {
-  const absl::Time now = clock_->Now();
-  return database_->TransactFor<Report>([&](Session& session)
-                                            -> absl::StatusOr<Report> {
-    SMZ_ASSIGN_OR_RETURN(
-        std::optional<StoredReport> stored,
-        LoadReport(session, partner_id, period, true, options_.deadline_days));
-    if (!stored.has_value()) {
-      return absl::NotFoundError(
-          absl::StrCat("partner ", partner_id, " has no report for ",
-                       FormatMonth(PeriodMonth(period))));
-    }
-    const StoredReport& current = *stored;
-    SMZ_RETURN_IF_ERROR(
-        CheckEtag(etag, current.revision,
-                  absl::StrCat("the report of partner ", partner_id, " for ",
-                               FormatMonth(PeriodMonth(period)))));
-    if (current.status != v1::SUBMITTED) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("only a SUBMITTED report can be accepted; this one is ",
-                       v1::ReportStatus_Name(
-                           static_cast<v1::ReportStatus>(current.status))));
-    }
-    absl::StatusOr<int64_t> updated = session.Execute(
-        "UPDATE reports SET status = ?, revision = revision + 1, "
-        "update_time_us = ? WHERE id = ?",
-        {SqlInt(v1::ACCEPTED), SqlInt(absl::ToUnixMicros(now)),
-         SqlInt(current.id)});
-    if (!updated.ok()) return updated.status();
-    const Report before = WithCells(current);
-    Report after = before;
-    after.set_status(v1::ACCEPTED);
-    after.set_revision(current.revision + 1);
-    after.set_etag(EtagOf(current.revision + 1));
-    *after.mutable_update_time() =
-        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
-    AuditEntry entry{
-        std::string(kReportEntity), current.id,         "ACCEPT",  actor, now,
-        ReportBytes(before),        ReportBytes(after), {"status"}};
-    SMZ_RETURN_IF_ERROR(AppendAudit(session, entry));
-    return after;
-  });
+  const WriteContext write{actor, clock_->Now()};
+  const VersionedTable<Report> reports = ReportTable(options_.deadline_days);
+  return database_->TransactFor<Report>(
+      [&](Session& session) -> absl::StatusOr<Report> {
+        // A report keeps its id for good once its month has one.
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> found,
+            session.Query(
+                "SELECT id FROM reports WHERE partner_id = ? AND period = ?",
+                {SqlInt(partner_id), SqlInt(period)}));
+        if (found.empty()) {
+          return absl::NotFoundError(
+              absl::StrCat("partner ", partner_id, " has no report for ",
+                           FormatMonth(PeriodMonth(period))));
+        }
+        return ModifyVersioned<Report>(
+            session, reports, found.front().Int(0), etag, "ACCEPT", write,
+            [](Session&, Report& report) -> absl::Status {
+              if (report.status() != v1::SUBMITTED) {
+                return absl::FailedPreconditionError(absl::StrCat(
+                    "only a SUBMITTED report can be accepted; this one is ",
+                    v1::ReportStatus_Name(report.status())));
+              }
+              report.set_status(v1::ACCEPTED);
+              return absl::OkStatus();
+            });
+      });
 }
 
 namespace {
