@@ -11,8 +11,10 @@ namespace smz {
 absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(
     const BackendOptions& options, absl::Span<const Migration> migrations,
     absl::string_view service_full_name) {
-  if (options.registry_target.empty()) {
-    return absl::InvalidArgumentError("the registry's address is required");
+  if (options.registry_target.empty() == (options.local_lookup == nullptr)) {
+    return absl::InvalidArgumentError(
+        "the registry's address is required (and only the registry itself "
+        "resolves callers locally)");
   }
   std::unique_ptr<Backend> backend(new Backend());
   backend->options_ = options;
@@ -22,10 +24,14 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(
   SMZ_RETURN_IF_ERROR(ApplyMigrationsWhenReady(*backend->database_, migrations,
                                                *options.clock,
                                                options.startup_timeout));
-  backend->registry_channel_ = grpc::CreateChannel(
-      options.registry_target, grpc::InsecureChannelCredentials());
-  backend->principal_lookup_ =
-      std::make_unique<RemotePrincipalLookup>(backend->registry_channel_);
+  if (options.local_lookup != nullptr) {
+    backend->principal_lookup_ = options.local_lookup(*backend->database_);
+  } else {
+    backend->registry_channel_ = grpc::CreateChannel(
+        options.registry_target, grpc::InsecureChannelCredentials());
+    backend->principal_lookup_ =
+        std::make_unique<RemotePrincipalLookup>(backend->registry_channel_);
+  }
   backend->authenticator_ = std::make_unique<Authenticator>(
       backend->principal_lookup_.get(), options.clock, options.token_cache_ttl);
   backend->runner_ = std::make_unique<RpcRunner>(

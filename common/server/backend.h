@@ -1,8 +1,9 @@
-// The plumbing every smz service with a database shares (stats, events,
-// programme): its connection pool with migrations applied (waiting for a
-// database that is still starting), authentication of callers through the
-// registry, the RPC runner for its service, and serving it with health,
-// reflection and metrics. A service's server adds only its own parts.
+// The plumbing every smz service with a database shares (registry, stats,
+// events, programme): its connection pool with migrations applied (waiting
+// for a database that is still starting), authentication of callers (through
+// the registry, or for the registry itself from its own tables), the RPC
+// runner for its service, and serving it with health, reflection and
+// metrics. A service's server adds only its own parts.
 //
 //   SMZ_ASSIGN_OR_RETURN(
 //       std::unique_ptr<Backend> backend,
@@ -16,6 +17,7 @@
 #ifndef SMZ_COMMON_SERVER_BACKEND_H_
 #define SMZ_COMMON_SERVER_BACKEND_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -36,12 +38,19 @@
 
 namespace smz {
 
+// Resolves callers from the service's own database (the registry's tokens).
+using LocalPrincipalLookup =
+    std::function<std::unique_ptr<PrincipalLookup>(Database&)>;
+
 struct BackendOptions {
   DatabaseOptions database;
-  std::string registry_target;  // required: callers are resolved there
+  // Where callers are resolved: the registry's address, or (for the
+  // registry itself) `local_lookup`. Exactly one is required.
+  std::string registry_target;
   absl::Duration startup_timeout = absl::Seconds(60);
   absl::Duration token_cache_ttl = absl::Seconds(10);
   const Clock* clock = &SystemClock::Get();
+  LocalPrincipalLookup local_lookup = nullptr;  // see registry_target
 };
 
 // The shared fields of a service's own options struct.
@@ -60,12 +69,14 @@ class Backend {
   ~Backend();
 
   Database& database() { return *database_; }
-  // The registry, for a service's own calls (e.g. its partner directory).
+  // The registry, for a service's own calls (e.g. its partner directory);
+  // null with a local lookup.
   const std::shared_ptr<grpc::Channel>& registry_channel() const {
     return registry_channel_;
   }
   Authenticator& authenticator() { return *authenticator_; }
   RpcRunner& runner() { return *runner_; }
+  RpcMetrics& metrics() { return metrics_; }
 
   // Serves `service` (health reports it by its full name) until Shutdown.
   absl::Status Serve(grpc::Service* service, ServerOptions server);
@@ -84,7 +95,7 @@ class Backend {
   RpcMetrics metrics_;
   std::unique_ptr<Database> database_;
   std::shared_ptr<grpc::Channel> registry_channel_;
-  std::unique_ptr<RemotePrincipalLookup> principal_lookup_;
+  std::unique_ptr<PrincipalLookup> principal_lookup_;
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<RpcRunner> runner_;
   std::unique_ptr<ServiceRuntime> runtime_;

@@ -21,35 +21,32 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   RegistryServerOptions& o = server->options_;
   RandomSource* random =
       o.random != nullptr ? o.random : &server->secure_random_;
-  server->database_ = std::make_unique<Database>(o.database);
-
-  // The database may still be starting (or restarting).
-  SMZ_RETURN_IF_ERROR(ApplyMigrationsWhenReady(
-      *server->database_, RegistryMigrations(), *o.clock, o.startup_timeout));
-
+  BackendOptions backend_options;
+  backend_options.database = o.database;
+  backend_options.startup_timeout = o.startup_timeout;
+  backend_options.token_cache_ttl = o.token_cache_ttl;
+  backend_options.clock = o.clock;
+  // The registry resolves callers from its own token table.
+  backend_options.local_lookup = [clock = o.clock](Database& database) {
+    return std::make_unique<RegistryStore>(&database, clock);
+  };
+  SMZ_ASSIGN_OR_RETURN(server->backend_,
+                       Backend::Open(backend_options, RegistryMigrations(),
+                                     v1::RegistryService::service_full_name()));
+  Backend& backend = *server->backend_;
   server->store_ =
-      std::make_unique<RegistryStore>(server->database_.get(), o.clock);
-  server->authenticator_ = std::make_unique<Authenticator>(
-      server->store_.get(), o.clock, o.token_cache_ttl);
+      std::make_unique<RegistryStore>(&backend.database(), o.clock);
   server->registry_ = std::make_unique<Registry>(
-      server->store_.get(), server->authenticator_.get(), o.clock, random);
+      server->store_.get(), &backend.authenticator(), o.clock, random);
   if (o.deliver_bootstrap_admin_token) {
     SMZ_ASSIGN_OR_RETURN(bool created,
                          server->registry_->EnsureBootstrapAdminToken(
                              o.deliver_bootstrap_admin_token));
     if (created) Log(LogLevel::kInfo, "bootstrap admin token created");
   }
-  server->runner_ = std::make_unique<RpcRunner>(
-      v1::RegistryService::service_full_name(), server->authenticator_.get(),
-      &server->metrics_);
   server->service_ = std::make_unique<RegistryGrpcService>(
-      server->registry_.get(), server->runner_.get());
-  ServerOptions server_options = o.server;
-  server_options.health_service_names.push_back(
-      v1::RegistryService::service_full_name());
-  server->runtime_ = std::make_unique<ServiceRuntime>(
-      server_options, o.database, &server->metrics_);
-  SMZ_RETURN_IF_ERROR(server->runtime_->Start({server->service_.get()}));
+      server->registry_.get(), &backend.runner());
+  SMZ_RETURN_IF_ERROR(backend.Serve(server->service_.get(), o.server));
   return server;
 }
 
@@ -71,8 +68,7 @@ absl::StatusOr<v1::TokenInfo> RegistryServer::IssueBreakGlassAdminToken(
 }
 
 void RegistryServer::Shutdown() {
-  if (runtime_ != nullptr) runtime_->Shutdown();
-  if (database_ != nullptr) database_->Close();
+  if (backend_ != nullptr) backend_->Shutdown();
 }
 
 }  // namespace smz::registry

@@ -1,7 +1,8 @@
-// A complete registry server in one object: database pool, migrations, token
-// authentication, the gRPC service with health, reflection and metrics. The
-// binary (registry_main.cc), the tests and the benchmark all start it the
-// same way.
+// A complete registry server in one object: the shared Backend (database
+// pool, migrations, health, reflection, metrics) with callers resolved from
+// the registry's own token table, the bootstrap admin token, and the gRPC
+// service. The binary (registry_main.cc), the tests and the benchmark all
+// start it the same way.
 //
 //   RegistryServerOptions options;
 //   options.database = ...;               // the registry's own database
@@ -22,8 +23,8 @@
 #include "common/auth/token.h"
 #include "common/clock.h"
 #include "common/mysql/database.h"
+#include "common/server/backend.h"
 #include "common/server/metrics.h"
-#include "common/server/rpc_runner.h"
 #include "common/server/service_runtime.h"
 #include "services/registry/registry.h"
 #include "services/registry/registry_grpc_service.h"
@@ -59,10 +60,10 @@ class RegistryServer {
       RegistryServerOptions options);
   ~RegistryServer();
 
-  int port() const { return runtime_->port(); }
-  int metrics_port() const { return runtime_->metrics_port(); }
+  int port() const { return backend_->port(); }
+  int metrics_port() const { return backend_->metrics_port(); }
   Registry& registry() { return *registry_; }
-  RpcMetrics& metrics() { return metrics_; }
+  RpcMetrics& metrics() { return backend_->metrics(); }
   // Stops accepting, finishes in-flight RPCs, closes the pool. Idempotent.
   void Shutdown();
 
@@ -71,14 +72,10 @@ class RegistryServer {
 
   RegistryServerOptions options_;
   SecureRandom secure_random_;
-  RpcMetrics metrics_;
-  std::unique_ptr<Database> database_;
+  std::unique_ptr<Backend> backend_;
   std::unique_ptr<RegistryStore> store_;
-  std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<Registry> registry_;
-  std::unique_ptr<RpcRunner> runner_;
   std::unique_ptr<RegistryGrpcService> service_;
-  std::unique_ptr<ServiceRuntime> runtime_;
 };
 
 }  // namespace smz::registry
