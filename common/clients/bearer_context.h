@@ -17,6 +17,10 @@
 
 namespace smz {
 
+// For calls that carry whole data sets: the demo loaders' and the
+// benchmarks' set-up.
+inline constexpr absl::Duration kBulkCallDeadline = absl::Seconds(120);
+
 // No authorization metadata when `token` is empty.
 std::unique_ptr<grpc::ClientContext> BearerContext(const std::string& token,
                                                    absl::Duration deadline);

@@ -52,7 +52,6 @@ ABSL_FLAG(int, buffer_pool_mb, 512, "InnoDB buffer pool for the run");
 
 namespace {
 
-using ::smz::testing::BearerContext;
 using ::smz::testing::Check;
 using ::smz::testing::CheckGrpc;
 using ::smz::testing::Latency;
@@ -137,13 +136,16 @@ int main(int argc, char** argv) {
   *popular.mutable_end_time() = ToTimestamp(
       absl::FromCivil(absl::CivilSecond(2026, 6, 1, 17, 0, 0), seoul));
   v1::EventResponse created;
-  CheckGrpc(stub->CreateEvent(BearerContext(organizer).get(), create, &created),
+  CheckGrpc(stub->CreateEvent(
+                smz::BearerContext(organizer, smz::kBulkCallDeadline).get(),
+                create, &created),
             "CreateEvent");
   v1::TransitionRequest publish;
   publish.set_id(created.event().id());
-  CheckGrpc(
-      stub->PublishEvent(BearerContext(organizer).get(), publish, &created),
-      "PublishEvent");
+  CheckGrpc(stub->PublishEvent(
+                smz::BearerContext(organizer, smz::kBulkCallDeadline).get(),
+                publish, &created),
+            "PublishEvent");
   const int64_t event_id = created.event().id();
   std::printf("# registrations: %d people, %d seats, %d concurrent callers\n",
               registrations, capacity, callers);
@@ -167,9 +169,11 @@ int main(int argc, char** argv) {
         r.set_email(absl::StrCat("visitor", i, "@example.mn"));
         request.set_request_id(absl::StrCat("bench-reg-", i));
         v1::RegistrationResponse response;
-        CheckGrpc(stubs[next_stub++ % callers]->CreateRegistration(
-                      BearerContext(organizer).get(), request, &response),
-                  "CreateRegistration");
+        CheckGrpc(
+            stubs[next_stub++ % callers]->CreateRegistration(
+                smz::BearerContext(organizer, smz::kBulkCallDeadline).get(),
+                request, &response),
+            "CreateRegistration");
         results[i] = response.registration();
       });
   std::sort(results.begin(), results.end(),
@@ -188,7 +192,9 @@ int main(int argc, char** argv) {
   v1::GetEventRequest get;
   get.set_id(event_id);
   v1::Event after;
-  CheckGrpc(stub->GetEvent(BearerContext(organizer).get(), get, &after),
+  CheckGrpc(stub->GetEvent(
+                smz::BearerContext(organizer, smz::kBulkCallDeadline).get(),
+                get, &after),
             "GetEvent");
   const bool exact = after.confirmed_count() == capacity &&
                      confirmed == capacity &&
@@ -356,7 +362,9 @@ int main(int argc, char** argv) {
     list.set_page_size(50);
     v1::ListEventsResponse page;
     absl::Time start = absl::Now();
-    CheckGrpc(stub->ListEvents(BearerContext(analyst).get(), list, &page),
+    CheckGrpc(stub->ListEvents(
+                  smz::BearerContext(analyst, smz::kBulkCallDeadline).get(),
+                  list, &page),
               "ListEvents");
     list_ms.push_back(smz::testing::MillisecondsSince(start));
     list_raw_ms.push_back(raw_rows(from, to, 51));
@@ -366,9 +374,10 @@ int main(int argc, char** argv) {
     feed.set_local_date_to(day_text(to));
     v1::CalendarFile file;
     start = absl::Now();
-    CheckGrpc(
-        stub->ExportCalendarFeed(BearerContext(analyst).get(), feed, &file),
-        "ExportCalendarFeed");
+    CheckGrpc(stub->ExportCalendarFeed(
+                  smz::BearerContext(analyst, smz::kBulkCallDeadline).get(),
+                  feed, &file),
+              "ExportCalendarFeed");
     month_ms.push_back(smz::testing::MillisecondsSince(start));
     month_events += file.event_count();
     month_raw_ms.push_back(raw_rows(from, to, 20001));
@@ -378,9 +387,10 @@ int main(int argc, char** argv) {
       feed.set_local_date_from(absl::StrCat(year, "-01-01"));
       feed.set_local_date_to(absl::StrCat(year, "-12-31"));
       start = absl::Now();
-      CheckGrpc(
-          stub->ExportCalendarFeed(BearerContext(analyst).get(), feed, &file),
-          "ExportCalendarFeed (year)");
+      CheckGrpc(stub->ExportCalendarFeed(
+                    smz::BearerContext(analyst, smz::kBulkCallDeadline).get(),
+                    feed, &file),
+                "ExportCalendarFeed (year)");
       year_ms.push_back(smz::testing::MillisecondsSince(start));
       year_events += file.event_count();
       year_raw_ms.push_back(raw_rows(absl::CivilDay(year, 1, 1),

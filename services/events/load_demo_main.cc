@@ -52,11 +52,6 @@ std::string ReadFile(const std::string& path) {
   return buffer.str();
 }
 
-// Loading takes a while: calls get a long deadline.
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  return smz::BearerContext(token, absl::Seconds(120));
-}
-
 struct Place {
   std::string time_zone = "Asia/Seoul";
   std::string country = "KR";
@@ -106,7 +101,9 @@ class Loader {
     *create.mutable_event() = event;
     create.set_request_id(request_id);
     v1::EventResponse response;
-    grpc::Status s = stub_->CreateEvent(As(token_).get(), create, &response);
+    grpc::Status s = stub_->CreateEvent(
+        smz::BearerContext(token_, smz::kBulkCallDeadline).get(), create,
+        &response);
     if (!s.ok()) {
       std::fprintf(stderr, "%s: %s\n", request_id.c_str(),
                    s.error_message().c_str());
@@ -129,8 +126,9 @@ class Loader {
     *request.mutable_registration() = registration;
     request.set_request_id(request_id);
     v1::RegistrationResponse response;
-    grpc::Status s =
-        stub_->CreateRegistration(As(token_).get(), request, &response);
+    grpc::Status s = stub_->CreateRegistration(
+        smz::BearerContext(token_, smz::kBulkCallDeadline).get(), request,
+        &response);
     if (!s.ok()) {
       std::fprintf(stderr, "%s: %s\n", request_id.c_str(),
                    s.error_message().c_str());
@@ -148,8 +146,12 @@ class Loader {
     v1::EventResponse response;
     grpc::Status s =
         what == "publish"
-            ? stub_->PublishEvent(As(token_).get(), request, &response)
-            : stub_->CompleteEvent(As(token_).get(), request, &response);
+            ? stub_->PublishEvent(
+                  smz::BearerContext(token_, smz::kBulkCallDeadline).get(),
+                  request, &response)
+            : stub_->CompleteEvent(
+                  smz::BearerContext(token_, smz::kBulkCallDeadline).get(),
+                  request, &response);
     if (!s.ok()) {
       std::fprintf(stderr, "%s event %lld: %s\n", what.c_str(),
                    static_cast<long long>(event.id()),
@@ -246,7 +248,8 @@ int main(int argc, char** argv) {
   list.set_status(reg::ACTIVE);
   list.set_page_size(3);
   reg::ListPartnersResponse partners;
-  grpc::Status s = registry->ListPartners(As(token).get(), list, &partners);
+  grpc::Status s = registry->ListPartners(
+      smz::BearerContext(token, smz::kBulkCallDeadline).get(), list, &partners);
   if (!s.ok()) {
     std::fprintf(stderr, "registry: %s\n", s.error_message().c_str());
     return 1;
@@ -399,7 +402,8 @@ int main(int argc, char** argv) {
   count.set_year_from(2018);
   count.set_year_to(2022);
   v1::CountCompletedEventsResponse counts;
-  s = loader.stub().CountCompletedEvents(As(token).get(), count, &counts);
+  s = loader.stub().CountCompletedEvents(
+      smz::BearerContext(token, smz::kBulkCallDeadline).get(), count, &counts);
   if (!s.ok()) {
     std::fprintf(stderr, "count: %s\n", s.error_message().c_str());
     return 1;

@@ -76,7 +76,6 @@ ABSL_FLAG(std::string, demo_dir, SMZ_DEMO_DIR, "folder of the demo CSVs");
 
 namespace {
 
-using ::smz::testing::BearerContext;
 using ::smz::testing::Check;
 using ::smz::testing::CheckGrpc;
 using ::smz::testing::Latency;
@@ -186,7 +185,7 @@ grpc::Status Replay(grpc::Channel* channel, const CapturedCall& call,
   grpc::Slice slice(call.request);
   grpc::ByteBuffer request(&slice, 1);
   grpc::ByteBuffer response;
-  auto context = BearerContext(token);
+  auto context = smz::BearerContext(token, smz::kBulkCallDeadline);
   return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
       channel,
       grpc::internal::RpcMethod(call.method.c_str(),
@@ -466,24 +465,27 @@ int main(int argc, char** argv) {
       "zone overview",
       [&] {
         gv1::ZoneOverview out;
-        return gateway_stub->GetZoneOverview(BearerContext(council).get(),
-                                             overview_request, &out);
+        return gateway_stub->GetZoneOverview(
+            smz::BearerContext(council, smz::kBulkCallDeadline).get(),
+            overview_request, &out);
       },
       overview_calls, channels, council, runs, warmup);
   Measure(
       "KPI table (part of the report)",
       [&] {
         gv1::KpiTable out;
-        return gateway_stub->GetKpiTable(BearerContext(council).get(),
-                                         kpi_request, &out);
+        return gateway_stub->GetKpiTable(
+            smz::BearerContext(council, smz::kBulkCallDeadline).get(),
+            kpi_request, &out);
       },
       kpi_calls, channels, council, runs, warmup);
   Measure(
       "council report (HTML, ko)",
       [&] {
         gv1::Document out;
-        return gateway_stub->GetCouncilReport(BearerContext(council).get(),
-                                              report_request, &out);
+        return gateway_stub->GetCouncilReport(
+            smz::BearerContext(council, smz::kBulkCallDeadline).get(),
+            report_request, &out);
       },
       report_calls, channels, council, runs, warmup);
 

@@ -43,11 +43,6 @@ namespace v1 = ::smz::programme::v1;
 constexpr int64_t kThousand = 1000;
 constexpr int64_t kMillion = 1000 * 1000;
 
-// Loading takes a while: calls get a long deadline.
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  return smz::BearerContext(token, absl::Seconds(120));
-}
-
 absl::StatusOr<smz::CsvTable> ReadCsv(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
@@ -104,7 +99,10 @@ class Loader {
     p.set_first_year(first_year);
     p.set_last_year(last_year);
     v1::Project out;
-    return Check(stub_->CreateProject(As(token_).get(), request, &out), code)
+    return Check(stub_->CreateProject(
+                     smz::BearerContext(token_, smz::kBulkCallDeadline).get(),
+                     request, &out),
+                 code)
                ? out.id()
                : 0;
   }
@@ -121,7 +119,9 @@ class Loader {
     l.set_amount_krw(amount);
     l.set_note(note);
     v1::BudgetLine out;
-    return Check(stub_->CreateBudgetLine(As(token_).get(), request, &out),
+    return Check(stub_->CreateBudgetLine(
+                     smz::BearerContext(token_, smz::kBulkCallDeadline).get(),
+                     request, &out),
                  request.request_id())
                ? out.id()
                : 0;
@@ -138,7 +138,9 @@ class Loader {
     e.set_date(date);
     e.set_description(description);
     v1::ExecutionEntry out;
-    Check(stub_->RecordExecution(As(token_).get(), request, &out),
+    Check(stub_->RecordExecution(
+              smz::BearerContext(token_, smz::kBulkCallDeadline).get(), request,
+              &out),
           request.request_id());
   }
 
@@ -148,7 +150,9 @@ class Loader {
         RequestId(absl::StrCat("demo-indicator-", indicator.code())));
     *request.mutable_indicator() = indicator;
     v1::Indicator out;
-    Check(stub_->CreateIndicator(As(token_).get(), request, &out),
+    Check(stub_->CreateIndicator(
+              smz::BearerContext(token_, smz::kBulkCallDeadline).get(), request,
+              &out),
           indicator.code());
   }
 
@@ -159,7 +163,9 @@ class Loader {
     request.set_as_of_date(as_of);
     request.set_root_project_id(root);
     v1::BudgetTable table;
-    grpc::Status s = stub_->GetBudgetTable(As(token_).get(), request, &table);
+    grpc::Status s = stub_->GetBudgetTable(
+        smz::BearerContext(token_, smz::kBulkCallDeadline).get(), request,
+        &table);
     if (!s.ok()) return absl::InternalError(s.error_message());
     return table;
   }

@@ -48,11 +48,6 @@ std::string ReadFile(const std::string& path) {
   return buffer.str();
 }
 
-// Loading takes a while: calls get a long deadline.
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  return smz::BearerContext(token, absl::Seconds(120));
-}
-
 // Splits `total` in proportion to `weights`, exactly (largest remainder).
 std::vector<int64_t> Apportion(int64_t total,
                                const std::vector<double>& weights) {
@@ -125,8 +120,8 @@ int main(int argc, char** argv) {
   list.set_status(reg::ACTIVE);
   list.set_page_size(200);
   reg::ListPartnersResponse partners;
-  grpc::Status status =
-      registry->ListPartners(As(token).get(), list, &partners);
+  grpc::Status status = registry->ListPartners(
+      smz::BearerContext(token, smz::kBulkCallDeadline).get(), list, &partners);
   if (!status.ok() || partners.partners().empty()) {
     std::fprintf(stderr,
                  "no active specialized operators in the registry: %s\n",
@@ -213,7 +208,9 @@ int main(int argc, char** argv) {
       grant.set_duration_hours(1);
       grant.set_request_id(absl::StrFormat("demo-unlock-%04d-%02d", year, m));
       v1::LockException exception;
-      status = stats->GrantLockException(As(token).get(), grant, &exception);
+      status = stats->GrantLockException(
+          smz::BearerContext(token, smz::kBulkCallDeadline).get(), grant,
+          &exception);
       if (!status.ok()) {
         std::fprintf(stderr, "GrantLockException failed: %s\n",
                      status.error_message().c_str());
@@ -226,7 +223,9 @@ int main(int argc, char** argv) {
   import.set_csv(csv);
   import.set_request_id("demo-foreign-patients");
   v1::ImportReportsResponse imported;
-  status = stats->ImportReports(As(token).get(), import, &imported);
+  status = stats->ImportReports(
+      smz::BearerContext(token, smz::kBulkCallDeadline).get(), import,
+      &imported);
   if (!status.ok()) {
     std::fprintf(stderr, "ImportReports failed: %s: %s\n",
                  std::to_string(status.error_code()).c_str(),
@@ -243,7 +242,9 @@ int main(int argc, char** argv) {
     kpi.set_year(year);
     kpi.set_as_of(absl::StrFormat("%04d-12-31", year));
     v1::KpiProgress progress;
-    status = stats->GetKpiProgress(As(token).get(), kpi, &progress);
+    status = stats->GetKpiProgress(
+        smz::BearerContext(token, smz::kBulkCallDeadline).get(), kpi,
+        &progress);
     if (!status.ok() || progress.new_patients_ytd() != patients) {
       std::fprintf(stderr,
                    "%d: the service counts %lld, the council's figure "

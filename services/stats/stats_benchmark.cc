@@ -56,7 +56,6 @@ ABSL_FLAG(int, buffer_pool_mb, 1024, "InnoDB buffer pool for the run");
 
 namespace {
 
-using ::smz::testing::BearerContext;
 using ::smz::testing::Check;
 using ::smz::testing::CheckGrpc;
 using ::smz::testing::Latency;
@@ -207,9 +206,10 @@ int main(int argc, char** argv) {
     *request.mutable_report() = reports[i];
     request.set_request_id(absl::StrCat("bench-", reports[i].partner_id()));
     v1::SubmitReportResponse response;
-    CheckGrpc(
-        stub->SubmitReport(BearerContext(admin).get(), request, &response),
-        "SubmitReport");
+    CheckGrpc(stub->SubmitReport(
+                  smz::BearerContext(admin, smz::kBulkCallDeadline).get(),
+                  request, &response),
+              "SubmitReport");
     warnings += response.summary().warnings_size();
   });
   const double raw_rate = partners / raw_seconds;
@@ -281,9 +281,11 @@ int main(int argc, char** argv) {
     v1::AggregateResponse response;
     for (int run = 0; run < absl::GetFlag(FLAGS_query_runs); ++run) {
       const absl::Time start = absl::Now();
-      CheckGrpc(stub->QueryAggregate(BearerContext(council_token).get(),
-                                     a.request, &response),
-                "QueryAggregate");
+      CheckGrpc(
+          stub->QueryAggregate(
+              smz::BearerContext(council_token, smz::kBulkCallDeadline).get(),
+              a.request, &response),
+          "QueryAggregate");
       service.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
     }
     std::vector<double> raw;

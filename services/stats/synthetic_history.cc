@@ -64,14 +64,16 @@ absl::StatusOr<std::vector<SyntheticPartner>> CreateSyntheticPartners(
     create.set_request_id(absl::StrCat("bench-", i));
     reg::Partner created;
     grpc::Status s = registry.CreatePartner(
-        testing::BearerContext(admin_token).get(), create, &created);
+        smz::BearerContext(admin_token, smz::kBulkCallDeadline).get(), create,
+        &created);
     if (!s.ok()) return error.Record(FromGrpcStatus(s));
     reg::DesignationRequest designate;
     designate.set_id(created.id());
     designate.set_effective_on("2015-01-01");
     designate.set_term_ends_on("2030-12-31");
-    s = registry.DesignatePartner(testing::BearerContext(admin_token).get(),
-                                  designate, &created);
+    s = registry.DesignatePartner(
+        smz::BearerContext(admin_token, smz::kBulkCallDeadline).get(),
+        designate, &created);
     // A rerun finds it designated already.
     if (!s.ok() && s.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
       return error.Record(FromGrpcStatus(s));

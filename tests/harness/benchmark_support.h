@@ -1,11 +1,11 @@
 // What every benchmark program needs besides the services it measures:
-// stop at the first failure with the reason, a caller's bearer context,
-// percentiles of latency samples, a worker pool over an index range, and a
-// private MariaDB with a buffer pool sized for the data set.
+// stop at the first failure with the reason, percentiles of latency samples,
+// a worker pool over an index range, and a private MariaDB with a buffer pool
+// sized for the data set.
 //
 //   auto mariadb = smz::testing::StartBenchmarkMariaDb(1024);
-//   smz::testing::CheckGrpc(stub->GetEvent(BearerContext(token).get(), r, &e),
-//                           "GetEvent");
+//   auto context = smz::BearerContext(token, smz::kBulkCallDeadline);
+//   smz::testing::CheckGrpc(stub->GetEvent(context.get(), r, &e), "GetEvent");
 //   std::vector<double> ms = ...;
 //   smz::testing::Latency l = smz::testing::Percentiles(ms);  // p50, p99
 #ifndef SMZ_TESTS_HARNESS_BENCHMARK_SUPPORT_H_
@@ -29,12 +29,6 @@ namespace smz::testing {
 // set up has nothing to measure.
 void Check(const absl::Status& status, const char* what);
 void CheckGrpc(const grpc::Status& status, const char* what);
-
-// Benchmarks call with a long deadline: setup loads whole data sets.
-inline std::unique_ptr<grpc::ClientContext> BearerContext(
-    const std::string& token, absl::Duration deadline = absl::Seconds(120)) {
-  return smz::BearerContext(token, deadline);
-}
 
 struct Latency {
   double p50_ms = 0;
