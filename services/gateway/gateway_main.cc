@@ -12,11 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "common/server/service_main.h"
 #include "common/server/service_runtime.h"
 #include "services/gateway/gateway_server.h"
 
-ABSL_FLAG(std::string, registry_target, "",
-          "the registry (env SMZ_REGISTRY_TARGET)");
 ABSL_FLAG(std::string, stats_target, "",
           "the stats service (env SMZ_STATS_TARGET)");
 ABSL_FLAG(std::string, events_target, "",
@@ -45,8 +44,7 @@ int main(int argc, char** argv) {
   smz::gateway::GatewayServerOptions options;
   options.server.listen = config.listen;
   options.server.metrics_listen = config.metrics_listen;
-  options.registry_target = smz::FlagOrEnv(absl::GetFlag(FLAGS_registry_target),
-                                           "SMZ_REGISTRY_TARGET", "");
+  options.registry_target = smz::RegistryTargetFlag();
   options.stats_target =
       smz::FlagOrEnv(absl::GetFlag(FLAGS_stats_target), "SMZ_STATS_TARGET", "");
   options.events_target = smz::FlagOrEnv(absl::GetFlag(FLAGS_events_target),

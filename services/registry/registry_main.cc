@@ -11,7 +11,8 @@
 //
 //   registry --mysql_dsn=... --issue_admin_token=/root/smz-admin.token
 //
-// Every flag also reads an SMZ_* environment variable (common/config.h).
+// Every flag also reads an SMZ_* environment variable (common/config.h,
+// common/server/service_main.h).
 #include <fcntl.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -22,12 +23,11 @@
 #include <cstring>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
 #include "common/logging.h"
-#include "common/server/service_runtime.h"
+#include "common/server/service_main.h"
 #include "common/text_checks.h"
 #include "services/registry/registry_server.h"
 
@@ -135,18 +135,15 @@ int IssueAdminTokenAndExit(const smz::registry::RegistryServerOptions& options,
 }  // namespace
 
 int main(int argc, char** argv) {
-  smz::ConfigureServiceProcess();
-  smz::BlockTerminationSignals();
-  absl::ParseCommandLine(argc, argv);
-  absl::StatusOr<smz::ServiceConfig> config =
-      smz::LoadServiceConfig("127.0.0.1:50051");
+  const smz::ServiceMainSpec spec{"registry", "127.0.0.1:50051",
+                                  smz::RegistryUse::kIsRegistry};
+  absl::StatusOr<smz::MainConfig> config =
+      smz::BeginServiceMain(argc, argv, spec);
   if (!config.ok()) {
     return smz::ExitForBadConfiguration(config.status().message());
   }
   smz::registry::RegistryServerOptions options;
-  options.server.listen = config->listen;
-  options.server.metrics_listen = config->metrics_listen;
-  options.database = config->database;
+  smz::ApplyMainConfig(*config, &options);
   const std::string token_file =
       smz::FlagOrEnv(absl::GetFlag(FLAGS_bootstrap_admin_token_file),
                      "SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE", "");
@@ -165,15 +162,6 @@ int main(int argc, char** argv) {
       !path.empty()) {
     return IssueAdminTokenAndExit(options, path);
   }
-  absl::StatusOr<std::unique_ptr<smz::registry::RegistryServer>> server =
-      smz::registry::RegistryServer::Start(options);
-  if (!server.ok()) {
-    return smz::ExitForStartFailure(server.status());
-  }
-  smz::Log(smz::LogLevel::kInfo, "registry serving",
-           {{"listen", config->listen},
-            {"grpc_port", absl::StrCat((*server)->port())},
-            {"metrics_port", absl::StrCat((*server)->metrics_port())},
-            {"database", config->database.database}});
-  return smz::ServeUntilTerminated([&] { (*server)->Shutdown(); });
+  return smz::ServeStarted(spec, *config,
+                           smz::registry::RegistryServer::Start(options));
 }

@@ -302,6 +302,13 @@ TEST_F(RegistryProcessTest, RefusesToStartWithoutADatabaseConfiguration) {
   EXPECT_EQ(WEXITSTATUS(status), 2);
 }
 
+// The registry resolves callers itself: a flag meant for the services that
+// call it is a mistake in the deployment, refused before anything starts.
+TEST_F(RegistryProcessTest, RefusesFlagsMeantForTheServicesThatCallIt) {
+  EXPECT_EQ(RunToExit({"--registry_target=127.0.0.1:50051"}), 2);
+  EXPECT_FALSE(WaitServing(absl::Milliseconds(200)));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
