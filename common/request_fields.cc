@@ -1,9 +1,12 @@
 #include "common/request_fields.h"
 
+#include <set>
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/iso_codes.h"
 #include "common/text_checks.h"
 
 namespace smz {
@@ -63,6 +66,31 @@ std::optional<absl::CivilMonth> ParseMonth(absl::string_view text) {
 
 std::string FormatMonth(absl::CivilMonth month) {
   return absl::StrFormat("%04d-%02d", month.year(), month.month());
+}
+
+void ValidateLocalizedTexts(
+    const google::protobuf::Map<std::string, std::string>& texts,
+    const std::string& field, size_t max_length, bool required,
+    FieldViolations* violations) {
+  if (required && texts.count("ko") == 0 && texts.count("en") == 0) {
+    violations->Add(field, "needs a 'ko' or 'en' text");
+  }
+  // Sorted, so violations come in a stable order.
+  std::set<std::string> locales;
+  for (const auto& [locale, text] : texts) locales.insert(locale);
+  for (const std::string& locale : locales) {
+    const std::string& text = texts.at(locale);
+    const std::string where = absl::StrCat(field, "[", locale, "]");
+    if (!IsLanguageCode(locale)) {
+      violations->Add(where, "is not an ISO 639-1 language code");
+    }
+    if (absl::StripAsciiWhitespace(text).empty()) {
+      violations->Add(where, "is empty");
+    } else if (text.size() > max_length) {
+      violations->Add(where,
+                      absl::StrCat("is longer than ", max_length, " bytes"));
+    }
+  }
 }
 
 }  // namespace smz

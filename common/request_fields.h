@@ -1,6 +1,7 @@
 // Checks and conversions for the request fields every smz API shares:
-// idempotency keys (AIP-155 request_id), calendar dates "YYYY-MM-DD" and
-// months "YYYY-MM" (Asia/Seoul civil time).
+// idempotency keys (AIP-155 request_id), texts by language ({"ko": ...,
+// "en": ...}), calendar dates "YYYY-MM-DD" and months "YYYY-MM" (Asia/Seoul
+// civil time).
 //
 //   smz::FieldViolations violations;
 //   smz::ValidateRequestId(request.request_id(), &violations);
@@ -15,12 +16,21 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "common/status_util.h"
+#include "google/protobuf/map.h"
 
 namespace smz {
 
 // request_id: optional; when present 1-64 chars of [A-Za-z0-9._:-].
 void ValidateRequestId(absl::string_view request_id,
                        FieldViolations* violations);
+
+// A text in several languages, keyed by ISO 639-1 code: each entry non-blank
+// and at most `max_length` bytes; with `required`, a "ko" or an "en" entry.
+// Violations name `field[locale]`, in locale order.
+void ValidateLocalizedTexts(
+    const google::protobuf::Map<std::string, std::string>& texts,
+    const std::string& field, size_t max_length, bool required,
+    FieldViolations* violations);
 
 // "YYYY-MM-DD" -> CivilDay; nullopt when malformed or not a real date.
 std::optional<absl::CivilDay> ParseDate(absl::string_view text);

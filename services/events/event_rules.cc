@@ -43,30 +43,6 @@ std::string Canonical(absl::string_view text) {
   return out;
 }
 
-void ValidateTexts(const google::protobuf::Map<std::string, std::string>& texts,
-                   const std::string& field, size_t max_length, bool required,
-                   FieldViolations* violations) {
-  if (required && texts.count("ko") == 0 && texts.count("en") == 0) {
-    violations->Add(field, "needs a 'ko' or 'en' text");
-  }
-  // Sorted, so violations come in a stable order.
-  std::set<std::string> locales;
-  for (const auto& [locale, text] : texts) locales.insert(locale);
-  for (const std::string& locale : locales) {
-    const std::string& text = texts.at(locale);
-    const std::string where = absl::StrCat(field, "[", locale, "]");
-    if (!IsLanguageCode(locale)) {
-      violations->Add(where, "is not an ISO 639-1 language code");
-    }
-    if (absl::StripAsciiWhitespace(text).empty()) {
-      violations->Add(where, "is empty");
-    } else if (text.size() > max_length) {
-      violations->Add(where,
-                      absl::StrCat("is longer than ", max_length, " bytes"));
-    }
-  }
-}
-
 void ValidateLength(absl::string_view value, const std::string& field,
                     size_t max_length, FieldViolations* violations) {
   if (value.size() > max_length) {
@@ -234,9 +210,10 @@ void ValidateEvent(const Event& event, FieldViolations* violations) {
                     "is required (BRIEFING_SESSION, FAM_TOUR, "
                     "TRAINING, ...)");
   }
-  ValidateTexts(event.title(), "event.title", kMaxTextLength, true, violations);
-  ValidateTexts(event.description(), "event.description", kMaxDescriptionLength,
-                false, violations);
+  ValidateLocalizedTexts(event.title(), "event.title", kMaxTextLength, true,
+                         violations);
+  ValidateLocalizedTexts(event.description(), "event.description",
+                         kMaxDescriptionLength, false, violations);
   ValidateLength(event.organizer(), "event.organizer", 200, violations);
   ValidateLength(event.venue(), "event.venue", 200, violations);
   ValidateLength(event.room(), "event.room", 200, violations);
@@ -315,8 +292,8 @@ void ValidateEvent(const Event& event, FieldViolations* violations) {
     if (!v1::SessionKind_IsValid(s.kind())) {
       violations->Add(field + ".kind", "is not a session kind");
     }
-    ValidateTexts(s.title(), field + ".title", kMaxTextLength, false,
-                  violations);
+    ValidateLocalizedTexts(s.title(), field + ".title", kMaxTextLength, false,
+                           violations);
     ValidateLength(s.venue(), field + ".venue", 200, violations);
     ValidateLength(s.room(), field + ".room", 200, violations);
     if (s.host_partner_id() < 0) {
@@ -333,8 +310,8 @@ void ValidateEvent(const Event& event, FieldViolations* violations) {
   std::vector<v1::Session> occurrences;
   if (event.has_recurrence()) {
     const v1::Recurrence& r = event.recurrence();
-    ValidateTexts(r.title(), "event.recurrence.title", kMaxTextLength, false,
-                  violations);
+    ValidateLocalizedTexts(r.title(), "event.recurrence.title", kMaxTextLength,
+                           false, violations);
     ValidateLength(r.room(), "event.recurrence.room", 200, violations);
     if (ValidateSpan(r.first_start_time(), r.first_end_time(),
                      "event.recurrence.first_start_time",

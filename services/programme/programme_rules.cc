@@ -33,29 +33,6 @@ int64_t TenthsOfPercent(int64_t a, int64_t b) {
   return static_cast<int64_t>(scaled / (static_cast<__int128>(b) * 2));
 }
 
-void ValidateTexts(const google::protobuf::Map<std::string, std::string>& texts,
-                   const std::string& field, size_t max_length, bool required,
-                   FieldViolations* violations) {
-  if (required && texts.count("ko") == 0 && texts.count("en") == 0) {
-    violations->Add(field, "needs a 'ko' or 'en' text");
-  }
-  std::set<std::string> locales;
-  for (const auto& [locale, text] : texts) locales.insert(locale);
-  for (const std::string& locale : locales) {
-    const std::string& text = texts.at(locale);
-    const std::string where = absl::StrCat(field, "[", locale, "]");
-    if (!IsLanguageCode(locale)) {
-      violations->Add(where, "is not an ISO 639-1 language code");
-    }
-    if (absl::StripAsciiWhitespace(text).empty()) {
-      violations->Add(where, "is empty");
-    } else if (text.size() > max_length) {
-      violations->Add(where,
-                      absl::StrCat("is longer than ", max_length, " bytes"));
-    }
-  }
-}
-
 void ValidateYearRange(int32_t first, int32_t last, FieldViolations* v) {
   if (first != 0 && (first < kFirstYear || first > kLastYear)) {
     v->Add("first_year",
@@ -276,10 +253,10 @@ void ValidateProject(const v1::Project& project, FieldViolations* violations) {
   if (project.parent_id() < 0) {
     violations->Add("project.parent_id", "must be 0 (a root) or a project id");
   }
-  ValidateTexts(project.name(), "project.name", kMaxNameLength, true,
-                violations);
-  ValidateTexts(project.description(), "project.description",
-                kMaxDescriptionLength, false, violations);
+  ValidateLocalizedTexts(project.name(), "project.name", kMaxNameLength, true,
+                         violations);
+  ValidateLocalizedTexts(project.description(), "project.description",
+                         kMaxDescriptionLength, false, violations);
   FieldViolations years;
   ValidateYearRange(project.first_year(), project.last_year(), &years);
   for (const FieldViolation& v : years.violations()) {
@@ -341,8 +318,8 @@ void ValidateIndicator(const v1::Indicator& indicator,
   if (!IsValidCode(indicator.code())) {
     violations->Add("indicator.code", "must be 1-64 of [a-z0-9-/.]");
   }
-  ValidateTexts(indicator.name(), "indicator.name", kMaxNameLength, true,
-                violations);
+  ValidateLocalizedTexts(indicator.name(), "indicator.name", kMaxNameLength,
+                         true, violations);
   if (indicator.unit() == v1::INDICATOR_UNIT_UNSPECIFIED ||
       !v1::IndicatorUnit_IsValid(indicator.unit())) {
     violations->Add("indicator.unit", "is required");
