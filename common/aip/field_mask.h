@@ -36,8 +36,6 @@ class UpdatableFields {
   std::vector<std::string> Resolve(const google::protobuf::FieldMask& mask,
                                    FieldViolations* violations) const;
 
-  const std::vector<std::string>& paths() const { return paths_; }
-
  private:
   std::vector<std::string> paths_;
   std::string others_;

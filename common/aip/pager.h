@@ -4,8 +4,7 @@
 // page follows, and the next token.
 //
 //   smz::FieldViolations violations;
-//   smz::Pager pager(request.page_size(), request.page_token(),
-//                    smz::QueryFingerprint({filters}), &violations);
+//   smz::Pager pager = smz::PagerFor(request, &violations);
 //   if (!violations.empty()) return violations.ToStatus();
 //   query.after_id = pager.after_id();
 //   query.limit = pager.fetch_limit();
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "common/aip/request_key.h"
 #include "common/pagination.h"
 #include "common/status_util.h"
 
@@ -65,6 +65,23 @@ class Pager {
   int page_size_ = kDefaultPageSize;
   PageCursor cursor_;
 };
+
+// A Pager bound to every field of `request` but its page_size and
+// page_token, so a token cannot be replayed against another query and a new
+// filter field is bound without anyone remembering to. A caller whose
+// identity narrows the query (a partner's own rows) passes the request with
+// that filter filled in; `scope` names what else decides the rows (drafts
+// shown to organizers, the day a default date resolved to).
+template <typename Request>
+Pager PagerFor(const Request& request, FieldViolations* violations,
+               absl::string_view scope = "", int max_page_size = kMaxPageSize) {
+  Request filters = request;
+  filters.clear_page_size();
+  filters.clear_page_token();
+  return Pager(request.page_size(), request.page_token(),
+               QueryFingerprint({RequestDigest(filters), scope}), violations,
+               max_page_size);
+}
 
 }  // namespace smz
 

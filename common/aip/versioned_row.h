@@ -3,23 +3,29 @@
 // applies the change, writes revision + 1, reads the row back and appends
 // the audit entry; and a Create that claims the request key first.
 //
-//   const smz::VersionedTable<v1::Project> kProjects = {
-//       "project",
-//       /*read=*/ [](Session& s, int64_t id, bool lock) { ... },
-//       /*etag=*/ [](const v1::Project& p) { return p.etag(); },
-//       /*insert=*/ [](Session& s, const v1::Project& p, absl::Time now)
-//           -> absl::StatusOr<int64_t> { ... INSERT ... },
-//       /*write=*/ [](Session& s, const v1::Project& before,
-//                     const v1::Project& p, absl::Time now) {
-//           ... UPDATE ... SET revision = revision + 1 ... },
-//   };
+//   smz::VersionedTable<v1::Project> Projects() {
+//     smz::VersionedTable<v1::Project> table;
+//     table.entity = "project";
+//     table.read = [](Session& s, int64_t id, bool lock)
+//         -> absl::StatusOr<v1::Project> { ... SELECT ... [FOR UPDATE] };
+//     table.etag = [](const v1::Project& p) { return p.etag(); };
+//     table.insert = [](Session& s, const v1::Project& p, absl::Time now)
+//         -> absl::StatusOr<int64_t> { ... INSERT ..., revision 1 };
+//     table.write = [](Session& s, const v1::Project& before,
+//                      const v1::Project& p, absl::Time now) {
+//         ... UPDATE ... SET revision = revision + 1 ... };
+//     return table;
+//   }
 //
-//   // Inside database.TransactFor:
-//   return smz::ModifyVersioned(session, kProjects, id, etag, "UPDATE",
-//                               write, [&](Session&, v1::Project& p) {
-//                                 smz::CopyPaths(in, paths, &p);
-//                                 return Validate(p);
-//                               });
+//   // Inside database.TransactFor (T is not deduced through FunctionRef):
+//   return smz::CreateVersioned<v1::Project>(session, Projects(), key,
+//                                            write, project);
+//   return smz::ModifyVersioned<v1::Project>(
+//       session, Projects(), id, etag, "UPDATE", write,
+//       [&](Session&, v1::Project& p) {
+//         smz::CopyPaths(in, paths, &p);
+//         return Validate(p);
+//       });
 //
 // A change that leaves the resource as it was writes nothing: no revision,
 // no audit entry, the same etag (so a retried update is harmless). `change`

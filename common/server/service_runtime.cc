@@ -160,7 +160,7 @@ int ExitForBadConfiguration(absl::string_view error) {
 
 int ExitForStartFailure(const absl::Status& status) {
   Log(LogLevel::kError, "cannot start", {{"error", status.message()}});
-  return 1;
+  return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
 }
 
 int ServeUntilTerminated(absl::FunctionRef<void()> shutdown) {

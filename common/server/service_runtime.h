@@ -3,16 +3,14 @@
 // database reachability, server reflection (grpc.reflection.v1alpha), the
 // Prometheus endpoint, and graceful shutdown on SIGTERM/SIGINT.
 //
-//   int main(int argc, char** argv) {
-//     smz::ConfigureServiceProcess();
-//     smz::BlockTerminationSignals();  // before any thread starts
-//     ...
-//     smz::ServiceRuntime runtime(options, database_options, &metrics);
-//     absl::Status started = runtime.Start({&registry_service});
-//     smz::WaitForTerminationSignal();
-//     runtime.Shutdown();  // stop accepting, finish in-flight RPCs
-//     database.Close();
-//   }
+// Database services reach it through smz::Backend (common/server/backend.h)
+// and their mains through smz::ServiceMain (service_main.h); the gateway,
+// with no database, uses it directly:
+//
+//   smz::ServiceRuntime runtime(options, [] { return true; }, &metrics);
+//   SMZ_RETURN_IF_ERROR(runtime.Start({&gateway_service}));
+//   ...
+//   runtime.Shutdown();  // stop accepting, finish in-flight RPCs
 #ifndef SMZ_COMMON_SERVER_SERVICE_RUNTIME_H_
 #define SMZ_COMMON_SERVER_SERVICE_RUNTIME_H_
 
@@ -105,14 +103,14 @@ void BlockTerminationSignals();
 // Waits for SIGTERM or SIGINT and returns its number.
 int WaitForTerminationSignal();
 
-// The shared ends of a service's main():
+// The shared ends of a service's main() (ServiceMain calls them):
 //   if (bad) return ExitForBadConfiguration("--registry_target is required");
 //   if (!server.ok()) return ExitForStartFailure(server.status());
-//   Log(LogLevel::kInfo, "stats serving", {...});
 //   return ServeUntilTerminated([&] { (*server)->Shutdown(); });
 // Logs "bad configuration" with the error; returns the exit code 2.
 int ExitForBadConfiguration(absl::string_view error);
-// Logs "cannot start" with the error; returns the exit code 1.
+// Logs "cannot start" with the error; returns the exit code 2 when the
+// configuration was refused (INVALID_ARGUMENT), else 1.
 int ExitForStartFailure(const absl::Status& status);
 // Waits for SIGTERM or SIGINT, logs it, runs `shutdown`, logs "stopped";
 // returns the exit code 0.

@@ -270,13 +270,8 @@ absl::StatusOr<v1::ListEventsResponse> Events::ListEvents(
     violations.Add("country", "is not an ISO 3166-1 alpha-2 code");
   }
   query.host_partner_id = request.host_partner_id();
-  v1::ListEventsRequest filters = request;
-  filters.clear_page_size();
-  filters.clear_page_token();
-  Pager pager(request.page_size(), request.page_token(),
-              QueryFingerprint({RequestDigest(filters),
-                                query.include_drafts ? "drafts" : "published"}),
-              &violations);
+  Pager pager = PagerFor(request, &violations,
+                         query.include_drafts ? "drafts" : "published");
   if (!violations.empty()) return violations.ToStatus();
   query.after = pager.cursor();
   query.limit = pager.fetch_limit();
@@ -576,12 +571,9 @@ absl::StatusOr<v1::ListRegistrationsResponse> Events::ListRegistrations(
   for (int s : request.states()) {
     query.states.push_back(static_cast<v1::RegistrationState>(s));
   }
-  v1::ListRegistrationsRequest filters = request;
-  filters.clear_page_size();
-  filters.clear_page_token();
-  filters.set_partner_id(query.partner_id);
-  Pager pager(request.page_size(), request.page_token(),
-              QueryFingerprint({RequestDigest(filters)}), &violations);
+  v1::ListRegistrationsRequest scoped = request;
+  scoped.set_partner_id(query.partner_id);
+  Pager pager = PagerFor(scoped, &violations);
   if (!violations.empty()) return violations.ToStatus();
   query.after = pager.cursor();
   query.limit = pager.fetch_limit();

@@ -74,6 +74,8 @@ void Report(const char* what, const Latency& ours, const Latency& raw) {
 
 }  // namespace
 
+// Long by design: a benchmark's script, set-up then each measurement in the
+// order the report prints them, read top to bottom.
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);

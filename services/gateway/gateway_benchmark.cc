@@ -285,6 +285,8 @@ int RunLoader(const std::string& command) {
 
 }  // namespace
 
+// Long by design: a benchmark's script, set-up then each measurement in the
+// order the report prints them, read top to bottom.
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);

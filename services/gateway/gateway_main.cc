@@ -83,11 +83,7 @@ int main(int argc, char** argv) {
   }
   absl::StatusOr<std::unique_ptr<smz::gateway::GatewayServer>> server =
       smz::gateway::GatewayServer::Start(options);
-  if (!server.ok()) {
-    smz::Log(smz::LogLevel::kError, "cannot start",
-             {{"error", server.status().message()}});
-    return server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
+  if (!server.ok()) return smz::ExitForStartFailure(server.status());
   smz::Log(smz::LogLevel::kInfo, "gateway serving",
            {{"listen", config.listen},
             {"grpc_port", absl::StrCat((*server)->port())},

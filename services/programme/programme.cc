@@ -19,16 +19,6 @@
 namespace smz::programme {
 namespace {
 
-// A Pager bound to the request's filters (every field but the page).
-template <typename Request>
-Pager PagerFor(const Request& request, FieldViolations* violations) {
-  Request filters = request;
-  filters.clear_page_size();
-  filters.clear_page_token();
-  return Pager(request.page_size(), request.page_token(),
-               QueryFingerprint({RequestDigest(filters)}), violations);
-}
-
 template <typename T>
 int64_t IdOf(const T& row) {
   return row.id();

@@ -112,13 +112,7 @@ absl::StatusOr<v1::ListPartnersResponse> Registry::ListPartners(
     violations.Add("language", "is not an ISO 639-1 language code");
   }
   ParseOrderBy(request.order_by(), &query, &violations);
-  const uint64_t fingerprint = QueryFingerprint(
-      {absl::StrCat(request.kind()), absl::StrCat(request.region()),
-       absl::StrCat(request.status()), request.department(), request.language(),
-       absl::StrCat(static_cast<int>(query.order)),
-       query.descending ? "desc" : "asc"});
-  Pager pager(request.page_size(), request.page_token(), fingerprint,
-              &violations);
+  Pager pager = PagerFor(request, &violations);
   if (!violations.empty()) return violations.ToStatus();
   query.after = pager.cursor();
   query.limit = pager.fetch_limit();
@@ -222,9 +216,7 @@ absl::StatusOr<v1::ListPartnerChangesResponse> Registry::ListPartnerChanges(
   if (request.partner_id() <= 0) {
     violations.Add("partner_id", "must be a partner id");
   }
-  Pager pager(request.page_size(), request.page_token(),
-              QueryFingerprint({absl::StrCat(request.partner_id())}),
-              &violations, kMaxChangesPerPage);
+  Pager pager = PagerFor(request, &violations, "", kMaxChangesPerPage);
   if (!violations.empty()) return violations.ToStatus();
   SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner_id()));
   SMZ_ASSIGN_OR_RETURN(
@@ -295,11 +287,8 @@ absl::StatusOr<v1::ListExpiringResponse> Registry::ListExpiring(
   }
   query.kind = request.kind();
   query.include_overdue = request.include_overdue();
-  const uint64_t fingerprint = QueryFingerprint(
-      {absl::StrCat(request.within_days()), FormatDate(query.as_of),
-       absl::StrCat(request.kind()), request.include_overdue() ? "1" : "0"});
-  Pager pager(request.page_size(), request.page_token(), fingerprint,
-              &violations);
+  // An empty as_of means today: the token keeps the day it resolved to.
+  Pager pager = PagerFor(request, &violations, FormatDate(query.as_of));
   if (!violations.empty()) return violations.ToStatus();
   // A small listing of a union of two kinds of date: offset paging, the
   // token's position counts the rows already shown.
@@ -346,11 +335,9 @@ absl::StatusOr<v1::ListGrantsResponse> Registry::ListGrants(
   }
   query.year = request.year();
   query.programme = request.programme();
-  const uint64_t fingerprint = QueryFingerprint(
-      {absl::StrCat(query.partner_id), absl::StrCat(query.year),
-       absl::StrCat(query.programme)});
-  Pager pager(request.page_size(), request.page_token(), fingerprint,
-              &violations);
+  v1::ListGrantsRequest scoped = request;
+  scoped.set_partner_id(query.partner_id);
+  Pager pager = PagerFor(scoped, &violations);
   if (!violations.empty()) return violations.ToStatus();
   SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, query.partner_id));
   query.after_id = pager.after_id();
@@ -426,10 +413,7 @@ absl::StatusOr<v1::ListTokensResponse> Registry::ListTokens(
     const Principal& caller, const v1::ListTokensRequest& request) {
   FieldViolations violations;
   if (request.partner_id() < 0) violations.Add("partner_id", "must be >= 0");
-  Pager pager(request.page_size(), request.page_token(),
-              QueryFingerprint({absl::StrCat(request.partner_id()),
-                                request.include_revoked() ? "1" : "0"}),
-              &violations);
+  Pager pager = PagerFor(request, &violations);
   if (!violations.empty()) return violations.ToStatus();
   TokenQuery query;
   query.partner_id = request.partner_id();

@@ -109,6 +109,8 @@ Result Measure(const std::string& name, int concurrency,
 
 }  // namespace
 
+// Long by design: a benchmark's script, set-up then each measurement in the
+// order the report prints them, read top to bottom.
 int main(int argc, char** argv) {
   smz::ConfigureServiceProcess();  // measure the service as deployed
   absl::ParseCommandLine(argc, argv);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/aip/etag.h"
 #include "common/aip/pager.h"
 #include "common/aip/request_key.h"
 #include "common/aip/status_macros.h"
@@ -108,11 +109,9 @@ absl::StatusOr<v1::ListReportsResponse> Stats::ListReports(
   if (!v1::ReportStatus_IsValid(request.status())) {
     violations.Add("status", "unknown value");
   }
-  const uint64_t fingerprint =
-      QueryFingerprint({absl::StrCat(partner_id), request.start_period(),
-                        request.end_period(), absl::StrCat(request.status())});
-  Pager pager(request.page_size(), request.page_token(), fingerprint,
-              &violations);
+  v1::ListReportsRequest scoped = request;
+  scoped.set_partner_id(partner_id);
+  Pager pager = PagerFor(scoped, &violations);
   if (!violations.empty()) return violations.ToStatus();
   SMZ_ASSIGN_OR_RETURN(
       std::vector<ListedReport> rows,
@@ -132,7 +131,7 @@ absl::StatusOr<Report> Stats::AcceptReport(
   FieldViolations violations;
   if (request.partner_id() <= 0) violations.Add("partner_id", "is required");
   const int period = RequiredPeriod(request.period(), "period", &violations);
-  if (request.etag().empty()) violations.Add("etag", "is required");
+  RequireEtag(request.etag(), "etag", &violations);
   if (!violations.empty()) return violations.ToStatus();
   return store_->AcceptReport(request.partner_id(), period, request.etag(),
                               PrincipalLabel(caller));
@@ -169,10 +168,7 @@ absl::StatusOr<v1::ListLockExceptionsResponse> Stats::ListLockExceptions(
     const Principal& caller, const v1::ListLockExceptionsRequest& request) {
   FieldViolations violations;
   const int period = OptionalPeriod(request.period(), "period", &violations);
-  Pager pager(request.page_size(), request.page_token(),
-              QueryFingerprint(
-                  {request.period(), request.active_only() ? "active" : "all"}),
-              &violations);
+  Pager pager = PagerFor(request, &violations);
   if (!violations.empty()) return violations.ToStatus();
   // Newest first: the token's position is the last id shown, and the next
   // page starts below it.
@@ -194,10 +190,7 @@ absl::StatusOr<v1::ListReportChangesResponse> Stats::ListReportChanges(
   FieldViolations violations;
   if (request.partner_id() <= 0) violations.Add("partner_id", "is required");
   const int period = RequiredPeriod(request.period(), "period", &violations);
-  Pager pager(
-      request.page_size(), request.page_token(),
-      QueryFingerprint({absl::StrCat(request.partner_id()), request.period()}),
-      &violations);
+  Pager pager = PagerFor(request, &violations);
   if (!violations.empty()) return violations.ToStatus();
   SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner_id()));
   SMZ_ASSIGN_OR_RETURN(
@@ -222,10 +215,9 @@ absl::StatusOr<v1::ListWarningsResponse> Stats::ListWarnings(
       OptionalPeriod(request.start_period(), "start_period", &violations);
   const int end =
       OptionalPeriod(request.end_period(), "end_period", &violations);
-  Pager pager(request.page_size(), request.page_token(),
-              QueryFingerprint({absl::StrCat(partner_id),
-                                request.start_period(), request.end_period()}),
-              &violations);
+  v1::ListWarningsRequest scoped = request;
+  scoped.set_partner_id(partner_id);
+  Pager pager = PagerFor(scoped, &violations);
   if (!violations.empty()) return violations.ToStatus();
   std::vector<int64_t> ids;
   SMZ_ASSIGN_OR_RETURN(

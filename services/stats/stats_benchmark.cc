@@ -69,6 +69,8 @@ using ::smz::SqlValue;
 
 }  // namespace
 
+// Long by design: a benchmark's script, set-up then each measurement in the
+// order the report prints them, read top to bottom.
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it happens

@@ -1,4 +1,6 @@
-// The one harness for service tests that need running services: a
+// The harness for service tests that need running services (the
+// registry's own tests aside, which start RegistryServer as the thing under
+// test): a
 // private MariaDB, the registry with its bootstrap admin token, and any of
 // stats, events and programme on ephemeral loopback ports, each in its own
 // database and authenticating callers through the registry, as in
