@@ -75,6 +75,12 @@ void ValidateLocalizedTexts(
   if (required && texts.count("ko") == 0 && texts.count("en") == 0) {
     violations->Add(field, "needs a 'ko' or 'en' text");
   }
+  if (texts.size() > kMaxTextLanguages) {
+    violations->Add(field,
+                    absl::StrCat("has ", texts.size(), " languages; at most ",
+                                 kMaxTextLanguages));
+    return;
+  }
   // Sorted, so violations come in a stable order.
   std::set<std::string> locales;
   for (const auto& [locale, text] : texts) locales.insert(locale);

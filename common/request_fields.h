@@ -24,9 +24,11 @@ namespace smz {
 void ValidateRequestId(absl::string_view request_id,
                        FieldViolations* violations);
 
-// A text in several languages, keyed by ISO 639-1 code: each entry non-blank
-// and at most `max_length` bytes; with `required`, a "ko" or an "en" entry.
-// Violations name `field[locale]`, in locale order.
+// A text in several languages, keyed by ISO 639-1 code: at most
+// kMaxTextLanguages entries, each non-blank and at most `max_length` bytes;
+// with `required`, a "ko" or an "en" entry. Violations name `field[locale]`,
+// in locale order.
+inline constexpr size_t kMaxTextLanguages = 12;
 void ValidateLocalizedTexts(
     const google::protobuf::Map<std::string, std::string>& texts,
     const std::string& field, size_t max_length, bool required,

@@ -41,6 +41,21 @@ TEST(RequestFieldsTest, LocalizedTextsNeedKoreanOrEnglishAndNameEachBadEntry) {
                                        "event.title[vi]", "event.title[zz]"));
 }
 
+TEST(RequestFieldsTest, LocalizedTextsHaveAtMostTwelveLanguages) {
+  google::protobuf::Map<std::string, std::string> texts;
+  for (const char* code : {"ko", "en", "zh", "mn", "ru", "vi", "ja", "kk", "uz",
+                           "th", "id", "fr"}) {
+    texts[code] = "설명회";
+  }
+  FieldViolations twelve;
+  ValidateLocalizedTexts(texts, "event.title", 100, true, &twelve);
+  EXPECT_THAT(Fields(twelve), IsEmpty());
+  texts["de"] = "Infoveranstaltung";
+  FieldViolations thirteen;
+  ValidateLocalizedTexts(texts, "event.title", 100, true, &thirteen);
+  EXPECT_THAT(Fields(thirteen), ElementsAre("event.title"));
+}
+
 TEST(RequestFieldsTest, DatesAndMonthsRoundTripAndRejectNonsense) {
   ASSERT_TRUE(ParseDate("2024-02-29").has_value());
   EXPECT_EQ(FormatDate(*ParseDate("2024-02-29")), "2024-02-29");

@@ -10,11 +10,6 @@
 namespace smz {
 namespace {
 
-// Each change carries two full values: small pages keep an answer far below
-// gRPC's 4 MiB message limit.
-constexpr int kMaxChangesPerPage = 50;
-constexpr size_t kMaxPageBytes = 3 << 20;
-
 void SetValue(const std::string& bytes,
               const google::protobuf::Descriptor* type,
               google::protobuf::Any* any) {
@@ -39,34 +34,21 @@ absl::StatusOr<audit::v1::ListChangesResponse> ListChanges(
         "entity", absl::StrCat("must be one of: ", absl::StrJoin(names, ", ")));
   }
   if (request.entity_id() <= 0) violations.Add("entity_id", "is required");
-  const uint64_t fingerprint =
-      QueryFingerprint({request.entity(), absl::StrCat(request.entity_id())});
-  Pager pager(request.page_size(), request.page_token(), fingerprint,
-              &violations, kMaxChangesPerPage);
+  Pager pager = PagerFor(request, &violations, "", kAuditMaxChangesPerPage);
   if (!violations.empty()) return violations.ToStatus();
   SMZ_ASSIGN_OR_RETURN(
-      std::vector<AuditEntry> entries,
-      database.RunFor<std::vector<AuditEntry>>([&](Session& session) {
+      AuditPage page, database.RunFor<AuditPage>([&](Session& session) {
         return ReadAudit(session, entity->entity, request.entity_id(),
                          pager.after_id(), pager.fetch_limit());
       }));
+  std::vector<AuditEntry>& entries = page.entries;
   audit::v1::ListChangesResponse response;
+  // A page stops short of a client's 4 MiB receive limit (ReadAudit's byte
+  // budget); the next page goes on after its last change.
   response.set_next_page_token(
-      pager.Finish(&entries, [](const AuditEntry& e) { return e.id; }));
-  // Each change holds two whole values: a page stops short of a client's
-  // 4 MiB receive limit (always with one change), the next page goes on.
-  size_t bytes = 0;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    bytes += entries[i].before.size() + entries[i].after.size();
-    if (i > 0 && bytes > kMaxPageBytes) {
-      entries.resize(i);
-      PageCursor next;
-      next.has_position = true;
-      next.last_id = entries.back().id;
-      response.set_next_page_token(EncodePageToken(fingerprint, next));
-      break;
-    }
-  }
+      page.cut
+          ? pager.TokenAfter(entries.back().id)
+          : pager.Finish(&entries, [](const AuditEntry& e) { return e.id; }));
   for (const AuditEntry& entry : entries) {
     audit::v1::Change* change = response.add_changes();
     change->set_id(entry.id);
@@ -80,6 +62,7 @@ absl::StatusOr<audit::v1::ListChangesResponse> ListChanges(
     for (const std::string& f : entry.changed_fields) {
       change->add_changed_fields(f);
     }
+    change->set_values_omitted(entry.values_omitted);
     if (!entry.before.empty()) {
       SetValue(entry.before, entity->type, change->mutable_before());
     }

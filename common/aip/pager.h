@@ -47,6 +47,15 @@ class Pager {
     return FinishWithKey(rows, id_of, [](const T&) { return std::string(); });
   }
 
+  // The next page's token for a page that ended early (its byte budget
+  // spent): the next page starts after row `last_id`.
+  std::string TokenAfter(int64_t last_id) const {
+    PageCursor next;
+    next.has_position = true;
+    next.last_id = last_id;
+    return EncodePageToken(fingerprint_, next);
+  }
+
   // Finish for pages ordered by a sort key, then id.
   template <typename T, typename IdOf, typename KeyOf>
   std::string FinishWithKey(std::vector<T>* rows, IdOf id_of,

@@ -19,20 +19,47 @@ absl::Status AppendAudit(Session& session, const AuditEntry& entry) {
       .status();
 }
 
-absl::StatusOr<std::vector<AuditEntry>> ReadAudit(Session& session,
-                                                  absl::string_view entity,
-                                                  int64_t entity_id,
-                                                  int64_t after_id, int limit) {
+absl::StatusOr<AuditPage> ReadAudit(Session& session, absl::string_view entity,
+                                    int64_t entity_id, int64_t after_id,
+                                    int limit, size_t max_value_bytes) {
+  AuditPage page;
+  // First the sizes: which entries fit, before any value is read.
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> sizes,
+      session.Query(
+          "SELECT id, COALESCE(LENGTH(before_value), 0) + "
+          "COALESCE(LENGTH(after_value), 0) FROM audit_events WHERE entity = ? "
+          "AND entity_id = ? AND id > ? ORDER BY id LIMIT ?",
+          {std::string(entity), SqlInt(entity_id), SqlInt(after_id),
+           SqlInt(limit)}));
+  if (sizes.empty()) return page;
+  const int64_t budget = static_cast<int64_t>(max_value_bytes);
+  int64_t bytes = 0;
+  int64_t last_id = sizes.front().Int(0);
+  for (const Row& row : sizes) {
+    const int64_t size = row.Int(1);
+    if (size <= budget && bytes + size > budget) {
+      page.cut = true;
+      break;
+    }
+    if (size <= budget) bytes += size;  // larger ones come without values
+    last_id = row.Int(0);
+  }
   SMZ_ASSIGN_OR_RETURN(
       std::vector<Row> rows,
       session.Query(
-          "SELECT id, action, actor, time_us, before_value, after_value, "
-          "changed_fields FROM audit_events WHERE entity = ? AND entity_id = ? "
-          "AND id > ? ORDER BY id LIMIT ?",
-          {std::string(entity), SqlInt(entity_id), SqlInt(after_id),
-           SqlInt(limit)}));
-  std::vector<AuditEntry> entries;
-  entries.reserve(rows.size());
+          "SELECT id, action, actor, time_us, changed_fields, "
+          "COALESCE(LENGTH(before_value), 0) + "
+          "COALESCE(LENGTH(after_value), 0) > ? AS omitted, "
+          "IF(COALESCE(LENGTH(before_value), 0) + "
+          "COALESCE(LENGTH(after_value), 0) > ?, NULL, before_value), "
+          "IF(COALESCE(LENGTH(before_value), 0) + "
+          "COALESCE(LENGTH(after_value), 0) > ?, NULL, after_value) "
+          "FROM audit_events WHERE entity = ? AND entity_id = ? AND id > ? "
+          "AND id <= ? ORDER BY id",
+          {SqlInt(budget), SqlInt(budget), SqlInt(budget), std::string(entity),
+           SqlInt(entity_id), SqlInt(after_id), SqlInt(last_id)}));
+  page.entries.reserve(rows.size());
   for (const Row& row : rows) {
     AuditEntry entry;
     entry.id = row.Int(0);
@@ -41,14 +68,15 @@ absl::StatusOr<std::vector<AuditEntry>> ReadAudit(Session& session,
     entry.action = row.Text(1);
     entry.actor = row.Text(2);
     entry.time = absl::FromUnixMicros(row.Int(3));
-    entry.before = row.Text(4);
-    entry.after = row.Text(5);
-    if (!row.Text(6).empty()) {
-      entry.changed_fields = absl::StrSplit(row.Text(6), ',');
+    if (!row.Text(4).empty()) {
+      entry.changed_fields = absl::StrSplit(row.Text(4), ',');
     }
-    entries.push_back(std::move(entry));
+    entry.values_omitted = row.Int(5) != 0;
+    entry.before = row.Text(6);
+    entry.after = row.Text(7);
+    page.entries.push_back(std::move(entry));
   }
-  return entries;
+  return page;
 }
 
 }  // namespace smz

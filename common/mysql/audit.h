@@ -13,8 +13,9 @@
 //                         {"address"}};
 //   absl::Status s = smz::AppendAudit(session, entry);
 //
-//   absl::StatusOr<std::vector<smz::AuditEntry>> history =
+//   absl::StatusOr<smz::AuditPage> history =
 //       smz::ReadAudit(session, "partner", 7, /*after_id=*/0, /*limit=*/50);
+//   // history->entries; history->cut: the values filled the page early
 #ifndef SMZ_COMMON_MYSQL_AUDIT_H_
 #define SMZ_COMMON_MYSQL_AUDIT_H_
 
@@ -54,15 +55,34 @@ struct AuditEntry {
   std::string after;   // serialized message; empty when deleted
   std::vector<std::string> changed_fields;
   int64_t id = 0;  // set when read
+  // Set when read: before and after are left out, being larger on their own
+  // than a page may hold.
+  bool values_omitted = false;
+};
+
+// Each change carries two whole values: pages of an audit trail are short.
+inline constexpr int kAuditMaxChangesPerPage = 50;
+
+// The values one page of an audit trail may hold: two whole resources per
+// entry, kept well below gRPC's default 4 MiB message.
+inline constexpr size_t kAuditPageValueBytes = 3 << 20;
+
+struct AuditPage {
+  std::vector<AuditEntry> entries;
+  // The page ended early, its values having reached the budget: more
+  // entries may follow the last one.
+  bool cut = false;
 };
 
 absl::Status AppendAudit(Session& session, const AuditEntry& entry);
 
-// Entries for one entity, oldest first, with id > after_id.
-absl::StatusOr<std::vector<AuditEntry>> ReadAudit(Session& session,
-                                                  absl::string_view entity,
-                                                  int64_t entity_id,
-                                                  int64_t after_id, int limit);
+// Entries for one entity, oldest first, with id > after_id: at most `limit`,
+// and no more value bytes than `max_value_bytes` in all. Sizes are read
+// before values, so a trail of large values never sits in memory at once;
+// an entry larger than the budget on its own comes with values_omitted.
+absl::StatusOr<AuditPage> ReadAudit(
+    Session& session, absl::string_view entity, int64_t entity_id,
+    int64_t after_id, int limit, size_t max_value_bytes = kAuditPageValueBytes);
 
 }  // namespace smz
 

@@ -138,6 +138,13 @@ VersionedTable<Event> EventTable(int64_t* next_arrival,
     return std::move(locked.event);
   };
   table.etag = [](const Event& event) { return event.etag(); };
+  // Occurrences are the recurrence expanded (up to 400 copies of its
+  // texts): the trail keeps the recurrence they are derived from.
+  table.audit_value = [](const Event& event) {
+    Event kept = event;
+    kept.clear_occurrences();
+    return kept.SerializeAsString();
+  };
   table.insert = [warnings](Session& session, const Event& input,
                             absl::Time now) -> absl::StatusOr<int64_t> {
     std::vector<SqlValue> params = EventColumns(input);

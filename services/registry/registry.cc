@@ -15,6 +15,7 @@
 #include "common/aip/status_macros.h"
 #include "common/departments.h"
 #include "common/iso_codes.h"
+#include "common/mysql/audit.h"
 #include "common/pagination.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -210,22 +211,22 @@ absl::StatusOr<Partner> Registry::ChangeDesignation(
 absl::StatusOr<v1::ListPartnerChangesResponse> Registry::ListPartnerChanges(
     const Principal& caller, const v1::ListPartnerChangesRequest& request) {
   FieldViolations violations;
-  // Each change carries two full partners: smaller pages keep replies well
-  // under gRPC's default 4 MB message limit.
-  constexpr int kMaxChangesPerPage = 50;
   if (request.partner_id() <= 0) {
     violations.Add("partner_id", "must be a partner id");
   }
-  Pager pager = PagerFor(request, &violations, "", kMaxChangesPerPage);
+  Pager pager = PagerFor(request, &violations, "", kAuditMaxChangesPerPage);
   if (!violations.empty()) return violations.ToStatus();
   SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner_id()));
+  bool cut = false;
   SMZ_ASSIGN_OR_RETURN(
       std::vector<v1::PartnerChange> changes,
       store_->ListPartnerChanges(request.partner_id(), pager.after_id(),
-                                 pager.fetch_limit()));
+                                 pager.fetch_limit(), &cut));
   v1::ListPartnerChangesResponse response;
-  response.set_next_page_token(pager.Finish(
-      &changes, [](const v1::PartnerChange& c) { return c.id(); }));
+  response.set_next_page_token(
+      cut ? pager.TokenAfter(changes.back().id())
+          : pager.Finish(&changes,
+                         [](const v1::PartnerChange& c) { return c.id(); }));
   for (v1::PartnerChange& change : changes) {
     *response.add_changes() = std::move(change);
   }

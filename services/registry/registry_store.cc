@@ -572,7 +572,8 @@ absl::StatusOr<Partner> RegistryStore::ChangeDesignation(
 }
 
 absl::StatusOr<std::vector<v1::PartnerChange>>
-RegistryStore::ListPartnerChanges(int64_t id, int64_t after_id, int limit) {
+RegistryStore::ListPartnerChanges(int64_t id, int64_t after_id, int limit,
+                                  bool* cut) {
   using Changes = std::vector<v1::PartnerChange>;
   return database_->RunFor<Changes>(
       [&](Session& session) -> absl::StatusOr<Changes> {
@@ -584,13 +585,14 @@ RegistryStore::ListPartnerChanges(int64_t id, int64_t after_id, int limit) {
           return absl::NotFoundError(
               absl::StrCat("partner ", id, " does not exist"));
         }
-        absl::StatusOr<std::vector<AuditEntry>> entries =
-            ReadAudit(session, "partner", id, after_id, limit);
-        if (!entries.ok()) return entries.status();
+        SMZ_ASSIGN_OR_RETURN(
+            AuditPage page, ReadAudit(session, "partner", id, after_id, limit));
+        *cut = page.cut;
         Changes changes;
-        for (const AuditEntry& entry : *entries) {
+        for (const AuditEntry& entry : page.entries) {
           v1::PartnerChange change;
           change.set_id(entry.id);
+          change.set_values_omitted(entry.values_omitted);
           change.set_action(entry.action);
           change.set_actor(entry.actor);
           *change.mutable_time() =

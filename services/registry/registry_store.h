@@ -135,8 +135,9 @@ class RegistryStore : public PrincipalLookup {
 
   // The audit trail of one partner, oldest first, entries with id > after_id.
   // NOT_FOUND for an unknown partner.
+  // `*cut`: the page ended early, its values having filled it (ReadAudit).
   absl::StatusOr<std::vector<v1::PartnerChange>> ListPartnerChanges(
-      int64_t id, int64_t after_id, int limit);
+      int64_t id, int64_t after_id, int limit, bool* cut);
 
   // Designation events grouped by year, kind and action. `year` 0 and an
   // unspecified `kind` mean all.

@@ -17,6 +17,7 @@
 #include "common/csv.h"
 #include "common/departments.h"
 #include "common/iso_codes.h"
+#include "common/mysql/audit.h"
 #include "common/pagination.h"
 #include "common/request_fields.h"
 #include "common/status_util.h"
@@ -190,16 +191,19 @@ absl::StatusOr<v1::ListReportChangesResponse> Stats::ListReportChanges(
   FieldViolations violations;
   if (request.partner_id() <= 0) violations.Add("partner_id", "is required");
   const int period = RequiredPeriod(request.period(), "period", &violations);
-  Pager pager = PagerFor(request, &violations);
+  Pager pager = PagerFor(request, &violations, "", kAuditMaxChangesPerPage);
   if (!violations.empty()) return violations.ToStatus();
   SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner_id()));
+  bool cut = false;
   SMZ_ASSIGN_OR_RETURN(
       std::vector<v1::ReportChange> changes,
       store_->ListReportChanges(request.partner_id(), period, pager.after_id(),
-                                pager.fetch_limit()));
+                                pager.fetch_limit(), &cut));
   v1::ListReportChangesResponse response;
   response.set_next_page_token(
-      pager.Finish(&changes, [](const v1::ReportChange& c) { return c.id(); }));
+      cut ? pager.TokenAfter(changes.back().id())
+          : pager.Finish(&changes,
+                         [](const v1::ReportChange& c) { return c.id(); }));
   for (v1::ReportChange& change : changes) {
     *response.add_changes() = std::move(change);
   }

@@ -105,7 +105,7 @@ absl::StatusOr<std::vector<ListedReport>> StatsStore::ListReports(
 }
 
 absl::StatusOr<std::vector<v1::ReportChange>> StatsStore::ListReportChanges(
-    int64_t partner_id, int period, int64_t after_id, int limit) {
+    int64_t partner_id, int period, int64_t after_id, int limit, bool* cut) {
   return database_->RunFor<std::vector<v1::ReportChange>>(
       [&](Session& session) -> absl::StatusOr<std::vector<v1::ReportChange>> {
         SMZ_ASSIGN_OR_RETURN(std::optional<StoredReport> stored,
@@ -116,13 +116,15 @@ absl::StatusOr<std::vector<v1::ReportChange>> StatsStore::ListReportChanges(
               absl::StrCat("partner ", partner_id, " has no report for ",
                            FormatMonth(PeriodMonth(period))));
         }
-        absl::StatusOr<std::vector<AuditEntry>> entries =
-            ReadAudit(session, kReportEntity, stored->id, after_id, limit);
-        if (!entries.ok()) return entries.status();
+        SMZ_ASSIGN_OR_RETURN(
+            AuditPage page,
+            ReadAudit(session, kReportEntity, stored->id, after_id, limit));
+        *cut = page.cut;
         std::vector<v1::ReportChange> changes;
-        for (const AuditEntry& entry : *entries) {
+        for (const AuditEntry& entry : page.entries) {
           v1::ReportChange& change = changes.emplace_back();
           change.set_id(entry.id);
+          change.set_values_omitted(entry.values_omitted);
           change.set_action(entry.action);
           change.set_actor(entry.actor);
           *change.mutable_time() =
@@ -130,7 +132,7 @@ absl::StatusOr<std::vector<v1::ReportChange>> StatsStore::ListReportChanges(
           for (const std::string& field : entry.changed_fields) {
             change.add_changed_fields(field);
           }
-          if (entry.action == "UNLOCK") {
+          if (entry.action == "UNLOCK" && !entry.values_omitted) {
             v1::LockException exception;
             if (!exception.ParseFromString(entry.after)) {
               return absl::DataLossError("unreadable audit entry");

@@ -171,8 +171,9 @@ class StatsStore {
       int period, bool active_only, int64_t before_id, int limit);
 
   // The audit trail of one report after audit id `after_id`.
+  // `*cut`: the page ended early, its values having filled it (ReadAudit).
   absl::StatusOr<std::vector<v1::ReportChange>> ListReportChanges(
-      int64_t partner_id, int period, int64_t after_id, int limit);
+      int64_t partner_id, int period, int64_t after_id, int limit, bool* cut);
 
   absl::StatusOr<std::vector<v1::Warning>> ListWarnings(
       int64_t partner_id, int start_period, int end_period, int64_t after_id,
