@@ -23,7 +23,7 @@ while (($#)); do
   esac
 done
 
-TARGETS=(csv_import_fuzzer dates_fuzzer query_params_fuzzer recurrence_fuzzer
+TARGETS=(csv_import_fuzzer dates_fuzzer http_path_fuzzer query_params_fuzzer recurrence_fuzzer
          token_fuzzer validators_fuzzer)
 [[ -n "$only" ]] && TARGETS=("$only")
 
