@@ -561,6 +561,11 @@ absl::StatusOr<Registration> Events::GetRegistration(
 absl::StatusOr<v1::ListRegistrationsResponse> Events::ListRegistrations(
     const Principal& caller, const v1::ListRegistrationsRequest& request) {
   FieldViolations violations;
+  if (request.event_id() < 0) violations.Add("event_id", "is not an event id");
+  if (request.partner_id() < 0) {
+    violations.Add("partner_id", "is not a partner id");
+  }
+  SMZ_RETURN_IF_ERROR(violations.ToStatus());
   RegistrationQuery query;
   query.event_id = request.event_id();
   query.partner_id = request.partner_id();

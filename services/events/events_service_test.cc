@@ -1186,6 +1186,18 @@ TEST_F(EventsServiceTest, DatabaseDownIsUnavailableAndWritesNothing) {
   EXPECT_EQ(stored[0].name(), "Warm");
 }
 
+TEST_F(EventsServiceTest, RegistrationListsRefuseNegativeIds) {
+  v1::ListRegistrationsRequest request;
+  request.set_event_id(-1);
+  request.set_partner_id(-2);
+  v1::ListRegistrationsResponse response;
+  grpc::Status s = stub_->ListRegistrations(As(token("organizer")).get(),
+                                            request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("event_id"));
+  EXPECT_THAT(s.error_message(), HasSubstr("partner_id"));
+}
+
 TEST_F(EventsServiceTest, ChangesOfEventsAndRegistrationsForOrganizersOnly) {
   v1::EventResponse created;
   ASSERT_TRUE(Create(Briefing("Audit room", 2026, 9, 7), &created).ok());

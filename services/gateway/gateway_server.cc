@@ -52,11 +52,22 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       server_options, [] { return true; }, &server->metrics_);
   SMZ_RETURN_IF_ERROR(server->runtime_->Start({server->service_.get()}));
   if (!o.http_listen.empty()) {
-    server->http_ = std::make_unique<HttpJsonFront>(
-        grpc::CreateChannel(
-            absl::StrCat("127.0.0.1:", server->runtime_->port()),
-            grpc::InsecureChannelCredentials()),
-        o.http);
+    // The gateway's own methods through its gRPC port (so that they are
+    // authenticated, logged and measured as gRPC calls); every other
+    // service's straight to that service, with the caller's credential.
+    HttpServiceChannels services{
+        {std::string(v1::GatewayService::service_full_name()),
+         channel(absl::StrCat("127.0.0.1:", server->runtime_->port()))},
+        {std::string(registry::v1::RegistryService::service_full_name()),
+         backends.registry},
+        {std::string(stats::v1::StatsService::service_full_name()),
+         backends.stats},
+        {std::string(events::v1::EventsService::service_full_name()),
+         backends.events},
+        {std::string(programme::v1::ProgrammeService::service_full_name()),
+         backends.programme}};
+    server->http_ =
+        std::make_unique<HttpJsonFront>(std::move(services), o.http);
     SMZ_RETURN_IF_ERROR(server->http_->Start(o.http_listen));
   }
   return server;

@@ -417,13 +417,13 @@ TEST_F(GatewayServiceTest, OverviewAndRoles) {
       grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-// The same messages over HTTP/JSON, with the same auth and errors.
+// The same messages over HTTP/JSON under their annotations' paths, with the
+// same auth and errors.
 TEST_F(GatewayServiceTest, HttpJsonServesTheSameMessages) {
   httplib::Client http("127.0.0.1", gateway_->http_port());
   const httplib::Headers auth = {
       {"Authorization", absl::StrCat("Bearer ", token("council"))}};
-  auto got =
-      http.Get("/v1/GetKpiTable?programme_code=g-2018&as_of=2019-12-31", auth);
+  auto got = http.Get("/v1/council/kpiTables/g-2018?as_of=2019-12-31", auth);
   ASSERT_TRUE(got);
   ASSERT_EQ(got->status, 200) << got->body;
   EXPECT_THAT(got->get_header_value("Content-Type"),
@@ -441,17 +441,16 @@ TEST_F(GatewayServiceTest, HttpJsonServesTheSameMessages) {
       google::protobuf::util::MessageDifferencer::Equals(from_http, from_grpc));
   EXPECT_THAT(got->body, HasSubstr("\"programme_code\":\"g-2018\""));
 
-  auto posted = http.Post("/v1/GetZoneOverview", auth, "{\"year\":2019}",
-                          "application/json");
-  ASSERT_TRUE(posted);
-  EXPECT_EQ(posted->status, 200) << posted->body;
-  EXPECT_THAT(posted->body, HasSubstr("\"events_held_by_type\""));
+  auto overview = http.Get("/v1/council/overviews/2019", auth);
+  ASSERT_TRUE(overview);
+  EXPECT_EQ(overview->status, 200) << overview->body;
+  EXPECT_THAT(overview->body, HasSubstr("\"events_held_by_type\""));
 
-  auto anonymous = http.Get("/v1/GetZoneOverview?year=2019");
+  auto anonymous = http.Get("/v1/council/overviews/2019");
   ASSERT_TRUE(anonymous);
   EXPECT_EQ(anonymous->status, 401);
-  EXPECT_THAT(anonymous->body, HasSubstr("\"code\":\"UNAUTHENTICATED\""));
-  auto bad = http.Get("/v1/GetZoneOverview?year=1999&as_of=soon", auth);
+  EXPECT_THAT(anonymous->body, HasSubstr("\"code\":16"));
+  auto bad = http.Get("/v1/council/overviews/1999?as_of=soon", auth);
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
   EXPECT_THAT(bad->body, HasSubstr("\"field\":\"year\""));
@@ -459,11 +458,14 @@ TEST_F(GatewayServiceTest, HttpJsonServesTheSameMessages) {
   auto unknown = http.Get("/v1/DropTables", auth);
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
-  auto garbage = http.Post("/v1/GetZoneOverview", auth, "{\"yeer\":1}",
-                           "application/json");
+  auto garbage = http.Get("/v1/council/overviews/2019?yeer=1", auth);
   ASSERT_TRUE(garbage);
   EXPECT_EQ(garbage->status, 400);
-  auto missing = http.Get("/v1/GetKpiTable?programme_code=nope", auth);
+  auto posted =
+      http.Post("/v1/council/overviews/2019", auth, "{}", "application/json");
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->status, 405);
+  auto missing = http.Get("/v1/council/kpiTables/nope", auth);
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
 }

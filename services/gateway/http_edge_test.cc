@@ -28,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "services/gateway/http_json.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
+#include "smz/registry/v1/registry.grpc.pb.h"
 #include "tests/harness/raw_http.h"
 
 namespace smz::gateway {
@@ -103,6 +104,25 @@ class FakeGateway final : public v1::GatewayService::Service {
   std::atomic<bool> started_{false};
 };
 
+// The registry's methods with a body, echoing what they were given.
+class FakeRegistry final : public registry::v1::RegistryService::Service {
+ public:
+  grpc::Status CreatePartner(grpc::ServerContext*,
+                             const registry::v1::CreatePartnerRequest* request,
+                             registry::v1::Partner* response) override {
+    *response = request->partner();
+    response->set_id(1);
+    return grpc::Status::OK;
+  }
+  grpc::Status UpdatePartner(grpc::ServerContext*,
+                             const registry::v1::UpdatePartnerRequest* request,
+                             registry::v1::Partner* response) override {
+    *response = request->partner();
+    response->set_etag(request->update_mask().DebugString());
+    return grpc::Status::OK;
+  }
+};
+
 std::string Get(int port, const std::string& target,
                 const std::string& headers = "") {
   return testing::HttpRoundtrip(port, absl::StrCat("GET ", target,
@@ -118,11 +138,14 @@ class HttpEdgeTest : public ::testing::Test {
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &grpc_port_);
     builder.RegisterService(&fake_);
+    builder.RegisterService(&fake_registry_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),
+                                       grpc::InsecureChannelCredentials());
     front_ = std::make_unique<HttpJsonFront>(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),
-                            grpc::InsecureChannelCredentials()),
+        HttpServiceChannels{{"smz.gateway.v1.GatewayService", channel},
+                            {"smz.registry.v1.RegistryService", channel}},
         Options());
     ASSERT_TRUE(front_->Start("127.0.0.1:0").ok());
     port_ = front_->port();
@@ -135,12 +158,13 @@ class HttpEdgeTest : public ::testing::Test {
 
   // The edge still answers an ordinary request.
   void ExpectStillServing() {
-    const std::string ok = Get(port_, "/v1/GetKpiTable?programme_code=smz-2018",
+    const std::string ok = Get(port_, "/v1/council/kpiTables/smz-2018",
                                "Authorization: Bearer smz_good\r\n");
     EXPECT_EQ(testing::HttpStatusOf(ok), 200) << ok.substr(0, 300);
   }
 
   FakeGateway fake_;
+  FakeRegistry fake_registry_;
   int grpc_port_ = 0;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpJsonFront> front_;
@@ -149,7 +173,7 @@ class HttpEdgeTest : public ::testing::Test {
 
 TEST_F(HttpEdgeTest, ForwardsAWellFormedBearerToken) {
   const std::string ok =
-      Get(port_, "/v1/GetKpiTable?programme_code=smz-2018&as_of=2020-12-31",
+      Get(port_, "/v1/council/kpiTables/smz-2018?as_of=2020-12-31",
           "Authorization: Bearer smz_abc-DEF_1\r\n");
   ASSERT_EQ(testing::HttpStatusOf(ok), 200) << ok;
   EXPECT_THAT(ok, HasSubstr("\"programme_code\":\"smz-2018\""));
@@ -175,7 +199,7 @@ TEST_F(HttpEdgeTest, BadAuthorizationValuesAre401AndNeverForwarded) {
   for (const std::string& value : bad) {
     const int before = fake_.calls();
     const std::string response =
-        Get(port_, "/v1/GetZoneOverview?year=2019",
+        Get(port_, "/v1/council/overviews/2019",
             absl::StrCat("Authorization: ", value, "\r\n"));
     EXPECT_EQ(testing::HttpStatusOf(response), 401)
         << value.substr(0, 40) << "\n"
@@ -186,13 +210,13 @@ TEST_F(HttpEdgeTest, BadAuthorizationValuesAre401AndNeverForwarded) {
   }
   // A header line without a value.
   const std::string empty =
-      Get(port_, "/v1/GetZoneOverview?year=2019", "Authorization:\r\n");
+      Get(port_, "/v1/council/overviews/2019", "Authorization:\r\n");
   EXPECT_THAT(testing::HttpStatusOf(empty), ::testing::AnyOf(400, 401))
       << empty;
   // A NUL inside the value: libmicrohttpd ends the value there, so at most
   // the well-formed part before it can be forwarded, never the NUL.
   const std::string nul =
-      Get(port_, "/v1/GetZoneOverview?year=2019",
+      Get(port_, "/v1/council/overviews/2019",
           std::string("Authorization: Bearer smz_\0nul\r\n", 32));
   EXPECT_NE(testing::HttpStatusOf(nul), 0) << nul;
   EXPECT_EQ(fake_.Authorization().find('\0'), std::string::npos);
@@ -204,7 +228,7 @@ TEST_F(HttpEdgeTest, OversizedBodyIs413BeforeItIsRead) {
   const absl::Time start = absl::Now();
   const std::string response = testing::HttpRoundtrip(
       port_,
-      "POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\n"
+      "POST /v1/partners HTTP/1.1\r\nHost: x\r\n"
       "Content-Type: application/json\r\nContent-Length: 200000000\r\n\r\n",
       absl::Seconds(3));
   EXPECT_EQ(testing::HttpStatusOf(response), 413) << response;
@@ -215,7 +239,7 @@ TEST_F(HttpEdgeTest, OversizedBodyIs413BeforeItIsRead) {
   // (one framing only, see AmbiguousFramingIsRefused).
   const std::string chunked = testing::HttpRoundtrip(
       port_,
-      "POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\n"
+      "POST /v1/partners HTTP/1.1\r\nHost: x\r\n"
       "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
       "10000\r\n",
       absl::Seconds(3));
@@ -229,7 +253,7 @@ TEST_F(HttpEdgeTest, CompressedBodiesAreRefused) {
   bomb.append(64, '\0');
   for (const char* encoding : {"gzip", "deflate", "br", "x-unknown"}) {
     const std::string response = testing::HttpRoundtrip(
-        port_, absl::StrCat("POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\n"
+        port_, absl::StrCat("POST /v1/partners HTTP/1.1\r\nHost: x\r\n"
                             "Connection: close\r\n"
                             "Content-Type: application/json\r\n"
                             "Content-Encoding: ",
@@ -240,7 +264,7 @@ TEST_F(HttpEdgeTest, CompressedBodiesAreRefused) {
   }
   const std::string form = testing::HttpRoundtrip(
       port_,
-      "POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+      "POST /v1/partners HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
       "Content-Type: application/x-www-form-urlencoded\r\n"
       "Content-Length: 9\r\n\r\nyear=2019");
   EXPECT_EQ(testing::HttpStatusOf(form), 415) << form.substr(0, 300);
@@ -251,20 +275,19 @@ TEST_F(HttpEdgeTest, HugeHeadersAndUrlsAreRefused) {
   const std::string auth = "Authorization: Bearer smz_good\r\n";
   // Ordinary requests with a few kilobytes of headers pass.
   const std::string ordinary =
-      Get(port_, "/v1/GetKpiTable?programme_code=a",
+      Get(port_, "/v1/council/kpiTables/a",
           absl::StrCat(auth, "X-Padding: ", std::string(4000, 'p'), "\r\n"));
   EXPECT_EQ(testing::HttpStatusOf(ordinary), 200) << ordinary.substr(0, 200);
   // One 20 KiB header, a 20 KiB URL, 2000 headers: refused by the library
   // with 431 or 414, before any handler runs.
   const int calls = fake_.calls();
   for (const std::string& response :
-       {Get(port_, "/v1/GetKpiTable?programme_code=a",
+       {Get(port_, "/v1/council/kpiTables/a",
             absl::StrCat(auth, "X-Big: ", std::string(20 << 10, 'b'), "\r\n")),
         Get(port_,
-            absl::StrCat("/v1/GetKpiTable?programme_code=",
-                         std::string(20 << 10, 'a')),
+            absl::StrCat("/v1/council/kpiTables/", std::string(20 << 10, 'a')),
             auth),
-        Get(port_, "/v1/GetKpiTable?programme_code=a", [&] {
+        Get(port_, "/v1/council/kpiTables/a", [&] {
           std::string h = auth;
           for (int i = 0; i < 2000; ++i)
             absl::StrAppend(&h, "X-H", i, ": v\r\n");
@@ -283,10 +306,10 @@ TEST_F(HttpEdgeTest, AmbiguousFramingIsRefused) {
   const std::string auth = "Authorization: Bearer smz_good\r\n";
   const std::string smuggled = testing::HttpRoundtrip(
       port_,
-      absl::StrCat("POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\n", auth,
+      absl::StrCat("POST /v1/partners HTTP/1.1\r\nHost: x\r\n", auth,
                    "Content-Type: application/json\r\nContent-Length: 4\r\n"
                    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
-                   "GET /v1/GetKpiTable?programme_code=smuggled HTTP/1.1\r\n"
+                   "GET /v1/council/kpiTables/smuggled HTTP/1.1\r\n"
                    "Host: x\r\n",
                    auth, "\r\n"),
       absl::Seconds(3));
@@ -294,7 +317,7 @@ TEST_F(HttpEdgeTest, AmbiguousFramingIsRefused) {
   EXPECT_THAT(smuggled, Not(HasSubstr("smuggled")));
   const std::string twice = testing::HttpRoundtrip(
       port_,
-      absl::StrCat("POST /v1/GetZoneOverview HTTP/1.1\r\nHost: x\r\n", auth,
+      absl::StrCat("POST /v1/partners HTTP/1.1\r\nHost: x\r\n", auth,
                    "Content-Type: application/json\r\nContent-Length: 13\r\n"
                    "Content-Length: 0\r\n\r\n{\"year\":2019}"),
       absl::Seconds(3));
@@ -313,40 +336,47 @@ TEST_F(HttpEdgeTest, SlowClientsDoNotStarveOthers) {
     const absl::Time start = absl::Now();
     const std::string page = Get(port_, "/");
     EXPECT_EQ(testing::HttpStatusOf(page), 200);
-    const std::string api = Get(port_, "/v1/GetKpiTable?programme_code=a",
+    const std::string api = Get(port_, "/v1/council/kpiTables/a",
                                 "Authorization: Bearer smz_good\r\n");
     EXPECT_EQ(testing::HttpStatusOf(api), 200);
     EXPECT_LT(absl::Now() - start, absl::Seconds(1));
   }
 }
 
-TEST_F(HttpEdgeTest, QueryValuesAreTypedByTheRequestMessage) {
+TEST_F(HttpEdgeTest, PathAndQueryValuesAreTypedByTheRequestMessage) {
   const std::string auth = "Authorization: Bearer smz_good\r\n";
   // A number-looking value in a string field stays a string.
   const std::string numeric =
-      Get(port_, "/v1/GetKpiTable?programme_code=2018&as_of=2020", auth);
+      Get(port_, "/v1/council/kpiTables/2018?as_of=2020", auth);
   ASSERT_EQ(testing::HttpStatusOf(numeric), 200) << numeric;
   EXPECT_THAT(numeric, HasSubstr("\"programme_code\":\"2018\""));
   EXPECT_THAT(numeric, HasSubstr("\"as_of\":\"2020\""));
   // JSON names, percent-encoding, booleans-looking strings.
   const std::string named =
-      Get(port_, "/v1/GetKpiTable?programmeCode=%EC%98%81%EB%93%B1&asOf=true",
-          auth);
+      Get(port_, "/v1/council/kpiTables/%EC%98%81%EB%93%B1?asOf=true", auth);
   ASSERT_EQ(testing::HttpStatusOf(named), 200) << named;
   EXPECT_THAT(named, HasSubstr("\"programme_code\":\"영등\""));
-  // Every bad parameter is named.
+  // Every bad value is named, in the path and in the query, as a
+  // google.rpc.Status with a BadRequest.
   const std::string bad = Get(
-      port_, "/v1/GetZoneOverview?year=twenty&yaer=1&year=2019&x.y.z=1", auth);
+      port_, "/v1/council/overviews/twenty?yaer=1&as_of=2019&x.y.z=1", auth);
   EXPECT_EQ(testing::HttpStatusOf(bad), 400) << bad;
+  EXPECT_THAT(bad, HasSubstr("{\"code\":3,\"message\":"));
+  EXPECT_THAT(bad, HasSubstr("\"@type\":\"type.googleapis.com/"
+                             "google.rpc.BadRequest\""));
   for (const char* field :
        {"\"field\":\"year\"", "\"field\":\"yaer\"", "\"field\":\"x.y.z\""}) {
     EXPECT_THAT(bad, HasSubstr(field));
   }
+  // The path's value cannot be overridden by the query.
+  const std::string twice =
+      Get(port_, "/v1/council/overviews/2019?year=2020", auth);
+  EXPECT_EQ(testing::HttpStatusOf(twice), 400) << twice;
   const std::string overflow =
-      Get(port_, "/v1/GetZoneOverview?year=99999999999999999999", auth);
+      Get(port_, "/v1/council/overviews/99999999999999999999", auth);
   EXPECT_EQ(testing::HttpStatusOf(overflow), 400) << overflow;
   const std::string invalid_utf8 =
-      Get(port_, "/v1/GetKpiTable?programme_code=%FF%FE", auth);
+      Get(port_, "/v1/council/kpiTables/%FF%FE", auth);
   EXPECT_EQ(testing::HttpStatusOf(invalid_utf8), 400) << invalid_utf8;
   ExpectStillServing();
 }
@@ -356,8 +386,8 @@ TEST_F(HttpEdgeTest, EveryResponseCarriesTheSecurityHeaders) {
   for (const std::string& target :
        {std::string("/"), std::string("/static/dashboard.js"),
         std::string("/static/dashboard.css"),
-        std::string("/v1/GetKpiTable?programme_code=a"),
-        std::string("/v1/GetKpiTable?programme_code=nope"),
+        std::string("/v1/council/kpiTables/a"),
+        std::string("/v1/council/kpiTables/nope"),
         std::string("/v1/NoSuchMethod"), std::string("/no/such/page"),
         std::string("/report?year=2019")}) {
     const std::string response = Get(
@@ -381,11 +411,12 @@ TEST_F(HttpEdgeTest, EveryResponseCarriesTheSecurityHeaders) {
   EXPECT_THAT(report, Not(HasSubstr("\r\nX-Evil")));
   EXPECT_THAT(report, HasSubstr("default-src 'none'; style-src"));
   // No CORS preflight, no other methods.
-  const std::string preflight = testing::HttpRoundtrip(
-      port_,
-      "OPTIONS /v1/GetKpiTable HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-      "Origin: https://evil.example\r\n"
-      "Access-Control-Request-Method: POST\r\n\r\n");
+  const std::string preflight =
+      testing::HttpRoundtrip(port_,
+                             "OPTIONS /v1/council/kpiTables/a "
+                             "HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                             "Origin: https://evil.example\r\n"
+                             "Access-Control-Request-Method: POST\r\n\r\n");
   EXPECT_EQ(testing::HttpStatusOf(preflight), 405) << preflight;
   EXPECT_THAT(preflight, Not(HasSubstr("Access-Control-Allow")));
   const std::string del = testing::HttpRoundtrip(
@@ -393,10 +424,57 @@ TEST_F(HttpEdgeTest, EveryResponseCarriesTheSecurityHeaders) {
   EXPECT_EQ(testing::HttpStatusOf(del), 405);
 }
 
+std::string Send(int port, absl::string_view method, absl::string_view target,
+                 absl::string_view body) {
+  return testing::HttpRoundtrip(
+      port, absl::StrCat(method, " ", target,
+                         " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                         "Authorization: Bearer smz_good\r\n"
+                         "Content-Type: application/json\r\n"
+                         "Content-Length: ",
+                         body.size(), "\r\n\r\n", body));
+}
+
+// Each method under its annotation: the path, query and body become the
+// request as the annotation says, and nothing else reaches the service.
+TEST_F(HttpEdgeTest, RequestsAreTranscodedByTheAnnotations) {
+  const std::string created =
+      Send(port_, "POST", "/v1/partners",
+           R"({"partner":{"address":"02-1234"},"request_id":"r1"})");
+  ASSERT_EQ(testing::HttpStatusOf(created), 200) << created;
+  EXPECT_THAT(created, HasSubstr("\"address\":\"02-1234\""));
+  // PATCH: the body is the partner, the path its id, the mask in the query.
+  const std::string patched = Send(
+      port_, "PATCH", "/v1/partners/42?update_mask=address", R"({"address":"1"})");
+  ASSERT_EQ(testing::HttpStatusOf(patched), 200) << patched;
+  EXPECT_THAT(patched, HasSubstr("\"id\":\"42\""));
+  EXPECT_THAT(patched, HasSubstr("paths: \\\"address\\\""));
+  // The body may not name another partner than the path.
+  const std::string other =
+      Send(port_, "PATCH", "/v1/partners/42", R"({"id":"43"})");
+  EXPECT_EQ(testing::HttpStatusOf(other), 400) << other;
+  EXPECT_THAT(other, HasSubstr("\"field\":\"partner.id\""));
+  // A method the path does not have: 405 with what it has.
+  const std::string put = Send(port_, "PUT", "/v1/partners/42", "{}");
+  EXPECT_EQ(testing::HttpStatusOf(put), 405) << put;
+  EXPECT_THAT(put, HasSubstr("Allow: GET, HEAD, PATCH"));
+  // A body on a GET is refused, not ignored.
+  const std::string get_body =
+      Send(port_, "GET", "/v1/council/overviews/2019", R"({"year":2020})");
+  EXPECT_EQ(testing::HttpStatusOf(get_body), 400) << get_body;
+  // Services not served here have no routes.
+  EXPECT_EQ(testing::HttpStatusOf(Get(port_, "/v1/aggregates")), 404);
+  // The API's description.
+  const std::string openapi = Get(port_, "/openapi.json");
+  ASSERT_EQ(testing::HttpStatusOf(openapi), 200) << openapi.substr(0, 300);
+  EXPECT_THAT(openapi, HasSubstr("\"openapi\":\"3.0.3\""));
+  EXPECT_THAT(openapi, HasSubstr("\"/v1/partners/{partner.id}\""));
+}
+
 TEST_F(HttpEdgeTest, ShutdownEndsCallsInFlight) {
   std::string response;
   std::thread waiting([&] {
-    response = Get(port_, "/v1/GetActivityLog?year=2019",
+    response = Get(port_, "/v1/council/activityLogs/2019",
                    "Authorization: Bearer smz_good\r\n");
   });
   while (!fake_.started()) absl::SleepFor(absl::Milliseconds(10));

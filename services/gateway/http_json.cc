@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/auth/token.h"
 #include "common/logging.h"
@@ -30,6 +31,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "services/gateway/dashboard.h"
+#include "services/gateway/openapi.h"
 #include "services/gateway/query_params.h"
 #include "smz/gateway/v1/gateway.pb.h"
 
@@ -38,7 +40,6 @@ namespace {
 
 using google::protobuf::Message;
 using google::protobuf::MethodDescriptor;
-using google::protobuf::util::JsonParseOptions;
 using google::protobuf::util::JsonPrintOptions;
 
 using GenericStub = grpc::TemplatedGenericStub<Message, Message>;
@@ -84,20 +85,23 @@ std::string JsonEscape(absl::string_view text) {
   return out;
 }
 
+// google.rpc.Status in JSON, with a google.rpc.BadRequest detail when
+// fields were refused.
 Answer ErrorAnswer(const absl::Status& status) {
   std::string body = absl::StrCat(
-      "{\"code\":\"", absl::StatusCodeToString(status.code()),
-      "\",\"message\":\"",
+      "{\"code\":", static_cast<int>(status.code()), ",\"message\":\"",
       JsonEscape(Abbreviate(status.message(), kMaxMessageBytes)), "\"");
   const std::vector<FieldViolation> violations = GetFieldViolations(status);
   if (!violations.empty()) {
-    body += ",\"field_violations\":[";
+    body +=
+        ",\"details\":[{\"@type\":\"type.googleapis.com/"
+        "google.rpc.BadRequest\",\"field_violations\":[";
     for (size_t i = 0; i < violations.size(); ++i) {
       absl::StrAppend(&body, i == 0 ? "" : ",", "{\"field\":\"",
                       JsonEscape(violations[i].field), "\",\"description\":\"",
                       JsonEscape(violations[i].description), "\"}");
     }
-    body += "]";
+    body += "]}]";
   }
   body += "}";
   Answer answer;
@@ -199,12 +203,16 @@ std::string ReadFileOrEmpty(const char* path) {
 
 }  // namespace
 
-// The generic stub to the gateway's own gRPC service, and Chart.js (read
-// once at start; the dashboard's own files are compiled in).
+// A generic stub to each service, and Chart.js (read once at start; the
+// dashboard's own files are compiled in).
 struct HttpJsonFront::Backend {
-  explicit Backend(std::shared_ptr<grpc::Channel> channel)
-      : stub(std::move(channel)), chart_js(ReadFileOrEmpty(kChartJsPath)) {}
-  GenericStub stub;
+  explicit Backend(const HttpServiceChannels& channels)
+      : chart_js(ReadFileOrEmpty(kChartJsPath)) {
+    for (const auto& [name, channel] : channels) {
+      stubs.emplace(name, std::make_unique<GenericStub>(channel));
+    }
+  }
+  std::map<std::string, std::unique_ptr<GenericStub>> stubs;
   const std::string chart_js;
 };
 
@@ -216,9 +224,9 @@ struct HttpJsonFront::Exchange {
   MHD_Connection* connection = nullptr;
   Route route = Route::kFile;
   std::atomic<Phase> phase{Phase::kReceiving};
-  const MethodDescriptor* method = nullptr;
+  const HttpRoute* route_to = nullptr;
+  PathBindings bindings;
   std::string authorization;
-  bool post = false;
   std::string body;
   std::unique_ptr<Message> request;
   std::unique_ptr<Message> response;
@@ -231,19 +239,6 @@ namespace {
 
 using Exchange = HttpJsonFront::Exchange;
 
-const MethodDescriptor* MethodNamed(absl::string_view name) {
-  static const google::protobuf::ServiceDescriptor* const service =
-      v1::GetKpiTableRequest::descriptor()->file()->FindServiceByName(
-          "GatewayService");
-  return service->FindMethodByName(std::string(name));
-}
-
-std::unique_ptr<Message> NewMessage(const google::protobuf::Descriptor* type) {
-  const Message* prototype =
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type);
-  return std::unique_ptr<Message>(prototype->New());
-}
-
 // The static files.
 std::optional<Answer> FileAnswer(absl::string_view path,
                                  const std::string& chart_js) {
@@ -255,6 +250,10 @@ std::optional<Answer> FileAnswer(absl::string_view path,
     return answer;
   }
   answer.cache_control = "max-age=3600";
+  if (path == "/openapi.json") {
+    answer.body = std::string(OpenApiJson());
+    return answer;
+  }
   if (path == "/static/dashboard.js") {
     answer.content_type = "text/javascript; charset=utf-8";
     answer.body = std::string(DashboardJs());
@@ -292,33 +291,41 @@ int HeaderCount(MHD_Connection* connection, const char* name) {
 // read: its route, or the refusal to send at once.
 // Long by design: each check of an incoming request, in the order the HTTP edge
 // must apply them.
+Answer MethodNotAllowed(absl::string_view method,
+                        const std::vector<std::string>& allowed) {
+  Answer refused = EdgeError(
+      405, absl::StatusCode::kInvalidArgument,
+      absl::StrCat("method ", Abbreviate(method, 16), " is not allowed here"));
+  refused.headers.push_back({"Allow", absl::StrJoin(allowed, ", ")});
+  return refused;
+}
+
 std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
                             absl::string_view method, size_t max_body_bytes) {
   MHD_Connection* connection = exchange->connection;
   const bool get = method == "GET" || method == "HEAD";
-  exchange->post = method == "POST";
-  if (absl::ConsumePrefix(&url, "/v1/")) {
+  if (absl::StartsWith(url, "/v1/")) {
     exchange->route = Exchange::Route::kMethod;
-    exchange->method = MethodNamed(url);
-    if (exchange->method == nullptr) {
-      return ErrorAnswer(absl::NotFoundError(
-          absl::StrCat("no method /v1/", Abbreviate(url, 64))));
+    HttpRouteTable::Lookup found = exchange->front->routes().Find(method, url);
+    if (found.route == nullptr && !found.allowed.empty()) {
+      return MethodNotAllowed(method, found.allowed);
     }
-  } else if (url == "/report") {
+    if (found.route == nullptr) {
+      return ErrorAnswer(absl::NotFoundError(
+          absl::StrCat("no method at ", Abbreviate(url, 64))));
+    }
+    exchange->route_to = found.route;
+    exchange->bindings = std::move(found.bindings);
+  } else if (url == "/report" && exchange->front->report_route() != nullptr) {
     exchange->route = Exchange::Route::kReport;
-    exchange->method = MethodNamed("GetCouncilReport");
+    exchange->route_to = exchange->front->report_route();
+    if (!get) return MethodNotAllowed(method, {"GET", "HEAD"});
   } else {
     exchange->route = Exchange::Route::kFile;
+    if (!get) return MethodNotAllowed(method, {"GET", "HEAD"});
   }
-  const bool post_allowed = exchange->route == Exchange::Route::kMethod;
-  if (!get && !(exchange->post && post_allowed)) {
-    Answer refused = EdgeError(405, absl::StatusCode::kInvalidArgument,
-                               absl::StrCat("method ", Abbreviate(method, 16),
-                                            " is not allowed here"));
-    refused.headers.push_back(
-        {"Allow", post_allowed ? "GET, HEAD, POST" : "GET, HEAD"});
-    return refused;
-  }
+  const bool takes_body =
+      exchange->route_to != nullptr && !exchange->route_to->body.empty();
   // One way to frame a body, so that a proxy in front and this edge can
   // never disagree on where a request ends (request smuggling).
   if (HeaderCount(connection, "Transfer-Encoding") > 0 ||
@@ -350,13 +357,13 @@ std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
     }
   }
   if (exchange->route == Exchange::Route::kFile) return std::nullopt;
-  if (exchange->post && !Header(connection, "Content-Length").has_value()) {
+  if (takes_body && !Header(connection, "Content-Length").has_value()) {
     // Without a length a body can only be refused after 1 MiB of it has
     // been read; clients send JSON with its length.
     return EdgeError(411, absl::StatusCode::kInvalidArgument,
                      "a request body needs a Content-Length");
   }
-  if (exchange->post) {
+  if (takes_body) {
     std::optional<absl::string_view> type = Header(connection, "Content-Type");
     if (type.has_value() &&
         !absl::StartsWithIgnoreCase(absl::StripAsciiWhitespace(*type),
@@ -378,26 +385,16 @@ std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
   return std::nullopt;
 }
 
-// The request message from the JSON body or the query string.
+// The request message from the path, the query string and the JSON body.
 absl::Status BuildRequest(Exchange* exchange) {
-  exchange->request = NewMessage(exchange->method->input_type());
-  exchange->response = NewMessage(exchange->method->output_type());
-  if (exchange->post && !exchange->body.empty()) {
-    JsonParseOptions parse;
-    parse.ignore_unknown_fields = false;
-    if (auto parsed = google::protobuf::util::JsonStringToMessage(
-            exchange->body, exchange->request.get(), parse);
-        !parsed.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "request is not a ", exchange->method->input_type()->full_name(),
-          " in JSON: ", Abbreviate(parsed.ToString(), 300)));
-    }
-    return absl::OkStatus();
-  }
+  const MethodDescriptor* method = exchange->route_to->method;
+  exchange->request = NewMessage(method->input_type());
+  exchange->response = NewMessage(method->output_type());
   std::vector<QueryParameter> params;
   MHD_get_connection_values_n(exchange->connection, MHD_GET_ARGUMENT_KIND,
                               &CollectQueryParameter, &params);
-  return MergeQueryParameters(params, exchange->request.get());
+  return BuildHttpRequest(*exchange->route_to, exchange->bindings, params,
+                          exchange->body, exchange->request.get());
 }
 
 // The answer to a finished call.
@@ -527,13 +524,30 @@ int HttpStatusOf(absl::StatusCode code) {
   }
 }
 
-HttpJsonFront::HttpJsonFront(std::shared_ptr<grpc::Channel> gateway,
+HttpJsonFront::HttpJsonFront(HttpServiceChannels services,
                              HttpFrontOptions options)
-    : options_(options), backend_(std::make_unique<Backend>(gateway)) {}
+    : options_(options), backend_(std::make_unique<Backend>(services)) {}
 
 HttpJsonFront::~HttpJsonFront() { Shutdown(); }
 
 absl::Status HttpJsonFront::Start(const std::string& listen) {
+  std::vector<const google::protobuf::ServiceDescriptor*> served;
+  for (const google::protobuf::ServiceDescriptor* service : SmzHttpServices()) {
+    if (backend_->stubs.count(service->full_name()) > 0) {
+      served.push_back(service);
+    }
+  }
+  absl::StatusOr<HttpRouteTable> routes = HttpRouteTable::Build(served);
+  if (!routes.ok()) return routes.status();
+  routes_ = std::make_unique<HttpRouteTable>(*std::move(routes));
+  for (const HttpRoute& route : routes_->routes()) {
+    if (route.method->full_name() ==
+        "smz.gateway.v1.GatewayService.GetCouncilReport") {
+      absl::StatusOr<PathTemplate> path = PathTemplate::Parse("/report");
+      report_route_ = std::make_unique<HttpRoute>(
+          HttpRoute{route.method, "GET", *std::move(path), ""});
+    }
+  }
   const size_t colon = listen.rfind(':');
   int port = -1;
   if (colon == std::string::npos ||
@@ -597,10 +611,12 @@ void HttpJsonFront::BeginCall(Exchange* exchange) {
   if (!exchange->authorization.empty()) {
     exchange->context->AddMetadata("authorization", exchange->authorization);
   }
-  backend_->stub.UnaryCall(
+  const MethodDescriptor* method = exchange->route_to->method;
+  // Every route's service has a stub: the table holds no other services.
+  GenericStub& stub = *backend_->stubs.at(method->service()->full_name());
+  stub.UnaryCall(
       exchange->context.get(),
-      absl::StrCat("/", exchange->method->service()->full_name(), "/",
-                   exchange->method->name()),
+      absl::StrCat("/", method->service()->full_name(), "/", method->name()),
       grpc::StubOptions(), exchange->request.get(), exchange->response.get(),
       [this, exchange](grpc::Status status) {
         exchange->answer = CallAnswer(exchange, status);

@@ -1,26 +1,34 @@
-// The gateway's HTTP face for browsers and scripts, and the suite's edge:
-// every GatewayService method under /v1/<Method> with protobuf's JSON
-// mapping of the same request and response messages, the council report as
-// a document at /report, and the council dashboard at /.
+// The suite's HTTP face for browsers and scripts, and its edge: every smz
+// method under the path its .proto's google.api.http annotation gives
+// (http_routes.h), with protobuf's JSON mapping of the same request and
+// response messages; the council report as a document at /report; the
+// council dashboard at /; and the OpenAPI 3 description of it all at
+// /openapi.json.
 //
-//   GET  /v1/GetKpiTable?programme_code=smz-2018&as_of=2020-12-31
-//   POST /v1/GetKpiTable   {"programme_code":"smz-2018"}
+//   GET   /v1/partners/7
+//   PATCH /v1/partners/7   {"partner":{...},"update_mask":"contacts"}
+//   GET   /v1/council/kpiTables/smz-2018?as_of=2020-12-31
 //   Authorization: Bearer smz_…
 //
-//   HttpJsonFront front(grpc::CreateChannel("127.0.0.1:50055", ...));
+//   HttpJsonFront front({{"smz.registry.v1.RegistryService", registry},
+//                        {"smz.gateway.v1.GatewayService", gateway}, ...});
 //   absl::Status started = front.Start("127.0.0.1:8055");
 //
-// Each request becomes a call to the gateway's own gRPC service over
-// loopback with the caller's Authorization header, so authentication, roles,
-// logs and metrics are exactly those of the gRPC call. Errors are JSON
-// {"code":"NOT_FOUND","message":"…","field_violations":[…]} with the HTTP
-// status of the gRPC code (400, 401, 403, 404, 409, 429, 503, 504, 500).
+// Each request becomes a call to the service that owns the method, with the
+// caller's own Authorization header, so authentication, roles, own-data
+// rules, logs and metrics are exactly those of the gRPC call. Errors are
+// google.rpc.Status in JSON (field names as in the .proto, like every
+// answer here):
+//   {"code":3,"message":"…","details":[{"@type":
+//    "type.googleapis.com/google.rpc.BadRequest","field_violations":[…]}]}
+// with the HTTP status of the gRPC code (400, 401, 403, 404, 409, 429, 503,
+// 504, 500).
 //
 // Everything here is hostile until checked, before anything is forwarded:
 // the Authorization value (Bearer + token68, bounded, else 401), the body
 // (at most max_body_bytes, refused with 413 from its Content-Length before
-// it is read), content encodings (none accepted: 415), query parameters
-// (typed by the request message, query_params.h). It is served by
+// it is read), content encodings (none accepted: 415), path and query
+// parameters (typed by the request message). It is served by
 // libmicrohttpd's event loop, so a client that sends its headers slowly
 // holds a socket, not a thread; connections are capped in all and per
 // client address, idle ones closed after idle_timeout. Backend calls are
@@ -41,6 +49,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
+#include "services/gateway/http_routes.h"
 
 struct MHD_Daemon;
 
@@ -63,15 +72,20 @@ struct HttpFrontOptions {
   absl::Duration call_deadline = absl::Seconds(30);
 };
 
+// The services served, by full name, each with a channel to it.
+using HttpServiceChannels =
+    std::map<std::string, std::shared_ptr<grpc::Channel>>;
+
 class HttpJsonFront {
  public:
-  // `gateway` is a channel to the gateway's own gRPC port.
-  explicit HttpJsonFront(std::shared_ptr<grpc::Channel> gateway,
+  // Routes every annotated method of the SmzHttpServices() in `services`
+  // (others get 404); /report needs the GatewayService.
+  explicit HttpJsonFront(HttpServiceChannels services,
                          HttpFrontOptions options = {});
   ~HttpJsonFront();
 
   // Listens on "host:port" (an IPv4 address or "localhost"; port 0: any
-  // free port).
+  // free port). INVALID_ARGUMENT if an annotation cannot be routed.
   absl::Status Start(const std::string& listen);
   int port() const { return port_; }
   // Stops accepting, cancels the calls in flight and waits for them, then
@@ -85,6 +99,10 @@ class HttpJsonFront {
   struct Exchange;
   void BeginCall(Exchange* exchange);
   const std::string& chart_js() const;
+  const HttpRouteTable& routes() const { return *routes_; }
+  // GET /report: GatewayService.GetCouncilReport as a document; null
+  // without the gateway.
+  const HttpRoute* report_route() const { return report_route_.get(); }
 
  private:
   struct Backend;
@@ -92,6 +110,8 @@ class HttpJsonFront {
 
   const HttpFrontOptions options_;
   std::unique_ptr<Backend> backend_;
+  std::unique_ptr<HttpRouteTable> routes_;
+  std::unique_ptr<HttpRoute> report_route_;
   MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
   absl::Mutex mu_;

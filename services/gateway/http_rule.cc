@@ -163,4 +163,16 @@ int PathTemplate::LiteralPrefixLength() const {
   return n;
 }
 
+bool PathTemplate::Overlaps(const PathTemplate& other) const {
+  if (verb_ != other.verb_ || segments_.size() != other.segments_.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    const Segment& a = segments_[i];
+    const Segment& b = other.segments_[i];
+    if (!a.is_variable && !b.is_variable && a.value != b.value) return false;
+  }
+  return true;
+}
+
 }  // namespace smz::gateway

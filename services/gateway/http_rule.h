@@ -48,6 +48,10 @@ class PathTemplate {
   const std::string& verb() const { return verb_; }
   // Literal segments before the first variable: for ordering candidates.
   int LiteralPrefixLength() const;
+  // Whether some path could match both this template and `other` (the same
+  // number of segments and verb, every literal facing a variable or the same
+  // literal): two such bindings of one HTTP method would be ambiguous.
+  bool Overlaps(const PathTemplate& other) const;
 
  private:
   struct Segment {

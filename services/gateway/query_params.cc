@@ -1,6 +1,7 @@
 #include "services/gateway/query_params.h"
 
 #include <cmath>
+#include <memory>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -11,6 +12,11 @@
 #include "common/status_util.h"
 #include "common/text_checks.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/protobuf/field_mask.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/field_mask_util.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace smz::gateway {
 namespace {
@@ -29,6 +35,45 @@ const FieldDescriptor* FindField(const Descriptor* descriptor,
     if (descriptor->field(i)->json_name() == name) return descriptor->field(i);
   }
   return nullptr;
+}
+
+// The well-known types that are one string in JSON: a timestamp
+// "2026-01-31T00:00:00Z", a duration "1.5s", a field mask "name,contacts"
+// (paths as the .proto names them).
+std::string SetWellKnownValue(const FieldDescriptor* field,
+                              absl::string_view value, Message* message) {
+  const std::string& type = field->message_type()->full_name();
+  if (!IsValidUtf8(value)) return "is not valid UTF-8";
+  std::unique_ptr<Message> parsed;
+  if (type == "google.protobuf.Timestamp") {
+    auto timestamp = std::make_unique<google::protobuf::Timestamp>();
+    if (!google::protobuf::util::TimeUtil::FromString(std::string(value),
+                                                      timestamp.get())) {
+      return "is not an RFC 3339 time such as 2026-01-31T09:00:00Z";
+    }
+    parsed = std::move(timestamp);
+  } else if (type == "google.protobuf.Duration") {
+    auto duration = std::make_unique<google::protobuf::Duration>();
+    if (!google::protobuf::util::TimeUtil::FromString(std::string(value),
+                                                      duration.get())) {
+      return "is not a duration such as 1.5s";
+    }
+    parsed = std::move(duration);
+  } else if (type == "google.protobuf.FieldMask") {
+    auto mask = std::make_unique<google::protobuf::FieldMask>();
+    google::protobuf::util::FieldMaskUtil::FromString(
+        google::protobuf::StringPiece(value.data(), value.size()), mask.get());
+    parsed = std::move(mask);
+  } else {
+    return "is a message: it can only be given in a JSON body";
+  }
+  const Reflection* reflection = message->GetReflection();
+  Message* target = field->is_repeated()
+                        ? reflection->AddMessage(message, field)
+                        : reflection->MutableMessage(message, field);
+  // The generated field holds the same generated type.
+  target->CopyFrom(*parsed);
+  return "";
 }
 
 // Sets (or, for a repeated field, adds) one value; "" when done, else what
@@ -130,7 +175,7 @@ std::string SetValue(const FieldDescriptor* field, absl::string_view value,
       return "";
     }
     case FieldDescriptor::CPPTYPE_MESSAGE:
-      return "is a message: send the request as JSON with POST";
+      return SetWellKnownValue(field, value, message);
   }
   return "cannot be set from a query parameter";
 }

@@ -42,9 +42,10 @@ const text = (map) => (map && (map[state.lang] || map.ko || map.en)) || "";
 const group = (n) => Number(n || 0).toLocaleString("en-US");
 const thousands = (krw) => group(Math.round(Number(krw || 0) / 1000));
 
-async function call(method, args) {
+// Each call under its path in gateway.proto's google.api.http annotation.
+async function call(path, args) {
   const token = sessionStorage.getItem("smz-token");
-  const response = await fetch("/v1/" + method + "?" + new URLSearchParams(args),
+  const response = await fetch(path + "?" + new URLSearchParams(args),
                                { headers: { Authorization: "Bearer " + token } });
   const body = await response.json();
   if (!response.ok) throw Object.assign(new Error(body.message), { status: response.status });
@@ -190,11 +191,13 @@ async function load() {
   if (!sessionStorage.getItem("smz-token")) { board.hidden = true; signin.hidden = false; return; }
   try {
     const [kpi, overview, budget, log, upcoming] = await Promise.all([
-      call("GetKpiTable", { programme_code: state.programme, as_of: state.year + "-12-31" }),
-      call("GetZoneOverview", { year: state.year }),
-      call("GetBudgetTable", { year: state.year }).catch((e) => (e.status === 404 ? { rows: [] } : Promise.reject(e))),
-      call("GetActivityLog", { year: state.year }),
-      call("ListUpcomingEvents", {}),
+      call("/v1/council/kpiTables/" + encodeURIComponent(state.programme),
+           { as_of: state.year + "-12-31" }),
+      call("/v1/council/overviews/" + state.year, {}),
+      call("/v1/council/budgetTables/" + state.year, {})
+        .catch((e) => (e.status === 404 ? { rows: [] } : Promise.reject(e))),
+      call("/v1/council/activityLogs/" + state.year, {}),
+      call("/v1/council/upcomingEvents", {}),
     ]);
     renderKpi(kpi); renderOverview(overview); renderBudget(budget); renderActivities(log);
     renderUpcoming(upcoming);
