@@ -21,6 +21,8 @@ PACKAGES=(
   # drive the pages with
   libmicrohttpd-dev libcpp-httplib-dev libjs-chart.js chromium fonts-noto-cjk
   chromium-driver python3-selenium
+  # accounts: Argon2id password hashes and TOTP second factors
+  libsodium-dev liboath-dev
   # calendar exports are checked by a real iCalendar parser in tests
   python3 python3-icalendar python3-dateutil
   # formatting checks
