@@ -80,25 +80,7 @@ std::string ReadToken(const std::string& path) {
 }
 
 int PrintError(const grpc::Status& status) {
-  const absl::Status error = smz::FromGrpcStatus(status);
-  std::string json = "{\"code\":\"";
-  json.append(absl::StatusCodeToString(error.code()));
-  json.append("\",\"message\":\"");
-  smz::AppendJsonEscaped(&json, status.error_message());
-  json.append("\"");
-  const auto violations = smz::GetFieldViolations(error);
-  if (!violations.empty()) {
-    json.append(",\"field_violations\":[");
-    for (size_t i = 0; i < violations.size(); ++i) {
-      json.append(i == 0 ? "{\"field\":\"" : ",{\"field\":\"");
-      smz::AppendJsonEscaped(&json, violations[i].field);
-      json.append("\",\"description\":\"");
-      smz::AppendJsonEscaped(&json, violations[i].description);
-      json.append("\"}");
-    }
-    json.append("]");
-  }
-  json.append("}");
+  const std::string json = smz::StatusToJson(smz::FromGrpcStatus(status));
   std::fprintf(stderr, "%s\n", json.c_str());
   return 1;
 }

@@ -5,6 +5,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/text_checks.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -118,6 +119,31 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
     }
   }
   return result;
+}
+
+std::string StatusToJson(const absl::Status& status) {
+  google::rpc::Status proto;
+  proto.set_code(static_cast<int>(status.code()));
+  proto.set_message(Abbreviate(status.message(), kMaxMessageBytes));
+  const std::vector<FieldViolation> violations = GetFieldViolations(status);
+  if (!violations.empty()) {
+    google::rpc::BadRequest bad_request;
+    for (const FieldViolation& v : violations) {
+      auto* violation = bad_request.add_field_violations();
+      violation->set_field(v.field);
+      violation->set_description(v.description);
+    }
+    proto.add_details()->PackFrom(bad_request);
+  }
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(proto, &json, print).ok()) {
+    // Only text that is not UTF-8 can fail; the code alone still says what
+    // happened.
+    return absl::StrCat("{\"code\":", proto.code(), "}");
+  }
+  return json;
 }
 
 }  // namespace smz

@@ -81,6 +81,14 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // tests).
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
+// The status as google.rpc.Status in protobuf's JSON mapping, field names as
+// in the .proto (as every smz JSON answer), with a google.rpc.BadRequest
+// detail holding the violations:
+//   {"code":3,"message":"...","details":[{"@type":
+//    "type.googleapis.com/google.rpc.BadRequest","field_violations":[...]}]}
+// The HTTP edge answers errors with it and smzctl prints them with it.
+std::string StatusToJson(const absl::Status& status);
+
 }  // namespace smz
 
 #endif  // SMZ_COMMON_STATUS_UTIL_H_

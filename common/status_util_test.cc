@@ -32,6 +32,26 @@ TEST(FieldViolationsTest, NamesEveryFieldInMessageAndPayload) {
                                          "must not be negative"}));
 }
 
+TEST(StatusJsonTest, IsGoogleRpcStatusWithBadRequest) {
+  FieldViolations violations;
+  violations.Add("partner.name", "is \"required\"");
+  violations.Add("year", "is not a number");
+  EXPECT_EQ(
+      StatusToJson(violations.ToStatus()),
+      absl::StrCat(
+          "{\"code\":3,\"message\":\"",
+          "invalid request: partner.name: is \\\"required\\\"; year: is not "
+          "a number\",\"details\":[{\"@type\":\"type.googleapis.com/"
+          "google.rpc.BadRequest\",\"field_violations\":[{\"field\":"
+          "\"partner.name\",\"description\":\"is \\\"required\\\"\"},"
+          "{\"field\":\"year\",\"description\":\"is not a number\"}]}]}"));
+  EXPECT_EQ(StatusToJson(absl::NotFoundError("no partner 7")),
+            "{\"code\":5,\"message\":\"no partner 7\"}");
+  // Text that is no UTF-8 is made valid before it is printed.
+  EXPECT_EQ(StatusToJson(absl::InternalError("bad \xff")),
+            "{\"code\":13,\"message\":\"bad ?\"}");
+}
+
 TEST(StatusMappingTest, RoundTripsThroughGrpcWithViolations) {
   const absl::Status original = InvalidField("etag", "is required");
   const grpc::Status wire = ToGrpcStatus(original);

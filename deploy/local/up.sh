@@ -210,7 +210,7 @@ for svc in "${SERVICES[@]}"; do
     "$svc" "$(smz_grpc_port "$svc")" "$(smz_metrics_port "$svc")"
 done
 echo "  dashboard    http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/   (sign in with the admin token below, or a COUNCIL token)"
-echo "  HTTP/JSON    http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/v1/<Method> (gateway)"
+echo "  HTTP/JSON    http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/v1/…   (every method; see /openapi.json)"
 echo "  database     $MYSQL_DESC"
 echo "  logs         $SMZ_STATE/logs/"
 if [[ ! -s "$ADMIN_TOKEN_FILE" ]]; then

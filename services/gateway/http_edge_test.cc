@@ -444,8 +444,9 @@ TEST_F(HttpEdgeTest, RequestsAreTranscodedByTheAnnotations) {
   ASSERT_EQ(testing::HttpStatusOf(created), 200) << created;
   EXPECT_THAT(created, HasSubstr("\"address\":\"02-1234\""));
   // PATCH: the body is the partner, the path its id, the mask in the query.
-  const std::string patched = Send(
-      port_, "PATCH", "/v1/partners/42?update_mask=address", R"({"address":"1"})");
+  const std::string patched =
+      Send(port_, "PATCH", "/v1/partners/42?update_mask=address",
+           R"({"address":"1"})");
   ASSERT_EQ(testing::HttpStatusOf(patched), 200) << patched;
   EXPECT_THAT(patched, HasSubstr("\"id\":\"42\""));
   EXPECT_THAT(patched, HasSubstr("paths: \\\"address\\\""));
@@ -468,7 +469,78 @@ TEST_F(HttpEdgeTest, RequestsAreTranscodedByTheAnnotations) {
   const std::string openapi = Get(port_, "/openapi.json");
   ASSERT_EQ(testing::HttpStatusOf(openapi), 200) << openapi.substr(0, 300);
   EXPECT_THAT(openapi, HasSubstr("\"openapi\":\"3.0.3\""));
-  EXPECT_THAT(openapi, HasSubstr("\"/v1/partners/{partner.id}\""));
+  EXPECT_THAT(openapi, HasSubstr("\"/v1/partners/{id}\":{\"get\""));
+  EXPECT_THAT(openapi, HasSubstr("\"the request's partner.id\""));
+}
+
+// The path is split before it is decoded, one segment at a time: an
+// escaped "/" stays in its segment, "%25" is a "%", "%00" is refused; query
+// values are decoded once.
+TEST_F(HttpEdgeTest, EscapesAreDecodedOnceAndPerSegment) {
+  const std::string auth = "Authorization: Bearer smz_good\r\n";
+  const std::string percent =
+      Get(port_, "/v1/council/kpiTables/a%2541?as_of=x%2By+z", auth);
+  ASSERT_EQ(testing::HttpStatusOf(percent), 200) << percent;
+  EXPECT_THAT(percent, HasSubstr("\"programme_code\":\"a%41\""));
+  EXPECT_THAT(percent, HasSubstr("\"as_of\":\"x+y z\""));
+  const std::string slash = Get(port_, "/v1/council/kpiTables/a%2Fb", auth);
+  ASSERT_EQ(testing::HttpStatusOf(slash), 200) << slash;
+  EXPECT_THAT(slash, HasSubstr("\"programme_code\":\"a/b\""));
+  // An escaped "/" is not a path to another method: it stays in the year.
+  const int calls = fake_.calls();
+  const std::string year =
+      Get(port_, "/v1/council/overviews/2019%2Fchanges", auth);
+  EXPECT_EQ(testing::HttpStatusOf(year), 400) << year;
+  EXPECT_THAT(year, HasSubstr("\"field\":\"year\""));
+  for (const char* bad :
+       {"/v1/council/kpiTables/a%00b", "/v1/council/kpiTables/a%zz",
+        "/v1/council/kpiTables/a?as_of=%00"}) {
+    const std::string refused = Get(port_, bad, auth);
+    EXPECT_THAT(testing::HttpStatusOf(refused), ::testing::AnyOf(400, 404))
+        << bad << refused.substr(0, 300);
+  }
+  EXPECT_EQ(fake_.calls(), calls);
+}
+
+// A body is JSON, said so, with a length.
+TEST_F(HttpEdgeTest, BodiesMustBeDeclaredJsonWithALength) {
+  for (const char* type :
+       {"", "Content-Type: text/plain\r\n",
+        "Content-Type: application/jsonx\r\n",
+        "Content-Type: multipart/form-data; boundary=x\r\n"}) {
+    const std::string response = testing::HttpRoundtrip(
+        port_, absl::StrCat("POST /v1/partners HTTP/1.1\r\nHost: x\r\n"
+                            "Connection: close\r\n"
+                            "Authorization: Bearer smz_good\r\n",
+                            type, "Content-Length: 2\r\n\r\n{}"));
+    EXPECT_EQ(testing::HttpStatusOf(response), 415) << type;
+  }
+  const std::string charset = testing::HttpRoundtrip(
+      port_,
+      "POST /v1/partners HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+      "Authorization: Bearer smz_good\r\n"
+      "Content-Type: Application/JSON; charset=utf-8\r\n"
+      "Content-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(testing::HttpStatusOf(charset), 200) << charset;
+  const std::string unframed = testing::HttpRoundtrip(
+      port_,
+      "PATCH /v1/partners/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+      "Authorization: Bearer smz_good\r\n"
+      "Content-Type: application/json\r\n\r\n",
+      absl::Seconds(3));
+  EXPECT_EQ(testing::HttpStatusOf(unframed), 411) << unframed;
+  // A body field that is no JSON of its type.
+  const std::string garbage =
+      Send(port_, "PATCH", "/v1/partners/7", R"({"nmae":{}})");
+  EXPECT_EQ(testing::HttpStatusOf(garbage), 400) << garbage;
+  EXPECT_THAT(garbage, HasSubstr("\"field\":\"body\""));
+  // HEAD answers like GET, without the body.
+  const std::string head = testing::HttpRoundtrip(
+      port_,
+      "HEAD /v1/council/kpiTables/a HTTP/1.1\r\nHost: x\r\n"
+      "Connection: close\r\nAuthorization: Bearer smz_good\r\n\r\n");
+  EXPECT_EQ(testing::HttpStatusOf(head), 200) << head;
+  EXPECT_THAT(head, Not(HasSubstr("programme_code")));
 }
 
 TEST_F(HttpEdgeTest, ShutdownEndsCallsInFlight) {

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -21,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/aip/status_macros.h"
 #include "common/auth/token.h"
 #include "common/logging.h"
 #include "common/status_util.h"
@@ -79,31 +81,8 @@ struct Answer {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-std::string JsonEscape(absl::string_view text) {
-  std::string out;
-  AppendJsonEscaped(&out, text);
-  return out;
-}
-
-// google.rpc.Status in JSON, with a google.rpc.BadRequest detail when
-// fields were refused.
 Answer ErrorAnswer(const absl::Status& status) {
-  std::string body = absl::StrCat(
-      "{\"code\":", static_cast<int>(status.code()), ",\"message\":\"",
-      JsonEscape(Abbreviate(status.message(), kMaxMessageBytes)), "\"");
-  const std::vector<FieldViolation> violations = GetFieldViolations(status);
-  if (!violations.empty()) {
-    body +=
-        ",\"details\":[{\"@type\":\"type.googleapis.com/"
-        "google.rpc.BadRequest\",\"field_violations\":[";
-    for (size_t i = 0; i < violations.size(); ++i) {
-      absl::StrAppend(&body, i == 0 ? "" : ",", "{\"field\":\"",
-                      JsonEscape(violations[i].field), "\",\"description\":\"",
-                      JsonEscape(violations[i].description), "\"}");
-    }
-    body += "]}]";
-  }
-  body += "}";
+  std::string body = StatusToJson(status);
   Answer answer;
   answer.status = HttpStatusOf(status.code());
   answer.body = std::move(body);
@@ -174,6 +153,14 @@ MHD_Result CollectQueryParameter(void* cls, MHD_ValueKind, const char* key,
   params->emplace_back(std::string(key, key_size),
                        value == nullptr ? "" : std::string(value, value_size));
   return MHD_YES;
+}
+
+// Leaves escapes as they came: the path is decoded one segment at a time
+// after it is split (http_rule.h), so "%2F" stays inside its segment and
+// "%00" is refused; query keys and values are decoded in BuildRequest.
+// (libmicrohttpd would otherwise decode the whole path first.)
+size_t KeepEscapes(void*, MHD_Connection*, char* text) {
+  return std::strlen(text);
 }
 
 // libmicrohttpd's messages are mostly about clients that misbehave, one per
@@ -364,10 +351,15 @@ std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
                      "a request body needs a Content-Length");
   }
   if (takes_body) {
+    // application/json, with parameters or none ("; charset=utf-8"); no
+    // other type, and none missing, so that a form a browser can send from
+    // another site is never taken as JSON.
     std::optional<absl::string_view> type = Header(connection, "Content-Type");
-    if (type.has_value() &&
-        !absl::StartsWithIgnoreCase(absl::StripAsciiWhitespace(*type),
-                                    "application/json")) {
+    absl::string_view media =
+        type.has_value()
+            ? absl::StripAsciiWhitespace(type->substr(0, type->find(';')))
+            : absl::string_view();
+    if (!absl::EqualsIgnoreCase(media, "application/json")) {
       return EdgeError(415, absl::StatusCode::kInvalidArgument,
                        "request bodies must be application/json");
     }
@@ -393,6 +385,19 @@ absl::Status BuildRequest(Exchange* exchange) {
   std::vector<QueryParameter> params;
   MHD_get_connection_values_n(exchange->connection, MHD_GET_ARGUMENT_KIND,
                               &CollectQueryParameter, &params);
+  FieldViolations violations;
+  for (auto& [key, value] : params) {
+    std::optional<std::string> decoded_key = PercentDecodeSegment(key);
+    std::optional<std::string> decoded_value = PercentDecodeSegment(value);
+    if (!decoded_key.has_value() || !decoded_value.has_value()) {
+      violations.Add(Abbreviate(key, 64),
+                     "is not percent-encoded correctly (or holds a NUL)");
+      continue;
+    }
+    key = *std::move(decoded_key);
+    value = *std::move(decoded_value);
+  }
+  SMZ_RETURN_IF_ERROR(violations.ToStatus());
   return BuildHttpRequest(*exchange->route_to, exchange->bindings, params,
                           exchange->body, exchange->request.get());
 }
@@ -445,7 +450,10 @@ MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url,
     *request_state = exchange;
     if (std::optional<Answer> refused =
             Admit(exchange, url, method, front->options().max_body_bytes)) {
-      return Queue(connection, *refused);
+      // Answered: should the library call again, it gets this answer.
+      exchange->answer = *std::move(refused);
+      exchange->phase = Exchange::Phase::kAnswered;
+      return Queue(connection, exchange->answer);
     }
     return MHD_YES;
   }
@@ -580,7 +588,8 @@ absl::Status HttpJsonFront::Start(const std::string& listen) {
       // buffer: beyond it the library answers 431 (or 414) by itself.
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, options_.max_header_bytes,
       // Refuse malformed requests instead of guessing at them.
-      MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
+      MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_UNESCAPE_CALLBACK,
+      &KeepEscapes, nullptr, MHD_OPTION_END);
   if (daemon_ == nullptr) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", listen));
   }

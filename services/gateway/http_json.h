@@ -6,7 +6,7 @@
 // /openapi.json.
 //
 //   GET   /v1/partners/7
-//   PATCH /v1/partners/7   {"partner":{...},"update_mask":"contacts"}
+//   PATCH /v1/partners/7?update_mask=contacts&etag=…   {"contacts":[…]}
 //   GET   /v1/council/kpiTables/smz-2018?as_of=2020-12-31
 //   Authorization: Bearer smz_…
 //

@@ -7,14 +7,16 @@
 //   HttpRouteTable::Lookup found = table->Find("GET", "/v1/partners/7");
 //   // found.route->method is RegistryService.GetPartner,
 //   // found.bindings == {{"id", "7"}}
-//   std::unique_ptr<Message> request = NewRequest(*found.route);
+//   std::unique_ptr<Message> request =
+//       NewMessage(found.route->method->input_type());
 //   absl::Status built = BuildHttpRequest(*found.route, found.bindings,
 //                                         query, body, request.get());
 //
 // The rules, as google.api.http defines them:
 //  - a path variable fills the field it names, read as that field's type;
 //  - body "*" is the whole request as JSON (then the query must be empty);
-//    body "field" is that field as JSON; no body on GET and DELETE;
+//    body "field" is that field as JSON (and the query may not reach into
+//    it); GET and DELETE take no body, POST, PATCH and PUT must have one;
 //  - query parameters fill the other fields, typed (query_params.h).
 // The path is authoritative: a body or query that gives a path field a
 // different value is refused, so what the URL names is what the call

@@ -4,6 +4,7 @@
 // these routes. Then the rules of a request's path, query and body.
 #include "services/gateway/http_routes.h"
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -13,6 +14,8 @@
 #include "absl/strings/str_replace.h"
 #include "common/status_util.h"
 #include "gmock/gmock.h"
+#include "google/api/annotations.pb.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -118,6 +121,97 @@ TEST(HttpRoutesTest, EveryRouteFindsItselfAndBindsItsPathToItsFields) {
   }
 }
 
+// A service built at run time with one method per bad annotation: Build
+// refuses each, naming it.
+TEST(HttpRoutesTest, AnnotationsThatCannotWorkAreRefused) {
+  struct Case {
+    std::string why;
+    std::function<void(google::api::HttpRule*)> rule;
+  };
+  const std::vector<Case> cases = {
+      {"is not a singular scalar field",
+       [](auto* r) { r->set_get("/v1/partners/{nope}"); }},
+      {"is not a singular scalar field",
+       [](auto* r) { r->set_get("/v1/partners/{partner}"); }},
+      {"take no body",
+       [](auto* r) {
+         r->set_get("/v1/partners/{id}");
+         r->set_body("*");
+       }},
+      {"need a body", [](auto* r) { r->set_post("/v1/partners/{id}:x"); }},
+      {"is not a singular message field",
+       [](auto* r) {
+         r->set_patch("/v1/partners/{id}");
+         r->set_body("id");
+       }},
+      {"response_body",
+       [](auto* r) {
+         r->set_get("/v1/partners/{id}");
+         r->set_response_body("name");
+       }},
+      {"bad segment", [](auto* r) { r->set_get("/v1/part ners"); }},
+      {"only get, post", [](auto* r) { r->mutable_custom()->set_kind("X"); }},
+      {"do not nest",
+       [](auto* r) {
+         r->set_get("/v1/a/{id}");
+         r->add_additional_bindings()->add_additional_bindings()->set_get(
+             "/v1/b");
+       }},
+      {"bound twice", [](auto* r) { r->set_get("/v1/a/{id}/b/{id}"); }},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    google::protobuf::FileDescriptorProto file;
+    file.set_name(absl::StrCat("bad_", ++n, ".proto"));
+    file.set_package(absl::StrCat("bad", n));
+    file.set_syntax("proto3");
+    file.add_dependency("smz/registry/v1/registry.proto");
+    file.add_dependency("google/api/annotations.proto");
+    auto* service = file.add_service();
+    service->set_name("BadService");
+    auto* method = service->add_method();
+    method->set_name("Bad");
+    method->set_input_type(".smz.registry.v1.GetPartnerRequest");
+    method->set_output_type(".smz.registry.v1.Partner");
+    c.rule(method->mutable_options()->MutableExtension(google::api::http));
+    google::protobuf::DescriptorPool pool(
+        google::protobuf::DescriptorPool::generated_pool());
+    const google::protobuf::FileDescriptor* built = pool.BuildFile(file);
+    ASSERT_NE(built, nullptr) << c.why;
+    absl::StatusOr<HttpRouteTable> table =
+        HttpRouteTable::Build({built->service(0)});
+    EXPECT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument)
+        << c.why;
+    EXPECT_THAT(table.status().message(), HasSubstr(c.why));
+    EXPECT_THAT(table.status().message(), HasSubstr("Bad"));
+  }
+  // Two bindings that could match one path.
+  google::protobuf::FileDescriptorProto file;
+  file.set_name("overlap.proto");
+  file.set_package("overlap");
+  file.set_syntax("proto3");
+  file.add_dependency("smz/registry/v1/registry.proto");
+  file.add_dependency("google/api/annotations.proto");
+  auto* service = file.add_service();
+  service->set_name("OverlapService");
+  for (const char* path : {"/v1/partners/{id}", "/v1/{id}/7"}) {
+    auto* method = service->add_method();
+    method->set_name(absl::StrCat("Get", service->method_size()));
+    method->set_input_type(".smz.registry.v1.GetPartnerRequest");
+    method->set_output_type(".smz.registry.v1.Partner");
+    method->mutable_options()
+        ->MutableExtension(google::api::http)
+        ->set_get(path);
+  }
+  google::protobuf::DescriptorPool pool(
+      google::protobuf::DescriptorPool::generated_pool());
+  const google::protobuf::FileDescriptor* built = pool.BuildFile(file);
+  ASSERT_NE(built, nullptr);
+  absl::StatusOr<HttpRouteTable> table =
+      HttpRouteTable::Build({built->service(0)});
+  EXPECT_THAT(table.status().message(), HasSubstr("can match the same paths"));
+}
+
 TEST(HttpRoutesTest, OtherMethodsOnARoutedPathAre405WithWhatIsAllowed) {
   const HttpRouteTable::Lookup get = Routes().Find("HEAD", "/v1/partners/7");
   ASSERT_NE(get.route, nullptr);
@@ -141,8 +235,9 @@ TEST(HttpRoutesTest, ThePathIsAuthoritative) {
       RouteOf("smz.registry.v1.RegistryService.UpdatePartner");
   registry::v1::UpdatePartnerRequest request;
   // The body names another partner than the path: refused, not mixed.
-  absl::Status mixed = BuildHttpRequest(update, {{"partner.id", "7"}}, {},
-                                        R"({"id":"8","address":"02"})", &request);
+  absl::Status mixed =
+      BuildHttpRequest(update, {{"partner.id", "7"}}, {},
+                       R"({"id":"8","address":"02"})", &request);
   EXPECT_EQ(mixed.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(mixed.message(), HasSubstr("partner.id"));
   // The same id, or none, is fine; the mask comes in the query.
@@ -157,8 +252,9 @@ TEST(HttpRoutesTest, ThePathIsAuthoritative) {
               ::testing::ElementsAre("address", "contacts"));
   // The query cannot reach into the body.
   request.Clear();
-  absl::Status into_body = BuildHttpRequest(
-      update, {{"partner.id", "7"}}, {{"partner.address", "1"}}, "{}", &request);
+  absl::Status into_body =
+      BuildHttpRequest(update, {{"partner.id", "7"}},
+                       {{"partner.address", "1"}}, "{}", &request);
   EXPECT_EQ(into_body.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(into_body.message(), HasSubstr("partner"));
 
@@ -205,7 +301,8 @@ TEST(HttpRoutesTest, BodiesAndQueriesGoWhereTheRuleSays) {
 TEST(HttpRoutesTest, WellKnownTypesAreOneStringInTheQuery) {
   registry::v1::UpdatePartnerRequest request;
   ASSERT_TRUE(
-      MergeQueryParameters({{"update_mask", "address,name.ko"}}, &request).ok());
+      MergeQueryParameters({{"update_mask", "address,name.ko"}}, &request)
+          .ok());
   EXPECT_THAT(request.update_mask().paths(),
               ::testing::ElementsAre("address", "name.ko"));
   // Other messages only in a JSON body.
@@ -230,13 +327,34 @@ TEST(OpenApiTest, DescribesExactlyTheRoutes) {
       described[path].insert(method);
     }
   }
+  // One path per shape ("/v1/partners/{id}" and "/v1/partners/{partner.id}"
+  // are one), as OpenAPI requires.
+  auto shape = [](const std::string& path) {
+    std::string out;
+    bool in_variable = false;
+    for (char c : path) {
+      if (c == '{') in_variable = true;
+      if (!in_variable) out.push_back(c);
+      if (c == '}') {
+        in_variable = false;
+        out += "{}";
+      }
+    }
+    return out;
+  };
+  std::map<std::string, std::set<std::string>> described_shapes;
+  for (const auto& [path, methods] : described) {
+    EXPECT_EQ(described_shapes.count(shape(path)), 0u) << path;
+    described_shapes[shape(path)] = methods;
+  }
   std::map<std::string, std::set<std::string>> routed;
   for (const HttpRoute& route : Routes().routes()) {
     std::string method = route.http_method;
     for (char& c : method) c = static_cast<char>(std::tolower(c));
-    routed[route.path.text()].insert(method);
+    EXPECT_TRUE(routed[shape(route.path.text())].insert(method).second)
+        << route.path.text();
   }
-  EXPECT_EQ(described, routed);
+  EXPECT_EQ(described_shapes, routed);
   // Every reference resolves.
   const auto& schemas = parsed.fields()
                             .at("components")

@@ -147,7 +147,7 @@ void CollectQueryFields(const Descriptor* type, const std::string& prefix,
         wkt == "google.protobuf.Duration" ||
         wkt == "google.protobuf.FieldMask") {
       out->push_back({name, field});
-    } else if (!field->is_repeated() && depth < 3 &&
+    } else if (!field->is_repeated() && depth + 1 < kMaxQueryFieldDepth &&
                WellKnownSchema(field->message_type()).empty()) {
       CollectQueryFields(field->message_type(), name + ".", excluded, depth + 1,
                          out);
@@ -155,16 +155,38 @@ void CollectQueryFields(const Descriptor* type, const std::string& prefix,
   }
 }
 
+// The path with its variables unnamed: "/v1/partners/{}". OpenAPI holds
+// one path per shape, so bindings of one shape share the first one's
+// variable names.
+std::string Shape(absl::string_view path) {
+  std::string shape;
+  bool in_variable = false;
+  for (char c : path) {
+    if (c == '{') in_variable = true;
+    if (!in_variable) shape.push_back(c);
+    if (c == '}') {
+      in_variable = false;
+      shape += "{}";
+    }
+  }
+  return shape;
+}
+
+// `names`: the path's variable names in the document, in order.
 std::string Operation(const HttpRoute& route, const std::string& id,
+                      const std::vector<std::string>& names,
                       std::deque<const Descriptor*>* pending) {
   const Descriptor* input = route.method->input_type();
   std::vector<std::string> parameters;
   std::set<std::string> excluded;
-  for (const std::string& path_field : route.path.Fields()) {
+  const std::vector<std::string> fields = route.path.Fields();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const std::string& path_field = fields[i];
     excluded.insert(path_field);
     parameters.push_back(absl::StrCat(
-        R"({"name":)", Quoted(path_field), R"(,"in":"path","required":true,)",
-        R"("schema":)", FieldSchema(FindFieldPath(input, path_field), pending),
+        R"({"name":)", Quoted(names[i]), R"(,"in":"path","required":true,)",
+        R"("description":)", Quoted(absl::StrCat("the request's ", path_field)),
+        R"(,"schema":)", FieldSchema(FindFieldPath(input, path_field), pending),
         "}"));
   }
   std::string body;
@@ -229,16 +251,20 @@ std::string OpenApiDocument(const HttpRouteTable& routes) {
   std::vector<std::string> path_order;
   std::map<std::string, std::vector<std::string>> operations;
   std::map<std::string, int> ids;
+  // Each shape's path and variable names, as its first binding has them.
+  std::map<std::string, const PathTemplate*> first_of_shape;
   std::deque<const Descriptor*> pending;
   for (const HttpRoute& route : routes.routes()) {
-    const std::string& path = route.path.text();
+    const PathTemplate*& first = first_of_shape[Shape(route.path.text())];
+    if (first == nullptr) first = &route.path;
+    const std::string& path = first->text();
     if (operations.count(path) == 0) path_order.push_back(path);
     std::string id = absl::StrCat(route.method->service()->name(), "_",
                                   route.method->name());
     if (const int n = ++ids[id]; n > 1) absl::StrAppend(&id, "_", n);
     operations[path].push_back(
         absl::StrCat(Quoted(absl::AsciiStrToLower(route.http_method)), ":",
-                     Operation(route, id, &pending)));
+                     Operation(route, id, first->Fields(), &pending)));
   }
   std::vector<std::string> paths;
   for (const std::string& path : path_order) {

@@ -3,7 +3,10 @@
 // the protos: a path per binding, its path and query parameters typed by
 // the request's fields, the JSON body, the answer, errors as
 // google.rpc.Status, and schemas for every message reachable from them
-// (field names as in the .proto, as the gateway prints them).
+// (field names as in the .proto, as the gateway prints them). Bindings of
+// one shape ("/v1/partners/{id}", "/v1/partners/{partner.id}") share one
+// path, as OpenAPI requires, named by the first; each parameter says which
+// request field it sets.
 //
 // Written at build time by openapi_gen (openapi_gen_main.cc) into
 // openapi.json and into the gateway's binary, served at /openapi.json:

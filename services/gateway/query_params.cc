@@ -9,6 +9,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "common/status_util.h"
 #include "common/text_checks.h"
 #include "google/protobuf/descriptor.h"
@@ -16,7 +19,6 @@
 #include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/field_mask_util.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace smz::gateway {
 namespace {
@@ -37,6 +39,47 @@ const FieldDescriptor* FindField(const Descriptor* descriptor,
   return nullptr;
 }
 
+// google.protobuf.Timestamp's range: years 1 to 9999.
+constexpr int64_t kMinTimestampSeconds = -62135596800;
+constexpr int64_t kMaxTimestampSeconds = 253402300799;
+
+// Protobuf's JSON form of a duration, "-12.5s": at most 12 digits of
+// seconds (10,000 years) and 9 of fractions. Parsed here, as protobuf's
+// TimeUtil::FromString asserts on what it cannot hold.
+absl::optional<google::protobuf::Duration> ParseDuration(
+    absl::string_view text) {
+  if (!absl::ConsumeSuffix(&text, "s")) return absl::nullopt;
+  const bool negative = absl::ConsumePrefix(&text, "-");
+  const size_t dot = text.find('.');
+  absl::string_view whole = text.substr(0, dot);
+  absl::string_view fraction =
+      dot == absl::string_view::npos ? "" : text.substr(dot + 1);
+  if (whole.empty() || whole.size() > 12 || fraction.size() > 9 ||
+      (dot != absl::string_view::npos && fraction.empty())) {
+    return absl::nullopt;
+  }
+  for (absl::string_view digits : {whole, fraction}) {
+    for (char c : digits) {
+      if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+        return absl::nullopt;
+      }
+    }
+  }
+  int64_t seconds = 0;
+  int64_t nanos = 0;
+  if (!absl::SimpleAtoi(whole, &seconds)) return absl::nullopt;
+  if (!fraction.empty()) {
+    std::string padded(fraction);
+    padded.resize(9, '0');
+    if (!absl::SimpleAtoi(padded, &nanos)) return absl::nullopt;
+  }
+  if (seconds > 315576000000) return absl::nullopt;
+  google::protobuf::Duration duration;
+  duration.set_seconds(negative ? -seconds : seconds);
+  duration.set_nanos(static_cast<int32_t>(negative ? -nanos : nanos));
+  return duration;
+}
+
 // The well-known types that are one string in JSON: a timestamp
 // "2026-01-31T00:00:00Z", a duration "1.5s", a field mask "name,contacts"
 // (paths as the .proto names them).
@@ -44,21 +87,36 @@ std::string SetWellKnownValue(const FieldDescriptor* field,
                               absl::string_view value, Message* message) {
   const std::string& type = field->message_type()->full_name();
   if (!IsValidUtf8(value)) return "is not valid UTF-8";
+  // The parsers read C strings: a NUL would end the value early.
+  if (value.find('\0') != absl::string_view::npos) return "holds a NUL";
   std::unique_ptr<Message> parsed;
   if (type == "google.protobuf.Timestamp") {
-    auto timestamp = std::make_unique<google::protobuf::Timestamp>();
-    if (!google::protobuf::util::TimeUtil::FromString(std::string(value),
-                                                      timestamp.get())) {
+    // Parsed by Abseil, which takes any year, then range-checked: protobuf's
+    // TimeUtil::FromString CHECK-fails (aborts) on years it cannot hold.
+    absl::Time time;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, value, &time, &error)) {
       return "is not an RFC 3339 time such as 2026-01-31T09:00:00Z";
     }
+    if (time < absl::FromUnixSeconds(kMinTimestampSeconds) ||
+        time > absl::FromUnixSeconds(kMaxTimestampSeconds)) {
+      return "is outside the years 1 to 9999";
+    }
+    auto timestamp = std::make_unique<google::protobuf::Timestamp>();
+    const absl::Duration since_epoch = time - absl::UnixEpoch();
+    timestamp->set_seconds(absl::ToInt64Seconds(since_epoch));
+    // Floored, so that nanos are 0..999,999,999 before the epoch too.
+    absl::Duration rest = since_epoch - absl::Seconds(timestamp->seconds());
+    if (rest < absl::ZeroDuration()) {
+      timestamp->set_seconds(timestamp->seconds() - 1);
+      rest += absl::Seconds(1);
+    }
+    timestamp->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(rest)));
     parsed = std::move(timestamp);
   } else if (type == "google.protobuf.Duration") {
-    auto duration = std::make_unique<google::protobuf::Duration>();
-    if (!google::protobuf::util::TimeUtil::FromString(std::string(value),
-                                                      duration.get())) {
-      return "is not a duration such as 1.5s";
-    }
-    parsed = std::move(duration);
+    absl::optional<google::protobuf::Duration> duration = ParseDuration(value);
+    if (!duration.has_value()) return "is not a duration such as 1.5s";
+    parsed = std::make_unique<google::protobuf::Duration>(*duration);
   } else if (type == "google.protobuf.FieldMask") {
     auto mask = std::make_unique<google::protobuf::FieldMask>();
     google::protobuf::util::FieldMaskUtil::FromString(

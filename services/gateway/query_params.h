@@ -3,8 +3,10 @@
 // by its proto name or JSON name, dotted for fields of nested messages
 // ("filter.regions=DAERIM"); a repeated field takes one parameter per value;
 // each value is read as the field's type (integers and enums by name or
-// number, booleans, strings, base64 bytes). So "programme_code=2018" is the
-// string "2018", and "year=2018" the number.
+// number, booleans, strings, base64 bytes; timestamps, durations and field
+// masks as their JSON strings, "2026-01-31T09:00:00Z", "1.5s",
+// "address,contacts"). Path variables go through it too (http_routes.h). So
+// "programme_code=2018" is the string "2018", and "year=2018" the number.
 //
 //   smz::gateway::v1::GetKpiTableRequest request;
 //   absl::Status merged = smz::gateway::MergeQueryParameters(

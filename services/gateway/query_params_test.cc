@@ -5,8 +5,11 @@
 
 #include "common/status_util.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "smz/events/v1/events.pb.h"
 #include "smz/gateway/v1/gateway.pb.h"
+#include "smz/registry/v1/registry.pb.h"
 #include "smz/stats/v1/stats.pb.h"
 
 namespace smz::gateway {
@@ -73,6 +76,38 @@ TEST(QueryParamsTest, RepeatedSingularValueIsRefused) {
   const absl::Status status =
       MergeQueryParameters({{"year", "2019"}, {"year", "2020"}}, &overview);
   EXPECT_THAT(BadFields(status), ElementsAre("year"));
+}
+
+TEST(QueryParamsTest, TimestampsAndMasksAreTheirJsonStrings) {
+  events::v1::ListDueRemindersRequest reminders;
+  ASSERT_TRUE(
+      MergeQueryParameters({{"at", "2026-01-31T09:00:00+09:00"}}, &reminders)
+          .ok());
+  EXPECT_EQ(reminders.at().seconds(), 1769817600);
+  for (const std::string& bad :
+       {std::string("0001-01-01T00:00:00+01:00"), std::string("yesterday"),
+        std::string("2020-01-01T00:00:00Z\0junk", 25),
+        std::string("10000-01-01T00:00:00Z")}) {
+    events::v1::ListDueRemindersRequest request;
+    absl::Status merged = MergeQueryParameters({{"at", bad}}, &request);
+    EXPECT_EQ(merged.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(request.at().seconds(), 0) << bad;
+  }
+  // The same times in a JSON body: protobuf's parser takes some of them
+  // (as a gRPC client may send any seconds), but never asserts on them.
+  for (const char* json : {R"({"at":"0001-01-01T00:00:00+01:00"})",
+                           R"({"at":"9999-12-31T23:59:59-01:00"})",
+                           R"({"at":"10000-01-01T00:00:00Z"})"}) {
+    events::v1::ListDueRemindersRequest request;
+    EXPECT_NO_THROW(
+        (void)google::protobuf::util::JsonStringToMessage(json, &request))
+        << json;
+  }
+  registry::v1::UpdatePartnerRequest update;
+  ASSERT_TRUE(
+      MergeQueryParameters({{"updateMask", "address,contacts"}}, &update).ok());
+  EXPECT_THAT(update.update_mask().paths(),
+              ::testing::ElementsAre("address", "contacts"));
 }
 
 TEST(QueryParamsTest, LimitsAndExtremes) {

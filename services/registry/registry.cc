@@ -136,6 +136,11 @@ absl::StatusOr<v1::ListPartnersResponse> Registry::ListPartners(
 
 absl::StatusOr<Partner> Registry::UpdatePartner(
     const Principal& caller, const v1::UpdatePartnerRequest& request) {
+  // Whose record it is first: another partner learns nothing about what
+  // else is wrong with the request.
+  if (request.partner().id() > 0) {
+    SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner().id()));
+  }
   FieldViolations violations;
   if (request.partner().id() <= 0) {
     violations.Add("partner.id", "must be a partner id");

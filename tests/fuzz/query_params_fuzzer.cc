@@ -1,4 +1,4 @@
-// What a browser or script sends the gateway's HTTP edge for /v1/<Method>:
+// What a browser or script sends the gateway's HTTP edge for a method:
 // query parameters typed by the request message, or a JSON body.
 #include <cstddef>
 #include <cstdint>
