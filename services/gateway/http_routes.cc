@@ -95,9 +95,19 @@ absl::StatusOr<HttpRoute> RouteOf(const MethodDescriptor* method,
   return route;
 }
 
-std::string JsonParseError(const Descriptor* type, absl::string_view error) {
-  return absl::StrCat("is not a ", type->full_name(),
-                      " in JSON: ", Abbreviate(error, 300));
+// The JSON body into `message`, unknown fields refused.
+absl::Status ParseJsonBody(absl::string_view body, Message* message) {
+  google::protobuf::util::JsonParseOptions parse;
+  parse.ignore_unknown_fields = false;
+  if (auto parsed = google::protobuf::util::JsonStringToMessage(
+          google::protobuf::StringPiece(body.data(), body.size()), message,
+          parse);
+      !parsed.ok()) {
+    return InvalidField(
+        "body", absl::StrCat("is not a ", message->GetDescriptor()->full_name(),
+                             " in JSON: ", Abbreviate(parsed.ToString(), 300)));
+  }
+  return absl::OkStatus();
 }
 
 // The value of a singular scalar field as text, for comparing the path's
@@ -264,23 +274,13 @@ namespace {
 absl::Status MergeQueryAndBody(const HttpRoute& route,
                                const std::vector<QueryParameter>& query,
                                absl::string_view body, Message* request) {
-  google::protobuf::util::JsonParseOptions parse;
-  parse.ignore_unknown_fields = false;
   const bool has_body = !absl::StripAsciiWhitespace(body).empty();
   if (route.body == "*") {
     if (!query.empty()) {
       return InvalidField(
           "query", "is not read here: the JSON body is the whole request");
     }
-    if (!has_body) return absl::OkStatus();
-    if (auto parsed = google::protobuf::util::JsonStringToMessage(
-            google::protobuf::StringPiece(body.data(), body.size()), request,
-            parse);
-        !parsed.ok()) {
-      return InvalidField(
-          "body", JsonParseError(request->GetDescriptor(), parsed.ToString()));
-    }
-    return absl::OkStatus();
+    return has_body ? ParseJsonBody(body, request) : absl::OkStatus();
   }
   if (route.body.empty() && has_body) {
     return InvalidField(
@@ -296,15 +296,7 @@ absl::Status MergeQueryAndBody(const HttpRoute& route,
                         "is the body: its fields cannot be in the query");
   }
   Message* target = request->GetReflection()->MutableMessage(request, field);
-  if (!has_body) return absl::OkStatus();
-  if (auto parsed = google::protobuf::util::JsonStringToMessage(
-          google::protobuf::StringPiece(body.data(), body.size()), target,
-          parse);
-      !parsed.ok()) {
-    return InvalidField(
-        "body", JsonParseError(target->GetDescriptor(), parsed.ToString()));
-  }
-  return absl::OkStatus();
+  return has_body ? ParseJsonBody(body, target) : absl::OkStatus();
 }
 
 }  // namespace

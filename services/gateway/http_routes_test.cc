@@ -329,29 +329,16 @@ TEST(OpenApiTest, DescribesExactlyTheRoutes) {
   }
   // One path per shape ("/v1/partners/{id}" and "/v1/partners/{partner.id}"
   // are one), as OpenAPI requires.
-  auto shape = [](const std::string& path) {
-    std::string out;
-    bool in_variable = false;
-    for (char c : path) {
-      if (c == '{') in_variable = true;
-      if (!in_variable) out.push_back(c);
-      if (c == '}') {
-        in_variable = false;
-        out += "{}";
-      }
-    }
-    return out;
-  };
   std::map<std::string, std::set<std::string>> described_shapes;
   for (const auto& [path, methods] : described) {
-    EXPECT_EQ(described_shapes.count(shape(path)), 0u) << path;
-    described_shapes[shape(path)] = methods;
+    EXPECT_EQ(described_shapes.count(PathShape(path)), 0u) << path;
+    described_shapes[PathShape(path)] = methods;
   }
   std::map<std::string, std::set<std::string>> routed;
   for (const HttpRoute& route : Routes().routes()) {
     std::string method = route.http_method;
     for (char& c : method) c = static_cast<char>(std::tolower(c));
-    EXPECT_TRUE(routed[shape(route.path.text())].insert(method).second)
+    EXPECT_TRUE(routed[PathShape(route.path.text())].insert(method).second)
         << route.path.text();
   }
   EXPECT_EQ(described_shapes, routed);

@@ -49,6 +49,20 @@ int HexValue(char c) {
 
 }  // namespace
 
+std::string PathShape(absl::string_view template_text) {
+  std::string shape;
+  bool in_variable = false;
+  for (char c : template_text) {
+    if (c == '{') in_variable = true;
+    if (!in_variable) shape.push_back(c);
+    if (c == '}') {
+      in_variable = false;
+      shape += "{}";
+    }
+  }
+  return shape;
+}
+
 std::optional<std::string> PercentDecodeSegment(absl::string_view segment) {
   std::string out;
   out.reserve(segment.size());

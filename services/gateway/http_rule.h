@@ -65,6 +65,11 @@ class PathTemplate {
   std::string verb_;  // "" or e.g. "publish"
 };
 
+// The template with its variables unnamed: "/v1/partners/{}" for
+// "/v1/partners/{id}" and "/v1/partners/{partner.id}" alike (OpenAPI holds
+// one path per shape).
+std::string PathShape(absl::string_view template_text);
+
 // Decodes %XX escapes of one path segment; nullopt for a malformed escape or
 // a decoded NUL.
 std::optional<std::string> PercentDecodeSegment(absl::string_view segment);

@@ -155,23 +155,6 @@ void CollectQueryFields(const Descriptor* type, const std::string& prefix,
   }
 }
 
-// The path with its variables unnamed: "/v1/partners/{}". OpenAPI holds
-// one path per shape, so bindings of one shape share the first one's
-// variable names.
-std::string Shape(absl::string_view path) {
-  std::string shape;
-  bool in_variable = false;
-  for (char c : path) {
-    if (c == '{') in_variable = true;
-    if (!in_variable) shape.push_back(c);
-    if (c == '}') {
-      in_variable = false;
-      shape += "{}";
-    }
-  }
-  return shape;
-}
-
 // `names`: the path's variable names in the document, in order.
 std::string Operation(const HttpRoute& route, const std::string& id,
                       const std::vector<std::string>& names,
@@ -255,7 +238,7 @@ std::string OpenApiDocument(const HttpRouteTable& routes) {
   std::map<std::string, const PathTemplate*> first_of_shape;
   std::deque<const Descriptor*> pending;
   for (const HttpRoute& route : routes.routes()) {
-    const PathTemplate*& first = first_of_shape[Shape(route.path.text())];
+    const PathTemplate*& first = first_of_shape[PathShape(route.path.text())];
     if (first == nullptr) first = &route.path;
     const std::string& path = first->text();
     if (operations.count(path) == 0) path_order.push_back(path);
