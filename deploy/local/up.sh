@@ -228,6 +228,6 @@ echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port stat
 echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port events) --token_file=$ADMIN_TOKEN_FILE call smz.events.v1.EventsService/CountCompletedEvents '{\"year_from\":2019,\"year_to\":2022}'"
 echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port programme) --token_file=$ADMIN_TOKEN_FILE call smz.programme.v1.ProgrammeService/GetBudgetTable '{\"year\":2022,\"as_of_date\":\"2022-10-31\"}'"
 echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port gateway) --token_file=$ADMIN_TOKEN_FILE call smz.gateway.v1.GatewayService/GetKpiTable '{\"programme_code\":\"smz-2018\",\"as_of\":\"2020-12-31\"}'"
-echo "               curl -H \"Authorization: Bearer \$(cat $ADMIN_TOKEN_FILE)\" 'http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/v1/council/overviews/2020'"
+echo "               curl -H \"Authorization: Bearer \$(cat $ADMIN_TOKEN_FILE)\" 'http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/v1/council/zoneOverviews/2020'"
 echo "               build/common/smzctl list   (every method)"
 echo "  stop with    deploy/local/down.sh   (add --purge to also delete $SMZ_STATE)"

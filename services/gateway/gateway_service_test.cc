@@ -441,16 +441,16 @@ TEST_F(GatewayServiceTest, HttpJsonServesTheSameMessages) {
       google::protobuf::util::MessageDifferencer::Equals(from_http, from_grpc));
   EXPECT_THAT(got->body, HasSubstr("\"programme_code\":\"g-2018\""));
 
-  auto overview = http.Get("/v1/council/overviews/2019", auth);
+  auto overview = http.Get("/v1/council/zoneOverviews/2019", auth);
   ASSERT_TRUE(overview);
   EXPECT_EQ(overview->status, 200) << overview->body;
   EXPECT_THAT(overview->body, HasSubstr("\"events_held_by_type\""));
 
-  auto anonymous = http.Get("/v1/council/overviews/2019");
+  auto anonymous = http.Get("/v1/council/zoneOverviews/2019");
   ASSERT_TRUE(anonymous);
   EXPECT_EQ(anonymous->status, 401);
   EXPECT_THAT(anonymous->body, HasSubstr("\"code\":16"));
-  auto bad = http.Get("/v1/council/overviews/1999?as_of=soon", auth);
+  auto bad = http.Get("/v1/council/zoneOverviews/1999?as_of=soon", auth);
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
   EXPECT_THAT(bad->body, HasSubstr("\"field\":\"year\""));
@@ -458,11 +458,11 @@ TEST_F(GatewayServiceTest, HttpJsonServesTheSameMessages) {
   auto unknown = http.Get("/v1/DropTables", auth);
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
-  auto garbage = http.Get("/v1/council/overviews/2019?yeer=1", auth);
+  auto garbage = http.Get("/v1/council/zoneOverviews/2019?yeer=1", auth);
   ASSERT_TRUE(garbage);
   EXPECT_EQ(garbage->status, 400);
   auto posted =
-      http.Post("/v1/council/overviews/2019", auth, "{}", "application/json");
+      http.Post("/v1/council/zoneOverviews/2019", auth, "{}", "application/json");
   ASSERT_TRUE(posted);
   EXPECT_EQ(posted->status, 405);
   auto missing = http.Get("/v1/council/kpiTables/nope", auth);

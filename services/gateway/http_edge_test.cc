@@ -199,7 +199,7 @@ TEST_F(HttpEdgeTest, BadAuthorizationValuesAre401AndNeverForwarded) {
   for (const std::string& value : bad) {
     const int before = fake_.calls();
     const std::string response =
-        Get(port_, "/v1/council/overviews/2019",
+        Get(port_, "/v1/council/zoneOverviews/2019",
             absl::StrCat("Authorization: ", value, "\r\n"));
     EXPECT_EQ(testing::HttpStatusOf(response), 401)
         << value.substr(0, 40) << "\n"
@@ -210,13 +210,13 @@ TEST_F(HttpEdgeTest, BadAuthorizationValuesAre401AndNeverForwarded) {
   }
   // A header line without a value.
   const std::string empty =
-      Get(port_, "/v1/council/overviews/2019", "Authorization:\r\n");
+      Get(port_, "/v1/council/zoneOverviews/2019", "Authorization:\r\n");
   EXPECT_THAT(testing::HttpStatusOf(empty), ::testing::AnyOf(400, 401))
       << empty;
   // A NUL inside the value: libmicrohttpd ends the value there, so at most
   // the well-formed part before it can be forwarded, never the NUL.
   const std::string nul =
-      Get(port_, "/v1/council/overviews/2019",
+      Get(port_, "/v1/council/zoneOverviews/2019",
           std::string("Authorization: Bearer smz_\0nul\r\n", 32));
   EXPECT_NE(testing::HttpStatusOf(nul), 0) << nul;
   EXPECT_EQ(fake_.Authorization().find('\0'), std::string::npos);
@@ -359,7 +359,7 @@ TEST_F(HttpEdgeTest, PathAndQueryValuesAreTypedByTheRequestMessage) {
   // Every bad value is named, in the path and in the query, as a
   // google.rpc.Status with a BadRequest.
   const std::string bad = Get(
-      port_, "/v1/council/overviews/twenty?yaer=1&as_of=2019&x.y.z=1", auth);
+      port_, "/v1/council/zoneOverviews/twenty?yaer=1&as_of=2019&x.y.z=1", auth);
   EXPECT_EQ(testing::HttpStatusOf(bad), 400) << bad;
   EXPECT_THAT(bad, HasSubstr("{\"code\":3,\"message\":"));
   EXPECT_THAT(bad, HasSubstr("\"@type\":\"type.googleapis.com/"
@@ -370,10 +370,10 @@ TEST_F(HttpEdgeTest, PathAndQueryValuesAreTypedByTheRequestMessage) {
   }
   // The path's value cannot be overridden by the query.
   const std::string twice =
-      Get(port_, "/v1/council/overviews/2019?year=2020", auth);
+      Get(port_, "/v1/council/zoneOverviews/2019?year=2020", auth);
   EXPECT_EQ(testing::HttpStatusOf(twice), 400) << twice;
   const std::string overflow =
-      Get(port_, "/v1/council/overviews/99999999999999999999", auth);
+      Get(port_, "/v1/council/zoneOverviews/99999999999999999999", auth);
   EXPECT_EQ(testing::HttpStatusOf(overflow), 400) << overflow;
   const std::string invalid_utf8 =
       Get(port_, "/v1/council/kpiTables/%FF%FE", auth);
@@ -461,7 +461,7 @@ TEST_F(HttpEdgeTest, RequestsAreTranscodedByTheAnnotations) {
   EXPECT_THAT(put, HasSubstr("Allow: GET, HEAD, PATCH"));
   // A body on a GET is refused, not ignored.
   const std::string get_body =
-      Send(port_, "GET", "/v1/council/overviews/2019", R"({"year":2020})");
+      Send(port_, "GET", "/v1/council/zoneOverviews/2019", R"({"year":2020})");
   EXPECT_EQ(testing::HttpStatusOf(get_body), 400) << get_body;
   // Services not served here have no routes.
   EXPECT_EQ(testing::HttpStatusOf(Get(port_, "/v1/aggregates")), 404);
@@ -489,7 +489,7 @@ TEST_F(HttpEdgeTest, EscapesAreDecodedOnceAndPerSegment) {
   // An escaped "/" is not a path to another method: it stays in the year.
   const int calls = fake_.calls();
   const std::string year =
-      Get(port_, "/v1/council/overviews/2019%2Fchanges", auth);
+      Get(port_, "/v1/council/zoneOverviews/2019%2Fchanges", auth);
   EXPECT_EQ(testing::HttpStatusOf(year), 400) << year;
   EXPECT_THAT(year, HasSubstr("\"field\":\"year\""));
   for (const char* bad :

@@ -57,6 +57,7 @@ PartnerFacts FactsOf(const Partner& partner) {
 // A PARTNER reads and writes only its own partner_id; 0 means "mine".
 absl::StatusOr<int64_t> ScopedPartner(const Principal& caller,
                                       int64_t requested) {
+  if (requested < 0) return InvalidField("partner_id", "is not a partner id");
   if (caller.role() == auth::v1::PARTNER) {
     if (requested == 0) return caller.partner_id();
     SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, requested));

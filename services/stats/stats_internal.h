@@ -37,7 +37,8 @@ std::string NameOf(const Partner& partner);
 
 PartnerFacts FactsOf(const Partner& partner);
 
-// A PARTNER reads and writes only its own partner_id; 0 means "mine".
+// A PARTNER reads and writes only its own partner_id; 0 means "mine"
+// (others: any partner). A negative id is INVALID_ARGUMENT.
 absl::StatusOr<int64_t> ScopedPartner(const Principal& caller,
                                       int64_t requested);
 

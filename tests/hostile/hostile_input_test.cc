@@ -565,7 +565,7 @@ TEST_F(HostileInputTest, HttpEdgeSurvivesHostileClients) {
   };
   const std::string auth =
       absl::StrCat("Authorization: Bearer ", admin_, "\r\n");
-  ASSERT_EQ(testing::HttpStatusOf(get("/v1/council/overviews/2020", auth)),
+  ASSERT_EQ(testing::HttpStatusOf(get("/v1/council/zoneOverviews/2020", auth)),
             200);
 
   for (const std::string& value :
@@ -574,7 +574,7 @@ TEST_F(HostileInputTest, HttpEdgeSurvivesHostileClients) {
         absl::StrCat("Bearer ", std::string(8000, 'a')),
         std::string("Basic YTpi")}) {
     const std::string response =
-        get("/v1/council/overviews/2020",
+        get("/v1/council/zoneOverviews/2020",
             absl::StrCat("Authorization: ", value, "\r\n"));
     EXPECT_EQ(testing::HttpStatusOf(response), 401) << response.substr(0, 200);
   }
@@ -616,7 +616,7 @@ TEST_F(HostileInputTest, HttpEdgeSurvivesHostileClients) {
     for (int round = 0; round < 3; ++round) {
       const absl::Time start = absl::Now();
       EXPECT_EQ(testing::HttpStatusOf(get("/", "")), 200);
-      EXPECT_EQ(testing::HttpStatusOf(get("/v1/council/overviews/2020", auth)),
+      EXPECT_EQ(testing::HttpStatusOf(get("/v1/council/zoneOverviews/2020", auth)),
                 200);
       EXPECT_LT(absl::Now() - start, absl::Seconds(1));
     }

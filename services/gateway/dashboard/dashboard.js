@@ -193,7 +193,7 @@ async function load() {
     const [kpi, overview, budget, log, upcoming] = await Promise.all([
       call("/v1/council/kpiTables/" + encodeURIComponent(state.programme),
            { as_of: state.year + "-12-31" }),
-      call("/v1/council/overviews/" + state.year, {}),
+      call("/v1/council/zoneOverviews/" + state.year, {}),
       call("/v1/council/budgetTables/" + state.year, {})
         .catch((e) => (e.status === 404 ? { rows: [] } : Promise.reject(e))),
       call("/v1/council/activityLogs/" + state.year, {}),
