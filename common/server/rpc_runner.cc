@@ -33,6 +33,25 @@ std::string ServiceLabel(absl::string_view full_name) {
 
 }  // namespace
 
+std::string CheckedClientAddress(absl::string_view value) {
+  if (value.size() > 45) return "";
+  for (char c : value) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != '.' &&
+        c != ':') {
+      return "";
+    }
+  }
+  return std::string(value);
+}
+
+std::string ClientAddressOf(const grpc::ServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(std::string(kClientAddressMetadata));
+  if (it == metadata.end()) return "";
+  return CheckedClientAddress(
+      absl::string_view(it->second.data(), it->second.size()));
+}
+
 RpcRunner::RpcRunner(absl::string_view service_full_name,
                      Authenticator* authenticator, RpcMetrics* metrics)
     : service_(ServiceLabel(service_full_name)),
@@ -106,6 +125,7 @@ grpc::Status RpcRunner::Run(
        {"code", code},
        {"latency_ms", latency_ms},
        {"peer", context->peer()},
+       {"client", ClientAddressOf(*context)},
        {"error", status.ok() ? absl::string_view() : status.message()}});
   if (absl::IsInternal(status) || absl::IsDataLoss(status) ||
       absl::IsUnknown(status)) {

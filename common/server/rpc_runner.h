@@ -37,6 +37,19 @@
 
 namespace smz {
 
+// The metadata in which the HTTP edge tells a backend the address of the
+// client it calls for (the backend's own peer is the edge). Logged as
+// "client"; only the edge sets it, as only the edge is reachable from
+// outside (issue 17 makes that a checked peer identity with mutual TLS).
+inline constexpr absl::string_view kClientAddressMetadata =
+    "smz-client-address";
+
+// The client address a call carries ("" without one, or when it is no IP
+// address: at most 45 characters of hex digits, '.' and ':').
+std::string ClientAddressOf(const grpc::ServerContext& context);
+// The same check of a metadata value.
+std::string CheckedClientAddress(absl::string_view value);
+
 class RpcRunner {
  public:
   // `service_full_name`: e.g. "smz.registry.v1.RegistryService", a service

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/server/rpc_runner.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -87,6 +88,10 @@ class FakeGateway final : public v1::GatewayService::Service {
     absl::MutexLock lock(&mu_);
     return calls_;
   }
+  std::string ClientAddress() {
+    absl::MutexLock lock(&mu_);
+    return client_address_;
+  }
   bool started() const { return started_.load(); }
 
  private:
@@ -97,9 +102,11 @@ class FakeGateway final : public v1::GatewayService::Service {
     authorization_ = it == context->client_metadata().end()
                          ? ""
                          : std::string(it->second.data(), it->second.size());
+    client_address_ = ClientAddressOf(*context);
   }
   absl::Mutex mu_;
   std::string authorization_ ABSL_GUARDED_BY(mu_);
+  std::string client_address_ ABSL_GUARDED_BY(mu_);
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<bool> started_{false};
 };
@@ -178,6 +185,8 @@ TEST_F(HttpEdgeTest, ForwardsAWellFormedBearerToken) {
   ASSERT_EQ(testing::HttpStatusOf(ok), 200) << ok;
   EXPECT_THAT(ok, HasSubstr("\"programme_code\":\"smz-2018\""));
   EXPECT_EQ(fake_.Authorization(), "Bearer smz_abc-DEF_1");
+  // And who the client is, for the service's log and its per-address limits.
+  EXPECT_EQ(fake_.ClientAddress(), "127.0.0.1");
 }
 
 // Every shape of a bad Authorization value is 401 at the edge, never
@@ -358,8 +367,9 @@ TEST_F(HttpEdgeTest, PathAndQueryValuesAreTypedByTheRequestMessage) {
   EXPECT_THAT(named, HasSubstr("\"programme_code\":\"영등\""));
   // Every bad value is named, in the path and in the query, as a
   // google.rpc.Status with a BadRequest.
-  const std::string bad = Get(
-      port_, "/v1/council/zoneOverviews/twenty?yaer=1&as_of=2019&x.y.z=1", auth);
+  const std::string bad =
+      Get(port_, "/v1/council/zoneOverviews/twenty?yaer=1&as_of=2019&x.y.z=1",
+          auth);
   EXPECT_EQ(testing::HttpStatusOf(bad), 400) << bad;
   EXPECT_THAT(bad, HasSubstr("{\"code\":3,\"message\":"));
   EXPECT_THAT(bad, HasSubstr("\"@type\":\"type.googleapis.com/"

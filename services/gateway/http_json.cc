@@ -25,6 +25,7 @@
 #include "common/aip/status_macros.h"
 #include "common/auth/token.h"
 #include "common/logging.h"
+#include "common/server/rpc_runner.h"
 #include "common/status_util.h"
 #include "common/text_checks.h"
 #include "google/protobuf/descriptor.h"
@@ -155,6 +156,26 @@ MHD_Result CollectQueryParameter(void* cls, MHD_ValueKind, const char* key,
   return MHD_YES;
 }
 
+// The client's IP address from its socket ("" if unknown): for the backends'
+// logs, and for their limits per client address.
+std::string ClientAddress(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (info == nullptr || info->client_addr == nullptr) return "";
+  char text[INET6_ADDRSTRLEN] = {};
+  const sockaddr* address = info->client_addr;
+  const void* raw =
+      address->sa_family == AF_INET6
+          ? static_cast<const void*>(
+                &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr)
+          : static_cast<const void*>(
+                &reinterpret_cast<const sockaddr_in*>(address)->sin_addr);
+  if (inet_ntop(address->sa_family, raw, text, sizeof(text)) == nullptr) {
+    return "";
+  }
+  return text;
+}
+
 // Leaves escapes as they came: the path is decoded one segment at a time
 // after it is split (http_rule.h), so "%2F" stays inside its segment and
 // "%00" is refused; query keys and values are decoded in BuildRequest.
@@ -214,6 +235,7 @@ struct HttpJsonFront::Exchange {
   const HttpRoute* route_to = nullptr;
   PathBindings bindings;
   std::string authorization;
+  std::string client_address;  // the HTTP client's IP, as the socket has it
   std::string body;
   std::unique_ptr<Message> request;
   std::unique_ptr<Message> response;
@@ -447,6 +469,7 @@ MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url,
     exchange = new Exchange();
     exchange->front = front;
     exchange->connection = connection;
+    exchange->client_address = ClientAddress(connection);
     *request_state = exchange;
     if (std::optional<Answer> refused =
             Admit(exchange, url, method, front->options().max_body_bytes)) {
@@ -617,6 +640,10 @@ void HttpJsonFront::BeginCall(Exchange* exchange) {
   }
   exchange->context->set_deadline(
       absl::ToChronoTime(absl::Now() + options_.call_deadline));
+  if (!exchange->client_address.empty()) {
+    exchange->context->AddMetadata(std::string(kClientAddressMetadata),
+                                   exchange->client_address);
+  }
   if (!exchange->authorization.empty()) {
     exchange->context->AddMetadata("authorization", exchange->authorization);
   }
