@@ -141,6 +141,17 @@ const std::vector<Migration>& RegistryMigrations() {
       {6,
        "the old idempotency table dropped (its keys are in request_keys)",
        {"DROP TABLE IF EXISTS idempotency_keys"}},
+      // Failed sign-ins per login name (hashed) and per client address
+      // (sign_in_throttle.h); times in microseconds, 0: none.
+      {7,
+       "failed sign-ins per login and client address",
+       {"CREATE TABLE IF NOT EXISTS sign_in_throttle ("
+        " subject VARCHAR(100) NOT NULL PRIMARY KEY,"
+        " failures INT NOT NULL,"
+        " last_failure_us BIGINT NOT NULL,"
+        " locked_until_us BIGINT NOT NULL,"
+        " KEY sign_in_throttle_age (last_failure_us)"
+        ") ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin"}},
   };
   return *kMigrations;
 }

@@ -1,0 +1,173 @@
+#include "services/registry/sign_in_throttle.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/aip/status_macros.h"
+#include "common/auth/token.h"
+
+namespace smz::registry {
+namespace {
+
+const ThrottlePolicy& PolicyOf(absl::string_view subject) {
+  return absl::StartsWith(subject, "address:") ? kAddressThrottle
+                                               : kLoginThrottle;
+}
+
+// Rows with no failure and no lock for this long are deleted as failures
+// are recorded, a few at a time.
+constexpr absl::Duration kForgetAfter = absl::Hours(1);
+constexpr int kForgetPerFailure = 100;
+
+absl::Time TimeOrPast(int64_t micros) {
+  return micros == 0 ? absl::InfinitePast() : absl::FromUnixMicros(micros);
+}
+
+int64_t MicrosOrZero(absl::Time time) {
+  return time == absl::InfinitePast() ? 0 : absl::ToUnixMicros(time);
+}
+
+// Subjects' states by subject, read with `suffix` (" FOR UPDATE" or "").
+absl::StatusOr<std::vector<std::pair<std::string, ThrottleState>>> ReadStates(
+    Session& session, const std::vector<std::string>& subjects,
+    absl::string_view suffix) {
+  std::vector<std::pair<std::string, ThrottleState>> states;
+  for (const std::string& subject : subjects) {
+    SMZ_ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        session.Query(absl::StrCat("SELECT failures, last_failure_us, "
+                                   "locked_until_us FROM sign_in_throttle "
+                                   "WHERE subject = ?",
+                                   suffix),
+                      {SqlText(subject)}));
+    ThrottleState state;
+    if (!rows.empty()) {
+      state.failures = static_cast<int>(rows.front().Int(0));
+      state.last_failure = TimeOrPast(rows.front().Int(1));
+      state.locked_until = TimeOrPast(rows.front().Int(2));
+    }
+    states.emplace_back(subject, state);
+  }
+  return states;
+}
+
+}  // namespace
+
+absl::Time NextAttemptAt(const ThrottleState& state,
+                         const ThrottlePolicy& policy, absl::Time now) {
+  if (state.locked_until > now) return state.locked_until;
+  if (state.failures <= policy.free_failures ||
+      now - state.last_failure > policy.window) {
+    return now;
+  }
+  // Doubling from first_delay; the exponent is capped before it can
+  // overflow the shift.
+  const int doublings = std::min(state.failures - policy.free_failures - 1, 20);
+  const absl::Duration delay = std::min(
+      policy.first_delay * (int64_t{1} << doublings), policy.max_delay);
+  return std::max(now, state.last_failure + delay);
+}
+
+ThrottleState AfterFailure(ThrottleState state, const ThrottlePolicy& policy,
+                           absl::Time now) {
+  const bool lock_ended =
+      state.locked_until != absl::InfinitePast() && state.locked_until <= now;
+  if (lock_ended || now - state.last_failure > policy.window) {
+    state = ThrottleState();
+  }
+  ++state.failures;
+  state.last_failure = now;
+  if (state.failures >= policy.lock_after) {
+    state.locked_until = now + policy.lock_for;
+  }
+  return state;
+}
+
+std::string LoginSubject(absl::string_view login) {
+  return absl::StrCat(
+      "login:",
+      HashToken(absl::AsciiStrToLower(absl::StripAsciiWhitespace(login))));
+}
+
+std::string AddressSubject(absl::string_view address) {
+  return absl::StrCat("address:", address.substr(0, 45));
+}
+
+SignInThrottle::SignInThrottle(Database* database, const Clock* clock)
+    : database_(database), clock_(clock) {}
+
+absl::Status SignInThrottle::Admit(const std::vector<std::string>& subjects) {
+  const absl::Time now = clock_->Now();
+  SMZ_ASSIGN_OR_RETURN(
+      auto states,
+      (database_->RunFor<std::vector<std::pair<std::string, ThrottleState>>>(
+          [&](Session& session) {
+            return ReadStates(session, subjects, "");
+          })));
+  absl::Time next = now;
+  for (const auto& [subject, state] : states) {
+    next = std::max(next, NextAttemptAt(state, PolicyOf(subject), now));
+  }
+  if (next <= now) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "too many failed sign-ins; try again in ",
+      static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(next - now))),
+      " s"));
+}
+
+absl::StatusOr<bool> SignInThrottle::Failed(
+    const std::vector<std::string>& subjects) {
+  const absl::Time now = clock_->Now();
+  return database_->TransactFor<bool>([&](Session& session)
+                                          -> absl::StatusOr<bool> {
+    SMZ_ASSIGN_OR_RETURN(auto states,
+                         ReadStates(session, subjects, " FOR UPDATE"));
+    bool locked = false;
+    for (const auto& [subject, before] : states) {
+      const ThrottleState after = AfterFailure(before, PolicyOf(subject), now);
+      locked |= after.locked_until > now && before.locked_until <= now;
+      SMZ_RETURN_IF_ERROR(
+          session
+              .Execute("INSERT INTO sign_in_throttle (subject, failures, "
+                       "last_failure_us, locked_until_us) VALUES (?, ?, ?, ?) "
+                       "ON DUPLICATE KEY UPDATE failures = VALUES(failures), "
+                       "last_failure_us = VALUES(last_failure_us), "
+                       "locked_until_us = VALUES(locked_until_us)",
+                       {SqlText(subject), SqlInt(after.failures),
+                        SqlInt(MicrosOrZero(after.last_failure)),
+                        SqlInt(MicrosOrZero(after.locked_until))})
+              .status());
+    }
+    const int64_t forget_before = absl::ToUnixMicros(now - kForgetAfter);
+    SMZ_RETURN_IF_ERROR(
+        session
+            .Execute(absl::StrCat("DELETE FROM sign_in_throttle WHERE "
+                                  "last_failure_us < ? AND locked_until_us < "
+                                  "? LIMIT ",
+                                  kForgetPerFailure),
+                     {SqlInt(forget_before), SqlInt(forget_before)})
+            .status());
+    return locked;
+  });
+}
+
+absl::Status SignInThrottle::Succeeded(
+    const std::vector<std::string>& subjects) {
+  return database_->Run([&](Session& session) -> absl::Status {
+    for (const std::string& subject : subjects) {
+      if (!absl::StartsWith(subject, "login:")) continue;
+      SMZ_RETURN_IF_ERROR(
+          session
+              .Execute("DELETE FROM sign_in_throttle WHERE subject = ?",
+                       {SqlText(subject)})
+              .status());
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace smz::registry
