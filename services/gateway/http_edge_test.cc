@@ -532,6 +532,15 @@ TEST_F(HttpEdgeTest, BodiesMustBeDeclaredJsonWithALength) {
       "Content-Type: Application/JSON; charset=utf-8\r\n"
       "Content-Length: 2\r\n\r\n{}");
   EXPECT_EQ(testing::HttpStatusOf(charset), 200) << charset;
+  // Without a credential a body is refused before it is read.
+  const absl::Time start = absl::Now();
+  const std::string anonymous = testing::HttpRoundtrip(
+      port_,
+      "POST /v1/partners HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+      "Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n",
+      absl::Seconds(3));
+  EXPECT_EQ(testing::HttpStatusOf(anonymous), 401) << anonymous;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   const std::string unframed = testing::HttpRoundtrip(
       port_,
       "PATCH /v1/partners/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"

@@ -395,6 +395,11 @@ std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
         ParseBearerAuthorization(*authorization);
     if (!token.ok()) return ErrorAnswer(token.status());
     exchange->authorization = absl::StrCat("Bearer ", *token);
+  } else if (takes_body) {
+    // Every method with a body needs a caller: refused before up to
+    // max_body_bytes of it are read and held for nobody.
+    return ErrorAnswer(absl::UnauthenticatedError(
+        "missing credentials: send 'Authorization: Bearer <token>'"));
   }
   return std::nullopt;
 }
