@@ -23,8 +23,8 @@ while (($#)); do
   esac
 done
 
-TARGETS=(csv_import_fuzzer dates_fuzzer http_path_fuzzer query_params_fuzzer recurrence_fuzzer
-         token_fuzzer validators_fuzzer)
+TARGETS=(csv_import_fuzzer dates_fuzzer http_path_fuzzer http_request_fuzzer query_params_fuzzer
+         recurrence_fuzzer token_fuzzer validators_fuzzer)
 [[ -n "$only" ]] && TARGETS=("$only")
 
 cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -DSMZ_FUZZ=ON \
