@@ -21,6 +21,11 @@ void InitSodiumOnce() {
   });
 }
 
+absl::Status Busy() {
+  return absl::UnavailableError(
+      "too many sign-ins at once; try again in a moment");
+}
+
 }  // namespace
 
 absl::Status CheckPasswordRules(absl::string_view password,
@@ -53,6 +58,11 @@ class PasswordHasher::Slot {
  public:
   explicit Slot(const PasswordHasher& hasher) : hasher_(hasher) {
     absl::MutexLock lock(&hasher_.mu_);
+    if (hasher_.next_ticket_ - hasher_.finished_ >=
+        static_cast<uint64_t>(hasher_.concurrency_ + hasher_.max_waiting_)) {
+      return;  // not admitted
+    }
+    admitted_ = true;
     const uint64_t ticket = hasher_.next_ticket_++;
     auto my_turn = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(hasher_.mu_) {
       return ticket < hasher_.finished_ + hasher_.concurrency_;
@@ -60,19 +70,24 @@ class PasswordHasher::Slot {
     hasher_.mu_.Await(absl::Condition(&my_turn));
   }
   ~Slot() {
+    if (!admitted_) return;
     absl::MutexLock lock(&hasher_.mu_);
     ++hasher_.finished_;
   }
+  bool admitted() const { return admitted_; }
 
  private:
   const PasswordHasher& hasher_;
+  bool admitted_ = false;
 };
 
-PasswordHasher::PasswordHasher(PasswordCost cost, int concurrency)
+PasswordHasher::PasswordHasher(PasswordCost cost, int concurrency,
+                               int max_waiting)
     : cost_(cost),
       concurrency_(concurrency > 0
                        ? concurrency
-                       : std::max(1u, std::thread::hardware_concurrency())) {
+                       : std::max(1u, std::thread::hardware_concurrency())),
+      max_waiting_(std::max(0, max_waiting)) {
   InitSodiumOnce();
   unsigned char random[32];
   randombytes_buf(random, sizeof(random));
@@ -85,6 +100,7 @@ absl::StatusOr<std::string> PasswordHasher::Hash(
     absl::string_view password) const {
   char stored[crypto_pwhash_STRBYTES];
   Slot slot(*this);
+  if (!slot.admitted()) return Busy();
   if (crypto_pwhash_str_alg(stored, password.data(), password.size(),
                             cost_.passes, cost_.memory_bytes,
                             crypto_pwhash_ALG_ARGON2ID13) != 0) {
@@ -104,6 +120,7 @@ absl::StatusOr<bool> PasswordHasher::Verify(absl::string_view stored,
   char terminated[crypto_pwhash_STRBYTES] = {};
   stored.copy(terminated, stored.size());
   Slot slot(*this);
+  if (!slot.admitted()) return Busy();
   return crypto_pwhash_str_verify(terminated, password.data(),
                                   password.size()) == 0;
 }
@@ -118,7 +135,11 @@ bool PasswordHasher::NeedsRehash(absl::string_view stored) const {
 }
 
 void PasswordHasher::BurnVerify(absl::string_view password) const {
-  if (burn_hash_.empty()) return;
+  // Without the hash made at start (no memory then), hashing costs the same.
+  if (burn_hash_.empty()) {
+    (void)Hash(password);
+    return;
+  }
   (void)Verify(burn_hash_, password);
 }
 

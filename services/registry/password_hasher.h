@@ -53,16 +53,21 @@ absl::Status CheckPasswordRules(absl::string_view password,
 
 class PasswordHasher {
  public:
-  // `concurrency` 0: one hash at a time per core.
+  // `concurrency` 0: one hash at a time per core. At most `max_waiting`
+  // more wait their turn; beyond them Hash and Verify answer UNAVAILABLE at
+  // once, so a flood of sign-ins holds a bounded number of the server's
+  // threads and the registry's other calls go on.
   explicit PasswordHasher(PasswordCost cost = kDefaultPasswordCost,
-                          int concurrency = 0);
+                          int concurrency = 0, int max_waiting = 64);
 
   // The PHC string to store. RESOURCE_EXHAUSTED if the memory for the hash
-  // cannot be had.
+  // cannot be had; UNAVAILABLE when too many wait.
   absl::StatusOr<std::string> Hash(absl::string_view password) const;
 
   // Whether `password` is the one `stored` was made from. INTERNAL for a
-  // stored value that is no Argon2id hash.
+  // stored value that is no Argon2id hash (at once: accounts without a
+  // password go through BurnVerify); UNAVAILABLE when too many wait.
+  // libsodium answers a lack of memory as a mismatch.
   absl::StatusOr<bool> Verify(absl::string_view stored,
                               absl::string_view password) const;
 
@@ -82,6 +87,7 @@ class PasswordHasher {
 
   const PasswordCost cost_;
   const int concurrency_;
+  const int max_waiting_;
   std::string burn_hash_;  // a hash of a random password, for BurnVerify
   mutable absl::Mutex mu_;
   // Checks are served in ticket order, `concurrency_` at a time.

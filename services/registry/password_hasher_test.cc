@@ -1,5 +1,9 @@
 #include "services/registry/password_hasher.h"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "common/status_util.h"
 #include "gmock/gmock.h"
@@ -52,6 +56,32 @@ TEST(PasswordHasherTest, StoredValuesThatAreNoHashAreInternalErrors) {
   EXPECT_EQ(hasher.Verify(std::string(500, '$'), "whatever123").status().code(),
             absl::StatusCode::kInternal);
   hasher.BurnVerify("whatever123");  // and never throws or aborts
+}
+
+// A flood waits in a bounded queue; the rest are told to come back.
+TEST(PasswordHasherTest, ChecksBeyondTheQueueAreRefusedAtOnce) {
+  PasswordHasher hasher(PasswordCost{2, size_t{19} << 20}, /*concurrency=*/1,
+                        /*max_waiting=*/1);
+  absl::StatusOr<std::string> stored = hasher.Hash("correct horse battery");
+  ASSERT_TRUE(stored.ok());
+  std::atomic<int> busy{0};
+  std::atomic<int> checked{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 8; ++i) {
+    callers.emplace_back([&] {
+      absl::StatusOr<bool> same =
+          hasher.Verify(*stored, "correct horse battery");
+      if (same.ok() && *same) ++checked;
+      if (absl::IsUnavailable(same.status())) ++busy;
+    });
+  }
+  for (std::thread& t : callers) t.join();
+  EXPECT_GE(checked.load(), 1);
+  EXPECT_GE(busy.load(), 1);
+  EXPECT_EQ(checked.load() + busy.load(), 8);
+  // And once the flood has passed, checks go on.
+  EXPECT_EQ(hasher.Verify(*stored, "correct horse battery").value_or(false),
+            true);
 }
 
 TEST(PasswordHasherTest, PasswordRules) {

@@ -1,7 +1,11 @@
 #include "services/registry/sign_in_throttle.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -18,8 +22,8 @@ const ThrottlePolicy& PolicyOf(absl::string_view subject) {
                                                : kLoginThrottle;
 }
 
-// Rows with no failure and no lock for this long are deleted as failures
-// are recorded, a few at a time.
+// Rows with no failure and no lock for this long are deleted as attempts
+// are made, a few at a time.
 constexpr absl::Duration kForgetAfter = absl::Hours(1);
 constexpr int kForgetPerFailure = 100;
 
@@ -94,75 +98,95 @@ std::string LoginSubject(absl::string_view login) {
 }
 
 std::string AddressSubject(absl::string_view address) {
-  return absl::StrCat("address:", address.substr(0, 45));
+  if (address.size() > 45) return "";
+  const std::string text(address);
+  in_addr v4{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    char out[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &v4, out, sizeof(out));
+    return absl::StrCat("address:", out);
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) return "";
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+    std::memcpy(&v4, &v6.s6_addr[12], 4);
+    char out[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &v4, out, sizeof(out));
+    return absl::StrCat("address:", out);
+  }
+  std::memset(&v6.s6_addr[8], 0, 8);  // the /64
+  char out[INET6_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET6, &v6, out, sizeof(out));
+  return absl::StrCat("address:", out, "/64");
 }
 
 SignInThrottle::SignInThrottle(Database* database, const Clock* clock)
     : database_(database), clock_(clock) {}
 
-absl::Status SignInThrottle::Admit(const std::vector<std::string>& subjects) {
-  const absl::Time now = clock_->Now();
-  SMZ_ASSIGN_OR_RETURN(
-      auto states,
-      (database_->RunFor<std::vector<std::pair<std::string, ThrottleState>>>(
-          [&](Session& session) {
-            return ReadStates(session, subjects, "");
-          })));
-  absl::Time next = now;
-  for (const auto& [subject, state] : states) {
-    next = std::max(next, NextAttemptAt(state, PolicyOf(subject), now));
-  }
-  if (next <= now) return absl::OkStatus();
-  return absl::ResourceExhaustedError(absl::StrCat(
-      "too many failed sign-ins; try again in ",
-      static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(next - now))),
-      " s"));
-}
-
-absl::StatusOr<bool> SignInThrottle::Failed(
+absl::StatusOr<bool> SignInThrottle::Attempt(
     const std::vector<std::string>& subjects) {
   const absl::Time now = clock_->Now();
-  return database_->TransactFor<bool>([&](Session& session)
-                                          -> absl::StatusOr<bool> {
-    SMZ_ASSIGN_OR_RETURN(auto states,
-                         ReadStates(session, subjects, " FOR UPDATE"));
-    bool locked = false;
-    for (const auto& [subject, before] : states) {
-      const ThrottleState after = AfterFailure(before, PolicyOf(subject), now);
-      locked |= after.locked_until > now && before.locked_until <= now;
-      SMZ_RETURN_IF_ERROR(
-          session
-              .Execute("INSERT INTO sign_in_throttle (subject, failures, "
-                       "last_failure_us, locked_until_us) VALUES (?, ?, ?, ?) "
-                       "ON DUPLICATE KEY UPDATE failures = VALUES(failures), "
-                       "last_failure_us = VALUES(last_failure_us), "
-                       "locked_until_us = VALUES(locked_until_us)",
-                       {SqlText(subject), SqlInt(after.failures),
-                        SqlInt(MicrosOrZero(after.last_failure)),
-                        SqlInt(MicrosOrZero(after.locked_until))})
-              .status());
-    }
-    const int64_t forget_before = absl::ToUnixMicros(now - kForgetAfter);
-    SMZ_RETURN_IF_ERROR(
-        session
-            .Execute(absl::StrCat("DELETE FROM sign_in_throttle WHERE "
-                                  "last_failure_us < ? AND locked_until_us < "
-                                  "? LIMIT ",
-                                  kForgetPerFailure),
-                     {SqlInt(forget_before), SqlInt(forget_before)})
-            .status());
-    return locked;
+  absl::StatusOr<bool> locked = database_->TransactFor<bool>(
+      [&](Session& session) -> absl::StatusOr<bool> {
+        SMZ_ASSIGN_OR_RETURN(auto states,
+                             ReadStates(session, subjects, " FOR UPDATE"));
+        absl::Time next = now;
+        for (const auto& [subject, state] : states) {
+          next = std::max(next, NextAttemptAt(state, PolicyOf(subject), now));
+        }
+        if (next > now) {
+          return absl::ResourceExhaustedError(
+              absl::StrCat("too many failed sign-ins; try again in ",
+                           static_cast<int64_t>(
+                               std::ceil(absl::ToDoubleSeconds(next - now))),
+                           " s"));
+        }
+        bool locked = false;
+        for (const auto& [subject, before] : states) {
+          const ThrottleState after =
+              AfterFailure(before, PolicyOf(subject), now);
+          locked |= after.locked_until > now;
+          SMZ_RETURN_IF_ERROR(
+              session
+                  .Execute(
+                      "INSERT INTO sign_in_throttle (subject, failures, "
+                      "last_failure_us, locked_until_us) VALUES (?, ?, ?, ?) "
+                      "ON DUPLICATE KEY UPDATE failures = VALUES(failures), "
+                      "last_failure_us = VALUES(last_failure_us), "
+                      "locked_until_us = VALUES(locked_until_us)",
+                      {SqlText(subject), SqlInt(after.failures),
+                       SqlInt(MicrosOrZero(after.last_failure)),
+                       SqlInt(MicrosOrZero(after.locked_until))})
+                  .status());
+        }
+        return locked;
+      });
+  if (!locked.ok()) return locked.status();
+  // Old rows go a few at a time, in a statement of their own: inside the
+  // transaction its range locks would make concurrent attempts deadlock.
+  const int64_t forget_before = absl::ToUnixMicros(now - kForgetAfter);
+  (void)database_->Run([&](Session& session) {
+    return session
+        .Execute(absl::StrCat("DELETE FROM sign_in_throttle WHERE "
+                              "last_failure_us < ? AND locked_until_us < ? "
+                              "LIMIT ",
+                              kForgetPerFailure),
+                 {SqlInt(forget_before), SqlInt(forget_before)})
+        .status();
   });
+  return locked;
 }
 
 absl::Status SignInThrottle::Succeeded(
     const std::vector<std::string>& subjects) {
   return database_->Run([&](Session& session) -> absl::Status {
     for (const std::string& subject : subjects) {
-      if (!absl::StartsWith(subject, "login:")) continue;
       SMZ_RETURN_IF_ERROR(
           session
-              .Execute("DELETE FROM sign_in_throttle WHERE subject = ?",
+              .Execute(absl::StartsWith(subject, "login:")
+                           ? "DELETE FROM sign_in_throttle WHERE subject = ?"
+                           : "UPDATE sign_in_throttle SET failures = "
+                             "GREATEST(failures - 1, 0) WHERE subject = ?",
                        {SqlText(subject)})
               .status());
     }

@@ -4,11 +4,18 @@
 // as an office or a carrier's NAT puts many people behind one address.
 //
 //   SignInThrottle throttle(&database, &clock);
-//   const std::vector<std::string> subjects = {LoginSubject("kim"),
-//                                              AddressSubject("10.0.0.7")};
-//   SMZ_RETURN_IF_ERROR(throttle.Admit(subjects));  // RESOURCE_EXHAUSTED
-//   ... check the password ...
-//   if (right) throttle.Succeeded(subjects); else throttle.Failed(subjects);
+//   std::vector<std::string> subjects = {LoginSubject("kim")};
+//   if (std::string a = AddressSubject(client); !a.empty())
+//   subjects.push_back(a); absl::StatusOr<bool> locked =
+//   throttle.Attempt(subjects); if (!locked.ok()) return refusal;     //
+//   RESOURCE_EXHAUSTED: wait
+//   ... check the password (and second factor) ...
+//   if (right) throttle.Succeeded(subjects);
+//
+// An attempt is charged as a failure before the password is checked, in
+// the same transaction as the check that admits it, so guesses sent all at
+// once are counted one by one (a check, then a count after the password,
+// would let them all in); a success takes its charge back.
 //
 // The counts live in the registry's database (table sign_in_throttle), so
 // every replica sees the same ones. Policies (kLoginThrottle,
@@ -60,9 +67,14 @@ absl::Time NextAttemptAt(const ThrottleState& state,
 ThrottleState AfterFailure(ThrottleState state, const ThrottlePolicy& policy,
                            absl::Time now);
 
-// "login:<sha-256 of the lower-cased name>" and "address:<ip>": bounded,
-// and no login name typed by anyone is stored.
+// "login:<sha-256 of the lower-cased name>": bounded, and no login name
+// typed by anyone is stored. Callers pass the name as the account lookup
+// normalizes it.
 std::string LoginSubject(absl::string_view login);
+// "address:<ip>" for an IPv4 address (also when written IPv4-mapped,
+// ::ffff:a.b.c.d) and "address:<prefix>::/64" for IPv6, as one host holds a
+// whole /64; "" when `address` is no IP address (then there is no address
+// subject: an empty one would be shared by everyone).
 std::string AddressSubject(absl::string_view address);
 
 class SignInThrottle {
@@ -70,13 +82,14 @@ class SignInThrottle {
   // Neither is owned.
   SignInThrottle(Database* database, const Clock* clock);
 
-  // RESOURCE_EXHAUSTED ("try again in N s", the same words for every
-  // subject) while any subject must wait; UNAVAILABLE without a database.
-  absl::Status Admit(const std::vector<std::string>& subjects);
-  // Counts a failure against every subject; true when this one locked one
-  // of them (for the audit trail).
-  absl::StatusOr<bool> Failed(const std::vector<std::string>& subjects);
-  // Forgets the login's failures (an address keeps its own).
+  // Admits an attempt and charges it as a failure of every subject, in one
+  // transaction: true when the charge locked a subject (audit a lockout
+  // when the attempt then fails). RESOURCE_EXHAUSTED ("try again in N s", the
+  // same words for every subject) while any subject must wait, charging
+  // nothing; UNAVAILABLE without a database (the caller refuses the sign-in).
+  absl::StatusOr<bool> Attempt(const std::vector<std::string>& subjects);
+  // The attempt was right: the login's failures are forgotten and the
+  // address's charge taken back (it keeps its earlier failures).
   absl::Status Succeeded(const std::vector<std::string>& subjects);
 
  private:

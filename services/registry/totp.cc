@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "absl/strings/ascii.h"
@@ -96,6 +97,10 @@ absl::StatusOr<int64_t> VerifyTotp(absl::string_view secret,
       return InvalidField("code",
                           absl::StrCat("is not ", kTotpDigits, " digits"));
     }
+  }
+  // A secret of any other size is no enrolment: never a code to guess.
+  if (secret.size() != kTotpSecretBytes) {
+    return absl::FailedPreconditionError("no second factor is enrolled");
   }
   InitOathOnce();
   std::string typed(code);

@@ -49,7 +49,10 @@ std::string TotpCode(absl::string_view secret, absl::Time time);
 // The step of `code` when it is the code of the step before, at or after
 // `now`'s and later than `last_step` (0: none accepted yet).
 // INVALID_ARGUMENT when `code` is not 6 digits; UNAUTHENTICATED when it is
-// not a current code or was used already (one message for both).
+// not a current code or was used already (one message for both);
+// FAILED_PRECONDITION when `secret` is not a 20-byte enrolment. Replay
+// across replicas needs the caller to store the step conditionally
+// (UPDATE ... SET last_step = ? WHERE last_step < ?, one row changed).
 absl::StatusOr<int64_t> VerifyTotp(absl::string_view secret,
                                    absl::string_view code, absl::Time now,
                                    int64_t last_step);

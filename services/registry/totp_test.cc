@@ -70,6 +70,12 @@ TEST(TotpTest, MalformedCodesAreRefusedBeforeAnyCheck) {
   }
   EXPECT_EQ(VerifyTotp(kRfcSecret, "000000", now, 0).status().code(),
             absl::StatusCode::kUnauthenticated);
+  // No enrolment (an empty or short secret) is never a code to guess.
+  for (absl::string_view secret :
+       {absl::string_view(""), absl::string_view("short")}) {
+    EXPECT_EQ(VerifyTotp(secret, TotpCode(secret, now), now, 0).status().code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
 }
 
 TEST(TotpTest, SecretsAndUris) {
