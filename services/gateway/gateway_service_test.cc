@@ -461,8 +461,8 @@ TEST_F(GatewayServiceTest, HttpJsonServesTheSameMessages) {
   auto garbage = http.Get("/v1/council/zoneOverviews/2019?yeer=1", auth);
   ASSERT_TRUE(garbage);
   EXPECT_EQ(garbage->status, 400);
-  auto posted =
-      http.Post("/v1/council/zoneOverviews/2019", auth, "{}", "application/json");
+  auto posted = http.Post("/v1/council/zoneOverviews/2019", auth, "{}",
+                          "application/json");
   ASSERT_TRUE(posted);
   EXPECT_EQ(posted->status, 405);
   auto missing = http.Get("/v1/council/kpiTables/nope", auth);

@@ -1,8 +1,9 @@
 // The gateway's HTTP edge against what hostile or broken clients send: bad
 // Authorization values, oversized and compressed bodies, slow clients,
-// query values of every type, other origins. Behind it a real gRPC server on
-// a loopback port stands in for the gateway service, recording what the
-// edge forwarded; the clients are raw sockets, so the bytes are exactly the
+// query values of every type, other origins, and the transcoding of paths,
+// queries and bodies. Behind it a real gRPC server on a loopback port stands
+// in for the gateway and registry services, recording what the edge
+// forwarded; the clients are raw sockets, so the bytes are exactly the
 // ones under test.
 #include <arpa/inet.h>
 #include <netinet/in.h>

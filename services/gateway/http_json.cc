@@ -225,14 +225,15 @@ struct HttpJsonFront::Backend {
 };
 
 struct HttpJsonFront::Exchange {
-  enum class Route { kMethod, kReport, kFile };
+  // What is asked for: a method, the council report, or a file.
+  enum class Kind { kMethod, kReport, kFile };
   enum class Phase { kReceiving, kCalling, kAnswered };
 
   HttpJsonFront* front = nullptr;
   MHD_Connection* connection = nullptr;
-  Route route = Route::kFile;
+  Kind kind = Kind::kFile;
   std::atomic<Phase> phase{Phase::kReceiving};
-  const HttpRoute* route_to = nullptr;
+  const HttpRoute* route = nullptr;
   PathBindings bindings;
   std::string authorization;
   std::string client_address;  // the HTTP client's IP, as the socket has it
@@ -296,10 +297,6 @@ int HeaderCount(MHD_Connection* connection, const char* name) {
   return counted.second;
 }
 
-// Decides a request from its line and headers alone, before any body is
-// read: its route, or the refusal to send at once.
-// Long by design: each check of an incoming request, in the order the HTTP edge
-// must apply them.
 Answer MethodNotAllowed(absl::string_view method,
                         const std::vector<std::string>& allowed) {
   Answer refused = EdgeError(
@@ -309,12 +306,16 @@ Answer MethodNotAllowed(absl::string_view method,
   return refused;
 }
 
+// Decides a request from its line and headers alone, before any body is
+// read: its route, or the refusal to send at once.
+// Long by design: each check of an incoming request, in the order the HTTP edge
+// must apply them.
 std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
                             absl::string_view method, size_t max_body_bytes) {
   MHD_Connection* connection = exchange->connection;
   const bool get = method == "GET" || method == "HEAD";
   if (absl::StartsWith(url, "/v1/")) {
-    exchange->route = Exchange::Route::kMethod;
+    exchange->kind = Exchange::Kind::kMethod;
     HttpRouteTable::Lookup found = exchange->front->routes().Find(method, url);
     if (found.route == nullptr && !found.allowed.empty()) {
       return MethodNotAllowed(method, found.allowed);
@@ -323,18 +324,18 @@ std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
       return ErrorAnswer(absl::NotFoundError(
           absl::StrCat("no method at ", Abbreviate(url, 64))));
     }
-    exchange->route_to = found.route;
+    exchange->route = found.route;
     exchange->bindings = std::move(found.bindings);
   } else if (url == "/report" && exchange->front->report_route() != nullptr) {
-    exchange->route = Exchange::Route::kReport;
-    exchange->route_to = exchange->front->report_route();
+    exchange->kind = Exchange::Kind::kReport;
+    exchange->route = exchange->front->report_route();
     if (!get) return MethodNotAllowed(method, {"GET", "HEAD"});
   } else {
-    exchange->route = Exchange::Route::kFile;
+    exchange->kind = Exchange::Kind::kFile;
     if (!get) return MethodNotAllowed(method, {"GET", "HEAD"});
   }
   const bool takes_body =
-      exchange->route_to != nullptr && !exchange->route_to->body.empty();
+      exchange->route != nullptr && !exchange->route->body.empty();
   // One way to frame a body, so that a proxy in front and this edge can
   // never disagree on where a request ends (request smuggling).
   if (HeaderCount(connection, "Transfer-Encoding") > 0 ||
@@ -365,7 +366,7 @@ std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
                                     max_body_bytes, " bytes"));
     }
   }
-  if (exchange->route == Exchange::Route::kFile) return std::nullopt;
+  if (exchange->kind == Exchange::Kind::kFile) return std::nullopt;
   if (takes_body && !Header(connection, "Content-Length").has_value()) {
     // Without a length a body can only be refused after 1 MiB of it has
     // been read; clients send JSON with its length.
@@ -406,7 +407,7 @@ std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
 
 // The request message from the path, the query string and the JSON body.
 absl::Status BuildRequest(Exchange* exchange) {
-  const MethodDescriptor* method = exchange->route_to->method;
+  const MethodDescriptor* method = exchange->route->method;
   exchange->request = NewMessage(method->input_type());
   exchange->response = NewMessage(method->output_type());
   std::vector<QueryParameter> params;
@@ -425,7 +426,7 @@ absl::Status BuildRequest(Exchange* exchange) {
     value = *std::move(decoded_value);
   }
   SMZ_RETURN_IF_ERROR(violations.ToStatus());
-  return BuildHttpRequest(*exchange->route_to, exchange->bindings, params,
+  return BuildHttpRequest(*exchange->route, exchange->bindings, params,
                           exchange->body, exchange->request.get());
 }
 
@@ -433,7 +434,7 @@ absl::Status BuildRequest(Exchange* exchange) {
 Answer CallAnswer(Exchange* exchange, const grpc::Status& status) {
   if (!status.ok()) return ErrorAnswer(FromGrpcStatus(status));
   Answer answer;
-  if (exchange->route == Exchange::Route::kReport) {
+  if (exchange->kind == Exchange::Kind::kReport) {
     const auto& document =
         static_cast<const v1::Document&>(*exchange->response);
     answer.body = document.content();
@@ -501,7 +502,7 @@ MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url,
       *upload_data_size = 0;
       return MHD_YES;
     }
-    if (exchange->route == Exchange::Route::kFile) {
+    if (exchange->kind == Exchange::Kind::kFile) {
       std::optional<Answer> file = FileAnswer(url, front->chart_js());
       return Queue(connection,
                    file.has_value()
@@ -652,7 +653,7 @@ void HttpJsonFront::BeginCall(Exchange* exchange) {
   if (!exchange->authorization.empty()) {
     exchange->context->AddMetadata("authorization", exchange->authorization);
   }
-  const MethodDescriptor* method = exchange->route_to->method;
+  const MethodDescriptor* method = exchange->route->method;
   // Every route's service has a stub: the table holds no other services.
   GenericStub& stub = *backend_->stubs.at(method->service()->full_name());
   stub.UnaryCall(

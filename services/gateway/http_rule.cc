@@ -168,15 +168,6 @@ std::vector<std::string> PathTemplate::Fields() const {
   return fields;
 }
 
-int PathTemplate::LiteralPrefixLength() const {
-  int n = 0;
-  for (const Segment& segment : segments_) {
-    if (segment.is_variable) break;
-    ++n;
-  }
-  return n;
-}
-
 bool PathTemplate::Overlaps(const PathTemplate& other) const {
   if (verb_ != other.verb_ || segments_.size() != other.segments_.size()) {
     return false;

@@ -46,8 +46,6 @@ class PathTemplate {
   std::vector<std::string> Fields() const;
   const std::string& text() const { return text_; }
   const std::string& verb() const { return verb_; }
-  // Literal segments before the first variable: for ordering candidates.
-  int LiteralPrefixLength() const;
   // Whether some path could match both this template and `other` (the same
   // number of segments and verb, every literal facing a variable or the same
   // literal): two such bindings of one HTTP method would be ambiguous.

@@ -3,9 +3,10 @@
 // protobuf reflection over every smz method with a real ADMIN token:
 // megabyte strings, invalid UTF-8, extreme numbers, huge repeated fields,
 // deeply nested and garbage wire bytes. Its HTTP edge receives bad
-// Authorization headers, an oversized body, a gzip bomb, deep JSON and slow
-// clients. After every method, and at the end, every process must still be
-// running and SERVING.
+// Authorization headers, an oversized body, a gzip bomb, deep JSON, slow
+// clients, and every route of every method with hostile path values. After
+// every method, and at the end, every process must still be running and
+// SERVING.
 //
 // Usage (from CTest): hostile_input_test <registry> <stats> <events>
 //   <programme> <gateway>   (the binaries' paths)
@@ -616,8 +617,9 @@ TEST_F(HostileInputTest, HttpEdgeSurvivesHostileClients) {
     for (int round = 0; round < 3; ++round) {
       const absl::Time start = absl::Now();
       EXPECT_EQ(testing::HttpStatusOf(get("/", "")), 200);
-      EXPECT_EQ(testing::HttpStatusOf(get("/v1/council/zoneOverviews/2020", auth)),
-                200);
+      EXPECT_EQ(
+          testing::HttpStatusOf(get("/v1/council/zoneOverviews/2020", auth)),
+          200);
       EXPECT_LT(absl::Now() - start, absl::Seconds(1));
     }
   }
