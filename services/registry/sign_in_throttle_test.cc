@@ -7,11 +7,10 @@
 #include <thread>
 
 #include "absl/strings/match.h"
-#include "common/mysql/migrations.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/registry/registry_schema.h"
-#include "tests/harness/mariadb_server.h"
+#include "tests/harness/shared_mariadb_test.h"
 
 namespace smz::registry {
 namespace {
@@ -76,31 +75,18 @@ TEST(ThrottlePolicyTest, SubjectsAreBoundedAndHideTheName) {
   }
 }
 
-class SignInThrottleTest : public ::testing::Test {
+class SignInThrottleTest : public testing::SharedMariaDbTest {
  protected:
-  static void SetUpTestSuite() {
-    auto mariadb = testing::MariaDbServer::Start();
-    ASSERT_TRUE(mariadb.ok()) << mariadb.status();
-    mariadb_ = mariadb->release();
-  }
-  static void TearDownTestSuite() { delete mariadb_; }
-
   void SetUp() override {
-    static int databases = 0;
-    auto options = mariadb_->CreateServiceDatabase("smz_throttle_" +
-                                                   std::to_string(++databases));
-    ASSERT_TRUE(options.ok()) << options.status();
-    database_ = std::make_unique<Database>(*options);
-    ASSERT_TRUE(ApplyMigrations(*database_, RegistryMigrations(), clock_).ok());
+    database_ = MigratedDatabase("smz_throttle", RegistryMigrations());
+    ASSERT_NE(database_, nullptr);
     throttle_ = std::make_unique<SignInThrottle>(database_.get(), &clock_);
   }
 
-  static testing::MariaDbServer* mariadb_;
   FakeClock clock_{kStart};
   std::unique_ptr<Database> database_;
   std::unique_ptr<SignInThrottle> throttle_;
 };
-testing::MariaDbServer* SignInThrottleTest::mariadb_ = nullptr;
 
 TEST_F(SignInThrottleTest, LocksALoginWhateverTheAddressAndSaysWhen) {
   for (int i = 0; i < 10; ++i) {
@@ -186,9 +172,9 @@ TEST_F(SignInThrottleTest, AnAddressLocksAfterAHundredFailuresOfAnyLogins) {
 }
 
 TEST_F(SignInThrottleTest, UnavailableWithoutTheDatabase) {
-  mariadb_->Pause();
+  mariadb().Pause();
   absl::Status attempted = throttle_->Attempt({LoginSubject("kim")}).status();
-  mariadb_->Resume();
+  mariadb().Resume();
   EXPECT_EQ(attempted.code(), absl::StatusCode::kUnavailable);
 }
 

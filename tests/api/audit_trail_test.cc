@@ -17,31 +17,19 @@
 #include "gtest/gtest.h"
 #include "smz/audit/v1/audit.pb.h"
 #include "smz/programme/v1/programme.pb.h"
-#include "tests/harness/mariadb_server.h"
+#include "tests/harness/shared_mariadb_test.h"
 
 namespace smz {
 namespace {
 
 using ::testing::ElementsAre;
 
-class AuditTrailTest : public ::testing::Test {
+class AuditTrailTest : public testing::SharedMariaDbTest {
  protected:
-  static void SetUpTestSuite() {
-    auto mariadb = testing::MariaDbServer::Start();
-    ASSERT_TRUE(mariadb.ok()) << mariadb.status();
-    mariadb_ = mariadb->release();
-  }
-  static void TearDownTestSuite() { delete mariadb_; }
-
   void SetUp() override {
-    static int databases = 0;
-    auto options = mariadb_->CreateServiceDatabase("smz_audit_" +
-                                                   std::to_string(++databases));
-    ASSERT_TRUE(options.ok()) << options.status();
-    database_ = std::make_unique<Database>(*options);
-    ASSERT_TRUE(ApplyMigrations(*database_,
-                                {{1, "audit trail", {kAuditTableDdl}}}, clock_)
-                    .ok());
+    database_ =
+        MigratedDatabase("smz_audit", {{1, "audit trail", {kAuditTableDdl}}});
+    ASSERT_NE(database_, nullptr);
   }
 
   // An UPDATE of project 7 whose values hold `bytes` bytes in all.
@@ -66,7 +54,6 @@ class AuditTrailTest : public ::testing::Test {
     });
   }
 
-  static inline testing::MariaDbServer* mariadb_ = nullptr;
   FakeClock clock_{absl::FromUnixSeconds(1'770'000'000)};
   std::unique_ptr<Database> database_;
 };
