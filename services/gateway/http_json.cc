@@ -34,7 +34,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "services/gateway/dashboard.h"
-#include "services/gateway/openapi.h"
+#include "services/gateway/openapi_asset.h"
 #include "services/gateway/query_params.h"
 #include "smz/gateway/v1/gateway.pb.h"
 
@@ -577,9 +577,16 @@ absl::Status HttpJsonFront::Start(const std::string& listen) {
   absl::StatusOr<HttpRouteTable> routes = HttpRouteTable::Build(served);
   if (!routes.ok()) return routes.status();
   routes_ = std::make_unique<HttpRouteTable>(*std::move(routes));
+  // GET /report: the council report as the document itself (HTML or CSV
+  // with its own content type), for a browser's address bar and print
+  // dialog; its JSON form stays under its annotation.
+  const google::protobuf::MethodDescriptor* report =
+      v1::GetCouncilReportRequest::descriptor()
+          ->file()
+          ->FindServiceByName("GatewayService")
+          ->FindMethodByName("GetCouncilReport");
   for (const HttpRoute& route : routes_->routes()) {
-    if (route.method->full_name() ==
-        "smz.gateway.v1.GatewayService.GetCouncilReport") {
+    if (route.method == report) {
       absl::StatusOr<PathTemplate> path = PathTemplate::Parse("/report");
       report_route_ = std::make_unique<HttpRoute>(
           HttpRoute{route.method, "GET", *std::move(path), ""});

@@ -21,6 +21,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "services/gateway/openapi.h"
+#include "services/gateway/openapi_asset.h"
 #include "smz/registry/v1/registry.pb.h"
 #include "smz/stats/v1/stats.pb.h"
 

@@ -9,7 +9,8 @@
 // request field it sets.
 //
 // Written at build time by openapi_gen (openapi_gen_main.cc) into
-// openapi.json and into the gateway's binary, served at /openapi.json:
+// openapi.json and into the gateway's binary (openapi_asset.h), served at
+// /openapi.json:
 //
 //   absl::StatusOr<HttpRouteTable> routes =
 //       HttpRouteTable::Build(SmzHttpServices());
@@ -25,9 +26,6 @@
 namespace smz::gateway {
 
 std::string OpenApiDocument(const HttpRouteTable& routes);
-
-// The document written at build time (openapi_asset.cc, generated).
-absl::string_view OpenApiJson();
 
 }  // namespace smz::gateway
 
