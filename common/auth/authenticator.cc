@@ -109,8 +109,14 @@ absl::Status AuthorizePartnerScope(const Principal& principal,
 }
 
 std::string PrincipalLabel(const Principal& principal) {
-  std::string label = absl::StrCat(auth::v1::Role_Name(principal.role()), "#",
-                                   principal.token_id());
+  if (principal.role() == auth::v1::ROLE_UNSPECIFIED) return "anonymous";
+  // A person is named by account (their request keys and audit entries
+  // follow them across sessions), a machine by token.
+  std::string label = principal.account_id() != 0
+                          ? absl::StrCat(auth::v1::Role_Name(principal.role()),
+                                         "@account:", principal.account_id())
+                          : absl::StrCat(auth::v1::Role_Name(principal.role()),
+                                         "#", principal.token_id());
   if (principal.role() == auth::v1::PARTNER) {
     absl::StrAppend(&label, "@partner:", principal.partner_id());
   }

@@ -103,7 +103,9 @@ absl::Status Authorize(const Principal& principal, const RoleSet& allowed);
 absl::Status AuthorizePartnerScope(const Principal& principal,
                                    int64_t partner_id);
 
-// "ADMIN#12" or "PARTNER#7@partner:3": for logs; never contains the token.
+// "ADMIN#12" or "PARTNER#7@partner:3" for tokens, "ADMIN@account:4" or
+// "PARTNER@account:9@partner:3" for people signed in, "anonymous" for a
+// caller without a role: for logs and audit; never contains a credential.
 std::string PrincipalLabel(const Principal& principal);
 
 }  // namespace smz

@@ -42,10 +42,21 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(
 Backend::~Backend() { Shutdown(); }
 
 absl::Status Backend::Serve(grpc::Service* service, ServerOptions server) {
+  return Serve(std::vector<grpc::Service*>{service}, std::move(server));
+}
+
+absl::Status Backend::Serve(const std::vector<grpc::Service*>& services,
+                            ServerOptions server) {
   server.health_service_names.push_back(service_full_name_);
   runtime_ =
       std::make_unique<ServiceRuntime>(server, options_.database, &metrics_);
-  return runtime_->Start({service});
+  return runtime_->Start(services);
+}
+
+std::unique_ptr<RpcRunner> Backend::MakeRunner(
+    absl::string_view service_full_name) {
+  return std::make_unique<RpcRunner>(service_full_name, authenticator_.get(),
+                                     &metrics_);
 }
 
 void Backend::Shutdown() {

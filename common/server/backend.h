@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -80,6 +81,14 @@ class Backend {
 
   // Serves `service` (health reports it by its full name) until Shutdown.
   absl::Status Serve(grpc::Service* service, ServerOptions server);
+  // The same with more services in the same process (the registry's
+  // AccountService): each with a runner of its own (MakeRunner), their
+  // names in server.health_service_names.
+  absl::Status Serve(const std::vector<grpc::Service*>& services,
+                     ServerOptions server);
+  // A runner for another service of this process, sharing the
+  // authenticator and the metrics.
+  std::unique_ptr<RpcRunner> MakeRunner(absl::string_view service_full_name);
 
   int port() const { return runtime_->port(); }
   int metrics_port() const { return runtime_->metrics_port(); }

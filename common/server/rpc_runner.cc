@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "common/logging.h"
 #include "common/status_util.h"
+#include "google/api/annotations.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "smz/auth/v1/auth.pb.h"
 
@@ -66,19 +67,23 @@ RpcRunner::RpcRunner(absl::string_view service_full_name,
   for (int i = 0; i < service->method_count(); ++i) {
     const google::protobuf::MethodDescriptor* method = service->method(i);
     if (!method->options().HasExtension(auth::v1::allowed_roles)) continue;
-    RoleSet roles({});
-    for (int role :
-         method->options().GetExtension(auth::v1::allowed_roles).roles()) {
-      roles.Add(static_cast<Role>(role));
-    }
-    allowed_roles_.emplace(method->name(), roles);
+    const auth::v1::RoleList& declared =
+        method->options().GetExtension(auth::v1::allowed_roles);
+    Access access;
+    for (int role : declared.roles()) access.roles.Add(static_cast<Role>(role));
+    access.anyone = declared.anyone();
+    access.without_second_factor =
+        declared.without_second_factor() ||
+        method->options().GetExtension(google::api::http).pattern_case() ==
+            google::api::HttpRule::kGet;
+    access_.emplace(method->name(), access);
   }
 }
 
 std::optional<RoleSet> RpcRunner::AllowedRoles(absl::string_view method) const {
-  auto it = allowed_roles_.find(method);
-  if (it == allowed_roles_.end()) return std::nullopt;
-  return it->second;
+  auto it = access_.find(method);
+  if (it == access_.end()) return std::nullopt;
+  return it->second.roles;
 }
 
 grpc::Status RpcRunner::Run(
@@ -87,17 +92,31 @@ grpc::Status RpcRunner::Run(
   const auto start = std::chrono::steady_clock::now();
   std::string principal_label = "anonymous";
   absl::Status status;
+  auto access = access_.find(method);
   absl::StatusOr<Principal> principal =
       authenticator_->Authenticate(AuthorizationHeader(*context));
+  if (!principal.ok() && access != access_.end() && access->second.anyone) {
+    // A stale cookie or a registry outage must not keep anyone from signing
+    // in: such a method runs for an anonymous caller.
+    principal = Principal();
+  }
   if (!principal.ok()) {
     status = principal.status();
   } else {
     principal_label = PrincipalLabel(*principal);
-    const std::optional<RoleSet> allowed = AllowedRoles(method);
-    status = allowed.has_value()
-                 ? Authorize(*principal, *allowed)
-                 : absl::PermissionDeniedError(absl::StrCat(
-                       method, " declares no roles, so no one may call it"));
+    if (access == access_.end()) {
+      status = absl::PermissionDeniedError(
+          absl::StrCat(method, " declares no roles, so no one may call it"));
+    } else if (!access->second.anyone) {
+      status = Authorize(*principal, access->second.roles);
+    }
+    if (status.ok() && principal->second_factor_required() &&
+        !access->second.without_second_factor) {
+      status = absl::PermissionDeniedError(
+          "enrol a second factor first (AccountService.EnrolSecondFactor, "
+          "then ConfirmSecondFactor): until then an administrator may only "
+          "read");
+    }
     if (status.ok()) {
       try {
         status = handler(*principal);

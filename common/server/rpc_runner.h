@@ -18,7 +18,11 @@
 //   }
 //
 // A method that declares no roles is refused for everyone
-// (smz_method_roles_test keeps every method declaring them).
+// (smz_method_roles_test keeps every method declaring them). A method
+// declared `anyone` runs without credentials, with a principal without a
+// role (or the caller's own, when it sent a valid credential). An ADMIN
+// signed in without a second factor gets PERMISSION_DENIED from every
+// method but reads and those declared `without_second_factor`.
 #ifndef SMZ_COMMON_SERVER_RPC_RUNNER_H_
 #define SMZ_COMMON_SERVER_RPC_RUNNER_H_
 
@@ -64,9 +68,18 @@ class RpcRunner {
   // exist).
   std::optional<RoleSet> AllowedRoles(absl::string_view method) const;
 
+  // Who may call a method, as its .proto declares it.
+  struct Access {
+    RoleSet roles{};
+    bool anyone = false;  // callers without credentials too
+    // Callable before an ADMIN enrols a second factor: declared so, or a
+    // read (bound to HTTP GET).
+    bool without_second_factor = false;
+  };
+
  private:
   const std::string service_;  // "registry": for logs
-  absl::flat_hash_map<std::string, RoleSet> allowed_roles_;
+  absl::flat_hash_map<std::string, Access> access_;
   Authenticator* const authenticator_;
   RpcMetrics* const metrics_;
 };

@@ -4,6 +4,7 @@
 #include "common/aip/status_macros.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "smz/registry/v1/accounts.grpc.pb.h"
 
 namespace smz::gateway {
 
@@ -59,6 +60,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
         {std::string(v1::GatewayService::service_full_name()),
          channel(absl::StrCat("127.0.0.1:", server->runtime_->port()))},
         {std::string(registry::v1::RegistryService::service_full_name()),
+         backends.registry},
+        {std::string(registry::v1::AccountService::service_full_name()),
          backends.registry},
         {std::string(stats::v1::StatsService::service_full_name()),
          backends.stats},

@@ -15,6 +15,7 @@
 #include "smz/events/v1/events.pb.h"
 #include "smz/gateway/v1/gateway.pb.h"
 #include "smz/programme/v1/programme.pb.h"
+#include "smz/registry/v1/accounts.pb.h"
 #include "smz/registry/v1/registry.pb.h"
 #include "smz/stats/v1/stats.pb.h"
 
@@ -189,6 +190,8 @@ std::vector<const ServiceDescriptor*> SmzHttpServices() {
   return {
       registry::v1::Partner::descriptor()->file()->FindServiceByName(
           "RegistryService"),
+      registry::v1::Account::descriptor()->file()->FindServiceByName(
+          "AccountService"),
       stats::v1::NewPatientCell::descriptor()->file()->FindServiceByName(
           "StatsService"),
       events::v1::Session::descriptor()->file()->FindServiceByName(

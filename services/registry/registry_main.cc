@@ -11,6 +11,13 @@
 //
 //   registry --mysql_dsn=... --issue_admin_token=/root/smz-admin.token
 //
+// The same for people: make `kim` an enabled ADMIN account (created when
+// missing) and write the one-time link that sets its password (72 h) into
+// a new 0600 file; the first administrator of a deployment starts here:
+//
+//   registry --mysql_dsn=... --admin_account=kim \
+//     --admin_account_link_file=/root/kim.link
+//
 // Every flag also reads an SMZ_* environment variable (common/config.h,
 // common/server/service_main.h).
 #include <fcntl.h>
@@ -38,6 +45,14 @@ ABSL_FLAG(std::string, bootstrap_admin_token_file, "",
 ABSL_FLAG(std::string, issue_admin_token, "",
           "break-glass: issue a new ADMIN token into this new file (mode "
           "0600; refused if it exists) and exit without serving");
+
+ABSL_FLAG(std::string, admin_account, "",
+          "break-glass: make this login an enabled ADMIN account (created "
+          "when missing) and exit, writing its one-time password link to "
+          "--admin_account_link_file");
+
+ABSL_FLAG(std::string, admin_account_link_file, "",
+          "with --admin_account: the new file (mode 0600) for the link");
 
 namespace {
 
@@ -132,6 +147,35 @@ int IssueAdminTokenAndExit(const smz::registry::RegistryServerOptions& options,
   return 0;
 }
 
+int BreakGlassAdminAccountAndExit(
+    const smz::registry::RegistryServerOptions& options,
+    const std::string& login, const std::string& path) {
+  if (path.empty()) {
+    return smz::ExitForBadConfiguration(
+        "--admin_account needs --admin_account_link_file");
+  }
+  const std::string actor = BreakGlassActor();
+  absl::StatusOr<smz::registry::v1::AccountLinkResponse> link =
+      smz::registry::RegistryServer::BreakGlassAdminAccount(options, login,
+                                                            actor);
+  if (!link.ok()) {
+    smz::Log(smz::LogLevel::kError, "break-glass admin account not set up",
+             {{"error", link.status().message()}});
+    return 1;
+  }
+  if (absl::Status written = WriteNewSecretFile(path, link->link().path());
+      !written.ok()) {
+    smz::Log(smz::LogLevel::kError, "admin account link not written",
+             {{"error", written.message()}});
+    return 1;
+  }
+  smz::Log(smz::LogLevel::kWarning, "break-glass admin account link issued",
+           {{"file", path},
+            {"account_id", absl::StrCat(link->account().id())},
+            {"actor", actor}});
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -161,6 +205,11 @@ int main(int argc, char** argv) {
   if (const std::string path = absl::GetFlag(FLAGS_issue_admin_token);
       !path.empty()) {
     return IssueAdminTokenAndExit(options, path);
+  }
+  if (const std::string login = absl::GetFlag(FLAGS_admin_account);
+      !login.empty()) {
+    return BreakGlassAdminAccountAndExit(
+        options, login, absl::GetFlag(FLAGS_admin_account_link_file));
   }
   return smz::ServeStarted(spec, *config,
                            smz::registry::RegistryServer::Start(options));

@@ -152,6 +152,74 @@ const std::vector<Migration>& RegistryMigrations() {
         " locked_until_us BIGINT NOT NULL,"
         " KEY sign_in_throttle_age (last_failure_us)"
         ") ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin"}},
+      // People's accounts (account_store.h). Credentials are hashes:
+      // passwords Argon2id strings, links, sessions and recovery codes
+      // SHA-256. The TOTP secret must be usable, so it is kept as it is
+      // (hex); encrypting it at rest waits for the secrets of issue 17.
+      {8,
+       "accounts, their one-time links, sessions and recovery codes",
+       {
+           "CREATE TABLE IF NOT EXISTS accounts ("
+           " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+           " login VARCHAR(64) NOT NULL,"
+           " email VARCHAR(254) NULL,"
+           " display_name VARCHAR(400) NOT NULL,"
+           " preferred_language VARCHAR(8) NOT NULL,"
+           " role VARCHAR(16) NOT NULL,"
+           " partner_id BIGINT NULL,"
+           " state VARCHAR(16) NOT NULL,"
+           " password_hash VARCHAR(255) NULL,"
+           " totp_secret VARCHAR(40) NULL,"
+           " totp_pending_secret VARCHAR(40) NULL,"
+           " totp_last_step BIGINT NOT NULL DEFAULT 0,"
+           " invited_by VARCHAR(100) NOT NULL,"
+           " version BIGINT NOT NULL,"
+           " create_time_us BIGINT NOT NULL,"
+           " update_time_us BIGINT NOT NULL,"
+           " last_sign_in_us BIGINT NULL,"
+           " UNIQUE KEY accounts_login (login),"
+           " UNIQUE KEY accounts_email (email),"
+           " KEY accounts_role_state (role, state),"
+           " KEY accounts_partner (partner_id),"
+           " CONSTRAINT accounts_partner FOREIGN KEY (partner_id)"
+           "  REFERENCES partners (id)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+           "CREATE TABLE IF NOT EXISTS account_links ("
+           " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+           " token_hash CHAR(64) NOT NULL,"
+           " account_id BIGINT NOT NULL,"
+           " purpose VARCHAR(16) NOT NULL,"
+           " create_time_us BIGINT NOT NULL,"
+           " expire_time_us BIGINT NOT NULL,"
+           " used_time_us BIGINT NULL,"
+           " UNIQUE KEY account_links_token (token_hash),"
+           " KEY account_links_account (account_id),"
+           " CONSTRAINT account_links_account FOREIGN KEY (account_id)"
+           "  REFERENCES accounts (id)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin",
+           "CREATE TABLE IF NOT EXISTS account_sessions ("
+           " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+           " session_hash CHAR(64) NOT NULL,"
+           " account_id BIGINT NOT NULL,"
+           " create_time_us BIGINT NOT NULL,"
+           " last_seen_us BIGINT NOT NULL,"
+           " expire_time_us BIGINT NOT NULL,"
+           " end_time_us BIGINT NULL,"
+           " client_address VARCHAR(45) NOT NULL,"
+           " UNIQUE KEY account_sessions_hash (session_hash),"
+           " KEY account_sessions_account (account_id, end_time_us),"
+           " CONSTRAINT account_sessions_account FOREIGN KEY (account_id)"
+           "  REFERENCES accounts (id)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin",
+           "CREATE TABLE IF NOT EXISTS account_recovery_codes ("
+           " account_id BIGINT NOT NULL,"
+           " code_hash CHAR(64) NOT NULL,"
+           " used_time_us BIGINT NULL,"
+           " PRIMARY KEY (account_id, code_hash),"
+           " CONSTRAINT account_recovery_codes_account FOREIGN KEY"
+           "  (account_id) REFERENCES accounts (id)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin",
+       }},
   };
   return *kMigrations;
 }

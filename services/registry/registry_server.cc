@@ -46,8 +46,44 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   }
   server->service_ = std::make_unique<RegistryGrpcService>(
       server->registry_.get(), &backend.runner());
-  SMZ_RETURN_IF_ERROR(backend.Serve(server->service_.get(), o.server));
+  server->account_store_ =
+      std::make_unique<AccountStore>(&backend.database(), o.clock);
+  server->throttle_ =
+      std::make_unique<SignInThrottle>(&backend.database(), o.clock);
+  server->hasher_ = std::make_unique<PasswordHasher>(o.password_cost);
+  server->accounts_ = std::make_unique<Accounts>(
+      server->account_store_.get(), server->throttle_.get(),
+      server->hasher_.get(), &backend.authenticator(), o.clock, random);
+  server->account_runner_ =
+      backend.MakeRunner(v1::AccountService::service_full_name());
+  server->account_service_ = std::make_unique<AccountGrpcService>(
+      server->accounts_.get(), server->account_runner_.get());
+  ServerOptions serving = o.server;
+  serving.health_service_names.push_back(
+      v1::AccountService::service_full_name());
+  SMZ_RETURN_IF_ERROR(backend.Serve(
+      {server->service_.get(), server->account_service_.get()}, serving));
   return server;
+}
+
+absl::StatusOr<v1::AccountLinkResponse> RegistryServer::BreakGlassAdminAccount(
+    const RegistryServerOptions& options, absl::string_view login,
+    absl::string_view actor) {
+  Database database(options.database);
+  SMZ_RETURN_IF_ERROR(ApplyMigrationsWhenReady(
+      database, RegistryMigrations(), *options.clock, options.startup_timeout));
+  SecureRandom secure_random;
+  RandomSource* random =
+      options.random != nullptr ? options.random : &secure_random;
+  AccountStore store(&database, options.clock);
+  SignInThrottle throttle(&database, options.clock);
+  PasswordHasher hasher(options.password_cost);
+  Accounts accounts(&store, &throttle, &hasher, /*authenticator=*/nullptr,
+                    options.clock, random);
+  absl::StatusOr<v1::AccountLinkResponse> link =
+      accounts.BreakGlassAdminAccount(login, actor);
+  database.Close();
+  return link;
 }
 
 absl::StatusOr<v1::TokenInfo> RegistryServer::IssueBreakGlassAdminToken(

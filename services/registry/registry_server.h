@@ -1,8 +1,8 @@
 // A complete registry server in one object: the shared Backend (database
 // pool, migrations, health, reflection, metrics) with callers resolved from
-// the registry's own token table, the bootstrap admin token, and the gRPC
-// service. The binary (registry_main.cc), the tests and the benchmark all
-// start it the same way.
+// the registry's own token and session tables, the bootstrap admin token,
+// and the two gRPC services (RegistryService, AccountService). The binary
+// (registry_main.cc), the tests and the benchmark all start it the same way.
 //
 //   RegistryServerOptions options;
 //   options.database = ...;               // the registry's own database
@@ -26,9 +26,13 @@
 #include "common/server/backend.h"
 #include "common/server/metrics.h"
 #include "common/server/service_runtime.h"
+#include "services/registry/account_grpc_service.h"
+#include "services/registry/accounts.h"
+#include "services/registry/password_hasher.h"
 #include "services/registry/registry.h"
 #include "services/registry/registry_grpc_service.h"
 #include "services/registry/registry_store.h"
+#include "services/registry/sign_in_throttle.h"
 
 namespace smz::registry {
 
@@ -45,6 +49,8 @@ struct RegistryServerOptions {
   // before the server starts serving, so "SERVING" implies it exists.
   std::function<absl::Status(const std::string& token)>
       deliver_bootstrap_admin_token;
+  // What a password check costs (tests may make it cheaper).
+  PasswordCost password_cost = kDefaultPasswordCost;
 };
 
 class RegistryServer {
@@ -56,6 +62,13 @@ class RegistryServer {
       const RegistryServerOptions& options, absl::string_view actor,
       absl::FunctionRef<absl::Status(const std::string& token)> deliver);
 
+  // Break-glass for people: applies the migrations, then makes `login` an
+  // enabled ADMIN account (created when missing) and answers a one-time
+  // link that sets its password (Accounts::BreakGlassAdminAccount).
+  static absl::StatusOr<v1::AccountLinkResponse> BreakGlassAdminAccount(
+      const RegistryServerOptions& options, absl::string_view login,
+      absl::string_view actor);
+
   static absl::StatusOr<std::unique_ptr<RegistryServer>> Start(
       RegistryServerOptions options);
   ~RegistryServer();
@@ -63,6 +76,7 @@ class RegistryServer {
   int port() const { return backend_->port(); }
   int metrics_port() const { return backend_->metrics_port(); }
   Registry& registry() { return *registry_; }
+  Accounts& accounts() { return *accounts_; }
   RpcMetrics& metrics() { return backend_->metrics(); }
   // Stops accepting, finishes in-flight RPCs, closes the pool. Idempotent.
   void Shutdown();
@@ -76,6 +90,12 @@ class RegistryServer {
   std::unique_ptr<RegistryStore> store_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<RegistryGrpcService> service_;
+  std::unique_ptr<AccountStore> account_store_;
+  std::unique_ptr<SignInThrottle> throttle_;
+  std::unique_ptr<PasswordHasher> hasher_;
+  std::unique_ptr<Accounts> accounts_;
+  std::unique_ptr<RpcRunner> account_runner_;
+  std::unique_ptr<AccountGrpcService> account_service_;
 };
 
 }  // namespace smz::registry

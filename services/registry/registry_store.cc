@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/aip/etag.h"
 #include "common/aip/idempotency.h"
@@ -12,6 +13,7 @@
 #include "common/mysql/audit.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/registry/account_store.h"
 #include "services/registry/partner_rules.h"
 
 namespace smz::registry {
@@ -922,8 +924,12 @@ absl::StatusOr<bool> RegistryStore::HasActiveAdminToken() {
 }
 
 absl::StatusOr<std::optional<Principal>> RegistryStore::FindByToken(
-    absl::string_view /*token*/, absl::string_view token_hash) {
+    absl::string_view token, absl::string_view token_hash) {
   using MaybePrincipal = std::optional<Principal>;
+  if (absl::StartsWith(token, kSessionIdPrefix)) {
+    // A person's session (accounts.proto): the same credential path.
+    return AccountStore(database_, clock_).FindSession(token_hash);
+  }
   return database_->RunFor<MaybePrincipal>(
       [&](Session& session) -> absl::StatusOr<MaybePrincipal> {
         const absl::Time now = clock_->Now();

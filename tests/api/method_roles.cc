@@ -6,6 +6,7 @@
 #include "smz/events/v1/events.grpc.pb.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
 #include "smz/programme/v1/programme.grpc.pb.h"
+#include "smz/registry/v1/accounts.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "smz/stats/v1/stats.grpc.pb.h"
 
@@ -15,6 +16,7 @@ std::vector<std::string> SmzServiceNames() {
   // A message of each file, so that the linker keeps the file's descriptors.
   const google::protobuf::FileDescriptor* files[] = {
       registry::v1::Partner::descriptor()->file(),
+      registry::v1::Account::descriptor()->file(),
       stats::v1::Report::descriptor()->file(),
       events::v1::Event::descriptor()->file(),
       programme::v1::Project::descriptor()->file(),
@@ -41,6 +43,7 @@ std::vector<MethodRoles> AllMethodRoles() {
       const auto& options = method->options();
       if (options.HasExtension(auth::v1::allowed_roles)) {
         entry.declared = true;
+        entry.anyone = options.GetExtension(auth::v1::allowed_roles).anyone();
         for (int role : options.GetExtension(auth::v1::allowed_roles).roles()) {
           entry.roles.push_back(
               auth::v1::Role_Name(static_cast<auth::v1::Role>(role)));
@@ -57,8 +60,8 @@ std::string MethodRolesMarkdown() {
                                             "ANALYST", "COUNCIL"};
   std::string table = "| method |";
   for (const std::string& c : columns) absl::StrAppend(&table, " ", c, " |");
-  absl::StrAppend(&table, "\n|---|");
-  for (size_t i = 0; i < columns.size(); ++i) table += ":-:|";
+  absl::StrAppend(&table, " anyone |\n|---|");
+  for (size_t i = 0; i <= columns.size(); ++i) table += ":-:|";
   table += "\n";
   for (const MethodRoles& m : AllMethodRoles()) {
     const std::string short_service =
@@ -69,7 +72,7 @@ std::string MethodRolesMarkdown() {
       for (const std::string& r : m.roles) allowed |= r == c;
       table += allowed ? " ✓ |" : "   |";
     }
-    table += "\n";
+    table += m.anyone ? " ✓ |\n" : "   |\n";
   }
   return table;
 }

@@ -19,6 +19,7 @@ struct MethodRoles {
   std::string method;   // "GetPartner"
   bool declared = false;
   std::vector<std::string> roles;  // "ADMIN", ... in declaration order
+  bool anyone = false;             // also callers without credentials
 };
 
 // The services callers reach (every smz.*.v1 service but the benchmark echo).
@@ -26,7 +27,8 @@ std::vector<std::string> SmzServiceNames();
 
 std::vector<MethodRoles> AllMethodRoles();
 
-// The README table: one row per method, one column per role.
+// The README table: one row per method, one column per role and one for
+// "anyone" (no credentials needed).
 std::string MethodRolesMarkdown();
 
 }  // namespace smz
