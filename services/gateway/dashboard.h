@@ -11,6 +11,10 @@ namespace smz::gateway {
 absl::string_view DashboardHtml();
 absl::string_view DashboardCss();
 absl::string_view DashboardJs();
+// The page where an invitation or reset link sets a password
+// (/account/password#smzl_...), and its script.
+absl::string_view DashboardAccountHtml();
+absl::string_view DashboardAccountJs();
 
 // libjs-chart.js's file; the page works without it, charts then missing.
 inline constexpr char kChartJsPath[] =

@@ -11,7 +11,9 @@
 #include <thread>
 #include <tuple>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "common/status_util.h"
 #include "gmock/gmock.h"
@@ -30,6 +32,7 @@
 #include "services/registry/registry_server.h"
 #include "services/stats/stats_server.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
+#include "smz/registry/v1/accounts.grpc.pb.h"
 #include "tests/harness/local_stack.h"
 #include "tests/harness/mariadb_server.h"
 
@@ -572,6 +575,117 @@ TEST_F(GatewayServiceTest, CouncilReportHtmlCsvJsonAndDownload) {
   EXPECT_EQ(anonymous->status, 401);
 }
 
+// A person's session over HTTP: SignIn's answer sets the cookies (never
+// the id in JSON), the cookie is the credential, changes need the CSRF
+// header, signing out ends the session and clears the cookies.
+TEST_F(GatewayServiceTest, SessionCookieSignsInAndChangesNeedTheCsrfHeader) {
+  auto accounts = reg::AccountService::NewStub(grpc::CreateChannel(
+      stack_->registry().target(), grpc::InsecureChannelCredentials()));
+  reg::InviteAccountRequest invite;
+  invite.set_login("analyst.cookie");
+  invite.set_display_name("쿠키 분석관");
+  invite.set_role(auth::v1::ANALYST);
+  reg::AccountLinkResponse invited;
+  ASSERT_TRUE(
+      accounts->InviteAccount(As(admin()).get(), invite, &invited).ok());
+  httplib::Client http("127.0.0.1", gateway_->http_port());
+  // The link is used over HTTP as the page uses it, without credentials.
+  auto set = http.Post("/v1/accountLinks:setPassword",
+                       absl::StrCat(R"({"token":")", invited.link().token(),
+                                    R"(","new_password":"analyst pass 1"})"),
+                       "application/json");
+  ASSERT_TRUE(set);
+  ASSERT_EQ(set->status, 200) << set->body;
+
+  auto signed_in =
+      http.Post("/v1/sessions", {{"X-Forwarded-Proto", "https"}},
+                R"({"login":"analyst.cookie","password":"analyst pass 1"})",
+                "application/json");
+  ASSERT_TRUE(signed_in);
+  ASSERT_EQ(signed_in->status, 200) << signed_in->body;
+  std::string session, csrf;
+  for (const auto& [name, value] : signed_in->headers) {
+    if (name != "Set-Cookie") continue;
+    if (absl::StartsWith(value, "smz_session=")) {
+      session = value.substr(12, value.find(';') - 12);
+      EXPECT_THAT(value, HasSubstr("; HttpOnly"));
+      EXPECT_THAT(value, HasSubstr("; SameSite=Strict"));
+      EXPECT_THAT(value, HasSubstr("; Path=/"));
+      EXPECT_THAT(value, HasSubstr("; Secure"));  // said to be over TLS
+    } else if (absl::StartsWith(value, "smz_csrf=")) {
+      csrf = value.substr(9, value.find(';') - 9);
+      EXPECT_THAT(value, Not(HasSubstr("HttpOnly")));  // the page reads it
+    }
+  }
+  ASSERT_THAT(session, ::testing::StartsWith("smzs_"));
+  EXPECT_EQ(csrf, gateway::CsrfTokenFor(session));
+  EXPECT_THAT(signed_in->body, Not(HasSubstr(session)));
+  EXPECT_THAT(signed_in->body, HasSubstr("analyst.cookie"));
+
+  const std::string cookie =
+      absl::StrCat("smz_session=", session, "; smz_csrf=", csrf);
+  auto whoami = http.Get("/v1/whoami", {{"Cookie", cookie}});
+  ASSERT_TRUE(whoami);
+  EXPECT_EQ(whoami->status, 200) << whoami->body;
+  EXPECT_THAT(whoami->body, HasSubstr("\"role\":\"ANALYST\""));
+  // Without TLS (and no proxy saying so), no Secure attribute.
+  auto plain =
+      http.Post("/v1/sessions",
+                R"({"login":"analyst.cookie","password":"analyst pass 1"})",
+                "application/json");
+  ASSERT_TRUE(plain);
+  EXPECT_THAT(plain->get_header_value("Set-Cookie"), Not(HasSubstr("Secure")));
+
+  // A change with the cookie but not the header is refused before it is
+  // forwarded; so is one with another session's token.
+  auto forged = http.Post("/v1/sessions:signOutEverywhere",
+                          {{"Cookie", cookie}}, "{}", "application/json");
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 403) << forged->body;
+  EXPECT_THAT(forged->body, HasSubstr("X-SMZ-CSRF"));
+  auto wrong = http.Post(
+      "/v1/sessions:signOutEverywhere",
+      {{"Cookie", cookie}, {"X-SMZ-CSRF", gateway::CsrfTokenFor("smzs_other")}},
+      "{}", "application/json");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 403);
+  whoami = http.Get("/v1/whoami", {{"Cookie", cookie}});
+  EXPECT_EQ(whoami->status, 200) << "the refused changes ended nothing";
+
+  // With the header, signing out works, and clears both cookies.
+  auto signed_out = http.Post("/v1/sessions:signOut",
+                              {{"Cookie", cookie}, {"X-SMZ-CSRF", csrf}}, "{}",
+                              "application/json");
+  ASSERT_TRUE(signed_out);
+  EXPECT_EQ(signed_out->status, 200) << signed_out->body;
+  int cleared = 0;
+  for (const auto& [name, value] : signed_out->headers) {
+    if (name == "Set-Cookie" && absl::StrContains(value, "Max-Age=0")) {
+      ++cleared;
+    }
+  }
+  EXPECT_EQ(cleared, 2);
+  // The session has ended in the registry; the gateway's cache of it
+  // lasts at most its cache period (10 s), here passed on the fake clock.
+  clock_->Advance(absl::Seconds(11));
+  whoami = http.Get("/v1/whoami", {{"Cookie", cookie}});
+  ASSERT_TRUE(whoami);
+  EXPECT_EQ(whoami->status, 401) << whoami->body;
+  EXPECT_THAT(whoami->get_header_value("Set-Cookie"), HasSubstr("Max-Age=0"));
+
+  // Without any credential only signing in and links are open.
+  auto anonymous =
+      http.Post("/v1/sessions:signOutEverywhere", "{}", "application/json");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  auto refused = http.Post(
+      "/v1/sessions", R"({"login":"analyst.cookie","password":"wrong one"})",
+      "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(refused->get_header_value("Set-Cookie"), "");
+}
+
 // What a browser showed: the page opened in headless Chromium through
 // WebDriver (tests/tools/browser_page.py), after `until` held.
 struct BrowserPage {
@@ -581,10 +695,22 @@ struct BrowserPage {
   std::vector<std::string> csp_violations;  // none expected
 };
 
+// One shell word, whatever `text` holds.
+std::string ShellQuoted(absl::string_view text) {
+  return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "'\\''"}}), "'");
+}
+
+// `steps`: what a person does first (browser_page.py --step: "type:CSS=TEXT",
+// "click:CSS", "wait:JS", "go:URL").
 BrowserPage OpenInBrowser(const std::string& url, const std::string& until,
-                          const std::string& screenshot = "") {
-  std::string command = absl::StrCat("/usr/bin/python3 ", SMZ_BROWSER_PAGE,
-                                     " '", url, "' --until '", until, "'");
+                          const std::string& screenshot = "",
+                          const std::vector<std::string>& steps = {}) {
+  std::string command =
+      absl::StrCat("/usr/bin/python3 ", SMZ_BROWSER_PAGE, " ", ShellQuoted(url),
+                   " --until ", ShellQuoted(until));
+  for (const std::string& step : steps) {
+    absl::StrAppend(&command, " --step ", ShellQuoted(step));
+  }
   if (!screenshot.empty())
     absl::StrAppend(&command, " --screenshot ", screenshot);
   absl::StrAppend(&command, " 2>/dev/null");
@@ -635,20 +761,40 @@ std::string AttributeNear(const std::string& dom, const std::string& marker,
                     tag.find('"', v + key.size()) - v - key.size());
 }
 
-// The council dashboard in a real browser: it signs in with the token,
-// loads the figures from the gateway's HTTP/JSON API and shows the same
-// numbers the API gives. A screenshot is kept as a test artefact.
+// The council dashboard in a real browser, used as a council member would:
+// the invitation link's page sets a password, the dashboard's form signs in
+// with it, the page loads the figures from the gateway's HTTP/JSON API with
+// the session cookie and shows the same numbers the API gives. Screenshots
+// are kept as test artefacts.
 TEST_F(GatewayServiceTest, DashboardInChromiumShowsTheApiFigures) {
+  auto accounts = reg::AccountService::NewStub(grpc::CreateChannel(
+      stack_->registry().target(), grpc::InsecureChannelCredentials()));
+  reg::InviteAccountRequest invite;
+  invite.set_login("council.kim");
+  invite.set_display_name("김의원");
+  invite.set_role(auth::v1::COUNCIL);
+  reg::AccountLinkResponse invited;
+  grpc::Status invited_status =
+      accounts->InviteAccount(As(admin()).get(), invite, &invited);
+  ASSERT_TRUE(invited_status.ok()) << invited_status.error_message();
   const std::string base =
       absl::StrCat("http://127.0.0.1:", gateway_->http_port(), "/");
-  const std::string url = absl::StrCat(
-      base, "?year=2019&programme=g-2018#token=", token("council"));
+  const std::string url = absl::StrCat(base, "?year=2019&programme=g-2018");
   const std::string loaded =
       "return document.querySelector(\"[data-loaded=yes]\") !== null";
   const std::string screenshot =
       absl::StrCat(SMZ_TEST_ARTIFACT_DIR, "/dashboard-2019-ko.png");
   std::remove(screenshot.c_str());
-  const BrowserPage page = OpenInBrowser(url, loaded, screenshot);
+  const std::string password = "council password 2019";
+  const BrowserPage page = OpenInBrowser(
+      absl::StrCat(base.substr(0, base.size() - 1), invited.link().path()),
+      loaded, screenshot,
+      {absl::StrCat("type:#new-password=", password),
+       absl::StrCat("type:#repeat-password=", password),
+       "click:#password-form button",
+       "wait:return document.body.dataset.done === \"yes\"",
+       absl::StrCat("go:", url), "type:#login=council.kim",
+       absl::StrCat("type:#password=", password), "click:#signin-form button"});
   const std::string& dom = page.dom;
   ASSERT_TRUE(page.met) << "the page did not load its figures:\n"
                         << dom.substr(0, 4000);
@@ -686,23 +832,44 @@ TEST_F(GatewayServiceTest, DashboardInChromiumShowsTheApiFigures) {
   EXPECT_THAT(dom, HasSubstr("신년 설명회"));  // upcoming
   EXPECT_THAT(dom, Not(HasSubstr("여름 설명회")));
 
-  // English, and a bad token back to the sign-in form.
+  EXPECT_THAT(dom, HasSubstr("김의원"));  // who is signed in
+
+  // English; signing out returns to the form, and the session is over.
+  const std::string signed_out =
+      "return !document.getElementById(\"signin\").hidden && "
+      "!document.cookie.includes(\"smz_csrf\")";
   const BrowserPage en = OpenInBrowser(
-      absl::StrCat(
-          base, "?year=2019&programme=g-2018&lang=en#token=", token("council")),
-      loaded, absl::StrCat(SMZ_TEST_ARTIFACT_DIR, "/dashboard-2019-en.png"));
-  EXPECT_THAT(en.dom, HasSubstr("Pledge indicators"));
+      absl::StrCat(base, "?year=2019&programme=g-2018&lang=en"), signed_out,
+      absl::StrCat(SMZ_TEST_ARTIFACT_DIR, "/dashboard-2019-en.png"),
+      {"type:#login=council.kim", absl::StrCat("type:#password=", password),
+       "click:#signin-form button", absl::StrCat("wait:", loaded),
+       "wait:return document.body.innerText.includes(\"Pledge indicators\")",
+       "click:#signout"});
+  EXPECT_TRUE(en.met) << en.dom.substr(0, 2000);
   EXPECT_THAT(en.csp_violations, ::testing::IsEmpty());
+  // A wrong password gets the one refusal, and no figures.
   const BrowserPage refused = OpenInBrowser(
-      absl::StrCat(base, "?year=2019#token=not-a-token"),
+      absl::StrCat(base, "?year=2019"),
       "return document.getElementById(\"signin-error\").textContent !== "
       "\"\"",
-      absl::StrCat(SMZ_TEST_ARTIFACT_DIR, "/dashboard-signin-refused.png"));
+      absl::StrCat(SMZ_TEST_ARTIFACT_DIR, "/dashboard-signin-refused.png"),
+      {"type:#login=council.kim", "type:#password=not the password",
+       "click:#signin-form button"});
   EXPECT_TRUE(refused.met);
-  EXPECT_THAT(refused.dom,
-              ::testing::AnyOf(HasSubstr("The token was not accepted"),
-                               HasSubstr("토큰이 올바르지 않습니다")));
+  EXPECT_THAT(refused.dom, HasSubstr("로그인하지 못했습니다"));
   EXPECT_THAT(refused.dom, Not(HasSubstr("data-loaded=\"yes\"")));
+  // A used link's page says so, and sets nothing.
+  const BrowserPage used = OpenInBrowser(
+      absl::StrCat(base.substr(0, base.size() - 1), invited.link().path()),
+      "return document.getElementById(\"password-error\").textContent "
+      "!== \"\"",
+      absl::StrCat(SMZ_TEST_ARTIFACT_DIR, "/account-password-used-link.png"),
+      {"type:#new-password=another password 1",
+       "type:#repeat-password=another password 1",
+       "click:#password-form button"});
+  EXPECT_TRUE(used.met);
+  EXPECT_THAT(used.dom, HasSubstr("unknown, used or expired"));
+  EXPECT_THAT(used.csp_violations, ::testing::IsEmpty());
 
   std::ifstream png(screenshot, std::ios::binary);
   ASSERT_TRUE(png.good()) << "no screenshot at " << screenshot;

@@ -36,7 +36,9 @@
 #include "services/gateway/dashboard.h"
 #include "services/gateway/openapi_asset.h"
 #include "services/gateway/query_params.h"
+#include "smz/auth/v1/auth.pb.h"
 #include "smz/gateway/v1/gateway.pb.h"
+#include "smz/registry/v1/accounts.pb.h"
 
 namespace smz::gateway {
 namespace {
@@ -236,6 +238,10 @@ struct HttpJsonFront::Exchange {
   const HttpRoute* route = nullptr;
   PathBindings bindings;
   std::string authorization;
+  // The credential is the session cookie (not an Authorization header).
+  bool cookie_credential = false;
+  // Cookies set in the answer carry Secure.
+  bool secure = false;
   std::string client_address;  // the HTTP client's IP, as the socket has it
   std::string body;
   std::unique_ptr<Message> request;
@@ -249,6 +255,64 @@ namespace {
 
 using Exchange = HttpJsonFront::Exchange;
 
+constexpr absl::string_view kSignInMethod =
+    "smz.registry.v1.AccountService.SignIn";
+constexpr absl::string_view kSignOutMethods[] = {
+    "smz.registry.v1.AccountService.SignOut",
+    "smz.registry.v1.AccountService.SignOutEverywhere"};
+
+bool IsMethod(const HttpRoute* route, absl::string_view full_name) {
+  return route != nullptr && route->method->full_name() == full_name;
+}
+
+// A session id from cookie smz_session, checked as an Authorization value
+// would be (it becomes one); nullopt when absent or malformed.
+std::optional<std::string> SessionCookieOf(MHD_Connection* connection) {
+  const char* value =
+      MHD_lookup_connection_value(connection, MHD_COOKIE_KIND, kSessionCookie);
+  if (value == nullptr) return std::nullopt;
+  const absl::string_view session(value);
+  if (!absl::StartsWith(session, "smzs_") ||
+      !ParseBearerAuthorization(absl::StrCat("Bearer ", session)).ok()) {
+    return std::nullopt;
+  }
+  return std::string(session);
+}
+
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char differ = 0;
+  for (size_t i = 0; i < a.size(); ++i) differ |= a[i] ^ b[i];
+  return differ == 0;
+}
+
+std::string CookieAttributes(bool secure, absl::string_view max_age) {
+  return absl::StrCat("; Path=/; SameSite=Strict; Max-Age=", max_age,
+                      secure ? "; Secure" : "");
+}
+
+void SetSessionCookies(Answer* answer, absl::string_view session_id,
+                       bool secure) {
+  const std::string lifetime = "43200";  // the session's 12 hours at most
+  answer->headers.push_back(
+      {"Set-Cookie",
+       absl::StrCat(kSessionCookie, "=", session_id,
+                    CookieAttributes(secure, lifetime), "; HttpOnly")});
+  answer->headers.push_back(
+      {"Set-Cookie", absl::StrCat(kCsrfCookie, "=", CsrfTokenFor(session_id),
+                                  CookieAttributes(secure, lifetime))});
+}
+
+void ClearSessionCookies(Answer* answer, bool secure) {
+  answer->headers.push_back(
+      {"Set-Cookie",
+       absl::StrCat(kSessionCookie, "=", CookieAttributes(secure, "0"),
+                    "; HttpOnly")});
+  answer->headers.push_back(
+      {"Set-Cookie",
+       absl::StrCat(kCsrfCookie, "=", CookieAttributes(secure, "0"))});
+}
+
 // The static files.
 std::optional<Answer> FileAnswer(absl::string_view path,
                                  const std::string& chart_js) {
@@ -259,7 +323,18 @@ std::optional<Answer> FileAnswer(absl::string_view path,
     answer.kind = PageKind::kDashboard;
     return answer;
   }
+  if (path == "/account/password") {
+    answer.content_type = "text/html; charset=utf-8";
+    answer.body = std::string(DashboardAccountHtml());
+    answer.kind = PageKind::kDashboard;
+    return answer;
+  }
   answer.cache_control = "max-age=3600";
+  if (path == "/static/account.js") {
+    answer.content_type = "text/javascript; charset=utf-8";
+    answer.body = std::string(DashboardAccountJs());
+    return answer;
+  }
   if (path == "/openapi.json") {
     answer.body = std::string(OpenApiJson());
     return answer;
@@ -387,6 +462,16 @@ std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
                        "request bodies must be application/json");
     }
   }
+  std::optional<absl::string_view> forwarded_proto =
+      Header(connection, "X-Forwarded-Proto");
+  exchange->secure =
+      exchange->front->options().secure_cookies ||
+      (forwarded_proto.has_value() &&
+       absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(*forwarded_proto),
+                              "https"));
+  const bool open_to_anyone = exchange->route->method->options()
+                                  .GetExtension(auth::v1::allowed_roles)
+                                  .anyone();
   if (std::optional<absl::string_view> authorization =
           Header(connection, "Authorization");
       authorization.has_value()) {
@@ -396,11 +481,28 @@ std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
         ParseBearerAuthorization(*authorization);
     if (!token.ok()) return ErrorAnswer(token.status());
     exchange->authorization = absl::StrCat("Bearer ", *token);
-  } else if (takes_body) {
-    // Every method with a body needs a caller: refused before up to
-    // max_body_bytes of it are read and held for nobody.
+  } else if (std::optional<std::string> session = SessionCookieOf(connection);
+             session.has_value()) {
+    std::optional<absl::string_view> csrf = Header(connection, kCsrfHeader);
+    const bool csrf_holds =
+        get ||
+        (csrf.has_value() && ConstantTimeEquals(*csrf, CsrfTokenFor(*session)));
+    if (csrf_holds) {
+      exchange->authorization = absl::StrCat("Bearer ", *session);
+      exchange->cookie_credential = true;
+    } else if (!open_to_anyone) {
+      // Signing in needs no session: there the cookie is left unused.
+      return ErrorAnswer(absl::PermissionDeniedError(absl::StrCat(
+          "a change made with the session cookie needs header ", kCsrfHeader,
+          " with the value of cookie ", kCsrfCookie)));
+    }
+  }
+  if (exchange->authorization.empty() && takes_body && !open_to_anyone) {
+    // Every method with a body needs a caller (but signing in): refused
+    // before up to max_body_bytes of it are read and held for nobody.
     return ErrorAnswer(absl::UnauthenticatedError(
-        "missing credentials: send 'Authorization: Bearer <token>'"));
+        "missing credentials: sign in, or send 'Authorization: Bearer "
+        "<token>'"));
   }
   return std::nullopt;
 }
@@ -432,8 +534,29 @@ absl::Status BuildRequest(Exchange* exchange) {
 
 // The answer to a finished call.
 Answer CallAnswer(Exchange* exchange, const grpc::Status& status) {
-  if (!status.ok()) return ErrorAnswer(FromGrpcStatus(status));
+  if (!status.ok()) {
+    Answer refused = ErrorAnswer(FromGrpcStatus(status));
+    // An ended or unknown session: the page returns to its sign-in form.
+    if (exchange->cookie_credential &&
+        status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+      ClearSessionCookies(&refused, exchange->secure);
+    }
+    return refused;
+  }
   Answer answer;
+  if (IsMethod(exchange->route, kSignInMethod)) {
+    // The session lives in the HttpOnly cookie only: no script of the page
+    // (nor one injected into it) can read or send it elsewhere.
+    auto& signed_in =
+        static_cast<registry::v1::SignInResponse&>(*exchange->response);
+    SetSessionCookies(&answer, signed_in.session_id(), exchange->secure);
+    signed_in.clear_session_id();
+  }
+  for (absl::string_view sign_out : kSignOutMethods) {
+    if (IsMethod(exchange->route, sign_out) && exchange->cookie_credential) {
+      ClearSessionCookies(&answer, exchange->secure);
+    }
+  }
   if (exchange->kind == Exchange::Kind::kReport) {
     const auto& document =
         static_cast<const v1::Document&>(*exchange->response);
@@ -532,6 +655,10 @@ void OnRequestDone(void*, MHD_Connection*, void** request_state,
 }
 
 }  // namespace
+
+std::string CsrfTokenFor(absl::string_view session_id) {
+  return HashToken(absl::StrCat("smz-csrf:", session_id));
+}
 
 int HttpStatusOf(absl::StatusCode code) {
   switch (code) {

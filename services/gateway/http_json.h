@@ -24,6 +24,16 @@
 // with the HTTP status of the gRPC code (400, 401, 403, 404, 409, 429, 503,
 // 504, 500).
 //
+// Sessions in a browser: AccountService.SignIn's answer sets the session
+// as cookie smz_session (HttpOnly, SameSite=Strict, Path=/, Secure over
+// TLS) and leaves the id out of the JSON; a request without an
+// Authorization header is made with that cookie as its credential. Every
+// state-changing request (not GET or HEAD) made with the cookie also sends
+// header X-SMZ-CSRF with the value of cookie smz_csrf (readable by the
+// page's script, derived from the session), else 403: a page of another
+// site can make a browser send the cookie, never the header. Signing out,
+// or a 401 to a cookie, clears both cookies.
+//
 // Everything here is hostile until checked, before anything is forwarded:
 // the Authorization value (Bearer + token68, bounded, else 401), the body
 // (at most max_body_bytes, refused with 413 from its Content-Length before
@@ -70,7 +80,18 @@ struct HttpFrontOptions {
   unsigned event_threads = 2;
   // A whole call; backend deadlines inside are shorter.
   absl::Duration call_deadline = absl::Seconds(30);
+  // Session cookies carry Secure: the pages are served over TLS (by a
+  // proxy in front; also whenever a request says X-Forwarded-Proto: https).
+  bool secure_cookies = false;
 };
+
+// The browser's session (see "Sessions in a browser" above).
+inline constexpr char kSessionCookie[] = "smz_session";
+inline constexpr char kCsrfCookie[] = "smz_csrf";
+inline constexpr char kCsrfHeader[] = "X-SMZ-CSRF";
+// The CSRF token of a session: derived from it, so the edge keeps no state
+// and a token planted by another site fits no session it does not know.
+std::string CsrfTokenFor(absl::string_view session_id);
 
 // The services served, by full name, each with a channel to it.
 using HttpServiceChannels =

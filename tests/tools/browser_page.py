@@ -2,12 +2,18 @@
 """Opens a page in headless Chromium through WebDriver, the way a person's
 browser would, and reports what it showed.
 
-Waits until a JavaScript condition holds (or the timeout passes), then prints
+Optionally acts as a person would first, in order (--step, repeatable):
+"type:CSS=TEXT" types into a field, "click:CSS" clicks, "wait:JS" waits until
+a condition holds, "go:URL" opens another page in the same browser (cookies
+kept). Then waits until a JavaScript condition holds (or the timeout passes),
+and prints
 one JSON object: the DOM after the page's scripts ran, the browser console
 (errors included), the Content-Security-Policy violations the page caused,
 and whether the condition was met. Optionally keeps a screenshot.
 
   /usr/bin/python3 tests/tools/browser_page.py URL \\
+      --step 'type:#login=kim' --step 'type:#password=...' \\
+      --step 'click:#signin-form button' \\
       --until 'return document.querySelector("[data-loaded=yes]") !== null' \\
       --screenshot build/test-artifacts/dashboard.png
 
@@ -23,6 +29,7 @@ import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 
 # Collects violations from the first script of every document on, so that
 # a refused inline script is seen even when nothing else reports it.
@@ -40,6 +47,7 @@ def main():
     parser.add_argument("--until", default="return document.readyState === 'complete'")
     parser.add_argument("--timeout", type=float, default=20)
     parser.add_argument("--screenshot")
+    parser.add_argument("--step", action="append", default=[])
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=2200)
     args = parser.parse_args()
@@ -65,19 +73,46 @@ def main():
                                {"source": CSP_LISTENER})
         driver.get(args.url)
         deadline = time.time() + args.timeout
-        met = False
-        while time.time() < deadline:
+
+        def wait_for(condition):
+            while time.time() < deadline:
+                try:
+                    if driver.execute_script(condition):
+                        return True
+                except Exception:  # the page may be navigating
+                    pass
+                time.sleep(0.1)
+            return False
+
+        steps_done = 0
+        for step in args.step:
+            kind, _, what = step.partition(":")
+            wait_for("return document.readyState === 'complete'")
             try:
-                met = bool(driver.execute_script(args.until))
-            except Exception:  # the page may be navigating
-                met = False
-            if met:
+                if kind == "type":
+                    selector, _, text = what.partition("=")
+                    field = driver.find_element(By.CSS_SELECTOR, selector)
+                    field.clear()
+                    field.send_keys(text)
+                elif kind == "click":
+                    driver.find_element(By.CSS_SELECTOR, what).click()
+                elif kind == "wait":
+                    if not wait_for(what):
+                        break
+                elif kind == "go":
+                    driver.get(what)
+                else:
+                    break
+            except Exception as error:  # reported, not raised
+                print(f"step {step!r} failed: {error}", file=sys.stderr)
                 break
-            time.sleep(0.1)
+            steps_done += 1
+        met = steps_done == len(args.step) and wait_for(args.until)
         if args.screenshot:
             driver.save_screenshot(args.screenshot)
         result = {
             "met": met,
+            "steps_done": steps_done,
             "dom": driver.execute_script(
                 "return document.documentElement.outerHTML"),
             "console": [

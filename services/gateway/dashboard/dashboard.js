@@ -3,40 +3,45 @@
 "use strict";
 const WORDS = {
   ko: { title: "스마트메디컬특구 대시보드", year: "연도", print: "인쇄",
-        signout: "로그아웃", signin: "로그인", token: "접근 토큰",
+        signout: "로그아웃", signin: "로그인", login: "아이디", password: "비밀번호",
+        code: "인증 앱 코드 (관리자)",
         kpi: "공약 이행 지표", patients: "외국인 환자 유치 (연도별 계획 대비)",
         nationalities: "국적별 상위", budget: "예산 집행 (천원)",
         activities: "추진실적", plan: "계획", result: "실적", target: "목표",
         ytd: "연간 누계", unavailable: "불러오지 못함", differs: "※ 기존 보고와 다름",
-        none: "없음", bad_token: "토큰이 올바르지 않습니다",
+        none: "없음", refused: "로그인하지 못했습니다. 아이디와 비밀번호를 확인하세요.",
+        ended: "로그인이 끝났습니다. 다시 로그인하세요.",
         upcoming: "다가오는 행사 (90일)", postponed: "연기",
         types: { BRIEFING_SESSION: "설명회", FAM_TOUR: "팸투어", TRAINING: "교육",
                  COUNCIL_MEETING: "협의회", WORKING_GROUP_MEETING: "실무추진단",
                  BUSINESS_MEETING: "간담회", FORUM: "포럼", EXPO: "박람회",
                  MOU_SIGNING: "업무협약", OTHER: "기타" } },
   en: { title: "Smart Medical Zone dashboard", year: "Year", print: "Print",
-        signout: "Sign out", signin: "Sign in", token: "Access token",
+        signout: "Sign out", signin: "Sign in", login: "Login", password: "Password",
+        code: "Authenticator code (administrators)",
         kpi: "Pledge indicators", patients: "Foreign patients (plan by year)",
         nationalities: "Top nationalities", budget: "Budget execution (thousand KRW)",
         activities: "Activity log", plan: "Plan", result: "Result", target: "Target",
         ytd: "Year to date", unavailable: "Not available", differs: "※ differs from the report",
-        none: "None", bad_token: "The token was not accepted",
+        none: "None", refused: "Sign-in refused: check the login and password.",
+        ended: "Your session has ended: sign in again.",
         upcoming: "Upcoming events (90 days)", postponed: "postponed",
         types: { BRIEFING_SESSION: "Briefing session", FAM_TOUR: "Fam tour",
                  TRAINING: "Training", COUNCIL_MEETING: "Council meeting",
                  WORKING_GROUP_MEETING: "Working group", BUSINESS_MEETING: "Meeting",
                  FORUM: "Forum", EXPO: "Expo", MOU_SIGNING: "MOU signing", OTHER: "Other" } },
 };
-const params = new URLSearchParams(location.hash.slice(1));
-if (params.get("token")) sessionStorage.setItem("smz-token", params.get("token"));
-history.replaceState(null, "", location.pathname + location.search);
 const query = new URLSearchParams(location.search);
 const state = {
-  lang: query.get("lang") || params.get("lang") || "ko",
-  year: Number(query.get("year") || params.get("year") || new Date().getFullYear()),
-  programme: query.get("programme") || params.get("programme") || "smz-2018",
+  lang: query.get("lang") || "ko",
+  year: Number(query.get("year") || new Date().getFullYear()),
+  programme: query.get("programme") || "smz-2018",
   charts: [],
 };
+// The session itself is an HttpOnly cookie; its companion smz_csrf is
+// readable, says a session may exist, and is sent back as X-SMZ-CSRF with
+// every change (the gateway refuses changes without it).
+const csrf = () => (document.cookie.match(/(?:^|; )smz_csrf=([^;]*)/) || [])[1] || "";
 const w = (key) => (WORDS[state.lang] || WORDS.ko)[key];
 const text = (map) => (map && (map[state.lang] || map.ko || map.en)) || "";
 const group = (n) => Number(n || 0).toLocaleString("en-US");
@@ -44,12 +49,21 @@ const thousands = (krw) => group(Math.round(Number(krw || 0) / 1000));
 
 // Each call under its path in gateway.proto's google.api.http annotation.
 async function call(path, args) {
-  const token = sessionStorage.getItem("smz-token");
-  const response = await fetch(path + "?" + new URLSearchParams(args),
-                               { headers: { Authorization: "Bearer " + token } });
+  const response = await fetch(path + "?" + new URLSearchParams(args));
   const body = await response.json();
   if (!response.ok) throw Object.assign(new Error(body.message), { status: response.status });
   return body;
+}
+
+async function post(path, body) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-SMZ-CSRF": csrf() },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json();
+  if (!response.ok) throw Object.assign(new Error(answer.message), { status: response.status });
+  return answer;
 }
 
 function el(tag, attrs, ...children) {
@@ -188,7 +202,12 @@ async function load() {
   state.charts = [];
   const board = document.getElementById("board");
   const signin = document.getElementById("signin");
-  if (!sessionStorage.getItem("smz-token")) { board.hidden = true; signin.hidden = false; return; }
+  const signout = document.getElementById("signout");
+  if (!csrf()) {
+    board.hidden = true; signin.hidden = false; signout.hidden = true;
+    document.getElementById("who").textContent = "";
+    return;
+  }
   try {
     const [kpi, overview, budget, log, upcoming] = await Promise.all([
       call("/v1/council/kpiTables/" + encodeURIComponent(state.programme),
@@ -201,13 +220,15 @@ async function load() {
     ]);
     renderKpi(kpi); renderOverview(overview); renderBudget(budget); renderActivities(log);
     renderUpcoming(upcoming);
-    signin.hidden = true; board.hidden = false;
+    const me = await call("/v1/accounts/0", {}).catch(() => null);
+    document.getElementById("who").textContent = me ? me.display_name : "";
+    signin.hidden = true; board.hidden = false; signout.hidden = false;
     document.body.dataset.loaded = "yes";
   } catch (e) {
     if (e.status === 401 || e.status === 403) {
-      sessionStorage.removeItem("smz-token");
-      document.getElementById("signin-error").textContent = w("bad_token");
-      board.hidden = true; signin.hidden = false;
+      // The gateway has cleared the cookies of an ended session.
+      document.getElementById("signin-error").textContent = w("ended");
+      board.hidden = true; signin.hidden = false; signout.hidden = true;
     } else {
       document.body.dataset.loaded = "error";
       board.prepend(el("p", { class: "unavailable" }, String(e.message)));
@@ -225,10 +246,28 @@ const langSelect = document.getElementById("lang");
 langSelect.value = state.lang;
 langSelect.onchange = () => { state.lang = langSelect.value; load(); };
 document.getElementById("print").onclick = () => window.print();
-document.getElementById("signout").onclick = () => { sessionStorage.removeItem("smz-token"); load(); };
-document.getElementById("signin-form").onsubmit = (event) => {
-  event.preventDefault();
-  sessionStorage.setItem("smz-token", document.getElementById("token").value.trim());
+document.getElementById("signout").onclick = async () => {
+  await post("/v1/sessions:signOut", {}).catch(() => null);
   load();
+};
+document.getElementById("signin-form").onsubmit = async (event) => {
+  event.preventDefault();
+  const error = document.getElementById("signin-error");
+  error.textContent = "";
+  try {
+    await post("/v1/sessions", {
+      login: document.getElementById("login").value.trim(),
+      password: document.getElementById("password").value,
+      second_factor_code: document.getElementById("code").value.trim(),
+    });
+    document.getElementById("password").value = "";
+    document.getElementById("code").value = "";
+    load();
+  } catch (e) {
+    // Throttled sign-ins say when to try again; every other refusal is
+    // one message.
+    error.textContent = e.status === 429 ? e.message : w("refused");
+    document.getElementById("password").value = "";
+  }
 };
 load();
