@@ -31,6 +31,7 @@
 #include "smz/events/v1/events.grpc.pb.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
 #include "smz/programme/v1/programme.grpc.pb.h"
+#include "smz/registry/v1/accounts.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "smz/stats/v1/stats.grpc.pb.h"
 
@@ -46,6 +47,8 @@ const std::vector<const google::protobuf::ServiceDescriptor*>& Services() {
       new std::vector<const google::protobuf::ServiceDescriptor*>{
           smz::registry::v1::Partner::descriptor()->file()->FindServiceByName(
               "RegistryService"),
+          smz::registry::v1::Account::descriptor()->file()->FindServiceByName(
+              "AccountService"),
           smz::stats::v1::Report::descriptor()->file()->FindServiceByName(
               "StatsService"),
           smz::events::v1::Event::descriptor()->file()->FindServiceByName(

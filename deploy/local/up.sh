@@ -203,13 +203,37 @@ if ! "$PROGRAMME_DEMO_LOADER" --programme="127.0.0.1:$(smz_grpc_port programme)"
   die "loading programme demo data failed (see $SMZ_STATE/logs/programme.log)"
 fi
 
+# Demo people: a council member and a district officer, invited once
+# (request ids make a rerun find the same accounts). Until a person has set
+# a password, each run prints a fresh one-time link for it.
+DEMO_LINKS=()
+invite_demo_account() {
+  local login="$1" role="$2" name="$3" out state path
+  out="$("$SMZCTL" --target="127.0.0.1:$(smz_grpc_port registry)" \
+    --token_file="$ADMIN_TOKEN_FILE" call smz.registry.v1.AccountService/InviteAccount \
+    "{\"request_id\":\"demo-account-$login\",\"login\":\"$login\",\"display_name\":\"$name\",\"role\":\"$role\"}")" ||
+    die "cannot invite the demo account $login"
+  out="$(printf '%s' "$out" | tr -d '\n')"
+  state="$(printf '%s' "$out" | sed -n 's/.*"state": *"\([A-Z_]*\)".*/\1/p')"
+  path="$(printf '%s' "$out" | sed -n 's/.*"path": *"\([^"]*\)".*/\1/p')"
+  if [[ "$state" == ACCOUNT_INVITED && -n "$path" ]]; then
+    DEMO_LINKS+=("$(printf '%-8s %-8s http://127.0.0.1:%s%s' "$login" "$role" "${SMZ_HTTP_PORT:-8055}" "$path")")
+  else
+    DEMO_LINKS+=("$(printf '%-8s %-8s signs in with the password already set' "$login" "$role")")
+  fi
+}
+log "inviting demo accounts"
+invite_demo_account council COUNCIL "구의회 의원 (demo)"
+invite_demo_account officer ADMIN "보건소 담당자 (demo)"
+
 echo
 echo "smz is up."
 for svc in "${SERVICES[@]}"; do
   printf '  %-12s gRPC 127.0.0.1:%s   metrics http://127.0.0.1:%s/metrics\n' \
     "$svc" "$(smz_grpc_port "$svc")" "$(smz_metrics_port "$svc")"
 done
-echo "  dashboard    http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/   (sign in with the admin token below, or a COUNCIL token)"
+echo "  dashboard    http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/   (sign in with an account: set its password first)"
+for line in "${DEMO_LINKS[@]}"; do echo "  account      $line"; done
 echo "  HTTP/JSON    http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/v1/…   (every method; see /openapi.json)"
 echo "  database     $MYSQL_DESC"
 echo "  logs         $SMZ_STATE/logs/"

@@ -126,10 +126,27 @@ SignInThrottle::SignInThrottle(Database* database, const Clock* clock)
 absl::StatusOr<bool> SignInThrottle::Attempt(
     const std::vector<std::string>& subjects) {
   const absl::Time now = clock_->Now();
+  // Rows are locked in one order (sorted), and each is made to exist before
+  // it is read: a locking read of a missing row would take a gap lock, and
+  // concurrent sign-ins inserting into one gap deadlock. An insert that
+  // finds the row takes its exclusive lock at once (ON DUPLICATE KEY
+  // UPDATE), never a shared one to be upgraded later.
+  std::vector<std::string> ordered = subjects;
+  std::sort(ordered.begin(), ordered.end());
+  ordered.erase(std::unique(ordered.begin(), ordered.end()), ordered.end());
   absl::StatusOr<bool> locked = database_->TransactFor<bool>(
       [&](Session& session) -> absl::StatusOr<bool> {
+        for (const std::string& subject : ordered) {
+          SMZ_RETURN_IF_ERROR(
+              session
+                  .Execute("INSERT INTO sign_in_throttle (subject, failures, "
+                           "last_failure_us, locked_until_us) VALUES (?, 0, 0, "
+                           "0) ON DUPLICATE KEY UPDATE subject = subject",
+                           {SqlText(subject)})
+                  .status());
+        }
         SMZ_ASSIGN_OR_RETURN(auto states,
-                             ReadStates(session, subjects, " FOR UPDATE"));
+                             ReadStates(session, ordered, " FOR UPDATE"));
         absl::Time next = now;
         for (const auto& [subject, state] : states) {
           next = std::max(next, NextAttemptAt(state, PolicyOf(subject), now));
@@ -148,15 +165,13 @@ absl::StatusOr<bool> SignInThrottle::Attempt(
           locked |= after.locked_until > now;
           SMZ_RETURN_IF_ERROR(
               session
-                  .Execute(
-                      "INSERT INTO sign_in_throttle (subject, failures, "
-                      "last_failure_us, locked_until_us) VALUES (?, ?, ?, ?) "
-                      "ON DUPLICATE KEY UPDATE failures = VALUES(failures), "
-                      "last_failure_us = VALUES(last_failure_us), "
-                      "locked_until_us = VALUES(locked_until_us)",
-                      {SqlText(subject), SqlInt(after.failures),
-                       SqlInt(MicrosOrZero(after.last_failure)),
-                       SqlInt(MicrosOrZero(after.locked_until))})
+                  .Execute("UPDATE sign_in_throttle SET failures = ?, "
+                           "last_failure_us = ?, locked_until_us = ? WHERE "
+                           "subject = ?",
+                           {SqlInt(after.failures),
+                            SqlInt(MicrosOrZero(after.last_failure)),
+                            SqlInt(MicrosOrZero(after.locked_until)),
+                            SqlText(subject)})
                   .status());
         }
         return locked;
@@ -183,8 +198,11 @@ absl::Status SignInThrottle::Succeeded(
     for (const std::string& subject : subjects) {
       SMZ_RETURN_IF_ERROR(
           session
+              // Rows stay (a missing one would be locked by gap, see
+              // Attempt); the age-based clean-up removes them.
               .Execute(absl::StartsWith(subject, "login:")
-                           ? "DELETE FROM sign_in_throttle WHERE subject = ?"
+                           ? "UPDATE sign_in_throttle SET failures = 0, "
+                             "locked_until_us = 0 WHERE subject = ?"
                            : "UPDATE sign_in_throttle SET failures = "
                              "GREATEST(failures - 1, 0) WHERE subject = ?",
                        {SqlText(subject)})
