@@ -32,6 +32,10 @@ ABSL_FLAG(std::string, http_max_connections_per_client, "",
           "HTTP connections at once from one address; behind a proxy every "
           "client has the proxy's address (env "
           "SMZ_HTTP_MAX_CONNECTIONS_PER_CLIENT; default 256)");
+ABSL_FLAG(std::string, http_secure_cookies, "",
+          "\"true\" when browsers reach the pages over HTTPS (a TLS proxy in "
+          "front): session cookies then carry Secure (env "
+          "SMZ_HTTP_SECURE_COOKIES; default false)");
 ABSL_FLAG(std::string, backend_deadline, "",
           "deadline of each backend call, e.g. 2s (env "
           "SMZ_BACKEND_DEADLINE; default 2s)");
@@ -54,6 +58,14 @@ int main(int argc, char** argv) {
   options.http_listen = smz::FlagOrEnv(absl::GetFlag(FLAGS_http_listen),
                                        "SMZ_HTTP_LISTEN", "127.0.0.1:8055");
   if (options.http_listen == "off") options.http_listen.clear();
+  const std::string secure_cookies =
+      smz::FlagOrEnv(absl::GetFlag(FLAGS_http_secure_cookies),
+                     "SMZ_HTTP_SECURE_COOKIES", "false");
+  if (secure_cookies != "true" && secure_cookies != "false") {
+    return smz::ExitForBadConfiguration(
+        "--http_secure_cookies must be true or false");
+  }
+  options.http.secure_cookies = secure_cookies == "true";
   struct Limit {
     const absl::Flag<std::string>* flag;
     const char* env;

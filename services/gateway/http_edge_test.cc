@@ -233,6 +233,46 @@ TEST_F(HttpEdgeTest, BadAuthorizationValuesAre401AndNeverForwarded) {
   ExpectStillServing();
 }
 
+// The session cookie stands in for the Authorization header when there is
+// none; a malformed one, or one that is no session, is never forwarded.
+TEST_F(HttpEdgeTest, SessionCookiesAreForwardedOnlyWhenWellFormed) {
+  const std::string session = "smzs_abcDEF-123_x";
+  std::string ok = Get(port_, "/v1/council/zoneOverviews/2019",
+                       absl::StrCat("Cookie: other=1; smz_session=", session,
+                                    "; smz_csrf=x\r\n"));
+  ASSERT_EQ(testing::HttpStatusOf(ok), 200) << ok;
+  EXPECT_EQ(fake_.Authorization(), absl::StrCat("Bearer ", session));
+  // The header wins over the cookie.
+  ok = Get(port_, "/v1/council/zoneOverviews/2019",
+           absl::StrCat("Authorization: Bearer smz_token\r\nCookie: "
+                        "smz_session=",
+                        session, "\r\n"));
+  ASSERT_EQ(testing::HttpStatusOf(ok), 200) << ok;
+  EXPECT_EQ(fake_.Authorization(), "Bearer smz_token");
+  for (const std::string& cookie :
+       {std::string("smz_session=smz_an_api_token"),
+        std::string("smz_session=smzs_\xFF\xFE"),
+        std::string("smz_session=smzs_a b"),
+        absl::StrCat("smz_session=smzs_", std::string(5000, 'a')),
+        std::string("smz_session=")}) {
+    const int before = fake_.calls();
+    const std::string response = Get(port_, "/v1/council/zoneOverviews/2019",
+                                     absl::StrCat("Cookie: ", cookie, "\r\n"));
+    // Forwarded without a credential, or refused for its size; never with
+    // the cookie's value.
+    EXPECT_NE(testing::HttpStatusOf(response), 0) << cookie.substr(0, 40);
+    if (fake_.calls() > before) {
+      EXPECT_EQ(fake_.Authorization(), "") << cookie.substr(0, 40);
+    }
+    ExpectStillServing();
+  }
+  // RFC 6265 allows a value in double quotes: it is the same value.
+  ok = Get(port_, "/v1/council/zoneOverviews/2019",
+           "Cookie: smz_session=\"smzs_quoted\"\r\n");
+  ASSERT_EQ(testing::HttpStatusOf(ok), 200) << ok;
+  EXPECT_EQ(fake_.Authorization(), "Bearer smzs_quoted");
+}
+
 TEST_F(HttpEdgeTest, OversizedBodyIs413BeforeItIsRead) {
   // Only the headers are sent: the refusal must not wait for the body.
   const absl::Time start = absl::Now();
