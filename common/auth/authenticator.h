@@ -1,10 +1,11 @@
 // Authentication and authorization for every smz RPC, in one place.
 //
-// A caller sends "authorization: Bearer <token>". The Authenticator hashes the
-// token, resolves the hash to a Principal through a PrincipalLookup (the
-// registry's token table, or a remote call to the registry for other
+// A caller sends "authorization: Bearer <credential>": an API token, or a
+// person's session (common/auth/token.h). The Authenticator hashes it,
+// resolves the hash to a Principal through a PrincipalLookup (the registry's
+// token and session tables, or a remote call to the registry for other
 // services), and caches the answer briefly so a busy service does not query
-// per call; tokens found unknown are remembered as unknown for as long.
+// per call; credentials found unknown are remembered as unknown for as long.
 // Authorize() checks the principal's role against what an RPC allows; RpcRunner
 // (common/server) calls both before any handler runs.
 //

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 
 namespace smz {
@@ -37,6 +38,16 @@ std::string GenerateToken(RandomSource& random);
 
 // Lowercase hex SHA-256 of the token.
 std::string HashToken(absl::string_view token);
+
+// What a credential is by its first characters: an API token ("smz_"), a
+// person's session (SignIn; the HTTP edge keeps it in a cookie), or a
+// one-time link that sets a password. Each is 256 random bits after it.
+inline constexpr absl::string_view kApiTokenPrefix = "smz_";
+inline constexpr absl::string_view kSessionIdPrefix = "smzs_";
+inline constexpr absl::string_view kLinkTokenPrefix = "smzl_";
+// A session ends this long after sign-in, however busy (the registry's
+// rule; the edge's cookie lives as long).
+inline constexpr absl::Duration kSessionLifetime = absl::Hours(12);
 
 // A random id for idempotency keys and the like (128 bits, hex).
 std::string GenerateRequestId(RandomSource& random);

@@ -72,8 +72,10 @@ RpcRunner::RpcRunner(absl::string_view service_full_name,
     Access access;
     for (int role : declared.roles()) access.roles.Add(static_cast<Role>(role));
     access.anyone = declared.anyone();
+    // Signing in and setting a password must work for an administrator
+    // who still sends a session that has no second factor yet.
     access.without_second_factor =
-        declared.without_second_factor() ||
+        declared.anyone() || declared.without_second_factor() ||
         method->options().GetExtension(google::api::http).pattern_case() ==
             google::api::HttpRule::kGet;
     access_.emplace(method->name(), access);
@@ -110,7 +112,8 @@ grpc::Status RpcRunner::Run(
     } else if (!access->second.anyone) {
       status = Authorize(*principal, access->second.roles);
     }
-    if (status.ok() && principal->second_factor_required() &&
+    if (status.ok() && access != access_.end() &&
+        principal->second_factor_required() &&
         !access->second.without_second_factor) {
       status = absl::PermissionDeniedError(
           "enrol a second factor first (AccountService.EnrolSecondFactor, "

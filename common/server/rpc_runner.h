@@ -68,16 +68,16 @@ class RpcRunner {
   // exist).
   std::optional<RoleSet> AllowedRoles(absl::string_view method) const;
 
+ private:
   // Who may call a method, as its .proto declares it.
   struct Access {
-    RoleSet roles{};
+    RoleSet roles = RoleSet({});
     bool anyone = false;  // callers without credentials too
-    // Callable before an ADMIN enrols a second factor: declared so, or a
-    // read (bound to HTTP GET).
+    // Callable before an ADMIN enrols a second factor: declared so, open to
+    // anyone, or a read (bound to HTTP GET).
     bool without_second_factor = false;
   };
 
- private:
   const std::string service_;  // "registry": for logs
   absl::flat_hash_map<std::string, Access> access_;
   Authenticator* const authenticator_;

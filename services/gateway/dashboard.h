@@ -1,5 +1,7 @@
-// The council dashboard (dashboard/dashboard.html, .css and .js, compiled in
-// at build time so the gateway reads no files of its own at run time), and
+// The gateway's pages, compiled in at build time so the gateway reads no
+// files of its own at run time: the council dashboard (dashboard/
+// dashboard.html, .css and .js, at /), the page where a one-time link sets
+// a password (dashboard/account.html and .js, at /account/password), and
 // where Debian's Chart.js is found.
 #ifndef SMZ_SERVICES_GATEWAY_DASHBOARD_H_
 #define SMZ_SERVICES_GATEWAY_DASHBOARD_H_

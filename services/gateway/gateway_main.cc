@@ -10,6 +10,8 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/config.h"
 #include "common/logging.h"
 #include "common/server/service_main.h"
@@ -36,6 +38,10 @@ ABSL_FLAG(std::string, http_secure_cookies, "",
           "\"true\" when browsers reach the pages over HTTPS (a TLS proxy in "
           "front): session cookies then carry Secure (env "
           "SMZ_HTTP_SECURE_COOKIES; default false)");
+ABSL_FLAG(std::string, http_trusted_proxies, "",
+          "comma-separated addresses of the proxies in front; behind one, a "
+          "request's client is taken from X-Forwarded-For (env "
+          "SMZ_HTTP_TRUSTED_PROXIES; default none)");
 ABSL_FLAG(std::string, backend_deadline, "",
           "deadline of each backend call, e.g. 2s (env "
           "SMZ_BACKEND_DEADLINE; default 2s)");
@@ -66,6 +72,18 @@ int main(int argc, char** argv) {
         "--http_secure_cookies must be true or false");
   }
   options.http.secure_cookies = secure_cookies == "true";
+  for (absl::string_view proxy :
+       absl::StrSplit(smz::FlagOrEnv(absl::GetFlag(FLAGS_http_trusted_proxies),
+                                     "SMZ_HTTP_TRUSTED_PROXIES", ""),
+                      ',', absl::SkipWhitespace())) {
+    const std::string address =
+        smz::CheckedClientAddress(absl::StripAsciiWhitespace(proxy));
+    if (address.empty()) {
+      return smz::ExitForBadConfiguration(
+          absl::StrCat("--http_trusted_proxies: ", proxy, " is no IP address"));
+    }
+    options.http.trusted_proxies.push_back(address);
+  }
   struct Limit {
     const absl::Flag<std::string>* flag;
     const char* env;

@@ -273,6 +273,65 @@ TEST_F(HttpEdgeTest, SessionCookiesAreForwardedOnlyWhenWellFormed) {
   EXPECT_EQ(fake_.Authorization(), "Bearer smzs_quoted");
 }
 
+// From anyone but a trusted proxy, X-Forwarded-For is the client's own
+// word: ignored.
+TEST_F(HttpEdgeTest, ForwardedForIsIgnoredWithoutATrustedProxy) {
+  const std::string ok =
+      Get(port_, "/v1/council/zoneOverviews/2019",
+          "Authorization: Bearer smz_a\r\nX-Forwarded-For: 203.0.113.9\r\n");
+  ASSERT_EQ(testing::HttpStatusOf(ok), 200) << ok;
+  EXPECT_EQ(fake_.ClientAddress(), "127.0.0.1");
+}
+
+// The edge behind a TLS proxy at 127.0.0.1.
+class HttpEdgeBehindProxyTest : public HttpEdgeTest {
+  HttpFrontOptions Options() override {
+    HttpFrontOptions options;
+    options.trusted_proxies = {"127.0.0.1"};
+    options.secure_cookies = true;
+    return options;
+  }
+};
+
+TEST_F(HttpEdgeBehindProxyTest, TheClientIsTheRightmostUntrustedHop) {
+  for (const auto& [header, client] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"203.0.113.9", "203.0.113.9"},
+           // What the client wrote itself is left of what the proxy added.
+           {"1.1.1.1, 203.0.113.9", "203.0.113.9"},
+           {"203.0.113.9, 127.0.0.1", "203.0.113.9"},
+           {"2001:db8::7", "2001:db8::7"},
+           // Nothing usable: the proxy itself.
+           {"not-an-address", "127.0.0.1"},
+           {"", "127.0.0.1"}}) {
+    const std::string ok = Get(
+        port_, "/v1/council/zoneOverviews/2019",
+        absl::StrCat("Authorization: Bearer smz_a\r\nX-Forwarded-For: ", header,
+                     "\r\n"));
+    ASSERT_EQ(testing::HttpStatusOf(ok), 200) << ok;
+    EXPECT_EQ(fake_.ClientAddress(), client) << header;
+  }
+}
+
+// Over TLS only __Host- cookies count, and only one of them.
+TEST_F(HttpEdgeBehindProxyTest, OnlyOneHostPrefixedSessionCookieCounts) {
+  std::string ok = Get(port_, "/v1/council/zoneOverviews/2019",
+                       "Cookie: __Host-smz_session=smzs_mine\r\n");
+  ASSERT_EQ(testing::HttpStatusOf(ok), 200) << ok;
+  EXPECT_EQ(fake_.Authorization(), "Bearer smzs_mine");
+  // A plain name (as a sibling subdomain could plant) is not read...
+  ok = Get(port_, "/v1/council/zoneOverviews/2019",
+           "Cookie: smz_session=smzs_planted\r\n");
+  ASSERT_NE(testing::HttpStatusOf(ok), 0) << ok;
+  EXPECT_EQ(fake_.Authorization(), "");
+  // ...nor a session sent twice.
+  ok = Get(port_, "/v1/council/zoneOverviews/2019",
+           "Cookie: __Host-smz_session=smzs_mine; "
+           "__Host-smz_session=smzs_planted\r\n");
+  ASSERT_NE(testing::HttpStatusOf(ok), 0) << ok;
+  EXPECT_EQ(fake_.Authorization(), "");
+}
+
 TEST_F(HttpEdgeTest, OversizedBodyIs413BeforeItIsRead) {
   // Only the headers are sent: the refusal must not wait for the body.
   const absl::Time start = absl::Now();

@@ -3,9 +3,12 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +24,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/aip/status_macros.h"
 #include "common/auth/token.h"
@@ -178,6 +182,29 @@ std::string ClientAddress(MHD_Connection* connection) {
   return text;
 }
 
+// The client a request is from: the socket's peer, or behind a trusted
+// proxy the rightmost X-Forwarded-For entry that is no trusted proxy (the
+// entries left of it are the client's own word).
+std::string ClientAddressBehind(MHD_Connection* connection,
+                                const std::vector<std::string>& trusted) {
+  const std::string peer = ClientAddress(connection);
+  auto is_trusted = [&](absl::string_view address) {
+    return std::find(trusted.begin(), trusted.end(), address) != trusted.end();
+  };
+  if (peer.empty() || !is_trusted(peer)) return peer;
+  const char* forwarded = MHD_lookup_connection_value(
+      connection, MHD_HEADER_KIND, "X-Forwarded-For");
+  if (forwarded == nullptr) return peer;
+  std::vector<absl::string_view> hops = absl::StrSplit(forwarded, ',');
+  for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
+    const std::string address =
+        CheckedClientAddress(absl::StripAsciiWhitespace(*hop));
+    if (address.empty()) return peer;  // malformed: trust none of it
+    if (!is_trusted(address)) return address;
+  }
+  return peer;
+}
+
 // Leaves escapes as they came: the path is decoded one segment at a time
 // after it is split (http_rule.h), so "%2F" stays inside its segment and
 // "%00" is refused; query keys and values are decoded in BuildRequest.
@@ -255,62 +282,93 @@ namespace {
 
 using Exchange = HttpJsonFront::Exchange;
 
-constexpr absl::string_view kSignInMethod =
-    "smz.registry.v1.AccountService.SignIn";
-constexpr absl::string_view kSignOutMethods[] = {
-    "smz.registry.v1.AccountService.SignOut",
-    "smz.registry.v1.AccountService.SignOutEverywhere"};
-
-bool IsMethod(const HttpRoute* route, absl::string_view full_name) {
-  return route != nullptr && route->method->full_name() == full_name;
+// The AccountService methods whose answers move the session cookie.
+const MethodDescriptor* AccountMethod(absl::string_view name) {
+  const MethodDescriptor* method = registry::v1::SignInRequest::descriptor()
+                                       ->file()
+                                       ->FindServiceByName("AccountService")
+                                       ->FindMethodByName(std::string(name));
+  assert(method != nullptr);  // a name typed wrong, not input
+  return method;
 }
 
-// A session id from cookie smz_session, checked as an Authorization value
-// would be (it becomes one); nullopt when absent or malformed.
-std::optional<std::string> SessionCookieOf(MHD_Connection* connection) {
+bool IsMethod(const HttpRoute* route, absl::string_view name) {
+  return route != nullptr && route->method == AccountMethod(name);
+}
+
+// Over TLS the cookies take the __Host- prefix: a browser then keeps them
+// only as Secure, Path=/ and without a Domain, so a sibling subdomain or a
+// plain-HTTP page cannot plant a session of its own under that name.
+struct CookieNames {
+  std::string session;
+  std::string csrf;
+};
+CookieNames CookieNamesFor(bool secure) {
+  const absl::string_view prefix = secure ? "__Host-" : "";
+  return {absl::StrCat(prefix, kSessionCookie),
+          absl::StrCat(prefix, kCsrfCookie)};
+}
+
+MHD_Result CountCookie(void* cls, MHD_ValueKind, const char* key, size_t,
+                       const char*, size_t) {
+  auto* counted = static_cast<std::pair<const std::string*, int>*>(cls);
+  if (*counted->first == key) ++counted->second;
+  return MHD_YES;
+}
+
+// The session id of the session cookie, checked as an Authorization value
+// would be (it becomes one); nullopt when absent, malformed or sent twice
+// (one of them planted: which one is meant cannot be told).
+std::optional<std::string> SessionCookieOf(MHD_Connection* connection,
+                                           bool secure) {
+  const std::string name = CookieNamesFor(secure).session;
+  std::pair<const std::string*, int> counted{&name, 0};
+  MHD_get_connection_values_n(connection, MHD_COOKIE_KIND, &CountCookie,
+                              &counted);
+  if (counted.second != 1) return std::nullopt;
   const char* value =
-      MHD_lookup_connection_value(connection, MHD_COOKIE_KIND, kSessionCookie);
+      MHD_lookup_connection_value(connection, MHD_COOKIE_KIND, name.c_str());
   if (value == nullptr) return std::nullopt;
   const absl::string_view session(value);
-  if (!absl::StartsWith(session, "smzs_") ||
+  if (!absl::StartsWith(session, kSessionIdPrefix) ||
       !ParseBearerAuthorization(absl::StrCat("Bearer ", session)).ok()) {
     return std::nullopt;
   }
   return std::string(session);
 }
 
-bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char differ = 0;
-  for (size_t i = 0; i < a.size(); ++i) differ |= a[i] ^ b[i];
-  return differ == 0;
+bool CsrfMatches(absl::string_view sent, absl::string_view session) {
+  const std::string expected = CsrfTokenFor(session);
+  return sent.size() == expected.size() &&
+         CRYPTO_memcmp(sent.data(), expected.data(), expected.size()) == 0;
 }
 
-std::string CookieAttributes(bool secure, absl::string_view max_age) {
-  return absl::StrCat("; Path=/; SameSite=Strict; Max-Age=", max_age,
+std::string CookieAttributes(bool secure, int64_t max_age_seconds) {
+  return absl::StrCat("; Path=/; SameSite=Strict; Max-Age=", max_age_seconds,
                       secure ? "; Secure" : "");
 }
 
 void SetSessionCookies(Answer* answer, absl::string_view session_id,
                        bool secure) {
-  const std::string lifetime = "43200";  // the session's 12 hours at most
+  const CookieNames names = CookieNamesFor(secure);
+  const int64_t lifetime = absl::ToInt64Seconds(kSessionLifetime);
   answer->headers.push_back(
       {"Set-Cookie",
-       absl::StrCat(kSessionCookie, "=", session_id,
+       absl::StrCat(names.session, "=", session_id,
                     CookieAttributes(secure, lifetime), "; HttpOnly")});
   answer->headers.push_back(
-      {"Set-Cookie", absl::StrCat(kCsrfCookie, "=", CsrfTokenFor(session_id),
+      {"Set-Cookie", absl::StrCat(names.csrf, "=", CsrfTokenFor(session_id),
                                   CookieAttributes(secure, lifetime))});
 }
 
 void ClearSessionCookies(Answer* answer, bool secure) {
+  const CookieNames names = CookieNamesFor(secure);
+  answer->headers.push_back(
+      {"Set-Cookie", absl::StrCat(names.session, "=",
+                                  CookieAttributes(secure, 0), "; HttpOnly")});
   answer->headers.push_back(
       {"Set-Cookie",
-       absl::StrCat(kSessionCookie, "=", CookieAttributes(secure, "0"),
-                    "; HttpOnly")});
-  answer->headers.push_back(
-      {"Set-Cookie",
-       absl::StrCat(kCsrfCookie, "=", CookieAttributes(secure, "0"))});
+       absl::StrCat(names.csrf, "=", CookieAttributes(secure, 0))});
 }
 
 // The static files.
@@ -481,20 +539,21 @@ std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
         ParseBearerAuthorization(*authorization);
     if (!token.ok()) return ErrorAnswer(token.status());
     exchange->authorization = absl::StrCat("Bearer ", *token);
-  } else if (std::optional<std::string> session = SessionCookieOf(connection);
+  } else if (std::optional<std::string> session =
+                 SessionCookieOf(connection, exchange->secure);
              session.has_value()) {
     std::optional<absl::string_view> csrf = Header(connection, kCsrfHeader);
     const bool csrf_holds =
-        get ||
-        (csrf.has_value() && ConstantTimeEquals(*csrf, CsrfTokenFor(*session)));
+        get || (csrf.has_value() && CsrfMatches(*csrf, *session));
     if (csrf_holds) {
       exchange->authorization = absl::StrCat("Bearer ", *session);
       exchange->cookie_credential = true;
     } else if (!open_to_anyone) {
       // Signing in needs no session: there the cookie is left unused.
-      return ErrorAnswer(absl::PermissionDeniedError(absl::StrCat(
-          "a change made with the session cookie needs header ", kCsrfHeader,
-          " with the value of cookie ", kCsrfCookie)));
+      return ErrorAnswer(absl::PermissionDeniedError(
+          absl::StrCat("a change made with the session cookie needs header ",
+                       kCsrfHeader, " with the value of cookie ",
+                       CookieNamesFor(exchange->secure).csrf)));
     }
   }
   if (exchange->authorization.empty() && takes_body && !open_to_anyone) {
@@ -544,7 +603,7 @@ Answer CallAnswer(Exchange* exchange, const grpc::Status& status) {
     return refused;
   }
   Answer answer;
-  if (IsMethod(exchange->route, kSignInMethod)) {
+  if (IsMethod(exchange->route, "SignIn")) {
     // The session lives in the HttpOnly cookie only: no script of the page
     // (nor one injected into it) can read or send it elsewhere.
     auto& signed_in =
@@ -552,7 +611,7 @@ Answer CallAnswer(Exchange* exchange, const grpc::Status& status) {
     SetSessionCookies(&answer, signed_in.session_id(), exchange->secure);
     signed_in.clear_session_id();
   }
-  for (absl::string_view sign_out : kSignOutMethods) {
+  for (absl::string_view sign_out : {"SignOut", "SignOutEverywhere"}) {
     if (IsMethod(exchange->route, sign_out) && exchange->cookie_credential) {
       ClearSessionCookies(&answer, exchange->secure);
     }
@@ -598,7 +657,8 @@ MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url,
     exchange = new Exchange();
     exchange->front = front;
     exchange->connection = connection;
-    exchange->client_address = ClientAddress(connection);
+    exchange->client_address =
+        ClientAddressBehind(connection, front->options().trusted_proxies);
     *request_state = exchange;
     if (std::optional<Answer> refused =
             Admit(exchange, url, method, front->options().max_body_bytes)) {

@@ -2,8 +2,8 @@
 // method under the path its .proto's google.api.http annotation gives
 // (http_routes.h), with protobuf's JSON mapping of the same request and
 // response messages; the council report as a document at /report; the
-// council dashboard at /; and the OpenAPI 3 description of it all at
-// /openapi.json.
+// council dashboard at /, the set-a-password page at /account/password; and
+// the OpenAPI 3 description of it all at /openapi.json.
 //
 //   GET   /v1/partners/7
 //   PATCH /v1/partners/7?update_mask=contacts&etag=…   {"contacts":[…]}
@@ -25,8 +25,9 @@
 // 504, 500).
 //
 // Sessions in a browser: AccountService.SignIn's answer sets the session
-// as cookie smz_session (HttpOnly, SameSite=Strict, Path=/, Secure over
-// TLS) and leaves the id out of the JSON; a request without an
+// as cookie smz_session (HttpOnly, SameSite=Strict, Path=/; over TLS, see
+// secure_cookies, Secure and named __Host-smz_session) and leaves the id out
+// of the JSON; a request without an
 // Authorization header is made with that cookie as its credential. Every
 // state-changing request (not GET or HEAD) made with the cookie also sends
 // header X-SMZ-CSRF with the value of cookie smz_csrf (readable by the
@@ -52,6 +53,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -80,9 +82,15 @@ struct HttpFrontOptions {
   unsigned event_threads = 2;
   // A whole call; backend deadlines inside are shorter.
   absl::Duration call_deadline = absl::Seconds(30);
-  // Session cookies carry Secure: the pages are served over TLS (by a
-  // proxy in front; also whenever a request says X-Forwarded-Proto: https).
+  // Session cookies carry Secure (and the __Host- prefix): the pages are
+  // served over TLS (by a proxy in front; also whenever a request says
+  // X-Forwarded-Proto: https).
   bool secure_cookies = false;
+  // The addresses of proxies in front (as the socket shows them). A request
+  // from one is the client's of the rightmost X-Forwarded-For entry that is
+  // no such proxy, so per-address limits (sign-in throttling) apply to
+  // people, not to the proxy; from anyone else the header is ignored.
+  std::vector<std::string> trusted_proxies;
 };
 
 // The browser's session (see "Sessions in a browser" above).

@@ -1,6 +1,5 @@
 #include "services/registry/account_grpc_service.h"
 
-#include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 
 namespace smz::registry {
@@ -68,7 +67,7 @@ grpc::Status AccountGrpcService::ChangePassword(
     grpc::ServerContext* context, const v1::ChangePasswordRequest* request,
     google::protobuf::Empty*) {
   return runner_->Run(context, "ChangePassword", [&](const Principal& caller) {
-    return accounts_->ChangePassword(caller, *request);
+    return accounts_->ChangePassword(caller, *request, SignInAddress(*context));
   });
 }
 
@@ -138,13 +137,14 @@ grpc::Status AccountGrpcService::ListAccountChanges(
 }
 
 grpc::Status AccountGrpcService::EnrolSecondFactor(
-    grpc::ServerContext* context, const v1::EnrolSecondFactorRequest*,
+    grpc::ServerContext* context, const v1::EnrolSecondFactorRequest* request,
     v1::EnrolSecondFactorResponse* response) {
-  return runner_->Run(
-      context, "EnrolSecondFactor", [&](const Principal& caller) {
-        return RespondWith(
-            response, [&] { return accounts_->EnrolSecondFactor(caller); });
-      });
+  return runner_->Run(context, "EnrolSecondFactor",
+                      [&](const Principal& caller) {
+                        return RespondWith(response, [&] {
+                          return accounts_->EnrolSecondFactor(caller, *request);
+                        });
+                      });
 }
 
 grpc::Status AccountGrpcService::ConfirmSecondFactor(

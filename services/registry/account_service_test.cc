@@ -2,6 +2,7 @@
 // ephemeral loopback port, and AccountService called over gRPC, with a fake
 // clock to walk through throttles, idle timeouts and second-factor steps.
 #include <cctype>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -322,6 +323,12 @@ TEST_F(AccountServiceTest, InvitationNamesEveryBadFieldAndRefusesDuplicates) {
       SetPassword(response.link().token(), "correct horse 1").error_code(),
       grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(SetPassword(retried.link().token(), "correct horse 1").ok());
+  // Once the password is set, a retry answers the account and no link (a
+  // link now would be a reset without its etag, reason and audit entry).
+  ASSERT_TRUE(
+      accounts_->InviteAccount(Ctx(admin()).get(), request, &retried).ok());
+  EXPECT_EQ(retried.account().state(), v1::ACCOUNT_ACTIVE);
+  EXPECT_FALSE(retried.has_link());
 
   // Another request for a login or an e-mail address in use.
   request.set_request_id("");
@@ -538,6 +545,10 @@ TEST_F(AccountServiceTest, AdminResetsDisablesEnablesAndChangesRoles) {
       accounts_->ResetPassword(Ctx(admin()).get(), Action(id), &reset).ok());
   EXPECT_EQ(WhoAmI(session, &me).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+  // The old password no longer works: the reset may be for a leaked one.
+  v1::SignInResponse old_password;
+  EXPECT_EQ(SignIn("jung.clerk", "correct horse 1", &old_password).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
   ASSERT_TRUE(SetPassword(reset.link().token(), "after reset 123").ok());
   v1::SignInResponse signed_in;
   ASSERT_TRUE(SignIn("jung.clerk", "after reset 123", &signed_in).ok());
@@ -607,6 +618,13 @@ TEST_F(AccountServiceTest, AdministratorsEnrolASecondFactorBeforeChanging) {
   ASSERT_TRUE(WhoAmI(session, &me).ok());
   EXPECT_TRUE(me.second_factor_required());
 
+  // Signing in again with the session at hand works (open to anyone).
+  v1::SignInRequest again;
+  again.set_login("kang.admin");
+  again.set_password("correct horse 1");
+  v1::SignInResponse again_response;
+  EXPECT_TRUE(
+      accounts_->SignIn(Ctx(session).get(), again, &again_response).ok());
   // Reads are open; changes are not.
   v1::ListPartnersResponse partners;
   EXPECT_TRUE(registry_
@@ -678,6 +696,32 @@ TEST_F(AccountServiceTest, AdministratorsEnrolASecondFactorBeforeChanging) {
   EXPECT_THAT(Trail("account", me.account_id()),
               Contains("ENROL_SECOND_FACTOR"));
 
+  // Replacing the factor in force takes a current code (a stolen session
+  // alone cannot), and then ends the account's other sessions.
+  v1::SignInResponse other;
+  clock_->Advance(absl::Seconds(60));
+  ASSERT_TRUE(SignIn("kang.admin", "correct horse 1", &other,
+                     TotpCode(secret, clock_->Now()))
+                  .ok());
+  v1::EnrolSecondFactorRequest re_enrol;
+  grpc::Status refused = accounts_->EnrolSecondFactor(
+      Ctx(signed_in.session_id()).get(), re_enrol, &enrolment);
+  EXPECT_THAT(ViolatedFields(refused), ElementsAre("current_code"));
+  re_enrol.set_current_code(confirmed.recovery_codes(1));
+  ASSERT_TRUE(accounts_
+                  ->EnrolSecondFactor(Ctx(signed_in.session_id()).get(),
+                                      re_enrol, &enrolment)
+                  .ok());
+  const std::string new_secret = DecodeBase32(enrolment.secret_base32());
+  confirm.set_code(TotpCode(new_secret, clock_->Now()));
+  ASSERT_TRUE(accounts_
+                  ->ConfirmSecondFactor(Ctx(signed_in.session_id()).get(),
+                                        confirm, &confirmed)
+                  .ok());
+  EXPECT_TRUE(WhoAmI(signed_in.session_id(), &me).ok());
+  EXPECT_EQ(WhoAmI(other.session_id(), &me).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
   // Administrators cannot disable themselves or change their own role.
   v1::Account account;
   EXPECT_EQ(accounts_
@@ -714,6 +758,82 @@ TEST_F(AccountServiceTest, TheLastActiveAdminAccountStays) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(status.error_message(), HasSubstr("no active ADMIN account"));
   EXPECT_EQ(Get(last).state(), v1::ACCOUNT_ACTIVE);
+}
+
+// Only logins as stored are looked up: a name the database's collation
+// would fold onto one (case beyond ASCII, accents, full-width letters) is
+// no way past that login's throttle.
+TEST_F(AccountServiceTest, NamesThatAreNoLoginNameNoAccount) {
+  SignedIn("min.council", auth::v1::COUNCIL, "right password 1");
+  v1::SignInResponse response;
+  for (const std::string& typed :
+       {std::string("m\xC3\xADn.council"),      // í
+        std::string("\xEF\xBD\x8Din.council"),  // full-width m
+        std::string("min.council ")}) {
+    EXPECT_EQ(SignIn(typed, "right password 1", &response).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED)
+        << typed;
+  }
+  EXPECT_TRUE(SignIn("MIN.Council", "right password 1", &response).ok());
+}
+
+// A revoked partner's people lose access with its tokens.
+TEST_F(AccountServiceTest, RevokingAPartnerEndsItsPeoplesAccess) {
+  v1::CreatePartnerRequest create;
+  *create.mutable_partner() = testing::TestHospital(
+      "취소병원", v1::YEONGDEUNGPO, v1::SPECIALIZED_OPERATOR);
+  v1::Partner partner;
+  ASSERT_TRUE(
+      registry_->CreatePartner(Ctx(admin()).get(), create, &partner).ok());
+  v1::DesignationRequest designate;
+  designate.set_id(partner.id());
+  designate.set_effective_on("2026-12-01");
+  designate.set_term_ends_on("2029-11-30");
+  ASSERT_TRUE(
+      registry_->DesignatePartner(Ctx(admin()).get(), designate, &partner)
+          .ok());
+  v1::AccountLinkResponse invited =
+      Invite("clerk.revoked", auth::v1::PARTNER, partner.id());
+  ASSERT_TRUE(SetPassword(invited.link().token(), "clerk password 1").ok());
+  v1::SignInResponse signed_in;
+  ASSERT_TRUE(SignIn("clerk.revoked", "clerk password 1", &signed_in).ok());
+  Principal me;
+  ASSERT_TRUE(WhoAmI(signed_in.session_id(), &me).ok());
+  EXPECT_EQ(me.partner_id(), partner.id());
+
+  v1::DesignationRequest revoke;
+  revoke.set_id(partner.id());
+  revoke.set_effective_on("2026-12-03");
+  revoke.set_reason("test");
+  ASSERT_TRUE(
+      registry_->RevokePartner(Ctx(admin()).get(), revoke, &partner).ok());
+  clock_->Advance(absl::Seconds(11));  // past the credential cache
+  EXPECT_EQ(WhoAmI(signed_in.session_id(), &me).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      SignIn("clerk.revoked", "clerk password 1", &signed_in).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// A disabled account's pending links are void, and stay so when enabled.
+TEST_F(AccountServiceTest, DisablingVoidsPendingLinks) {
+  v1::AccountLinkResponse invited = Invite("pending.one", auth::v1::COUNCIL);
+  v1::Account account;
+  ASSERT_TRUE(accounts_
+                  ->DisableAccount(Ctx(admin()).get(),
+                                   Action(invited.account().id()), &account)
+                  .ok());
+  EXPECT_EQ(
+      SetPassword(invited.link().token(), "pending password").error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+  ASSERT_TRUE(accounts_
+                  ->EnableAccount(Ctx(admin()).get(),
+                                  Action(invited.account().id()), &account)
+                  .ok());
+  EXPECT_EQ(account.state(), v1::ACCOUNT_INVITED);
+  EXPECT_EQ(
+      SetPassword(invited.link().token(), "pending password").error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
 }
 
 // Sign-ins at once from one address (an office) share its throttle row:
@@ -766,6 +886,15 @@ TEST_F(AccountServiceTest, BreakGlassMakesAnAdminAccountWithALink) {
   EXPECT_EQ(WhoAmI(council, &me).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(Trail("account", link->account().id()), Contains("BREAK_GLASS"));
+  // Its old password no longer works; the new one does, and as an ADMIN
+  // without a second factor (lost ones are dropped) it enrols anew.
+  v1::SignInResponse signed_in_again;
+  EXPECT_EQ(
+      SignIn("was.council", "correct horse 1", &signed_in_again).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+  ASSERT_TRUE(SetPassword(link->link().token(), "glass password 1").ok());
+  ASSERT_TRUE(SignIn("was.council", "glass password 1", &signed_in_again).ok());
+  EXPECT_TRUE(signed_in_again.second_factor_required());
   EXPECT_EQ(server_->accounts()
                 .BreakGlassAdminAccount("no", "root@host")
                 .status()

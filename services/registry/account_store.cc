@@ -25,6 +25,10 @@ constexpr char kAccountColumns[] =
     "update_time_us, last_sign_in_us, version";
 constexpr int kAccountColumnCount = 14;
 
+constexpr char kUnusableLink[] =
+    "this link is unknown, used or expired: ask the district's administrator "
+    "for a new one";
+
 Account AccountFromRow(const Row& row) {
   Account account;
   account.set_id(row.Int(0));
@@ -95,7 +99,7 @@ absl::Status CheckPartnerForAccount(Session& session, const Account& account) {
   return absl::OkStatus();
 }
 
-VersionedTable<Account> Accounts() {
+VersionedTable<Account> AccountRows() {
   VersionedTable<Account> table;
   table.entity = "account";
   table.read = ReadAccount;
@@ -147,17 +151,20 @@ VersionedTable<Account> Accounts() {
   return table;
 }
 
+absl::Status VoidLinks(Session& session, int64_t account_id, absl::Time now) {
+  return session
+      .Execute(
+          "UPDATE account_links SET used_time_us = ? WHERE account_id = ? "
+          "AND used_time_us IS NULL",
+          {SqlInt(absl::ToUnixMicros(now)), SqlInt(account_id)})
+      .status();
+}
+
 absl::Status StoreLink(Session& session, int64_t account_id,
                        const LinkToStore& link, absl::Time now) {
   // Only the newest link works: a reset voids the invitation, a retried
   // invitation its first link.
-  SMZ_RETURN_IF_ERROR(
-      session
-          .Execute(
-              "UPDATE account_links SET used_time_us = ? WHERE account_id = ? "
-              "AND used_time_us IS NULL",
-              {SqlInt(absl::ToUnixMicros(now)), SqlInt(account_id)})
-          .status());
+  SMZ_RETURN_IF_ERROR(VoidLinks(session, account_id, now));
   return session
       .Execute(
           "INSERT INTO account_links (token_hash, account_id, purpose, "
@@ -217,17 +224,20 @@ absl::StatusOr<std::optional<SignInSubject>> SubjectFrom(
     subject.totp_secret = std::move(secret);
   }
   subject.totp_last_step = row.Int(kAccountColumnCount + 2);
+  subject.partner_revoked = row.Text(kAccountColumnCount + 3) == "REVOKED";
   return std::optional<SignInSubject>(std::move(subject));
 }
 
 }  // namespace
 
 std::string NewSessionId(RandomSource& random) {
-  return absl::StrCat(kSessionIdPrefix, GenerateToken(random).substr(4));
+  return absl::StrCat(kSessionIdPrefix,
+                      GenerateToken(random).substr(kApiTokenPrefix.size()));
 }
 
 std::string NewLinkToken(RandomSource& random) {
-  return absl::StrCat(kLinkTokenPrefix, GenerateToken(random).substr(4));
+  return absl::StrCat(kLinkTokenPrefix,
+                      GenerateToken(random).substr(kApiTokenPrefix.size()));
 }
 
 std::string RecoveryCodeHash(int64_t account_id, absl::string_view code) {
@@ -243,15 +253,15 @@ absl::StatusOr<Account> AccountStore::Invite(const Account& account,
   return database_->TransactFor<Account>(
       [&](Session& session) -> absl::StatusOr<Account> {
         const WriteContext write{key.caller, clock_->Now()};
-        SMZ_ASSIGN_OR_RETURN(
-            Account stored,
-            CreateVersioned<Account>(session, Accounts(), key, write, account));
-        if (stored.state() == v1::ACCOUNT_DISABLED) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "account ", stored.id(),
-              " was invited by this request and has since been disabled"));
+        SMZ_ASSIGN_OR_RETURN(Account stored,
+                             CreateVersioned<Account>(session, AccountRows(),
+                                                      key, write, account));
+        // A retry gets a new link only while the invitation is open: for an
+        // account that has set its password since, a link would be a reset
+        // without the reset's etag, reason and audit entry.
+        if (stored.state() == v1::ACCOUNT_INVITED) {
+          SMZ_RETURN_IF_ERROR(StoreLink(session, stored.id(), link, write.now));
         }
-        SMZ_RETURN_IF_ERROR(StoreLink(session, stored.id(), link, write.now));
         return stored;
       });
 }
@@ -263,9 +273,9 @@ absl::StatusOr<Account> AccountStore::Get(int64_t id) {
 
 absl::StatusOr<std::vector<Account>> AccountStore::List(
     const AccountQuery& query) {
-  using Accounts = std::vector<Account>;
-  return database_->RunFor<Accounts>(
-      [&](Session& session) -> absl::StatusOr<Accounts> {
+  using AccountList = std::vector<Account>;
+  return database_->RunFor<AccountList>(
+      [&](Session& session) -> absl::StatusOr<AccountList> {
         std::string sql = absl::StrCat("SELECT ", kAccountColumns,
                                        " FROM accounts WHERE id > ?");
         std::vector<SqlValue> params = {SqlInt(query.after_id)};
@@ -284,30 +294,14 @@ absl::StatusOr<std::vector<Account>> AccountStore::List(
         sql += " ORDER BY id LIMIT ?";
         params.push_back(SqlInt(query.limit));
         SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
-        Accounts accounts;
+        AccountList accounts;
         for (const Row& row : rows) accounts.push_back(AccountFromRow(row));
         return accounts;
       });
 }
 
-absl::StatusOr<std::optional<SignInSubject>> AccountStore::FindForSignIn(
-    absl::string_view login) {
-  using Found = std::optional<SignInSubject>;
-  return database_->RunFor<Found>(
-      [&](Session& session) -> absl::StatusOr<Found> {
-        SMZ_ASSIGN_OR_RETURN(
-            std::vector<Row> rows,
-            session.Query(absl::StrCat("SELECT ", kAccountColumns,
-                                       ", password_hash, totp_secret, "
-                                       "totp_last_step FROM accounts WHERE "
-                                       "login = ?"),
-                          {std::string(login)}));
-        return SubjectFrom(std::move(rows));
-      });
-}
-
-absl::StatusOr<std::optional<SignInSubject>> AccountStore::FindForSignInById(
-    int64_t id) {
+absl::StatusOr<std::optional<SignInSubject>> AccountStore::FindSubject(
+    absl::string_view column, SqlValue value) {
   using Found = std::optional<SignInSubject>;
   return database_->RunFor<Found>(
       [&](Session& session) -> absl::StatusOr<Found> {
@@ -315,11 +309,23 @@ absl::StatusOr<std::optional<SignInSubject>> AccountStore::FindForSignInById(
             std::vector<Row> rows,
             session.Query(
                 absl::StrCat("SELECT ", kAccountColumns,
-                             ", password_hash, totp_secret, "
-                             "totp_last_step FROM accounts WHERE id = ?"),
-                {SqlInt(id)}));
+                             ", password_hash, totp_secret, totp_last_step, "
+                             "(SELECT status FROM partners p WHERE p.id = "
+                             "accounts.partner_id) FROM accounts WHERE ",
+                             column, " = ?"),
+                {std::move(value)}));
         return SubjectFrom(std::move(rows));
       });
+}
+
+absl::StatusOr<std::optional<SignInSubject>> AccountStore::FindForSignIn(
+    absl::string_view login) {
+  return FindSubject("login", std::string(login));
+}
+
+absl::StatusOr<std::optional<SignInSubject>> AccountStore::FindForSignInById(
+    int64_t id) {
+  return FindSubject("id", SqlInt(id));
 }
 
 absl::StatusOr<bool> AccountStore::UseTotpStep(int64_t account_id,
@@ -410,16 +416,19 @@ absl::StatusOr<std::optional<Principal>> AccountStore::FindSession(
         session.Query(
             "SELECT s.id, s.account_id, s.last_seen_us, s.expire_time_us, "
             "a.role, a.partner_id, a.display_name, a.state, "
-            "a.totp_secret IS NOT NULL FROM account_sessions s JOIN accounts a "
-            "ON a.id = s.account_id WHERE s.session_hash = ? AND "
+            "a.totp_secret IS NOT NULL, p.status FROM account_sessions s "
+            "JOIN accounts a ON a.id = s.account_id LEFT JOIN partners p ON "
+            "p.id = a.partner_id WHERE s.session_hash = ? AND "
             "s.end_time_us IS NULL",
             {std::string(session_hash)}));
     if (rows.empty()) return Found();
     const Row& row = rows.front();
     const absl::Time last_seen = absl::FromUnixMicros(row.Int(2));
+    // A revoked partner's people lose access with its tokens (its API
+    // tokens are revoked; its accounts are kept for a re-designation).
     if (now >= absl::FromUnixMicros(row.Int(3)) ||
         now >= last_seen + kSessionIdleTimeout ||
-        row.Text(7) != "ACCOUNT_ACTIVE") {
+        row.Text(7) != "ACCOUNT_ACTIVE" || row.Text(9) == "REVOKED") {
       return Found();
     }
     if (last_seen + kSessionTouchInterval <= now) {
@@ -463,8 +472,9 @@ absl::Status AccountStore::EndSessions(int64_t account_id,
                                        absl::string_view actor) {
   return database_->Transact([&](Session& session) -> absl::Status {
     const absl::Time now = clock_->Now();
-    SMZ_ASSIGN_OR_RETURN(Account account,
-                         ReadAccount(session, account_id, true));
+    // The account's lock, as StartSession takes it: a sign-in racing this
+    // either ends with the others or starts after them, never in between.
+    SMZ_RETURN_IF_ERROR(ReadAccount(session, account_id, true).status());
     SMZ_RETURN_IF_ERROR(
         EndSessionsIn(session, account_id, except_session_id, now));
     return AppendAudit(session, AuditEntry{"account",
@@ -475,6 +485,19 @@ absl::Status AccountStore::EndSessions(int64_t account_id,
                                            "",
                                            "",
                                            {}});
+  });
+}
+
+absl::Status AccountStore::CheckLink(absl::string_view token_hash) {
+  return database_->Run([&](Session& session) -> absl::Status {
+    SMZ_ASSIGN_OR_RETURN(
+        std::vector<Row> links,
+        session.Query("SELECT id FROM account_links WHERE token_hash = ? AND "
+                      "used_time_us IS NULL AND expire_time_us > ?",
+                      {std::string(token_hash),
+                       SqlInt(absl::ToUnixMicros(clock_->Now()))}));
+    if (links.empty()) return absl::UnauthenticatedError(kUnusableLink);
+    return absl::OkStatus();
   });
 }
 
@@ -491,9 +514,7 @@ absl::StatusOr<Account> AccountStore::SetPasswordWithLink(
                       "expire_time_us > ? FOR UPDATE",
                       {std::string(token_hash), SqlInt(now_us)}));
     if (links.empty()) {
-      return absl::UnauthenticatedError(
-          "this link is unknown, used or expired: ask the district's "
-          "administrator for a new one");
+      return absl::UnauthenticatedError(kUnusableLink);
     }
     const int64_t account_id = links.front().Int(1);
     const std::string purpose = links.front().Text(2);
@@ -505,8 +526,9 @@ absl::StatusOr<Account> AccountStore::SetPasswordWithLink(
     // The link is the credential: whoever holds it acts.
     const WriteContext write{"anonymous", now};
     return ModifyVersioned<Account>(
-        session, Accounts(), account_id, "",
-        purpose == "INVITE" ? "ACCEPT_INVITATION" : "SET_PASSWORD", write,
+        session, AccountRows(), account_id, "",
+        purpose == kInviteLinkPurpose ? "ACCEPT_INVITATION" : "SET_PASSWORD",
+        write,
         [&](Session& s, Account& account) -> absl::Status {
           if (account.state() == v1::ACCOUNT_DISABLED) {
             return absl::FailedPreconditionError(
@@ -544,9 +566,32 @@ absl::StatusOr<Account> AccountStore::Modify(
     SMZ_ASSIGN_OR_RETURN(
         Account changed,
         ModifyVersioned<Account>(
-            session, Accounts(), id, change.etag, change.action, write,
+            session, AccountRows(), id, change.etag, change.action, write,
             [&](Session& s, Account& account) -> absl::Status {
               SMZ_RETURN_IF_ERROR(mutate(account));
+              if (change.clear_password) {
+                SMZ_RETURN_IF_ERROR(
+                    s.Execute("UPDATE accounts SET password_hash = NULL WHERE "
+                              "id = ?",
+                              {SqlInt(id)})
+                        .status());
+              }
+              if (change.clear_second_factor) {
+                SMZ_RETURN_IF_ERROR(
+                    s.Execute("UPDATE accounts SET totp_secret = NULL, "
+                              "totp_pending_secret = NULL, totp_last_step = 0 "
+                              "WHERE id = ?",
+                              {SqlInt(id)})
+                        .status());
+                SMZ_RETURN_IF_ERROR(
+                    s.Execute("DELETE FROM account_recovery_codes WHERE "
+                              "account_id = ?",
+                              {SqlInt(id)})
+                        .status());
+              }
+              if (change.void_links) {
+                SMZ_RETURN_IF_ERROR(VoidLinks(s, id, write.now));
+              }
               if (!change.password_hash.empty()) {
                 SMZ_RETURN_IF_ERROR(
                     s.Execute("UPDATE accounts SET password_hash = ? WHERE id "
@@ -619,7 +664,7 @@ absl::StatusOr<std::string> AccountStore::PendingSecondFactor(
 absl::StatusOr<Account> AccountStore::ConfirmSecondFactor(
     int64_t account_id, absl::string_view secret, int64_t step,
     const std::vector<std::string>& recovery_code_hashes,
-    absl::string_view actor) {
+    absl::string_view actor, int64_t keep_session_id) {
   return database_->TransactFor<Account>(
       [&](Session& session) -> absl::StatusOr<Account> {
         const absl::Time now = clock_->Now();
@@ -653,6 +698,12 @@ absl::StatusOr<Account> AccountStore::ConfirmSecondFactor(
                            "code_hash) VALUES (?, ?)",
                            {SqlInt(account_id), hash})
                   .status());
+        }
+        if (before.second_factor_enrolled()) {
+          // A factor replaced: whoever else holds a session may have
+          // replaced it, or may know the old one.
+          SMZ_RETURN_IF_ERROR(
+              EndSessionsIn(session, account_id, keep_session_id, now));
         }
         SMZ_ASSIGN_OR_RETURN(Account after,
                              ReadAccount(session, account_id, false));

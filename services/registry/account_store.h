@@ -8,12 +8,14 @@
 // "sign_in" (a SignInRecord).
 //
 //   AccountStore store(&database, &clock);
-//   absl::StatusOr<Account> invited = store.Invite(account, key, actor,
-//                                                  link);
+//   absl::StatusOr<Account> invited = store.Invite(account, key, link);
 //   absl::StatusOr<std::optional<SignInSubject>> who =
 //       store.FindForSignIn("kim");
-//   absl::StatusOr<Principal> session_owner = ...;
-//   store.StartSession(account_id, session, record, new_password_hash);
+//   ... the password checked (PasswordHasher) ...
+//   absl::StatusOr<Account> signed_in =
+//       store.StartSession(who->account.id(), session, record, "");
+//   absl::StatusOr<std::optional<Principal>> owner =
+//       store.FindSession(HashToken(session_id));
 #ifndef SMZ_SERVICES_REGISTRY_ACCOUNT_STORE_H_
 #define SMZ_SERVICES_REGISTRY_ACCOUNT_STORE_H_
 
@@ -38,10 +40,9 @@ namespace smz::registry {
 
 using v1::Account;
 
-// A session is ended after this long unused, and this long after sign-in
-// whatever its use.
+// A session is ended after this long unused, and kSessionLifetime
+// (common/auth/token.h) after sign-in whatever its use.
 inline constexpr absl::Duration kSessionIdleTimeout = absl::Minutes(30);
-inline constexpr absl::Duration kSessionLifetime = absl::Hours(12);
 // How often a session's last use is written: an idle session may live up to
 // this much longer than the idle timeout says, and a busy one costs one
 // write a minute, not one per call.
@@ -54,12 +55,17 @@ struct SignInSubject {
   std::string password_hash;  // empty for an invited account
   std::string totp_secret;    // 20 bytes when a second factor is enrolled
   int64_t totp_last_step = 0;
+  // A PARTNER account whose partner is revoked cannot sign in.
+  bool partner_revoked = false;
 };
+
+inline constexpr char kInviteLinkPurpose[] = "INVITE";
+inline constexpr char kResetLinkPurpose[] = "RESET";
 
 // A one-time link to store: the hash of its token and what it is for.
 struct LinkToStore {
   std::string token_hash;
-  std::string purpose;  // "INVITE" or "RESET"
+  std::string purpose;  // kInviteLinkPurpose or kResetLinkPurpose
   absl::Time expire_time;
 };
 
@@ -133,11 +139,18 @@ class AccountStore {
   // FAILED_PRECONDITION for a disabled account.
   absl::StatusOr<Account> SetPasswordWithLink(absl::string_view token_hash,
                                               absl::string_view password_hash);
+  // Whether SetPasswordWithLink would take the link (UNAUTHENTICATED with
+  // its message if not): checked before a password is hashed, so that made-up
+  // links cost no Argon2id work.
+  absl::Status CheckLink(absl::string_view token_hash);
 
   // Changes the account under its lock (etag checked when given), with
   // whatever else the action does: `end_sessions` ends its sessions; `link`
-  // (when set) voids its links and stores this one; `password_hash` (when
-  // not empty) becomes its password; `keep_an_admin` refuses
+  // (when set) voids its links and stores this one, `void_links` only voids
+  // them; `password_hash` (when not empty) becomes its password, and
+  // `clear_password` leaves it none (a reset: the old one must stop
+  // working); `clear_second_factor` drops its TOTP secret and recovery
+  // codes (break-glass); `keep_an_admin` refuses
   // (FAILED_PRECONDITION) a change after which no ACTIVE ADMIN account
   // would remain where there was one. Audited as `action` by `actor`, also when
   // no field of the account changed.
@@ -148,7 +161,10 @@ class AccountStore {
     bool end_sessions = false;
     int64_t keep_session_id = 0;  // not ended by end_sessions
     const LinkToStore* link = nullptr;
+    bool void_links = false;
     absl::string_view password_hash;
+    bool clear_password = false;
+    bool clear_second_factor = false;
     bool keep_an_admin = false;
   };
   absl::StatusOr<Account> Modify(
@@ -163,16 +179,24 @@ class AccountStore {
   // Puts `secret` (still the pending one, else FAILED_PRECONDITION) in
   // force with `step` as its last used step and these recovery codes
   // (hashes; the old ones are dropped); audited as ENROL_SECOND_FACTOR.
+  // Replacing a factor in force ends the account's other sessions. Not on
+  // the versioned-row path: the change is conditional on the pending secret
+  // (an UPDATE ... WHERE), not on an etag the caller holds.
   absl::StatusOr<Account> ConfirmSecondFactor(
       int64_t account_id, absl::string_view secret, int64_t step,
       const std::vector<std::string>& recovery_code_hashes,
-      absl::string_view actor);
+      absl::string_view actor, int64_t keep_session_id);
 
   // The audit trail of entities "account" and "sign_in".
   absl::StatusOr<audit::v1::ListChangesResponse> ListChanges(
       const audit::v1::ListChangesRequest& request);
 
  private:
+  // The sign-in view of the account whose `column` ("login" or "id") is
+  // `value`.
+  absl::StatusOr<std::optional<SignInSubject>> FindSubject(
+      absl::string_view column, SqlValue value);
+
   Database* const database_;
   const Clock* const clock_;
 };
@@ -181,8 +205,7 @@ class AccountStore {
 std::string NewSessionId(RandomSource& random);
 // "smzl_" + 256 random bits: a one-time link's token.
 std::string NewLinkToken(RandomSource& random);
-inline constexpr absl::string_view kSessionIdPrefix = "smzs_";
-inline constexpr absl::string_view kLinkTokenPrefix = "smzl_";
+
 // The stored form of a recovery code: keyed by its account, so one code
 // hash says nothing about another account's.
 std::string RecoveryCodeHash(int64_t account_id, absl::string_view code);

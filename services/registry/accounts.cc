@@ -23,12 +23,17 @@ namespace {
 using ::google::protobuf::util::TimeUtil;
 
 constexpr size_t kMaxLoginBytes = 64;
+// What SignIn accepts as a login to look at: room for an e-mail address
+// typed in its place (it then names no account, see IsLogin).
+constexpr size_t kMaxSignInLoginBytes = 254;
 constexpr size_t kMinLoginBytes = 3;
 constexpr size_t kMaxDisplayNameChars = 100;
 constexpr size_t kMaxReasonChars = 500;
 // Longer than any code or recovery code, as typed with spaces.
 constexpr size_t kMaxSecondFactorBytes = 32;
 constexpr size_t kMaxLinkTokenBytes = 100;
+// The issuer an authenticator app shows beside the account.
+constexpr char kTotpIssuer[] = "smz";
 
 bool IsLogin(absl::string_view login) {
   if (login.size() < kMinLoginBytes || login.size() > kMaxLoginBytes) {
@@ -60,15 +65,34 @@ void ValidateRoleAndPartner(auth::v1::Role role, int64_t partner_id,
   }
 }
 
+void ValidateReason(absl::string_view reason, FieldViolations* violations) {
+  if (reason.empty() || !IsValidUtf8(reason) ||
+      Utf8Length(reason) > kMaxReasonChars) {
+    violations->Add("reason", absl::StrCat("is required: 1-", kMaxReasonChars,
+                                           " characters of UTF-8"));
+  }
+}
+
+// The checks every ADMIN action on an account shares.
+void ValidateAction(int64_t account_id, absl::string_view etag,
+                    absl::string_view reason, FieldViolations* violations) {
+  if (account_id <= 0) violations->Add("account_id", "must be an account id");
+  RequireEtag(etag, "etag", violations);
+  ValidateReason(reason, violations);
+}
+
 void ValidateAction(const v1::AccountActionRequest& request,
                     FieldViolations* violations) {
-  if (request.account_id() <= 0) {
-    violations->Add("account_id", "must be an account id");
-  }
-  RequireEtag(request.etag(), "etag", violations);
-  if (request.reason().empty() || !IsValidUtf8(request.reason()) ||
-      Utf8Length(request.reason()) > kMaxReasonChars) {
-    violations->Add("reason", "is required: 1-500 characters of UTF-8");
+  ValidateAction(request.account_id(), request.etag(), request.reason(),
+                 violations);
+}
+
+// CheckPasswordRules' findings among the request's other violations.
+void ValidateNewPassword(absl::string_view password,
+                         FieldViolations* violations) {
+  for (const FieldViolation& v :
+       GetFieldViolations(CheckPasswordRules(password, "new_password"))) {
+    violations->Add(v.field, v.description);
   }
 }
 
@@ -117,61 +141,58 @@ absl::StatusOr<v1::SignInResponse> Accounts::SignIn(
   // Only sizes are checked here: the rules of a login or a password are for
   // setting one, and a refusal by rule would tell what exists.
   FieldViolations violations;
-  if (request.login().empty() || request.login().size() > 254) {
-    violations.Add("login", "is required (at most 254 bytes)");
+  if (request.login().empty() ||
+      request.login().size() > kMaxSignInLoginBytes) {
+    violations.Add("login", absl::StrCat("is required (at most ",
+                                         kMaxSignInLoginBytes, " bytes)"));
   }
   if (request.password().empty() ||
       request.password().size() > kMaxPasswordBytes) {
-    violations.Add("password", "is required (at most 256 bytes)");
+    violations.Add("password", absl::StrCat("is required (at most ",
+                                            kMaxPasswordBytes, " bytes)"));
   }
   if (request.second_factor_code().size() > kMaxSecondFactorBytes) {
-    violations.Add("second_factor_code", "is at most 32 bytes");
+    violations.Add(
+        "second_factor_code",
+        absl::StrCat("is at most ", kMaxSecondFactorBytes, " bytes"));
   }
   if (!violations.empty()) return violations.ToStatus();
 
+  // The throttle's subject is the login as stored; a name that cannot be a
+  // login (other case folded away, accents, full-width letters) names no
+  // account, and is never looked up.
   const std::string login = CanonicalLogin(request.login());
   std::vector<std::string> subjects = {LoginSubject(login)};
   if (std::string address = AddressSubject(client_address); !address.empty()) {
     subjects.push_back(std::move(address));
   }
   // Charged before anything is checked (sign_in_throttle.h).
-  SMZ_ASSIGN_OR_RETURN(const bool locked, throttle_->Attempt(subjects));
+  SMZ_ASSIGN_OR_RETURN(const bool charge_locked, throttle_->Attempt(subjects));
 
   v1::SignInRecord record;
   record.set_login_subject(subjects.front());
   record.set_client_address(std::string(client_address));
-  SMZ_ASSIGN_OR_RETURN(std::optional<SignInSubject> found,
-                       store_->FindForSignIn(login));
+  std::optional<SignInSubject> found;
+  if (IsLogin(login)) {
+    SMZ_ASSIGN_OR_RETURN(found, store_->FindForSignIn(login));
+  }
   bool right = false;
   if (!found.has_value() || found->account.state() != v1::ACCOUNT_ACTIVE ||
-      found->password_hash.empty()) {
-    hasher_->BurnVerify(request.password());
+      found->password_hash.empty() || found->partner_revoked) {
+    SMZ_RETURN_IF_ERROR(hasher_->BurnVerify(request.password()));
   } else {
     SMZ_ASSIGN_OR_RETURN(
         right, hasher_->Verify(found->password_hash, request.password()));
   }
   if (right && !found->totp_secret.empty()) {
-    right = false;
-    const std::string& code = request.second_factor_code();
-    if (code.size() == static_cast<size_t>(kTotpDigits)) {
-      absl::StatusOr<int64_t> step = VerifyTotp(
-          found->totp_secret, code, clock_->Now(), found->totp_last_step);
-      if (step.ok()) {
-        // Conditional: the same code raced through two replicas counts once.
-        SMZ_ASSIGN_OR_RETURN(right,
-                             store_->UseTotpStep(found->account.id(), *step));
-      }
-    } else if (const std::string recovery = NormalizeRecoveryCode(code);
-               !recovery.empty()) {
-      SMZ_ASSIGN_OR_RETURN(
-          right, store_->UseRecoveryCode(
-                     found->account.id(),
-                     RecoveryCodeHash(found->account.id(), recovery)));
-      record.set_used_recovery_code(right);
-    }
+    bool used_recovery_code = false;
+    SMZ_ASSIGN_OR_RETURN(right,
+                         UseSecondFactor(*found, request.second_factor_code(),
+                                         &used_recovery_code));
+    record.set_used_recovery_code(used_recovery_code);
   }
   if (!right) {
-    record.set_outcome(locked ? "LOCKED" : "REFUSED");
+    record.set_outcome(charge_locked ? "LOCKED" : "REFUSED");
     absl::Status audited = store_->RecordRefusedSignIn(
         found.has_value() ? found->account.id() : 0, record);
     if (!audited.ok()) {
@@ -205,6 +226,27 @@ absl::StatusOr<v1::SignInResponse> Accounts::SignIn(
   return response;
 }
 
+absl::StatusOr<bool> Accounts::UseSecondFactor(const SignInSubject& subject,
+                                               absl::string_view code,
+                                               bool* used_recovery_code) {
+  *used_recovery_code = false;
+  if (code.size() == static_cast<size_t>(kTotpDigits)) {
+    absl::StatusOr<int64_t> step = VerifyTotp(
+        subject.totp_secret, code, clock_->Now(), subject.totp_last_step);
+    if (!step.ok()) return false;
+    // Conditional: the same code raced through two replicas counts once.
+    return store_->UseTotpStep(subject.account.id(), *step);
+  }
+  const std::string recovery = NormalizeRecoveryCode(code);
+  if (recovery.empty()) return false;
+  SMZ_ASSIGN_OR_RETURN(const bool used,
+                       store_->UseRecoveryCode(
+                           subject.account.id(),
+                           RecoveryCodeHash(subject.account.id(), recovery)));
+  *used_recovery_code = used;
+  return used;
+}
+
 absl::Status Accounts::SignOut(const Principal& caller) {
   if (caller.session_id() == 0) {
     return absl::FailedPreconditionError(
@@ -226,13 +268,18 @@ absl::Status Accounts::SignOutEverywhere(const Principal& caller) {
 
 absl::StatusOr<v1::AccountLinkResponse> Accounts::WithNewLink(
     absl::string_view purpose,
-    absl::FunctionRef<absl::StatusOr<Account>(const LinkToStore&)> store) {
+    absl::FunctionRef<absl::StatusOr<Account>(const LinkToStore&)> save) {
   const std::string token = NewLinkToken(*random_);
   const LinkToStore link{HashToken(token), std::string(purpose),
                          clock_->Now() + kAccountLinkLifetime};
-  SMZ_ASSIGN_OR_RETURN(Account account, store(link));
+  SMZ_ASSIGN_OR_RETURN(Account account, save(link));
   v1::AccountLinkResponse response;
+  // Stored only for an account still to set a password (a retried
+  // invitation of one that has: no link).
+  const bool link_stored =
+      account.state() == v1::ACCOUNT_INVITED || purpose == kResetLinkPurpose;
   *response.mutable_account() = std::move(account);
+  if (!link_stored) return response;
   v1::AccountLink* out = response.mutable_link();
   out->set_token(token);
   out->set_path(absl::StrCat(kAccountLinkPath, "#", token));
@@ -275,7 +322,7 @@ absl::StatusOr<v1::AccountLinkResponse> Accounts::InviteAccount(
   account.set_partner_id(request.partner_id());
   account.set_invited_by(PrincipalLabel(caller));
   const RequestKey key = KeyOf(caller, "InviteAccount", request);
-  return WithNewLink("INVITE", [&](const LinkToStore& link) {
+  return WithNewLink(kInviteLinkPurpose, [&](const LinkToStore& link) {
     return store_->Invite(account, key, link);
   });
 }
@@ -287,36 +334,28 @@ absl::StatusOr<Account> Accounts::SetPasswordWithLink(
       request.token().size() > kMaxLinkTokenBytes) {
     violations.Add("token", "is not an account link's token (smzl_...)");
   }
-  if (absl::Status rules =
-          CheckPasswordRules(request.new_password(), "new_password");
-      !rules.ok()) {
-    for (const FieldViolation& v : GetFieldViolations(rules)) {
-      violations.Add(v.field, v.description);
-    }
-  }
+  ValidateNewPassword(request.new_password(), &violations);
   if (!violations.empty()) return violations.ToStatus();
+  const std::string token_hash = HashToken(request.token());
+  // A made-up link costs a lookup, not an Argon2id hash.
+  SMZ_RETURN_IF_ERROR(store_->CheckLink(token_hash));
   SMZ_ASSIGN_OR_RETURN(std::string hash, hasher_->Hash(request.new_password()));
-  SMZ_ASSIGN_OR_RETURN(Account account, store_->SetPasswordWithLink(
-                                            HashToken(request.token()), hash));
+  SMZ_ASSIGN_OR_RETURN(Account account,
+                       store_->SetPasswordWithLink(token_hash, hash));
   FlushCredentialCache();
   return account;
 }
 
-absl::Status Accounts::ChangePassword(
-    const Principal& caller, const v1::ChangePasswordRequest& request) {
+absl::Status Accounts::ChangePassword(const Principal& caller,
+                                      const v1::ChangePasswordRequest& request,
+                                      absl::string_view client_address) {
   SMZ_RETURN_IF_ERROR(RequireAccount(caller));
   FieldViolations violations;
   if (request.current_password().empty() ||
       request.current_password().size() > kMaxPasswordBytes) {
     violations.Add("current_password", "is required (at most 256 bytes)");
   }
-  if (absl::Status rules =
-          CheckPasswordRules(request.new_password(), "new_password");
-      !rules.ok()) {
-    for (const FieldViolation& v : GetFieldViolations(rules)) {
-      violations.Add(v.field, v.description);
-    }
-  }
+  ValidateNewPassword(request.new_password(), &violations);
   if (!violations.empty()) return violations.ToStatus();
   SMZ_ASSIGN_OR_RETURN(std::optional<SignInSubject> found,
                        store_->FindForSignInById(caller.account_id()));
@@ -330,12 +369,23 @@ absl::Status Accounts::ChangePassword(
   SMZ_RETURN_IF_ERROR(throttle_->Attempt(subjects).status());
   bool right = false;
   if (found->password_hash.empty()) {
-    hasher_->BurnVerify(request.current_password());
+    SMZ_RETURN_IF_ERROR(hasher_->BurnVerify(request.current_password()));
   } else {
     SMZ_ASSIGN_OR_RETURN(right, hasher_->Verify(found->password_hash,
                                                 request.current_password()));
   }
   if (!right) {
+    // A wrong password is a refused sign-in, whoever holds the session.
+    v1::SignInRecord record;
+    record.set_login_subject(subjects.front());
+    record.set_client_address(std::string(client_address));
+    record.set_outcome("REFUSED");
+    absl::Status audited =
+        store_->RecordRefusedSignIn(caller.account_id(), record);
+    if (!audited.ok()) {
+      Log(LogLevel::kWarning, "refused password change not audited",
+          {{"error", audited.message()}});
+    }
     return InvalidField("current_password", "is not the account's password");
   }
   SMZ_RETURN_IF_ERROR(throttle_->Succeeded(subjects));
@@ -347,6 +397,7 @@ absl::Status Accounts::ChangePassword(
   change.password_hash = hash;
   change.end_sessions = true;
   change.keep_session_id = caller.session_id();
+  change.void_links = true;  // a pending reset would undo this
   SMZ_RETURN_IF_ERROR(store_
                           ->Modify(caller.account_id(), change,
                                    [](Account&) { return absl::OkStatus(); })
@@ -363,13 +414,15 @@ absl::StatusOr<v1::AccountLinkResponse> Accounts::ResetPassword(
   const std::string actor = PrincipalLabel(caller);
   SMZ_ASSIGN_OR_RETURN(
       v1::AccountLinkResponse response,
-      WithNewLink("RESET", [&](const LinkToStore& link) {
+      WithNewLink(kResetLinkPurpose, [&](const LinkToStore& link) {
         AccountStore::Change change;
         change.action = "RESET_PASSWORD";
         change.actor = actor;
         change.etag = request.etag();
         change.end_sessions = true;
         change.link = &link;
+        // A reset is often for a password someone else has learnt.
+        change.clear_password = true;
         return store_->Modify(
             request.account_id(), change, [](Account& account) {
               if (account.state() == v1::ACCOUNT_DISABLED) {
@@ -396,6 +449,7 @@ absl::StatusOr<Account> Accounts::DisableAccount(
   change.actor = actor;
   change.etag = request.etag();
   change.end_sessions = true;
+  change.void_links = true;
   change.keep_an_admin = true;
   SMZ_ASSIGN_OR_RETURN(
       Account account,
@@ -416,6 +470,9 @@ absl::StatusOr<Account> Accounts::EnableAccount(
   ValidateAction(request, &violations);
   if (!violations.empty()) return violations.ToStatus();
   const std::string actor = PrincipalLabel(caller);
+  // Read before the account's lock, yet current: only a link sets a
+  // password, links are void while an account is disabled, and the etag
+  // below refuses any change in between.
   SMZ_ASSIGN_OR_RETURN(std::optional<SignInSubject> found,
                        store_->FindForSignInById(request.account_id()));
   const bool has_password = found.has_value() && !found->password_hash.empty();
@@ -435,15 +492,9 @@ absl::StatusOr<Account> Accounts::EnableAccount(
 absl::StatusOr<Account> Accounts::SetAccountRole(
     const Principal& caller, const v1::SetAccountRoleRequest& request) {
   FieldViolations violations;
-  if (request.account_id() <= 0) {
-    violations.Add("account_id", "must be an account id");
-  }
-  RequireEtag(request.etag(), "etag", &violations);
+  ValidateAction(request.account_id(), request.etag(), request.reason(),
+                 &violations);
   ValidateRoleAndPartner(request.role(), request.partner_id(), &violations);
-  if (request.reason().empty() || !IsValidUtf8(request.reason()) ||
-      Utf8Length(request.reason()) > kMaxReasonChars) {
-    violations.Add("reason", "is required: 1-500 characters of UTF-8");
-  }
   if (!violations.empty()) return violations.ToStatus();
   SMZ_RETURN_IF_ERROR(
       RefuseOwnAccount(caller, request.account_id(), "change the role of"));
@@ -514,20 +565,44 @@ absl::StatusOr<v1::ListAccountsResponse> Accounts::ListAccounts(
 }
 
 absl::StatusOr<audit::v1::ListChangesResponse> Accounts::ListAccountChanges(
-    const Principal& caller, const audit::v1::ListChangesRequest& request) {
+    const Principal& /*caller: ADMIN, by the method's roles*/,
+    const audit::v1::ListChangesRequest& request) {
   return store_->ListChanges(request);
 }
 
 absl::StatusOr<v1::EnrolSecondFactorResponse> Accounts::EnrolSecondFactor(
-    const Principal& caller) {
+    const Principal& caller, const v1::EnrolSecondFactorRequest& request) {
   SMZ_RETURN_IF_ERROR(RequireAccount(caller));
-  SMZ_ASSIGN_OR_RETURN(Account account, store_->Get(caller.account_id()));
+  if (request.current_code().size() > kMaxSecondFactorBytes) {
+    return InvalidField(
+        "current_code",
+        absl::StrCat("is at most ", kMaxSecondFactorBytes, " bytes"));
+  }
+  SMZ_ASSIGN_OR_RETURN(std::optional<SignInSubject> found,
+                       store_->FindForSignInById(caller.account_id()));
+  if (!found.has_value()) {
+    return absl::NotFoundError("the caller's account no longer exists");
+  }
+  if (!found->totp_secret.empty()) {
+    // Replacing a factor in force takes that factor: a session alone
+    // (perhaps a stolen one) must not lock its owner out.
+    bool used_recovery_code = false;
+    SMZ_ASSIGN_OR_RETURN(
+        const bool right,
+        UseSecondFactor(*found, request.current_code(), &used_recovery_code));
+    if (!right) {
+      return InvalidField("current_code",
+                          "is required to replace the second factor in force: "
+                          "its current code or an unused recovery code");
+    }
+  }
+  const Account& account = found->account;
   const std::string secret = NewTotpSecret(*random_);
   SMZ_RETURN_IF_ERROR(
       store_->SetPendingSecondFactor(caller.account_id(), secret));
   v1::EnrolSecondFactorResponse response;
   response.set_secret_base32(Base32(secret));
-  response.set_otpauth_uri(TotpUri(secret, "smz", account.login()));
+  response.set_otpauth_uri(TotpUri(secret, kTotpIssuer, account.login()));
   return response;
 }
 
@@ -548,9 +623,10 @@ absl::StatusOr<v1::ConfirmSecondFactorResponse> Accounts::ConfirmSecondFactor(
   for (const std::string& code : codes) {
     hashes.push_back(RecoveryCodeHash(caller.account_id(), code));
   }
-  SMZ_ASSIGN_OR_RETURN(Account account, store_->ConfirmSecondFactor(
-                                            caller.account_id(), secret, *step,
-                                            hashes, PrincipalLabel(caller)));
+  SMZ_ASSIGN_OR_RETURN(
+      Account account,
+      store_->ConfirmSecondFactor(caller.account_id(), secret, *step, hashes,
+                                  PrincipalLabel(caller), caller.session_id()));
   FlushCredentialCache();
   v1::ConfirmSecondFactorResponse response;
   for (const std::string& code : codes) response.add_recovery_codes(code);
@@ -576,18 +652,21 @@ absl::StatusOr<v1::AccountLinkResponse> Accounts::BreakGlassAdminAccount(
     RequestKey key;
     key.caller = std::string(actor);
     key.method = "BreakGlassAdminAccount";
-    return WithNewLink("INVITE", [&](const LinkToStore& link) {
+    return WithNewLink(kInviteLinkPurpose, [&](const LinkToStore& link) {
       return store_->Invite(account, key, link);
     });
   }
-  // An account of that name: made an enabled ADMIN, its sessions ended,
-  // and a link to set a new password (its second factor stays).
-  return WithNewLink("RESET", [&](const LinkToStore& link) {
+  // An account of that name: made an ADMIN without a password or a second
+  // factor (whoever lost access may have lost them to someone), its
+  // sessions ended, and a link to set a new password.
+  return WithNewLink(kResetLinkPurpose, [&](const LinkToStore& link) {
     AccountStore::Change change;
     change.action = "BREAK_GLASS";
     change.actor = actor;
     change.end_sessions = true;
     change.link = &link;
+    change.clear_password = true;
+    change.clear_second_factor = true;
     return store_->Modify(found->account.id(), change, [](Account& a) {
       a.set_role(auth::v1::ADMIN);
       a.set_partner_id(0);

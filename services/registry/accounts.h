@@ -44,7 +44,8 @@ class Accounts {
            const PasswordHasher* hasher, Authenticator* authenticator,
            const Clock* clock, RandomSource* random);
 
-  // `client_address`: the address the edge saw ("" when unknown).
+  // `client_address`: the client's address as AccountGrpcService found it
+  // (the HTTP edge's report, else the gRPC peer; "" when unknown).
   absl::StatusOr<v1::SignInResponse> SignIn(const v1::SignInRequest& request,
                                             absl::string_view client_address);
   absl::Status SignOut(const Principal& caller);
@@ -54,8 +55,11 @@ class Accounts {
       const Principal& caller, const v1::InviteAccountRequest& request);
   absl::StatusOr<Account> SetPasswordWithLink(
       const v1::SetPasswordWithLinkRequest& request);
+  // `client_address` as for SignIn: a wrong current password is audited
+  // as a refused sign-in.
   absl::Status ChangePassword(const Principal& caller,
-                              const v1::ChangePasswordRequest& request);
+                              const v1::ChangePasswordRequest& request,
+                              absl::string_view client_address);
   absl::StatusOr<v1::AccountLinkResponse> ResetPassword(
       const Principal& caller, const v1::AccountActionRequest& request);
   absl::StatusOr<Account> DisableAccount(
@@ -71,20 +75,28 @@ class Accounts {
   absl::StatusOr<audit::v1::ListChangesResponse> ListAccountChanges(
       const Principal& caller, const audit::v1::ListChangesRequest& request);
   absl::StatusOr<v1::EnrolSecondFactorResponse> EnrolSecondFactor(
-      const Principal& caller);
+      const Principal& caller, const v1::EnrolSecondFactorRequest& request);
   absl::StatusOr<v1::ConfirmSecondFactorResponse> ConfirmSecondFactor(
       const Principal& caller, const v1::ConfirmSecondFactorRequest& request);
 
-  // The break-glass path for people: an ACTIVE-to-be ADMIN account `login`
-  // (created when missing, re-enabled and made ADMIN when not) with a new
-  // one-time link to set its password, audited as by `actor`.
+  // The break-glass path for people, for when no administrator can sign in
+  // (passwords or authenticators lost): `login` becomes an ADMIN account
+  // without a password or a second factor (created when missing; a
+  // disabled one is INVITED again), its sessions end, and the answer holds
+  // a one-time link to set its password, after which it enrols a second
+  // factor anew. Audited as BREAK_GLASS by `actor`.
   absl::StatusOr<v1::AccountLinkResponse> BreakGlassAdminAccount(
       absl::string_view login, absl::string_view actor);
 
  private:
   absl::StatusOr<v1::AccountLinkResponse> WithNewLink(
       absl::string_view purpose,
-      absl::FunctionRef<absl::StatusOr<Account>(const LinkToStore&)> store);
+      absl::FunctionRef<absl::StatusOr<Account>(const LinkToStore&)> save);
+  // Whether `code` is a current TOTP code (then used up) or an unused
+  // recovery code (then used up) of `subject`'s factor in force.
+  absl::StatusOr<bool> UseSecondFactor(const SignInSubject& subject,
+                                       absl::string_view code,
+                                       bool* used_recovery_code);
   void FlushCredentialCache();
 
   AccountStore* const store_;
@@ -95,7 +107,8 @@ class Accounts {
   RandomSource* const random_;
 };
 
-// A login as stored: lower-cased. Logins are 3-64 of a-z 0-9 . _ - .
+// A login as stored and looked up: ASCII letters lower-cased (logins are
+// 3-64 of a-z 0-9 . _ -, and anything else names no account).
 std::string CanonicalLogin(absl::string_view login);
 
 }  // namespace smz::registry

@@ -134,13 +134,10 @@ bool PasswordHasher::NeedsRehash(absl::string_view stored) const {
                                         cost_.memory_bytes) != 0;
 }
 
-void PasswordHasher::BurnVerify(absl::string_view password) const {
+absl::Status PasswordHasher::BurnVerify(absl::string_view password) const {
   // Without the hash made at start (no memory then), hashing costs the same.
-  if (burn_hash_.empty()) {
-    (void)Hash(password);
-    return;
-  }
-  (void)Verify(burn_hash_, password);
+  if (burn_hash_.empty()) return Hash(password).status();
+  return Verify(burn_hash_, password).status();
 }
 
 }  // namespace smz::registry

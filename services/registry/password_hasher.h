@@ -76,8 +76,9 @@ class PasswordHasher {
   bool NeedsRehash(absl::string_view stored) const;
 
   // Costs what Verify costs, for a sign-in to an account that does not
-  // exist or cannot sign in.
-  void BurnVerify(absl::string_view password) const;
+  // exist or cannot sign in. Fails as Verify would (UNAVAILABLE when too
+  // many wait), so that a busy hasher answers alike for every account.
+  absl::Status BurnVerify(absl::string_view password) const;
 
   const PasswordCost& cost() const { return cost_; }
 

@@ -202,6 +202,11 @@ int main(int argc, char** argv) {
           return written;
         };
   }
+  if (!absl::GetFlag(FLAGS_issue_admin_token).empty() &&
+      !absl::GetFlag(FLAGS_admin_account).empty()) {
+    return smz::ExitForBadConfiguration(
+        "--issue_admin_token and --admin_account: one break-glass at a time");
+  }
   if (const std::string path = absl::GetFlag(FLAGS_issue_admin_token);
       !path.empty()) {
     return IssueAdminTokenAndExit(options, path);

@@ -281,6 +281,33 @@ TEST_F(RegistryProcessTest, LastAdminSurvivesRacesAndBreakGlassIssuesANewOne) {
   ASSERT_EQ(audited->size(), 1u);
   EXPECT_EQ((*audited)[0].Text(0), "BREAK_GLASS");
   EXPECT_THAT((*audited)[0].Text(1), HasSubstr("break-glass:"));
+
+  // The same for a person: an ADMIN account and its one-time link, in a
+  // new 0600 file; the link is never logged.
+  const std::string link_file = dir_ + "/kim.link";
+  EXPECT_EQ(RunToExit({"--admin_account=kim"}), 2);  // needs the file
+  EXPECT_EQ(RunToExit({absl::StrCat("--issue_admin_token=", dir_, "/x"),
+                       "--admin_account=kim",
+                       absl::StrCat("--admin_account_link_file=", link_file)}),
+            2);  // one break-glass at a time
+  ASSERT_EQ(RunToExit({"--admin_account=kim",
+                       absl::StrCat("--admin_account_link_file=", link_file)}),
+            0)
+      << ReadFile(dir_ + "/registry.log");
+  ASSERT_EQ(stat(link_file.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600);
+  const std::string link(absl::StripAsciiWhitespace(ReadFile(link_file)));
+  EXPECT_THAT(link, ::testing::StartsWith("/account/password#smzl_"));
+  EXPECT_THAT(ReadFile(dir_ + "/registry.log"),
+              Not(HasSubstr(link.substr(link.find('#') + 1))));
+  audited = database.RunFor<std::vector<smz::Row>>([&](smz::Session& session) {
+    return session.Query("SELECT role, state FROM accounts WHERE login = 'kim'",
+                         {});
+  });
+  ASSERT_TRUE(audited.ok()) << audited.status();
+  ASSERT_EQ(audited->size(), 1u);
+  EXPECT_EQ((*audited)[0].Text(0), "ADMIN");
+  EXPECT_EQ((*audited)[0].Text(1), "ACCOUNT_INVITED");
   database.Close();
 }
 

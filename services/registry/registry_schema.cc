@@ -161,7 +161,9 @@ const std::vector<Migration>& RegistryMigrations() {
        {
            "CREATE TABLE IF NOT EXISTS accounts ("
            " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-           " login VARCHAR(64) NOT NULL,"
+           // Compared byte for byte: a case- or accent-blind collation
+           // would let "KIM" or "kím" find kim's row past kim's throttle.
+           " login VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
            " email VARCHAR(254) NULL,"
            " display_name VARCHAR(400) NOT NULL,"
            " preferred_language VARCHAR(8) NOT NULL,"

@@ -26,7 +26,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   backend_options.startup_timeout = o.startup_timeout;
   backend_options.token_cache_ttl = o.token_cache_ttl;
   backend_options.clock = o.clock;
-  // The registry resolves callers from its own token table.
+  // The registry resolves callers from its own token and session tables.
   backend_options.local_lookup = [clock = o.clock](Database& database) {
     return std::make_unique<RegistryStore>(&database, clock);
   };

@@ -171,7 +171,8 @@ class RegistryStore : public PrincipalLookup {
   // Whether an unrevoked, unexpired ADMIN token exists.
   absl::StatusOr<bool> HasActiveAdminToken();
 
-  // PrincipalLookup: active tokens only; records the token's last use.
+  // PrincipalLookup: active API tokens (recording their last use), and
+  // people's sessions ("smzs_…", AccountStore::FindSession).
   absl::StatusOr<std::optional<Principal>> FindByToken(
       absl::string_view token, absl::string_view token_hash) override;
 

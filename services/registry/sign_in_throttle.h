@@ -5,10 +5,10 @@
 //
 //   SignInThrottle throttle(&database, &clock);
 //   std::vector<std::string> subjects = {LoginSubject("kim")};
-//   if (std::string a = AddressSubject(client); !a.empty())
-//   subjects.push_back(a); absl::StatusOr<bool> locked =
-//   throttle.Attempt(subjects); if (!locked.ok()) return refusal;     //
-//   RESOURCE_EXHAUSTED: wait
+//   std::string address = AddressSubject(client);
+//   if (!address.empty()) subjects.push_back(address);
+//   absl::StatusOr<bool> locked = throttle.Attempt(subjects);
+//   if (!locked.ok()) return locked.status();  // RESOURCE_EXHAUSTED: wait
 //   ... check the password (and second factor) ...
 //   if (right) throttle.Succeeded(subjects);
 //

@@ -3,10 +3,11 @@
 browser would, and reports what it showed.
 
 Optionally acts as a person would first, in order (--step, repeatable):
-"type:CSS=TEXT" types into a field, "click:CSS" clicks, "wait:JS" waits until
-a condition holds, "go:URL" opens another page in the same browser (cookies
-kept). Then waits until a JavaScript condition holds (or the timeout passes),
-and prints
+"type:CSS=TEXT" types into a field (the selector holds no '='), "click:CSS"
+clicks, "wait:JS" waits until a condition holds, "go:URL" opens another page
+in the same browser (cookies kept); a step that fails, or of an unknown
+kind, ends the steps and is reported on stderr. Then waits until a
+JavaScript condition holds (or the timeout passes), and prints
 one JSON object: the DOM after the page's scripts ran, the browser console
 (errors included), the Content-Security-Policy violations the page caused,
 and whether the condition was met. Optionally keeps a screenshot.
@@ -102,6 +103,7 @@ def main():
                 elif kind == "go":
                     driver.get(what)
                 else:
+                    print(f"step {step!r}: unknown kind", file=sys.stderr)
                     break
             except Exception as error:  # reported, not raised
                 print(f"step {step!r} failed: {error}", file=sys.stderr)

@@ -40,14 +40,16 @@ const state = {
 };
 // The session itself is an HttpOnly cookie; its companion smz_csrf is
 // readable, says a session may exist, and is sent back as X-SMZ-CSRF with
-// every change (the gateway refuses changes without it).
-const csrf = () => (document.cookie.match(/(?:^|; )smz_csrf=([^;]*)/) || [])[1] || "";
+// every change (the gateway refuses changes without it). Over TLS both
+// are named with the __Host- prefix.
+const csrf = () =>
+  (document.cookie.match(/(?:^|; )(?:__Host-)?smz_csrf=([^;]*)/) || [])[1] || "";
 const w = (key) => (WORDS[state.lang] || WORDS.ko)[key];
 const text = (map) => (map && (map[state.lang] || map.ko || map.en)) || "";
 const group = (n) => Number(n || 0).toLocaleString("en-US");
 const thousands = (krw) => group(Math.round(Number(krw || 0) / 1000));
 
-// Each call under its path in gateway.proto's google.api.http annotation.
+// Each call under its path in its .proto's google.api.http annotation.
 async function call(path, args) {
   const response = await fetch(path + "?" + new URLSearchParams(args));
   const body = await response.json();
