@@ -20,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/smz_services.h"
 #include "common/status_util.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -28,12 +29,6 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
-#include "smz/events/v1/events.grpc.pb.h"
-#include "smz/gateway/v1/gateway.grpc.pb.h"
-#include "smz/programme/v1/programme.grpc.pb.h"
-#include "smz/registry/v1/accounts.grpc.pb.h"
-#include "smz/registry/v1/registry.grpc.pb.h"
-#include "smz/stats/v1/stats.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
 ABSL_FLAG(std::string, token_file, "", "file holding a bearer token");
@@ -43,23 +38,14 @@ namespace {
 
 // The services this tool knows; naming them also links their descriptors in.
 const std::vector<const google::protobuf::ServiceDescriptor*>& Services() {
-  static const auto* const kServices =
-      new std::vector<const google::protobuf::ServiceDescriptor*>{
-          smz::registry::v1::Partner::descriptor()->file()->FindServiceByName(
-              "RegistryService"),
-          smz::registry::v1::Account::descriptor()->file()->FindServiceByName(
-              "AccountService"),
-          smz::stats::v1::Report::descriptor()->file()->FindServiceByName(
-              "StatsService"),
-          smz::events::v1::Event::descriptor()->file()->FindServiceByName(
-              "EventsService"),
-          smz::programme::v1::Project::descriptor()->file()->FindServiceByName(
-              "ProgrammeService"),
-          smz::gateway::v1::KpiTable::descriptor()->file()->FindServiceByName(
-              "GatewayService"),
-          grpc::health::v1::HealthCheckRequest::descriptor()->file()->service(
-              0),
-      };
+  static const auto* const kServices = [] {
+    auto* services =
+        new std::vector<const google::protobuf::ServiceDescriptor*>(
+            smz::SmzServices());
+    services->push_back(
+        grpc::health::v1::HealthCheckRequest::descriptor()->file()->service(0));
+    return services;
+  }();
   return *kServices;
 }
 

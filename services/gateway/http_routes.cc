@@ -8,16 +8,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/aip/status_macros.h"
+#include "common/smz_services.h"
 #include "common/status_util.h"
 #include "common/text_checks.h"
 #include "google/api/annotations.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "smz/events/v1/events.pb.h"
-#include "smz/gateway/v1/gateway.pb.h"
-#include "smz/programme/v1/programme.pb.h"
-#include "smz/registry/v1/accounts.pb.h"
-#include "smz/registry/v1/registry.pb.h"
-#include "smz/stats/v1/stats.pb.h"
 
 namespace smz::gateway {
 namespace {
@@ -185,22 +180,7 @@ const FieldDescriptor* FindFieldPath(const Descriptor* type,
 }
 
 std::vector<const ServiceDescriptor*> SmzHttpServices() {
-  // Through a message of each file, so that the generated code is linked
-  // and its descriptors registered.
-  return {
-      registry::v1::Partner::descriptor()->file()->FindServiceByName(
-          "RegistryService"),
-      registry::v1::Account::descriptor()->file()->FindServiceByName(
-          "AccountService"),
-      stats::v1::NewPatientCell::descriptor()->file()->FindServiceByName(
-          "StatsService"),
-      events::v1::Session::descriptor()->file()->FindServiceByName(
-          "EventsService"),
-      programme::v1::Project::descriptor()->file()->FindServiceByName(
-          "ProgrammeService"),
-      v1::GetKpiTableRequest::descriptor()->file()->FindServiceByName(
-          "GatewayService"),
-  };
+  return SmzServices();
 }
 
 std::unique_ptr<Message> NewMessage(const Descriptor* type) {

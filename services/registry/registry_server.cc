@@ -8,6 +8,17 @@
 #include "services/registry/registry_schema.h"
 
 namespace smz::registry {
+namespace {
+
+// The break-glass commands work on the registry's database without serving
+// it, after the migrations any start would apply.
+absl::Status MigrateWithoutServing(const RegistryServerOptions& options,
+                                   Database& database) {
+  return ApplyMigrationsWhenReady(database, RegistryMigrations(),
+                                  *options.clock, options.startup_timeout);
+}
+
+}  // namespace
 
 RegistryServer::RegistryServer(RegistryServerOptions options)
     : options_(std::move(options)) {}
@@ -70,8 +81,7 @@ absl::StatusOr<v1::AccountLinkResponse> RegistryServer::BreakGlassAdminAccount(
     const RegistryServerOptions& options, absl::string_view login,
     absl::string_view actor) {
   Database database(options.database);
-  SMZ_RETURN_IF_ERROR(ApplyMigrationsWhenReady(
-      database, RegistryMigrations(), *options.clock, options.startup_timeout));
+  SMZ_RETURN_IF_ERROR(MigrateWithoutServing(options, database));
   SecureRandom secure_random;
   RandomSource* random =
       options.random != nullptr ? options.random : &secure_random;
@@ -90,8 +100,7 @@ absl::StatusOr<v1::TokenInfo> RegistryServer::IssueBreakGlassAdminToken(
     const RegistryServerOptions& options, absl::string_view actor,
     absl::FunctionRef<absl::Status(const std::string& token)> deliver) {
   Database database(options.database);
-  SMZ_RETURN_IF_ERROR(ApplyMigrationsWhenReady(
-      database, RegistryMigrations(), *options.clock, options.startup_timeout));
+  SMZ_RETURN_IF_ERROR(MigrateWithoutServing(options, database));
   SecureRandom secure_random;
   RandomSource* random =
       options.random != nullptr ? options.random : &secure_random;

@@ -1,31 +1,16 @@
 #include "tests/api/method_roles.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/smz_services.h"
 #include "google/protobuf/descriptor.h"
 #include "smz/auth/v1/auth.pb.h"
-#include "smz/events/v1/events.grpc.pb.h"
-#include "smz/gateway/v1/gateway.grpc.pb.h"
-#include "smz/programme/v1/programme.grpc.pb.h"
-#include "smz/registry/v1/accounts.grpc.pb.h"
-#include "smz/registry/v1/registry.grpc.pb.h"
-#include "smz/stats/v1/stats.grpc.pb.h"
 
 namespace smz {
 
 std::vector<std::string> SmzServiceNames() {
-  // A message of each file, so that the linker keeps the file's descriptors.
-  const google::protobuf::FileDescriptor* files[] = {
-      registry::v1::Partner::descriptor()->file(),
-      registry::v1::Account::descriptor()->file(),
-      stats::v1::Report::descriptor()->file(),
-      events::v1::Event::descriptor()->file(),
-      programme::v1::Project::descriptor()->file(),
-      gateway::v1::ZoneOverview::descriptor()->file()};
   std::vector<std::string> names;
-  for (const google::protobuf::FileDescriptor* file : files) {
-    for (int i = 0; i < file->service_count(); ++i) {
-      names.push_back(file->service(i)->full_name());
-    }
+  for (const google::protobuf::ServiceDescriptor* service : SmzServices()) {
+    names.push_back(service->full_name());
   }
   return names;
 }
