@@ -309,11 +309,27 @@ CookieNames CookieNamesFor(bool secure) {
           absl::StrCat(prefix, kCsrfCookie)};
 }
 
-MHD_Result CountCookie(void* cls, MHD_ValueKind, const char* key, size_t,
-                       const char*, size_t) {
-  auto* counted = static_cast<std::pair<const std::string*, int>*>(cls);
-  if (*counted->first == key) ++counted->second;
+MHD_Result CountValue(void* cls, MHD_ValueKind kind, const char* key, size_t,
+                      const char*, size_t) {
+  auto* counted = static_cast<std::pair<absl::string_view, int>*>(cls);
+  // Header names are case-insensitive (RFC 9110), cookie names are not.
+  const bool same = kind == MHD_HEADER_KIND
+                        ? absl::EqualsIgnoreCase(key, counted->first)
+                        : counted->first == key;
+  if (same) ++counted->second;
   return MHD_YES;
+}
+
+// How often a request carries header (or cookie) `name`.
+int ValueCount(MHD_Connection* connection, MHD_ValueKind kind,
+               absl::string_view name) {
+  std::pair<absl::string_view, int> counted{name, 0};
+  MHD_get_connection_values_n(connection, kind, &CountValue, &counted);
+  return counted.second;
+}
+
+int HeaderCount(MHD_Connection* connection, const char* name) {
+  return ValueCount(connection, MHD_HEADER_KIND, name);
 }
 
 // The session id of the session cookie, checked as an Authorization value
@@ -322,10 +338,7 @@ MHD_Result CountCookie(void* cls, MHD_ValueKind, const char* key, size_t,
 std::optional<std::string> SessionCookieOf(MHD_Connection* connection,
                                            bool secure) {
   const std::string name = CookieNamesFor(secure).session;
-  std::pair<const std::string*, int> counted{&name, 0};
-  MHD_get_connection_values_n(connection, MHD_COOKIE_KIND, &CountCookie,
-                              &counted);
-  if (counted.second != 1) return std::nullopt;
+  if (ValueCount(connection, MHD_COOKIE_KIND, name) != 1) return std::nullopt;
   const char* value =
       MHD_lookup_connection_value(connection, MHD_COOKIE_KIND, name.c_str());
   if (value == nullptr) return std::nullopt;
@@ -414,20 +427,6 @@ std::optional<Answer> FileAnswer(absl::string_view path,
     return answer;
   }
   return std::nullopt;
-}
-
-MHD_Result CountHeader(void* cls, MHD_ValueKind, const char* key, size_t,
-                       const char*, size_t) {
-  auto* counted = static_cast<std::pair<const char*, int>*>(cls);
-  if (absl::EqualsIgnoreCase(key, counted->first)) ++counted->second;
-  return MHD_YES;
-}
-
-int HeaderCount(MHD_Connection* connection, const char* name) {
-  std::pair<const char*, int> counted{name, 0};
-  MHD_get_connection_values_n(connection, MHD_HEADER_KIND, &CountHeader,
-                              &counted);
-  return counted.second;
 }
 
 Answer MethodNotAllowed(absl::string_view method,
