@@ -716,7 +716,8 @@ BrowserPage OpenInBrowser(const std::string& url, const std::string& until,
   }
   if (!screenshot.empty())
     absl::StrAppend(&command, " --screenshot ", screenshot);
-  absl::StrAppend(&command, " 2>/dev/null");
+  // What a failed step said, for whoever reads the artifacts.
+  absl::StrAppend(&command, " 2>>", SMZ_TEST_ARTIFACT_DIR, "/browser_page.log");
   FILE* pipe = popen(command.c_str(), "r");
   BrowserPage page;
   if (pipe == nullptr) return page;
@@ -878,6 +879,129 @@ TEST_F(GatewayServiceTest, DashboardInChromiumShowsTheApiFigures) {
   ASSERT_TRUE(png.good()) << "no screenshot at " << screenshot;
   png.seekg(0, std::ios::end);
   EXPECT_GT(png.tellg(), 10000) << screenshot;
+}
+
+// What a hospital's clerk does each month, in a real browser: an invited
+// account sets its password, signs in, lands on the hospital's home, opens
+// the month that is due, fills it in, is refused one cell in place, corrects
+// it and submits; the home page then shows the month submitted. Another
+// hospital's data never shows.
+TEST_F(GatewayServiceTest, HospitalFilesItsMonthInChromium) {
+  // 2019-06-03: May is due (by 2019-06-11). The suite shares the clock:
+  // it is put back however the test ends.
+  struct RestoreClock {
+    absl::Time time = clock_->Now();
+    ~RestoreClock() { clock_->Set(time); }
+  } restore_clock;
+  clock_->Set(Seoul(2019, 6, 3, 9));
+  const int64_t clerk_partner = hospital_ids_[1];
+  auto accounts = reg::AccountService::NewStub(grpc::CreateChannel(
+      stack_->registry().target(), grpc::InsecureChannelCredentials()));
+  reg::InviteAccountRequest invite;
+  invite.set_login("clerk.lee");
+  invite.set_display_name("이주무관");
+  invite.set_role(auth::v1::PARTNER);
+  invite.set_partner_id(clerk_partner);
+  reg::AccountLinkResponse invited;
+  grpc::Status s = accounts->InviteAccount(As(admin()).get(), invite, &invited);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  const std::string origin =
+      absl::StrCat("http://127.0.0.1:", gateway_->http_port());
+  const std::string password = "clerk password 2019";
+  const std::string shots = SMZ_TEST_ARTIFACT_DIR;
+  const std::string submitted =
+      "return (document.body.dataset.saved || '').startsWith('SUBMITTED')";
+  const BrowserPage page = OpenInBrowser(
+      absl::StrCat(origin, invited.link().path()),
+      "return document.querySelector('[data-month=\"2019-05\"]"
+      "[data-status=SUBMITTED]') !== null",
+      absl::StrCat(shots, "/hospital-home-after.png"),
+      {absl::StrCat("type:#new-password=", password),
+       absl::StrCat("type:#repeat-password=", password),
+       "click:#password-form button",
+       "wait:return document.body.dataset.done === 'yes'",
+       absl::StrCat("go:", origin, "/"), "type:#login=clerk.lee",
+       absl::StrCat("type:#password=", password), "click:#signin-form button",
+       // Signed in, a hospital lands on its own home.
+       "wait:return location.pathname === '/hospital' && "
+       "document.body.dataset.loaded === 'yes'",
+       "wait:return document.querySelector('[data-due=\"2019-05\"]') !== null",
+       absl::StrCat("shot:", shots, "/hospital-home.png"), "click:#due a",
+       "wait:return document.body.dataset.loaded === 'yes'",
+       // Three new patients from "XX" (no such country), five visits.
+       "type:#new-rows tr:first-child [name=nationality]=XX",
+       "type:#new-rows tr:first-child [name=count]=3",
+       "type:#visit-rows tr:first-child [name=nationality]=MN",
+       "select:#visit-rows tr:first-child [name=department]=dermatology",
+       "select:#visit-rows tr:first-child [name=care_type]=OUTPATIENT",
+       "type:#visit-rows tr:first-child [name=count]=5", "click:#submit",
+       "wait:return document.querySelector("
+       "'[data-refused=\"report.new_patients[0].nationality\"]') !== null",
+       absl::StrCat("shot:", shots, "/hospital-report-refused.png"),
+       "type:#new-rows tr:first-child [name=nationality]=MN", "click:#submit",
+       absl::StrCat("wait:", submitted),
+       absl::StrCat("shot:", shots, "/hospital-report-submitted.png"),
+       absl::StrCat("go:", origin, "/hospital?year=2019")});
+  ASSERT_TRUE(page.met) << page.dom.substr(0, 6000);
+  EXPECT_THAT(page.csp_violations, ::testing::IsEmpty());
+  for (const std::string& line : page.console) {
+    EXPECT_THAT(line, Not(HasSubstr("Uncaught"))) << line;
+  }
+  EXPECT_THAT(page.dom, HasSubstr("이주무관"));  // who is signed in
+
+  // The service holds what the page showed as submitted.
+  auto stats_stub = stats::v1::StatsService::NewStub(Local(stats_->port()));
+  stats::v1::GetReportRequest get;
+  get.set_partner_id(clerk_partner);
+  get.set_period("2019-05");
+  stats::v1::Report report;
+  ASSERT_TRUE(stats_stub->GetReport(As(admin()).get(), get, &report).ok());
+  EXPECT_EQ(report.status(), stats::v1::SUBMITTED);
+  ASSERT_THAT(report.new_patients(), SizeIs(1));
+  EXPECT_EQ(report.new_patients(0).nationality(), "MN");
+  EXPECT_EQ(report.new_patients(0).count(), 3);
+  ASSERT_THAT(report.visits(), SizeIs(1));
+  EXPECT_EQ(report.visits(0).department(), "dermatology");
+  EXPECT_EQ(report.visits(0).count(), 5);
+  EXPECT_THAT(report.submitted_by(), HasSubstr("account:"));
+
+  // Asking for another hospital's month by its id still shows only the
+  // clerk's own (April: CN dermatology 10), never hospital 0's (MN 120/150).
+  const BrowserPage other = OpenInBrowser(
+      absl::StrCat(origin, "/"),
+      "return document.body.dataset.loaded === 'yes'",
+      absl::StrCat(shots, "/hospital-report-own-only.png"),
+      {"type:#login=clerk.lee", absl::StrCat("type:#password=", password),
+       "click:#signin-form button",
+       "wait:return location.pathname === '/hospital'",
+       absl::StrCat("go:", origin,
+                    "/hospital/report?period=2019-04&partner=", hospital_id_)});
+  ASSERT_TRUE(other.met) << other.dom.substr(0, 4000);
+  EXPECT_THAT(other.dom, HasSubstr("value=\"CN\""));
+  EXPECT_THAT(other.dom, Not(HasSubstr("value=\"150\"")));
+  EXPECT_THAT(other.dom, Not(HasSubstr("value=\"120\"")));
+  // And the API refuses the other hospital's calendar and report outright.
+  reg::SignInRequest sign_in;
+  sign_in.set_login("clerk.lee");
+  sign_in.set_password(password);
+  reg::SignInResponse session;
+  ASSERT_TRUE(accounts->SignIn(As("").get(), sign_in, &session).ok());
+  httplib::Client http("127.0.0.1", gateway_->http_port());
+  const httplib::Headers bearer = {
+      {"Authorization", absl::StrCat("Bearer ", session.session_id())}};
+  for (const std::string& path :
+       {absl::StrCat("/v1/partners/", hospital_id_, "/reportingCalendars/2019"),
+        absl::StrCat("/v1/partners/", hospital_id_, "/reports/2019-04")}) {
+    auto answer = http.Get(path, bearer);
+    ASSERT_TRUE(answer) << path;
+    EXPECT_EQ(answer->status, 403) << path << " " << answer->body;
+  }
+  auto own = http.Get(
+      absl::StrCat("/v1/partners/", clerk_partner, "/reportingCalendars/2019"),
+      bearer);
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 200) << own->body;
 }
 
 TEST_F(GatewayServiceTest, UpcomingEventsArePublishedOnesSoonestFirst) {

@@ -37,9 +37,10 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
-#include "services/gateway/dashboard.h"
 #include "services/gateway/openapi_asset.h"
 #include "services/gateway/query_params.h"
+#include "services/gateway/web_assets.h"
+#include "services/gateway/web_reference.h"
 #include "smz/auth/v1/auth.pb.h"
 #include "smz/gateway/v1/gateway.pb.h"
 #include "smz/registry/v1/accounts.pb.h"
@@ -57,16 +58,16 @@ using GenericStub = grpc::TemplatedGenericStub<Message, Message>;
 enum class PageKind {
   // JSON, CSV, scripts, styles: nothing may run or load from them.
   kData,
-  // The dashboard: scripts and styles from this origin only, no inline
-  // script, calls back to this origin only.
-  kDashboard,
+  // The workspace's pages: scripts and styles from this origin only, no
+  // inline script, calls back to this origin only.
+  kPage,
   // The council report as HTML: its own inline styles, no script at all.
   kReport,
 };
 
 absl::string_view ContentSecurityPolicy(PageKind kind) {
   switch (kind) {
-    case PageKind::kDashboard:
+    case PageKind::kPage:
       return "default-src 'none'; script-src 'self'; style-src 'self'; "
              "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
              "form-action 'self'; frame-ancestors 'none'";
@@ -384,40 +385,31 @@ void ClearSessionCookies(Answer* answer, bool secure) {
        absl::StrCat(names.csrf, "=", CookieAttributes(secure, 0))});
 }
 
-// The static files.
+// The web workspace's pages and files (web_assets.h), the OpenAPI document
+// and Debian's Chart.js.
 std::optional<Answer> FileAnswer(absl::string_view path,
                                  const std::string& chart_js) {
   Answer answer;
-  if (path == "/") {
-    answer.content_type = "text/html; charset=utf-8";
-    answer.body = std::string(DashboardHtml());
-    answer.kind = PageKind::kDashboard;
-    return answer;
-  }
-  if (path == "/account/password") {
-    answer.content_type = "text/html; charset=utf-8";
-    answer.body = std::string(DashboardAccountHtml());
-    answer.kind = PageKind::kDashboard;
+  if (const WebAsset* asset = FindWebAsset(path)) {
+    answer.content_type = std::string(asset->content_type);
+    answer.body = std::string(asset->text);
+    if (asset->page) {
+      answer.kind = PageKind::kPage;
+    } else {
+      answer.cache_control = "max-age=3600";
+    }
     return answer;
   }
   answer.cache_control = "max-age=3600";
-  if (path == "/static/account.js") {
+  if (path == kWebReferencePath) {
+    static const std::string* const kScript =
+        new std::string(WebReferenceScript());
     answer.content_type = "text/javascript; charset=utf-8";
-    answer.body = std::string(DashboardAccountJs());
+    answer.body = *kScript;
     return answer;
   }
   if (path == "/openapi.json") {
     answer.body = std::string(OpenApiJson());
-    return answer;
-  }
-  if (path == "/static/dashboard.js") {
-    answer.content_type = "text/javascript; charset=utf-8";
-    answer.body = std::string(DashboardJs());
-    return answer;
-  }
-  if (path == "/static/dashboard.css") {
-    answer.content_type = "text/css; charset=utf-8";
-    answer.body = std::string(DashboardCss());
     return answer;
   }
   if (path == "/static/chart.js") {

@@ -127,6 +127,99 @@ absl::StatusOr<v1::ListReportsResponse> Stats::ListReports(
   return response;
 }
 
+// Long by design: one pass over the year's months, then the due month,
+// which may lie in the year before (December is due in January).
+absl::StatusOr<v1::ReportingCalendar> Stats::GetReportingCalendar(
+    const Principal& caller, const v1::GetReportingCalendarRequest& request) {
+  const absl::Time now = clock_->Now();
+  const absl::CivilMonth this_month(TodayInSeoul(*clock_));
+  const int year = request.year() == 0 ? static_cast<int>(this_month.year())
+                                       : request.year();
+  FieldViolations violations;
+  if (request.partner_id() <= 0) violations.Add("partner_id", "is required");
+  if (year < 2000 || year > 2100) {
+    violations.Add("year", absl::StrCat("must be 2000..2100 (0: this year), "
+                                        "got ",
+                                        request.year()));
+  }
+  if (!violations.empty()) return violations.ToStatus();
+  SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner_id()));
+  SMZ_ASSIGN_OR_RETURN(Partner partner, partners_->Get(request.partner_id()));
+  const std::optional<absl::CivilMonth> designated_since =
+      DesignatedSince(partner);
+  const int deadline_days = store_->options().deadline_days;
+
+  // The months still open for a first submission: ended, deadline ahead.
+  absl::CivilMonth open_from = this_month;
+  while (open_from - this_month > -12 &&
+         PeriodDeadline(open_from - 1, deadline_days) > now) {
+    --open_from;
+  }
+  const absl::CivilMonth first_month(year, 1);
+  const absl::CivilMonth last_month(year, 12);
+  SMZ_ASSIGN_OR_RETURN(
+      PartnerCalendarRows rows,
+      store_->PartnerCalendar(
+          request.partner_id(), PeriodNumber(std::min(first_month, open_from)),
+          PeriodNumber(std::max(last_month, this_month)), now));
+  std::map<int, const ReportingRow*> by_period;
+  for (const ReportingRow& r : rows.reports) by_period[r.period] = &r;
+  auto status_of = [&](absl::CivilMonth month) {
+    auto it = by_period.find(PeriodNumber(month));
+    return it == by_period.end()
+               ? v1::REPORT_STATUS_UNSPECIFIED
+               : static_cast<v1::ReportStatus>(it->second->status);
+  };
+  auto submitted = [](v1::ReportStatus status) {
+    return status == v1::SUBMITTED || status == v1::ACCEPTED;
+  };
+  auto expected = [&](absl::CivilMonth month) {
+    return month < this_month &&
+           (!designated_since || *designated_since <= month);
+  };
+
+  v1::ReportingCalendar calendar;
+  calendar.set_partner_id(request.partner_id());
+  calendar.set_year(year);
+  calendar.set_current_period(FormatMonth(this_month));
+  for (absl::CivilMonth month = first_month; month <= last_month; ++month) {
+    const int period = PeriodNumber(month);
+    const absl::Time deadline = PeriodDeadline(month, deadline_days);
+    v1::CalendarMonth* out = calendar.add_months();
+    out->set_period(FormatMonth(month));
+    *out->mutable_deadline() =
+        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(deadline));
+    const v1::ReportStatus status = status_of(month);
+    if (auto it = by_period.find(period); it != by_period.end()) {
+      const ReportingRow& r = *it->second;
+      out->set_no_activity(r.no_activity);
+      out->set_late(r.late);
+      out->set_revision(r.revision);
+      *out->mutable_update_time() =
+          TimeUtil::MicrosecondsToTimestamp(r.update_time_us);
+    }
+    out->set_status(status);
+    out->set_expected(expected(month));
+    out->set_overdue(out->expected() && !submitted(status) && now >= deadline);
+    if (auto open = rows.exception_expire_us.find(period);
+        open != rows.exception_expire_us.end()) {
+      *out->mutable_exception_expire_time() =
+          TimeUtil::MicrosecondsToTimestamp(open->second);
+    } else {
+      out->set_locked(now >= deadline || status == v1::ACCEPTED);
+    }
+  }
+  for (absl::CivilMonth month = this_month - 1; month >= open_from; --month) {
+    if (expected(month) && !submitted(status_of(month))) {
+      calendar.set_due_period(FormatMonth(month));
+      *calendar.mutable_due_deadline() = TimeUtil::MicrosecondsToTimestamp(
+          absl::ToUnixMicros(PeriodDeadline(month, deadline_days)));
+      break;
+    }
+  }
+  return calendar;
+}
+
 absl::StatusOr<Report> Stats::AcceptReport(
     const Principal& caller, const v1::AcceptReportRequest& request) {
   FieldViolations violations;

@@ -50,6 +50,8 @@ class Stats {
                                    const v1::GetReportRequest& request);
   absl::StatusOr<v1::ListReportsResponse> ListReports(
       const Principal& caller, const v1::ListReportsRequest& request);
+  absl::StatusOr<v1::ReportingCalendar> GetReportingCalendar(
+      const Principal& caller, const v1::GetReportingCalendarRequest& request);
   absl::StatusOr<Report> AcceptReport(const Principal& caller,
                                       const v1::AcceptReportRequest& request);
   absl::StatusOr<v1::LockException> GrantLockException(

@@ -110,6 +110,18 @@ grpc::Status StatsGrpcService::ExportAggregateCsv(
                       });
 }
 
+grpc::Status StatsGrpcService::GetReportingCalendar(
+    grpc::ServerContext* context,
+    const v1::GetReportingCalendarRequest* request,
+    v1::ReportingCalendar* response) {
+  return runner_->Run(context, "GetReportingCalendar",
+                      [&](const Principal& caller) {
+                        return RespondWith(response, [&] {
+                          return stats_->GetReportingCalendar(caller, *request);
+                        });
+                      });
+}
+
 grpc::Status StatsGrpcService::GetCompleteness(
     grpc::ServerContext* context, const v1::GetCompletenessRequest* request,
     v1::CompletenessResponse* response) {

@@ -51,6 +51,10 @@ class StatsGrpcService final : public v1::StatsService::Service {
   grpc::Status ExportAggregateCsv(grpc::ServerContext* context,
                                   const v1::AggregateRequest* request,
                                   v1::CsvFile* response) override;
+  grpc::Status GetReportingCalendar(
+      grpc::ServerContext* context,
+      const v1::GetReportingCalendarRequest* request,
+      v1::ReportingCalendar* response) override;
   grpc::Status GetCompleteness(grpc::ServerContext* context,
                                const v1::GetCompletenessRequest* request,
                                v1::CompletenessResponse* response) override;

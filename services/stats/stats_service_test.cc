@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/status_util.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -28,6 +29,7 @@
 namespace smz::stats {
 namespace {
 
+using ::google::protobuf::util::TimeUtil;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -458,6 +460,96 @@ TEST_F(StatsServiceTest, LockedPeriodsNeedAnAdminException) {
   EXPECT_EQ(changes.changes(2).reason(), "hospital's EMR outage in July");
   EXPECT_EQ(changes.changes(3).before().visits(0).count(), 1);
   EXPECT_EQ(changes.changes(3).after().visits(0).count(), 2);
+}
+
+// The hospital's home page: each month's state, what is due, what is locked
+// and what an exception reopens.
+TEST_F(StatsServiceTest, ReportingCalendarShowsEachMonthsState) {
+  // 2021-03-05: January closed on 2021-02-11, February is due by 03-11.
+  clock_->Set(Seoul(2021, 3, 5));
+  auto calendar = [&](const std::string& who, int64_t partner_id, int year,
+                      v1::ReportingCalendar* out) {
+    v1::GetReportingCalendarRequest request;
+    request.set_partner_id(partner_id);
+    request.set_year(year);
+    return stub_->GetReportingCalendar(As(token(who)).get(), request, out);
+  };
+  v1::ReportingCalendar year;
+  ASSERT_TRUE(calendar("p1", partner(1), 2021, &year).ok());
+  ASSERT_EQ(year.months_size(), 12);
+  EXPECT_EQ(year.due_period(), "2021-02");
+  EXPECT_EQ(TimeUtil::TimestampToMicroseconds(year.due_deadline()),
+            absl::ToUnixMicros(Seoul(2021, 3, 11, 0)));
+  const v1::CalendarMonth* january = &year.months(0);
+  EXPECT_EQ(january->period(), "2021-01");
+  EXPECT_TRUE(january->expected());
+  EXPECT_TRUE(january->overdue());
+  EXPECT_TRUE(january->locked());
+  EXPECT_EQ(january->status(), v1::REPORT_STATUS_UNSPECIFIED);
+  EXPECT_TRUE(year.months(1).expected());
+  EXPECT_FALSE(year.months(1).overdue());
+  EXPECT_FALSE(year.months(1).locked());
+  EXPECT_FALSE(year.months(2).expected());  // March has not ended
+  EXPECT_EQ(year.current_period(), "2021-03");
+  // Year 0 is this year; December is due in January, shown from either year.
+  v1::ReportingCalendar this_year;
+  ASSERT_TRUE(calendar("p1", partner(1), 0, &this_year).ok());
+  EXPECT_EQ(this_year.year(), 2021);
+  clock_->Set(Seoul(2021, 1, 4));
+  ASSERT_TRUE(calendar("p1", partner(1), 0, &this_year).ok());
+  EXPECT_EQ(this_year.due_period(), "2020-12");
+  ASSERT_TRUE(calendar("p1", partner(1), 2020, &this_year).ok());
+  EXPECT_EQ(this_year.due_period(), "2020-12");
+  EXPECT_FALSE(this_year.months(11).overdue());
+  clock_->Set(Seoul(2021, 3, 5));
+
+  // A draft is not a submission: February stays due.
+  v1::SubmitReportResponse done;
+  Report february = ReportBuilder(partner(1), "2021-02").NoActivity().report;
+  ASSERT_TRUE(Submit("p1", february, &done, "", "", /*draft=*/true).ok());
+  ASSERT_TRUE(calendar("p1", partner(1), 2021, &year).ok());
+  EXPECT_EQ(year.months(1).status(), v1::DRAFT);
+  EXPECT_EQ(year.due_period(), "2021-02");
+  ASSERT_TRUE(Submit("p1", february, &done, done.report().etag()).ok());
+  ASSERT_TRUE(calendar("p1", partner(1), 2021, &year).ok());
+  EXPECT_EQ(year.months(1).status(), v1::SUBMITTED);
+  EXPECT_TRUE(year.months(1).no_activity());
+  EXPECT_EQ(year.months(1).revision(), done.report().revision());
+  EXPECT_EQ(year.due_period(), "");
+
+  // An exception reopens January until it expires.
+  v1::GrantLockExceptionRequest grant;
+  grant.set_partner_id(partner(1));
+  grant.set_period("2021-01");
+  grant.set_reason("EMR migration");
+  grant.set_duration_hours(48);
+  v1::LockException exception;
+  ASSERT_TRUE(
+      stub_->GrantLockException(As(admin()).get(), grant, &exception).ok());
+  ASSERT_TRUE(calendar("p1", partner(1), 2021, &year).ok());
+  EXPECT_FALSE(year.months(0).locked());
+  EXPECT_EQ(year.months(0).exception_expire_time(), exception.expire_time());
+  clock_->Advance(absl::Hours(49));
+  ASSERT_TRUE(calendar("p1", partner(1), 2021, &year).ok());
+  EXPECT_TRUE(year.months(0).locked());
+  EXPECT_FALSE(year.months(0).has_exception_expire_time());
+
+  // Before the designation (2019-01-15) nothing is expected.
+  ASSERT_TRUE(calendar("admin", partner(1), 2018, &year).ok());
+  for (const v1::CalendarMonth& m : year.months()) {
+    EXPECT_FALSE(m.expected()) << m.period();
+    EXPECT_FALSE(m.overdue()) << m.period();
+  }
+
+  // Only the partner itself and ADMIN; bad fields named together.
+  EXPECT_EQ(calendar("p2", partner(1), 2021, &year).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(calendar("analyst", partner(1), 2021, &year).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status s = calendar("admin", 0, 1999, &year);
+  EXPECT_THAT(ViolatedFields(s), UnorderedElementsAre("partner_id", "year"));
+  EXPECT_EQ(calendar("admin", 999999, 2021, &year).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(StatsServiceTest, DraftsAreNotCounted) {

@@ -251,6 +251,45 @@ absl::StatusOr<std::vector<ReportingRow>> StatsStore::ListReporting(
   });
 }
 
+absl::StatusOr<PartnerCalendarRows> StatsStore::PartnerCalendar(
+    int64_t partner_id, int start, int end, absl::Time now) {
+  return database_->RunFor<PartnerCalendarRows>(
+      [&](Session& session) -> absl::StatusOr<PartnerCalendarRows> {
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(
+                "SELECT period, status, no_activity, late, "
+                "first_submit_time_us, revision, update_time_us FROM reports "
+                "WHERE partner_id = ? AND period BETWEEN ? AND ? "
+                "ORDER BY period",
+                {SqlInt(partner_id), SqlInt(start), SqlInt(end)}));
+        PartnerCalendarRows out;
+        for (const Row& row : rows) {
+          ReportingRow& r = out.reports.emplace_back();
+          r.partner_id = partner_id;
+          r.period = static_cast<int>(row.Int(0));
+          r.status = static_cast<int>(row.Int(1));
+          r.no_activity = row.Int(2) != 0;
+          r.late = row.Int(3) != 0;
+          r.first_submit_time_us = row.IsNull(4) ? 0 : row.Int(4);
+          r.revision = static_cast<int>(row.Int(5));
+          r.update_time_us = row.Int(6);
+        }
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> open,
+            session.Query(
+                "SELECT period, MAX(expire_time_us) FROM lock_exceptions "
+                "WHERE period BETWEEN ? AND ? AND partner_id IN (?, 0) AND "
+                "expire_time_us > ? GROUP BY period",
+                {SqlInt(start), SqlInt(end), SqlInt(partner_id),
+                 SqlInt(absl::ToUnixMicros(now))}));
+        for (const Row& row : open) {
+          out.exception_expire_us[static_cast<int>(row.Int(0))] = row.Int(1);
+        }
+        return out;
+      });
+}
+
 absl::StatusOr<std::map<int, int>> StatsStore::CountCountedReports(
     int start_period, int end_period) {
   return database_->RunFor<std::map<int, int>>(

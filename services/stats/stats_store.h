@@ -133,6 +133,16 @@ struct ReportingRow {
   bool no_activity = false;
   bool late = false;
   int64_t first_submit_time_us = 0;
+  int revision = 0;
+  int64_t update_time_us = 0;
+};
+
+// A partner's reports of one year and the lock exceptions open for it.
+struct PartnerCalendarRows {
+  std::vector<ReportingRow> reports;
+  // Period (YYYYMM) -> the latest expiry (unix micros) of an exception open
+  // now for this partner or for every partner.
+  std::map<int, int64_t> exception_expire_us;
 };
 
 // A report as listed, with its row id (the page position).
@@ -190,6 +200,13 @@ class StatsStore {
   // Reports of a period range (any status), for completeness.
   absl::StatusOr<std::vector<ReportingRow>> ListReporting(int start_period,
                                                           int end_period);
+
+  // One partner's reports of a period range (GetReportingCalendar), and
+  // the exceptions open for them at `now`.
+  absl::StatusOr<PartnerCalendarRows> PartnerCalendar(int64_t partner_id,
+                                                      int start_period,
+                                                      int end_period,
+                                                      absl::Time now);
 
   // Reports that count (submitted or accepted) per period (yyyymm) of a
   // range, from the counters the submissions keep; periods without any are

@@ -3,9 +3,12 @@
 browser would, and reports what it showed.
 
 Optionally acts as a person would first, in order (--step, repeatable):
-"type:CSS=TEXT" types into a field (the selector holds no '='), "click:CSS"
+"type:CSS=TEXT" types into a field (split at the first '=' outside the
+selector's [attribute] brackets),
+"select:CSS=VALUE" picks an option of a <select> by its value, "click:CSS"
 clicks, "wait:JS" waits until a condition holds, "go:URL" opens another page
-in the same browser (cookies kept); a step that fails, or of an unknown
+in the same browser (cookies kept), "shot:FILE" keeps a screenshot of the
+page as it is then; a step that fails, or of an unknown
 kind, ends the steps and is reported on stderr. Then waits until a
 JavaScript condition holds (or the timeout passes), and prints
 one JSON object: the DOM after the page's scripts ran, the browser console
@@ -31,6 +34,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 # Collects violations from the first script of every document on, so that
 # a refused inline script is seen even when nothing else reports it.
@@ -40,6 +44,19 @@ document.addEventListener('securitypolicyviolation', (e) => {
   window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI);
 });
 """
+
+
+def split_selector(what):
+    """'#rows [name=count]=12' -> ('#rows [name=count]', '12')."""
+    depth = 0
+    for i, c in enumerate(what):
+        if c == "[":
+            depth += 1
+        elif c == "]":
+            depth -= 1
+        elif c == "=" and depth == 0:
+            return what[:i], what[i + 1:]
+    return what, ""
 
 
 def main():
@@ -91,10 +108,16 @@ def main():
             wait_for("return document.readyState === 'complete'")
             try:
                 if kind == "type":
-                    selector, _, text = what.partition("=")
+                    selector, text = split_selector(what)
                     field = driver.find_element(By.CSS_SELECTOR, selector)
                     field.clear()
                     field.send_keys(text)
+                elif kind == "select":
+                    selector, value = split_selector(what)
+                    Select(driver.find_element(By.CSS_SELECTOR, selector)
+                           ).select_by_value(value)
+                elif kind == "shot":
+                    driver.save_screenshot(what)
                 elif kind == "click":
                     driver.find_element(By.CSS_SELECTOR, what).click()
                 elif kind == "wait":

@@ -211,6 +211,12 @@ async function load() {
     return;
   }
   try {
+    // After signing in, a person goes back to the page that sent them here
+    // (a path on this site only), and a hospital to its own pages.
+    const me = await call("/v1/whoami", {});
+    const next = query.get("next");
+    if (next && /^\/(?![\/\\])/.test(next)) { location.replace(next); return; }
+    if (me.role === "PARTNER") { location.replace("/hospital"); return; }
     const [kpi, overview, budget, log, upcoming] = await Promise.all([
       call("/v1/council/kpiTables/" + encodeURIComponent(state.programme),
            { as_of: state.year + "-12-31" }),
@@ -222,8 +228,8 @@ async function load() {
     ]);
     renderKpi(kpi); renderOverview(overview); renderBudget(budget); renderActivities(log);
     renderUpcoming(upcoming);
-    const me = await call("/v1/accounts/0", {}).catch(() => null);
-    document.getElementById("who").textContent = me ? me.display_name : "";
+    const account = await call("/v1/accounts/0", {}).catch(() => null);
+    document.getElementById("who").textContent = account ? account.display_name : me.display_name;
     signin.hidden = true; board.hidden = false; signout.hidden = false;
     document.body.dataset.loaded = "yes";
   } catch (e) {

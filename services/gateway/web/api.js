@@ -1,0 +1,168 @@
+// The web workspace's shared kit, loaded before each page's own script:
+// calls to the gateway's HTTP/JSON API (the paths of the protos'
+// google.api.http annotations), errors with the fields they name, the
+// signed-in person, the page header with its navigation, language and
+// sign-out, and small DOM helpers. Pages use it as
+//
+//   const w = SMZ.words({ ko: { title: "보고" }, en: { title: "Report" } });
+//   const me = await SMZ.start(w("title"));   // header; signs in if needed
+//   const year = await SMZ.get("/v1/partners/" + me.partner_id + "/reportingCalendars/2026");
+//
+// The session is an HttpOnly cookie the scripts never see; its readable
+// companion smz_csrf goes back as X-SMZ-CSRF with every change.
+"use strict";
+const SMZ = (() => {
+  const query = new URLSearchParams(location.search);
+  const saved = (() => { try { return localStorage.getItem("smz-lang"); } catch (e) { return null; } })();
+  let lang = ["ko", "en"].includes(query.get("lang")) ? query.get("lang") : (saved === "en" ? "en" : "ko");
+
+  const csrf = () =>
+    (document.cookie.match(/(?:^|; )(?:__Host-)?smz_csrf=([^;]*)/) || [])[1] || "";
+
+  // A refused call: the HTTP status, the google.rpc code name, the message
+  // and the BadRequest field violations ({field, description}).
+  class ApiError extends Error {
+    constructor(status, body) {
+      super((body && body.message) || ("HTTP " + status));
+      this.status = status;
+      this.code = (body && body.code) || 0;
+      this.violations = ((body && body.details) || []).flatMap((d) => d.field_violations || []);
+    }
+  }
+
+  function signInAgain() {
+    location.assign("/?next=" + encodeURIComponent(location.pathname + location.search));
+  }
+
+  async function request(method, path, body) {
+    const init = { method, headers: {}, credentials: "same-origin" };
+    if (method !== "GET") {
+      init.headers["Content-Type"] = "application/json";
+      init.headers["X-SMZ-CSRF"] = csrf();
+      init.body = JSON.stringify(body || {});
+    }
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (e) {
+      throw new ApiError(0, { message: words(COMMON)("offline") });
+    }
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) throw new ApiError(response.status, answer);
+    return answer;
+  }
+
+  const get = (path, args) =>
+    request("GET", args ? path + "?" + new URLSearchParams(args) : path);
+  const post = (path, body) => request("POST", path, body);
+
+  // words({ko: {...}, en: {...}}) -> w(key), in the current language,
+  // falling back to Korean.
+  function words(dictionary) {
+    return (key) => {
+      const table = dictionary[lang] || dictionary.ko;
+      return key in table ? table[key] : (dictionary.ko[key] ?? key);
+    };
+  }
+  const text = (map) => (map && (map[lang] || map.ko || map.en)) || "";
+
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      // Through the CSSOM: the pages' policy refuses style attributes.
+      if (k === "style") e.style.cssText = v;
+      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children) if (c !== null && c !== undefined) e.append(c);
+    return e;
+  }
+
+  const group = (n) => Number(n || 0).toLocaleString("en-US");
+  // A timestamp as a date (and time) in Seoul, where the zone's deadlines are.
+  function seoul(ts, withTime) {
+    if (!ts) return "";
+    const options = { timeZone: "Asia/Seoul", year: "numeric", month: "2-digit", day: "2-digit" };
+    if (withTime) Object.assign(options, { hour: "2-digit", minute: "2-digit", hour12: false });
+    return new Intl.DateTimeFormat("sv-SE", options).format(new Date(ts));
+  }
+  // A deadline (the instant submissions close, midnight in Seoul) as the
+  // last day on which they are still open.
+  const lastDay = (ts) => (ts ? seoul(new Date(Date.parse(ts) - 1).toISOString()) : "");
+  function translate(w) {
+    document.documentElement.lang = lang;
+    for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = w(e.dataset.i18n);
+  }
+
+  const COMMON = {
+    ko: { dashboard: "대시보드", hospital: "보고 현황", signout: "로그아웃",
+          offline: "서버에 연결하지 못했습니다. 잠시 후 다시 시도하세요.", zone: "스마트메디컬특구" },
+    en: { dashboard: "Dashboard", hospital: "Reports", signout: "Sign out",
+          offline: "Could not reach the server: try again in a moment.", zone: "Smart Medical Zone" },
+  };
+  // Which pages each role has.
+  const NAV = [
+    { href: "/hospital", key: "hospital", roles: ["PARTNER"] },
+    { href: "/", key: "dashboard", roles: ["ADMIN", "COUNCIL", "ANALYST", "ORGANIZER"] },
+  ];
+
+  // Fills <header id="top">, and answers who is signed in; without a
+  // session it sends the person to sign in and comes back here after.
+  async function start(title, onLanguage) {
+    if (!csrf()) { signInAgain(); return new Promise(() => {}); }
+    let me;
+    try {
+      me = await get("/v1/whoami");
+    } catch (e) {
+      if (e.status === 401) { signInAgain(); return new Promise(() => {}); }
+      throw e;
+    }
+    const c = words(COMMON);
+    const header = document.getElementById("top");
+    const nav = el("nav", { "aria-label": c("zone") });
+    for (const item of NAV) {
+      if (!item.roles.includes(me.role)) continue;
+      const current = location.pathname === item.href;
+      nav.append(el("a", { href: item.href, "aria-current": current ? "page" : null }, c(item.key)));
+    }
+    const select = el("select", { id: "lang", "aria-label": "Language / 언어" },
+                      el("option", { value: "ko" }, "한국어"), el("option", { value: "en" }, "English"));
+    select.value = lang;
+    select.addEventListener("change", () => {
+      lang = select.value;
+      try { localStorage.setItem("smz-lang", lang); } catch (e) { /* private mode */ }
+      if (onLanguage) onLanguage(); else location.reload();
+    });
+    const signout = el("button", { type: "button", id: "signout" }, c("signout"));
+    signout.addEventListener("click", async () => {
+      await post("/v1/sessions:signOut", {}).catch(() => null);
+      location.assign("/");
+    });
+    header.replaceChildren(el("h1", { id: "page-title" }, title), nav, select,
+                           el("span", { id: "who" }, me.display_name || ""), signout);
+    document.title = title + " · " + c("zone");
+    return me;
+  }
+
+  // The title again after a change of language.
+  function retitle(title) {
+    const h1 = document.getElementById("page-title");
+    if (h1) h1.textContent = title;
+    document.title = title + " · " + words(COMMON)("zone");
+    for (const e of document.querySelectorAll("#top nav a")) {
+      const item = NAV.find((n) => n.href === e.getAttribute("href"));
+      if (item) e.textContent = words(COMMON)(item.key);
+    }
+    const signout = document.getElementById("signout");
+    if (signout) signout.textContent = words(COMMON)("signout");
+  }
+
+  return {
+    ApiError, csrf, get, post, words, text, el, group, seoul, lastDay, translate, start, retitle,
+    signInAgain, query,
+    get lang() { return lang; },
+    // Codes and names from the services' own tables (/static/reference.js).
+    reference: () => window.SMZ_REFERENCE || { countries: [], departments: [] },
+  };
+})();
