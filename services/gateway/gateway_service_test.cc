@@ -30,6 +30,7 @@
 #include "services/gateway/gateway_server.h"
 #include "services/programme/programme_server.h"
 #include "services/registry/registry_server.h"
+#include "services/registry/totp.h"
 #include "services/stats/stats_server.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
 #include "smz/registry/v1/accounts.grpc.pb.h"
@@ -981,6 +982,45 @@ TEST_F(GatewayServiceTest, HospitalFilesItsMonthInChromium) {
   EXPECT_THAT(other.dom, HasSubstr("value=\"CN\""));
   EXPECT_THAT(other.dom, Not(HasSubstr("value=\"150\"")));
   EXPECT_THAT(other.dom, Not(HasSubstr("value=\"120\"")));
+  // A correction made elsewhere meanwhile (another tab, a colleague): the
+  // clerk's submission with the etag read is refused, the page says what
+  // changed, and after reloading offers the entries that were not saved.
+  const std::string other_tab = absl::StrCat(
+      "wait:return window.__other === true || (window.__other === undefined "
+      "&& (window.__other = false, fetch('/v1/partners/",
+      clerk_partner,
+      "/reports/2019-05').then((r) => r.json()).then((r) => "
+      "fetch('/v1/partners/",
+      clerk_partner,
+      "/reports', {method: 'POST', headers: {'Content-Type': "
+      "'application/json', 'X-SMZ-CSRF': SMZ.csrf()}, body: "
+      "JSON.stringify({report: {partner_id: ",
+      clerk_partner,
+      ", period: '2019-05', new_patients: [{nationality: 'MN', count: 3}], "
+      "visits: [{nationality: 'MN', department: 'dermatology', care_type: "
+      "'OUTPATIENT', count: 6}]}, etag: r.etag, request_id: 'other-tab'})"
+      "})).then(() => { window.__other = true; })), false)");
+  const BrowserPage stale = OpenInBrowser(
+      absl::StrCat(origin, "/"),
+      "return document.getElementById('unsaved').hidden === false",
+      absl::StrCat(shots, "/hospital-report-unsaved-offered.png"),
+      {"type:#login=clerk.lee", absl::StrCat("type:#password=", password),
+       "click:#signin-form button",
+       "wait:return location.pathname === '/hospital'",
+       absl::StrCat("go:", origin, "/hospital/report?period=2019-05"),
+       "wait:return document.body.dataset.loaded === 'yes'", other_tab,
+       "type:#new-rows tr:first-child [name=count]=2", "click:#submit",
+       // The other tab's change, named: 5 visits became 6.
+       "wait:return (document.querySelector('#conflict [data-changed="
+       "\"visits/MN/dermatology/OUTPATIENT\"]') || {}).textContent === "
+       "'visits/MN/dermatology/OUTPATIENT: 5 → 6'",
+       absl::StrCat("shot:", shots, "/hospital-report-stale-etag.png"),
+       "click:#reload"});
+  ASSERT_TRUE(stale.met) << stale.dom.substr(0, 6000);
+  // The reload shows the other correction; the clerk's 2 is on offer.
+  EXPECT_TRUE(absl::StrContains(stale.dom, "value=\"6\""));
+  EXPECT_TRUE(absl::StrContains(stale.dom, "id=\"restore\""));
+
   // And the API refuses the other hospital's calendar and report outright.
   reg::SignInRequest sign_in;
   sign_in.set_login("clerk.lee");
@@ -1002,6 +1042,78 @@ TEST_F(GatewayServiceTest, HospitalFilesItsMonthInChromium) {
       bearer);
   ASSERT_TRUE(own);
   EXPECT_EQ(own->status, 200) << own->body;
+}
+
+// The district's officer (an ADMIN with an authenticator) signs in, opens
+// the review queue, finds a hospital's submitted month and accepts it.
+TEST_F(GatewayServiceTest, AdminAcceptsFromTheReviewQueueInChromium) {
+  struct RestoreClock {
+    absl::Time time = clock_->Now();
+    ~RestoreClock() { clock_->Set(time); }
+  } restore_clock;
+  clock_->Set(Seoul(2019, 6, 3, 9));
+  const int64_t hospital = hospital_ids_[2];
+  auto stats_stub = stats::v1::StatsService::NewStub(Local(stats_->port()));
+  stats::v1::SubmitReportRequest submit;
+  submit.mutable_report()->set_partner_id(hospital);
+  submit.mutable_report()->set_period("2019-05");
+  stats::v1::VisitCell* visit = submit.mutable_report()->add_visits();
+  visit->set_nationality("VN");
+  visit->set_department("dermatology");
+  visit->set_care_type(stats::v1::OUTPATIENT);
+  visit->set_count(7);
+  stats::v1::SubmitReportResponse submitted;
+  ASSERT_TRUE(
+      stats_stub->SubmitReport(As(admin()).get(), submit, &submitted).ok());
+
+  const std::string password = "officer password 2019";
+  std::string secret;
+  auto officer =
+      stack_->AddPerson("officer.park", auth::v1::ADMIN, 0, password, &secret);
+  ASSERT_TRUE(officer.ok()) << officer.status();
+  clock_->Advance(absl::Seconds(registry::kTotpStepSeconds));
+  const std::string code = registry::TotpCode(secret, clock_->Now());
+
+  const std::string origin =
+      absl::StrCat("http://127.0.0.1:", gateway_->http_port());
+  const std::string shots = SMZ_TEST_ARTIFACT_DIR;
+  const std::string row =
+      absl::StrCat("[data-report=\"", hospital, "/2019-05\"]");
+  const BrowserPage page = OpenInBrowser(
+      // Sent to sign in from the queue, the officer comes back to it.
+      absl::StrCat(origin, "/?next=%2Fadmin%2Freviews"),
+      absl::StrCat("return document.querySelector('", row,
+                   "[data-accepted=yes]') !== null"),
+      absl::StrCat(shots, "/admin-reviews-accepted.png"),
+      {"type:#login=officer.park", absl::StrCat("type:#password=", password),
+       absl::StrCat("type:#code=", code), "click:#signin-form button",
+       absl::StrCat("wait:return location.pathname === '/admin/reviews' && "
+                    "document.querySelector('",
+                    row, "') !== null"),
+       absl::StrCat("shot:", shots, "/admin-reviews.png"),
+       absl::StrCat("click:[data-accept=\"", hospital, "/2019-05\"]")});
+  ASSERT_TRUE(page.met) << page.dom.substr(0, 6000);
+  EXPECT_THAT(page.csp_violations, ::testing::IsEmpty());
+  for (const std::string& line : page.console) {
+    EXPECT_THAT(line, Not(HasSubstr("Uncaught"))) << line;
+  }
+  stats::v1::GetReportRequest get;
+  get.set_partner_id(hospital);
+  get.set_period("2019-05");
+  stats::v1::Report report;
+  ASSERT_TRUE(stats_stub->GetReport(As(admin()).get(), get, &report).ok());
+  EXPECT_EQ(report.status(), stats::v1::ACCEPTED);
+  // The trail names the officer's account as the one who accepted.
+  stats::v1::ListReportChangesRequest history;
+  history.set_partner_id(hospital);
+  history.set_period("2019-05");
+  stats::v1::ListReportChangesResponse changes;
+  ASSERT_TRUE(
+      stats_stub->ListReportChanges(As(admin()).get(), history, &changes).ok());
+  ASSERT_THAT(changes.changes(), SizeIs(2));
+  EXPECT_EQ(changes.changes(1).action(), "ACCEPT");
+  EXPECT_THAT(changes.changes(1).actor(),
+              HasSubstr(absl::StrCat("account:", *officer)));
 }
 
 TEST_F(GatewayServiceTest, UpcomingEventsArePublishedOnesSoonestFirst) {

@@ -495,7 +495,8 @@ TEST_F(HttpEdgeTest, EveryResponseCarriesTheSecurityHeaders) {
   const std::string auth = "Authorization: Bearer smz_good\r\n";
   for (const std::string& target :
        {std::string("/"), std::string("/static/dashboard.js"),
-        std::string("/static/dashboard.css"),
+        std::string("/static/dashboard.css"), std::string("/hospital"),
+        std::string("/static/api.js"), std::string("/static/reference.js"),
         std::string("/v1/council/kpiTables/a"),
         std::string("/v1/council/kpiTables/nope"),
         std::string("/v1/NoSuchMethod"), std::string("/no/such/page"),

@@ -242,7 +242,7 @@ std::string ReadFileOrEmpty(const char* path) {
 }  // namespace
 
 // A generic stub to each service, and Chart.js (read once at start; the
-// dashboard's own files are compiled in).
+// workspace's own files are compiled in).
 struct HttpJsonFront::Backend {
   explicit Backend(const HttpServiceChannels& channels)
       : chart_js(ReadFileOrEmpty(kChartJsPath)) {
@@ -393,11 +393,10 @@ std::optional<Answer> FileAnswer(absl::string_view path,
   if (const WebAsset* asset = FindWebAsset(path)) {
     answer.content_type = std::string(asset->content_type);
     answer.body = std::string(asset->text);
-    if (asset->page) {
-      answer.kind = PageKind::kPage;
-    } else {
-      answer.cache_control = "max-age=3600";
-    }
+    // Scripts are revalidated like their pages, so that a page and its
+    // scripts always come from the same build.
+    answer.cache_control = "no-cache";
+    if (asset->page) answer.kind = PageKind::kPage;
     return answer;
   }
   answer.cache_control = "max-age=3600";

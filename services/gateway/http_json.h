@@ -2,8 +2,9 @@
 // method under the path its .proto's google.api.http annotation gives
 // (http_routes.h), with protobuf's JSON mapping of the same request and
 // response messages; the council report as a document at /report; the
-// council dashboard at /, the set-a-password page at /account/password; and
-// the OpenAPI 3 description of it all at /openapi.json.
+// web workspace's pages and files (web_assets.h: the council dashboard at /,
+// the hospital's pages, the district's review queue, ...); and the OpenAPI 3
+// description of it all at /openapi.json.
 //
 //   GET   /v1/partners/7
 //   PATCH /v1/partners/7?update_mask=contacts&etag=…   {"contacts":[…]}

@@ -39,24 +39,6 @@ std::vector<std::string> ViolatedFields(const grpc::Status& status) {
 }
 
 // RFC 4648 base32 (no padding), as EnrolSecondFactor answers the secret.
-std::string DecodeBase32(absl::string_view text) {
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    const char* at = strchr(alphabet, c);
-    if (at == nullptr || c == '\0') continue;
-    buffer = (buffer << 5) | static_cast<uint32_t>(at - alphabet);
-    bits += 5;
-    if (bits >= 8) {
-      out.push_back(static_cast<char>((buffer >> (bits - 8)) & 0xff));
-      bits -= 8;
-    }
-  }
-  return out;
-}
-
 class AccountServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

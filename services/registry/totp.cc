@@ -67,6 +67,19 @@ std::string Base32(absl::string_view bytes) {
   return encoded;
 }
 
+std::string DecodeBase32(absl::string_view text) {
+  InitOathOnce();
+  char* out = nullptr;
+  size_t out_length = 0;
+  if (oath_base32_decode(text.data(), text.size(), &out, &out_length) !=
+      OATH_OK) {
+    return "";
+  }
+  std::string decoded(out, out_length);
+  std::free(out);
+  return decoded;
+}
+
 std::string TotpUri(absl::string_view secret, absl::string_view issuer,
                     absl::string_view account) {
   return absl::StrCat(

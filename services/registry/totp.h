@@ -38,6 +38,10 @@ std::string NewTotpSecret(RandomSource& random);
 // RFC 4648 base32 without padding, as authenticator apps take secrets.
 std::string Base32(absl::string_view bytes);
 
+// The bytes of base32 text (as an authenticator app reads a typed secret;
+// empty when it is not base32): for tests and tools acting as the app.
+std::string DecodeBase32(absl::string_view text);
+
 // "otpauth://totp/<issuer>:<account>?secret=...&issuer=...&algorithm=SHA1
 // &digits=6&period=30" (Key Uri Format), labels percent-encoded.
 std::string TotpUri(absl::string_view secret, absl::string_view issuer,

@@ -147,6 +147,12 @@ absl::StatusOr<v1::ReportingCalendar> Stats::GetReportingCalendar(
   SMZ_ASSIGN_OR_RETURN(Partner partner, partners_->Get(request.partner_id()));
   const std::optional<absl::CivilMonth> designated_since =
       DesignatedSince(partner);
+  // Who reports, as GetCompleteness counts them: active specialized
+  // operators and cooperating institutions, from their designation on.
+  const bool reports =
+      partner.status() == registry::v1::ACTIVE &&
+      (partner.kind() == registry::v1::SPECIALIZED_OPERATOR ||
+       partner.kind() == registry::v1::COOPERATING_INSTITUTION);
   const int deadline_days = store_->options().deadline_days;
 
   // The months still open for a first submission: ended, deadline ahead.
@@ -174,7 +180,7 @@ absl::StatusOr<v1::ReportingCalendar> Stats::GetReportingCalendar(
     return status == v1::SUBMITTED || status == v1::ACCEPTED;
   };
   auto expected = [&](absl::CivilMonth month) {
-    return month < this_month &&
+    return reports && month < this_month &&
            (!designated_since || *designated_since <= month);
   };
 

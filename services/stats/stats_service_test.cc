@@ -541,6 +541,13 @@ TEST_F(StatsServiceTest, ReportingCalendarShowsEachMonthsState) {
     EXPECT_FALSE(m.overdue()) << m.period();
   }
 
+  // A partner that is not designated (PENDING) is expected to report nothing.
+  ASSERT_TRUE(calendar("admin", partner(4), 2021, &year).ok());
+  for (const v1::CalendarMonth& m : year.months()) {
+    EXPECT_FALSE(m.expected()) << m.period();
+  }
+  EXPECT_EQ(year.due_period(), "");
+
   // Only the partner itself and ADMIN; bad fields named together.
   EXPECT_EQ(calendar("p2", partner(1), 2021, &year).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);

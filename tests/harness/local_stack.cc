@@ -8,6 +8,8 @@
 #include "common/status_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "services/registry/totp.h"
+#include "smz/registry/v1/accounts.grpc.pb.h"
 
 namespace smz::testing {
 namespace {
@@ -73,6 +75,50 @@ LocalStack::~LocalStack() {
 absl::StatusOr<std::string> LocalStack::IssueToken(
     auth::v1::Role role, absl::string_view display_name, int64_t partner_id) {
   return registry_->IssueToken(role, display_name, partner_id);
+}
+
+absl::StatusOr<int64_t> LocalStack::AddPerson(const std::string& login,
+                                              auth::v1::Role role,
+                                              int64_t partner_id,
+                                              const std::string& password,
+                                              std::string* totp_secret) {
+  auto accounts = reg::AccountService::NewStub(grpc::CreateChannel(
+      registry_->target(), grpc::InsecureChannelCredentials()));
+  reg::InviteAccountRequest invite;
+  invite.set_login(login);
+  invite.set_display_name(login);
+  invite.set_role(role);
+  invite.set_partner_id(partner_id);
+  reg::AccountLinkResponse invited;
+  grpc::Status status =
+      accounts->InviteAccount(As(admin_token()).get(), invite, &invited);
+  if (!status.ok()) return FromGrpcStatus(status);
+  reg::SetPasswordWithLinkRequest set;
+  set.set_token(invited.link().token());
+  set.set_new_password(password);
+  reg::Account account;
+  status = accounts->SetPasswordWithLink(As("").get(), set, &account);
+  if (!status.ok()) return FromGrpcStatus(status);
+  if (totp_secret == nullptr) return account.id();
+  reg::SignInRequest sign_in;
+  sign_in.set_login(login);
+  sign_in.set_password(password);
+  reg::SignInResponse session;
+  status = accounts->SignIn(As("").get(), sign_in, &session);
+  if (!status.ok()) return FromGrpcStatus(status);
+  reg::EnrolSecondFactorResponse enrolment;
+  status =
+      accounts->EnrolSecondFactor(As(session.session_id()).get(),
+                                  reg::EnrolSecondFactorRequest(), &enrolment);
+  if (!status.ok()) return FromGrpcStatus(status);
+  *totp_secret = registry::DecodeBase32(enrolment.secret_base32());
+  reg::ConfirmSecondFactorRequest confirm;
+  confirm.set_code(registry::TotpCode(*totp_secret, clock_->Now()));
+  reg::ConfirmSecondFactorResponse confirmed;
+  status = accounts->ConfirmSecondFactor(As(session.session_id()).get(),
+                                         confirm, &confirmed);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return account.id();
 }
 
 absl::StatusOr<int64_t> LocalStack::AddPartner(const reg::Partner& partner,

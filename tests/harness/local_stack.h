@@ -67,6 +67,16 @@ class LocalStack {
                                          absl::string_view display_name,
                                          int64_t partner_id = 0);
 
+  // A person's account, invited and given `password` through the one-time
+  // link as a person would. With `totp_secret`, the account also enrols a
+  // second factor (as an ADMIN must before changing anything) and the
+  // secret's bytes are kept there for TotpCode; the code it confirmed with
+  // is the clock's current step, so a sign-in needs a later one.
+  absl::StatusOr<int64_t> AddPerson(const std::string& login,
+                                    auth::v1::Role role, int64_t partner_id,
+                                    const std::string& password,
+                                    std::string* totp_secret = nullptr);
+
   // Creates `partner`; with dates, designates it for that term.
   absl::StatusOr<int64_t> AddPartner(const registry::v1::Partner& partner,
                                      absl::string_view designated_on = "",

@@ -196,6 +196,18 @@ function renderUpcoming(upcoming) {
   box.append(t);
 }
 
+// `next` as a path on this site, or null: parsed as the browser will parse
+// it (which drops tabs and newlines), so "/\t/evil.example" is refused.
+function sameSitePath(next) {
+  if (!next || /[\u0000-\u001f\u007f\\]/.test(next)) return null;
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin ? url.pathname + url.search + url.hash : null;
+  } catch (e) {
+    return null;
+  }
+}
+
 async function load() {
   document.documentElement.lang = state.lang;
   for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = w(e.dataset.i18n);
@@ -214,8 +226,8 @@ async function load() {
     // After signing in, a person goes back to the page that sent them here
     // (a path on this site only), and a hospital to its own pages.
     const me = await call("/v1/whoami", {});
-    const next = query.get("next");
-    if (next && /^\/(?![\/\\])/.test(next)) { location.replace(next); return; }
+    const next = sameSitePath(query.get("next"));
+    if (next) { location.replace(next); return; }
     if (me.role === "PARTNER") { location.replace("/hospital"); return; }
     const [kpi, overview, budget, log, upcoming] = await Promise.all([
       call("/v1/council/kpiTables/" + encodeURIComponent(state.programme),

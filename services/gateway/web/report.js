@@ -27,6 +27,8 @@ const w = SMZ.words({
         conflict_changes: "바뀐 칸:", reload: "최신 보고 다시 불러오기", nothing_changed: "칸 값은 같고 상태만 바뀌었습니다.",
         saved_draft: "임시 저장했습니다 (집계에 들어가지 않습니다).", saved_submit: "제출했습니다. 집계에 바로 반영됩니다.",
         saved_same: "바뀐 내용이 없습니다.",
+        unsaved: "이 달에 저장하지 않은 입력이 남아 있습니다 (로그인이 끝났거나 최신 보고를 다시 불러오기 전의 입력). 되살릴까요?",
+        restore: "입력 되살리기", discard: "버리기",
         saved_counts: "새 칸 {created}, 바뀐 칸 {updated}, 그대로 {unchanged}, 지운 칸 {deleted}",
         warnings: "평소와 크게 다른 값이 있습니다. 맞는지 확인하세요 (틀리면 고쳐서 다시 제출, 맞으면 그대로 두면 됩니다).",
         warning_row: "평소와 다름: 이번 달 {value}, 지난 {months}개월 중앙값 {median}",
@@ -55,6 +57,8 @@ const w = SMZ.words({
         conflict_changes: "Changed cells:", reload: "Reload the latest report", nothing_changed: "The cells are the same; only the state changed.",
         saved_draft: "Draft saved (not counted in the statistics).", saved_submit: "Submitted: counted in the statistics at once.",
         saved_same: "Nothing changed.",
+        unsaved: "Entries for this month were not saved (your session ended, or the latest report was loaded over them). Bring them back?",
+        restore: "Bring them back", discard: "Discard",
         saved_counts: "{created} new cells, {updated} changed, {unchanged} unchanged, {deleted} removed",
         warnings: "Some figures are far from your usual: check them (correct and submit again if wrong; if right, nothing to do).",
         warning_row: "Unusual: {value} this month, median {median} over {months} months",
@@ -203,8 +207,8 @@ function clearMarks() {
   for (const e of document.querySelectorAll(".refused, .refused-row")) e.classList.remove("refused", "refused-row");
   for (const e of document.querySelectorAll("[aria-invalid]")) e.removeAttribute("aria-invalid");
   for (const e of document.querySelectorAll("[data-refused]")) delete e.dataset.refused;
-  for (const e of document.querySelectorAll(".refused-message")) e.textContent = "";
-  for (const e of document.querySelectorAll("td .refused-message")) e.remove();
+  for (const e of document.querySelectorAll(".refused-message")) e.remove();
+  for (const e of document.querySelectorAll("[aria-describedby]")) e.removeAttribute("aria-describedby");
   for (const id of ["problems", "conflict", "saved"]) { $(id).hidden = true; $(id).replaceChildren(); }
 }
 
@@ -223,9 +227,10 @@ function mark(target, description, field) {
     target.setAttribute("aria-invalid", "true");
     where = td || null;
   }
-  const holder = where || $("revenue-message");
-  const message = where ? el("span", { class: "refused-message" }, description) : holder;
-  if (!where) message.textContent = description; else holder.append(message);
+  // In its cell, or in the message box beside a field outside the tables.
+  const holder = where || $(target.id + "-message");
+  const message = el("span", { class: "refused-message" }, description);
+  holder.append(message);
   const id = "refusal-" + Math.random().toString(36).slice(2);
   message.id = id;
   if (focus) focus.setAttribute("aria-describedby", id);
@@ -312,7 +317,7 @@ async function showConflict() {
     box.append(el("p", {}, w("conflict_changes")), list.children.length ? list : el("p", {}, w("nothing_changed")));
   }
   const reload = el("button", { type: "button", class: "primary", id: "reload" }, w("reload"));
-  reload.addEventListener("click", () => load());
+  reload.addEventListener("click", () => { keepUnsaved(); load(); });
   box.append(reload);
   box.hidden = false;
   box.focus();
@@ -334,31 +339,36 @@ async function save(draft) {
   // The same content retried (after a network failure) keeps its request_id,
   // so the service stores it once.
   const content = JSON.stringify([report, model.etag, draft]);
-  if (!model.pending || model.pending.content !== content) model.pending = { id: randomId(), content };
+  const retry = !!model.pending && model.pending.content === content;
+  if (!retry) model.pending = { id: randomId(), content };
   $("busy").textContent = w("saving");
   for (const b of document.querySelectorAll("#report-form button")) b.disabled = true;
   try {
     const done = await SMZ.post("/v1/partners/" + model.partnerId + "/reports",
                                 { report, request_id: model.pending.id, etag: model.etag, draft });
     model.pending = null;
+    forgetUnsaved();
     model.report = done.report;
     model.etag = done.report.etag;
     fillRows(done.report);
     renderState();
     const s = done.summary || {};
     $("saved").replaceChildren(
-        el("strong", {}, s.unchanged ? w("saved_same") : w(draft ? "saved_draft" : "saved_submit")), " ",
+        // A retry's answer is the first attempt's, which was stored.
+        el("strong", {}, s.unchanged && !retry ? w("saved_same") : w(draft ? "saved_draft" : "saved_submit")), " ",
         fill(w("saved_counts"), { created: s.cells_created || 0, updated: s.cells_updated || 0,
                                   unchanged: s.cells_unchanged || 0, deleted: s.cells_deleted || 0 }));
     $("saved").hidden = false;
     document.body.dataset.saved = done.report.status + ":" + done.report.revision;
     showWarnings((s.warnings || []));
   } catch (e) {
-    if (e.status === 401) return SMZ.signInAgain();
-    if (e.status !== 0 && e.status !== 503) model.pending = null;
-    if (e.code === 10 || e.status === 409 && /etag|changed/i.test(e.message)) {
+    if (e.status === 401) { keepUnsaved(); return SMZ.signInAgain(); }
+    // Without an answer, or with a server error, the first attempt may
+    // have been stored: the same content goes again under the same id.
+    if (e.status !== 0 && e.status < 500) model.pending = null;
+    if (e.code === SMZ.ABORTED) {
       await showConflict();
-    } else if (e.violations.length) {
+    } else if ((e.violations || []).length) {
       placeViolations(e.violations);
     } else {
       showRefusals([{ description: fill(w("refused_other"), { message: e.message }) }]);
@@ -440,29 +450,36 @@ function paste(kind) {
   const tbody = $(kind === "new" ? "new-rows" : "visit-rows");
   const lines = area.value.split(/\r?\n/).filter((l) => l.trim());
   const problems = [];
-  if (lines.length + tbody.rows.length > MAX_ROWS) { errors.textContent = w("paste_too_many"); return; }
+  // The service takes at most 5,000 cells in both tables together.
+  const rows = $("new-rows").rows.length + $("visit-rows").rows.length;
+  if (lines.length + rows > MAX_ROWS) { errors.textContent = w("paste_too_many"); return; }
   const reference = SMZ.reference();
   const fragment = document.createDocumentFragment();
   const left = [];
   lines.forEach((line, i) => {
-    const f = line.split(/\t|,/).map((x) => x.trim());
+    // A spreadsheet copies cells with tabs, and numbers with their
+    // thousands separators ("1,234"): commas separate only without tabs.
+    const f = line.split(line.includes("\t") ? "\t" : ",").map((x) => x.trim());
+    const fields = 4;  // new: nationality, count, sex, age; visits: 4 columns
     const nationality = lookup(reference.countries, f[0] || "");
     let cell = null;
     if (kind === "new") {
       const count = parseCount(f[1] || "");
-      if (nationality && count !== null) {
+      const sex = (f[2] || "").toLowerCase();
+      const sexCode = !sex ? "" : /^(f|female|여|여성)$/.test(sex) ? "FEMALE" : /^(m|male|남|남성)$/.test(sex) ? "MALE" : null;
+      // An age band by its lower bound ("20", "20대", "20-29", "60+").
+      const age = (f[3] || "").match(/^(\d{1,3})/);
+      const ageCode = !f[3] ? "" : age ? AGES[Math.min(6, Math.floor(Number(age[1]) / 10)) + 1][0] : null;
+      if (nationality && count !== null && sexCode !== null && ageCode !== null && f.length <= fields) {
         cell = { nationality, count };
-        const sex = (f[2] || "").toLowerCase();
-        if (/^(f|female|여|여성)$/.test(sex)) cell.sex = "FEMALE";
-        if (/^(m|male|남|남성)$/.test(sex)) cell.sex = "MALE";
-        const age = (f[3] || "").match(/^(\d)0/);
-        if (age) cell.age_band = Number(age[1]) >= 6 ? "AGE_60_PLUS" : AGES[Number(age[1]) + 1][0];
+        if (sexCode) cell.sex = sexCode;
+        if (ageCode) cell.age_band = ageCode;
       }
     } else {
       const department = lookup(reference.departments, f[1] || "");
       const care = CARE_WORDS[(f[2] || "").toLowerCase()] || ((f[2] || "").toUpperCase() in { OUTPATIENT: 1, INPATIENT: 1, HEALTH_CHECKUP: 1 } ? f[2].toUpperCase() : null);
       const count = parseCount(f[3] || "");
-      if (nationality && department && care && count !== null) cell = { nationality, department, care_type: care, count };
+      if (nationality && department && care && count !== null && f.length <= fields) cell = { nationality, department, care_type: care, count };
     }
     if (cell) fragment.append(row(kind, cell));
     else { problems.push(fill(w("paste_bad"), { line: i + 1, text: line.slice(0, 80) })); left.push(line); }
@@ -478,6 +495,74 @@ function paste(kind) {
   totals();
 }
 
+// A change of language keeps what was typed: the rows are drawn again
+// from their current values, with the labels of the new language.
+function retranslate() {
+  SMZ.translate(w);
+  SMZ.retitle(w("title"));
+  restoreTyped(typed());
+  renderState();
+}
+
+// What is typed, as typed (numbers not yet checked), and back.
+function typed() {
+  const rows = (tbody) => [...tbody.rows].map((tr) => {
+    const cell = {};
+    for (const input of tr.querySelectorAll("[name]")) cell[input.name] = input.value;
+    return [tr.dataset.kind, cell];
+  });
+  return { new_rows: rows($("new-rows")), visit_rows: rows($("visit-rows")),
+           revenue: $("revenue").value, no_activity: $("no-activity").checked };
+}
+function restoreTyped(t) {
+  for (const [tbody, list] of [[$("new-rows"), t.new_rows], [$("visit-rows"), t.visit_rows]]) {
+    tbody.replaceChildren(...(list || []).slice(0, MAX_ROWS).map(([kind, cell]) =>
+        row(kind === "new" ? "new" : "visit", cell)));
+    if (!tbody.rows.length) tbody.append(row(tbody.id === "new-rows" ? "new" : "visit"));
+    relabel(tbody);
+  }
+  $("revenue").value = String(t.revenue || "").slice(0, 20);
+  $("no-activity").checked = !!t.no_activity;
+  applyNoActivity();
+  totals();
+}
+
+// Entries not saved (the session ended, or a newer report was loaded over
+// them) are kept in this tab, and offered back when the form opens again.
+const unsavedKey = () => "smz-unsaved:" + model.partnerId + ":" + model.period;
+function keepUnsaved() {
+  try { sessionStorage.setItem(unsavedKey(), JSON.stringify(typed())); } catch (e) { /* full or off */ }
+}
+function forgetUnsaved() {
+  try { sessionStorage.removeItem(unsavedKey()); } catch (e) { /* off */ }
+}
+function offerUnsaved() {
+  let kept = null;
+  try { kept = JSON.parse(sessionStorage.getItem(unsavedKey()) || "null"); } catch (e) { kept = null; }
+  const box = $("unsaved");
+  box.hidden = !kept || model.locked;
+  if (box.hidden) return;
+  const restore = el("button", { type: "button", class: "primary", id: "restore" }, w("restore"));
+  const discard = el("button", { type: "button", id: "discard" }, w("discard"));
+  restore.addEventListener("click", () => { restoreTyped(kept); forgetUnsaved(); box.hidden = true; });
+  discard.addEventListener("click", () => { forgetUnsaved(); box.hidden = true; });
+  box.replaceChildren(el("p", {}, w("unsaved")), restore, " ", discard);
+}
+
+// Every revision's warnings of the month, oldest first, all pages.
+async function monthWarnings() {
+  const all = [];
+  let token = "";
+  for (let page = 0; page < 20; ++page) {
+    const answer = await SMZ.get("/v1/warnings", { partner_id: model.partnerId, start_period: model.period,
+                                                   end_period: model.period, page_size: 200, page_token: token });
+    all.push(...(answer.warnings || []));
+    token = answer.next_page_token;
+    if (!token) break;
+  }
+  return { warnings: all };
+}
+
 async function load() {
   SMZ.translate(w);
   SMZ.retitle(w("title"));
@@ -489,14 +574,14 @@ async function load() {
     const [report, calendar, warnings] = await Promise.all([
       SMZ.get(reportPath()).catch((e) => (e.status === 404 ? null : Promise.reject(e))),
       SMZ.get("/v1/partners/" + model.partnerId + "/reportingCalendars/" + model.period.slice(0, 4)),
-      SMZ.get("/v1/warnings", { partner_id: model.partnerId, start_period: model.period,
-                                end_period: model.period, page_size: 200 }),
+      monthWarnings(),
     ]);
     model.report = report;
     model.etag = report ? report.etag : "";
     model.month = calendar.months.find((m) => m.period === model.period) || null;
     fillRows(report);
     renderState();
+    offerUnsaved();
     showWarnings((warnings.warnings || []).filter((x) => report && x.revision === report.revision));
     document.body.dataset.loaded = "yes";
   } catch (e) {
@@ -507,7 +592,7 @@ async function load() {
 }
 
 (async () => {
-  model.me = await SMZ.start(w("title"), load);
+  model.me = await SMZ.start(w("title"), retranslate);
   model.partnerId = Number(model.me.partner_id || SMZ.query.get("partner") || 0);
   model.period = SMZ.query.get("period") || "";
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(model.period) || !model.partnerId) {
