@@ -23,6 +23,8 @@ PACKAGES=(
   chromium-driver python3-selenium
   # accounts: Argon2id password hashes and TOTP second factors
   libsodium-dev liboath-dev
+  # XLSX: the upload templates (and the tests' filled-in uploads)
+  libxlsxwriter-dev
   # calendar exports are checked by a real iCalendar parser in tests
   python3 python3-icalendar python3-dateutil
   # formatting checks

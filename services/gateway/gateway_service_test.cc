@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
@@ -36,6 +37,7 @@
 #include "smz/registry/v1/accounts.grpc.pb.h"
 #include "tests/harness/local_stack.h"
 #include "tests/harness/mariadb_server.h"
+#include "xlsxwriter.h"
 
 namespace smz::gateway {
 namespace {
@@ -706,6 +708,29 @@ std::string ShellQuoted(absl::string_view text) {
 
 // `steps`: what a person does first (browser_page.py --step: "type:CSS=TEXT",
 // "click:CSS", "wait:JS", "go:URL").
+// A one-sheet workbook of text cells, as a hospital's spreadsheet program
+// would save it (libxlsxwriter, as the templates are written).
+bool WriteXlsx(const std::string& path,
+               const std::vector<std::vector<std::string>>& rows) {
+  lxw_workbook* workbook = workbook_new(path.c_str());
+  if (workbook == nullptr) return false;
+  lxw_worksheet* sheet = workbook_add_worksheet(workbook, nullptr);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (size_t c = 0; c < rows[r].size(); ++c) {
+      if (rows[r][c].empty()) continue;
+      int64_t number = 0;
+      // Numbers as numbers, the way a person's typed figures are kept.
+      if (absl::SimpleAtoi(rows[r][c], &number) && r > 0 && c == 8) {
+        worksheet_write_number(sheet, r, c, static_cast<double>(number),
+                               nullptr);
+      } else {
+        worksheet_write_string(sheet, r, c, rows[r][c].c_str(), nullptr);
+      }
+    }
+  }
+  return workbook_close(workbook) == LXW_NO_ERROR;
+}
+
 BrowserPage OpenInBrowser(const std::string& url, const std::string& until,
                           const std::string& screenshot = "",
                           const std::vector<std::string>& steps = {}) {
@@ -1020,6 +1045,62 @@ TEST_F(GatewayServiceTest, HospitalFilesItsMonthInChromium) {
   // The reload shows the other correction; the clerk's 2 is on offer.
   EXPECT_TRUE(absl::StrContains(stale.dom, "value=\"6\""));
   EXPECT_TRUE(absl::StrContains(stale.dom, "id=\"restore\""));
+
+  // Months as a spreadsheet: an XLSX with a wrong row is previewed with its
+  // error by row and stores nothing; the corrected one is previewed, then
+  // stored.
+  const std::string bad_xlsx = absl::StrCat(shots, "/upload-with-error.xlsx");
+  const std::string good_xlsx = absl::StrCat(shots, "/upload.xlsx");
+  const std::vector<std::string> header = {"기관번호", "보고월", "구분",
+                                           "국적",     "진료과", "진료유형",
+                                           "성별",     "연령대", "값"};
+  const std::string id = absl::StrCat(clerk_partner);
+  ASSERT_TRUE(WriteXlsx(
+      bad_xlsx, {header,
+                 {id, "2019-05", "new_patients", "MN", "", "", "", "", "4"},
+                 {id, "2019-05", "visits", "MN", "dermatology", "WALK_IN", "",
+                  "", "8"}}));
+  ASSERT_TRUE(WriteXlsx(
+      good_xlsx,
+      {header,
+       {id, "2019-05", "new_patients", "MN", "", "", "", "", "4"},
+       {id, "2019-05", "visits", "MN", "dermatology", "OUTPATIENT", "", "",
+        "8"},
+       {id, "2019-05", "revenue_krw", "", "", "", "", "", "2000000"}}));
+  const BrowserPage upload = OpenInBrowser(
+      absl::StrCat(origin, "/"),
+      "return document.body.dataset.committed === 'yes'",
+      absl::StrCat(shots, "/hospital-upload-stored.png"),
+      {"type:#login=clerk.lee", absl::StrCat("type:#password=", password),
+       "click:#signin-form button",
+       "wait:return location.pathname === '/hospital'",
+       absl::StrCat("go:", origin, "/hospital/upload"),
+       "wait:return document.body.dataset.loaded === 'yes'",
+       absl::StrCat("file:#file=", bad_xlsx),
+       // The sheet's row 3 holds the unknown care type.
+       "wait:return document.querySelector('[data-error-line=\"3\"]') !== "
+       "null",
+       absl::StrCat("shot:", shots, "/hospital-upload-errors.png"),
+       absl::StrCat("file:#file=", good_xlsx),
+       absl::StrCat("wait:return document.querySelector('[data-preview=\"",
+                    clerk_partner, "/2019-05\"]') !== null"),
+       absl::StrCat("shot:", shots, "/hospital-upload-preview.png"),
+       "click:#commit"});
+  ASSERT_TRUE(upload.met) << upload.dom.substr(0, 6000);
+  ASSERT_TRUE(stats_stub->GetReport(As(admin()).get(), get, &report).ok());
+  ASSERT_THAT(report.visits(), SizeIs(1));
+  EXPECT_EQ(report.visits(0).count(), 8);
+  EXPECT_EQ(report.new_patients(0).count(), 4);
+  EXPECT_EQ(report.revenue_krw(), 2000000);
+  // The templates are there to download, the XLSX a real workbook (a ZIP).
+  httplib::Client files("127.0.0.1", gateway_->http_port());
+  auto xlsx_template = files.Get("/static/import_template.xlsx");
+  ASSERT_TRUE(xlsx_template);
+  EXPECT_EQ(xlsx_template->status, 200);
+  EXPECT_EQ(xlsx_template->body.substr(0, 2), "PK");
+  auto csv_template = files.Get("/static/import_template.csv");
+  ASSERT_TRUE(csv_template);
+  EXPECT_TRUE(absl::StrContains(csv_template->body, "기관번호,보고월,구분"));
 
   // And the API refuses the other hospital's calendar and report outright.
   reg::SignInRequest sign_in;

@@ -37,6 +37,7 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
+#include "services/gateway/import_template_asset.h"
 #include "services/gateway/openapi_asset.h"
 #include "services/gateway/query_params.h"
 #include "services/gateway/web_assets.h"
@@ -400,6 +401,23 @@ std::optional<Answer> FileAnswer(absl::string_view path,
     return answer;
   }
   answer.cache_control = "max-age=3600";
+  if (path == "/static/import_template.xlsx") {
+    answer.content_type =
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    answer.body = std::string(ImportTemplateXlsx());
+    answer.headers.push_back(
+        {"Content-Disposition",
+         "attachment; filename=\"smz-report-template.xlsx\""});
+    return answer;
+  }
+  if (path == "/static/import_template.csv") {
+    answer.content_type = "text/csv; charset=utf-8";
+    answer.body = std::string(ImportTemplateCsv());
+    answer.headers.push_back(
+        {"Content-Disposition",
+         "attachment; filename=\"smz-report-template.csv\""});
+    return answer;
+  }
   if (path == kWebReferencePath) {
     static const std::string* const kScript =
         new std::string(WebReferenceScript());

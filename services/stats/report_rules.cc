@@ -360,6 +360,24 @@ std::vector<ParsedImportReport> ParseImportCsv(
     error(0, "csv", std::string(table.status().message()));
     return reports;
   }
+  // The templates hospitals download head their columns in Korean
+  // (web/import_template.*); each name means its English column.
+  static constexpr std::pair<absl::string_view, absl::string_view>
+      kKoreanColumns[] = {{"기관번호", "partner_id"},
+                          {"보고월", "period"},
+                          {"구분", "record"},
+                          {"국적", "nationality"},
+                          {"진료과", "department"},
+                          {"진료유형", "care_type"},
+                          {"성별", "sex"},
+                          {"연령대", "age_band"},
+                          {"값", "value"}};
+  for (std::string& name : table->header) {
+    const std::string trimmed(absl::StripAsciiWhitespace(name));
+    for (const auto& [korean, english] : kKoreanColumns) {
+      if (trimmed == korean) name = std::string(english);
+    }
+  }
   for (absl::string_view column :
        {"partner_id", "period", "record", "nationality", "department",
         "care_type", "sex", "age_band", "value"}) {

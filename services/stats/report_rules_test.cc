@@ -203,6 +203,19 @@ TEST(ReportRulesTest, ImportCsvGroupsRowsAndReportsRowErrors) {
   EXPECT_THAT(where, ElementsAre("5:partner_id", "6:value", "6:care_type"));
 }
 
+TEST(ReportRulesTest, ImportCsvTakesTheTemplatesKoreanColumnNames) {
+  const char* csv =
+      "\xEF\xBB\xBF기관번호,보고월,구분,국적,진료과,진료유형,성별,연령대,값\n"
+      "# 구분: new_patients, visits, revenue_krw, no_activity\n"
+      "3,2020-07,visits,MN,dermatology,OUTPATIENT,,,4\n";
+  std::vector<v1::RowError> errors;
+  std::vector<ParsedImportReport> reports = ParseImportCsv(csv, &errors);
+  EXPECT_THAT(errors, ::testing::IsEmpty());
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].report.visits(0).count(), 4);
+  EXPECT_EQ(reports[0].visit_lines, std::vector<int>{3});
+}
+
 TEST(PlausibilityWarningsTest, FlagsAnOutlierAgainstEnoughHistoryOnly) {
   const Cell usual{Measure::kNewPatients, "MN", "", 0, 0, 0, 10};
   std::vector<std::vector<Cell>> history;

@@ -5,7 +5,8 @@ browser would, and reports what it showed.
 Optionally acts as a person would first, in order (--step, repeatable):
 "type:CSS=TEXT" types into a field (split at the first '=' outside the
 selector's [attribute] brackets),
-"select:CSS=VALUE" picks an option of a <select> by its value, "click:CSS"
+"select:CSS=VALUE" picks an option of a <select> by its value,
+"file:CSS=PATH" chooses a file in a file input, "click:CSS"
 clicks, "wait:JS" waits until a condition holds, "go:URL" opens another page
 in the same browser (cookies kept), "shot:FILE" keeps a screenshot of the
 page as it is then; a step that fails, or of an unknown
@@ -116,6 +117,10 @@ def main():
                     selector, value = split_selector(what)
                     Select(driver.find_element(By.CSS_SELECTOR, selector)
                            ).select_by_value(value)
+                elif kind == "file":
+                    selector, path = split_selector(what)
+                    driver.find_element(By.CSS_SELECTOR, selector
+                                        ).send_keys(path)
                 elif kind == "shot":
                     driver.save_screenshot(what)
                 elif kind == "click":
