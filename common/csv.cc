@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -141,14 +142,21 @@ std::string EncodeText(absl::string_view text) {
 
 }  // namespace
 
-CsvCell::CsvCell(absl::string_view text) : encoded_(EncodeText(text)) {}
-CsvCell::CsvCell(const std::string& text) : encoded_(EncodeText(text)) {}
-CsvCell::CsvCell(const char* text) : encoded_(EncodeText(text)) {}
-CsvCell::CsvCell(int64_t number) : encoded_(absl::StrCat(number)) {}
-CsvCell::CsvCell(int number) : encoded_(absl::StrCat(number)) {}
+CsvCell::CsvCell(absl::string_view text)
+    : encoded_(EncodeText(text)), text_(text) {}
+CsvCell::CsvCell(const std::string& text)
+    : encoded_(EncodeText(text)), text_(text) {}
+CsvCell::CsvCell(const char* text) : encoded_(EncodeText(text)), text_(text) {}
+CsvCell::CsvCell(int64_t number)
+    : encoded_(absl::StrCat(number)), number_(static_cast<double>(number)) {}
+CsvCell::CsvCell(int number)
+    : encoded_(absl::StrCat(number)), number_(number) {}
 
 CsvCell CsvCell::Decimal(double value, int decimals) {
-  return CsvCell(Raw{}, absl::StrFormat("%.*f", decimals, value));
+  const std::string encoded = absl::StrFormat("%.*f", decimals, value);
+  double rounded = value;
+  (void)absl::SimpleAtod(encoded, &rounded);
+  return CsvCell(Raw{}, encoded, rounded);
 }
 
 CsvWriter::CsvWriter() : out_("\xEF\xBB\xBF") {}

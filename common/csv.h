@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,8 @@ struct CsvTable {
 absl::StatusOr<CsvTable> ParseCsv(absl::string_view text);
 
 // One cell to write: text (neutralised and quoted as needed) or a number.
+// It also keeps what it holds as such, for the same table written as XLSX
+// (common/xlsx_writer.h).
 class CsvCell {
  public:
   CsvCell(absl::string_view text);   // NOLINT: cells are written as literals
@@ -62,11 +65,18 @@ class CsvCell {
   // A number with `decimals` digits after the point, e.g. -12.5.
   static CsvCell Decimal(double value, int decimals);
   const std::string& encoded() const { return encoded_; }
+  // The text as given (not neutralised: XLSX keeps text as text), or the
+  // number.
+  const std::string& text() const { return text_; }
+  const std::optional<double>& number() const { return number_; }
 
  private:
   struct Raw {};
-  CsvCell(Raw, std::string encoded) : encoded_(std::move(encoded)) {}
+  CsvCell(Raw, std::string encoded, double number)
+      : encoded_(std::move(encoded)), number_(number) {}
   std::string encoded_;
+  std::string text_;
+  std::optional<double> number_;
 };
 
 class CsvWriter {

@@ -42,8 +42,8 @@ const std::vector<std::string> kHelp = {
     "카자흐스탄...). 진료과: dermatology, ophthalmology 같은 코드.",
     "진료유형: OUTPATIENT(외래), INPATIENT(입원), HEALTH_CHECKUP(건강검진). "
     "성별: FEMALE, MALE 또는 비움. 연령대: AGE_0_9 ... AGE_60_PLUS 또는 비움.",
-    "예시 행은 지우고 쓰세요. 올리면 먼저 미리보기로 무엇이 바뀌는지 "
-    "보여 주고, 확인해야 저장합니다.",
+    "첫 시트(보고)의 머리행 아래에 씁니다. 아래는 예시입니다. 올리면 먼저 "
+    "미리보기로 무엇이 바뀌는지 보여 주고, 확인해야 저장합니다.",
 };
 
 // A cell of the CSV template: quoted when it holds a comma or a quote.
@@ -71,16 +71,22 @@ bool WriteXlsx(const char* path) {
     worksheet_write_string(data, 0, c, kHeader[c].c_str(), bold);
     worksheet_set_column(data, c, c, c == 2 || c == 4 ? 16 : 12, text);
   }
+  worksheet_freeze_panes(data, 1, 0);
+  // The examples stand on the help sheet, never among the rows uploaded.
+  worksheet_set_column(help, 0, 0, 16, nullptr);
+  for (size_t r = 0; r < kHelp.size(); ++r) {
+    worksheet_write_string(help, r, 0, kHelp[r].c_str(), nullptr);
+  }
+  const lxw_row_t first = static_cast<lxw_row_t>(kHelp.size() + 1);
+  for (size_t c = 0; c < kHeader.size(); ++c) {
+    worksheet_write_string(help, first, c, kHeader[c].c_str(), bold);
+  }
   for (size_t r = 0; r < kExamples.size(); ++r) {
     for (size_t c = 0; c < kExamples[r].size(); ++c) {
       if (kExamples[r][c].empty()) continue;
-      worksheet_write_string(data, r + 1, c, kExamples[r][c].c_str(), text);
+      worksheet_write_string(help, first + 1 + r, c, kExamples[r][c].c_str(),
+                             nullptr);
     }
-  }
-  worksheet_freeze_panes(data, 1, 0);
-  worksheet_set_column(help, 0, 0, 120, nullptr);
-  for (size_t r = 0; r < kHelp.size(); ++r) {
-    worksheet_write_string(help, r, 0, kHelp[r].c_str(), nullptr);
   }
   return workbook_close(workbook) == LXW_NO_ERROR;
 }
@@ -110,10 +116,12 @@ int main(int argc, char** argv) {
   for (const std::string& line : kHelp) {
     absl::StrAppend(&csv, "# ", line, "\r\n");
   }
+  // The examples as comments, so that a file sent unchanged stores nothing.
+  absl::StrAppend(&csv, "# 예시:\r\n");
   for (const auto& row : kExamples) {
     std::vector<std::string> fields;
     for (const std::string& f : row) fields.push_back(CsvField(f));
-    absl::StrAppend(&csv, absl::StrJoin(fields, ","), "\r\n");
+    absl::StrAppend(&csv, "# ", absl::StrJoin(fields, ","), "\r\n");
   }
 
   std::ofstream out(argv[2]);

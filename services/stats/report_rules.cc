@@ -381,10 +381,12 @@ std::vector<ParsedImportReport> ParseImportCsv(
   for (absl::string_view column :
        {"partner_id", "period", "record", "nationality", "department",
         "care_type", "sex", "age_band", "value"}) {
-    if (std::find(table->header.begin(), table->header.end(), column) ==
-        table->header.end()) {
-      error(0, column, "missing column");
-    }
+    const auto count =
+        std::count(table->header.begin(), table->header.end(), column);
+    if (count == 0) error(0, column, "missing column");
+    // Korean and English names of one column would otherwise leave one
+    // silently unread.
+    if (count > 1) error(0, column, "column given twice");
   }
   if (!errors->empty()) return reports;
 

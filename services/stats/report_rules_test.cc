@@ -214,6 +214,15 @@ TEST(ReportRulesTest, ImportCsvTakesTheTemplatesKoreanColumnNames) {
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_EQ(reports[0].report.visits(0).count(), 4);
   EXPECT_EQ(reports[0].visit_lines, std::vector<int>{3});
+
+  // One column under both names is refused, not half read.
+  errors.clear();
+  ParseImportCsv(
+      "기관번호,partner_id,보고월,구분,국적,진료과,진료유형,성별,연령대,값\n",
+      &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].field(), "partner_id");
+  EXPECT_EQ(errors[0].message(), "column given twice");
 }
 
 TEST(PlausibilityWarningsTest, FlagsAnOutlierAgainstEnoughHistoryOnly) {

@@ -16,6 +16,7 @@
 #include "common/pagination.h"
 #include "common/request_fields.h"
 #include "common/status_util.h"
+#include "common/xlsx_writer.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/stats/disclosure.h"
 #include "services/stats/report_rules.h"
@@ -446,13 +447,11 @@ CsvCell CsvValue(const v1::Value& value, int threshold, bool revenue) {
   return value.value();
 }
 
-}  // namespace
-
-// Long by design: the CSV's columns, from the response, in order.
-absl::StatusOr<v1::CsvFile> Stats::ExportAggregateCsv(
-    const Principal& caller, const v1::AggregateRequest& request) {
-  SMZ_ASSIGN_OR_RETURN(v1::AggregateResponse aggregate,
-                       QueryAggregate(caller, request));
+// Long by design: the export's columns, from the response, in order; the
+// same table is written as CSV or XLSX.
+std::vector<std::vector<CsvCell>> AggregateTable(
+    const v1::AggregateRequest& request,
+    const v1::AggregateResponse& aggregate) {
   const int threshold = aggregate.suppression_threshold();
   std::vector<CsvCell> header = {"bucket"};
   std::vector<v1::Dimension> dims;
@@ -470,8 +469,8 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAggregateCsv(
       header.push_back(absl::StrCat(measure, "_change_percent"));
     }
   }
-  CsvWriter csv;
-  csv.Row(header);
+  std::vector<std::vector<CsvCell>> table;
+  table.push_back(std::move(header));
   auto append_row = [&](const v1::AggregateRow& row, bool is_total) {
     std::vector<CsvCell> fields = {
         is_total ? absl::StrCat("total ", row.bucket()) : row.bucket()};
@@ -525,15 +524,42 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAggregateCsv(
                              : CsvCell(""));
       }
     }
-    csv.Row(fields);
+    table.push_back(std::move(fields));
   };
   for (const v1::AggregateRow& row : aggregate.rows()) append_row(row, false);
   append_row(aggregate.total(), true);
+  return table;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::CsvFile> Stats::ExportAggregateCsv(
+    const Principal& caller, const v1::AggregateRequest& request) {
+  SMZ_ASSIGN_OR_RETURN(v1::AggregateResponse aggregate,
+                       QueryAggregate(caller, request));
+  CsvWriter csv;
+  for (const auto& row : AggregateTable(request, aggregate)) csv.Row(row);
   v1::CsvFile file;
   file.set_filename(absl::StrCat("smz-aggregate-", request.start_period(), "-",
                                  request.end_period(), ".csv"));
   file.set_content_type("text/csv; charset=utf-8");
   file.set_content(std::move(csv).Finish());
+  return file;
+}
+
+absl::StatusOr<v1::CsvFile> Stats::ExportAggregateXlsx(
+    const Principal& caller, const v1::AggregateRequest& request) {
+  SMZ_ASSIGN_OR_RETURN(v1::AggregateResponse aggregate,
+                       QueryAggregate(caller, request));
+  XlsxWriter xlsx("aggregate");
+  for (const auto& row : AggregateTable(request, aggregate)) xlsx.Row(row);
+  SMZ_ASSIGN_OR_RETURN(std::string bytes, std::move(xlsx).Finish());
+  v1::CsvFile file;
+  file.set_filename(absl::StrCat("smz-aggregate-", request.start_period(), "-",
+                                 request.end_period(), ".xlsx"));
+  file.set_content_type(
+      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+  file.set_content(std::move(bytes));
   return file;
 }
 

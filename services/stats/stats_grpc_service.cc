@@ -110,6 +110,17 @@ grpc::Status StatsGrpcService::ExportAggregateCsv(
                       });
 }
 
+grpc::Status StatsGrpcService::ExportAggregateXlsx(
+    grpc::ServerContext* context, const v1::AggregateRequest* request,
+    v1::CsvFile* response) {
+  return runner_->Run(context, "ExportAggregateXlsx",
+                      [&](const Principal& caller) {
+                        return RespondWith(response, [&] {
+                          return stats_->ExportAggregateXlsx(caller, *request);
+                        });
+                      });
+}
+
 grpc::Status StatsGrpcService::GetReportingCalendar(
     grpc::ServerContext* context,
     const v1::GetReportingCalendarRequest* request,

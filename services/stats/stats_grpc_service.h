@@ -51,6 +51,9 @@ class StatsGrpcService final : public v1::StatsService::Service {
   grpc::Status ExportAggregateCsv(grpc::ServerContext* context,
                                   const v1::AggregateRequest* request,
                                   v1::CsvFile* response) override;
+  grpc::Status ExportAggregateXlsx(grpc::ServerContext* context,
+                                   const v1::AggregateRequest* request,
+                                   v1::CsvFile* response) override;
   grpc::Status GetReportingCalendar(
       grpc::ServerContext* context,
       const v1::GetReportingCalendarRequest* request,

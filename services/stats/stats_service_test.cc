@@ -673,6 +673,16 @@ TEST_F(StatsServiceTest, SmallCellsOfOnePartnerAreSuppressedForReaders) {
   EXPECT_THAT(csv.content(), HasSubstr("CN,20,35,"));
   ASSERT_TRUE(stub_->ExportAggregateCsv(As(admin()).get(), request, &csv).ok());
   EXPECT_THAT(csv.content(), HasSubstr("TH,2,2,"));
+  // The same table as a workbook, for the same readers only.
+  v1::CsvFile xlsx;
+  ASSERT_TRUE(
+      stub_->ExportAggregateXlsx(As(token("council")).get(), request, &xlsx)
+          .ok());
+  EXPECT_EQ(xlsx.content().substr(0, 2), "PK");
+  EXPECT_THAT(xlsx.filename(), ::testing::EndsWith(".xlsx"));
+  EXPECT_EQ(stub_->ExportAggregateXlsx(As(token("p1")).get(), request, &xlsx)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   // Partners cannot query aggregates at all.
   v1::AggregateResponse denied;
   EXPECT_EQ(stub_->QueryAggregate(As(token("p1")).get(), request, &denied)

@@ -34,7 +34,7 @@ const el = SMZ.el;
 const $ = (id) => document.getElementById(id);
 // The gateway takes request bodies up to 1 MiB; the CSV travels in JSON.
 const MAX_CSV_BYTES = 1000000;
-const state = { csv: "", pending: null };
+const state = { csv: "", pending: null, pick: 0 };
 
 function randomId() {
   const bytes = new Uint8Array(16);
@@ -115,6 +115,8 @@ function renderPreview(answer) {
 
 async function choose() {
   const file = $("file").files[0];
+  // A later choice wins: answers about an earlier file are dropped.
+  const pick = ++state.pick;
   $("outcome").replaceChildren();
   $("preview-section").hidden = true;
   state.csv = "";
@@ -123,18 +125,22 @@ async function choose() {
   $("reading").textContent = w("reading");
   try {
     const csv = await fileAsCsv(file);
-    if (new TextEncoder().encode(csv).length > MAX_CSV_BYTES) {
+    if (pick !== state.pick) return;
+    // As the gateway counts it: the JSON body it travels in.
+    if (new TextEncoder().encode(JSON.stringify({ csv, dry_run: true })).length > MAX_CSV_BYTES) {
       $("reading").textContent = w("too_big");
       return;
     }
     state.csv = csv;
     $("reading").textContent = w("checking");
     const answer = await SMZ.post("/v1/reports:import", { csv, dry_run: true });
+    if (pick !== state.pick) return;
     $("reading").textContent = "";
     renderPreview(answer);
     $("preview-section").hidden = false;
   } catch (e) {
     if (e.status === 401) return SMZ.signInAgain();
+    if (pick !== state.pick) return;
     $("reading").textContent = fill(w("unreadable"), { why: e.message });
     document.body.dataset.preview = "unreadable";
   }
@@ -150,11 +156,6 @@ async function commit() {
   const outcome = $("outcome");
   try {
     const answer = await SMZ.post("/v1/reports:import", { csv: state.csv, dry_run: false, request_id: state.pending });
-    if ((answer.errors || []).length) {
-      // Something changed since the preview (a month locked meanwhile).
-      renderPreview(answer);
-      return;
-    }
     state.pending = null;
     const list = el("ul");
     for (const r of answer.reports || []) {
@@ -170,6 +171,12 @@ async function commit() {
   } catch (e) {
     if (e.status === 401) return SMZ.signInAgain();
     if (e.status !== 0 && e.status < 500) state.pending = null;
+    if (e.status === 400) {
+      // Something changed since the preview (a month locked meanwhile):
+      // the rows that now fail, as the preview shows them.
+      const again = await SMZ.post("/v1/reports:import", { csv: state.csv, dry_run: true }).catch(() => null);
+      if (again && (again.errors || []).length) { renderPreview(again); return; }
+    }
     outcome.className = "notice bad";
     outcome.textContent = e.message;
   } finally {

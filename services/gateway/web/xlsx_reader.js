@@ -19,6 +19,8 @@ const SMZXlsx = (() => {
     rows: 100000,
     columns: 64,
     cellChars: 32767,      // Excel's own cell limit
+    cells: 2000000,        // every row's cells together
+    csvBytes: 1000000,     // the CSV made of them (the gateway's body limit)
   };
   class XlsxError extends Error {}
   const fail = (message) => { throw new XlsxError(message); };
@@ -137,13 +139,18 @@ const SMZXlsx = (() => {
     }
     const rows = [];
     let next = 1;
+    let cellCount = 0;
     for (const row of byLocalName(sheet, "row")) {
-      const line = Number(row.getAttribute("r")) || next;
+      // Row numbers only go up, so that the service's line numbers are
+      // the sheet's.
+      const line = row.hasAttribute("r") ? Number(row.getAttribute("r")) : next;
+      if (!Number.isInteger(line) || line < next) fail("rows out of order near row " + next);
       next = line + 1;
       if (line > LIMITS.rows) fail("more than " + LIMITS.rows + " rows");
       const cells = [];
       let index = 0;
       for (const c of byLocalName(row, "c")) {
+        if (++cellCount > LIMITS.cells) fail("more than " + LIMITS.cells + " cells");
         const at = c.getAttribute("r") ? column(c.getAttribute("r")) : index;
         if (at < 0 || at >= LIMITS.columns) fail("a cell beyond column " + LIMITS.columns + " (row " + line + ")");
         index = at + 1;
@@ -160,6 +167,8 @@ const SMZXlsx = (() => {
           value = v === "1" ? "TRUE" : "FALSE";
         } else if (type === "n") {
           value = number(v);
+        } else if (type === "e") {
+          fail("row " + line + " holds a formula error (" + v + "): correct it in the sheet");
         } else {
           value = v;
         }
@@ -170,15 +179,25 @@ const SMZXlsx = (() => {
     return rows;
   }
 
-  const field = (text) => (/[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text);
+  // Quoted when a reader would split it, or take a leading '#' for a
+  // comment line (a row would vanish).
+  const field = (text) => (/[",\r\n]/.test(text) || text.startsWith("#") ? '"' + text.replace(/"/g, '""') + '"' : text);
   // One CSV line per sheet row, blank lines for empty rows, so that the
-  // service's line numbers are the sheet's row numbers.
+  // service's line numbers are the sheet's row numbers; never more than the
+  // gateway takes.
   function toCsv(rows) {
     const lines = [];
+    // Characters, which are never more than the UTF-8 bytes.
+    let characters = 0;
+    const add = (line) => {
+      characters += line.length + 1;
+      if (characters > LIMITS.csvBytes) fail("the sheet is too large to upload at once: split it by months");
+      lines.push(line);
+    };
     for (const row of rows) {
-      while (lines.length < row.line - 1) lines.push("");
+      while (lines.length < row.line - 1) add("");
       // A row of formatting only (cells without values) is an empty line.
-      lines.push(row.cells.every((c) => c === "") ? "" : row.cells.map(field).join(","));
+      add(row.cells.every((c) => c === "") ? "" : row.cells.map(field).join(","));
     }
     return lines.join("\n") + "\n";
   }
