@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -733,10 +735,14 @@ bool WriteXlsx(const std::string& path,
 
 BrowserPage OpenInBrowser(const std::string& url, const std::string& until,
                           const std::string& screenshot = "",
-                          const std::vector<std::string>& steps = {}) {
+                          const std::vector<std::string>& steps = {},
+                          const std::string& download_dir = "") {
   std::string command =
       absl::StrCat("/usr/bin/python3 ", SMZ_BROWSER_PAGE, " ", ShellQuoted(url),
                    " --until ", ShellQuoted(until));
+  if (!download_dir.empty()) {
+    absl::StrAppend(&command, " --download_dir ", ShellQuoted(download_dir));
+  }
   for (const std::string& step : steps) {
     absl::StrAppend(&command, " --step ", ShellQuoted(step));
   }
@@ -1195,6 +1201,112 @@ TEST_F(GatewayServiceTest, AdminAcceptsFromTheReviewQueueInChromium) {
   EXPECT_EQ(changes.changes(1).action(), "ACCEPT");
   EXPECT_THAT(changes.changes(1).actor(),
               HasSubstr(absl::StrCat("account:", *officer)));
+}
+
+// An analyst explores April 2019 by nationality: the table shows the
+// service's figures, and the CSV downloaded from the page is byte for byte
+// the API's export of the same query.
+TEST_F(GatewayServiceTest, AnalystExploresAndDownloadsInChromium) {
+  const std::string password = "analyst password 2019";
+  auto analyst =
+      stack_->AddPerson("analyst.choi", auth::v1::ANALYST, 0, password);
+  ASSERT_TRUE(analyst.ok()) << analyst.status();
+  const std::string origin =
+      absl::StrCat("http://127.0.0.1:", gateway_->http_port());
+  const std::string shots = SMZ_TEST_ARTIFACT_DIR;
+  const std::string downloads = absl::StrCat(shots, "/downloads");
+  std::filesystem::remove_all(downloads);
+  std::filesystem::create_directories(downloads);
+  const std::string query =
+      "/explore?start=2019-04&end=2019-04&bucket=MONTH&group_by=NATIONALITY";
+  const BrowserPage page = OpenInBrowser(
+      absl::StrCat(
+          origin, "/?next=",
+          absl::StrReplaceAll(
+              query, {{"/", "%2F"}, {"?", "%3F"}, {"&", "%26"}, {"=", "%3D"}})),
+      "return document.body.dataset.downloaded === 'csv' && (window.__t = "
+      "window.__t || Date.now()) && Date.now() - window.__t > 1500",
+      absl::StrCat(shots, "/explore-after-download.png"),
+      {"type:#login=analyst.choi", absl::StrCat("type:#password=", password),
+       "click:#signin-form button",
+       "wait:return location.pathname === '/explore' && "
+       "document.body.dataset.loaded === 'yes'",
+       absl::StrCat("shot:", shots, "/explore.png"), "click:#download-csv"},
+      downloads);
+  ASSERT_TRUE(page.met) << page.dom.substr(0, 6000);
+  EXPECT_THAT(page.csp_violations, ::testing::IsEmpty());
+
+  // What the page showed is what the service answers the analyst.
+  auto stats_stub = stats::v1::StatsService::NewStub(Local(stats_->port()));
+  reg::SignInRequest sign_in;
+  sign_in.set_login("analyst.choi");
+  sign_in.set_password(password);
+  reg::SignInResponse session;
+  auto accounts = reg::AccountService::NewStub(grpc::CreateChannel(
+      stack_->registry().target(), grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(accounts->SignIn(As("").get(), sign_in, &session).ok());
+  stats::v1::AggregateRequest request;
+  request.set_start_period("2019-04");
+  request.set_end_period("2019-04");
+  request.set_bucket(stats::v1::MONTH);
+  request.add_group_by(stats::v1::NATIONALITY);
+  request.set_order_by(stats::v1::VISITS);
+  stats::v1::AggregateResponse aggregate;
+  ASSERT_TRUE(
+      stats_stub
+          ->QueryAggregate(As(session.session_id()).get(), request, &aggregate)
+          .ok());
+  ASSERT_GE(aggregate.rows_size(), 2);
+  for (const stats::v1::AggregateRow& row : aggregate.rows()) {
+    EXPECT_EQ(AttributeNear(
+                  page.dom,
+                  absl::StrCat("data-row=\"2019-04|", row.nationality(), "\""),
+                  "data-visits"),
+              absl::StrCat(row.visits().value()))
+        << row.nationality();
+  }
+  stats::v1::CsvFile csv;
+  ASSERT_TRUE(
+      stats_stub
+          ->ExportAggregateCsv(As(session.session_id()).get(), request, &csv)
+          .ok());
+  std::ifstream downloaded(absl::StrCat(downloads, "/", csv.filename()),
+                           std::ios::binary);
+  ASSERT_TRUE(downloaded.good()) << "no download " << csv.filename();
+  std::stringstream bytes;
+  bytes << downloaded.rdbuf();
+  EXPECT_EQ(bytes.str(), csv.content());
+
+  // Who reported in March and April: nobody in March, each hospital missing
+  // there is listed with the contact to call.
+  const BrowserPage completeness = OpenInBrowser(
+      absl::StrCat(origin, "/?next=%2Fcompleteness%3Fstart%3D2019-03%26end%3D",
+                   "2019-04"),
+      "return location.pathname === '/completeness' && "
+      "document.body.dataset.loaded === 'yes'",
+      absl::StrCat(shots, "/completeness.png"),
+      {"type:#login=analyst.choi", absl::StrCat("type:#password=", password),
+       "click:#signin-form button"});
+  ASSERT_TRUE(completeness.met) << completeness.dom.substr(0, 4000);
+  stats::v1::GetCompletenessRequest who;
+  who.set_start_period("2019-03");
+  who.set_end_period("2019-04");
+  stats::v1::CompletenessResponse reported;
+  ASSERT_TRUE(
+      stats_stub
+          ->GetCompleteness(As(session.session_id()).get(), who, &reported)
+          .ok());
+  int missing = 0;
+  for (const stats::v1::PartnerReporting& p : reported.partners()) {
+    if (p.state() != stats::v1::NOT_REPORTED) continue;
+    ++missing;
+    EXPECT_TRUE(absl::StrContains(
+        completeness.dom,
+        absl::StrCat("data-partner=\"", p.partner_id(), "/", p.period(),
+                     "\" data-state=\"NOT_REPORTED\"")))
+        << p.partner_id() << " " << p.period();
+  }
+  EXPECT_GE(missing, 3);
 }
 
 TEST_F(GatewayServiceTest, UpcomingEventsArePublishedOnesSoonestFirst) {

@@ -16,7 +16,7 @@ one JSON object: the DOM after the page's scripts ran, the browser console
 (errors included), the Content-Security-Policy violations the page caused,
 and whether the condition was met. Optionally keeps a screenshot.
 
-  /usr/bin/python3 tests/tools/browser_page.py URL \\
+  /usr/bin/python3 tests/tools/browser_page.py URL [--download_dir DIR] \\
       --step 'type:#login=kim' --step 'type:#password=...' \\
       --step 'click:#signin-form button' \\
       --until 'return document.querySelector("[data-loaded=yes]") !== null' \\
@@ -69,6 +69,8 @@ def main():
     parser.add_argument("--step", action="append", default=[])
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=2200)
+    # Where files the page downloads are saved (none allowed without it).
+    parser.add_argument("--download_dir")
     args = parser.parse_args()
 
     options = webdriver.ChromeOptions()
@@ -90,6 +92,9 @@ def main():
     try:
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
                                {"source": CSP_LISTENER})
+        if args.download_dir:
+            driver.execute_cdp_cmd("Browser.setDownloadBehavior", {
+                "behavior": "allow", "downloadPath": args.download_dir})
         driver.get(args.url)
         deadline = time.time() + args.timeout
 

@@ -96,9 +96,9 @@ const SMZ = (() => {
   }
 
   const COMMON = {
-    ko: { dashboard: "대시보드", hospital: "보고 현황", upload: "파일로 올리기", reviews: "검토 대기", signout: "로그아웃",
+    ko: { dashboard: "대시보드", hospital: "보고 현황", upload: "파일로 올리기", explore: "통계 탐색", completeness: "보고 점검", reviews: "검토 대기", signout: "로그아웃",
           offline: "서버에 연결하지 못했습니다. 잠시 후 다시 시도하세요.", zone: "스마트메디컬특구" },
-    en: { dashboard: "Dashboard", hospital: "Reports", upload: "Upload a file", reviews: "Review queue", signout: "Sign out",
+    en: { dashboard: "Dashboard", hospital: "Reports", upload: "Upload a file", explore: "Statistics", completeness: "Who reported", reviews: "Review queue", signout: "Sign out",
           offline: "Could not reach the server: try again in a moment.", zone: "Smart Medical Zone" },
   };
   // Which pages each role has.
@@ -106,6 +106,8 @@ const SMZ = (() => {
     { href: "/hospital", key: "hospital", roles: ["PARTNER"] },
     { href: "/hospital/upload", key: "upload", roles: ["PARTNER"] },
     { href: "/", key: "dashboard", roles: ["ADMIN", "COUNCIL", "ANALYST", "ORGANIZER"] },
+    { href: "/explore", key: "explore", roles: ["ADMIN", "COUNCIL", "ANALYST", "ORGANIZER"] },
+    { href: "/completeness", key: "completeness", roles: ["ADMIN", "COUNCIL", "ANALYST", "ORGANIZER"] },
     { href: "/admin/reviews", key: "reviews", roles: ["ADMIN"] },
   ];
 
