@@ -319,6 +319,19 @@ class GatewayServiceTest : public ::testing::Test {
   }
 
   static const std::string& admin() { return (*tokens_)["admin"]; }
+
+  // The suite's shared clock at `time` for one test, put back however the
+  // test ends.
+  class ClockAt {
+   public:
+    explicit ClockAt(absl::Time time) : before_(clock_->Now()) {
+      clock_->Set(time);
+    }
+    ~ClockAt() { clock_->Set(before_); }
+
+   private:
+    const absl::Time before_;
+  };
   static const std::string& token(const std::string& who) {
     return (*tokens_)[who];
   }
@@ -733,6 +746,17 @@ bool WriteXlsx(const std::string& path,
   return workbook_close(workbook) == LXW_NO_ERROR;
 }
 
+// Signing in on the sign-in page ("/"), then `then`.
+std::vector<std::string> SignInSteps(const std::string& login,
+                                     const std::string& password,
+                                     std::vector<std::string> then) {
+  std::vector<std::string> steps = {absl::StrCat("type:#login=", login),
+                                    absl::StrCat("type:#password=", password),
+                                    "click:#signin-form button"};
+  steps.insert(steps.end(), then.begin(), then.end());
+  return steps;
+}
+
 BrowserPage OpenInBrowser(const std::string& url, const std::string& until,
                           const std::string& screenshot = "",
                           const std::vector<std::string>& steps = {},
@@ -877,10 +901,11 @@ TEST_F(GatewayServiceTest, DashboardInChromiumShowsTheApiFigures) {
   const BrowserPage en = OpenInBrowser(
       absl::StrCat(base, "?year=2019&programme=g-2018&lang=en"), signed_out,
       absl::StrCat(SMZ_TEST_ARTIFACT_DIR, "/dashboard-2019-en.png"),
-      {"type:#login=council.kim", absl::StrCat("type:#password=", password),
-       "click:#signin-form button", absl::StrCat("wait:", loaded),
-       "wait:return document.body.innerText.includes(\"Pledge indicators\")",
-       "click:#signout"});
+      SignInSteps("council.kim", password,
+                  {absl::StrCat("wait:", loaded),
+                   "wait:return document.body.innerText.includes(\"Pledge "
+                   "indicators\")",
+                   "click:#signout"}));
   EXPECT_TRUE(en.met) << en.dom.substr(0, 2000);
   EXPECT_THAT(en.csp_violations, ::testing::IsEmpty());
   // A wrong password gets the one refusal, and no figures.
@@ -919,13 +944,8 @@ TEST_F(GatewayServiceTest, DashboardInChromiumShowsTheApiFigures) {
 // it and submits; the home page then shows the month submitted. Another
 // hospital's data never shows.
 TEST_F(GatewayServiceTest, HospitalFilesItsMonthInChromium) {
-  // 2019-06-03: May is due (by 2019-06-11). The suite shares the clock:
-  // it is put back however the test ends.
-  struct RestoreClock {
-    absl::Time time = clock_->Now();
-    ~RestoreClock() { clock_->Set(time); }
-  } restore_clock;
-  clock_->Set(Seoul(2019, 6, 3, 9));
+  // 2019-06-03: May is due (by 2019-06-11).
+  const ClockAt june(Seoul(2019, 6, 3, 9));
   const int64_t clerk_partner = hospital_ids_[1];
   auto accounts = reg::AccountService::NewStub(grpc::CreateChannel(
       stack_->registry().target(), grpc::InsecureChannelCredentials()));
@@ -1004,11 +1024,11 @@ TEST_F(GatewayServiceTest, HospitalFilesItsMonthInChromium) {
       absl::StrCat(origin, "/"),
       "return document.body.dataset.loaded === 'yes'",
       absl::StrCat(shots, "/hospital-report-own-only.png"),
-      {"type:#login=clerk.lee", absl::StrCat("type:#password=", password),
-       "click:#signin-form button",
-       "wait:return location.pathname === '/hospital'",
-       absl::StrCat("go:", origin,
-                    "/hospital/report?period=2019-04&partner=", hospital_id_)});
+      SignInSteps("clerk.lee", password,
+                  {"wait:return location.pathname === '/hospital'",
+                   absl::StrCat("go:", origin,
+                                "/hospital/report?period=2019-04&partner=",
+                                hospital_id_)}));
   ASSERT_TRUE(other.met) << other.dom.substr(0, 4000);
   EXPECT_THAT(other.dom, HasSubstr("value=\"CN\""));
   EXPECT_THAT(other.dom, Not(HasSubstr("value=\"150\"")));
@@ -1035,18 +1055,18 @@ TEST_F(GatewayServiceTest, HospitalFilesItsMonthInChromium) {
       absl::StrCat(origin, "/"),
       "return document.getElementById('unsaved').hidden === false",
       absl::StrCat(shots, "/hospital-report-unsaved-offered.png"),
-      {"type:#login=clerk.lee", absl::StrCat("type:#password=", password),
-       "click:#signin-form button",
-       "wait:return location.pathname === '/hospital'",
-       absl::StrCat("go:", origin, "/hospital/report?period=2019-05"),
-       "wait:return document.body.dataset.loaded === 'yes'", other_tab,
-       "type:#new-rows tr:first-child [name=count]=2", "click:#submit",
-       // The other tab's change, named: 5 visits became 6.
-       "wait:return (document.querySelector('#conflict [data-changed="
-       "\"visits/MN/dermatology/OUTPATIENT\"]') || {}).textContent === "
-       "'visits/MN/dermatology/OUTPATIENT: 5 → 6'",
-       absl::StrCat("shot:", shots, "/hospital-report-stale-etag.png"),
-       "click:#reload"});
+      SignInSteps(
+          "clerk.lee", password,
+          {"wait:return location.pathname === '/hospital'",
+           absl::StrCat("go:", origin, "/hospital/report?period=2019-05"),
+           "wait:return document.body.dataset.loaded === 'yes'", other_tab,
+           "type:#new-rows tr:first-child [name=count]=2", "click:#submit",
+           // The other tab's change, named: 5 visits became 6.
+           "wait:return (document.querySelector('#conflict [data-changed="
+           "\"visits/MN/dermatology/OUTPATIENT\"]') || {}).textContent === "
+           "'visits/MN/dermatology/OUTPATIENT: 5 → 6'",
+           absl::StrCat("shot:", shots, "/hospital-report-stale-etag.png"),
+           "click:#reload"}));
   ASSERT_TRUE(stale.met) << stale.dom.substr(0, 6000);
   // The reload shows the other correction; the clerk's 2 is on offer.
   EXPECT_TRUE(absl::StrContains(stale.dom, "value=\"6\""));
@@ -1077,21 +1097,21 @@ TEST_F(GatewayServiceTest, HospitalFilesItsMonthInChromium) {
       absl::StrCat(origin, "/"),
       "return document.body.dataset.committed === 'yes'",
       absl::StrCat(shots, "/hospital-upload-stored.png"),
-      {"type:#login=clerk.lee", absl::StrCat("type:#password=", password),
-       "click:#signin-form button",
-       "wait:return location.pathname === '/hospital'",
-       absl::StrCat("go:", origin, "/hospital/upload"),
-       "wait:return document.body.dataset.loaded === 'yes'",
-       absl::StrCat("file:#file=", bad_xlsx),
-       // The sheet's row 3 holds the unknown care type.
-       "wait:return document.querySelector('[data-error-line=\"3\"]') !== "
-       "null",
-       absl::StrCat("shot:", shots, "/hospital-upload-errors.png"),
-       absl::StrCat("file:#file=", good_xlsx),
-       absl::StrCat("wait:return document.querySelector('[data-preview=\"",
-                    clerk_partner, "/2019-05\"]') !== null"),
-       absl::StrCat("shot:", shots, "/hospital-upload-preview.png"),
-       "click:#commit"});
+      SignInSteps(
+          "clerk.lee", password,
+          {"wait:return location.pathname === '/hospital'",
+           absl::StrCat("go:", origin, "/hospital/upload"),
+           "wait:return document.body.dataset.loaded === 'yes'",
+           absl::StrCat("file:#file=", bad_xlsx),
+           // The sheet's row 3 holds the unknown care type.
+           "wait:return document.querySelector('[data-error-line=\"3\"]') !== "
+           "null",
+           absl::StrCat("shot:", shots, "/hospital-upload-errors.png"),
+           absl::StrCat("file:#file=", good_xlsx),
+           absl::StrCat("wait:return document.querySelector('[data-preview=\"",
+                        clerk_partner, "/2019-05\"]') !== null"),
+           absl::StrCat("shot:", shots, "/hospital-upload-preview.png"),
+           "click:#commit"}));
   ASSERT_TRUE(upload.met) << upload.dom.substr(0, 6000);
   ASSERT_TRUE(stats_stub->GetReport(As(admin()).get(), get, &report).ok());
   ASSERT_THAT(report.visits(), SizeIs(1));
@@ -1134,11 +1154,7 @@ TEST_F(GatewayServiceTest, HospitalFilesItsMonthInChromium) {
 // The district's officer (an ADMIN with an authenticator) signs in, opens
 // the review queue, finds a hospital's submitted month and accepts it.
 TEST_F(GatewayServiceTest, AdminAcceptsFromTheReviewQueueInChromium) {
-  struct RestoreClock {
-    absl::Time time = clock_->Now();
-    ~RestoreClock() { clock_->Set(time); }
-  } restore_clock;
-  clock_->Set(Seoul(2019, 6, 3, 9));
+  const ClockAt june(Seoul(2019, 6, 3, 9));
   const int64_t hospital = hospital_ids_[2];
   auto stats_stub = stats::v1::StatsService::NewStub(Local(stats_->port()));
   stats::v1::SubmitReportRequest submit;
@@ -1227,11 +1243,11 @@ TEST_F(GatewayServiceTest, AnalystExploresAndDownloadsInChromium) {
       "return document.body.dataset.downloaded === 'csv' && (window.__t = "
       "window.__t || Date.now()) && Date.now() - window.__t > 1500",
       absl::StrCat(shots, "/explore-after-download.png"),
-      {"type:#login=analyst.choi", absl::StrCat("type:#password=", password),
-       "click:#signin-form button",
-       "wait:return location.pathname === '/explore' && "
-       "document.body.dataset.loaded === 'yes'",
-       absl::StrCat("shot:", shots, "/explore.png"), "click:#download-csv"},
+      SignInSteps("analyst.choi", password,
+                  {"wait:return location.pathname === '/explore' && "
+                   "document.body.dataset.loaded === 'yes'",
+                   absl::StrCat("shot:", shots, "/explore.png"),
+                   "click:#download-csv"}),
       downloads);
   ASSERT_TRUE(page.met) << page.dom.substr(0, 6000);
   EXPECT_THAT(page.csp_violations, ::testing::IsEmpty());
@@ -1285,8 +1301,7 @@ TEST_F(GatewayServiceTest, AnalystExploresAndDownloadsInChromium) {
       "return location.pathname === '/completeness' && "
       "document.body.dataset.loaded === 'yes'",
       absl::StrCat(shots, "/completeness.png"),
-      {"type:#login=analyst.choi", absl::StrCat("type:#password=", password),
-       "click:#signin-form button"});
+      SignInSteps("analyst.choi", password, {}));
   ASSERT_TRUE(completeness.met) << completeness.dom.substr(0, 4000);
   stats::v1::GetCompletenessRequest who;
   who.set_start_period("2019-03");

@@ -80,6 +80,14 @@ const SMZ = (() => {
   }
 
   const group = (n) => Number(n || 0).toLocaleString("en-US");
+  // fill("{n} rows", {n: 3}) -> "3 rows": the words' placeholders.
+  const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => values[k]);
+  // A request_id for a write (1-64 of [A-Za-z0-9._:-]): 128 random bits.
+  function requestId(prefix) {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return prefix + "-" + [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  }
   // A timestamp as a date (and time) in Seoul, where the zone's deadlines are.
   function seoul(ts, withTime) {
     if (!ts) return "";
@@ -165,7 +173,7 @@ const SMZ = (() => {
   return {
     // google.rpc.Code numbers the pages act on.
     ABORTED: 10,
-    ApiError, csrf, get, post, words, text, el, group, seoul, lastDay, translate, start, retitle,
+    ApiError, csrf, get, post, words, text, el, group, fill, requestId, seoul, lastDay, translate, start, retitle,
     signInAgain, query,
     get lang() { return lang; },
     // Codes and names from the services' own tables (/static/reference.js).

@@ -34,7 +34,7 @@ const w = SMZ.words({
         SPECIALIZED_OPERATOR: "Specialized operator", COOPERATING_INSTITUTION: "Cooperating institution",
         YEONGDEUNGPO: "Yeongdeungpo", YEOUIDO: "Yeouido" },
 });
-const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => values[k]);
+const fill = SMZ.fill;
 const el = SMZ.el;
 const $ = (id) => document.getElementById(id);
 const DIMENSIONS = ["NATIONALITY", "DEPARTMENT", "CARE_TYPE", "PARTNER_KIND", "REGION", "SEX", "AGE_BAND", "PARTNER"];

@@ -21,7 +21,7 @@ const w = SMZ.words({
         locked: "Locked", exception: "Exception until {until}", no_activity: "No activity",
         edit: "Fill in or correct", view: "View", revision: "revision {n}" },
 });
-const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => values[k]);
+const fill = SMZ.fill;
 const state = { me: null, partnerId: 0, year: 0 };
 
 // Each month's badges, most important first.

@@ -65,7 +65,7 @@ const w = SMZ.words({
         totals: "{new} new patients · {visits} visits", paste_bad: "line {line} not understood: {text}",
         paste_too_many: "At most 5,000 lines at once.", bad_period: "A month is needed as ?period=YYYY-MM." },
 });
-const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => values[k]);
+const fill = SMZ.fill;
 const $ = (id) => document.getElementById(id);
 const el = SMZ.el;
 
@@ -323,12 +323,6 @@ async function showConflict() {
   box.focus();
 }
 
-function randomId() {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
-  return "web-" + [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 async function save(draft) {
   clearMarks();
   const { report, local } = collect();
@@ -340,7 +334,7 @@ async function save(draft) {
   // so the service stores it once.
   const content = JSON.stringify([report, model.etag, draft]);
   const retry = !!model.pending && model.pending.content === content;
-  if (!retry) model.pending = { id: randomId(), content };
+  if (!retry) model.pending = { id: SMZ.requestId("web"), content };
   $("busy").textContent = w("saving");
   for (const b of document.querySelectorAll("#report-form button")) b.disabled = true;
   try {

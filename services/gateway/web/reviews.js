@@ -16,7 +16,7 @@ const w = SMZ.words({
         totals: "{new} new · {visits} visits", none: "No report is waiting for acceptance.",
         count: "{n} reports", changed: "The report changed meanwhile: the list is reloaded.", no_warnings: "None" },
 });
-const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => values[k]);
+const fill = SMZ.fill;
 const el = SMZ.el;
 const state = { names: new Map(), rows: [], token: "" };
 const sum = (cells) => (cells || []).reduce((s, c) => s + Number(c.count || 0), 0);

@@ -29,18 +29,12 @@ const w = SMZ.words({
         too_big: "The file is too large: more than 1 MB as CSV. Upload a few months at a time.",
         unreadable: "Could not read the file: {why}", empty: "The file has no rows." },
 });
-const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => values[k]);
+const fill = SMZ.fill;
 const el = SMZ.el;
 const $ = (id) => document.getElementById(id);
 // The gateway takes request bodies up to 1 MiB; the CSV travels in JSON.
 const MAX_CSV_BYTES = 1000000;
 const state = { csv: "", pending: null, pick: 0 };
-
-function randomId() {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
-  return "upload-" + [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 // A CSV saved by a Korean spreadsheet program is often CP949 (EUC-KR), not
 // UTF-8: decoded as UTF-8 when it is valid UTF-8, else as EUC-KR.
@@ -150,7 +144,7 @@ async function commit() {
   if (!state.csv) return;
   // A retry of the same file after no answer keeps its request_id, so the
   // reports are stored once.
-  if (!state.pending) state.pending = randomId();
+  if (!state.pending) state.pending = SMZ.requestId("upload");
   $("busy").textContent = w("saving");
   $("commit").disabled = true;
   const outcome = $("outcome");
