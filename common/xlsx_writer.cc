@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "xlsxwriter.h"
@@ -25,20 +24,31 @@ absl::StatusOr<std::string> XlsxWriter::Finish() && {
                      " rows; an XLSX sheet here holds at most ", max_rows_,
                      ": narrow the query or take the CSV"));
   }
-  // libxlsxwriter 1.1 writes only to a file: one in a directory of our own.
-  char directory[] = "/tmp/smz-xlsx-XXXXXX";
+  // libxlsxwriter 1.1 writes only to a file: one in a directory of our own
+  // (under $TMPDIR when set).
+  const char* tmp = getenv("TMPDIR");
+  std::string directory_template = absl::StrCat(
+      tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/smz-xlsx-XXXXXX");
+  char* directory = directory_template.data();
   if (mkdtemp(directory) == nullptr) {
     return absl::InternalError("cannot make a temporary directory for XLSX");
   }
   const std::string path = absl::StrCat(directory, "/table.xlsx");
   lxw_workbook_options options = {};
   options.tmpdir = directory;
+  // Rows go to the file as they are written, not all held in memory.
+  options.constant_memory = LXW_TRUE;
   lxw_workbook* workbook = workbook_new_opt(path.c_str(), &options);
   lxw_error written = LXW_ERROR_MEMORY_MALLOC_FAILED;
-  if (workbook != nullptr) {
-    lxw_worksheet* sheet =
-        workbook_add_worksheet(workbook, sheet_name_.c_str());
-    lxw_format* bold = workbook_add_format(workbook);
+  lxw_worksheet* sheet =
+      workbook == nullptr
+          ? nullptr
+          : workbook_add_worksheet(workbook, sheet_name_.c_str());
+  lxw_format* bold =
+      workbook == nullptr ? nullptr : workbook_add_format(workbook);
+  if (sheet == nullptr || bold == nullptr) {
+    if (workbook != nullptr) workbook_close(workbook);
+  } else {
     format_set_bold(bold);
     for (size_t r = 0; r < rows_.size(); ++r) {
       lxw_format* format = r == 0 ? bold : nullptr;
@@ -56,10 +66,14 @@ absl::StatusOr<std::string> XlsxWriter::Finish() && {
   }
   std::string bytes;
   if (written == LXW_NO_ERROR) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream content;
-    content << in.rdbuf();
-    bytes = content.str();
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    const std::streamsize size = in.tellg();
+    if (size > 0) {
+      bytes.resize(static_cast<size_t>(size));
+      in.seekg(0);
+      in.read(bytes.data(), size);
+      if (!in) bytes.clear();
+    }
   }
   unlink(path.c_str());
   rmdir(directory);

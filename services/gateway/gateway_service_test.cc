@@ -1217,6 +1217,63 @@ TEST_F(GatewayServiceTest, AdminAcceptsFromTheReviewQueueInChromium) {
   EXPECT_EQ(changes.changes(1).action(), "ACCEPT");
   EXPECT_THAT(changes.changes(1).actor(),
               HasSubstr(absl::StrCat("account:", *officer)));
+
+  // The same officer invites a hospital's clerk (the link shown once),
+  // disables the account with a reason, and reopens March for the hospital.
+  clock_->Advance(absl::Seconds(registry::kTotpStepSeconds));
+  const std::string next_code = registry::TotpCode(secret, clock_->Now());
+  const BrowserPage admin_pages = OpenInBrowser(
+      absl::StrCat(origin, "/?next=%2Fadmin%2Faccounts"),
+      absl::StrCat("return document.body.dataset.granted === '", hospital,
+                   "/2019-03'"),
+      absl::StrCat(shots, "/admin-exceptions.png"),
+      {"type:#login=officer.park",
+       absl::StrCat("type:#password=", password),
+       absl::StrCat("type:#code=", next_code),
+       "click:#signin-form button",
+       "wait:return location.pathname === '/admin/accounts' && "
+       "document.body.dataset.loaded === 'yes'",
+       "type:#invite-login=clerk.kang",
+       "type:#invite-name=강주무관",
+       absl::StrCat("select:#invite-partner=", hospital),
+       "click:#invite button[type=submit]",
+       "wait:return document.body.dataset.invited === 'clerk.kang' && "
+       "document.querySelector('[data-account=\"clerk.kang\"]') !== null",
+       absl::StrCat("shot:", shots, "/admin-accounts-invited.png"),
+       "click:[data-do=\"disable:clerk.kang\"]",
+       "type:#action-reason=invited by mistake",
+       "click:#action-confirm",
+       "wait:return document.querySelector('[data-account=\"clerk.kang\"]"
+       "[data-state=ACCOUNT_DISABLED]') !== null",
+       absl::StrCat("shot:", shots, "/admin-accounts.png"),
+       absl::StrCat("go:", origin, "/admin/exceptions"),
+       "wait:return document.body.dataset.loaded === 'yes'",
+       absl::StrCat("select:#grant-partner=", hospital),
+       "wait:document.getElementById('grant-period').value = '2019-03'; "
+       "return true",
+       "type:#grant-reason=EMR outage in April",
+       "click:#grant "
+       "button[type=submit]"});
+  ASSERT_TRUE(admin_pages.met) << admin_pages.dom.substr(0, 6000);
+  auto accounts = reg::AccountService::NewStub(grpc::CreateChannel(
+      stack_->registry().target(), grpc::InsecureChannelCredentials()));
+  reg::ListAccountsRequest list;
+  list.set_partner_id(hospital);
+  reg::ListAccountsResponse listed;
+  ASSERT_TRUE(accounts->ListAccounts(As(admin()).get(), list, &listed).ok());
+  ASSERT_THAT(listed.accounts(), SizeIs(1));
+  EXPECT_EQ(listed.accounts(0).login(), "clerk.kang");
+  EXPECT_EQ(listed.accounts(0).state(), reg::ACCOUNT_DISABLED);
+  stats::v1::ListLockExceptionsRequest exceptions_request;
+  exceptions_request.set_period("2019-03");
+  stats::v1::ListLockExceptionsResponse exceptions;
+  ASSERT_TRUE(stats_stub
+                  ->ListLockExceptions(As(admin()).get(), exceptions_request,
+                                       &exceptions)
+                  .ok());
+  ASSERT_THAT(exceptions.exceptions(), SizeIs(1));
+  EXPECT_EQ(exceptions.exceptions(0).partner_id(), hospital);
+  EXPECT_EQ(exceptions.exceptions(0).reason(), "EMR outage in April");
 }
 
 // An analyst explores April 2019 by nationality: the table shows the

@@ -26,6 +26,8 @@ namespace smz::stats {
 // The largest CSV ImportReports takes (the stats server's gRPC receive limit
 // is set above it).
 inline constexpr size_t kMaxImportCsvBytes = size_t{16} << 20;
+// The most aggregate rows ExportAggregateXlsx writes (the CSV has no cap).
+inline constexpr int kMaxXlsxExportRows = 100'000;
 
 struct StatsOptions {
   // Cells below this count that come from a single partner are suppressed

@@ -551,7 +551,15 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAggregateXlsx(
     const Principal& caller, const v1::AggregateRequest& request) {
   SMZ_ASSIGN_OR_RETURN(v1::AggregateResponse aggregate,
                        QueryAggregate(caller, request));
-  XlsxWriter xlsx("aggregate");
+  // Refused before any workbook is built: a sheet this size is more than a
+  // reader opens, and the file more than an answer should carry.
+  if (aggregate.rows_size() >= kMaxXlsxExportRows) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the aggregate has ", aggregate.rows_size(),
+        " rows; a workbook here holds at most ", kMaxXlsxExportRows - 1,
+        ": narrow the range or the grouping, or take the CSV"));
+  }
+  XlsxWriter xlsx("aggregate", kMaxXlsxExportRows + 1);
   for (const auto& row : AggregateTable(request, aggregate)) xlsx.Row(row);
   SMZ_ASSIGN_OR_RETURN(std::string bytes, std::move(xlsx).Finish());
   v1::CsvFile file;

@@ -104,9 +104,9 @@ const SMZ = (() => {
   }
 
   const COMMON = {
-    ko: { dashboard: "대시보드", hospital: "보고 현황", upload: "파일로 올리기", explore: "통계 탐색", completeness: "보고 점검", reviews: "검토 대기", signout: "로그아웃",
+    ko: { dashboard: "대시보드", hospital: "보고 현황", upload: "파일로 올리기", explore: "통계 탐색", completeness: "보고 점검", reviews: "검토 대기", accounts: "계정", exceptions: "마감 예외", signout: "로그아웃",
           offline: "서버에 연결하지 못했습니다. 잠시 후 다시 시도하세요.", zone: "스마트메디컬특구" },
-    en: { dashboard: "Dashboard", hospital: "Reports", upload: "Upload a file", explore: "Statistics", completeness: "Who reported", reviews: "Review queue", signout: "Sign out",
+    en: { dashboard: "Dashboard", hospital: "Reports", upload: "Upload a file", explore: "Statistics", completeness: "Who reported", reviews: "Review queue", accounts: "Accounts", exceptions: "Lock exceptions", signout: "Sign out",
           offline: "Could not reach the server: try again in a moment.", zone: "Smart Medical Zone" },
   };
   // Which pages each role has.
@@ -117,6 +117,8 @@ const SMZ = (() => {
     { href: "/explore", key: "explore", roles: ["ADMIN", "COUNCIL", "ANALYST", "ORGANIZER"] },
     { href: "/completeness", key: "completeness", roles: ["ADMIN", "COUNCIL", "ANALYST", "ORGANIZER"] },
     { href: "/admin/reviews", key: "reviews", roles: ["ADMIN"] },
+    { href: "/admin/accounts", key: "accounts", roles: ["ADMIN"] },
+    { href: "/admin/exceptions", key: "exceptions", roles: ["ADMIN"] },
   ];
 
   // Fills <header id="top">, and answers who is signed in; without a

@@ -41,7 +41,12 @@ function contactCell(partner) {
   const td = el("td", {}, [c.name, c.role].filter(Boolean).join(" · "));
   // Only what looks like a number or an address becomes a link.
   if (c.phone) td.append(" ", el("a", { href: "tel:" + c.phone.replace(/[^0-9+]/g, "") }, c.phone));
-  if (c.email && /^[^\s@]+@[^\s@]+$/.test(c.email)) td.append(" ", el("a", { href: "mailto:" + c.email }, c.email));
+  // A plain address only: "?", "&" or "%" would add headers to the mail.
+  if (c.email && /^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+$/.test(c.email)) {
+    td.append(" ", el("a", { href: "mailto:" + c.email }, c.email));
+  } else if (c.email) {
+    td.append(" ", c.email);
+  }
   return td;
 }
 
