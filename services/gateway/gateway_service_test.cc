@@ -893,6 +893,9 @@ TEST_F(GatewayServiceTest, DashboardInChromiumShowsTheApiFigures) {
   EXPECT_THAT(dom, Not(HasSubstr("여름 설명회")));
 
   EXPECT_THAT(dom, HasSubstr("김의원"));  // who is signed in
+  // The council's other pages are linked from its dashboard.
+  EXPECT_THAT(dom, HasSubstr("href=\"/explore\""));
+  EXPECT_THAT(dom, HasSubstr("href=\"/completeness\""));
 
   // English; signing out returns to the form, and the session is over.
   const std::string signed_out =
@@ -1127,6 +1130,30 @@ TEST_F(GatewayServiceTest, HospitalFilesItsMonthInChromium) {
   auto csv_template = files.Get("/static/import_template.csv");
   ASSERT_TRUE(csv_template);
   EXPECT_TRUE(absl::StrContains(csv_template->body, "기관번호,보고월,구분"));
+
+  // The month's history: every change the service keeps, in order.
+  const BrowserPage history = OpenInBrowser(
+      absl::StrCat(origin, "/?next=%2Fhospital%2Fhistory%3Fperiod%3D2019-05"),
+      "return location.pathname === '/hospital/history' && "
+      "document.body.dataset.loaded === 'yes'",
+      absl::StrCat(shots, "/hospital-history.png"),
+      SignInSteps("clerk.lee", password, {}));
+  ASSERT_TRUE(history.met) << history.dom.substr(0, 4000);
+  stats::v1::ListReportChangesRequest changes_request;
+  changes_request.set_partner_id(clerk_partner);
+  changes_request.set_period("2019-05");
+  stats::v1::ListReportChangesResponse changes;
+  ASSERT_TRUE(
+      stats_stub
+          ->ListReportChanges(As(admin()).get(), changes_request, &changes)
+          .ok());
+  ASSERT_GE(changes.changes_size(), 3);  // submit, the other tab, upload
+  size_t shown = 0;
+  for (size_t at = history.dom.find("data-change="); at != std::string::npos;
+       at = history.dom.find("data-change=", at + 1)) {
+    ++shown;
+  }
+  EXPECT_EQ(shown, static_cast<size_t>(changes.changes_size()));
 
   // And the API refuses the other hospital's calendar and report outright.
   reg::SignInRequest sign_in;

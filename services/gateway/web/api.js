@@ -121,6 +121,13 @@ const SMZ = (() => {
     { href: "/admin/exceptions", key: "exceptions", roles: ["ADMIN"] },
   ];
 
+  // The links to the pages `role` has, for a header.
+  function navLinks(role) {
+    const c = words(COMMON);
+    return NAV.filter((item) => item.roles.includes(role)).map((item) =>
+        el("a", { href: item.href, "aria-current": location.pathname === item.href ? "page" : null }, c(item.key)));
+  }
+
   // Fills <header id="top">, and answers who is signed in; without a
   // session it sends the person to sign in and comes back here after.
   async function start(title, onLanguage) {
@@ -134,12 +141,7 @@ const SMZ = (() => {
     }
     const c = words(COMMON);
     const header = document.getElementById("top");
-    const nav = el("nav", { "aria-label": c("zone") });
-    for (const item of NAV) {
-      if (!item.roles.includes(me.role)) continue;
-      const current = location.pathname === item.href;
-      nav.append(el("a", { href: item.href, "aria-current": current ? "page" : null }, c(item.key)));
-    }
+    const nav = el("nav", { "aria-label": c("zone") }, ...navLinks(me.role));
     const select = el("select", { id: "lang", "aria-label": "Language / 언어" },
                       el("option", { value: "ko" }, "한국어"), el("option", { value: "en" }, "English"));
     select.value = lang;
@@ -175,7 +177,7 @@ const SMZ = (() => {
   return {
     // google.rpc.Code numbers the pages act on.
     ABORTED: 10,
-    ApiError, csrf, get, post, words, text, el, group, fill, requestId, seoul, lastDay, translate, start, retitle,
+    ApiError, csrf, get, post, words, text, el, group, fill, requestId, seoul, lastDay, translate, navLinks, start, retitle,
     signInAgain, query,
     get lang() { return lang; },
     // Codes and names from the services' own tables (/static/reference.js).

@@ -229,6 +229,8 @@ async function load() {
     const next = sameSitePath(query.get("next"));
     if (next) { location.replace(next); return; }
     if (me.role === "PARTNER") { location.replace("/hospital"); return; }
+    // The workspace's other pages for this role (web/api.js).
+    document.getElementById("nav").replaceChildren(...SMZ.navLinks(me.role));
     const [kpi, overview, budget, log, upcoming] = await Promise.all([
       call("/v1/council/kpiTables/" + encodeURIComponent(state.programme),
            { as_of: state.year + "-12-31" }),
@@ -252,6 +254,7 @@ async function load() {
     } else {
       document.body.dataset.loaded = "error";
       board.prepend(el("p", { class: "unavailable" }, String(e.message)));
+      signin.hidden = true; signout.hidden = false;
       board.hidden = false;
     }
   }

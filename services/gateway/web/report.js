@@ -4,7 +4,7 @@
 // request_id kept across retries of the same content.
 "use strict";
 const w = SMZ.words({
-  ko: { title: "월간 보고", back: "← 보고 현황", no_activity: "이번 달 외국인 환자 없음 (활동 없음)",
+  ko: { title: "월간 보고", back: "← 보고 현황", history: "변경 이력", no_activity: "이번 달 외국인 환자 없음 (활동 없음)",
         find: "행 찾기", new_title: "신규 환자 (국적별, 성별·연령대는 선택)",
         visits_title: "진료 건수 (국적 × 진료과 × 진료 유형)", nationality: "국적", sex: "성별",
         age_band: "연령대", new_count: "신규 환자 수", visit_count: "진료 건수", note: "확인", remove: "삭제",
@@ -34,7 +34,7 @@ const w = SMZ.words({
         warning_row: "평소와 다름: 이번 달 {value}, 지난 {months}개월 중앙값 {median}",
         totals: "신규 환자 {new}명 · 진료 {visits}건", paste_bad: "{line}행을 읽지 못했습니다: {text}",
         paste_too_many: "한 번에 5,000행까지 붙여넣을 수 있습니다.", bad_period: "?period=YYYY-MM 형식의 달이 필요합니다." },
-  en: { title: "Monthly report", back: "← Reports", no_activity: "No foreign patients this month (no activity)",
+  en: { title: "Monthly report", back: "← Reports", history: "History", no_activity: "No foreign patients this month (no activity)",
         find: "Find rows", new_title: "New patients (by nationality; sex and age band optional)",
         visits_title: "Visits (nationality × department × care type)", nationality: "Nationality", sex: "Sex",
         age_band: "Age band", new_count: "New patients", visit_count: "Visits", note: "Check", remove: "Remove",
@@ -595,6 +595,9 @@ async function load() {
   }
   const back = document.querySelector("a[href='/hospital']");
   if (SMZ.query.get("partner")) back.href = "/hospital?partner=" + model.partnerId;
+  const historyArgs = new URLSearchParams({ period: model.period });
+  if (SMZ.query.get("partner")) historyArgs.set("partner", model.partnerId);
+  $("history").href = "/hospital/history?" + historyArgs;
   $("add-new").addEventListener("click", () => { const tr = row("new"); $("new-rows").append(tr); relabel($("new-rows")); tr.querySelector("input").focus(); });
   $("add-visit").addEventListener("click", () => { const tr = row("visit"); $("visit-rows").append(tr); relabel($("visit-rows")); tr.querySelector("input").focus(); });
   $("paste-new-add").addEventListener("click", () => paste("new"));
