@@ -553,13 +553,14 @@ absl::StatusOr<v1::CsvFile> Stats::ExportAggregateXlsx(
                        QueryAggregate(caller, request));
   // Refused before any workbook is built: a sheet this size is more than a
   // reader opens, and the file more than an answer should carry.
-  if (aggregate.rows_size() >= kMaxXlsxExportRows) {
+  if (aggregate.rows_size() > kMaxXlsxExportRows) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the aggregate has ", aggregate.rows_size(),
-        " rows; a workbook here holds at most ", kMaxXlsxExportRows - 1,
+        " rows; a workbook here holds at most ", kMaxXlsxExportRows,
         ": narrow the range or the grouping, or take the CSV"));
   }
-  XlsxWriter xlsx("aggregate", kMaxXlsxExportRows + 1);
+  // The rows, the header and the total.
+  XlsxWriter xlsx("aggregate", kMaxXlsxExportRows + 2);
   for (const auto& row : AggregateTable(request, aggregate)) xlsx.Row(row);
   SMZ_ASSIGN_OR_RETURN(std::string bytes, std::move(xlsx).Finish());
   v1::CsvFile file;

@@ -70,8 +70,14 @@ async function invite() {
   // The same invitation retried keeps its request_id: one account.
   const content = JSON.stringify(body);
   if (!state.invite || state.invite.content !== content) state.invite = { id: SMZ.requestId("invite"), content };
+  // One invitation at a time: a second one with the same request_id would
+  // void the link just shown.
+  const button = $("invite").querySelector("button[type=submit]");
+  button.disabled = true;
   try {
     const answer = await SMZ.post("/v1/accounts", Object.assign({ request_id: state.invite.id }, body));
+    state.invite = null;
+    for (const id of ["invite-login", "invite-name", "invite-email"]) $(id).value = "";
     showLink(answer);
     document.body.dataset.invited = answer.account.login;
     list(true);
@@ -79,6 +85,8 @@ async function invite() {
     if (e.status === 401) return SMZ.signInAgain();
     if (e.status !== 0 && e.status < 500) state.invite = null;
     problems.textContent = e.violations.length ? e.violations.map((v) => v.field + ": " + v.description).join(" · ") : e.message;
+  } finally {
+    button.disabled = false;
   }
 }
 
@@ -96,7 +104,12 @@ function openAction(account, tr, kind, partnerOptions) {
   const confirm = el("button", { type: "button", class: "primary", id: "action-confirm" }, w("confirm"));
   const cancel = el("button", { type: "button" }, w("cancel"));
   const cell = el("td", { colspan: 7 }, el("label", {}, w("reason") + " ", reason), " ");
-  if (kind === "set_role") cell.append(role, " ", partner, " ");
+  if (kind === "set_role") {
+    cell.append(role, " ", partner, " ");
+    const showPartner = () => { partner.hidden = role.value !== "PARTNER"; };
+    role.addEventListener("change", showPartner);
+    showPartner();
+  }
   cell.append(confirm, " ", cancel, " ", message);
   const row = el("tr", { class: "action-row" }, cell);
   tr.after(row);
@@ -117,7 +130,7 @@ function openAction(account, tr, kind, partnerOptions) {
       list(true);
     } catch (e) {
       if (e.status === 401) return SMZ.signInAgain();
-      if (e.code === SMZ.ABORTED) { $("failure").textContent = w("changed"); list(true); return; }
+      if (e.code === SMZ.ABORTED) { await list(true); $("failure").textContent = w("changed"); return; }
       message.textContent = e.violations.length ? e.violations.map((v) => v.description).join(" · ") : e.message;
     }
   });

@@ -220,6 +220,7 @@ async function load() {
   if (!csrf()) {
     board.hidden = true; signin.hidden = false; signout.hidden = true;
     document.getElementById("who").textContent = "";
+    document.getElementById("nav").replaceChildren();
     return;
   }
   try {
@@ -250,6 +251,7 @@ async function load() {
     if (e.status === 401 || e.status === 403) {
       // The gateway has cleared the cookies of an ended session.
       document.getElementById("signin-error").textContent = w("ended");
+      document.getElementById("nav").replaceChildren();
       board.hidden = true; signin.hidden = false; signout.hidden = true;
     } else {
       document.body.dataset.loaded = "error";

@@ -5,11 +5,13 @@ const w = SMZ.words({
   ko: { title: "마감 예외", grant_title: "마감된 달 다시 열기", partner: "기관", period: "보고월", hours: "열어 둘 시간",
         reason: "사유", grant: "허용", list_title: "허용한 예외", active_only: "지금 열려 있는 것만", more: "더 보기",
         everyone: "모든 기관", granted_by: "허용한 사람", granted_at: "허용 시각", until: "열려 있는 기한",
-        granted: "{partner}의 {period}을(를) {until}까지 열었습니다.", none: "예외가 없습니다." },
+        granted: "{partner}의 {period}을(를) {until}까지 열었습니다.", none: "예외가 없습니다.",
+        choose: "기관 선택", choose_partner: "기관을 고르세요 (모든 기관도 고를 수 있습니다)." },
   en: { title: "Lock exceptions", grant_title: "Reopen a closed month", partner: "Partner", period: "Month", hours: "Hours open",
         reason: "Reason", grant: "Grant", list_title: "Exceptions granted", active_only: "Open now only", more: "More",
         everyone: "Every partner", granted_by: "Granted by", granted_at: "Granted", until: "Open until",
-        granted: "{period} of {partner} is open until {until}.", none: "No exceptions." },
+        granted: "{period} of {partner} is open until {until}.", none: "No exceptions.",
+        choose: "Choose a partner", choose_partner: "Choose a partner (or every partner)." },
 });
 const fill = SMZ.fill;
 const el = SMZ.el;
@@ -19,6 +21,11 @@ const nameOf = (id) => (String(id) === "0" ? w("everyone") : state.names.get(Str
 
 async function grant() {
   $("grant-problems").textContent = "";
+  if ($("grant-partner").value === "") {
+    $("grant-problems").textContent = w("choose_partner");
+    $("grant-partner").focus();
+    return;
+  }
   const body = { partner_id: Number($("grant-partner").value), period: $("grant-period").value,
                  duration_hours: Number($("grant-hours").value) || 0, reason: $("grant-reason").value.trim() };
   const content = JSON.stringify(body);
@@ -69,14 +76,23 @@ async function list(fresh) {
   await SMZ.start(w("title"), () => location.reload());
   SMZ.translate(w);
   let token = "";
-  for (let page = 0; page < 50; ++page) {
-    const answer = await SMZ.get("/v1/partners", { page_size: 200, page_token: token }).catch(() => ({}));
-    for (const p of answer.partners || []) state.names.set(String(p.id), SMZ.text(p.name));
-    token = answer.next_page_token;
-    if (!token) break;
+  try {
+    for (let page = 0; page < 50; ++page) {
+      const answer = await SMZ.get("/v1/partners", { page_size: 200, page_token: token });
+      for (const p of answer.partners || []) state.names.set(String(p.id), SMZ.text(p.name));
+      token = answer.next_page_token;
+      if (!token) break;
+    }
+  } catch (e) {
+    // Without the list, "every partner" would be the only choice: no grant.
+    $("failure").textContent = e.message;
+    $("grant").querySelector("button[type=submit]").disabled = true;
   }
-  $("grant-partner").replaceChildren(el("option", { value: "0" }, w("everyone")),
-      ...[...state.names].map(([id, name]) => el("option", { value: id }, name + " (#" + id + ")")));
+  // Nothing is chosen until the person chooses: "every partner" reopens
+  // the month for all hospitals.
+  $("grant-partner").replaceChildren(el("option", { value: "" }, w("choose")),
+      ...[...state.names].map(([id, name]) => el("option", { value: id }, name + " (#" + id + ")")),
+      el("option", { value: "0" }, w("everyone")));
   $("grant").addEventListener("submit", (event) => { event.preventDefault(); grant(); });
   $("active-only").addEventListener("change", () => list(true));
   $("more").addEventListener("click", () => list(false));
