@@ -208,10 +208,10 @@ fi
 # a password, each run prints a fresh one-time link for it.
 DEMO_LINKS=()
 invite_demo_account() {
-  local login="$1" role="$2" name="$3" out state path
+  local login="$1" role="$2" name="$3" partner_id="${4:-0}" out state path
   out="$("$SMZCTL" --target="127.0.0.1:$(smz_grpc_port registry)" \
     --token_file="$ADMIN_TOKEN_FILE" call smz.registry.v1.AccountService/InviteAccount \
-    "{\"request_id\":\"demo-account-$login\",\"login\":\"$login\",\"display_name\":\"$name\",\"role\":\"$role\"}")" ||
+    "{\"request_id\":\"demo-account-$login\",\"login\":\"$login\",\"display_name\":\"$name\",\"role\":\"$role\",\"partner_id\":$partner_id}")" ||
     die "cannot invite the demo account $login"
   out="$(printf '%s' "$out" | tr -d '\n')"
   state="$(printf '%s' "$out" | sed -n 's/.*"state": *"\([A-Z_]*\)".*/\1/p')"
@@ -225,6 +225,14 @@ invite_demo_account() {
 log "inviting demo accounts"
 invite_demo_account council COUNCIL "구의회 의원 (demo)"
 invite_demo_account officer ADMIN "보건소 담당자 (demo)"
+# A clerk of the first designated hospital, for the hospital's pages.
+demo_hospital="$("$SMZCTL" --target="127.0.0.1:$(smz_grpc_port registry)" \
+  --token_file="$ADMIN_TOKEN_FILE" call smz.registry.v1.RegistryService/ListPartners \
+  '{"kind":"SPECIALIZED_OPERATOR","status":"ACTIVE","page_size":1}' |
+  tr -d '\n' | sed -n 's/^[^[]*\[ *{ *"id": *"\([0-9]*\)".*/\1/p')"
+if [[ -n "$demo_hospital" ]]; then
+  invite_demo_account clerk PARTNER "병원 담당자 (demo)" "$demo_hospital"
+fi
 
 echo
 echo "smz is up."
