@@ -35,13 +35,7 @@ function options(select, values, withAny) {
 }
 
 async function loadPartners() {
-  let token = "";
-  for (let page = 0; page < 50; ++page) {
-    const answer = await SMZ.get("/v1/partners", { page_size: 200, page_token: token });
-    for (const p of answer.partners || []) state.partners.set(String(p.id), SMZ.text(p.name));
-    token = answer.next_page_token;
-    if (!token) break;
-  }
+  for (const [id, p] of await SMZ.allPartners()) state.partners.set(id, SMZ.text(p.name));
   const partnerOptions = () => [...state.partners].map(([id, name]) => el("option", { value: id }, name + " (#" + id + ")"));
   $("invite-partner").replaceChildren(...partnerOptions());
   return partnerOptions;

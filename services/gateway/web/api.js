@@ -121,6 +121,20 @@ const SMZ = (() => {
     { href: "/admin/exceptions", key: "exceptions", roles: ["ADMIN"] },
   ];
 
+  // Every partner of the directory (ListPartners, page by page; the zone's
+  // fit in a few pages): id (as text) -> Partner.
+  async function allPartners() {
+    const partners = new Map();
+    let token = "";
+    for (let page = 0; page < 50; ++page) {
+      const answer = await get("/v1/partners", { page_size: 200, page_token: token });
+      for (const p of answer.partners || []) partners.set(String(p.id), p);
+      token = answer.next_page_token;
+      if (!token) break;
+    }
+    return partners;
+  }
+
   // The links to the pages `role` has, for a header.
   function navLinks(role) {
     const c = words(COMMON);
@@ -177,7 +191,7 @@ const SMZ = (() => {
   return {
     // google.rpc.Code numbers the pages act on.
     ABORTED: 10,
-    ApiError, csrf, get, post, words, text, el, group, fill, requestId, seoul, lastDay, translate, navLinks, start, retitle,
+    ApiError, csrf, get, post, words, text, el, group, fill, requestId, seoul, lastDay, translate, navLinks, allPartners, start, retitle,
     signInAgain, query,
     get lang() { return lang; },
     // Codes and names from the services' own tables (/static/reference.js).

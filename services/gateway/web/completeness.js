@@ -23,15 +23,7 @@ const ORDER = { NOT_REPORTED: 0, DRAFT_ONLY: 1, LATE: 2, ON_TIME: 3 };
 
 async function partners() {
   if (state.partners) return state.partners;
-  const map = new Map();
-  let token = "";
-  for (let page = 0; page < 50; ++page) {
-    const answer = await SMZ.get("/v1/partners", { page_size: 200, page_token: token });
-    for (const p of answer.partners || []) map.set(String(p.id), p);
-    token = answer.next_page_token;
-    if (!token) break;
-  }
-  return (state.partners = map);
+  return (state.partners = await SMZ.allPartners());
 }
 
 function contactCell(partner) {

@@ -75,14 +75,8 @@ async function list(fresh) {
 (async () => {
   await SMZ.start(w("title"), () => location.reload());
   SMZ.translate(w);
-  let token = "";
   try {
-    for (let page = 0; page < 50; ++page) {
-      const answer = await SMZ.get("/v1/partners", { page_size: 200, page_token: token });
-      for (const p of answer.partners || []) state.names.set(String(p.id), SMZ.text(p.name));
-      token = answer.next_page_token;
-      if (!token) break;
-    }
+    for (const [id, p] of await SMZ.allPartners()) state.names.set(id, SMZ.text(p.name));
   } catch (e) {
     // Without the list, "every partner" would be the only choice: no grant.
     $("failure").textContent = e.message;

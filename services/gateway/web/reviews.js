@@ -22,14 +22,7 @@ const state = { names: new Map(), rows: [], token: "" };
 const sum = (cells) => (cells || []).reduce((s, c) => s + Number(c.count || 0), 0);
 
 async function partnerNames() {
-  // The zone's partners fit in a few pages; names only.
-  let token = "";
-  for (let page = 0; page < 50; ++page) {
-    const answer = await SMZ.get("/v1/partners", { page_size: 200, page_token: token });
-    for (const p of answer.partners || []) state.names.set(String(p.id), SMZ.text(p.name));
-    token = answer.next_page_token;
-    if (!token) break;
-  }
+  for (const [id, p] of await SMZ.allPartners()) state.names.set(id, SMZ.text(p.name));
 }
 
 async function accept(report, tr) {
