@@ -73,6 +73,8 @@ class Stats {
       const Principal& caller, const v1::AggregateRequest& request);
   absl::StatusOr<v1::CsvFile> ExportAggregateXlsx(
       const Principal& caller, const v1::AggregateRequest& request);
+  absl::StatusOr<v1::ZoneComparison> CompareWithZone(
+      const Principal& caller, const v1::CompareWithZoneRequest& request);
   absl::StatusOr<v1::CompletenessResponse> GetCompleteness(
       const Principal& caller, const v1::GetCompletenessRequest& request);
   absl::StatusOr<v1::KpiProgress> GetKpiProgress(

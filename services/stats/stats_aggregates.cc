@@ -435,6 +435,48 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
   return response;
 }
 
+absl::StatusOr<v1::ZoneComparison> Stats::CompareWithZone(
+    const Principal& caller, const v1::CompareWithZoneRequest& request) {
+  FieldViolations violations;
+  if (request.partner_id() <= 0) violations.Add("partner_id", "is required");
+  if (request.group_by_size() > 2) {
+    violations.Add("group_by", "at most two dimensions");
+  }
+  for (int i = 0; i < request.group_by_size(); ++i) {
+    const int d = request.group_by(i);
+    if (d == v1::PARTNER || d == v1::PARTNER_KIND || d == v1::REGION) {
+      violations.Add(absl::StrCat("group_by[", i, "]"),
+                     "compares with the zone, not with other hospitals: "
+                     "NATIONALITY, DEPARTMENT, CARE_TYPE, SEX or AGE_BAND");
+    }
+  }
+  v1::AggregateRequest query;
+  query.set_start_period(request.start_period());
+  query.set_end_period(request.end_period());
+  query.set_bucket(request.bucket());
+  *query.mutable_group_by() = request.group_by();
+  int start = 0;
+  int end = 0;
+  ValidateAggregateRequest(query, &start, &end, &violations);
+  if (!violations.empty()) return violations.ToStatus();
+  SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner_id()));
+  SMZ_RETURN_IF_ERROR(partners_->Get(request.partner_id()).status());
+
+  // The zone as a restricted role sees it, whoever asks: an ADMIN sees the
+  // page the hospital sees. The hospital's own row set is exact.
+  Principal restricted = caller;
+  restricted.set_role(auth::v1::PARTNER);
+  Principal unrestricted = caller;
+  unrestricted.set_role(auth::v1::ADMIN);
+  v1::ZoneComparison comparison;
+  SMZ_ASSIGN_OR_RETURN(*comparison.mutable_zone(),
+                       QueryAggregate(restricted, query));
+  query.mutable_filter()->add_partner_ids(request.partner_id());
+  SMZ_ASSIGN_OR_RETURN(*comparison.mutable_own(),
+                       QueryAggregate(unrestricted, query));
+  return comparison;
+}
+
 namespace {
 
 // A suppressed count shows as "<5"; suppressed revenue is not small, only

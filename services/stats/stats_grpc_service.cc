@@ -121,6 +121,15 @@ grpc::Status StatsGrpcService::ExportAggregateXlsx(
                       });
 }
 
+grpc::Status StatsGrpcService::CompareWithZone(
+    grpc::ServerContext* context, const v1::CompareWithZoneRequest* request,
+    v1::ZoneComparison* response) {
+  return runner_->Run(context, "CompareWithZone", [&](const Principal& caller) {
+    return RespondWith(
+        response, [&] { return stats_->CompareWithZone(caller, *request); });
+  });
+}
+
 grpc::Status StatsGrpcService::GetReportingCalendar(
     grpc::ServerContext* context,
     const v1::GetReportingCalendarRequest* request,

@@ -54,6 +54,9 @@ class StatsGrpcService final : public v1::StatsService::Service {
   grpc::Status ExportAggregateXlsx(grpc::ServerContext* context,
                                    const v1::AggregateRequest* request,
                                    v1::CsvFile* response) override;
+  grpc::Status CompareWithZone(grpc::ServerContext* context,
+                               const v1::CompareWithZoneRequest* request,
+                               v1::ZoneComparison* response) override;
   grpc::Status GetReportingCalendar(
       grpc::ServerContext* context,
       const v1::GetReportingCalendarRequest* request,

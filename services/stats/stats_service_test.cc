@@ -688,6 +688,60 @@ TEST_F(StatsServiceTest, SmallCellsOfOnePartnerAreSuppressedForReaders) {
   EXPECT_EQ(stub_->QueryAggregate(As(token("p1")).get(), request, &denied)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+
+  // Beside the zone: a hospital sees its own figures exactly and the zone's
+  // as the analyst does, so its Thai patients stay its own secret to others
+  // and the zone's Thai figure tells it nothing of the others.
+  auto compare = [&](const std::string& who, int64_t partner_id,
+                     std::vector<v1::Dimension> dims, v1::ZoneComparison* out) {
+    v1::CompareWithZoneRequest ask;
+    ask.set_partner_id(partner_id);
+    ask.set_start_period("2020-04");
+    ask.set_end_period("2020-04");
+    ask.set_bucket(v1::WHOLE_RANGE);
+    for (v1::Dimension d : dims) ask.add_group_by(d);
+    return stub_->CompareWithZone(As(token(who)).get(), ask, out);
+  };
+  v1::ZoneComparison beside;
+  for (const char* who : {"p1", "admin"}) {
+    grpc::Status s = compare(who, partner(1), {v1::NATIONALITY}, &beside);
+    ASSERT_TRUE(s.ok()) << who << ": " << s.error_message();
+    std::map<std::string, v1::AggregateRow> own;
+    std::map<std::string, v1::AggregateRow> zone;
+    for (const v1::AggregateRow& row : beside.own().rows()) {
+      own[row.nationality()] = row;
+    }
+    for (const v1::AggregateRow& row : beside.zone().rows()) {
+      zone[row.nationality()] = row;
+    }
+    EXPECT_EQ(own.count("CN"), 0u) << who;  // p2's and p3's patients
+    EXPECT_FALSE(own["TH"].visits().suppressed()) << who;
+    EXPECT_EQ(own["TH"].visits().value(), 2) << who;
+    EXPECT_EQ(beside.own().total().visits().value(), 3) << who;
+    EXPECT_TRUE(zone["TH"].visits().suppressed()) << who;
+    EXPECT_EQ(zone["CN"].visits().value(), 35) << who;
+    EXPECT_EQ(beside.zone().total().visits().value(), 40) << who;
+    EXPECT_EQ(beside.zone().min_group_partners(), 3) << who;
+  }
+  // Another hospital's comparison, or the analyst's (who has the explorer),
+  // is refused; bad fields are named together; comparing with other
+  // hospitals (by partner, kind or region) is not what this call does.
+  EXPECT_EQ(compare("p2", partner(1), {}, &beside).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(compare("analyst", partner(1), {}, &beside).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(
+      ViolatedFields(compare("p1", partner(1),
+                             {v1::PARTNER_KIND, v1::NATIONALITY}, &beside)),
+      UnorderedElementsAre("group_by[0]"));
+  v1::CompareWithZoneRequest bad;
+  bad.set_start_period("2020-13");
+  bad.set_end_period("2020-04");
+  EXPECT_THAT(
+      ViolatedFields(stub_->CompareWithZone(As(admin()).get(), bad, &beside)),
+      UnorderedElementsAre("partner_id", "start_period"));
+  EXPECT_EQ(compare("admin", 999999, {}, &beside).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 // Subtracting aggregates over chosen partner sets gives no hospital away:
