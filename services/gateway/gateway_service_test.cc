@@ -721,8 +721,6 @@ std::string ShellQuoted(absl::string_view text) {
   return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "'\\''"}}), "'");
 }
 
-// `steps`: what a person does first (browser_page.py --step: "type:CSS=TEXT",
-// "click:CSS", "wait:JS", "go:URL").
 // A one-sheet workbook of text cells, as a hospital's spreadsheet program
 // would save it (libxlsxwriter, as the templates are written).
 bool WriteXlsx(const std::string& path,
@@ -757,6 +755,9 @@ std::vector<std::string> SignInSteps(const std::string& login,
   return steps;
 }
 
+// `url` in headless Chromium; `steps` are what a person does first
+// (browser_page.py --step: "type:CSS=TEXT", "select:CSS=VALUE", "click:CSS",
+// "wait:JS", "go:URL", "shot:FILE", "size:WxH"); `until` is then awaited.
 BrowserPage OpenInBrowser(const std::string& url, const std::string& until,
                           const std::string& screenshot = "",
                           const std::vector<std::string>& steps = {},
@@ -1409,6 +1410,276 @@ TEST_F(GatewayServiceTest, AnalystExploresAndDownloadsInChromium) {
         << p.partner_id() << " " << p.period();
   }
   EXPECT_GE(missing, 3);
+}
+
+// A hospital's clerk on its own profile and its figures beside the zone's:
+// the comparison shows what the service answers, a contact with a bad
+// e-mail is refused in place and saved once corrected. Asking for another
+// hospital's pages by its id (?partner=) still shows only the clerk's own:
+// no page of the hospital's requests anything under another partner's path.
+// Every hospital page is also kept at a phone's width.
+TEST_F(GatewayServiceTest, HospitalProfileAndComparisonInChromium) {
+  const ClockAt june(Seoul(2019, 6, 3, 9));
+  const int64_t own = hospital_id_;
+  const int64_t other = hospital_ids_[1];
+  const std::string password = "clerk password cho";
+  auto clerk = stack_->AddPerson("clerk.cho", auth::v1::PARTNER, own, password);
+  ASSERT_TRUE(clerk.ok()) << clerk.status();
+  const std::string origin =
+      absl::StrCat("http://127.0.0.1:", gateway_->http_port());
+  const std::string shots = SMZ_TEST_ARTIFACT_DIR;
+  const std::string as_other = absl::StrCat("partner=", other);
+
+  const BrowserPage compare = OpenInBrowser(
+      absl::StrCat(origin, "/"),
+      "return location.pathname === '/hospital/compare' && "
+      "document.body.dataset.loaded === 'yes'",
+      absl::StrCat(shots, "/hospital-compare.png"),
+      SignInSteps("clerk.cho", password,
+                  {"wait:return location.pathname === '/hospital'",
+                   absl::StrCat("go:", origin,
+                                "/hospital/compare?from=2019-04&to=2019-04&"
+                                "view=NATIONALITY&",
+                                as_other)}));
+  ASSERT_TRUE(compare.met) << compare.dom.substr(0, 4000);
+  EXPECT_THAT(compare.csp_violations, ::testing::IsEmpty());
+  auto stats_stub = stats::v1::StatsService::NewStub(Local(stats_->port()));
+  stats::v1::CompareWithZoneRequest ask;
+  ask.set_partner_id(own);
+  ask.set_start_period("2019-04");
+  ask.set_end_period("2019-04");
+  ask.set_bucket(stats::v1::WHOLE_RANGE);
+  ask.add_group_by(stats::v1::NATIONALITY);
+  stats::v1::ZoneComparison answer;
+  ASSERT_TRUE(
+      stats_stub->CompareWithZone(As(admin()).get(), ask, &answer).ok());
+  ASSERT_GE(answer.zone().rows_size(), 2);  // MN (own), CN (the others')
+  auto shown = [&](const std::string& key, const std::string& side) {
+    const size_t row = compare.dom.find(absl::StrCat("data-row=\"", key, "\""));
+    if (row == std::string::npos) return std::string("<no row>");
+    const std::string marker = absl::StrCat(side, "=\"visits\">");
+    const size_t at = compare.dom.find(marker, row);
+    return compare.dom.substr(at + marker.size(),
+                              compare.dom.find('<', at) - at - marker.size());
+  };
+  for (const stats::v1::AggregateRow& row : answer.zone().rows()) {
+    EXPECT_EQ(
+        shown(row.nationality(), "data-zone"),
+        row.visits().suppressed() ? "<5" : absl::StrCat(row.visits().value()))
+        << row.nationality();
+  }
+  EXPECT_EQ(shown("MN", "data-own"), "150");
+  EXPECT_EQ(shown("CN", "data-own"), "");  // the other hospitals' patients
+
+  const BrowserPage profile = OpenInBrowser(
+      absl::StrCat(origin, "/"), "return document.body.dataset.saved",
+      absl::StrCat(shots, "/hospital-profile-saved.png"),
+      SignInSteps(
+          "clerk.cho", password,
+          {"wait:return location.pathname === '/hospital'",
+           absl::StrCat("go:", origin, "/hospital/profile?", as_other),
+           "wait:return document.body.dataset.loaded === 'yes'",
+           absl::StrCat("shot:", shots, "/hospital-profile.png"),
+           "click:#add-contact",
+           "type:#contacts tbody tr:last-child [name=name]=조담당",
+           "type:#contacts tbody tr:last-child [name=email]=not-an-address",
+           "type:#contacts tbody tr:last-child [name=languages]=ko, mn",
+           "click:#save",
+           "wait:return document.querySelector('#contacts tbody "
+           "tr:last-child [name=email].refused') !== null",
+           absl::StrCat("shot:", shots, "/hospital-profile-refused.png"),
+           "type:#contacts tbody tr:last-child "
+           "[name=email]=cho@hospital.example",
+           "click:#save"}));
+  ASSERT_TRUE(profile.met) << profile.dom.substr(0, 6000);
+  EXPECT_THAT(profile.csp_violations, ::testing::IsEmpty());
+  EXPECT_EQ(AttributeNear(profile.dom, "id=\"partner-name\"", "data-partner"),
+            absl::StrCat(own));
+  EXPECT_THAT(profile.dom, HasSubstr("기관0"));
+  EXPECT_THAT(profile.dom, Not(HasSubstr("기관1")));
+  auto registry = reg::RegistryService::NewStub(grpc::CreateChannel(
+      stack_->registry().target(), grpc::InsecureChannelCredentials()));
+  reg::GetPartnerRequest get;
+  get.set_id(own);
+  reg::Partner saved;
+  ASSERT_TRUE(registry->GetPartner(As(admin()).get(), get, &saved).ok());
+  ASSERT_GE(saved.contacts_size(), 1);
+  const reg::Contact& added = saved.contacts(saved.contacts_size() - 1);
+  EXPECT_EQ(added.name(), "조담당");
+  EXPECT_EQ(added.email(), "cho@hospital.example");
+  EXPECT_THAT(added.languages(), ::testing::ElementsAre("ko", "mn"));
+  get.set_id(other);
+  reg::Partner untouched;
+  ASSERT_TRUE(registry->GetPartner(As(admin()).get(), get, &untouched).ok());
+  for (const reg::Contact& c : untouched.contacts()) {
+    EXPECT_NE(c.name(), "조담당");
+  }
+
+  // Every hospital page, opened with the other hospital's id, at a phone's
+  // width: loaded, and nothing requested under the other partner's path.
+  const std::string never_other = absl::StrCat(
+      "document.body.dataset.loaded === 'yes' && "
+      "!performance.getEntriesByType('resource').some((r) => "
+      "r.name.includes('/partners/",
+      other, "/'))");
+  std::vector<std::string> sweep = {
+      "wait:return location.pathname === '/hospital'", "size:390x1500"};
+  for (const auto& [path, name] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"/hospital?", "hospital-home"},
+           {"/hospital/report?period=2019-04&", "hospital-report"},
+           {"/hospital/upload?", "hospital-upload"},
+           {"/hospital/history?period=2019-04&", "hospital-history"},
+           {"/hospital/profile?", "hospital-profile"},
+           {"/hospital/compare?from=2019-01&to=2019-05&",
+            "hospital-compare"}}) {
+    sweep.push_back(absl::StrCat("go:", origin, path, as_other));
+    sweep.push_back(absl::StrCat("wait:return ", never_other));
+    sweep.push_back(absl::StrCat("shot:", shots, "/", name, "-phone.png"));
+  }
+  const BrowserPage phone = OpenInBrowser(
+      absl::StrCat(origin, "/"), absl::StrCat("return ", never_other), "",
+      SignInSteps("clerk.cho", password, sweep));
+  EXPECT_TRUE(phone.met) << phone.dom.substr(0, 4000);
+  EXPECT_THAT(phone.csp_violations, ::testing::IsEmpty());
+}
+
+// The district's partner pages as an officer uses them: the directory; a
+// new agency registered (a missing Korean name refused in place first);
+// on its page designated with a reason, a grant recorded (one without its
+// purpose refused in place first) and suspended (a decision without a
+// reason stopped by the page); then the council report's tables downloaded
+// from the dashboard, byte for byte the API's.
+TEST_F(GatewayServiceTest, AdminKeepsThePartnerDirectoryInChromium) {
+  const ClockAt june(Seoul(2019, 6, 3, 9));
+  const std::string password = "officer password jung";
+  std::string secret;
+  auto officer =
+      stack_->AddPerson("officer.jung", auth::v1::ADMIN, 0, password, &secret);
+  ASSERT_TRUE(officer.ok()) << officer.status();
+  clock_->Advance(absl::Seconds(registry::kTotpStepSeconds));
+  const std::string code = registry::TotpCode(secret, clock_->Now());
+  const std::string origin =
+      absl::StrCat("http://127.0.0.1:", gateway_->http_port());
+  const std::string shots = SMZ_TEST_ARTIFACT_DIR;
+  const std::string downloads = absl::StrCat(shots, "/downloads-council");
+  std::filesystem::remove_all(downloads);
+  std::filesystem::create_directories(downloads);
+  const BrowserPage page = OpenInBrowser(
+      absl::StrCat(origin, "/?next=%2Fadmin%2Fpartners"),
+      "return document.body.dataset.downloaded === 'kpi_csv' && (window.__t "
+      "= window.__t || Date.now()) && Date.now() - window.__t > 1500",
+      absl::StrCat(shots, "/dashboard-downloads.png"),
+      {"type:#login=officer.jung",
+       absl::StrCat("type:#password=", password),
+       absl::StrCat("type:#code=", code),
+       "click:#signin-form button",
+       "wait:return location.pathname === '/admin/partners' && "
+       "document.body.dataset.loaded === 'yes'",
+       absl::StrCat("shot:", shots, "/admin-partners.png"),
+       "select:#new-kind=ATTRACTION_AGENCY",
+       "type:#new-name-en=Ulaanbaatar Medical Travel",
+       "click:#create button[type=submit]",
+       "wait:return document.querySelector('#new-name-ko.refused') !== null",
+       absl::StrCat("shot:", shots, "/admin-partners-refused.png"),
+       "type:#new-name-ko=울란바토르 의료관광",
+       "click:#create button[type=submit]",
+       "wait:return location.pathname === '/hospital/profile' && "
+       "document.body.dataset.loaded === 'yes'",
+       "click:[data-decision=designate]",
+       "type:#decision-reason=2019 agency round",
+       "type:#decision-ref=영등포구 공고 제2019-100호",
+       "click:#decision-confirm",
+       "wait:return document.body.dataset.decided === 'designate:ACTIVE'",
+       "select:#grant-programme=MARKETING",
+       "type:#grant-amount=5,000,000",
+       "click:#grant-form button[type=submit]",
+       "wait:return document.querySelector('#grant-purpose-ko.refused') "
+       "!== null",
+       "type:#grant-purpose-ko=몽골 설명회 통역",
+       "click:#grant-form button[type=submit]",
+       "wait:return document.body.dataset.granted === 'yes'",
+       "click:[data-decision=suspend]",
+       "click:#decision-confirm",
+       "wait:return document.querySelector('#decision-reason.refused') "
+       "!== null",
+       "type:#decision-reason=registration lapsed",
+       "click:#decision-confirm",
+       "wait:return document.body.dataset.decided === 'suspend:SUSPENDED'",
+       absl::StrCat("shot:", shots, "/admin-partner.png"),
+       "size:390x1800",
+       absl::StrCat("shot:", shots, "/admin-partner-phone.png"),
+       absl::StrCat("go:", origin, "/admin/partners"),
+       "wait:return document.body.dataset.loaded === 'yes'",
+       absl::StrCat("shot:", shots, "/admin-partners-phone.png"),
+       "size:1280x2200",
+       absl::StrCat("go:", origin, "/?year=2019&programme=g-2018"),
+       "wait:return document.body.dataset.loaded === 'yes'",
+       "click:[data-report=kpi_csv]"},
+      downloads);
+  ASSERT_TRUE(page.met) << page.dom.substr(0, 6000);
+  EXPECT_THAT(page.csp_violations, ::testing::IsEmpty());
+  for (const std::string& line : page.console) {
+    EXPECT_THAT(line, Not(HasSubstr("Uncaught"))) << line;
+  }
+
+  // The registry has what the officer did, with the reasons.
+  auto registry = reg::RegistryService::NewStub(grpc::CreateChannel(
+      stack_->registry().target(), grpc::InsecureChannelCredentials()));
+  reg::ListPartnersRequest agencies;
+  agencies.set_kind(reg::ATTRACTION_AGENCY);
+  agencies.set_page_size(200);
+  reg::ListPartnersResponse listed;
+  ASSERT_TRUE(
+      registry->ListPartners(As(admin()).get(), agencies, &listed).ok());
+  const reg::Partner* agency = nullptr;
+  for (const reg::Partner& p : listed.partners()) {
+    if (p.name().count("ko") && p.name().at("ko") == "울란바토르 의료관광") {
+      agency = &p;
+    }
+  }
+  ASSERT_NE(agency, nullptr);
+  // The list leaves the designation history out; the record has it.
+  reg::GetPartnerRequest get;
+  get.set_id(agency->id());
+  reg::Partner record;
+  ASSERT_TRUE(registry->GetPartner(As(admin()).get(), get, &record).ok());
+  agency = &record;
+  EXPECT_EQ(agency->name().at("en"), "Ulaanbaatar Medical Travel");
+  EXPECT_EQ(agency->status(), reg::SUSPENDED);
+  ASSERT_THAT(agency->designations(), SizeIs(2));
+  EXPECT_EQ(agency->designations(0).action(), reg::DESIGNATED);
+  EXPECT_EQ(agency->designations(0).reason(), "2019 agency round");
+  EXPECT_EQ(agency->designations(0).decision_ref(),
+            "영등포구 공고 제2019-100호");
+  EXPECT_EQ(agency->designations(1).action(), reg::SUSPENDED_ACTION);
+  EXPECT_EQ(agency->designations(1).reason(), "registration lapsed");
+  reg::ListGrantsRequest grants_request;
+  grants_request.set_partner_id(agency->id());
+  reg::ListGrantsResponse grants;
+  ASSERT_TRUE(
+      registry->ListGrants(As(admin()).get(), grants_request, &grants).ok());
+  ASSERT_THAT(grants.grants(), SizeIs(1));  // the refused try left nothing
+  EXPECT_EQ(grants.grants(0).amount_krw(), 5'000'000);
+  EXPECT_EQ(grants.grants(0).programme(), reg::MARKETING);
+  EXPECT_EQ(grants.grants(0).purpose().at("ko"), "몽골 설명회 통역");
+
+  // The dashboard's download is the API's table.
+  v1::GetCouncilReportRequest report;
+  report.set_year(2019);
+  report.set_programme_code("g-2018");
+  report.set_language("ko");
+  report.set_format(v1::GetCouncilReportRequest::CSV);
+  report.set_table(v1::GetCouncilReportRequest::KPI);
+  v1::Document csv;
+  ASSERT_TRUE(
+      stub_->GetCouncilReport(As(token("council")).get(), report, &csv).ok());
+  std::ifstream downloaded(absl::StrCat(downloads, "/", csv.filename()),
+                           std::ios::binary);
+  ASSERT_TRUE(downloaded.good()) << "no download " << csv.filename();
+  std::stringstream bytes;
+  bytes << downloaded.rdbuf();
+  EXPECT_EQ(bytes.str(), csv.content());
 }
 
 TEST_F(GatewayServiceTest, UpcomingEventsArePublishedOnesSoonestFirst) {

@@ -9,7 +9,8 @@ selector's [attribute] brackets),
 "file:CSS=PATH" chooses a file in a file input, "click:CSS"
 clicks, "wait:JS" waits until a condition holds, "go:URL" opens another page
 in the same browser (cookies kept), "shot:FILE" keeps a screenshot of the
-page as it is then; a step that fails, or of an unknown
+page as it is then, "size:WIDTHxHEIGHT" resizes the window (a phone is
+390 wide); a step that fails, or of an unknown
 kind, ends the steps and is reported on stderr. Then waits until a
 JavaScript condition holds (or the timeout passes), and prints
 one JSON object: the DOM after the page's scripts ran, the browser console
@@ -128,6 +129,9 @@ def main():
                                         ).send_keys(path)
                 elif kind == "shot":
                     driver.save_screenshot(what)
+                elif kind == "size":  # "390x1600": a phone's width
+                    width, _, height = what.partition("x")
+                    driver.set_window_size(int(width), int(height))
                 elif kind == "click":
                     driver.find_element(By.CSS_SELECTOR, what).click()
                 elif kind == "wait":

@@ -55,6 +55,10 @@ const SMZ = (() => {
   const get = (path, args) =>
     request("GET", args ? path + "?" + new URLSearchParams(args) : path);
   const post = (path, body) => request("POST", path, body);
+  // An AIP-134 update: the body is the resource, the mask and etag ride in
+  // the query (the google.api.http body is the resource field alone).
+  const patch = (path, resource, mask, etag) =>
+    request("PATCH", path + "?" + new URLSearchParams({ update_mask: mask.join(","), etag }), resource);
 
   // words({ko: {...}, en: {...}}) -> w(key), in the current language,
   // falling back to Korean.
@@ -104,22 +108,72 @@ const SMZ = (() => {
   }
 
   const COMMON = {
-    ko: { dashboard: "대시보드", hospital: "보고 현황", upload: "파일로 올리기", explore: "통계 탐색", completeness: "보고 점검", reviews: "검토 대기", accounts: "계정", exceptions: "마감 예외", signout: "로그아웃",
+    ko: { dashboard: "대시보드", hospital: "보고 현황", upload: "파일로 올리기", explore: "통계 탐색", completeness: "보고 점검", reviews: "검토 대기", accounts: "계정", exceptions: "마감 예외", partners: "기관", profile: "기관 정보", compare: "특구와 비교", signout: "로그아웃",
           offline: "서버에 연결하지 못했습니다. 잠시 후 다시 시도하세요.", zone: "스마트메디컬특구" },
-    en: { dashboard: "Dashboard", hospital: "Reports", upload: "Upload a file", explore: "Statistics", completeness: "Who reported", reviews: "Review queue", accounts: "Accounts", exceptions: "Lock exceptions", signout: "Sign out",
+    en: { dashboard: "Dashboard", hospital: "Reports", upload: "Upload a file", explore: "Statistics", completeness: "Who reported", reviews: "Review queue", accounts: "Accounts", exceptions: "Lock exceptions", partners: "Partners", profile: "Our profile", compare: "Beside the zone", signout: "Sign out",
           offline: "Could not reach the server: try again in a moment.", zone: "Smart Medical Zone" },
   };
   // Which pages each role has.
   const NAV = [
     { href: "/hospital", key: "hospital", roles: ["PARTNER"] },
     { href: "/hospital/upload", key: "upload", roles: ["PARTNER"] },
+    { href: "/hospital/compare", key: "compare", roles: ["PARTNER"] },
+    { href: "/hospital/profile", key: "profile", roles: ["PARTNER"] },
     { href: "/", key: "dashboard", roles: ["ADMIN", "COUNCIL", "ANALYST", "ORGANIZER"] },
     { href: "/explore", key: "explore", roles: ["ADMIN", "COUNCIL", "ANALYST", "ORGANIZER"] },
     { href: "/completeness", key: "completeness", roles: ["ADMIN", "COUNCIL", "ANALYST", "ORGANIZER"] },
     { href: "/admin/reviews", key: "reviews", roles: ["ADMIN"] },
+    { href: "/admin/partners", key: "partners", roles: ["ADMIN"] },
     { href: "/admin/accounts", key: "accounts", roles: ["ADMIN"] },
     { href: "/admin/exceptions", key: "exceptions", roles: ["ADMIN"] },
   ];
+
+  // The registry's enums by name, for every page that shows partners.
+  const partnerWords = words({
+    ko: { SPECIALIZED_OPERATOR: "특화사업자", COOPERATING_INSTITUTION: "협력기관", ATTRACTION_AGENCY: "유치업자",
+          LINKED_BUSINESS: "연계업체", PENDING: "지정 전", ACTIVE: "지정", SUSPENDED: "지정 정지", REVOKED: "지정 취소",
+          YEONGDEUNGPO: "영등포권역", YEOUIDO: "여의도권역", DAERIM: "대림동권역", ZONE_REGION_UNSPECIFIED: "",
+          INTERPRETATION_FEE: "통·번역 이용료 지원", INFRASTRUCTURE: "인프라 구축 지원", MARKETING: "홍보·마케팅 지원",
+          DESIGNATED: "지정", REDESIGNATED: "재지정", SUSPENDED_ACTION: "지정 정지", REINSTATED: "정지 해제", REVOKED_ACTION: "지정 취소" },
+    en: { SPECIALIZED_OPERATOR: "Specialized operator", COOPERATING_INSTITUTION: "Cooperating institution", ATTRACTION_AGENCY: "Attraction agency",
+          LINKED_BUSINESS: "Linked business", PENDING: "Not designated", ACTIVE: "Designated", SUSPENDED: "Suspended", REVOKED: "Revoked",
+          YEONGDEUNGPO: "Yeongdeungpo", YEOUIDO: "Yeouido", DAERIM: "Daerim", ZONE_REGION_UNSPECIFIED: "",
+          INTERPRETATION_FEE: "Interpretation fees", INFRASTRUCTURE: "Infrastructure", MARKETING: "Marketing",
+          DESIGNATED: "Designated", REDESIGNATED: "Re-designated", SUSPENDED_ACTION: "Suspended", REINSTATED: "Reinstated", REVOKED_ACTION: "Revoked" },
+  });
+
+  // A refused call's message, with each field violation's field and text.
+  const problems = (e) =>
+    e.violations.length ? e.violations.map((v) => v.field + ": " + v.description).join(" · ") : e.message;
+
+  // Marks each refused field in place: the element under `root` whose
+  // data-field is the violation's field (less `prefix`), or the nearest
+  // enclosing one ("contacts[0].email", then "contacts[0]", "contacts"),
+  // gets the class "refused" and the service's message after it. Answers
+  // the violations placed nowhere, for a summary.
+  function markRefused(root, violations, prefix) {
+    for (const e of root.querySelectorAll(".refused")) { e.classList.remove("refused"); e.removeAttribute("aria-invalid"); }
+    for (const e of root.querySelectorAll(".refused-message[data-for]")) e.remove();
+    const unplaced = [];
+    for (const v of violations) {
+      let field = prefix && v.field.startsWith(prefix) ? v.field.slice(prefix.length) : v.field;
+      let target = null;
+      while (field && !target) {
+        target = [...root.querySelectorAll("[data-field]")].find((e) => e.dataset.field === field);
+        const shorter = field.replace(/(\[[^\]]*\]|\.[^.\[]*)$/, "");
+        if (shorter === field) break;
+        field = shorter;
+      }
+      if (!target) { unplaced.push(v); continue; }
+      target.classList.add("refused");
+      target.setAttribute("aria-invalid", "true");
+      const message = el("span", { class: "refused-message", "data-for": v.field }, v.description);
+      if (target.tagName === "TR") target.lastElementChild.append(message);
+      else if (target.tagName === "FIELDSET") target.append(message);
+      else target.after(message);
+    }
+    return unplaced;
+  }
 
   // Every partner of the directory (ListPartners, page by page; the zone's
   // fit in a few pages): id (as text) -> Partner.
@@ -191,7 +245,7 @@ const SMZ = (() => {
   return {
     // google.rpc.Code numbers the pages act on.
     ABORTED: 10,
-    ApiError, csrf, get, post, words, text, el, group, fill, requestId, seoul, lastDay, translate, navLinks, allPartners, start, retitle,
+    ApiError, csrf, get, post, patch, words, partnerWords, problems, markRefused, text, el, group, fill, requestId, seoul, lastDay, translate, navLinks, allPartners, start, retitle,
     signInAgain, query,
     get lang() { return lang; },
     // Codes and names from the services' own tables (/static/reference.js).

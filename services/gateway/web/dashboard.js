@@ -12,6 +12,8 @@ const WORDS = {
         none: "없음", refused: "로그인하지 못했습니다. 아이디와 비밀번호를 확인하세요.",
         ended: "로그인이 끝났습니다. 다시 로그인하세요.",
         upcoming: "다가오는 행사 (90일)", postponed: "연기",
+        reports: "의회 보고서 내려받기", report_ko: "보고서 (한국어, HTML)", report_en: "보고서 (영어, HTML)",
+        kpi_csv: "공약 지표 표 (CSV)", budget_csv: "예산 집행 표 (CSV)", activities_csv: "추진실적 표 (CSV)",
         types: { BRIEFING_SESSION: "설명회", FAM_TOUR: "팸투어", TRAINING: "교육",
                  COUNCIL_MEETING: "협의회", WORKING_GROUP_MEETING: "실무추진단",
                  BUSINESS_MEETING: "간담회", FORUM: "포럼", EXPO: "박람회",
@@ -26,6 +28,8 @@ const WORDS = {
         none: "None", refused: "Sign-in refused: check the login and password.",
         ended: "Your session has ended: sign in again.",
         upcoming: "Upcoming events (90 days)", postponed: "postponed",
+        reports: "Council report downloads", report_ko: "Report (Korean, HTML)", report_en: "Report (English, HTML)",
+        kpi_csv: "Pledge indicators (CSV)", budget_csv: "Budget execution (CSV)", activities_csv: "Activity log (CSV)",
         types: { BRIEFING_SESSION: "Briefing session", FAM_TOUR: "Fam tour",
                  TRAINING: "Training", COUNCIL_MEETING: "Council meeting",
                  WORKING_GROUP_MEETING: "Working group", BUSINESS_MEETING: "Meeting",
@@ -196,6 +200,46 @@ function renderUpcoming(upcoming) {
   box.append(t);
 }
 
+// The council report of the year and its tables (GatewayService.
+// GetCouncilReport), each fetched as the signed-in person and saved as a
+// file: the session cookie never leaves the page in a link.
+const REPORTS = [
+  { key: "report_ko", args: { language: "ko", format: "HTML" } },
+  { key: "report_en", args: { language: "en", format: "HTML" } },
+  { key: "kpi_csv", args: { format: "CSV", table: "KPI" } },
+  { key: "budget_csv", args: { format: "CSV", table: "BUDGET" } },
+  { key: "activities_csv", args: { format: "CSV", table: "ACTIVITIES" } },
+];
+
+function renderReports() {
+  const box = document.getElementById("reports");
+  box.replaceChildren(...REPORTS.map((report) => {
+    const button = el("button", { type: "button", "data-report": report.key }, w(report.key));
+    button.onclick = async () => {
+      const error = document.getElementById("report-error");
+      error.textContent = "";
+      button.disabled = true;
+      try {
+        const file = await call("/v1/council/councilReports/" + state.year,
+                                Object.assign({ programme_code: state.programme }, report.args,
+                                              report.args.format === "CSV" ? { language: state.lang } : {}));
+        const url = URL.createObjectURL(new Blob([file.content || ""], { type: file.content_type }));
+        const a = el("a", { href: url, download: file.filename });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 60000);
+        document.body.dataset.downloaded = report.key;
+      } catch (e) {
+        error.textContent = w("unavailable") + ": " + e.message;
+      } finally {
+        button.disabled = false;
+      }
+    };
+    return button;
+  }));
+}
+
 // `next` as a path on this site, or null: parsed as the browser will parse
 // it (which drops tabs and newlines), so "/\t/evil.example" is refused.
 function sameSitePath(next) {
@@ -243,6 +287,7 @@ async function load() {
     ]);
     renderKpi(kpi); renderOverview(overview); renderBudget(budget); renderActivities(log);
     renderUpcoming(upcoming);
+    renderReports();
     const account = await call("/v1/accounts/0", {}).catch(() => null);
     document.getElementById("who").textContent = account ? account.display_name : me.display_name;
     signin.hidden = true; board.hidden = false; signout.hidden = false;
