@@ -22,6 +22,7 @@
 #include "services/stats/report_rules.h"
 #include "services/stats/stats.h"
 #include "services/stats/stats_internal.h"
+#include "services/stats/zone_comparison.h"
 
 // Aggregates for analysts and the council: the query, its disclosure rules
 // and its CSV.
@@ -435,12 +436,19 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
   return response;
 }
 
+// Long by design: every field checked, then the scope, then the comparison
+// (zone_comparison.h says why a hospital is not shown what analysts are).
 absl::StatusOr<v1::ZoneComparison> Stats::CompareWithZone(
     const Principal& caller, const v1::CompareWithZoneRequest& request) {
+  // Another hospital's comparison is refused before its fields are read.
+  if (request.partner_id() > 0) {
+    SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner_id()));
+  }
   FieldViolations violations;
   if (request.partner_id() <= 0) violations.Add("partner_id", "is required");
-  if (request.group_by_size() > 2) {
-    violations.Add("group_by", "at most two dimensions");
+  if (request.group_by_size() > 1) {
+    // Two groupings of one figure would give away what each hides.
+    violations.Add("group_by", "at most one dimension");
   }
   for (int i = 0; i < request.group_by_size(); ++i) {
     const int d = request.group_by(i);
@@ -450,31 +458,32 @@ absl::StatusOr<v1::ZoneComparison> Stats::CompareWithZone(
                      "NATIONALITY, DEPARTMENT, CARE_TYPE, SEX or AGE_BAND");
     }
   }
-  v1::AggregateRequest query;
-  query.set_start_period(request.start_period());
-  query.set_end_period(request.end_period());
-  query.set_bucket(request.bucket());
-  *query.mutable_group_by() = request.group_by();
+  v1::AggregateRequest as_aggregate;
+  as_aggregate.set_start_period(request.start_period());
+  as_aggregate.set_end_period(request.end_period());
+  as_aggregate.set_bucket(request.bucket());
+  *as_aggregate.mutable_group_by() = request.group_by();
   int start = 0;
   int end = 0;
-  ValidateAggregateRequest(query, &start, &end, &violations);
+  ValidateAggregateRequest(as_aggregate, &start, &end, &violations);
   if (!violations.empty()) return violations.ToStatus();
-  SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.partner_id()));
   SMZ_RETURN_IF_ERROR(partners_->Get(request.partner_id()).status());
 
-  // The zone as a restricted role sees it, whoever asks: an ADMIN sees the
-  // page the hospital sees. The hospital's own row set is exact.
-  Principal restricted = caller;
-  restricted.set_role(auth::v1::PARTNER);
-  Principal unrestricted = caller;
-  unrestricted.set_role(auth::v1::ADMIN);
-  v1::ZoneComparison comparison;
-  SMZ_ASSIGN_OR_RETURN(*comparison.mutable_zone(),
-                       QueryAggregate(restricted, query));
-  query.mutable_filter()->add_partner_ids(request.partner_id());
-  SMZ_ASSIGN_OR_RETURN(*comparison.mutable_own(),
-                       QueryAggregate(unrestricted, query));
-  return comparison;
+  ComparisonSpec spec;
+  spec.partner_id = request.partner_id();
+  spec.start_period = start;
+  spec.end_period = end;
+  spec.bucket =
+      request.bucket() == v1::BUCKET_UNSPECIFIED ? v1::MONTH : request.bucket();
+  if (request.group_by_size() == 1) {
+    spec.dimension = static_cast<v1::Dimension>(request.group_by(0));
+  }
+  spec.applicable = ApplicabilityOf(as_aggregate);
+  spec.min_partners = options_.min_group_partners;
+  spec.threshold = options_.suppression_threshold;
+  SMZ_ASSIGN_OR_RETURN(AggregateResult cells,
+                       store_->Aggregate(ComparisonQuery(spec)));
+  return smz::stats::CompareWithZone(cells.groups, spec);
 }
 
 namespace {

@@ -27,7 +27,8 @@ const el = SMZ.el;
 const $ = (id) => document.getElementById(id);
 const ROLES = ["ADMIN", "ORGANIZER", "PARTNER", "ANALYST", "COUNCIL"];
 const STATES = ["ACCOUNT_INVITED", "ACCOUNT_ACTIVE", "ACCOUNT_DISABLED"];
-const state = { partners: new Map(), token: "", me: null, invite: null };
+const state = { partners: new Map(), token: "", me: null };
+const inviteKey = SMZ.retryKey("invite");
 
 function options(select, values, withAny) {
   select.replaceChildren(...(withAny ? [el("option", { value: "" }, w("any"))] : []),
@@ -61,24 +62,21 @@ async function invite() {
   const body = { login: $("invite-login").value.trim().toLowerCase(), display_name: $("invite-name").value.trim(),
                  email: $("invite-email").value.trim(), role, preferred_language: $("invite-language").value,
                  partner_id: role === "PARTNER" ? Number($("invite-partner").value) : 0 };
-  // The same invitation retried keeps its request_id: one account.
-  const content = JSON.stringify(body);
-  if (!state.invite || state.invite.content !== content) state.invite = { id: SMZ.requestId("invite"), content };
   // One invitation at a time: a second one with the same request_id would
   // void the link just shown.
   const button = $("invite").querySelector("button[type=submit]");
   button.disabled = true;
   try {
-    const answer = await SMZ.post("/v1/accounts", Object.assign({ request_id: state.invite.id }, body));
-    state.invite = null;
+    const answer = await SMZ.post("/v1/accounts", Object.assign({ request_id: inviteKey.idFor(body) }, body));
+    inviteKey.settle();
     for (const id of ["invite-login", "invite-name", "invite-email"]) $(id).value = "";
     showLink(answer);
     document.body.dataset.invited = answer.account.login;
     list(true);
   } catch (e) {
     if (e.status === 401) return SMZ.signInAgain();
-    if (e.status !== 0 && e.status < 500) state.invite = null;
-    problems.textContent = e.violations.length ? e.violations.map((v) => v.field + ": " + v.description).join(" · ") : e.message;
+    inviteKey.settle(e);
+    problems.textContent = SMZ.problems(e);
   } finally {
     button.disabled = false;
   }

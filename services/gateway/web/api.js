@@ -146,6 +146,36 @@ const SMZ = (() => {
   const problems = (e) =>
     e.violations.length ? e.violations.map((v) => v.field + ": " + v.description).join(" · ") : e.message;
 
+  // A designation state as a badge.
+  const partnerBadge = (status) =>
+    el("span", { class: "badge " + ({ ACTIVE: "accepted", SUSPENDED: "late", REVOKED: "overdue" }[status] || "draft"),
+                 "data-status": status }, partnerWords(status));
+
+  // The partner a hospital's page is about: a PARTNER's own, whatever the
+  // address says; an ADMIN names it (?partner=ID). 0: none named.
+  const pagePartner = (me) => Number(me.role === "PARTNER" ? me.partner_id : query.get("partner") || 0);
+
+  // A create's request_id, kept while the same content is retried: a write
+  // whose answer was lost (no answer, or a 5xx) may have been stored, and
+  // its retry must not store it twice. Once the service answered (done, or
+  // refused with a 4xx) the next write is a new one.
+  //   const key = SMZ.retryKey("grant");
+  //   try { await SMZ.post(path, { grant, request_id: key.idFor(grant) }); key.settle(); }
+  //   catch (e) { key.settle(e); ... }
+  function retryKey(prefix) {
+    let held = null;
+    return {
+      idFor(content) {
+        const text = JSON.stringify(content);
+        if (!held || held.text !== text) held = { id: requestId(prefix), text };
+        return held.id;
+      },
+      settle(error) {
+        if (!error || (error.status !== 0 && error.status < 500)) held = null;
+      },
+    };
+  }
+
   // Marks each refused field in place: the element under `root` whose
   // data-field is the violation's field (less `prefix`), or the nearest
   // enclosing one ("contacts[0].email", then "contacts[0]", "contacts"),
@@ -172,6 +202,14 @@ const SMZ = (() => {
       else if (target.tagName === "FIELDSET") target.append(message);
       else target.after(message);
     }
+    return unplaced;
+  }
+
+  // A refusal shown: each violation marked at its field (markRefused), the
+  // rest, or the message, in `box`.
+  function showRefusal(root, e, box, prefix) {
+    const unplaced = markRefused(root, e.violations, prefix);
+    box.textContent = unplaced.length || !e.violations.length ? problems(e) : "";
     return unplaced;
   }
 
@@ -245,7 +283,7 @@ const SMZ = (() => {
   return {
     // google.rpc.Code numbers the pages act on.
     ABORTED: 10,
-    ApiError, csrf, get, post, patch, words, partnerWords, problems, markRefused, text, el, group, fill, requestId, seoul, lastDay, translate, navLinks, allPartners, start, retitle,
+    ApiError, csrf, get, post, patch, words, partnerWords, partnerBadge, pagePartner, retryKey, problems, markRefused, showRefusal, text, el, group, fill, requestId, seoul, lastDay, translate, navLinks, allPartners, start, retitle,
     signInAgain, query,
     get lang() { return lang; },
     // Codes and names from the services' own tables (/static/reference.js).

@@ -16,7 +16,8 @@ const w = SMZ.words({
 const fill = SMZ.fill;
 const el = SMZ.el;
 const $ = (id) => document.getElementById(id);
-const state = { names: new Map(), token: "", pending: null };
+const state = { names: new Map(), token: "" };
+const grantKey = SMZ.retryKey("unlock");
 const nameOf = (id) => (String(id) === "0" ? w("everyone") : state.names.get(String(id)) || "#" + id);
 
 async function grant() {
@@ -28,11 +29,9 @@ async function grant() {
   }
   const body = { partner_id: Number($("grant-partner").value), period: $("grant-period").value,
                  duration_hours: Number($("grant-hours").value) || 0, reason: $("grant-reason").value.trim() };
-  const content = JSON.stringify(body);
-  if (!state.pending || state.pending.content !== content) state.pending = { id: SMZ.requestId("unlock"), content };
   try {
-    const done = await SMZ.post("/v1/lockExceptions", Object.assign({ request_id: state.pending.id }, body));
-    state.pending = null;
+    const done = await SMZ.post("/v1/lockExceptions", Object.assign({ request_id: grantKey.idFor(body) }, body));
+    grantKey.settle();
     $("granted").textContent = fill(w("granted"), { partner: nameOf(done.partner_id), period: done.period,
                                                      until: SMZ.seoul(done.expire_time, true) });
     $("granted").hidden = false;
@@ -40,9 +39,8 @@ async function grant() {
     list(true);
   } catch (e) {
     if (e.status === 401) return SMZ.signInAgain();
-    if (e.status !== 0 && e.status < 500) state.pending = null;
-    $("grant-problems").textContent = e.violations.length
-        ? e.violations.map((v) => v.field + ": " + v.description).join(" · ") : e.message;
+    grantKey.settle(e);
+    $("grant-problems").textContent = SMZ.problems(e);
   }
 }
 

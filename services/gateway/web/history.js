@@ -53,8 +53,7 @@ async function load(fresh) {
 (async () => {
   const me = await SMZ.start(w("title"), () => location.reload());
   SMZ.translate(w);
-  // A hospital's own pages; an ADMIN names the hospital (?partner=).
-  state.partnerId = Number(me.role === "PARTNER" ? me.partner_id : SMZ.query.get("partner") || 0);
+  state.partnerId = SMZ.pagePartner(me);
   state.period = SMZ.query.get("period") || "";
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(state.period) || !state.partnerId) {
     $("failure").textContent = "?period=YYYY-MM";

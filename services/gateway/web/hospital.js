@@ -122,8 +122,7 @@ async function load() {
 
 (async () => {
   state.me = await SMZ.start(w("title"), load);
-  // A hospital's own pages; an ADMIN names the hospital (?partner=).
-  state.partnerId = Number(state.me.role === "PARTNER" ? state.me.partner_id : SMZ.query.get("partner") || 0);
+  state.partnerId = SMZ.pagePartner(state.me);
   state.year = Number(SMZ.query.get("year")) || 0;
   const select = document.getElementById("year");
   select.addEventListener("change", () => { state.year = Number(select.value); load(); });

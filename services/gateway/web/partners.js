@@ -30,7 +30,8 @@ const KINDS = ["SPECIALIZED_OPERATOR", "COOPERATING_INSTITUTION", "ATTRACTION_AG
 const STATUSES = ["PENDING", "ACTIVE", "SUSPENDED", "REVOKED"];
 const REGIONS = ["YEONGDEUNGPO", "YEOUIDO", "DAERIM"];
 const BUSINESSES = ["LODGING", "RESTAURANT", "INTERPRETATION", "TRANSPORT", "OTHER_BUSINESS"];
-const state = { token: "", create: null };
+const state = { token: "", listed: 0 };
+const createKey = SMZ.retryKey("partner");
 
 function options(select, values, label, anyLabel) {
   select.replaceChildren(...(anyLabel !== undefined ? [el("option", { value: "" }, anyLabel)] : []),
@@ -40,12 +41,16 @@ const profileLink = (id, name) => el("a", { href: "/hospital/profile?partner=" +
 
 async function list(fresh) {
   if (fresh) state.token = "";
+  // Only the newest listing is shown: an answer to an older filter (or a
+  // second click on "more") that arrives late is dropped.
+  const asked = ++state.listed;
   try {
     const args = { page_size: 100, page_token: state.token, order_by: $("order").value };
     for (const [key, id] of [["kind", "filter-kind"], ["status", "filter-status"], ["region", "filter-region"]]) {
       if ($(id).value) args[key] = $(id).value;
     }
     const answer = await SMZ.get("/v1/partners", args);
+    if (asked !== state.listed) return;
     const table = $("partners");
     if (fresh || !table.tBodies.length) {
       table.replaceChildren(el("thead", {}, el("tr", {}, ...["name", "kind", "region", "status", "term", "registration", "contacts", "updated"]
@@ -56,7 +61,7 @@ async function list(fresh) {
       table.tBodies[0].append(el("tr", { "data-partner": p.id, "data-status": p.status },
           el("th", { scope: "row" }, profileLink(p.id, SMZ.text(p.name))), el("td", {}, pw(p.kind)),
           el("td", {}, pw(p.region || "ZONE_REGION_UNSPECIFIED")),
-          el("td", {}, el("span", { class: "badge " + ({ ACTIVE: "accepted", SUSPENDED: "late", REVOKED: "overdue" }[p.status] || "draft") }, pw(p.status))),
+          el("td", {}, SMZ.partnerBadge(p.status)),
           el("td", {}, p.designation_term_ends_on || ""), el("td", {}, p.registration_expires_on || ""),
           el("td", {}, contact ? [contact.name, contact.phone || contact.email].filter(Boolean).join(" · ") : ""),
           el("td", {}, SMZ.seoul(p.update_time, true))));
@@ -93,20 +98,15 @@ async function create() {
   if ($("new-name-en").value.trim()) name.en = $("new-name-en").value.trim();
   const partner = { kind, name, region: $("new-region").value || "ZONE_REGION_UNSPECIFIED", address: $("new-address").value.trim() };
   if (kind === "LINKED_BUSINESS") partner.linked_business_type = $("new-business").value;
-  // The same registration retried keeps its request_id: one partner.
-  const content = JSON.stringify(partner);
-  if (!state.create || state.create.content !== content) state.create = { id: SMZ.requestId("partner"), content };
   $("create-problems").textContent = "";
   try {
-    const answer = await SMZ.post("/v1/partners", { partner, request_id: state.create.id });
-    state.create = null;
+    const answer = await SMZ.post("/v1/partners", { partner, request_id: createKey.idFor(partner) });
+    createKey.settle();
     location.assign("/hospital/profile?partner=" + answer.id);
   } catch (e) {
     if (e.status === 401) return SMZ.signInAgain();
-    if (e.status !== 0 && e.status < 500) state.create = null;
-    const violations = e.violations.map((v) => ({ field: v.field.replace("partner.name[ko]", "partner.name"), description: v.description }));
-    const unplaced = SMZ.markRefused($("create"), violations);
-    $("create-problems").textContent = unplaced.length || !e.violations.length ? SMZ.problems(e) : "";
+    createKey.settle(e);
+    SMZ.showRefusal($("create"), e, $("create-problems"));
   }
 }
 

@@ -26,7 +26,7 @@ const w = SMZ.words({
         conflict: "그 사이 다른 사람이 이 기관 정보를 바꿨습니다 ({who}, {time}). 바뀐 항목: {fields}. 아래 단추로 최신 정보를 불러온 뒤 다시 고치세요.",
         reload: "최신 정보 불러오기", problems: "저장하지 못했습니다. 표시된 칸을 고치세요.",
         CREATE: "등록", UPDATE: "수정", DESIGNATE: "지정", REDESIGNATE: "재지정", SUSPEND: "지정 정지", REINSTATE: "정지 해제", REVOKE: "지정 취소" },
-  en: { title: "Partner profile", back: "← Partners", edit_title: "Contacts and care", registry_legend: "Registry record (district)",
+  en: { title: "Profile", back: "← Partners", edit_title: "Contacts and care", registry_legend: "Registry record (district)",
         name_ko: "Name (Korean)", name_en: "Name (English)", representative: "Representative", address: "Address",
         registration_number: "Attraction registration number", registration_expires: "Registration expires",
         contacts: "Contacts", add_contact: "Add a contact", departments: "Departments",
@@ -52,7 +52,8 @@ const el = SMZ.el;
 const fill = SMZ.fill;
 const pw = SMZ.partnerWords;
 const $ = (id) => document.getElementById(id);
-const model = { me: null, admin: false, partnerId: 0, partner: null, grantRequest: null };
+const model = { me: null, admin: false, partnerId: 0, partner: null, departmentsTouched: false };
+const grantKey = SMZ.retryKey("grant");
 
 // What each role may change (the registry refuses the rest to a PARTNER).
 const SELF_SERVICE = ["contacts", "departments", "languages", "accreditations"];
@@ -68,8 +69,7 @@ function fact(label, value, attrs) {
 }
 
 function renderSummary(p) {
-  const status = el("span", { class: "badge " + ({ ACTIVE: "accepted", SUSPENDED: "late", REVOKED: "overdue" }[p.status] || "draft"),
-                              "data-status": p.status }, pw(p.status));
+  const status = SMZ.partnerBadge(p.status);
   const registration = p.attraction_registration_number
       ? p.attraction_registration_number + " · " + fill(w("until"), { date: p.registration_expires_on }) : "";
   $("summary").replaceChildren(
@@ -108,11 +108,12 @@ function renumberContacts() {
   });
 }
 
+// The form with `p`'s values (the record, or the person's entries kept
+// across a change of language).
 function renderForm(p) {
   $("registry-fields").hidden = !model.admin;
   $("name-ko").value = (p.name || {}).ko || "";
   $("name-en").value = (p.name || {}).en || "";
-  $("name-en").dataset.field = "name[en]";
   $("representative").value = p.representative || "";
   $("address").value = p.address || "";
   $("registration-number").value = p.attraction_registration_number || "";
@@ -121,7 +122,6 @@ function renderForm(p) {
       (k) => el("th", { scope: "col" }, w(k))), el("th", {}, ""));
   $("contacts").replaceChildren(el("thead", {}, head), el("tbody", {}, ...(p.contacts || []).map(contactRow)));
   const chosen = new Set(p.departments || []);
-  $("departments").dataset.field = "departments";
   $("department-boxes").replaceChildren(...SMZ.reference().departments.map(([code, ko, en]) =>
       el("label", { class: "inline" }, el("input", { type: "checkbox", value: code, checked: chosen.has(code) }),
          SMZ.lang === "en" ? en : ko)));
@@ -138,9 +138,13 @@ function formRecord() {
     return { name: value("name"), role: value("role"), email: value("email"), phone: value("phone"),
              languages: codes(value("languages")) };
   });
+  // Departments only once the person changed one: a page without the
+  // reference table (or codes it does not know) must not clear them.
+  const listed = new Set(SMZ.reference().departments.map(([code]) => code));
   const record = {
     contacts,
-    departments: [...$("department-boxes").querySelectorAll("input:checked")].map((b) => b.value),
+    departments: (model.partner.departments || []).filter((d) => !listed.has(d)).concat(
+        [...$("department-boxes").querySelectorAll("input:checked")].map((b) => b.value)),
     languages: codes($("languages").value),
     accreditations: $("accreditations").value.split("\n").map((a) => a.trim()).filter(Boolean),
   };
@@ -170,7 +174,7 @@ const same = (field, a, b) => canonical(field, a) === canonical(field, b);
 async function save() {
   const record = formRecord();
   const fields = (model.admin ? REGISTRY_FIELDS.concat(SELF_SERVICE) : SELF_SERVICE)
-      .filter((f) => !same(f, record[f], model.partner[f]));
+      .filter((f) => (f !== "departments" || model.departmentsTouched) && !same(f, record[f], model.partner[f]));
   $("problems").hidden = true;
   SMZ.markRefused($("edit"), []);
   if (!fields.length) { $("saved").textContent = w("nothing"); return; }
@@ -180,6 +184,7 @@ async function save() {
   try {
     const answer = await SMZ.patch(partnerPath(), resource, fields, model.partner.etag);
     show(answer);
+    model.departmentsTouched = false;
     $("saved").textContent = fill(w("saved"), { time: SMZ.seoul(answer.update_time, true) });
     document.body.dataset.saved = answer.etag;
     loadChanges();
@@ -204,10 +209,14 @@ async function conflict() {
   try {
     const fresh = await SMZ.get(partnerPath());
     const changed = SELF_SERVICE.concat(REGISTRY_FIELDS).filter((f) => !same(f, fresh[f], model.partner[f]));
-    const changes = await SMZ.get(partnerPath() + "/changes", { page_size: 100 }).catch(() => ({ changes: [] }));
-    const last = (changes.changes || []).slice(-1)[0] || {};
+    const last = (await allChanges().catch(() => [])).slice(-1)[0] || {};
     const reload = el("button", { type: "button", id: "reload" }, w("reload"));
-    reload.addEventListener("click", () => { show(fresh); $("conflict").hidden = true; $("saved").textContent = ""; });
+    reload.addEventListener("click", () => {
+      show(fresh);
+      model.departmentsTouched = false;
+      $("conflict").hidden = true;
+      $("saved").textContent = "";
+    });
     $("conflict").replaceChildren(
         el("p", { "data-changed": changed.join(" ") },
            fill(w("conflict"), { who: last.actor || "?", time: SMZ.seoul(last.time, true), fields: changed.join(", ") || "-" })),
@@ -285,8 +294,7 @@ function openDecision(verb) {
     } catch (e) {
       if (e.status === 401) return SMZ.signInAgain();
       if (e.code === SMZ.ABORTED) { $("lifecycle-form").replaceChildren(); return conflict(); }
-      const unplaced = SMZ.markRefused(form, e.violations);
-      message.textContent = unplaced.length || !e.violations.length ? SMZ.problems(e) : "";
+      SMZ.showRefusal(form, e, message);
     } finally {
       confirm.disabled = false;
     }
@@ -313,40 +321,39 @@ async function addGrant() {
   const grant = { partner_id: model.partnerId, year: Number($("grant-year").value) || 0,
                   programme: $("grant-programme").value, amount_krw: $("grant-amount").value.replace(/[,\s]/g, "") || "0",
                   purpose };
-  // The same grant retried keeps its request_id: recorded once.
-  const content = JSON.stringify(grant);
-  if (!model.grantRequest || model.grantRequest.content !== content) {
-    model.grantRequest = { id: SMZ.requestId("grant"), content };
-  }
   $("grant-problems").textContent = "";
   try {
-    await SMZ.post(partnerPath() + "/grants", { grant, request_id: model.grantRequest.id });
-    model.grantRequest = null;
+    await SMZ.post(partnerPath() + "/grants", { grant, request_id: grantKey.idFor(grant) });
+    grantKey.settle();
     for (const id of ["grant-amount", "grant-purpose-ko", "grant-purpose-en"]) $(id).value = "";
     SMZ.markRefused(form, []);
     await loadGrants();
     document.body.dataset.granted = "yes";
   } catch (e) {
     if (e.status === 401) return SMZ.signInAgain();
-    if (e.status !== 0 && e.status < 500) model.grantRequest = null;
-    // purpose[ko] is the Korean field, as the service names it.
-    const violations = e.violations.map((v) => ({ field: v.field.replace("grant.purpose[ko]", "grant.purpose"), description: v.description }));
-    const unplaced = SMZ.markRefused(form, violations);
-    $("grant-problems").textContent = unplaced.length || !e.violations.length ? SMZ.problems(e) : "";
+    grantKey.settle(e);
+    SMZ.showRefusal(form, e, $("grant-problems"));
   }
+}
+
+// The record's changes, oldest first, every page (a record changes a few
+// times a year; 50 pages of 100 bound a runaway).
+async function allChanges() {
+  let token = "";
+  let changes = [];
+  for (let page = 0; page < 50; ++page) {
+    const answer = await SMZ.get(partnerPath() + "/changes", { page_size: 100, page_token: token });
+    changes = changes.concat(answer.changes || []);
+    token = answer.next_page_token;
+    if (!token) break;
+  }
+  return changes;
 }
 
 async function loadChanges() {
   try {
-    // Oldest first, page by page; the newest twenty are shown.
-    let token = "";
-    let changes = [];
-    for (let page = 0; page < 10; ++page) {
-      const answer = await SMZ.get(partnerPath() + "/changes", { page_size: 100, page_token: token });
-      changes = changes.concat(answer.changes || []);
-      token = answer.next_page_token;
-      if (!token) break;
-    }
+    // The newest twenty.
+    const changes = await allChanges();
     const head = el("tr", {}, ...["time", "actor", "change", "fields"].map((k) => el("th", { scope: "col" }, w(k))));
     const rows = changes.slice(-20).reverse().map((c) =>
         el("tr", { "data-change": c.action }, el("td", {}, SMZ.seoul(c.time, true)), el("td", {}, c.actor),
@@ -366,6 +373,18 @@ function show(partner) {
   SMZ.retitle(SMZ.text(partner.name) + " · " + w("title"));
 }
 
+// Another language: the words again, the person's entries kept.
+function retranslate() {
+  const entries = Object.assign({}, model.partner, formRecord());
+  SMZ.translate(w);
+  renderSummary(model.partner);
+  renderForm(entries);
+  renderDesignations(model.partner);
+  SMZ.retitle(SMZ.text(model.partner.name) + " · " + w("title"));
+  loadGrants().catch(() => null);
+  loadChanges();
+}
+
 async function load() {
   SMZ.translate(w);
   try {
@@ -381,10 +400,9 @@ async function load() {
 }
 
 (async () => {
-  model.me = await SMZ.start(w("title"), load);
+  model.me = await SMZ.start(w("title"), () => (model.partner ? retranslate() : load()));
   model.admin = model.me.role === "ADMIN";
-  // A partner's own page; an ADMIN names the partner (?partner=).
-  model.partnerId = Number(model.me.role === "PARTNER" ? model.me.partner_id : SMZ.query.get("partner") || 0);
+  model.partnerId = SMZ.pagePartner(model.me);
   $("back-to-list").hidden = !model.admin;
   $("grant-form").hidden = !model.admin;
   $("grant-year").value = today().slice(0, 4);
@@ -395,6 +413,7 @@ async function load() {
     body.append(contactRow({}, body.rows.length));
     body.lastElementChild.querySelector("input").focus();
   });
+  $("department-boxes").addEventListener("change", () => { model.departmentsTouched = true; });
   $("edit").addEventListener("submit", (event) => { event.preventDefault(); save(); });
   $("grant-form").addEventListener("submit", (event) => { event.preventDefault(); addGrant(); });
   if (!model.partnerId) {

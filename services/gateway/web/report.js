@@ -587,8 +587,7 @@ async function load() {
 
 (async () => {
   model.me = await SMZ.start(w("title"), retranslate);
-  // A hospital's own pages; an ADMIN names the hospital (?partner=).
-  model.partnerId = Number(model.me.role === "PARTNER" ? model.me.partner_id : SMZ.query.get("partner") || 0);
+  model.partnerId = SMZ.pagePartner(model.me);
   model.period = SMZ.query.get("period") || "";
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(model.period) || !model.partnerId) {
     showRefusals([{ description: w("bad_period") }]);
