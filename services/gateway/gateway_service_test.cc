@@ -1328,6 +1328,7 @@ TEST_F(GatewayServiceTest, AnalystExploresAndDownloadsInChromium) {
           origin, "/?next=",
           absl::StrReplaceAll(
               query, {{"/", "%2F"}, {"?", "%3F"}, {"&", "%26"}, {"=", "%3D"}})),
+      // Chromium writes the file after the click: 1.5 s more for it.
       "return document.body.dataset.downloaded === 'csv' && (window.__t = "
       "window.__t || Date.now()) && Date.now() - window.__t > 1500",
       absl::StrCat(shots, "/explore-after-download.png"),
@@ -1587,6 +1588,7 @@ TEST_F(GatewayServiceTest, AdminKeepsPartnersAndDownloadsReportsInChromium) {
   std::filesystem::create_directories(downloads);
   const BrowserPage page = OpenInBrowser(
       absl::StrCat(origin, "/?next=%2Fadmin%2Fpartners"),
+      // Chromium writes the file after the click: 1.5 s more for it.
       "return document.body.dataset.downloaded === 'kpi_csv' && (window.__t "
       "= window.__t || Date.now()) && Date.now() - window.__t > 1500",
       absl::StrCat(shots, "/dashboard-downloads.png"),

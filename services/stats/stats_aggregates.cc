@@ -24,8 +24,8 @@
 #include "services/stats/stats_internal.h"
 #include "services/stats/zone_comparison.h"
 
-// Aggregates for analysts and the council: the query, its disclosure rules
-// and its CSV.
+// Aggregates for analysts and the council (the query, its disclosure rules,
+// its CSV and XLSX), and a hospital's comparison with its zone.
 namespace smz::stats {
 
 using ::google::protobuf::util::TimeUtil;

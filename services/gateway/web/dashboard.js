@@ -220,6 +220,8 @@ function renderReports() {
       error.textContent = "";
       button.disabled = true;
       try {
+        // A table comes in the page's language; the report in the one its
+        // button names (a council may file both).
         const file = await call("/v1/council/councilReports/" + state.year,
                                 Object.assign({ programme_code: state.programme }, report.args,
                                               report.args.format === "CSV" ? { language: state.lang } : {}));

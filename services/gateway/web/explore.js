@@ -15,9 +15,7 @@ const w = SMZ.words({
         hidden: "비공개", none: "결과가 없습니다.",
         suppressed: "{n} 미만의 작은 값은 한 기관만 드러낼 수 있어 가립니다(‘<{n}’).",
         withheld: "보고한 기관이 {n}곳 미만인 달은 모든 행과 합계에서 뺐습니다: {months}.",
-        FEMALE: "여성", MALE: "남성", OUTPATIENT: "외래", INPATIENT: "입원", HEALTH_CHECKUP: "건강검진",
-        SPECIALIZED_OPERATOR: "특화사업자", COOPERATING_INSTITUTION: "협력기관", YEONGDEUNGPO: "영등포",
-        YEOUIDO: "여의도" },
+        FEMALE: "여성", MALE: "남성", OUTPATIENT: "외래", INPATIENT: "입원", HEALTH_CHECKUP: "건강검진" },
   en: { title: "Statistics explorer", start: "From", end: "To", bucket: "By", month: "Month", quarter: "Quarter",
         year: "Year", whole: "Whole range", top_n: "Top N (0: all)", order_by: "Ranked by", visits: "Visits",
         new_patients: "New patients", revenue: "Revenue (KRW)", yoy: "Year on year", group_by: "Group by",
@@ -30,9 +28,7 @@ const w = SMZ.words({
         hidden: "hidden", none: "No results.",
         suppressed: "Values under {n} that could single out one hospital are hidden ('<{n}').",
         withheld: "Months with fewer than {n} hospitals reporting are left out of every row and total: {months}.",
-        FEMALE: "Female", MALE: "Male", OUTPATIENT: "Outpatient", INPATIENT: "Inpatient", HEALTH_CHECKUP: "Health check-up",
-        SPECIALIZED_OPERATOR: "Specialized operator", COOPERATING_INSTITUTION: "Cooperating institution",
-        YEONGDEUNGPO: "Yeongdeungpo", YEOUIDO: "Yeouido" },
+        FEMALE: "Female", MALE: "Male", OUTPATIENT: "Outpatient", INPATIENT: "Inpatient", HEALTH_CHECKUP: "Health check-up" },
 });
 const fill = SMZ.fill;
 const el = SMZ.el;
@@ -93,8 +89,8 @@ function dimensionText(row, d) {
     case "DEPARTMENT": return name(reference.departments, row.department);
     case "CARE_TYPE": return unset(row.care_type) ? "" : w(row.care_type);
     case "PARTNER": return row.partner_name || String(row.partner_id);
-    case "PARTNER_KIND": return row.pooled ? w("pooled") : unset(row.partner_kind) ? "" : w(row.partner_kind);
-    case "REGION": return row.pooled ? w("pooled") : unset(row.region) ? "" : w(row.region);
+    case "PARTNER_KIND": return row.pooled ? w("pooled") : unset(row.partner_kind) ? "" : SMZ.partnerWords(row.partner_kind);
+    case "REGION": return row.pooled ? w("pooled") : unset(row.region) ? "" : SMZ.partnerWords(row.region);
     case "SEX": return unset(row.sex) ? "" : w(row.sex);
     case "AGE_BAND": return unset(row.age_band) ? "" : row.age_band.replace("AGE_", "").replace("_PLUS", "+").replace("_", "–");
   }

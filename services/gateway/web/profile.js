@@ -25,6 +25,7 @@ const w = SMZ.words({
         changes_title: "변경 이력", time: "시각", actor: "변경한 사람", change: "변경", fields: "바뀐 항목",
         conflict: "그 사이 다른 사람이 이 기관 정보를 바꿨습니다 ({who}, {time}). 바뀐 항목: {fields}. 아래 단추로 최신 정보를 불러온 뒤 다시 고치세요.",
         reload: "최신 정보 불러오기", problems: "저장하지 못했습니다. 표시된 칸을 고치세요.",
+        reports_link: "이 기관의 월간 보고", compare_link: "특구와 비교",
         CREATE: "등록", UPDATE: "수정", DESIGNATE: "지정", REDESIGNATE: "재지정", SUSPEND: "지정 정지", REINSTATE: "정지 해제", REVOKE: "지정 취소" },
   en: { title: "Profile", back: "← Partners", edit_title: "Contacts and care", registry_legend: "Registry record (district)",
         name_ko: "Name (Korean)", name_en: "Name (English)", representative: "Representative", address: "Address",
@@ -46,6 +47,7 @@ const w = SMZ.words({
         changes_title: "Changes", time: "Time", actor: "By", change: "Change", fields: "Fields",
         conflict: "Someone else changed this record meanwhile ({who}, {time}). Changed: {fields}. Load the current record with the button below, then make your change again.",
         reload: "Load the current record", problems: "Not saved: correct the marked fields.",
+        reports_link: "Its monthly reports", compare_link: "Beside the zone",
         CREATE: "Created", UPDATE: "Updated", DESIGNATE: "Designated", REDESIGNATE: "Re-designated", SUSPEND: "Suspended", REINSTATE: "Reinstated", REVOKE: "Revoked" },
 });
 const el = SMZ.el;
@@ -68,6 +70,14 @@ function fact(label, value, attrs) {
   return [el("dt", {}, label), el("dd", attrs || {}, value || w("none"))];
 }
 
+// The district's way to the partner's other pages (a hospital has them in
+// its header).
+function adminLinks(p) {
+  if (!model.admin || !["SPECIALIZED_OPERATOR", "COOPERATING_INSTITUTION"].includes(p.kind)) return null;
+  return el("p", {}, el("a", { href: "/hospital?partner=" + p.id }, w("reports_link")), " · ",
+            el("a", { href: "/hospital/compare?partner=" + p.id }, w("compare_link")));
+}
+
 function renderSummary(p) {
   const status = SMZ.partnerBadge(p.status);
   const registration = p.attraction_registration_number
@@ -77,7 +87,8 @@ function renderSummary(p) {
       el("dl", { class: "facts" }, ...fact(w("kind"), pw(p.kind)), ...fact(w("region"), pw(p.region || "ZONE_REGION_UNSPECIFIED")),
          ...fact(w("address"), p.address), ...fact(w("representative"), p.representative),
          ...fact(w("term"), p.designation_term_ends_on, { "data-term": p.designation_term_ends_on || "" }),
-         ...fact(w("registration"), registration)));
+         ...fact(w("registration"), registration)),
+      ...[adminLinks(p)].filter(Boolean));
 }
 
 function contactRow(contact, i) {
