@@ -468,11 +468,25 @@ absl::StatusOr<v1::ZoneComparison> Stats::CompareWithZone(
   ValidateAggregateRequest(as_aggregate, &start, &end, &violations);
   if (!violations.empty()) return violations.ToStatus();
   SMZ_RETURN_IF_ERROR(partners_->Get(request.partner_id()).status());
+  // Only months closed for reports: while a month is open, two answers a
+  // day apart would differ by exactly one hospital's new report.
+  absl::CivilMonth last_closed(TodayInSeoul(*clock_));
+  while (PeriodDeadline(last_closed, store_->options().deadline_days) >
+         clock_->Now()) {
+    --last_closed;
+  }
+  if (start > PeriodNumber(last_closed)) {
+    violations.Add("start_period",
+                   absl::StrCat("no month of the range is closed for reports "
+                                "yet; the latest closed is ",
+                                FormatMonth(last_closed)));
+    return violations.ToStatus();
+  }
 
   ComparisonSpec spec;
   spec.partner_id = request.partner_id();
   spec.start_period = start;
-  spec.end_period = end;
+  spec.end_period = std::min(end, PeriodNumber(last_closed));
   spec.bucket =
       request.bucket() == v1::BUCKET_UNSPECIFIED ? v1::MONTH : request.bucket();
   if (request.group_by_size() == 1) {
@@ -483,7 +497,10 @@ absl::StatusOr<v1::ZoneComparison> Stats::CompareWithZone(
   spec.threshold = options_.suppression_threshold;
   SMZ_ASSIGN_OR_RETURN(AggregateResult cells,
                        store_->Aggregate(ComparisonQuery(spec)));
-  return smz::stats::CompareWithZone(cells.groups, spec);
+  SMZ_ASSIGN_OR_RETURN(v1::ZoneComparison comparison,
+                       smz::stats::CompareWithZone(cells.groups, spec));
+  comparison.set_compared_until(FormatMonth(PeriodMonth(spec.end_period)));
+  return comparison;
 }
 
 namespace {

@@ -693,7 +693,7 @@ TEST_F(StatsServiceTest, SmallCellsOfOnePartnerAreSuppressedForReaders) {
   // own figures are exact; with two other hospitals only, nothing of theirs
   // is shown — not their Mongolian or Chinese patients, not the month's
   // total — as the hospital could subtract its own. ADMIN sees the page as
-  // the hospital does.
+  // the hospital does. Only months closed for reports are compared.
   auto compare = [&](const std::string& who, int64_t partner_id,
                      std::vector<v1::Dimension> dims, v1::ZoneComparison* out) {
     v1::CompareWithZoneRequest ask;
@@ -725,7 +725,15 @@ TEST_F(StatsServiceTest, SmallCellsOfOnePartnerAreSuppressedForReaders) {
     EXPECT_TRUE(beside.zone().total().visits().suppressed()) << who;
     EXPECT_THAT(beside.zone().withheld_periods(), ElementsAre("2020-04"))
         << who;
+    EXPECT_EQ(beside.compared_until(), "2020-04") << who;
   }
+  v1::CompareWithZoneRequest open_month;
+  open_month.set_partner_id(partner(1));
+  open_month.set_start_period("2099-01");
+  open_month.set_end_period("2099-02");
+  EXPECT_THAT(ViolatedFields(stub_->CompareWithZone(As(token("p1")).get(),
+                                                    open_month, &beside)),
+              UnorderedElementsAre("start_period"));
   // Another hospital's comparison is refused before anything else, and so
   // is the analyst's (who has the explorer); bad fields are named together;
   // comparing with other hospitals (by partner, kind or region), or by two

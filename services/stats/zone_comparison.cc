@@ -48,99 +48,166 @@ std::string CellKey(const AggregateGroup& g, v1::Dimension dimension) {
   }
 }
 
-// The other hospitals' part of one figure.
-struct Part {
-  int64_t value = 0;
-  std::set<int64_t> partners;
-};
-
 // Adds without wrapping; false when the sum does not fit.
 bool AddTo(int64_t* sum, int64_t value) {
   return !__builtin_add_overflow(*sum, value, sum);
 }
 
-// Whether the others' part may be shown alone: nobody's, or enough
-// hospitals' and (for counts) none or enough of it.
+// Every hospital's part of one figure (the asker's too): who gave how much.
+struct Part {
+  int64_t value = 0;
+  std::map<int64_t, int64_t> by_partner;  // partners with more than 0
+
+  void Add(const Part& other) {
+    (void)AddTo(&value, other.value);  // a wrapped sum is refused later
+    for (const auto& [partner, v] : other.by_partner) {
+      (void)AddTo(&by_partner[partner], v);
+    }
+  }
+  // Only `partner` gave to it (or nobody): its figure is the asker's own.
+  bool OnlyFrom(int64_t partner) const {
+    return by_partner.empty() ||
+           (by_partner.size() == 1 && by_partner.begin()->first == partner);
+  }
+};
+
+// Whether a figure may be shown to any hospital of the zone: whoever asks,
+// or two hospitals pooling what they know, takes out at most the two
+// largest parts, and what remains must still be at least `min_partners` - 1
+// hospitals' and, for counts, at least `threshold`; for revenue at least
+// `revenue_share_percent` of the largest part, so no one hospital's revenue
+// is the figure give or take a little.
 bool Safe(const Part& part, bool revenue, const ComparisonSpec& spec) {
-  if (part.partners.empty()) return true;
-  if (part.partners.size() < static_cast<size_t>(spec.min_partners)) {
+  if (part.by_partner.empty()) return true;
+  if (part.by_partner.size() < static_cast<size_t>(spec.min_partners) + 1) {
     return false;
   }
-  return revenue || part.value == 0 || part.value >= spec.threshold;
+  std::vector<int64_t> values;
+  for (const auto& [partner, v] : part.by_partner) values.push_back(v);
+  std::sort(values.rbegin(), values.rend());
+  const __int128 rest =
+      static_cast<__int128>(part.value) - values[0] - values[1];
+  if (revenue) {
+    return rest * 100 >=
+           static_cast<__int128>(values[0]) * spec.revenue_share_percent;
+  }
+  return rest >= spec.threshold;
 }
 
 using CellId = std::pair<int, std::string>;  // month YYYYMM, cell key
 using Parts = std::array<Part, kMeasures>;
 
-// Which of the others' month cells are hidden, and which months are
-// withheld, measure by measure.
+// Which month cells are hidden, and which months are withheld: one pattern
+// for every hospital that asks, so that no two askers see different cells
+// and subtract one answer from the other.
 struct Hiding {
-  std::map<CellId, std::array<bool, kMeasures>> cells;
+  std::set<CellId> counts;  // patients and visits, hidden together
+  std::set<CellId> revenue;
   std::map<int, std::array<bool, kMeasures>> months;
 
+  bool Hidden(const CellId& id, int measure) const {
+    auto month = months.find(id.first);
+    if (month != months.end() && month->second[measure]) return true;
+    return (measure == kRevenue ? revenue : counts).count(id) > 0;
+  }
   bool MonthWithheld(int month, int measure) const {
     auto it = months.find(month);
     return it != months.end() && it->second[measure];
   }
 };
 
-// Long by design: primary suppression, then the complement, per month and
-// measure, in the order they must apply.
-Hiding HideWhatIsUnsafe(const std::map<CellId, Parts>& others,
+// Long by design: primary suppression, then the complement, per month, in
+// the order they must apply. New patients and visits are hidden together:
+// a hospital's new patients never exceed its visits, so a nationality whose
+// new patients show but whose visits hide would name the cell hidden for
+// cover.
+Hiding HideWhatIsUnsafe(const std::map<CellId, Parts>& cells,
                         const std::array<bool, kMeasures>& applies,
                         const ComparisonSpec& spec) {
-  std::map<int, std::vector<std::pair<const CellId*, const Parts*>>> by_month;
-  for (const auto& [id, parts] : others) {
-    by_month[id.first].push_back({&id, &parts});
-  }
+  std::map<int, std::vector<const CellId*>> by_month;
+  for (const auto& [id, parts] : cells) by_month[id.first].push_back(&id);
   Hiding hiding;
-  for (const auto& [month, cells] : by_month) {
-    for (int m = 0; m < kMeasures; ++m) {
-      if (!applies[m]) continue;
-      const bool revenue = m == kRevenue;
-      Part total;
-      for (const auto& [id, parts] : cells) {
-        // A wrapped sum is never shown: the range's total overflows too.
-        (void)AddTo(&total.value, (*parts)[m].value);
-        total.partners.insert((*parts)[m].partners.begin(),
-                              (*parts)[m].partners.end());
+  for (const auto& [month, ids] : by_month) {
+    // Each measure group: counts (new patients, visits), then revenue.
+    for (const std::vector<int>& group :
+         {std::vector<int>{0, 1}, std::vector<int>{kRevenue}}) {
+      std::vector<int> measures;
+      for (int m : group) {
+        if (applies[m]) measures.push_back(m);
       }
-      bool withheld = !Safe(total, revenue, spec);
-      Part hidden;
-      std::vector<std::pair<int64_t, const CellId*>> shown;
-      for (const auto& [id, parts] : cells) {
-        const Part& part = (*parts)[m];
-        if (!Safe(part, revenue, spec)) {
-          hiding.cells[*id][m] = true;
-          (void)AddTo(&hidden.value, part.value);
-          hidden.partners.insert(part.partners.begin(), part.partners.end());
-        } else if (part.value > 0) {
-          shown.push_back({part.value, id});
+      if (measures.empty()) continue;
+      std::set<CellId>& hidden_cells =
+          group[0] == kRevenue ? hiding.revenue : hiding.counts;
+      auto safe = [&](const Parts& parts) {
+        for (int m : measures) {
+          if (!Safe(parts[m], m == kRevenue, spec)) return false;
+        }
+        return true;
+      };
+      Parts total;
+      std::vector<const CellId*> hidden;
+      // Whether the hidden cells together may be derived (the month's
+      // total less the shown cells): by anyone, and by each hospital, or
+      // pair of them, whose cells alone are among them (shown to each)
+      // less those.
+      auto hidden_safe = [&] {
+        for (int m : measures) {
+          std::set<int64_t> alone = {0};  // 0: nobody's taken out
+          for (const CellId* id : hidden) {
+            const Part& part = cells.at(*id)[m];
+            if (part.by_partner.size() == 1) {
+              alone.insert(part.by_partner.begin()->first);
+            }
+          }
+          for (int64_t first : alone) {
+            for (int64_t second : alone) {
+              if (second < first) continue;
+              Part seen;
+              for (const CellId* id : hidden) {
+                const Part& part = cells.at(*id)[m];
+                if ((first == 0 || !part.OnlyFrom(first)) &&
+                    (second == 0 || !part.OnlyFrom(second))) {
+                  seen.Add(part);
+                }
+              }
+              if (!Safe(seen, m == kRevenue, spec)) return false;
+            }
+          }
+        }
+        return true;
+      };
+      std::vector<std::pair<std::pair<int64_t, int64_t>, const CellId*>> shown;
+      for (const CellId* id : ids) {
+        const Parts& parts = cells.at(*id);
+        for (int m : measures) total[m].Add(parts[m]);
+        if (!safe(parts)) {
+          hidden_cells.insert(*id);
+          hidden.push_back(id);
+        } else {
+          const int64_t first = parts[measures.back()].value;
+          const int64_t second = parts[measures.front()].value;
+          if (first > 0 || second > 0) shown.push_back({{first, second}, id});
         }
       }
+      bool withheld = !safe(total);
       // The month's total less the shown cells gives the hidden ones
       // together: they must be safe together, else more go, smallest first.
-      if (!withheld && !hidden.partners.empty()) {
+      if (!withheld && !hidden.empty()) {
         std::sort(shown.begin(), shown.end(), [](const auto& a, const auto& b) {
           return std::tie(a.first, a.second->second) <
                  std::tie(b.first, b.second->second);
         });
         size_t next = 0;
-        auto together_safe = [&] {
-          return hidden.partners.size() >=
-                     static_cast<size_t>(spec.min_partners) &&
-                 (revenue || hidden.value >= spec.threshold);
-        };
-        while (!together_safe() && next < shown.size()) {
-          const CellId& id = *shown[next++].second;
-          const Part& part = others.at(id)[m];
-          hiding.cells[id][m] = true;
-          (void)AddTo(&hidden.value, part.value);
-          hidden.partners.insert(part.partners.begin(), part.partners.end());
+        while (!hidden_safe() && next < shown.size()) {
+          const CellId* id = shown[next++].second;
+          hidden_cells.insert(*id);
+          hidden.push_back(id);
         }
-        withheld = !together_safe();
+        withheld = !hidden_safe();
       }
-      if (withheld) hiding.months[month][m] = true;
+      if (withheld) {
+        for (int m : measures) hiding.months[month][m] = true;
+      }
     }
   }
   return hiding;
@@ -221,72 +288,65 @@ absl::StatusOr<v1::ZoneComparison> CompareWithZone(
   const std::array<bool, kMeasures> applies = {spec.applicable.new_patients,
                                                spec.applicable.visits,
                                                spec.applicable.revenue};
-  std::map<CellId, Parts> others;
-  std::map<CellId, std::array<int64_t, kMeasures>> own;
+  std::map<CellId, Parts> cells;
   std::map<std::string, AggregateGroup> shapes;  // a group of each key
   bool overflow = false;
   for (const AggregateGroup& g : by_month_and_partner) {
     if (g.bucket < spec.start_period || g.bucket > spec.end_period) continue;
     const std::string key = CellKey(g, spec.dimension);
     shapes.emplace(key, g);
-    const CellId id{g.bucket, key};
+    Parts& parts = cells[{g.bucket, key}];
     for (int m = 0; m < kMeasures; ++m) {
       const GroupFigures& figures = FiguresOf(g, m);
-      if (!applies[m] || !figures.present) continue;
+      // A 0 gives nothing away and hides nobody: not a contributor.
+      if (!applies[m] || !figures.present || figures.value <= 0) continue;
       overflow |= figures.overflow;
-      if (g.partner_id == spec.partner_id) {
-        overflow |= !AddTo(&own[id][m], figures.value);
-      } else {
-        Part& part = others[id][m];
-        overflow |= !AddTo(&part.value, figures.value);
-        part.partners.insert(g.partner_id);
-      }
+      overflow |= !AddTo(&parts[m].value, figures.value);
+      overflow |= !AddTo(&parts[m].by_partner[g.partner_id], figures.value);
     }
   }
-  const Hiding hiding = HideWhatIsUnsafe(others, applies, spec);
+  const Hiding hiding = HideWhatIsUnsafe(cells, applies, spec);
+  // Hidden for this hospital: what the pattern hides, unless the figure is
+  // its own alone.
+  auto hidden_here = [&](const CellId& id, const Part& part, int m) {
+    return hiding.Hidden(id, m) && !part.OnlyFrom(spec.partner_id);
+  };
+  auto own_part = [&](const Part& part) {
+    auto it = part.by_partner.find(spec.partner_id);
+    return it == part.by_partner.end() ? int64_t{0} : it->second;
+  };
 
   // Rows by bucket and key; each adds its months, and hides a figure when
-  // any of its months hides it.
+  // any of its months hides it here.
   std::map<std::pair<int, std::string>, std::array<Sum, kMeasures>> rows;
   std::array<Sum, kMeasures> total;
+  std::map<int, Parts> months;  // the zone's month totals
   std::set<std::pair<int, std::string>> own_rows;
-  auto add = [&](const CellId& id, int m, int64_t own_value, const Part* part,
-                 std::array<Sum, kMeasures>* sums) {
-    Sum& sum = (*sums)[m];
-    sum.overflow |= !AddTo(&sum.own, own_value);
-    sum.overflow |= !AddTo(&sum.zone, own_value);
-    if (part == nullptr || part->partners.empty()) return;
-    sum.overflow |= !AddTo(&sum.zone, part->value);
-    auto hidden = hiding.cells.find(id);
-    sum.hidden |= hiding.MonthWithheld(id.first, m) ||
-                  (hidden != hiding.cells.end() && hidden->second[m]);
-  };
-  std::set<CellId> ids;
-  for (const auto& [id, values] : own) ids.insert(id);
-  for (const auto& [id, parts] : others) ids.insert(id);
-  for (const CellId& id : ids) {
+  for (const auto& [id, parts] : cells) {
     const std::pair<int, std::string> row{BucketOfPeriod(spec.bucket, id.first),
                                           id.second};
-    auto own_it = own.find(id);
-    auto others_it = others.find(id);
-    if (own_it != own.end()) own_rows.insert(row);
+    std::array<Sum, kMeasures>& sums = rows[row];
     for (int m = 0; m < kMeasures; ++m) {
       if (!applies[m]) continue;
-      const int64_t own_value = own_it == own.end() ? 0 : own_it->second[m];
-      const Part* part =
-          others_it == others.end() ? nullptr : &others_it->second[m];
-      add(id, m, own_value, part, &rows[row]);
-      Sum& sum = total[m];
-      sum.overflow |= !AddTo(&sum.own, own_value);
-      sum.overflow |= !AddTo(&sum.zone, own_value);
-      if (part != nullptr) sum.overflow |= !AddTo(&sum.zone, part->value);
+      const Part& part = parts[m];
+      const int64_t own = own_part(part);
+      if (own > 0) own_rows.insert(row);
+      for (Sum* sum : {&sums[m], &total[m]}) {
+        sum->overflow |= !AddTo(&sum->own, own);
+        sum->overflow |= !AddTo(&sum->zone, part.value);
+      }
+      sums[m].hidden |= hidden_here(id, part, m);
+      months[id.first][m].Add(part);
     }
   }
-  // The range's total hides a figure when any month withholds it.
+  // The range's total hides a figure when any month withholds it here.
   std::set<int> withheld_months;
-  for (const auto& [month, measures] : hiding.months) {
+  for (const auto& [month, parts] : months) {
     for (int m = 0; m < kMeasures; ++m) {
-      if (!measures[m]) continue;
+      if (!applies[m] || !hiding.MonthWithheld(month, m) ||
+          parts[m].OnlyFrom(spec.partner_id)) {
+        continue;
+      }
       total[m].hidden = true;
       withheld_months.insert(month);
     }

@@ -1,22 +1,28 @@
 // A hospital's figures beside its zone's without giving another hospital
 // away (StatsService.CompareWithZone).
 //
-// The hospital knows its own figures exactly, so whatever a zone figure
-// shows beyond them is a figure of the other hospitals alone; the rules
-// that keep analysts from isolating a hospital (QueryAggregate) do not
-// hold once the reader can subtract its own part. Here every zone figure
-// shown is safe as the others' figure:
-// - month by month, the others' part of a cell is shown only when none or
-//   at least `min_partners` of them contributed, and (for counts) when it
-//   is 0 or at least `threshold`;
+// A hospital knows its own figures exactly, so whatever a zone figure shows
+// beyond them is the other hospitals' figure, and two hospitals may pool
+// what they know. The rules that keep analysts from isolating a hospital
+// (QueryAggregate) do not hold once the reader can subtract its own part;
+// here every zone figure shown survives taking out its two largest parts:
+// - month by month, a cell is shown only when nobody, or at least
+//   `min_partners` + 1 hospitals gave to it, and what remains without its
+//   two largest parts is at least `threshold` (counts) or at least
+//   `revenue_share_percent` of the largest part (revenue);
 // - in each month, hidden cells take the smallest shown ones with them
-//   until together they are that safe (complementary suppression), else
-//   the month is withheld: its total is not shown either;
+//   until together they pass the same test (complementary suppression),
+//   else the month is withheld: its total is not shown either; new
+//   patients and visits are hidden together (a hospital's new patients
+//   never exceed its visits, which would name the cell hidden for cover);
+// - one pattern for every hospital, whoever asks (two hospitals seeing
+//   different cells hidden could subtract one answer from the other); a
+//   figure that is the asker's alone is shown to it;
 // - a quarter, a year or the range shows a cell only when every month of
 //   it does, so no difference of two answers isolates a month;
 // - one dimension at most, so no two groupings cut one figure two ways.
-// Two hospitals pooling what they know still face at least
-// `min_partners` - 1 others in every figure.
+// Stats::CompareWithZone compares only months closed for reports, so that
+// two answers a month apart do not differ by one hospital's new report.
 //
 //   const ComparisonSpec spec = ...;
 //   SMZ_ASSIGN_OR_RETURN(AggregateResult cells,
@@ -46,6 +52,7 @@ struct ComparisonSpec {
   Applicability applicable;
   int min_partners = 3;
   int threshold = 5;
+  int revenue_share_percent = 10;
 };
 
 // The store read the comparison works from: each month of the range by

@@ -116,32 +116,60 @@ TEST(ZoneComparisonTest, TwoOtherHospitalsShowNothingOfTheirs) {
   EXPECT_THAT(answer.zone().withheld_periods(), ElementsAre("2020-04"));
 }
 
-// Four others, one of them alone with Vietnamese patients: that cell goes,
-// and with it the smallest other, so the total less the shown cells is a
-// sum of at least three hospitals.
+// Vietnamese patients of one other hospital: that cell goes, and with it
+// the smallest shown one, so that the month's total less the shown cells is
+// a sum of enough hospitals, still large without its two largest parts.
 TEST(ZoneComparisonTest, AHiddenCellTakesTheSmallestWithIt) {
-  const std::vector<AggregateGroup> cells = {
-      Cell(202004, "MN", kOwn, 4), Cell(202004, "VN", 2, 7),
-      Cell(202004, "CN", 2, 9),    Cell(202004, "CN", 3, 9),
-      Cell(202004, "CN", 4, 9),    Cell(202004, "RU", 3, 5),
-      Cell(202004, "RU", 4, 5),    Cell(202004, "RU", 5, 5)};
+  std::vector<AggregateGroup> cells = {Cell(202004, "MN", kOwn, 4),
+                                       Cell(202004, "VN", 2, 7)};
+  for (int64_t p : {2, 3, 4, 5}) cells.push_back(Cell(202004, "CN", p, 9));
+  for (int64_t p : {3, 4, 5, 6}) cells.push_back(Cell(202004, "RU", p, 5));
   const v1::ZoneComparison answer =
       Compare(cells, Spec(202004, 202004, v1::MONTH, v1::NATIONALITY));
   EXPECT_TRUE(Row(answer.zone(), "2020-04", "VN")->visits().suppressed());
   EXPECT_TRUE(Row(answer.zone(), "2020-04", "RU")->visits().suppressed());
-  EXPECT_EQ(Row(answer.zone(), "2020-04", "CN")->visits().value(), 27);
+  EXPECT_EQ(Row(answer.zone(), "2020-04", "CN")->visits().value(), 36);
   EXPECT_EQ(Row(answer.zone(), "2020-04", "MN")->visits().value(), 4);
-  EXPECT_EQ(answer.zone().total().visits().value(), 4 + 7 + 27 + 15);
+  EXPECT_EQ(answer.zone().total().visits().value(), 4 + 7 + 36 + 20);
   EXPECT_THAT(answer.zone().withheld_periods(), IsEmpty());
 }
 
+// Three other hospitals are not enough: two of them, pooling what they
+// know, would see the third's figure.
+TEST(ZoneComparisonTest, ThreeOtherHospitalsAreTooFewForAPair) {
+  std::vector<AggregateGroup> cells;
+  for (int64_t p : {2, 3, 4}) cells.push_back(Cell(202004, "CN", p, 9));
+  const ComparisonSpec spec = Spec(202004, 202004, v1::MONTH, v1::NATIONALITY);
+  EXPECT_TRUE(
+      Row(Compare(cells, spec).zone(), "2020-04", "CN")->visits().suppressed());
+  cells.push_back(Cell(202004, "CN", 5, 9));
+  EXPECT_EQ(Row(Compare(cells, spec).zone(), "2020-04", "CN")->visits().value(),
+            36);
+}
+
+// A cell that is one hospital's alone is hidden from the others, with a
+// cover beside it, though that hospital sees it.
+TEST(ZoneComparisonTest, AHospitalsOwnCellIsCoveredForTheOthers) {
+  std::vector<AggregateGroup> cells = {Cell(202004, "MN", 2, 20)};
+  for (int64_t p : {2, 3, 4, 5}) cells.push_back(Cell(202004, "CN", p, 9));
+  for (int64_t p : {3, 4, 5, 6}) cells.push_back(Cell(202004, "RU", p, 9));
+  ComparisonSpec spec = Spec(202004, 202004, v1::MONTH, v1::NATIONALITY);
+  v1::ZoneComparison answer = Compare(cells, spec);  // hospital 1 asks
+  EXPECT_TRUE(Row(answer.zone(), "2020-04", "MN")->visits().suppressed());
+  EXPECT_EQ(Row(answer.zone(), "2020-04", "CN")->visits().suppressed() +
+                Row(answer.zone(), "2020-04", "RU")->visits().suppressed(),
+            1);
+  spec.partner_id = 2;
+  answer = Compare(cells, spec);
+  EXPECT_EQ(Row(answer.zone(), "2020-04", "MN")->visits().value(), 20);
+}
+
 // Entering patients of its own does not make another hospital's small
-// figure appear: only the others' part counts.
+// figure appear.
 TEST(ZoneComparisonTest, OwnEntriesDoNotUncoverAnothersFigure) {
-  const std::vector<AggregateGroup> cells = {
-      Cell(202004, "MN", kOwn, 1), Cell(202004, "MN", 2, 3),
-      Cell(202004, "CN", 3, 9), Cell(202004, "CN", 4, 9),
-      Cell(202004, "CN", 5, 9)};
+  std::vector<AggregateGroup> cells = {Cell(202004, "MN", kOwn, 1),
+                                       Cell(202004, "MN", 2, 3)};
+  for (int64_t p : {3, 4, 5, 6}) cells.push_back(Cell(202004, "CN", p, 9));
   const v1::ZoneComparison answer =
       Compare(cells, Spec(202004, 202004, v1::MONTH, v1::NATIONALITY));
   EXPECT_TRUE(Row(answer.zone(), "2020-04", "MN")->visits().suppressed());
@@ -153,33 +181,57 @@ TEST(ZoneComparisonTest, AHiddenMonthHidesItsQuarter) {
   std::vector<AggregateGroup> cells;
   for (int64_t p : {2, 3, 4, 5}) cells.push_back(Cell(202001, "CN", p, 9));
   cells.push_back(Cell(202001, "TH", 2, 2));
-  for (int64_t p : {3, 4, 5}) {
+  for (int64_t p : {3, 4, 5, 6}) {
     cells.push_back(Cell(202002, "CN", p, 9));
     cells.push_back(Cell(202002, "TH", p, 3));
   }
   const v1::ZoneComparison months =
       Compare(cells, Spec(202001, 202003, v1::MONTH, v1::NATIONALITY));
   EXPECT_TRUE(Row(months.zone(), "2020-01", "TH")->visits().suppressed());
-  EXPECT_EQ(Row(months.zone(), "2020-02", "TH")->visits().value(), 9);
+  EXPECT_EQ(Row(months.zone(), "2020-02", "TH")->visits().value(), 12);
   const v1::ZoneComparison quarter =
       Compare(cells, Spec(202001, 202003, v1::QUARTER, v1::NATIONALITY));
   EXPECT_TRUE(Row(quarter.zone(), "2020-Q1", "TH")->visits().suppressed());
 }
 
-// Revenue is shown for three other hospitals and more, whatever the sum.
-TEST(ZoneComparisonTest, RevenueNeedsThreeOtherHospitals) {
-  std::vector<AggregateGroup> cells = {Revenue(202004, kOwn, 1'000'000),
-                                       Revenue(202004, 2, 20'000'000),
-                                       Revenue(202004, 3, 300'000'000)};
+// A nationality whose visits are hidden has its new patients hidden too:
+// new patients never exceed visits, so shown new patients beside hidden
+// visits would name the cell hidden for cover and bound it.
+TEST(ZoneComparisonTest, NewPatientsAndVisitsAreHiddenTogether) {
+  std::vector<AggregateGroup> cells = {Cell(202004, "UZ", 2, 7, 1)};
+  for (int64_t p : {3, 4, 5, 6}) {
+    cells.push_back(Cell(202004, "VN", p, 2, 2));
+    cells.push_back(Cell(202004, "ZA", p, 3, 1));
+    cells.push_back(Cell(202004, "CN", p, 9, 5));
+  }
+  const v1::ZoneComparison answer =
+      Compare(cells, Spec(202004, 202004, v1::MONTH, v1::NATIONALITY));
+  for (const v1::AggregateRow& row : answer.zone().rows()) {
+    EXPECT_EQ(row.visits().suppressed(), row.new_patients().suppressed())
+        << row.nationality();
+  }
+  EXPECT_TRUE(Row(answer.zone(), "2020-04", "UZ")->visits().suppressed());
+}
+
+// Revenue is shown only when, without its two largest parts, a tenth of
+// the largest part remains: no hospital's revenue is the figure give or
+// take a little.
+TEST(ZoneComparisonTest, RevenueIsNotOneHospitalsGiveOrTake) {
+  std::vector<AggregateGroup> cells = {
+      Revenue(202004, kOwn, 1'000'000), Revenue(202004, 2, 20'000'000),
+      Revenue(202004, 3, 30'000'000), Revenue(202004, 4, 25'000'000)};
   const ComparisonSpec spec =
       Spec(202004, 202004, v1::MONTH, v1::DIMENSION_UNSPECIFIED);
   v1::ZoneComparison answer = Compare(cells, spec);
+  EXPECT_EQ(answer.zone().rows(0).revenue_krw().value(), 76'000'000);
+  EXPECT_EQ(answer.own().rows(0).revenue_krw().value(), 1'000'000);
+  cells[2] = Revenue(202004, 3, 300'000'000);
+  answer = Compare(cells, spec);
   EXPECT_TRUE(answer.zone().rows(0).revenue_krw().suppressed());
   EXPECT_TRUE(answer.zone().total().revenue_krw().suppressed());
-  EXPECT_EQ(answer.own().rows(0).revenue_krw().value(), 1'000'000);
-  cells.push_back(Revenue(202004, 4, 5'000'000));
-  answer = Compare(cells, spec);
-  EXPECT_EQ(answer.zone().rows(0).revenue_krw().value(), 326'000'000);
+  cells.pop_back();  // three hospitals
+  cells[2] = Revenue(202004, 3, 30'000'000);
+  EXPECT_TRUE(Compare(cells, spec).zone().rows(0).revenue_krw().suppressed());
 }
 
 // A month no other hospital reported is the hospital's own: shown.
@@ -203,82 +255,100 @@ TEST(ZoneComparisonTest, SumsBeyondCountingAreRefused) {
       absl::StatusCode::kOutOfRange);
 }
 
-// Whatever the data, every zone figure shown, less the hospital's own, is
-// in each of its months a sum of none or at least three other hospitals
-// and none or at least five patients; and each month's hidden cells
-// together are such a sum, so the month's total less the shown cells gives
-// no hospital away. Checked from the raw cells, not from the code's own
-// bookkeeping, over many random zones.
+// Whatever the data and whoever asks: every zone figure shown is, in each
+// of its months, the asker's own alone or made up by at least four
+// hospitals with at least five patients left without its two largest
+// parts (so neither the asker nor a pair learns one hospital's figure);
+// each month's hidden cells together are such a sum; and two hospitals
+// asking see the same cells hidden, but for their own alone. Checked from
+// the raw cells, not from the code's own bookkeeping, over many zones.
 TEST(ZoneComparisonTest, WhatIsShownNeverIsolatesAnotherHospital) {
   const std::vector<std::string> nationalities = {"MN", "CN", "VN", "RU", "KZ"};
   const std::vector<int> months = {202001, 202002, 202003};
   std::mt19937 random(20201);
   for (int zone = 0; zone < 300; ++zone) {
-    const int partners = 2 + static_cast<int>(random() % 6);
+    const int partners = 2 + static_cast<int>(random() % 7);
     std::vector<AggregateGroup> cells;
-    // month -> nationality -> partner -> visits, the others' only.
-    std::map<int, std::map<std::string, std::map<int64_t, int64_t>>> others;
+    // month -> nationality -> partner -> visits.
+    std::map<int, std::map<std::string, std::map<int64_t, int64_t>>> visits;
     for (int month : months) {
       for (const std::string& n : nationalities) {
         for (int64_t p = 1; p <= partners; ++p) {
-          if (random() % 2 == 0) continue;
-          const int64_t visits = 1 + static_cast<int64_t>(random() % 12);
-          cells.push_back(Cell(month, n, p, visits));
-          if (p != kOwn) others[month][n][p] = visits;
+          if (random() % 3 == 0) continue;
+          const int64_t v = 1 + static_cast<int64_t>(random() % 12);
+          cells.push_back(Cell(month, n, p, v, 1 + v / 2));
+          visits[month][n][p] = v;
         }
       }
     }
-    auto safe_sum = [](const std::set<int64_t>& who, int64_t sum) {
-      return who.empty() || (who.size() >= 3 && (sum == 0 || sum >= 5));
-    };
-    auto cell_safe = [&](int month, const std::string& n) {
-      std::set<int64_t> who;
+    auto safe_sum = [](const std::map<int64_t, int64_t>& parts, int64_t asker) {
+      if (parts.empty() || (parts.size() == 1 && parts.count(asker))) {
+        return true;
+      }
+      if (parts.size() < 4) return false;
+      std::vector<int64_t> values;
       int64_t sum = 0;
-      for (const auto& [p, v] : others[month][n]) {
-        who.insert(p);
+      for (const auto& [p, v] : parts) {
+        values.push_back(v);
         sum += v;
       }
-      return safe_sum(who, sum);
+      std::sort(values.rbegin(), values.rend());
+      return sum - values[0] - values[1] >= 5;
     };
-    for (v1::Bucket bucket : {v1::MONTH, v1::QUARTER}) {
-      const v1::ZoneComparison answer =
-          Compare(cells, Spec(202001, 202003, bucket, v1::NATIONALITY));
-      for (const v1::AggregateRow& row : answer.zone().rows()) {
-        if (row.visits().suppressed()) continue;
-        for (int month : months) {
-          if (bucket == v1::MONTH &&
-              row.bucket() != FormatMonth(PeriodMonth(month))) {
+    std::map<int64_t, std::set<std::string>> hidden_by_asker;
+    for (int64_t asker : {int64_t{1}, int64_t{2}}) {
+      for (v1::Bucket bucket : {v1::MONTH, v1::QUARTER}) {
+        ComparisonSpec spec = Spec(202001, 202003, bucket, v1::NATIONALITY);
+        spec.partner_id = asker;
+        const v1::ZoneComparison answer = Compare(cells, spec);
+        for (const v1::AggregateRow& row : answer.zone().rows()) {
+          EXPECT_EQ(row.visits().suppressed(), row.new_patients().suppressed())
+              << "zone " << zone;
+          if (row.visits().suppressed()) {
+            if (bucket == v1::MONTH) {
+              // Comparable across askers unless it is one's own alone.
+              const auto& parts = visits[std::stoi(row.bucket().substr(0, 4) +
+                                                   row.bucket().substr(5, 2))]
+                                        [row.nationality()];
+              if (!(parts.size() == 1 && parts.count(3 - asker))) {
+                hidden_by_asker[asker].insert(row.bucket() + row.nationality());
+              }
+            }
             continue;
           }
-          EXPECT_TRUE(cell_safe(month, row.nationality()))
-              << "zone " << zone << " " << row.bucket() << " "
-              << row.nationality();
-        }
-      }
-      if (bucket != v1::MONTH) continue;
-      // Each month whose total is part of the range's: its hidden cells
-      // together are a safe sum.
-      const std::set<std::string> withheld(
-          answer.zone().withheld_periods().begin(),
-          answer.zone().withheld_periods().end());
-      for (int month : months) {
-        const std::string label = FormatMonth(PeriodMonth(month));
-        if (withheld.count(label) > 0) {
-          EXPECT_TRUE(answer.zone().total().visits().suppressed());
-          continue;
-        }
-        std::set<int64_t> who;
-        int64_t sum = 0;
-        for (const v1::AggregateRow& row : answer.zone().rows()) {
-          if (row.bucket() != label || !row.visits().suppressed()) continue;
-          for (const auto& [p, v] : others[month][row.nationality()]) {
-            who.insert(p);
-            sum += v;
+          for (int month : months) {
+            if (bucket == v1::MONTH &&
+                row.bucket() != FormatMonth(PeriodMonth(month))) {
+              continue;
+            }
+            EXPECT_TRUE(safe_sum(visits[month][row.nationality()], asker))
+                << "zone " << zone << " " << row.bucket() << " "
+                << row.nationality();
           }
         }
-        EXPECT_TRUE(safe_sum(who, sum)) << "zone " << zone << " " << label;
+        if (bucket != v1::MONTH) continue;
+        const std::set<std::string> withheld(
+            answer.zone().withheld_periods().begin(),
+            answer.zone().withheld_periods().end());
+        for (int month : months) {
+          const std::string label = FormatMonth(PeriodMonth(month));
+          if (withheld.count(label) > 0) {
+            EXPECT_TRUE(answer.zone().total().visits().suppressed());
+            continue;
+          }
+          std::map<int64_t, int64_t> hidden;
+          for (const v1::AggregateRow& row : answer.zone().rows()) {
+            if (row.bucket() != label || !row.visits().suppressed()) continue;
+            for (const auto& [p, v] : visits[month][row.nationality()]) {
+              hidden[p] += v;
+            }
+          }
+          EXPECT_TRUE(safe_sum(hidden, asker))
+              << "zone " << zone << " " << label;
+        }
       }
     }
+    EXPECT_EQ(hidden_by_asker[1], hidden_by_asker[2]) << "zone " << zone;
   }
 }
 

@@ -11,7 +11,8 @@ const w = SMZ.words({
         own_new: "우리 신규 환자", own_visits: "우리 진료 건수", own_revenue: "우리 진료 수입(원)",
         zone_new: "특구 신규 환자", zone_visits: "특구 진료 건수", zone_revenue: "특구 진료 수입(원)",
         share: "우리 비중 (진료 건수)", total: "합계", hidden: "비공개", none: "이 기간에 보고된 수치가 없습니다.",
-        suppressed: "특구 수치에서 우리 기관 수치를 빼면 다른 기관 수치가 됩니다. 그래서 다른 기관 {n}곳 이상이 함께 낸 값(환자 수는 {t} 이상)만 보이고, 나머지는 ‘비공개’입니다. 한 달이라도 비공개인 칸은 분기·연·기간 합계에서도 비공개입니다.",
+        suppressed: "특구 수치에서 우리 기관 수치를 빼면 다른 기관 수치가 됩니다. 그래서 {n}곳 이상이 함께 내고, 가장 큰 두 곳을 빼고도 환자 {t}명 이상(수입은 가장 큰 곳의 10% 이상)이 남는 값만 보이고, 나머지는 ‘비공개’입니다. 한 달이라도 비공개인 칸은 분기·연·기간 합계에서도 비공개입니다.",
+        until: "보고 마감이 지난 {month}까지 비교합니다. 아직 보고 중인 달은 마감 뒤에 나옵니다.",
         withheld: "다른 기관 수치를 보일 수 없는 달: {months}. 이 달을 포함한 특구 합계는 비공개입니다." },
   en: { title: "Beside the zone", from: "From", to: "To", view: "View", by_month: "By month", by_nationality: "By nationality",
         by_department: "By department", show: "Show", result_title: "Our hospital and the whole zone",
@@ -19,7 +20,8 @@ const w = SMZ.words({
         own_new: "Our new patients", own_visits: "Our visits", own_revenue: "Our revenue (KRW)",
         zone_new: "Zone new patients", zone_visits: "Zone visits", zone_revenue: "Zone revenue (KRW)",
         share: "Our share (visits)", total: "Total", hidden: "hidden", none: "No figures were reported in this range.",
-        suppressed: "The zone's figure less ours is the other hospitals' figure, so a zone figure is shown only where at least {n} other hospitals contributed (and, for patients, at least {t}); the rest are 'hidden'. A cell hidden in any month is hidden in its quarter, year and range too.",
+        suppressed: "The zone's figure less ours is the other hospitals' figure, so a zone figure is shown only where at least {n} hospitals make it up and, without the two largest, at least {t} patients (for revenue a tenth of the largest) remain; the rest are 'hidden'. A cell hidden in any month is hidden in its quarter, year and range too.",
+        until: "Compared up to {month}, the last month closed for reports; months still being reported follow once they close.",
         withheld: "Months whose other hospitals' figures cannot be shown: {months}. Zone totals over them are hidden." },
 });
 const el = SMZ.el;
@@ -98,7 +100,10 @@ function render() {
       el("thead", {}, el("tr", {}, ...columns.map((c) => el("th", { scope: "col", class: c === state.view ? null : "number" }, w(c))))),
       el("tbody", {}, ...body),
       el("tfoot", {}, line("total", w("total"), own.total, zone.total, { class: "total" })));
-  const notes = [fill(w("suppressed"), { n: zone.min_group_partners, t: zone.suppression_threshold })];
+  const notes = [fill(w("suppressed"), { n: zone.min_group_partners + 1, t: zone.suppression_threshold })];
+  if (answer.compared_until && answer.compared_until < $("to").value) {
+    notes.unshift(fill(w("until"), { month: answer.compared_until }));
+  }
   if ((zone.withheld_periods || []).length) {
     notes.push(fill(w("withheld"), { months: zone.withheld_periods.join(", ") }));
   }
