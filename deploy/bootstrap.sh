@@ -27,6 +27,8 @@ PACKAGES=(
   libxlsxwriter-dev
   # calendar exports are checked by a real iCalendar parser in tests
   python3 python3-icalendar python3-dateutil
+  # mail: libcurl's SMTP client; a real SMTP server captures it in tests
+  libcurl4-openssl-dev python3-aiosmtpd
   # formatting checks
   clang-format
   # fuzzing: clang with libFuzzer and the sanitizers' runtimes

@@ -1,0 +1,51 @@
+// A mail as smz sends it: one recipient, a subject and a body in plain text
+// and in HTML, in the recipient's language, and a Message-ID that stays the
+// same however often the mail is sent, so that a mailbox (or a test's
+// capture server) can tell a second copy for what it is.
+//
+//   smz::MailMessage mail;
+//   mail.from = "smz@yeongdeungpo.example";
+//   mail.from_name = "영등포 스마트메디컬특구";
+//   mail.to = "agency@example.mn";
+//   mail.subject = "Бүртгэл баталгаажлаа";
+//   mail.text = "...";
+//   mail.html = "<p>...</p>";
+//   mail.message_id = "registration-17.events@smz.yeongdeungpo.example";
+//   mail.language = "mn";
+//   absl::StatusOr<std::string> bytes = smz::FormatMime(mail, clock.Now());
+#ifndef SMZ_COMMON_MAIL_MAIL_MESSAGE_H_
+#define SMZ_COMMON_MAIL_MAIL_MESSAGE_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace smz {
+
+struct MailMessage {
+  std::string from;       // an address: the envelope and the From header
+  std::string from_name;  // optional display name (any language)
+  std::string to;         // one address
+  std::string subject;    // UTF-8, one line
+  std::string text;       // UTF-8 plain text; required
+  std::string html;       // UTF-8 HTML; optional
+  // Without angle brackets: "local@domain" of [A-Za-z0-9._-@].
+  std::string message_id;
+  std::string language;  // BCP 47 tag for Content-Language, e.g. "ko"
+};
+
+// Every bad field of `mail` named at once (INVALID_ARGUMENT): addresses,
+// header fields that would break a line (no header injection), sizes.
+absl::Status ValidateMail(const MailMessage& mail);
+
+// The mail as RFC 5322 / MIME bytes (CRLF lines, at most 78 characters):
+// the subject and display name as RFC 2047 UTF-8 encoded words, the text
+// (and HTML) as base64 UTF-8 parts of a multipart/alternative.
+absl::StatusOr<std::string> FormatMime(const MailMessage& mail,
+                                       absl::Time date);
+
+}  // namespace smz
+
+#endif  // SMZ_COMMON_MAIL_MAIL_MESSAGE_H_

@@ -1,0 +1,95 @@
+#include "common/mail/mail_message.h"
+
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace smz {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+MailMessage Mongolian() {
+  MailMessage mail;
+  mail.from = "smz@yeongdeungpo.example";
+  mail.from_name = "영등포 스마트메디컬특구";
+  mail.to = "agency@example.mn";
+  mail.subject = "Бүртгэл баталгаажлаа: Улаанбаатар дахь танилцуулга 2026";
+  mail.text = "Сайн байна уу.\n.a line that starts with a dot\n";
+  mail.html = "<p>Сайн байна уу.</p>";
+  mail.message_id = "registration-17.events@smz.example";
+  mail.language = "mn";
+  return mail;
+}
+
+const absl::Time kDate = absl::FromCivil(
+    absl::CivilSecond(2026, 12, 3, 9, 5, 0), absl::UTCTimeZone());
+
+TEST(MailMessageTest, LinesAreShortAndEndInCrLf) {
+  absl::StatusOr<std::string> mime = FormatMime(Mongolian(), kDate);
+  ASSERT_TRUE(mime.ok()) << mime.status();
+  EXPECT_THAT(*mime, HasSubstr("Date: Thu, 03 Dec 2026 09:05:00 +0000\r\n"));
+  EXPECT_THAT(*mime,
+              HasSubstr("Message-ID: <registration-17.events@smz.example>"));
+  EXPECT_THAT(*mime, HasSubstr("Content-Language: mn\r\n"));
+  for (absl::string_view line : absl::StrSplit(*mime, "\r\n")) {
+    EXPECT_LE(line.size(), 78u) << line;
+    EXPECT_THAT(line, Not(HasSubstr("\n"))) << "a bare LF";
+  }
+}
+
+// Each encoded word holds whole characters: a word cut inside a Cyrillic
+// or Hangul letter would not decode on its own.
+TEST(MailMessageTest, EncodedWordsHoldWholeCharacters) {
+  absl::StatusOr<std::string> mime = FormatMime(Mongolian(), kDate);
+  ASSERT_TRUE(mime.ok());
+  std::string subject;
+  size_t at = 0;
+  while ((at = mime->find("=?UTF-8?B?", at)) != std::string::npos) {
+    const size_t end = mime->find("?=", at + 10);
+    std::string word;
+    ASSERT_TRUE(
+        absl::Base64Unescape(mime->substr(at + 10, end - at - 10), &word));
+    // A whole UTF-8 sequence: no continuation byte first.
+    ASSERT_FALSE(word.empty());
+    EXPECT_NE(static_cast<unsigned char>(word[0]) & 0xC0, 0x80);
+    subject += word;
+    at = end;
+  }
+  EXPECT_THAT(subject, HasSubstr(Mongolian().subject));
+  EXPECT_THAT(subject, HasSubstr(Mongolian().from_name));
+}
+
+TEST(MailMessageTest, HeaderInjectionAndBadFieldsAreRefusedTogether) {
+  MailMessage mail = Mongolian();
+  mail.to = "agency@example.mn\r\nBcc: everyone@example.com";
+  mail.subject = "hello\r\nBcc: everyone@example.com";
+  mail.from_name = "x\ny";
+  mail.message_id = "<no brackets>";
+  mail.text.clear();
+  mail.language = "not a tag";
+  const absl::Status status = ValidateMail(mail);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  for (const char* field :
+       {"to", "subject", "from_name", "message_id", "text", "language"}) {
+    EXPECT_THAT(std::string(status.message()), HasSubstr(field));
+  }
+  EXPECT_FALSE(FormatMime(mail, kDate).ok());
+}
+
+TEST(MailMessageTest, PlainTextAloneIsOnePart) {
+  MailMessage mail = Mongolian();
+  mail.html.clear();
+  absl::StatusOr<std::string> mime = FormatMime(mail, kDate);
+  ASSERT_TRUE(mime.ok());
+  EXPECT_THAT(*mime, Not(HasSubstr("multipart")));
+  EXPECT_THAT(*mime, HasSubstr("Content-Type: text/plain; charset=utf-8"));
+}
+
+}  // namespace
+}  // namespace smz

@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""A real SMTP server that keeps what it receives, for tests and the local
+stack (Debian's python3-aiosmtpd).
+
+Listens on 127.0.0.1 (an ephemeral port unless --port), prints
+"PORT <n> PID <pid>" on stdout once it accepts connections (SIGTERM stops it), and writes each message it accepts
+to --dir as <n>.eml (the bytes received) and <n>.json (what Python's own
+email parser reads from them: envelope, Message-ID, decoded subject, the
+plain-text and HTML parts), so a test checks the mail as a mail program
+would read it. Recipients at reject.example get 550 (a permanent refusal),
+at later.example 451 (try again later). Runs until killed.
+
+  /usr/bin/python3 tests/tools/smtp_capture.py --dir build/test-artifacts/mail
+"""
+import argparse
+import email
+import email.policy
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+
+from aiosmtpd.controller import Controller
+
+
+class Keeper:
+    def __init__(self, directory):
+        self.directory = directory
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        domain = address.rpartition("@")[2].lower()
+        if domain == "reject.example":
+            return "550 5.1.1 no such mailbox"
+        if domain == "later.example":
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content,
+                                           policy=email.policy.default)
+        parts = {}
+        for part in message.walk():
+            kind = part.get_content_type()
+            if kind in ("text/plain", "text/html") and kind not in parts:
+                parts[kind] = part.get_content()
+        record = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "message_id": str(message.get("Message-ID", "")),
+            "from": str(message.get("From", "")),
+            "to": str(message.get("To", "")),
+            "subject": str(message.get("Subject", "")),
+            "content_language": str(message.get("Content-Language", "")),
+            "text": parts.get("text/plain", ""),
+            "html": parts.get("text/html", ""),
+            "defects": [str(d) for d in message.defects],
+        }
+        with self.lock:
+            self.count += 1
+            n = self.count
+        base = os.path.join(self.directory, f"{n:06d}")
+        with open(base + ".eml", "wb") as f:
+            f.write(envelope.content)
+        with open(base + ".json.tmp", "w", encoding="utf-8") as f:
+            json.dump(record, f, ensure_ascii=False)
+        os.replace(base + ".json.tmp", base + ".json")  # whole or absent
+        return "250 Message accepted"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    os.makedirs(args.dir, exist_ok=True)
+    port = args.port
+    if not port:
+        # aiosmtpd checks its server by connecting to the port it was given,
+        # so an ephemeral one is chosen first.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+    controller = Controller(Keeper(args.dir), hostname="127.0.0.1", port=port)
+    controller.start()
+    print(f"PORT {port} PID {os.getpid()}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
