@@ -25,13 +25,16 @@
 namespace smz {
 
 struct MailMessage {
-  std::string from;       // an address: the envelope and the From header
+  // Addresses are plain ASCII (dot-atom@host.name): what a header and the
+  // SMTP envelope carry alike.
+  std::string from;       // the envelope and the From header
   std::string from_name;  // optional display name (any language)
   std::string to;         // one address
   std::string subject;    // UTF-8, one line
   std::string text;       // UTF-8 plain text; required
   std::string html;       // UTF-8 HTML; optional
-  // Without angle brackets: "local@domain" of [A-Za-z0-9._-@].
+  // Without angle brackets: local@domain, dot-atoms of [A-Za-z0-9._-], at
+  // most 60 bytes.
   std::string message_id;
   std::string language;  // BCP 47 tag for Content-Language, e.g. "ko"
 };
@@ -40,7 +43,8 @@ struct MailMessage {
 // header fields that would break a line (no header injection), sizes.
 absl::Status ValidateMail(const MailMessage& mail);
 
-// The mail as RFC 5322 / MIME bytes (CRLF lines, at most 78 characters):
+// The mail as RFC 5322 / MIME bytes (CRLF lines of at most 78 characters
+// but for very long addresses), marked Auto-Submitted (RFC 3834):
 // the subject and display name as RFC 2047 UTF-8 encoded words, the text
 // (and HTML) as base64 UTF-8 parts of a multipart/alternative.
 absl::StatusOr<std::string> FormatMime(const MailMessage& mail,

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
@@ -37,6 +38,8 @@ TEST(MailMessageTest, LinesAreShortAndEndInCrLf) {
   EXPECT_THAT(*mime,
               HasSubstr("Message-ID: <registration-17.events@smz.example>"));
   EXPECT_THAT(*mime, HasSubstr("Content-Language: mn\r\n"));
+  EXPECT_THAT(*mime, HasSubstr("Auto-Submitted: auto-generated\r\n"));
+  EXPECT_TRUE(absl::EndsWith(*mime, "\r\n"));
   for (absl::string_view line : absl::StrSplit(*mime, "\r\n")) {
     EXPECT_LE(line.size(), 78u) << line;
     EXPECT_THAT(line, Not(HasSubstr("\n"))) << "a bare LF";
@@ -80,6 +83,34 @@ TEST(MailMessageTest, HeaderInjectionAndBadFieldsAreRefusedTogether) {
     EXPECT_THAT(std::string(status.message()), HasSubstr(field));
   }
   EXPECT_FALSE(FormatMime(mail, kDate).ok());
+}
+
+// Addresses a header and an SMTP command would read differently, or that
+// carry syntax of their own, are refused; plain ones pass.
+TEST(MailMessageTest, OnlyPlainAddressesAndIdsPass) {
+  MailMessage mail = Mongolian();
+  for (const char* address :
+       {"x>,<victim@d.example", "a\"@b.example", "a(@b.example",
+        "user@пример.мн", "a..b@c.example", ".a@c.example", "a@localhost",
+        "a@-bad.example", "a b@c.example", "a@b.example>"}) {
+    mail.to = address;
+    EXPECT_FALSE(ValidateMail(mail).ok()) << address;
+  }
+  for (const char* address :
+       {"agency@example.mn", "o'brien+smz@mail.example.kr"}) {
+    mail.to = address;
+    EXPECT_TRUE(ValidateMail(mail).ok()) << address;
+  }
+  mail.to = "agency@example.mn";
+  const std::string too_long = std::string(55, 'a') + "@b.example";
+  for (const std::string& id : {std::string("..@."), std::string("a@b@c"),
+                                std::string("a@"), too_long}) {
+    mail.message_id = id;
+    EXPECT_FALSE(ValidateMail(mail).ok()) << id;
+  }
+  mail.message_id = "ok@smz.example";
+  mail.subject = "an \x1b escape";
+  EXPECT_FALSE(ValidateMail(mail).ok());
 }
 
 TEST(MailMessageTest, PlainTextAloneIsOnePart) {

@@ -1,8 +1,14 @@
-// Sending mail through an SMTP relay (libcurl): STARTTLS whenever the relay
-// offers it (or required), a login when configured, bounded waits. A
-// refusal says whether trying again later can help:
-//   UNAVAILABLE          the relay is unreachable, slow, or answered 4xx;
-//   FAILED_PRECONDITION  it refused for good (5xx, a failed login);
+// Sending mail through an SMTP relay (libcurl): TLS (STARTTLS or smtps)
+// unless plain SMTP is chosen explicitly, and always with a login, so a
+// password or a registrant's details never cross the network in the clear;
+// bounded waits. A refusal says whether trying again later can help:
+//   UNAVAILABLE          the relay is unreachable, slow, or answered 4xx —
+//                        also after the message was sent but before the
+//                        relay said so: the retry is the same mail (same
+//                        Message-ID) for the mailbox to drop;
+//   FAILED_PRECONDITION  it refused for good (5xx), or the set-up is wrong
+//                        (login refused, TLS required but not offered, a
+//                        bad URL): the relay's reply is in the message;
 //   INVALID_ARGUMENT     the mail itself is malformed (ValidateMail).
 //
 //   smz::SmtpOptions options;
@@ -29,10 +35,14 @@ class MailSender {
 };
 
 struct SmtpOptions {
-  // smtp://host:port (STARTTLS when offered) or smtps://host:port.
+  // smtp://host:port (with STARTTLS) or smtps://host:port.
   std::string url;
-  // Refuse to send in the clear when the relay offers no STARTTLS.
-  bool require_tls = false;
+  // False only for a relay on loopback or a trusted network (the local
+  // stack's capture server): mail then goes in the clear when the relay
+  // offers no STARTTLS. Never without TLS when a login is configured.
+  bool require_tls = true;
+  // The name this host gives in EHLO; relays check it is a host name.
+  std::string ehlo_name = "localhost.localdomain";
   // Optional login; the password is never logged.
   std::string username;
   std::string password;

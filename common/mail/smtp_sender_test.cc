@@ -34,7 +34,7 @@ class SmtpSenderTest : public ::testing::Test {
         absl::StrCat(SMZ_TEST_ARTIFACT_DIR, "/smtp_sender_test-mail"));
     std::filesystem::remove_all(*dir_);
     const std::string command = absl::StrCat(
-        "exec /usr/bin/python3 ", SMZ_SMTP_CAPTURE, " --dir ", *dir_);
+        "exec /usr/bin/python3 '", SMZ_SMTP_CAPTURE, "' --dir '", *dir_, "'");
     capture_ = popen(command.c_str(), "r");
     ASSERT_NE(capture_, nullptr);
     char line[64] = {};
@@ -50,6 +50,7 @@ class SmtpSenderTest : public ::testing::Test {
   SmtpOptions Options(int port) {
     SmtpOptions options;
     options.url = absl::StrCat("smtp://127.0.0.1:", port);
+    options.require_tls = false;  // the capture server offers no STARTTLS
     options.timeout = absl::Seconds(10);
     return options;
   }
@@ -111,11 +112,14 @@ TEST_F(SmtpSenderTest, AMailArrivesAsAMailProgramReadsIt) {
               HasSubstr("영등포 스마트메디컬특구"));
   EXPECT_EQ(f.at("message_id").string_value(), "<first.test@smz.example>");
   EXPECT_EQ(f.at("content_language").string_value(), "mn");
-  // The dot that begins a line survives SMTP's own use of a lone dot.
-  EXPECT_EQ(f.at("text").string_value(),
-            "Сайн байна уу.\n.a line that starts with a dot\n한국어 줄\n");
+  // Text travels with CRLF line ends, as MIME wants.
+  EXPECT_EQ(
+      f.at("text").string_value(),
+      "Сайн байна уу.\r\n.a line that starts with a dot\r\n한국어 줄\r\n");
   EXPECT_EQ(f.at("html").string_value(), "<p>Сайн байна уу.</p>");
   EXPECT_EQ(f.at("defects").list_value().values_size(), 0);
+  EXPECT_FALSE(f.at("eight_bit").bool_value());
+  EXPECT_LE(f.at("longest_line").number_value(), 78);
 }
 
 TEST_F(SmtpSenderTest, ARefusalSaysWhetherToTryAgain) {
@@ -129,6 +133,24 @@ TEST_F(SmtpSenderTest, ARefusalSaysWhetherToTryAgain) {
   MailMessage bad = Mail("agency@example.mn", "r3@smz.example");
   bad.subject = "x\r\nBcc: all@example.com";
   EXPECT_EQ(sender.Send(bad).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Without TLS nothing is sent unless plain SMTP was chosen, and never a
+// password: the capture server offers no STARTTLS.
+TEST_F(SmtpSenderTest, NothingGoesInTheClearUnlessChosen) {
+  const size_t before = Received().size();
+  SmtpOptions options = Options(port_);
+  options.require_tls = true;
+  SmtpSender strict(options, &clock_);
+  EXPECT_EQ(strict.Send(Mail("agency@example.mn", "t1@smz.example")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  options.require_tls = false;
+  options.username = "smz";
+  options.password = "relay secret";
+  SmtpSender login(options, &clock_);
+  EXPECT_EQ(login.Send(Mail("agency@example.mn", "t2@smz.example")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Received().size(), before);
 }
 
 TEST_F(SmtpSenderTest, ARelayThatIsDownIsUnavailable) {

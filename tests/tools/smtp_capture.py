@@ -58,7 +58,15 @@ class Keeper:
             "content_language": str(message.get("Content-Language", "")),
             "text": parts.get("text/plain", ""),
             "html": parts.get("text/html", ""),
-            "defects": [str(d) for d in message.defects],
+            # Every defect the parser found: the message's, each part's
+            # and each header's.
+            "defects": [str(d) for part in message.walk()
+                        for d in part.defects] +
+                       [str(d) for _, value in message.items()
+                        for d in getattr(value, "defects", ())],
+            "eight_bit": any(b > 127 for b in envelope.content),
+            "longest_line": max((len(line) for line in
+                                 envelope.content.split(b"\r\n")), default=0),
         }
         with self.lock:
             self.count += 1
@@ -91,7 +99,11 @@ def main():
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
+    parent = os.getppid()
+    # Also ends with whoever started it (a test that crashed).
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            break
     controller.stop()
     return 0
 
