@@ -466,6 +466,14 @@ absl::StatusOr<v1::ZoneComparison> Stats::CompareWithZone(
   int start = 0;
   int end = 0;
   ValidateAggregateRequest(as_aggregate, &start, &end, &violations);
+  // Each month is read by partner and checked on its own: a hospital's page
+  // compares years, not decades, and must not cost the service a decade.
+  if (start > 0 && end >= start &&
+      (end / 100 - start / 100) * 12 + end % 100 - start % 100 + 1 >
+          kMaxComparisonMonths) {
+    violations.Add("end_period", absl::StrCat("range must be at most ",
+                                              kMaxComparisonMonths, " months"));
+  }
   if (!violations.empty()) return violations.ToStatus();
   SMZ_RETURN_IF_ERROR(partners_->Get(request.partner_id()).status());
   // Only months closed for reports: while a month is open, two answers a

@@ -29,6 +29,8 @@ using registry::v1::Partner;
 
 // Longest range an aggregate may span (20 years of months).
 inline constexpr int kMaxRangeMonths = 240;
+// Longest range a hospital compares with its zone (CompareWithZone).
+inline constexpr int kMaxComparisonMonths = 36;
 inline constexpr size_t kMaxListedImportErrors = 1000;
 
 std::optional<absl::CivilMonth> DesignatedSince(const Partner& partner);

@@ -734,6 +734,12 @@ TEST_F(StatsServiceTest, SmallCellsOfOnePartnerAreSuppressedForReaders) {
   EXPECT_THAT(ViolatedFields(stub_->CompareWithZone(As(token("p1")).get(),
                                                     open_month, &beside)),
               UnorderedElementsAre("start_period"));
+  v1::CompareWithZoneRequest decades = open_month;
+  decades.set_start_period("2015-01");
+  decades.set_end_period("2020-04");
+  EXPECT_THAT(ViolatedFields(stub_->CompareWithZone(As(token("p1")).get(),
+                                                    decades, &beside)),
+              UnorderedElementsAre("end_period"));
   // Another hospital's comparison is refused before anything else, and so
   // is the analyst's (who has the explorer); bad fields are named together;
   // comparing with other hospitals (by partner, kind or region), or by two
