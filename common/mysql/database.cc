@@ -57,7 +57,9 @@ class PooledConnection {
 
 namespace {
 
-constexpr int kMaxTransactionAttempts = 3;
+// Enough for a handful of callers racing on one row (the ninth attempt
+// starts after 255 ms of backing off).
+constexpr int kMaxTransactionAttempts = 9;
 
 // Marks server-side transaction conflicts, which Transact retries, apart from
 // the ABORTED that domain code returns (e.g. a stale etag).
@@ -362,9 +364,17 @@ absl::Status Database::RunOnce(absl::FunctionRef<absl::Status(Session&)> fn,
   return status;
 }
 
+// Between attempts after a deadlock: 1, 2, 4 … ms, so that the
+// transactions that collided do not collide again at once (each round
+// InnoDB lets at least one of them through).
+static void BackOff(int attempt) {
+  absl::SleepFor(absl::Milliseconds(1 << attempt));
+}
+
 absl::Status Database::Transact(absl::FunctionRef<absl::Status(Session&)> fn) {
   absl::Status status;
   for (int attempt = 0; attempt < kMaxTransactionAttempts; ++attempt) {
+    if (attempt > 0) BackOff(attempt - 1);
     status = RunOnce(fn, /*transactional=*/true);
     if (!status.GetPayload(kRetryablePayload).has_value()) return status;
   }
@@ -374,6 +384,7 @@ absl::Status Database::Transact(absl::FunctionRef<absl::Status(Session&)> fn) {
 absl::Status Database::Rehearse(absl::FunctionRef<absl::Status(Session&)> fn) {
   absl::Status status;
   for (int attempt = 0; attempt < kMaxTransactionAttempts; ++attempt) {
+    if (attempt > 0) BackOff(attempt - 1);
     status = RunOnce(fn, /*transactional=*/true, /*rehearsal=*/true);
     if (!status.GetPayload(kRetryablePayload).has_value()) return status;
   }

@@ -123,7 +123,8 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   // Runs `fn` in a transaction: committed if `fn` returns OK, rolled back
-  // otherwise. Retried (up to 3 times) on deadlock or lock wait timeout, so
+  // otherwise. Run again (9 attempts in all, backing off 1, 2, 4 … ms) on
+  // deadlock or lock wait timeout, so
   // `fn` must have no side effects outside the database.
   absl::Status Transact(absl::FunctionRef<absl::Status(Session&)> fn);
 
