@@ -60,18 +60,6 @@ bool IsHostName(absl::string_view domain) {
   return labels >= 2;
 }
 
-// An address a header and an SMTP command carry as they are: ASCII, a
-// dot-atom local part and a host name; no quoted strings, comments,
-// brackets, or 8-bit domains the envelope and the header would spell
-// differently.
-bool IsMailAddress(absl::string_view address) {
-  if (address.size() > 254) return false;
-  const size_t at = address.rfind('@');
-  if (at == absl::string_view::npos || at > 64) return false;
-  return IsDotAtom(address.substr(0, at), "!#$%&'*+/=?^_`{|}~-") &&
-         IsHostName(address.substr(at + 1));
-}
-
 // local@domain, dot-atoms of [A-Za-z0-9._-], short enough for its header
 // line to stay within 78 characters.
 bool IsMessageId(absl::string_view id) {
@@ -152,6 +140,14 @@ std::string Part(absl::string_view type, absl::string_view content) {
 }
 
 }  // namespace
+
+bool IsMailAddress(absl::string_view address) {
+  if (address.size() > 254) return false;
+  const size_t at = address.rfind('@');
+  if (at == absl::string_view::npos || at > 64) return false;
+  return IsDotAtom(address.substr(0, at), "!#$%&'*+/=?^_`{|}~-") &&
+         IsHostName(address.substr(at + 1));
+}
 
 absl::Status ValidateMail(const MailMessage& mail) {
   FieldViolations violations;

@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace smz {
@@ -38,6 +39,13 @@ struct MailMessage {
   std::string message_id;
   std::string language;  // BCP 47 tag for Content-Language, e.g. "ko"
 };
+
+// An address a header and an SMTP command carry as they are: ASCII, a
+// dot-atom local part and a host name; no quoted strings, comments,
+// brackets, or 8-bit domains the envelope and the header would spell
+// differently. Services check people's addresses with it when they take
+// them, so that mail to them can always be written.
+bool IsMailAddress(absl::string_view address);
 
 // Every bad field of `mail` named at once (INVALID_ARGUMENT): addresses,
 // header fields that would break a line (no header injection), sizes.

@@ -41,6 +41,15 @@ for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
   smz_stop_service "${SERVICES[i]}"
 done
 
+capture_pidfile="$SMZ_STATE/run/mail-capture.pid"
+if [[ -s "$capture_pidfile" ]] &&
+  grep -qs smtp_capture "/proc/$(cat "$capture_pidfile")/cmdline"; then
+  kill "$(cat "$capture_pidfile")" 2>/dev/null || true
+fi
+if [[ -e "$capture_pidfile" ]]; then
+  rm -f "$capture_pidfile"
+fi
+
 # Only a server living in our own datadir is ours; an external server given
 # via SMZ_MYSQL_ADMIN_DSN is never touched.
 if [[ -d "$SMZ_STATE/mariadb/mysql" ]]; then

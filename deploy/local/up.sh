@@ -13,6 +13,11 @@
 #   SMZ_BASE_PORT          first gRPC port (default 50051)
 #   SMZ_METRICS_BASE_PORT  first metrics port (default 9464)
 #   SMZ_BUILD_TYPE         CMake build type (default RelWithDebInfo)
+#   SMZ_SMTP_URL           a real mail relay for the services' mail (with
+#                          SMZ_SMTP_USERNAME, SMZ_SMTP_PASSWORD_FILE,
+#                          SMZ_MAIL_FROM); unset: a local capture server
+#                          keeps every mail in $SMZ_STATE/mail
+#   SMZ_MAIL_CAPTURE_PORT  that capture server's port (default 2525)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -179,6 +184,38 @@ start_service() {
   log "$svc is serving (pid $pid)"
 }
 
+# Mail: without a relay of the user's, a real SMTP server on loopback keeps
+# every mail the services send as .eml and .json files.
+MAIL_DESC=""
+if [[ -z "${SMZ_SMTP_URL:-}" ]]; then
+  capture_port="${SMZ_MAIL_CAPTURE_PORT:-2525}"
+  capture_pidfile="$SMZ_STATE/run/mail-capture.pid"
+  # Only our own capture server (a pid may have been reused since).
+  if [[ -s "$capture_pidfile" ]] &&
+    grep -qs smtp_capture "/proc/$(cat "$capture_pidfile")/cmdline"; then
+    kill "$(cat "$capture_pidfile")" 2>/dev/null || true
+    sleep 0.5
+  fi
+  # Mail holds people's names and addresses: ours to read only.
+  mkdir -p "$SMZ_STATE/mail"
+  chmod 700 "$SMZ_STATE/mail"
+  setsid nohup /usr/bin/python3 "$REPO_ROOT/tests/tools/smtp_capture.py" \
+    --dir "$SMZ_STATE/mail" --port "$capture_port" --detached \
+    </dev/null >"$SMZ_STATE/logs/mail-capture.log" 2>&1 &
+  echo "$!" >"$capture_pidfile"
+  for _ in $(seq 1 50); do
+    grep -q '^PORT ' "$SMZ_STATE/logs/mail-capture.log" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -q '^PORT ' "$SMZ_STATE/logs/mail-capture.log" ||
+    die "the mail capture server did not start (see $SMZ_STATE/logs/mail-capture.log)"
+  export SMZ_SMTP_URL="smtp://127.0.0.1:$capture_port"
+  export SMZ_SMTP_PLAINTEXT=yes
+  MAIL_DESC="captured by a local SMTP server at 127.0.0.1:$capture_port: read $SMZ_STATE/mail/*.json (or the .eml files)"
+else
+  MAIL_DESC="sent through $SMZ_SMTP_URL"
+fi
+
 for svc in "${SERVICES[@]}"; do
   start_service "$svc"
 done
@@ -245,6 +282,7 @@ for line in "${DEMO_LINKS[@]}"; do echo "  account      $line"; done
 echo "  HTTP/JSON    http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/v1/…   (every method; see /openapi.json)"
 echo "  database     $MYSQL_DESC"
 echo "  logs         $SMZ_STATE/logs/"
+echo "  mail         $MAIL_DESC"
 if [[ ! -s "$ADMIN_TOKEN_FILE" ]]; then
   echo "  admin token  WARNING: $ADMIN_TOKEN_FILE was not created by the registry" >&2
 elif [[ "$admin_token_existed" == false ]]; then

@@ -15,8 +15,10 @@
 #include "absl/strings/str_split.h"
 #include "common/auth/token.h"
 #include "common/iso_codes.h"
+#include "common/mail/mail_message.h"
 #include "common/request_fields.h"
 #include "common/text_checks.h"
+#include "services/events/event_mail.h"
 
 namespace smz::events {
 namespace {
@@ -707,8 +709,17 @@ void ValidateRegistration(const Registration& registration, const Event& event,
                                    "' is not an ISO 639-1 code"));
     }
   }
-  if (!registration.email().empty() && !IsEmailAddress(registration.email())) {
-    violations->Add("registration.email", "is not an e-mail address");
+  // Mail to the person must be writable: a plain ASCII address.
+  if (!registration.email().empty() && !IsMailAddress(registration.email())) {
+    violations->Add("registration.email",
+                    "is not an e-mail address mail can be sent to "
+                    "(name@example.com, ASCII)");
+  }
+  if (!registration.language().empty() &&
+      !IsMailLanguage(registration.language())) {
+    violations->Add("registration.language",
+                    absl::StrCat("'", registration.language(),
+                                 "' is not one of ko, en, zh, mn, ru, vi"));
   }
   std::vector<const v1::Session*> chosen;
   absl::flat_hash_set<int64_t> seen;

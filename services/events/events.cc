@@ -173,10 +173,11 @@ bool ManagesEvents(const Principal& caller) {
          caller.role() == auth::v1::ADMIN;
 }
 
-Events::Events(EventsStore* store, PartnerDirectory* partners,
+Events::Events(EventsStore* store, PartnerDirectory* partners, Outbox* outbox,
                const Clock* clock, EventsOptions options)
     : store_(store),
       partners_(partners),
+      outbox_(outbox),
       clock_(clock),
       options_(std::move(options)) {}
 

@@ -18,6 +18,8 @@
 #include "common/auth/authenticator.h"
 #include "common/clients/partner_directory.h"
 #include "common/clock.h"
+#include "common/mail/mail_api.h"
+#include "common/mail/outbox.h"
 #include "services/events/events_store.h"
 #include "smz/events/v1/events.pb.h"
 
@@ -32,8 +34,9 @@ struct EventsOptions {
 
 class Events {
  public:
-  Events(EventsStore* store, PartnerDirectory* partners, const Clock* clock,
-         EventsOptions options);
+  // `outbox` holds the service's mail (common/mail/outbox.h).
+  Events(EventsStore* store, PartnerDirectory* partners, Outbox* outbox,
+         const Clock* clock, EventsOptions options);
 
   absl::StatusOr<v1::EventResponse> CreateEvent(
       const Principal& caller, const v1::CreateEventRequest& request);
@@ -74,6 +77,17 @@ class Events {
   absl::StatusOr<v1::ListDueRemindersResponse> ListDueReminders(
       const Principal& caller, const v1::ListDueRemindersRequest& request);
 
+  // The service's mail (smz.mail.v1 shape); ADMIN only, by the method's
+  // roles.
+  absl::StatusOr<mail::v1::ListMailResponse> ListMail(
+      const mail::v1::ListMailRequest& request) {
+    return smz::ListMail(*outbox_, request);
+  }
+  absl::StatusOr<mail::v1::Mail> RetryMail(
+      const mail::v1::RetryMailRequest& request) {
+    return smz::RetryMail(*outbox_, request);
+  }
+
   // The audit trail (smz.audit.v1 shape).
   absl::StatusOr<audit::v1::ListChangesResponse> ListChanges(
       const audit::v1::ListChangesRequest& request) {
@@ -93,6 +107,7 @@ class Events {
 
   EventsStore* const store_;
   PartnerDirectory* const partners_;
+  Outbox* const outbox_;
   const Clock* const clock_;
   const EventsOptions options_;
 };

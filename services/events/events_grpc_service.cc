@@ -189,4 +189,20 @@ grpc::Status EventsGrpcService::ListEventChanges(
   });
 }
 
+grpc::Status EventsGrpcService::ListEventMail(
+    grpc::ServerContext* context, const mail::v1::ListMailRequest* request,
+    mail::v1::ListMailResponse* response) {
+  return runner_->Run(context, "ListEventMail", [&](const Principal&) {
+    return RespondWith(response, [&] { return events_->ListMail(*request); });
+  });
+}
+
+grpc::Status EventsGrpcService::RetryEventMail(
+    grpc::ServerContext* context, const mail::v1::RetryMailRequest* request,
+    mail::v1::Mail* response) {
+  return runner_->Run(context, "RetryEventMail", [&](const Principal&) {
+    return RespondWith(response, [&] { return events_->RetryMail(*request); });
+  });
+}
+
 }  // namespace smz::events

@@ -77,6 +77,12 @@ class EventsGrpcService final : public v1::EventsService::Service {
       grpc::ServerContext* context,
       const audit::v1::ListChangesRequest* request,
       audit::v1::ListChangesResponse* response) override;
+  grpc::Status ListEventMail(grpc::ServerContext* context,
+                             const mail::v1::ListMailRequest* request,
+                             mail::v1::ListMailResponse* response) override;
+  grpc::Status RetryEventMail(grpc::ServerContext* context,
+                              const mail::v1::RetryMailRequest* request,
+                              mail::v1::Mail* response) override;
 
  private:
   Events* const events_;

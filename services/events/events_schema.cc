@@ -1,6 +1,7 @@
 #include "services/events/events_schema.h"
 
 #include "common/aip/idempotency.h"
+#include "common/mail/outbox.h"
 #include "common/mysql/audit.h"
 
 namespace smz::events {
@@ -118,6 +119,10 @@ const std::vector<Migration>& EventsMigrations() {
       {3,
        "the old idempotency table dropped (its keys are in request_keys)",
        {"DROP TABLE IF EXISTS idempotency_keys"}},
+      {4,
+       "mail to registrants, written with the change that causes it "
+       "(common/mail/outbox.h)",
+       {kMailOutboxTableDdl}},
   };
   return *kMigrations;
 }

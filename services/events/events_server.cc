@@ -1,5 +1,8 @@
 #include "services/events/events_server.h"
 
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/aip/status_macros.h"
 #include "common/logging.h"
@@ -18,7 +21,16 @@ absl::StatusOr<std::unique_ptr<EventsServer>> EventsServer::Start(
     return absl::InvalidArgumentError(
         "a registry token for the events service is required");
   }
+  // Defaults for servers started without a mail configuration (tests).
+  if (options.outbox.service.empty()) options.outbox.service = "events";
+  if (options.outbox.from.empty()) {
+    options.outbox.from = "smz@smz.yeongdeungpo.example";
+  }
   std::unique_ptr<EventsServer> server(new EventsServer(std::move(options)));
+  if (server->options_.outbox.worker_id.empty()) {
+    server->options_.outbox.worker_id =
+        absl::StrCat("events@", reinterpret_cast<uintptr_t>(server.get()));
+  }
   const EventsServerOptions& o = server->options_;
   SMZ_ASSIGN_OR_RETURN(server->backend_,
                        Backend::Open(BackendOptionsOf(o), EventsMigrations(),
@@ -28,17 +40,53 @@ absl::StatusOr<std::unique_ptr<EventsServer>> EventsServer::Start(
   server->partners_ = std::make_unique<RegistryPartnerDirectory>(
       server->backend_->registry_channel(), o.registry_token, o.clock,
       o.partner_cache_ttl);
-  server->events_ = std::make_unique<Events>(
-      server->store_.get(), server->partners_.get(), o.clock, o.events);
+  MailSender* sender = o.mail_sender;
+  if (sender == nullptr && o.smtp.has_value()) {
+    server->smtp_sender_ = std::make_unique<SmtpSender>(*o.smtp, o.clock);
+    sender = server->smtp_sender_.get();
+  }
+  server->outbox_ = std::make_unique<Outbox>(&server->backend_->database(),
+                                             sender, o.clock, o.outbox);
+  server->events_ =
+      std::make_unique<Events>(server->store_.get(), server->partners_.get(),
+                               server->outbox_.get(), o.clock, o.events);
   server->service_ = std::make_unique<EventsGrpcService>(
       server->events_.get(), &server->backend_->runner());
   ServerOptions server_options = o.server;
   SMZ_RETURN_IF_ERROR(
       server->backend_->Serve(server->service_.get(), server_options));
+  // Also without a relay: reminders are queued as they fall due, and old
+  // mail is erased; sending waits for a relay.
+  server->StartMailWorker();
   return server;
 }
 
+void EventsServer::StartMailWorker() {
+  OutboxWorkerOptions worker;
+  worker.poll = options_.mail_poll;
+  // Reminders are queued as they fall due: each sweep covers the time since
+  // the last one (a day back after a start, so a restart misses none); the
+  // outbox's keys make overlaps harmless.
+  worker.before_pass = [this, last = absl::InfinitePast()]() mutable {
+    const absl::Time now = options_.clock->Now();
+    if (last != absl::InfinitePast() && now - last < absl::Minutes(1)) {
+      return absl::OkStatus();
+    }
+    const absl::Duration day = absl::Hours(24);
+    const absl::Duration lookback =
+        last == absl::InfinitePast()
+            ? day
+            : std::min(day, now - last + absl::Minutes(1));
+    absl::StatusOr<int> queued = store_->QueueDueReminders(now, lookback);
+    if (!queued.ok()) return queued.status();
+    last = now;
+    return absl::OkStatus();
+  };
+  mail_worker_ = std::make_unique<OutboxWorker>(outbox_.get(), worker);
+}
+
 void EventsServer::Shutdown() {
+  mail_worker_.reset();
   if (backend_ != nullptr) backend_->Shutdown();
 }
 

@@ -14,6 +14,7 @@
 #define SMZ_SERVICES_EVENTS_EVENTS_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -21,6 +22,8 @@
 #include "common/auth/remote_principal_lookup.h"
 #include "common/clients/partner_directory.h"
 #include "common/clock.h"
+#include "common/mail/outbox.h"
+#include "common/mail/smtp_sender.h"
 #include "common/mysql/database.h"
 #include "common/server/backend.h"
 #include "common/server/metrics.h"
@@ -43,6 +46,15 @@ struct EventsServerOptions {
   absl::Duration startup_timeout = absl::Seconds(60);
   absl::Duration token_cache_ttl = absl::Seconds(10);
   absl::Duration partner_cache_ttl = absl::Seconds(30);
+  // Mail: the outbox's sender and leases, and the relay. A worker thread
+  // queues reminders as they fall due and sends what is queued; without a
+  // relay, mail waits for one.
+  OutboxOptions outbox;
+  std::optional<SmtpOptions> smtp;
+  // Tests hand in their own sender instead of a relay (then `smtp` is
+  // ignored); not owned.
+  MailSender* mail_sender = nullptr;
+  absl::Duration mail_poll = absl::Seconds(2);
   const Clock* clock = &SystemClock::Get();
 };
 
@@ -55,20 +67,26 @@ class EventsServer {
   int port() const { return backend_->port(); }
   int metrics_port() const { return backend_->metrics_port(); }
   EventsStore& store() { return *store_; }
+  Outbox& outbox() { return *outbox_; }
   RegistryPartnerDirectory& partners() { return *partners_; }
   // Stops accepting, finishes in-flight RPCs, closes the pool. Idempotent.
   void Shutdown();
 
  private:
   explicit EventsServer(EventsServerOptions options);
+  void StartMailWorker();
 
   EventsServerOptions options_;
   // Pool, migrations, authentication, runner and serving.
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<EventsStore> store_;
   std::unique_ptr<RegistryPartnerDirectory> partners_;
+  std::unique_ptr<MailSender> smtp_sender_;
+  std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<Events> events_;
   std::unique_ptr<EventsGrpcService> service_;
+  // Last: destroyed first, before what it uses.
+  std::unique_ptr<OutboxWorker> mail_worker_;
 };
 
 }  // namespace smz::events

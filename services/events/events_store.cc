@@ -14,11 +14,13 @@
 #include "common/aip/idempotency.h"
 #include "common/aip/status_macros.h"
 #include "common/aip/versioned_row.h"
+#include "common/logging.h"
 #include "common/mysql/audit.h"
 #include "common/request_fields.h"
 #include "common/status_util.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "services/events/event_mail.h"
 #include "services/events/events_store_rows.h"
 
 namespace smz::events {
@@ -94,7 +96,26 @@ absl::Status ApplyEventChange(Session& session, const Event& before,
   }
 
   const int64_t now_us = absl::ToUnixMicros(now);
-  if (event.state() == v1::CANCELLED && before.state() != v1::CANCELLED) {
+  // Everyone registered hears of a cancellation or new dates with the
+  // change itself, whether the dates moved by PostponeEvent or by an
+  // UpdateEvent of a published event (a draft has no registrations).
+  const bool cancelled =
+      event.state() == v1::CANCELLED && before.state() != v1::CANCELLED;
+  const bool moved = event.state() != v1::CANCELLED &&
+                     Micros(event.start_time()) != Micros(before.start_time());
+  if (cancelled || moved) {
+    SMZ_ASSIGN_OR_RETURN(std::vector<Registration> live,
+                         LiveRegistrations(session, id));
+    for (const Registration& registration : live) {
+      SMZ_RETURN_IF_ERROR(
+          QueueRegistrationMail(session, event, registration,
+                                cancelled ? RegistrationMail::kEventCancelled
+                                          : RegistrationMail::kEventPostponed,
+                                now, ToTime(before.start_time()))
+              .status());
+    }
+  }
+  if (cancelled) {
     SMZ_RETURN_IF_ERROR(
         (session.Execute(
              "UPDATE registrations SET state = " CANCELLED_WITH_EVENT_SQL
@@ -429,6 +450,50 @@ absl::StatusOr<std::vector<v1::Reminder>> EventsStore::DueReminders(
                          });
         return out;
       });
+}
+
+absl::StatusOr<int> EventsStore::QueueDueReminders(absl::Time at,
+                                                   absl::Duration lookback) {
+  SMZ_ASSIGN_OR_RETURN(std::vector<v1::Reminder> due,
+                       DueReminders(at, lookback));
+  int queued = 0;
+  const absl::Time now = clock_->Now();
+  for (const v1::Reminder& reminder : due) {
+    // Hosting partners' reminders are not mailed yet (their contacts are
+    // the registry's).
+    if (reminder.registration_id() == 0 || reminder.email().empty()) continue;
+    // One transaction per reminder: a registration cancelled meanwhile is
+    // read as it is now, under the event's lock. One that cannot be queued
+    // does not hold up the others.
+    const absl::Status one = database_->Transact([&](Session& session) {
+      SMZ_ASSIGN_OR_RETURN(LockedEvent locked,
+                           LockEvent(session, reminder.event_id()));
+      SMZ_ASSIGN_OR_RETURN(
+          Registration registration,
+          LoadRegistration(session, reminder.registration_id()));
+      if (registration.state() != v1::CONFIRMED ||
+          Micros(locked.event.start_time()) !=
+              Micros(reminder.event_start_time())) {
+        return absl::OkStatus();
+      }
+      SMZ_ASSIGN_OR_RETURN(
+          const bool added,
+          QueueRegistrationMail(session, locked.event, registration,
+                                reminder.kind() == v1::REGISTRANT_WEEK_BEFORE
+                                    ? RegistrationMail::kWeekBefore
+                                    : RegistrationMail::kDayBefore,
+                                now));
+      if (added) ++queued;
+      return absl::OkStatus();
+    });
+    if (!one.ok()) {
+      Log(LogLevel::kWarning, "reminder not queued",
+          {{"registration_id", absl::StrCat(reminder.registration_id())},
+           {"error", one.message()}});
+      if (absl::IsUnavailable(one)) return one;  // the database is away
+    }
+  }
+  return queued;
 }
 
 absl::StatusOr<audit::v1::ListChangesResponse> EventsStore::ListChanges(

@@ -124,6 +124,10 @@ class EventsStore {
   absl::StatusOr<std::vector<v1::Reminder>> DueReminders(
       absl::Time at, absl::Duration lookback);
 
+  // Queues the registrants' reminders due in (at - lookback, at] into the
+  // outbox (each once, however often this runs): the number newly queued.
+  absl::StatusOr<int> QueueDueReminders(absl::Time at, absl::Duration lookback);
+
   // The audit trail of events and registrations.
   absl::StatusOr<audit::v1::ListChangesResponse> ListChanges(
       const audit::v1::ListChangesRequest& request);

@@ -19,6 +19,7 @@
 #include "common/status_util.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "services/events/event_mail.h"
 
 namespace smz::events {
 
@@ -199,8 +200,35 @@ absl::Status PromoteWaitlisted(Session& session, Event* event, absl::Time now) {
     if (!changed.ok()) return changed.status();
     event->set_confirmed_count(event->confirmed_count() + 1);
     event->set_waitlisted_count(event->waitlisted_count() - 1);
+    // The person learns of the seat with the change that gave it.
+    SMZ_ASSIGN_OR_RETURN(Registration promoted,
+                         LoadRegistration(session, row.Int(0)));
+    SMZ_RETURN_IF_ERROR(QueueRegistrationMail(session, *event, promoted,
+                                              RegistrationMail::kPromoted, now)
+                            .status());
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Registration>> LiveRegistrations(Session& session,
+                                                            int64_t event_id) {
+  // Without kRegistrationColumns' waiting position: a count per row would
+  // make a large event's cancellation quadratic under its lock.
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      session.Query("SELECT r.id, r.event_id, r.arrival, r.state, "
+                    "r.attendance, r.create_us, r.confirm_us, r.check_in_us, "
+                    "r.cancel_us, r.body, 0 FROM registrations r WHERE "
+                    "r.event_id = ? AND r.state IN " LIVE_REGISTRATION_SQL
+                    " ORDER BY r.arrival",
+                    {SqlInt(event_id)}));
+  std::vector<Registration> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    SMZ_ASSIGN_OR_RETURN(Registration r, ReadRegistration(row));
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 std::string DescribeOther(const Row& row) {

@@ -86,6 +86,11 @@ absl::StatusOr<Registration> ReadRegistration(const Row& row);
 
 absl::StatusOr<Registration> LoadRegistration(Session& session, int64_t id);
 
+// The event's CONFIRMED and WAITLISTED registrations, in arrival order,
+// without their waiting positions.
+absl::StatusOr<std::vector<Registration>> LiveRegistrations(Session& session,
+                                                            int64_t event_id);
+
 // The locked event row, as an Event with counts and next_arrival.
 struct LockedEvent {
   Event event;

@@ -17,6 +17,7 @@
 #include "common/status_util.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "services/events/event_mail.h"
 #include "services/events/events_store.h"
 #include "services/events/events_store_rows.h"
 
@@ -176,6 +177,9 @@ absl::StatusOr<StoredRegistration> EventsStore::Register(
     } else {
       out->set_waitlist_position(event.waitlisted_count());
     }
+    SMZ_RETURN_IF_ERROR(QueueRegistrationMail(session, event, *out,
+                                              RegistrationMail::kReceived, now)
+                            .status());
     new_registration = true;
     event_start_us = Micros(event.start_time());
     event_end_us = Micros(event.end_time());
@@ -320,6 +324,12 @@ absl::StatusOr<Registration> EventsStore::CancelRegistration(
         } else {
           event.set_waitlisted_count(event.waitlisted_count() - 1);
         }
+        SMZ_ASSIGN_OR_RETURN(Registration cancelled,
+                             LoadRegistration(session, id));
+        SMZ_RETURN_IF_ERROR(QueueRegistrationMail(session, event, cancelled,
+                                                  RegistrationMail::kCancelled,
+                                                  now)
+                                .status());
         return PromoteWaitlisted(session, &event, now);
       });
 }

@@ -38,6 +38,7 @@
 #include "smz/gateway/v1/gateway.grpc.pb.h"
 #include "smz/registry/v1/accounts.grpc.pb.h"
 #include "tests/harness/local_stack.h"
+#include "tests/harness/mail_capture.h"
 #include "tests/harness/mariadb_server.h"
 #include "xlsxwriter.h"
 
@@ -164,7 +165,15 @@ class GatewayServiceTest : public ::testing::Test {
       }
     }
 
-    auto events = stack_->StartEvents();
+    // Events' mail goes to a real SMTP server (tests/tools/smtp_capture.py).
+    auto capture = testing::MailCapture::Start(
+        absl::StrCat(SMZ_TEST_ARTIFACT_DIR, "/gateway_service_test-mail"));
+    ASSERT_TRUE(capture.ok()) << capture.status();
+    mail_capture_ = capture->release();
+    auto events = stack_->StartEvents([](events::EventsServerOptions& o) {
+      o.smtp = mail_capture_->SmtpOptions();
+      o.mail_poll = absl::Milliseconds(100);
+    });
     ASSERT_TRUE(events.ok()) << events.status();
     events_ = *events;
     auto programme = stack_->StartProgramme();
@@ -191,6 +200,7 @@ class GatewayServiceTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete gateway_;
     delete stack_;
+    delete mail_capture_;
     delete tokens_;
     delete clock_;
   }
@@ -348,6 +358,7 @@ class GatewayServiceTest : public ::testing::Test {
   static int64_t partner_id_;
   static int64_t hospital_id_;
   static inline std::vector<int64_t> hospital_ids_;
+  static inline testing::MailCapture* mail_capture_ = nullptr;
 };
 
 FakeClock* GatewayServiceTest::clock_ = nullptr;
@@ -1702,6 +1713,126 @@ TEST_F(GatewayServiceTest, AdminKeepsPartnersAndDownloadsReportsInChromium) {
   std::stringstream bytes;
   bytes << downloaded.rdbuf();
   EXPECT_EQ(bytes.str(), csv.content());
+}
+
+// The district's view of registrants' mail: a refused mail is there with the
+// relay's reply, and the officer sends it again from the page; the other
+// mail went out through a real SMTP server.
+TEST_F(GatewayServiceTest, AdminSeesMailAndSendsAFailedOneAgainInChromium) {
+  auto events = ev1::EventsService::NewStub(Local(events_->port()));
+  ev1::CreateEventRequest create;
+  ev1::Event& e = *create.mutable_event();
+  e.set_type(ev1::BRIEFING_SESSION);
+  (*e.mutable_title())["ko"] = "러시아 의료관광 설명회";
+  (*e.mutable_title())["ru"] = "Презентация медицинского туризма";
+  e.set_venue("Lotte Hotel Vladivostok");
+  e.set_country("RU");
+  e.set_time_zone("Asia/Vladivostok");
+  const absl::Time start = clock_->Now() + absl::Hours(24 * 45);
+  *e.mutable_start_time() = events::ToTimestamp(start);
+  *e.mutable_end_time() = events::ToTimestamp(start + absl::Hours(2));
+  ev1::EventResponse created;
+  grpc::Status s = events->CreateEvent(As(admin()).get(), create, &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ev1::TransitionRequest publish;
+  publish.set_id(created.event().id());
+  ev1::EventResponse published;
+  ASSERT_TRUE(
+      events->PublishEvent(As(admin()).get(), publish, &published).ok());
+  for (const char* email : {"nobody@reject.example", "ivan@example.ru"}) {
+    ev1::CreateRegistrationRequest request;
+    ev1::Registration* r = request.mutable_registration();
+    r->set_event_id(created.event().id());
+    r->set_name(email);
+    r->set_country("RU");
+    r->set_email(email);
+    r->set_language("ru");
+    ev1::RegistrationResponse registered;
+    s = events->CreateRegistration(As(admin()).get(), request, &registered);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  // The worker has tried both.
+  mail::v1::ListMailRequest failed_only;
+  failed_only.add_states(mail::v1::FAILED);
+  mail::v1::ListMailResponse failed;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  do {
+    s = events->ListEventMail(As(admin()).get(), failed_only, &failed);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    if (failed.mail_size() > 0) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  } while (absl::Now() < deadline);
+  ASSERT_EQ(failed.mail_size(), 1);
+  const int64_t refused = failed.mail(0).id();
+  bool delivered = false;
+  for (const auto& m : mail_capture_->WaitFor(1)) {
+    delivered |=
+        m.fields().at("rcpt_tos").list_value().values(0).string_value() ==
+        "ivan@example.ru";
+  }
+  EXPECT_TRUE(delivered);
+
+  const std::string password = "mail officer password";
+  std::string secret;
+  auto officer =
+      stack_->AddPerson("mail.officer", auth::v1::ADMIN, 0, password, &secret);
+  ASSERT_TRUE(officer.ok()) << officer.status();
+  clock_->Advance(absl::Seconds(registry::kTotpStepSeconds));
+  const std::string code = registry::TotpCode(secret, clock_->Now());
+  const std::string origin =
+      absl::StrCat("http://127.0.0.1:", gateway_->http_port());
+  const std::string shots = SMZ_TEST_ARTIFACT_DIR;
+  const std::string row = absl::StrCat("tr[data-mail='", refused, "']");
+  const BrowserPage page = OpenInBrowser(
+      absl::StrCat(origin, "/?next=%2Fadmin%2Fmail"),
+      absl::StrCat("return document.body.dataset.retried === '", refused,
+                   "' && document.querySelector(\"", row,
+                   "\").dataset.state === 'PENDING'"),
+      absl::StrCat(shots, "/admin-mail-retried.png"),
+      {"type:#login=mail.officer", absl::StrCat("type:#password=", password),
+       absl::StrCat("type:#code=", code), "click:#signin-form button",
+       "wait:return location.pathname === '/admin/mail' && "
+       "document.body.dataset.loaded === 'yes'",
+       absl::StrCat("shot:", shots, "/admin-mail.png"), "size:390x1400",
+       absl::StrCat("shot:", shots, "/admin-mail-phone.png"), "size:1280x1400",
+       "select:#state=FAILED",
+       absl::StrCat("wait:return document.querySelector(\"", row,
+                    " [data-retry]\") !== null && "
+                    "!document.querySelector('tr[data-state=SENT]') && "
+                    "document.querySelector(\"",
+                    row, " td.error\").textContent.includes('550')"),
+       absl::StrCat("shot:", shots, "/admin-mail-failed.png"),
+       absl::StrCat("click:", row, " [data-retry]")});
+  ASSERT_TRUE(page.met) << page.dom.substr(0, 6000);
+  EXPECT_THAT(page.csp_violations, ::testing::IsEmpty());
+  for (const std::string& line : page.console) {
+    EXPECT_THAT(line, Not(HasSubstr("Uncaught"))) << line;
+  }
+  // The row stays, sending again, with its Russian subject.
+  EXPECT_THAT(page.dom, HasSubstr("Регистрация подтверждена"));
+
+  // Sent again: tried once more, and refused again by the same relay.
+  mail::v1::ListMailResponse after;
+  const absl::Time again = absl::Now() + absl::Seconds(20);
+  do {
+    s = events->ListEventMail(As(admin()).get(), failed_only, &after);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    if (after.mail_size() == 1 && after.mail(0).attempts() == 1) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  } while (absl::Now() < again);
+  ASSERT_EQ(after.mail_size(), 1);
+  EXPECT_EQ(after.mail(0).id(), refused);
+  EXPECT_THAT(after.mail(0).last_error(), HasSubstr("550"));
+  // Not the council's to see.
+  EXPECT_EQ(events->ListEventMail(As(token("council")).get(), {}, &after)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // The other tests' upcoming events are theirs alone.
+  ev1::TransitionRequest cancel;
+  cancel.set_id(created.event().id());
+  cancel.set_reason("test over");
+  ASSERT_TRUE(events->CancelEvent(As(admin()).get(), cancel, &published).ok());
 }
 
 TEST_F(GatewayServiceTest, UpcomingEventsArePublishedOnesSoonestFirst) {

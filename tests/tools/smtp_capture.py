@@ -8,11 +8,19 @@ to --dir as <n>.eml (the bytes received) and <n>.json (what Python's own
 email parser reads from them: envelope, Message-ID, decoded subject, the
 plain-text and HTML parts), so a test checks the mail as a mail program
 would read it. Recipients at reject.example get 550 (a permanent refusal),
-at later.example 451 (try again later). Runs until killed.
+at later.example 451 (try again later); mail to hold.example is kept at
+once but answered only after --hold_seconds (a sender can die in between,
+as after a relay took a mail and before the sender knew).
+
+Like a mail store, it keeps one copy per Message-ID: a second message with
+an id it has kept is accepted and not written again, and noted as a line
+{"message_id": ..., "copy_of": n} in duplicates.jsonl, so a test can tell
+what reached the mailbox from what crossed the wire. Runs until killed.
 
   /usr/bin/python3 tests/tools/smtp_capture.py --dir build/test-artifacts/mail
 """
 import argparse
+import asyncio
 import email
 import email.policy
 import json
@@ -26,9 +34,11 @@ from aiosmtpd.controller import Controller
 
 
 class Keeper:
-    def __init__(self, directory):
+    def __init__(self, directory, hold_seconds):
         self.directory = directory
+        self.hold_seconds = hold_seconds
         self.count = 0
+        self.kept = {}  # Message-ID -> the number of the copy kept
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, options):
@@ -68,15 +78,29 @@ class Keeper:
             "longest_line": max((len(line) for line in
                                  envelope.content.split(b"\r\n")), default=0),
         }
+        message_id = record["message_id"]
         with self.lock:
-            self.count += 1
-            n = self.count
-        base = os.path.join(self.directory, f"{n:06d}")
-        with open(base + ".eml", "wb") as f:
-            f.write(envelope.content)
-        with open(base + ".json.tmp", "w", encoding="utf-8") as f:
-            json.dump(record, f, ensure_ascii=False)
-        os.replace(base + ".json.tmp", base + ".json")  # whole or absent
+            copy_of = self.kept.get(message_id) if message_id else None
+            if copy_of is None:
+                self.count += 1
+                n = self.count
+                if message_id:
+                    self.kept[message_id] = n
+        if copy_of is not None:
+            with open(os.path.join(self.directory, "duplicates.jsonl"), "a",
+                      encoding="utf-8") as f:
+                f.write(json.dumps({"message_id": message_id,
+                                    "copy_of": copy_of}) + "\n")
+        else:
+            base = os.path.join(self.directory, f"{n:06d}")
+            with open(base + ".eml", "wb") as f:
+                f.write(envelope.content)
+            with open(base + ".json.tmp", "w", encoding="utf-8") as f:
+                json.dump(record, f, ensure_ascii=False)
+            os.replace(base + ".json.tmp", base + ".json")  # whole or absent
+        if any(r.rpartition("@")[2].lower() == "hold.example"
+               for r in envelope.rcpt_tos):
+            await asyncio.sleep(self.hold_seconds)
         return "250 Message accepted"
 
 
@@ -84,6 +108,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--hold_seconds", type=float, default=5.0)
+    # The local stack's capture server outlives the script that started it.
+    parser.add_argument("--detached", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     port = args.port
@@ -93,7 +120,7 @@ def main():
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-    controller = Controller(Keeper(args.dir), hostname="127.0.0.1", port=port)
+    controller = Controller(Keeper(args.dir, args.hold_seconds), hostname="127.0.0.1", port=port)
     controller.start()
     print(f"PORT {port} PID {os.getpid()}", flush=True)
     stop = threading.Event()
@@ -102,7 +129,7 @@ def main():
     parent = os.getppid()
     # Also ends with whoever started it (a test that crashed).
     while not stop.wait(1.0):
-        if os.getppid() != parent:
+        if not args.detached and os.getppid() != parent:
             break
     controller.stop()
     return 0

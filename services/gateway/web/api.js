@@ -108,9 +108,9 @@ const SMZ = (() => {
   }
 
   const COMMON = {
-    ko: { dashboard: "대시보드", hospital: "보고 현황", upload: "파일로 올리기", explore: "통계 탐색", completeness: "보고 점검", reviews: "검토 대기", accounts: "계정", exceptions: "마감 예외", partners: "기관", profile: "기관 정보", compare: "특구와 비교", signout: "로그아웃",
+    ko: { dashboard: "대시보드", hospital: "보고 현황", upload: "파일로 올리기", explore: "통계 탐색", completeness: "보고 점검", reviews: "검토 대기", accounts: "계정", exceptions: "마감 예외", mail: "메일", partners: "기관", profile: "기관 정보", compare: "특구와 비교", signout: "로그아웃",
           offline: "서버에 연결하지 못했습니다. 잠시 후 다시 시도하세요.", zone: "스마트메디컬특구" },
-    en: { dashboard: "Dashboard", hospital: "Reports", upload: "Upload a file", explore: "Statistics", completeness: "Who reported", reviews: "Review queue", accounts: "Accounts", exceptions: "Lock exceptions", partners: "Partners", profile: "Our profile", compare: "Beside the zone", signout: "Sign out",
+    en: { dashboard: "Dashboard", hospital: "Reports", upload: "Upload a file", explore: "Statistics", completeness: "Who reported", reviews: "Review queue", accounts: "Accounts", exceptions: "Lock exceptions", mail: "Mail", partners: "Partners", profile: "Our profile", compare: "Beside the zone", signout: "Sign out",
           offline: "Could not reach the server: try again in a moment.", zone: "Smart Medical Zone" },
   };
   // Which pages each role has.
@@ -126,6 +126,7 @@ const SMZ = (() => {
     { href: "/admin/partners", key: "partners", roles: ["ADMIN"] },
     { href: "/admin/accounts", key: "accounts", roles: ["ADMIN"] },
     { href: "/admin/exceptions", key: "exceptions", roles: ["ADMIN"] },
+    { href: "/admin/mail", key: "mail", roles: ["ADMIN"] },
   ];
 
   // The registry's enums by name, for every page that shows partners.

@@ -1,0 +1,441 @@
+#include "services/events/event_mail.h"
+
+#include <array>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "common/logging.h"
+#include "common/mail/mail_message.h"
+#include "services/events/event_rules.h"
+
+namespace smz::events {
+namespace {
+
+// Which subject and first sentence a mail has: RegistrationMail, with a
+// received registration's seat and waiting place apart.
+enum Line {
+  kSeat,
+  kWaiting,
+  kPromotedLine,
+  kCancelledLine,
+  kEventCancelledLine,
+  kPostponedLine,
+  kWeekBeforeLine,
+  kDayBeforeLine,
+  kLines
+};
+
+// One language's words; subjects and leads are indexed by Line, with
+// {title}, {position} filled in.
+struct Words {
+  const char* language;
+  const char* greeting;  // {name}
+  const char* when;
+  const char* where;
+  const char* online;
+  const char* previous;
+  const char* reason;
+  const char* cannot_come;
+  const char* signature;
+  std::array<const char*, kLines> subjects;
+  std::array<const char*, kLines> leads;
+};
+
+// Long by design: the messages in six languages (data, not logic).
+const std::array<Words, 6>& AllWords() {
+  static const std::array<Words, 6> kWords = {{
+      {"ko",
+       "{name}님, 안녕하세요.",
+       "일시",
+       "장소",
+       "온라인",
+       "변경 전",
+       "사유",
+       "참석할 수 없게 되면 주최 측에 알려 주세요. 대기자에게 자리가 "
+       "돌아갑니다.",
+       "영등포구 스마트메디컬특구",
+       {"참가 신청 확정: {title}", "대기자 등록: {title}",
+        "대기 → 참가 확정: {title}", "참가 신청 취소: {title}",
+        "행사 취소 안내: {title}", "행사 일정 변경: {title}",
+        "다음 주 행사 안내: {title}", "내일 행사 안내: {title}"},
+       {"{title} 참가 신청이 확정되었습니다.",
+        "{title}은(는) 정원이 찼습니다. 대기자 명단 {position}번으로 "
+        "등록되었으며, 자리가 나면 바로 알려 드립니다.",
+        "대기하시던 {title}에 자리가 나서 참가가 확정되었습니다.",
+        "{title} 참가 신청이 취소되었습니다.",
+        "안타깝게도 {title} 행사가 취소되었습니다.",
+        "{title} 행사의 일정이 변경되었습니다. 참가 신청은 새 일정으로 "
+        "유지됩니다.",
+        "{title} 행사가 다음 주에 열립니다.", "{title} 행사가 내일 열립니다."}},
+      {"en",
+       "Dear {name},",
+       "When",
+       "Where",
+       "Online",
+       "Before",
+       "Reason",
+       "If you cannot come, please tell the organizers so that someone on "
+       "the waiting list gets your seat.",
+       "Yeongdeungpo Smart Medical Zone",
+       {"Registration confirmed: {title}", "On the waiting list: {title}",
+        "A seat for you: {title}", "Registration cancelled: {title}",
+        "Event cancelled: {title}", "New dates: {title}", "Next week: {title}",
+        "Tomorrow: {title}"},
+       {"Your registration for {title} is confirmed.",
+        "{title} is full. You are number {position} on the waiting list; we "
+        "will tell you as soon as a seat is free.",
+        "A seat became free at {title}: your registration is now confirmed.",
+        "Your registration for {title} has been cancelled.",
+        "We are sorry: {title} has been cancelled.",
+        "{title} has moved to new dates. Your registration stays valid for "
+        "them.",
+        "{title} takes place next week.", "{title} takes place tomorrow."}},
+      {"zh",
+       "{name}，您好：",
+       "时间",
+       "地点",
+       "线上",
+       "原定时间",
+       "原因",
+       "如您无法出席，请告知主办方，以便将名额让给候补人员。",
+       "永登浦区智慧医疗特区",
+       {"报名已确认：{title}", "已进入候补名单：{title}",
+        "候补转为正式：{title}", "报名已取消：{title}", "活动取消通知：{title}",
+        "活动时间变更：{title}", "下周活动提醒：{title}",
+        "明天活动提醒：{title}"},
+       {"您报名参加的{title}已确认。",
+        "{title}名额已满。您在候补名单中排第{position}位，一有空位我们会立即"
+        "通知您。",
+        "{title}有了空位，您的报名已确认。", "您对{title}的报名已取消。",
+        "很遗憾，{title}已取消。",
+        "{title}的时间已变更，您的报名对新时间继续有效。",
+        "{title}将于下周举行。", "{title}将于明天举行。"}},
+      {"mn",
+       "Эрхэм {name} танаа,",
+       "Хэзээ",
+       "Хаана",
+       "Онлайн",
+       "Өмнөх",
+       "Шалтгаан",
+       "Хэрэв ирэх боломжгүй бол зохион байгуулагчдад мэдэгдэнэ үү. Таны "
+       "суудлыг хүлээлгийн жагсаалтад байгаа хүнд өгнө.",
+       "Ёндынпо дүүргийн Ухаалаг эмнэлгийн тусгай бүс",
+       {"Бүртгэл баталгаажлаа: {title}", "Хүлээлгийн жагсаалтад: {title}",
+        "Танд суудал гарлаа: {title}", "Бүртгэл цуцлагдлаа: {title}",
+        "Арга хэмжээ цуцлагдлаа: {title}", "Шинэ огноо: {title}",
+        "Ирэх долоо хоногт: {title}", "Маргааш: {title}"},
+       {"Таны {title}-д бүртгүүлсэн бүртгэл баталгаажлаа.",
+        "{title} дүүрсэн байна. Та хүлээлгийн жагсаалтын {position}-т "
+        "байна; суудал гармагц бид танд мэдэгдэнэ.",
+        "{title}-д суудал гарсан тул таны бүртгэл баталгаажлаа.",
+        "Таны {title}-д бүртгүүлсэн бүртгэл цуцлагдлаа.",
+        "Уучлаарай, {title} цуцлагдлаа.",
+        "{title} шинэ огноонд шилжлээ. Таны бүртгэл шинэ огноонд хүчинтэй "
+        "хэвээр байна.",
+        "{title} ирэх долоо хоногт болно.", "{title} маргааш болно."}},
+      {"ru",
+       "Здравствуйте, {name}!",
+       "Когда",
+       "Где",
+       "Онлайн",
+       "Было",
+       "Причина",
+       "Если вы не сможете прийти, сообщите, пожалуйста, организаторам, "
+       "чтобы ваше место получил кто-то из листа ожидания.",
+       "Особая зона умной медицины Йондынпхо",
+       {"Регистрация подтверждена: {title}", "Вы в листе ожидания: {title}",
+        "Для вас освободилось место: {title}", "Регистрация отменена: {title}",
+        "Мероприятие отменено: {title}", "Новые даты: {title}",
+        "На следующей неделе: {title}", "Завтра: {title}"},
+       {"Ваша регистрация на «{title}» подтверждена.",
+        "На «{title}» мест нет. Вы номер {position} в листе ожидания; мы "
+        "сообщим, как только освободится место.",
+        "На «{title}» освободилось место: ваша регистрация подтверждена.",
+        "Ваша регистрация на «{title}» отменена.",
+        "К сожалению, «{title}» отменено.",
+        "«{title}» переносится на новые даты. Ваша регистрация остаётся в "
+        "силе.",
+        "«{title}» состоится на следующей неделе.",
+        "«{title}» состоится завтра."}},
+      {"vi",
+       "Kính gửi {name},",
+       "Thời gian",
+       "Địa điểm",
+       "Trực tuyến",
+       "Trước đây",
+       "Lý do",
+       "Nếu không thể tham dự, xin vui lòng báo cho ban tổ chức để chỗ của "
+       "bạn được dành cho người trong danh sách chờ.",
+       "Đặc khu Y tế Thông minh Yeongdeungpo",
+       {"Đã xác nhận đăng ký: {title}", "Trong danh sách chờ: {title}",
+        "Đã có chỗ cho bạn: {title}", "Đã hủy đăng ký: {title}",
+        "Sự kiện bị hủy: {title}", "Thời gian mới: {title}",
+        "Tuần tới: {title}", "Ngày mai: {title}"},
+       {"Đăng ký tham dự {title} của bạn đã được xác nhận.",
+        "{title} đã đủ chỗ. Bạn đang ở vị trí số {position} trong danh sách "
+        "chờ; chúng tôi sẽ báo ngay khi có chỗ trống.",
+        "{title} đã có chỗ trống: đăng ký của bạn đã được xác nhận.",
+        "Đăng ký tham dự {title} của bạn đã bị hủy.",
+        "Rất tiếc, {title} đã bị hủy.",
+        "{title} đã được dời sang thời gian mới. Đăng ký của bạn vẫn có "
+        "hiệu lực.",
+        "{title} sẽ diễn ra vào tuần tới.",
+        "{title} sẽ diễn ra vào ngày mai."}},
+  }};
+  return kWords;
+}
+
+const Words& WordsFor(absl::string_view language) {
+  for (const Words& words : AllWords()) {
+    if (words.language == language) return words;
+  }
+  return AllWords()[1];  // English
+}
+
+std::string TextIn(const google::protobuf::Map<std::string, std::string>& map,
+                   absl::string_view language) {
+  for (absl::string_view locale :
+       {language, absl::string_view("en"), absl::string_view("ko")}) {
+    auto it = map.find(std::string(locale));
+    if (it != map.end() && !it->second.empty()) return it->second;
+  }
+  return PrimaryText(map);
+}
+
+std::string HtmlEscaped(absl::string_view text) {
+  return absl::StrReplaceAll(text, {{"&", "&amp;"},
+                                    {"<", "&lt;"},
+                                    {">", "&gt;"},
+                                    {"\"", "&quot;"},
+                                    {"'", "&#39;"}});
+}
+
+// A subject or a name on one line, of at most 300 bytes (whole characters).
+std::string CutAt(std::string text, size_t bytes) {
+  if (text.size() <= bytes) return text;
+  while (bytes > 0 &&
+         (static_cast<unsigned char>(text[bytes]) & 0xC0) == 0x80) {
+    --bytes;
+  }
+  text.resize(bytes);
+  return text;
+}
+
+std::string OneLine(absl::string_view text) {
+  // Every C0 control and DEL: a header may carry none (ValidateMail).
+  std::string out(text);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
+  }
+  // Unicode's own line and paragraph separators, and NEL.
+  out = absl::StrReplaceAll(
+      out, {{"\u2028", " "}, {"\u2029", " "}, {"\u0085", " "}});
+  if (out.size() > 300) out = CutAt(std::move(out), 300) + "…";
+  return out;
+}
+
+// As people write it: "2026-09-01 10:00".
+std::string MailTime(absl::Time t, absl::TimeZone zone) {
+  return absl::FormatTime("%Y-%m-%d %H:%M", t, zone);
+}
+
+// "2026-09-01 10:00–12:00 (Asia/Seoul)", or both dates when they differ.
+std::string Span(const Event& event, absl::TimeZone zone) {
+  const absl::Time start = ToTime(event.start_time());
+  const absl::Time end = ToTime(event.end_time());
+  const bool one_day =
+      absl::ToCivilDay(start, zone) == absl::ToCivilDay(end, zone);
+  return absl::StrCat(
+      MailTime(start, zone), one_day ? "–" : " – ",
+      one_day ? absl::FormatTime("%H:%M", end, zone) : MailTime(end, zone),
+      " (", event.time_zone(), ")");
+}
+
+std::string Place(const Event& event, const Words& words) {
+  std::vector<std::string> parts;
+  if (event.online()) parts.push_back(words.online);
+  for (const std::string* part :
+       {&event.venue(), &event.room(), &event.city()}) {
+    if (!part->empty()) parts.push_back(*part);
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+const char* TopicOf(RegistrationMail kind, const Registration& registration) {
+  switch (kind) {
+    case RegistrationMail::kReceived:
+      return registration.state() == v1::WAITLISTED ? "registration.waitlisted"
+                                                    : "registration.confirmed";
+    case RegistrationMail::kPromoted:
+      return "registration.promoted";
+    case RegistrationMail::kCancelled:
+      return "registration.cancelled";
+    case RegistrationMail::kEventCancelled:
+      return "event.cancelled";
+    case RegistrationMail::kEventPostponed:
+      return "event.postponed";
+    case RegistrationMail::kWeekBefore:
+      return "reminder.week_before";
+    case RegistrationMail::kDayBefore:
+      return "reminder.day_before";
+  }
+  return "mail";
+}
+
+}  // namespace
+
+bool IsMailLanguage(absl::string_view language) {
+  for (const Words& words : AllWords()) {
+    if (words.language == language) return true;
+  }
+  return false;
+}
+
+std::string MailLanguageOf(const Registration& registration) {
+  if (IsMailLanguage(registration.language())) return registration.language();
+  for (const std::string& language : registration.languages()) {
+    if (IsMailLanguage(language)) return language;
+  }
+  return "en";
+}
+
+// Long by design: one message's parts, in order, as text and as HTML.
+OutgoingMail RenderRegistrationMail(const Event& event,
+                                    const Registration& registration,
+                                    RegistrationMail kind,
+                                    absl::Time previous_start) {
+  const std::string language = MailLanguageOf(registration);
+  const Words& words = WordsFor(language);
+  absl::StatusOr<absl::TimeZone> loaded = LoadZone(event.time_zone());
+  const absl::TimeZone zone = loaded.ok() ? *loaded : absl::UTCTimeZone();
+  const std::string title = OneLine(TextIn(event.title(), language));
+  const std::string name =
+      registration.name().empty() ? registration.email() : registration.name();
+  Line line = kSeat;
+  switch (kind) {
+    case RegistrationMail::kReceived:
+      line = registration.state() == v1::WAITLISTED ? kWaiting : kSeat;
+      break;
+    case RegistrationMail::kPromoted:
+      line = kPromotedLine;
+      break;
+    case RegistrationMail::kCancelled:
+      line = kCancelledLine;
+      break;
+    case RegistrationMail::kEventCancelled:
+      line = kEventCancelledLine;
+      break;
+    case RegistrationMail::kEventPostponed:
+      line = kPostponedLine;
+      break;
+    case RegistrationMail::kWeekBefore:
+      line = kWeekBeforeLine;
+      break;
+    case RegistrationMail::kDayBefore:
+      line = kDayBeforeLine;
+      break;
+  }
+  const std::vector<std::pair<std::string, std::string>> fill = {
+      {"{title}", title},
+      {"{position}", absl::StrCat(registration.waitlist_position())},
+      {"{name}", OneLine(name)}};
+  const std::string subject = absl::StrReplaceAll(words.subjects[line], fill);
+  const std::string lead = absl::StrReplaceAll(words.leads[line], fill);
+  const std::string greeting = absl::StrReplaceAll(words.greeting, fill);
+
+  // Facts, one per line: label and value.
+  std::vector<std::pair<std::string, std::string>> facts = {
+      {words.when, Span(event, zone)}};
+  const std::string place = Place(event, words);
+  if (!place.empty()) facts.push_back({words.where, place});
+  if (kind == RegistrationMail::kEventPostponed &&
+      previous_start != absl::InfinitePast()) {
+    facts.push_back(
+        {words.previous, absl::StrCat(MailTime(previous_start, zone), " (",
+                                      event.time_zone(), ")")});
+  }
+  if ((kind == RegistrationMail::kEventCancelled ||
+       kind == RegistrationMail::kEventPostponed) &&
+      !event.state_reason().empty()) {
+    facts.push_back({words.reason, event.state_reason()});
+  }
+  const bool still_coming = kind == RegistrationMail::kReceived ||
+                            kind == RegistrationMail::kPromoted ||
+                            kind == RegistrationMail::kEventPostponed ||
+                            kind == RegistrationMail::kWeekBefore ||
+                            kind == RegistrationMail::kDayBefore;
+
+  std::string text = absl::StrCat(greeting, "\n\n", lead, "\n\n");
+  std::string html =
+      absl::StrCat("<div lang=\"", language, "\"><p>", HtmlEscaped(greeting),
+                   "</p><p>", HtmlEscaped(lead), "</p><p>");
+  for (size_t i = 0; i < facts.size(); ++i) {
+    const auto& [label, value] = facts[i];
+    absl::StrAppend(&text, label, ": ", value, "\n");
+    absl::StrAppend(&html, i == 0 ? "" : "<br>", "<b>", HtmlEscaped(label),
+                    "</b>: ", HtmlEscaped(value));
+  }
+  html += "</p>";
+  if (still_coming && !(kind == RegistrationMail::kReceived &&
+                        registration.state() == v1::WAITLISTED)) {
+    absl::StrAppend(&text, "\n", words.cannot_come, "\n");
+    absl::StrAppend(&html, "<p>", HtmlEscaped(words.cannot_come), "</p>");
+  }
+  const std::string organizer =
+      event.organizer().empty() ? "" : absl::StrCat(" · ", event.organizer());
+  absl::StrAppend(&text, "\n— ", words.signature, organizer, "\n");
+  absl::StrAppend(&html, "<p>— ", HtmlEscaped(words.signature),
+                  HtmlEscaped(organizer), "</p></div>");
+
+  OutgoingMail mail;
+  mail.topic = TopicOf(kind, registration);
+  mail.recipient = registration.email();
+  mail.recipient_name = CutAt(OneLine(registration.name()), 200);
+  mail.language = language;
+  mail.subject = subject;
+  mail.text = std::move(text);
+  mail.html = std::move(html);
+  return mail;
+}
+
+absl::StatusOr<bool> QueueRegistrationMail(Session& session, const Event& event,
+                                           const Registration& registration,
+                                           RegistrationMail kind,
+                                           absl::Time now,
+                                           absl::Time previous_start) {
+  if (registration.email().empty()) return false;
+  if (!IsMailAddress(registration.email())) {
+    // Taken before addresses were checked for mail: nothing can be sent,
+    // and the change goes on.
+    Log(LogLevel::kWarning, "registration without a usable mail address",
+        {{"event_id", absl::StrCat(event.id())},
+         {"arrival", absl::StrCat(registration.arrival())}});
+    return false;
+  }
+  OutgoingMail mail =
+      RenderRegistrationMail(event, registration, kind, previous_start);
+  // (event, arrival) names a registration before its id is read.
+  mail.dedupe_key = absl::StrCat("registration.", event.id(), ".",
+                                 registration.arrival(), ".", mail.topic);
+  if (kind == RegistrationMail::kEventPostponed ||
+      kind == RegistrationMail::kWeekBefore ||
+      kind == RegistrationMail::kDayBefore) {
+    absl::StrAppend(&mail.dedupe_key, ".",
+                    absl::ToUnixSeconds(ToTime(event.start_time())));
+  }
+  absl::StatusOr<bool> queued = EnqueueMail(session, mail, now);
+  // A mail that cannot be written (text the checks never meant for a
+  // header) must not refuse the change it reports; it is logged instead.
+  if (absl::IsInvalidArgument(queued.status())) {
+    Log(LogLevel::kWarning, "mail not written",
+        {{"event_id", absl::StrCat(event.id())},
+         {"topic", mail.topic},
+         {"error", queued.status().message()}});
+    return false;
+  }
+  return queued;
+}
+
+}  // namespace smz::events
