@@ -1,11 +1,14 @@
 #include "services/events/event_mail.h"
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "common/auth/token.h"
 #include "common/logging.h"
 #include "common/mail/mail_message.h"
 #include "services/events/event_rules.h"
@@ -286,13 +289,6 @@ const char* TopicOf(RegistrationMail kind, const Registration& registration) {
 
 }  // namespace
 
-bool IsMailLanguage(absl::string_view language) {
-  for (const Words& words : AllWords()) {
-    if (words.language == language) return true;
-  }
-  return false;
-}
-
 std::string MailLanguageOf(const Registration& registration) {
   if (IsMailLanguage(registration.language())) return registration.language();
   for (const std::string& language : registration.languages()) {
@@ -400,6 +396,89 @@ OutgoingMail RenderRegistrationMail(const Event& event,
   return mail;
 }
 
+OutgoingMail RenderHostReminder(const Event& event,
+                                absl::string_view partner_name,
+                                const registry::v1::Contact& contact) {
+  const auto& languages = contact.languages();
+  const bool english =
+      std::find(languages.begin(), languages.end(), "ko") == languages.end() &&
+      std::find(languages.begin(), languages.end(), "en") != languages.end();
+  const std::string language = english ? "en" : "ko";
+  const Words& words = WordsFor(language);
+  absl::StatusOr<absl::TimeZone> loaded = LoadZone(event.time_zone());
+  const absl::TimeZone zone = loaded.ok() ? *loaded : absl::UTCTimeZone();
+  const std::vector<std::pair<std::string, std::string>> fill = {
+      {"{title}", OneLine(TextIn(event.title(), language))},
+      {"{partner}", OneLine(partner_name)},
+      {"{confirmed}", absl::StrCat(event.confirmed_count())},
+      {"{name}",
+       OneLine(contact.name().empty() ? partner_name : contact.name())}};
+  const std::string subject = absl::StrReplaceAll(
+      english ? "In three days: {title}" : "행사 3일 전 안내: {title}", fill);
+  const std::string lead = absl::StrReplaceAll(
+      english ? "{title}, hosted with {partner}, takes place in three days. "
+                "{confirmed} people are confirmed."
+              : "{partner}에서 함께하는 {title} 행사가 3일 뒤 열립니다. "
+                "확정된 참가자는 {confirmed}명입니다.",
+      fill);
+  const std::string greeting = absl::StrReplaceAll(words.greeting, fill);
+  std::vector<std::pair<std::string, std::string>> facts = {
+      {words.when, Span(event, zone)}};
+  const std::string place = Place(event, words);
+  if (!place.empty()) facts.push_back({words.where, place});
+  std::string text = absl::StrCat(greeting, "\n\n", lead, "\n\n");
+  std::string html =
+      absl::StrCat("<div lang=\"", language, "\"><p>", HtmlEscaped(greeting),
+                   "</p><p>", HtmlEscaped(lead), "</p><p>");
+  for (size_t i = 0; i < facts.size(); ++i) {
+    absl::StrAppend(&text, facts[i].first, ": ", facts[i].second, "\n");
+    absl::StrAppend(&html, i == 0 ? "" : "<br>", "<b>",
+                    HtmlEscaped(facts[i].first),
+                    "</b>: ", HtmlEscaped(facts[i].second));
+  }
+  absl::StrAppend(&text, "\n— ", words.signature, "\n");
+  absl::StrAppend(&html, "</p><p>— ", HtmlEscaped(words.signature),
+                  "</p></div>");
+  OutgoingMail mail;
+  mail.topic = "reminder.host";
+  mail.recipient = contact.email();
+  mail.recipient_name = CutAt(OneLine(contact.name()), 200);
+  mail.language = language;
+  mail.subject = subject;
+  mail.text = std::move(text);
+  mail.html = std::move(html);
+  return mail;
+}
+
+absl::StatusOr<int> QueueHostReminders(
+    Session& session, const Event& event, int64_t partner_id,
+    absl::string_view partner_name,
+    const std::vector<registry::v1::Contact>& contacts, absl::Time now) {
+  int queued = 0;
+  for (const registry::v1::Contact& contact : contacts) {
+    // The registry keeps addresses mail may not carry (older records).
+    if (!IsMailAddress(contact.email())) continue;
+    OutgoingMail mail = RenderHostReminder(event, partner_name, contact);
+    // The address by its digest: a key of bounded length, the same for
+    // the same person whatever the order of the contacts.
+    mail.dedupe_key = absl::StrCat(
+        "host.", event.id(), ".", partner_id, ".",
+        absl::ToUnixSeconds(ToTime(event.start_time())), ".",
+        HashToken(absl::AsciiStrToLower(contact.email())).substr(0, 32));
+    absl::StatusOr<bool> added = EnqueueMail(session, mail, now);
+    if (absl::IsInvalidArgument(added.status())) {
+      Log(LogLevel::kWarning, "mail not written",
+          {{"event_id", absl::StrCat(event.id())},
+           {"topic", mail.topic},
+           {"error", added.status().message()}});
+      continue;
+    }
+    if (!added.ok()) return added.status();
+    if (*added) ++queued;
+  }
+  return queued;
+}
+
 absl::StatusOr<bool> QueueRegistrationMail(Session& session, const Event& event,
                                            const Registration& registration,
                                            RegistrationMail kind,
@@ -424,6 +503,11 @@ absl::StatusOr<bool> QueueRegistrationMail(Session& session, const Event& event,
       kind == RegistrationMail::kDayBefore) {
     absl::StrAppend(&mail.dedupe_key, ".",
                     absl::ToUnixSeconds(ToTime(event.start_time())));
+  }
+  // Every move is news, also back to dates it had before: the revision the
+  // change started from is the change's own.
+  if (kind == RegistrationMail::kEventPostponed) {
+    absl::StrAppend(&mail.dedupe_key, ".r", event.revision());
   }
   absl::StatusOr<bool> queued = EnqueueMail(session, mail, now);
   // A mail that cannot be written (text the checks never meant for a

@@ -16,6 +16,7 @@
 #define SMZ_SERVICES_EVENTS_EVENT_MAIL_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -23,14 +24,12 @@
 #include "common/mail/outbox.h"
 #include "common/mysql/database.h"
 #include "smz/events/v1/events.pb.h"
+#include "smz/registry/v1/registry.pb.h"
 
 namespace smz::events {
 
 using Event = v1::Event;
 using Registration = v1::Registration;
-
-// The languages mail is written in.
-bool IsMailLanguage(absl::string_view language);
 
 // The language of mail to `registration`: its `language`, else the first of
 // its interpretation languages smz writes, else English.
@@ -53,11 +52,25 @@ OutgoingMail RenderRegistrationMail(
     const Event& event, const Registration& registration, RegistrationMail kind,
     absl::Time previous_start = absl::InfinitePast());
 
-// Renders and queues it; registrations without an address (none to send), or
-// with one a mail cannot carry, stored before addresses were checked for mail)
-// get none. The key is the registration's and the kind's (and for a
-// postponement the new start, for a reminder the start it is about): true
-// when the mail is new, false when that key was queued before.
+// The reminder three days before to one contact of a hosting partner
+// (`partner_name`), in Korean unless the contact handles English and not
+// Korean; it says how many people are confirmed.
+OutgoingMail RenderHostReminder(const Event& event,
+                                absl::string_view partner_name,
+                                const registry::v1::Contact& contact);
+
+// Renders and queues it for each contact with an address, once per event
+// start (a postponed event reminds again): the number newly queued.
+absl::StatusOr<int> QueueHostReminders(
+    Session& session, const Event& event, int64_t partner_id,
+    absl::string_view partner_name,
+    const std::vector<registry::v1::Contact>& contacts, absl::Time now);
+
+// Renders and queues it. A registration without an address gets none, nor
+// one whose address mail cannot carry (stored before addresses were checked
+// for mail). The key is the registration's and the kind's, with the new
+// start and the revision for a move and the start for a reminder. True when
+// the mail is new, false when that key was queued before.
 absl::StatusOr<bool> QueueRegistrationMail(
     Session& session, const Event& event, const Registration& registration,
     RegistrationMail kind, absl::Time now,

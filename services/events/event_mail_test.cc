@@ -102,5 +102,28 @@ TEST(EventMailTest, ControlCharactersNeverReachAHeader) {
   EXPECT_THAT(cut.subject, HasSubstr("가…"));
 }
 
+// A hosting partner's contact: Korean unless they handle English and not
+// Korean; the number confirmed is said.
+TEST(EventMailTest, HostRemindersAreInTheContactsLanguage) {
+  Event event;
+  (*event.mutable_title())["ko"] = "팸투어";
+  (*event.mutable_title())["en"] = "Fam tour";
+  event.set_time_zone("Asia/Seoul");
+  event.set_confirmed_count(12);
+  *event.mutable_start_time() = ToTimestamp(Seoul(2026, 9, 1, 10));
+  *event.mutable_end_time() = ToTimestamp(Seoul(2026, 9, 1, 12));
+  registry::v1::Contact contact;
+  contact.set_name("김민지");
+  contact.set_email("minji@example.kr");
+  OutgoingMail mail = RenderHostReminder(event, "연세병원", contact);
+  EXPECT_EQ(mail.language, "ko");
+  EXPECT_EQ(mail.subject, "행사 3일 전 안내: 팸투어");
+  EXPECT_THAT(mail.text, HasSubstr("12명"));
+  contact.add_languages("en");
+  EXPECT_EQ(RenderHostReminder(event, "연세병원", contact).language, "en");
+  contact.add_languages("ko");
+  EXPECT_EQ(RenderHostReminder(event, "연세병원", contact).language, "ko");
+}
+
 }  // namespace
 }  // namespace smz::events

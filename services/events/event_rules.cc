@@ -18,7 +18,6 @@
 #include "common/mail/mail_message.h"
 #include "common/request_fields.h"
 #include "common/text_checks.h"
-#include "services/events/event_mail.h"
 
 namespace smz::events {
 namespace {
@@ -749,6 +748,13 @@ void ValidateRegistration(const Registration& registration, const Event& event,
     }
     chosen.push_back(found);
   }
+}
+
+bool IsMailLanguage(absl::string_view language) {
+  for (absl::string_view known : {"ko", "en", "zh", "mn", "ru", "vi"}) {
+    if (language == known) return true;
+  }
+  return false;
 }
 
 std::string PersonKey(const Registration& registration) {

@@ -105,6 +105,10 @@ void CheckInternalConflicts(const std::vector<Slot>& slots,
 // room is unknown (no conflict is possible then).
 std::string VenueKey(absl::string_view venue, absl::string_view room);
 
+// The languages mail to a person is written in (event_mail.h): ko, en, zh,
+// mn, ru, vi.
+bool IsMailLanguage(absl::string_view language);
+
 // Validates a registration's own fields against its event (sessions
 // exist and do not overlap each other).
 void ValidateRegistration(const Registration& registration, const Event& event,

@@ -312,6 +312,68 @@ TEST_F(EventsMailTest, RemindersGoOutAWeekAndADayBeforeOnce) {
   clock_->Set(Seoul(2026, 3, 2, 9));
 }
 
+// Three days before, each contact of a hosting partner is reminded, in
+// Korean or (for a contact who handles English and not Korean) English,
+// with the number of people confirmed; once.
+TEST_F(EventsMailTest, HostingPartnersAreRemindedThreeDaysBefore) {
+  registry::v1::Partner hospital = testing::TestHospital("연세정형외과");
+  registry::v1::Contact* korean = hospital.add_contacts();
+  korean->set_name("김민지");
+  korean->set_email("minji@hospital.example.kr");
+  korean->add_languages("ko");
+  registry::v1::Contact* english = hospital.add_contacts();
+  english->set_name("Sarah Lee");
+  english->set_email("sarah@hospital.example.kr");
+  english->add_languages("en");
+  registry::v1::Contact* no_mail = hospital.add_contacts();
+  no_mail->set_name("전화만");
+  no_mail->set_phone("02-123-4567");
+  auto id = stack_->AddPartner(hospital, "2025-01-15", "2027-12-31");
+  ASSERT_TRUE(id.ok()) << id.status();
+  v1::CreateEventRequest create;
+  Event* event = create.mutable_event();
+  event->set_type(v1::FAM_TOUR);
+  (*event->mutable_title())["ko"] = "몽골 에이전시 팸투어";
+  (*event->mutable_title())["en"] = "Fam tour for Mongolian agencies";
+  event->set_venue("연세정형외과");
+  event->add_host_partner_ids(*id);
+  const absl::Time start = clock_->Now() + absl::Hours(24 * 5);
+  *event->mutable_start_time() = ToTimestamp(start);
+  *event->mutable_end_time() = ToTimestamp(start + absl::Hours(4));
+  v1::EventResponse created;
+  grpc::Status s =
+      stub_->CreateEvent(As(token("organizer")).get(), create, &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::TransitionRequest publish;
+  publish.set_id(created.event().id());
+  v1::EventResponse published;
+  ASSERT_TRUE(
+      stub_->PublishEvent(As(token("organizer")).get(), publish, &published)
+          .ok());
+  Register(created.event().id(), "Oyuna", "oyuna@example.mn", "mn");
+  ASSERT_THAT(MailTo("oyuna@example.mn", 1), SizeIs(1));
+
+  clock_->Set(start - absl::Hours(24 * 3) + absl::Minutes(2));
+  const std::vector<google::protobuf::Struct> to_korean =
+      MailTo("minji@hospital.example.kr", 1);
+  ASSERT_THAT(to_korean, SizeIs(1));
+  EXPECT_EQ(Field(to_korean[0], "subject"),
+            "행사 3일 전 안내: 몽골 에이전시 팸투어");
+  EXPECT_THAT(Field(to_korean[0], "text"), HasSubstr("김민지님, 안녕하세요."));
+  EXPECT_THAT(Field(to_korean[0], "text"),
+              HasSubstr("확정된 참가자는 1명입니다."));
+  const std::vector<google::protobuf::Struct> to_english =
+      MailTo("sarah@hospital.example.kr", 1);
+  ASSERT_THAT(to_english, SizeIs(1));
+  EXPECT_EQ(Field(to_english[0], "subject"),
+            "In three days: Fam tour for Mongolian agencies");
+  // A later sweep adds nothing.
+  clock_->Advance(absl::Minutes(2));
+  EXPECT_THAT(MailTo("minji@hospital.example.kr", 2, absl::Seconds(1)),
+              SizeIs(1));
+  clock_->Set(Seoul(2026, 3, 2, 9));
+}
+
 TEST_F(EventsMailTest, RefusedMailIsKeptForTheDistrictAndCanBeSentAgain) {
   const Event event = Published("Selbe", 0, /*days=*/40);
   Register(event.id(), "Nobody", "nobody@reject.example", "ru");

@@ -64,22 +64,39 @@ absl::StatusOr<std::unique_ptr<EventsServer>> EventsServer::Start(
 void EventsServer::StartMailWorker() {
   OutboxWorkerOptions worker;
   worker.poll = options_.mail_poll;
-  // Reminders are queued as they fall due: each sweep covers the time since
-  // the last one (a day back after a start, so a restart misses none); the
-  // outbox's keys make overlaps harmless.
-  worker.before_pass = [this, last = absl::InfinitePast()]() mutable {
+  // Reminders are queued as they fall due: a sweep a minute covers the time
+  // since the last one that succeeded (a day back after a start, so a
+  // restart or an outage of up to a day misses none); the outbox's keys
+  // make overlaps harmless.
+  // A clock set back sweeps at once, a day back.
+  worker.before_pass = [this, covered = absl::InfinitePast(),
+                        last_sweep = absl::InfinitePast()]() mutable {
     const absl::Time now = options_.clock->Now();
-    if (last != absl::InfinitePast() && now - last < absl::Minutes(1)) {
+    if (last_sweep != absl::InfinitePast() && now >= last_sweep &&
+        now - last_sweep < absl::Minutes(1)) {
       return absl::OkStatus();
     }
+    last_sweep = now;
     const absl::Duration day = absl::Hours(24);
     const absl::Duration lookback =
-        last == absl::InfinitePast()
+        covered == absl::InfinitePast() || covered > now
             ? day
-            : std::min(day, now - last + absl::Minutes(1));
-    absl::StatusOr<int> queued = store_->QueueDueReminders(now, lookback);
+            : std::min(day, now - covered + absl::Minutes(1));
+    absl::StatusOr<int> queued = store_->QueueDueReminders(
+        now, lookback,
+        [this](
+            int64_t partner_id) -> absl::StatusOr<EventsStore::HostContacts> {
+          SMZ_ASSIGN_OR_RETURN(registry::v1::Partner partner,
+                               partners_->Get(partner_id));
+          EventsStore::HostContacts host;
+          auto ko = partner.name().find("ko");
+          host.name = ko != partner.name().end() ? ko->second : "";
+          host.contacts.assign(partner.contacts().begin(),
+                               partner.contacts().end());
+          return host;
+        });
     if (!queued.ok()) return queued.status();
-    last = now;
+    covered = now;
     return absl::OkStatus();
   };
   mail_worker_ = std::make_unique<OutboxWorker>(outbox_.get(), worker);

@@ -452,16 +452,47 @@ absl::StatusOr<std::vector<v1::Reminder>> EventsStore::DueReminders(
       });
 }
 
-absl::StatusOr<int> EventsStore::QueueDueReminders(absl::Time at,
-                                                   absl::Duration lookback) {
+// Long by design: two kinds of reminder, each in its own transaction under
+// the event's lock, read as it is now.
+absl::StatusOr<int> EventsStore::QueueDueReminders(
+    absl::Time at, absl::Duration lookback,
+    absl::FunctionRef<absl::StatusOr<HostContacts>(int64_t partner_id)>
+        host_contacts) {
   SMZ_ASSIGN_OR_RETURN(std::vector<v1::Reminder> due,
                        DueReminders(at, lookback));
   int queued = 0;
   const absl::Time now = clock_->Now();
   for (const v1::Reminder& reminder : due) {
-    // Hosting partners' reminders are not mailed yet (their contacts are
-    // the registry's).
-    if (reminder.registration_id() == 0 || reminder.email().empty()) continue;
+    if (reminder.registration_id() == 0) {
+      absl::StatusOr<HostContacts> host = host_contacts(reminder.partner_id());
+      absl::Status one = host.status();
+      if (host.ok()) {
+        one = database_->Transact([&](Session& session) {
+          SMZ_ASSIGN_OR_RETURN(LockedEvent locked,
+                               LockEvent(session, reminder.event_id()));
+          if (Micros(locked.event.start_time()) !=
+              Micros(reminder.event_start_time())) {
+            return absl::OkStatus();
+          }
+          SMZ_ASSIGN_OR_RETURN(
+              const int added,
+              QueueHostReminders(session, locked.event, reminder.partner_id(),
+                                 host->name, host->contacts, now));
+          queued += added;
+          return absl::OkStatus();
+        });
+      }
+      if (!one.ok()) {
+        Log(LogLevel::kWarning, "host reminder not queued",
+            {{"partner_id", absl::StrCat(reminder.partner_id())},
+             {"error", one.message()}});
+        // The registry or the database is away: the next sweep covers
+        // this one's time again.
+        if (absl::IsUnavailable(one)) return one;
+      }
+      continue;
+    }
+    if (reminder.email().empty()) continue;
     // One transaction per reminder: a registration cancelled meanwhile is
     // read as it is now, under the event's lock. One that cannot be queued
     // does not hold up the others.

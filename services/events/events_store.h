@@ -34,6 +34,7 @@
 #include "services/events/event_rules.h"
 #include "smz/audit/v1/audit.pb.h"
 #include "smz/events/v1/events.pb.h"
+#include "smz/registry/v1/registry.pb.h"
 
 namespace smz::events {
 
@@ -124,9 +125,20 @@ class EventsStore {
   absl::StatusOr<std::vector<v1::Reminder>> DueReminders(
       absl::Time at, absl::Duration lookback);
 
-  // Queues the registrants' reminders due in (at - lookback, at] into the
-  // outbox (each once, however often this runs): the number newly queued.
-  absl::StatusOr<int> QueueDueReminders(absl::Time at, absl::Duration lookback);
+  // A hosting partner as its reminder needs it.
+  struct HostContacts {
+    std::string name;
+    std::vector<registry::v1::Contact> contacts;
+  };
+  // Queues the reminders due in (at - lookback, at] into the outbox (each
+  // once, however often this runs): registrants' and, through
+  // `host_contacts` (asked outside any transaction), hosting partners'
+  // contacts'. The number newly queued; one that fails is logged and
+  // skipped.
+  absl::StatusOr<int> QueueDueReminders(
+      absl::Time at, absl::Duration lookback,
+      absl::FunctionRef<absl::StatusOr<HostContacts>(int64_t partner_id)>
+          host_contacts);
 
   // The audit trail of events and registrations.
   absl::StatusOr<audit::v1::ListChangesResponse> ListChanges(

@@ -1835,6 +1835,172 @@ TEST_F(GatewayServiceTest, AdminSeesMailAndSendsAFailedOneAgainInChromium) {
   ASSERT_TRUE(events->CancelEvent(As(admin()).get(), cancel, &published).ok());
 }
 
+// An organizer runs an event in the workspace: creates it (a refused field
+// marked in place first), publishes it, registers two people for one seat,
+// postpones it, cancels the first one's seat for them (the second is
+// promoted) and downloads the list; the registrants are told each step by
+// mail in their own language.
+TEST_F(GatewayServiceTest, OrganizerRunsAnEventInChromium) {
+  const std::string password = "organizer password kim";
+  auto organizer =
+      stack_->AddPerson("organizer.kim", auth::v1::ORGANIZER, 0, password);
+  ASSERT_TRUE(organizer.ok()) << organizer.status();
+  const absl::TimeZone ulaanbaatar = *events::LoadZone("Asia/Ulaanbaatar");
+  const absl::Time start =
+      absl::FromCivil(absl::CivilHour(absl::ToCivilDay(
+                          clock_->Now() + absl::Hours(24 * 40), ulaanbaatar)) +
+                          10,
+                      ulaanbaatar);
+  auto local = [&](absl::Time t) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M", t, ulaanbaatar);
+  };
+  const absl::Time moved = start + absl::Hours(24 * 7);
+  const std::string origin =
+      absl::StrCat("http://127.0.0.1:", gateway_->http_port());
+  const std::string shots = SMZ_TEST_ARTIFACT_DIR;
+  const std::string downloads = absl::StrCat(shots, "/downloads-organizer");
+  std::filesystem::remove_all(downloads);
+  std::filesystem::create_directories(downloads);
+  const size_t mail_before = mail_capture_->Received().size();
+  const BrowserPage page = OpenInBrowser(
+      absl::StrCat(origin, "/?next=%2Forganizer%2Fevents"),
+      "return document.body.dataset.exported === '2' && (window.__t = "
+      "window.__t || Date.now()) && Date.now() - window.__t > 1500",
+      absl::StrCat(shots, "/organizer-event-done.png"),
+      {"type:#login=organizer.kim", absl::StrCat("type:#password=", password),
+       "click:#signin-form button",
+       "wait:return location.pathname === '/organizer/events' && "
+       "document.body.dataset.loaded === 'yes'",
+       "select:#new-type=BRIEFING_SESSION",
+       "type:#new-title-ko=울란바토르 의료관광 설명회",
+       "type:#new-title-en=Ulaanbaatar medical tourism briefing",
+       "select:#new-title-lang=mn",
+       "type:#new-title-other=Улаанбаатар эмнэлгийн аялал жуулчлалын "
+       "танилцуулга",
+       "type:#new-venue=Shangri-La Ulaanbaatar", "type:#new-city=Ulaanbaatar",
+       "select:#new-country=MN", "select:#new-zone=Asia/Ulaanbaatar",
+       absl::StrCat("value:#new-start=", local(start)),
+       // Ends before it starts: refused by the service, marked in place.
+       absl::StrCat("value:#new-end=", local(start - absl::Hours(1))),
+       "type:#new-capacity=1", "click:#create button[type=submit]",
+       "wait:return document.querySelector('[data-field=end_time].refused') "
+       "!== null",
+       absl::StrCat("shot:", shots, "/organizer-events-refused.png"),
+       absl::StrCat("value:#new-end=", local(start + absl::Hours(3))),
+       "click:#create button[type=submit]",
+       "wait:return location.pathname === '/organizer/event' && "
+       "document.body.dataset.state === 'DRAFT'",
+       "click:#publish",
+       "wait:return document.body.dataset.done === 'publish:PUBLISHED'",
+       "type:#reg-name=Батбаяр", "type:#reg-org=Mongol Medical Travel",
+       "select:#reg-country=MN", "type:#reg-email=batbayar@example.mn",
+       "select:#reg-language=mn", "click:#register button[type=submit]",
+       "wait:return /:CONFIRMED$/.test(document.body.dataset.registered || "
+       "'')",
+       "type:#reg-name=Nguyễn Văn An", "select:#reg-country=VN",
+       "type:#reg-email=an@example.vn", "select:#reg-language=vi",
+       "click:#register button[type=submit]",
+       "wait:return /:WAITLISTED$/.test(document.body.dataset.registered || "
+       "'') && document.querySelector('tr[data-state=WAITLISTED]') !== null",
+       absl::StrCat("shot:", shots, "/organizer-event-registrations.png"),
+       absl::StrCat("value:#postpone-start=", local(moved)),
+       absl::StrCat("value:#postpone-end=", local(moved + absl::Hours(3))),
+       "type:#postpone-reason=Naadam holiday",
+       "click:#postpone button[type=submit]",
+       "wait:return document.body.dataset.done === 'postpone:POSTPONED'",
+       "click:tr[data-state=CONFIRMED] [data-cancel]",
+       "wait:return document.body.dataset.cancelled && "
+       "document.querySelector('tr[data-state=WAITLISTED]') === null && "
+       "document.querySelector('tr[data-state=CONFIRMED]') !== null",
+       absl::StrCat("shot:", shots, "/organizer-event.png"), "size:390x2000",
+       absl::StrCat("shot:", shots, "/organizer-event-phone.png"),
+       "size:1280x2000", "click:#export"},
+      downloads);
+  ASSERT_TRUE(page.met) << page.dom.substr(0, 6000);
+  EXPECT_THAT(page.csp_violations, ::testing::IsEmpty());
+  for (const std::string& line : page.console) {
+    EXPECT_THAT(line, Not(HasSubstr("Uncaught"))) << line;
+  }
+
+  // The events service has what the organizer did.
+  auto events = ev1::EventsService::NewStub(Local(events_->port()));
+  ev1::ListEventsRequest find;
+  find.set_local_date_from(
+      absl::FormatCivilTime(absl::ToCivilDay(moved, ulaanbaatar)));
+  find.set_local_date_to(find.local_date_from());
+  find.set_country("MN");
+  ev1::ListEventsResponse found;
+  grpc::Status s = events->ListEvents(As(admin()).get(), find, &found);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(found.events_size(), 1);
+  const ev1::Event& event = found.events(0);
+  EXPECT_EQ(event.state(), ev1::POSTPONED);
+  EXPECT_EQ(events::ToTime(event.start_time()), moved);
+  EXPECT_EQ(events::ToTime(event.original_start_time()), start);
+  EXPECT_EQ(event.state_reason(), "Naadam holiday");
+  EXPECT_EQ(event.title().at("mn"),
+            "Улаанбаатар эмнэлгийн аялал жуулчлалын танилцуулга");
+  ev1::ListRegistrationsRequest who;
+  who.set_event_id(event.id());
+  ev1::ListRegistrationsResponse registrations;
+  s = events->ListRegistrations(As(admin()).get(), who, &registrations);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(registrations.registrations_size(), 2);
+  EXPECT_EQ(registrations.registrations(0).state(),
+            ev1::CANCELLED_BY_REGISTRANT);
+  EXPECT_EQ(registrations.registrations(1).state(), ev1::CONFIRMED);
+
+  // The list as a spreadsheet reads it.
+  std::string csv;
+  for (const auto& entry : std::filesystem::directory_iterator(downloads)) {
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    csv = text.str();
+  }
+  EXPECT_THAT(csv, HasSubstr("\"Батбаяр\""));
+  EXPECT_THAT(csv, HasSubstr("\"an@example.vn\""));
+
+  // Each registrant was told each step, in their own language.
+  std::map<std::string, std::vector<std::string>> subjects;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    subjects.clear();
+    const auto received = mail_capture_->Received();
+    for (size_t i = mail_before; i < received.size(); ++i) {
+      const auto& f = received[i].fields();
+      subjects[f.at("rcpt_tos").list_value().values(0).string_value()]
+          .push_back(f.at("subject").string_value());
+    }
+    if (subjects["batbayar@example.mn"].size() >= 3 &&
+        subjects["an@example.vn"].size() >= 3) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  const std::string mn_title =
+      "Улаанбаатар эмнэлгийн аялал жуулчлалын танилцуулга";
+  EXPECT_THAT(
+      subjects["batbayar@example.mn"],
+      ::testing::ElementsAre(absl::StrCat("Бүртгэл баталгаажлаа: ", mn_title),
+                             absl::StrCat("Шинэ огноо: ", mn_title),
+                             absl::StrCat("Бүртгэл цуцлагдлаа: ", mn_title)));
+  // Vietnamese: no Vietnamese title, so the English one.
+  const std::string en_title = "Ulaanbaatar medical tourism briefing";
+  EXPECT_THAT(
+      subjects["an@example.vn"],
+      ::testing::ElementsAre(absl::StrCat("Trong danh sách chờ: ", en_title),
+                             absl::StrCat("Thời gian mới: ", en_title),
+                             absl::StrCat("Đã có chỗ cho bạn: ", en_title)));
+
+  // The other tests' upcoming events are theirs alone.
+  ev1::TransitionRequest cancel;
+  cancel.set_id(event.id());
+  cancel.set_reason("test over");
+  ev1::EventResponse cancelled;
+  ASSERT_TRUE(events->CancelEvent(As(admin()).get(), cancel, &cancelled).ok());
+}
+
 TEST_F(GatewayServiceTest, UpcomingEventsArePublishedOnesSoonestFirst) {
   v1::ListUpcomingEventsRequest request;
   v1::UpcomingEvents upcoming;

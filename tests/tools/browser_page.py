@@ -6,6 +6,8 @@ Optionally acts as a person would first, in order (--step, repeatable):
 "type:CSS=TEXT" types into a field (split at the first '=' outside the
 selector's [attribute] brackets),
 "select:CSS=VALUE" picks an option of a <select> by its value,
+"value:CSS=TEXT" sets a field's value as a date or time picker would (with
+its input and change events),
 "file:CSS=PATH" chooses a file in a file input, "click:CSS"
 clicks, "wait:JS" waits until a condition holds, "go:URL" opens another page
 in the same browser (cookies kept), "shot:FILE" keeps a screenshot of the
@@ -119,6 +121,14 @@ def main():
                     field = driver.find_element(By.CSS_SELECTOR, selector)
                     field.clear()
                     field.send_keys(text)
+                elif kind == "value":  # date and time pickers
+                    selector, text = split_selector(what)
+                    driver.execute_script(
+                        "const e = document.querySelector(arguments[0]);"
+                        "e.value = arguments[1];"
+                        "for (const k of ['input', 'change'])"
+                        "  e.dispatchEvent(new Event(k, {bubbles: true}));",
+                        selector, text)
                 elif kind == "select":
                     selector, value = split_selector(what)
                     Select(driver.find_element(By.CSS_SELECTOR, selector)

@@ -99,6 +99,28 @@ const SMZ = (() => {
     if (withTime) Object.assign(options, { hour: "2-digit", minute: "2-digit", hour12: false });
     return new Intl.DateTimeFormat("sv-SE", options).format(new Date(ts));
   }
+  // Events keep their own IANA zone: an instant as "YYYY-MM-DD HH:MM" there,
+  // and a "YYYY-MM-DDTHH:MM" typed for that zone as an instant (ISO), or ""
+  // when it is no such time.
+  function inZone(ts, zone) {
+    if (!ts) return "";
+    return new Intl.DateTimeFormat("sv-SE", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+                                              hour: "2-digit", minute: "2-digit", hour12: false }).format(new Date(ts));
+  }
+  function zoneOffset(ms, zone) {
+    const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit",
+        day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" }).formatToParts(new Date(ms));
+    const v = Object.fromEntries(parts.map((p) => [p.type, Number(p.value)]));
+    return Date.UTC(v.year, v.month - 1, v.day, v.hour, v.minute, v.second) - ms;
+  }
+  function fromZone(local, zone) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local || "");
+    if (!m) return "";
+    const naive = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+    // Twice: the offset at the guess, then at the instant it gives.
+    const guess = naive - zoneOffset(naive, zone);
+    return new Date(naive - zoneOffset(guess, zone)).toISOString();
+  }
   // A deadline (the instant submissions close, midnight in Seoul) as the
   // last day on which they are still open.
   const lastDay = (ts) => (ts ? seoul(new Date(Date.parse(ts) - 1).toISOString()) : "");
@@ -108,9 +130,9 @@ const SMZ = (() => {
   }
 
   const COMMON = {
-    ko: { dashboard: "대시보드", hospital: "보고 현황", upload: "파일로 올리기", explore: "통계 탐색", completeness: "보고 점검", reviews: "검토 대기", accounts: "계정", exceptions: "마감 예외", mail: "메일", partners: "기관", profile: "기관 정보", compare: "특구와 비교", signout: "로그아웃",
+    ko: { dashboard: "대시보드", hospital: "보고 현황", upload: "파일로 올리기", explore: "통계 탐색", completeness: "보고 점검", reviews: "검토 대기", accounts: "계정", exceptions: "마감 예외", mail: "메일", events: "행사", partners: "기관", profile: "기관 정보", compare: "특구와 비교", signout: "로그아웃",
           offline: "서버에 연결하지 못했습니다. 잠시 후 다시 시도하세요.", zone: "스마트메디컬특구" },
-    en: { dashboard: "Dashboard", hospital: "Reports", upload: "Upload a file", explore: "Statistics", completeness: "Who reported", reviews: "Review queue", accounts: "Accounts", exceptions: "Lock exceptions", mail: "Mail", partners: "Partners", profile: "Our profile", compare: "Beside the zone", signout: "Sign out",
+    en: { dashboard: "Dashboard", hospital: "Reports", upload: "Upload a file", explore: "Statistics", completeness: "Who reported", reviews: "Review queue", accounts: "Accounts", exceptions: "Lock exceptions", mail: "Mail", events: "Events", partners: "Partners", profile: "Our profile", compare: "Beside the zone", signout: "Sign out",
           offline: "Could not reach the server: try again in a moment.", zone: "Smart Medical Zone" },
   };
   // Which pages each role has.
@@ -126,6 +148,7 @@ const SMZ = (() => {
     { href: "/admin/partners", key: "partners", roles: ["ADMIN"] },
     { href: "/admin/accounts", key: "accounts", roles: ["ADMIN"] },
     { href: "/admin/exceptions", key: "exceptions", roles: ["ADMIN"] },
+    { href: "/organizer/events", key: "events", roles: ["ADMIN", "ORGANIZER"] },
     { href: "/admin/mail", key: "mail", roles: ["ADMIN"] },
   ];
 
@@ -284,7 +307,7 @@ const SMZ = (() => {
   return {
     // google.rpc.Code numbers the pages act on.
     ABORTED: 10,
-    ApiError, csrf, get, post, patch, words, partnerWords, partnerBadge, pagePartner, retryKey, problems, markRefused, showRefusal, text, el, group, fill, requestId, seoul, lastDay, translate, navLinks, allPartners, start, retitle,
+    ApiError, csrf, get, post, patch, words, partnerWords, partnerBadge, pagePartner, retryKey, problems, markRefused, showRefusal, text, el, group, fill, requestId, seoul, inZone, fromZone, lastDay, translate, navLinks, allPartners, start, retitle,
     signInAgain, query,
     get lang() { return lang; },
     // Codes and names from the services' own tables (/static/reference.js).

@@ -1,0 +1,230 @@
+// One event (event.html): GetEvent; PublishEvent, PostponeEvent,
+// CancelEvent and CompleteEvent with the etag read (a stale one says so and
+// reloads); ListRegistrations by state with waiting positions,
+// CreateRegistration (request_id kept across retries), CancelRegistration
+// for the person, and the list as CSV.
+"use strict";
+const w = SMZ.words({
+  ko: { title: "행사", lifecycle: "진행", publish: "공개", complete: "완료", postpone: "연기", cancel: "행사 취소",
+        new_start: "새 시작 (현지)", new_end: "새 끝 (현지)", reason: "사유", cancel_reason: "취소 사유 (신청자에게 알립니다)",
+        registrations: "신청", show: "보기", all: "전체", confirmed: "확정", waitlisted: "대기", cancelled: "취소",
+        export: "CSV로 내려받기", more: "더 보기", register_title: "신청 받기", name: "이름", organization: "소속",
+        country: "나라", email: "전자우편", language: "안내 언어", register: "신청", type: "종류", state: "상태",
+        when_local: "일시 (행사 현지)", when_yours: "일시 (내 시간)", where: "장소", organizer: "주최",
+        seats: "좌석", reason_was: "사유", original: "원래 일시", arrival: "순서", position: "대기 순번",
+        attendance: "출결", none: "신청이 없습니다.", cancel_for: "신청 취소", stale: "다른 사람이 먼저 바꿨습니다. 새로 불러왔습니다.",
+        bad_time: "현지 일시를 입력하세요.", need_reason: "사유를 적어 주세요.", online: "온라인", unlimited: "제한 없음",
+        registered: "{name}: {state}", not_found: "행사를 찾을 수 없습니다." },
+  en: { title: "Event", lifecycle: "Lifecycle", publish: "Publish", complete: "Complete", postpone: "Postpone",
+        cancel: "Cancel the event", new_start: "New start (local)", new_end: "New end (local)", reason: "Reason",
+        cancel_reason: "Why it is cancelled (registrants are told)", registrations: "Registrations", show: "Show",
+        all: "All", confirmed: "Confirmed", waitlisted: "Waiting", cancelled: "Cancelled", export: "Download CSV",
+        more: "More", register_title: "Register someone", name: "Name", organization: "Organisation", country: "Country",
+        email: "E-mail", language: "Language for mail", register: "Register", type: "Type", state: "State",
+        when_local: "When (the event's time)", when_yours: "When (your time)", where: "Where", organizer: "Organizer",
+        seats: "Seats", reason_was: "Reason", original: "Originally", arrival: "No.", position: "Waiting no.",
+        attendance: "Attendance", none: "No registrations.", cancel_for: "Cancel", stale: "Someone changed it first: reloaded.",
+        bad_time: "Enter a local date and time.", need_reason: "Give a reason.", online: "Online", unlimited: "no limit",
+        registered: "{name}: {state}", not_found: "No such event." },
+});
+const ew = window.SMZ_EVENT_WORDS;
+const el = SMZ.el;
+const $ = (id) => document.getElementById(id);
+const id = Number(SMZ.query.get("id") || 0);
+const state = { event: null, token: "", rows: [] };
+const registerKey = SMZ.retryKey("registration");
+
+function showEvent(e) {
+  state.event = e;
+  $("event-title").textContent = SMZ.text(e.title);
+  const yours = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const span = (zone) => SMZ.inZone(e.start_time, zone) + " – " + SMZ.inZone(e.end_time, zone) + " (" + zone + ")";
+  const facts = [["type", ew(e.type)], ["state", el("span", { class: "badge " + (window.SMZ_EVENT_BADGE[e.state] || ""),
+                                                                  "data-state": e.state }, ew(e.state))],
+                 ["when_local", span(e.time_zone)], ["when_yours", span(yours)],
+                 ["where", [e.online ? w("online") : "", e.venue, e.room, e.city, e.country].filter(Boolean).join(", ")],
+                 ["organizer", e.organizer || ""],
+                 ["seats", (e.confirmed_count || 0) + " / " + (e.capacity || w("unlimited")) + " · " + w("waitlisted") + " " +
+                           (e.waitlisted_count || 0)]];
+  if (e.original_start_time) {
+    facts.push(["original", SMZ.inZone(e.original_start_time, e.time_zone) + " (" + e.time_zone + ")"]);
+  }
+  if (e.state_reason) facts.push(["reason_was", e.state_reason]);
+  $("facts").replaceChildren(...facts.filter(([, v]) => v !== "")
+      .flatMap(([k, v]) => [el("dt", {}, w(k)), el("dd", { "data-fact": k }, v)]));
+  const s = e.state;
+  $("publish").hidden = !(s === "DRAFT" || s === "POSTPONED");
+  $("complete").hidden = !(s === "PUBLISHED" || s === "POSTPONED") || Date.parse(e.start_time) > Date.now();
+  $("postpone").hidden = !(s === "PUBLISHED" || s === "POSTPONED");
+  $("cancel").hidden = !(s === "DRAFT" || s === "PUBLISHED" || s === "POSTPONED");
+  $("register").hidden = !(s === "PUBLISHED" || s === "POSTPONED");
+  document.body.dataset.state = s;
+}
+
+async function load() {
+  try {
+    showEvent(await SMZ.get("/v1/events/" + id));
+  } catch (e) {
+    if (e.status === 401) return SMZ.signInAgain();
+    $("failure").textContent = e.status === 404 ? w("not_found") : SMZ.problems(e);
+    throw e;
+  }
+}
+
+// A lifecycle step with the etag read; its warnings and refusals shown.
+async function step(verb, body, form) {
+  $("lifecycle-problems").textContent = "";
+  try {
+    const done = await SMZ.post("/v1/events/" + id + ":" + verb, Object.assign({ etag: state.event.etag }, body));
+    showEvent(done.event);
+    $("warnings").replaceChildren(...(done.warnings || []).map((x) => el("li", {}, x.message)));
+    document.body.dataset.done = verb + ":" + done.event.state;
+    list(true);
+  } catch (e) {
+    if (e.status === 401) return SMZ.signInAgain();
+    if (e.code === SMZ.ABORTED) {
+      $("lifecycle-problems").textContent = w("stale");
+      await load();
+      return;
+    }
+    SMZ.showRefusal(form || $("lifecycle"), e, $("lifecycle-problems"));
+  }
+}
+
+function rowOf(r) {
+  const action = r.state === "CONFIRMED" || r.state === "WAITLISTED"
+      ? el("button", { type: "button", "data-cancel": r.id }, w("cancel_for")) : "";
+  const row = el("tr", { "data-registration": r.id, "data-state": r.state },
+      el("td", { class: "number" }, String(r.arrival || "")), el("th", { scope: "row" }, r.name),
+      el("td", {}, r.organization || ""), el("td", {}, r.country || ""), el("td", {}, r.email || ""),
+      el("td", {}, r.language || (r.languages || []).join(" ")),
+      el("td", {}, el("span", { class: "badge " + (window.SMZ_EVENT_BADGE[r.state] || "") }, ew(r.state))),
+      el("td", { class: "number" }, r.waitlist_position ? String(r.waitlist_position) : ""),
+      el("td", {}, ew(r.attendance || "ATTENDANCE_UNSPECIFIED")), el("td", {}, action));
+  if (action) {
+    action.addEventListener("click", async () => {
+      action.disabled = true;
+      try {
+        await SMZ.post("/v1/registrations/" + r.id + ":cancel", {});
+        $("registered").textContent = "";
+        document.body.dataset.cancelled = r.id;
+        await load();
+        list(true);
+      } catch (e) {
+        if (e.status === 401) return SMZ.signInAgain();
+        action.disabled = false;
+        $("failure").textContent = SMZ.problems(e);
+      }
+    });
+  }
+  return row;
+}
+
+const COLUMNS = ["arrival", "name", "organization", "country", "email", "language", "state", "position", "attendance"];
+
+async function list(fresh) {
+  if (fresh) { state.token = ""; state.rows = []; }
+  try {
+    const query = { page_size: 200, page_token: state.token };
+    if ($("filter").value) query.states = $("filter").value;
+    const answer = await SMZ.get("/v1/events/" + id + "/registrations", query);
+    const table = $("registrations");
+    if (fresh || !table.tBodies.length) {
+      table.replaceChildren(el("thead", {}, el("tr", {}, ...COLUMNS.map((k) => el("th", { scope: "col" }, w(k))),
+                                               el("th", {}))), el("tbody"));
+    }
+    for (const r of answer.registrations || []) {
+      state.rows.push(r);
+      table.tBodies[0].append(rowOf(r));
+    }
+    if (!table.tBodies[0].rows.length) table.tBodies[0].append(el("tr", {}, el("td", { colspan: 10 }, w("none"))));
+    state.token = answer.next_page_token || "";
+    $("more").hidden = !state.token;
+    document.body.dataset.loaded = "yes";
+  } catch (e) {
+    if (e.status === 401) return SMZ.signInAgain();
+    $("failure").textContent = SMZ.problems(e);
+  }
+}
+
+// The rows listed, as a spreadsheet reads them (UTF-8 with its mark, cells
+// quoted, and no cell a spreadsheet would take for a formula).
+function exportCsv() {
+  const cell = (v) => {
+    let text = String(v == null ? "" : v);
+    if (/^[=+\-@\t\r]/.test(text)) text = "'" + text;
+    return '"' + text.replace(/"/g, '""') + '"';
+  };
+  const lines = [COLUMNS.map((k) => cell(w(k))).join(",")];
+  for (const r of state.rows) {
+    lines.push([r.arrival, r.name, r.organization, r.country, r.email, r.language || (r.languages || []).join(" "),
+                ew(r.state), r.waitlist_position || "", ew(r.attendance || "ATTENDANCE_UNSPECIFIED")].map(cell).join(","));
+  }
+  const url = URL.createObjectURL(new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv" }));
+  const a = el("a", { href: url, download: "event-" + id + "-registrations.csv" });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  document.body.dataset.exported = String(state.rows.length);
+}
+
+async function register() {
+  $("register-problems").textContent = "";
+  $("registered").textContent = "";
+  const registration = { event_id: id, name: $("reg-name").value.trim(), organization: $("reg-org").value.trim(),
+                         country: $("reg-country").value, email: $("reg-email").value.trim(),
+                         language: $("reg-language").value };
+  try {
+    const done = await SMZ.post("/v1/events/" + id + "/registrations",
+                                { registration, request_id: registerKey.idFor(registration) });
+    registerKey.settle();
+    SMZ.markRefused($("register"), []);
+    $("registered").textContent = SMZ.fill(w("registered"), { name: done.registration.name,
+        state: ew(done.registration.state) + (done.registration.waitlist_position ? " #" + done.registration.waitlist_position : "") });
+    for (const f of ["reg-name", "reg-org", "reg-email"]) $(f).value = "";
+    document.body.dataset.registered = done.registration.id + ":" + done.registration.state;
+    await load();
+    list(true);
+  } catch (e) {
+    if (e.status === 401) return SMZ.signInAgain();
+    registerKey.settle(e);
+    SMZ.showRefusal($("register"), e, $("register-problems"), "registration.");
+  }
+}
+
+(async () => {
+  await SMZ.start(w("title"), () => location.reload());
+  SMZ.translate(w);
+  $("reg-country").replaceChildren(...SMZ.reference().countries.map(([code, ko, en]) =>
+      el("option", { value: code }, code + " " + (SMZ.lang === "ko" ? ko : en))));
+  $("reg-country").value = "MN";
+  try { await load(); } catch (e) { return; }
+  $("publish").addEventListener("click", () => step("publish", {}));
+  $("complete").addEventListener("click", () => step("complete", {}));
+  $("postpone").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const zone = state.event.time_zone;
+    const body = { new_start_time: SMZ.fromZone($("postpone-start").value, zone),
+                   new_end_time: SMZ.fromZone($("postpone-end").value, zone), reason: $("postpone-reason").value.trim() };
+    const missing = ["new_start_time", "new_end_time"].filter((f) => !body[f])
+        .map((field) => ({ field, description: w("bad_time") }));
+    if (missing.length) return SMZ.showRefusal($("postpone"), { violations: missing, message: "" }, $("lifecycle-problems"));
+    for (const f of ["new_start_time", "new_end_time"]) if (!body[f]) delete body[f];
+    step("postpone", body, $("postpone"));
+  });
+  $("cancel").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const reason = $("cancel-reason").value.trim();
+    if (!reason) {
+      return SMZ.showRefusal($("cancel"), { violations: [{ field: "reason", description: w("need_reason") }], message: "" },
+                             $("lifecycle-problems"));
+    }
+    step("cancel", { reason }, $("cancel"));
+  });
+  $("filter").addEventListener("change", () => list(true));
+  $("more").addEventListener("click", () => list(false));
+  $("export").addEventListener("click", exportCsv);
+  $("register").addEventListener("submit", (event) => { event.preventDefault(); register(); });
+  list(true);
+})();
