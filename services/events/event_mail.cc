@@ -456,8 +456,15 @@ absl::StatusOr<int> QueueHostReminders(
     const std::vector<registry::v1::Contact>& contacts, absl::Time now) {
   int queued = 0;
   for (const registry::v1::Contact& contact : contacts) {
-    // The registry keeps addresses mail may not carry (older records).
-    if (!IsMailAddress(contact.email())) continue;
+    if (contact.email().empty()) continue;
+    // The registry keeps addresses mail may not carry (older records):
+    // said, so that the record gets put right.
+    if (!IsMailAddress(contact.email())) {
+      Log(LogLevel::kWarning, "partner contact without a usable mail address",
+          {{"partner_id", absl::StrCat(partner_id)},
+           {"event_id", absl::StrCat(event.id())}});
+      continue;
+    }
     OutgoingMail mail = RenderHostReminder(event, partner_name, contact);
     // The address by its digest: a key of bounded length, the same for
     // the same person whatever the order of the contacts.

@@ -125,5 +125,33 @@ TEST(EventMailTest, HostRemindersAreInTheContactsLanguage) {
   EXPECT_EQ(RenderHostReminder(event, "연세병원", contact).language, "ko");
 }
 
+// Every language a registration may choose has its own words (none falls
+// back to English unseen), and no other language is taken.
+TEST(EventMailTest, TheLanguagesTakenAreTheLanguagesWritten) {
+  Event event;
+  (*event.mutable_title())["en"] = "Briefing";
+  event.set_time_zone("Asia/Seoul");
+  *event.mutable_start_time() = ToTimestamp(Seoul(2026, 9, 1, 10));
+  *event.mutable_end_time() = ToTimestamp(Seoul(2026, 9, 1, 12));
+  Registration r;
+  r.set_name("Ana");
+  r.set_state(v1::CONFIRMED);
+  r.set_language("en");
+  const std::string english =
+      RenderRegistrationMail(event, r, RegistrationMail::kReceived).subject;
+  for (const char* language : {"ko", "zh", "mn", "ru", "vi"}) {
+    EXPECT_TRUE(IsMailLanguage(language)) << language;
+    r.set_language(language);
+    EXPECT_NE(
+        RenderRegistrationMail(event, r, RegistrationMail::kReceived).subject,
+        english)
+        << language;
+  }
+  EXPECT_TRUE(IsMailLanguage("en"));
+  for (const char* other : {"", "kk", "ja", "EN", "en-US"}) {
+    EXPECT_FALSE(IsMailLanguage(other)) << other;
+  }
+}
+
 }  // namespace
 }  // namespace smz::events

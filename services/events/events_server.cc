@@ -89,8 +89,16 @@ void EventsServer::StartMailWorker() {
           SMZ_ASSIGN_OR_RETURN(registry::v1::Partner partner,
                                partners_->Get(partner_id));
           EventsStore::HostContacts host;
-          auto ko = partner.name().find("ko");
-          host.name = ko != partner.name().end() ? ko->second : "";
+          // Korean, else English, else any name it has.
+          for (const char* locale : {"ko", "en"}) {
+            auto it = partner.name().find(locale);
+            if (host.name.empty() && it != partner.name().end()) {
+              host.name = it->second;
+            }
+          }
+          if (host.name.empty() && !partner.name().empty()) {
+            host.name = partner.name().begin()->second;
+          }
           host.contacts.assign(partner.contacts().begin(),
                                partner.contacts().end());
           return host;

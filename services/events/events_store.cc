@@ -462,6 +462,10 @@ absl::StatusOr<int> EventsStore::QueueDueReminders(
                        DueReminders(at, lookback));
   int queued = 0;
   const absl::Time now = clock_->Now();
+  // An outage (registry or database) is reported after the others were
+  // tried, so that one partner's lookup never holds up the rest; the next
+  // sweep covers this one's time again.
+  absl::Status unavailable;
   for (const v1::Reminder& reminder : due) {
     if (reminder.registration_id() == 0) {
       absl::StatusOr<HostContacts> host = host_contacts(reminder.partner_id());
@@ -470,8 +474,10 @@ absl::StatusOr<int> EventsStore::QueueDueReminders(
         one = database_->Transact([&](Session& session) {
           SMZ_ASSIGN_OR_RETURN(LockedEvent locked,
                                LockEvent(session, reminder.event_id()));
-          if (Micros(locked.event.start_time()) !=
-              Micros(reminder.event_start_time())) {
+          const v1::EventState state = locked.event.state();
+          if ((state != v1::PUBLISHED && state != v1::POSTPONED) ||
+              Micros(locked.event.start_time()) !=
+                  Micros(reminder.event_start_time())) {
             return absl::OkStatus();
           }
           SMZ_ASSIGN_OR_RETURN(
@@ -486,9 +492,7 @@ absl::StatusOr<int> EventsStore::QueueDueReminders(
         Log(LogLevel::kWarning, "host reminder not queued",
             {{"partner_id", absl::StrCat(reminder.partner_id())},
              {"error", one.message()}});
-        // The registry or the database is away: the next sweep covers
-        // this one's time again.
-        if (absl::IsUnavailable(one)) return one;
+        if (absl::IsUnavailable(one) && unavailable.ok()) unavailable = one;
       }
       continue;
     }
@@ -521,9 +525,10 @@ absl::StatusOr<int> EventsStore::QueueDueReminders(
       Log(LogLevel::kWarning, "reminder not queued",
           {{"registration_id", absl::StrCat(reminder.registration_id())},
            {"error", one.message()}});
-      if (absl::IsUnavailable(one)) return one;  // the database is away
+      if (absl::IsUnavailable(one) && unavailable.ok()) unavailable = one;
     }
   }
+  if (!unavailable.ok()) return unavailable;
   return queued;
 }
 

@@ -339,6 +339,18 @@ class HostileInputTest : public ::testing::Test {
       ASSERT_TRUE(testing::WaitServing(p.port, absl::Seconds(60)))
           << p.LogTail();
     }
+    // The gateway's HTTP side comes up beside its gRPC side, not before it:
+    // under a loaded machine the first requests found it not yet
+    // accepting.
+    const int http = processes_["gateway"].http_port;
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    int fd = -1;
+    while ((fd = testing::ConnectLoopback(http)) < 0 &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    ASSERT_GE(fd, 0) << processes_["gateway"].LogTail();
+    close(fd);
   }
 
   void TearDown() override {

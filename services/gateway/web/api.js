@@ -102,10 +102,16 @@ const SMZ = (() => {
   // Events keep their own IANA zone: an instant as "YYYY-MM-DD HH:MM" there,
   // and a "YYYY-MM-DDTHH:MM" typed for that zone as an instant (ISO), or ""
   // when it is no such time.
+  // A zone the browser does not know (the server's tzdata has more names)
+  // reads as UTC, which the caller names.
   function inZone(ts, zone) {
     if (!ts) return "";
-    return new Intl.DateTimeFormat("sv-SE", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
-                                              hour: "2-digit", minute: "2-digit", hour12: false }).format(new Date(ts));
+    const options = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false };
+    try {
+      return new Intl.DateTimeFormat("sv-SE", Object.assign({ timeZone: zone }, options)).format(new Date(ts));
+    } catch (e) {
+      return new Intl.DateTimeFormat("sv-SE", Object.assign({ timeZone: "UTC" }, options)).format(new Date(ts)) + " UTC";
+    }
   }
   function zoneOffset(ms, zone) {
     const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit",
@@ -116,10 +122,18 @@ const SMZ = (() => {
   function fromZone(local, zone) {
     const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local || "");
     if (!m) return "";
-    const naive = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
-    // Twice: the offset at the guess, then at the instant it gives.
-    const guess = naive - zoneOffset(naive, zone);
-    return new Date(naive - zoneOffset(guess, zone)).toISOString();
+    try {
+      const day = new Date(0);
+      day.setUTCFullYear(+m[1], +m[2] - 1, +m[3]);  // years below 100 too
+      const naive = day.getTime() + (+m[4] * 60 + +m[5]) * 60000;
+      // Twice: the offset at the guess, then at the instant it gives.
+      const guess = naive - zoneOffset(naive, zone);
+      const instant = new Date(naive - zoneOffset(guess, zone));
+      // A time the zone skips (a clock put forward) is no time there.
+      return inZone(instant.toISOString(), zone) === local.replace("T", " ") ? instant.toISOString() : "";
+    } catch (e) {
+      return "";
+    }
   }
   // A deadline (the instant submissions close, midnight in Seoul) as the
   // last day on which they are still open.
@@ -168,7 +182,7 @@ const SMZ = (() => {
 
   // A refused call's message, with each field violation's field and text.
   const problems = (e) =>
-    e.violations.length ? e.violations.map((v) => v.field + ": " + v.description).join(" · ") : e.message;
+    (e.violations || []).length ? e.violations.map((v) => v.field + ": " + v.description).join(" · ") : e.message;
 
   // A designation state as a badge.
   const partnerBadge = (status) =>

@@ -31,7 +31,8 @@ const ew = window.SMZ_EVENT_WORDS;
 const el = SMZ.el;
 const $ = (id) => document.getElementById(id);
 const id = Number(SMZ.query.get("id") || 0);
-const state = { event: null, token: "", rows: [] };
+// `load` numbers the list's loads: an answer to an older one is dropped.
+const state = { event: null, token: "", rows: [], load: 0 };
 const registerKey = SMZ.retryKey("registration");
 
 function showEvent(e) {
@@ -74,6 +75,10 @@ async function load() {
 // A lifecycle step with the etag read; its warnings and refusals shown.
 async function step(verb, body, form) {
   $("lifecycle-problems").textContent = "";
+  // One step at a time: a second click would send the etag the first
+  // one has just made stale.
+  const buttons = [...$("lifecycle").querySelectorAll("button")];
+  for (const b of buttons) b.disabled = true;
   try {
     const done = await SMZ.post("/v1/events/" + id + ":" + verb, Object.assign({ etag: state.event.etag }, body));
     showEvent(done.event);
@@ -88,6 +93,8 @@ async function step(verb, body, form) {
       return;
     }
     SMZ.showRefusal(form || $("lifecycle"), e, $("lifecycle-problems"));
+  } finally {
+    for (const b of buttons) b.disabled = false;
   }
 }
 
@@ -122,12 +129,20 @@ function rowOf(r) {
 
 const COLUMNS = ["arrival", "name", "organization", "country", "email", "language", "state", "position", "attendance"];
 
+// One page of registrations in the filter chosen (every state when none).
+function page(token) {
+  const query = { page_size: 200, page_token: token };
+  if ($("filter").value) query.states = $("filter").value;
+  return SMZ.get("/v1/events/" + id + "/registrations", query);
+}
+
 async function list(fresh) {
   if (fresh) { state.token = ""; state.rows = []; }
+  const load = ++state.load;
+  $("more").disabled = true;
   try {
-    const query = { page_size: 200, page_token: state.token };
-    if ($("filter").value) query.states = $("filter").value;
-    const answer = await SMZ.get("/v1/events/" + id + "/registrations", query);
+    const answer = await page(state.token);
+    if (load !== state.load) return;
     const table = $("registrations");
     if (fresh || !table.tBodies.length) {
       table.replaceChildren(el("thead", {}, el("tr", {}, ...COLUMNS.map((k) => el("th", { scope: "col" }, w(k))),
@@ -140,6 +155,7 @@ async function list(fresh) {
     if (!table.tBodies[0].rows.length) table.tBodies[0].append(el("tr", {}, el("td", { colspan: 10 }, w("none"))));
     state.token = answer.next_page_token || "";
     $("more").hidden = !state.token;
+    $("more").disabled = false;
     document.body.dataset.loaded = "yes";
   } catch (e) {
     if (e.status === 401) return SMZ.signInAgain();
@@ -147,26 +163,42 @@ async function list(fresh) {
   }
 }
 
-// The rows listed, as a spreadsheet reads them (UTF-8 with its mark, cells
-// quoted, and no cell a spreadsheet would take for a formula).
-function exportCsv() {
+// Every registration in the filter chosen (all pages, not only those on
+// screen), as a spreadsheet reads them: UTF-8 with its mark, cells quoted,
+// and no cell a spreadsheet would take for a formula.
+async function exportCsv() {
+  const rows = [];
+  try {
+    let token = "";
+    for (let pages = 0; pages < 1000; ++pages) {
+      const answer = await page(token);
+      rows.push(...(answer.registrations || []));
+      token = answer.next_page_token || "";
+      if (!token) break;
+    }
+  } catch (e) {
+    if (e.status === 401) return SMZ.signInAgain();
+    $("failure").textContent = SMZ.problems(e);
+    return;
+  }
   const cell = (v) => {
     let text = String(v == null ? "" : v);
-    if (/^[=+\-@\t\r]/.test(text)) text = "'" + text;
+    if (/^[\s]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]/.test(text) || /^[\t\r]/.test(text)) text = "'" + text;
     return '"' + text.replace(/"/g, '""') + '"';
   };
   const lines = [COLUMNS.map((k) => cell(w(k))).join(",")];
-  for (const r of state.rows) {
+  for (const r of rows) {
     lines.push([r.arrival, r.name, r.organization, r.country, r.email, r.language || (r.languages || []).join(" "),
                 ew(r.state), r.waitlist_position || "", ew(r.attendance || "ATTENDANCE_UNSPECIFIED")].map(cell).join(","));
   }
   const url = URL.createObjectURL(new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv" }));
-  const a = el("a", { href: url, download: "event-" + id + "-registrations.csv" });
+  const a = el("a", { href: url, download: "event-" + id + "-registrations" +
+                                       ($("filter").value ? "-" + $("filter").value.toLowerCase() : "") + ".csv" });
   document.body.append(a);
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
-  document.body.dataset.exported = String(state.rows.length);
+  document.body.dataset.exported = String(rows.length);
 }
 
 async function register() {
@@ -210,7 +242,6 @@ async function register() {
     const missing = ["new_start_time", "new_end_time"].filter((f) => !body[f])
         .map((field) => ({ field, description: w("bad_time") }));
     if (missing.length) return SMZ.showRefusal($("postpone"), { violations: missing, message: "" }, $("lifecycle-problems"));
-    for (const f of ["new_start_time", "new_end_time"]) if (!body[f]) delete body[f];
     step("postpone", body, $("postpone"));
   });
   $("cancel").addEventListener("submit", (event) => {
@@ -224,7 +255,7 @@ async function register() {
   });
   $("filter").addEventListener("change", () => list(true));
   $("more").addEventListener("click", () => list(false));
-  $("export").addEventListener("click", exportCsv);
+  $("export").addEventListener("click", () => { exportCsv(); });
   $("register").addEventListener("submit", (event) => { event.preventDefault(); register(); });
   list(true);
 })();

@@ -20,23 +20,31 @@ const w = SMZ.words({
 const ew = window.SMZ_EVENT_WORDS;
 const el = SMZ.el;
 const $ = (id) => document.getElementById(id);
-const pager = { token: "" };
+// `load` numbers the list's loads: an answer to an older one is dropped.
+const pager = { token: "", load: 0 };
 const createKey = SMZ.retryKey("event");
 
-const dayOffset = (days) => new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
+// A date `days` from today, as the person's own calendar has it.
+function dayOffset(days) {
+  const d = new Date(Date.now() + days * 86400000);
+  return [d.getFullYear(), String(d.getMonth() + 1).padStart(2, "0"), String(d.getDate()).padStart(2, "0")].join("-");
+}
 
 function placeOf(e) {
-  return [e.online ? "Online" : "", e.venue, e.room, e.city].filter(Boolean).join(", ");
+  return [e.online ? w("online") : "", e.venue, e.room, e.city].filter(Boolean).join(", ");
 }
 
 async function list(fresh) {
   if (fresh) pager.token = "";
+  const load = ++pager.load;
+  $("more").disabled = true;
   try {
     const query = { local_date_from: $("from").value, local_date_to: $("to").value, page_size: 100,
                     page_token: pager.token };
     if ($("type").value) query.types = $("type").value;
     if ($("state").value) query.states = $("state").value;
     const answer = await SMZ.get("/v1/events", query);
+    if (load !== pager.load) return;
     const table = $("events");
     if (fresh || !table.tBodies.length) {
       table.replaceChildren(el("thead", {}, el("tr", {}, ...["when", "title", "type", "state", "where", "seats", "waiting"]
@@ -55,6 +63,7 @@ async function list(fresh) {
     if (!table.tBodies[0].rows.length) table.tBodies[0].append(el("tr", {}, el("td", { colspan: 7 }, w("none"))));
     pager.token = answer.next_page_token || "";
     $("more").hidden = !pager.token;
+    $("more").disabled = false;
     document.body.dataset.loaded = "yes";
   } catch (e) {
     if (e.status === 401) return SMZ.signInAgain();
