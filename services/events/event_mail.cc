@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "common/aip/status_macros.h"
 #include "common/auth/token.h"
 #include "common/logging.h"
 #include "common/mail/mail_message.h"
@@ -266,6 +267,60 @@ std::string Place(const Event& event, const Words& words) {
   return absl::StrJoin(parts, ", ");
 }
 
+using Facts = std::vector<std::pair<std::string, std::string>>;
+
+// When and where, in the event's zone.
+Facts WhenAndWhere(const Event& event, const Words& words) {
+  absl::StatusOr<absl::TimeZone> zone = LoadZone(event.time_zone());
+  Facts facts = {
+      {words.when, Span(event, zone.ok() ? *zone : absl::UTCTimeZone())}};
+  const std::string place = Place(event, words);
+  if (!place.empty()) facts.push_back({words.where, place});
+  return facts;
+}
+
+// A mail's body as text and as escaped HTML: the greeting, the lead, the
+// facts one per line, an optional closing paragraph and the signature.
+void WriteBody(absl::string_view language, absl::string_view greeting,
+               absl::string_view lead, const Facts& facts,
+               absl::string_view closing, absl::string_view signature,
+               OutgoingMail* mail) {
+  std::string text = absl::StrCat(greeting, "\n\n", lead, "\n\n");
+  std::string html =
+      absl::StrCat("<div lang=\"", language, "\"><p>", HtmlEscaped(greeting),
+                   "</p><p>", HtmlEscaped(lead), "</p><p>");
+  for (size_t i = 0; i < facts.size(); ++i) {
+    const auto& [label, value] = facts[i];
+    absl::StrAppend(&text, label, ": ", value, "\n");
+    absl::StrAppend(&html, i == 0 ? "" : "<br>", "<b>", HtmlEscaped(label),
+                    "</b>: ", HtmlEscaped(value));
+  }
+  html += "</p>";
+  if (!closing.empty()) {
+    absl::StrAppend(&text, "\n", closing, "\n");
+    absl::StrAppend(&html, "<p>", HtmlEscaped(closing), "</p>");
+  }
+  absl::StrAppend(&text, "\n— ", signature, "\n");
+  absl::StrAppend(&html, "<p>— ", HtmlEscaped(signature), "</p></div>");
+  mail->text = std::move(text);
+  mail->html = std::move(html);
+}
+
+// Queues `mail`. One that cannot be written (text the checks never meant
+// for a header) must not refuse the change it reports: logged, not queued.
+absl::StatusOr<bool> EnqueueOrLog(Session& session, const OutgoingMail& mail,
+                                  int64_t event_id, absl::Time now) {
+  absl::StatusOr<bool> queued = EnqueueMail(session, mail, now);
+  if (absl::IsInvalidArgument(queued.status())) {
+    Log(LogLevel::kWarning, "mail not written",
+        {{"event_id", absl::StrCat(event_id)},
+         {"topic", mail.topic},
+         {"error", queued.status().message()}});
+    return false;
+  }
+  return queued;
+}
+
 const char* TopicOf(RegistrationMail kind, const Registration& registration) {
   switch (kind) {
     case RegistrationMail::kReceived:
@@ -342,10 +397,7 @@ OutgoingMail RenderRegistrationMail(const Event& event,
   const std::string greeting = absl::StrReplaceAll(words.greeting, fill);
 
   // Facts, one per line: label and value.
-  std::vector<std::pair<std::string, std::string>> facts = {
-      {words.when, Span(event, zone)}};
-  const std::string place = Place(event, words);
-  if (!place.empty()) facts.push_back({words.where, place});
+  Facts facts = WhenAndWhere(event, words);
   if (kind == RegistrationMail::kEventPostponed &&
       previous_start != absl::InfinitePast()) {
     facts.push_back(
@@ -363,36 +415,19 @@ OutgoingMail RenderRegistrationMail(const Event& event,
                             kind == RegistrationMail::kWeekBefore ||
                             kind == RegistrationMail::kDayBefore;
 
-  std::string text = absl::StrCat(greeting, "\n\n", lead, "\n\n");
-  std::string html =
-      absl::StrCat("<div lang=\"", language, "\"><p>", HtmlEscaped(greeting),
-                   "</p><p>", HtmlEscaped(lead), "</p><p>");
-  for (size_t i = 0; i < facts.size(); ++i) {
-    const auto& [label, value] = facts[i];
-    absl::StrAppend(&text, label, ": ", value, "\n");
-    absl::StrAppend(&html, i == 0 ? "" : "<br>", "<b>", HtmlEscaped(label),
-                    "</b>: ", HtmlEscaped(value));
-  }
-  html += "</p>";
-  if (still_coming && !(kind == RegistrationMail::kReceived &&
-                        registration.state() == v1::WAITLISTED)) {
-    absl::StrAppend(&text, "\n", words.cannot_come, "\n");
-    absl::StrAppend(&html, "<p>", HtmlEscaped(words.cannot_come), "</p>");
-  }
+  const bool waiting = kind == RegistrationMail::kReceived &&
+                       registration.state() == v1::WAITLISTED;
   const std::string organizer =
       event.organizer().empty() ? "" : absl::StrCat(" · ", event.organizer());
-  absl::StrAppend(&text, "\n— ", words.signature, organizer, "\n");
-  absl::StrAppend(&html, "<p>— ", HtmlEscaped(words.signature),
-                  HtmlEscaped(organizer), "</p></div>");
-
   OutgoingMail mail;
+  WriteBody(language, greeting, lead, facts,
+            still_coming && !waiting ? words.cannot_come : "",
+            absl::StrCat(words.signature, organizer), &mail);
   mail.topic = TopicOf(kind, registration);
   mail.recipient = registration.email();
   mail.recipient_name = CutAt(OneLine(registration.name()), 200);
   mail.language = language;
   mail.subject = subject;
-  mail.text = std::move(text);
-  mail.html = std::move(html);
   return mail;
 }
 
@@ -405,8 +440,6 @@ OutgoingMail RenderHostReminder(const Event& event,
       std::find(languages.begin(), languages.end(), "en") != languages.end();
   const std::string language = english ? "en" : "ko";
   const Words& words = WordsFor(language);
-  absl::StatusOr<absl::TimeZone> loaded = LoadZone(event.time_zone());
-  const absl::TimeZone zone = loaded.ok() ? *loaded : absl::UTCTimeZone();
   const std::vector<std::pair<std::string, std::string>> fill = {
       {"{title}", OneLine(TextIn(event.title(), language))},
       {"{partner}", OneLine(partner_name)},
@@ -422,31 +455,14 @@ OutgoingMail RenderHostReminder(const Event& event,
                 "확정된 참가자는 {confirmed}명입니다.",
       fill);
   const std::string greeting = absl::StrReplaceAll(words.greeting, fill);
-  std::vector<std::pair<std::string, std::string>> facts = {
-      {words.when, Span(event, zone)}};
-  const std::string place = Place(event, words);
-  if (!place.empty()) facts.push_back({words.where, place});
-  std::string text = absl::StrCat(greeting, "\n\n", lead, "\n\n");
-  std::string html =
-      absl::StrCat("<div lang=\"", language, "\"><p>", HtmlEscaped(greeting),
-                   "</p><p>", HtmlEscaped(lead), "</p><p>");
-  for (size_t i = 0; i < facts.size(); ++i) {
-    absl::StrAppend(&text, facts[i].first, ": ", facts[i].second, "\n");
-    absl::StrAppend(&html, i == 0 ? "" : "<br>", "<b>",
-                    HtmlEscaped(facts[i].first),
-                    "</b>: ", HtmlEscaped(facts[i].second));
-  }
-  absl::StrAppend(&text, "\n— ", words.signature, "\n");
-  absl::StrAppend(&html, "</p><p>— ", HtmlEscaped(words.signature),
-                  "</p></div>");
   OutgoingMail mail;
+  WriteBody(language, greeting, lead, WhenAndWhere(event, words), "",
+            words.signature, &mail);
   mail.topic = "reminder.host";
   mail.recipient = contact.email();
   mail.recipient_name = CutAt(OneLine(contact.name()), 200);
   mail.language = language;
   mail.subject = subject;
-  mail.text = std::move(text);
-  mail.html = std::move(html);
   return mail;
 }
 
@@ -472,16 +488,9 @@ absl::StatusOr<int> QueueHostReminders(
         "host.", event.id(), ".", partner_id, ".",
         absl::ToUnixSeconds(ToTime(event.start_time())), ".",
         HashToken(absl::AsciiStrToLower(contact.email())).substr(0, 32));
-    absl::StatusOr<bool> added = EnqueueMail(session, mail, now);
-    if (absl::IsInvalidArgument(added.status())) {
-      Log(LogLevel::kWarning, "mail not written",
-          {{"event_id", absl::StrCat(event.id())},
-           {"topic", mail.topic},
-           {"error", added.status().message()}});
-      continue;
-    }
-    if (!added.ok()) return added.status();
-    if (*added) ++queued;
+    SMZ_ASSIGN_OR_RETURN(const bool added,
+                         EnqueueOrLog(session, mail, event.id(), now));
+    if (added) ++queued;
   }
   return queued;
 }
@@ -516,17 +525,7 @@ absl::StatusOr<bool> QueueRegistrationMail(Session& session, const Event& event,
   if (kind == RegistrationMail::kEventPostponed) {
     absl::StrAppend(&mail.dedupe_key, ".r", event.revision());
   }
-  absl::StatusOr<bool> queued = EnqueueMail(session, mail, now);
-  // A mail that cannot be written (text the checks never meant for a
-  // header) must not refuse the change it reports; it is logged instead.
-  if (absl::IsInvalidArgument(queued.status())) {
-    Log(LogLevel::kWarning, "mail not written",
-        {{"event_id", absl::StrCat(event.id())},
-         {"topic", mail.topic},
-         {"error", queued.status().message()}});
-    return false;
-  }
-  return queued;
+  return EnqueueOrLog(session, mail, event.id(), now);
 }
 
 }  // namespace smz::events

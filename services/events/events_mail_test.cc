@@ -395,7 +395,8 @@ TEST_F(EventsMailTest, RefusedMailIsKeptForTheDistrictAndCanBeSentAgain) {
   mail::v1::ListMailRequest pending;
   pending.add_states(mail::v1::PENDING);
   mail::v1::ListMailResponse waiting = ListMail(pending);
-  while ((waiting.mail_size() == 0 || waiting.mail(0).attempts() == 0) &&
+  // Until the 451 is recorded (a claimed mail has its attempt counted first).
+  while ((waiting.mail_size() == 0 || waiting.mail(0).last_error().empty()) &&
          absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(50));
     waiting = ListMail(pending);
