@@ -74,13 +74,13 @@ absl::StatusOr<bool> EnqueueMail(Session& session, const OutgoingMail& mail,
       session.Execute(
           "INSERT INTO mail_outbox (dedupe_key, topic, recipient, "
           "recipient_name, language, subject, text_body, html_body, state, "
-          "next_attempt_us, create_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-          "?) ON DUPLICATE KEY UPDATE id = id",
+          "next_attempt_us, create_us, erase_when_sent) VALUES (?, ?, ?, ?, "
+          "?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id",
           {mail.dedupe_key, mail.topic, mail.recipient, mail.recipient_name,
            mail.language, mail.subject, mail.text, mail.html,
            SqlInt(static_cast<int>(OutboxState::kPending)),
-           SqlInt(Micros(std::max(mail.not_before, now))),
-           SqlInt(Micros(now))}));
+           SqlInt(Micros(std::max(mail.not_before, now))), SqlInt(Micros(now)),
+           SqlInt(mail.erase_when_sent ? 1 : 0)}));
   return inserted == 1;
 }
 
@@ -191,7 +191,10 @@ absl::StatusOr<DeliveryPass> Outbox::DeliverDue() {
       recorded = database_->RunFor<int64_t>([&](Session& session) {
         return session.Execute(
             "UPDATE mail_outbox SET state = ?, sent_us = ?, lease_owner = '', "
-            "last_error = '' WHERE id = ? AND state = ? AND lease_owner = ?",
+            "last_error = '', "
+            "text_body = IF(erase_when_sent = 1, '', text_body), "
+            "html_body = IF(erase_when_sent = 1, '', html_body) "
+            "WHERE id = ? AND state = ? AND lease_owner = ?",
             {SqlInt(static_cast<int>(OutboxState::kSent)),
              SqlInt(Micros(after)), SqlInt(id),
              SqlInt(static_cast<int>(OutboxState::kPending)),
@@ -210,11 +213,15 @@ absl::StatusOr<DeliveryPass> Outbox::DeliverDue() {
       recorded = database_->RunFor<int64_t>([&](Session& session) {
         return session.Execute(
             "UPDATE mail_outbox SET state = ?, next_attempt_us = ?, "
-            "lease_owner = '', last_error = ? WHERE id = ? AND state = ? AND "
-            "lease_owner = ?",
+            "lease_owner = '', last_error = ?, "
+            // A secret is not kept for a mail that failed for good either.
+            "text_body = IF(erase_when_sent = 1 AND ? = 1, '', text_body), "
+            "html_body = IF(erase_when_sent = 1 AND ? = 1, '', html_body) "
+            "WHERE id = ? AND state = ? AND lease_owner = ?",
             {SqlInt(static_cast<int>(state)),
              SqlInt(Micros(after + BackoffAfter(attempts))), ErrorText(sent),
-             SqlInt(id), SqlInt(static_cast<int>(OutboxState::kPending)),
+             SqlInt(later ? 0 : 1), SqlInt(later ? 0 : 1), SqlInt(id),
+             SqlInt(static_cast<int>(OutboxState::kPending)),
              options_.worker_id});
       });
       if (recorded.ok() && *recorded == 1) {
@@ -309,7 +316,8 @@ absl::StatusOr<OutboxMessage> Outbox::Retry(int64_t id) {
   SMZ_RETURN_IF_ERROR(database_->Transact([&](Session& session) {
     SMZ_ASSIGN_OR_RETURN(
         std::vector<Row> rows,
-        session.Query("SELECT state FROM mail_outbox WHERE id = ? FOR UPDATE",
+        session.Query("SELECT state, erase_when_sent = 1 AND text_body = '' "
+                      "FROM mail_outbox WHERE id = ? FOR UPDATE",
                       {SqlInt(id)}));
     if (rows.empty()) {
       return absl::NotFoundError(absl::StrCat("mail ", id, " not found"));
@@ -320,6 +328,12 @@ absl::StatusOr<OutboxMessage> Outbox::Retry(int64_t id) {
     if (state == OutboxState::kSent) {
       return absl::FailedPreconditionError(absl::StrCat(
           "mail ", id, " was sent; only failed mail is sent again"));
+    }
+    if (rows.front().Int(1) == 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "mail ", id,
+          " carried a secret and its text was erased when it failed; "
+          "whatever it was about has to be asked for again"));
     }
     return session
         .Execute(

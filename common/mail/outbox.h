@@ -12,8 +12,9 @@
 // worker send it again, with the same Message-ID (<id>.<service>@<domain>),
 // which mail stores use to keep one copy.
 //
-//   // In the service's migrations:
+//   // In the service's migrations (both, in this order):
 //   {4, "mail outbox", {smz::kMailOutboxTableDdl}},
+//   {5, "mail with links erased once sent", {smz::kMailOutboxEraseDdl}},
 //
 //   // Inside the transaction that confirms registration 17:
 //   smz::OutgoingMail mail;
@@ -43,7 +44,8 @@
 
 namespace smz {
 
-// The table every service that sends mail includes in its migrations.
+// The table every service that sends mail includes in its migrations,
+// followed by kMailOutboxEraseDdl (EnqueueMail writes that column too).
 // next_attempt_us is also the lease: a PENDING message whose time has not
 // come is either waiting to be retried or being sent by lease_owner.
 inline constexpr char kMailOutboxTableDdl[] =
@@ -69,6 +71,16 @@ inline constexpr char kMailOutboxTableDdl[] =
     " KEY mail_outbox_recent (create_us, id)"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 
+// A mail that carries a secret (a link that confirms or cancels a
+// sign-up) is kept only until it is sent or fails for good (then it cannot
+// be sent again): its bodies are erased then, so
+// the database holds the secret only as the hash its owner checks against.
+// A migration of its own, after kMailOutboxTableDdl (whose text an applied
+// migration fixed).
+inline constexpr char kMailOutboxEraseDdl[] =
+    "ALTER TABLE mail_outbox ADD COLUMN erase_when_sent TINYINT NOT NULL "
+    "DEFAULT 0";
+
 enum class OutboxState { kPending = 1, kSent = 2, kFailed = 3 };
 
 // One message as the changing transaction writes it: already in the
@@ -86,6 +98,9 @@ struct OutgoingMail {
   std::string html;
   // Not before this time (a reminder written ahead); InfinitePast: at once.
   absl::Time not_before = absl::InfinitePast();
+  // Its bodies hold a secret: erased once it is sent or has failed for good
+  // (kMailOutboxEraseDdl); then it cannot be retried.
+  bool erase_when_sent = false;
 };
 
 // Validates `mail` as a MailMessage (INVALID_ARGUMENT naming its bad fields:

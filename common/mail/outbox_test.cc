@@ -63,8 +63,9 @@ class RecordingSender : public MailSender {
 class OutboxTest : public testing::SharedMariaDbTest {
  protected:
   void SetUp() override {
-    database_ = MigratedDatabase("smz_outbox",
-                                 {{1, "mail outbox", {kMailOutboxTableDdl}}});
+    database_ = MigratedDatabase(
+        "smz_outbox", {{1, "mail outbox", {kMailOutboxTableDdl}},
+                       {2, "erased once sent", {kMailOutboxEraseDdl}}});
     ASSERT_NE(database_, nullptr);
   }
 
@@ -180,6 +181,52 @@ TEST_F(OutboxTest, DueMessagesAreSentOnceWithAStableMessageId) {
   ASSERT_TRUE(pass.ok());
   EXPECT_EQ(pass->sent, 1);
   EXPECT_THAT(sender_.sent(), SizeIs(2));
+}
+
+// A link that confirms a sign-up is a secret: once the mail is sent the
+// database keeps no copy of it; other mail keeps its bodies.
+TEST_F(OutboxTest, AMailWithASecretKeepsNoBodyOnceSent) {
+  Outbox outbox(database_.get(), &sender_, &clock_, Options("w1"));
+  OutgoingMail secret = Mail("link");
+  secret.text = "https://smz.example/public/signup#t=smzv_secret";
+  secret.html = "<a href=\"https://smz.example/public/signup#t=smzv_secret\">";
+  secret.erase_when_sent = true;
+  ASSERT_TRUE(Enqueue(secret).ok());
+  ASSERT_TRUE(Enqueue(Mail("plain")).ok());
+  auto bodies = [&] {
+    std::vector<std::string> out;
+    EXPECT_TRUE(database_
+                    ->Run([&](Session& session) -> absl::Status {
+                      SMZ_ASSIGN_OR_RETURN(
+                          std::vector<Row> rows,
+                          session.Query("SELECT CONCAT(text_body, html_body) "
+                                        "FROM mail_outbox ORDER BY id",
+                                        {}));
+                      for (const Row& row : rows) out.push_back(row.Text(0));
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return out;
+  };
+  EXPECT_THAT(bodies()[0], HasSubstr("smzv_secret"));  // until it is sent
+  ASSERT_TRUE(outbox.DeliverDue().ok());
+  ASSERT_THAT(sender_.sent(), SizeIs(2));
+  EXPECT_THAT(sender_.sent()[0].text, HasSubstr("smzv_secret"));
+  const std::vector<std::string> after = bodies();
+  ASSERT_THAT(after, SizeIs(2));
+  EXPECT_EQ(after[0], "");
+  EXPECT_THAT(after[1], HasSubstr("Сайн байна уу."));
+
+  // Refused for good: erased too, and it cannot be sent again (empty).
+  OutgoingMail refused = secret;
+  refused.dedupe_key = "link-refused";
+  ASSERT_TRUE(Enqueue(refused).ok());
+  sender_.Answer(absl::FailedPreconditionError("550 5.1.1 no such mailbox"));
+  ASSERT_EQ(outbox.DeliverDue()->failed, 1);
+  EXPECT_EQ(bodies()[2], "");
+  const absl::Status again = outbox.Retry(All(outbox)[0].id).status();
+  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(again.message(), HasSubstr("secret"));
 }
 
 TEST_F(OutboxTest, ARelayThatCannotTakeItNowIsTriedAgainLater) {

@@ -18,6 +18,9 @@
 #                          SMZ_MAIL_FROM); unset: a local capture server
 #                          keeps every mail in $SMZ_STATE/mail
 #   SMZ_MAIL_CAPTURE_PORT  that capture server's port (default 2525)
+#   SMZ_PUBLIC_URL         where people reach the gateway, for the links
+#                          mailed to those who sign up (default
+#                          http://127.0.0.1:$SMZ_HTTP_PORT)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -161,6 +164,15 @@ start_service() {
         "SMZ_HTTP_LISTEN=127.0.0.1:${SMZ_HTTP_PORT:-8055}"
       )
       ;;
+    events)
+      ensure_registry_token "$svc"
+      env_vars+=(
+        "SMZ_REGISTRY_TARGET=127.0.0.1:$(smz_grpc_port registry)"
+        "SMZ_REGISTRY_TOKEN_FILE=$SMZ_STATE/secrets/$svc.registry-token"
+        # The links mailed to people who sign up open the gateway's pages.
+        "SMZ_PUBLIC_URL=${SMZ_PUBLIC_URL:-http://127.0.0.1:${SMZ_HTTP_PORT:-8055}}"
+      )
+      ;;
     *)
       ensure_registry_token "$svc"
       env_vars+=(
@@ -278,6 +290,7 @@ for svc in "${SERVICES[@]}"; do
     "$svc" "$(smz_grpc_port "$svc")" "$(smz_metrics_port "$svc")"
 done
 echo "  dashboard    http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/   (sign in with an account: set its password first)"
+echo "  public       http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/public/events   (no sign-in: events open to the public, sign-up; the link to confirm is in the captured mail)"
 for line in "${DEMO_LINKS[@]}"; do echo "  account      $line"; done
 echo "  HTTP/JSON    http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/v1/…   (every method; see /openapi.json)"
 echo "  database     $MYSQL_DESC"

@@ -28,6 +28,7 @@ enum Line {
   kPostponedLine,
   kWeekBeforeLine,
   kDayBeforeLine,
+  kConfirmSignUpLine,
   kLines
 };
 
@@ -43,6 +44,7 @@ struct Words {
   const char* reason;
   const char* cannot_come;
   const char* signature;
+  const char* manage;  // before the link that cancels or erases a sign-up
   std::array<const char*, kLines> subjects;
   std::array<const char*, kLines> leads;
 };
@@ -60,10 +62,12 @@ const std::array<Words, 6>& AllWords() {
        "참석할 수 없게 되면 주최 측에 알려 주세요. 대기자에게 자리가 "
        "돌아갑니다.",
        "영등포구 스마트메디컬특구",
+       "신청을 취소하거나 개인정보를 지우려면 이 링크를 여세요:",
        {"참가 신청 확정: {title}", "대기자 등록: {title}",
         "대기 → 참가 확정: {title}", "참가 신청 취소: {title}",
         "행사 취소 안내: {title}", "행사 일정 변경: {title}",
-        "다음 주 행사 안내: {title}", "내일 행사 안내: {title}"},
+        "다음 주 행사 안내: {title}", "내일 행사 안내: {title}",
+        "참가 신청 확인 필요: {title}"},
        {"{title} 참가 신청이 확정되었습니다.",
         "{title}은(는) 정원이 찼습니다. 대기자 명단 {position}번으로 "
         "등록되었으며, 자리가 나면 바로 알려 드립니다.",
@@ -72,7 +76,10 @@ const std::array<Words, 6>& AllWords() {
         "안타깝게도 {title} 행사가 취소되었습니다.",
         "{title} 행사의 일정이 변경되었습니다. 참가 신청은 새 일정으로 "
         "유지됩니다.",
-        "{title} 행사가 다음 주에 열립니다.", "{title} 행사가 내일 열립니다."}},
+        "{title} 행사가 다음 주에 열립니다.", "{title} 행사가 내일 열립니다.",
+        "{title} 참가 신청을 받았습니다. {deadline}까지 아래 링크에서 신청을 "
+        "확인해 주세요. 그때까지 자리를 맡아 둡니다. 직접 신청하지 않으셨다면 "
+        "이 메일을 무시하세요."}},
       {"en",
        "Dear {name},",
        "When",
@@ -83,10 +90,11 @@ const std::array<Words, 6>& AllWords() {
        "If you cannot come, please tell the organizers so that someone on "
        "the waiting list gets your seat.",
        "Yeongdeungpo Smart Medical Zone",
+       "To cancel your sign-up or erase your data, open this link:",
        {"Registration confirmed: {title}", "On the waiting list: {title}",
         "A seat for you: {title}", "Registration cancelled: {title}",
         "Event cancelled: {title}", "New dates: {title}", "Next week: {title}",
-        "Tomorrow: {title}"},
+        "Tomorrow: {title}", "Please confirm: {title}"},
        {"Your registration for {title} is confirmed.",
         "{title} is full. You are number {position} on the waiting list; we "
         "will tell you as soon as a seat is free.",
@@ -95,7 +103,10 @@ const std::array<Words, 6>& AllWords() {
         "We are sorry: {title} has been cancelled.",
         "{title} has moved to new dates. Your registration stays valid for "
         "them.",
-        "{title} takes place next week.", "{title} takes place tomorrow."}},
+        "{title} takes place next week.", "{title} takes place tomorrow.",
+        "We received your sign-up for {title}. Please confirm it with the "
+        "link below by {deadline}; your place is held until then. If you did "
+        "not sign up, ignore this mail."}},
       {"zh",
        "{name}，您好：",
        "时间",
@@ -105,17 +116,20 @@ const std::array<Words, 6>& AllWords() {
        "原因",
        "如您无法出席，请告知主办方，以便将名额让给候补人员。",
        "永登浦区智慧医疗特区",
+       "如需取消报名或删除您的个人信息，请打开此链接：",
        {"报名已确认：{title}", "已进入候补名单：{title}",
         "候补转为正式：{title}", "报名已取消：{title}", "活动取消通知：{title}",
         "活动时间变更：{title}", "下周活动提醒：{title}",
-        "明天活动提醒：{title}"},
+        "明天活动提醒：{title}", "请确认报名：{title}"},
        {"您报名参加的{title}已确认。",
         "{title}名额已满。您在候补名单中排第{position}位，一有空位我们会立即"
         "通知您。",
         "{title}有了空位，您的报名已确认。", "您对{title}的报名已取消。",
         "很遗憾，{title}已取消。",
         "{title}的时间已变更，您的报名对新时间继续有效。",
-        "{title}将于下周举行。", "{title}将于明天举行。"}},
+        "{title}将于下周举行。", "{title}将于明天举行。",
+        "我们已收到您对{title}的报名。请在{deadline}之前通过下方链接确认，"
+        "在此之前为您保留名额。如果这不是您本人的报名，请忽略此邮件。"}},
       {"mn",
        "Эрхэм {name} танаа,",
        "Хэзээ",
@@ -126,10 +140,13 @@ const std::array<Words, 6>& AllWords() {
        "Хэрэв ирэх боломжгүй бол зохион байгуулагчдад мэдэгдэнэ үү. Таны "
        "суудлыг хүлээлгийн жагсаалтад байгаа хүнд өгнө.",
        "Ёндынпо дүүргийн Ухаалаг эмнэлгийн тусгай бүс",
+       "Бүртгэлээ цуцлах эсвэл мэдээллээ устгахыг хүсвэл энэ холбоосыг нээнэ "
+       "үү:",
        {"Бүртгэл баталгаажлаа: {title}", "Хүлээлгийн жагсаалтад: {title}",
         "Танд суудал гарлаа: {title}", "Бүртгэл цуцлагдлаа: {title}",
         "Арга хэмжээ цуцлагдлаа: {title}", "Шинэ огноо: {title}",
-        "Ирэх долоо хоногт: {title}", "Маргааш: {title}"},
+        "Ирэх долоо хоногт: {title}", "Маргааш: {title}",
+        "Бүртгэлээ баталгаажуулна уу: {title}"},
        {"Таны {title}-д бүртгүүлсэн бүртгэл баталгаажлаа.",
         "{title} дүүрсэн байна. Та хүлээлгийн жагсаалтын {position}-т "
         "байна; суудал гармагц бид танд мэдэгдэнэ.",
@@ -138,7 +155,11 @@ const std::array<Words, 6>& AllWords() {
         "Уучлаарай, {title} цуцлагдлаа.",
         "{title} шинэ огноонд шилжлээ. Таны бүртгэл шинэ огноонд хүчинтэй "
         "хэвээр байна.",
-        "{title} ирэх долоо хоногт болно.", "{title} маргааш болно."}},
+        "{title} ирэх долоо хоногт болно.", "{title} маргааш болно.",
+        "Бид таны {title}-д бүртгүүлэх хүсэлтийг хүлээн авлаа. {deadline}-аас "
+        "өмнө доорх холбоосоор баталгаажуулна уу; тэр хүртэл таны байрыг "
+        "хадгална. Хэрэв та бүртгүүлээгүй бол энэ захидлыг үл тоомсорлоно "
+        "уу."}},
       {"ru",
        "Здравствуйте, {name}!",
        "Когда",
@@ -149,10 +170,13 @@ const std::array<Words, 6>& AllWords() {
        "Если вы не сможете прийти, сообщите, пожалуйста, организаторам, "
        "чтобы ваше место получил кто-то из листа ожидания.",
        "Особая зона умной медицины Йондынпхо",
+       "Чтобы отменить регистрацию или удалить свои данные, откройте эту "
+       "ссылку:",
        {"Регистрация подтверждена: {title}", "Вы в листе ожидания: {title}",
         "Для вас освободилось место: {title}", "Регистрация отменена: {title}",
         "Мероприятие отменено: {title}", "Новые даты: {title}",
-        "На следующей неделе: {title}", "Завтра: {title}"},
+        "На следующей неделе: {title}", "Завтра: {title}",
+        "Подтвердите регистрацию: {title}"},
        {"Ваша регистрация на «{title}» подтверждена.",
         "На «{title}» мест нет. Вы номер {position} в листе ожидания; мы "
         "сообщим, как только освободится место.",
@@ -162,7 +186,10 @@ const std::array<Words, 6>& AllWords() {
         "«{title}» переносится на новые даты. Ваша регистрация остаётся в "
         "силе.",
         "«{title}» состоится на следующей неделе.",
-        "«{title}» состоится завтра."}},
+        "«{title}» состоится завтра.",
+        "Мы получили вашу заявку на «{title}». Подтвердите её по ссылке ниже "
+        "до {deadline}; до этого времени место за вами сохраняется. Если вы "
+        "не регистрировались, просто проигнорируйте это письмо."}},
       {"vi",
        "Kính gửi {name},",
        "Thời gian",
@@ -173,10 +200,11 @@ const std::array<Words, 6>& AllWords() {
        "Nếu không thể tham dự, xin vui lòng báo cho ban tổ chức để chỗ của "
        "bạn được dành cho người trong danh sách chờ.",
        "Đặc khu Y tế Thông minh Yeongdeungpo",
+       "Để hủy đăng ký hoặc xóa dữ liệu của bạn, hãy mở liên kết này:",
        {"Đã xác nhận đăng ký: {title}", "Trong danh sách chờ: {title}",
         "Đã có chỗ cho bạn: {title}", "Đã hủy đăng ký: {title}",
         "Sự kiện bị hủy: {title}", "Thời gian mới: {title}",
-        "Tuần tới: {title}", "Ngày mai: {title}"},
+        "Tuần tới: {title}", "Ngày mai: {title}", "Vui lòng xác nhận: {title}"},
        {"Đăng ký tham dự {title} của bạn đã được xác nhận.",
         "{title} đã đủ chỗ. Bạn đang ở vị trí số {position} trong danh sách "
         "chờ; chúng tôi sẽ báo ngay khi có chỗ trống.",
@@ -185,8 +213,10 @@ const std::array<Words, 6>& AllWords() {
         "Rất tiếc, {title} đã bị hủy.",
         "{title} đã được dời sang thời gian mới. Đăng ký của bạn vẫn có "
         "hiệu lực.",
-        "{title} sẽ diễn ra vào tuần tới.",
-        "{title} sẽ diễn ra vào ngày mai."}},
+        "{title} sẽ diễn ra vào tuần tới.", "{title} sẽ diễn ra vào ngày mai.",
+        "Chúng tôi đã nhận đăng ký tham dự {title} của bạn. Vui lòng xác "
+        "nhận bằng liên kết bên dưới trước {deadline}; chỗ của bạn được giữ "
+        "đến lúc đó. Nếu bạn không đăng ký, hãy bỏ qua thư này."}},
   }};
   return kWords;
 }
@@ -279,16 +309,37 @@ Facts WhenAndWhere(const Event& event, const Words& words) {
   return facts;
 }
 
-// A mail's body as text and as escaped HTML: the greeting, the lead, the
-// facts one per line, an optional closing paragraph and the signature.
+// A link in a mail: said before it, and the address (http or https, as
+// SignUpLink made it).
+struct MailLink {
+  std::string intro;
+  std::string url;
+};
+
+void AppendLink(const MailLink& link, std::string* text, std::string* html) {
+  if (link.url.empty()) return;
+  absl::StrAppend(text, link.intro, link.intro.empty() ? "" : "\n", link.url,
+                  "\n\n");
+  absl::StrAppend(html, "<p>", HtmlEscaped(link.intro),
+                  link.intro.empty() ? "" : "<br>", "<a href=\"",
+                  HtmlEscaped(link.url), "\">", HtmlEscaped(link.url),
+                  "</a></p>");
+}
+
+// A mail's body as text and as escaped HTML: the greeting, the lead, an
+// optional link to act on, the facts one per line, an optional closing
+// paragraph, an optional link to manage it, and the signature.
 void WriteBody(absl::string_view language, absl::string_view greeting,
                absl::string_view lead, const Facts& facts,
                absl::string_view closing, absl::string_view signature,
-               OutgoingMail* mail) {
+               OutgoingMail* mail, const MailLink& act = {},
+               const MailLink& manage = {}) {
   std::string text = absl::StrCat(greeting, "\n\n", lead, "\n\n");
   std::string html =
       absl::StrCat("<div lang=\"", language, "\"><p>", HtmlEscaped(greeting),
-                   "</p><p>", HtmlEscaped(lead), "</p><p>");
+                   "</p><p>", HtmlEscaped(lead), "</p>");
+  AppendLink(act, &text, &html);
+  html += "<p>";
   for (size_t i = 0; i < facts.size(); ++i) {
     const auto& [label, value] = facts[i];
     absl::StrAppend(&text, label, ": ", value, "\n");
@@ -299,6 +350,11 @@ void WriteBody(absl::string_view language, absl::string_view greeting,
   if (!closing.empty()) {
     absl::StrAppend(&text, "\n", closing, "\n");
     absl::StrAppend(&html, "<p>", HtmlEscaped(closing), "</p>");
+  }
+  if (!manage.url.empty()) {
+    text += "\n";
+    AppendLink(manage, &text, &html);
+    text.pop_back();
   }
   absl::StrAppend(&text, "\n— ", signature, "\n");
   absl::StrAppend(&html, "<p>— ", HtmlEscaped(signature), "</p></div>");
@@ -338,6 +394,8 @@ const char* TopicOf(RegistrationMail kind, const Registration& registration) {
       return "reminder.week_before";
     case RegistrationMail::kDayBefore:
       return "reminder.day_before";
+    case RegistrationMail::kConfirmSignUp:
+      return "signup.confirm";
   }
   return "mail";
 }
@@ -356,14 +414,19 @@ std::string MailLanguageOf(const Registration& registration) {
 OutgoingMail RenderRegistrationMail(const Event& event,
                                     const Registration& registration,
                                     RegistrationMail kind,
-                                    absl::Time previous_start) {
+                                    absl::Time previous_start,
+                                    absl::string_view link) {
   const std::string language = MailLanguageOf(registration);
   const Words& words = WordsFor(language);
   absl::StatusOr<absl::TimeZone> loaded = LoadZone(event.time_zone());
   const absl::TimeZone zone = loaded.ok() ? *loaded : absl::UTCTimeZone();
   const std::string title = OneLine(TextIn(event.title(), language));
+  // The mail that asks an unconfirmed address greets it by the address:
+  // the name was typed by whoever filled in the form, maybe not its owner.
   const std::string name =
-      registration.name().empty() ? registration.email() : registration.name();
+      registration.name().empty() || kind == RegistrationMail::kConfirmSignUp
+          ? registration.email()
+          : registration.name();
   Line line = kSeat;
   switch (kind) {
     case RegistrationMail::kReceived:
@@ -387,11 +450,19 @@ OutgoingMail RenderRegistrationMail(const Event& event,
     case RegistrationMail::kDayBefore:
       line = kDayBeforeLine;
       break;
+    case RegistrationMail::kConfirmSignUp:
+      line = kConfirmSignUpLine;
+      break;
   }
   const std::vector<std::pair<std::string, std::string>> fill = {
       {"{title}", title},
       {"{position}", absl::StrCat(registration.waitlist_position())},
-      {"{name}", OneLine(name)}};
+      {"{name}", OneLine(name)},
+      {"{deadline}",
+       registration.has_hold_until()
+           ? absl::StrCat(MailTime(ToTime(registration.hold_until()), zone),
+                          " (", event.time_zone(), ")")
+           : ""}};
   const std::string subject = absl::StrReplaceAll(words.subjects[line], fill);
   const std::string lead = absl::StrReplaceAll(words.leads[line], fill);
   const std::string greeting = absl::StrReplaceAll(words.greeting, fill);
@@ -420,12 +491,25 @@ OutgoingMail RenderRegistrationMail(const Event& event,
   const std::string organizer =
       event.organizer().empty() ? "" : absl::StrCat(" · ", event.organizer());
   OutgoingMail mail;
+  // The link confirms (kConfirmSignUp) or, in what follows the
+  // confirmation, manages the sign-up.
+  const bool confirming = kind == RegistrationMail::kConfirmSignUp;
+  MailLink act;
+  MailLink manage;
+  if (!link.empty()) {
+    (confirming ? act : manage) =
+        MailLink{confirming ? "" : words.manage, std::string(link)};
+  }
   WriteBody(language, greeting, lead, facts,
             still_coming && !waiting ? words.cannot_come : "",
-            absl::StrCat(words.signature, organizer), &mail);
+            absl::StrCat(words.signature, organizer), &mail, act, manage);
+  mail.erase_when_sent = !link.empty();
   mail.topic = TopicOf(kind, registration);
   mail.recipient = registration.email();
-  mail.recipient_name = CutAt(OneLine(registration.name()), 200);
+  // Not the name typed in with an address nobody has confirmed yet.
+  mail.recipient_name = kind == RegistrationMail::kConfirmSignUp
+                            ? ""
+                            : CutAt(OneLine(registration.name()), 200);
   mail.language = language;
   mail.subject = subject;
   return mail;
@@ -499,8 +583,15 @@ absl::StatusOr<bool> QueueRegistrationMail(Session& session, const Event& event,
                                            const Registration& registration,
                                            RegistrationMail kind,
                                            absl::Time now,
-                                           absl::Time previous_start) {
+                                           absl::Time previous_start,
+                                           absl::string_view link) {
   if (registration.email().empty()) return false;
+  // A public sign-up not yet confirmed: its address is not known to be the
+  // person's, so it gets the mail that asks and nothing else.
+  if (registration.has_hold_until() &&
+      kind != RegistrationMail::kConfirmSignUp) {
+    return false;
+  }
   if (!IsMailAddress(registration.email())) {
     // Taken before addresses were checked for mail: nothing can be sent,
     // and the change goes on.
@@ -510,7 +601,7 @@ absl::StatusOr<bool> QueueRegistrationMail(Session& session, const Event& event,
     return false;
   }
   OutgoingMail mail =
-      RenderRegistrationMail(event, registration, kind, previous_start);
+      RenderRegistrationMail(event, registration, kind, previous_start, link);
   // (event, arrival) names a registration before its id is read.
   mail.dedupe_key = absl::StrCat("registration.", event.id(), ".",
                                  registration.arrival(), ".", mail.topic);

@@ -2,12 +2,15 @@
 // English, Chinese, Mongolian, Russian, Vietnamese): a registration
 // received (a seat, or a place on the waiting list), a waiting-list place
 // turned into a seat, a registration cancelled, an event postponed or
-// cancelled, and reminders a week and a day before. Each is queued into the
-// service's outbox (common/mail/outbox.h) by the transaction of the change
+// cancelled, reminders a week and a day before, and the question to a
+// public sign-up's address with the link that confirms it (kConfirmSignUp;
+// a mail with a link is erased from the outbox once sent). Each is queued into
+// the service's outbox (common/mail/outbox.h) by the transaction of the change
 // that causes it, under a key that makes queuing it twice harmless: Register
 // and CancelRegistration (registrations_store.cc), PromoteWaitlisted
 // (events_store_rows.cc), ApplyEventChange and QueueDueReminders
-// (events_store.cc). The worker that sends them is in events_server.cc.
+// (events_store.cc), ConfirmSignUp and CancelSignUp (signups_store.cc). The
+// worker that sends them is in events_server.cc.
 //
 //   // In the transaction that confirmed registration `r` of event `e`:
 //   absl::StatusOr<bool> queued = QueueRegistrationMail(
@@ -43,14 +46,19 @@ enum class RegistrationMail {
   kEventPostponed,  // to the event's new dates, with the reason
   kWeekBefore,      // reminders
   kDayBefore,
+  // A public sign-up, held until hold_until: the link confirms it.
+  kConfirmSignUp,
 };
 
 // The mail `kind` to the person of `registration` (its state and waiting
 // position as they are now) about `event` (as it is now; for kEventPostponed
-// `previous_start` is the start it had).
+// `previous_start` is the start it had). `link`, for a public sign-up:
+// the page that confirms it (kConfirmSignUp) or lets the person cancel it
+// (after); a mail with a link is erased from the outbox once sent.
 OutgoingMail RenderRegistrationMail(
     const Event& event, const Registration& registration, RegistrationMail kind,
-    absl::Time previous_start = absl::InfinitePast());
+    absl::Time previous_start = absl::InfinitePast(),
+    absl::string_view link = "");
 
 // The reminder three days before to one contact of a hosting partner
 // (`partner_name`), in Korean unless the contact handles English and not
@@ -70,11 +78,13 @@ absl::StatusOr<int> QueueHostReminders(
 // one whose address mail cannot carry (stored before addresses were checked
 // for mail). The key is the registration's and the kind's, with the new
 // start and the revision for a move and the start for a reminder. True when
-// the mail is new, false when that key was queued before.
+// the mail is new, false when that key was queued before. A public sign-up
+// still held (not confirmed) gets only kConfirmSignUp.
 absl::StatusOr<bool> QueueRegistrationMail(
     Session& session, const Event& event, const Registration& registration,
     RegistrationMail kind, absl::Time now,
-    absl::Time previous_start = absl::InfinitePast());
+    absl::Time previous_start = absl::InfinitePast(),
+    absl::string_view link = "");
 
 }  // namespace smz::events
 

@@ -714,6 +714,10 @@ void ValidateRegistration(const Registration& registration, const Event& event,
                     "is not an e-mail address mail can be sent to "
                     "(name@example.com, ASCII)");
   }
+  if (!registration.phone().empty() && !IsPhoneNumber(registration.phone())) {
+    violations->Add("registration.phone",
+                    "is not a phone number (6-30 of 0-9 + ( ) space . -)");
+  }
   if (!registration.language().empty() &&
       !IsMailLanguage(registration.language())) {
     violations->Add("registration.language",

@@ -120,7 +120,8 @@ const UpdatableFields& EventUpdatableFields() {
                            "registration_opens",
                            "registration_closes",
                            "sessions",
-                           "recurrence"},
+                           "recurrence",
+                           "open_to_public"},
                           "lifecycle and outcome have their own methods");
   return *kFields;
 }
@@ -508,6 +509,10 @@ absl::StatusOr<v1::RegistrationResponse> Events::CreateRegistration(
   registration.clear_id();
   registration.clear_state();
   registration.clear_waitlist_position();
+  // Only SignUp holds a place or records consent.
+  registration.clear_hold_until();
+  registration.clear_public_sign_up();
+  registration.clear_consent_time();
   registration.clear_arrival();
   registration.clear_attendance();
   registration.set_name(

@@ -205,4 +205,59 @@ grpc::Status EventsGrpcService::RetryEventMail(
   });
 }
 
+grpc::Status EventsGrpcService::ListPublicEvents(
+    grpc::ServerContext* context, const v1::ListPublicEventsRequest* request,
+    v1::ListPublicEventsResponse* response) {
+  return runner_->Run(context, "ListPublicEvents", [&](const Principal&) {
+    return RespondWith(
+        response, [&] { return public_side_->ListPublicEvents(*request); });
+  });
+}
+
+grpc::Status EventsGrpcService::GetPublicEvent(
+    grpc::ServerContext* context, const v1::GetPublicEventRequest* request,
+    v1::PublicEvent* response) {
+  return runner_->Run(context, "GetPublicEvent", [&](const Principal&) {
+    return RespondWith(response,
+                       [&] { return public_side_->GetPublicEvent(*request); });
+  });
+}
+
+grpc::Status EventsGrpcService::SignUp(grpc::ServerContext* context,
+                                       const v1::SignUpRequest* request,
+                                       v1::SignUpResponse* response) {
+  return runner_->Run(context, "SignUp", [&](const Principal& caller) {
+    return RespondWith(response, [&] {
+      return public_side_->SignUp(caller, *request, ClientAddressOf(*context));
+    });
+  });
+}
+
+grpc::Status EventsGrpcService::ConfirmSignUp(
+    grpc::ServerContext* context, const v1::SignUpTokenRequest* request,
+    v1::PublicSignUp* response) {
+  return runner_->Run(context, "ConfirmSignUp", [&](const Principal&) {
+    return RespondWith(response,
+                       [&] { return public_side_->ConfirmSignUp(*request); });
+  });
+}
+
+grpc::Status EventsGrpcService::LookUpSignUp(
+    grpc::ServerContext* context, const v1::SignUpTokenRequest* request,
+    v1::PublicSignUp* response) {
+  return runner_->Run(context, "LookUpSignUp", [&](const Principal&) {
+    return RespondWith(response,
+                       [&] { return public_side_->LookUpSignUp(*request); });
+  });
+}
+
+grpc::Status EventsGrpcService::CancelSignUp(
+    grpc::ServerContext* context, const v1::CancelSignUpRequest* request,
+    v1::PublicSignUp* response) {
+  return runner_->Run(context, "CancelSignUp", [&](const Principal&) {
+    return RespondWith(response,
+                       [&] { return public_side_->CancelSignUp(*request); });
+  });
+}
+
 }  // namespace smz::events

@@ -8,14 +8,16 @@
 
 #include "common/server/rpc_runner.h"
 #include "services/events/events.h"
+#include "services/events/public_signups.h"
 #include "smz/events/v1/events.grpc.pb.h"
 
 namespace smz::events {
 
 class EventsGrpcService final : public v1::EventsService::Service {
  public:
-  EventsGrpcService(Events* events, RpcRunner* runner)
-      : events_(events), runner_(runner) {}
+  EventsGrpcService(Events* events, PublicSignUps* public_side,
+                    RpcRunner* runner)
+      : events_(events), public_side_(public_side), runner_(runner) {}
 
   grpc::Status CreateEvent(grpc::ServerContext* context,
                            const v1::CreateEventRequest* request,
@@ -84,8 +86,29 @@ class EventsGrpcService final : public v1::EventsService::Service {
                               const mail::v1::RetryMailRequest* request,
                               mail::v1::Mail* response) override;
 
+  // The public's side (public_signups.h).
+  grpc::Status ListPublicEvents(
+      grpc::ServerContext* context, const v1::ListPublicEventsRequest* request,
+      v1::ListPublicEventsResponse* response) override;
+  grpc::Status GetPublicEvent(grpc::ServerContext* context,
+                              const v1::GetPublicEventRequest* request,
+                              v1::PublicEvent* response) override;
+  grpc::Status SignUp(grpc::ServerContext* context,
+                      const v1::SignUpRequest* request,
+                      v1::SignUpResponse* response) override;
+  grpc::Status ConfirmSignUp(grpc::ServerContext* context,
+                             const v1::SignUpTokenRequest* request,
+                             v1::PublicSignUp* response) override;
+  grpc::Status LookUpSignUp(grpc::ServerContext* context,
+                            const v1::SignUpTokenRequest* request,
+                            v1::PublicSignUp* response) override;
+  grpc::Status CancelSignUp(grpc::ServerContext* context,
+                            const v1::CancelSignUpRequest* request,
+                            v1::PublicSignUp* response) override;
+
  private:
   Events* const events_;
+  PublicSignUps* const public_side_;
   RpcRunner* const runner_;
 };
 

@@ -41,10 +41,6 @@ const std::string& Field(const google::protobuf::Struct& mail,
   return mail.fields().at(name).string_value();
 }
 
-std::string To(const google::protobuf::Struct& mail) {
-  return mail.fields().at("rcpt_tos").list_value().values(0).string_value();
-}
-
 class EventsMailTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -149,17 +145,7 @@ class EventsMailTest : public ::testing::Test {
   std::vector<google::protobuf::Struct> MailTo(
       const std::string& address, size_t at_least,
       absl::Duration timeout = absl::Seconds(20)) {
-    const absl::Time deadline = absl::Now() + timeout;
-    std::vector<google::protobuf::Struct> mine;
-    do {
-      mine.clear();
-      for (const auto& mail : capture_->Received()) {
-        if (To(mail) == address) mine.push_back(mail);
-      }
-      if (mine.size() >= at_least) break;
-      absl::SleepFor(absl::Milliseconds(50));
-    } while (absl::Now() < deadline);
-    return mine;
+    return capture_->WaitForMailTo(address, at_least, timeout);
   }
 
   mail::v1::ListMailResponse ListMail(mail::v1::ListMailRequest request = {}) {

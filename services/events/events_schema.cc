@@ -123,6 +123,34 @@ const std::vector<Migration>& EventsMigrations() {
        "mail to registrants, written with the change that causes it "
        "(common/mail/outbox.h)",
        {kMailOutboxTableDdl}},
+      // hold_until_us: a public sign-up's place, held until it is confirmed
+      // (NULL once confirmed, and for the organizers' registrations).
+      // visitor_token_hash: SHA-256 of the link the person got by mail.
+      // erased_us: when the person's data were erased (by the person, or
+      // the retention period after the event).
+      // signup_quota: sign-ups counted per hour by client address, e-mail
+      // address and event (hashed subjects: no addresses kept).
+      {5,
+       "events open to the public; sign-ups held until confirmed by a mailed "
+       "link; sign-up limits; mail with links erased once sent",
+       {
+           "ALTER TABLE events ADD COLUMN open_to_public TINYINT NOT NULL "
+           "DEFAULT 0, ADD KEY events_public (open_to_public, start_us, id)",
+           "ALTER TABLE registrations ADD COLUMN hold_until_us BIGINT NULL, "
+           "ADD COLUMN visitor_token_hash CHAR(64) NULL, "
+           "ADD COLUMN erased_us BIGINT NULL, "
+           "ADD UNIQUE KEY registrations_visitor_token (visitor_token_hash), "
+           "ADD KEY registrations_hold (hold_until_us), "
+           "ADD KEY registrations_retention (erased_us, partner_id, event_id)",
+           "CREATE TABLE IF NOT EXISTS signup_quota ("
+           " subject CHAR(64) NOT NULL,"
+           " window_us BIGINT NOT NULL,"
+           " count INT NOT NULL,"
+           " PRIMARY KEY (subject, window_us),"
+           " KEY signup_quota_age (window_us)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin",
+           kMailOutboxEraseDdl,
+       }},
   };
   return *kMigrations;
 }

@@ -26,6 +26,7 @@ absl::StatusOr<std::unique_ptr<EventsServer>> EventsServer::Start(
   if (options.outbox.from.empty()) {
     options.outbox.from = "smz@smz.yeongdeungpo.example";
   }
+  SMZ_RETURN_IF_ERROR(ValidatePublicUrl(options.public_side.public_url));
   std::unique_ptr<EventsServer> server(new EventsServer(std::move(options)));
   if (server->options_.outbox.worker_id.empty()) {
     server->options_.outbox.worker_id =
@@ -50,8 +51,12 @@ absl::StatusOr<std::unique_ptr<EventsServer>> EventsServer::Start(
   server->events_ =
       std::make_unique<Events>(server->store_.get(), server->partners_.get(),
                                server->outbox_.get(), o.clock, o.events);
+  server->public_side_ = std::make_unique<PublicSignUps>(
+      server->store_.get(), o.clock,
+      o.random != nullptr ? o.random : &server->secure_random_, o.public_side);
   server->service_ = std::make_unique<EventsGrpcService>(
-      server->events_.get(), &server->backend_->runner());
+      server->events_.get(), server->public_side_.get(),
+      &server->backend_->runner());
   ServerOptions server_options = o.server;
   SMZ_RETURN_IF_ERROR(
       server->backend_->Serve(server->service_.get(), server_options));
@@ -70,7 +75,8 @@ void EventsServer::StartMailWorker() {
   // make overlaps harmless.
   // A clock set back sweeps at once, a day back.
   worker.before_pass = [this, covered = absl::InfinitePast(),
-                        last_sweep = absl::InfinitePast()]() mutable {
+                        last_sweep = absl::InfinitePast(),
+                        last_retention = absl::InfinitePast()]() mutable {
     const absl::Time now = options_.clock->Now();
     if (last_sweep != absl::InfinitePast() && now >= last_sweep &&
         now - last_sweep < absl::Minutes(1)) {
@@ -82,6 +88,25 @@ void EventsServer::StartMailWorker() {
         covered == absl::InfinitePast() || covered > now
             ? day
             : std::min(day, now - covered + absl::Minutes(1));
+    // Places held for sign-ups nobody confirmed go to others (whatever
+    // becomes of the reminders).
+    absl::Status lapsed = store_->LapseUnconfirmedSignUps().status();
+    // Hourly: the personal data of people who are not partners' staff, the
+    // retention period after their event.
+    if (lapsed.ok() &&
+        (now < last_retention || now - last_retention >= absl::Hours(1))) {
+      absl::StatusOr<int> erased = store_->EraseExpiredRegistrations(
+          now - absl::Hours(24) * options_.public_side.retention_days);
+      if (erased.ok()) {
+        last_retention = now;
+        if (*erased > 0) {
+          Log(LogLevel::kInfo, "registrations erased after retention",
+              {{"count", absl::StrCat(*erased)}});
+        }
+      } else {
+        lapsed = erased.status();
+      }
+    }
     absl::StatusOr<int> queued = store_->QueueDueReminders(
         now, lookback,
         [this](
@@ -105,7 +130,7 @@ void EventsServer::StartMailWorker() {
         });
     if (!queued.ok()) return queued.status();
     covered = now;
-    return absl::OkStatus();
+    return lapsed;
   };
   mail_worker_ = std::make_unique<OutboxWorker>(outbox_.get(), worker);
 }

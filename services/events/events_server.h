@@ -32,6 +32,7 @@
 #include "services/events/events.h"
 #include "services/events/events_grpc_service.h"
 #include "services/events/events_store.h"
+#include "services/events/public_signups.h"
 
 namespace smz::events {
 
@@ -55,6 +56,10 @@ struct EventsServerOptions {
   // ignored); not owned.
   MailSender* mail_sender = nullptr;
   absl::Duration mail_poll = absl::Seconds(2);
+  // The public's side: the pages' address for mailed links, holds, limits.
+  PublicSignUpOptions public_side;
+  // The tokens of mailed links; unset: SecureRandom. Not owned.
+  RandomSource* random = nullptr;
   const Clock* clock = &SystemClock::Get();
 };
 
@@ -84,6 +89,8 @@ class EventsServer {
   std::unique_ptr<MailSender> smtp_sender_;
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<Events> events_;
+  SecureRandom secure_random_;
+  std::unique_ptr<PublicSignUps> public_side_;
   std::unique_ptr<EventsGrpcService> service_;
   // Last: destroyed first, before what it uses.
   std::unique_ptr<OutboxWorker> mail_worker_;

@@ -119,7 +119,8 @@ absl::Status ApplyEventChange(Session& session, const Event& before,
     SMZ_RETURN_IF_ERROR(
         (session.Execute(
              "UPDATE registrations SET state = " CANCELLED_WITH_EVENT_SQL
-             ", active_person_key = NULL, cancel_us = ? WHERE event_id = ? AND "
+             ", active_person_key = NULL, hold_until_us = NULL, cancel_us = ? "
+             "WHERE event_id = ? AND "
              "state IN " LIVE_REGISTRATION_SQL,
              {SqlInt(now_us), SqlInt(id)}))
             .status());
@@ -175,9 +176,9 @@ VersionedTable<Event> EventTable(int64_t* next_arrival,
         (session.Execute(
              "INSERT INTO events (type, state, time_zone, start_us, end_us, "
              "local_start_date, local_end_date, span_days, country, capacity, "
-             "outcome_attendees, outcome_mous, body, revision, create_us, "
-             "update_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, "
-             "?)",
+             "outcome_attendees, outcome_mous, open_to_public, body, "
+             "revision, create_us, update_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+             "?, ?, ?, ?, ?, ?, 1, ?, ?)",
              params))
             .status());
     SMZ_ASSIGN_OR_RETURN(const int64_t id, session.LastInsertId());
@@ -198,7 +199,8 @@ VersionedTable<Event> EventTable(int64_t* next_arrival,
             "start_us = ?, end_us = ?, local_start_date = ?, "
             "local_end_date = ?, span_days = ?, country = ?, "
             "capacity = ?, outcome_attendees = ?, outcome_mous = ?, "
-            "body = ?, revision = revision + 1, update_us = ? "
+            "open_to_public = ?, body = ?, revision = revision + 1, "
+            "update_us = ? "
             "WHERE id = ?",
             params)
         .status();
@@ -323,20 +325,7 @@ absl::StatusOr<std::vector<Event>> EventsStore::ListEvents(
   params.push_back(SqlInt(query.limit));
   return database_->RunFor<std::vector<Event>>(
       [&](Session& session) -> absl::StatusOr<std::vector<Event>> {
-        SMZ_ASSIGN_OR_RETURN(
-            std::vector<Row> rows,
-            session.Query(
-                absl::StrCat("SELECT ", kEventColumns, " FROM events e ", where,
-                             " ORDER BY e.start_us, e.id LIMIT ?"),
-                params));
-        std::vector<Event> events;
-        events.reserve(rows.size());
-        for (const Row& row : rows) {
-          absl::StatusOr<Event> event = ReadEvent(row);
-          if (!event.ok()) return event.status();
-          events.push_back(*std::move(event));
-        }
-        return events;
+        return QueryEventsByStart(session, where, params);
       });
 }
 

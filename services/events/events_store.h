@@ -69,6 +69,26 @@ struct StoredRegistration {
   std::vector<v1::Warning> warnings;
 };
 
+// A public sign-up's place is held until `hold_until` unless the link with
+// the token whose hash this is confirms it first; `link` (with the token)
+// goes to the person by mail and is not stored.
+struct SignUpHold {
+  std::string token_hash;
+  absl::Time hold_until;
+  std::string link;
+  // At most this many places of one event held unconfirmed at once (so that
+  // made-up addresses cannot take every seat): RESOURCE_EXHAUSTED beyond.
+  int max_unconfirmed = 20;
+};
+
+// One sign-up counted against one limit: per hour, at most `limit` for
+// `subject` (hashed before it is stored); `what` names it in the refusal.
+struct SignUpCharge {
+  std::string subject;
+  int limit = 0;
+  std::string what;
+};
+
 class EventsStore {
  public:
   EventsStore(Database* database, const Clock* clock);
@@ -104,9 +124,12 @@ class EventsStore {
   // duplicate held by another partner is not identified, and overlap
   // warnings only name that partner's registrations. 0: the caller manages
   // events and sees everything.
+  //
+  // `hold`: a public sign-up (public_signups.h), held until confirmed.
   absl::StatusOr<StoredRegistration> Register(const Registration& registration,
                                               const RequestKey& key,
-                                              int64_t visible_partner_id = 0);
+                                              int64_t visible_partner_id = 0,
+                                              const SignUpHold* hold = nullptr);
   absl::StatusOr<Registration> GetRegistration(int64_t id);
   absl::StatusOr<std::vector<Registration>> ListRegistrations(
       const RegistrationQuery& query);
@@ -139,6 +162,37 @@ class EventsStore {
       absl::Time at, absl::Duration lookback,
       absl::FunctionRef<absl::StatusOr<HostContacts>(int64_t partner_id)>
           host_contacts);
+
+  // The public's side (signups_store.cc).
+  //
+  // Events open to the public, PUBLISHED or POSTPONED, ending after `now`,
+  // by start time.
+  absl::StatusOr<std::vector<Event>> ListPublicEvents(absl::Time now,
+                                                      PageCursor after,
+                                                      int limit);
+  // Counts one sign-up against each charge in one transaction; a charge
+  // over its limit refuses it all (RESOURCE_EXHAUSTED, when to try again),
+  // counting nothing.
+  absl::Status ChargeSignUp(const std::vector<SignUpCharge>& charges);
+  // The registration whose link has this token hash (NOT_FOUND: none, or
+  // erased).
+  absl::StatusOr<Registration> SignUpByToken(absl::string_view token_hash);
+  // Confirms the held place (harmless when confirmed already) and queues the
+  // confirmation, whose mail carries `link` to manage it. A place that
+  // lapsed or was cancelled is FAILED_PRECONDITION.
+  absl::StatusOr<Registration> ConfirmSignUp(absl::string_view token_hash,
+                                             absl::string_view link);
+  // Cancels it (when live; the seat goes to the waiting list) and with
+  // `erase` erases the person's data from it and forgets the token.
+  absl::StatusOr<Registration> CancelSignUp(absl::string_view token_hash,
+                                            bool erase);
+  // Places held past their time lapse (the waiting list moves up); sign-up
+  // counts older than a day are dropped. The number lapsed.
+  absl::StatusOr<int> LapseUnconfirmedSignUps();
+  // Erases the personal data of registrations that are not a partner's
+  // staff (partner_id 0) of events that ended before `ended_before`, also
+  // from their audit entries. The number erased (at most 500 a call).
+  absl::StatusOr<int> EraseExpiredRegistrations(absl::Time ended_before);
 
   // The audit trail of events and registrations.
   absl::StatusOr<audit::v1::ListChangesResponse> ListChanges(

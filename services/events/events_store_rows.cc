@@ -114,6 +114,7 @@ absl::StatusOr<Registration> ReadRegistration(const Row& row) {
   if (r.state() == v1::WAITLISTED) {
     r.set_waitlist_position(static_cast<int32_t>(row.Int(10)));
   }
+  if (!row.IsNull(11)) *r.mutable_hold_until() = FromMicros(row.Int(11));
   return r;
 }
 
@@ -218,7 +219,8 @@ absl::StatusOr<std::vector<Registration>> LiveRegistrations(Session& session,
       std::vector<Row> rows,
       session.Query("SELECT r.id, r.event_id, r.arrival, r.state, "
                     "r.attendance, r.create_us, r.confirm_us, r.check_in_us, "
-                    "r.cancel_us, r.body, 0 FROM registrations r WHERE "
+                    "r.cancel_us, r.body, 0, r.hold_until_us FROM "
+                    "registrations r WHERE "
                     "r.event_id = ? AND r.state IN " LIVE_REGISTRATION_SQL
                     " ORDER BY r.arrival",
                     {SqlInt(event_id)}));
@@ -401,6 +403,7 @@ std::vector<SqlValue> EventColumns(const Event& event) {
           SqlInt(event.capacity()),
           SqlInt(event.outcome().attendees()),
           SqlInt(event.outcome().mous_signed()),
+          SqlInt(event.open_to_public() ? 1 : 0),
           Body(event)};
 }
 
@@ -414,6 +417,23 @@ absl::StatusOr<Event> LoadEvent(Session& session, int64_t id) {
     return absl::NotFoundError(absl::StrCat("event ", id, " not found"));
   }
   return ReadEvent(rows.front());
+}
+
+absl::StatusOr<std::vector<Event>> QueryEventsByStart(
+    Session& session, absl::string_view where,
+    const std::vector<SqlValue>& params) {
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      session.Query(absl::StrCat("SELECT ", kEventColumns, " FROM events e ",
+                                 where, " ORDER BY e.start_us, e.id LIMIT ?"),
+                    params));
+  std::vector<Event> events;
+  events.reserve(rows.size());
+  for (const Row& row : rows) {
+    SMZ_ASSIGN_OR_RETURN(Event event, ReadEvent(row));
+    events.push_back(std::move(event));
+  }
+  return events;
 }
 
 std::string StateName(v1::EventState state) {

@@ -1,6 +1,6 @@
 // What the events store's parts share: how event and registration rows are
 // read, locked and counted, and the SQL they have in common. Internal to
-// the store (events_store.cc, registrations_store.cc).
+// the store (events_store.cc, registrations_store.cc, signups_store.cc).
 //
 //   SMZ_ASSIGN_OR_RETURN(LockedEvent locked, LockEvent(session, event_id));
 //   ... change locked.event's counts ...
@@ -34,13 +34,14 @@ namespace smz::events {
 #define CANCELLED_BY_REGISTRANT_SQL "3"
 #define CANCELLED_WITH_EVENT_SQL "4"
 #define LIVE_REGISTRATION_SQL "(1, 2)"  // CONFIRMED, WAITLISTED
+#define LAPSED_SQL "5"
 #define ATTENDANCE_UNSPECIFIED_SQL "0"
 #define NO_SHOW_SQL "2"
 static_assert(v1::DRAFT == 1 && v1::PUBLISHED == 2 && v1::COMPLETED == 3 &&
               v1::CANCELLED == 4 && v1::POSTPONED == 5);
 static_assert(v1::CONFIRMED == 1 && v1::WAITLISTED == 2 &&
               v1::CANCELLED_BY_REGISTRANT == 3 &&
-              v1::CANCELLED_WITH_EVENT == 4);
+              v1::CANCELLED_WITH_EVENT == 4 && v1::LAPSED == 5);
 static_assert(v1::ATTENDANCE_UNSPECIFIED == 0 && v1::NO_SHOW == 2);
 
 inline constexpr int kConfirmed = v1::CONFIRMED;
@@ -80,7 +81,9 @@ inline constexpr absl::string_view kRegistrationColumns =
     "r.id, r.event_id, r.arrival, r.state, r.attendance, r.create_us, "
     "r.confirm_us, r.check_in_us, r.cancel_us, r.body, "
     "(SELECT COUNT(*) FROM registrations w WHERE w.event_id = r.event_id "
-    "AND w.state = " WAITLISTED_SQL " AND w.arrival <= r.arrival)";
+    "AND w.state = " WAITLISTED_SQL
+    " AND w.arrival <= r.arrival), "
+    "r.hold_until_us";
 
 absl::StatusOr<Registration> ReadRegistration(const Row& row);
 
@@ -143,6 +146,12 @@ std::string DerivedRowsKey(const Event& event);
 std::vector<SqlValue> EventColumns(const Event& event);
 
 absl::StatusOr<Event> LoadEvent(Session& session, int64_t id);
+
+// The events `where` (with `params`, the last one the LIMIT) selects from
+// "events e", by start time then id.
+absl::StatusOr<std::vector<Event>> QueryEventsByStart(
+    Session& session, absl::string_view where,
+    const std::vector<SqlValue>& params);
 
 std::string StateName(v1::EventState state);
 

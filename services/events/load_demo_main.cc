@@ -272,6 +272,8 @@ int main(int argc, char** argv) {
   briefing.add_target_languages("mn");
   briefing.add_target_languages("ru");
   briefing.set_capacity(8);
+  // On the public pages (/public/events), where anyone signs up.
+  briefing.set_open_to_public(true);
   *briefing.mutable_start_time() =
       ToTimestamp(LocalTime("Asia/Ulaanbaatar", anchor + 3, 14));
   *briefing.mutable_end_time() =

@@ -65,7 +65,7 @@ absl::StatusOr<Registration> ChangeRegistration(
 // row; the steps share the lock and the answer.
 absl::StatusOr<StoredRegistration> EventsStore::Register(
     const Registration& input, const RequestKey& key,
-    int64_t visible_partner_id) {
+    int64_t visible_partner_id, const SignUpHold* hold) {
   const absl::Time now = clock_->Now();
   bool new_registration = false;
   int64_t event_start_us = 0;
@@ -79,6 +79,12 @@ absl::StatusOr<StoredRegistration> EventsStore::Register(
     absl::StatusOr<LockedEvent> locked = LockEvent(session, input.event_id());
     if (!locked.ok() && !absl::IsNotFound(locked.status())) {
       return locked.status();
+    }
+    // The public signs up only where an organizer let it.
+    if (hold != nullptr && (!locked.ok() || !locked->event.open_to_public() ||
+                            locked->event.state() == v1::DRAFT)) {
+      return absl::NotFoundError(
+          absl::StrCat("event_id: no public event ", input.event_id()));
     }
     // Drafts do not exist for partners (as GetEvent says).
     if (!locked.ok() ||
@@ -109,6 +115,19 @@ absl::StatusOr<StoredRegistration> EventsStore::Register(
       return response;
     }
     SMZ_RETURN_IF_ERROR(CheckRegistrationWindow(event, now));
+    if (hold != nullptr) {
+      SMZ_ASSIGN_OR_RETURN(
+          std::vector<Row> held,
+          session.Query("SELECT COUNT(*) FROM registrations WHERE event_id = "
+                        "? AND state IN " LIVE_REGISTRATION_SQL
+                        " AND hold_until_us IS NOT NULL",
+                        {SqlInt(event.id())}));
+      if (!held.empty() && held.front().Int(0) >= hold->max_unconfirmed) {
+        return absl::ResourceExhaustedError(
+            "event_id: too many sign-ups for this event wait for their "
+            "confirmation; try again in an hour");
+      }
+    }
     FieldViolations violations;
     ValidateRegistration(input, event, &violations);
     SMZ_RETURN_IF_ERROR(violations.ToStatus());
@@ -123,11 +142,16 @@ absl::StatusOr<StoredRegistration> EventsStore::Register(
     absl::StatusOr<int64_t> inserted = session.Execute(
         "INSERT INTO registrations (event_id, arrival, partner_id, "
         "person_key, active_person_key, state, attendance, create_us, "
-        "confirm_us, body) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+        "confirm_us, body, hold_until_us, visitor_token_hash) VALUES (?, ?, "
+        "?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
         {SqlInt(event.id()), SqlInt(arrival), SqlInt(input.partner_id()),
          person, person, SqlInt(seat ? kConfirmed : kWaitlisted),
          SqlInt(now_us), seat ? SqlValue(SqlInt(now_us)) : nullptr,
-         stored.SerializeAsString()});
+         stored.SerializeAsString(),
+         hold != nullptr
+             ? SqlValue(SqlInt(absl::ToUnixMicros(hold->hold_until)))
+             : nullptr,
+         hold != nullptr ? SqlValue(hold->token_hash) : nullptr});
     if (absl::IsAlreadyExists(inserted.status())) {
       // The unique key on (event, live person) refused a second
       // registration of this person; say which one exists.
@@ -177,9 +201,20 @@ absl::StatusOr<StoredRegistration> EventsStore::Register(
     } else {
       out->set_waitlist_position(event.waitlisted_count());
     }
-    SMZ_RETURN_IF_ERROR(QueueRegistrationMail(session, event, *out,
-                                              RegistrationMail::kReceived, now)
-                            .status());
+    if (hold != nullptr) {
+      // Held: the mail asks the address's owner to confirm.
+      *out->mutable_hold_until() = ToTimestamp(hold->hold_until);
+      SMZ_RETURN_IF_ERROR(
+          QueueRegistrationMail(session, event, *out,
+                                RegistrationMail::kConfirmSignUp, now,
+                                absl::InfinitePast(), hold->link)
+              .status());
+    } else {
+      SMZ_RETURN_IF_ERROR(QueueRegistrationMail(session, event, *out,
+                                                RegistrationMail::kReceived,
+                                                now)
+                              .status());
+    }
     new_registration = true;
     event_start_us = Micros(event.start_time());
     event_end_us = Micros(event.end_time());
@@ -316,7 +351,8 @@ absl::StatusOr<Registration> EventsStore::CancelRegistration(
         }
         absl::StatusOr<int64_t> changed = session.Execute(
             "UPDATE registrations SET state = " CANCELLED_BY_REGISTRANT_SQL
-            ", active_person_key = NULL, cancel_us = ? WHERE id = ?",
+            ", active_person_key = NULL, hold_until_us = NULL, cancel_us = ? "
+            "WHERE id = ?",
             {SqlInt(absl::ToUnixMicros(now)), SqlInt(id)});
         if (!changed.ok()) return changed.status();
         if (state == kConfirmed) {

@@ -173,6 +173,9 @@ class GatewayServiceTest : public ::testing::Test {
     auto events = stack_->StartEvents([](events::EventsServerOptions& o) {
       o.smtp = mail_capture_->SmtpOptions();
       o.mail_poll = absl::Milliseconds(100);
+      // Mailed links start with it; the browser tests open them on the
+      // gateway's own (ephemeral) address.
+      o.public_side.public_url = "https://smz.example.org";
     });
     ASSERT_TRUE(events.ok()) << events.status();
     events_ = *events;
@@ -2038,6 +2041,142 @@ TEST_F(GatewayServiceTest, UpcomingEventsArePublishedOnesSoonestFirst) {
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(stub_->ListUpcomingEvents(As("").get(), {}, &upcoming).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// A visitor abroad finds a public event in Mongolian, is told what the form
+// misses, signs up (the event is full: the waiting list), confirms by the
+// link read from the mail, is promoted when the person ahead cancels, and
+// erases their data. No sign-in anywhere.
+TEST_F(GatewayServiceTest, AVisitorSignsUpInMongolianInChromium) {
+  auto events = ev1::EventsService::NewStub(Local(events_->port()));
+  ev1::CreateEventRequest create;
+  ev1::Event* draft = create.mutable_event();
+  draft->set_type(ev1::BRIEFING_SESSION);
+  (*draft->mutable_title())["ko"] = "다르항 의료관광 설명회";
+  (*draft->mutable_title())["en"] = "Darkhan medical tourism briefing";
+  (*draft->mutable_title())["mn"] =
+      "Дархан эмнэлгийн аялал жуулчлалын танилцуулга";
+  (*draft->mutable_description())["en"] =
+      "Hospitals of Yeongdeungpo present their care and prices.";
+  draft->set_venue("Darkhan Palace");
+  draft->set_city("Darkhan");
+  draft->set_country("MN");
+  draft->set_time_zone("Asia/Ulaanbaatar");
+  draft->set_capacity(1);
+  draft->set_open_to_public(true);
+  const absl::Time start = clock_->Now() + absl::Hours(24 * 45);
+  *draft->mutable_start_time() = events::ToTimestamp(start);
+  *draft->mutable_end_time() = events::ToTimestamp(start + absl::Hours(3));
+  ev1::EventResponse created;
+  grpc::Status s = events->CreateEvent(As(admin()).get(), create, &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const int64_t id = created.event().id();
+  ev1::TransitionRequest step;
+  step.set_id(id);
+  ev1::EventResponse published;
+  ASSERT_TRUE(events->PublishEvent(As(admin()).get(), step, &published).ok());
+  // The one seat is taken.
+  ev1::CreateRegistrationRequest early;
+  early.mutable_registration()->set_event_id(id);
+  early.mutable_registration()->set_name("Early Bird");
+  early.mutable_registration()->set_email("early@example.mn");
+  ev1::RegistrationResponse first;
+  ASSERT_TRUE(
+      events->CreateRegistration(As(admin()).get(), early, &first).ok());
+
+  const std::string origin =
+      absl::StrCat("http://127.0.0.1:", gateway_->http_port());
+  const std::string shots = SMZ_TEST_ARTIFACT_DIR;
+  const std::string card = absl::StrCat("[data-event=\"", id, "\"]");
+  const BrowserPage form = OpenInBrowser(
+      absl::StrCat(origin, "/public/events?lang=mn"),
+      "return document.querySelector('#result.done') !== null",
+      absl::StrCat(shots, "/public-signup-sent.png"),
+      {absl::StrCat("wait:return document.querySelector('", card,
+                    " h2 a') !== null"),
+       // One page of events: no "more" to press.
+       "wait:return getComputedStyle(document.getElementById('more'))"
+       ".display === 'none'",
+       absl::StrCat("shot:", shots, "/public-events.png"),
+       absl::StrCat("click:", card, " h2 a"),
+       "wait:return document.getElementById('signup') && "
+       "!document.getElementById('signup').hidden",
+       "type:#name=Батбаяр", "type:#organization=Darkhan Travel",
+       "select:#country=MN", "type:#phone=+976 9911 2233",
+       // No address and no consent yet: marked in place.
+       "click:#submit",
+       "wait:return document.querySelector('[data-field=email].invalid') "
+       "!== null && document.querySelector('[data-field=consent].invalid') "
+       "!== null",
+       absl::StrCat("shot:", shots, "/public-event-refused.png"),
+       "type:#email=visitor.mn@example.mn", "click:#consent", "click:#submit"});
+  ASSERT_TRUE(form.met) << form.dom.substr(0, 4000);
+  EXPECT_THAT(form.csp_violations, ::testing::IsEmpty());
+  for (const std::string& line : form.console) {
+    EXPECT_THAT(line, Not(HasSubstr("Uncaught"))) << line;
+  }
+  EXPECT_THAT(form.dom, HasSubstr("хүлээлгийн жагсаалтын 1-т"));
+
+  // The link, from the mail as the capture server kept it.
+  auto mail_to_visitor = [&](size_t at_least) {
+    return mail_capture_->WaitForMailTo("visitor.mn@example.mn", at_least);
+  };
+  std::vector<google::protobuf::Struct> mail = mail_to_visitor(1);
+  ASSERT_FALSE(mail.empty());
+  const std::string text = mail[0].fields().at("text").string_value();
+  const std::string prefix = "https://smz.example.org/public/signup?lang=mn#t=";
+  const size_t at = text.find(prefix);
+  ASSERT_NE(at, std::string::npos) << text;
+  const std::string link = absl::StrCat(
+      origin, text.substr(at + std::string("https://smz.example.org").size(),
+                          prefix.size() - 23 + 48));
+  const BrowserPage confirmed = OpenInBrowser(
+      link,
+      "return document.getElementById('sign-up').dataset.state === "
+      "'WAITLISTED' && document.querySelector('#status.done') !== null",
+      absl::StrCat(shots, "/public-signup-confirmed.png"),
+      {"wait:return document.getElementById('sign-up').dataset.state === "
+       "'HELD'",
+       absl::StrCat("shot:", shots, "/public-signup-held.png"),
+       "click:#confirm"});
+  ASSERT_TRUE(confirmed.met) << confirmed.dom.substr(0, 4000);
+
+  // The person ahead cancels: the seat is the visitor's, and the mail says so.
+  ev1::CancelRegistrationRequest cancel;
+  cancel.set_id(first.registration().id());
+  ev1::Registration cancelled;
+  ASSERT_TRUE(
+      events->CancelRegistration(As(admin()).get(), cancel, &cancelled).ok());
+  mail = mail_to_visitor(3);
+  ASSERT_THAT(mail, SizeIs(3));
+  EXPECT_THAT(mail[2].fields().at("subject").string_value(),
+              HasSubstr("Танд суудал гарлаа"));
+  const BrowserPage erased = OpenInBrowser(
+      link,
+      "return document.getElementById('sign-up').dataset.state === 'ERASED'",
+      absl::StrCat(shots, "/public-signup-erased.png"),
+      {"wait:return document.getElementById('sign-up').dataset.state === "
+       "'CONFIRMED'",
+       absl::StrCat("shot:", shots, "/public-signup-promoted.png"),
+       "size:390x1200",
+       absl::StrCat("shot:", shots, "/public-signup-promoted-phone.png"),
+       "size:1280x1200",
+       // The page asks before it erases; the person says yes.
+       "wait:return (window.confirm = () => true) && true", "click:#erase"});
+  ASSERT_TRUE(erased.met) << erased.dom.substr(0, 4000);
+
+  ev1::ListRegistrationsRequest who;
+  who.set_event_id(id);
+  ev1::ListRegistrationsResponse registrations;
+  ASSERT_TRUE(
+      events->ListRegistrations(As(admin()).get(), who, &registrations).ok());
+  ASSERT_EQ(registrations.registrations_size(), 2);
+  EXPECT_EQ(registrations.registrations(1).name(), "");
+  EXPECT_EQ(registrations.registrations(1).email(), "");
+  EXPECT_TRUE(registrations.registrations(1).public_sign_up());
+  // Other tests count upcoming events: this one goes.
+  step.set_reason("test over");
+  ASSERT_TRUE(events->CancelEvent(As(admin()).get(), step, &published).ok());
 }
 
 // A hanging stats service: the answer comes within the deadline, with the

@@ -235,6 +235,7 @@ std::map<std::string, KeyedSample> WriteContractTest::KeyedSamples() {
   // What the samples refer to: an open event, a project and a budget line.
   ev::CreateEventRequest event_request;
   *event_request.mutable_event() = Briefing("계약실");
+  event_request.mutable_event()->set_open_to_public(true);  // for SignUp
   const ev::EventResponse event = MustCall(
       &ev::EventsService::Stub::CreateEvent, events.get(), event_request);
   ev::TransitionRequest publish;
@@ -339,6 +340,18 @@ std::map<std::string, KeyedSample> WriteContractTest::KeyedSamples() {
       },
       // Computed after the first commit; a retry reads them afresh.
       {"warnings", "registration.waitlist_position"}};
+  // Anyone may sign up; a signed-in caller's keys are its own all the same.
+  samples["EventsService.SignUp"] = {
+      "organizer", [event_id](int v) {
+        auto r = std::make_unique<ev::SignUpRequest>();
+        r->set_event_id(event_id);
+        r->set_name(absl::StrCat("Сүх ", v));
+        r->set_country("MN");
+        r->set_email(absl::StrCat("visitor", v, "@example.mn"));
+        r->set_language("mn");
+        r->set_consent(true);
+        return r;
+      }};
   samples["ProgrammeService.CreateProject"] = {
       "admin", [](int v) {
         auto r = std::make_unique<pg::CreateProjectRequest>();

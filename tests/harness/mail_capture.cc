@@ -92,6 +92,25 @@ std::vector<google::protobuf::Struct> MailCapture::WaitFor(
   return received;
 }
 
+std::vector<google::protobuf::Struct> MailCapture::WaitForMailTo(
+    const std::string& address, size_t count, absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  std::vector<google::protobuf::Struct> mine;
+  while (true) {
+    mine.clear();
+    for (google::protobuf::Struct& mail : Received()) {
+      auto to = mail.fields().find("rcpt_tos");
+      if (to != mail.fields().end() &&
+          to->second.list_value().values_size() > 0 &&
+          to->second.list_value().values(0).string_value() == address) {
+        mine.push_back(std::move(mail));
+      }
+    }
+    if (mine.size() >= count || absl::Now() >= deadline) return mine;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
 std::vector<std::string> MailCapture::Duplicates() const {
   std::vector<std::string> out;
   const std::string text =

@@ -42,6 +42,11 @@ class MailCapture {
   // Waits up to `timeout` for at least `count` mails; returns what there is.
   std::vector<google::protobuf::Struct> WaitFor(
       size_t count, absl::Duration timeout = absl::Seconds(20)) const;
+  // The mail to `address` (its first recipient), in the order it arrived;
+  // waits up to `timeout` for at least `count` of them.
+  std::vector<google::protobuf::Struct> WaitForMailTo(
+      const std::string& address, size_t count,
+      absl::Duration timeout = absl::Seconds(20)) const;
   // Message-IDs that arrived again after a copy was kept, once per copy.
   std::vector<std::string> Duplicates() const;
 

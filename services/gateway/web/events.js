@@ -6,13 +6,13 @@ const w = SMZ.words({
   ko: { title: "행사", list_title: "행사", from: "부터", to: "까지", type: "종류", state: "상태", all: "전체", more: "더 보기",
         new_title: "새 행사", title_ko: "제목 (한국어)", title_en: "제목 (영어)", title_other_lang: "다른 언어",
         title_other: "그 언어로 된 제목", organizer: "주최", venue: "장소", room: "방", city: "도시", country: "나라",
-        online: "온라인", time_zone: "시간대", start: "시작 (현지)", end: "끝 (현지)", capacity: "정원 (0: 제한 없음)",
+        online: "온라인", open_to_public: "일반 공개 (누구나 신청)", time_zone: "시간대", start: "시작 (현지)", end: "끝 (현지)", capacity: "정원 (0: 제한 없음)",
         closes: "신청 마감 (현지, 선택)", create: "초안으로 만들기", when: "일시 (현지)", where: "장소", seats: "좌석",
         waiting: "대기", none: "이 기간에 행사가 없습니다.", bad_time: "현지 일시를 입력하세요." },
   en: { title: "Events", list_title: "Events", from: "From", to: "To", type: "Type", state: "State", all: "All", more: "More",
         new_title: "New event", title_ko: "Title (Korean)", title_en: "Title (English)", title_other_lang: "Another language",
         title_other: "Title in that language", organizer: "Organizer", venue: "Venue", room: "Room", city: "City",
-        country: "Country", online: "Online", time_zone: "Time zone", start: "Starts (local)", end: "Ends (local)",
+        country: "Country", online: "Online", open_to_public: "Open to the public (anyone signs up)", time_zone: "Time zone", start: "Starts (local)", end: "Ends (local)",
         capacity: "Seats (0: no limit)", closes: "Registration closes (local, optional)", create: "Create as draft",
         when: "When (local)", where: "Where", seats: "Seats", waiting: "Waiting", none: "No events in this period.",
         bad_time: "Enter a local date and time." },
@@ -81,7 +81,8 @@ async function create() {
   }
   const event = { type: $("new-type").value, title, organizer: $("new-organizer").value.trim(),
                   venue: $("new-venue").value.trim(), room: $("new-room").value.trim(), city: $("new-city").value.trim(),
-                  country: $("new-country").value, online: $("new-online").checked, time_zone: zone,
+                  country: $("new-country").value, online: $("new-online").checked,
+                  open_to_public: $("new-public").checked, time_zone: zone,
                   capacity: Number($("new-capacity").value) || 0 };
   // A time the person has not finished typing is theirs to fix, here.
   const local = [["start_time", "new-start", true], ["end_time", "new-end", true], ["registration_closes", "new-closes", false]];
