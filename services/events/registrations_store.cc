@@ -118,10 +118,12 @@ absl::StatusOr<StoredRegistration> EventsStore::Register(
     if (hold != nullptr) {
       SMZ_ASSIGN_OR_RETURN(
           std::vector<Row> held,
-          session.Query("SELECT COUNT(*) FROM registrations WHERE event_id = "
-                        "? AND state IN " LIVE_REGISTRATION_SQL
-                        " AND hold_until_us IS NOT NULL",
-                        {SqlInt(event.id())}));
+          // Only live places are held (every way out clears the hold);
+          // counted no further than the cap.
+          session.Query("SELECT COUNT(*) FROM (SELECT 1 FROM registrations "
+                        "WHERE event_id = ? AND hold_until_us IS NOT NULL "
+                        "LIMIT ?) held",
+                        {SqlInt(event.id()), SqlInt(hold->max_unconfirmed)}));
       if (!held.empty() && held.front().Int(0) >= hold->max_unconfirmed) {
         return absl::ResourceExhaustedError(
             "event_id: too many sign-ups for this event wait for their "
