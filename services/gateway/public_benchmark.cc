@@ -47,29 +47,6 @@ using smz::testing::CheckGrpc;
 using smz::testing::Latency;
 namespace ev1 = smz::events::v1;
 
-struct Figures {
-  double calls_per_second = 0;
-  Latency latency;
-};
-
-// `call(i)` `visitors * runs` times, `visitors` at once; i is unique.
-Figures Measure(int visitors, int runs, int warmup,
-                const std::function<void(int)>& call) {
-  static std::atomic<int> serial{0};
-  smz::testing::RunParallel(visitors * warmup, visitors,
-                            [&](int) { call(serial++); });
-  std::vector<double> samples(static_cast<size_t>(visitors) * runs);
-  const double seconds =
-      smz::testing::RunParallel(visitors * runs, visitors, [&](int i) {
-        const int n = serial++;
-        const absl::Time start = absl::Now();
-        call(n);
-        samples[i] = smz::testing::MillisecondsSince(start);
-      });
-  return Figures{samples.size() / seconds,
-                 smz::testing::Percentiles(std::move(samples))};
-}
-
 // One keep-alive HTTP/1.1 client per worker thread, as a browser keeps its
 // connections.
 httplib::Client& ThreadClient(int port) {
@@ -234,9 +211,11 @@ int main(int argc, char** argv) {
       visitors, runs);
   for (const Pair& pair : pairs) {
     new_event();
-    const Figures backend = Measure(visitors, runs, warmup, pair.backend);
+    const smz::testing::Throughput backend =
+        smz::testing::MeasureCalls(visitors, runs, warmup, pair.backend);
     new_event();
-    const Figures edge = Measure(visitors, runs, warmup, pair.edge);
+    const smz::testing::Throughput edge =
+        smz::testing::MeasureCalls(visitors, runs, warmup, pair.edge);
     std::printf(
         "| %s | %.0f | %.2f · %.2f | %.0f | %.2f · %.2f | %.2fx | %.2fx |\n",
         pair.name.c_str(), backend.calls_per_second, backend.latency.p50_ms,

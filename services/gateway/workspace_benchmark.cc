@@ -90,27 +90,6 @@ struct User {
   std::string session;
 };
 
-struct Figures {
-  double calls_per_second = 0;
-  Latency latency;
-};
-
-// `call(user, i)` for every user `runs` times, `users` at once.
-Figures Measure(int users, int runs, int warmup,
-                const std::function<void(int user)>& call) {
-  smz::testing::RunParallel(users * warmup, users,
-                            [&](int i) { call(i % users); });
-  std::vector<double> samples(static_cast<size_t>(users) * runs);
-  const double seconds =
-      smz::testing::RunParallel(users * runs, users, [&](int i) {
-        const absl::Time start = absl::Now();
-        call(i % users);
-        samples[i] = smz::testing::MillisecondsSince(start);
-      });
-  return Figures{samples.size() / seconds,
-                 smz::testing::Percentiles(std::move(samples))};
-}
-
 // One HTTP/1.1 keep-alive client per worker thread, as a browser keeps its
 // connections.
 httplib::Client& ThreadClient(int port) {
@@ -336,8 +315,10 @@ int main(int argc, char** argv) {
     if (pair.name.find(absl::GetFlag(FLAGS_only)) == std::string::npos) {
       continue;
     }
-    const Figures backend = Measure(users, runs, warmup, pair.backend);
-    const Figures edge = Measure(users, runs, warmup, pair.edge);
+    const smz::testing::Throughput backend = smz::testing::MeasureCalls(
+        users, runs, warmup, [&](int n) { pair.backend(n % users); });
+    const smz::testing::Throughput edge = smz::testing::MeasureCalls(
+        users, runs, warmup, [&](int n) { pair.edge(n % users); });
     std::printf(
         "| %s | %.0f | %.2f · %.2f | %.0f | %.2f · %.2f | %.2fx | %.2fx |\n",
         pair.name.c_str(), backend.calls_per_second, backend.latency.p50_ms,

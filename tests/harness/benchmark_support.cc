@@ -40,6 +40,19 @@ double MillisecondsSince(absl::Time start) {
   return absl::ToDoubleMilliseconds(absl::Now() - start);
 }
 
+Throughput MeasureCalls(int callers, int runs, int warmup,
+                        const std::function<void(int)>& call) {
+  const int warmups = callers * warmup;
+  RunParallel(warmups, callers, call);
+  std::vector<double> samples(static_cast<size_t>(callers) * runs);
+  const double seconds = RunParallel(callers * runs, callers, [&](int i) {
+    const absl::Time start = absl::Now();
+    call(warmups + i);
+    samples[i] = MillisecondsSince(start);
+  });
+  return Throughput{samples.size() / seconds, Percentiles(std::move(samples))};
+}
+
 double RunParallel(int n, int threads, const std::function<void(int)>& work) {
   std::atomic<int> next{0};
   const absl::Time start = absl::Now();

@@ -42,6 +42,17 @@ double MillisecondsSince(absl::Time start);
 // Runs `work(i)` for i in [0, n) on `threads` threads; returns seconds.
 double RunParallel(int n, int threads, const std::function<void(int)>& work);
 
+struct Throughput {
+  double calls_per_second = 0;
+  Latency latency;
+};
+// `call(n)` `callers * runs` times, `callers` at once, after `callers *
+// warmup` calls not measured. n numbers every call from 0, warm-up
+// included: n % callers picks a caller's own data, n alone makes each call
+// unique.
+Throughput MeasureCalls(int callers, int runs, int warmup,
+                        const std::function<void(int)>& call);
+
 // A private MariaDB (see mariadb_server.h) with an InnoDB buffer pool of
 // `buffer_pool_mb`; exits on failure.
 std::unique_ptr<MariaDbServer> StartBenchmarkMariaDb(int buffer_pool_mb);
