@@ -29,6 +29,9 @@ PACKAGES=(
   python3 python3-icalendar python3-dateutil
   # mail: libcurl's SMTP client; a real SMTP server captures it in tests
   libcurl4-openssl-dev python3-aiosmtpd
+  # check-in codes as QR images in mail (libqrencode, libpng); tests read
+  # them back with a real QR reader (zbarimg)
+  libqrencode-dev libpng-dev zbar-tools
   # formatting checks
   clang-format
   # fuzzing: clang with libFuzzer and the sanitizers' runtimes

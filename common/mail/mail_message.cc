@@ -11,6 +11,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/aip/status_macros.h"
+#include "common/mail/qr_png.h"
 #include "common/status_util.h"
 #include "common/text_checks.h"
 
@@ -180,6 +182,14 @@ absl::Status ValidateMail(const MailMessage& mail) {
   if (!mail.language.empty() && !IsLocaleTag(mail.language)) {
     violations.Add("language", "is not a BCP 47 tag such as ko or mn");
   }
+  if (!mail.qr_code.empty() &&
+      (mail.html.empty() || mail.qr_code.size() > kMaxQrTextBytes ||
+       std::any_of(mail.qr_code.begin(), mail.qr_code.end(),
+                   [](char c) { return c < 0x20 || c > 0x7E; }))) {
+    violations.Add("qr_code",
+                   "goes with an HTML body: printable ASCII, at most 256 "
+                   "bytes");
+  }
   return violations.ToStatus();
 }
 
@@ -206,10 +216,25 @@ absl::StatusOr<std::string> FormatMime(const MailMessage& mail,
   // No base64 line can hold "=_": the boundary cannot occur in a part.
   const std::string boundary =
       absl::StrCat("=_smz_", absl::Base64Escape(mail.message_id).substr(0, 24));
+  std::string html_part = Part("text/html", mail.html);
+  if (!mail.qr_code.empty()) {
+    SMZ_ASSIGN_OR_RETURN(const std::string png, QrPng(mail.qr_code));
+    // The image belongs to the HTML (RFC 2387): a related part beside it.
+    const std::string related = absl::StrCat(boundary, "_r");
+    html_part = absl::StrCat(
+        "Content-Type: multipart/related; type=\"text/html\";\r\n boundary=\"",
+        related, "\"\r\n\r\n--", related, "\r\n", html_part, "--", related,
+        "\r\nContent-Type: image/png\r\n"
+        "Content-Transfer-Encoding: base64\r\n"
+        "Content-ID: <",
+        kQrContentId,
+        ">\r\nContent-Disposition: inline; filename=\"check-in.png\"\r\n\r\n",
+        Base64Lines(png), "--", related, "--\r\n");
+  }
   absl::StrAppend(&out, "Content-Type: multipart/alternative; boundary=\"",
                   boundary, "\"\r\n\r\n--", boundary, "\r\n",
                   Part("text/plain", mail.text), "--", boundary, "\r\n",
-                  Part("text/html", mail.html), "--", boundary, "--\r\n");
+                  html_part, "--", boundary, "--\r\n");
   return out;
 }
 

@@ -38,7 +38,13 @@ struct MailMessage {
   // most 60 bytes.
   std::string message_id;
   std::string language;  // BCP 47 tag for Content-Language, e.g. "ko"
+  // Optional, with `html`: printable ASCII drawn as a QR image the HTML
+  // shows as <img src="cid:" kQrContentId> (a check-in code).
+  std::string qr_code;
 };
+
+// The Content-ID of the QR image of MailMessage::qr_code.
+inline constexpr char kQrContentId[] = "qr@smz";
 
 // An address a header and an SMTP command carry as they are: ASCII, a
 // dot-atom local part and a host name; no quoted strings, comments,
@@ -54,7 +60,8 @@ absl::Status ValidateMail(const MailMessage& mail);
 // The mail as RFC 5322 / MIME bytes (CRLF lines of at most 78 characters
 // but for very long addresses), marked Auto-Submitted (RFC 3834):
 // the subject and display name as RFC 2047 UTF-8 encoded words, the text
-// (and HTML) as base64 UTF-8 parts of a multipart/alternative.
+// (and HTML) as base64 UTF-8 parts of a multipart/alternative; the HTML
+// and the QR image of `qr_code` in a multipart/related.
 absl::StatusOr<std::string> FormatMime(const MailMessage& mail,
                                        absl::Time date);
 

@@ -122,5 +122,33 @@ TEST(MailMessageTest, PlainTextAloneIsOnePart) {
   EXPECT_THAT(*mime, HasSubstr("Content-Type: text/plain; charset=utf-8"));
 }
 
+TEST(MailMessageTest, AQrCodeTravelsAsAnImageBesideTheHtml) {
+  MailMessage mail = Mongolian();
+  mail.html = "<p>Сайн байна уу.</p><img src=\"cid:qr@smz\" alt=\"\">";
+  mail.qr_code = "K7Q2-M9XD-4T1P-ZR8B";
+  absl::StatusOr<std::string> mime = FormatMime(mail, kDate);
+  ASSERT_TRUE(mime.ok()) << mime.status();
+  EXPECT_THAT(*mime, HasSubstr("Content-Type: multipart/related; "
+                               "type=\"text/html\";\r\n boundary="));
+  EXPECT_THAT(*mime, HasSubstr("Content-Type: image/png\r\n"));
+  EXPECT_THAT(*mime, HasSubstr("Content-ID: <qr@smz>\r\n"));
+  // The image is PNG: its base64 starts with the signature's.
+  EXPECT_THAT(*mime, HasSubstr("\r\n\r\niVBORw0KGgo"));
+  for (absl::string_view line : absl::StrSplit(*mime, "\r\n")) {
+    EXPECT_LE(line.size(), 78u) << line;
+  }
+}
+
+TEST(MailMessageTest, AQrCodeNeedsHtmlAndPrintableText) {
+  MailMessage mail = Mongolian();
+  mail.qr_code = "a\r\nBcc: x@example.org";
+  EXPECT_THAT(ValidateMail(mail).message(), HasSubstr("qr_code"));
+  mail.qr_code = std::string(257, 'A');
+  EXPECT_THAT(ValidateMail(mail).message(), HasSubstr("qr_code"));
+  mail.qr_code = "K7Q2";
+  mail.html.clear();
+  EXPECT_THAT(ValidateMail(mail).message(), HasSubstr("qr_code"));
+}
+
 }  // namespace
 }  // namespace smz

@@ -59,6 +59,7 @@ absl::StatusOr<bool> EnqueueMail(Session& session, const OutgoingMail& mail,
   probe.subject = mail.subject;
   probe.text = mail.text;
   probe.html = mail.html;
+  probe.qr_code = mail.qr_code;
   probe.message_id = "0.outbox@smz.example";
   probe.language = mail.language;
   SMZ_RETURN_IF_ERROR(ValidateMail(probe));
@@ -74,13 +75,13 @@ absl::StatusOr<bool> EnqueueMail(Session& session, const OutgoingMail& mail,
       session.Execute(
           "INSERT INTO mail_outbox (dedupe_key, topic, recipient, "
           "recipient_name, language, subject, text_body, html_body, state, "
-          "next_attempt_us, create_us, erase_when_sent) VALUES (?, ?, ?, ?, "
-          "?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id",
+          "next_attempt_us, create_us, erase_when_sent, qr_code) VALUES (?, ?, "
+          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id",
           {mail.dedupe_key, mail.topic, mail.recipient, mail.recipient_name,
            mail.language, mail.subject, mail.text, mail.html,
            SqlInt(static_cast<int>(OutboxState::kPending)),
            SqlInt(Micros(std::max(mail.not_before, now))), SqlInt(Micros(now)),
-           SqlInt(mail.erase_when_sent ? 1 : 0)}));
+           SqlInt(static_cast<int>(mail.secret)), mail.qr_code}));
   return inserted == 1;
 }
 
@@ -138,10 +139,11 @@ absl::StatusOr<DeliveryPass> Outbox::DeliverDue() {
     SMZ_ASSIGN_OR_RETURN(
         claimed,
         session.Query(
-            absl::StrCat("SELECT id, recipient, recipient_name, language, "
-                         "subject, text_body, html_body, attempts FROM "
-                         "mail_outbox WHERE id IN ",
-                         in, " ORDER BY id"),
+            absl::StrCat(
+                "SELECT id, recipient, recipient_name, language, "
+                "subject, text_body, html_body, attempts, qr_code FROM "
+                "mail_outbox WHERE id IN ",
+                in, " ORDER BY id"),
             params));
     return absl::OkStatus();
   }));
@@ -156,6 +158,7 @@ absl::StatusOr<DeliveryPass> Outbox::DeliverDue() {
     mail.subject = row.Text(4);
     mail.text = row.Text(5);
     mail.html = row.Text(6);
+    mail.qr_code = row.Text(8);
     mail.message_id = MessageIdOf(id);
     const int attempts = static_cast<int>(row.Int(7));
     // The lease was taken for the whole batch: renewed for this message
@@ -192,8 +195,9 @@ absl::StatusOr<DeliveryPass> Outbox::DeliverDue() {
         return session.Execute(
             "UPDATE mail_outbox SET state = ?, sent_us = ?, lease_owner = '', "
             "last_error = '', "
-            "text_body = IF(erase_when_sent = 1, '', text_body), "
-            "html_body = IF(erase_when_sent = 1, '', html_body) "
+            "text_body = IF(erase_when_sent > 0, '', text_body), "
+            "html_body = IF(erase_when_sent > 0, '', html_body), "
+            "qr_code = IF(erase_when_sent > 0, '', qr_code) "
             "WHERE id = ? AND state = ? AND lease_owner = ?",
             {SqlInt(static_cast<int>(OutboxState::kSent)),
              SqlInt(Micros(after)), SqlInt(id),
@@ -216,11 +220,13 @@ absl::StatusOr<DeliveryPass> Outbox::DeliverDue() {
             "lease_owner = '', last_error = ?, "
             // A secret is not kept for a mail that failed for good either.
             "text_body = IF(erase_when_sent = 1 AND ? = 1, '', text_body), "
-            "html_body = IF(erase_when_sent = 1 AND ? = 1, '', html_body) "
+            "html_body = IF(erase_when_sent = 1 AND ? = 1, '', html_body), "
+            "qr_code = IF(erase_when_sent = 1 AND ? = 1, '', qr_code) "
             "WHERE id = ? AND state = ? AND lease_owner = ?",
             {SqlInt(static_cast<int>(state)),
              SqlInt(Micros(after + BackoffAfter(attempts))), ErrorText(sent),
-             SqlInt(later ? 0 : 1), SqlInt(later ? 0 : 1), SqlInt(id),
+             SqlInt(later ? 0 : 1), SqlInt(later ? 0 : 1),
+             SqlInt(later ? 0 : 1), SqlInt(id),
              SqlInt(static_cast<int>(OutboxState::kPending)),
              options_.worker_id});
       });

@@ -15,6 +15,7 @@
 //   // In the service's migrations (both, in this order):
 //   {4, "mail outbox", {smz::kMailOutboxTableDdl}},
 //   {5, "mail with links erased once sent", {smz::kMailOutboxEraseDdl}},
+//   {6, "mail with a QR image", {smz::kMailOutboxQrDdl}},
 //
 //   // Inside the transaction that confirms registration 17:
 //   smz::OutgoingMail mail;
@@ -45,7 +46,8 @@
 namespace smz {
 
 // The table every service that sends mail includes in its migrations,
-// followed by kMailOutboxEraseDdl (EnqueueMail writes that column too).
+// followed by kMailOutboxEraseDdl and kMailOutboxQrDdl (EnqueueMail writes
+// those columns too).
 // next_attempt_us is also the lease: a PENDING message whose time has not
 // come is either waiting to be retried or being sent by lease_owner.
 inline constexpr char kMailOutboxTableDdl[] =
@@ -81,7 +83,25 @@ inline constexpr char kMailOutboxEraseDdl[] =
     "ALTER TABLE mail_outbox ADD COLUMN erase_when_sent TINYINT NOT NULL "
     "DEFAULT 0";
 
+// The code a mail shows as a QR image (MailMessage::qr_code); a migration
+// of its own, after kMailOutboxEraseDdl.
+inline constexpr char kMailOutboxQrDdl[] =
+    "ALTER TABLE mail_outbox ADD COLUMN qr_code VARCHAR(256) NOT NULL "
+    "DEFAULT ''";
+
 enum class OutboxState { kPending = 1, kSent = 2, kFailed = 3 };
+
+// A secret a mail carries, and when the outbox stops keeping it (the value
+// of column erase_when_sent).
+enum class MailSecret {
+  kNone = 0,
+  // A link that acts for the person (erases their data): erased once sent
+  // or failed for good; such a failed mail cannot be retried.
+  kErasedWhenSentOrFailed = 1,
+  // A check-in code: erased once sent; a failed one is kept, so that the
+  // district can send it again.
+  kErasedWhenSent = 2,
+};
 
 // One message as the changing transaction writes it: already in the
 // recipient's language, since the change knows it and the worker does not.
@@ -98,9 +118,11 @@ struct OutgoingMail {
   std::string html;
   // Not before this time (a reminder written ahead); InfinitePast: at once.
   absl::Time not_before = absl::InfinitePast();
-  // Its bodies hold a secret: erased once it is sent or has failed for good
-  // (kMailOutboxEraseDdl); then it cannot be retried.
-  bool erase_when_sent = false;
+  // What becomes of a secret in its bodies (kMailOutboxEraseDdl).
+  MailSecret secret = MailSecret::kNone;
+  // Optional, with `html`: drawn as a QR image (MailMessage::qr_code);
+  // erased with the bodies.
+  std::string qr_code;
 };
 
 // Validates `mail` as a MailMessage (INVALID_ARGUMENT naming its bad fields:

@@ -65,7 +65,8 @@ class OutboxTest : public testing::SharedMariaDbTest {
   void SetUp() override {
     database_ = MigratedDatabase(
         "smz_outbox", {{1, "mail outbox", {kMailOutboxTableDdl}},
-                       {2, "erased once sent", {kMailOutboxEraseDdl}}});
+                       {2, "erased once sent", {kMailOutboxEraseDdl}},
+                       {3, "a QR image", {kMailOutboxQrDdl}}});
     ASSERT_NE(database_, nullptr);
   }
 
@@ -190,7 +191,8 @@ TEST_F(OutboxTest, AMailWithASecretKeepsNoBodyOnceSent) {
   OutgoingMail secret = Mail("link");
   secret.text = "https://smz.example/public/signup#t=smzv_secret";
   secret.html = "<a href=\"https://smz.example/public/signup#t=smzv_secret\">";
-  secret.erase_when_sent = true;
+  secret.qr_code = "QR-SECRET";
+  secret.secret = MailSecret::kErasedWhenSentOrFailed;
   ASSERT_TRUE(Enqueue(secret).ok());
   ASSERT_TRUE(Enqueue(Mail("plain")).ok());
   auto bodies = [&] {
@@ -199,8 +201,8 @@ TEST_F(OutboxTest, AMailWithASecretKeepsNoBodyOnceSent) {
                     ->Run([&](Session& session) -> absl::Status {
                       SMZ_ASSIGN_OR_RETURN(
                           std::vector<Row> rows,
-                          session.Query("SELECT CONCAT(text_body, html_body) "
-                                        "FROM mail_outbox ORDER BY id",
+                          session.Query("SELECT CONCAT(text_body, html_body, "
+                                        "qr_code) FROM mail_outbox ORDER BY id",
                                         {}));
                       for (const Row& row : rows) out.push_back(row.Text(0));
                       return absl::OkStatus();
@@ -212,6 +214,7 @@ TEST_F(OutboxTest, AMailWithASecretKeepsNoBodyOnceSent) {
   ASSERT_TRUE(outbox.DeliverDue().ok());
   ASSERT_THAT(sender_.sent(), SizeIs(2));
   EXPECT_THAT(sender_.sent()[0].text, HasSubstr("smzv_secret"));
+  EXPECT_EQ(sender_.sent()[0].qr_code, "QR-SECRET");
   const std::vector<std::string> after = bodies();
   ASSERT_THAT(after, SizeIs(2));
   EXPECT_EQ(after[0], "");
@@ -227,6 +230,41 @@ TEST_F(OutboxTest, AMailWithASecretKeepsNoBodyOnceSent) {
   const absl::Status again = outbox.Retry(All(outbox)[0].id).status();
   EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(again.message(), HasSubstr("secret"));
+}
+
+// A check-in code is kept until its mail is sent: a mail refused for good
+// can be sent again, and once sent nothing of it is left.
+TEST_F(OutboxTest, ACheckInCodeIsKeptUntilSentSoAFailedMailCanBeRetried) {
+  Outbox outbox(database_.get(), &sender_, &clock_, Options("w1"));
+  OutgoingMail ticket = Mail("ticket");
+  ticket.text = "Check-in code: K7Q2-M9XD-4T1P-ZR8B";
+  ticket.html = "<img src=\"cid:qr@smz\" alt=\"K7Q2-M9XD-4T1P-ZR8B\">";
+  ticket.qr_code = "K7Q2-M9XD-4T1P-ZR8B";
+  ticket.secret = MailSecret::kErasedWhenSent;
+  ASSERT_TRUE(Enqueue(ticket).ok());
+  sender_.Answer(absl::FailedPreconditionError("550 5.1.1 no such mailbox"));
+  ASSERT_EQ(outbox.DeliverDue()->failed, 1);
+  const int64_t id = All(outbox)[0].id;
+  sender_.Answer(absl::OkStatus());
+  absl::StatusOr<OutboxMessage> retried = outbox.Retry(id);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  ASSERT_EQ(outbox.DeliverDue()->sent, 1);
+  ASSERT_THAT(sender_.sent(), SizeIs(2));
+  EXPECT_EQ(sender_.sent()[1].qr_code, "K7Q2-M9XD-4T1P-ZR8B");
+  EXPECT_THAT(sender_.sent()[1].text, HasSubstr("K7Q2-M9XD-4T1P-ZR8B"));
+  std::string left;
+  ASSERT_TRUE(database_
+                  ->Run([&](Session& session) -> absl::Status {
+                    SMZ_ASSIGN_OR_RETURN(
+                        std::vector<Row> rows,
+                        session.Query("SELECT CONCAT(text_body, html_body, "
+                                      "qr_code) FROM mail_outbox WHERE id = ?",
+                                      {SqlInt(id)}));
+                    left = rows.at(0).Text(0);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(left, "");
 }
 
 TEST_F(OutboxTest, ARelayThatCannotTakeItNowIsTriedAgainLater) {

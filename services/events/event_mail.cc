@@ -12,6 +12,7 @@
 #include "common/auth/token.h"
 #include "common/logging.h"
 #include "common/mail/mail_message.h"
+#include "services/events/check_in.h"
 #include "services/events/event_rules.h"
 
 namespace smz::events {
@@ -44,7 +45,9 @@ struct Words {
   const char* reason;
   const char* cannot_come;
   const char* signature;
-  const char* manage;  // before the link that cancels or erases a sign-up
+  const char* manage;    // before the link that cancels or erases a sign-up
+  const char* check_in;  // the label of a check-in code
+  const char* show_at_door;
   std::array<const char*, kLines> subjects;
   std::array<const char*, kLines> leads;
 };
@@ -63,6 +66,8 @@ const std::array<Words, 6>& AllWords() {
        "돌아갑니다.",
        "영등포구 스마트메디컬특구",
        "신청을 취소하거나 개인정보를 지우려면 이 링크를 여세요:",
+       "입장 확인 코드",
+       "행사장 입구에서 이 코드나 QR 코드를 보여 주세요.",
        {"참가 신청 확정: {title}", "대기자 등록: {title}",
         "대기 → 참가 확정: {title}", "참가 신청 취소: {title}",
         "행사 취소 안내: {title}", "행사 일정 변경: {title}",
@@ -91,6 +96,8 @@ const std::array<Words, 6>& AllWords() {
        "the waiting list gets your seat.",
        "Yeongdeungpo Smart Medical Zone",
        "To cancel your sign-up or erase your data, open this link:",
+       "Check-in code",
+       "Show this code or its QR code at the door.",
        {"Registration confirmed: {title}", "On the waiting list: {title}",
         "A seat for you: {title}", "Registration cancelled: {title}",
         "Event cancelled: {title}", "New dates: {title}", "Next week: {title}",
@@ -117,6 +124,8 @@ const std::array<Words, 6>& AllWords() {
        "如您无法出席，请告知主办方，以便将名额让给候补人员。",
        "永登浦区智慧医疗特区",
        "如需取消报名或删除您的个人信息，请打开此链接：",
+       "签到码",
+       "请在入口处出示此签到码或二维码。",
        {"报名已确认：{title}", "已进入候补名单：{title}",
         "候补转为正式：{title}", "报名已取消：{title}", "活动取消通知：{title}",
         "活动时间变更：{title}", "下周活动提醒：{title}",
@@ -142,6 +151,8 @@ const std::array<Words, 6>& AllWords() {
        "Ёндынпо дүүргийн Ухаалаг эмнэлгийн тусгай бүс",
        "Бүртгэлээ цуцлах эсвэл мэдээллээ устгахыг хүсвэл энэ холбоосыг нээнэ "
        "үү:",
+       "Ирцийн код",
+       "Энэ код эсвэл QR кодыг орох хаалган дээр үзүүлнэ үү.",
        {"Бүртгэл баталгаажлаа: {title}", "Хүлээлгийн жагсаалтад: {title}",
         "Танд суудал гарлаа: {title}", "Бүртгэл цуцлагдлаа: {title}",
         "Арга хэмжээ цуцлагдлаа: {title}", "Шинэ огноо: {title}",
@@ -172,6 +183,8 @@ const std::array<Words, 6>& AllWords() {
        "Особая зона умной медицины Йондынпхо",
        "Чтобы отменить регистрацию или удалить свои данные, откройте эту "
        "ссылку:",
+       "Код для входа",
+       "Покажите этот код или его QR-код на входе.",
        {"Регистрация подтверждена: {title}", "Вы в листе ожидания: {title}",
         "Для вас освободилось место: {title}", "Регистрация отменена: {title}",
         "Мероприятие отменено: {title}", "Новые даты: {title}",
@@ -201,6 +214,8 @@ const std::array<Words, 6>& AllWords() {
        "bạn được dành cho người trong danh sách chờ.",
        "Đặc khu Y tế Thông minh Yeongdeungpo",
        "Để hủy đăng ký hoặc xóa dữ liệu của bạn, hãy mở liên kết này:",
+       "Mã check-in",
+       "Vui lòng xuất trình mã này hoặc mã QR tại cửa vào.",
        {"Đã xác nhận đăng ký: {title}", "Trong danh sách chờ: {title}",
         "Đã có chỗ cho bạn: {title}", "Đã hủy đăng ký: {title}",
         "Sự kiện bị hủy: {title}", "Thời gian mới: {title}",
@@ -333,7 +348,9 @@ void WriteBody(absl::string_view language, absl::string_view greeting,
                absl::string_view lead, const Facts& facts,
                absl::string_view closing, absl::string_view signature,
                OutgoingMail* mail, const MailLink& act = {},
-               const MailLink& manage = {}) {
+               const MailLink& manage = {},
+               absl::string_view check_in_code = "",
+               const Words* words = nullptr) {
   std::string text = absl::StrCat(greeting, "\n\n", lead, "\n\n");
   std::string html =
       absl::StrCat("<div lang=\"", language, "\"><p>", HtmlEscaped(greeting),
@@ -347,6 +364,20 @@ void WriteBody(absl::string_view language, absl::string_view greeting,
                     "</b>: ", HtmlEscaped(value));
   }
   html += "</p>";
+  if (!check_in_code.empty() && words != nullptr) {
+    // The image is the mail's own part (MailMessage::qr_code), not a link
+    // a mail program would have to fetch.
+    absl::StrAppend(&text, "\n", words->show_at_door, "\n", words->check_in,
+                    ": ", check_in_code, "\n");
+    absl::StrAppend(&html, "<p>", HtmlEscaped(words->show_at_door),
+                    "<br><img src=\"cid:", kQrContentId,
+                    "\" width=\"200\" height=\"200\" alt=\"",
+                    HtmlEscaped(check_in_code), "\"><br><b>",
+                    HtmlEscaped(words->check_in),
+                    "</b>: <code style=\"font-size:1.3em\">",
+                    HtmlEscaped(check_in_code), "</code></p>");
+    mail->qr_code = std::string(check_in_code);
+  }
   if (!closing.empty()) {
     absl::StrAppend(&text, "\n", closing, "\n");
     absl::StrAppend(&html, "<p>", HtmlEscaped(closing), "</p>");
@@ -415,7 +446,8 @@ OutgoingMail RenderRegistrationMail(const Event& event,
                                     const Registration& registration,
                                     RegistrationMail kind,
                                     absl::Time previous_start,
-                                    absl::string_view link) {
+                                    absl::string_view link,
+                                    absl::string_view check_in_code) {
   const std::string language = MailLanguageOf(registration);
   const Words& words = WordsFor(language);
   absl::StatusOr<absl::TimeZone> loaded = LoadZone(event.time_zone());
@@ -500,10 +532,16 @@ OutgoingMail RenderRegistrationMail(const Event& event,
     (confirming ? act : manage) =
         MailLink{confirming ? "" : words.manage, std::string(link)};
   }
-  WriteBody(language, greeting, lead, facts,
-            still_coming && !waiting ? words.cannot_come : "",
-            absl::StrCat(words.signature, organizer), &mail, act, manage);
-  mail.erase_when_sent = !link.empty();
+  const bool seat = still_coming && !waiting;
+  WriteBody(language, greeting, lead, facts, seat ? words.cannot_come : "",
+            absl::StrCat(words.signature, organizer), &mail, act, manage,
+            seat ? check_in_code : "", &words);
+  // A link erases the person's data: not kept past a failure either. A
+  // check-in code is kept until sent, so that a failed mail can be sent
+  // again.
+  mail.secret = !link.empty()           ? MailSecret::kErasedWhenSentOrFailed
+                : !mail.qr_code.empty() ? MailSecret::kErasedWhenSent
+                                        : MailSecret::kNone;
   mail.topic = TopicOf(kind, registration);
   mail.recipient = registration.email();
   // Not the name typed in with an address nobody has confirmed yet.
@@ -579,10 +617,23 @@ absl::StatusOr<int> QueueHostReminders(
   return queued;
 }
 
+bool CarriesCheckInCode(const Event& event, const Registration& registration,
+                        RegistrationMail kind) {
+  const bool about_the_seat = kind == RegistrationMail::kReceived ||
+                              kind == RegistrationMail::kPromoted ||
+                              kind == RegistrationMail::kEventPostponed ||
+                              kind == RegistrationMail::kWeekBefore ||
+                              kind == RegistrationMail::kDayBefore;
+  // Online only: there is no door.
+  const bool has_door = !event.online() || !event.venue().empty();
+  return about_the_seat && has_door && registration.state() == v1::CONFIRMED &&
+         !registration.has_hold_until();
+}
+
 absl::StatusOr<bool> QueueRegistrationMail(Session& session, const Event& event,
                                            const Registration& registration,
                                            RegistrationMail kind,
-                                           absl::Time now,
+                                           absl::Time now, RandomSource& random,
                                            absl::Time previous_start,
                                            absl::string_view link) {
   if (registration.email().empty()) return false;
@@ -600,8 +651,12 @@ absl::StatusOr<bool> QueueRegistrationMail(Session& session, const Event& event,
          {"arrival", absl::StrCat(registration.arrival())}});
     return false;
   }
-  OutgoingMail mail =
-      RenderRegistrationMail(event, registration, kind, previous_start, link);
+  const std::string check_in_code =
+      CarriesCheckInCode(event, registration, kind)
+          ? GenerateCheckInCode(random)
+          : "";
+  OutgoingMail mail = RenderRegistrationMail(
+      event, registration, kind, previous_start, link, check_in_code);
   // (event, arrival) names a registration before its id is read.
   mail.dedupe_key = absl::StrCat("registration.", event.id(), ".",
                                  registration.arrival(), ".", mail.topic);
@@ -616,7 +671,20 @@ absl::StatusOr<bool> QueueRegistrationMail(Session& session, const Event& event,
   if (kind == RegistrationMail::kEventPostponed) {
     absl::StrAppend(&mail.dedupe_key, ".r", event.revision());
   }
-  return EnqueueOrLog(session, mail, event.id(), now);
+  SMZ_ASSIGN_OR_RETURN(const bool added,
+                       EnqueueOrLog(session, mail, event.id(), now));
+  // The code is good once its mail is on its way, and only then.
+  if (added && !mail.qr_code.empty()) {
+    SMZ_ASSIGN_OR_RETURN(const std::string key, CheckInCodeKey(check_in_code));
+    SMZ_RETURN_IF_ERROR(
+        session
+            .Execute("INSERT INTO check_in_codes (code_hash, event_id, "
+                     "arrival, create_us) VALUES (?, ?, ?, ?)",
+                     {key, SqlInt(event.id()), SqlInt(registration.arrival()),
+                      SqlInt(absl::ToUnixMicros(now))})
+            .status());
+  }
+  return added;
 }
 
 }  // namespace smz::events

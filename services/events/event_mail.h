@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/auth/token.h"
 #include "common/mail/outbox.h"
 #include "common/mysql/database.h"
 #include "smz/events/v1/events.pb.h"
@@ -55,10 +56,20 @@ enum class RegistrationMail {
 // `previous_start` is the start it had). `link`, for a public sign-up:
 // the page that confirms it (kConfirmSignUp) or lets the person cancel it
 // (after); a mail with a link is erased from the outbox once sent.
+//
+// `check_in_code` (check_in.h), for a mail about a seat: shown as text and
+// as a QR image, and the mail is erased once sent.
 OutgoingMail RenderRegistrationMail(
     const Event& event, const Registration& registration, RegistrationMail kind,
     absl::Time previous_start = absl::InfinitePast(),
-    absl::string_view link = "");
+    absl::string_view link = "", absl::string_view check_in_code = "");
+
+// Whether the mail `kind` to `registration` carries a check-in code: a
+// mail that gives or reminds of a seat (received with a seat, promoted,
+// moved, reminders), at an event with a door (not online only), to a
+// confirmed person.
+bool CarriesCheckInCode(const Event& event, const Registration& registration,
+                        RegistrationMail kind);
 
 // The reminder three days before to one contact of a hosting partner
 // (`partner_name`), in Korean unless the contact handles English and not
@@ -79,10 +90,12 @@ absl::StatusOr<int> QueueHostReminders(
 // for mail). The key is the registration's and the kind's, with the new
 // start and the revision for a move and the start for a reminder. True when
 // the mail is new, false when that key was queued before. A public sign-up
-// still held (not confirmed) gets only kConfirmSignUp.
+// still held (not confirmed) gets only kConfirmSignUp. A mail that
+// CarriesCheckInCode gets a new code from `random`, kept (hashed) in
+// check_in_codes under the registration's (event, arrival) once queued.
 absl::StatusOr<bool> QueueRegistrationMail(
     Session& session, const Event& event, const Registration& registration,
-    RegistrationMail kind, absl::Time now,
+    RegistrationMail kind, absl::Time now, RandomSource& random,
     absl::Time previous_start = absl::InfinitePast(),
     absl::string_view link = "");
 

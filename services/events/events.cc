@@ -21,6 +21,7 @@
 #include "common/status_util.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "services/events/check_in.h"
 #include "services/events/icalendar.h"
 
 namespace smz::events {
@@ -619,6 +620,19 @@ absl::StatusOr<Registration> Events::RecordAttendance(
   if (!violations.empty()) return violations.ToStatus();
   return store_->RecordAttendance(request.id(), request.attendance(),
                                   PrincipalLabel(caller));
+}
+
+absl::StatusOr<v1::CheckInResponse> Events::CheckIn(
+    const Principal& caller, const v1::CheckInRequest& request) {
+  FieldViolations violations;
+  if (request.event_id() <= 0) violations.Add("event_id", "is required");
+  absl::StatusOr<std::string> key = CheckInCodeKey(request.code());
+  if (!key.ok()) {
+    violations.Add("code",
+                   "is 16 letters and digits, like K7Q2-M9XD-4T1P-ZR8B");
+  }
+  if (!violations.empty()) return violations.ToStatus();
+  return store_->CheckIn(request.event_id(), *key, PrincipalLabel(caller));
 }
 
 absl::StatusOr<v1::CountCompletedEventsResponse> Events::CountCompletedEvents(

@@ -67,6 +67,8 @@ class Events {
       const Principal& caller, const v1::CancelRegistrationRequest& request);
   absl::StatusOr<Registration> RecordAttendance(
       const Principal& caller, const v1::RecordAttendanceRequest& request);
+  absl::StatusOr<v1::CheckInResponse> CheckIn(
+      const Principal& caller, const v1::CheckInRequest& request);
 
   absl::StatusOr<v1::CountCompletedEventsResponse> CountCompletedEvents(
       const Principal& caller, const v1::CountCompletedEventsRequest& request);

@@ -135,6 +135,15 @@ grpc::Status EventsGrpcService::RecordAttendance(
                       });
 }
 
+grpc::Status EventsGrpcService::CheckIn(grpc::ServerContext* context,
+                                        const v1::CheckInRequest* request,
+                                        v1::CheckInResponse* response) {
+  return runner_->Run(context, "CheckIn", [&](const Principal& caller) {
+    return RespondWith(response,
+                       [&] { return events_->CheckIn(caller, *request); });
+  });
+}
+
 grpc::Status EventsGrpcService::CountCompletedEvents(
     grpc::ServerContext* context,
     const v1::CountCompletedEventsRequest* request,

@@ -61,6 +61,9 @@ class EventsGrpcService final : public v1::EventsService::Service {
   grpc::Status RecordAttendance(grpc::ServerContext* context,
                                 const v1::RecordAttendanceRequest* request,
                                 v1::Registration* response) override;
+  grpc::Status CheckIn(grpc::ServerContext* context,
+                       const v1::CheckInRequest* request,
+                       v1::CheckInResponse* response) override;
   grpc::Status CountCompletedEvents(
       grpc::ServerContext* context,
       const v1::CountCompletedEventsRequest* request,

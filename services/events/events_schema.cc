@@ -159,6 +159,20 @@ const std::vector<Migration>& EventsMigrations() {
        "registrations",
        {"ALTER TABLE registrations ADD KEY registrations_event_hold "
         "(event_id, hold_until_us)"}},
+      // A check-in code per mail that gives a seat (check_in.h), kept as its
+      // SHA-256: the mail carries it as a QR image (kMailOutboxQrDdl).
+      {7,
+       "check-in codes, mailed as QR images to people with a seat",
+       {
+           "CREATE TABLE IF NOT EXISTS check_in_codes ("
+           " code_hash CHAR(64) NOT NULL PRIMARY KEY,"
+           " event_id BIGINT NOT NULL,"
+           " arrival BIGINT NOT NULL,"
+           " create_us BIGINT NOT NULL,"
+           " KEY check_in_codes_registration (event_id, arrival)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin",
+           kMailOutboxQrDdl,
+       }},
   };
   return *kMigrations;
 }

@@ -36,8 +36,10 @@ absl::StatusOr<std::unique_ptr<EventsServer>> EventsServer::Start(
   SMZ_ASSIGN_OR_RETURN(server->backend_,
                        Backend::Open(BackendOptionsOf(o), EventsMigrations(),
                                      v1::EventsService::service_full_name()));
-  server->store_ =
-      std::make_unique<EventsStore>(&server->backend_->database(), o.clock);
+  RandomSource* random =
+      o.random != nullptr ? o.random : &server->secure_random_;
+  server->store_ = std::make_unique<EventsStore>(&server->backend_->database(),
+                                                 o.clock, random);
   server->partners_ = std::make_unique<RegistryPartnerDirectory>(
       server->backend_->registry_channel(), o.registry_token, o.clock,
       o.partner_cache_ttl);
@@ -52,8 +54,7 @@ absl::StatusOr<std::unique_ptr<EventsServer>> EventsServer::Start(
       std::make_unique<Events>(server->store_.get(), server->partners_.get(),
                                server->outbox_.get(), o.clock, o.events);
   server->public_side_ = std::make_unique<PublicSignUps>(
-      server->store_.get(), o.clock,
-      o.random != nullptr ? o.random : &server->secure_random_, o.public_side);
+      server->store_.get(), o.clock, random, o.public_side);
   server->service_ = std::make_unique<EventsGrpcService>(
       server->events_.get(), server->public_side_.get(),
       &server->backend_->runner());

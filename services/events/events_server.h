@@ -58,7 +58,8 @@ struct EventsServerOptions {
   absl::Duration mail_poll = absl::Seconds(2);
   // The public's side: the pages' address for mailed links, holds, limits.
   PublicSignUpOptions public_side;
-  // The tokens of mailed links; unset: SecureRandom. Not owned.
+  // The tokens of mailed links and check-in codes; unset: SecureRandom.
+  // Not owned.
   RandomSource* random = nullptr;
   const Clock* clock = &SystemClock::Get();
 };

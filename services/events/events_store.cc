@@ -35,8 +35,8 @@ namespace {
 // Long by design: the consequences of an event change, in the order they must
 // be applied under the event's lock.
 absl::Status ApplyEventChange(Session& session, const Event& before,
-                              absl::Time now, int64_t next_arrival,
-                              Event* event_out,
+                              absl::Time now, RandomSource& random,
+                              int64_t next_arrival, Event* event_out,
                               std::vector<v1::Warning>* warnings) {
   const int64_t id = before.id();
   Event& event = *event_out;
@@ -111,7 +111,7 @@ absl::Status ApplyEventChange(Session& session, const Event& before,
           QueueRegistrationMail(session, event, registration,
                                 cancelled ? RegistrationMail::kEventCancelled
                                           : RegistrationMail::kEventPostponed,
-                                now, ToTime(before.start_time()))
+                                now, random, ToTime(before.start_time()))
               .status());
     }
   }
@@ -138,7 +138,7 @@ absl::Status ApplyEventChange(Session& session, const Event& before,
                             static_cast<int32_t>(no_shows));
   }
   if (event.state() != v1::CANCELLED && event.state() != v1::COMPLETED) {
-    SMZ_RETURN_IF_ERROR(PromoteWaitlisted(session, &event, now));
+    SMZ_RETURN_IF_ERROR(PromoteWaitlisted(session, &event, now, random));
   }
   SMZ_RETURN_IF_ERROR(SaveCounts(session, event, next_arrival));
 
@@ -210,8 +210,9 @@ VersionedTable<Event> EventTable(int64_t* next_arrival,
 
 }  // namespace
 
-EventsStore::EventsStore(Database* database, const Clock* clock)
-    : database_(database), clock_(clock) {}
+EventsStore::EventsStore(Database* database, const Clock* clock,
+                         RandomSource* random)
+    : database_(database), clock_(clock), random_(random) {}
 
 absl::StatusOr<StoredEvent> EventsStore::CreateEvent(const Event& input,
                                                      const RequestKey& key) {
@@ -256,7 +257,7 @@ absl::StatusOr<StoredEvent> EventsStore::ModifyEvent(
                 [&](Session& session, Event& event) -> absl::Status {
                   const Event before = event;
                   SMZ_RETURN_IF_ERROR(change(event));
-                  return ApplyEventChange(session, before, write.now,
+                  return ApplyEventChange(session, before, write.now, *random_,
                                           next_arrival, &event, &warnings);
                 }));
         return StoredEvent{std::move(stored), std::move(warnings)};
@@ -506,7 +507,7 @@ absl::StatusOr<int> EventsStore::QueueDueReminders(
                                 reminder.kind() == v1::REGISTRANT_WEEK_BEFORE
                                     ? RegistrationMail::kWeekBefore
                                     : RegistrationMail::kDayBefore,
-                                now));
+                                now, *random_));
       if (added) ++queued;
       return absl::OkStatus();
     });

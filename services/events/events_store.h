@@ -7,7 +7,7 @@
 // duplicate persons, room double-booking (a per-room lock row), and the side
 // effects of lifecycle steps on registrations.
 //
-//   EventsStore store(&database, &clock);
+//   EventsStore store(&database, &clock, &random);
 //   absl::StatusOr<StoredEvent> created = store.CreateEvent(
 //       event, smz::KeyOf(caller, "CreateEvent", request));
 //   absl::StatusOr<StoredEvent> published = store.ModifyEvent(
@@ -28,6 +28,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/aip/request_key.h"
+#include "common/auth/token.h"
 #include "common/clock.h"
 #include "common/mysql/database.h"
 #include "common/pagination.h"
@@ -91,7 +92,8 @@ struct SignUpCharge {
 
 class EventsStore {
  public:
-  EventsStore(Database* database, const Clock* clock);
+  // `random`: the check-in codes mailed to people with a seat.
+  EventsStore(Database* database, const Clock* clock, RandomSource* random);
 
   // Inserts a DRAFT (the event must be normalized and valid). A room booked
   // at an overlapping time is FAILED_PRECONDITION naming the booking.
@@ -136,9 +138,16 @@ class EventsStore {
   // Frees the seat (the first waiting registration takes it).
   absl::StatusOr<Registration> CancelRegistration(int64_t id,
                                                   const std::string& actor);
-  absl::StatusOr<Registration> RecordAttendance(int64_t id,
-                                                v1::Attendance attendance,
-                                                const std::string& actor);
+  // `previous`, when given, receives the attendance recorded before.
+  absl::StatusOr<Registration> RecordAttendance(
+      int64_t id, v1::Attendance attendance, const std::string& actor,
+      v1::Attendance* previous = nullptr);
+
+  // The registration of event `event_id` whose check-in code has the key
+  // `code_key` (check_in.h), marked ATTENDED (RecordAttendance's rules).
+  absl::StatusOr<v1::CheckInResponse> CheckIn(int64_t event_id,
+                                              const std::string& code_key,
+                                              const std::string& actor);
 
   absl::StatusOr<v1::CountCompletedEventsResponse> CountCompleted(
       int year_from, int year_to, bool by_country,
@@ -201,6 +210,7 @@ class EventsStore {
  private:
   Database* const database_;
   const Clock* const clock_;
+  RandomSource* const random_;
 };
 
 }  // namespace smz::events

@@ -182,7 +182,8 @@ absl::Status SaveCounts(Session& session, const Event& event,
 
 // Gives free seats to waiting registrations in arrival order; updates the
 // event's counts (the caller saves them).
-absl::Status PromoteWaitlisted(Session& session, Event* event, absl::Time now) {
+absl::Status PromoteWaitlisted(Session& session, Event* event, absl::Time now,
+                               RandomSource& random) {
   if (event->waitlisted_count() == 0) return absl::OkStatus();
   int64_t seats = event->capacity() == 0
                       ? event->waitlisted_count()
@@ -205,7 +206,8 @@ absl::Status PromoteWaitlisted(Session& session, Event* event, absl::Time now) {
     SMZ_ASSIGN_OR_RETURN(Registration promoted,
                          LoadRegistration(session, row.Int(0)));
     SMZ_RETURN_IF_ERROR(QueueRegistrationMail(session, *event, promoted,
-                                              RegistrationMail::kPromoted, now)
+                                              RegistrationMail::kPromoted, now,
+                                              random)
                             .status());
   }
   return absl::OkStatus();

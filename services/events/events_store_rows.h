@@ -118,7 +118,9 @@ absl::Status SaveCounts(Session& session, const Event& event,
 
 // Gives free seats to waiting registrations in arrival order; updates the
 // event's counts (the caller saves them).
-absl::Status PromoteWaitlisted(Session& session, Event* event, absl::Time now);
+// `random`: the check-in codes of the mail that tells them.
+absl::Status PromoteWaitlisted(Session& session, Event* event, absl::Time now,
+                               RandomSource& random);
 
 std::string DescribeOther(const Row& row);
 

@@ -208,13 +208,13 @@ absl::StatusOr<StoredRegistration> EventsStore::Register(
       *out->mutable_hold_until() = ToTimestamp(hold->hold_until);
       SMZ_RETURN_IF_ERROR(
           QueueRegistrationMail(session, event, *out,
-                                RegistrationMail::kConfirmSignUp, now,
+                                RegistrationMail::kConfirmSignUp, now, *random_,
                                 absl::InfinitePast(), hold->link)
               .status());
     } else {
       SMZ_RETURN_IF_ERROR(QueueRegistrationMail(session, event, *out,
                                                 RegistrationMail::kReceived,
-                                                now)
+                                                now, *random_)
                               .status());
     }
     new_registration = true;
@@ -366,14 +366,15 @@ absl::StatusOr<Registration> EventsStore::CancelRegistration(
                              LoadRegistration(session, id));
         SMZ_RETURN_IF_ERROR(QueueRegistrationMail(session, event, cancelled,
                                                   RegistrationMail::kCancelled,
-                                                  now)
+                                                  now, *random_)
                                 .status());
-        return PromoteWaitlisted(session, &event, now);
+        return PromoteWaitlisted(session, &event, now, *random_);
       });
 }
 
 absl::StatusOr<Registration> EventsStore::RecordAttendance(
-    int64_t id, v1::Attendance attendance, const std::string& actor) {
+    int64_t id, v1::Attendance attendance, const std::string& actor,
+    v1::Attendance* previous_out) {
   const absl::Time now = clock_->Now();
   return ChangeRegistration(
       *database_, id, v1::Attendance_Name(attendance), actor, now,
@@ -381,6 +382,9 @@ absl::StatusOr<Registration> EventsStore::RecordAttendance(
         Event& event = locked.event;
         const int state = locked.state;
         const int previous = locked.attendance;
+        if (previous_out != nullptr) {
+          *previous_out = static_cast<v1::Attendance>(previous);
+        }
         if (state != kConfirmed) {
           return absl::FailedPreconditionError(
               absl::StrCat("registration ", id, " is ",
@@ -421,6 +425,46 @@ absl::StatusOr<Registration> EventsStore::RecordAttendance(
         bump(attendance, 1);
         return absl::OkStatus();
       });
+}
+
+absl::StatusOr<v1::CheckInResponse> EventsStore::CheckIn(
+    int64_t event_id, const std::string& code_key, const std::string& actor) {
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> found,
+      database_->RunFor<std::vector<Row>>([&](Session& session) {
+        return session.Query(
+            "SELECT c.event_id, r.id FROM check_in_codes c JOIN "
+            "registrations r ON r.event_id = c.event_id AND r.arrival = "
+            "c.arrival WHERE c.code_hash = ?",
+            {code_key});
+      }));
+  if (found.empty()) {
+    return absl::NotFoundError(
+        "code: no registration has this check-in code; check it was typed "
+        "as the mail shows it");
+  }
+  const int64_t code_event = found.front().Int(0);
+  if (code_event != event_id) {
+    // Said plainly: the person may be at the wrong door.
+    absl::StatusOr<Event> other = GetEvent(code_event);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "code: this code is for another event (", code_event,
+        other.ok() ? absl::StrCat(": ", PrimaryText(other->title()), ", ",
+                                  absl::FormatTime("%Y-%m-%d %H:%M",
+                                                   ToTime(other->start_time()),
+                                                   absl::UTCTimeZone()),
+                                  " UTC")
+                   : "",
+        ")"));
+  }
+  v1::Attendance previous = v1::ATTENDANCE_UNSPECIFIED;
+  SMZ_ASSIGN_OR_RETURN(
+      Registration registration,
+      RecordAttendance(found.front().Int(1), v1::ATTENDED, actor, &previous));
+  v1::CheckInResponse response;
+  *response.mutable_registration() = std::move(registration);
+  response.set_already_checked_in(previous == v1::ATTENDED);
+  return response;
 }
 
 }  // namespace smz::events

@@ -99,9 +99,16 @@ absl::Status ErasePersonalData(Session& session, int64_t id, absl::Time now) {
   SMZ_RETURN_IF_ERROR(
       session
           .Execute("UPDATE mail_outbox SET recipient = '', recipient_name = "
-                   "'', subject = '', text_body = '', html_body = '' WHERE "
-                   "dedupe_key LIKE ?",
+                   "'', subject = '', text_body = '', html_body = '', qr_code "
+                   "= '' WHERE dedupe_key LIKE ?",
                    {mail_keys})
+          .status());
+  // Its check-in codes check nobody in any more.
+  SMZ_RETURN_IF_ERROR(
+      session
+          .Execute("DELETE FROM check_in_codes WHERE event_id = ? AND "
+                   "arrival = ?",
+                   {SqlInt(body.event_id()), SqlInt(body.arrival())})
           .status());
   Registration kept;
   kept.set_event_id(body.event_id());
@@ -131,7 +138,8 @@ absl::Status ErasePersonalData(Session& session, int64_t id, absl::Time now) {
 // Ends a live registration as `state_sql` (CANCELLED_BY_REGISTRANT or
 // LAPSED): the person key freed, the counts and the waiting list moved.
 absl::Status EndLive(Session& session, LockedRegistration& locked, int64_t id,
-                     const char* state_sql, absl::Time now) {
+                     const char* state_sql, absl::Time now,
+                     RandomSource& random) {
   SMZ_RETURN_IF_ERROR(
       session
           .Execute(absl::StrCat("UPDATE registrations SET state = ", state_sql,
@@ -147,7 +155,7 @@ absl::Status EndLive(Session& session, LockedRegistration& locked, int64_t id,
   }
   // Once the event has begun a freed seat would reach nobody in time.
   if (now >= ToTime(event.start_time())) return absl::OkStatus();
-  return PromoteWaitlisted(session, &event, now);
+  return PromoteWaitlisted(session, &event, now, random);
 }
 
 }  // namespace
@@ -271,7 +279,7 @@ absl::StatusOr<Registration> EventsStore::ConfirmSignUp(
                              AuditedSignUp(session, locked.id, "CONFIRM", now));
         SMZ_RETURN_IF_ERROR(
             QueueRegistrationMail(session, locked.row.event, confirmed,
-                                  RegistrationMail::kReceived, now,
+                                  RegistrationMail::kReceived, now, *random_,
                                   absl::InfinitePast(), link)
                 .status());
         return confirmed;
@@ -297,14 +305,15 @@ absl::StatusOr<Registration> EventsStore::CancelSignUp(
         // would reach nobody in time); erasing is always possible.
         if (live && !begun) {
           SMZ_RETURN_IF_ERROR(EndLive(session, locked.row, locked.id,
-                                      CANCELLED_BY_REGISTRANT_SQL, now));
+                                      CANCELLED_BY_REGISTRANT_SQL, now,
+                                      *random_));
           if (!erase && !locked.held) {
             SMZ_ASSIGN_OR_RETURN(Registration cancelled,
                                  LoadRegistration(session, locked.id));
-            SMZ_RETURN_IF_ERROR(
-                QueueRegistrationMail(session, locked.row.event, cancelled,
-                                      RegistrationMail::kCancelled, now)
-                    .status());
+            SMZ_RETURN_IF_ERROR(QueueRegistrationMail(
+                                    session, locked.row.event, cancelled,
+                                    RegistrationMail::kCancelled, now, *random_)
+                                    .status());
           }
           SMZ_RETURN_IF_ERROR(
               SaveCounts(session, locked.row.event, locked.row.next_arrival));
@@ -350,7 +359,8 @@ absl::StatusOr<int> EventsStore::LapseUnconfirmedSignUps() {
           (locked.state != kConfirmed && locked.state != kWaitlisted)) {
         return absl::OkStatus();
       }
-      SMZ_RETURN_IF_ERROR(EndLive(session, locked, id, LAPSED_SQL, now));
+      SMZ_RETURN_IF_ERROR(
+          EndLive(session, locked, id, LAPSED_SQL, now, *random_));
       SMZ_RETURN_IF_ERROR(
           SaveCounts(session, locked.event, locked.next_arrival));
       SMZ_RETURN_IF_ERROR(AuditedSignUp(session, id, "LAPSE", now).status());

@@ -5,11 +5,17 @@
 //                GET /v1/public/events/{id} (its data)  vs  GetPublicEvent;
 //   sign-up:     POST /v1/public/events/{id}:signUp     vs  SignUp and the
 //                organizers' CreateRegistration (the register call without
-//                the public's checks, limits, token and mail).
+//                the public's checks, limits, token and mail);
+//   check-in:    POST /v1/events/{id}:checkIn with an organizer's token,
+//                each call a new person's code  vs  CheckIn, beside the
+//                rate a room of 200 in 15 minutes needs.
 // Every sign-up is a new person for one event open to the public without a
 // seat limit, so each takes the event's row lock in turn, as a crowd
 // signing up for one briefing does; the mail is queued, not sent (no relay).
 // The limits are raised out of the way: one address sends everything here.
+// The check-in codes are known because the benchmark supplies the events
+// service's randomness (RecordingRandom): each code is made of one 10-byte
+// draw, which it keeps.
 //
 //   build/services/gateway/public_benchmark --visitors=64 --runs=50
 #include <atomic>
@@ -18,9 +24,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/clients/bearer_context.h"
 #include "common/clock.h"
@@ -29,6 +37,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "httplib.h"
+#include "services/events/check_in.h"
 #include "services/events/event_rules.h"
 #include "services/events/events_server.h"
 #include "services/gateway/gateway_server.h"
@@ -58,6 +67,44 @@ httplib::Client& ThreadClient(int port) {
   return *client;
 }
 
+// Secure bytes, with every 10-byte draw (a check-in code's, check_in.h)
+// kept so that the benchmark can scan the codes people were mailed.
+class RecordingRandom : public smz::RandomSource {
+ public:
+  void Fill(absl::Span<uint8_t> out) override {
+    inner_.Fill(out);
+    if (out.size() != 10) return;
+    absl::MutexLock lock(&mu_);
+    draws_.emplace_back(out.begin(), out.end());
+  }
+  // The codes drawn since the last call, in order.
+  std::vector<std::string> TakeCodes() {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> codes;
+    for (const std::vector<uint8_t>& draw : draws_) {
+      Replay replay(draw);
+      codes.push_back(smz::events::GenerateCheckInCode(replay));
+    }
+    draws_.clear();
+    return codes;
+  }
+
+ private:
+  class Replay : public smz::RandomSource {
+   public:
+    explicit Replay(const std::vector<uint8_t>& bytes) : bytes_(bytes) {}
+    void Fill(absl::Span<uint8_t> out) override {
+      std::copy(bytes_.begin(), bytes_.begin() + out.size(), out.begin());
+    }
+
+   private:
+    const std::vector<uint8_t>& bytes_;
+  };
+  smz::SecureRandom inner_;
+  absl::Mutex mu_;
+  std::vector<std::vector<uint8_t>> draws_ ABSL_GUARDED_BY(mu_);
+};
+
 void Expect200(const httplib::Result& answer, const std::string& what) {
   if (!answer || answer->status != 200) {
     std::fprintf(stderr, "%s: %d %s\n", what.c_str(),
@@ -82,7 +129,11 @@ int main(int argc, char** argv) {
   smz::FakeClock clock(absl::FromUnixSeconds(1'790'000'000));
   auto stack = smz::testing::LocalStack::Start(&clock);
   Check(stack.status(), "stack");
-  auto events = (*stack)->StartEvents([](smz::events::EventsServerOptions& o) {
+  RecordingRandom random;
+  auto events = (*stack)->StartEvents([&](smz::events::EventsServerOptions& o) {
+    o.random = &random;
+    // No reminder sweep while it runs: reminders would draw codes too.
+    o.mail_poll = absl::Hours(1);
     o.public_side.per_client_address = 1'000'000;
     o.public_side.per_email = 1'000'000;
     o.public_side.per_event = 1'000'000;
@@ -110,13 +161,18 @@ int main(int argc, char** argv) {
   // measurement has its own, so none starts with another's registrations.
   int64_t id = 0;
   std::string page_path, data_path, sign_up_path;
-  auto new_event = [&] {
+  // online_only: no door, so its mail carries no check-in code.
+  auto new_event = [&](bool online_only = false) {
     ev1::CreateEventRequest create;
     ev1::Event* event = create.mutable_event();
     event->set_type(ev1::BRIEFING_SESSION);
     (*event->mutable_title())["ko"] = "몽골 의료관광 설명회";
     (*event->mutable_title())["mn"] = "Эмнэлгийн аялал жуулчлалын танилцуулга";
-    event->set_venue("Shangri-La Ulaanbaatar");
+    if (online_only) {
+      event->set_online(true);
+    } else {
+      event->set_venue("Shangri-La Ulaanbaatar");
+    }
     event->set_city("Ulaanbaatar");
     event->set_country("MN");
     event->set_time_zone("Asia/Ulaanbaatar");
@@ -203,6 +259,49 @@ int main(int argc, char** argv) {
       {"sign-up: POST :signUp  vs  CreateRegistration (organizers)",
        register_backend, sign_up_edge},
   };
+  // Check-in: an event a day away (the door opens 24 hours before), as
+  // many people registered as there will be scans, their codes in order.
+  std::vector<std::string> codes;
+  auto door_event = [&] {
+    new_event();
+    const int people = visitors * (runs + warmup);
+    random.TakeCodes();
+    // One at a time: a transaction retried after a deadlock would draw a
+    // code that is never kept.
+    smz::testing::MeasureCalls(1, people, 0, register_backend);
+    codes = random.TakeCodes();
+    if (static_cast<int>(codes.size()) != people) {
+      std::fprintf(stderr, "%zu codes for %d people\n", codes.size(), people);
+      std::exit(1);
+    }
+    // The event starts in 30 days: the clock moves to a day before, as the
+    // door opens.
+    clock.Advance(absl::Hours(24 * 29) + absl::Minutes(1));
+  };
+  auto check_in_backend = [&](int n) {
+    ev1::CheckInRequest request;
+    request.set_event_id(id);
+    request.set_code(codes[n]);
+    ev1::CheckInResponse done;
+    CheckGrpc(
+        stub->CheckIn(smz::BearerContext(*organizer, absl::Seconds(30)).get(),
+                      request, &done),
+        "CheckIn");
+    if (done.already_checked_in()) {
+      std::fprintf(stderr, "code %d scanned twice\n", n);
+      std::exit(1);
+    }
+  };
+  const httplib::Headers bearer = {
+      {"Authorization", absl::StrCat("Bearer ", *organizer)}};
+  auto check_in_edge = [&](int n) {
+    Expect200(
+        ThreadClient(http_port).Post(
+            absl::StrCat("/v1/events/", id, ":checkIn"), bearer,
+            absl::StrCat("{\"code\":\"", codes[n], "\"}"), "application/json"),
+        "checkIn");
+  };
+
   std::printf(
       "\n%d visitors at once, %d calls each (p50 · p99 ms)\n\n"
       "| call | gRPC calls/s | gRPC p50 · p99 | HTTP edge calls/s "
@@ -223,5 +322,38 @@ int main(int argc, char** argv) {
         edge.latency.p99_ms, edge.calls_per_second / backend.calls_per_second,
         edge.latency.p99_ms / backend.latency.p99_ms);
   }
+  // What a check-in code adds to registering: the same call for an event
+  // online only (no code) and one with a door.
+  new_event(/*online_only=*/true);
+  const smz::testing::Throughput without_code =
+      smz::testing::MeasureCalls(visitors, runs, warmup, register_backend);
+  new_event();
+  const smz::testing::Throughput with_code =
+      smz::testing::MeasureCalls(visitors, runs, warmup, register_backend);
+  std::printf(
+      "\nCreateRegistration: %.0f/s (p99 %.2f ms) online only, %.0f/s (p99 "
+      "%.2f ms) with a door and a check-in code: %.2fx\n\n",
+      without_code.calls_per_second, without_code.latency.p99_ms,
+      with_code.calls_per_second, with_code.latency.p99_ms,
+      with_code.calls_per_second / without_code.calls_per_second);
+
+  door_event();
+  const smz::testing::Throughput backend =
+      smz::testing::MeasureCalls(visitors, runs, warmup, check_in_backend);
+  door_event();
+  const smz::testing::Throughput edge =
+      smz::testing::MeasureCalls(visitors, runs, warmup, check_in_edge);
+  std::printf(
+      "| %s | %.0f | %.2f · %.2f | %.0f | %.2f · %.2f | %.2fx | %.2fx |\n",
+      "check-in: POST :checkIn  vs  CheckIn", backend.calls_per_second,
+      backend.latency.p50_ms, backend.latency.p99_ms, edge.calls_per_second,
+      edge.latency.p50_ms, edge.latency.p99_ms,
+      edge.calls_per_second / backend.calls_per_second,
+      edge.latency.p99_ms / backend.latency.p99_ms);
+  // 200 people in 15 minutes: 0.22 check-ins a second.
+  std::printf(
+      "\ncheck-in through the edge: %.0fx the rate of 200 people in "
+      "15 minutes (0.22/s)\n",
+      edge.calls_per_second / (200.0 / (15 * 60)));
   return 0;
 }

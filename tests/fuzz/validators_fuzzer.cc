@@ -1,7 +1,8 @@
 // Every validator of caller text: UTF-8, locale tags, e-mail, phone,
 // registration numbers, request ids, country, language and department
-// codes; the text helpers that echo input in errors; a partner profile built
-// from the input; and the CSV writer and reader on the same cells.
+// codes, check-in codes as typed or scanned; the text helpers that echo input
+// in errors; a partner profile built from the input; and the CSV writer and
+// reader on the same cells.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -16,6 +17,7 @@
 #include "common/request_fields.h"
 #include "common/status_util.h"
 #include "common/text_checks.h"
+#include "services/events/check_in.h"
 #include "services/registry/partner_rules.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -32,6 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   smz::IsCountryCode(text);
   smz::IsLanguageCode(text);
   smz::IsDepartmentCode(text);
+  // A code is 16 characters of 32: what passes has a 64-hex-digit key.
+  if (absl::StatusOr<std::string> key = smz::events::CheckInCodeKey(text);
+      key.ok() && key->size() != 64) {
+    __builtin_trap();
+  }
 
   // A partner whose every text field comes from the input.
   std::vector<absl::string_view> parts = absl::StrSplit(text, '\x1f');

@@ -125,4 +125,19 @@ std::vector<std::string> MailCapture::Duplicates() const {
   return out;
 }
 
+std::string MailCapture::QrCodeOf(const google::protobuf::Struct& mail) {
+  auto images = mail.fields().find("images");
+  if (images == mail.fields().end()) return "";
+  for (const auto& image : images->second.list_value().values()) {
+    const auto& fields = image.struct_value().fields();
+    auto id = fields.find("content_id");
+    auto qr = fields.find("qr");
+    if (id != fields.end() && qr != fields.end() &&
+        id->second.string_value() == "qr@smz") {
+      return qr->second.string_value();
+    }
+  }
+  return "";
+}
+
 }  // namespace smz::testing

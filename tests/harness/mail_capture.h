@@ -50,6 +50,10 @@ class MailCapture {
   // Message-IDs that arrived again after a copy was kept, once per copy.
   std::vector<std::string> Duplicates() const;
 
+  // What a QR reader (zbarimg) read from `mail`'s inline QR image (the
+  // part with Content-ID qr@smz, common/mail/mail_message.h); "" without.
+  static std::string QrCodeOf(const google::protobuf::Struct& mail);
+
  private:
   MailCapture() = default;
   std::string dir_;

@@ -6,8 +6,10 @@ Listens on 127.0.0.1 (an ephemeral port unless --port), prints
 "PORT <n> PID <pid>" on stdout once it accepts connections (SIGTERM stops it), and writes each message it accepts
 to --dir as <n>.eml (the bytes received) and <n>.json (what Python's own
 email parser reads from them: envelope, Message-ID, decoded subject, the
-plain-text and HTML parts), so a test checks the mail as a mail program
-would read it. Recipients at reject.example get 550 (a permanent refusal),
+plain-text and HTML parts, and each image as <n>-<i>.<ext> with its
+Content-ID and, when it is a QR code, what a real reader (zbar-tools'
+zbarimg) reads from it), so a test checks the mail as a mail program and a
+phone would read it. Recipients at reject.example get 550 (a permanent refusal),
 at later.example 451 (try again later); mail to hold.example is kept at
 once but answered only after --hold_seconds (a sender can die in between,
 as after a relay took a mail and before the sender knew).
@@ -25,8 +27,10 @@ import email
 import email.policy
 import json
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import sys
 import threading
 
@@ -54,10 +58,13 @@ class Keeper:
         message = email.message_from_bytes(envelope.content,
                                            policy=email.policy.default)
         parts = {}
+        images = []
         for part in message.walk():
             kind = part.get_content_type()
             if kind in ("text/plain", "text/html") and kind not in parts:
                 parts[kind] = part.get_content()
+            elif part.get_content_maintype() == "image":
+                images.append(part)
         record = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
@@ -93,6 +100,8 @@ class Keeper:
                                     "copy_of": copy_of}) + "\n")
         else:
             base = os.path.join(self.directory, f"{n:06d}")
+            record["images"] = [read_image(part, f"{base}-{i}")
+                                for i, part in enumerate(images)]
             with open(base + ".eml", "wb") as f:
                 f.write(envelope.content)
             with open(base + ".json.tmp", "w", encoding="utf-8") as f:
@@ -102,6 +111,21 @@ class Keeper:
                for r in envelope.rcpt_tos):
             await asyncio.sleep(self.hold_seconds)
         return "250 Message accepted"
+
+
+def read_image(part, base):
+    """Writes an image part beside the mail; returns what a test checks."""
+    path = base + "." + part.get_content_subtype()
+    with open(path, "wb") as f:
+        f.write(part.get_payload(decode=True) or b"")
+    qr = ""
+    if shutil.which("zbarimg"):
+        read = subprocess.run(["zbarimg", "--raw", "-q", path],
+                              capture_output=True, text=True, timeout=30)
+        qr = read.stdout.strip()
+    return {"content_type": part.get_content_type(),
+            "content_id": str(part.get("Content-ID", "")).strip("<>"),
+            "file": path, "qr": qr}
 
 
 def main():

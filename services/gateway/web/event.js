@@ -14,7 +14,7 @@ const w = SMZ.words({
         seats: "좌석", reason_was: "사유", original: "원래 일시", arrival: "순서", position: "대기 순번",
         attendance: "출결", none: "신청이 없습니다.", cancel_for: "신청 취소", stale: "다른 사람이 먼저 바꿨습니다. 새로 불러왔습니다.",
         bad_time: "현지 일시를 입력하세요.", need_reason: "사유를 적어 주세요.", online: "온라인", unlimited: "제한 없음",
-        registered: "{name}: {state}", not_found: "행사를 찾을 수 없습니다." },
+        registered: "{name}: {state}", not_found: "행사를 찾을 수 없습니다.", checkin: "입장 확인 (QR)" },
   en: { title: "Event", lifecycle: "Lifecycle", publish: "Publish", complete: "Complete", postpone: "Postpone",
         cancel: "Cancel the event", new_start: "New start (local)", new_end: "New end (local)", reason: "Reason",
         cancel_reason: "Why it is cancelled (registrants are told)", registrations: "Registrations", show: "Show",
@@ -25,7 +25,7 @@ const w = SMZ.words({
         seats: "Seats", reason_was: "Reason", original: "Originally", arrival: "No.", position: "Waiting no.",
         attendance: "Attendance", none: "No registrations.", cancel_for: "Cancel", stale: "Someone changed it first: reloaded.",
         bad_time: "Enter a local date and time.", need_reason: "Give a reason.", online: "Online", unlimited: "no limit",
-        registered: "{name}: {state}", not_found: "No such event." },
+        registered: "{name}: {state}", not_found: "No such event.", checkin: "Check-in at the door (QR)" },
 });
 const ew = window.SMZ_EVENT_WORDS;
 const el = SMZ.el;
@@ -59,6 +59,8 @@ function showEvent(e) {
   $("postpone").hidden = !(s === "PUBLISHED" || s === "POSTPONED");
   $("cancel").hidden = !(s === "DRAFT" || s === "PUBLISHED" || s === "POSTPONED");
   $("register").hidden = !(s === "PUBLISHED" || s === "POSTPONED");
+  $("checkin").hidden = !(s === "PUBLISHED" || s === "POSTPONED" || s === "COMPLETED");
+  $("checkin").href = "/organizer/checkin?event=" + e.id;
   document.body.dataset.state = s;
 }
 
