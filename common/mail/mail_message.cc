@@ -12,6 +12,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/aip/status_macros.h"
+#include "common/auth/token.h"
 #include "common/mail/qr_png.h"
 #include "common/status_util.h"
 #include "common/text_checks.h"
@@ -143,6 +144,10 @@ std::string Part(absl::string_view type, absl::string_view content) {
 
 }  // namespace
 
+std::string QrContentId(absl::string_view qr_code) {
+  return absl::StrCat("qr.", HashToken(qr_code).substr(0, 16), "@smz");
+}
+
 bool IsMailAddress(absl::string_view address) {
   if (address.size() > 254) return false;
   const size_t at = address.rfind('@');
@@ -187,8 +192,9 @@ absl::Status ValidateMail(const MailMessage& mail) {
        std::any_of(mail.qr_code.begin(), mail.qr_code.end(),
                    [](char c) { return c < 0x20 || c > 0x7E; }))) {
     violations.Add("qr_code",
-                   "goes with an HTML body: printable ASCII, at most 256 "
-                   "bytes");
+                   absl::StrCat("goes with an HTML body: printable ASCII, at "
+                                "most ",
+                                kMaxQrTextBytes, " bytes"));
   }
   return violations.ToStatus();
 }
@@ -220,14 +226,16 @@ absl::StatusOr<std::string> FormatMime(const MailMessage& mail,
   if (!mail.qr_code.empty()) {
     SMZ_ASSIGN_OR_RETURN(const std::string png, QrPng(mail.qr_code));
     // The image belongs to the HTML (RFC 2387): a related part beside it.
-    const std::string related = absl::StrCat(boundary, "_r");
+    // Its boundary may not start with the outer one (RFC 2046 5.1.2).
+    const std::string related = absl::StrCat(
+        "=_smzr_", absl::Base64Escape(mail.message_id).substr(0, 24));
     html_part = absl::StrCat(
         "Content-Type: multipart/related; type=\"text/html\";\r\n boundary=\"",
         related, "\"\r\n\r\n--", related, "\r\n", html_part, "--", related,
         "\r\nContent-Type: image/png\r\n"
         "Content-Transfer-Encoding: base64\r\n"
         "Content-ID: <",
-        kQrContentId,
+        QrContentId(mail.qr_code),
         ">\r\nContent-Disposition: inline; filename=\"check-in.png\"\r\n\r\n",
         Base64Lines(png), "--", related, "--\r\n");
   }

@@ -1,7 +1,8 @@
 // A mail as smz sends it: one recipient, a subject and a body in plain text
 // and in HTML, in the recipient's language, and a Message-ID that stays the
 // same however often the mail is sent, so that a mailbox (or a test's
-// capture server) can tell a second copy for what it is.
+// capture server) can tell a second copy for what it is. Optionally a code
+// shown as an inline QR image beside the HTML (a check-in code).
 //
 //   smz::MailMessage mail;
 //   mail.from = "smz@yeongdeungpo.example";
@@ -12,6 +13,8 @@
 //   mail.html = "<p>...</p>";
 //   mail.message_id = "registration-17.events@smz.yeongdeungpo.example";
 //   mail.language = "mn";
+//   mail.qr_code = "K7Q2-M9XD-4T1P-ZR8B";  // the HTML shows it as
+//   // <img src="cid:{QrContentId(mail.qr_code)}">
 //   absl::StatusOr<std::string> bytes = smz::FormatMime(mail, clock.Now());
 #ifndef SMZ_COMMON_MAIL_MAIL_MESSAGE_H_
 #define SMZ_COMMON_MAIL_MAIL_MESSAGE_H_
@@ -38,13 +41,16 @@ struct MailMessage {
   // most 60 bytes.
   std::string message_id;
   std::string language;  // BCP 47 tag for Content-Language, e.g. "ko"
-  // Optional, with `html`: printable ASCII drawn as a QR image the HTML
-  // shows as <img src="cid:" kQrContentId> (a check-in code).
+  // Optional, with `html`: printable ASCII, at most kMaxQrTextBytes
+  // (qr_png.h), drawn as a QR image that the HTML shows with
+  // src="cid:<QrContentId(qr_code)>".
   std::string qr_code;
 };
 
-// The Content-ID of the QR image of MailMessage::qr_code.
-inline constexpr char kQrContentId[] = "qr@smz";
+// The Content-ID of the QR image of `qr_code`: "qr.<16 hex digits>@smz",
+// the same for the same code and different for another, since mail
+// programs keep inline images by Content-ID across messages.
+std::string QrContentId(absl::string_view qr_code);
 
 // An address a header and an SMTP command carry as they are: ASCII, a
 // dot-atom local part and a host name; no quoted strings, comments,

@@ -124,14 +124,31 @@ TEST(MailMessageTest, PlainTextAloneIsOnePart) {
 
 TEST(MailMessageTest, AQrCodeTravelsAsAnImageBesideTheHtml) {
   MailMessage mail = Mongolian();
-  mail.html = "<p>Сайн байна уу.</p><img src=\"cid:qr@smz\" alt=\"\">";
   mail.qr_code = "K7Q2-M9XD-4T1P-ZR8B";
+  mail.html = absl::StrCat("<p>Сайн байна уу.</p><img src=\"cid:",
+                           QrContentId(mail.qr_code), "\" alt=\"\">");
   absl::StatusOr<std::string> mime = FormatMime(mail, kDate);
   ASSERT_TRUE(mime.ok()) << mime.status();
   EXPECT_THAT(*mime, HasSubstr("Content-Type: multipart/related; "
                                "type=\"text/html\";\r\n boundary="));
   EXPECT_THAT(*mime, HasSubstr("Content-Type: image/png\r\n"));
-  EXPECT_THAT(*mime, HasSubstr("Content-ID: <qr@smz>\r\n"));
+  EXPECT_THAT(*mime, HasSubstr(absl::StrCat(
+                         "Content-ID: <", QrContentId(mail.qr_code), ">\r\n")));
+  // Another code, another image name: mail programs keep images by it.
+  EXPECT_NE(QrContentId(mail.qr_code), QrContentId("K7Q2-M9XD-4T1P-ZR8C"));
+  EXPECT_THAT(QrContentId(mail.qr_code),
+              ::testing::MatchesRegex("qr\\.[0-9a-f]{16}@smz"));
+  // No boundary starts with another (RFC 2046 5.1.2).
+  std::vector<std::string> boundaries;
+  for (absl::string_view line : absl::StrSplit(*mime, "\r\n")) {
+    const size_t at = line.find("boundary=\"");
+    if (at != absl::string_view::npos) {
+      boundaries.emplace_back(line.substr(at + 10, line.size() - at - 11));
+    }
+  }
+  ASSERT_EQ(boundaries.size(), 2u);
+  EXPECT_FALSE(absl::StartsWith(boundaries[1], boundaries[0]));
+  EXPECT_FALSE(absl::StartsWith(boundaries[0], boundaries[1]));
   // The image is PNG: its base64 starts with the signature's.
   EXPECT_THAT(*mime, HasSubstr("\r\n\r\niVBORw0KGgo"));
   for (absl::string_view line : absl::StrSplit(*mime, "\r\n")) {

@@ -49,6 +49,11 @@ std::string Placeholders(size_t n) {
 
 }  // namespace
 
+// Column erase_when_sent holds a MailSecret.
+constexpr int kKeep = static_cast<int>(MailSecret::kNone);
+constexpr int kEraseOnFailure =
+    static_cast<int>(MailSecret::kErasedWhenSentOrFailed);
+
 absl::StatusOr<bool> EnqueueMail(Session& session, const OutgoingMail& mail,
                                  absl::Time now) {
   // The worker adds the sender and Message-ID; what the change supplies
@@ -195,13 +200,13 @@ absl::StatusOr<DeliveryPass> Outbox::DeliverDue() {
         return session.Execute(
             "UPDATE mail_outbox SET state = ?, sent_us = ?, lease_owner = '', "
             "last_error = '', "
-            "text_body = IF(erase_when_sent > 0, '', text_body), "
-            "html_body = IF(erase_when_sent > 0, '', html_body), "
-            "qr_code = IF(erase_when_sent > 0, '', qr_code) "
+            "text_body = IF(erase_when_sent <> ?, '', text_body), "
+            "html_body = IF(erase_when_sent <> ?, '', html_body), "
+            "qr_code = IF(erase_when_sent <> ?, '', qr_code) "
             "WHERE id = ? AND state = ? AND lease_owner = ?",
             {SqlInt(static_cast<int>(OutboxState::kSent)),
-             SqlInt(Micros(after)), SqlInt(id),
-             SqlInt(static_cast<int>(OutboxState::kPending)),
+             SqlInt(Micros(after)), SqlInt(kKeep), SqlInt(kKeep), SqlInt(kKeep),
+             SqlInt(id), SqlInt(static_cast<int>(OutboxState::kPending)),
              options_.worker_id});
       });
       if (recorded.ok() && *recorded == 1) {
@@ -219,14 +224,15 @@ absl::StatusOr<DeliveryPass> Outbox::DeliverDue() {
             "UPDATE mail_outbox SET state = ?, next_attempt_us = ?, "
             "lease_owner = '', last_error = ?, "
             // A secret is not kept for a mail that failed for good either.
-            "text_body = IF(erase_when_sent = 1 AND ? = 1, '', text_body), "
-            "html_body = IF(erase_when_sent = 1 AND ? = 1, '', html_body), "
-            "qr_code = IF(erase_when_sent = 1 AND ? = 1, '', qr_code) "
+            "text_body = IF(erase_when_sent = ? AND ? = 1, '', text_body), "
+            "html_body = IF(erase_when_sent = ? AND ? = 1, '', html_body), "
+            "qr_code = IF(erase_when_sent = ? AND ? = 1, '', qr_code) "
             "WHERE id = ? AND state = ? AND lease_owner = ?",
             {SqlInt(static_cast<int>(state)),
              SqlInt(Micros(after + BackoffAfter(attempts))), ErrorText(sent),
-             SqlInt(later ? 0 : 1), SqlInt(later ? 0 : 1),
-             SqlInt(later ? 0 : 1), SqlInt(id),
+             SqlInt(kEraseOnFailure), SqlInt(later ? 0 : 1),
+             SqlInt(kEraseOnFailure), SqlInt(later ? 0 : 1),
+             SqlInt(kEraseOnFailure), SqlInt(later ? 0 : 1), SqlInt(id),
              SqlInt(static_cast<int>(OutboxState::kPending)),
              options_.worker_id});
       });
@@ -322,8 +328,8 @@ absl::StatusOr<OutboxMessage> Outbox::Retry(int64_t id) {
   SMZ_RETURN_IF_ERROR(database_->Transact([&](Session& session) {
     SMZ_ASSIGN_OR_RETURN(
         std::vector<Row> rows,
-        session.Query("SELECT state, erase_when_sent = 1 AND text_body = '' "
-                      "FROM mail_outbox WHERE id = ? FOR UPDATE",
+        session.Query("SELECT state, text_body = '' OR recipient = '' FROM "
+                      "mail_outbox WHERE id = ? FOR UPDATE",
                       {SqlInt(id)}));
     if (rows.empty()) {
       return absl::NotFoundError(absl::StrCat("mail ", id, " not found"));
@@ -335,10 +341,12 @@ absl::StatusOr<OutboxMessage> Outbox::Retry(int64_t id) {
       return absl::FailedPreconditionError(absl::StrCat(
           "mail ", id, " was sent; only failed mail is sent again"));
     }
+    // Every mail is queued with a text: an empty one was erased (a secret
+    // that does not outlive a failure, or a person's data erased since).
     if (rows.front().Int(1) == 1) {
       return absl::FailedPreconditionError(absl::StrCat(
           "mail ", id,
-          " carried a secret and its text was erased when it failed; "
+          " carried a secret or a person's data, erased since it failed; "
           "whatever it was about has to be asked for again"));
     }
     return session

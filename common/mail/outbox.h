@@ -12,7 +12,7 @@
 // worker send it again, with the same Message-ID (<id>.<service>@<domain>),
 // which mail stores use to keep one copy.
 //
-//   // In the service's migrations (both, in this order):
+//   // In the service's migrations (all three, in this order):
 //   {4, "mail outbox", {smz::kMailOutboxTableDdl}},
 //   {5, "mail with links erased once sent", {smz::kMailOutboxEraseDdl}},
 //   {6, "mail with a QR image", {smz::kMailOutboxQrDdl}},
@@ -73,18 +73,18 @@ inline constexpr char kMailOutboxTableDdl[] =
     " KEY mail_outbox_recent (create_us, id)"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 
-// A mail that carries a secret (a link that confirms or cancels a
-// sign-up) is kept only until it is sent or fails for good (then it cannot
-// be sent again): its bodies are erased then, so
-// the database holds the secret only as the hash its owner checks against.
-// A migration of its own, after kMailOutboxTableDdl (whose text an applied
-// migration fixed).
+// A mail that carries a secret keeps its bodies only until it is sent (a
+// check-in code) or until it is sent or fails for good (a link that acts
+// for the person; then it cannot be sent again): the database holds the
+// secret only as the hash its owner checks against. The column holds a
+// MailSecret. Its own ALTER, after kMailOutboxTableDdl (whose text an
+// applied migration fixed).
 inline constexpr char kMailOutboxEraseDdl[] =
     "ALTER TABLE mail_outbox ADD COLUMN erase_when_sent TINYINT NOT NULL "
     "DEFAULT 0";
 
-// The code a mail shows as a QR image (MailMessage::qr_code); a migration
-// of its own, after kMailOutboxEraseDdl.
+// The code a mail shows as a QR image (MailMessage::qr_code); its own
+// ALTER, after kMailOutboxEraseDdl.
 inline constexpr char kMailOutboxQrDdl[] =
     "ALTER TABLE mail_outbox ADD COLUMN qr_code VARCHAR(256) NOT NULL "
     "DEFAULT ''";

@@ -12,7 +12,7 @@
 #include "common/auth/token.h"
 #include "common/logging.h"
 #include "common/mail/mail_message.h"
-#include "services/events/check_in.h"
+#include "services/events/check_in_code.h"
 #include "services/events/event_rules.h"
 
 namespace smz::events {
@@ -370,7 +370,7 @@ void WriteBody(absl::string_view language, absl::string_view greeting,
     absl::StrAppend(&text, "\n", words->show_at_door, "\n", words->check_in,
                     ": ", check_in_code, "\n");
     absl::StrAppend(&html, "<p>", HtmlEscaped(words->show_at_door),
-                    "<br><img src=\"cid:", kQrContentId,
+                    "<br><img src=\"cid:", QrContentId(check_in_code),
                     "\" width=\"200\" height=\"200\" alt=\"",
                     HtmlEscaped(check_in_code), "\"><br><b>",
                     HtmlEscaped(words->check_in),

@@ -4,7 +4,9 @@
 // turned into a seat, a registration cancelled, an event postponed or
 // cancelled, reminders a week and a day before, and the question to a
 // public sign-up's address with the link that confirms it (kConfirmSignUp;
-// a mail with a link is erased from the outbox once sent). Each is queued into
+// a mail with a link is erased from the outbox once sent or failed for
+// good). A mail about a seat carries a check-in code (check_in_code.h).
+// Each is queued into
 // the service's outbox (common/mail/outbox.h) by the transaction of the change
 // that causes it, under a key that makes queuing it twice harmless: Register
 // and CancelRegistration (registrations_store.cc), PromoteWaitlisted
@@ -55,9 +57,10 @@ enum class RegistrationMail {
 // position as they are now) about `event` (as it is now; for kEventPostponed
 // `previous_start` is the start it had). `link`, for a public sign-up:
 // the page that confirms it (kConfirmSignUp) or lets the person cancel it
-// (after); a mail with a link is erased from the outbox once sent.
+// (after); a mail with a link is erased from the outbox once sent or failed
+// for good.
 //
-// `check_in_code` (check_in.h), for a mail about a seat: shown as text and
+// `check_in_code` (check_in_code.h), for a mail about a seat: shown as text and
 // as a QR image, and the mail is erased once sent.
 OutgoingMail RenderRegistrationMail(
     const Event& event, const Registration& registration, RegistrationMail kind,

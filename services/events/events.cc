@@ -21,7 +21,7 @@
 #include "common/status_util.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "services/events/check_in.h"
+#include "services/events/check_in_code.h"
 #include "services/events/icalendar.h"
 
 namespace smz::events {

@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/mail/mail_message.h"
 #include "common/server/rpc_runner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -189,7 +190,8 @@ TEST_F(EventsCheckInTest, TheMailedQrCodeChecksItsPersonInOnce) {
   const std::string code = CodeInText(Field(bat[0], "text"));
   ASSERT_EQ(code.size(), 19u) << Field(bat[0], "text");
   EXPECT_EQ(QrOf(bat[0]), code);
-  EXPECT_THAT(Field(bat[0], "html"), HasSubstr("cid:qr@smz"));
+  EXPECT_THAT(Field(bat[0], "html"),
+              HasSubstr(absl::StrCat("cid:", QrContentId(code))));
   EXPECT_TRUE(bat[0].fields().at("defects").list_value().values().empty());
   // The waiting place's mail has no code.
   const auto oyun = capture_->WaitForMailTo("oyun@example.mn", 1);
@@ -254,8 +256,19 @@ TEST_F(EventsCheckInTest, TheMailedQrCodeChecksItsPersonInOnce) {
   s = CheckIn(event.id(), code, &out, analyst_);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 
+  s = CheckIn(987654, code, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("event_id"));
+
   const Event after = Get(event.id());
   EXPECT_EQ(after.attended_count(), 2);
+  EXPECT_EQ(Get(other.id()).attended_count(), 0);
+
+  // Well after the end the codes check nobody in any more.
+  clock_->Advance(absl::Hours(1 + 3 + 12) + absl::Minutes(1));
+  s = CheckIn(other.id(), dorj_code, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("12 hours"));
   EXPECT_EQ(Get(other.id()).attended_count(), 0);
 }
 
@@ -358,7 +371,8 @@ TEST_F(EventsCheckInTest, ARoomOfTwoHundredFromFourPhones) {
       auto stub =
           v1::EventsService::NewStub(testing::LoopbackChannel(server_->port()));
       for (int i = phone; i < kPeople; i += 4) {
-        // Every tenth person is also scanned by the next phone.
+        // Every tenth person's neighbour (i + 1, whom another phone also
+        // scans) is scanned by this phone too, at about the same time.
         std::vector<int> scans = {i};
         if (i % 10 == 0 && i + 1 < kPeople) scans.push_back(i + 1);
         for (int person : scans) {

@@ -232,6 +232,16 @@ grpc::Status EventsGrpcService::GetPublicEvent(
   });
 }
 
+grpc::Status EventsGrpcService::ExportPublicCalendar(
+    grpc::ServerContext* context,
+    const v1::ExportPublicCalendarRequest* request,
+    v1::CalendarFile* response) {
+  return runner_->Run(context, "ExportPublicCalendar", [&](const Principal&) {
+    return RespondWith(
+        response, [&] { return public_side_->ExportPublicCalendar(*request); });
+  });
+}
+
 grpc::Status EventsGrpcService::SignUp(grpc::ServerContext* context,
                                        const v1::SignUpRequest* request,
                                        v1::SignUpResponse* response) {

@@ -96,6 +96,10 @@ class EventsGrpcService final : public v1::EventsService::Service {
   grpc::Status GetPublicEvent(grpc::ServerContext* context,
                               const v1::GetPublicEventRequest* request,
                               v1::PublicEvent* response) override;
+  grpc::Status ExportPublicCalendar(
+      grpc::ServerContext* context,
+      const v1::ExportPublicCalendarRequest* request,
+      v1::CalendarFile* response) override;
   grpc::Status SignUp(grpc::ServerContext* context,
                       const v1::SignUpRequest* request,
                       v1::SignUpResponse* response) override;

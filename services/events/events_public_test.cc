@@ -5,6 +5,8 @@
 // cancel and erase; unconfirmed places lapse to the waiting list; forms
 // with bad fields, second sign-ups and floods are refused and change
 // nothing. The kept mail is in build/test-artifacts/events_public_test/.
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -12,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/server/rpc_runner.h"
 #include "gmock/gmock.h"
@@ -152,6 +155,36 @@ class EventsPublicTest : public ::testing::Test {
       const std::string& address, size_t at_least,
       absl::Duration timeout = absl::Seconds(20)) {
     return capture_->WaitForMailTo(address, at_least, timeout);
+  }
+
+  // Runs the file through python3-icalendar (tests/tools/ical_summary.py):
+  // one line per VEVENT, uid|status|tzid|start|end|summary|...
+  static std::vector<std::vector<std::string>> ParseIcs(
+      const std::string& content) {
+    const std::string path =
+        absl::StrCat(::testing::TempDir(), "/public-",
+                     absl::ToUnixNanos(absl::Now()), ".ics");
+    std::ofstream(path, std::ios::binary) << content;
+    FILE* pipe =
+        popen(absl::StrCat("/usr/bin/python3 " SMZ_ICAL_SUMMARY_SCRIPT " ",
+                           path, " 2>&1")
+                  .c_str(),
+              "r");
+    std::string output;
+    char buffer[4096];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+      output.append(buffer, n);
+    }
+    EXPECT_EQ(pclose(pipe), 0) << "python3-icalendar rejected the file:\n"
+                               << output << "\n"
+                               << content;
+    std::vector<std::vector<std::string>> rows;
+    for (absl::string_view line :
+         absl::StrSplit(output, '\n', absl::SkipEmpty())) {
+      rows.push_back(absl::StrSplit(line, '|'));
+    }
+    return rows;
   }
 
   v1::Registration Registrations(int64_t event_id, int index) {
@@ -458,6 +491,65 @@ TEST_F(EventsPublicTest, UnconfirmedPlacesOfAnEventAreCapped) {
 // A year after the event (the default retention), the people who are not a
 // partner's staff keep no name, address or phone in smz, nor in the audit
 // trail; partners' staff stay. Last: it moves the clock a year on.
+// What a calendar app subscribed to the public feed reads (parsed by
+// python3-icalendar): the events open to the public in the visitor's
+// language, each with its page; one event on its own; nothing else.
+TEST_F(EventsPublicTest, ThePublicCalendarHoldsWhatIsOpenInTheVisitorsTongue) {
+  const Event open = Published("Calendar", 10, 30);
+  const Event internal = Published("Staff only", 10, 31, /*open=*/false);
+  v1::ExportPublicCalendarRequest feed;
+  feed.set_language("mn");
+  v1::CalendarFile file;
+  grpc::Status s = stub_->ExportPublicCalendar(Visitor().get(), feed, &file);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(file.content_type(), "text/calendar; charset=utf-8");
+  EXPECT_EQ(file.filename(), "smz-public-events-mn.ics");
+  const auto rows = ParseIcs(file.content());
+  std::map<std::string, std::string> summaries;  // uid -> summary
+  for (const auto& row : rows) summaries[row.at(0)] = row.at(5);
+  const std::string open_uid =
+      absl::StrCat("event-", open.id(), "@events.smz.ydp");
+  EXPECT_EQ(summaries[open_uid],
+            "Эмнэлгийн аялал жуулчлалын танилцуулга Calendar");
+  EXPECT_EQ(
+      summaries.count(absl::StrCat("event-", internal.id(), "@events.smz.ydp")),
+      0u);
+  EXPECT_EQ(file.event_count(), static_cast<int>(rows.size()));
+  // Each event links to its page, in the feed's language.
+  EXPECT_THAT(file.content(),
+              HasSubstr(absl::StrCat("https://smz.example.org/public/event?id=",
+                                     open.id(), "&lang=mn")));
+  // No counts of people, no internal notes.
+  EXPECT_THAT(file.content(), Not(HasSubstr("Staff only")));
+
+  // One event; a Korean reader gets the Korean title.
+  feed.set_event_id(open.id());
+  feed.set_language("ko");
+  s = stub_->ExportPublicCalendar(Visitor().get(), feed, &file);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_THAT(ParseIcs(file.content()), SizeIs(1));
+  EXPECT_EQ(ParseIcs(file.content())[0][5], "몽골 설명회 Calendar");
+  // An event not open to the public is not there at all.
+  feed.set_event_id(internal.id());
+  s = stub_->ExportPublicCalendar(Visitor().get(), feed, &file);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  feed.set_event_id(-1);
+  feed.set_language("xx");
+  s = stub_->ExportPublicCalendar(Visitor().get(), feed, &file);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("event_id"));
+  EXPECT_THAT(s.error_message(), HasSubstr("language"));
+  // Other tests count upcoming public events.
+  for (const Event& e : {open, internal}) {
+    v1::TransitionRequest cancel;
+    cancel.set_id(e.id());
+    cancel.set_reason("test over");
+    v1::EventResponse cancelled;
+    ASSERT_TRUE(
+        stub_->CancelEvent(As(*organizer_).get(), cancel, &cancelled).ok());
+  }
+}
+
 TEST_F(EventsPublicTest, TheirDataAreErasedAYearAfterTheEvent) {
   auto partner = stack_->AddPartner(testing::TestHospital("연세정형외과"),
                                     "2025-01-15", "2029-12-31");

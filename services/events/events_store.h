@@ -90,6 +90,9 @@ struct SignUpCharge {
   std::string what;
 };
 
+// How long after an event's end its check-in codes still work.
+inline constexpr absl::Duration kCheckInAfterEnd = absl::Hours(12);
+
 class EventsStore {
  public:
   // `random`: the check-in codes mailed to people with a seat.
@@ -144,7 +147,9 @@ class EventsStore {
       v1::Attendance* previous = nullptr);
 
   // The registration of event `event_id` whose check-in code has the key
-  // `code_key` (check_in.h), marked ATTENDED (RecordAttendance's rules).
+  // `code_key` (check_in_code.h), marked ATTENDED (RecordAttendance's
+  // rules). NOT_FOUND for a missing event (named first) or an unknown code;
+  // FAILED_PRECONDITION from kCheckInAfterEnd after the event's end.
   absl::StatusOr<v1::CheckInResponse> CheckIn(int64_t event_id,
                                               const std::string& code_key,
                                               const std::string& actor);

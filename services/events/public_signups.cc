@@ -18,6 +18,7 @@
 #include "common/status_util.h"
 #include "common/text_checks.h"
 #include "services/events/event_rules.h"
+#include "services/events/icalendar.h"
 
 namespace smz::events {
 namespace {
@@ -25,6 +26,23 @@ namespace {
 constexpr absl::string_view kVisitorTokenPrefix = "smzv_";
 constexpr int kDefaultPublicPageSize = 20;
 constexpr int kMaxPublicPageSize = 100;
+// Events in the public calendar at most (the zone holds a few dozen a
+// year); a feed is read whole by every subscribed calendar app.
+constexpr int kMaxPublicCalendarEvents = 500;
+constexpr char kPublicCalendarName[] =
+    "영등포 스마트메디컬특구 · Yeongdeungpo Smart Medical Zone";
+
+// The text of `texts` in `language`, else English, else Korean, else any.
+std::string TextInOrNear(
+    const google::protobuf::Map<std::string, std::string>& texts,
+    absl::string_view language) {
+  for (absl::string_view locale :
+       {language, absl::string_view("en"), absl::string_view("ko")}) {
+    auto it = texts.find(std::string(locale));
+    if (it != texts.end() && !it->second.empty()) return it->second;
+  }
+  return PrimaryText(texts);
+}
 
 // "smzv_" and 43 base64url characters (256 bits), as Generated below.
 bool IsVisitorToken(absl::string_view token) {
@@ -182,6 +200,37 @@ v1::PublicEvent ToPublicEvent(const Event& event, absl::Time now,
   return out;
 }
 
+Event PublicCalendarEvent(const Event& event, absl::string_view language,
+                          absl::string_view public_url) {
+  Event out;
+  out.set_id(event.id());
+  out.set_type(event.type());
+  out.set_state(event.state());
+  const std::string locale(language);
+  (*out.mutable_title())[locale] = TextInOrNear(event.title(), language);
+  const std::string link = absl::StrCat(
+      public_url, "/public/event?id=", event.id(), "&lang=", language);
+  const std::string description = TextInOrNear(event.description(), language);
+  (*out.mutable_description())[locale] =
+      description.empty() ? link : absl::StrCat(description, "\n\n", link);
+  out.set_organizer(event.organizer());
+  out.set_venue(event.venue());
+  out.set_room(event.room());
+  out.set_city(event.city());
+  out.set_country(event.country());
+  out.set_online(event.online());
+  *out.mutable_start_time() = event.start_time();
+  *out.mutable_end_time() = event.end_time();
+  out.set_time_zone(event.time_zone());
+  out.set_state_reason(event.state_reason());
+  if (event.has_original_start_time()) {
+    *out.mutable_original_start_time() = event.original_start_time();
+  }
+  if (event.has_create_time()) *out.mutable_create_time() = event.create_time();
+  if (event.has_update_time()) *out.mutable_update_time() = event.update_time();
+  return out;
+}
+
 PublicSignUps::PublicSignUps(EventsStore* store, const Clock* clock,
                              RandomSource* random, PublicSignUpOptions options)
     : store_(store),
@@ -222,6 +271,46 @@ absl::StatusOr<v1::ListPublicEventsResponse> PublicSignUps::ListPublicEvents(
     response.set_next_page_token(EncodePageToken(query, next));
   }
   return response;
+}
+
+absl::StatusOr<v1::CalendarFile> PublicSignUps::ExportPublicCalendar(
+    const v1::ExportPublicCalendarRequest& request) {
+  FieldViolations violations;
+  if (request.event_id() < 0) violations.Add("event_id", "must be >= 0");
+  if (!request.language().empty() && !IsMailLanguage(request.language())) {
+    violations.Add("language", "must be one of ko, en, zh, mn, ru, vi");
+  }
+  SMZ_RETURN_IF_ERROR(violations.ToStatus());
+  const std::string language =
+      request.language().empty() ? "en" : request.language();
+  const absl::Time now = clock_->Now();
+  std::vector<Event> events;
+  if (request.event_id() > 0) {
+    v1::GetPublicEventRequest get;
+    get.set_id(request.event_id());
+    // Its rule: open to the public and not a draft, else NOT_FOUND.
+    SMZ_RETURN_IF_ERROR(GetPublicEvent(get).status());
+    SMZ_ASSIGN_OR_RETURN(Event event, store_->GetEvent(request.event_id()));
+    events.push_back(std::move(event));
+  } else {
+    SMZ_ASSIGN_OR_RETURN(
+        events,
+        store_->ListPublicEvents(now, PageCursor{}, kMaxPublicCalendarEvents));
+  }
+  std::vector<Event> shown;
+  shown.reserve(events.size());
+  for (const Event& event : events) {
+    shown.push_back(PublicCalendarEvent(event, language, options_.public_url));
+  }
+  v1::CalendarFile file;
+  file.set_content_type("text/calendar; charset=utf-8");
+  file.set_filename(request.event_id() > 0
+                        ? absl::StrCat("smz-event-", request.event_id(), "-",
+                                       language, ".ics")
+                        : absl::StrCat("smz-public-events-", language, ".ics"));
+  file.set_content(RenderCalendar(shown, now, kPublicCalendarName));
+  file.set_event_count(static_cast<int>(shown.size()));
+  return file;
 }
 
 absl::StatusOr<v1::PublicEvent> PublicSignUps::GetPublicEvent(

@@ -64,6 +64,12 @@ std::string SignUpLink(absl::string_view public_url, absl::string_view language,
 v1::PublicEvent ToPublicEvent(const Event& event, absl::Time now,
                               int retention_days);
 
+// `event` with only what a public calendar shows: its title and
+// description in `language` (else English, else Korean), the description
+// ending with the link to its public page; no counts, partners or notes.
+Event PublicCalendarEvent(const Event& event, absl::string_view language,
+                          absl::string_view public_url);
+
 class PublicSignUps {
  public:
   PublicSignUps(EventsStore* store, const Clock* clock, RandomSource* random,
@@ -73,6 +79,8 @@ class PublicSignUps {
       const v1::ListPublicEventsRequest& request);
   absl::StatusOr<v1::PublicEvent> GetPublicEvent(
       const v1::GetPublicEventRequest& request);
+  absl::StatusOr<v1::CalendarFile> ExportPublicCalendar(
+      const v1::ExportPublicCalendarRequest& request);
   // `client_address`: as the edge saw it ("" when unknown: then only the
   // other limits count).
   absl::StatusOr<v1::SignUpResponse> SignUp(const Principal& caller,

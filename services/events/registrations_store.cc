@@ -429,6 +429,21 @@ absl::StatusOr<Registration> EventsStore::RecordAttendance(
 
 absl::StatusOr<v1::CheckInResponse> EventsStore::CheckIn(
     int64_t event_id, const std::string& code_key, const std::string& actor) {
+  // The door's own event first: a wrong one is said as such, before
+  // anything about the code.
+  absl::StatusOr<Event> door = GetEvent(event_id);
+  if (absl::IsNotFound(door.status())) {
+    return absl::NotFoundError(absl::StrCat("event_id: no event ", event_id));
+  }
+  if (!door.ok()) return door.status();
+  // A code is for the day: once the event is well over it checks nobody
+  // in (attendance is corrected by hand, RecordAttendance).
+  if (clock_->Now() > ToTime(door->end_time()) + kCheckInAfterEnd) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "event ", event_id,
+        " ended more than 12 hours ago: check-in codes no longer work; "
+        "record attendance by hand"));
+  }
   SMZ_ASSIGN_OR_RETURN(
       std::vector<Row> found,
       database_->RunFor<std::vector<Row>>([&](Session& session) {

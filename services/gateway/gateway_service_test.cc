@@ -2098,10 +2098,16 @@ TEST_F(GatewayServiceTest, AVisitorSignsUpInMongolianInChromium) {
        // One page of events: no "more" to press.
        "wait:return getComputedStyle(document.getElementById('more'))"
        ".display === 'none'",
+       // The calendar feed, to subscribe to in the page's language.
+       "wait:return document.getElementById('subscribe').href === "
+       "'webcal://' + location.host + '/public/events.ics?language=mn'",
        absl::StrCat("shot:", shots, "/public-events.png"),
        absl::StrCat("click:", card, " h2 a"),
        "wait:return document.getElementById('signup') && "
        "!document.getElementById('signup').hidden",
+       absl::StrCat("wait:return document.getElementById('add-calendar')"
+                    ".getAttribute('href') === '/public/events.ics?event_id=",
+                    id, "&language=mn'"),
        "type:#name=Батбаяр", "type:#organization=Darkhan Travel",
        "select:#country=MN", "type:#phone=+976 9911 2233",
        // No address and no consent yet: marked in place.
@@ -2117,6 +2123,34 @@ TEST_F(GatewayServiceTest, AVisitorSignsUpInMongolianInChromium) {
     EXPECT_THAT(line, Not(HasSubstr("Uncaught"))) << line;
   }
   EXPECT_THAT(form.dom, HasSubstr("хүлээлгийн жагсаалтын 1-т"));
+
+  // What a calendar app fetches, without a sign-in: the file itself.
+  httplib::Client calendar_app("127.0.0.1", gateway_->http_port());
+  for (const std::string& path :
+       {std::string("/public/events.ics?language=mn"),
+        absl::StrCat("/public/events.ics?event_id=", id, "&language=mn")}) {
+    httplib::Result ics = calendar_app.Get(path);
+    ASSERT_TRUE(ics) << path;
+    EXPECT_EQ(ics->status, 200) << ics->body;
+    EXPECT_EQ(ics->get_header_value("Content-Type"),
+              "text/calendar; charset=utf-8");
+    EXPECT_EQ(ics->get_header_value("Cache-Control"), "public, max-age=300");
+    // Unfolded (RFC 5545 3.1): the title in the visitor's language.
+    const std::string unfolded =
+        absl::StrReplaceAll(ics->body, {{"\r\n ", ""}});
+    EXPECT_THAT(unfolded, HasSubstr("SUMMARY:Дархан эмнэлгийн аялал жуулчлалын "
+                                    "танилцуулга"));
+    EXPECT_THAT(unfolded,
+                HasSubstr(absl::StrCat("/public/event?id=", id, "&lang=mn")));
+  }
+  httplib::Result refused =
+      calendar_app.Post("/public/events.ics", "{}", "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 405);
+  refused = calendar_app.Get("/public/events.ics?language=xx");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_THAT(refused->body, HasSubstr("language"));
 
   // The link, from the mail as the capture server kept it.
   auto mail_to_visitor = [&](size_t at_least) {

@@ -257,7 +257,7 @@ struct HttpJsonFront::Backend {
 
 struct HttpJsonFront::Exchange {
   // What is asked for: a method, the council report, or a file.
-  enum class Kind { kMethod, kReport, kFile };
+  enum class Kind { kMethod, kDocument, kFile };
   enum class Phase { kReceiving, kCalling, kAnswered };
 
   HttpJsonFront* front = nullptr;
@@ -467,9 +467,10 @@ std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
     }
     exchange->route = found.route;
     exchange->bindings = std::move(found.bindings);
-  } else if (url == "/report" && exchange->front->report_route() != nullptr) {
-    exchange->kind = Exchange::Kind::kReport;
-    exchange->route = exchange->front->report_route();
+  } else if (const HttpRoute* document = exchange->front->document_route(url);
+             document != nullptr) {
+    exchange->kind = Exchange::Kind::kDocument;
+    exchange->route = document;
     if (!get) return MethodNotAllowed(method, {"GET", "HEAD"});
   } else {
     exchange->kind = Exchange::Kind::kFile;
@@ -624,16 +625,30 @@ Answer CallAnswer(Exchange* exchange, const grpc::Status& status) {
       ClearSessionCookies(&answer, exchange->secure);
     }
   }
-  if (exchange->kind == Exchange::Kind::kReport) {
-    const auto& document =
-        static_cast<const v1::Document&>(*exchange->response);
-    answer.body = document.content();
-    answer.content_type = document.content_type();
+  if (exchange->kind == Exchange::Kind::kDocument) {
+    // A Document or a CalendarFile: content, content_type and filename,
+    // read by name (document_route admits only such answers).
+    const Message& document = *exchange->response;
+    const google::protobuf::Descriptor* type = document.GetDescriptor();
+    const google::protobuf::Reflection* fields = document.GetReflection();
+    auto text = [&](const char* name) {
+      return fields->GetString(document, type->FindFieldByName(name));
+    };
+    answer.body = text("content");
+    answer.content_type = text("content_type");
     if (absl::StartsWith(answer.content_type, "text/html")) {
       answer.kind = PageKind::kReport;
     }
+    // The public calendar is the same for everyone: calendar apps and
+    // proxies may keep it a few minutes.
+    if (absl::StartsWith(answer.content_type, "text/calendar") &&
+        exchange->route->method->options()
+            .GetExtension(auth::v1::allowed_roles)
+            .anyone()) {
+      answer.cache_control = "public, max-age=300";
+    }
     std::string filename;
-    for (char c : document.filename()) {
+    for (char c : text("filename")) {
       if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
           c == '-' || c == '_') {
         filename.push_back(c);
@@ -775,16 +790,29 @@ absl::Status HttpJsonFront::Start(const std::string& listen) {
   // GET /report: the council report as the document itself (HTML or CSV
   // with its own content type), for a browser's address bar and print
   // dialog; its JSON form stays under its annotation.
-  const google::protobuf::MethodDescriptor* report =
-      v1::GetCouncilReportRequest::descriptor()
-          ->file()
-          ->FindServiceByName("GatewayService")
-          ->FindMethodByName("GetCouncilReport");
-  for (const HttpRoute& route : routes_->routes()) {
-    if (route.method == report) {
-      absl::StatusOr<PathTemplate> path = PathTemplate::Parse("/report");
-      report_route_ = std::make_unique<HttpRoute>(
+  // Each answers a message with string fields content, content_type and
+  // filename (CallAnswer reads them by name).
+  const std::pair<const char*, const char*> documents[] = {
+      {"/report", "smz.gateway.v1.GatewayService.GetCouncilReport"},
+      {"/public/events.ics",
+       "smz.events.v1.EventsService.ExportPublicCalendar"},
+  };
+  for (const auto& [path_text, method_name] : documents) {
+    for (const HttpRoute& route : routes_->routes()) {
+      if (route.method->full_name() != method_name) continue;
+      const google::protobuf::Descriptor* answer = route.method->output_type();
+      for (const char* field : {"content", "content_type", "filename"}) {
+        const google::protobuf::FieldDescriptor* f =
+            answer->FindFieldByName(field);
+        // A broken invariant of our own protos, not an input.
+        assert(f != nullptr &&
+               f->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
+               !f->is_repeated());
+      }
+      absl::StatusOr<PathTemplate> path = PathTemplate::Parse(path_text);
+      document_routes_[path_text] = std::make_unique<HttpRoute>(
           HttpRoute{route.method, "GET", *std::move(path), ""});
+      break;
     }
   }
   const size_t colon = listen.rfind(':');
@@ -828,6 +856,11 @@ absl::Status HttpJsonFront::Start(const std::string& listen) {
       MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
   port_ = info != nullptr ? info->port : port;
   return absl::OkStatus();
+}
+
+const HttpRoute* HttpJsonFront::document_route(absl::string_view path) const {
+  auto it = document_routes_.find(path);
+  return it == document_routes_.end() ? nullptr : it->second.get();
 }
 
 const std::string& HttpJsonFront::chart_js() const {

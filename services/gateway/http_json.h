@@ -130,9 +130,12 @@ class HttpJsonFront {
   void BeginCall(Exchange* exchange);
   const std::string& chart_js() const;
   const HttpRouteTable& routes() const { return *routes_; }
-  // GET /report: GatewayService.GetCouncilReport as a document; null
-  // without the gateway.
-  const HttpRoute* report_route() const { return report_route_.get(); }
+  // The paths whose answer is the document itself (its content, with its
+  // own content type), for an address bar or a calendar app: GET /report
+  // (GatewayService.GetCouncilReport) and GET /public/events.ics
+  // (EventsService.ExportPublicCalendar). Null for any other path, or
+  // when the service is not served.
+  const HttpRoute* document_route(absl::string_view path) const;
 
  private:
   struct Backend;
@@ -141,7 +144,8 @@ class HttpJsonFront {
   const HttpFrontOptions options_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<HttpRouteTable> routes_;
-  std::unique_ptr<HttpRoute> report_route_;
+  std::map<std::string, std::unique_ptr<HttpRoute>, std::less<>>
+      document_routes_;
   MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
   absl::Mutex mu_;

@@ -37,7 +37,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "httplib.h"
-#include "services/events/check_in.h"
+#include "services/events/check_in_code.h"
 #include "services/events/event_rules.h"
 #include "services/events/events_server.h"
 #include "services/gateway/gateway_server.h"
@@ -67,13 +67,13 @@ httplib::Client& ThreadClient(int port) {
   return *client;
 }
 
-// Secure bytes, with every 10-byte draw (a check-in code's, check_in.h)
+// Secure bytes, with every 10-byte draw (a check-in code's, check_in_code.h)
 // kept so that the benchmark can scan the codes people were mailed.
 class RecordingRandom : public smz::RandomSource {
  public:
   void Fill(absl::Span<uint8_t> out) override {
     inner_.Fill(out);
-    if (out.size() != 10) return;
+    if (out.size() != smz::events::kCheckInCodeBytes) return;
     absl::MutexLock lock(&mu_);
     draws_.emplace_back(out.begin(), out.end());
   }

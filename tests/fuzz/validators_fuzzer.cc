@@ -17,7 +17,7 @@
 #include "common/request_fields.h"
 #include "common/status_util.h"
 #include "common/text_checks.h"
-#include "services/events/check_in.h"
+#include "services/events/check_in_code.h"
 #include "services/registry/partner_rules.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -133,7 +134,7 @@ std::string MailCapture::QrCodeOf(const google::protobuf::Struct& mail) {
     auto id = fields.find("content_id");
     auto qr = fields.find("qr");
     if (id != fields.end() && qr != fields.end() &&
-        id->second.string_value() == "qr@smz") {
+        absl::StartsWith(id->second.string_value(), "qr.")) {
       return qr->second.string_value();
     }
   }

@@ -51,7 +51,8 @@ class MailCapture {
   std::vector<std::string> Duplicates() const;
 
   // What a QR reader (zbarimg) read from `mail`'s inline QR image (the
-  // part with Content-ID qr@smz, common/mail/mail_message.h); "" without.
+  // part whose Content-ID is a QrContentId, common/mail/mail_message.h);
+  // "" without.
   static std::string QrCodeOf(const google::protobuf::Struct& mail);
 
  private:

@@ -119,7 +119,7 @@ async function checkIn(code) {
     $("code").value = "";
   } catch (e) {
     if (e.status === 401) return SMZ.signInAgain();
-    if (e.code === 3) say("refused", w("bad_code"));
+    if (e.code === 3 && (e.violations || []).some((v) => v.field === "code")) say("refused", w("bad_code"));
     else if (e.code === 5) say("refused", w("not_found"));
     else say("refused", w("refused"), e.message);
     $("code").select();
@@ -142,7 +142,7 @@ async function byHand(r, button) {
 }
 
 // The camera, where the browser reads QR codes itself (BarcodeDetector:
-// Chrome on Android, Safari on recent iPhones); nothing is sent anywhere
+// Chrome on Android; Safari only behind a flag); nothing is sent anywhere
 // but the code it reads. A code read again within three seconds is the
 // same person still in front of the phone.
 async function startCamera() {
@@ -160,7 +160,10 @@ async function startCamera() {
       try {
         const found = await detector.detect(video);
         const now = Date.now();
-        if (found.length && !(found[0].rawValue === state.lastRead && now - state.lastReadAt < 3000)) {
+        // Read while the previous code is still being answered: looked at
+        // again on the next frame, not dropped.
+        if (found.length && !state.busy &&
+            !(found[0].rawValue === state.lastRead && now - state.lastReadAt < 3000)) {
           state.lastRead = found[0].rawValue;
           state.lastReadAt = now;
           await checkIn(found[0].rawValue);

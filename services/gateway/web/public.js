@@ -135,6 +135,14 @@
   async function eventsPage() {
     document.title = w("events_title") + " · " + w("zone");
     $("title").textContent = w("events_title");
+    // webcal: hands the feed to the calendar app, which keeps it up to
+    // date; the https address is for apps that take one typed in.
+    const feed = "/public/events.ics?language=" + lang;
+    $("subscribe").textContent = w("subscribe");
+    $("subscribe").href = "webcal://" + location.host + feed;
+    $("feed-label").textContent = w("feed_address");
+    $("feed-url").textContent = location.origin + feed;
+    $("calendar").hidden = false;
     const list = $("events");
     let token = "";
     const more = $("more");
@@ -182,6 +190,9 @@
     $("title").lang = shown;
     $("back").textContent = w("back");
     $("back").href = "/public/events?lang=" + lang;
+    $("add-calendar").textContent = w("add_calendar");
+    $("add-calendar").href = `/public/events.ics?event_id=${e.id}&language=${lang}`;
+    $("add-calendar").hidden = false;
     if (shown !== lang) {
       say($("fallback"), w("fallback", { lang: PUBLIC_LANGUAGES[shown] || shown }));
     }

@@ -32,6 +32,7 @@ const PUBLIC_WORDS = {
     confirmed_now: "신청이 확인되었습니다. 확인 메일을 보냈습니다.", cancelled_now: "신청을 취소했습니다.",
     erased_now: "이 신청에서 당신의 정보를 지웠습니다.", status: "상태", event: "행사",
     problem: "문제가 생겼습니다: {m}", busy: "요청이 너무 많습니다. {m}",
+    subscribe: "내 캘린더에서 구독하기", add_calendar: "내 캘린더에 추가", feed_address: "캘린더 앱에 이 주소를 넣어도 됩니다:",
   },
   en: {
     zone: "Yeongdeungpo Smart Medical Zone", events_title: "Events and sign-up",
@@ -57,6 +58,7 @@ const PUBLIC_WORDS = {
     confirmed_now: "Your sign-up is confirmed. We sent you a mail.", cancelled_now: "Your sign-up is cancelled.",
     erased_now: "Your data were erased from this sign-up.", status: "Status", event: "Event",
     problem: "Something went wrong: {m}", busy: "Too many requests. {m}",
+    subscribe: "Subscribe in your calendar", add_calendar: "Add to my calendar", feed_address: "Or give your calendar app this address:",
   },
   zh: {
     zone: "永登浦区智慧医疗特区", events_title: "活动介绍与报名",
@@ -82,6 +84,7 @@ const PUBLIC_WORDS = {
     confirmed_now: "报名已确认，我们已给您发送邮件。", cancelled_now: "报名已取消。",
     erased_now: "已从此报名中删除您的信息。", status: "状态", event: "活动",
     problem: "出现问题：{m}", busy: "请求过多。{m}",
+    subscribe: "在日历中订阅", add_calendar: "添加到我的日历", feed_address: "也可以把这个地址添加到日历应用：",
   },
   mn: {
     zone: "Ёндынпо дүүргийн Ухаалаг эмнэлгийн тусгай бүс", events_title: "Арга хэмжээ ба бүртгэл",
@@ -107,6 +110,7 @@ const PUBLIC_WORDS = {
     confirmed_now: "Таны бүртгэл баталгаажлаа. Захидал илгээлээ.", cancelled_now: "Таны бүртгэл цуцлагдлаа.",
     erased_now: "Энэ бүртгэлээс таны мэдээллийг устгалаа.", status: "Төлөв", event: "Арга хэмжээ",
     problem: "Алдаа гарлаа: {m}", busy: "Хэт олон хүсэлт. {m}",
+    subscribe: "Календартаа захиалах", add_calendar: "Календартаа нэмэх", feed_address: "Эсвэл энэ хаягийг календарийн аппдаа оруулна уу:",
   },
   ru: {
     zone: "Особая зона умной медицины Йондынпхо", events_title: "Мероприятия и регистрация",
@@ -132,6 +136,7 @@ const PUBLIC_WORDS = {
     confirmed_now: "Регистрация подтверждена. Мы отправили вам письмо.", cancelled_now: "Регистрация отменена.",
     erased_now: "Ваши данные удалены из этой регистрации.", status: "Статус", event: "Мероприятие",
     problem: "Что-то пошло не так: {m}", busy: "Слишком много запросов. {m}",
+    subscribe: "Подписаться в календаре", add_calendar: "Добавить в мой календарь", feed_address: "Или добавьте этот адрес в приложение календаря:",
   },
   vi: {
     zone: "Đặc khu Y tế Thông minh Yeongdeungpo", events_title: "Sự kiện và đăng ký",
@@ -157,5 +162,6 @@ const PUBLIC_WORDS = {
     confirmed_now: "Đăng ký của bạn đã được xác nhận. Chúng tôi đã gửi thư cho bạn.", cancelled_now: "Đăng ký của bạn đã bị hủy.",
     erased_now: "Dữ liệu của bạn đã được xóa khỏi đăng ký này.", status: "Trạng thái", event: "Sự kiện",
     problem: "Đã xảy ra lỗi: {m}", busy: "Quá nhiều yêu cầu. {m}",
+    subscribe: "Đăng ký theo dõi trong lịch", add_calendar: "Thêm vào lịch của tôi", feed_address: "Hoặc thêm địa chỉ này vào ứng dụng lịch:",
   },
 };

@@ -1,16 +1,16 @@
-#include "services/events/check_in.h"
+#include "services/events/check_in_code.h"
 
 #include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 
 namespace smz::events {
 namespace {
 
 constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-constexpr int kCodeChars = 16;  // 80 bits
+constexpr size_t kCodeChars = 16;  // 80 bits
 
 // The value of one typed character, or -1: Crockford's decoding, which
 // forgives case and the letters people confuse with digits.
@@ -27,16 +27,18 @@ int ValueOf(char c) {
 }  // namespace
 
 std::string GenerateCheckInCode(RandomSource& random) {
-  uint8_t bytes[10];
+  uint8_t bytes[kCheckInCodeBytes];
   random.Fill(absl::MakeSpan(bytes));
   std::string code;
-  for (int i = 0; i < kCodeChars; ++i) {
+  for (size_t i = 0; i < kCodeChars; ++i) {
     // Five bits at bit offset 5i of the 80.
-    const int bit = 5 * i;
+    const int bit = 5 * static_cast<int>(i);
     const int byte = bit / 8;
     const int shift = bit % 8;
     int value = bytes[byte] << 8;
-    if (byte + 1 < 10) value |= bytes[byte + 1];
+    if (byte + 1 < static_cast<int>(kCheckInCodeBytes)) {
+      value |= bytes[byte + 1];
+    }
     value = (value >> (11 - shift)) & 31;
     if (i > 0 && i % 4 == 0) code += '-';
     code += kAlphabet[value];

@@ -1,4 +1,4 @@
-#include "services/events/check_in.h"
+#include "services/events/check_in_code.h"
 
 #include <cstdint>
 #include <string>
