@@ -71,12 +71,6 @@ RegistryPartnerDirectory::ListActive(registry::v1::PartnerKind kind) {
   request.set_kind(kind);
   request.set_status(registry::v1::ACTIVE);
   request.set_page_size(200);
-  const absl::Time now = clock_->Now();
-  uint64_t generation = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    generation = generation_;
-  }
   // Bounded, in case a registry bug hands back the same token forever.
   for (int page = 0; page < 1000; ++page) {
     grpc::ClientContext context;
@@ -97,13 +91,8 @@ RegistryPartnerDirectory::ListActive(registry::v1::PartnerKind kind) {
     if (response.next_page_token().empty()) break;
     request.set_page_token(response.next_page_token());
   }
-  absl::MutexLock lock(&mu_);
-  if (generation == generation_) {
-    if (cache_.size() + partners.size() >= kMaxCachedPartners) cache_.clear();
-    for (const registry::v1::Partner& partner : partners) {
-      cache_[partner.id()] = Cached{partner, now + cache_ttl_};
-    }
-  }
+  // Not into Get's cache: a listing carries no designation history, which
+  // Get's answers do (and readers of Get rely on).
   return partners;
 }
 

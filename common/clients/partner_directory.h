@@ -39,9 +39,10 @@ class PartnerDirectory {
   // NOT_FOUND for an unknown id, INVALID_ARGUMENT for id <= 0; UNAVAILABLE
   // when the registry cannot answer.
   virtual absl::StatusOr<registry::v1::Partner> Get(int64_t partner_id) = 0;
-  // Every ACTIVE partner of `kind`, in id order; UNAVAILABLE when the
+  // Every ACTIVE partner of `kind`, in id order, as the registry lists them
+  // (without their designation history: Get has it); UNAVAILABLE when the
   // registry cannot answer. Not cached (the answer feeds reports that must
-  // be current); the partners returned refresh Get's cache.
+  // be current).
   virtual absl::StatusOr<std::vector<registry::v1::Partner>> ListActive(
       registry::v1::PartnerKind kind) = 0;
 };

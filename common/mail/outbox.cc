@@ -90,6 +90,26 @@ absl::StatusOr<bool> EnqueueMail(Session& session, const OutgoingMail& mail,
   return inserted == 1;
 }
 
+absl::StatusOr<int> EnqueueAll(Database& database,
+                               const std::vector<OutgoingMail>& mail,
+                               absl::Time now) {
+  return database.TransactFor<int>(
+      [&](Session& session) -> absl::StatusOr<int> {
+        int queued = 0;
+        for (const OutgoingMail& one : mail) {
+          absl::StatusOr<bool> added = EnqueueMail(session, one, now);
+          if (absl::IsInvalidArgument(added.status())) {
+            Log(LogLevel::kWarning, "mail not written",
+                {{"topic", one.topic}, {"error", added.status().message()}});
+            continue;
+          }
+          if (!added.ok()) return added.status();
+          if (*added) ++queued;
+        }
+        return queued;
+      });
+}
+
 Outbox::Outbox(Database* database, MailSender* sender, const Clock* clock,
                OutboxOptions options)
     : database_(database),

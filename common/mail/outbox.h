@@ -133,6 +133,14 @@ struct OutgoingMail {
 absl::StatusOr<bool> EnqueueMail(Session& session, const OutgoingMail& mail,
                                  absl::Time now);
 
+// EnqueueMail for each of `mail` in one transaction of its own (a sweep's
+// mail, not a change's): one a mail cannot carry (INVALID_ARGUMENT: an
+// address kept from before addresses were checked) is logged and left out.
+// The number newly queued.
+absl::StatusOr<int> EnqueueAll(Database& database,
+                               const std::vector<OutgoingMail>& mail,
+                               absl::Time now);
+
 struct OutboxOptions {
   std::string service;  // "events": part of every Message-ID
   std::string from;     // envelope and From: address

@@ -18,6 +18,8 @@
 #                          SMZ_MAIL_FROM); unset: a local capture server
 #                          keeps every mail in $SMZ_STATE/mail
 #   SMZ_MAIL_CAPTURE_PORT  that capture server's port (default 2525)
+#   SMZ_DISTRICT_MAIL      the district's addresses for the weekly digest
+#                          of terms and registrations running out
 #   SMZ_PUBLIC_URL         where people reach the gateway, for the links
 #                          mailed to those who sign up (default
 #                          http://127.0.0.1:$SMZ_HTTP_PORT)
@@ -152,7 +154,16 @@ start_service() {
     )
   fi
   case "$svc" in
-    registry) env_vars+=("SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE=$ADMIN_TOKEN_FILE") ;;
+    registry)
+      env_vars+=(
+        "SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE=$ADMIN_TOKEN_FILE"
+        # Invitations and password resets are mailed with the gateway's
+        # link; the district's weekly digest of terms running out goes to
+        # SMZ_DISTRICT_MAIL (the demo's: captured like the rest).
+        "SMZ_PUBLIC_URL=${SMZ_PUBLIC_URL:-http://127.0.0.1:${SMZ_HTTP_PORT:-8055}}"
+        "SMZ_DISTRICT_MAIL=${SMZ_DISTRICT_MAIL:-medical.zone@yeongdeungpo.example}"
+      )
+      ;;
     # Only resolves callers' tokens there; reads nothing with its own.
     programme) env_vars+=("SMZ_REGISTRY_TARGET=127.0.0.1:$(smz_grpc_port registry)") ;;
     gateway)
@@ -164,12 +175,13 @@ start_service() {
         "SMZ_HTTP_LISTEN=127.0.0.1:${SMZ_HTTP_PORT:-8055}"
       )
       ;;
-    events)
+    events|stats)
       ensure_registry_token "$svc"
       env_vars+=(
         "SMZ_REGISTRY_TARGET=127.0.0.1:$(smz_grpc_port registry)"
         "SMZ_REGISTRY_TOKEN_FILE=$SMZ_STATE/secrets/$svc.registry-token"
-        # The links mailed to people who sign up open the gateway's pages.
+        # The links mailed (sign-ups, report reminders) open the gateway's
+        # pages.
         "SMZ_PUBLIC_URL=${SMZ_PUBLIC_URL:-http://127.0.0.1:${SMZ_HTTP_PORT:-8055}}"
       )
       ;;

@@ -1799,6 +1799,13 @@ TEST_F(GatewayServiceTest, AdminSeesMailAndSendsAFailedOneAgainInChromium) {
        "document.body.dataset.loaded === 'yes'",
        absl::StrCat("shot:", shots, "/admin-mail.png"), "size:390x1400",
        absl::StrCat("shot:", shots, "/admin-mail-phone.png"), "size:1280x1400",
+       // The statistics service's outbox (ListStatsMail), and back.
+       "select:#service=statsMail",
+       "wait:return document.body.dataset.listed === 'statsMail' && "
+       "!document.querySelector('#mail tbody tr[data-state=FAILED]')",
+       absl::StrCat("shot:", shots, "/admin-mail-stats.png"),
+       "select:#service=eventMail",
+       "wait:return document.body.dataset.listed === 'eventMail'",
        "select:#state=FAILED",
        absl::StrCat("wait:return document.querySelector(\"", row,
                     " [data-retry]\") !== null && "

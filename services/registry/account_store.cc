@@ -160,19 +160,33 @@ absl::Status VoidLinks(Session& session, int64_t account_id, absl::Time now) {
       .status();
 }
 
-absl::Status StoreLink(Session& session, int64_t account_id,
+absl::Status StoreLink(Session& session, const Account& account,
                        const LinkToStore& link, absl::Time now) {
   // Only the newest link works: a reset voids the invitation, a retried
   // invitation its first link.
-  SMZ_RETURN_IF_ERROR(VoidLinks(session, account_id, now));
-  return session
-      .Execute(
-          "INSERT INTO account_links (token_hash, account_id, purpose, "
-          "create_time_us, expire_time_us) VALUES (?, ?, ?, ?, ?)",
-          {link.token_hash, SqlInt(account_id), link.purpose,
-           SqlInt(absl::ToUnixMicros(now)),
-           SqlInt(absl::ToUnixMicros(link.expire_time))})
-      .status();
+  SMZ_RETURN_IF_ERROR(VoidLinks(session, account.id(), now));
+  SMZ_RETURN_IF_ERROR(
+      session
+          .Execute(
+              "INSERT INTO account_links (token_hash, account_id, purpose, "
+              "create_time_us, expire_time_us) VALUES (?, ?, ?, ?, ?)",
+              {link.token_hash, SqlInt(account.id()), link.purpose,
+               SqlInt(absl::ToUnixMicros(now)),
+               SqlInt(absl::ToUnixMicros(link.expire_time))})
+          .status());
+  if (!link.mail) return absl::OkStatus();
+  std::optional<OutgoingMail> mail = link.mail(account);
+  if (!mail.has_value()) return absl::OkStatus();
+  absl::StatusOr<bool> queued = EnqueueMail(session, *mail, now);
+  // An address kept from before addresses were checked for mail: the
+  // link is still answered to the administrator.
+  if (absl::IsInvalidArgument(queued.status())) {
+    Log(LogLevel::kWarning, "account link mail not written",
+        {{"account_id", absl::StrCat(account.id())},
+         {"error", queued.status().message()}});
+    return absl::OkStatus();
+  }
+  return queued.status();
 }
 
 absl::Status EndSessionsIn(Session& session, int64_t account_id,
@@ -260,7 +274,7 @@ absl::StatusOr<Account> AccountStore::Invite(const Account& account,
         // account that has set its password since, a link would be a reset
         // without the reset's etag, reason and audit entry.
         if (stored.state() == v1::ACCOUNT_INVITED) {
-          SMZ_RETURN_IF_ERROR(StoreLink(session, stored.id(), link, write.now));
+          SMZ_RETURN_IF_ERROR(StoreLink(session, stored, link, write.now));
         }
         return stored;
       });
@@ -600,7 +614,8 @@ absl::StatusOr<Account> AccountStore::Modify(
                         .status());
               }
               if (change.link != nullptr) {
-                SMZ_RETURN_IF_ERROR(StoreLink(s, id, *change.link, write.now));
+                SMZ_RETURN_IF_ERROR(
+                    StoreLink(s, account, *change.link, write.now));
               }
               if (change.end_sessions) {
                 SMZ_RETURN_IF_ERROR(

@@ -20,6 +20,7 @@
 #define SMZ_SERVICES_REGISTRY_ACCOUNT_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@
 #include "common/auth/authenticator.h"
 #include "common/auth/token.h"
 #include "common/clock.h"
+#include "common/mail/outbox.h"
 #include "common/mysql/database.h"
 #include "smz/audit/v1/audit.pb.h"
 #include "smz/registry/v1/accounts.pb.h"
@@ -67,6 +69,10 @@ struct LinkToStore {
   std::string token_hash;
   std::string purpose;  // kInviteLinkPurpose or kResetLinkPurpose
   absl::Time expire_time;
+  // The mail that brings it to the account's owner (account_mail.h), made
+  // from the account as stored; queued with the link, in its transaction.
+  // Unset, or nullopt for an account without an address: no mail.
+  std::function<std::optional<OutgoingMail>(const Account&)> mail;
 };
 
 struct SessionToStore {

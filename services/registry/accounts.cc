@@ -15,6 +15,7 @@
 #include "common/status_util.h"
 #include "common/text_checks.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/registry/account_mail.h"
 #include "services/registry/totp.h"
 
 namespace smz::registry {
@@ -124,13 +125,15 @@ std::string CanonicalLogin(absl::string_view login) {
 
 Accounts::Accounts(AccountStore* store, SignInThrottle* throttle,
                    const PasswordHasher* hasher, Authenticator* authenticator,
-                   const Clock* clock, RandomSource* random)
+                   const Clock* clock, RandomSource* random,
+                   std::string public_url)
     : store_(store),
       throttle_(throttle),
       hasher_(hasher),
       authenticator_(authenticator),
       clock_(clock),
-      random_(random) {}
+      random_(random),
+      public_url_(std::move(public_url)) {}
 
 void Accounts::FlushCredentialCache() {
   if (authenticator_ != nullptr) authenticator_->InvalidateCache();
@@ -270,19 +273,30 @@ absl::StatusOr<v1::AccountLinkResponse> Accounts::WithNewLink(
     absl::string_view purpose,
     absl::FunctionRef<absl::StatusOr<Account>(const LinkToStore&)> save) {
   const std::string token = NewLinkToken(*random_);
-  const LinkToStore link{HashToken(token), std::string(purpose),
-                         clock_->Now() + kAccountLinkLifetime};
+  LinkToStore link{HashToken(token), std::string(purpose),
+                   clock_->Now() + kAccountLinkLifetime};
+  const std::string path = absl::StrCat(kAccountLinkPath, "#", token);
+  if (!public_url_.empty()) {
+    link.mail = [&](const Account& account) -> std::optional<OutgoingMail> {
+      if (account.email().empty()) return std::nullopt;
+      return RenderAccountLinkMail(account, link.purpose,
+                                   absl::StrCat(public_url_, path),
+                                   link.expire_time);
+    };
+  }
   SMZ_ASSIGN_OR_RETURN(Account account, save(link));
   v1::AccountLinkResponse response;
   // Stored only for an account still to set a password (a retried
   // invitation of one that has: no link).
   const bool link_stored =
       account.state() == v1::ACCOUNT_INVITED || purpose == kResetLinkPurpose;
+  const bool mailed = link_stored && link.mail && !account.email().empty();
   *response.mutable_account() = std::move(account);
   if (!link_stored) return response;
+  response.set_mailed(mailed);
   v1::AccountLink* out = response.mutable_link();
   out->set_token(token);
-  out->set_path(absl::StrCat(kAccountLinkPath, "#", token));
+  out->set_path(path);
   *out->mutable_expire_time() =
       TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(link.expire_time));
   return response;

@@ -39,10 +39,13 @@ inline constexpr absl::string_view kSignInRefused =
 class Accounts {
  public:
   // None is owned; `authenticator` may be null (its cache is flushed when
-  // sessions end or second factors change).
+  // sessions end or second factors change). `public_url`: the gateway's
+  // address, for the links mailed to accounts with an address
+  // (account_mail.h); empty: links are only answered, never mailed.
   Accounts(AccountStore* store, SignInThrottle* throttle,
            const PasswordHasher* hasher, Authenticator* authenticator,
-           const Clock* clock, RandomSource* random);
+           const Clock* clock, RandomSource* random,
+           std::string public_url = "");
 
   // `client_address`: the client's address as AccountGrpcService found it
   // (the HTTP edge's report, else the gRPC peer; "" when unknown).
@@ -105,6 +108,7 @@ class Accounts {
   Authenticator* const authenticator_;
   const Clock* const clock_;
   RandomSource* const random_;
+  const std::string public_url_;
 };
 
 // A login as stored and looked up: ASCII letters lower-cased (logins are

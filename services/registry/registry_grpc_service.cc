@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "common/mail/mail_api.h"
+
 namespace smz::registry {
 
 grpc::Status RegistryGrpcService::CreatePartner(
@@ -176,6 +178,24 @@ grpc::Status RegistryGrpcService::WhoAmI(grpc::ServerContext* context,
   return runner_->Run(context, "WhoAmI", [&](const Principal& caller) {
     *response = caller;
     return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryGrpcService::ListRegistryMail(
+    grpc::ServerContext* context, const mail::v1::ListMailRequest* request,
+    mail::v1::ListMailResponse* response) {
+  return runner_->Run(context, "ListRegistryMail", [&](const Principal&) {
+    return RespondWith(response,
+                       [&] { return smz::ListMail(*outbox_, *request); });
+  });
+}
+
+grpc::Status RegistryGrpcService::RetryRegistryMail(
+    grpc::ServerContext* context, const mail::v1::RetryMailRequest* request,
+    mail::v1::Mail* response) {
+  return runner_->Run(context, "RetryRegistryMail", [&](const Principal&) {
+    return RespondWith(response,
+                       [&] { return smz::RetryMail(*outbox_, *request); });
   });
 }
 

@@ -6,6 +6,7 @@
 #ifndef SMZ_SERVICES_REGISTRY_REGISTRY_GRPC_SERVICE_H_
 #define SMZ_SERVICES_REGISTRY_REGISTRY_GRPC_SERVICE_H_
 
+#include "common/mail/outbox.h"
 #include "common/server/rpc_runner.h"
 #include "services/registry/registry.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
@@ -14,8 +15,17 @@ namespace smz::registry {
 
 class RegistryGrpcService final : public v1::RegistryService::Service {
  public:
-  RegistryGrpcService(Registry* registry, RpcRunner* runner)
-      : registry_(registry), runner_(runner) {}
+  // `outbox`: the registry's mail, for ListRegistryMail and
+  // RetryRegistryMail.
+  RegistryGrpcService(Registry* registry, Outbox* outbox, RpcRunner* runner)
+      : registry_(registry), outbox_(outbox), runner_(runner) {}
+
+  grpc::Status ListRegistryMail(grpc::ServerContext* context,
+                                const mail::v1::ListMailRequest* request,
+                                mail::v1::ListMailResponse* response) override;
+  grpc::Status RetryRegistryMail(grpc::ServerContext* context,
+                                 const mail::v1::RetryMailRequest* request,
+                                 mail::v1::Mail* response) override;
 
   grpc::Status CreatePartner(grpc::ServerContext* context,
                              const v1::CreatePartnerRequest* request,
@@ -82,6 +92,7 @@ class RegistryGrpcService final : public v1::RegistryService::Service {
                          LifecycleAction action, Partner* response);
 
   Registry* const registry_;
+  Outbox* const outbox_;
   RpcRunner* const runner_;
 };
 

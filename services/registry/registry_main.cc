@@ -32,12 +32,24 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "common/mail/mail_config.h"
 #include "common/server/service_main.h"
 #include "common/text_checks.h"
 #include "services/registry/registry_server.h"
 
+ABSL_FLAG(std::string, public_url, "",
+          "where people reach the workspace (the gateway), e.g. "
+          "https://smz.example.org: the account links mailed to invited "
+          "people start with it (SMZ_PUBLIC_URL; default "
+          "http://127.0.0.1:8055)");
+ABSL_FLAG(std::string, district_mail, "",
+          "the district's addresses, comma-separated, for the weekly digest "
+          "of designation terms and attraction registrations ending within "
+          "90 days (SMZ_DISTRICT_MAIL; empty: none)");
 ABSL_FLAG(std::string, bootstrap_admin_token_file, "",
           "on first start (no active ADMIN token), write a new admin token "
           "here with mode 0600 (env SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE)");
@@ -215,6 +227,18 @@ int main(int argc, char** argv) {
       !login.empty()) {
     return BreakGlassAdminAccountAndExit(
         options, login, absl::GetFlag(FLAGS_admin_account_link_file));
+  }
+  absl::StatusOr<smz::MailConfig> mail = smz::LoadMailConfig("registry");
+  if (!mail.ok()) return smz::ExitForBadConfiguration(mail.status().message());
+  options.outbox = mail->outbox;
+  options.smtp = mail->smtp;
+  options.public_url = smz::FlagOrEnv(absl::GetFlag(FLAGS_public_url),
+                                      "SMZ_PUBLIC_URL", options.public_url);
+  for (absl::string_view address :
+       absl::StrSplit(smz::FlagOrEnv(absl::GetFlag(FLAGS_district_mail),
+                                     "SMZ_DISTRICT_MAIL", ""),
+                      ',', absl::SkipWhitespace())) {
+    options.district_mail.emplace_back(absl::StripAsciiWhitespace(address));
   }
   return smz::ServeStarted(spec, *config,
                            smz::registry::RegistryServer::Start(options));

@@ -1,6 +1,7 @@
 #include "services/registry/registry_schema.h"
 
 #include "common/aip/idempotency.h"
+#include "common/mail/outbox.h"
 #include "common/mysql/audit.h"
 
 namespace smz::registry {
@@ -222,6 +223,11 @@ const std::vector<Migration>& RegistryMigrations() {
            "  (account_id) REFERENCES accounts (id)"
            ") ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin",
        }},
+      // Account invitations and password resets go by mail too
+      // (account_mail.h), written with the link they carry.
+      {9,
+       "mail outbox (account links)",
+       {kMailOutboxTableDdl, kMailOutboxEraseDdl, kMailOutboxQrDdl}},
   };
   return *kMigrations;
 }

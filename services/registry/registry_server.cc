@@ -4,7 +4,9 @@
 #include "absl/time/clock.h"
 #include "common/aip/status_macros.h"
 #include "common/logging.h"
+#include "common/mail/mail_message.h"
 #include "common/mysql/migrations.h"
+#include "services/registry/expiry_digest.h"
 #include "services/registry/registry_schema.h"
 
 namespace smz::registry {
@@ -27,9 +29,23 @@ RegistryServer::~RegistryServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     RegistryServerOptions options) {
+  for (const std::string& address : options.district_mail) {
+    if (!IsMailAddress(address)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "district_mail: '", address, "' is not an address mail can carry"));
+    }
+  }
+  if (options.outbox.service.empty()) options.outbox.service = "registry";
+  if (options.outbox.from.empty()) {
+    options.outbox.from = "smz@smz.yeongdeungpo.example";
+  }
   std::unique_ptr<RegistryServer> server(
       new RegistryServer(std::move(options)));
   RegistryServerOptions& o = server->options_;
+  if (o.outbox.worker_id.empty()) {
+    o.outbox.worker_id =
+        absl::StrCat("registry@", reinterpret_cast<uintptr_t>(server.get()));
+  }
   RandomSource* random =
       o.random != nullptr ? o.random : &server->secure_random_;
   BackendOptions backend_options;
@@ -55,8 +71,15 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
                              o.deliver_bootstrap_admin_token));
     if (created) Log(LogLevel::kInfo, "bootstrap admin token created");
   }
+  MailSender* sender = o.mail_sender;
+  if (sender == nullptr && o.smtp.has_value()) {
+    server->smtp_sender_ = std::make_unique<SmtpSender>(*o.smtp, o.clock);
+    sender = server->smtp_sender_.get();
+  }
+  server->outbox_ =
+      std::make_unique<Outbox>(&backend.database(), sender, o.clock, o.outbox);
   server->service_ = std::make_unique<RegistryGrpcService>(
-      server->registry_.get(), &backend.runner());
+      server->registry_.get(), server->outbox_.get(), &backend.runner());
   server->account_store_ =
       std::make_unique<AccountStore>(&backend.database(), o.clock);
   server->throttle_ =
@@ -64,7 +87,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   server->hasher_ = std::make_unique<PasswordHasher>(o.password_cost);
   server->accounts_ = std::make_unique<Accounts>(
       server->account_store_.get(), server->throttle_.get(),
-      server->hasher_.get(), &backend.authenticator(), o.clock, random);
+      server->hasher_.get(), &backend.authenticator(), o.clock, random,
+      o.public_url);
   server->account_runner_ =
       backend.MakeRunner(v1::AccountService::service_full_name());
   server->account_service_ = std::make_unique<AccountGrpcService>(
@@ -74,6 +98,27 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       v1::AccountService::service_full_name());
   SMZ_RETURN_IF_ERROR(backend.Serve(
       {server->service_.get(), server->account_service_.get()}, serving));
+  OutboxWorkerOptions worker;
+  worker.poll = o.mail_poll;
+  // Hourly: the district's weekly digest of what runs out (its key keeps
+  // it to one a week).
+  worker.before_pass = [server = server.get(),
+                        last_sweep = absl::InfinitePast()]() mutable {
+    const RegistryServerOptions& options = server->options_;
+    const absl::Time now = options.clock->Now();
+    if (last_sweep != absl::InfinitePast() && now >= last_sweep &&
+        now - last_sweep < absl::Hours(1)) {
+      return absl::OkStatus();
+    }
+    absl::StatusOr<int> queued =
+        QueueExpiryDigest(*server->store_, server->backend_->database(), now,
+                          options.district_mail, options.public_url);
+    if (!queued.ok()) return queued.status();
+    last_sweep = now;
+    return absl::OkStatus();
+  };
+  server->mail_worker_ =
+      std::make_unique<OutboxWorker>(server->outbox_.get(), worker);
   return server;
 }
 
@@ -113,6 +158,7 @@ absl::StatusOr<v1::TokenInfo> RegistryServer::IssueBreakGlassAdminToken(
 }
 
 void RegistryServer::Shutdown() {
+  mail_worker_.reset();
   if (backend_ != nullptr) backend_->Shutdown();
 }
 

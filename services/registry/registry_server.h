@@ -15,13 +15,17 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "common/auth/authenticator.h"
 #include "common/auth/token.h"
 #include "common/clock.h"
+#include "common/mail/outbox.h"
+#include "common/mail/smtp_sender.h"
 #include "common/mysql/database.h"
 #include "common/server/backend.h"
 #include "common/server/metrics.h"
@@ -51,6 +55,19 @@ struct RegistryServerOptions {
       deliver_bootstrap_admin_token;
   // What a password check costs (tests may make it cheaper).
   PasswordCost password_cost = kDefaultPasswordCost;
+  // Mail: account invitations and password resets to the account's
+  // address, sent by a worker through the relay; without one, mail waits
+  // in the outbox.
+  OutboxOptions outbox;
+  std::optional<SmtpOptions> smtp;
+  MailSender* mail_sender = nullptr;  // tests: instead of a relay
+  absl::Duration mail_poll = absl::Seconds(2);
+  // The gateway's address, which the mailed links open; empty: links are
+  // only answered to the administrator, not mailed.
+  std::string public_url = "http://127.0.0.1:8055";
+  // The district's addresses for the weekly digest of designations and
+  // registrations running out (expiry_digest.h); empty: none.
+  std::vector<std::string> district_mail;
 };
 
 class RegistryServer {
@@ -96,6 +113,9 @@ class RegistryServer {
   std::unique_ptr<Accounts> accounts_;
   std::unique_ptr<RpcRunner> account_runner_;
   std::unique_ptr<AccountGrpcService> account_service_;
+  std::unique_ptr<SmtpSender> smtp_sender_;
+  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<OutboxWorker> mail_worker_;
 };
 
 }  // namespace smz::registry

@@ -57,7 +57,9 @@ absl::StatusOr<v1::CompletenessResponse> Stats::GetCompleteness(
         registry::v1::COOPERATING_INSTITUTION}) {
     SMZ_ASSIGN_OR_RETURN(std::vector<Partner> active,
                          partners_->ListActive(kind));
-    for (const Partner& p : active) {
+    for (const Partner& listed : active) {
+      // The designation history is on the partner's own record (cached).
+      SMZ_ASSIGN_OR_RETURN(const Partner p, partners_->Get(listed.id()));
       expected[p.id()] = {NameOf(p), DesignatedSince(p)};
     }
   }

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "common/mail/mail_api.h"
+
 namespace smz::stats {
 grpc::Status StatsGrpcService::SubmitReport(
     grpc::ServerContext* context, const v1::SubmitReportRequest* request,
@@ -157,6 +159,24 @@ grpc::Status StatsGrpcService::GetKpiProgress(
   return runner_->Run(context, "GetKpiProgress", [&](const Principal& caller) {
     return RespondWith(
         response, [&] { return stats_->GetKpiProgress(caller, *request); });
+  });
+}
+
+grpc::Status StatsGrpcService::ListStatsMail(
+    grpc::ServerContext* context, const mail::v1::ListMailRequest* request,
+    mail::v1::ListMailResponse* response) {
+  return runner_->Run(context, "ListStatsMail", [&](const Principal&) {
+    return RespondWith(response,
+                       [&] { return smz::ListMail(*outbox_, *request); });
+  });
+}
+
+grpc::Status StatsGrpcService::RetryStatsMail(
+    grpc::ServerContext* context, const mail::v1::RetryMailRequest* request,
+    mail::v1::Mail* response) {
+  return runner_->Run(context, "RetryStatsMail", [&](const Principal&) {
+    return RespondWith(response,
+                       [&] { return smz::RetryMail(*outbox_, *request); });
   });
 }
 

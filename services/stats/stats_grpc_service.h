@@ -6,6 +6,7 @@
 #ifndef SMZ_SERVICES_STATS_STATS_GRPC_SERVICE_H_
 #define SMZ_SERVICES_STATS_STATS_GRPC_SERVICE_H_
 
+#include "common/mail/outbox.h"
 #include "common/server/rpc_runner.h"
 #include "services/stats/stats.h"
 #include "smz/stats/v1/stats.grpc.pb.h"
@@ -14,8 +15,9 @@ namespace smz::stats {
 
 class StatsGrpcService final : public v1::StatsService::Service {
  public:
-  StatsGrpcService(Stats* stats, RpcRunner* runner)
-      : stats_(stats), runner_(runner) {}
+  // `outbox`: the service's mail, for ListStatsMail and RetryStatsMail.
+  StatsGrpcService(Stats* stats, Outbox* outbox, RpcRunner* runner)
+      : stats_(stats), outbox_(outbox), runner_(runner) {}
 
   grpc::Status SubmitReport(grpc::ServerContext* context,
                             const v1::SubmitReportRequest* request,
@@ -67,12 +69,19 @@ class StatsGrpcService final : public v1::StatsService::Service {
   grpc::Status GetKpiProgress(grpc::ServerContext* context,
                               const v1::GetKpiProgressRequest* request,
                               v1::KpiProgress* response) override;
+  grpc::Status ListStatsMail(grpc::ServerContext* context,
+                             const mail::v1::ListMailRequest* request,
+                             mail::v1::ListMailResponse* response) override;
+  grpc::Status RetryStatsMail(grpc::ServerContext* context,
+                              const mail::v1::RetryMailRequest* request,
+                              mail::v1::Mail* response) override;
   grpc::Status ExportAnnualReport(grpc::ServerContext* context,
                                   const v1::ExportAnnualReportRequest* request,
                                   v1::CsvFile* response) override;
 
  private:
   Stats* const stats_;
+  Outbox* const outbox_;
   RpcRunner* const runner_;
 };
 

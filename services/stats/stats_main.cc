@@ -5,6 +5,8 @@
 //     --mysql_credentials_file=/path/stats.mysql
 //     --registry_target=127.0.0.1:50051
 //     --registry_token_file=/path/stats.registry-token
+//     --smtp_url=smtp://relay.example:587 --mail_from=smz@example.org
+//     --public_url=https://smz.example.org
 //
 // Every flag also reads an SMZ_* environment variable (common/config.h,
 // common/server/service_main.h).
@@ -12,12 +14,17 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "common/config.h"
+#include "common/mail/mail_config.h"
 #include "common/server/service_main.h"
 #include "services/stats/stats_server.h"
 
 ABSL_FLAG(int, submission_deadline_days, 10,
           "days after month end that a month's reports stay open "
           "(env SMZ_SUBMISSION_DEADLINE_DAYS)");
+ABSL_FLAG(std::string, public_url, "",
+          "where hospitals reach their pages (the gateway), e.g. "
+          "https://smz.example.org: the report reminders link to the form "
+          "under it (SMZ_PUBLIC_URL; default http://127.0.0.1:8055)");
 ABSL_FLAG(int, suppression_threshold, 5,
           "single-partner cells below this are suppressed for non-ADMIN "
           "readers (env SMZ_SUPPRESSION_THRESHOLD)");
@@ -51,6 +58,12 @@ int main(int argc, char** argv) {
   options.stats.suppression_threshold =
       IntFlagOrEnv(absl::GetFlag(FLAGS_suppression_threshold), 5,
                    "SMZ_SUPPRESSION_THRESHOLD");
+  absl::StatusOr<smz::MailConfig> mail = smz::LoadMailConfig("stats");
+  if (!mail.ok()) return smz::ExitForBadConfiguration(mail.status().message());
+  options.outbox = mail->outbox;
+  options.smtp = mail->smtp;
+  options.public_url = smz::FlagOrEnv(absl::GetFlag(FLAGS_public_url),
+                                      "SMZ_PUBLIC_URL", options.public_url);
   return smz::ServeStarted(spec, *config,
                            smz::stats::StatsServer::Start(options));
 }

@@ -1,6 +1,7 @@
 #include "services/stats/stats_schema.h"
 
 #include "common/aip/idempotency.h"
+#include "common/mail/outbox.h"
 #include "common/mysql/audit.h"
 
 namespace smz::stats {
@@ -213,6 +214,11 @@ const std::vector<Migration>& StatsMigrations() {
       {6,
        "the old idempotency table dropped (its keys are in request_keys)",
        {"DROP TABLE IF EXISTS idempotency_keys"}},
+      // Reminders of the monthly report to the hospitals' contacts
+      // (report_reminders.h), written by the sweep and sent by the worker.
+      {7,
+       "mail outbox (report due and overdue reminders)",
+       {kMailOutboxTableDdl, kMailOutboxEraseDdl, kMailOutboxQrDdl}},
   };
   return *kMigrations;
 }

@@ -1,5 +1,6 @@
 #include "services/stats/stats_server.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/aip/status_macros.h"
 #include "common/logging.h"
@@ -18,7 +19,17 @@ absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
     return absl::InvalidArgumentError(
         "a registry token for the statistics service is required");
   }
+  // One deadline: the one the reports are held to.
+  options.reminders.deadline_days = options.store.deadline_days;
+  if (options.outbox.service.empty()) options.outbox.service = "stats";
+  if (options.outbox.from.empty()) {
+    options.outbox.from = "smz@smz.yeongdeungpo.example";
+  }
   std::unique_ptr<StatsServer> server(new StatsServer(std::move(options)));
+  if (server->options_.outbox.worker_id.empty()) {
+    server->options_.outbox.worker_id =
+        absl::StrCat("stats@", reinterpret_cast<uintptr_t>(server.get()));
+  }
   const StatsServerOptions& o = server->options_;
   SMZ_ASSIGN_OR_RETURN(server->backend_,
                        Backend::Open(BackendOptionsOf(o), StatsMigrations(),
@@ -30,8 +41,15 @@ absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
       o.partner_cache_ttl);
   server->stats_ = std::make_unique<Stats>(
       server->store_.get(), server->partners_.get(), o.clock, o.stats);
+  MailSender* sender = o.mail_sender;
+  if (sender == nullptr && o.smtp.has_value()) {
+    server->smtp_sender_ = std::make_unique<SmtpSender>(*o.smtp, o.clock);
+    sender = server->smtp_sender_.get();
+  }
+  server->outbox_ = std::make_unique<Outbox>(&server->backend_->database(),
+                                             sender, o.clock, o.outbox);
   server->service_ = std::make_unique<StatsGrpcService>(
-      server->stats_.get(), &server->backend_->runner());
+      server->stats_.get(), server->outbox_.get(), &server->backend_->runner());
   ServerOptions server_options = o.server;
   // ImportReports takes a CSV of up to 16 MiB; the request around it is
   // small.
@@ -39,10 +57,38 @@ absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
       static_cast<int>(kMaxImportCsvBytes) + (1 << 20);
   SMZ_RETURN_IF_ERROR(
       server->backend_->Serve(server->service_.get(), server_options));
+  server->StartMailWorker();
   return server;
 }
 
+void StatsServer::StartMailWorker() {
+  OutboxWorkerOptions worker;
+  worker.poll = options_.mail_poll;
+  // Hourly (at once after a start, or a clock set back): the reminders
+  // whose window holds the time; the outbox's keys make the repeats
+  // harmless, so an hour missed in an outage is made up by the next sweep.
+  worker.before_pass = [this, last_sweep = absl::InfinitePast()]() mutable {
+    const absl::Time now = options_.clock->Now();
+    if (last_sweep != absl::InfinitePast() && now >= last_sweep &&
+        now - last_sweep < absl::Hours(1)) {
+      return absl::OkStatus();
+    }
+    absl::StatusOr<int> queued = QueueReportReminders(
+        *store_, *partners_, now, options_.reminders, options_.public_url);
+    if (!queued.ok()) return queued.status();
+    last_sweep = now;
+    if (*queued > 0) {
+      Log(LogLevel::kInfo, "report reminders queued",
+          {{"count", absl::StrCat(*queued)}});
+    }
+    return absl::OkStatus();
+  };
+  mail_worker_ = std::make_unique<OutboxWorker>(outbox_.get(), worker);
+}
+
 void StatsServer::Shutdown() {
+  // The worker first: its sweep uses the database and the registry.
+  mail_worker_.reset();
   if (backend_ != nullptr) backend_->Shutdown();
 }
 

@@ -14,6 +14,7 @@
 #define SMZ_SERVICES_STATS_STATS_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -21,11 +22,14 @@
 #include "common/auth/remote_principal_lookup.h"
 #include "common/clients/partner_directory.h"
 #include "common/clock.h"
+#include "common/mail/outbox.h"
+#include "common/mail/smtp_sender.h"
 #include "common/mysql/database.h"
 #include "common/server/backend.h"
 #include "common/server/metrics.h"
 #include "common/server/rpc_runner.h"
 #include "common/server/service_runtime.h"
+#include "services/stats/report_reminders.h"
 #include "services/stats/stats.h"
 #include "services/stats/stats_grpc_service.h"
 #include "services/stats/stats_store.h"
@@ -44,6 +48,18 @@ struct StatsServerOptions {
   absl::Duration startup_timeout = absl::Seconds(60);
   absl::Duration token_cache_ttl = absl::Seconds(10);
   absl::Duration partner_cache_ttl = absl::Seconds(30);
+  // Mail: the monthly report's reminders to the hospitals' contacts
+  // (report_reminders.h), queued by an hourly sweep of the mail worker and
+  // sent through the relay; without one, mail waits in the outbox.
+  OutboxOptions outbox;
+  std::optional<SmtpOptions> smtp;
+  // Tests hand in their own sender instead of a relay; not owned.
+  MailSender* mail_sender = nullptr;
+  absl::Duration mail_poll = absl::Seconds(2);
+  ReminderPolicy reminders;  // its deadline_days is store.deadline_days
+  // Where hospitals reach their pages (the gateway): the reminders link to
+  // the report form under it.
+  std::string public_url = "http://127.0.0.1:8055";
   const Clock* clock = &SystemClock::Get();
 };
 
@@ -56,12 +72,14 @@ class StatsServer {
   int port() const { return backend_->port(); }
   int metrics_port() const { return backend_->metrics_port(); }
   StatsStore& store() { return *store_; }
+  Outbox& outbox() { return *outbox_; }
   RegistryPartnerDirectory& partners() { return *partners_; }
   // Stops accepting, finishes in-flight RPCs, closes the pool. Idempotent.
   void Shutdown();
 
  private:
   explicit StatsServer(StatsServerOptions options);
+  void StartMailWorker();
 
   StatsServerOptions options_;
   // Pool, migrations, authentication, runner and serving.
@@ -70,6 +88,10 @@ class StatsServer {
   std::unique_ptr<RegistryPartnerDirectory> partners_;
   std::unique_ptr<Stats> stats_;
   std::unique_ptr<StatsGrpcService> service_;
+  std::unique_ptr<SmtpSender> smtp_sender_;
+  std::unique_ptr<Outbox> outbox_;
+  // Last: it runs the sweep over the members above.
+  std::unique_ptr<OutboxWorker> mail_worker_;
 };
 
 }  // namespace smz::stats

@@ -225,6 +225,11 @@ absl::StatusOr<GroupReporters> StatsStore::ReportersByGroup(int start_period,
       });
 }
 
+absl::StatusOr<int> StatsStore::QueueMail(
+    const std::vector<OutgoingMail>& mail) {
+  return EnqueueAll(*database_, mail, clock_->Now());
+}
+
 absl::StatusOr<std::vector<ReportingRow>> StatsStore::ListReporting(
     int start_period, int end_period) {
   return database_->RunFor<std::vector<

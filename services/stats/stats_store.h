@@ -22,6 +22,7 @@
 #include "absl/time/civil_time.h"
 #include "common/aip/request_key.h"
 #include "common/clock.h"
+#include "common/mail/outbox.h"
 #include "common/mysql/database.h"
 #include "services/stats/report_rules.h"
 #include "smz/stats/v1/stats.pb.h"
@@ -196,6 +197,12 @@ class StatsStore {
   // submitting transaction, so this reads a few rows per month).
   absl::StatusOr<GroupReporters> ReportersByGroup(int start_period,
                                                   int end_period);
+
+  // Queues `mail` in the outbox in one transaction (common/mail/outbox.h);
+  // one a mail cannot carry (an address kept from before addresses were
+  // checked) is logged and left out. The number newly queued (a key queued
+  // before adds none).
+  absl::StatusOr<int> QueueMail(const std::vector<OutgoingMail>& mail);
 
   // Reports of a period range (any status), for completeness.
   absl::StatusOr<std::vector<ReportingRow>> ListReporting(int start_period,

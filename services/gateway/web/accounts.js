@@ -11,6 +11,7 @@ const w = SMZ.words({
         disable: "사용 중지", enable: "다시 사용", reset: "비밀번호 초기화", set_role: "역할 바꾸기",
         reason: "사유 (감사 기록에 남습니다)", confirm: "확인", cancel: "취소", yes: "있음", no: "없음",
         link: "{name}님에게 이 링크를 전하세요 ({expires}까지, 한 번만 보입니다):", copy: "복사",
+        mailed: "같은 링크를 {email}(으)로 메일로 보냈습니다.",
         changed: "그 사이 계정이 바뀌었습니다. 목록을 다시 불러왔습니다." },
   en: { title: "Accounts", invite_title: "Invite", login: "Login", name: "Name", email: "E-mail (optional)",
         role: "Role", partner: "Partner", language: "Language", invite: "Invite", list_title: "Accounts", state: "State",
@@ -20,6 +21,7 @@ const w = SMZ.words({
         disable: "Disable", enable: "Enable", reset: "Reset password", set_role: "Change role",
         reason: "Reason (kept in the audit trail)", confirm: "Confirm", cancel: "Cancel", yes: "yes", no: "no",
         link: "Hand this link to {name} (valid until {expires}; shown only this once):", copy: "Copy",
+        mailed: "The same link was mailed to {email}.",
         changed: "The account changed meanwhile: the list was reloaded." },
 });
 const fill = SMZ.fill;
@@ -49,7 +51,8 @@ function showLink(answer) {
   const copy = el("button", { type: "button" }, w("copy"));
   copy.addEventListener("click", () => { field.select(); navigator.clipboard?.writeText(url).catch(() => null); });
   box.replaceChildren(el("p", {}, fill(w("link"), { name: answer.account.display_name,
-                                                    expires: SMZ.seoul(answer.link.expire_time, true) })), field, " ", copy);
+                                                    expires: SMZ.seoul(answer.link.expire_time, true) })), field, " ", copy,
+                      ...(answer.mailed ? [el("p", { id: "link-mailed" }, fill(w("mailed"), { email: answer.account.email }))] : []));
   box.hidden = false;
   field.focus();
   field.select();

@@ -1,5 +1,6 @@
-// Mail (mail.html): ListEventMail page by page with its counts, and
-// RetryEventMail for a failed mail.
+// Mail (mail.html): each service's outbox (ListEventMail, ListStatsMail,
+// ListRegistryMail) page by page with its counts, and its Retry...Mail for
+// a failed mail. ?service=statsMail or registryMail opens that one.
 "use strict";
 const w = SMZ.words({
   ko: { title: "메일", summary_title: "보낸 메일과 보낼 메일", list_title: "메일", show: "보기", all: "전체",
@@ -12,7 +13,11 @@ const w = SMZ.words({
         "registration.confirmed": "참가 확정", "registration.waitlisted": "대기 등록",
         "registration.promoted": "대기 → 확정", "registration.cancelled": "신청 취소",
         "event.cancelled": "행사 취소", "event.postponed": "일정 변경",
-        "reminder.week_before": "일주일 전 안내", "reminder.day_before": "하루 전 안내" },
+        "reminder.week_before": "일주일 전 안내", "reminder.day_before": "하루 전 안내",
+        "signup.confirm": "신청 확인 요청", "report.due": "보고 기한 안내", "report.overdue": "보고 기한 지남",
+        "account.invited": "계정 초대", "account.reset": "비밀번호 초기화",
+        service: "보낸 곳", events_service: "행사 (참가 신청·안내)", stats_service: "통계 (실적 보고 안내)",
+        registry_service: "계정 (초대·비밀번호)" },
   en: { title: "Mail", summary_title: "Mail sent and to send", list_title: "Mail", show: "Show", all: "All",
         FAILED: "Failed", PENDING: "Waiting", SENT: "Sent", more: "More",
         no_relay: "No mail relay is configured: mail is queued and does not leave.",
@@ -23,11 +28,17 @@ const w = SMZ.words({
         "registration.confirmed": "Seat confirmed", "registration.waitlisted": "Waiting list",
         "registration.promoted": "Waiting → seat", "registration.cancelled": "Registration cancelled",
         "event.cancelled": "Event cancelled", "event.postponed": "New dates",
-        "reminder.week_before": "A week before", "reminder.day_before": "A day before" },
+        "reminder.week_before": "A week before", "reminder.day_before": "A day before",
+        "signup.confirm": "Sign-up to confirm", "report.due": "Report due", "report.overdue": "Report overdue",
+        "account.invited": "Account invitation", "account.reset": "Password reset",
+        service: "From", events_service: "Events (registrations)", stats_service: "Statistics (monthly reports)",
+        registry_service: "Accounts (invitations, passwords)" },
 });
 const el = SMZ.el;
 const $ = (id) => document.getElementById(id);
 const pager = { token: "" };
+// The outbox shown: the path of its service's List/Retry methods.
+const outbox = () => "/v1/" + $("service").value;
 // The report badges' colours: green done, blue on its way, red failed.
 const BADGE = { SENT: "accepted", PENDING: "submitted", FAILED: "overdue" };
 
@@ -57,12 +68,12 @@ function rowOf(m) {
 async function retry(id, row, button) {
   button.disabled = true;
   try {
-    const m = await SMZ.post("/v1/eventMail/" + encodeURIComponent(id) + ":retry", {});
+    const m = await SMZ.post(outbox() + "/" + encodeURIComponent(id) + ":retry", {});
     row.replaceWith(rowOf(m));
     $("retried").textContent = SMZ.fill(w("retried"), { id });
     $("retried").hidden = false;
     // The counts come with any page: the smallest one.
-    counts(await SMZ.get("/v1/eventMail", { page_size: 1 }));
+    counts(await SMZ.get(outbox(), { page_size: 1 }));
     document.body.dataset.retried = id;
   } catch (e) {
     if (e.status === 401) return SMZ.signInAgain();
@@ -76,7 +87,7 @@ async function list(fresh) {
   try {
     const query = { page_size: 100, page_token: pager.token };
     if ($("state").value) query.states = $("state").value;
-    const answer = await SMZ.get("/v1/eventMail", query);
+    const answer = await SMZ.get(outbox(), query);
     counts(answer);
     const table = $("mail");
     if (fresh || !table.tBodies.length) {
@@ -88,6 +99,7 @@ async function list(fresh) {
     pager.token = answer.next_page_token || "";
     $("more").hidden = !pager.token;
     document.body.dataset.loaded = "yes";
+    document.body.dataset.listed = $("service").value;
   } catch (e) {
     if (e.status === 401) return SMZ.signInAgain();
     $("failure").textContent = SMZ.problems(e);
@@ -97,6 +109,8 @@ async function list(fresh) {
 (async () => {
   await SMZ.start(w("title"), () => location.reload());
   SMZ.translate(w);
+  if (["statsMail", "registryMail"].includes(SMZ.query.get("service"))) $("service").value = SMZ.query.get("service");
+  $("service").addEventListener("change", () => list(true));
   $("state").addEventListener("change", () => list(true));
   $("more").addEventListener("click", () => list(false));
   list(true);
