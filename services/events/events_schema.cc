@@ -159,9 +159,8 @@ const std::vector<Migration>& EventsMigrations() {
        "registrations",
        {"ALTER TABLE registrations ADD KEY registrations_event_hold "
         "(event_id, hold_until_us)"}},
-      // A check-in code per mail that gives a seat (check_in_code.h), kept as
-      // its
-      // SHA-256: the mail carries it as a QR image (kMailOutboxQrDdl).
+      // A check-in code per mail that gives a seat (check_in_code.h), kept
+      // as its SHA-256: the mail carries it as a QR image (kMailOutboxQrDdl).
       {7,
        "check-in codes, mailed as QR images to people with a seat",
        {

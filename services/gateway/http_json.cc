@@ -804,10 +804,14 @@ absl::Status HttpJsonFront::Start(const std::string& listen) {
       for (const char* field : {"content", "content_type", "filename"}) {
         const google::protobuf::FieldDescriptor* f =
             answer->FindFieldByName(field);
-        // A broken invariant of our own protos, not an input.
-        assert(f != nullptr &&
-               f->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
-               !f->is_repeated());
+        // Our own protos, checked at start rather than by a crash later.
+        if (f == nullptr ||
+            f->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
+            f->is_repeated()) {
+          return absl::InternalError(
+              absl::StrCat(method_name, " answers no string field ", field,
+                           ": it cannot be served as a document"));
+        }
       }
       absl::StatusOr<PathTemplate> path = PathTemplate::Parse(path_text);
       document_routes_[path_text] = std::make_unique<HttpRoute>(

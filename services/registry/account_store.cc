@@ -152,11 +152,22 @@ VersionedTable<Account> AccountRows() {
 }
 
 absl::Status VoidLinks(Session& session, int64_t account_id, absl::Time now) {
+  SMZ_RETURN_IF_ERROR(
+      session
+          .Execute(
+              "UPDATE account_links SET used_time_us = ? WHERE account_id = ? "
+              "AND used_time_us IS NULL",
+              {SqlInt(absl::ToUnixMicros(now)), SqlInt(account_id)})
+          .status());
+  // A void link's mail, still waiting, goes nowhere: it would carry a dead
+  // link, and its token would wait in plain text (account_mail.h keys).
   return session
       .Execute(
-          "UPDATE account_links SET used_time_us = ? WHERE account_id = ? "
-          "AND used_time_us IS NULL",
-          {SqlInt(absl::ToUnixMicros(now)), SqlInt(account_id)})
+          "DELETE FROM mail_outbox WHERE state = ? AND (dedupe_key LIKE ? OR "
+          "dedupe_key LIKE ?)",
+          {SqlInt(static_cast<int>(OutboxState::kPending)),
+           absl::StrCat("account.invited.", account_id, ".%"),
+           absl::StrCat("account.reset.", account_id, ".%")})
       .status();
 }
 

@@ -11,6 +11,7 @@
 #include "common/aip/request_key.h"
 #include "common/aip/status_macros.h"
 #include "common/logging.h"
+#include "common/mail/mail_message.h"
 #include "common/request_fields.h"
 #include "common/status_util.h"
 #include "common/text_checks.h"
@@ -310,7 +311,10 @@ absl::StatusOr<v1::AccountLinkResponse> Accounts::InviteAccount(
   if (!IsLogin(login)) {
     violations.Add("login", "must be 3-64 of a-z 0-9 . _ -");
   }
-  if (!request.email().empty() && !IsEmailAddress(request.email())) {
+  // An address the outbox can write as it is, so that the link's mail is
+  // never dropped after the response said it went (mail_message.h).
+  if (!request.email().empty() &&
+      (!IsEmailAddress(request.email()) || !IsMailAddress(request.email()))) {
     violations.Add("email", "is not an e-mail address");
   }
   if (request.display_name().empty() || !IsValidUtf8(request.display_name()) ||

@@ -44,8 +44,8 @@
 ABSL_FLAG(std::string, public_url, "",
           "where people reach the workspace (the gateway), e.g. "
           "https://smz.example.org: the account links mailed to invited "
-          "people start with it (SMZ_PUBLIC_URL; default "
-          "http://127.0.0.1:8055)");
+          "people start with it (SMZ_PUBLIC_URL; unset: links are not "
+          "mailed, only shown to the administrator)");
 ABSL_FLAG(std::string, district_mail, "",
           "the district's addresses, comma-separated, for the weekly digest "
           "of designation terms and attraction registrations ending within "

@@ -88,7 +88,9 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   server->accounts_ = std::make_unique<Accounts>(
       server->account_store_.get(), server->throttle_.get(),
       server->hasher_.get(), &backend.authenticator(), o.clock, random,
-      o.public_url);
+      // Without a relay a mailed link would wait in the outbox in plain
+      // text for as long as it works: then links are only answered.
+      sender != nullptr ? o.public_url : std::string());
   server->account_runner_ =
       backend.MakeRunner(v1::AccountService::service_full_name());
   server->account_service_ = std::make_unique<AccountGrpcService>(

@@ -62,9 +62,10 @@ struct RegistryServerOptions {
   std::optional<SmtpOptions> smtp;
   MailSender* mail_sender = nullptr;  // tests: instead of a relay
   absl::Duration mail_poll = absl::Seconds(2);
-  // The gateway's address, which the mailed links open; empty: links are
-  // only answered to the administrator, not mailed.
-  std::string public_url = "http://127.0.0.1:8055";
+  // The gateway's address, which the mailed links open; empty, or no relay
+  // (smtp, mail_sender): links are only answered to the administrator, not
+  // mailed.
+  std::string public_url;
   // The district's addresses for the weekly digest of designations and
   // registrations running out (expiry_digest.h); empty: none.
   std::vector<std::string> district_mail;

@@ -15,7 +15,7 @@ const w = SMZ.words({
         "event.cancelled": "행사 취소", "event.postponed": "일정 변경",
         "reminder.week_before": "일주일 전 안내", "reminder.day_before": "하루 전 안내",
         "signup.confirm": "신청 확인 요청", "report.due": "보고 기한 안내", "report.overdue": "보고 기한 지남",
-        "account.invited": "계정 초대", "account.reset": "비밀번호 초기화",
+        "account.invited": "계정 초대", "account.reset": "비밀번호 초기화", "partners.expiring": "끝나는 지정·등록",
         service: "보낸 곳", events_service: "행사 (참가 신청·안내)", stats_service: "통계 (실적 보고 안내)",
         registry_service: "계정 (초대·비밀번호)" },
   en: { title: "Mail", summary_title: "Mail sent and to send", list_title: "Mail", show: "Show", all: "All",
@@ -31,6 +31,7 @@ const w = SMZ.words({
         "reminder.week_before": "A week before", "reminder.day_before": "A day before",
         "signup.confirm": "Sign-up to confirm", "report.due": "Report due", "report.overdue": "Report overdue",
         "account.invited": "Account invitation", "account.reset": "Password reset",
+        "partners.expiring": "Terms running out",
         service: "From", events_service: "Events (registrations)", stats_service: "Statistics (monthly reports)",
         registry_service: "Accounts (invitations, passwords)" },
 });
