@@ -3,43 +3,11 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "common/clock.h"
+#include "common/mail/mail_text.h"
 #include "services/registry/account_store.h"
 
 namespace smz::registry {
-namespace {
-
-std::string HtmlEscaped(absl::string_view text) {
-  return absl::StrReplaceAll(text, {{"&", "&amp;"},
-                                    {"<", "&lt;"},
-                                    {">", "&gt;"},
-                                    {"\"", "&quot;"},
-                                    {"'", "&#39;"}});
-}
-
-// A display name on one line (a header may carry no line break).
-std::string OneLine(absl::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
-  }
-  return out;
-}
-
-// At most `bytes` bytes of whole UTF-8 characters (the outbox's column:
-// 100 Hangul characters are 300 bytes).
-std::string CutAt(std::string text, size_t bytes) {
-  if (text.size() <= bytes) return text;
-  while (bytes > 0 &&
-         (static_cast<unsigned char>(text[bytes]) & 0xC0) == 0x80) {
-    --bytes;
-  }
-  text.resize(bytes);
-  return text;
-}
-
-}  // namespace
 
 OutgoingMail RenderAccountLinkMail(const v1::Account& account,
                                    absl::string_view purpose,
@@ -47,7 +15,7 @@ OutgoingMail RenderAccountLinkMail(const v1::Account& account,
                                    absl::Time expire_time) {
   const bool english = account.preferred_language() == "en";
   const bool invite = purpose == kInviteLinkPurpose;
-  const std::string name = OneLine(account.display_name());
+  const std::string name = MailLine(account.display_name(), 400);
   const std::string until =
       absl::FormatTime("%Y-%m-%d %H:%M", expire_time, SeoulTimeZone());
   std::string subject, greeting, lead, after, signature;
@@ -95,7 +63,7 @@ OutgoingMail RenderAccountLinkMail(const v1::Account& account,
   mail.dedupe_key = absl::StrCat(mail.topic, ".", account.id(), ".",
                                  absl::ToUnixMicros(expire_time));
   mail.recipient = account.email();
-  mail.recipient_name = CutAt(name, 200);
+  mail.recipient_name = MailLine(name);
   mail.language = english ? "en" : "ko";
   mail.subject = subject;
   mail.text = absl::StrCat(greeting, "\n\n", lead, "\n", url, "\n\n", after,

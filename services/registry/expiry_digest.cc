@@ -6,23 +6,14 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
 #include "common/aip/status_macros.h"
 #include "common/auth/token.h"
 #include "common/clock.h"
+#include "common/mail/mail_text.h"
 #include "common/request_fields.h"
 
 namespace smz::registry {
 namespace {
-
-std::string HtmlEscaped(absl::string_view text) {
-  return absl::StrReplaceAll(text, {{"&", "&amp;"},
-                                    {"<", "&lt;"},
-                                    {">", "&gt;"},
-                                    {"\"", "&quot;"},
-                                    {"'", "&#39;"}});
-}
 
 std::string NameOf(const v1::ExpiringItem& item) {
   for (const char* locale : {"ko", "en"}) {
@@ -49,10 +40,7 @@ std::string LineOf(const v1::ExpiringItem& item) {
                       ? absl::StrCat(" · D-", item.days_left())
                       : absl::StrCat(" · ", -item.days_left(), "일 지남"));
   // Names come from the registry: one line each, whatever they hold.
-  for (char& c : line) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
-  }
-  return line;
+  return MailLine(line, line.size());
 }
 
 }  // namespace

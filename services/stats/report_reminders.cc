@@ -6,44 +6,17 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "common/aip/status_macros.h"
 #include "common/auth/token.h"
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/mail/mail_message.h"
+#include "common/mail/mail_text.h"
 #include "common/request_fields.h"
 #include "services/stats/report_rules.h"
 #include "services/stats/stats_internal.h"
 
 namespace smz::stats {
-namespace {
-
-std::string HtmlEscaped(absl::string_view text) {
-  return absl::StrReplaceAll(text, {{"&", "&amp;"},
-                                    {"<", "&lt;"},
-                                    {">", "&gt;"},
-                                    {"\"", "&quot;"},
-                                    {"'", "&#39;"}});
-}
-
-// One line, at most 200 bytes of whole characters: a name in a header.
-std::string OneLine(absl::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
-  }
-  if (out.size() > 200) {
-    size_t cut = 200;
-    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) {
-      --cut;
-    }
-    out.resize(cut);
-  }
-  return out;
-}
-
-}  // namespace
 
 std::vector<ReportReminder> RemindersDue(
     absl::Time now, const ReminderPolicy& policy,
@@ -89,10 +62,10 @@ OutgoingMail RenderReportReminder(const ReportReminder& reminder,
       "%Y-%m-%d", reminder.deadline - absl::Seconds(1), SeoulTimeZone());
   const std::string link =
       absl::StrCat(public_url, "/hospital/report?period=", month);
-  const std::string hospital = OneLine(
+  const std::string hospital = MailLine(
       english && !partner.name_en.empty() ? partner.name_en : partner.name);
   const std::string name =
-      OneLine(contact.name().empty() ? hospital : contact.name());
+      MailLine(contact.name().empty() ? hospital : contact.name());
   const bool overdue = reminder.kind == ReminderKind::kOverdue;
   std::string subject, greeting, lead, action, signature;
   if (english) {
@@ -130,9 +103,9 @@ OutgoingMail RenderReportReminder(const ReportReminder& reminder,
   OutgoingMail mail;
   mail.topic = overdue ? "report.overdue" : "report.due";
   mail.recipient = contact.email();
-  mail.recipient_name = OneLine(contact.name());
+  mail.recipient_name = MailLine(contact.name());
   mail.language = english ? "en" : "ko";
-  mail.subject = OneLine(subject);
+  mail.subject = MailLine(subject);
   mail.text = absl::StrCat(greeting, "\n\n", lead, "\n\n", action, "\n", link,
                            "\n\n— ", signature, "\n");
   mail.html = absl::StrCat(
