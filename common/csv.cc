@@ -1,5 +1,7 @@
 #include "common/csv.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -116,14 +118,28 @@ bool IsPlainNumber(absl::string_view text) {
   return digits > 0 && i == text.size();
 }
 
+// Whether a spreadsheet could run `text` as a formula: OWASP's CSV
+// injection rule (a leading = + - @ tab or CR), also after leading spaces
+// (some spreadsheets trim them) and for the full-width forms ＝＋－＠ that
+// East Asian input methods type and some spreadsheets read as the ASCII
+// ones.
+bool LooksLikeFormula(absl::string_view text) {
+  const absl::string_view trimmed =
+      text.substr(std::min(text.find_first_not_of(' '), text.size()));
+  if (trimmed.empty()) return false;
+  const char c = trimmed[0];
+  if (c == '=' || c == '@' || c == '\t' || c == '\r') return true;
+  if (c == '+' || c == '-') return !IsPlainNumber(trimmed);
+  for (absl::string_view wide :
+       {"\xEF\xBC\x9D", "\xEF\xBC\x8B", "\xEF\xBC\x8D", "\xEF\xBC\xA0"}) {
+    if (absl::StartsWith(trimmed, wide)) return true;
+  }
+  return false;
+}
+
 std::string EncodeText(absl::string_view text) {
   std::string cell;
-  // OWASP's CSV injection rule: a leading character that makes a formula.
-  if (!text.empty() &&
-      (text[0] == '=' || text[0] == '@' || text[0] == '\t' || text[0] == '\r' ||
-       ((text[0] == '+' || text[0] == '-') && !IsPlainNumber(text)))) {
-    cell.push_back('\'');
-  }
+  if (LooksLikeFormula(text)) cell.push_back('\'');
   cell.append(text.data(), text.size());
   // Quoted when a reader would split it, or (leading '#') take its line
   // for a comment.

@@ -43,12 +43,22 @@ TEST(CsvWriterTest, NeutralisesFormulasAndStartsWithABom) {
   csv.Row({"=HYPERLINK(\"http://evil\",\"x\")", int64_t{-3}});
   csv.Row({"+1+1", "-1-1", "@SUM(A1)", "\tx", "\rx", "a,b", "<5",
            CsvCell::Decimal(-12.54, 1), "-", "-12.5%", "+3"});
+  // After spaces, and in the full-width forms an IME types.
+  csv.Row({"  =1+1",
+           "\xEF\xBC\x9D"
+           "1+1",
+           "\xEF\xBC\xA0"
+           "SUM(A1)",
+           " -3"});
   const std::string file = std::move(csv).Finish();
   EXPECT_EQ(file,
             "\xEF\xBB\xBF국적,count\r\n"
             "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",-3\r\n"
             "'+1+1,'-1-1,'@SUM(A1),'\tx,\"'\rx\",\"a,b\",<5,-12.5,-,-12.5%,+3"
-            "\r\n");
+            "\r\n"
+            "'  =1+1,'\xEF\xBC\x9D"
+            "1+1,'\xEF\xBC\xA0"
+            "SUM(A1), -3\r\n");
   // A comment stays one line, and no piece of it is a formula.
   CsvWriter annual;
   annual.Comment("병원, =HYPERLINK(\"x\")\r\nnext");

@@ -23,8 +23,9 @@ PACKAGES=(
   chromium-driver python3-selenium
   # accounts: Argon2id password hashes and TOTP second factors
   libsodium-dev liboath-dev
-  # XLSX: the upload templates (and the tests' filled-in uploads)
-  libxlsxwriter-dev
+  # XLSX: the upload templates (and the tests' filled-in uploads); the
+  # organizers' downloaded lists are read back by a real XLSX reader
+  libxlsxwriter-dev python3-openpyxl
   # calendar exports are checked by a real iCalendar parser in tests
   python3 python3-icalendar python3-dateutil
   # mail: libcurl's SMTP client; a real SMTP server captures it in tests

@@ -30,6 +30,7 @@ enum Line {
   kWeekBeforeLine,
   kDayBeforeLine,
   kConfirmSignUpLine,
+  kMovedLine,
   kLines
 };
 
@@ -72,7 +73,7 @@ const std::array<Words, 6>& AllWords() {
         "대기 → 참가 확정: {title}", "참가 신청 취소: {title}",
         "행사 취소 안내: {title}", "행사 일정 변경: {title}",
         "다음 주 행사 안내: {title}", "내일 행사 안내: {title}",
-        "참가 신청 확인 필요: {title}"},
+        "참가 신청 확인 필요: {title}", "참가 행사 변경: {title}"},
        {"{title} 참가 신청이 확정되었습니다.",
         "{title}은(는) 정원이 찼습니다. 대기자 명단 {position}번으로 "
         "등록되었으며, 자리가 나면 바로 알려 드립니다.",
@@ -84,7 +85,9 @@ const std::array<Words, 6>& AllWords() {
         "{title} 행사가 다음 주에 열립니다.", "{title} 행사가 내일 열립니다.",
         "{title} 참가 신청을 받았습니다. {deadline}까지 아래 링크에서 신청을 "
         "확인해 주세요. 그때까지 자리를 맡아 둡니다. 직접 신청하지 않으셨다면 "
-        "이 메일을 무시하세요."}},
+        "이 메일을 무시하세요.",
+        "주최 측에서 참가 신청을 {title}(으)로 옮겼습니다. 이 행사에 자리가 "
+        "확정되어 있습니다."}},
       {"en",
        "Dear {name},",
        "When",
@@ -101,7 +104,8 @@ const std::array<Words, 6>& AllWords() {
        {"Registration confirmed: {title}", "On the waiting list: {title}",
         "A seat for you: {title}", "Registration cancelled: {title}",
         "Event cancelled: {title}", "New dates: {title}", "Next week: {title}",
-        "Tomorrow: {title}", "Please confirm: {title}"},
+        "Tomorrow: {title}", "Please confirm: {title}",
+        "Your registration moved: {title}"},
        {"Your registration for {title} is confirmed.",
         "{title} is full. You are number {position} on the waiting list; we "
         "will tell you as soon as a seat is free.",
@@ -113,7 +117,9 @@ const std::array<Words, 6>& AllWords() {
         "{title} takes place next week.", "{title} takes place tomorrow.",
         "We received your sign-up for {title}. Please confirm it with the "
         "link below by {deadline}; your place is held until then. If you did "
-        "not sign up, ignore this mail."}},
+        "not sign up, ignore this mail.",
+        "The organizers moved your registration to {title}, where your seat "
+        "is confirmed."}},
       {"zh",
        "{name}，您好：",
        "时间",
@@ -129,7 +135,7 @@ const std::array<Words, 6>& AllWords() {
        {"报名已确认：{title}", "已进入候补名单：{title}",
         "候补转为正式：{title}", "报名已取消：{title}", "活动取消通知：{title}",
         "活动时间变更：{title}", "下周活动提醒：{title}",
-        "明天活动提醒：{title}", "请确认报名：{title}"},
+        "明天活动提醒：{title}", "请确认报名：{title}", "报名已转至：{title}"},
        {"您报名参加的{title}已确认。",
         "{title}名额已满。您在候补名单中排第{position}位，一有空位我们会立即"
         "通知您。",
@@ -138,7 +144,8 @@ const std::array<Words, 6>& AllWords() {
         "{title}的时间已变更，您的报名对新时间继续有效。",
         "{title}将于下周举行。", "{title}将于明天举行。",
         "我们已收到您对{title}的报名。请在{deadline}之前通过下方链接确认，"
-        "在此之前为您保留名额。如果这不是您本人的报名，请忽略此邮件。"}},
+        "在此之前为您保留名额。如果这不是您本人的报名，请忽略此邮件。",
+        "主办方已将您的报名转至{title}，您在该活动的名额已确认。"}},
       {"mn",
        "Эрхэм {name} танаа,",
        "Хэзээ",
@@ -157,7 +164,7 @@ const std::array<Words, 6>& AllWords() {
         "Танд суудал гарлаа: {title}", "Бүртгэл цуцлагдлаа: {title}",
         "Арга хэмжээ цуцлагдлаа: {title}", "Шинэ огноо: {title}",
         "Ирэх долоо хоногт: {title}", "Маргааш: {title}",
-        "Бүртгэлээ баталгаажуулна уу: {title}"},
+        "Бүртгэлээ баталгаажуулна уу: {title}", "Бүртгэл шилжлээ: {title}"},
        {"Таны {title}-д бүртгүүлсэн бүртгэл баталгаажлаа.",
         "{title} дүүрсэн байна. Та хүлээлгийн жагсаалтын {position}-т "
         "байна; суудал гармагц бид танд мэдэгдэнэ.",
@@ -170,7 +177,9 @@ const std::array<Words, 6>& AllWords() {
         "Бид таны {title}-д бүртгүүлэх хүсэлтийг хүлээн авлаа. {deadline}-аас "
         "өмнө доорх холбоосоор баталгаажуулна уу; тэр хүртэл таны байрыг "
         "хадгална. Хэрэв та бүртгүүлээгүй бол энэ захидлыг үл тоомсорлоно "
-        "уу."}},
+        "уу.",
+        "Зохион байгуулагчид таны бүртгэлийг {title} руу шилжүүллээ; тэнд "
+        "таны суудал баталгаажсан."}},
       {"ru",
        "Здравствуйте, {name}!",
        "Когда",
@@ -189,7 +198,7 @@ const std::array<Words, 6>& AllWords() {
         "Для вас освободилось место: {title}", "Регистрация отменена: {title}",
         "Мероприятие отменено: {title}", "Новые даты: {title}",
         "На следующей неделе: {title}", "Завтра: {title}",
-        "Подтвердите регистрацию: {title}"},
+        "Подтвердите регистрацию: {title}", "Регистрация перенесена: {title}"},
        {"Ваша регистрация на «{title}» подтверждена.",
         "На «{title}» мест нет. Вы номер {position} в листе ожидания; мы "
         "сообщим, как только освободится место.",
@@ -202,7 +211,9 @@ const std::array<Words, 6>& AllWords() {
         "«{title}» состоится завтра.",
         "Мы получили вашу заявку на «{title}». Подтвердите её по ссылке ниже "
         "до {deadline}; до этого времени место за вами сохраняется. Если вы "
-        "не регистрировались, просто проигнорируйте это письмо."}},
+        "не регистрировались, просто проигнорируйте это письмо.",
+        "Организаторы перенесли вашу регистрацию на «{title}»; ваше место "
+        "там подтверждено."}},
       {"vi",
        "Kính gửi {name},",
        "Thời gian",
@@ -219,7 +230,8 @@ const std::array<Words, 6>& AllWords() {
        {"Đã xác nhận đăng ký: {title}", "Trong danh sách chờ: {title}",
         "Đã có chỗ cho bạn: {title}", "Đã hủy đăng ký: {title}",
         "Sự kiện bị hủy: {title}", "Thời gian mới: {title}",
-        "Tuần tới: {title}", "Ngày mai: {title}", "Vui lòng xác nhận: {title}"},
+        "Tuần tới: {title}", "Ngày mai: {title}", "Vui lòng xác nhận: {title}",
+        "Đăng ký đã được chuyển: {title}"},
        {"Đăng ký tham dự {title} của bạn đã được xác nhận.",
         "{title} đã đủ chỗ. Bạn đang ở vị trí số {position} trong danh sách "
         "chờ; chúng tôi sẽ báo ngay khi có chỗ trống.",
@@ -231,7 +243,9 @@ const std::array<Words, 6>& AllWords() {
         "{title} sẽ diễn ra vào tuần tới.", "{title} sẽ diễn ra vào ngày mai.",
         "Chúng tôi đã nhận đăng ký tham dự {title} của bạn. Vui lòng xác "
         "nhận bằng liên kết bên dưới trước {deadline}; chỗ của bạn được giữ "
-        "đến lúc đó. Nếu bạn không đăng ký, hãy bỏ qua thư này."}},
+        "đến lúc đó. Nếu bạn không đăng ký, hãy bỏ qua thư này.",
+        "Ban tổ chức đã chuyển đăng ký của bạn sang {title}; chỗ của bạn ở "
+        "đó đã được xác nhận."}},
   }};
   return kWords;
 }
@@ -427,6 +441,8 @@ const char* TopicOf(RegistrationMail kind, const Registration& registration) {
       return "reminder.day_before";
     case RegistrationMail::kConfirmSignUp:
       return "signup.confirm";
+    case RegistrationMail::kMovedToOtherEvent:
+      return "registration.moved";
   }
   return "mail";
 }
@@ -442,12 +458,10 @@ std::string MailLanguageOf(const Registration& registration) {
 }
 
 // Long by design: one message's parts, in order, as text and as HTML.
-OutgoingMail RenderRegistrationMail(const Event& event,
-                                    const Registration& registration,
-                                    RegistrationMail kind,
-                                    absl::Time previous_start,
-                                    absl::string_view link,
-                                    absl::string_view check_in_code) {
+OutgoingMail RenderRegistrationMail(
+    const Event& event, const Registration& registration, RegistrationMail kind,
+    absl::Time previous_start, absl::string_view link,
+    absl::string_view check_in_code, const Event* moved_from) {
   const std::string language = MailLanguageOf(registration);
   const Words& words = WordsFor(language);
   absl::StatusOr<absl::TimeZone> loaded = LoadZone(event.time_zone());
@@ -485,6 +499,9 @@ OutgoingMail RenderRegistrationMail(const Event& event,
     case RegistrationMail::kConfirmSignUp:
       line = kConfirmSignUpLine;
       break;
+    case RegistrationMail::kMovedToOtherEvent:
+      line = kMovedLine;
+      break;
   }
   const std::vector<std::pair<std::string, std::string>> fill = {
       {"{title}", title},
@@ -507,6 +524,16 @@ OutgoingMail RenderRegistrationMail(const Event& event,
         {words.previous, absl::StrCat(MailTime(previous_start, zone), " (",
                                       event.time_zone(), ")")});
   }
+  if (kind == RegistrationMail::kMovedToOtherEvent && moved_from != nullptr) {
+    absl::StatusOr<absl::TimeZone> from_zone =
+        LoadZone(moved_from->time_zone());
+    facts.push_back(
+        {words.previous,
+         absl::StrCat(OneLine(TextIn(moved_from->title(), language)), ", ",
+                      MailTime(ToTime(moved_from->start_time()),
+                               from_zone.ok() ? *from_zone : zone),
+                      " (", moved_from->time_zone(), ")")});
+  }
   if ((kind == RegistrationMail::kEventCancelled ||
        kind == RegistrationMail::kEventPostponed) &&
       !event.state_reason().empty()) {
@@ -514,6 +541,7 @@ OutgoingMail RenderRegistrationMail(const Event& event,
   }
   const bool still_coming = kind == RegistrationMail::kReceived ||
                             kind == RegistrationMail::kPromoted ||
+                            kind == RegistrationMail::kMovedToOtherEvent ||
                             kind == RegistrationMail::kEventPostponed ||
                             kind == RegistrationMail::kWeekBefore ||
                             kind == RegistrationMail::kDayBefore;
@@ -621,6 +649,7 @@ bool CarriesCheckInCode(const Event& event, const Registration& registration,
                         RegistrationMail kind) {
   const bool about_the_seat = kind == RegistrationMail::kReceived ||
                               kind == RegistrationMail::kPromoted ||
+                              kind == RegistrationMail::kMovedToOtherEvent ||
                               kind == RegistrationMail::kEventPostponed ||
                               kind == RegistrationMail::kWeekBefore ||
                               kind == RegistrationMail::kDayBefore;
@@ -635,7 +664,8 @@ absl::StatusOr<bool> QueueRegistrationMail(Session& session, const Event& event,
                                            RegistrationMail kind,
                                            absl::Time now, RandomSource& random,
                                            absl::Time previous_start,
-                                           absl::string_view link) {
+                                           absl::string_view link,
+                                           const Event* moved_from) {
   if (registration.email().empty()) return false;
   // A public sign-up not yet confirmed: its address is not known to be the
   // person's, so it gets the mail that asks and nothing else.
@@ -655,8 +685,9 @@ absl::StatusOr<bool> QueueRegistrationMail(Session& session, const Event& event,
       CarriesCheckInCode(event, registration, kind)
           ? GenerateCheckInCode(random)
           : "";
-  OutgoingMail mail = RenderRegistrationMail(
-      event, registration, kind, previous_start, link, check_in_code);
+  OutgoingMail mail =
+      RenderRegistrationMail(event, registration, kind, previous_start, link,
+                             check_in_code, moved_from);
   // (event, arrival) names a registration before its id is read.
   mail.dedupe_key = absl::StrCat("registration.", event.id(), ".",
                                  registration.arrival(), ".", mail.topic);

@@ -1,18 +1,18 @@
 // The mail the events service writes to people, in their language (Korean,
 // English, Chinese, Mongolian, Russian, Vietnamese): a registration
 // received (a seat, or a place on the waiting list), a waiting-list place
-// turned into a seat, a registration cancelled, an event postponed or
-// cancelled, reminders a week and a day before, and the question to a
-// public sign-up's address with the link that confirms it (kConfirmSignUp;
-// a mail with a link is erased from the outbox once sent or failed for
-// good). A mail about a seat carries a check-in code (check_in_code.h).
-// Each is queued into
-// the service's outbox (common/mail/outbox.h) by the transaction of the change
-// that causes it, under a key that makes queuing it twice harmless: Register
-// and CancelRegistration (registrations_store.cc), PromoteWaitlisted
-// (events_store_rows.cc), ApplyEventChange and QueueDueReminders
-// (events_store.cc), ConfirmSignUp and CancelSignUp (signups_store.cc). The
-// worker that sends them is in events_server.cc.
+// turned into a seat, a registration cancelled, a registration moved by an
+// organizer to another event, an event postponed or cancelled, reminders a
+// week and a day before, and the question to a public sign-up's address
+// with the link that confirms it (kConfirmSignUp; a mail with a link is
+// erased from the outbox once sent or failed for good). A mail about a seat
+// carries a check-in code (check_in_code.h). Each is queued into the
+// service's outbox (common/mail/outbox.h) by the transaction of the change
+// that causes it, under a key that makes queuing it twice harmless:
+// Register, CancelRegistration and MoveRegistration (registrations_store.cc),
+// PromoteWaitlisted (events_store_rows.cc), ApplyEventChange and
+// QueueDueReminders (events_store.cc), ConfirmSignUp and CancelSignUp
+// (signups_store.cc). The worker that sends them is in events_server.cc.
 //
 //   // In the transaction that confirmed registration `r` of event `e`:
 //   absl::StatusOr<bool> queued = QueueRegistrationMail(
@@ -51,6 +51,8 @@ enum class RegistrationMail {
   kDayBefore,
   // A public sign-up, held until hold_until: the link confirms it.
   kConfirmSignUp,
+  kMovedToOtherEvent,  // by an organizer to this event (MoveRegistration), with
+                       // a seat
 };
 
 // The mail `kind` to the person of `registration` (its state and waiting
@@ -61,11 +63,13 @@ enum class RegistrationMail {
 // for good.
 //
 // `check_in_code` (check_in_code.h), for a mail about a seat: shown as text and
-// as a QR image, and the mail is erased once sent.
+// as a QR image, and the mail is erased once sent. `moved_from`, for
+// kMovedToOtherEvent: the event the person was moved from, named and dated.
 OutgoingMail RenderRegistrationMail(
     const Event& event, const Registration& registration, RegistrationMail kind,
     absl::Time previous_start = absl::InfinitePast(),
-    absl::string_view link = "", absl::string_view check_in_code = "");
+    absl::string_view link = "", absl::string_view check_in_code = "",
+    const Event* moved_from = nullptr);
 
 // Whether the mail `kind` to `registration` carries a check-in code: a
 // mail that gives or reminds of a seat (received with a seat, promoted,
@@ -91,7 +95,8 @@ absl::StatusOr<int> QueueHostReminders(
 // Renders and queues it. A registration without an address gets none, nor
 // one whose address mail cannot carry (stored before addresses were checked
 // for mail). The key is the registration's and the kind's, with the new
-// start and the revision for a move and the start for a reminder. True when
+// start and the revision for a postponement and the start for a reminder; a
+// move to another event is keyed by its new event and arrival. True when
 // the mail is new, false when that key was queued before. A public sign-up
 // still held (not confirmed) gets only kConfirmSignUp. A mail that
 // CarriesCheckInCode gets a new code from `random`, kept (hashed) in
@@ -100,7 +105,7 @@ absl::StatusOr<bool> QueueRegistrationMail(
     Session& session, const Event& event, const Registration& registration,
     RegistrationMail kind, absl::Time now, RandomSource& random,
     absl::Time previous_start = absl::InfinitePast(),
-    absl::string_view link = "");
+    absl::string_view link = "", const Event* moved_from = nullptr);
 
 }  // namespace smz::events
 

@@ -36,7 +36,7 @@ TEST(EventMailTest, EveryKindInEveryLanguageIsFilledIn) {
          {RegistrationMail::kReceived, RegistrationMail::kPromoted,
           RegistrationMail::kCancelled, RegistrationMail::kEventCancelled,
           RegistrationMail::kEventPostponed, RegistrationMail::kWeekBefore,
-          RegistrationMail::kDayBefore}) {
+          RegistrationMail::kDayBefore, RegistrationMail::kMovedToOtherEvent}) {
       for (v1::RegistrationState state : {v1::CONFIRMED, v1::WAITLISTED}) {
         Registration r;
         r.set_name("Ана");
@@ -44,8 +44,12 @@ TEST(EventMailTest, EveryKindInEveryLanguageIsFilledIn) {
         r.set_language(language);
         r.set_state(state);
         r.set_waitlist_position(3);
-        const OutgoingMail mail =
-            RenderRegistrationMail(event, r, kind, Seoul(2026, 8, 1, 10));
+        Event earlier = event;
+        (*earlier.mutable_title())["en"] = "Earlier briefing";
+        (*earlier.mutable_title())["ko"] = "먼저 한 설명회";
+        *earlier.mutable_start_time() = ToTimestamp(Seoul(2026, 8, 20, 10));
+        const OutgoingMail mail = RenderRegistrationMail(
+            event, r, kind, Seoul(2026, 8, 1, 10), "", "", &earlier);
         const std::string what = absl::StrCat(language, " ", mail.topic);
         EXPECT_EQ(mail.language, language);
         EXPECT_THAT(mail.subject, Not(HasSubstr("{"))) << what;
@@ -63,6 +67,14 @@ TEST(EventMailTest, EveryKindInEveryLanguageIsFilledIn) {
         }
         if (kind == RegistrationMail::kEventPostponed) {
           EXPECT_THAT(mail.text, HasSubstr("2026-08-01 10:00")) << what;
+        }
+        if (kind == RegistrationMail::kMovedToOtherEvent) {
+          // Where the person was before, by name and date.
+          EXPECT_THAT(mail.text, HasSubstr("2026-08-20 10:00")) << what;
+          EXPECT_THAT(mail.text, HasSubstr(std::string(language) == "ko"
+                                               ? "먼저 한 설명회"
+                                               : "Earlier briefing"))
+              << what;
         }
       }
     }

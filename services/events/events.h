@@ -65,6 +65,10 @@ class Events {
       const Principal& caller, const v1::ListRegistrationsRequest& request);
   absl::StatusOr<Registration> CancelRegistration(
       const Principal& caller, const v1::CancelRegistrationRequest& request);
+  absl::StatusOr<v1::RegistrationsFile> ExportRegistrations(
+      const Principal& caller, const v1::ExportRegistrationsRequest& request);
+  absl::StatusOr<Registration> MoveRegistration(
+      const Principal& caller, const v1::MoveRegistrationRequest& request);
   absl::StatusOr<Registration> RecordAttendance(
       const Principal& caller, const v1::RecordAttendanceRequest& request);
   absl::StatusOr<v1::CheckInResponse> CheckIn(

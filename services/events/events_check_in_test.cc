@@ -5,7 +5,8 @@
 // mail; the organizer's phone sends what it scanned to CheckIn. Wrong,
 // foreign, cancelled and early codes are refused and change nothing; a
 // second scan says so; a room of 200 is checked in from four phones at
-// once, each person exactly once. The mail is in
+// once, each person exactly once. People moved to another event
+// (MoveRegistration) take a new code with them. The mail is in
 // build/test-artifacts/events_check_in_test/.
 #include <algorithm>
 #include <atomic>
@@ -270,6 +271,158 @@ TEST_F(EventsCheckInTest, TheMailedQrCodeChecksItsPersonInOnce) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("12 hours"));
   EXPECT_EQ(Get(other.id()).attended_count(), 0);
+}
+
+// MoveRegistration: the person takes a seat at another event with a new
+// code in a mail that says where they were; the old code opens no door and
+// the old seat goes to the waiting list. Every refusal changes nothing.
+// Long by design: one person's move and every answer a move can give.
+TEST_F(EventsCheckInTest, AnOrganizerMovesAPersonToAnotherDate) {
+  const Event first = Published("M1", 1, 50);
+  const Event next = Published("M2", 2, 80);
+  const Event full = Published("M3", 1, 60);
+  const Event early = Published("M4", 0, 55);
+  const Registration bat = Register(first.id(), "Bat", "bat.move@example.mn");
+  const Registration oyun =
+      Register(first.id(), "Oyun", "oyun.move@example.mn");
+  ASSERT_EQ(oyun.state(), v1::WAITLISTED);
+  const Registration dorj = Register(next.id(), "Dorj", "dorj.move@example.mn");
+  const Registration dorj_early =
+      Register(early.id(), "Dorj", "dorj.move@example.mn");
+  const Registration tuya = Register(full.id(), "Tuya", "tuya.move@example.mn");
+  const std::string old_code =
+      QrOf(capture_->WaitForMailTo("bat.move@example.mn", 1).at(0));
+  ASSERT_FALSE(old_code.empty());
+
+  auto move = [&](int64_t id, int64_t event_id, Registration* out,
+                  const std::string* token = nullptr) {
+    v1::MoveRegistrationRequest request;
+    request.set_id(id);
+    request.set_event_id(event_id);
+    return stub_->MoveRegistration(As(token ? *token : *organizer_).get(),
+                                   request, out);
+  };
+  Registration moved;
+  grpc::Status s = move(bat.id(), next.id(), &moved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(moved.id(), bat.id());
+  EXPECT_EQ(moved.event_id(), next.id());
+  EXPECT_EQ(moved.state(), v1::CONFIRMED);
+  EXPECT_EQ(moved.arrival(), dorj.arrival() + 1);
+  EXPECT_EQ(moved.name(), "Bat");
+  // The mail says where to now and where from, with a new code.
+  const auto bat_mail = capture_->WaitForMailTo("bat.move@example.mn", 2);
+  ASSERT_THAT(bat_mail, SizeIs(2));
+  EXPECT_THAT(Field(bat_mail[1], "subject"),
+              HasSubstr("Your registration moved: Coordinator training M2"));
+  EXPECT_THAT(Field(bat_mail[1], "text"),
+              HasSubstr("Before: Coordinator training M1"));
+  const std::string new_code = QrOf(bat_mail[1]);
+  ASSERT_FALSE(new_code.empty());
+  EXPECT_NE(new_code, old_code);
+  EXPECT_EQ(CodeInText(Field(bat_mail[1], "text")), new_code);
+  // The seat left goes to the first waiting.
+  const auto promoted = capture_->WaitForMailTo("oyun.move@example.mn", 2);
+  ASSERT_THAT(promoted, SizeIs(2));
+  EXPECT_THAT(Field(promoted[1], "subject"), HasSubstr("A seat for you"));
+  EXPECT_EQ(Get(first.id()).confirmed_count(), 1);
+  EXPECT_EQ(Get(first.id()).waitlisted_count(), 0);
+  EXPECT_EQ(Get(next.id()).confirmed_count(), 2);
+
+  // Again (a retry): where it is already, nothing changes.
+  Registration again;
+  s = move(bat.id(), next.id(), &again);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(again.arrival(), moved.arrival());
+  EXPECT_EQ(Get(next.id()).confirmed_count(), 2);
+
+  // Refusals.
+  s = move(bat.id(), full.id(), &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("is full (1 of 1"));
+  s = move(dorj.id(), early.id(), &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr(absl::StrCat("(registration ", dorj_early.id())));
+  s = move(bat.id(), 987654, &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("event_id"));
+  s = move(987654, next.id(), &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  s = move(0, 0, &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("id"));
+  EXPECT_THAT(s.error_message(), HasSubstr("event_id"));
+  s = move(bat.id(), first.id(), &again, analyst_);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  v1::CancelRegistrationRequest cancel;
+  cancel.set_id(tuya.id());
+  Registration cancelled;
+  ASSERT_TRUE(
+      stub_->CancelRegistration(As(*organizer_).get(), cancel, &cancelled)
+          .ok());
+  s = move(tuya.id(), early.id(), &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("CANCELLED_BY_REGISTRANT"));
+  EXPECT_EQ(Get(next.id()).confirmed_count(), 2);
+  EXPECT_EQ(Get(early.id()).confirmed_count(), 1);
+
+  // At the door: the new code checks in at the new event; the old one
+  // opens nothing. Once an event has started its people stay.
+  clock_->Advance(absl::Hours(57));
+  v1::CheckInResponse out;
+  s = CheckIn(next.id(), new_code, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.registration().id(), bat.id());
+  s = CheckIn(first.id(), old_code, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  s = move(dorj_early.id(), next.id(), &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("has started"));
+  s = move(dorj.id(), early.id(), &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("event_id"));
+}
+
+// ExportRegistrations: the list for the door or the report, in the states
+// asked for; refusals name the field.
+TEST_F(EventsCheckInTest, TheOrganizerTakesTheListAsASpreadsheet) {
+  const Event event = Published("X1", 1, 30);
+  Register(event.id(), "Ganbat", "ganbat@example.mn");
+  Register(event.id(), "Saraa", "saraa@example.mn");  // waiting
+  v1::ExportRegistrationsRequest request;
+  request.set_event_id(event.id());
+  request.set_format(v1::ExportRegistrationsRequest::XLSX);
+  request.set_language("en");
+  v1::RegistrationsFile file;
+  grpc::Status s =
+      stub_->ExportRegistrations(As(*organizer_).get(), request, &file);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(file.rows(), 2);
+  EXPECT_EQ(file.content().substr(0, 2), "PK");
+  request.set_format(v1::ExportRegistrationsRequest::CSV);
+  request.add_states(v1::WAITLISTED);
+  s = stub_->ExportRegistrations(As(*organizer_).get(), request, &file);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(file.rows(), 1);
+  EXPECT_THAT(file.content(), HasSubstr("Saraa"));
+  EXPECT_THAT(file.content(), ::testing::Not(HasSubstr("Ganbat")));
+
+  s = stub_->ExportRegistrations(As(*analyst_).get(), request, &file);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  request.set_event_id(987654);
+  s = stub_->ExportRegistrations(As(*organizer_).get(), request, &file);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("event_id"));
+  v1::ExportRegistrationsRequest bad;
+  bad.set_format(static_cast<v1::ExportRegistrationsRequest::Format>(9));
+  bad.set_language("fr");
+  bad.add_states(static_cast<v1::RegistrationState>(42));
+  s = stub_->ExportRegistrations(As(*organizer_).get(), bad, &file);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  for (const char* field : {"event_id", "format", "language", "states"}) {
+    EXPECT_THAT(s.error_message(), HasSubstr(field));
+  }
 }
 
 TEST_F(EventsCheckInTest, AnOnlineOnlyEventHasNoDoorAndNoCode) {

@@ -124,6 +124,28 @@ grpc::Status EventsGrpcService::CancelRegistration(
                       });
 }
 
+grpc::Status EventsGrpcService::ExportRegistrations(
+    grpc::ServerContext* context, const v1::ExportRegistrationsRequest* request,
+    v1::RegistrationsFile* response) {
+  return runner_->Run(context, "ExportRegistrations",
+                      [&](const Principal& caller) {
+                        return RespondWith(response, [&] {
+                          return events_->ExportRegistrations(caller, *request);
+                        });
+                      });
+}
+
+grpc::Status EventsGrpcService::MoveRegistration(
+    grpc::ServerContext* context, const v1::MoveRegistrationRequest* request,
+    v1::Registration* response) {
+  return runner_->Run(context, "MoveRegistration",
+                      [&](const Principal& caller) {
+                        return RespondWith(response, [&] {
+                          return events_->MoveRegistration(caller, *request);
+                        });
+                      });
+}
+
 grpc::Status EventsGrpcService::RecordAttendance(
     grpc::ServerContext* context, const v1::RecordAttendanceRequest* request,
     v1::Registration* response) {

@@ -58,6 +58,13 @@ class EventsGrpcService final : public v1::EventsService::Service {
   grpc::Status CancelRegistration(grpc::ServerContext* context,
                                   const v1::CancelRegistrationRequest* request,
                                   v1::Registration* response) override;
+  grpc::Status ExportRegistrations(
+      grpc::ServerContext* context,
+      const v1::ExportRegistrationsRequest* request,
+      v1::RegistrationsFile* response) override;
+  grpc::Status MoveRegistration(grpc::ServerContext* context,
+                                const v1::MoveRegistrationRequest* request,
+                                v1::Registration* response) override;
   grpc::Status RecordAttendance(grpc::ServerContext* context,
                                 const v1::RecordAttendanceRequest* request,
                                 v1::Registration* response) override;

@@ -487,9 +487,10 @@ absl::StatusOr<int> EventsStore::QueueDueReminders(
       continue;
     }
     if (reminder.email().empty()) continue;
-    // One transaction per reminder: a registration cancelled meanwhile is
-    // read as it is now, under the event's lock. One that cannot be queued
-    // does not hold up the others.
+    // One transaction per reminder: a registration cancelled or moved to
+    // another event (MoveRegistration) meanwhile is read as it is now, under
+    // the event's lock. One that cannot be queued does not hold up the
+    // others.
     const absl::Status one = database_->Transact([&](Session& session) {
       SMZ_ASSIGN_OR_RETURN(LockedEvent locked,
                            LockEvent(session, reminder.event_id()));
@@ -497,6 +498,7 @@ absl::StatusOr<int> EventsStore::QueueDueReminders(
           Registration registration,
           LoadRegistration(session, reminder.registration_id()));
       if (registration.state() != v1::CONFIRMED ||
+          registration.event_id() != reminder.event_id() ||
           Micros(locked.event.start_time()) !=
               Micros(reminder.event_start_time())) {
         return absl::OkStatus();

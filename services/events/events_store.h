@@ -141,10 +141,17 @@ class EventsStore {
   // Frees the seat (the first waiting registration takes it).
   absl::StatusOr<Registration> CancelRegistration(int64_t id,
                                                   const std::string& actor);
+  // Moves a live registration to event `to_event_id` (MoveRegistration's
+  // rules, events.proto): both events locked in id order, the seat left
+  // given to the waiting list, the person mailed.
+  absl::StatusOr<Registration> MoveRegistration(int64_t id, int64_t to_event_id,
+                                                const std::string& actor);
   // `previous`, when given, receives the attendance recorded before.
+  // `at_event_id` > 0: only while the registration is that event's (a door
+  // checks its own people in, not one moved meanwhile).
   absl::StatusOr<Registration> RecordAttendance(
       int64_t id, v1::Attendance attendance, const std::string& actor,
-      v1::Attendance* previous = nullptr);
+      v1::Attendance* previous = nullptr, int64_t at_event_id = 0);
 
   // The registration of event `event_id` whose check-in code has the key
   // `code_key` (check_in_code.h), marked ATTENDED (RecordAttendance's

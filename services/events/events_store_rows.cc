@@ -158,9 +158,19 @@ absl::StatusOr<LockedRegistration> LockRegistration(Session& session,
   absl::StatusOr<LockedEvent> event = LockEvent(session, owner.front().Int(0));
   if (!event.ok()) return event.status();
   absl::StatusOr<std::vector<Row>> row = session.Query(
-      "SELECT state, attendance FROM registrations WHERE id = ? FOR UPDATE",
+      "SELECT state, attendance, event_id FROM registrations WHERE id = ? "
+      "FOR UPDATE",
       {SqlInt(id)});
   if (!row.ok()) return row.status();
+  if (row->empty()) {
+    return absl::NotFoundError(absl::StrCat("registration ", id, " not found"));
+  }
+  // Moved to another event (MoveRegistration) between the first read and
+  // the lock: the event locked is no longer its own.
+  if (row->front().Int(2) != owner.front().Int(0)) {
+    return RetryableAbort(absl::StrCat(
+        "registration ", id, " moved to another event meanwhile; try again"));
+  }
   LockedRegistration locked;
   static_cast<LockedEvent&>(locked) = *std::move(event);
   locked.state = static_cast<int>(row->front().Int(0));

@@ -104,7 +104,8 @@ absl::StatusOr<LockedEvent> LockEvent(Session& session, int64_t id);
 
 // A registration locked for a change, after its event (in the order
 // Register locks them, so the two cannot deadlock): the event with its counts,
-// and the registration's state and attendance.
+// and the registration's state and attendance. ABORTED when the registration
+// moved to another event between its first read and its lock.
 struct LockedRegistration : LockedEvent {
   int state = 0;
   int attendance = 0;

@@ -106,7 +106,11 @@ absl::StatusOr<StoredRegistration> EventsStore::Register(
                         "arrival = ?",
                         {SqlInt(event.id()), SqlInt(replay->result_id)}));
       if (first_id.empty()) {
-        return absl::DataLossError("remembered registration missing");
+        // Moved since to another event (MoveRegistration): the arrival it
+        // had here names nothing now.
+        return absl::FailedPreconditionError(
+            "request_id: the registration this request made has since been "
+            "moved to another event by an organizer");
       }
       absl::StatusOr<Registration> first =
           LoadRegistration(session, first_id.front().Int(0));
@@ -372,14 +376,212 @@ absl::StatusOr<Registration> EventsStore::CancelRegistration(
       });
 }
 
+// Long by design: one transaction under both events' row locks (the
+// checks on each side, the row moved, both events' counts, the waiting list
+// moved up, the mail, the audit entry).
+absl::StatusOr<Registration> EventsStore::MoveRegistration(
+    int64_t id, int64_t to_event_id, const std::string& actor) {
+  const absl::Time now = clock_->Now();
+  return database_->TransactFor<
+      Registration>([&](Session& session) -> absl::StatusOr<Registration> {
+    SMZ_ASSIGN_OR_RETURN(
+        std::vector<Row> owner,
+        session.Query("SELECT event_id FROM registrations WHERE id = ?",
+                      {SqlInt(id)}));
+    if (owner.empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("id: registration ", id, " not found"));
+    }
+    const int64_t from_event_id = owner.front().Int(0);
+    // Already there: a retry of a move that was answered (or lost).
+    if (from_event_id == to_event_id) return LoadRegistration(session, id);
+    // In id order, so two moves in opposite directions cannot deadlock;
+    // each before the registration's row, as Register and
+    // LockRegistration lock them.
+    absl::StatusOr<LockedEvent> from;
+    absl::StatusOr<LockedEvent> to;
+    for (const int64_t event_id : {std::min(from_event_id, to_event_id),
+                                   std::max(from_event_id, to_event_id)}) {
+      absl::StatusOr<LockedEvent> locked = LockEvent(session, event_id);
+      if (!locked.ok() && !absl::IsNotFound(locked.status())) {
+        return locked.status();
+      }
+      (event_id == from_event_id ? from : to) = std::move(locked);
+    }
+    if (absl::IsNotFound(to.status())) {
+      return absl::NotFoundError(
+          absl::StrCat("event_id: no event ", to_event_id));
+    }
+    if (!from.ok()) return from.status();
+    SMZ_ASSIGN_OR_RETURN(
+        std::vector<Row> row,
+        session.Query("SELECT event_id, state, attendance, hold_until_us, "
+                      "arrival, body FROM registrations WHERE id = ? FOR "
+                      "UPDATE",
+                      {SqlInt(id)}));
+    if (row.empty() || row.front().Int(0) != from_event_id) {
+      // Moved by someone else between the first read and the lock: the
+      // transaction runs again from a fresh read.
+      return RetryableAbort(absl::StrCat(
+          "registration ", id, " moved to another event meanwhile; try again"));
+    }
+    const int state = static_cast<int>(row.front().Int(1));
+    const int attendance = static_cast<int>(row.front().Int(2));
+    const bool held = !row.front().IsNull(3);
+    const int64_t old_arrival = row.front().Int(4);
+    Event& source = from->event;
+    Event& target = to->event;
+    if (state != kConfirmed && state != kWaitlisted) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "registration ", id, " is ",
+          v1::RegistrationState_Name(static_cast<v1::RegistrationState>(state)),
+          "; only CONFIRMED and WAITLISTED registrations move"));
+    }
+    if (held) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "registration ", id,
+          " is a public sign-up its owner has not confirmed yet; it moves "
+          "once confirmed"));
+    }
+    if (attendance != v1::ATTENDANCE_UNSPECIFIED) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "registration ", id, " already has its attendance recorded at event ",
+          source.id()));
+    }
+    if (now >= ToTime(source.start_time())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "event ", source.id(), " has started (", source.local_start(), " ",
+          source.time_zone(), "); its registrations stay"));
+    }
+    if (target.state() != v1::PUBLISHED && target.state() != v1::POSTPONED) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "event_id: event ", target.id(), " is ", StateName(target.state()),
+          "; people move only to a PUBLISHED or POSTPONED event"));
+    }
+    if (now >= ToTime(target.start_time())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("event_id: event ", target.id(), " has started (",
+                       target.local_start(), " ", target.time_zone(), ")"));
+    }
+    if (target.capacity() > 0 &&
+        target.confirmed_count() >= target.capacity()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "event_id: event ", target.id(), " is full (",
+          target.confirmed_count(), " of ", target.capacity(), " seats taken, ",
+          target.waitlisted_count(), " waiting)"));
+    }
+    // The definition as stored, with the sessions of the old event dropped.
+    Registration body;
+    if (!body.ParseFromString(row.front().Text(5))) {
+      return absl::DataLossError(absl::StrCat(
+          "registration ", id, ": stored registration unreadable"));
+    }
+    // Audited from the locked row: a plain read would see the snapshot the
+    // first read fixed, before the locks.
+    Registration before = body;
+    before.set_id(id);
+    before.set_event_id(source.id());
+    before.set_arrival(old_arrival);
+    before.set_state(static_cast<v1::RegistrationState>(state));
+    body.clear_session_ids();
+    body.set_event_id(target.id());
+    const int64_t now_us = absl::ToUnixMicros(now);
+    const int64_t arrival = to->next_arrival;
+    absl::StatusOr<int64_t> moved = session.Execute(
+        "UPDATE registrations SET event_id = ?, arrival = ?, state "
+        "= " CONFIRMED_SQL ", confirm_us = ?, body = ? WHERE id = ?",
+        {SqlInt(target.id()), SqlInt(arrival), SqlInt(now_us),
+         body.SerializeAsString(), SqlInt(id)});
+    if (absl::IsAlreadyExists(moved.status())) {
+      SMZ_ASSIGN_OR_RETURN(
+          std::vector<Row> twin,
+          session.Query("SELECT id, state FROM registrations WHERE event_id "
+                        "= ? AND active_person_key = (SELECT "
+                        "active_person_key FROM registrations WHERE id = ?)",
+                        {SqlInt(target.id()), SqlInt(id)}));
+      return absl::AlreadyExistsError(absl::StrCat(
+          "event_id: this person is already registered for event ", target.id(),
+          twin.empty()
+              ? ""
+              : absl::StrCat(" (registration ", twin.front().Int(0), ", ",
+                             v1::RegistrationState_Name(
+                                 static_cast<v1::RegistrationState>(
+                                     twin.front().Int(1))),
+                             ")")));
+    }
+    if (!moved.ok()) return moved.status();
+    // The old event's code opens no door any more.
+    SMZ_RETURN_IF_ERROR(
+        session
+            .Execute("DELETE FROM check_in_codes WHERE event_id = ? AND "
+                     "arrival = ?",
+                     {SqlInt(source.id()), SqlInt(old_arrival)})
+            .status());
+    // The person's mail is keyed by (event, arrival) (event_mail.h): what
+    // still waits about the old event is not sent (a reminder of it would
+    // be wrong now), and what was sent follows the registration under the
+    // new key's prefix, where erasing the person's data finds it
+    // (ErasePersonalData); by its row id, so that no key of the new
+    // event's mail can collide with it.
+    const std::string old_keys =
+        absl::StrCat("registration.", source.id(), ".", old_arrival, ".%");
+    SMZ_RETURN_IF_ERROR(
+        session
+            .Execute(
+                "DELETE FROM mail_outbox WHERE dedupe_key LIKE ? AND state = ?",
+                {old_keys, SqlInt(static_cast<int>(OutboxState::kPending))})
+            .status());
+    SMZ_RETURN_IF_ERROR(
+        session
+            .Execute("UPDATE mail_outbox SET dedupe_key = CONCAT(?, id) WHERE "
+                     "dedupe_key LIKE ?",
+                     {absl::StrCat("registration.", target.id(), ".", arrival,
+                                   ".was."),
+                      old_keys})
+            .status());
+    if (state == kConfirmed) {
+      source.set_confirmed_count(source.confirmed_count() - 1);
+    } else {
+      source.set_waitlisted_count(source.waitlisted_count() - 1);
+    }
+    target.set_confirmed_count(target.confirmed_count() + 1);
+    SMZ_RETURN_IF_ERROR(PromoteWaitlisted(session, &source, now, *random_));
+    SMZ_RETURN_IF_ERROR(SaveCounts(session, source, from->next_arrival));
+    SMZ_RETURN_IF_ERROR(SaveCounts(session, target, arrival + 1));
+    SMZ_ASSIGN_OR_RETURN(Registration after, LoadRegistration(session, id));
+    SMZ_RETURN_IF_ERROR(
+        QueueRegistrationMail(session, target, after,
+                              RegistrationMail::kMovedToOtherEvent, now,
+                              *random_, absl::InfinitePast(), "", &source)
+            .status());
+    SMZ_RETURN_IF_ERROR(AppendAudit(
+        session, AuditEntry{"registration",
+                            id,
+                            "MOVE",
+                            actor,
+                            now,
+                            before.SerializeAsString(),
+                            after.SerializeAsString(),
+                            {"event_id", "arrival", "state", "session_ids"}}));
+    return after;
+  });
+}
+
 absl::StatusOr<Registration> EventsStore::RecordAttendance(
     int64_t id, v1::Attendance attendance, const std::string& actor,
-    v1::Attendance* previous_out) {
+    v1::Attendance* previous_out, int64_t at_event_id) {
   const absl::Time now = clock_->Now();
   return ChangeRegistration(
       *database_, id, v1::Attendance_Name(attendance), actor, now,
       [&](Session& session, LockedRegistration& locked) -> absl::Status {
         Event& event = locked.event;
+        // Moved to another event since its code was looked up: that code
+        // was deleted with the move.
+        if (at_event_id > 0 && event.id() != at_event_id) {
+          return absl::NotFoundError(
+              "code: no registration has this check-in code; check it was "
+              "typed as the mail shows it");
+        }
         const int state = locked.state;
         const int previous = locked.attendance;
         if (previous_out != nullptr) {
@@ -473,9 +675,9 @@ absl::StatusOr<v1::CheckInResponse> EventsStore::CheckIn(
         ")"));
   }
   v1::Attendance previous = v1::ATTENDANCE_UNSPECIFIED;
-  SMZ_ASSIGN_OR_RETURN(
-      Registration registration,
-      RecordAttendance(found.front().Int(1), v1::ATTENDED, actor, &previous));
+  SMZ_ASSIGN_OR_RETURN(Registration registration,
+                       RecordAttendance(found.front().Int(1), v1::ATTENDED,
+                                        actor, &previous, event_id));
   v1::CheckInResponse response;
   *response.mutable_registration() = std::move(registration);
   response.set_already_checked_in(previous == v1::ATTENDED);

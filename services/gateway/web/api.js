@@ -56,9 +56,11 @@ const SMZ = (() => {
     request("GET", args ? path + "?" + new URLSearchParams(args) : path);
   const post = (path, body) => request("POST", path, body);
   // An AIP-134 update: the body is the resource, the mask and etag ride in
-  // the query (the google.api.http body is the resource field alone).
+  // the query (the google.api.http body is the resource field alone). A
+  // resource that carries its own etag (events) passes none here.
   const patch = (path, resource, mask, etag) =>
-    request("PATCH", path + "?" + new URLSearchParams({ update_mask: mask.join(","), etag }), resource);
+    request("PATCH", path + "?" + new URLSearchParams(Object.assign({ update_mask: mask.join(",") },
+                                                                    etag === undefined ? {} : { etag })), resource);
 
   // words({ko: {...}, en: {...}}) -> w(key), in the current language,
   // falling back to Korean.
