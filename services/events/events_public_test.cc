@@ -550,6 +550,64 @@ TEST_F(EventsPublicTest, ThePublicCalendarHoldsWhatIsOpenInTheVisitorsTongue) {
   }
 }
 
+// A weekly course with a day off and a visit: a calendar shows each
+// meeting on its day (RRULE and EXDATE) and the visit as its own entry, not
+// one block across weeks.
+TEST_F(EventsPublicTest, ThePublicCalendarShowsACourseMeetingByMeeting) {
+  v1::CreateEventRequest create;
+  Event* event = create.mutable_event();
+  event->set_type(v1::TRAINING);
+  (*event->mutable_title())["en"] = "Coordinator course";
+  event->set_venue("Yeongdeungpo-gu Office");
+  event->set_city("Seoul");
+  event->set_country("KR");
+  event->set_time_zone("Asia/Seoul");
+  event->set_open_to_public(true);
+  const absl::TimeZone seoul = *LoadZone("Asia/Seoul");
+  const absl::CivilDay first = absl::ToCivilDay(clock_->Now(), seoul) + 10;
+  auto at = [&](absl::CivilDay day, int hour) {
+    return ToTimestamp(absl::FromCivil(absl::CivilHour(day) + hour, seoul));
+  };
+  *event->mutable_start_time() = at(first, 10);
+  *event->mutable_end_time() = at(first + 21, 12);
+  v1::Recurrence* weekly = event->mutable_recurrence();
+  *weekly->mutable_first_start_time() = at(first, 10);
+  *weekly->mutable_first_end_time() = at(first, 12);
+  weekly->set_rule("FREQ=WEEKLY;COUNT=4");
+  weekly->add_exception_dates(absl::FormatCivilTime(first + 7));
+  (*weekly->mutable_title())["en"] = "Class";
+  v1::Session* visit = event->add_sessions();
+  visit->set_kind(v1::VISIT);
+  (*visit->mutable_title())["en"] = "Hospital visit";
+  *visit->mutable_start_time() = at(first + 1, 14);
+  *visit->mutable_end_time() = at(first + 1, 16);
+  v1::EventResponse created;
+  grpc::Status s = stub_->CreateEvent(As(*organizer_).get(), create, &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::TransitionRequest step;
+  step.set_id(created.event().id());
+  ASSERT_TRUE(stub_->PublishEvent(As(*organizer_).get(), step, &created).ok());
+
+  v1::ExportPublicCalendarRequest feed;
+  feed.set_event_id(created.event().id());
+  feed.set_language("en");
+  v1::CalendarFile file;
+  s = stub_->ExportPublicCalendar(Visitor().get(), feed, &file);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::map<std::string, std::string> occurrences;  // summary -> instances
+  for (const auto& row : ParseIcs(file.content())) {
+    occurrences[row.at(5)] = row.at(6);
+  }
+  EXPECT_EQ(occurrences["Class"], "3") << file.content();
+  EXPECT_EQ(occurrences["Hospital visit"], "1") << file.content();
+  EXPECT_THAT(file.content(), HasSubstr("SEQUENCE:"));
+
+  v1::TransitionRequest cancel;
+  cancel.set_id(created.event().id());
+  cancel.set_reason("test over");
+  ASSERT_TRUE(stub_->CancelEvent(As(*organizer_).get(), cancel, &created).ok());
+}
+
 TEST_F(EventsPublicTest, TheirDataAreErasedAYearAfterTheEvent) {
   auto partner = stack_->AddPartner(testing::TestHospital("연세정형외과"),
                                     "2025-01-15", "2029-12-31");

@@ -228,6 +228,31 @@ Event PublicCalendarEvent(const Event& event, absl::string_view language,
   }
   if (event.has_create_time()) *out.mutable_create_time() = event.create_time();
   if (event.has_update_time()) *out.mutable_update_time() = event.update_time();
+  // The revision is the calendar's SEQUENCE: a client takes a change of
+  // dates as news only when it grows.
+  out.set_revision(event.revision());
+  // A course meets on its days and a tour stops where it stops, not once
+  // across weeks: the sessions and the repetition, in the language asked
+  // (no partner ids: they mean nothing outside).
+  for (const v1::Session& session : event.sessions()) {
+    v1::Session* shown = out.add_sessions();
+    shown->set_id(session.id());
+    shown->set_kind(session.kind());
+    const std::string title = TextInOrNear(session.title(), language);
+    if (!title.empty()) (*shown->mutable_title())[locale] = title;
+    *shown->mutable_start_time() = session.start_time();
+    *shown->mutable_end_time() = session.end_time();
+    shown->set_venue(session.venue());
+    shown->set_room(session.room());
+  }
+  if (event.has_recurrence()) {
+    v1::Recurrence* repeats = out.mutable_recurrence();
+    *repeats = event.recurrence();
+    repeats->clear_title();
+    const std::string title =
+        TextInOrNear(event.recurrence().title(), language);
+    if (!title.empty()) (*repeats->mutable_title())[locale] = title;
+  }
   return out;
 }
 

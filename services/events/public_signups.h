@@ -66,7 +66,9 @@ v1::PublicEvent ToPublicEvent(const Event& event, absl::Time now,
 
 // `event` with only what a public calendar shows: its title and
 // description in `language` (else English, else Korean), the description
-// ending with the link to its public page; no counts, partners or notes.
+// ending with the link to its public page; its sessions and recurrence
+// (titles in that language) and its revision (the SEQUENCE); no counts,
+// partners or notes.
 Event PublicCalendarEvent(const Event& event, absl::string_view language,
                           absl::string_view public_url);
 

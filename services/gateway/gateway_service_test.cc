@@ -2297,8 +2297,9 @@ TEST_F(GatewayServiceTest, UpcomingEventsArePublishedOnesSoonestFirst) {
 
 // A visitor abroad finds a public event in Mongolian, is told what the form
 // misses, signs up (the event is full: the waiting list), confirms by the
-// link read from the mail, is promoted when the person ahead cancels, and
-// erases their data. No sign-in anywhere.
+// link read from the mail, is promoted when the person ahead cancels, is
+// checked in at the door on the day by the QR code the promotion mail
+// carried, and erases their data. No sign-in anywhere but the door's.
 TEST_F(GatewayServiceTest, AVisitorSignsUpInMongolianInChromium) {
   auto events = ev1::EventsService::NewStub(Local(events_->port()));
   ev1::CreateEventRequest create;
@@ -2437,6 +2438,37 @@ TEST_F(GatewayServiceTest, AVisitorSignsUpInMongolianInChromium) {
   ASSERT_THAT(mail, SizeIs(3));
   EXPECT_THAT(mail[2].fields().at("subject").string_value(),
               HasSubstr("Танд суудал гарлаа"));
+
+  // On the day, at the door: the code in the promotion mail's QR image (read
+  // back by a real QR reader) checks the visitor in.
+  const std::string code = testing::MailCapture::QrCodeOf(mail[2]);
+  ASSERT_EQ(code.size(), 19u) << mail[2].fields().at("text").string_value();
+  const std::string door_password = "door password bat";
+  ASSERT_TRUE(
+      stack_->AddPerson("door.bat", auth::v1::ORGANIZER, 0, door_password)
+          .ok());
+  ClockAt the_day(start - absl::Hours(1));
+  const BrowserPage door = OpenInBrowser(
+      absl::StrCat(origin, "/?next=%2Forganizer%2Fcheckin%3Fevent%3D", id),
+      "return document.querySelector('#result').dataset.result === 'ok'",
+      absl::StrCat(shots, "/public-visitor-at-the-door-phone.png"),
+      {"size:390x1100", "type:#login=door.bat",
+       absl::StrCat("type:#password=", door_password),
+       "click:#signin-form button",
+       "wait:return document.body.dataset.ready === '1'",
+       absl::StrCat("type:#code=", code), "click:#scan button[type=submit]"});
+  ASSERT_TRUE(door.met) << door.dom.substr(0, 4000);
+  EXPECT_THAT(door.dom, HasSubstr("Батбаяр"));
+  ev1::ListRegistrationsRequest arrived;
+  arrived.set_event_id(id);
+  arrived.add_states(ev1::CONFIRMED);
+  ev1::ListRegistrationsResponse at_the_door;
+  ASSERT_TRUE(
+      events->ListRegistrations(As(admin()).get(), arrived, &at_the_door).ok());
+  ASSERT_EQ(at_the_door.registrations_size(), 1);
+  EXPECT_EQ(at_the_door.registrations(0).name(), "Батбаяр");
+  EXPECT_EQ(at_the_door.registrations(0).attendance(), ev1::ATTENDED);
+
   const BrowserPage erased = OpenInBrowser(
       link,
       "return document.getElementById('sign-up').dataset.state === 'ERASED'",
