@@ -117,6 +117,7 @@ ServiceConfig LoadListenConfig(absl::string_view default_listen) {
 absl::StatusOr<ServiceConfig> LoadServiceConfig(
     absl::string_view default_listen) {
   ServiceConfig config = LoadListenConfig(default_listen);
+  SMZ_ASSIGN_OR_RETURN(config.tls, LoadTlsOptions());
   const std::string dsn =
       FlagOrEnv(absl::GetFlag(FLAGS_mysql_dsn), "SMZ_MYSQL_DSN", "");
   if (dsn.empty()) {

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/mysql/database.h"
+#include "common/tls/tls_options.h"
 
 namespace smz {
 
@@ -32,6 +33,7 @@ struct ServiceConfig {
   std::string listen;
   std::string metrics_listen;  // empty: no metrics endpoint
   DatabaseOptions database;
+  TlsOptions tls;  // common/tls/tls_options.h: plaintext when none is set
 };
 
 // Parses "mysql://user[:password]@host[:port]/database" into `options`.
@@ -52,7 +54,8 @@ std::string FlagOrEnv(const std::string& flag_value, const char* env_name,
 // variables), for a service without a database; `database` stays empty.
 ServiceConfig LoadListenConfig(absl::string_view default_listen);
 
-// Configuration from the flags above, after absl::ParseCommandLine.
+// Configuration from the flags above and the TLS ones
+// (common/tls/tls_options.h), after absl::ParseCommandLine.
 absl::StatusOr<ServiceConfig> LoadServiceConfig(
     absl::string_view default_listen);
 

@@ -2,11 +2,15 @@
 // Used by deploy scripts to wait for a service to become ready.
 //
 //   smz_health_probe --target=127.0.0.1:50051 [--service=NAME] [--timeout=2s]
+//
+// Over TLS with --tls_ca (and --tls_cert/--tls_key where servers ask for
+// client certificates), or the SMZ_TLS_* variables (common/tls/tls_options.h).
 #include <cstdio>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/time/time.h"
+#include "common/tls/tls_options.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -17,8 +21,13 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(2), "call deadline");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();
+  if (!tls.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(tls.status().message()).c_str());
+    return 2;
+  }
   auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_target),
-                                     grpc::InsecureChannelCredentials());
+                                     smz::ChannelCredentialsFor(*tls));
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(

@@ -22,6 +22,7 @@
 #include "common/logging.h"
 #include "common/smz_services.h"
 #include "common/status_util.h"
+#include "common/tls/tls_options.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
@@ -114,8 +115,13 @@ int main(int argc, char** argv) {
                  s.ToString().c_str());
     return 2;
   }
+  absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();
+  if (!tls.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(tls.status().message()).c_str());
+    return 2;
+  }
   auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_target),
-                                     grpc::InsecureChannelCredentials());
+                                     smz::ChannelCredentialsFor(*tls));
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(

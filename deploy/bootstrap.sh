@@ -16,6 +16,8 @@ PACKAGES=(
   libmysqlcppconn-dev mariadb-server mariadb-client
   # tests, benchmarks, metrics, TLS
   libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev libssl-dev
+  # the private CA and service certificates (deploy/tls/make_certs.sh)
+  openssl
   # the gateway's HTTP edge (libmicrohttpd; cpp-httplib is the tests' client)
   # and council dashboard (Chart.js); the browser and WebDriver its tests
   # drive the pages with

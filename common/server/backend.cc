@@ -28,7 +28,7 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(
     backend->principal_lookup_ = options.local_lookup(*backend->database_);
   } else {
     backend->registry_channel_ = grpc::CreateChannel(
-        options.registry_target, grpc::InsecureChannelCredentials());
+        options.registry_target, ChannelCredentialsFor(options.tls));
     backend->principal_lookup_ =
         std::make_unique<RemotePrincipalLookup>(backend->registry_channel_);
   }

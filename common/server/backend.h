@@ -34,6 +34,7 @@
 #include "common/server/metrics.h"
 #include "common/server/rpc_runner.h"
 #include "common/server/service_runtime.h"
+#include "common/tls/tls_options.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/impl/codegen/service_type.h"
 
@@ -52,14 +53,19 @@ struct BackendOptions {
   absl::Duration token_cache_ttl = absl::Seconds(10);
   const Clock* clock = &SystemClock::Get();
   LocalPrincipalLookup local_lookup = nullptr;  // see registry_target
+  // For the channel to the registry (the service's own certificate, when
+  // the registry asks for one).
+  TlsOptions tls;
 };
 
 // The shared fields of a service's own options struct.
 template <typename ServerOptionsT>
 BackendOptions BackendOptionsOf(const ServerOptionsT& options) {
-  return BackendOptions{options.database, options.registry_target,
-                        options.startup_timeout, options.token_cache_ttl,
-                        options.clock};
+  BackendOptions backend{options.database, options.registry_target,
+                         options.startup_timeout, options.token_cache_ttl,
+                         options.clock};
+  backend.tls = options.server.tls;
+  return backend;
 }
 
 class Backend {

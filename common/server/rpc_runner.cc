@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "common/logging.h"
 #include "common/status_util.h"
+#include "common/tls/tls_options.h"
 #include "google/api/annotations.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "smz/auth/v1/auth.pb.h"
@@ -147,6 +148,7 @@ grpc::Status RpcRunner::Run(
        {"code", code},
        {"latency_ms", latency_ms},
        {"peer", context->peer()},
+       {"peer_identity", PeerIdentity(*context)},
        {"client", ClientAddressOf(*context)},
        {"error", status.ok() ? absl::string_view() : status.message()}});
   if (absl::IsInternal(status) || absl::IsDataLoss(status) ||

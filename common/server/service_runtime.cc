@@ -47,7 +47,12 @@ absl::Status ServiceRuntime::Start(
   // gRPC binds with SO_REUSEPORT by default: a second (stale) instance on the
   // same port would then silently share the traffic. Refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(),
+  if (options_.tls.enabled() &&
+      (options_.tls.cert_file.empty() || options_.tls.key_file.empty())) {
+    return absl::InvalidArgumentError(
+        "a server with TLS needs --tls_cert and --tls_key");
+  }
+  builder.AddListeningPort(options_.listen, ServerCredentialsFor(options_.tls),
                            &port_);
   for (grpc::Service* service : services) builder.RegisterService(service);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);

@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "common/mysql/database.h"
 #include "common/server/metrics.h"
+#include "common/tls/tls_options.h"
 #include "grpcpp/server.h"
 
 namespace smz {
@@ -52,6 +53,8 @@ struct ServerOptions {
   int max_metadata_bytes = 8 << 10;
   // Memory gRPC may use for buffers of this server's connections.
   int64_t max_buffer_bytes = int64_t{256} << 20;
+  // TLS (and client certificates) for the gRPC port; none: plaintext.
+  TlsOptions tls;
 };
 
 class ServiceRuntime {

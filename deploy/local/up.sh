@@ -50,6 +50,22 @@ chmod 700 "$SMZ_STATE/secrets"
 bash "$REPO_ROOT/deploy/bootstrap.sh"
 bash "$REPO_ROOT/deploy/build.sh"
 
+# SMZ_TLS=1: every gRPC port speaks mutual TLS, with a private CA and a
+# certificate per service made here once (deploy/tls/make_certs.sh; kept in
+# $SMZ_STATE/tls, renewed by running that script again, no restart needed).
+# This script's own tools (health probe, smzctl, demo loaders) use the
+# "operator" certificate. The gateway's HTTP side stays plain HTTP.
+TLS_DIR=""
+if [[ "${SMZ_TLS:-0}" == 1 ]]; then
+  TLS_DIR="$SMZ_STATE/tls"
+  if [[ ! -s "$TLS_DIR/operator.crt" ]]; then
+    bash "$REPO_ROOT/deploy/tls/make_certs.sh" "$TLS_DIR" \
+      registry stats events programme gateway operator >/dev/null
+  fi
+  export SMZ_TLS_CERT="$TLS_DIR/operator.crt" SMZ_TLS_KEY="$TLS_DIR/operator.key"
+  export SMZ_TLS_CA="$TLS_DIR/ca.crt" SMZ_TLS_CLIENT_AUTH=require
+fi
+
 PROBE="$BUILD_DIR/common/smz_health_probe"
 SMZCTL="$BUILD_DIR/common/smzctl"
 DEMO_LOADER="$BUILD_DIR/services/registry/registry_load_demo"
@@ -143,6 +159,9 @@ start_service() {
     "SMZ_LISTEN=127.0.0.1:$port"
     "SMZ_METRICS_LISTEN=127.0.0.1:$mport"
   )
+  if [[ -n "$TLS_DIR" ]]; then
+    env_vars+=("SMZ_TLS_CERT=$TLS_DIR/$svc.crt" "SMZ_TLS_KEY=$TLS_DIR/$svc.key")
+  fi
   # The gateway is stateless: no database of its own.
   if [[ "$svc" != gateway ]]; then
     smz_provision_service_db "$svc"
@@ -307,6 +326,9 @@ for line in "${DEMO_LINKS[@]}"; do echo "  account      $line"; done
 echo "  HTTP/JSON    http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/v1/…   (every method; see /openapi.json)"
 echo "  database     $MYSQL_DESC"
 echo "  logs         $SMZ_STATE/logs/"
+if [[ -n "$TLS_DIR" ]]; then
+  echo "  gRPC TLS     mutual TLS, CA $TLS_DIR/ca.crt; tools need SMZ_TLS_CERT=$TLS_DIR/operator.crt SMZ_TLS_KEY=$TLS_DIR/operator.key SMZ_TLS_CA=$TLS_DIR/ca.crt"
+fi
 echo "  mail         $MAIL_DESC"
 if [[ ! -s "$ADMIN_TOKEN_FILE" ]]; then
   echo "  admin token  WARNING: $ADMIN_TOKEN_FILE was not created by the registry" >&2

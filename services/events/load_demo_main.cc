@@ -26,6 +26,7 @@
 #include "common/clients/bearer_context.h"
 #include "common/csv.h"
 #include "common/request_fields.h"
+#include "common/tls/tls_options.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "services/events/event_rules.h"
@@ -180,6 +181,12 @@ absl::Time LocalTime(const std::string& zone, absl::CivilDay day, int hour,
 // order a reader follows it.
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // TLS when the services use it (SMZ_TLS_* or the --tls_* flags).
+  absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();
+  if (!tls.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(tls.status().message()).c_str());
+    return 2;
+  }
   const std::string token(
       absl::StripAsciiWhitespace(ReadFile(absl::GetFlag(FLAGS_token_file))));
   if (token.empty()) {
@@ -194,7 +201,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   Loader loader(token, grpc::CreateChannel(absl::GetFlag(FLAGS_events),
-                                           grpc::InsecureChannelCredentials()));
+                                           smz::ChannelCredentialsFor(*tls)));
 
   // The record: completed events, counted per type and year as expected.
   std::map<std::pair<int, int>, int> expected;  // (year, type) -> count
@@ -242,7 +249,7 @@ int main(int argc, char** argv) {
   const std::string tag = absl::FormatCivilTime(absl::CivilMonth(anchor));
 
   auto registry = reg::RegistryService::NewStub(grpc::CreateChannel(
-      absl::GetFlag(FLAGS_registry), grpc::InsecureChannelCredentials()));
+      absl::GetFlag(FLAGS_registry), smz::ChannelCredentialsFor(*tls)));
   reg::ListPartnersRequest list;
   list.set_kind(reg::SPECIALIZED_OPERATOR);
   list.set_status(reg::ACTIVE);

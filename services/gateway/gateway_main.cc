@@ -54,6 +54,10 @@ int main(int argc, char** argv) {
   smz::gateway::GatewayServerOptions options;
   options.server.listen = config.listen;
   options.server.metrics_listen = config.metrics_listen;
+  // The same certificate serves callers and dials the services.
+  absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();
+  if (!tls.ok()) return smz::ExitForBadConfiguration(tls.status().message());
+  options.server.tls = *tls;
   options.registry_target = smz::RegistryTargetFlag();
   options.stats_target =
       smz::FlagOrEnv(absl::GetFlag(FLAGS_stats_target), "SMZ_STATS_TARGET", "");

@@ -28,8 +28,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   }
   std::unique_ptr<GatewayServer> server(new GatewayServer(std::move(options)));
   GatewayServerOptions& o = server->options_;
-  auto channel = [](const std::string& target) {
-    return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  auto channel = [&o](const std::string& target) {
+    return grpc::CreateChannel(target, ChannelCredentialsFor(o.server.tls));
   };
   BackendChannels backends{channel(o.registry_target), channel(o.stats_target),
                            channel(o.events_target),

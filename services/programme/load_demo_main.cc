@@ -28,6 +28,7 @@
 #include "common/clients/bearer_context.h"
 #include "common/config.h"
 #include "common/csv.h"
+#include "common/tls/tls_options.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "smz/programme/v1/programme.grpc.pb.h"
@@ -203,6 +204,12 @@ std::optional<v1::FundingSource> SourceOf(absl::string_view text) {
 // order a reader follows it.
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // TLS when the services use it (SMZ_TLS_* or the --tls_* flags).
+  absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();
+  if (!tls.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(tls.status().message()).c_str());
+    return 2;
+  }
   absl::StatusOr<std::string> token =
       smz::ReadTokenFile(absl::GetFlag(FLAGS_token_file));
   if (!token.ok()) {
@@ -224,9 +231,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  Loader loader(*token,
-                grpc::CreateChannel(absl::GetFlag(FLAGS_programme),
-                                    grpc::InsecureChannelCredentials()));
+  Loader loader(*token, grpc::CreateChannel(absl::GetFlag(FLAGS_programme),
+                                            smz::ChannelCredentialsFor(*tls)));
 
   // The programme and its sub-projects (seed 000).
   const int64_t programme = loader.Project(

@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/csv.h"
+#include "common/tls/tls_options.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
@@ -47,6 +48,12 @@ void Authorize(grpc::ClientContext* context, const std::string& token) {
 // order a reader follows it.
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // TLS when the services use it (SMZ_TLS_* or the --tls_* flags).
+  absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();
+  if (!tls.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(tls.status().message()).c_str());
+    return 2;
+  }
   const std::string token(
       absl::StripAsciiWhitespace(ReadFile(absl::GetFlag(FLAGS_token_file))));
   if (token.empty()) {
@@ -61,7 +68,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto stub = v1::RegistryService::NewStub(grpc::CreateChannel(
-      absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials()));
+      absl::GetFlag(FLAGS_target), smz::ChannelCredentialsFor(*tls)));
   int created = 0;
   int designated = 0;
   for (size_t i = 0; i < table->rows.size(); ++i) {

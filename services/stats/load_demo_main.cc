@@ -25,6 +25,7 @@
 #include "absl/strings/strip.h"
 #include "common/clients/bearer_context.h"
 #include "common/csv.h"
+#include "common/tls/tls_options.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
@@ -98,6 +99,12 @@ v1::CareType CareFor(const std::string& department) {
 // order a reader follows it.
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // TLS when the services use it (SMZ_TLS_* or the --tls_* flags).
+  absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();
+  if (!tls.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(tls.status().message()).c_str());
+    return 2;
+  }
   const std::string token(
       absl::StripAsciiWhitespace(ReadFile(absl::GetFlag(FLAGS_token_file))));
   if (token.empty()) {
@@ -111,9 +118,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto registry = reg::RegistryService::NewStub(grpc::CreateChannel(
-      absl::GetFlag(FLAGS_registry), grpc::InsecureChannelCredentials()));
+      absl::GetFlag(FLAGS_registry), smz::ChannelCredentialsFor(*tls)));
   auto stats = v1::StatsService::NewStub(grpc::CreateChannel(
-      absl::GetFlag(FLAGS_stats), grpc::InsecureChannelCredentials()));
+      absl::GetFlag(FLAGS_stats), smz::ChannelCredentialsFor(*tls)));
 
   reg::ListPartnersRequest list;
   list.set_kind(reg::SPECIALIZED_OPERATOR);

@@ -1,0 +1,179 @@
+#include "common/tls/tls_options.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/config.h"
+#include "grpcpp/security/auth_context.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_certificate_verifier.h"
+#include "grpcpp/security/tls_credentials_options.h"
+
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of this process (env SMZ_TLS_CERT)");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM private key of this process (env SMZ_TLS_KEY)");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA bundle peers are verified against (env SMZ_TLS_CA)");
+ABSL_FLAG(std::string, tls_client_auth, "",
+          "'require': servers accept only clients with a certificate the CA "
+          "signed (env SMZ_TLS_CLIENT_AUTH)");
+
+namespace smz {
+namespace {
+
+// Whether the file at `path` can be read and holds a PEM block whose
+// "-----BEGIN ..." line ends with `kind` ("CERTIFICATE-----", "PRIVATE
+// KEY-----", which also matches "RSA PRIVATE KEY-----").
+absl::Status CheckPemFile(const std::string& path, absl::string_view flag,
+                          absl::string_view kind) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": cannot read ", path));
+  }
+  std::stringstream content;
+  content << in.rdbuf();
+  const std::string text = content.str();
+  size_t at = 0;
+  while ((at = text.find("-----BEGIN ", at)) != std::string::npos) {
+    const size_t end = text.find('\n', at);
+    const absl::string_view line = absl::string_view(text).substr(
+        at, end == std::string::npos ? std::string::npos : end - at);
+    if (absl::EndsWith(absl::StripTrailingAsciiWhitespace(line), kind)) {
+      return absl::OkStatus();
+    }
+    at += 11;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, ": ", path, " holds no PEM ", kind));
+}
+
+unsigned int RefreshSeconds(const TlsOptions& options) {
+  return static_cast<unsigned int>(
+      std::max<int64_t>(1, absl::ToInt64Seconds(options.refresh)));
+}
+
+}  // namespace
+
+absl::Status CheckTlsOptions(const TlsOptions& options) {
+  if (!options.enabled()) {
+    if (options.require_client_cert) {
+      return absl::InvalidArgumentError(
+          "tls_client_auth: needs --tls_ca (and the server's --tls_cert and "
+          "--tls_key)");
+    }
+    return absl::OkStatus();
+  }
+  if (options.cert_file.empty() != options.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_cert and tls_key: give both, or neither");
+  }
+  if (options.require_client_cert && options.ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_client_auth: needs --tls_ca, the CA client certificates must "
+        "be signed by");
+  }
+  if (!options.cert_file.empty()) {
+    if (absl::Status s =
+            CheckPemFile(options.cert_file, "tls_cert", "CERTIFICATE-----");
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s =
+            CheckPemFile(options.key_file, "tls_key", "PRIVATE KEY-----");
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!options.ca_file.empty()) {
+    if (absl::Status s =
+            CheckPemFile(options.ca_file, "tls_ca", "CERTIFICATE-----");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TlsOptions> LoadTlsOptions() {
+  TlsOptions options;
+  options.cert_file =
+      FlagOrEnv(absl::GetFlag(FLAGS_tls_cert), "SMZ_TLS_CERT", "");
+  options.key_file = FlagOrEnv(absl::GetFlag(FLAGS_tls_key), "SMZ_TLS_KEY", "");
+  options.ca_file = FlagOrEnv(absl::GetFlag(FLAGS_tls_ca), "SMZ_TLS_CA", "");
+  const std::string client_auth = FlagOrEnv(
+      absl::GetFlag(FLAGS_tls_client_auth), "SMZ_TLS_CLIENT_AUTH", "");
+  if (client_auth == "require") {
+    options.require_client_cert = true;
+  } else if (!client_auth.empty() && client_auth != "none") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tls_client_auth: '", client_auth, "' is not 'require' or 'none'"));
+  }
+  if (absl::Status s = CheckTlsOptions(options); !s.ok()) return s;
+  return options;
+}
+
+std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(
+    const TlsOptions& options) {
+  if (!options.enabled()) return grpc::InsecureServerCredentials();
+  // The watcher re-reads the files every `refresh`: a renewed certificate
+  // (same paths) serves new handshakes without a restart.
+  auto provider =
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          options.key_file, options.cert_file, options.ca_file,
+          RefreshSeconds(options));
+  grpc::experimental::TlsServerCredentialsOptions tls(provider);
+  tls.watch_identity_key_cert_pairs();
+  if (!options.ca_file.empty()) tls.watch_root_certs();
+  tls.set_cert_request_type(
+      options.require_client_cert
+          ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+      : options.ca_file.empty()
+          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+          : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  return grpc::experimental::TlsServerCredentials(tls);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(
+    const TlsOptions& options) {
+  if (!options.enabled()) return grpc::InsecureChannelCredentials();
+  grpc::experimental::TlsChannelCredentialsOptions tls;
+  if (!options.cert_file.empty()) {
+    tls.set_certificate_provider(
+        std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+            options.key_file, options.cert_file, options.ca_file,
+            RefreshSeconds(options)));
+    tls.watch_identity_key_cert_pairs();
+  } else {
+    tls.set_certificate_provider(
+        std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+            options.ca_file, RefreshSeconds(options)));
+  }
+  if (!options.ca_file.empty()) tls.watch_root_certs();
+  tls.set_verify_server_certs(true);
+  // The server's certificate must name the host dialled, as a browser's
+  // would; said here rather than left to the library's default.
+  tls.set_certificate_verifier(
+      std::make_shared<grpc::experimental::HostNameCertificateVerifier>());
+  return grpc::experimental::TlsCredentials(tls);
+}
+
+std::string PeerIdentity(const grpc::ServerContext& context) {
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return "";
+  std::vector<std::string> names;
+  for (const grpc::string_ref& name : auth->GetPeerIdentity()) {
+    names.emplace_back(name.data(), name.size());
+  }
+  return absl::StrJoin(names, ",");
+}
+
+}  // namespace smz

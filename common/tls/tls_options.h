@@ -1,0 +1,73 @@
+// Transport security for smz's gRPC servers and clients: TLS from PEM files,
+// mutual TLS as an option, and certificates re-read while the process runs
+// (a renewed certificate is picked up without a restart).
+//
+//   --tls_cert         SMZ_TLS_CERT         this process's certificate chain
+//   --tls_key          SMZ_TLS_KEY          its private key
+//   --tls_ca           SMZ_TLS_CA           the CA bundle peers are checked
+//                                           against
+//   --tls_client_auth  SMZ_TLS_CLIENT_AUTH  "require": a server accepts only
+//                                           clients whose certificate the CA
+//                                           signed (mutual TLS)
+//
+// None set: plaintext, as on loopback in development and the tests. A server
+// needs cert and key; a client needs the CA (and cert and key when servers
+// require client certificates). deploy/tls/make_certs.sh makes a private CA
+// and a certificate per service.
+//
+//   absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();
+//   builder.AddListeningPort(listen, smz::ServerCredentialsFor(*tls), &port);
+//   auto channel = grpc::CreateChannel(target,
+//   smz::ChannelCredentialsFor(*tls));
+#ifndef SMZ_COMMON_TLS_TLS_OPTIONS_H_
+#define SMZ_COMMON_TLS_TLS_OPTIONS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_context.h"
+
+namespace smz {
+
+struct TlsOptions {
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
+  bool require_client_cert = false;
+  // How often the files are looked at again for a renewed certificate.
+  absl::Duration refresh = absl::Seconds(60);
+
+  bool enabled() const {
+    return !cert_file.empty() || !key_file.empty() || !ca_file.empty();
+  }
+};
+
+// The options from the flags and variables above, after
+// absl::ParseCommandLine. INVALID_ARGUMENT for a cert without its key (or the
+// reverse), client authentication without a CA, or a file that cannot be
+// read or holds no PEM block of the kind expected (said at start, not at the
+// first handshake).
+absl::StatusOr<TlsOptions> LoadTlsOptions();
+
+// Checks `options` as LoadTlsOptions does (for options built in code).
+absl::Status CheckTlsOptions(const TlsOptions& options);
+
+// Plaintext when !options.enabled(). A server with TLS must have cert and key
+// (CheckTlsOptions says so).
+std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(
+    const TlsOptions& options);
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(
+    const TlsOptions& options);
+
+// The verified identity of the client of `context` (its certificate's
+// subject alternative names, else common name, joined by ','), or "" over
+// plaintext or without a client certificate. For the call log.
+std::string PeerIdentity(const grpc::ServerContext& context);
+
+}  // namespace smz
+
+#endif  // SMZ_COMMON_TLS_TLS_OPTIONS_H_
