@@ -24,7 +24,8 @@ ABSL_FLAG(std::string, tls_ca, "",
           "PEM CA bundle peers are verified against (env SMZ_TLS_CA)");
 ABSL_FLAG(std::string, tls_client_auth, "",
           "'require': servers accept only clients with a certificate the CA "
-          "signed (env SMZ_TLS_CLIENT_AUTH)");
+          "signed; 'optional' (the default): a client certificate is "
+          "verified when one is sent (env SMZ_TLS_CLIENT_AUTH)");
 
 namespace smz {
 namespace {
@@ -76,10 +77,15 @@ absl::Status CheckTlsOptions(const TlsOptions& options) {
     return absl::InvalidArgumentError(
         "tls_cert and tls_key: give both, or neither");
   }
-  if (options.require_client_cert && options.ca_file.empty()) {
+  // Without it a client would trust the system's public roots: anyone with
+  // a public certificate for the name dialled could stand in for a service.
+  if (options.ca_file.empty()) {
     return absl::InvalidArgumentError(
-        "tls_client_auth: needs --tls_ca, the CA client certificates must "
-        "be signed by");
+        options.require_client_cert
+            ? "tls_client_auth: needs --tls_ca, the CA client certificates "
+              "must be signed by"
+            : "tls_ca: required with TLS (peers are checked against it, "
+              "never against the system's roots)");
   }
   if (!options.cert_file.empty()) {
     if (absl::Status s =
@@ -113,9 +119,9 @@ absl::StatusOr<TlsOptions> LoadTlsOptions() {
       absl::GetFlag(FLAGS_tls_client_auth), "SMZ_TLS_CLIENT_AUTH", "");
   if (client_auth == "require") {
     options.require_client_cert = true;
-  } else if (!client_auth.empty() && client_auth != "none") {
+  } else if (!client_auth.empty() && client_auth != "optional") {
     return absl::InvalidArgumentError(absl::StrCat(
-        "tls_client_auth: '", client_auth, "' is not 'require' or 'none'"));
+        "tls_client_auth: '", client_auth, "' is not 'require' or 'optional'"));
   }
   if (absl::Status s = CheckTlsOptions(options); !s.ok()) return s;
   return options;

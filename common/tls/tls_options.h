@@ -8,11 +8,14 @@
 //                                           against
 //   --tls_client_auth  SMZ_TLS_CLIENT_AUTH  "require": a server accepts only
 //                                           clients whose certificate the CA
-//                                           signed (mutual TLS)
+//                                           signed (mutual TLS); "optional"
+//                                           (default): a certificate sent is
+//                                           verified, none is needed
 //
-// None set: plaintext, as on loopback in development and the tests. A server
-// needs cert and key; a client needs the CA (and cert and key when servers
-// require client certificates). deploy/tls/make_certs.sh makes a private CA
+// None set: plaintext, as on loopback in development and the tests. With TLS
+// the CA is always required (peers are never checked against the system's
+// public roots); a server needs cert and key, a client them too when servers
+// require client certificates. deploy/tls/make_certs.sh makes a private CA
 // and a certificate per service.
 //
 //   absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();
@@ -48,9 +51,9 @@ struct TlsOptions {
 
 // The options from the flags and variables above, after
 // absl::ParseCommandLine. INVALID_ARGUMENT for a cert without its key (or the
-// reverse), client authentication without a CA, or a file that cannot be
-// read or holds no PEM block of the kind expected (said at start, not at the
-// first handshake).
+// reverse), TLS or client authentication without a CA, or a file that cannot
+// be read or holds no PEM block of the kind expected (said at start, not at
+// the first handshake).
 absl::StatusOr<TlsOptions> LoadTlsOptions();
 
 // Checks `options` as LoadTlsOptions does (for options built in code).

@@ -233,6 +233,9 @@ TEST_F(TlsTest, BadOptionsAreRefusedAtStartNamingTheFlag) {
   TlsOptions no_ca = ServerTls(true);
   no_ca.ca_file.clear();
   EXPECT_THAT(CheckTlsOptions(no_ca).message(), HasSubstr("tls_client_auth"));
+  // Never the system's roots instead of our CA.
+  no_ca.require_client_cert = false;
+  EXPECT_THAT(CheckTlsOptions(no_ca).message(), HasSubstr("tls_ca"));
   TlsOptions missing = ServerTls(false);
   missing.key_file = File("nowhere.key");
   EXPECT_THAT(CheckTlsOptions(missing).message(), HasSubstr("cannot read"));

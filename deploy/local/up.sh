@@ -58,7 +58,9 @@ bash "$REPO_ROOT/deploy/build.sh"
 TLS_DIR=""
 if [[ "${SMZ_TLS:-0}" == 1 ]]; then
   TLS_DIR="$SMZ_STATE/tls"
-  if [[ ! -s "$TLS_DIR/operator.crt" ]]; then
+  # Made once; made again (same CA) within 30 days of their end.
+  if [[ ! -s "$TLS_DIR/operator.crt" ]] ||
+      ! openssl x509 -checkend 2592000 -noout -in "$TLS_DIR/gateway.crt" >/dev/null 2>&1; then
     bash "$REPO_ROOT/deploy/tls/make_certs.sh" "$TLS_DIR" \
       registry stats events programme gateway operator >/dev/null
   fi
