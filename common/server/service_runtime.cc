@@ -47,11 +47,7 @@ absl::Status ServiceRuntime::Start(
   // gRPC binds with SO_REUSEPORT by default: a second (stale) instance on the
   // same port would then silently share the traffic. Refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  if (options_.tls.enabled() &&
-      (options_.tls.cert_file.empty() || options_.tls.key_file.empty())) {
-    return absl::InvalidArgumentError(
-        "a server with TLS needs --tls_cert and --tls_key");
-  }
+  if (absl::Status s = CheckServerTlsOptions(options_.tls); !s.ok()) return s;
   builder.AddListeningPort(options_.listen, ServerCredentialsFor(options_.tls),
                            &port_);
   for (grpc::Service* service : services) builder.RegisterService(service);

@@ -51,7 +51,7 @@ absl::Status CheckPemFile(const std::string& path, absl::string_view flag,
     if (absl::EndsWith(absl::StripTrailingAsciiWhitespace(line), kind)) {
       return absl::OkStatus();
     }
-    at += 11;
+    at += std::string("-----BEGIN ").size();
   }
   return absl::InvalidArgumentError(
       absl::StrCat(flag, ": ", path, " holds no PEM ", kind));
@@ -109,6 +109,16 @@ absl::Status CheckTlsOptions(const TlsOptions& options) {
   return absl::OkStatus();
 }
 
+absl::Status CheckServerTlsOptions(const TlsOptions& options) {
+  if (absl::Status s = CheckTlsOptions(options); !s.ok()) return s;
+  if (options.enabled() &&
+      (options.cert_file.empty() || options.key_file.empty())) {
+    return absl::InvalidArgumentError(
+        "tls_cert and tls_key: a server with TLS needs its own certificate");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<TlsOptions> LoadTlsOptions() {
   TlsOptions options;
   options.cert_file =
@@ -138,12 +148,10 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(
           RefreshSeconds(options));
   grpc::experimental::TlsServerCredentialsOptions tls(provider);
   tls.watch_identity_key_cert_pairs();
-  if (!options.ca_file.empty()) tls.watch_root_certs();
+  tls.watch_root_certs();  // the CA is always given (CheckTlsOptions)
   tls.set_cert_request_type(
       options.require_client_cert
           ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-      : options.ca_file.empty()
-          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
           : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
   return grpc::experimental::TlsServerCredentials(tls);
 }
@@ -163,7 +171,7 @@ std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(
         std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
             options.ca_file, RefreshSeconds(options)));
   }
-  if (!options.ca_file.empty()) tls.watch_root_certs();
+  tls.watch_root_certs();  // the CA is always given (CheckTlsOptions)
   tls.set_verify_server_certs(true);
   // The server's certificate must name the host dialled, as a browser's
   // would; said here rather than left to the library's default.

@@ -19,9 +19,10 @@
 // and a certificate per service.
 //
 //   absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();
-//   builder.AddListeningPort(listen, smz::ServerCredentialsFor(*tls), &port);
-//   auto channel = grpc::CreateChannel(target,
-//   smz::ChannelCredentialsFor(*tls));
+//   if (!tls.ok()) return smz::ExitForBadConfiguration(tls.status().message());
+//   server_options.tls = *tls;  // ServiceRuntime serves with it
+//   auto channel =
+//       grpc::CreateChannel(target, smz::ChannelCredentialsFor(*tls));
 #ifndef SMZ_COMMON_TLS_TLS_OPTIONS_H_
 #define SMZ_COMMON_TLS_TLS_OPTIONS_H_
 
@@ -58,17 +59,21 @@ absl::StatusOr<TlsOptions> LoadTlsOptions();
 
 // Checks `options` as LoadTlsOptions does (for options built in code).
 absl::Status CheckTlsOptions(const TlsOptions& options);
+// And that a server has its own certificate and key (what a client may
+// lack); ServiceRuntime::Start asks it.
+absl::Status CheckServerTlsOptions(const TlsOptions& options);
 
-// Plaintext when !options.enabled(). A server with TLS must have cert and key
-// (CheckTlsOptions says so).
+// Plaintext when !options.enabled(). Give a server only options that
+// CheckServerTlsOptions accepts.
 std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(
     const TlsOptions& options);
 std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(
     const TlsOptions& options);
 
-// The verified identity of the client of `context` (its certificate's
-// subject alternative names, else common name, joined by ','), or "" over
-// plaintext or without a client certificate. For the call log.
+// The verified identity of the client of `context`: its certificate's
+// subject alternative names (else its common name) joined by ',', e.g.
+// "gateway,localhost,127.0.0.1" for make_certs.sh's gateway certificate;
+// "" over plaintext or without a client certificate. For the call log.
 std::string PeerIdentity(const grpc::ServerContext& context);
 
 }  // namespace smz

@@ -54,18 +54,22 @@ bash "$REPO_ROOT/deploy/build.sh"
 # certificate per service made here once (deploy/tls/make_certs.sh; kept in
 # $SMZ_STATE/tls, renewed by running that script again, no restart needed).
 # This script's own tools (health probe, smzctl, demo loaders) use the
-# "operator" certificate. The gateway's HTTP side stays plain HTTP.
+# "operator" certificate, exported; each service gets its own and requires
+# its callers' (start_service). The gateway's HTTP side stays plain HTTP.
 TLS_DIR=""
+TLS_NAMES=(registry stats events programme gateway operator)
 if [[ "${SMZ_TLS:-0}" == 1 ]]; then
   TLS_DIR="$SMZ_STATE/tls"
-  # Made once; made again (same CA) within 30 days of their end.
-  if [[ ! -s "$TLS_DIR/operator.crt" ]] ||
-      ! openssl x509 -checkend 2592000 -noout -in "$TLS_DIR/gateway.crt" >/dev/null 2>&1; then
-    bash "$REPO_ROOT/deploy/tls/make_certs.sh" "$TLS_DIR" \
-      registry stats events programme gateway operator >/dev/null
-  fi
+  # Made once; made again (same CA) when one is missing or ends within 30
+  # days.
+  for name in "${TLS_NAMES[@]}"; do
+    if ! openssl x509 -checkend 2592000 -noout -in "$TLS_DIR/$name.crt" >/dev/null 2>&1; then
+      bash "$REPO_ROOT/deploy/tls/make_certs.sh" "$TLS_DIR" "${TLS_NAMES[@]}" >/dev/null
+      break
+    fi
+  done
   export SMZ_TLS_CERT="$TLS_DIR/operator.crt" SMZ_TLS_KEY="$TLS_DIR/operator.key"
-  export SMZ_TLS_CA="$TLS_DIR/ca.crt" SMZ_TLS_CLIENT_AUTH=require
+  export SMZ_TLS_CA="$TLS_DIR/ca.crt"
 fi
 
 PROBE="$BUILD_DIR/common/smz_health_probe"
@@ -162,7 +166,8 @@ start_service() {
     "SMZ_METRICS_LISTEN=127.0.0.1:$mport"
   )
   if [[ -n "$TLS_DIR" ]]; then
-    env_vars+=("SMZ_TLS_CERT=$TLS_DIR/$svc.crt" "SMZ_TLS_KEY=$TLS_DIR/$svc.key")
+    env_vars+=("SMZ_TLS_CERT=$TLS_DIR/$svc.crt" "SMZ_TLS_KEY=$TLS_DIR/$svc.key"
+               "SMZ_TLS_CA=$TLS_DIR/ca.crt" "SMZ_TLS_CLIENT_AUTH=require")
   fi
   # The gateway is stateless: no database of its own.
   if [[ "$svc" != gateway ]]; then
