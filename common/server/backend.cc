@@ -35,7 +35,8 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(
   backend->authenticator_ = std::make_unique<Authenticator>(
       backend->principal_lookup_.get(), options.clock, options.token_cache_ttl);
   backend->runner_ = std::make_unique<RpcRunner>(
-      service_full_name, backend->authenticator_.get(), &backend->metrics_);
+      service_full_name, backend->authenticator_.get(), &backend->metrics_,
+      options.tls.trusted_edges);
   return backend;
 }
 
@@ -56,7 +57,7 @@ absl::Status Backend::Serve(const std::vector<grpc::Service*>& services,
 std::unique_ptr<RpcRunner> Backend::MakeRunner(
     absl::string_view service_full_name) {
   return std::make_unique<RpcRunner>(service_full_name, authenticator_.get(),
-                                     &metrics_);
+                                     &metrics_, options_.tls.trusted_edges);
 }
 
 void Backend::Shutdown() {

@@ -46,7 +46,12 @@ std::string CheckedClientAddress(absl::string_view value) {
   return std::string(value);
 }
 
-std::string ClientAddressOf(const grpc::ServerContext& context) {
+std::string ClientAddressOf(const grpc::ServerContext& context,
+                            const std::vector<std::string>& trusted_edges) {
+  if (!TrustedEdge(context, trusted_edges)) {
+    // Another service, a tool or a stranger: it speaks for itself.
+    return CheckedClientAddress(PeerAddress(context));
+  }
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(std::string(kClientAddressMetadata));
   if (it == metadata.end()) return "";
@@ -55,10 +60,12 @@ std::string ClientAddressOf(const grpc::ServerContext& context) {
 }
 
 RpcRunner::RpcRunner(absl::string_view service_full_name,
-                     Authenticator* authenticator, RpcMetrics* metrics)
+                     Authenticator* authenticator, RpcMetrics* metrics,
+                     std::vector<std::string> trusted_edges)
     : service_(ServiceLabel(service_full_name)),
       authenticator_(authenticator),
-      metrics_(metrics) {
+      metrics_(metrics),
+      trusted_edges_(std::move(trusted_edges)) {
   const google::protobuf::ServiceDescriptor* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
           std::string(service_full_name));

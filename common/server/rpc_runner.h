@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
@@ -43,23 +44,28 @@ namespace smz {
 
 // The metadata in which the HTTP edge tells a backend the address of the
 // client it calls for (the backend's own peer is the edge). Logged as
-// "client"; only the edge sets it, as only the edge is reachable from
-// outside (issue 17 makes that a checked peer identity with mutual TLS).
+// "client"; believed only from a trusted edge (TrustedEdge: a certificate
+// naming one of --trusted_edges, or plaintext from this host).
 inline constexpr absl::string_view kClientAddressMetadata =
     "smz-client-address";
 
-// The client address a call carries ("" without one, or when it is no IP
-// address: at most 45 characters of hex digits, '.' and ':').
-std::string ClientAddressOf(const grpc::ServerContext& context);
-// The same check of a metadata value.
+// The address of the client a call is for: what a trusted edge reports (""
+// when it reports none or no IP address), else the caller's own address
+// (whatever it reported is ignored).
+std::string ClientAddressOf(const grpc::ServerContext& context,
+                            const std::vector<std::string>& trusted_edges);
+// A metadata value when it is an IP address (at most 45 characters of hex
+// digits, '.' and ':'), else "".
 std::string CheckedClientAddress(absl::string_view value);
 
 class RpcRunner {
  public:
   // `service_full_name`: e.g. "smz.registry.v1.RegistryService", a service
   // of the generated descriptor pool. `metrics` may be null.
+  // `trusted_edges`: see TlsOptions::trusted_edges.
   RpcRunner(absl::string_view service_full_name, Authenticator* authenticator,
-            RpcMetrics* metrics);
+            RpcMetrics* metrics,
+            std::vector<std::string> trusted_edges = {"gateway"});
 
   grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
                    absl::FunctionRef<absl::Status(const Principal&)> handler);
@@ -67,6 +73,11 @@ class RpcRunner {
   // The roles `method` declares; nullopt when it declares none (or does not
   // exist).
   std::optional<RoleSet> AllowedRoles(absl::string_view method) const;
+
+  // ClientAddressOf with this runner's trusted edges.
+  std::string ClientAddressOf(const grpc::ServerContext& context) const {
+    return smz::ClientAddressOf(context, trusted_edges_);
+  }
 
  private:
   // Who may call a method, as its .proto declares it.
@@ -82,6 +93,7 @@ class RpcRunner {
   absl::flat_hash_map<std::string, Access> access_;
   Authenticator* const authenticator_;
   RpcMetrics* const metrics_;
+  const std::vector<std::string> trusted_edges_;
 };
 
 // For handlers whose logic returns a value: runs `call` and moves its value

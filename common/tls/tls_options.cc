@@ -10,7 +10,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/config.h"
+#include "grpc/grpc_security_constants.h"
 #include "grpcpp/security/auth_context.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_certificate_verifier.h"
@@ -26,6 +29,10 @@ ABSL_FLAG(std::string, tls_client_auth, "",
           "'require': servers accept only clients with a certificate the CA "
           "signed; 'optional' (the default): a client certificate is "
           "verified when one is sent (env SMZ_TLS_CLIENT_AUTH)");
+ABSL_FLAG(std::string, trusted_edges, "",
+          "certificate names, comma-separated, of the edges whose calls may "
+          "report their client's address (env SMZ_TRUSTED_EDGES; default "
+          "gateway)");
 
 namespace smz {
 namespace {
@@ -133,6 +140,27 @@ absl::StatusOr<TlsOptions> LoadTlsOptions() {
     return absl::InvalidArgumentError(absl::StrCat(
         "tls_client_auth: '", client_auth, "' is not 'require' or 'optional'"));
   }
+  const std::string edges =
+      FlagOrEnv(absl::GetFlag(FLAGS_trusted_edges), "SMZ_TRUSTED_EDGES", "");
+  if (!edges.empty()) {
+    options.trusted_edges.clear();
+    for (absl::string_view name :
+         absl::StrSplit(edges, ',', absl::SkipWhitespace())) {
+      name = absl::StripAsciiWhitespace(name);
+      // A certificate name: letters, digits, '-', '.' (and ':' of an IP).
+      const bool is_name =
+          !name.empty() && name.size() <= 253 &&
+          std::all_of(name.begin(), name.end(), [](char ch) {
+            return absl::ascii_isalnum(static_cast<unsigned char>(ch)) ||
+                   ch == '-' || ch == '.' || ch == ':';
+          });
+      if (!is_name) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "trusted_edges: '", name, "' is not a certificate name"));
+      }
+      options.trusted_edges.emplace_back(name);
+    }
+  }
   if (absl::Status s = CheckTlsOptions(options); !s.ok()) return s;
   return options;
 }
@@ -188,6 +216,46 @@ std::string PeerIdentity(const grpc::ServerContext& context) {
     names.emplace_back(name.data(), name.size());
   }
   return absl::StrJoin(names, ",");
+}
+
+std::string PeerAddress(const grpc::ServerContext& context) {
+  // "ipv4:127.0.0.1:5000" or "ipv6:[::1]:5000".
+  const std::string peer = context.peer();
+  absl::string_view rest = peer;
+  if (absl::ConsumePrefix(&rest, "ipv4:")) {
+    return std::string(rest.substr(0, rest.rfind(':')));
+  }
+  if (absl::ConsumePrefix(&rest, "ipv6:[")) {
+    return std::string(rest.substr(0, rest.find(']')));
+  }
+  return "";
+}
+
+bool TrustedEdge(const grpc::ServerContext& context,
+                 const std::vector<std::string>& trusted_edges) {
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    for (const grpc::string_ref& name : auth->GetPeerIdentity()) {
+      const absl::string_view view(name.data(), name.size());
+      if (std::find(trusted_edges.begin(), trusted_edges.end(), view) !=
+          trusted_edges.end()) {
+        return true;
+      }
+    }
+    return false;
+  }
+  // Without a certificate, only a plaintext call from this host: with TLS
+  // on, anyone may connect without one ('optional') and claim anything.
+  if (auth != nullptr) {
+    for (const grpc::string_ref& type :
+         auth->FindPropertyValues(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME)) {
+      if (absl::string_view(type.data(), type.size()) != "insecure") {
+        return false;
+      }
+    }
+  }
+  const std::string address = PeerAddress(context);
+  return absl::StartsWith(address, "127.") || address == "::1";
 }
 
 }  // namespace smz

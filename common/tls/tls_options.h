@@ -11,6 +11,11 @@
 //                                           signed (mutual TLS); "optional"
 //                                           (default): a certificate sent is
 //                                           verified, none is needed
+//   --trusted_edges    SMZ_TRUSTED_EDGES    certificate names (comma-
+//                                           separated, default "gateway")
+//                                           whose calls may report the
+//                                           address of the client they
+//                                           call for
 //
 // None set: plaintext, as on loopback in development and the tests. With TLS
 // the CA is always required (peers are never checked against the system's
@@ -28,6 +33,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -44,6 +50,10 @@ struct TlsOptions {
   bool require_client_cert = false;
   // How often the files are looked at again for a renewed certificate.
   absl::Duration refresh = absl::Seconds(60);
+  // A server believes the client address a caller reports (the HTTP edge's
+  // smz-client-address) only when the caller's verified certificate names
+  // one of these, or over plaintext from this host (TrustedEdge).
+  std::vector<std::string> trusted_edges = {"gateway"};
 
   bool enabled() const {
     return !cert_file.empty() || !key_file.empty() || !ca_file.empty();
@@ -75,6 +85,17 @@ std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(
 // "gateway,localhost,127.0.0.1" for make_certs.sh's gateway certificate;
 // "" over plaintext or without a client certificate. For the call log.
 std::string PeerIdentity(const grpc::ServerContext& context);
+
+// Whether the caller of `context` is an edge that may speak for its clients:
+// its verified certificate names one of `trusted_edges`, or (no TLS at all,
+// the single-host set-up) it calls from this host's loopback. A client
+// without a certificate over TLS, or with another service's, is not.
+bool TrustedEdge(const grpc::ServerContext& context,
+                 const std::vector<std::string>& trusted_edges);
+
+// The IP address of the caller's own end of the connection ("" when it is
+// not an IP connection), e.g. "127.0.0.1" or "::1".
+std::string PeerAddress(const grpc::ServerContext& context);
 
 }  // namespace smz
 

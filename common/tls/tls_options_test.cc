@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/server/rpc_runner.h"
 #include "common/server/service_runtime.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -58,6 +59,7 @@ class WhoCalls final : public Health::Service {
                      HealthCheckResponse* response) override {
     absl::MutexLock lock(&mu_);
     last_identity_ = PeerIdentity(*context);
+    last_client_ = ClientAddressOf(*context, {"gateway"});
     response->set_status(HealthCheckResponse::SERVING);
     return grpc::Status::OK;
   }
@@ -65,10 +67,16 @@ class WhoCalls final : public Health::Service {
     absl::MutexLock lock(&mu_);
     return last_identity_;
   }
+  // The client address the call counts for (RpcRunner's rule).
+  std::string last_client() {
+    absl::MutexLock lock(&mu_);
+    return last_client_;
+  }
 
  private:
   absl::Mutex mu_;
   std::string last_identity_ ABSL_GUARDED_BY(mu_);
+  std::string last_client_ ABSL_GUARDED_BY(mu_);
 };
 
 class TlsTest : public ::testing::Test {
@@ -80,7 +88,7 @@ class TlsTest : public ::testing::Test {
     dir_ = new std::string(absl::StrCat(::testing::TempDir(), "/smz-tls-",
                                         absl::ToUnixNanos(absl::Now())));
     other_ = new std::string(absl::StrCat(*dir_, "-other"));
-    ASSERT_TRUE(MakeCerts(*dir_, "registry gateway"));
+    ASSERT_TRUE(MakeCerts(*dir_, "registry gateway events"));
     ASSERT_TRUE(MakeCerts(*other_, "gateway"));  // another CA altogether
   }
   static void TearDownTestSuite() {
@@ -127,7 +135,8 @@ class TlsTest : public ::testing::Test {
   // A health check over a new channel; `server_name` overrides the name
   // the server's certificate must carry (empty: the address dialled).
   grpc::Status Check(const TlsOptions& tls, const std::string& server_name = "",
-                     std::string* server_pem = nullptr) {
+                     std::string* server_pem = nullptr,
+                     const std::string& reported_client = "") {
     grpc::ChannelArguments args;
     if (!server_name.empty()) args.SetSslTargetNameOverride(server_name);
     // A fresh connection each time, not one shared with an earlier channel.
@@ -137,6 +146,9 @@ class TlsTest : public ::testing::Test {
     auto stub = Health::NewStub(channel);
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    if (!reported_client.empty()) {
+      context.AddMetadata(std::string(kClientAddressMetadata), reported_client);
+    }
     HealthCheckResponse response;
     grpc::Status status = stub->Check(&context, {}, &response);
     if (server_pem != nullptr && status.ok()) {
@@ -171,6 +183,38 @@ TEST_F(TlsTest, MutualTlsLetsInOnlyClientsTheCaSignedAndSaysWhoTheyAre) {
   stranger.key_file = absl::StrCat(*other_, "/gateway.key");
   stranger.ca_file = File("ca.crt");
   EXPECT_EQ(Check(stranger).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+// Sign-in lockouts and sign-up limits count the address the edge reports:
+// only the gateway's certificate may report one. Another service's, a
+// client without a certificate, or anyone over plaintext from another host
+// counts as itself.
+TEST_F(TlsTest, OnlyTheGatewaysCertificateMayReportAClientsAddress) {
+  Serve(ServerTls(/*require_client_cert=*/false));
+  ASSERT_TRUE(Check(GatewayTls(), "", nullptr, "203.0.113.7").ok());
+  EXPECT_EQ(service_.last_client(), "203.0.113.7");
+  ASSERT_TRUE(Check(GatewayTls()).ok());
+  EXPECT_EQ(service_.last_client(), "");  // the edge's own gRPC side
+
+  TlsOptions events;  // a service of ours, but not the edge
+  events.cert_file = File("events.crt");
+  events.key_file = File("events.key");
+  events.ca_file = File("ca.crt");
+  ASSERT_TRUE(Check(events, "", nullptr, "203.0.113.7").ok());
+  EXPECT_EQ(service_.last_client(), "127.0.0.1");
+  TlsOptions anonymous;
+  anonymous.ca_file = File("ca.crt");
+  ASSERT_TRUE(Check(anonymous, "", nullptr, "203.0.113.7").ok());
+  EXPECT_EQ(service_.last_client(), "127.0.0.1");
+  // Not an IP address: nothing.
+  ASSERT_TRUE(Check(GatewayTls(), "", nullptr, "evil.example").ok());
+  EXPECT_EQ(service_.last_client(), "");
+}
+
+TEST_F(TlsTest, PlaintextFromThisHostMayReportAClientsAddress) {
+  Serve(TlsOptions());
+  ASSERT_TRUE(Check(TlsOptions(), "", nullptr, "203.0.113.7").ok());
+  EXPECT_EQ(service_.last_client(), "203.0.113.7");
 }
 
 TEST_F(TlsTest, AClientChecksTheServersCertificateAndName) {
@@ -251,6 +295,16 @@ TEST_F(TlsTest, TheFlagsAndVariablesAreReadAndCheckedAtStart) {
   EXPECT_THAT(LoadTlsOptions().status().message(),
               HasSubstr("tls_client_auth: 'sometimes'"));
   absl::SetFlag(&FLAGS_tls_client_auth, "");
+  EXPECT_EQ(tls->trusted_edges, std::vector<std::string>{"gateway"});
+  setenv("SMZ_TRUSTED_EDGES", "gateway-a, gateway-b.zone.example", 1);
+  tls = LoadTlsOptions();
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  EXPECT_EQ(tls->trusted_edges,
+            (std::vector<std::string>{"gateway-a", "gateway-b.zone.example"}));
+  setenv("SMZ_TRUSTED_EDGES", "gateway,*", 1);
+  EXPECT_THAT(LoadTlsOptions().status().message(),
+              HasSubstr("trusted_edges: '*'"));
+  unsetenv("SMZ_TRUSTED_EDGES");
   unsetenv("SMZ_TLS_CA");
   unsetenv("SMZ_TLS_CLIENT_AUTH");
   tls = LoadTlsOptions();

@@ -269,7 +269,8 @@ grpc::Status EventsGrpcService::SignUp(grpc::ServerContext* context,
                                        v1::SignUpResponse* response) {
   return runner_->Run(context, "SignUp", [&](const Principal& caller) {
     return RespondWith(response, [&] {
-      return public_side_->SignUp(caller, *request, ClientAddressOf(*context));
+      return public_side_->SignUp(caller, *request,
+                                  runner_->ClientAddressOf(*context));
     });
   });
 }

@@ -103,7 +103,7 @@ class FakeGateway final : public v1::GatewayService::Service {
     authorization_ = it == context->client_metadata().end()
                          ? ""
                          : std::string(it->second.data(), it->second.size());
-    client_address_ = ClientAddressOf(*context);
+    client_address_ = ClientAddressOf(*context, {"gateway"});
   }
   absl::Mutex mu_;
   std::string authorization_ ABSL_GUARDED_BY(mu_);

@@ -1,21 +1,16 @@
 #include "services/registry/account_grpc_service.h"
 
 #include "absl/strings/strip.h"
+#include "common/tls/tls_options.h"
 
 namespace smz::registry {
 
-std::string SignInAddress(const grpc::ServerContext& context) {
-  std::string reported = ClientAddressOf(context);
-  if (!reported.empty()) return reported;
-  // "ipv4:127.0.0.1:5000" or "ipv6:[::1]:5000".
-  absl::string_view peer = context.peer();
-  if (absl::ConsumePrefix(&peer, "ipv4:")) {
-    return CheckedClientAddress(peer.substr(0, peer.rfind(':')));
-  }
-  if (absl::ConsumePrefix(&peer, "ipv6:[")) {
-    return CheckedClientAddress(peer.substr(0, peer.find(']')));
-  }
-  return "";
+std::string AccountGrpcService::SignInAddress(
+    const grpc::ServerContext& context) const {
+  std::string address = runner_->ClientAddressOf(context);
+  if (!address.empty()) return address;
+  // An edge that reports no client (its own gRPC side): its address.
+  return CheckedClientAddress(PeerAddress(context));
 }
 
 grpc::Status AccountGrpcService::SignIn(grpc::ServerContext* context,

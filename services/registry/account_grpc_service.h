@@ -68,13 +68,13 @@ class AccountGrpcService final : public v1::AccountService::Service {
       v1::ConfirmSecondFactorResponse* response) override;
 
  private:
+  // The address a sign-in comes from: what a trusted edge reports
+  // (RpcRunner::ClientAddressOf), else the gRPC peer's own IP address.
+  std::string SignInAddress(const grpc::ServerContext& context) const;
+
   Accounts* const accounts_;
   RpcRunner* const runner_;
 };
-
-// The address a sign-in comes from: what the HTTP edge reports
-// (kClientAddressMetadata), else the gRPC peer's own IP address.
-std::string SignInAddress(const grpc::ServerContext& context);
 
 }  // namespace smz::registry
 
