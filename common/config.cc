@@ -19,6 +19,14 @@ ABSL_FLAG(std::string, mysql_dsn, "",
           "mysql://user@host:port/database (env SMZ_MYSQL_DSN)");
 ABSL_FLAG(std::string, mysql_credentials_file, "",
           "file holding 'password=...' (env SMZ_MYSQL_CREDENTIALS_FILE)");
+ABSL_FLAG(std::string, mysql_tls_ca, "",
+          "PEM CA of the database server's certificate: connect with TLS "
+          "only, the certificate and host name checked (env "
+          "SMZ_MYSQL_TLS_CA)");
+ABSL_FLAG(std::string, mysql_tls_cert, "",
+          "PEM client certificate for the database (env SMZ_MYSQL_TLS_CERT)");
+ABSL_FLAG(std::string, mysql_tls_key, "",
+          "PEM key of --mysql_tls_cert (env SMZ_MYSQL_TLS_KEY)");
 ABSL_FLAG(std::string, mysql_pool_size, "",
           "maximum open database connections (env SMZ_MYSQL_POOL_SIZE)");
 
@@ -114,6 +122,30 @@ ServiceConfig LoadListenConfig(absl::string_view default_listen) {
   return config;
 }
 
+absl::Status CheckDatabaseTls(const DatabaseOptions& options) {
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "mysql_tls_cert and mysql_tls_key: give both, or neither");
+  }
+  if (options.tls_ca_file.empty()) {
+    if (!options.tls_cert_file.empty()) {
+      return absl::InvalidArgumentError(
+          "mysql_tls_cert: needs --mysql_tls_ca (the server's certificate is "
+          "always checked)");
+    }
+    return absl::OkStatus();
+  }
+  SMZ_RETURN_IF_ERROR(
+      CheckPemFile(options.tls_ca_file, "mysql_tls_ca", "CERTIFICATE-----"));
+  if (!options.tls_cert_file.empty()) {
+    SMZ_RETURN_IF_ERROR(CheckPemFile(options.tls_cert_file, "mysql_tls_cert",
+                                     "CERTIFICATE-----"));
+    SMZ_RETURN_IF_ERROR(CheckPemFile(options.tls_key_file, "mysql_tls_key",
+                                     "PRIVATE KEY-----"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ServiceConfig> LoadServiceConfig(
     absl::string_view default_listen) {
   ServiceConfig config = LoadListenConfig(default_listen);
@@ -146,6 +178,13 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(
       config.database.pool_size < 1) {
     return absl::InvalidArgumentError("mysql_pool_size must be >= 1");
   }
+  config.database.tls_ca_file =
+      FlagOrEnv(absl::GetFlag(FLAGS_mysql_tls_ca), "SMZ_MYSQL_TLS_CA", "");
+  config.database.tls_cert_file =
+      FlagOrEnv(absl::GetFlag(FLAGS_mysql_tls_cert), "SMZ_MYSQL_TLS_CERT", "");
+  config.database.tls_key_file =
+      FlagOrEnv(absl::GetFlag(FLAGS_mysql_tls_key), "SMZ_MYSQL_TLS_KEY", "");
+  SMZ_RETURN_IF_ERROR(CheckDatabaseTls(config.database));
   return config;
 }
 

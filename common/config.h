@@ -46,6 +46,11 @@ absl::StatusOr<std::string> ReadPasswordFile(const std::string& path);
 // NOT_FOUND when unreadable, INVALID_ARGUMENT when empty.
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
 
+// The database's TLS files (--mysql_tls_ca, --mysql_tls_cert,
+// --mysql_tls_key): a certificate needs its key and the CA, every file a
+// readable PEM block of its kind; INVALID_ARGUMENT naming the flag.
+absl::Status CheckDatabaseTls(const DatabaseOptions& options);
+
 // Flag value if set, else the environment variable, else `fallback`.
 std::string FlagOrEnv(const std::string& flag_value, const char* env_name,
                       std::string fallback);

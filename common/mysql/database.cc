@@ -261,6 +261,17 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> Database::Connect() {
     // session state in the middle of a transaction.
     properties["OPT_RECONNECT"] = false;
     properties["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+    if (!options_.tls_ca_file.empty()) {
+      properties["sslCA"] = sql::SQLString(options_.tls_ca_file);
+      // The certificate against the CA and the host name dialled; and no
+      // connection at all without TLS.
+      properties["sslVerify"] = true;
+      properties["sslEnforce"] = true;
+      if (!options_.tls_cert_file.empty()) {
+        properties["sslCert"] = sql::SQLString(options_.tls_cert_file);
+        properties["sslKey"] = sql::SQLString(options_.tls_key_file);
+      }
+    }
     std::unique_ptr<sql::Connection> connection(driver_->connect(properties));
     auto pooled = std::make_unique<PooledConnection>(std::move(connection));
     // Lock waits must end (as a retryable ABORTED) well before the client

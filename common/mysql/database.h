@@ -61,6 +61,14 @@ struct DatabaseOptions {
   absl::Duration acquire_timeout = absl::Seconds(3);
   // A connection idle longer than this is pinged before reuse.
   absl::Duration validate_after_idle = absl::Seconds(1);
+  // TLS to the server: with a CA, every connection is encrypted and the
+  // server's certificate is checked against it and against `host` (a
+  // server without TLS, or with another certificate, is refused: no silent
+  // fallback to plaintext). A client certificate and key as well when the
+  // database user REQUIRE X509.
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // A statement parameter. Strings also carry DATE values ("YYYY-MM-DD").

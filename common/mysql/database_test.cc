@@ -2,8 +2,13 @@
 // error mapping, migrations, and recovery when the server restarts.
 #include "common/mysql/database.h"
 
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
+#include "common/config.h"
 #include "common/mysql/migrations.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -223,6 +228,121 @@ TEST_F(DatabaseTest, ServiceUserCannotTouchOtherDatabases) {
     return s.Query("SELECT COUNT(*) FROM mysql.user", {}).status();
   });
   EXPECT_FALSE(status.ok());
+}
+
+// A database server that speaks only TLS (require_secure_transport), with a
+// certificate from the project's own script: a service with the CA
+// connects encrypted; without TLS, or trusting another CA, it is refused
+// (UNAVAILABLE, never a silent plaintext connection).
+class DatabaseTlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    unsetenv("SMZ_TLS_SANS");
+    unsetenv("SMZ_TLS_DAYS");
+    dir_ = new std::string(absl::StrCat(::testing::TempDir(), "/smz-dbtls-",
+                                        absl::ToUnixNanos(absl::Now())));
+    ASSERT_EQ(std::system(absl::StrCat(SMZ_MAKE_CERTS, " ", *dir_,
+                                       " mariadb registry >/dev/null 2>&1")
+                              .c_str()),
+              0);
+    ASSERT_EQ(std::system(absl::StrCat(SMZ_MAKE_CERTS, " ", *dir_,
+                                       "-other registry >/dev/null 2>&1")
+                              .c_str()),
+              0);
+    auto server = testing::MariaDbServer::Start(
+        {absl::StrCat("--ssl-cert=", *dir_, "/mariadb.crt"),
+         absl::StrCat("--ssl-key=", *dir_, "/mariadb.key"),
+         absl::StrCat("--ssl-ca=", *dir_, "/ca.crt"),
+         "--require-secure-transport=ON",
+         // A second address the certificate does not name.
+         "--bind-address=127.0.0.1,127.0.0.2"});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = server->release();
+    auto options = server_->CreateServiceDatabase("smz_tlstest");
+    ASSERT_TRUE(options.ok()) << options.status();
+    options_ = new DatabaseOptions(*options);
+    options_->pool_size = 2;
+    options_->acquire_timeout = absl::Seconds(3);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete options_;
+    std::system(absl::StrCat("rm -rf ", *dir_, " ", *dir_, "-other").c_str());
+    delete dir_;
+  }
+  // The cipher of the session's connection ("" without TLS).
+  static absl::StatusOr<std::string> Cipher(Database& database) {
+    std::string cipher;
+    absl::Status s = database.Run([&](Session& session) {
+      auto rows = session.Query("SHOW SESSION STATUS LIKE 'Ssl_cipher'", {});
+      if (!rows.ok()) return rows.status();
+      if (!rows->empty()) cipher = (*rows)[0].Text(1);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    return cipher;
+  }
+  static inline testing::MariaDbServer* server_ = nullptr;
+  static inline DatabaseOptions* options_ = nullptr;
+  static inline std::string* dir_ = nullptr;
+};
+
+TEST_F(DatabaseTlsTest, ConnectsEncryptedAndCheckedOrNotAtAll) {
+  DatabaseOptions with_ca = *options_;
+  with_ca.tls_ca_file = absl::StrCat(*dir_, "/ca.crt");
+  ASSERT_TRUE(CheckDatabaseTls(with_ca).ok());
+  Database encrypted(with_ca);
+  absl::StatusOr<std::string> cipher = Cipher(encrypted);
+  ASSERT_TRUE(cipher.ok()) << cipher.status();
+  EXPECT_FALSE(cipher->empty());
+  encrypted.Close();
+
+  // With a client certificate too.
+  DatabaseOptions with_cert = with_ca;
+  with_cert.tls_cert_file = absl::StrCat(*dir_, "/registry.crt");
+  with_cert.tls_key_file = absl::StrCat(*dir_, "/registry.key");
+  Database mutual(with_cert);
+  cipher = Cipher(mutual);
+  ASSERT_TRUE(cipher.ok()) << cipher.status();
+  EXPECT_FALSE(cipher->empty());
+  mutual.Close();
+
+  // Plaintext: the server refuses it.
+  Database plain(*options_);
+  EXPECT_EQ(Cipher(plain).status().code(), absl::StatusCode::kUnavailable);
+  plain.Close();
+
+  // The same server dialled by an address its certificate does not name.
+  DatabaseOptions misnamed = with_ca;
+  misnamed.host = "127.0.0.2";
+  Database unnamed(misnamed);
+  absl::Status s = Cipher(unnamed).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(s.message(), HasSubstr("ertificate")) << s;
+  unnamed.Close();
+
+  // A server whose certificate another CA signed is not this one's.
+  DatabaseOptions stranger = *options_;
+  stranger.tls_ca_file = absl::StrCat(*dir_, "-other/ca.crt");
+  Database refused(stranger);
+  EXPECT_EQ(Cipher(refused).status().code(), absl::StatusCode::kUnavailable);
+  refused.Close();
+}
+
+TEST(DatabaseTlsOptionsTest, BadFilesAreRefusedNamingTheFlag) {
+  DatabaseOptions half;
+  half.tls_ca_file = "/nowhere/ca.crt";
+  half.tls_cert_file = "/nowhere/c.crt";
+  EXPECT_THAT(CheckDatabaseTls(half).message(), HasSubstr("mysql_tls_key"));
+  DatabaseOptions no_ca;
+  no_ca.tls_cert_file = "/nowhere/c.crt";
+  no_ca.tls_key_file = "/nowhere/c.key";
+  EXPECT_THAT(CheckDatabaseTls(no_ca).message(), HasSubstr("mysql_tls_ca"));
+  DatabaseOptions missing;
+  missing.tls_ca_file = "/nowhere/ca.crt";
+  EXPECT_THAT(CheckDatabaseTls(missing).message(),
+              HasSubstr("mysql_tls_ca: cannot read"));
+  EXPECT_TRUE(CheckDatabaseTls(DatabaseOptions()).ok());
 }
 
 }  // namespace

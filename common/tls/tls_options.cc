@@ -37,9 +37,13 @@ ABSL_FLAG(std::string, trusted_edges, "",
 namespace smz {
 namespace {
 
-// Whether the file at `path` can be read and holds a PEM block whose
-// "-----BEGIN ..." line ends with `kind` ("CERTIFICATE-----", "PRIVATE
-// KEY-----", which also matches "RSA PRIVATE KEY-----").
+unsigned int RefreshSeconds(const TlsOptions& options) {
+  return static_cast<unsigned int>(
+      std::max<int64_t>(1, absl::ToInt64Seconds(options.refresh)));
+}
+
+}  // namespace
+
 absl::Status CheckPemFile(const std::string& path, absl::string_view flag,
                           absl::string_view kind) {
   std::ifstream in(path);
@@ -63,13 +67,6 @@ absl::Status CheckPemFile(const std::string& path, absl::string_view flag,
   return absl::InvalidArgumentError(
       absl::StrCat(flag, ": ", path, " holds no PEM ", kind));
 }
-
-unsigned int RefreshSeconds(const TlsOptions& options) {
-  return static_cast<unsigned int>(
-      std::max<int64_t>(1, absl::ToInt64Seconds(options.refresh)));
-}
-
-}  // namespace
 
 absl::Status CheckTlsOptions(const TlsOptions& options) {
   if (!options.enabled()) {

@@ -73,6 +73,13 @@ absl::Status CheckTlsOptions(const TlsOptions& options);
 // lack); ServiceRuntime::Start asks it.
 absl::Status CheckServerTlsOptions(const TlsOptions& options);
 
+// Whether the file at `path` can be read and holds a PEM block whose
+// "-----BEGIN ..." line ends with `kind` ("CERTIFICATE-----", "PRIVATE
+// KEY-----", which also matches "RSA PRIVATE KEY-----"); INVALID_ARGUMENT
+// naming `flag` otherwise.
+absl::Status CheckPemFile(const std::string& path, absl::string_view flag,
+                          absl::string_view kind);
+
 // Plaintext when !options.enabled(). Give a server only options that
 // CheckServerTlsOptions accepts.
 std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(

@@ -111,12 +111,22 @@ smz_mariadb_start() {
   local init_file
   init_file="$(_smz_abs_dir "$(dirname "${BASH_SOURCE[0]}")")/mariadb-lockdown.sql"
 
-  _smz_log "starting on 127.0.0.1:$port (log: $logfile)"
+  # SMZ_MARIADB_TLS_DIR: serve TCP with TLS only, with DIR/mariadb.crt and
+  # .key (deploy/tls/make_certs.sh DIR mariadb) and client certificates
+  # checked against DIR/ca.crt. The private socket stays as it is.
+  local tls=()
+  if [[ -n "${SMZ_MARIADB_TLS_DIR:-}" ]]; then
+    tls=(--ssl-cert="$SMZ_MARIADB_TLS_DIR/mariadb.crt"
+         --ssl-key="$SMZ_MARIADB_TLS_DIR/mariadb.key"
+         --ssl-ca="$SMZ_MARIADB_TLS_DIR/ca.crt" --require-secure-transport=ON)
+  fi
+
+  _smz_log "starting on 127.0.0.1:$port${tls:+ with TLS only} (log: $logfile)"
   # setsid + nohup: the server must survive the end of this script and any
   # SIGHUP/SIGINT sent to the terminal's process group.
   setsid nohup mariadbd --no-defaults --datadir="$datadir" --socket="$sock" \
     --port="$port" --bind-address=127.0.0.1 --skip-name-resolve --skip-log-bin \
-    --init-file="$init_file" \
+    --init-file="$init_file" "${tls[@]}" \
     --pid-file="$datadir/mariadbd.pid" --log-error="$logfile" \
     "${as_root[@]}" </dev/null >/dev/null 2>&1 &
   local pid=$!

@@ -22,7 +22,7 @@
 #                          of terms and registrations running out
 #   SMZ_PUBLIC_URL         where people reach the gateway, for the links
 #                          mailed to those who sign up (default
-#                          http://127.0.0.1:$SMZ_HTTP_PORT)
+#                          http(s)://127.0.0.1:$SMZ_HTTP_PORT)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -55,9 +55,17 @@ bash "$REPO_ROOT/deploy/build.sh"
 # $SMZ_STATE/tls, renewed by running that script again, no restart needed).
 # This script's own tools (health probe, smzctl, demo loaders) use the
 # "operator" certificate, exported; each service gets its own and requires
-# its callers' (start_service). The gateway's HTTP side stays plain HTTP.
+# its callers' (start_service). The gateway's HTTP side serves HTTPS with
+# its certificate (names localhost and 127.0.0.1; a browser trusts it once
+# ca.crt is imported, curl with --cacert).
 TLS_DIR=""
-TLS_NAMES=(registry stats events programme gateway operator)
+HTTP_SCHEME=http
+CURL_CA=""
+# The CA the services check the database's certificate against: the local
+# CA for the private MariaDB under SMZ_TLS=1, else the caller's
+# SMZ_MYSQL_TLS_CA for an external server (empty: no TLS to the database).
+MYSQL_TLS_CA="${SMZ_MYSQL_TLS_CA:-}"
+TLS_NAMES=(registry stats events programme gateway operator mariadb)
 if [[ "${SMZ_TLS:-0}" == 1 ]]; then
   TLS_DIR="$SMZ_STATE/tls"
   # Made once; made again (same CA) when one is missing or ends within 30
@@ -70,6 +78,11 @@ if [[ "${SMZ_TLS:-0}" == 1 ]]; then
   done
   export SMZ_TLS_CERT="$TLS_DIR/operator.crt" SMZ_TLS_KEY="$TLS_DIR/operator.key"
   export SMZ_TLS_CA="$TLS_DIR/ca.crt"
+  HTTP_SCHEME=https
+  # The private MariaDB takes TCP connections with TLS only; the services
+  # check its certificate (SMZ_MYSQL_TLS_CA).
+  export SMZ_MARIADB_TLS_DIR="$TLS_DIR"
+  CURL_CA="--cacert $TLS_DIR/ca.crt "
 fi
 
 PROBE="$BUILD_DIR/common/smz_health_probe"
@@ -97,6 +110,14 @@ if [[ -z "${SMZ_MYSQL_ADMIN_DSN:-}" ]]; then
   MYSQL_PORT="${SMZ_MARIADB_PORT:-33306}"
   smz_mariadb_start "$SMZ_STATE/mariadb" "$MYSQL_PORT" "$SMZ_STATE/logs/mariadb.log"
   MYSQL_DESC="private MariaDB at $MYSQL_HOST:$MYSQL_PORT (data: $SMZ_STATE/mariadb)"
+  MYSQL_TLS_CA=""
+  if [[ -n "$TLS_DIR" ]]; then
+    secure="$(mariadb --no-defaults --batch --skip-column-names \
+      --socket="$SMZ_MARIADB_SOCKET" -uroot -e 'SELECT @@require_secure_transport')"
+    [[ "$secure" == 1 ]] || die "the private MariaDB was already running without TLS: run deploy/local/down.sh, then SMZ_TLS=1 deploy/local/up.sh"
+    MYSQL_TLS_CA="$TLS_DIR/ca.crt"
+    MYSQL_DESC="$MYSQL_DESC, TLS only"
+  fi
 else
   smz_parse_admin_dsn "$SMZ_MYSQL_ADMIN_DSN"
   MYSQL_HOST="$SMZ_ADMIN_HOST"
@@ -178,6 +199,9 @@ start_service() {
       "SMZ_MYSQL_DSN=mysql://smz_$svc@$MYSQL_HOST:$MYSQL_PORT/smz_$svc"
       "SMZ_MYSQL_CREDENTIALS_FILE=$SMZ_STATE/secrets/$svc.mysql"
     )
+    if [[ -n "$MYSQL_TLS_CA" ]]; then
+      env_vars+=("SMZ_MYSQL_TLS_CA=$MYSQL_TLS_CA")
+    fi
   fi
   case "$svc" in
     registry)
@@ -186,7 +210,7 @@ start_service() {
         # Invitations and password resets are mailed with the gateway's
         # link; the district's weekly digest of terms running out goes to
         # SMZ_DISTRICT_MAIL (the demo's: captured like the rest).
-        "SMZ_PUBLIC_URL=${SMZ_PUBLIC_URL:-http://127.0.0.1:${SMZ_HTTP_PORT:-8055}}"
+        "SMZ_PUBLIC_URL=${SMZ_PUBLIC_URL:-${HTTP_SCHEME}://127.0.0.1:${SMZ_HTTP_PORT:-8055}}"
         "SMZ_DISTRICT_MAIL=${SMZ_DISTRICT_MAIL:-medical.zone@yeongdeungpo.example}"
       )
       ;;
@@ -200,6 +224,10 @@ start_service() {
         "SMZ_PROGRAMME_TARGET=127.0.0.1:$(smz_grpc_port programme)"
         "SMZ_HTTP_LISTEN=127.0.0.1:${SMZ_HTTP_PORT:-8055}"
       )
+      if [[ -n "$TLS_DIR" ]]; then
+        env_vars+=("SMZ_HTTP_TLS_CERT=$TLS_DIR/gateway.crt"
+                   "SMZ_HTTP_TLS_KEY=$TLS_DIR/gateway.key")
+      fi
       ;;
     events|stats)
       ensure_registry_token "$svc"
@@ -208,7 +236,7 @@ start_service() {
         "SMZ_REGISTRY_TOKEN_FILE=$SMZ_STATE/secrets/$svc.registry-token"
         # The links mailed (sign-ups, report reminders) open the gateway's
         # pages.
-        "SMZ_PUBLIC_URL=${SMZ_PUBLIC_URL:-http://127.0.0.1:${SMZ_HTTP_PORT:-8055}}"
+        "SMZ_PUBLIC_URL=${SMZ_PUBLIC_URL:-${HTTP_SCHEME}://127.0.0.1:${SMZ_HTTP_PORT:-8055}}"
       )
       ;;
     *)
@@ -304,7 +332,7 @@ invite_demo_account() {
   state="$(printf '%s' "$out" | sed -n 's/.*"state": *"\([A-Z_]*\)".*/\1/p')"
   path="$(printf '%s' "$out" | sed -n 's/.*"path": *"\([^"]*\)".*/\1/p')"
   if [[ "$state" == ACCOUNT_INVITED && -n "$path" ]]; then
-    DEMO_LINKS+=("$(printf '%-8s %-8s http://127.0.0.1:%s%s' "$login" "$role" "${SMZ_HTTP_PORT:-8055}" "$path")")
+    DEMO_LINKS+=("$(printf '%-8s %-8s %s://127.0.0.1:%s%s' "$login" "$role" "$HTTP_SCHEME" "${SMZ_HTTP_PORT:-8055}" "$path")")
   else
     DEMO_LINKS+=("$(printf '%-8s %-8s signs in with the password already set' "$login" "$role")")
   fi
@@ -327,10 +355,10 @@ for svc in "${SERVICES[@]}"; do
   printf '  %-12s gRPC 127.0.0.1:%s   metrics http://127.0.0.1:%s/metrics\n' \
     "$svc" "$(smz_grpc_port "$svc")" "$(smz_metrics_port "$svc")"
 done
-echo "  dashboard    http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/   (sign in with an account: set its password first)"
-echo "  public       http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/public/events   (no sign-in: events open to the public, sign-up; the link to confirm is in the captured mail)"
+echo "  dashboard    ${HTTP_SCHEME}://127.0.0.1:${SMZ_HTTP_PORT:-8055}/   (sign in with an account: set its password first)"
+echo "  public       ${HTTP_SCHEME}://127.0.0.1:${SMZ_HTTP_PORT:-8055}/public/events   (no sign-in: events open to the public, sign-up; the link to confirm is in the captured mail)"
 for line in "${DEMO_LINKS[@]}"; do echo "  account      $line"; done
-echo "  HTTP/JSON    http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/v1/…   (every method; see /openapi.json)"
+echo "  HTTP/JSON    ${HTTP_SCHEME}://127.0.0.1:${SMZ_HTTP_PORT:-8055}/v1/…   (every method; see /openapi.json)"
 echo "  database     $MYSQL_DESC"
 echo "  logs         $SMZ_STATE/logs/"
 if [[ -n "$TLS_DIR" ]]; then
@@ -352,6 +380,6 @@ echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port stat
 echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port events) --token_file=$ADMIN_TOKEN_FILE call smz.events.v1.EventsService/CountCompletedEvents '{\"year_from\":2019,\"year_to\":2022}'"
 echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port programme) --token_file=$ADMIN_TOKEN_FILE call smz.programme.v1.ProgrammeService/GetBudgetTable '{\"year\":2022,\"as_of_date\":\"2022-10-31\"}'"
 echo "               build/common/smzctl --target=127.0.0.1:$(smz_grpc_port gateway) --token_file=$ADMIN_TOKEN_FILE call smz.gateway.v1.GatewayService/GetKpiTable '{\"programme_code\":\"smz-2018\",\"as_of\":\"2020-12-31\"}'"
-echo "               curl -H \"Authorization: Bearer \$(cat $ADMIN_TOKEN_FILE)\" 'http://127.0.0.1:${SMZ_HTTP_PORT:-8055}/v1/council/zoneOverviews/2020'"
+echo "               curl ${CURL_CA}-H \"Authorization: Bearer \$(cat $ADMIN_TOKEN_FILE)\" '${HTTP_SCHEME}://127.0.0.1:${SMZ_HTTP_PORT:-8055}/v1/council/zoneOverviews/2020'"
 echo "               build/common/smzctl list   (every method)"
 echo "  stop with    deploy/local/down.sh   (add --purge to also delete $SMZ_STATE)"

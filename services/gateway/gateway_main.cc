@@ -38,6 +38,11 @@ ABSL_FLAG(std::string, http_secure_cookies, "",
           "\"true\" when browsers reach the pages over HTTPS (a TLS proxy in "
           "front): session cookies then carry Secure (env "
           "SMZ_HTTP_SECURE_COOKIES; default false)");
+ABSL_FLAG(std::string, http_tls_cert, "",
+          "PEM certificate chain the HTTP side presents: it then serves "
+          "HTTPS only (env SMZ_HTTP_TLS_CERT; default plain HTTP)");
+ABSL_FLAG(std::string, http_tls_key, "",
+          "PEM private key of --http_tls_cert (env SMZ_HTTP_TLS_KEY)");
 ABSL_FLAG(std::string, http_trusted_proxies, "",
           "comma-separated addresses of the proxies in front; behind one, a "
           "request's client is taken from X-Forwarded-For (env "
@@ -76,6 +81,10 @@ int main(int argc, char** argv) {
         "--http_secure_cookies must be true or false");
   }
   options.http.secure_cookies = secure_cookies == "true";
+  options.http.tls_cert_file = smz::FlagOrEnv(
+      absl::GetFlag(FLAGS_http_tls_cert), "SMZ_HTTP_TLS_CERT", "");
+  options.http.tls_key_file =
+      smz::FlagOrEnv(absl::GetFlag(FLAGS_http_tls_key), "SMZ_HTTP_TLS_KEY", "");
   for (absl::string_view proxy :
        absl::StrSplit(smz::FlagOrEnv(absl::GetFlag(FLAGS_http_trusted_proxies),
                                      "SMZ_HTTP_TRUSTED_PROXIES", ""),

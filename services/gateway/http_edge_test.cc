@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,6 +30,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "services/gateway/http_json.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
@@ -675,6 +678,170 @@ TEST_F(HttpEdgeTest, ShutdownEndsCallsInFlight) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   waiting.join();
   EXPECT_NE(testing::HttpStatusOf(response), 200) << response;
+}
+
+// The edge serving HTTPS itself, with a certificate from the project's own
+// script (deploy/tls/make_certs.sh).
+class HttpsEdgeTest : public HttpEdgeTest {
+ protected:
+  static void SetUpTestSuite() {
+    unsetenv("SMZ_TLS_SANS");
+    unsetenv("SMZ_TLS_DAYS");
+    dir_ = new std::string(absl::StrCat(::testing::TempDir(), "/smz-https-",
+                                        absl::ToUnixNanos(absl::Now())));
+    ASSERT_TRUE(MakeCerts("gateway registry"));
+  }
+  static void TearDownTestSuite() {
+    std::system(absl::StrCat("rm -rf ", *dir_).c_str());
+    delete dir_;
+  }
+  static bool MakeCerts(const std::string& names) {
+    return std::system(absl::StrCat(SMZ_MAKE_CERTS, " ", *dir_, " ", names,
+                                    " >/dev/null 2>&1")
+                           .c_str()) == 0;
+  }
+  static std::string File(const std::string& name) {
+    return absl::StrCat(*dir_, "/", name);
+  }
+  HttpFrontOptions Options() override {
+    HttpFrontOptions options;
+    options.tls_cert_file = File("gateway.crt");
+    options.tls_key_file = File("gateway.key");
+    options.tls_refresh = absl::ZeroDuration();  // every handshake looks
+    return options;
+  }
+  // A client that trusts only the test's CA and checks the server's name.
+  std::unique_ptr<httplib::SSLClient> Client() {
+    auto client = std::make_unique<httplib::SSLClient>("localhost", port_);
+    client->set_ca_cert_path(File("ca.crt").c_str());
+    client->enable_server_certificate_verification(true);
+    client->set_connection_timeout(5);
+    return client;
+  }
+  // The SHA-256 fingerprint of the certificate the edge presents now, or of
+  // a certificate file, as OpenSSL's command line prints it.
+  std::string Presented() {
+    return Output(absl::StrCat(
+        "openssl s_client -connect 127.0.0.1:", port_, " -CAfile ",
+        File("ca.crt"),
+        " -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout "
+        "-fingerprint -sha256 2>/dev/null"));
+  }
+  static std::string FingerprintOf(const std::string& file) {
+    return Output(
+        absl::StrCat("openssl x509 -noout -fingerprint -sha256 -in ", file));
+  }
+  static std::string Output(const std::string& command) {
+    std::string out;
+    if (FILE* pipe = popen(command.c_str(), "r"); pipe != nullptr) {
+      char buffer[512];
+      size_t n;
+      while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+        out.append(buffer, n);
+      }
+      pclose(pipe);
+    }
+    return out;
+  }
+  static inline std::string* dir_ = nullptr;
+};
+
+TEST_F(HttpsEdgeTest, AnswersOverHttpsWithStrictTransportSecurity) {
+  auto client = Client();
+  httplib::Headers headers = {{"Authorization", "Bearer smz_good"}};
+  httplib::Result answer =
+      client->Get("/v1/council/kpiTables/smz-2018", headers);
+  ASSERT_TRUE(answer) << httplib::to_string(answer.error());
+  EXPECT_EQ(answer->status, 200) << answer->body;
+  EXPECT_EQ(answer->get_header_value("Strict-Transport-Security"),
+            "max-age=31536000");
+  EXPECT_EQ(fake_.Authorization(), "Bearer smz_good");
+  EXPECT_EQ(Presented(), FingerprintOf(File("gateway.crt")));
+
+  // Plain HTTP on the HTTPS port gets no HTTP answer.
+  EXPECT_EQ(testing::HttpStatusOf(Get(port_, "/v1/council/kpiTables/smz-2018")),
+            0);
+  // A client that trusts another CA refuses the edge.
+  httplib::SSLClient stranger("localhost", port_);
+  stranger.set_ca_cert_path(File("registry.crt").c_str());
+  stranger.enable_server_certificate_verification(true);
+  EXPECT_FALSE(stranger.Get("/v1/council/kpiTables/smz-2018", headers));
+}
+
+// Over HTTPS the edge reads only the __Host- session cookie, as behind a
+// TLS proxy, without any flag saying so.
+TEST_F(HttpsEdgeTest, OnlyTheHostPrefixedSessionCookieCounts) {
+  auto client = Client();
+  httplib::Result answer =
+      client->Get("/v1/council/zoneOverviews/2019",
+                  {{"Cookie", "__Host-smz_session=smzs_mine"}});
+  ASSERT_TRUE(answer) << httplib::to_string(answer.error());
+  EXPECT_EQ(answer->status, 200) << answer->body;
+  EXPECT_EQ(fake_.Authorization(), "Bearer smzs_mine");
+  answer = client->Get("/v1/council/zoneOverviews/2019",
+                       {{"Cookie", "smz_session=smzs_planted"}});
+  ASSERT_TRUE(answer) << httplib::to_string(answer.error());
+  EXPECT_EQ(fake_.Authorization(), "");
+}
+
+TEST_F(HttpsEdgeTest, ARenewedCertificateIsServedWithoutARestart) {
+  const std::string before = FingerprintOf(File("gateway.crt"));
+  ASSERT_EQ(Presented(), before);
+  ASSERT_TRUE(MakeCerts("gateway"));  // renewed in place, same paths
+  const std::string renewed = FingerprintOf(File("gateway.crt"));
+  ASSERT_NE(renewed, before);
+  EXPECT_EQ(Presented(), renewed);
+  auto client = Client();
+  httplib::Result answer = client->Get("/v1/council/kpiTables/smz-2018",
+                                       {{"Authorization", "Bearer smz_good"}});
+  ASSERT_TRUE(answer) << httplib::to_string(answer.error());
+  EXPECT_EQ(answer->status, 200);
+
+  // A renewal half done (the key of another certificate) keeps the pair in
+  // use: handshakes go on with it.
+  ASSERT_EQ(std::system(absl::StrCat("cp ", File("registry.key"), " ",
+                                     File("gateway.key"))
+                            .c_str()),
+            0);
+  EXPECT_EQ(Presented(), renewed);
+  ASSERT_TRUE(MakeCerts("gateway"));  // and then whole again
+  EXPECT_EQ(Presented(), FingerprintOf(File("gateway.crt")));
+}
+
+TEST_F(HttpsEdgeTest, BadCertificateFilesAreRefusedAtStart) {
+  auto start = [&](const std::string& cert, const std::string& key) {
+    HttpFrontOptions options;
+    options.tls_cert_file = cert;
+    options.tls_key_file = key;
+    HttpJsonFront front(HttpServiceChannels{}, options);
+    absl::Status started = front.Start("127.0.0.1:0");
+    front.Shutdown();
+    return started;
+  };
+  absl::Status s = start(File("gateway.crt"), "");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("give both"));
+  s = start(File("gateway.crt"), File("registry.key"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("not the certificate's"));
+  s = start(File("nowhere.crt"), File("gateway.key"));
+  EXPECT_THAT(s.message(), HasSubstr("http_tls_cert: cannot read"));
+  s = start(File("gateway.key"), File("gateway.key"));
+  EXPECT_THAT(s.message(), HasSubstr("http_tls_cert: no PEM certificate"));
+  s = start(File("gateway.crt"), File("gateway.crt"));
+  EXPECT_THAT(s.message(), HasSubstr("http_tls_key"));
+}
+
+// Whatever a certificate file holds, parsing it answers (a fuzzer's
+// corpus seeds: truncated, garbage, empty).
+TEST(HttpsCertificateTest, BrokenPemIsAnErrorNotACrash) {
+  for (const std::string& text :
+       {std::string(), std::string("-----BEGIN CERTIFICATE-----\n"),
+        std::string("-----BEGIN CERTIFICATE-----\nAAAA\n-----END "
+                    "CERTIFICATE-----\n"),
+        std::string(300 * 1024, 'A'), std::string("\0\xff", 2)}) {
+    EXPECT_FALSE(ParseCertificatePair(text, text).ok());
+  }
 }
 
 }  // namespace

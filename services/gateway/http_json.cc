@@ -129,6 +129,13 @@ MHD_Result Queue(MHD_Connection* connection, const Answer& answer) {
                           "same-origin");
   MHD_add_response_header(response, "Cross-Origin-Opener-Policy",
                           "same-origin");
+  if (const MHD_ConnectionInfo* tls = MHD_get_connection_info(
+          connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+      tls != nullptr && tls->tls_session != nullptr) {
+    // Browsers that saw the pages over HTTPS never fall back to plain HTTP.
+    MHD_add_response_header(response, "Strict-Transport-Security",
+                            "max-age=31536000");
+  }
   for (const auto& [name, value] : answer.headers) {
     // libmicrohttpd refuses values with line breaks; such a header is
     // dropped rather than the response.
@@ -219,6 +226,36 @@ size_t KeepEscapes(void*, MHD_Connection*, char* text) {
 // connection: at most kLibraryLinesPerSecond a second reach the log, so a
 // flood of bad connections cannot flood it.
 constexpr int kLibraryLinesPerSecond = 10;
+
+// Remembers the front on each connection (its socket context), for
+// PresentCertificate.
+void OnConnection(void* front, MHD_Connection*, void** socket_context,
+                  MHD_ConnectionNotificationCode code) {
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) *socket_context = front;
+}
+
+// GnuTLS asks which certificate to present in a handshake: the front's
+// current one. libmicrohttpd keeps the connection as the session's pointer.
+int PresentCertificate(gnutls_session_t session, const gnutls_datum_t*, int,
+                       const gnutls_pk_algorithm_t*, int,
+                       gnutls_pcert_st** chain, unsigned int* chain_length,
+                       gnutls_privkey_t* key) {
+  auto* connection =
+      static_cast<MHD_Connection*>(gnutls_session_get_ptr(session));
+  if (connection == nullptr) return -1;
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  if (info == nullptr || info->socket_context == nullptr) return -1;
+  HttpsCertificate* certificate =
+      static_cast<HttpJsonFront*>(info->socket_context)->https_certificate();
+  if (certificate == nullptr) return -1;
+  HttpsCertificate::Pair* pair =
+      const_cast<HttpsCertificate::Pair*>(certificate->Current());
+  *chain = pair->chain;
+  *chain_length = pair->chain_length;
+  *key = pair->key;
+  return 0;
+}
 
 void LogFromLibrary(void*, const char* format, va_list args) {
   static std::atomic<int64_t> window{0};
@@ -533,6 +570,7 @@ std::optional<Answer> Admit(Exchange* exchange, absl::string_view url,
       Header(connection, "X-Forwarded-Proto");
   exchange->secure =
       exchange->front->options().secure_cookies ||
+      exchange->front->https_certificate() != nullptr ||
       (forwarded_proto.has_value() &&
        absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(*forwarded_proto),
                               "https"));
@@ -836,17 +874,39 @@ absl::Status HttpJsonFront::Start(const std::string& listen) {
     return absl::InvalidArgumentError(absl::StrCat(
         "HTTP listen address '", listen, "' needs an IPv4 address"));
   }
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+                   MHD_USE_ERROR_LOG;
+  std::vector<MHD_OptionItem> tls_options;
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
+      return absl::InvalidArgumentError(
+          "http_tls_cert and http_tls_key: give both, or neither");
+    }
+    absl::StatusOr<std::unique_ptr<HttpsCertificate>> certificate =
+        HttpsCertificate::Load(options_.tls_cert_file, options_.tls_key_file,
+                               options_.tls_refresh, &SystemClock::Get());
+    if (!certificate.ok()) return certificate.status();
+    https_certificate_ = *std::move(certificate);
+    flags |= MHD_USE_TLS;
+    tls_options = {
+        {MHD_OPTION_NOTIFY_CONNECTION,
+         reinterpret_cast<intptr_t>(&OnConnection), this},
+        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+         reinterpret_cast<void*>(&PresentCertificate)},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0,
+         const_cast<char*>("NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2")},
+    };
+  }
+  tls_options.push_back({MHD_OPTION_END, 0, nullptr});
   daemon_ = MHD_start_daemon(
-      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-          MHD_USE_ERROR_LOG,
-      0, nullptr, nullptr, &OnRequest, this, MHD_OPTION_EXTERNAL_LOGGER,
-      &LogFromLibrary, nullptr, MHD_OPTION_SOCK_ADDR,
-      reinterpret_cast<sockaddr*>(&address), MHD_OPTION_NOTIFY_COMPLETED,
-      &OnRequestDone, nullptr, MHD_OPTION_THREAD_POOL_SIZE,
-      options_.event_threads, MHD_OPTION_CONNECTION_LIMIT,
-      options_.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-      options_.max_connections_per_client, MHD_OPTION_CONNECTION_TIMEOUT,
-      options_.idle_timeout_seconds,
+      flags, 0, nullptr, nullptr, &OnRequest, this, MHD_OPTION_ARRAY,
+      tls_options.data(), MHD_OPTION_EXTERNAL_LOGGER, &LogFromLibrary, nullptr,
+      MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&address),
+      MHD_OPTION_NOTIFY_COMPLETED, &OnRequestDone, nullptr,
+      MHD_OPTION_THREAD_POOL_SIZE, options_.event_threads,
+      MHD_OPTION_CONNECTION_LIMIT, options_.max_connections,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, options_.max_connections_per_client,
+      MHD_OPTION_CONNECTION_TIMEOUT, options_.idle_timeout_seconds,
       // The request line and headers live in this pool with the read
       // buffer: beyond it the library answers 431 (or 414) by itself.
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, options_.max_header_bytes,

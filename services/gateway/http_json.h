@@ -63,6 +63,7 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "services/gateway/http_routes.h"
+#include "services/gateway/https_certificate.h"
 
 struct MHD_Daemon;
 
@@ -85,8 +86,15 @@ struct HttpFrontOptions {
   absl::Duration call_deadline = absl::Seconds(30);
   // Session cookies carry Secure (and the __Host- prefix): the pages are
   // served over TLS (by a proxy in front; also whenever a request says
-  // X-Forwarded-Proto: https).
+  // X-Forwarded-Proto: https, and always when the edge serves HTTPS).
   bool secure_cookies = false;
+  // HTTPS: the certificate chain and key (PEM) the edge presents, looked at
+  // again every `tls_refresh` so that a renewal in place is served without
+  // a restart (https_certificate.h). Both or neither. With HTTPS every
+  // answer carries Strict-Transport-Security; TLS 1.2 and 1.3 only.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  absl::Duration tls_refresh = absl::Minutes(1);
   // The addresses of proxies in front (as the socket shows them). A request
   // from one is the client's of the rightmost X-Forwarded-For entry that is
   // no such proxy, so per-address limits (sign-in throttling) apply to
@@ -123,6 +131,8 @@ class HttpJsonFront {
   void Shutdown();
 
   const HttpFrontOptions& options() const { return options_; }
+  // Null when the edge serves plain HTTP.
+  HttpsCertificate* https_certificate() { return https_certificate_.get(); }
 
   // For the request handlers in http_json.cc: one request's state, the
   // start of its call to the gateway, and the files served.
@@ -146,6 +156,7 @@ class HttpJsonFront {
   std::unique_ptr<HttpRouteTable> routes_;
   std::map<std::string, std::unique_ptr<HttpRoute>, std::less<>>
       document_routes_;
+  std::unique_ptr<HttpsCertificate> https_certificate_;
   MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
   absl::Mutex mu_;

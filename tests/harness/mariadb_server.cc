@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -75,8 +77,10 @@ int PickUnusedPort() {
   return port;
 }
 
-absl::StatusOr<std::unique_ptr<MariaDbServer>> MariaDbServer::Start() {
+absl::StatusOr<std::unique_ptr<MariaDbServer>> MariaDbServer::Start(
+    std::vector<std::string> extra_args) {
   std::unique_ptr<MariaDbServer> server(new MariaDbServer());
+  server->extra_args_ = std::move(extra_args);
   const char* tmp = std::getenv("TMPDIR");
   std::string pattern =
       absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/smz-mariadb-XXXXXX");
@@ -135,6 +139,7 @@ absl::Status MariaDbServer::Launch() {
       "--max-connections=500",
       absl::StrCat("--pid-file=", base_dir_, "/mariadbd.pid")};
   if (geteuid() == 0) argv.push_back("--user=root");
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   // Everything the child needs is prepared before fork(): in a process with
   // running threads the child may only call async-signal-safe functions.
   std::vector<char*> args;

@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/mysql/database.h"
@@ -24,7 +25,9 @@ namespace smz::testing {
 
 class MariaDbServer {
  public:
-  static absl::StatusOr<std::unique_ptr<MariaDbServer>> Start();
+  // `extra_args`: more mariadbd options, e.g. "--ssl-cert=…" for TLS.
+  static absl::StatusOr<std::unique_ptr<MariaDbServer>> Start(
+      std::vector<std::string> extra_args = {});
   ~MariaDbServer();
 
   // Creates `database` and a user of the same name with a random password and
@@ -52,6 +55,7 @@ class MariaDbServer {
   std::string base_dir_;
   std::string data_dir_;
   std::string socket_;
+  std::vector<std::string> extra_args_;
   int port_ = 0;
   pid_t pid_ = -1;
 };
