@@ -11,6 +11,7 @@
 #include "absl/flags/parse.h"
 #include "absl/time/time.h"
 #include "common/tls/tls_options.h"
+#include "common/version.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -20,6 +21,7 @@ ABSL_FLAG(std::string, service, "", "health service name ('' = server)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(2), "call deadline");
 
 int main(int argc, char** argv) {
+  smz::InstallVersionFlag();
   absl::ParseCommandLine(argc, argv);
   absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();
   if (!tls.ok()) {

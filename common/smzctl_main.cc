@@ -23,6 +23,7 @@
 #include "common/smz_services.h"
 #include "common/status_util.h"
 #include "common/tls/tls_options.h"
+#include "common/version.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
@@ -80,6 +81,7 @@ int PrintError(const grpc::Status& status) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "smzctl [flags] list | call <package.Service/Method> '<json request>'");
+  smz::InstallVersionFlag();
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() >= 2 && std::string(args[1]) == "list") {
     for (const auto* service : Services()) {

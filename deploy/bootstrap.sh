@@ -18,6 +18,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev libssl-dev
   # the private CA and service certificates (deploy/tls/make_certs.sh)
   openssl
+  # promtool checks deploy/prometheus (the scrape configuration, the alert
+  # rules and their unit tests); Debian ships it only with the server
+  prometheus
   # the gateway's HTTP edge (libmicrohttpd; cpp-httplib is the tests' client)
   # and council dashboard (Chart.js); the browser and WebDriver its tests
   # drive the pages with

@@ -221,6 +221,34 @@ TEST_F(DatabaseTest, MigrationsApplyOnceAndRefuseEditedHistory) {
   const absl::Status edited = ApplyMigrations(*db_, migrations, clock);
   EXPECT_EQ(edited.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(edited.message(), HasSubstr("migration 1"));
+
+  // An older binary (it knows only migration 1) meets the schema a newer
+  // one made: refused, nothing applied.
+  const std::vector<Migration> older = {
+      {1, "first", {"CREATE TABLE m1 (id INT PRIMARY KEY)"}}};
+  const absl::Status newer = ApplyMigrations(*db_, older, clock);
+  EXPECT_EQ(newer.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(newer.message(),
+              HasSubstr("schema is at version 2, newer than this binary "
+                        "knows (1)"));
+}
+
+// A client told to use TLS never falls back to plaintext with a server that
+// offers none (this fixture's).
+TEST_F(DatabaseTest, TlsIsNeverDroppedForAServerWithout) {
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/smz-dbplain-",
+                                       absl::ToUnixNanos(absl::Now()));
+  ASSERT_EQ(std::system(absl::StrCat(SMZ_MAKE_CERTS, " ", dir,
+                                     " mariadb >/dev/null 2>&1")
+                            .c_str()),
+            0);
+  DatabaseOptions with_ca = *options_;
+  with_ca.tls_ca_file = absl::StrCat(dir, "/ca.crt");
+  with_ca.pool_size = 1;
+  Database database(with_ca);
+  EXPECT_EQ(database.Ping().code(), absl::StatusCode::kUnavailable);
+  database.Close();
+  std::system(absl::StrCat("rm -rf ", dir).c_str());
 }
 
 TEST_F(DatabaseTest, ServiceUserCannotTouchOtherDatabases) {

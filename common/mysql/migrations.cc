@@ -38,6 +38,18 @@ absl::Status ApplyLocked(Session& session,
   SMZ_ASSIGN_OR_RETURN(
       std::vector<Row> applied,
       session.Query("SELECT version, checksum FROM schema_migrations", {}));
+  // A newer release migrated this database: this binary does not know what
+  // the schema means now (README, "Upgrading": roll forward, or restore the
+  // backup taken before the migration).
+  const int known = migrations.empty() ? 0 : migrations.back().version;
+  for (const Row& row : applied) {
+    if (row.Int(0) > known) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the database's schema is at version ", row.Int(0),
+                       ", newer than this binary knows (", known,
+                       "): a newer release migrated it; run that release"));
+    }
+  }
   int previous = 0;
   for (const Migration& migration : migrations) {
     if (migration.version <= previous) {

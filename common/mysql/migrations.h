@@ -10,7 +10,16 @@
 // Migrations run in version order, each once; concurrent starts of the same
 // service serialize on a named lock. The text of every applied migration is
 // checksummed: editing one that already ran is refused (FAILED_PRECONDITION)
-// rather than silently diverging schemas; add a new version instead.
+// rather than silently diverging schemas; add a new version instead. A
+// database that a newer release migrated (a version this binary does not
+// list) is refused too (FAILED_PRECONDITION): an old binary must not serve
+// a schema whose meaning it does not know.
+//
+// Rules for schema changes that survive a rolling upgrade (old and new
+// replicas serve side by side while it runs): a migration only adds (tables,
+// nullable or defaulted columns, indexes); what the new code stops using is
+// dropped only in a later release, once no replica of the old one runs; a
+// column is renamed as add, copy, switch reads, then drop, over releases.
 #ifndef SMZ_COMMON_MYSQL_MIGRATIONS_H_
 #define SMZ_COMMON_MYSQL_MIGRATIONS_H_
 

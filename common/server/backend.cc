@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "common/aip/status_macros.h"
+#include "common/clients/service_channel.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
@@ -27,8 +28,8 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(
   if (options.local_lookup != nullptr) {
     backend->principal_lookup_ = options.local_lookup(*backend->database_);
   } else {
-    backend->registry_channel_ = grpc::CreateChannel(
-        options.registry_target, ChannelCredentialsFor(options.tls));
+    backend->registry_channel_ =
+        CreateServiceChannel(options.registry_target, options.tls);
     backend->principal_lookup_ =
         std::make_unique<RemotePrincipalLookup>(backend->registry_channel_);
   }

@@ -3,7 +3,9 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "common/version.h"
 #include "prometheus/exposer.h"
+#include "prometheus/gauge.h"
 #include "prometheus/text_serializer.h"
 
 namespace smz {
@@ -29,7 +31,26 @@ RpcMetrics::RpcMetrics()
       latency_(prometheus::BuildHistogram()
                    .Name("smz_rpc_duration_seconds")
                    .Help("RPC handling time, by method and status code")
-                   .Register(*registry_)) {}
+                   .Register(*registry_)),
+      ready_(prometheus::BuildGauge()
+                 .Name("smz_ready")
+                 .Help("1 while the service takes calls (its database "
+                       "answers), else 0")
+                 .Register(*registry_)
+                 .Add({})),
+      certificate_expiry_(
+          prometheus::BuildGauge()
+              .Name("smz_tls_certificate_expiry_timestamp_seconds")
+              .Help("When a certificate in use ends (Unix seconds)")
+              .Register(*registry_)) {
+  // 1, labelled with what runs: a rolling upgrade shows host by host.
+  prometheus::BuildGauge()
+      .Name("smz_build_info")
+      .Help("The smz release and commit of this process")
+      .Register(*registry_)
+      .Add({{"release", Release()}, {"commit", Commit()}})
+      .Set(1);
+}
 
 void RpcMetrics::Record(absl::string_view method, absl::StatusCode code,
                         absl::Duration latency) {
@@ -38,6 +59,14 @@ void RpcMetrics::Record(absl::string_view method, absl::StatusCode code,
   requests_.Add(labels).Increment();
   latency_.Add(labels, LatencyBuckets())
       .Observe(absl::ToDoubleSeconds(latency));
+}
+
+void RpcMetrics::SetReady(bool ready) { ready_.Set(ready ? 1 : 0); }
+
+void RpcMetrics::SetCertificateExpiry(absl::string_view which,
+                                      absl::Time not_after) {
+  certificate_expiry_.Add({{"certificate", std::string(which)}})
+      .Set(static_cast<double>(absl::ToUnixSeconds(not_after)));
 }
 
 std::string RpcMetrics::Text() const {

@@ -1,5 +1,7 @@
 // Prometheus metrics for a service: RPC counts and latency histograms by
-// method and status code, served as text on an HTTP /metrics endpoint.
+// method and status code, readiness, the build, and when its certificates
+// end, served as text on an HTTP /metrics endpoint (deploy/prometheus has
+// the scrape configuration and the alert rules over them).
 //
 //   smz::RpcMetrics metrics;
 //   metrics.Record("GetPartner", absl::StatusCode::kOk, absl::Milliseconds(3));
@@ -17,6 +19,7 @@
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
@@ -31,6 +34,11 @@ class RpcMetrics {
   RpcMetrics();
   void Record(absl::string_view method, absl::StatusCode code,
               absl::Duration latency);
+  // smz_ready: 1 while the service takes calls (its database answers).
+  void SetReady(bool ready);
+  // smz_tls_certificate_expiry_timestamp_seconds{certificate=`which`}:
+  // when a certificate in use ends ("grpc", "grpc_ca", "https").
+  void SetCertificateExpiry(absl::string_view which, absl::Time not_after);
   // The exposition text, as /metrics serves it.
   std::string Text() const;
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
@@ -39,6 +47,8 @@ class RpcMetrics {
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;
+  prometheus::Gauge& ready_;
+  prometheus::Family<prometheus::Gauge>& certificate_expiry_;
 };
 
 class MetricsEndpoint {

@@ -24,10 +24,12 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/config.h"
+#include "common/mysql/migrations.h"
 #include "common/server/service_runtime.h"
 
 namespace smz {
@@ -44,6 +46,8 @@ struct ServiceMainSpec {
   const char* name;            // "events", in the serving log line
   const char* default_listen;  // "127.0.0.1:50053"
   RegistryUse registry;
+  // The service's schema (its <service>_schema.h), for --migrate_only.
+  const std::vector<Migration>& (*migrations)() = nullptr;
 };
 
 struct MainConfig {
@@ -58,6 +62,12 @@ std::string RegistryTargetFlag();
 
 // Sets the process up, parses the flags and reads the configuration.
 // INVALID_ARGUMENT names what is missing or wrong.
+//
+// With --migrate_only (SMZ_MIGRATE_ONLY=true) the process applies the
+// service's migrations to its database, waiting for it as a start does, and
+// exits: 0 when the schema is current, else ExitForStartFailure's code. It
+// needs the database settings only (no registry, no mail): a Kubernetes Job
+// or the upgrade procedure's first step runs it before any new replica.
 absl::StatusOr<MainConfig> BeginServiceMain(int argc, char** argv,
                                             const ServiceMainSpec& spec);
 

@@ -2,8 +2,11 @@
 
 #include <signal.h>
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/version.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
@@ -52,6 +55,15 @@ absl::Status ServiceRuntime::Start(
                            &port_);
   for (grpc::Service* service : services) builder.RegisterService(service);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
+  // Clients connect again now and then (after the grace, calls under way
+  // finished), resolving the service's name anew: a replica added behind
+  // dns:/// gets its share instead of waiting for the old ones to restart.
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_AGE_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options_.max_connection_age)));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(
+                                 options_.max_connection_age_grace)));
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
                              options_.max_metadata_bytes);
   grpc::ResourceQuota quota("smz-server");
@@ -81,14 +93,33 @@ absl::Status ServiceRuntime::Start(
   }
   // Report the truth before the first probe interval passes.
   SetServing(probe_());
+  RecordCertificateExpiry();
   probe_thread_ = std::thread([this] { ProbeLoop(); });
   return absl::OkStatus();
 }
 
 void ServiceRuntime::ProbeLoop() {
+  absl::Time certificates_read = absl::Now();
   while (
       !stop_probe_.WaitForNotificationWithTimeout(options_.health_interval)) {
     SetServing(probe_());
+    // As often as the TLS provider looks for a renewal.
+    if (absl::Now() - certificates_read >= options_.tls.refresh) {
+      certificates_read = absl::Now();
+      RecordCertificateExpiry();
+    }
+  }
+}
+
+void ServiceRuntime::RecordCertificateExpiry() {
+  if (metrics_rpc_ == nullptr) return;
+  for (const auto& [which, file] : {std::pair<const char*, const std::string*>{
+                                        "grpc", &options_.tls.cert_file},
+                                    {"grpc_ca", &options_.tls.ca_file}}) {
+    if (file->empty()) continue;
+    absl::StatusOr<absl::Time> not_after = CertificateNotAfter(*file);
+    // A file being renewed may be unreadable for a moment: the next look.
+    if (not_after.ok()) metrics_rpc_->SetCertificateExpiry(which, *not_after);
   }
 }
 
@@ -101,8 +132,12 @@ void ServiceRuntime::SetServing(bool serving) {
          {"reason", serving ? "database reachable" : "database unreachable"}});
   }
   serving_ = serving;
+  if (metrics_rpc_ != nullptr) metrics_rpc_->SetReady(serving);
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   health->SetServingStatus(serving);
+  health->SetServingStatus(kReadinessHealthName, serving);
+  // The process answers: alive, whatever the database says.
+  health->SetServingStatus(kLivenessHealthName, true);
   for (const std::string& name : options_.health_service_names) {
     health->SetServingStatus(name, serving);
   }
@@ -129,6 +164,7 @@ void ServiceRuntime::Shutdown() {
 }
 
 void ConfigureServiceProcess() {
+  InstallVersionFlag();
   // Debian's Abseil is built with mutex deadlock detection on, which keeps a
   // global lock-order graph updated on every Mutex use: ~5% of CPU on
   // GetPartner. Service binaries turn it off; tests keep it on, so lock-order

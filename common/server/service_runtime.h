@@ -1,7 +1,13 @@
 // Everything a smz service process needs around its gRPC services: the
-// server itself, the standard grpc.health.v1 service whose status follows
-// database reachability, server reflection (grpc.reflection.v1alpha), the
-// Prometheus endpoint, and graceful shutdown on SIGTERM/SIGINT.
+// server itself, the standard grpc.health.v1 service, server reflection
+// (grpc.reflection.v1alpha), the Prometheus endpoint, and graceful shutdown
+// on SIGTERM/SIGINT.
+//
+// Health names: "readiness", "" and each service's full name follow the
+// database's reachability (take calls, or not: a load balancer's and
+// Kubernetes' readinessProbe); "liveness" is SERVING while the process
+// serves at all, whatever the database does (livenessProbe: a database
+// outage must not restart every replica). Both go NOT_SERVING at shutdown.
 //
 // Database services reach it through smz::Backend (common/server/backend.h)
 // and their mains through smz::ServiceMain (service_main.h); the gateway,
@@ -33,6 +39,9 @@
 
 namespace smz {
 
+inline constexpr char kLivenessHealthName[] = "liveness";
+inline constexpr char kReadinessHealthName[] = "readiness";
+
 struct ServerOptions {
   std::string listen = "127.0.0.1:0";
   std::string metrics_listen;  // empty: no metrics endpoint
@@ -55,6 +64,11 @@ struct ServerOptions {
   int64_t max_buffer_bytes = int64_t{256} << 20;
   // TLS (and client certificates) for the gRPC port; none: plaintext.
   TlsOptions tls;
+  // A client's connection is closed (gracefully: GOAWAY, then calls under
+  // way get `max_connection_age_grace`) after this long, so that clients
+  // spread over replicas added since (gRPC adds its own jitter of ±10%).
+  absl::Duration max_connection_age = absl::Minutes(5);
+  absl::Duration max_connection_age_grace = absl::Seconds(30);
 };
 
 class ServiceRuntime {
@@ -81,6 +95,8 @@ class ServiceRuntime {
  private:
   void ProbeLoop();
   void SetServing(bool serving);
+  // The smz_tls_certificate_expiry_timestamp_seconds of the gRPC side.
+  void RecordCertificateExpiry();
 
   const ServerOptions options_;
   std::unique_ptr<Database> probe_database_;  // null for stateless services

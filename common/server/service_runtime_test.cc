@@ -85,6 +85,23 @@ TEST(ServiceRuntimeTest, HealthIsNotServingWithoutADatabase) {
   ASSERT_TRUE(health->Check(&context, {}, &response).ok());
   EXPECT_EQ(response.status(),
             grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  // Not ready, but alive: a database outage must not get it restarted.
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(kReadinessHealthName);
+  grpc::ClientContext readiness;
+  ASSERT_TRUE(health->Check(&readiness, request, &response).ok());
+  EXPECT_EQ(response.status(),
+            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  request.set_service(kLivenessHealthName);
+  grpc::ClientContext liveness;
+  ASSERT_TRUE(health->Check(&liveness, request, &response).ok());
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  runtime.Shutdown();
+  grpc::ClientContext after;
+  after.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  grpc::Status s = health->Check(&after, request, &response);
+  EXPECT_TRUE(!s.ok() || response.status() !=
+                             grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
 TEST(ServiceRuntimeTest, ReportsAPortThatIsTaken) {

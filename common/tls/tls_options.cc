@@ -1,8 +1,15 @@
 #include "common/tls/tls_options.h"
 
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <algorithm>
+#include <ctime>
 #include <fstream>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -10,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/config.h"
@@ -155,7 +163,19 @@ absl::StatusOr<TlsOptions> LoadTlsOptions() {
         return absl::InvalidArgumentError(absl::StrCat(
             "trusted_edges: '", name, "' is not a certificate name"));
       }
+      // Names every certificate of make_certs.sh carries: trusting them
+      // would trust every service.
+      if (name == "localhost" || absl::StartsWith(name, "127.") ||
+          name == "::1") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "trusted_edges: '", name,
+            "' is on every local certificate; name the edge itself"));
+      }
       options.trusted_edges.emplace_back(name);
+    }
+    if (options.trusted_edges.empty()) {
+      return absl::InvalidArgumentError(
+          "trusted_edges: no name given (leave it unset for 'gateway')");
     }
   }
   if (absl::Status s = CheckTlsOptions(options); !s.ok()) return s;
@@ -215,9 +235,32 @@ std::string PeerIdentity(const grpc::ServerContext& context) {
   return absl::StrJoin(names, ",");
 }
 
+absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& pem_file) {
+  BIO* bio = BIO_new_file(pem_file.c_str(), "r");
+  if (bio == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", pem_file));
+  }
+  X509* certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (certificate == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(pem_file, " holds no PEM certificate"));
+  }
+  struct tm end {};
+  const bool ok = ASN1_TIME_to_tm(X509_get0_notAfter(certificate), &end) == 1;
+  X509_free(certificate);
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(pem_file, ": unreadable end date"));
+  }
+  return absl::FromTimeT(timegm(&end));
+}
+
 std::string PeerAddress(const grpc::ServerContext& context) {
-  // "ipv4:127.0.0.1:5000" or "ipv6:[::1]:5000".
-  const std::string peer = context.peer();
+  // "ipv4:127.0.0.1:5000" or "ipv6:[::1]:5000", which gRPC percent-encodes
+  // as "ipv6:%5B::1%5D:5000".
+  const std::string peer = absl::StrReplaceAll(
+      context.peer(), {{"%5B", "["}, {"%5D", "]"}, {"%5b", "["}, {"%5d", "]"}});
   absl::string_view rest = peer;
   if (absl::ConsumePrefix(&rest, "ipv4:")) {
     return std::string(rest.substr(0, rest.rfind(':')));

@@ -80,6 +80,10 @@ absl::Status CheckServerTlsOptions(const TlsOptions& options);
 absl::Status CheckPemFile(const std::string& path, absl::string_view flag,
                           absl::string_view kind);
 
+// When the first certificate in a PEM file ends; INVALID_ARGUMENT when the
+// file cannot be read or holds none.
+absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& pem_file);
+
 // Plaintext when !options.enabled(). Give a server only options that
 // CheckServerTlsOptions accepts.
 std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(

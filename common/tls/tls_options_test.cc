@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/server/metrics.h"
 #include "common/server/rpc_runner.h"
 #include "common/server/service_runtime.h"
 #include "gmock/gmock.h"
@@ -119,10 +120,13 @@ class TlsTest : public ::testing::Test {
     return tls;
   }
 
-  void Serve(const TlsOptions& tls) {
+  void Serve(const TlsOptions& tls, const std::string& host = "127.0.0.1") {
     ASSERT_TRUE(CheckTlsOptions(tls).ok());
+    if (server_ != nullptr) server_->Shutdown();
+    host_ = host;
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", ServerCredentialsFor(tls), &port_);
+    builder.AddListeningPort(absl::StrCat(host, ":0"),
+                             ServerCredentialsFor(tls), &port_);
     builder.RegisterService(&service_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
@@ -141,7 +145,7 @@ class TlsTest : public ::testing::Test {
     if (!server_name.empty()) args.SetSslTargetNameOverride(server_name);
     // A fresh connection each time, not one shared with an earlier channel.
     args.SetInt("grpc.use_local_subchannel_pool", 1);
-    auto channel = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port_),
+    auto channel = grpc::CreateCustomChannel(absl::StrCat(host_, ":", port_),
                                              ChannelCredentialsFor(tls), args);
     auto stub = Health::NewStub(channel);
     grpc::ClientContext context;
@@ -164,6 +168,7 @@ class TlsTest : public ::testing::Test {
   static inline std::string* other_ = nullptr;
   WhoCalls service_;
   std::unique_ptr<grpc::Server> server_;
+  std::string host_ = "127.0.0.1";
   int port_ = 0;
 };
 
@@ -209,12 +214,33 @@ TEST_F(TlsTest, OnlyTheGatewaysCertificateMayReportAClientsAddress) {
   // Not an IP address: nothing.
   ASSERT_TRUE(Check(GatewayTls(), "", nullptr, "evil.example").ok());
   EXPECT_EQ(service_.last_client(), "");
+  // A certificate named "gateway" from another CA gets no call through.
+  TlsOptions stranger;
+  stranger.cert_file = absl::StrCat(*other_, "/gateway.crt");
+  stranger.key_file = absl::StrCat(*other_, "/gateway.key");
+  stranger.ca_file = File("ca.crt");
+  EXPECT_EQ(Check(stranger, "", nullptr, "203.0.113.7").error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsTest, AnIpv6CallerCountsAsItsOwnAddress) {
+  Serve(ServerTls(/*require_client_cert=*/false), "[::1]");
+  TlsOptions events;
+  events.cert_file = File("events.crt");
+  events.key_file = File("events.key");
+  events.ca_file = File("ca.crt");
+  // The certificates name 127.0.0.1, not ::1: dialled as "localhost".
+  ASSERT_TRUE(Check(events, "localhost", nullptr, "203.0.113.7").ok());
+  EXPECT_EQ(service_.last_client(), "::1");
 }
 
 TEST_F(TlsTest, PlaintextFromThisHostMayReportAClientsAddress) {
   Serve(TlsOptions());
   ASSERT_TRUE(Check(TlsOptions(), "", nullptr, "203.0.113.7").ok());
   EXPECT_EQ(service_.last_client(), "203.0.113.7");
+  Serve(TlsOptions(), "[::1]");
+  ASSERT_TRUE(Check(TlsOptions(), "", nullptr, "2001:db8::7").ok());
+  EXPECT_EQ(service_.last_client(), "2001:db8::7");
 }
 
 TEST_F(TlsTest, AClientChecksTheServersCertificateAndName) {
@@ -261,11 +287,27 @@ TEST_F(TlsTest, ARenewedCertificateServesWithoutARestart) {
 TEST_F(TlsTest, ServiceRuntimeServesHealthOverTls) {
   ServerOptions options;
   options.tls = ServerTls(/*require_client_cert=*/true);
+  RpcMetrics metrics;
   ServiceRuntime runtime(
-      options, [] { return true; }, nullptr);
+      options, [] { return true; }, &metrics);
   ASSERT_TRUE(runtime.Start({}).ok());
   port_ = runtime.port();
   EXPECT_TRUE(Check(GatewayTls()).ok());
+  // When its certificates end, for the alert (make_certs.sh: 397 days, the
+  // CA 10 years).
+  absl::StatusOr<absl::Time> not_after =
+      CertificateNotAfter(File("registry.crt"));
+  ASSERT_TRUE(not_after.ok()) << not_after.status();
+  EXPECT_GT(*not_after, absl::Now() + absl::Hours(24 * 390));
+  EXPECT_LT(*not_after, absl::Now() + absl::Hours(24 * 398));
+  EXPECT_THAT(metrics.Text(),
+              HasSubstr(absl::StrCat(
+                  "smz_tls_certificate_expiry_timestamp_seconds{certificate="
+                  "\"grpc\"} ",
+                  absl::ToUnixSeconds(*not_after))));
+  EXPECT_THAT(metrics.Text(), HasSubstr("certificate=\"grpc_ca\""));
+  EXPECT_THAT(metrics.Text(), HasSubstr("smz_ready 1"));
+  EXPECT_FALSE(CertificateNotAfter(File("registry.key")).ok());
   EXPECT_EQ(Check(TlsOptions()).error_code(), grpc::StatusCode::UNAVAILABLE);
   runtime.Shutdown();
 
@@ -304,6 +346,11 @@ TEST_F(TlsTest, TheFlagsAndVariablesAreReadAndCheckedAtStart) {
   setenv("SMZ_TRUSTED_EDGES", "gateway,*", 1);
   EXPECT_THAT(LoadTlsOptions().status().message(),
               HasSubstr("trusted_edges: '*'"));
+  setenv("SMZ_TRUSTED_EDGES", "gateway,localhost", 1);
+  EXPECT_THAT(LoadTlsOptions().status().message(),
+              HasSubstr("on every local certificate"));
+  setenv("SMZ_TRUSTED_EDGES", " , ", 1);
+  EXPECT_THAT(LoadTlsOptions().status().message(), HasSubstr("no name"));
   unsetenv("SMZ_TRUSTED_EDGES");
   unsetenv("SMZ_TLS_CA");
   unsetenv("SMZ_TLS_CLIENT_AUTH");

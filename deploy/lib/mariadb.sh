@@ -242,11 +242,21 @@ smz_parse_admin_dsn() {
 smz_mysql_root() {
   if [[ -n "${SMZ_MYSQL_ADMIN_DSN:-}" ]]; then
     smz_parse_admin_dsn "$SMZ_MYSQL_ADMIN_DSN" || return 1
+    # The services' passwords cross this connection (CREATE USER): with
+    # SMZ_MYSQL_TLS_CA it is TLS with the server's certificate checked; a
+    # server beyond this host without it is refused.
+    local tls=()
+    if [[ -n "${SMZ_MYSQL_TLS_CA:-}" ]]; then
+      tls=(--ssl --ssl-ca="$SMZ_MYSQL_TLS_CA" --ssl-verify-server-cert)
+    elif [[ "$SMZ_ADMIN_HOST" != 127.* && "$SMZ_ADMIN_HOST" != localhost && "$SMZ_ADMIN_HOST" != ::1 ]]; then
+      _smz_log "SMZ_MYSQL_ADMIN_DSN names $SMZ_ADMIN_HOST: set SMZ_MYSQL_TLS_CA (its CA) so that the services' passwords do not cross the network in plaintext"
+      return 1
+    fi
     # Password goes through the environment of the client only: argv is
     # world-readable via ps, the environment is not.
     MYSQL_PWD="$SMZ_ADMIN_PASSWORD" mariadb --no-defaults --batch \
       --protocol=TCP -h "$SMZ_ADMIN_HOST" -P "$SMZ_ADMIN_PORT" \
-      -u "$SMZ_ADMIN_USER" "$@"
+      -u "$SMZ_ADMIN_USER" "${tls[@]}" "$@"
   else
     if [[ -z "${SMZ_MARIADB_SOCKET:-}" ]]; then
       _smz_log "no server: call smz_mariadb_start or set SMZ_MYSQL_ADMIN_DSN"

@@ -115,6 +115,8 @@ if [[ -z "${SMZ_MYSQL_ADMIN_DSN:-}" ]]; then
     secure="$(mariadb --no-defaults --batch --skip-column-names \
       --socket="$SMZ_MARIADB_SOCKET" -uroot -e 'SELECT @@require_secure_transport')"
     [[ "$secure" == 1 ]] || die "the private MariaDB was already running without TLS: run deploy/local/down.sh, then SMZ_TLS=1 deploy/local/up.sh"
+    # A server that was already running reads a renewed certificate now.
+    mariadb --no-defaults --batch --socket="$SMZ_MARIADB_SOCKET" -uroot -e 'FLUSH SSL'
     MYSQL_TLS_CA="$TLS_DIR/ca.crt"
     MYSQL_DESC="$MYSQL_DESC, TLS only"
   fi
@@ -199,9 +201,9 @@ start_service() {
       "SMZ_MYSQL_DSN=mysql://smz_$svc@$MYSQL_HOST:$MYSQL_PORT/smz_$svc"
       "SMZ_MYSQL_CREDENTIALS_FILE=$SMZ_STATE/secrets/$svc.mysql"
     )
-    if [[ -n "$MYSQL_TLS_CA" ]]; then
-      env_vars+=("SMZ_MYSQL_TLS_CA=$MYSQL_TLS_CA")
-    fi
+    # Always said, empty too: an SMZ_MYSQL_TLS_CA exported for an external
+    # server must not reach services of the private one.
+    env_vars+=("SMZ_MYSQL_TLS_CA=$MYSQL_TLS_CA")
   fi
   case "$svc" in
     registry)

@@ -16,6 +16,7 @@
 #include "common/config.h"
 #include "common/mail/mail_config.h"
 #include "common/server/service_main.h"
+#include "services/events/events_schema.h"
 #include "services/events/events_server.h"
 
 ABSL_FLAG(std::string, public_url, "",
@@ -30,7 +31,8 @@ ABSL_FLAG(std::string, registration_retention_days, "",
 int main(int argc, char** argv) {
   return smz::ServiceMain(
       argc, argv,
-      {"events", "127.0.0.1:50053", smz::RegistryUse::kCallersAndPartners},
+      {"events", "127.0.0.1:50053", smz::RegistryUse::kCallersAndPartners,
+       &smz::events::EventsMigrations},
       [](const smz::MainConfig& config) {
         smz::events::EventsServerOptions options;
         smz::ApplyMainConfig(config, &options);

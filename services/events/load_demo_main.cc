@@ -27,6 +27,7 @@
 #include "common/csv.h"
 #include "common/request_fields.h"
 #include "common/tls/tls_options.h"
+#include "common/version.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "services/events/event_rules.h"
@@ -180,6 +181,7 @@ absl::Time LocalTime(const std::string& zone, absl::CivilDay day, int hour,
 // Long by design: a script: it loads the demo data set step by step, in the
 // order a reader follows it.
 int main(int argc, char** argv) {
+  smz::InstallVersionFlag();
   absl::ParseCommandLine(argc, argv);
   // TLS when the services use it (SMZ_TLS_* or the --tls_* flags).
   absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();

@@ -16,6 +16,7 @@
 #include "common/logging.h"
 #include "common/server/service_main.h"
 #include "common/server/service_runtime.h"
+#include "common/version.h"
 #include "services/gateway/gateway_server.h"
 
 ABSL_FLAG(std::string, stats_target, "",
@@ -127,10 +128,13 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<smz::gateway::GatewayServer>> server =
       smz::gateway::GatewayServer::Start(options);
   if (!server.ok()) return smz::ExitForStartFailure(server.status());
-  smz::Log(smz::LogLevel::kInfo, "gateway serving",
-           {{"listen", config.listen},
-            {"grpc_port", absl::StrCat((*server)->port())},
-            {"metrics_port", absl::StrCat((*server)->metrics_port())},
-            {"http_port", absl::StrCat((*server)->http_port())}});
+  smz::Log(
+      smz::LogLevel::kInfo, "gateway serving",
+      {{"listen", config.listen},
+       {"grpc_port", absl::StrCat((*server)->port())},
+       {"metrics_port", absl::StrCat((*server)->metrics_port())},
+       {"http_port", absl::StrCat((*server)->http_port())},
+       {"http_scheme", options.http.tls_cert_file.empty() ? "http" : "https"},
+       {"version", smz::Version()}});
   return smz::ServeUntilTerminated([&] { (*server)->Shutdown(); });
 }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/aip/status_macros.h"
+#include "common/clients/service_channel.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "smz/registry/v1/accounts.grpc.pb.h"
@@ -29,7 +30,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   std::unique_ptr<GatewayServer> server(new GatewayServer(std::move(options)));
   GatewayServerOptions& o = server->options_;
   auto channel = [&o](const std::string& target) {
-    return grpc::CreateChannel(target, ChannelCredentialsFor(o.server.tls));
+    return CreateServiceChannel(target, o.server.tls);
   };
   BackendChannels backends{channel(o.registry_target), channel(o.stats_target),
                            channel(o.events_target),
@@ -41,7 +42,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   server->gateway_ = std::make_unique<Gateway>(backends, o.clock, o.gateway);
   server->runner_ = std::make_unique<RpcRunner>(
       v1::GatewayService::service_full_name(), server->authenticator_.get(),
-      &server->metrics_);
+      &server->metrics_, o.server.tls.trusted_edges);
   server->service_ = std::make_unique<GatewayGrpcService>(
       server->gateway_.get(), server->runner_.get());
   ServerOptions server_options = o.server;
@@ -69,8 +70,13 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
          backends.events},
         {std::string(programme::v1::ProgrammeService::service_full_name()),
          backends.programme}};
+    HttpFrontOptions http = o.http;
+    RpcMetrics* metrics = &server->metrics_;
+    http.on_tls_certificate = [metrics](absl::Time not_after) {
+      metrics->SetCertificateExpiry("https", not_after);
+    };
     server->http_ =
-        std::make_unique<HttpJsonFront>(std::move(services), o.http);
+        std::make_unique<HttpJsonFront>(std::move(services), std::move(http));
     SMZ_RETURN_IF_ERROR(server->http_->Start(o.http_listen));
   }
   return server;

@@ -708,11 +708,16 @@ class HttpsEdgeTest : public HttpEdgeTest {
     options.tls_cert_file = File("gateway.crt");
     options.tls_key_file = File("gateway.key");
     options.tls_refresh = absl::ZeroDuration();  // every handshake looks
+    options.on_tls_certificate = [this](absl::Time not_after) {
+      absl::MutexLock lock(&mu_);
+      not_after_ = not_after;
+      ++pairs_loaded_;
+    };
     return options;
   }
   // A client that trusts only the test's CA and checks the server's name.
   std::unique_ptr<httplib::SSLClient> Client() {
-    auto client = std::make_unique<httplib::SSLClient>("localhost", port_);
+    auto client = std::make_unique<httplib::SSLClient>("127.0.0.1", port_);
     client->set_ca_cert_path(File("ca.crt").c_str());
     client->enable_server_certificate_verification(true);
     client->set_connection_timeout(5);
@@ -743,10 +748,23 @@ class HttpsEdgeTest : public HttpEdgeTest {
     }
     return out;
   }
+  absl::Time not_after() {
+    absl::MutexLock lock(&mu_);
+    return not_after_;
+  }
+  int pairs_loaded() {
+    absl::MutexLock lock(&mu_);
+    return pairs_loaded_;
+  }
   static inline std::string* dir_ = nullptr;
+  absl::Mutex mu_;
+  absl::Time not_after_ ABSL_GUARDED_BY(mu_);
+  int pairs_loaded_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 TEST_F(HttpsEdgeTest, AnswersOverHttpsWithStrictTransportSecurity) {
+  // The metrics hear when the certificate ends (make_certs.sh: 397 days).
+  EXPECT_GT(not_after(), absl::Now() + absl::Hours(24 * 390));
   auto client = Client();
   httplib::Headers headers = {{"Authorization", "Bearer smz_good"}};
   httplib::Result answer =
@@ -757,12 +775,19 @@ TEST_F(HttpsEdgeTest, AnswersOverHttpsWithStrictTransportSecurity) {
             "max-age=31536000");
   EXPECT_EQ(fake_.Authorization(), "Bearer smz_good");
   EXPECT_EQ(Presented(), FingerprintOf(File("gateway.crt")));
+  // Not to "localhost": the promise would bind every local server.
+  httplib::Headers local = headers;
+  local.emplace("Host", absl::StrCat("localhost:", port_));
+  answer = client->Get("/v1/council/kpiTables/smz-2018", local);
+  ASSERT_TRUE(answer) << httplib::to_string(answer.error());
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_FALSE(answer->has_header("Strict-Transport-Security"));
 
   // Plain HTTP on the HTTPS port gets no HTTP answer.
   EXPECT_EQ(testing::HttpStatusOf(Get(port_, "/v1/council/kpiTables/smz-2018")),
             0);
   // A client that trusts another CA refuses the edge.
-  httplib::SSLClient stranger("localhost", port_);
+  httplib::SSLClient stranger("127.0.0.1", port_);
   stranger.set_ca_cert_path(File("registry.crt").c_str());
   stranger.enable_server_certificate_verification(true);
   EXPECT_FALSE(stranger.Get("/v1/council/kpiTables/smz-2018", headers));
@@ -790,19 +815,24 @@ TEST_F(HttpsEdgeTest, ARenewedCertificateIsServedWithoutARestart) {
   ASSERT_TRUE(MakeCerts("gateway"));  // renewed in place, same paths
   const std::string renewed = FingerprintOf(File("gateway.crt"));
   ASSERT_NE(renewed, before);
+  ASSERT_EQ(pairs_loaded(), 1);
   EXPECT_EQ(Presented(), renewed);
+  EXPECT_EQ(pairs_loaded(), 2);  // the renewal heard by the metrics
   auto client = Client();
   httplib::Result answer = client->Get("/v1/council/kpiTables/smz-2018",
                                        {{"Authorization", "Bearer smz_good"}});
   ASSERT_TRUE(answer) << httplib::to_string(answer.error());
   EXPECT_EQ(answer->status, 200);
 
-  // A renewal half done (the key of another certificate) keeps the pair in
-  // use: handshakes go on with it.
-  ASSERT_EQ(std::system(absl::StrCat("cp ", File("registry.key"), " ",
-                                     File("gateway.key"))
+  // A renewal half done (a new certificate beside the old key: here
+  // another service's) keeps the pair in use: handshakes go on with it.
+  ASSERT_EQ(std::system(absl::StrCat("cp ", File("registry.crt"), " ",
+                                     File("gateway.crt"))
                             .c_str()),
             0);
+  EXPECT_EQ(Presented(), renewed);
+  // An unreadable file too.
+  ASSERT_EQ(std::system(absl::StrCat("rm ", File("gateway.crt")).c_str()), 0);
   EXPECT_EQ(Presented(), renewed);
   ASSERT_TRUE(MakeCerts("gateway"));  // and then whole again
   EXPECT_EQ(Presented(), FingerprintOf(File("gateway.crt")));

@@ -132,9 +132,19 @@ MHD_Result Queue(MHD_Connection* connection, const Answer& answer) {
   if (const MHD_ConnectionInfo* tls = MHD_get_connection_info(
           connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
       tls != nullptr && tls->tls_session != nullptr) {
-    // Browsers that saw the pages over HTTPS never fall back to plain HTTP.
-    MHD_add_response_header(response, "Strict-Transport-Security",
-                            "max-age=31536000");
+    // Browsers that saw the pages over HTTPS never fall back to plain HTTP;
+    // but not for "localhost" (the local stack), where the promise would
+    // bind every other development server on the machine.
+    const char* host =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Host");
+    const absl::string_view host_name =
+        host == nullptr ? absl::string_view()
+                        : absl::string_view(host).substr(
+                              0, absl::string_view(host).rfind(':'));
+    if (!absl::EqualsIgnoreCase(host_name, "localhost")) {
+      MHD_add_response_header(response, "Strict-Transport-Security",
+                              "max-age=31536000");
+    }
   }
   for (const auto& [name, value] : answer.headers) {
     // libmicrohttpd refuses values with line breaks; such a header is
@@ -884,7 +894,8 @@ absl::Status HttpJsonFront::Start(const std::string& listen) {
     }
     absl::StatusOr<std::unique_ptr<HttpsCertificate>> certificate =
         HttpsCertificate::Load(options_.tls_cert_file, options_.tls_key_file,
-                               options_.tls_refresh, &SystemClock::Get());
+                               options_.tls_refresh, &SystemClock::Get(),
+                               options_.on_tls_certificate);
     if (!certificate.ok()) return certificate.status();
     https_certificate_ = *std::move(certificate);
     flags |= MHD_USE_TLS;

@@ -51,6 +51,7 @@
 #ifndef SMZ_SERVICES_GATEWAY_HTTP_JSON_H_
 #define SMZ_SERVICES_GATEWAY_HTTP_JSON_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -95,6 +96,8 @@ struct HttpFrontOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   absl::Duration tls_refresh = absl::Minutes(1);
+  // Hears when the certificate in use ends, at start and at each renewal.
+  std::function<void(absl::Time not_after)> on_tls_certificate;
   // The addresses of proxies in front (as the socket shows them). A request
   // from one is the client's of the rightmost X-Forwarded-For entry that is
   // no such proxy, so per-address limits (sign-in throttling) apply to

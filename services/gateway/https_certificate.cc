@@ -64,7 +64,8 @@ absl::StatusOr<std::unique_ptr<HttpsCertificate::Pair>> ParseCertificatePair(
   gnutls_datum_t cert_datum = Datum(cert_pem);
   unsigned length = sizeof(pair->chain) / sizeof(pair->chain[0]);
   if (int e = gnutls_pcert_list_import_x509_raw(
-          pair->chain, &length, &cert_datum, GNUTLS_X509_FMT_PEM, 0);
+          pair->chain, &length, &cert_datum, GNUTLS_X509_FMT_PEM,
+          GNUTLS_X509_CRT_LIST_IMPORT_FAIL_IF_EXCEED);
       e < 0 || length == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("http_tls_cert: no PEM certificate chain of at most 8 (",
@@ -111,7 +112,7 @@ absl::StatusOr<std::unique_ptr<HttpsCertificate::Pair>> ParseCertificatePair(
 
 absl::StatusOr<std::unique_ptr<HttpsCertificate>> HttpsCertificate::Load(
     std::string cert_file, std::string key_file, absl::Duration refresh,
-    const Clock* clock) {
+    const Clock* clock, std::function<void(absl::Time)> on_loaded) {
   absl::StatusOr<std::string> cert = ReadPem(cert_file, "http_tls_cert");
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key = ReadPem(key_file, "http_tls_key");
@@ -122,8 +123,10 @@ absl::StatusOr<std::unique_ptr<HttpsCertificate>> HttpsCertificate::Load(
     return absl::InvalidArgumentError(
         absl::StrCat(pair.status().message(), ": ", cert_file, ", ", key_file));
   }
-  std::unique_ptr<HttpsCertificate> certificate(new HttpsCertificate(
-      std::move(cert_file), std::move(key_file), refresh, clock));
+  if (on_loaded != nullptr) on_loaded((*pair)->not_after);
+  std::unique_ptr<HttpsCertificate> certificate(
+      new HttpsCertificate(std::move(cert_file), std::move(key_file), refresh,
+                           clock, std::move(on_loaded)));
   absl::MutexLock lock(&certificate->mu_);
   certificate->last_look_ = clock->Now();
   certificate->pairs_.push_back(*std::move(pair));
@@ -131,26 +134,40 @@ absl::StatusOr<std::unique_ptr<HttpsCertificate>> HttpsCertificate::Load(
 }
 
 const HttpsCertificate::Pair* HttpsCertificate::Current() {
-  absl::MutexLock lock(&mu_);
-  const absl::Time now = clock_->Now();
-  if (now - last_look_ >= refresh_) {
+  std::string in_use;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = clock_->Now();
+    if (now - last_look_ < refresh_) return pairs_.back().get();
+    // This handshake looks; the others meanwhile present the pair in use
+    // (a slow file system stalls one handshake, not every one).
     last_look_ = now;
-    absl::StatusOr<std::string> cert = ReadPem(cert_file_, "http_tls_cert");
-    absl::StatusOr<std::string> key = ReadPem(key_file_, "http_tls_key");
-    if (cert.ok() && key.ok() && *cert != pairs_.back()->pem) {
-      absl::StatusOr<std::unique_ptr<Pair>> renewed =
-          ParseCertificatePair(*cert, *key);
-      if (renewed.ok()) {
-        pairs_.push_back(*std::move(renewed));
-        Log(LogLevel::kInfo, "HTTPS certificate renewed",
-            {{"file", cert_file_},
-             {"not_after", absl::FormatTime(pairs_.back()->not_after)}});
-      } else {
-        Log(LogLevel::kWarning, "HTTPS certificate not renewed yet",
-            {{"file", cert_file_}, {"error", renewed.status().message()}});
-      }
+    in_use = pairs_.back()->pem;
+  }
+  absl::StatusOr<std::string> cert = ReadPem(cert_file_, "http_tls_cert");
+  absl::StatusOr<std::string> key = ReadPem(key_file_, "http_tls_key");
+  std::unique_ptr<Pair> renewed;
+  if (!cert.ok() || !key.ok()) {
+    Log(LogLevel::kWarning, "HTTPS certificate files unreadable; in use kept",
+        {{"error", (cert.ok() ? key : cert).status().message()}});
+  } else if (*cert != in_use) {
+    absl::StatusOr<std::unique_ptr<Pair>> parsed =
+        ParseCertificatePair(*cert, *key);
+    if (parsed.ok()) {
+      renewed = *std::move(parsed);
+      Log(LogLevel::kInfo, "HTTPS certificate renewed",
+          {{"file", cert_file_},
+           {"not_after", absl::FormatTime(renewed->not_after)}});
+    } else {
+      Log(LogLevel::kWarning, "HTTPS certificate not renewed yet",
+          {{"file", cert_file_}, {"error", parsed.status().message()}});
     }
   }
+  if (renewed != nullptr && on_loaded_ != nullptr) {
+    on_loaded_(renewed->not_after);
+  }
+  absl::MutexLock lock(&mu_);
+  if (renewed != nullptr) pairs_.push_back(std::move(renewed));
   return pairs_.back().get();
 }
 

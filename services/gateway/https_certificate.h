@@ -21,6 +21,7 @@
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,9 +53,12 @@ class HttpsCertificate {
   // INVALID_ARGUMENT naming the flag (http_tls_cert, http_tls_key) when a
   // file cannot be read, holds no certificate or key, or the key is not the
   // certificate's.
+  // `on_loaded` (may be empty) hears the end date of each pair taken into
+  // use, the first included (for the metrics).
   static absl::StatusOr<std::unique_ptr<HttpsCertificate>> Load(
       std::string cert_file, std::string key_file, absl::Duration refresh,
-      const Clock* clock);
+      const Clock* clock,
+      std::function<void(absl::Time not_after)> on_loaded = nullptr);
 
   // The pair to present now, after a look at the files when `refresh` has
   // passed since the last one. Stays valid as long as this object: a
@@ -66,16 +70,19 @@ class HttpsCertificate {
 
  private:
   HttpsCertificate(std::string cert_file, std::string key_file,
-                   absl::Duration refresh, const Clock* clock)
+                   absl::Duration refresh, const Clock* clock,
+                   std::function<void(absl::Time)> on_loaded)
       : cert_file_(std::move(cert_file)),
         key_file_(std::move(key_file)),
         refresh_(refresh),
-        clock_(clock) {}
+        clock_(clock),
+        on_loaded_(std::move(on_loaded)) {}
 
   const std::string cert_file_;
   const std::string key_file_;
   const absl::Duration refresh_;
   const Clock* const clock_;
+  const std::function<void(absl::Time)> on_loaded_;
   absl::Mutex mu_;
   absl::Time last_look_ ABSL_GUARDED_BY(mu_);
   // Every pair ever loaded, the last one current: renewals are rare (months

@@ -29,6 +29,7 @@
 #include "common/config.h"
 #include "common/csv.h"
 #include "common/tls/tls_options.h"
+#include "common/version.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "smz/programme/v1/programme.grpc.pb.h"
@@ -203,6 +204,7 @@ std::optional<v1::FundingSource> SourceOf(absl::string_view text) {
 // Long by design: a script: it loads the demo data set step by step, in the
 // order a reader follows it.
 int main(int argc, char** argv) {
+  smz::InstallVersionFlag();
   absl::ParseCommandLine(argc, argv);
   // TLS when the services use it (SMZ_TLS_* or the --tls_* flags).
   absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();

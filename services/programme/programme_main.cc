@@ -9,11 +9,14 @@
 // common/server/service_main.h).
 
 #include "common/server/service_main.h"
+#include "services/programme/programme_schema.h"
 #include "services/programme/programme_server.h"
 
 int main(int argc, char** argv) {
   return smz::ServiceMain(
-      argc, argv, {"programme", "127.0.0.1:50054", smz::RegistryUse::kCallers},
+      argc, argv,
+      {"programme", "127.0.0.1:50054", smz::RegistryUse::kCallers,
+       &smz::programme::ProgrammeMigrations},
       [](const smz::MainConfig& config) {
         smz::programme::ProgrammeServerOptions options;
         smz::ApplyMainConfig(config, &options);

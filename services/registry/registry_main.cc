@@ -39,6 +39,7 @@
 #include "common/mail/mail_config.h"
 #include "common/server/service_main.h"
 #include "common/text_checks.h"
+#include "services/registry/registry_schema.h"
 #include "services/registry/registry_server.h"
 
 ABSL_FLAG(std::string, public_url, "",
@@ -192,7 +193,8 @@ int BreakGlassAdminAccountAndExit(
 
 int main(int argc, char** argv) {
   const smz::ServiceMainSpec spec{"registry", "127.0.0.1:50051",
-                                  smz::RegistryUse::kIsRegistry};
+                                  smz::RegistryUse::kIsRegistry,
+                                  &smz::registry::RegistryMigrations};
   absl::StatusOr<smz::MainConfig> config =
       smz::BeginServiceMain(argc, argv, spec);
   if (!config.ok()) {

@@ -19,6 +19,8 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/mysql/database.h"
+#include "common/mysql/migrations.h"
+#include "common/version.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -334,6 +336,53 @@ TEST_F(RegistryProcessTest, RefusesToStartWithoutADatabaseConfiguration) {
 TEST_F(RegistryProcessTest, RefusesFlagsMeantForTheServicesThatCallIt) {
   EXPECT_EQ(RunToExit({"--registry_target=127.0.0.1:50051"}), 2);
   EXPECT_FALSE(WaitServing(absl::Milliseconds(200)));
+}
+
+// --migrate_only (a Kubernetes Job, the upgrade's first step): the schema
+// applied with the database settings alone, nothing served, exit 0; run
+// again, a no-op.
+TEST_F(RegistryProcessTest, MigrateOnlyAppliesTheSchemaAndExits) {
+  EXPECT_EQ(RunToExit({"--migrate_only=true"}), 0);
+  EXPECT_FALSE(WaitServing(absl::Milliseconds(200)));
+  smz::Database database(database_);
+  absl::StatusOr<int> version = smz::CurrentSchemaVersion(database);
+  ASSERT_TRUE(version.ok()) << version.status();
+  EXPECT_GT(*version, 0);
+  EXPECT_THAT(ReadFile(dir_ + "/registry.log"),
+              HasSubstr("registry schema current"));
+  EXPECT_EQ(RunToExit({"--migrate_only=true"}), 0);
+  // A schema from a newer release: refused, the binary exits non-zero.
+  ASSERT_TRUE(database
+                  .Run([](smz::Session& session) {
+                    return session
+                        .Execute(
+                            "INSERT INTO schema_migrations VALUES "
+                            "(100000, 'from the future', REPEAT('0', 64), 0)",
+                            {})
+                        .status();
+                  })
+                  .ok());
+  database.Close();
+  EXPECT_EQ(RunToExit({"--migrate_only=true"}), 1);
+  EXPECT_THAT(ReadFile(dir_ + "/registry.log"),
+              HasSubstr("newer than this binary knows"));
+  EXPECT_EQ(RunToExit({}), 1);  // nor does it serve
+}
+
+// `registry --version` says which release and commit it is, and starts
+// nothing (the upgrade procedure checks it on each host).
+TEST_F(RegistryProcessTest, VersionSaysWhichBuildItIs) {
+  FILE* pipe = popen((g_registry_binary + " --version 2>&1").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buffer[256];
+  while (size_t n = fread(buffer, 1, sizeof(buffer), pipe))
+    out.append(buffer, n);
+  EXPECT_EQ(pclose(pipe), 0);
+  EXPECT_THAT(out, ::testing::StartsWith(absl::StrCat("smz ", smz::Version())));
+  EXPECT_THAT(smz::Version(),
+              ::testing::MatchesRegex(
+                  "[0-9]+\\.[0-9]+\\.[0-9]+\\+[0-9a-f]+|[0-9.]+\\+unknown"));
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "common/auth/remote_principal_lookup.h"
 #include "common/clients/partner_directory.h"
 #include "common/status_util.h"
+#include "common/version.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -1459,6 +1460,10 @@ TEST_F(RegistryServiceTest, MetricsCountRpcsByMethodAndCode) {
   EXPECT_THAT(metrics, HasSubstr("code=\"NOT_FOUND\""));
   EXPECT_THAT(metrics, HasSubstr("method=\"GetPartner\""));
   EXPECT_THAT(metrics, HasSubstr("smz_rpc_duration_seconds_bucket"));
+  EXPECT_THAT(metrics, HasSubstr("\nsmz_ready 1\n"));
+  EXPECT_THAT(metrics, HasSubstr(absl::StrCat("smz_build_info{commit=\"",
+                                              smz::Commit(), "\",release=\"",
+                                              smz::Release(), "\"} 1")));
 }
 
 // Last: it stops the database under the running service.

@@ -26,6 +26,7 @@
 #include "common/clients/bearer_context.h"
 #include "common/csv.h"
 #include "common/tls/tls_options.h"
+#include "common/version.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
@@ -98,6 +99,7 @@ v1::CareType CareFor(const std::string& department) {
 // Long by design: a script: it loads the demo data set step by step, in the
 // order a reader follows it.
 int main(int argc, char** argv) {
+  smz::InstallVersionFlag();
   absl::ParseCommandLine(argc, argv);
   // TLS when the services use it (SMZ_TLS_* or the --tls_* flags).
   absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();

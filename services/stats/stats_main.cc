@@ -16,6 +16,7 @@
 #include "common/config.h"
 #include "common/mail/mail_config.h"
 #include "common/server/service_main.h"
+#include "services/stats/stats_schema.h"
 #include "services/stats/stats_server.h"
 
 ABSL_FLAG(int, submission_deadline_days, 10,
@@ -42,7 +43,8 @@ int IntFlagOrEnv(int flag_value, int flag_default, const char* env) {
 
 int main(int argc, char** argv) {
   const smz::ServiceMainSpec spec{"stats", "127.0.0.1:50052",
-                                  smz::RegistryUse::kCallersAndPartners};
+                                  smz::RegistryUse::kCallersAndPartners,
+                                  &smz::stats::StatsMigrations};
   absl::StatusOr<smz::MainConfig> config =
       smz::BeginServiceMain(argc, argv, spec);
   if (!config.ok()) {

@@ -1,0 +1,33 @@
+// The channel one smz process opens to another service. A target may name
+// several replicas: "dns:///registry.smz.internal:50051" resolves to every
+// address the name has, and calls are spread round-robin over them (a
+// replica that goes away is left out, one that appears is used once the
+// name resolves to it; servers end connections after ServerOptions'
+// max_connection_age so that clients resolve again). Reads, the methods
+// bound to HTTP GET in the .protos, are retried on UNAVAILABLE (a replica
+// restarting, a database failing over) with backoff; writes never are here
+// (their own request_id makes a caller's retry safe, not a blind one).
+//
+//   std::shared_ptr<grpc::Channel> registry =
+//       smz::CreateServiceChannel("dns:///registry:50051", tls_options);
+#ifndef SMZ_COMMON_CLIENTS_SERVICE_CHANNEL_H_
+#define SMZ_COMMON_CLIENTS_SERVICE_CHANNEL_H_
+
+#include <memory>
+#include <string>
+
+#include "common/tls/tls_options.h"
+#include "grpcpp/channel.h"
+
+namespace smz {
+
+std::shared_ptr<grpc::Channel> CreateServiceChannel(const std::string& target,
+                                                    const TlsOptions& tls);
+
+// The gRPC service config of those channels (JSON): round_robin, and a
+// retry policy for every read of SmzServices().
+const std::string& ServiceChannelConfig();
+
+}  // namespace smz
+
+#endif  // SMZ_COMMON_CLIENTS_SERVICE_CHANNEL_H_
