@@ -103,6 +103,7 @@ TEST(ServiceChannelTest, TheConfigListsReadsOnly) {
                           R"("method":"GetPartner"})"));
   EXPECT_THAT(config, ::testing::Not(::testing::HasSubstr("CreatePartner")));
   EXPECT_THAT(config, ::testing::HasSubstr("round_robin"));
+  EXPECT_THAT(config, ::testing::Not(::testing::HasSubstr("GatewayService")));
 }
 
 }  // namespace

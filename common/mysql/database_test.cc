@@ -231,6 +231,9 @@ TEST_F(DatabaseTest, MigrationsApplyOnceAndRefuseEditedHistory) {
   EXPECT_THAT(newer.message(),
               HasSubstr("schema is at version 2, newer than this binary "
                         "knows (1)"));
+  version = CurrentSchemaVersion(*db_);
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(*version, 2);
 }
 
 // A client told to use TLS never falls back to plaintext with a server that

@@ -52,6 +52,15 @@ std::string RegistryTargetFlag() {
                    "");
 }
 
+absl::StatusOr<bool> MigrateOnlyFlag() {
+  const std::string migrate_only =
+      FlagOrEnv(absl::GetFlag(FLAGS_migrate_only), "SMZ_MIGRATE_ONLY", "false");
+  if (migrate_only != "true" && migrate_only != "false") {
+    return absl::InvalidArgumentError("migrate_only: true or false");
+  }
+  return migrate_only == "true";
+}
+
 absl::StatusOr<MainConfig> BeginServiceMain(int argc, char** argv,
                                             const ServiceMainSpec& spec) {
   ConfigureServiceProcess();
@@ -62,12 +71,9 @@ absl::StatusOr<MainConfig> BeginServiceMain(int argc, char** argv,
       LoadServiceConfig(spec.default_listen);
   if (!service.ok()) return service.status();
   config.service = *std::move(service);
-  const std::string migrate_only =
-      FlagOrEnv(absl::GetFlag(FLAGS_migrate_only), "SMZ_MIGRATE_ONLY", "false");
-  if (migrate_only != "true" && migrate_only != "false") {
-    return absl::InvalidArgumentError("migrate_only: true or false");
-  }
-  if (migrate_only == "true") {
+  absl::StatusOr<bool> migrate_only = MigrateOnlyFlag();
+  if (!migrate_only.ok()) return migrate_only.status();
+  if (*migrate_only) {
     if (spec.migrations == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("migrate_only: ", spec.name, " has no schema"));

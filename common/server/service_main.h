@@ -7,7 +7,7 @@
 //   int main(int argc, char** argv) {
 //     return smz::ServiceMain(
 //         argc, argv, {"programme", "127.0.0.1:50054",
-//         smz::RegistryUse::kCallers},
+//         smz::RegistryUse::kCallers, &smz::programme::ProgrammeMigrations},
 //         [](const smz::MainConfig& config) {
 //           smz::programme::ProgrammeServerOptions options;
 //           smz::ApplyMainConfig(config, &options);
@@ -60,14 +60,21 @@ struct MainConfig {
 // (empty when neither is set), for mains without a database (the gateway).
 std::string RegistryTargetFlag();
 
+// Whether --migrate_only (SMZ_MIGRATE_ONLY) asks for migrations only; for
+// the gateway, which has none and refuses it. INVALID_ARGUMENT unless
+// "true" or "false".
+absl::StatusOr<bool> MigrateOnlyFlag();
+
 // Sets the process up, parses the flags and reads the configuration.
 // INVALID_ARGUMENT names what is missing or wrong.
 //
 // With --migrate_only (SMZ_MIGRATE_ONLY=true) the process applies the
 // service's migrations to its database, waiting for it as a start does, and
-// exits: 0 when the schema is current, else ExitForStartFailure's code. It
-// needs the database settings only (no registry, no mail): a Kubernetes Job
-// or the upgrade procedure's first step runs it before any new replica.
+// exits (std::exit, before any thread of ours runs): 0 when the schema is
+// current, else ExitForStartFailure's code (2 for a bad value). It needs the
+// database settings only (no registry, no mail; TLS settings are still
+// checked): a Kubernetes Job or the upgrade procedure's first step runs it
+// before any new replica.
 absl::StatusOr<MainConfig> BeginServiceMain(int argc, char** argv,
                                             const ServiceMainSpec& spec);
 

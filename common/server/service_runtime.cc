@@ -113,13 +113,20 @@ void ServiceRuntime::ProbeLoop() {
 
 void ServiceRuntime::RecordCertificateExpiry() {
   if (metrics_rpc_ == nullptr) return;
-  for (const auto& [which, file] : {std::pair<const char*, const std::string*>{
-                                        "grpc", &options_.tls.cert_file},
-                                    {"grpc_ca", &options_.tls.ca_file}}) {
-    if (file->empty()) continue;
-    absl::StatusOr<absl::Time> not_after = CertificateNotAfter(*file);
-    // A file being renewed may be unreadable for a moment: the next look.
-    if (not_after.ok()) metrics_rpc_->SetCertificateExpiry(which, *not_after);
+  // A file being renewed may be unreadable, or a new certificate may stand
+  // beside the old key, for a moment: what is served is then still the old
+  // pair, and the gauge keeps its date until the next look.
+  if (!options_.tls.cert_file.empty()) {
+    absl::StatusOr<absl::Time> not_after =
+        CertificateNotAfter(options_.tls.cert_file, options_.tls.key_file);
+    if (not_after.ok()) metrics_rpc_->SetCertificateExpiry("grpc", *not_after);
+  }
+  if (!options_.tls.ca_file.empty()) {
+    absl::StatusOr<absl::Time> not_after =
+        CertificateNotAfter(options_.tls.ca_file);
+    if (not_after.ok()) {
+      metrics_rpc_->SetCertificateExpiry("grpc_ca", *not_after);
+    }
   }
 }
 

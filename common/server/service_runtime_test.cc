@@ -96,12 +96,6 @@ TEST(ServiceRuntimeTest, HealthIsNotServingWithoutADatabase) {
   grpc::ClientContext liveness;
   ASSERT_TRUE(health->Check(&liveness, request, &response).ok());
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
-  runtime.Shutdown();
-  grpc::ClientContext after;
-  after.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-  grpc::Status s = health->Check(&after, request, &response);
-  EXPECT_TRUE(!s.ok() || response.status() !=
-                             grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
 TEST(ServiceRuntimeTest, ReportsAPortThatIsTaken) {

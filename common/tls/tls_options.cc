@@ -2,6 +2,8 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -235,20 +237,45 @@ std::string PeerIdentity(const grpc::ServerContext& context) {
   return absl::StrJoin(names, ",");
 }
 
-absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& pem_file) {
+absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& pem_file,
+                                               const std::string& key_file) {
+  // OpenSSL keeps errors per thread; one left behind here could be taken
+  // for the next TLS read's (the database's, on the same thread).
+  ERR_clear_error();
   BIO* bio = BIO_new_file(pem_file.c_str(), "r");
   if (bio == nullptr) {
+    ERR_clear_error();
     return absl::InvalidArgumentError(absl::StrCat("cannot read ", pem_file));
   }
   X509* certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
   if (certificate == nullptr) {
+    ERR_clear_error();
     return absl::InvalidArgumentError(
         absl::StrCat(pem_file, " holds no PEM certificate"));
+  }
+  bool key_fits = true;
+  if (!key_file.empty()) {
+    key_fits = false;
+    if (BIO* key_bio = BIO_new_file(key_file.c_str(), "r");
+        key_bio != nullptr) {
+      EVP_PKEY* key =
+          PEM_read_bio_PrivateKey(key_bio, nullptr, nullptr, nullptr);
+      BIO_free(key_bio);
+      if (key != nullptr) {
+        key_fits = X509_check_private_key(certificate, key) == 1;
+        EVP_PKEY_free(key);
+      }
+    }
   }
   struct tm end {};
   const bool ok = ASN1_TIME_to_tm(X509_get0_notAfter(certificate), &end) == 1;
   X509_free(certificate);
+  ERR_clear_error();
+  if (!key_fits) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(pem_file, ": not the certificate of ", key_file));
+  }
   if (!ok) {
     return absl::InvalidArgumentError(
         absl::StrCat(pem_file, ": unreadable end date"));

@@ -26,8 +26,12 @@
 //   absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();
 //   if (!tls.ok()) return smz::ExitForBadConfiguration(tls.status().message());
 //   server_options.tls = *tls;  // ServiceRuntime serves with it
-//   auto channel =
-//       grpc::CreateChannel(target, smz::ChannelCredentialsFor(*tls));
+//   // Between services: smz::CreateServiceChannel(target, *tls)
+//   // (common/clients/service_channel.h), which uses ChannelCredentialsFor.
+//
+// Also here, as they rest on the peer's verified certificate: who may
+// report a client's address (TrustedEdge, --trusted_edges), the caller's
+// own address (PeerAddress) and a certificate's end (CertificateNotAfter).
 #ifndef SMZ_COMMON_TLS_TLS_OPTIONS_H_
 #define SMZ_COMMON_TLS_TLS_OPTIONS_H_
 
@@ -62,9 +66,11 @@ struct TlsOptions {
 
 // The options from the flags and variables above, after
 // absl::ParseCommandLine. INVALID_ARGUMENT for a cert without its key (or the
-// reverse), TLS or client authentication without a CA, or a file that cannot
+// reverse), TLS or client authentication without a CA, a file that cannot
 // be read or holds no PEM block of the kind expected (said at start, not at
-// the first handshake).
+// the first handshake), or a trusted edge that is no certificate name, is a
+// name every local certificate carries (localhost, a loopback address), or
+// an empty list.
 absl::StatusOr<TlsOptions> LoadTlsOptions();
 
 // Checks `options` as LoadTlsOptions does (for options built in code).
@@ -81,8 +87,11 @@ absl::Status CheckPemFile(const std::string& path, absl::string_view flag,
                           absl::string_view kind);
 
 // When the first certificate in a PEM file ends; INVALID_ARGUMENT when the
-// file cannot be read or holds none.
-absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& pem_file);
+// file cannot be read or holds none, or (with `key_file`) when that key is
+// not the certificate's: a renewal half done, which the TLS provider does
+// not take into use either.
+absl::StatusOr<absl::Time> CertificateNotAfter(
+    const std::string& pem_file, const std::string& key_file = "");
 
 // Plaintext when !options.enabled(). Give a server only options that
 // CheckServerTlsOptions accepts.

@@ -9,6 +9,10 @@
 #   SMZ_STATE              local state dir (default <repo>/.smz)
 #   SMZ_MYSQL_ADMIN_DSN    mysql://user:password@host:port of an existing
 #                          server to use instead of a private MariaDB
+#   SMZ_MYSQL_TLS_CA       that server's CA: TLS to it, its certificate
+#                          checked (required beyond this host)
+#   SMZ_TLS=1              mutual TLS between everything, HTTPS, and the
+#                          private MariaDB with TLS only (below)
 #   SMZ_MARIADB_PORT       private MariaDB port (default 33306)
 #   SMZ_BASE_PORT          first gRPC port (default 50051)
 #   SMZ_METRICS_BASE_PORT  first metrics port (default 9464)

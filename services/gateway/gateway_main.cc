@@ -56,6 +56,11 @@ int main(int argc, char** argv) {
   smz::ConfigureServiceProcess();
   smz::BlockTerminationSignals();
   absl::ParseCommandLine(argc, argv);
+  if (absl::StatusOr<bool> migrate_only = smz::MigrateOnlyFlag();
+      !migrate_only.ok() || *migrate_only) {
+    return smz::ExitForBadConfiguration(
+        "--migrate_only: the gateway has no database to migrate");
+  }
   const smz::ServiceConfig config = smz::LoadListenConfig("127.0.0.1:50055");
   smz::gateway::GatewayServerOptions options;
   options.server.listen = config.listen;

@@ -92,7 +92,8 @@ struct HttpFrontOptions {
   // HTTPS: the certificate chain and key (PEM) the edge presents, looked at
   // again every `tls_refresh` so that a renewal in place is served without
   // a restart (https_certificate.h). Both or neither. With HTTPS every
-  // answer carries Strict-Transport-Security; TLS 1.2 and 1.3 only.
+  // answer carries Strict-Transport-Security (but to Host "localhost": the
+  // local stack); TLS 1.2 and 1.3 only.
   std::string tls_cert_file;
   std::string tls_key_file;
   absl::Duration tls_refresh = absl::Minutes(1);
@@ -126,7 +127,8 @@ class HttpJsonFront {
   ~HttpJsonFront();
 
   // Listens on "host:port" (an IPv4 address or "localhost"; port 0: any
-  // free port). INVALID_ARGUMENT if an annotation cannot be routed.
+  // free port). INVALID_ARGUMENT if an annotation cannot be routed or the
+  // HTTPS certificate and key cannot be used (HttpsCertificate::Load).
   absl::Status Start(const std::string& listen);
   int port() const { return port_; }
   // Stops accepting, cancels the calls in flight and waits for them, then

@@ -91,7 +91,7 @@ class HttpsCertificate {
 };
 
 // Reads a certificate chain and key from PEM text; INVALID_ARGUMENT saying
-// what is wrong (for Load, and for a fuzzer: the files are the operator's,
+// what is wrong (for Load and each renewal: the files are the operator's,
 // but a half-written one must not crash the gateway).
 absl::StatusOr<std::unique_ptr<HttpsCertificate::Pair>> ParseCertificatePair(
     const std::string& cert_pem, const std::string& key_pem);
