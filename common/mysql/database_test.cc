@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/harness/mariadb_server.h"
+#include "tests/harness/test_certificates.h"
 
 namespace smz {
 namespace {
@@ -241,10 +242,7 @@ TEST_F(DatabaseTest, MigrationsApplyOnceAndRefuseEditedHistory) {
 TEST_F(DatabaseTest, TlsIsNeverDroppedForAServerWithout) {
   const std::string dir = absl::StrCat(::testing::TempDir(), "/smz-dbplain-",
                                        absl::ToUnixNanos(absl::Now()));
-  ASSERT_EQ(std::system(absl::StrCat(SMZ_MAKE_CERTS, " ", dir,
-                                     " mariadb >/dev/null 2>&1")
-                            .c_str()),
-            0);
+  ASSERT_TRUE(testing::MakeTestCertificates(dir, "mariadb"));
   DatabaseOptions with_ca = *options_;
   with_ca.tls_ca_file = absl::StrCat(dir, "/ca.crt");
   with_ca.pool_size = 1;
@@ -272,14 +270,9 @@ class DatabaseTlsTest : public ::testing::Test {
     unsetenv("SMZ_TLS_DAYS");
     dir_ = new std::string(absl::StrCat(::testing::TempDir(), "/smz-dbtls-",
                                         absl::ToUnixNanos(absl::Now())));
-    ASSERT_EQ(std::system(absl::StrCat(SMZ_MAKE_CERTS, " ", *dir_,
-                                       " mariadb registry >/dev/null 2>&1")
-                              .c_str()),
-              0);
-    ASSERT_EQ(std::system(absl::StrCat(SMZ_MAKE_CERTS, " ", *dir_,
-                                       "-other registry >/dev/null 2>&1")
-                              .c_str()),
-              0);
+    ASSERT_TRUE(testing::MakeTestCertificates(*dir_, "mariadb registry"));
+    ASSERT_TRUE(testing::MakeTestCertificates(absl::StrCat(*dir_, "-other"),
+                                              "registry"));
     auto server = testing::MariaDbServer::Start(
         {absl::StrCat("--ssl-cert=", *dir_, "/mariadb.crt"),
          absl::StrCat("--ssl-key=", *dir_, "/mariadb.key"),

@@ -27,6 +27,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "tests/harness/test_certificates.h"
 
 ABSL_DECLARE_FLAG(std::string, tls_client_auth);
 
@@ -43,13 +44,6 @@ std::string ReadFile(const std::string& path) {
   std::stringstream content;
   content << in.rdbuf();
   return content.str();
-}
-
-// Runs deploy/tls/make_certs.sh DIR NAMES...; true when it succeeded.
-bool MakeCerts(const std::string& dir, const std::string& names) {
-  return std::system(
-             absl::StrCat(SMZ_MAKE_CERTS, " ", dir, " ", names, " >/dev/null")
-                 .c_str()) == 0;
 }
 
 // A health service that remembers who called (PeerIdentity).
@@ -89,8 +83,10 @@ class TlsTest : public ::testing::Test {
     dir_ = new std::string(absl::StrCat(::testing::TempDir(), "/smz-tls-",
                                         absl::ToUnixNanos(absl::Now())));
     other_ = new std::string(absl::StrCat(*dir_, "-other"));
-    ASSERT_TRUE(MakeCerts(*dir_, "registry gateway events"));
-    ASSERT_TRUE(MakeCerts(*other_, "gateway"));  // another CA altogether
+    ASSERT_TRUE(
+        testing::MakeTestCertificates(*dir_, "registry gateway events"));
+    ASSERT_TRUE(testing::MakeTestCertificates(
+        *other_, "gateway"));  // another CA altogether
   }
   static void TearDownTestSuite() {
     std::system(absl::StrCat("rm -rf ", *dir_, " ", *other_).c_str());
@@ -269,7 +265,8 @@ TEST_F(TlsTest, ARenewedCertificateServesWithoutARestart) {
   EXPECT_EQ(presented, ReadFile(File("registry.crt")));
   const std::string before = presented;
 
-  ASSERT_TRUE(MakeCerts(*dir_, "registry"));  // renewed in place
+  ASSERT_TRUE(
+      testing::MakeTestCertificates(*dir_, "registry"));  // renewed in place
   const std::string renewed = ReadFile(File("registry.crt"));
   ASSERT_NE(renewed, before);
   // The server looks at its files every second (refresh).

@@ -42,6 +42,7 @@
 #include "tests/harness/local_stack.h"
 #include "tests/harness/mail_capture.h"
 #include "tests/harness/mariadb_server.h"
+#include "tests/harness/test_certificates.h"
 #include "xlsxwriter.h"
 
 namespace smz::gateway {
@@ -772,19 +773,6 @@ std::vector<std::string> SignInSteps(const std::string& login,
 }
 
 // What a shell command prints on its standard output ("" if it cannot run).
-std::string CommandOutput(const std::string& command) {
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return "";
-  std::string out;
-  char buffer[8192];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-    out.append(buffer, n);
-  }
-  pclose(pipe);
-  return out;
-}
-
 // `url` in headless Chromium; `steps` are what a person does first
 // (browser_page.py --step: "type:CSS=TEXT", "select:CSS=VALUE", "click:CSS",
 // "wait:JS", "go:URL", "shot:FILE", "size:WxH"); `until` is then awaited.
@@ -807,7 +795,7 @@ BrowserPage OpenInBrowser(const std::string& url, const std::string& until,
   // What a failed step said, for whoever reads the artifacts.
   absl::StrAppend(&command, " 2>>", SMZ_TEST_ARTIFACT_DIR, "/browser_page.log");
   BrowserPage page;
-  const std::string out = CommandOutput(command);
+  const std::string out = testing::CommandOutput(command);
   google::protobuf::Struct json;
   if (!google::protobuf::util::JsonStringToMessage(out, &json).ok()) {
     page.dom = out;
@@ -2232,7 +2220,7 @@ TEST_F(GatewayServiceTest, OrganizerEditsMovesAndRecordsOutcomesInChromium) {
     if (entry.path().extension() == ".xlsx") xlsx = entry.path().string();
   }
   ASSERT_FALSE(xlsx.empty()) << "no XLSX downloaded";
-  const std::string sheet = CommandOutput(absl::StrCat(
+  const std::string sheet = testing::CommandOutput(absl::StrCat(
       "/usr/bin/python3 -c \"import sys, openpyxl; "
       "ws = openpyxl.load_workbook(sys.argv[1]).active; "
       "[print('|'.join('' if c is None else str(c) for c in r)) for r in "

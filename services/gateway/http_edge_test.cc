@@ -35,6 +35,7 @@
 #include "smz/gateway/v1/gateway.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "tests/harness/raw_http.h"
+#include "tests/harness/test_certificates.h"
 
 namespace smz::gateway {
 namespace {
@@ -696,9 +697,7 @@ class HttpsEdgeTest : public HttpEdgeTest {
     delete dir_;
   }
   static bool MakeCerts(const std::string& names) {
-    return std::system(absl::StrCat(SMZ_MAKE_CERTS, " ", *dir_, " ", names,
-                                    " >/dev/null 2>&1")
-                           .c_str()) == 0;
+    return testing::MakeTestCertificates(*dir_, names);
   }
   static std::string File(const std::string& name) {
     return absl::StrCat(*dir_, "/", name);
@@ -726,27 +725,15 @@ class HttpsEdgeTest : public HttpEdgeTest {
   // The SHA-256 fingerprint of the certificate the edge presents now, or of
   // a certificate file, as OpenSSL's command line prints it.
   std::string Presented() {
-    return Output(absl::StrCat(
+    return testing::CommandOutput(absl::StrCat(
         "openssl s_client -connect 127.0.0.1:", port_, " -CAfile ",
         File("ca.crt"),
         " -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout "
         "-fingerprint -sha256 2>/dev/null"));
   }
   static std::string FingerprintOf(const std::string& file) {
-    return Output(
+    return testing::CommandOutput(
         absl::StrCat("openssl x509 -noout -fingerprint -sha256 -in ", file));
-  }
-  static std::string Output(const std::string& command) {
-    std::string out;
-    if (FILE* pipe = popen(command.c_str(), "r"); pipe != nullptr) {
-      char buffer[512];
-      size_t n;
-      while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-        out.append(buffer, n);
-      }
-      pclose(pipe);
-    }
-    return out;
   }
   absl::Time not_after() {
     absl::MutexLock lock(&mu_);
