@@ -15,6 +15,10 @@ ABSL_FLAG(std::string, listen, "", "gRPC listen address (env SMZ_LISTEN)");
 ABSL_FLAG(std::string, metrics_listen, "",
           "Prometheus /metrics listen address; 'off' disables "
           "(env SMZ_METRICS_LISTEN)");
+ABSL_FLAG(std::string, health_listen, "",
+          "a plaintext port serving only grpc.health.v1 (for Kubernetes' "
+          "native gRPC probes, which speak no TLS); empty: none "
+          "(env SMZ_HEALTH_LISTEN)");
 ABSL_FLAG(std::string, mysql_dsn, "",
           "mysql://user@host:port/database (env SMZ_MYSQL_DSN)");
 ABSL_FLAG(std::string, mysql_credentials_file, "",
@@ -103,9 +107,16 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   if (!in) {
     return absl::NotFoundError(absl::StrCat("cannot read ", path));
   }
-  std::stringstream content;
-  content << in.rdbuf();
-  std::string token(absl::StripAsciiWhitespace(content.str()));
+  // A token is a few hundred bytes; a file of megabytes is a mistake (or
+  // /dev/zero), not something to hold in memory.
+  std::string content(kMaxTokenFileBytes + 1, '\0');
+  in.read(content.data(), static_cast<std::streamsize>(content.size()));
+  content.resize(static_cast<size_t>(in.gcount()));
+  if (content.size() > kMaxTokenFileBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " holds more than ", kMaxTokenFileBytes, " bytes"));
+  }
+  std::string token(absl::StripAsciiWhitespace(content));
   if (token.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, " is empty"));
   }
@@ -119,6 +130,8 @@ ServiceConfig LoadListenConfig(absl::string_view default_listen) {
   config.metrics_listen = FlagOrEnv(absl::GetFlag(FLAGS_metrics_listen),
                                     "SMZ_METRICS_LISTEN", "off");
   if (config.metrics_listen == "off") config.metrics_listen.clear();
+  config.health_listen =
+      FlagOrEnv(absl::GetFlag(FLAGS_health_listen), "SMZ_HEALTH_LISTEN", "");
   return config;
 }
 

@@ -3,6 +3,7 @@
 //
 //   --listen                  SMZ_LISTEN                  127.0.0.1:50051
 //   --metrics_listen          SMZ_METRICS_LISTEN          127.0.0.1:9464
+//   --health_listen           SMZ_HEALTH_LISTEN           0.0.0.0:8086
 //   --mysql_dsn               SMZ_MYSQL_DSN               mysql://u@h:3306/db
 //   --mysql_credentials_file  SMZ_MYSQL_CREDENTIALS_FILE  "password=..."
 //   --mysql_pool_size         SMZ_MYSQL_POOL_SIZE         16
@@ -32,6 +33,7 @@ namespace smz {
 struct ServiceConfig {
   std::string listen;
   std::string metrics_listen;  // empty: no metrics endpoint
+  std::string health_listen;   // empty: health on the gRPC port only
   DatabaseOptions database;
   TlsOptions tls;  // common/tls/tls_options.h: plaintext when none is set
 };
@@ -43,7 +45,9 @@ absl::Status ParseMysqlDsn(absl::string_view dsn, DatabaseOptions* options);
 absl::StatusOr<std::string> ReadPasswordFile(const std::string& path);
 
 // A secret token kept alone in a file (surrounding whitespace dropped):
-// NOT_FOUND when unreadable, INVALID_ARGUMENT when empty.
+// NOT_FOUND when unreadable, INVALID_ARGUMENT when empty or larger than
+// kMaxTokenFileBytes.
+inline constexpr size_t kMaxTokenFileBytes = 4096;
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
 
 // The database's TLS files (--mysql_tls_ca, --mysql_tls_cert,

@@ -65,6 +65,16 @@ TEST(ConfigTest, ReadsTokenFile) {
   std::ofstream(path, std::ios::trunc) << " \n";
   EXPECT_EQ(ReadTokenFile(path).status().code(),
             absl::StatusCode::kInvalidArgument);
+  // At most kMaxTokenFileBytes are read, whatever the file (or device).
+  std::ofstream(path, std::ios::trunc)
+      << "smz_" << std::string(kMaxTokenFileBytes - 5, 'a') << "\n";
+  EXPECT_TRUE(ReadTokenFile(path).ok());
+  std::ofstream(path, std::ios::trunc)
+      << "smz_" << std::string(kMaxTokenFileBytes - 3, 'a');
+  EXPECT_EQ(ReadTokenFile(path).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReadTokenFile("/dev/zero").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ConfigTest, LoadsFromFlagsAndRefusesPasswordsInTheDsn) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/tracing/trace_context.h"
 
 namespace smz {
 namespace {
@@ -66,6 +67,10 @@ std::string FormatLogLine(LogLevel level, absl::string_view message,
   line.append("\",\"msg\":\"");
   AppendJsonEscaped(&line, message);
   line.push_back('"');
+  if (const TraceContext* trace = CurrentTrace()) {
+    absl::StrAppend(&line, ",\"trace_id\":\"", trace->TraceIdHex(),
+                    "\",\"span_id\":\"", trace->SpanIdHex(), "\"");
+  }
   for (const auto& [key, value] : fields) {
     line.append(",\"");
     AppendJsonEscaped(&line, key);

@@ -8,6 +8,8 @@
 // prints
 //   {"ts":"2026-11-23T07:00:00.123456Z","level":"info","msg":"server started",
 //    "listen":"127.0.0.1:50051","service":"registry"}
+// and, written while a call is handled, its "trace_id" and "span_id" after
+// "msg" (common/tracing/trace_context.h).
 #ifndef SMZ_COMMON_LOGGING_H_
 #define SMZ_COMMON_LOGGING_H_
 

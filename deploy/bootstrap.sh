@@ -38,6 +38,8 @@ PACKAGES=(
   # check-in codes as QR images in mail (libqrencode, libpng); tests read
   # them back with a real QR reader (zbarimg)
   libqrencode-dev libpng-dev zbar-tools
+  # systemd-analyze checks deploy/systemd's units (verify, security)
+  systemd
   # formatting checks
   clang-format
   # fuzzing: clang with libFuzzer and the sanitizers' runtimes

@@ -1,5 +1,8 @@
 #include "common/auth/authenticator.h"
 
+#include <string>
+#include <vector>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
@@ -141,6 +144,36 @@ TEST(TokenTest, TokensAreRandomAndHashesStable) {
   EXPECT_NE(HashToken(a), HashToken(b));
   EXPECT_EQ(HashToken("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(TokenTest, TokenHashesAre64LowercaseHexDigits) {
+  EXPECT_TRUE(IsTokenHash(HashToken("smz_x")));
+  EXPECT_FALSE(IsTokenHash(""));
+  EXPECT_FALSE(IsTokenHash(std::string(63, 'a')));
+  EXPECT_FALSE(IsTokenHash(std::string(65, 'a')));
+  EXPECT_FALSE(IsTokenHash(std::string(64, 'A')));
+  EXPECT_FALSE(IsTokenHash(std::string(64, 'g')));
+}
+
+TEST(TokenTest, ProvisionedTokensNeedThePrefixAndFullStrength) {
+  SecureRandom random;
+  // What GenerateToken and deploy/secrets/make_secrets.sh make passes.
+  EXPECT_TRUE(CheckProvisionedToken(GenerateToken(random)).ok());
+  const std::string random_part(43, 'a');
+  EXPECT_TRUE(CheckProvisionedToken("smz_" + random_part).ok());
+  EXPECT_TRUE(CheckProvisionedToken("smz_" + std::string(200, '-')).ok());
+  for (const std::string& bad : std::vector<std::string>{
+           std::string(), "smz_", "smz_" + std::string(42, 'a'),
+           "smz_" + std::string(201, 'a'), "smzs_" + random_part,
+           "SMZ_" + random_part, random_part + "aaaa",
+           "smz_" + random_part + "=", "smz_" + random_part + "+",
+           "smz_" + random_part + " x", "smz_" + random_part + "\xc3\xa9"}) {
+    absl::Status status = CheckProvisionedToken(bad);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    if (bad.size() > 10) {
+      EXPECT_EQ(status.message().find(bad), absl::string_view::npos);
+    }
+  }
 }
 
 }  // namespace

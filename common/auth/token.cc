@@ -35,6 +35,37 @@ std::string HashToken(absl::string_view token) {
       absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
+bool IsTokenHash(absl::string_view hash) {
+  if (hash.size() != 64) return false;
+  for (char c : hash) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+absl::Status CheckProvisionedToken(absl::string_view token) {
+  constexpr size_t kMinRandomChars = 43;  // 256 bits of base64url
+  constexpr size_t kMaxRandomChars = 200;
+  if (!absl::ConsumePrefix(&token, kApiTokenPrefix)) {
+    return absl::InvalidArgumentError(
+        "a provisioned token must start with \"smz_\"");
+  }
+  if (token.size() < kMinRandomChars || token.size() > kMaxRandomChars) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a provisioned token needs ", kMinRandomChars, " to ", kMaxRandomChars,
+        " characters after \"smz_\" (256 random bits), not ", token.size()));
+  }
+  for (char c : token) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' &&
+        c != '_') {
+      return absl::InvalidArgumentError(
+          "a provisioned token holds only base64url characters (A-Z a-z 0-9 "
+          "- _) after \"smz_\"");
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string GenerateRequestId(RandomSource& random) {
   uint8_t bytes[16];
   random.Fill(absl::MakeSpan(bytes));

@@ -39,6 +39,15 @@ std::string GenerateToken(RandomSource& random);
 // Lowercase hex SHA-256 of the token.
 std::string HashToken(absl::string_view token);
 
+// Whether `hash` has HashToken's shape: 64 lowercase hex digits.
+bool IsTokenHash(absl::string_view hash);
+
+// A token an operator made (a Kubernetes Secret, a systemd credential) to be
+// registered as it is: "smz_" and 43 to 200 characters of base64url, at least
+// the 256 bits GenerateToken gives. INVALID_ARGUMENT saying what is wrong,
+// never echoing the token. deploy/secrets/make_secrets.sh makes such tokens.
+absl::Status CheckProvisionedToken(absl::string_view token);
+
 // What a credential is by its first characters: an API token ("smz_"), a
 // person's session (SignIn; the HTTP edge keeps it in a cookie), or a
 // one-time link that sets a password. Each is 256 random bits after it.

@@ -1,9 +1,12 @@
 #include "common/clients/service_channel.h"
 
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/clients/call_interceptor.h"
 #include "common/smz_services.h"
 #include "google/api/annotations.pb.h"
 #include "grpcpp/create_channel.h"
@@ -52,10 +55,18 @@ const std::string& ServiceChannelConfig() {
 }
 
 std::shared_ptr<grpc::Channel> CreateServiceChannel(const std::string& target,
-                                                    const TlsOptions& tls) {
+                                                    const TlsOptions& tls,
+                                                    std::string backend,
+                                                    RpcMetrics* metrics) {
   grpc::ChannelArguments args;
   args.SetServiceConfigJSON(ServiceChannelConfig());
-  return grpc::CreateCustomChannel(target, ChannelCredentialsFor(tls), args);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(
+      MakeCallInterceptorFactory(std::move(backend), metrics));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      target, ChannelCredentialsFor(tls), args, std::move(interceptors));
 }
 
 }  // namespace smz

@@ -7,22 +7,27 @@
 // bound to HTTP GET in the .protos, are retried on UNAVAILABLE (a replica
 // restarting, a database failing over) with backoff; writes never are here
 // (their own request_id makes a caller's retry safe, not a blind one).
+// Every call carries the caller's trace and is counted in `metrics` under
+// `backend` (common/clients/call_interceptor.h).
 //
-//   std::shared_ptr<grpc::Channel> registry =
-//       smz::CreateServiceChannel("dns:///registry:50051", tls_options);
+//   std::shared_ptr<grpc::Channel> registry = smz::CreateServiceChannel(
+//       "dns:///registry:50051", tls_options, "registry", &metrics);
 #ifndef SMZ_COMMON_CLIENTS_SERVICE_CHANNEL_H_
 #define SMZ_COMMON_CLIENTS_SERVICE_CHANNEL_H_
 
 #include <memory>
 #include <string>
 
+#include "common/server/metrics.h"
 #include "common/tls/tls_options.h"
 #include "grpcpp/channel.h"
 
 namespace smz {
 
-std::shared_ptr<grpc::Channel> CreateServiceChannel(const std::string& target,
-                                                    const TlsOptions& tls);
+// `metrics` may be null (then nothing is counted).
+std::shared_ptr<grpc::Channel> CreateServiceChannel(
+    const std::string& target, const TlsOptions& tls,
+    std::string backend = "backend", RpcMetrics* metrics = nullptr);
 
 // The gRPC service config of those channels (JSON): round_robin, and a
 // retry policy for every read of SmzServices().

@@ -7,7 +7,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/tracing/trace_context.h"
 #include "gmock/gmock.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -19,14 +21,32 @@ namespace {
 
 namespace reg = ::smz::registry::v1;
 
+constexpr char kOther[] =
+    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
 // A registry replica that fails its first `failures` calls with
 // UNAVAILABLE (as one whose database is failing over) and counts calls.
 class Replica final : public reg::RegistryService::Service {
  public:
   explicit Replica(int failures) : failures_(failures) {}
-  grpc::Status GetPartner(grpc::ServerContext*, const reg::GetPartnerRequest*,
+  grpc::Status GetPartner(grpc::ServerContext* context,
+                          const reg::GetPartnerRequest*,
                           reg::Partner* partner) override {
+    std::string seen;
+    int count = 0;
+    for (const auto& [key, value] : context->client_metadata()) {
+      if (key == "traceparent") {
+        seen = std::string(value.data(), value.size());
+        ++count;
+      }
+    }
+    absl::MutexLock lock(&mu_);
+    traceparent_ = count > 1 ? "several" : seen;
     return Answer(partner);
+  }
+  std::string traceparent() {
+    absl::MutexLock lock(&mu_);
+    return traceparent_;
   }
   grpc::Status CreatePartner(grpc::ServerContext*,
                              const reg::CreatePartnerRequest*,
@@ -45,6 +65,8 @@ class Replica final : public reg::RegistryService::Service {
   }
   const int failures_;
   std::atomic<int> calls_{0};
+  absl::Mutex mu_;
+  std::string traceparent_ ABSL_GUARDED_BY(mu_);
 };
 
 struct Running {
@@ -94,6 +116,45 @@ TEST(ServiceChannelTest, CallsAreSpreadOverEveryReplica) {
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(Call(*stub, false).ok());
   EXPECT_GE(a.replica.calls(), 5);
   EXPECT_GE(b.replica.calls(), 5);
+}
+
+// The trace of the call being handled goes with every call made for it, and
+// each call is counted per backend once, however often it was retried.
+TEST(ServiceChannelTest, CallsCarryTheTraceAndAreCountedPerBackend) {
+  Running replica(/*failures=*/1);
+  RpcMetrics metrics;
+  auto stub = reg::RegistryService::NewStub(
+      CreateServiceChannel(absl::StrCat("127.0.0.1:", replica.port),
+                           TlsOptions(), "registry", &metrics));
+  ASSERT_TRUE(Call(*stub, false).ok());
+  EXPECT_EQ(replica.replica.traceparent(), "");  // no call handled: no trace
+
+  SecureRandom random;
+  const TraceContext trace = ContinueOrStartTrace(std::nullopt, random);
+  {
+    ScopedTrace scope(trace);
+    ASSERT_TRUE(Call(*stub, false).ok());
+    EXPECT_EQ(replica.replica.traceparent(), FormatTraceparent(trace));
+    // One set by hand (the HTTP edge's) is kept, not doubled.
+    grpc::ClientContext context;
+    context.AddMetadata("traceparent", kOther);
+    reg::Partner partner;
+    ASSERT_TRUE(stub->GetPartner(&context, {}, &partner).ok());
+    EXPECT_EQ(replica.replica.traceparent(), kOther);
+  }
+  EXPECT_EQ(Call(*stub, true).error_code(), grpc::StatusCode::OK);
+  const std::string text = metrics.Text();
+  EXPECT_THAT(text, ::testing::HasSubstr(
+                        "smz_backend_calls_total{backend=\"registry\",code="
+                        "\"OK\",method=\"RegistryService/GetPartner\"} 3"));
+  EXPECT_THAT(text,
+              ::testing::HasSubstr(
+                  "smz_backend_calls_total{backend=\"registry\",code=\"OK\","
+                  "method=\"RegistryService/CreatePartner\"} 1"));
+  EXPECT_THAT(text, ::testing::HasSubstr(
+                        "smz_backend_call_duration_seconds_count{backend="
+                        "\"registry\",method=\"RegistryService/GetPartner\"} "
+                        "3"));
 }
 
 TEST(ServiceChannelTest, TheConfigListsReadsOnly) {

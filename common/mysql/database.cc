@@ -285,6 +285,16 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> Database::Connect() {
   }
 }
 
+Database::PoolStats Database::Stats() {
+  absl::MutexLock lock(&mu_);
+  PoolStats stats;
+  stats.open = open_;
+  stats.idle = static_cast<int>(idle_.size());
+  stats.size = options_.pool_size;
+  stats.exhausted = exhausted_;
+  return stats;
+}
+
 absl::StatusOr<std::unique_ptr<PooledConnection>> Database::Acquire() {
   const absl::Time deadline = absl::Now() + options_.acquire_timeout;
   std::unique_ptr<PooledConnection> candidate;
@@ -294,6 +304,7 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> Database::Acquire() {
       return closed_ || !idle_.empty() || open_ < options_.pool_size;
     };
     if (!mu_.AwaitWithDeadline(absl::Condition(&available), deadline)) {
+      ++exhausted_;
       return absl::UnavailableError(absl::StrCat(
           "all ", options_.pool_size, " database connections are busy"));
     }

@@ -163,6 +163,15 @@ class Database {
   // Closes idle connections and refuses new work.
   void Close();
 
+  // The pool as it is now, for metrics.
+  struct PoolStats {
+    int open = 0;  // in use or idle
+    int idle = 0;
+    int size = 0;           // options().pool_size
+    int64_t exhausted = 0;  // callers refused so far: every connection busy
+  };
+  PoolStats Stats();
+
   const DatabaseOptions& options() const { return options_; }
 
  private:
@@ -192,6 +201,7 @@ class Database {
   std::vector<std::unique_ptr<PooledConnection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t exhausted_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // True for the error codes that mean "the server is gone" (2002, 2003, 2006,

@@ -28,8 +28,8 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(
   if (options.local_lookup != nullptr) {
     backend->principal_lookup_ = options.local_lookup(*backend->database_);
   } else {
-    backend->registry_channel_ =
-        CreateServiceChannel(options.registry_target, options.tls);
+    backend->registry_channel_ = CreateServiceChannel(
+        options.registry_target, options.tls, "registry", &backend->metrics_);
     backend->principal_lookup_ =
         std::make_unique<RemotePrincipalLookup>(backend->registry_channel_);
   }
@@ -52,6 +52,10 @@ absl::Status Backend::Serve(const std::vector<grpc::Service*>& services,
   server.health_service_names.push_back(service_full_name_);
   runtime_ =
       std::make_unique<ServiceRuntime>(server, options_.database, &metrics_);
+  runtime_->SampleEachProbe([this] {
+    const Database::PoolStats pool = database_->Stats();
+    metrics_.SetDatabasePool(pool.open, pool.idle, pool.size, pool.exhausted);
+  });
   return runtime_->Start(services);
 }
 

@@ -42,7 +42,33 @@ RpcMetrics::RpcMetrics()
           prometheus::BuildGauge()
               .Name("smz_tls_certificate_expiry_timestamp_seconds")
               .Help("When a certificate in use ends (Unix seconds)")
-              .Register(*registry_)) {
+              .Register(*registry_)),
+      backend_calls_(prometheus::BuildCounter()
+                         .Name("smz_backend_calls_total")
+                         .Help("Calls this process made to another service, "
+                               "by backend, method and status code")
+                         .Register(*registry_)),
+      backend_latency_(prometheus::BuildHistogram()
+                           .Name("smz_backend_call_duration_seconds")
+                           .Help("Time of the calls this process made to "
+                                 "another service, by backend and method")
+                           .Register(*registry_)),
+      pool_connections_(prometheus::BuildGauge()
+                            .Name("smz_db_pool_connections")
+                            .Help("Database connections open (in use or "
+                                  "idle) and idle")
+                            .Register(*registry_)),
+      pool_size_(prometheus::BuildGauge()
+                     .Name("smz_db_pool_size")
+                     .Help("The most database connections the pool opens")
+                     .Register(*registry_)
+                     .Add({})),
+      pool_exhausted_(prometheus::BuildCounter()
+                          .Name("smz_db_pool_exhausted_total")
+                          .Help("Callers refused because every database "
+                                "connection stayed busy")
+                          .Register(*registry_)
+                          .Add({})) {
   // 1, labelled with what runs: a rolling upgrade shows host by host.
   prometheus::BuildGauge()
       .Name("smz_build_info")
@@ -67,6 +93,32 @@ void RpcMetrics::SetCertificateExpiry(absl::string_view which,
                                       absl::Time not_after) {
   certificate_expiry_.Add({{"certificate", std::string(which)}})
       .Set(static_cast<double>(absl::ToUnixSeconds(not_after)));
+}
+
+void RpcMetrics::RecordBackendCall(absl::string_view backend,
+                                   absl::string_view method,
+                                   absl::StatusCode code,
+                                   absl::Duration latency) {
+  backend_calls_
+      .Add({{"backend", std::string(backend)},
+            {"method", std::string(method)},
+            {"code", absl::StatusCodeToString(code)}})
+      .Increment();
+  backend_latency_
+      .Add({{"backend", std::string(backend)}, {"method", std::string(method)}},
+           LatencyBuckets())
+      .Observe(absl::ToDoubleSeconds(latency));
+}
+
+void RpcMetrics::SetDatabasePool(int open, int idle, int size,
+                                 int64_t exhausted) {
+  pool_connections_.Add({{"state", "open"}}).Set(open);
+  pool_connections_.Add({{"state", "idle"}}).Set(idle);
+  pool_size_.Set(size);
+  const int64_t seen = pool_exhausted_seen_.exchange(exhausted);
+  if (exhausted > seen) {
+    pool_exhausted_.Increment(static_cast<double>(exhausted - seen));
+  }
 }
 
 std::string RpcMetrics::Text() const {

@@ -11,6 +11,8 @@
 #ifndef SMZ_COMMON_SERVER_METRICS_H_
 #define SMZ_COMMON_SERVER_METRICS_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -39,6 +41,15 @@ class RpcMetrics {
   // smz_tls_certificate_expiry_timestamp_seconds{certificate=`which`}:
   // when a certificate in use ends ("grpc", "grpc_ca", "https").
   void SetCertificateExpiry(absl::string_view which, absl::Time not_after);
+  // A call this process made to another service (common/clients/
+  // call_interceptor.h): smz_backend_calls_total{backend,method,code} and
+  // smz_backend_call_duration_seconds{backend,method}.
+  void RecordBackendCall(absl::string_view backend, absl::string_view method,
+                         absl::StatusCode code, absl::Duration latency);
+  // The database connection pool, sampled (ServiceRuntime's probe):
+  // smz_db_pool_connections{state="open"|"idle"}, smz_db_pool_size, and
+  // smz_db_pool_exhausted_total (callers refused: every connection busy).
+  void SetDatabasePool(int open, int idle, int size, int64_t exhausted);
   // The exposition text, as /metrics serves it.
   std::string Text() const;
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
@@ -49,6 +60,14 @@ class RpcMetrics {
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Gauge& ready_;
   prometheus::Family<prometheus::Gauge>& certificate_expiry_;
+  prometheus::Family<prometheus::Counter>& backend_calls_;
+  prometheus::Family<prometheus::Histogram>& backend_latency_;
+  prometheus::Family<prometheus::Gauge>& pool_connections_;
+  prometheus::Gauge& pool_size_;
+  prometheus::Counter& pool_exhausted_;
+  // The pool's own count when last sampled: the counter grows by the
+  // difference.
+  std::atomic<int64_t> pool_exhausted_seen_{0};
 };
 
 class MetricsEndpoint {

@@ -3,6 +3,8 @@
 #include <cassert>
 #include <chrono>
 #include <exception>
+#include <iterator>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -11,6 +13,7 @@
 #include "common/logging.h"
 #include "common/status_util.h"
 #include "common/tls/tls_options.h"
+#include "common/tracing/trace_context.h"
 #include "google/api/annotations.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "smz/auth/v1/auth.pb.h"
@@ -24,6 +27,16 @@ std::optional<absl::string_view> AuthorizationHeader(
   auto it = metadata.find("authorization");
   if (it == metadata.end()) return std::nullopt;
   return absl::string_view(it->second.data(), it->second.size());
+}
+
+// The caller's trace, when it sent one valid traceparent (W3C: several, or
+// one that is not one, start a new trace).
+std::optional<TraceContext> ParentTrace(const grpc::ServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto [first, last] = metadata.equal_range(std::string(kTraceparentHeader));
+  if (first == last || std::next(first) != last) return std::nullopt;
+  return ParseTraceparent(
+      absl::string_view(first->second.data(), first->second.size()));
 }
 
 // "smz.registry.v1.RegistryService" -> "registry".
@@ -61,11 +74,13 @@ std::string ClientAddressOf(const grpc::ServerContext& context,
 
 RpcRunner::RpcRunner(absl::string_view service_full_name,
                      Authenticator* authenticator, RpcMetrics* metrics,
-                     std::vector<std::string> trusted_edges)
+                     std::vector<std::string> trusted_edges,
+                     RandomSource* random)
     : service_(ServiceLabel(service_full_name)),
       authenticator_(authenticator),
       metrics_(metrics),
-      trusted_edges_(std::move(trusted_edges)) {
+      trusted_edges_(std::move(trusted_edges)),
+      random_(random != nullptr ? random : &secure_random_) {
   const google::protobuf::ServiceDescriptor* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
           std::string(service_full_name));
@@ -100,6 +115,9 @@ grpc::Status RpcRunner::Run(
     grpc::ServerContext* context, absl::string_view method,
     absl::FunctionRef<absl::Status(const Principal&)> handler) {
   const auto start = std::chrono::steady_clock::now();
+  // This call's span of the caller's trace (or a new one): every log line
+  // written while handling it, and every call it makes, carry it.
+  ScopedTrace trace(ContinueOrStartTrace(ParentTrace(*context), *random_));
   std::string principal_label = "anonymous";
   absl::Status status;
   auto access = access_.find(method);

@@ -22,7 +22,10 @@
 // declared `anyone` runs without credentials, with a principal without a
 // role (or the caller's own, when it sent a valid credential). An ADMIN
 // signed in without a second factor gets PERMISSION_DENIED from every
-// method but reads and those declared `without_second_factor`.
+// method but reads and those declared `without_second_factor`. Each call is
+// a span of the caller's W3C trace (its `traceparent` metadata) or starts
+// one (common/tracing/trace_context.h): the handler's log lines and calls
+// carry it.
 #ifndef SMZ_COMMON_SERVER_RPC_RUNNER_H_
 #define SMZ_COMMON_SERVER_RPC_RUNNER_H_
 
@@ -37,6 +40,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/auth/authenticator.h"
+#include "common/auth/token.h"
 #include "common/server/metrics.h"
 #include "grpcpp/server_context.h"
 
@@ -62,10 +66,12 @@ class RpcRunner {
  public:
   // `service_full_name`: e.g. "smz.registry.v1.RegistryService", a service
   // of the generated descriptor pool. `metrics` may be null.
-  // `trusted_edges`: see TlsOptions::trusted_edges.
+  // `trusted_edges`: see TlsOptions::trusted_edges. `random` makes span
+  // and trace ids (null: SecureRandom).
   RpcRunner(absl::string_view service_full_name, Authenticator* authenticator,
             RpcMetrics* metrics,
-            std::vector<std::string> trusted_edges = {"gateway"});
+            std::vector<std::string> trusted_edges = {"gateway"},
+            RandomSource* random = nullptr);
 
   grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
                    absl::FunctionRef<absl::Status(const Principal&)> handler);
@@ -94,6 +100,8 @@ class RpcRunner {
   Authenticator* const authenticator_;
   RpcMetrics* const metrics_;
   const std::vector<std::string> trusted_edges_;
+  SecureRandom secure_random_;
+  RandomSource* const random_;
 };
 
 // For handlers whose logic returns a value: runs `call` and moves its value

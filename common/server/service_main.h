@@ -83,6 +83,7 @@ template <typename Options>
 void ApplyMainConfig(const MainConfig& config, Options* options) {
   options->server.listen = config.service.listen;
   options->server.metrics_listen = config.service.metrics_listen;
+  options->server.health_listen = config.service.health_listen;
   options->server.tls = config.service.tls;
   options->database = config.service.database;
 }

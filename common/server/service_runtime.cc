@@ -2,13 +2,19 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/version.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -41,6 +47,29 @@ ServiceRuntime::ServiceRuntime(ServerOptions options,
       metrics_rpc_(metrics) {}
 
 ServiceRuntime::~ServiceRuntime() { Shutdown(); }
+
+namespace {
+
+// gRPC's reflection library adds itself to every server of the process
+// (InitProtoReflectionServerBuilderPlugin, and a static initializer of its
+// own): this takes it off the one server it is given to, the plaintext
+// health port, where anyone may ask.
+class WithoutReflection : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    plugins->erase(
+        std::remove_if(plugins->begin(), plugins->end(),
+                       [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+                         return p->name().find("reflection") !=
+                                std::string::npos;
+                       }),
+        plugins->end());
+  }
+};
+
+}  // namespace
 
 absl::Status ServiceRuntime::Start(
     const std::vector<grpc::Service*>& services) {
@@ -84,6 +113,32 @@ absl::Status ServiceRuntime::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.listen));
   }
+  if (!options_.health_listen.empty()) {
+    // Its own server: the only service there is the default health one.
+    grpc::ServerBuilder health;
+    health.SetOption(std::make_unique<WithoutReflection>());
+    // Every other method: UNIMPLEMENTED (and gRPC wants one service of the
+    // callback API registered before it adds its default health one).
+    health.RegisterCallbackGenericService(&health_only_);
+    health.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    health.AddListeningPort(options_.health_listen,
+                            grpc::InsecureServerCredentials(), &health_port_);
+    // Anyone who reaches it may ask: small messages, a few streams (Watch
+    // holds one open), a few threads.
+    health.SetMaxReceiveMessageSize(4 << 10);
+    health.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, 4 << 10);
+    health.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 16);
+    grpc::ResourceQuota health_quota("smz-health");
+    health_quota.SetMaxThreads(8);
+    health_quota.Resize(size_t{4} << 20);
+    health.SetResourceQuota(health_quota);
+    health_server_ = health.BuildAndStart();
+    if (health_server_ == nullptr || health_port_ == 0) {
+      server_->Shutdown();
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", options_.health_listen));
+    }
+  }
   if (!options_.metrics_listen.empty() && metrics_rpc_ != nullptr) {
     if (absl::Status s = metrics_.Start(options_.metrics_listen, *metrics_rpc_);
         !s.ok()) {
@@ -103,6 +158,7 @@ void ServiceRuntime::ProbeLoop() {
   while (
       !stop_probe_.WaitForNotificationWithTimeout(options_.health_interval)) {
     SetServing(probe_());
+    if (sample_) sample_();
     // As often as the TLS provider looks for a renewal.
     if (absl::Now() - certificates_read >= options_.tls.refresh) {
       certificates_read = absl::Now();
@@ -140,13 +196,16 @@ void ServiceRuntime::SetServing(bool serving) {
   }
   serving_ = serving;
   if (metrics_rpc_ != nullptr) metrics_rpc_->SetReady(serving);
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  health->SetServingStatus(serving);
-  health->SetServingStatus(kReadinessHealthName, serving);
-  // The process answers: alive, whatever the database says.
-  health->SetServingStatus(kLivenessHealthName, true);
-  for (const std::string& name : options_.health_service_names) {
-    health->SetServingStatus(name, serving);
+  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
+    if (server == nullptr) continue;
+    grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+    health->SetServingStatus(serving);
+    health->SetServingStatus(kReadinessHealthName, serving);
+    // The process answers: alive, whatever the database says.
+    health->SetServingStatus(kLivenessHealthName, true);
+    for (const std::string& name : options_.health_service_names) {
+      health->SetServingStatus(name, serving);
+    }
   }
 }
 
@@ -161,11 +220,18 @@ void ServiceRuntime::Shutdown() {
     if (shut_down_ || server_ == nullptr) return;
     shut_down_ = true;
     server_->GetHealthCheckService()->Shutdown();
+    if (health_server_ != nullptr) {
+      health_server_->GetHealthCheckService()->Shutdown();
+    }
   }
   stop_probe_.Notify();
   if (probe_thread_.joinable()) probe_thread_.join();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
   server_->Wait();
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    health_server_->Wait();
+  }
   metrics_.Stop();
   if (probe_database_ != nullptr) probe_database_->Close();
 }

@@ -35,6 +35,7 @@
 #include "common/mysql/database.h"
 #include "common/server/metrics.h"
 #include "common/tls/tls_options.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/server.h"
 
 namespace smz {
@@ -45,6 +46,9 @@ inline constexpr char kReadinessHealthName[] = "readiness";
 struct ServerOptions {
   std::string listen = "127.0.0.1:0";
   std::string metrics_listen;  // empty: no metrics endpoint
+  // A second port, plaintext, serving grpc.health.v1 alone with the same
+  // statuses: Kubernetes' native gRPC probes speak no TLS. Empty: none.
+  std::string health_listen;
   // Health names besides "" (usually the fully qualified service names).
   std::vector<std::string> health_service_names;
   absl::Duration health_interval = absl::Seconds(1);
@@ -85,9 +89,16 @@ class ServiceRuntime {
                  RpcMetrics* metrics);
   ~ServiceRuntime();
 
+  // Runs `sample` after each health probe (every health_interval), e.g. to
+  // record the database pool in the metrics. Call before Start.
+  void SampleEachProbe(std::function<void()> sample) {
+    sample_ = std::move(sample);
+  }
+
   absl::Status Start(const std::vector<grpc::Service*>& services);
   int port() const { return port_; }
   int metrics_port() const { return metrics_.port(); }
+  int health_port() const { return health_port_; }
   bool serving() const;
 
   // Idempotent: reports NOT_SERVING, stops accepting, waits up to the grace
@@ -103,10 +114,14 @@ class ServiceRuntime {
   const ServerOptions options_;
   std::unique_ptr<Database> probe_database_;  // null for stateless services
   std::function<bool()> probe_;
+  std::function<void()> sample_;
   RpcMetrics* const metrics_rpc_;
   MetricsEndpoint metrics_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;  // health_listen's
+  grpc::CallbackGenericService health_only_;
   int port_ = 0;
+  int health_port_ = 0;
   std::thread probe_thread_;
   absl::Notification stop_probe_;
   mutable absl::Mutex mu_;

@@ -2,6 +2,8 @@
 // new ones; health follows database reachability.
 #include "common/server/service_runtime.h"
 
+#include <atomic>
+#include <string>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
@@ -11,6 +13,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "smz/bench/v1/echo.grpc.pb.h"
+#include "tests/harness/grpc_reflection.h"
 #include "tests/harness/mariadb_server.h"
 
 namespace smz {
@@ -28,6 +31,13 @@ class SlowEcho final : public bench::v1::EchoService::Service {
   }
   absl::Notification started;
 };
+
+// How a reflection request ends on `channel`.
+grpc::StatusCode ReflectionStatus(
+    const std::shared_ptr<grpc::Channel>& channel) {
+  std::string reply;
+  return smz::testing::ListServicesByReflection(channel, &reply).error_code();
+}
 
 DatabaseOptions UnreachableDatabase() {
   DatabaseOptions options;
@@ -96,6 +106,62 @@ TEST(ServiceRuntimeTest, HealthIsNotServingWithoutADatabase) {
   grpc::ClientContext liveness;
   ASSERT_TRUE(health->Check(&liveness, request, &response).ok());
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// The plaintext health port (Kubernetes' native probes speak no TLS): the
+// same statuses, a change seen there too, and nothing else served.
+TEST(ServiceRuntimeTest, TheHealthPortServesHealthAlone) {
+  SlowEcho service;
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.health_listen = "127.0.0.1:0";
+  options.health_interval = absl::Milliseconds(50);
+  std::atomic<bool> database_up{false};
+  ServiceRuntime runtime(
+      options, [&] { return database_up.load(); }, nullptr);
+  ASSERT_TRUE(runtime.Start({&service}).ok());
+  ASSERT_NE(runtime.health_port(), 0);
+  ASSERT_NE(runtime.health_port(), runtime.port());
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", runtime.health_port()),
+                          grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  auto status_of = [&](const std::string& name) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(name);
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status s = health->Check(&context, request, &response);
+    return s.ok() ? response.status()
+                  : grpc::health::v1::HealthCheckResponse::UNKNOWN;
+  };
+  EXPECT_EQ(status_of(kLivenessHealthName),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(status_of(kReadinessHealthName),
+            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  database_up = true;
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (status_of(kReadinessHealthName) !=
+             grpc::health::v1::HealthCheckResponse::SERVING &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(status_of(kReadinessHealthName),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+  // The service itself is not there, nor reflection (which the gRPC port
+  // has).
+  auto echo = bench::v1::EchoService::NewStub(channel);
+  grpc::ClientContext context;
+  bench::v1::EchoResponse response;
+  EXPECT_EQ(echo->Echo(&context, {}, &response).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(ReflectionStatus(channel), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(ReflectionStatus(
+                grpc::CreateChannel(absl::StrCat("127.0.0.1:", runtime.port()),
+                                    grpc::InsecureChannelCredentials())),
+            grpc::StatusCode::OK);
+  runtime.Shutdown();
 }
 
 TEST(ServiceRuntimeTest, ReportsAPortThatIsTaken) {

@@ -239,12 +239,16 @@ smz_parse_admin_dsn() {
 # Runs the mariadb client with admin rights against the external server from
 # SMZ_MYSQL_ADMIN_DSN if set, else against the private server's socket.
 # shellcheck disable=SC2120  # extra args are for callers outside this file
-smz_mysql_root() {
+# _smz_admin_client PROGRAM ARGS...: runs a MariaDB client program
+# (mariadb, mariadb-dump) on the admin connection.
+_smz_admin_client() {
+  local program="$1"
+  shift
   if [[ -n "${SMZ_MYSQL_ADMIN_DSN:-}" ]]; then
     smz_parse_admin_dsn "$SMZ_MYSQL_ADMIN_DSN" || return 1
-    # The services' passwords cross this connection (CREATE USER): with
-    # SMZ_MYSQL_TLS_CA it is TLS with the server's certificate checked; a
-    # server beyond this host without it is refused.
+    # The services' passwords (CREATE USER) and every row of a backup cross
+    # this connection: with SMZ_MYSQL_TLS_CA it is TLS with the server's
+    # certificate checked; a server beyond this host without it is refused.
     local tls=()
     if [[ -n "${SMZ_MYSQL_TLS_CA:-}" ]]; then
       tls=(--ssl --ssl-ca="$SMZ_MYSQL_TLS_CA" --ssl-verify-server-cert)
@@ -254,7 +258,7 @@ smz_mysql_root() {
     fi
     # Password goes through the environment of the client only: argv is
     # world-readable via ps, the environment is not.
-    MYSQL_PWD="$SMZ_ADMIN_PASSWORD" mariadb --no-defaults --batch \
+    MYSQL_PWD="$SMZ_ADMIN_PASSWORD" "$program" --no-defaults \
       --protocol=TCP -h "$SMZ_ADMIN_HOST" -P "$SMZ_ADMIN_PORT" \
       -u "$SMZ_ADMIN_USER" "${tls[@]}" "$@"
   else
@@ -262,10 +266,15 @@ smz_mysql_root() {
       _smz_log "no server: call smz_mariadb_start or set SMZ_MYSQL_ADMIN_DSN"
       return 1
     fi
-    mariadb --no-defaults --batch --protocol=SOCKET \
+    "$program" --no-defaults --protocol=SOCKET \
       --socket="$SMZ_MARIADB_SOCKET" -uroot "$@"
   fi
 }
+
+smz_mysql_root() { _smz_admin_client mariadb --batch "$@"; }
+
+# smz_mysql_dump ARGS...: mariadb-dump on the admin connection.
+smz_mysql_dump() { _smz_admin_client mariadb-dump "$@"; }
 
 # Escapes a value for use inside a single-quoted SQL string literal.
 _smz_sql_quote() {

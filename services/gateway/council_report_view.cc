@@ -53,18 +53,14 @@ absl::StatusOr<v1::Document> Gateway::GetCouncilReport(
   // The year's budget table serves the overview's figure and the report's
   // table: asked for once.
   std::shared_future<absl::StatusOr<pv1::BudgetTable>> budget =
-      std::async(std::launch::async, [&] {
-        return budget_of(request.year(), day);
-      }).share();
-  auto kpi = std::async(std::launch::async, [&] {
-    return GetKpiTable(authorization, kpi_request);
-  });
-  auto overview = std::async(std::launch::async, [&] {
+      AsyncInTrace([&] { return budget_of(request.year(), day); }).share();
+  auto kpi =
+      AsyncInTrace([&] { return GetKpiTable(authorization, kpi_request); });
+  auto overview = AsyncInTrace([&] {
     return BuildZoneOverview(authorization, overview_request, &budget);
   });
-  auto log = std::async(std::launch::async, [&] {
-    return GetActivityLog(authorization, log_request);
-  });
+  auto log =
+      AsyncInTrace([&] { return GetActivityLog(authorization, log_request); });
   absl::StatusOr<pv1::BudgetTable> next_budget =
       budget_of(request.year() + 1, "");
   absl::StatusOr<v1::KpiTable> kpi_table = kpi.get();

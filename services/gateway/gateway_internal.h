@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/request_fields.h"
 #include "common/status_util.h"
+#include "common/tracing/trace_context.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/gateway/council_report.h"
 #include "services/gateway/gateway.h"

@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   smz::gateway::GatewayServerOptions options;
   options.server.listen = config.listen;
   options.server.metrics_listen = config.metrics_listen;
+  options.server.health_listen = config.health_listen;
   // The same certificate serves callers and dials the services.
   absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();
   if (!tls.ok()) return smz::ExitForBadConfiguration(tls.status().message());

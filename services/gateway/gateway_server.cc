@@ -29,12 +29,14 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   }
   std::unique_ptr<GatewayServer> server(new GatewayServer(std::move(options)));
   GatewayServerOptions& o = server->options_;
-  auto channel = [&o](const std::string& target) {
-    return CreateServiceChannel(target, o.server.tls);
+  auto channel = [&o, &server](const std::string& target, const char* backend) {
+    return CreateServiceChannel(target, o.server.tls, backend,
+                                &server->metrics_);
   };
-  BackendChannels backends{channel(o.registry_target), channel(o.stats_target),
-                           channel(o.events_target),
-                           channel(o.programme_target)};
+  BackendChannels backends{channel(o.registry_target, "registry"),
+                           channel(o.stats_target, "stats"),
+                           channel(o.events_target, "events"),
+                           channel(o.programme_target, "programme")};
   server->principal_lookup_ =
       std::make_unique<RemotePrincipalLookup>(backends.registry);
   server->authenticator_ = std::make_unique<Authenticator>(
@@ -59,7 +61,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     // service's straight to that service, with the caller's credential.
     HttpServiceChannels services{
         {std::string(v1::GatewayService::service_full_name()),
-         channel(absl::StrCat("127.0.0.1:", server->runtime_->port()))},
+         channel(absl::StrCat("127.0.0.1:", server->runtime_->port()),
+                 "gateway")},
         {std::string(registry::v1::RegistryService::service_full_name()),
          backends.registry},
         {std::string(registry::v1::AccountService::service_full_name()),

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <tuple>
@@ -20,6 +21,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/logging.h"
 #include "common/status_util.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
@@ -453,6 +455,80 @@ TEST_F(GatewayServiceTest, OverviewAndRoles) {
       stub_->GetZoneOverview(As(token("council")).get(), request, &overview)
           .error_code(),
       grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// The value of "key" in a JSON log line ("" when absent).
+std::string LogField(absl::string_view line, absl::string_view key) {
+  const std::string start = absl::StrCat("\"", key, "\":\"");
+  const size_t at = line.find(start);
+  if (at == absl::string_view::npos) return "";
+  const size_t from = at + start.size();
+  return std::string(line.substr(from, line.find('"', from) - from));
+}
+
+// One council overview is a dozen calls over five services: their log lines
+// share the caller's trace_id (W3C traceparent), each call a span of its
+// own, so they can be joined. Over HTTP a stranger's traceparent is not
+// continued (the edge starts the trace), and the edge's trace runs through
+// the same way.
+TEST_F(GatewayServiceTest, OneTraceRunsThroughTheFanOut) {
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const std::string strangers = "0af7651916cd43dd8448eb211c80319c";
+  std::FILE* sink = std::tmpfile();
+  ASSERT_NE(sink, nullptr);
+  SetLogSink(sink);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization",
+                      absl::StrCat("Bearer ", token("council")));
+  context.AddMetadata("traceparent",
+                      absl::StrCat("00-", trace_id, "-00f067aa0ba902b7-01"));
+  v1::GetZoneOverviewRequest request;
+  request.set_year(2019);
+  v1::ZoneOverview overview;
+  grpc::Status s = stub_->GetZoneOverview(&context, request, &overview);
+  httplib::Client http("127.0.0.1", gateway_->http_port());
+  auto got =
+      http.Get("/v1/council/zoneOverviews/2019",
+               {{"Authorization", absl::StrCat("Bearer ", token("council"))},
+                {"traceparent",
+                 absl::StrCat("00-", strangers, "-b7ad6b7169203331-01")}});
+  SetLogSink(nullptr);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200) << got->body;
+
+  std::rewind(sink);
+  std::string logs;
+  char buffer[4096];
+  while (size_t n = std::fread(buffer, 1, sizeof(buffer), sink)) {
+    logs.append(buffer, n);
+  }
+  std::fclose(sink);
+  std::map<std::string, std::set<std::string>> services_of;  // by trace
+  std::set<std::string> spans;
+  int traced_calls = 0;
+  std::string edge_trace;
+  for (absl::string_view line : absl::StrSplit(logs, '\n')) {
+    if (LogField(line, "msg") != "rpc") continue;
+    const std::string trace = LogField(line, "trace_id");
+    ASSERT_EQ(trace.size(), 32u) << line;
+    services_of[trace].insert(LogField(line, "service"));
+    if (trace == trace_id) {
+      ++traced_calls;
+      spans.insert(LogField(line, "span_id"));
+    } else if (LogField(line, "service") == "gateway" &&
+               LogField(line, "method") == "GetZoneOverview") {
+      edge_trace = trace;
+    }
+  }
+  const std::set<std::string> all = {"gateway", "registry", "stats", "events",
+                                     "programme"};
+  EXPECT_EQ(services_of[trace_id], all) << logs;
+  EXPECT_GE(traced_calls, 5);
+  EXPECT_EQ(static_cast<int>(spans.size()), traced_calls);  // a span each
+  EXPECT_EQ(services_of.count(strangers), 0u);
+  ASSERT_FALSE(edge_trace.empty()) << logs;
+  EXPECT_EQ(services_of[edge_trace], all);
 }
 
 // The same messages over HTTP/JSON under their annotations' paths, with the

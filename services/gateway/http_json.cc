@@ -32,6 +32,7 @@
 #include "common/server/rpc_runner.h"
 #include "common/status_util.h"
 #include "common/text_checks.h"
+#include "common/tracing/trace_context.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
@@ -224,6 +225,22 @@ std::string ClientAddressBehind(MHD_Connection* connection,
   return peer;
 }
 
+// The traceparent of a request's calls: a span of a trusted proxy's trace,
+// or of a new one.
+std::string TraceparentFor(MHD_Connection* connection,
+                           const std::vector<std::string>& trusted,
+                           RandomSource& random) {
+  std::optional<TraceContext> parent;
+  const std::string peer = ClientAddress(connection);
+  if (!peer.empty() &&
+      std::find(trusted.begin(), trusted.end(), peer) != trusted.end()) {
+    const char* header = MHD_lookup_connection_value(
+        connection, MHD_HEADER_KIND, kTraceparentHeader.data());
+    if (header != nullptr) parent = ParseTraceparent(header);
+  }
+  return FormatTraceparent(ContinueOrStartTrace(parent, random));
+}
+
 // Leaves escapes as they came: the path is decoded one segment at a time
 // after it is split (http_rule.h), so "%2F" stays inside its segment and
 // "%00" is refused; query keys and values are decoded in BuildRequest.
@@ -319,6 +336,7 @@ struct HttpJsonFront::Exchange {
   // Cookies set in the answer carry Secure.
   bool secure = false;
   std::string client_address;  // the HTTP client's IP, as the socket has it
+  std::string traceparent;     // sent with the call (TraceparentFor)
   std::string body;
   std::unique_ptr<Message> request;
   std::unique_ptr<Message> response;
@@ -730,6 +748,8 @@ MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url,
     exchange->connection = connection;
     exchange->client_address =
         ClientAddressBehind(connection, front->options().trusted_proxies);
+    exchange->traceparent = TraceparentFor(
+        connection, front->options().trusted_proxies, front->random());
     *request_state = exchange;
     if (std::optional<Answer> refused =
             Admit(exchange, url, method, front->options().max_body_bytes)) {
@@ -821,7 +841,9 @@ int HttpStatusOf(absl::StatusCode code) {
 
 HttpJsonFront::HttpJsonFront(HttpServiceChannels services,
                              HttpFrontOptions options)
-    : options_(options), backend_(std::make_unique<Backend>(services)) {}
+    : options_(options),
+      random_(options_.random != nullptr ? options_.random : &secure_random_),
+      backend_(std::make_unique<Backend>(services)) {}
 
 HttpJsonFront::~HttpJsonFront() { Shutdown(); }
 
@@ -963,6 +985,8 @@ void HttpJsonFront::BeginCall(Exchange* exchange) {
   if (!exchange->authorization.empty()) {
     exchange->context->AddMetadata("authorization", exchange->authorization);
   }
+  exchange->context->AddMetadata(std::string(kTraceparentHeader),
+                                 exchange->traceparent);
   const MethodDescriptor* method = exchange->route->method;
   // Every route's service has a stub: the table holds no other services.
   GenericStub& stub = *backend_->stubs.at(method->service()->full_name());

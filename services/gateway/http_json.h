@@ -61,6 +61,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/auth/token.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "services/gateway/http_routes.h"
@@ -104,6 +105,12 @@ struct HttpFrontOptions {
   // no such proxy, so per-address limits (sign-in throttling) apply to
   // people, not to the proxy; from anyone else the header is ignored.
   std::vector<std::string> trusted_proxies;
+  // Each call is a span of a W3C trace (traceparent metadata to the
+  // gateway and the services): a trusted proxy's `traceparent` header is
+  // continued, anyone else's ignored (nobody threads their requests into
+  // another's trace), else a trace starts here. Ids from `random` (null:
+  // SecureRandom).
+  RandomSource* random = nullptr;
 };
 
 // The browser's session (see "Sessions in a browser" above).
@@ -136,6 +143,7 @@ class HttpJsonFront {
   void Shutdown();
 
   const HttpFrontOptions& options() const { return options_; }
+  RandomSource& random() const { return *random_; }
   // Null when the edge serves plain HTTP.
   HttpsCertificate* https_certificate() { return https_certificate_.get(); }
 
@@ -157,6 +165,8 @@ class HttpJsonFront {
   void EndCall(Exchange* exchange);
 
   const HttpFrontOptions options_;
+  SecureRandom secure_random_;
+  RandomSource* const random_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<HttpRouteTable> routes_;
   std::map<std::string, std::unique_ptr<HttpRoute>, std::less<>>

@@ -27,7 +27,7 @@ absl::StatusOr<v1::KpiTable> Gateway::GetKpiTable(
 
   // Every project and every indicator at once (a zone has dozens), then
   // the programme's part of them: one round trip instead of three in a row.
-  auto all_projects = std::async(std::launch::async, [&] {
+  auto all_projects = AsyncInTrace([&] {
     pv1::ListProjectsRequest list;
     list.set_page_size(kPageSize);
     return ListAll(
@@ -94,7 +94,7 @@ absl::StatusOr<v1::KpiTable> Gateway::GetKpiTable(
       event_types.insert(type);
     }
   }
-  auto patients = std::async(std::launch::async, [&] {
+  auto patients = AsyncInTrace([&] {
     std::map<int32_t, sv1::AggregateRow> by_year;
     if (patient_years.empty())
       return absl::StatusOr<decltype(by_year)>(by_year);

@@ -19,7 +19,7 @@ absl::StatusOr<v1::PartnerProfile> Gateway::GetPartnerProfile(
   v1::PartnerProfile profile;
   profile.set_year(request.year());
 
-  auto months = std::async(std::launch::async, [&] {
+  auto months = AsyncInTrace([&] {
     if (!hospital_figures) {
       return absl::StatusOr<sv1::AggregateResponse>(absl::PermissionDeniedError(
           "one hospital's figures are shown to ADMIN and to the hospital "
@@ -34,7 +34,7 @@ absl::StatusOr<v1::PartnerProfile> Gateway::GetPartnerProfile(
     return Call("stats", authorization, deadline, *stats_,
                 &sv1::StatsService::Stub::QueryAggregate, aggregate);
   });
-  auto hosted = std::async(std::launch::async, [&] {
+  auto hosted = AsyncInTrace([&] {
     ev1::ListEventsRequest list;
     list.set_host_partner_id(request.partner_id());
     list.set_local_date_from(absl::StrCat(request.year(), "-01-01"));
@@ -43,7 +43,7 @@ absl::StatusOr<v1::PartnerProfile> Gateway::GetPartnerProfile(
     return Call("events", authorization, deadline, *events_,
                 &ev1::EventsService::Stub::ListEvents, list);
   });
-  auto registrations = std::async(std::launch::async, [&] {
+  auto registrations = AsyncInTrace([&] {
     ev1::ListRegistrationsRequest list;
     list.set_partner_id(request.partner_id());
     list.set_page_size(kPageSize);

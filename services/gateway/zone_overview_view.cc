@@ -32,7 +32,7 @@ absl::StatusOr<v1::ZoneOverview> Gateway::BuildZoneOverview(
   overview.set_as_of(FormatDate(measured));
 
   // Each section fills its own part of a copy; merged after all returned.
-  auto registry_part = std::async(std::launch::async, [&] {
+  auto registry_part = AsyncInTrace([&] {
     v1::ZoneOverview part;
     std::vector<v1::CountByName> kinds, regions;
     rv1::CountPartnersRequest count;
@@ -53,7 +53,7 @@ absl::StatusOr<v1::ZoneOverview> Gateway::BuildZoneOverview(
     *part.add_sections() = Available("registry");
     return part;
   });
-  auto events_part = std::async(std::launch::async, [&] {
+  auto events_part = AsyncInTrace([&] {
     v1::ZoneOverview part;
     ev1::CountCompletedEventsRequest count;
     count.set_year_from(year);
@@ -73,7 +73,7 @@ absl::StatusOr<v1::ZoneOverview> Gateway::BuildZoneOverview(
     *part.add_sections() = Available("events");
     return part;
   });
-  auto stats_part = std::async(std::launch::async, [&] {
+  auto stats_part = AsyncInTrace([&] {
     v1::ZoneOverview part;
     sv1::GetKpiProgressRequest progress;
     progress.set_year(year);
@@ -85,7 +85,7 @@ absl::StatusOr<v1::ZoneOverview> Gateway::BuildZoneOverview(
     top.add_group_by(sv1::NATIONALITY);
     top.set_top_n(5);
     top.set_order_by(sv1::NEW_PATIENTS);
-    auto nationalities = std::async(std::launch::async, [&] {
+    auto nationalities = AsyncInTrace([&] {
       return Call("stats", authorization, deadline, *stats_,
                   &sv1::StatsService::Stub::QueryAggregate, top);
     });
@@ -111,7 +111,7 @@ absl::StatusOr<v1::ZoneOverview> Gateway::BuildZoneOverview(
     *part.add_sections() = Available("stats");
     return part;
   });
-  auto programme_part = std::async(std::launch::async, [&] {
+  auto programme_part = AsyncInTrace([&] {
     v1::ZoneOverview part;
     absl::StatusOr<pv1::BudgetTable> table;
     if (budget_table != nullptr) {  // the caller asked for it already

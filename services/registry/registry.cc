@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,7 @@
 #include "common/aip/status_macros.h"
 #include "common/departments.h"
 #include "common/iso_codes.h"
+#include "common/logging.h"
 #include "common/mysql/audit.h"
 #include "common/pagination.h"
 #include "google/protobuf/util/time_util.h"
@@ -449,6 +451,80 @@ absl::StatusOr<bool> Registry::EnsureBootstrapAdminToken(
       store_->InsertToken(info, HashToken(token), "BOOTSTRAP");
   if (!stored.ok()) return stored.status();
   return true;
+}
+
+absl::StatusOr<int> Registry::EnsureProvisionedTokens(
+    absl::Span<const ProvisionedToken> tokens) {
+  // Every one is looked at before any is stored: a start refused for one
+  // leaves the others as they were.
+  std::vector<const ProvisionedToken*> missing;
+  for (const ProvisionedToken& provisioned : tokens) {
+    // Checked again here, not only where the file is read: a hash of the
+    // wrong shape would never match, and the start would look fine.
+    if (!IsTokenHash(provisioned.hash)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "provisioned token \"", provisioned.name, "\" has no valid hash"));
+    }
+    SMZ_ASSIGN_OR_RETURN(std::optional<v1::TokenInfo> existing,
+                         store_->FindTokenByHash(provisioned.hash));
+    if (!existing.has_value()) {
+      missing.push_back(&provisioned);
+    } else if (existing->has_revoke_time()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the provisioned token \"", provisioned.name,
+                       "\" (token ", existing->id(),
+                       ") was revoked: replace its secret (deploy/secrets/"
+                       "make_secrets.sh) and start again"));
+    } else if (existing->role() != provisioned.role) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the provisioned token \"", provisioned.name, "\" is stored as ",
+          auth::v1::Role_Name(existing->role()), ", not ",
+          auth::v1::Role_Name(provisioned.role),
+          ": were two secret files swapped?"));
+    }
+  }
+  int stored = 0;
+  for (const ProvisionedToken* provisioned : missing) {
+    v1::TokenInfo info;
+    info.set_role(provisioned->role);
+    info.set_display_name(absl::StrCat(provisioned->name, " (provisioned)"));
+    info.set_created_by("provisioning");
+    absl::StatusOr<v1::TokenInfo> inserted =
+        store_->InsertToken(info, provisioned->hash, "PROVISION");
+    // Another replica stored it between the lookup and the insert.
+    if (inserted.status().code() == absl::StatusCode::kAlreadyExists) continue;
+    if (!inserted.ok()) return inserted.status();
+    Log(LogLevel::kInfo, "provisioned token registered",
+        {{"token", provisioned->name},
+         {"token_id", absl::StrCat(inserted->id())},
+         {"role", auth::v1::Role_Name(provisioned->role)}});
+    ++stored;
+  }
+  if (stored > 0 && authenticator_ != nullptr) {
+    authenticator_->InvalidateCache();
+  }
+  return stored;
+}
+
+absl::StatusOr<RegistryStore::RestoreReview> Registry::ReviewAfterRestore(
+    absl::Span<const ProvisionedToken> keep) {
+  absl::flat_hash_set<std::string> hashes;
+  for (const ProvisionedToken& token : keep) hashes.insert(token.hash);
+  SMZ_ASSIGN_OR_RETURN(RegistryStore::RestoreReview review,
+                       store_->ReviewAfterRestore(hashes, "restore review"));
+  if (review.backup_label.empty()) return review;
+  if (authenticator_ != nullptr) authenticator_->InvalidateCache();
+  Log(LogLevel::kWarning,
+      "restored from a backup: credentials from before it must prove "
+      "themselves again (issue new API tokens; people sign in again; "
+      "password changes and disabled accounts since the backup are undone: "
+      "check the accounts)",
+      {{"backup", review.backup_label},
+       {"tokens_revoked", absl::StrCat(review.tokens_revoked)},
+       {"tokens_kept", absl::StrCat(keep.size())},
+       {"sessions_ended", absl::StrCat(review.sessions_ended)},
+       {"links_voided", absl::StrCat(review.links_voided)}});
+  return review;
 }
 
 absl::StatusOr<v1::TokenInfo> Registry::IssueBreakGlassAdminToken(

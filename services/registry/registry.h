@@ -13,6 +13,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "common/auth/authenticator.h"
 #include "common/auth/token.h"
 #include "common/clock.h"
@@ -21,6 +22,17 @@
 #include "smz/registry/v1/registry.pb.h"
 
 namespace smz::registry {
+
+// A token an operator made and supplied as a read-only secret file, which
+// the registry registers on start instead of minting one (see
+// Registry::EnsureProvisionedTokens).
+struct ProvisionedToken {
+  std::string name;  // "admin", "stats", ...: for the audit trail and logs
+  auth::v1::Role role = auth::v1::ROLE_UNSPECIFIED;
+  // HashToken of the token: all the registry needs, so that the plaintext
+  // (an ADMIN's above all) may stay off its host. 64 lowercase hex digits.
+  std::string hash;
+};
 
 class Registry {
  public:
@@ -64,6 +76,22 @@ class Registry {
   // token was created.
   absl::StatusOr<bool> EnsureBootstrapAdminToken(
       absl::FunctionRef<absl::Status(const std::string& token)> deliver);
+
+  // Registers each provisioned token's hash unless a token with that hash
+  // is already stored, so every replica of a fresh deployment may run it at
+  // once (the hash is unique: one of them stores it). Returns how many were
+  // stored by this call. FAILED_PRECONDITION, and nothing stored, when one
+  // was revoked (its secret must be replaced: kept, a restored backup would
+  // bring it back to life) or is stored with another role.
+  absl::StatusOr<int> EnsureProvisionedTokens(
+      absl::Span<const ProvisionedToken> tokens);
+
+  // The first start after a backup is restored revokes every API token but
+  // those provisioned (`keep`: their secret files are current), ends every
+  // session and voids unused account links (RegistryStore::
+  // ReviewAfterRestore), logged with the counts. Every later start: nothing.
+  absl::StatusOr<RegistryStore::RestoreReview> ReviewAfterRestore(
+      absl::Span<const ProvisionedToken> keep);
 
   // The break-glass path: a new ADMIN token whatever tokens exist, for when
   // every ADMIN token is lost. `deliver` receives the plaintext before the

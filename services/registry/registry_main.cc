@@ -5,6 +5,12 @@
 //     --mysql_credentials_file=/path/registry.mysql
 //     --bootstrap_admin_token_file=/path/admin.token
 //
+// With secrets an operator made instead (Kubernetes Secrets, systemd
+// credentials; deploy/secrets/make_secrets.sh), registered on start:
+//
+//   registry ... --bootstrap_admin_token_secret=/run/secrets/admin.token.hash \
+//     --service_token_secrets=stats=/run/secrets/stats.registry-token.hash
+//
 // Break-glass, when every ADMIN token is lost: on the registry's host, with
 // the registry's database configuration, issue a new ADMIN token into a new
 // 0600 file and exit (audited as BREAK_GLASS by the OS user):
@@ -28,6 +34,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
@@ -39,6 +47,7 @@
 #include "common/mail/mail_config.h"
 #include "common/server/service_main.h"
 #include "common/text_checks.h"
+#include "services/registry/provisioned_tokens.h"
 #include "services/registry/registry_schema.h"
 #include "services/registry/registry_server.h"
 
@@ -54,6 +63,16 @@ ABSL_FLAG(std::string, district_mail, "",
 ABSL_FLAG(std::string, bootstrap_admin_token_file, "",
           "on first start (no active ADMIN token), write a new admin token "
           "here with mode 0600 (env SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE)");
+ABSL_FLAG(std::string, bootstrap_admin_token_secret, "",
+          "a read-only file holding an ADMIN token the operator made, or "
+          "only its hash (deploy/secrets/make_secrets.sh's admin.token.hash),"
+          " registered on start instead of minting one "
+          "(SMZ_BOOTSTRAP_ADMIN_TOKEN_SECRET)");
+ABSL_FLAG(std::string, service_token_secrets, "",
+          "name=path pairs, comma-separated: read-only files holding each "
+          "service's registry token (ANALYST) or its hash, registered on "
+          "start, e.g. stats=/run/secrets/stats.registry-token.hash "
+          "(SMZ_SERVICE_TOKEN_SECRETS)");
 
 ABSL_FLAG(std::string, issue_admin_token, "",
           "break-glass: issue a new ADMIN token into this new file (mode "
@@ -205,6 +224,23 @@ int main(int argc, char** argv) {
   const std::string token_file =
       smz::FlagOrEnv(absl::GetFlag(FLAGS_bootstrap_admin_token_file),
                      "SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE", "");
+  const std::string admin_secret =
+      smz::FlagOrEnv(absl::GetFlag(FLAGS_bootstrap_admin_token_secret),
+                     "SMZ_BOOTSTRAP_ADMIN_TOKEN_SECRET", "");
+  if (!token_file.empty() && !admin_secret.empty()) {
+    return smz::ExitForBadConfiguration(
+        "--bootstrap_admin_token_file (the registry mints the token) and "
+        "--bootstrap_admin_token_secret (the operator made it): one of them");
+  }
+  absl::StatusOr<std::vector<smz::registry::ProvisionedToken>> provisioned =
+      smz::registry::ReadProvisionedTokens(
+          admin_secret,
+          smz::FlagOrEnv(absl::GetFlag(FLAGS_service_token_secrets),
+                         "SMZ_SERVICE_TOKEN_SECRETS", ""));
+  if (!provisioned.ok()) {
+    return smz::ExitForBadConfiguration(provisioned.status().message());
+  }
+  options.provisioned_tokens = *std::move(provisioned);
   if (!token_file.empty()) {
     options.deliver_bootstrap_admin_token =
         [token_file](const std::string& token) {

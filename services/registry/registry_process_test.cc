@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/auth/token.h"
 #include "common/mysql/database.h"
 #include "common/mysql/migrations.h"
 #include "common/version.h"
@@ -77,14 +78,23 @@ class RegistryProcessTest : public ::testing::Test {
   }
 
   void StartRegistry(const std::vector<std::string>& flags = {}) {
+    pid_ = Spawn(
+        port_,
+        {absl::StrCat("SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE=", dir_, "/admin.token")},
+        flags, dir_ + "/registry.log");
+  }
+
+  // A registry process on `port` with the database settings and `extra_env`;
+  // its output appended to `log`.
+  pid_t Spawn(int port, const std::vector<std::string>& extra_env,
+              const std::vector<std::string>& flags, const std::string& log) {
     std::vector<std::string> environment = {
-        absl::StrCat("SMZ_LISTEN=127.0.0.1:", port_),
-        "SMZ_METRICS_LISTEN=off",
+        absl::StrCat("SMZ_LISTEN=127.0.0.1:", port), "SMZ_METRICS_LISTEN=off",
         absl::StrCat("SMZ_MYSQL_DSN=mysql://", database_.user,
                      "@127.0.0.1:", database_.port, "/", database_.database),
         absl::StrCat("SMZ_MYSQL_CREDENTIALS_FILE=", dir_, "/registry.mysql"),
-        absl::StrCat("SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE=", dir_, "/admin.token"),
         "PATH=/usr/bin:/bin"};
+    environment.insert(environment.end(), extra_env.begin(), extra_env.end());
     std::vector<char*> env;
     for (std::string& entry : environment) env.push_back(entry.data());
     env.push_back(nullptr);
@@ -93,15 +103,15 @@ class RegistryProcessTest : public ::testing::Test {
     std::vector<char*> argv;
     for (std::string& argument : arguments) argv.push_back(argument.data());
     argv.push_back(nullptr);
-    const std::string log = dir_ + "/registry.log";
-    pid_ = fork();
-    if (pid_ == 0) {
+    const pid_t pid = fork();
+    if (pid == 0) {
       const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
       execve(argv[0], argv.data(), env.data());
       _exit(127);
     }
+    return pid;
   }
 
   // Runs the binary with `flags` to its end; its exit code.
@@ -119,12 +129,16 @@ class RegistryProcessTest : public ::testing::Test {
 
   // SIGTERM, then the exit status (or -1 if it did not exit in time).
   int Terminate() {
-    kill(pid_, SIGTERM);
+    const int status = Terminate(pid_);
+    if (status != -1) pid_ = -1;
+    return status;
+  }
+  static int Terminate(pid_t pid) {
+    kill(pid, SIGTERM);
     const absl::Time deadline = absl::Now() + absl::Seconds(20);
     int status = 0;
     while (absl::Now() < deadline) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       }
       absl::SleepFor(absl::Milliseconds(50));
@@ -311,6 +325,108 @@ TEST_F(RegistryProcessTest, LastAdminSurvivesRacesAndBreakGlassIssuesANewOne) {
   EXPECT_EQ((*audited)[0].Text(0), "ADMIN");
   EXPECT_EQ((*audited)[0].Text(1), "ACCOUNT_INVITED");
   database.Close();
+}
+
+// Secrets an operator made (Kubernetes Secrets, systemd credentials): two
+// replicas starting at once on an empty database register each token once
+// and mint none; the tokens work with their roles; a revoked one stops the
+// start until its secret is replaced; bad secret files stop the start.
+TEST_F(RegistryProcessTest, ProvisionedSecretsAreRegisteredOnceAndRevocable) {
+  smz::SecureRandom random;
+  const std::string admin = smz::GenerateToken(random);
+  const std::string stats = smz::GenerateToken(random);
+  const std::string events = smz::GenerateToken(random);
+  auto secret = [&](const std::string& name, const std::string& token,
+                    mode_t mode) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << token << "\n";
+    chmod(path.c_str(), mode);
+    return path;
+  };
+  const std::vector<std::string> provisioned = {
+      // The registry needs only the ADMIN token's hash.
+      "SMZ_BOOTSTRAP_ADMIN_TOKEN_SECRET=" +
+          secret("admin.secret", "sha256:" + smz::HashToken(admin), 0400),
+      absl::StrCat("SMZ_SERVICE_TOKEN_SECRETS=stats=",
+                   secret("stats.secret", stats, 0400),
+                   ",events=", secret("events.secret", events, 0440))};
+  const int second_port = smz::testing::PickUnusedPort();
+  pid_ = Spawn(port_, provisioned, {}, dir_ + "/registry.log");
+  pid_t second = Spawn(second_port, provisioned, {}, dir_ + "/second.log");
+  ASSERT_TRUE(WaitServing(absl::Seconds(30)))
+      << ReadFile(dir_ + "/registry.log");
+  ASSERT_TRUE(smz::testing::WaitServing(second_port, absl::Seconds(30)))
+      << ReadFile(dir_ + "/second.log");
+
+  auto stub = smz::registry::v1::RegistryService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", second_port),
+                          grpc::InsecureChannelCredentials()));
+  smz::auth::v1::Principal me;
+  ASSERT_TRUE(stub->WhoAmI(As(admin).get(), {}, &me).ok());
+  EXPECT_EQ(me.role(), smz::auth::v1::ADMIN);
+  ASSERT_TRUE(stub->WhoAmI(As(stats).get(), {}, &me).ok());
+  EXPECT_EQ(me.role(), smz::auth::v1::ANALYST);
+  const int64_t stats_id = me.token_id();
+  ASSERT_TRUE(stub->WhoAmI(As(events).get(), {}, &me).ok());
+  EXPECT_EQ(me.role(), smz::auth::v1::ANALYST);
+  smz::registry::v1::ListTokensResponse tokens;
+  ASSERT_TRUE(stub->ListTokens(As(admin).get(), {}, &tokens).ok());
+  ASSERT_EQ(tokens.tokens_size(), 3);  // no bootstrap token minted, no twins
+  EXPECT_EQ(tokens.tokens(0).display_name(), "admin (provisioned)");
+  EXPECT_EQ(tokens.tokens(0).created_by(), "provisioning");
+
+  smz::registry::v1::RevokeTokenRequest revoke;
+  revoke.set_token_id(stats_id);
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(stub->RevokeToken(As(admin).get(), revoke, &empty).ok());
+  EXPECT_EQ(Terminate(second), 0);
+  EXPECT_EQ(Terminate(), 0);
+
+  // A restart with the same secrets is refused (exit 1): kept, the revoked
+  // secret would come back to life with a restored backup. With the secret
+  // replaced it starts; the old token stays revoked, the new one works.
+  pid_t refused = Spawn(port_, provisioned, {}, dir_ + "/registry.log");
+  int exit_status = 0;
+  waitpid(refused, &exit_status, 0);
+  ASSERT_TRUE(WIFEXITED(exit_status));
+  EXPECT_EQ(WEXITSTATUS(exit_status), 1);
+  std::string log = ReadFile(dir_ + "/registry.log");
+  EXPECT_THAT(log, HasSubstr("was revoked: replace its secret"));
+  const std::string new_stats = smz::GenerateToken(random);
+  secret("stats.secret", new_stats, 0400);
+  pid_ = Spawn(port_, provisioned, {}, dir_ + "/registry.log");
+  ASSERT_TRUE(WaitServing(absl::Seconds(30)))
+      << ReadFile(dir_ + "/registry.log");
+  stub = smz::registry::v1::RegistryService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials()));
+  EXPECT_EQ(stub->WhoAmI(As(stats).get(), {}, &me).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  ASSERT_TRUE(stub->WhoAmI(As(new_stats).get(), {}, &me).ok());
+  EXPECT_EQ(me.role(), smz::auth::v1::ANALYST);
+  ASSERT_TRUE(stub->ListTokens(As(admin).get(), {}, &tokens).ok());
+  EXPECT_EQ(tokens.tokens_size(), 3);  // the revoked one is not listed
+  EXPECT_EQ(Terminate(), 0);
+  log = ReadFile(dir_ + "/registry.log");
+  for (const std::string& token : {admin, stats, events, new_stats}) {
+    EXPECT_THAT(log + ReadFile(dir_ + "/second.log"), Not(HasSubstr(token)));
+  }
+
+  // Refused before serving (exit 2): a secret others may write, a weak one,
+  // and a minted and a provisioned admin token at once.
+  EXPECT_EQ(RunToExit({absl::StrCat("--service_token_secrets=stats=",
+                                    secret("open.secret", stats, 0666))}),
+            2);
+  EXPECT_EQ(RunToExit({absl::StrCat("--service_token_secrets=stats=",
+                                    secret("weak.secret", "smz_abc", 0400))}),
+            2);
+  EXPECT_EQ(RunToExit({absl::StrCat("--bootstrap_admin_token_secret=", dir_,
+                                    "/admin.secret")}),
+            2);  // StartRegistry also sets SMZ_BOOTSTRAP_ADMIN_TOKEN_FILE
+  log = ReadFile(dir_ + "/registry.log");
+  EXPECT_THAT(log, HasSubstr("chmod 0400"));
+  EXPECT_THAT(log, HasSubstr("43 to 200"));
+  EXPECT_THAT(log, HasSubstr("one of them"));
+  EXPECT_THAT(log, Not(HasSubstr(admin)));
 }
 
 TEST_F(RegistryProcessTest, RefusesToStartWithoutADatabaseConfiguration) {

@@ -11,6 +11,16 @@
 
 namespace smz::registry {
 
+// The table of backups restored: deploy/backup/backup.sh appends this very
+// statement and a pending row to every backup it makes.
+inline constexpr char kRestoreMarksTableDdl[] =
+    "CREATE TABLE IF NOT EXISTS restore_marks ("
+    " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+    " backup_label VARCHAR(100) NOT NULL,"
+    " backup_time_us BIGINT NOT NULL,"
+    " review_time_us BIGINT NULL"
+    ") ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin";
+
 const std::vector<Migration>& RegistryMigrations();
 
 }  // namespace smz::registry

@@ -65,6 +65,12 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       std::make_unique<RegistryStore>(&backend.database(), o.clock);
   server->registry_ = std::make_unique<Registry>(
       server->store_.get(), &backend.authenticator(), o.clock, random);
+  // A restored backup first: the provisioned tokens are kept through it.
+  SMZ_RETURN_IF_ERROR(
+      server->registry_->ReviewAfterRestore(o.provisioned_tokens).status());
+  SMZ_RETURN_IF_ERROR(
+      server->registry_->EnsureProvisionedTokens(o.provisioned_tokens)
+          .status());
   if (o.deliver_bootstrap_admin_token) {
     SMZ_ASSIGN_OR_RETURN(bool created,
                          server->registry_->EnsureBootstrapAdminToken(
@@ -124,6 +130,24 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   return server;
 }
 
+namespace {
+
+// Break-glass by hand after a restore, before the registry's first start:
+// the review would revoke what it issues, and it does not know the
+// provisioned secrets the service's unit hands over (revoking those too).
+absl::Status RefuseWhileRestoreUnreviewed(
+    Database& database, const RegistryServerOptions& options) {
+  RegistryStore store(&database, options.clock);
+  SMZ_ASSIGN_OR_RETURN(bool pending, store.RestoreUnreviewed());
+  if (!pending) return absl::OkStatus();
+  database.Close();
+  return absl::FailedPreconditionError(
+      "a restored backup awaits the registry's first start, which reviews "
+      "its credentials: start the registry (with its secrets) first");
+}
+
+}  // namespace
+
 absl::StatusOr<v1::AccountLinkResponse> RegistryServer::BreakGlassAdminAccount(
     const RegistryServerOptions& options, absl::string_view login,
     absl::string_view actor) {
@@ -132,6 +156,7 @@ absl::StatusOr<v1::AccountLinkResponse> RegistryServer::BreakGlassAdminAccount(
   SecureRandom secure_random;
   RandomSource* random =
       options.random != nullptr ? options.random : &secure_random;
+  SMZ_RETURN_IF_ERROR(RefuseWhileRestoreUnreviewed(database, options));
   AccountStore store(&database, options.clock);
   SignInThrottle throttle(&database, options.clock);
   PasswordHasher hasher(options.password_cost);
@@ -153,6 +178,7 @@ absl::StatusOr<v1::TokenInfo> RegistryServer::IssueBreakGlassAdminToken(
       options.random != nullptr ? options.random : &secure_random;
   RegistryStore store(&database, options.clock);
   Registry registry(&store, /*authenticator=*/nullptr, options.clock, random);
+  SMZ_RETURN_IF_ERROR(RefuseWhileRestoreUnreviewed(database, options));
   absl::StatusOr<v1::TokenInfo> issued =
       registry.IssueBreakGlassAdminToken(actor, deliver);
   database.Close();

@@ -53,6 +53,10 @@ struct RegistryServerOptions {
   // before the server starts serving, so "SERVING" implies it exists.
   std::function<absl::Status(const std::string& token)>
       deliver_bootstrap_admin_token;
+  // Tokens an operator made, registered before serving (their hashes, when
+  // not yet stored); a provisioned ADMIN token means no bootstrap token is
+  // minted. See provisioned_tokens.h.
+  std::vector<ProvisionedToken> provisioned_tokens;
   // What a password check costs (tests may make it cheaper).
   PasswordCost password_cost = kDefaultPasswordCost;
   // Mail: account invitations and password resets to the account's

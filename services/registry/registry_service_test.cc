@@ -22,11 +22,11 @@
 #include "google/protobuf/util/time_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "services/registry/registry_server.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
+#include "tests/harness/grpc_reflection.h"
 #include "tests/harness/local_stack.h"
 #include "tests/harness/mariadb_server.h"
 
@@ -232,39 +232,8 @@ TEST_F(RegistryServiceTest, HealthReportsServingForServerAndService) {
 }
 
 TEST_F(RegistryServiceTest, ReflectionListsTheRegistryService) {
-  // grpc.reflection.v1alpha.ServerReflectionRequest{list_services: "*"},
-  // encoded by hand: the generated reflection classes live inside gRPC's
-  // reflection library and must not be linked twice.
-  const std::string request("\x3a\x01*", 3);
-  grpc::GenericStub generic(*channel_);
-  grpc::CompletionQueue queue;
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  auto call = generic.PrepareCall(
-      &context,
-      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &queue);
-  void* tag;
-  bool ok;
-  call->StartCall(reinterpret_cast<void*>(1));
-  ASSERT_TRUE(queue.Next(&tag, &ok) && ok);
-  grpc::Slice slice(request);
-  grpc::ByteBuffer outgoing(&slice, 1);
-  call->Write(outgoing, reinterpret_cast<void*>(2));
-  ASSERT_TRUE(queue.Next(&tag, &ok) && ok);
-  grpc::ByteBuffer incoming;
-  call->Read(&incoming, reinterpret_cast<void*>(3));
-  ASSERT_TRUE(queue.Next(&tag, &ok) && ok);
-  call->WritesDone(reinterpret_cast<void*>(4));
-  ASSERT_TRUE(queue.Next(&tag, &ok));
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(5));
-  ASSERT_TRUE(queue.Next(&tag, &ok));
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(incoming.Dump(&slices).ok());
   std::string reply;
-  for (const grpc::Slice& s : slices) {
-    reply.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
+  ASSERT_TRUE(smz::testing::ListServicesByReflection(*channel_, &reply).ok());
   EXPECT_THAT(reply, HasSubstr("smz.registry.v1.RegistryService"));
   EXPECT_THAT(reply, HasSubstr("grpc.health.v1.Health"));
 }
@@ -1464,6 +1433,17 @@ TEST_F(RegistryServiceTest, MetricsCountRpcsByMethodAndCode) {
   EXPECT_THAT(metrics, HasSubstr(absl::StrCat("smz_build_info{commit=\"",
                                               smz::Commit(), "\",release=\"",
                                               smz::Release(), "\"} 1")));
+  // The connection pool, sampled with each health probe (every second).
+  std::string pool;
+  for (int i = 0; i < 40 && !absl::StrContains(pool, "state=\"open\""); ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    pool = HttpGet(server_->metrics_port(), "/metrics");
+  }
+  EXPECT_THAT(pool, ::testing::ContainsRegex("\nsmz_db_pool_size [1-9]"));
+  EXPECT_THAT(pool, ::testing::ContainsRegex(
+                        "smz_db_pool_connections\\{state=\"open\"\\} [1-9]"));
+  EXPECT_THAT(pool, HasSubstr("smz_db_pool_connections{state=\"idle\"}"));
+  EXPECT_THAT(pool, HasSubstr("\nsmz_db_pool_exhausted_total 0\n"));
 }
 
 // Last: it stops the database under the running service.

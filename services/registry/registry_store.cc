@@ -923,6 +923,90 @@ absl::StatusOr<bool> RegistryStore::HasActiveAdminToken() {
   });
 }
 
+absl::StatusOr<RegistryStore::RestoreReview> RegistryStore::ReviewAfterRestore(
+    const absl::flat_hash_set<std::string>& keep, absl::string_view actor) {
+  return database_->TransactFor<RestoreReview>(
+      [&](Session& session) -> absl::StatusOr<RestoreReview> {
+        RestoreReview review;
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> marks,
+            session.Query("SELECT id, backup_label FROM restore_marks WHERE "
+                          "review_time_us IS NULL ORDER BY id FOR UPDATE",
+                          {}));
+        if (marks.empty()) return review;
+        review.backup_label = marks.back().Text(1);
+        const absl::Time now = clock_->Now();
+        const int64_t now_us = absl::ToUnixMicros(now);
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> active,
+            session.Query(absl::StrCat("SELECT ", kTokenColumns,
+                                       ", token_hash FROM api_tokens WHERE "
+                                       "revoke_time_us IS NULL FOR UPDATE"),
+                          {}));
+        for (const Row& row : active) {
+          if (keep.contains(row.Text(row.size() - 1))) continue;
+          const v1::TokenInfo before = TokenFromRow(row);
+          SMZ_RETURN_IF_ERROR(
+              session
+                  .Execute(
+                      "UPDATE api_tokens SET revoke_time_us = ? WHERE id = ?",
+                      {SqlInt(now_us), SqlInt(before.id())})
+                  .status());
+          v1::TokenInfo after = before;
+          *after.mutable_revoke_time() =
+              TimeUtil::MicrosecondsToTimestamp(now_us);
+          SMZ_RETURN_IF_ERROR(AuditToken(session, before, after,
+                                         "REVOKE_AFTER_RESTORE", actor, now));
+          ++review.tokens_revoked;
+        }
+        SMZ_ASSIGN_OR_RETURN(
+            int64_t ended,
+            session.Execute("UPDATE account_sessions SET end_time_us = ? "
+                            "WHERE end_time_us IS NULL",
+                            {SqlInt(now_us)}));
+        review.sessions_ended = static_cast<int>(ended);
+        SMZ_ASSIGN_OR_RETURN(
+            int64_t voided,
+            session.Execute("UPDATE account_links SET used_time_us = ? "
+                            "WHERE used_time_us IS NULL",
+                            {SqlInt(now_us)}));
+        review.links_voided = static_cast<int>(voided);
+        SMZ_RETURN_IF_ERROR(
+            session
+                .Execute("UPDATE restore_marks SET review_time_us = ? WHERE "
+                         "review_time_us IS NULL",
+                         {SqlInt(now_us)})
+                .status());
+        return review;
+      });
+}
+
+absl::StatusOr<bool> RegistryStore::RestoreUnreviewed() {
+  return database_->RunFor<bool>([&](Session& session) -> absl::StatusOr<bool> {
+    SMZ_ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        session.Query(
+            "SELECT COUNT(*) FROM restore_marks WHERE review_time_us IS NULL",
+            {}));
+    return rows.front().Int(0) > 0;
+  });
+}
+
+absl::StatusOr<std::optional<v1::TokenInfo>> RegistryStore::FindTokenByHash(
+    absl::string_view token_hash) {
+  using MaybeToken = std::optional<v1::TokenInfo>;
+  return database_->RunFor<MaybeToken>(
+      [&](Session& session) -> absl::StatusOr<MaybeToken> {
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(absl::StrCat("SELECT ", kTokenColumns,
+                                       " FROM api_tokens WHERE token_hash = ?"),
+                          {std::string(token_hash)}));
+        if (rows.empty()) return MaybeToken();
+        return MaybeToken(TokenFromRow(rows.front()));
+      });
+}
+
 absl::StatusOr<std::optional<Principal>> RegistryStore::FindByToken(
     absl::string_view token, absl::string_view token_hash) {
   using MaybePrincipal = std::optional<Principal>;

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -170,6 +171,26 @@ class RegistryStore : public PrincipalLookup {
       const TokenQuery& query);
   // Whether an unrevoked, unexpired ADMIN token exists.
   absl::StatusOr<bool> HasActiveAdminToken();
+  // After a backup is restored (a pending row in restore_marks), in one
+  // transaction: every active API token whose hash is not in `keep` is
+  // revoked, every session ended and every unused account link voided, each
+  // token audited as REVOKE_AFTER_RESTORE by `actor`, and the marks closed.
+  // A backup brings back what was revoked, disabled or reset since it was
+  // taken; this makes every credential from before the restore prove itself
+  // again. Nothing when no mark is pending (every later start).
+  struct RestoreReview {
+    std::string backup_label;  // empty: no restore was pending
+    int tokens_revoked = 0;
+    int sessions_ended = 0;
+    int links_voided = 0;
+  };
+  absl::StatusOr<RestoreReview> ReviewAfterRestore(
+      const absl::flat_hash_set<std::string>& keep, absl::string_view actor);
+  // Whether a restore mark awaits its review.
+  absl::StatusOr<bool> RestoreUnreviewed();
+  // The token stored under `token_hash`, revoked or not; nullopt if none.
+  absl::StatusOr<std::optional<v1::TokenInfo>> FindTokenByHash(
+      absl::string_view token_hash);
 
   // PrincipalLookup: active API tokens (recording their last use), and
   // people's sessions ("smzs_…", AccountStore::FindSession).

@@ -48,6 +48,27 @@ std::vector<ReportReminder> RemindersDue(
   return due;
 }
 
+OverdueReports CountOverdueReports(
+    absl::Time now, const ReminderPolicy& policy,
+    const std::vector<ReminderPartner>& partners,
+    const std::set<std::pair<int, int64_t>>& submitted) {
+  OverdueReports overdue;
+  overdue.period = absl::ToCivilMonth(now, SeoulTimeZone()) - 1;
+  if (now < PeriodDeadline(overdue.period, policy.deadline_days)) {
+    --overdue.period;  // last month's is not late yet
+  }
+  for (const ReminderPartner& partner : partners) {
+    if (partner.reports_from.has_value() &&
+        *partner.reports_from > overdue.period) {
+      continue;
+    }
+    if (submitted.count({PeriodNumber(overdue.period), partner.id}) == 0) {
+      ++overdue.partners;
+    }
+  }
+  return overdue;
+}
+
 OutgoingMail RenderReportReminder(const ReportReminder& reminder,
                                   const registry::v1::Contact& contact,
                                   absl::string_view public_url) {
@@ -125,7 +146,8 @@ absl::StatusOr<int> QueueReportReminders(StatsStore& store,
                                          PartnerDirectory& partners,
                                          absl::Time now,
                                          const ReminderPolicy& policy,
-                                         absl::string_view public_url) {
+                                         absl::string_view public_url,
+                                         OverdueReports* overdue) {
   std::vector<ReminderPartner> expected;
   for (registry::v1::PartnerKind kind :
        {registry::v1::SPECIALIZED_OPERATOR,
@@ -154,6 +176,9 @@ absl::StatusOr<int> QueueReportReminders(StatsStore& store,
     if (row.first_submit_time_us != 0) {
       submitted.insert({row.period, row.partner_id});
     }
+  }
+  if (overdue != nullptr) {
+    *overdue = CountOverdueReports(now, policy, expected, submitted);
   }
   std::vector<OutgoingMail> mail;
   for (const ReportReminder& reminder :

@@ -70,6 +70,18 @@ std::vector<ReportReminder> RemindersDue(
     const std::vector<ReminderPartner>& partners,
     const std::set<std::pair<int, int64_t>>& submitted);
 
+// The latest month whose deadline has passed at `now` (its reports now
+// late), and how many of `partners` owe its report: what the
+// smz_stats_reports_overdue gauge shows, whatever the reminders' windows.
+struct OverdueReports {
+  absl::CivilMonth period;
+  int partners = 0;
+};
+OverdueReports CountOverdueReports(
+    absl::Time now, const ReminderPolicy& policy,
+    const std::vector<ReminderPartner>& partners,
+    const std::set<std::pair<int, int64_t>>& submitted);
+
 // The mail to one contact: Korean, or English for a contact who handles
 // English and not Korean; the month, the last day to submit (Seoul), and
 // the link to the hospital's report form under `public_url` (the
@@ -84,12 +96,14 @@ OutgoingMail RenderReportReminder(const ReportReminder& reminder,
 // institutions), the submissions of the months in question (`store`), and
 // the mail of RemindersDue queued for every contact with an address. The
 // number of mails newly queued; UNAVAILABLE when the registry cannot say
-// who reports (nothing is queued then).
+// who reports (nothing is queued then). `overdue`, when given, receives
+// CountOverdueReports of the same partners and submissions.
 absl::StatusOr<int> QueueReportReminders(StatsStore& store,
                                          PartnerDirectory& partners,
                                          absl::Time now,
                                          const ReminderPolicy& policy,
-                                         absl::string_view public_url);
+                                         absl::string_view public_url,
+                                         OverdueReports* overdue = nullptr);
 
 }  // namespace smz::stats
 

@@ -63,6 +63,28 @@ TEST(ReportRemindersTest, DueInTheLastThreeDaysOverdueTheWeekAfter) {
               IsEmpty());
 }
 
+// What the smz_stats_reports_overdue gauge counts: the latest month past
+// its deadline, whoever owes it, long after the reminders stopped.
+TEST(ReportRemindersTest, OverdueCountsTheLatestMonthPastItsDeadline) {
+  const std::vector<ReminderPartner> zone = Zone();
+  // Before November's deadline October is the latest late month.
+  OverdueReports overdue =
+      CountOverdueReports(Seoul(2026, 12, 10, 23), ReminderPolicy{}, zone, {});
+  EXPECT_EQ(overdue.period, absl::CivilMonth(2026, 10));
+  EXPECT_EQ(overdue.partners, 2);  // partner 2 reports from December only
+  overdue = CountOverdueReports(Seoul(2026, 12, 11, 0), ReminderPolicy{}, zone,
+                                {{202611, 3}});
+  EXPECT_EQ(overdue.period, absl::CivilMonth(2026, 11));
+  EXPECT_EQ(overdue.partners, 1);
+  // Weeks later, with no reminders left to send, still late.
+  overdue = CountOverdueReports(Seoul(2026, 12, 31, 9), ReminderPolicy{}, zone,
+                                {{202611, 3}});
+  EXPECT_EQ(overdue.partners, 1);
+  overdue = CountOverdueReports(Seoul(2026, 12, 31, 9), ReminderPolicy{}, zone,
+                                {{202611, 3}, {202611, 1}});
+  EXPECT_EQ(overdue.partners, 0);
+}
+
 TEST(ReportRemindersTest, ASubmittedReportIsNotAskedFor) {
   const std::vector<ReminderPartner> zone = Zone();
   const std::set<std::pair<int, int64_t>> submitted = {{202611, 1}};

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "gmock/gmock.h"
@@ -21,6 +22,7 @@
 #include "smz/stats/v1/stats.grpc.pb.h"
 #include "tests/harness/local_stack.h"
 #include "tests/harness/mail_capture.h"
+#include "tests/harness/raw_http.h"
 
 namespace smz::stats {
 namespace {
@@ -89,6 +91,7 @@ TEST(StatsMailTest, HospitalsThatHaveNotFiledAreRemindedThenToldItIsLate) {
     options.smtp = (*capture)->SmtpOptions();
     options.mail_poll = absl::Milliseconds(50);
     options.public_url = "https://smz.example.org";
+    options.server.metrics_listen = "127.0.0.1:0";
   });
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub =
@@ -153,6 +156,18 @@ TEST(StatsMailTest, HospitalsThatHaveNotFiledAreRemindedThenToldItIsLate) {
               IsEmpty());
   EXPECT_THAT((*capture)->Received(), SizeIs(4));
   EXPECT_THAT((*capture)->Duplicates(), IsEmpty());
+  // The sweep's count for the alert: Yeouido owes November (it owed
+  // October too, before November's deadline).
+  std::string metrics;
+  for (int i = 0;
+       i < 50 && !absl::StrContains(metrics, "\nsmz_stats_reports_overdue 1\n");
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    metrics = testing::HttpRoundtrip(
+        (*server)->metrics_port(),
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  }
+  EXPECT_THAT(metrics, HasSubstr("\nsmz_stats_reports_overdue 1\n"));
 
   // The district sees it; a hospital does not.
   mail::v1::ListMailRequest list;

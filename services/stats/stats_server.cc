@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "common/aip/status_macros.h"
 #include "common/logging.h"
+#include "prometheus/gauge.h"
 #include "services/stats/stats_schema.h"
 
 namespace smz::stats {
@@ -36,6 +37,14 @@ absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
                                      v1::StatsService::service_full_name()));
   server->store_ = std::make_unique<StatsStore>(&server->backend_->database(),
                                                 o.clock, o.store);
+  server->reports_overdue_ =
+      &prometheus::BuildGauge()
+           .Name("smz_stats_reports_overdue")
+           .Help(
+               "Hospitals without a report for the latest month past its "
+               "deadline (as of the last hourly sweep)")
+           .Register(*server->backend_->metrics().registry())
+           .Add({});
   server->partners_ = std::make_unique<RegistryPartnerDirectory>(
       server->backend_->registry_channel(), o.registry_token, o.clock,
       o.partner_cache_ttl);
@@ -73,10 +82,13 @@ void StatsServer::StartMailWorker() {
         now - last_sweep < absl::Hours(1)) {
       return absl::OkStatus();
     }
-    absl::StatusOr<int> queued = QueueReportReminders(
-        *store_, *partners_, now, options_.reminders, options_.public_url);
+    OverdueReports overdue;
+    absl::StatusOr<int> queued =
+        QueueReportReminders(*store_, *partners_, now, options_.reminders,
+                             options_.public_url, &overdue);
     if (!queued.ok()) return queued.status();
     last_sweep = now;
+    reports_overdue_->Set(overdue.partners);
     if (*queued > 0) {
       Log(LogLevel::kInfo, "report reminders queued",
           {{"count", absl::StrCat(*queued)}});

@@ -90,6 +90,9 @@ class StatsServer {
   std::unique_ptr<StatsGrpcService> service_;
   std::unique_ptr<SmtpSender> smtp_sender_;
   std::unique_ptr<Outbox> outbox_;
+  // smz_stats_reports_overdue, set by each hourly sweep (in the backend's
+  // metrics registry).
+  prometheus::Gauge* reports_overdue_ = nullptr;
   // Last: it runs the sweep over the members above.
   std::unique_ptr<OutboxWorker> mail_worker_;
 };

@@ -1,5 +1,7 @@
 // Authorization values as any client sends them: parsed at the edge, then
-// through the Authenticator (with its caches) to a lookup.
+// through the Authenticator (with its caches) to a lookup. The same bytes as
+// a traceparent (metadata any caller sends) and as a provisioned token's
+// secret file.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -9,6 +11,7 @@
 #include "common/auth/authenticator.h"
 #include "common/auth/token.h"
 #include "common/clock.h"
+#include "common/tracing/trace_context.h"
 
 namespace {
 
@@ -42,5 +45,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (token.ok() && token->size() > smz::kMaxTokenBytes) __builtin_trap();
   (void)authenticator->Authenticate(value);
   clock->Advance(absl::Seconds(1));
+  if (std::optional<smz::TraceContext> trace = smz::ParseTraceparent(value)) {
+    // What is read is what a version-00 value said, nothing more.
+    const std::string again = smz::FormatTraceparent(*trace);
+    if (value.substr(0, 2) == "00" && again != value) __builtin_trap();
+    if (again.size() != 55) __builtin_trap();
+  }
+  (void)smz::CheckProvisionedToken(value);
   return 0;
 }

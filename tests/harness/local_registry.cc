@@ -15,13 +15,15 @@ using registry::RegistryServerOptions;
 namespace v1 = ::smz::registry::v1;
 
 absl::StatusOr<std::unique_ptr<LocalRegistry>> LocalRegistry::Start(
-    MariaDbServer& mariadb, const Clock* clock) {
+    MariaDbServer& mariadb, const Clock* clock,
+    std::function<void(RegistryServerOptions&)> tune) {
   SMZ_ASSIGN_OR_RETURN(DatabaseOptions database,
                        mariadb.CreateServiceDatabase("smz_registry"));
   RegistryServerOptions options;
   options.database = database;
   options.server.listen = "127.0.0.1:0";
   options.clock = clock;
+  if (tune) tune(options);
   absl::StatusOr<std::unique_ptr<RegistryServer>> server =
       RegistryServer::Start(options);
   if (!server.ok()) return server.status();

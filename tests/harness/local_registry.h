@@ -12,6 +12,7 @@
 #define SMZ_TESTS_HARNESS_LOCAL_REGISTRY_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,10 +27,13 @@ namespace smz::testing {
 
 class LocalRegistry {
  public:
-  // Creates the database "smz_registry" in `mariadb` and starts the server
-  // on an ephemeral loopback port with `clock`.
+  // Creates the database "smz_registry" in `mariadb` (kept when it exists)
+  // and starts the server on an ephemeral loopback port with `clock`;
+  // `tune` adjusts its options before start. admin_token() is the bootstrap
+  // token minted when no ADMIN token is active, else empty.
   static absl::StatusOr<std::unique_ptr<LocalRegistry>> Start(
-      MariaDbServer& mariadb, const Clock* clock);
+      MariaDbServer& mariadb, const Clock* clock,
+      std::function<void(registry::RegistryServerOptions&)> tune = nullptr);
 
   registry::RegistryServer& server() { return *server_; }
   registry::v1::RegistryService::Stub& stub() { return *stub_; }

@@ -63,6 +63,18 @@ absl::StatusOr<std::unique_ptr<LocalStack>> LocalStack::Start(
   return stack;
 }
 
+absl::StatusOr<std::unique_ptr<LocalStack>> LocalStack::Start(
+    const Clock* clock, std::unique_ptr<MariaDbServer> mariadb,
+    std::function<void(registry::RegistryServerOptions&)> tune) {
+  std::unique_ptr<LocalStack> stack(new LocalStack());
+  stack->clock_ = clock;
+  stack->mariadb_ = std::move(mariadb);
+  SMZ_ASSIGN_OR_RETURN(
+      stack->registry_,
+      LocalRegistry::Start(*stack->mariadb_, clock, std::move(tune)));
+  return stack;
+}
+
 LocalStack::~LocalStack() {
   // Clients of the registry first, then the registry, then the database.
   programme_.reset();

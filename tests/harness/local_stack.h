@@ -57,6 +57,11 @@ class LocalStack {
  public:
   // `clock` (not owned) is every server's clock.
   static absl::StatusOr<std::unique_ptr<LocalStack>> Start(const Clock* clock);
+  // The same over a MariaDB that already runs (e.g. one a backup was
+  // restored into), with the registry's options adjusted by `tune`.
+  static absl::StatusOr<std::unique_ptr<LocalStack>> Start(
+      const Clock* clock, std::unique_ptr<MariaDbServer> mariadb,
+      std::function<void(registry::RegistryServerOptions&)> tune);
   ~LocalStack();
 
   MariaDbServer& mariadb() { return *mariadb_; }

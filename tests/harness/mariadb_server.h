@@ -45,6 +45,8 @@ class MariaDbServer {
   void Pause();
   void Resume();
   int port() const { return port_; }
+  // Root's socket (root connects only there, with no password).
+  const std::string& socket() const { return socket_; }
   bool running() const { return pid_ > 0; }
 
  private:
