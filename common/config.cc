@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "common/aip/status_macros.h"
 
 ABSL_FLAG(std::string, listen, "", "gRPC listen address (env SMZ_LISTEN)");
@@ -31,6 +32,13 @@ ABSL_FLAG(std::string, mysql_tls_cert, "",
           "PEM client certificate for the database (env SMZ_MYSQL_TLS_CERT)");
 ABSL_FLAG(std::string, mysql_tls_key, "",
           "PEM key of --mysql_tls_cert (env SMZ_MYSQL_TLS_KEY)");
+ABSL_FLAG(std::string, mysql_replica, "",
+          "host[:port] of a replica of the database (MariaDB replication), "
+          "for reads that tolerate a bounded lag; the same user, password "
+          "and TLS (env SMZ_MYSQL_REPLICA; empty: none)");
+ABSL_FLAG(std::string, mysql_replica_max_lag, "",
+          "a replica further behind than this serves no read, e.g. 2s "
+          "(env SMZ_MYSQL_REPLICA_MAX_LAG; default 2s)");
 ABSL_FLAG(std::string, mysql_pool_size, "",
           "maximum open database connections (env SMZ_MYSQL_POOL_SIZE)");
 
@@ -159,6 +167,34 @@ absl::Status CheckDatabaseTls(const DatabaseOptions& options) {
   return absl::OkStatus();
 }
 
+absl::Status ParseReplica(absl::string_view address, absl::string_view max_lag,
+                          DatabaseOptions* options) {
+  if (!absl::ParseDuration(max_lag, &options->replica_max_lag) ||
+      options->replica_max_lag < absl::Milliseconds(100) ||
+      options->replica_max_lag > absl::Hours(1)) {
+    return absl::InvalidArgumentError(
+        "mysql_replica_max_lag must be a duration from 100ms to 1h, e.g. 2s");
+  }
+  options->replica_host.clear();
+  if (address.empty()) return absl::OkStatus();
+  options->replica_port = 3306;
+  absl::string_view host = address;
+  if (const size_t colon = address.rfind(':');
+      colon != absl::string_view::npos) {
+    host = address.substr(0, colon);
+    if (!absl::SimpleAtoi(address.substr(colon + 1), &options->replica_port) ||
+        options->replica_port <= 0 || options->replica_port > 65535) {
+      return absl::InvalidArgumentError("mysql_replica has a bad port");
+    }
+  }
+  if (host.empty() || host.size() > 253) {
+    return absl::InvalidArgumentError(
+        "mysql_replica must be host[:port], e.g. db-replica.internal:3306");
+  }
+  options->replica_host = std::string(host);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ServiceConfig> LoadServiceConfig(
     absl::string_view default_listen) {
   ServiceConfig config = LoadListenConfig(default_listen);
@@ -191,6 +227,11 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(
       config.database.pool_size < 1) {
     return absl::InvalidArgumentError("mysql_pool_size must be >= 1");
   }
+  SMZ_RETURN_IF_ERROR(ParseReplica(
+      FlagOrEnv(absl::GetFlag(FLAGS_mysql_replica), "SMZ_MYSQL_REPLICA", ""),
+      FlagOrEnv(absl::GetFlag(FLAGS_mysql_replica_max_lag),
+                "SMZ_MYSQL_REPLICA_MAX_LAG", "2s"),
+      &config.database));
   config.database.tls_ca_file =
       FlagOrEnv(absl::GetFlag(FLAGS_mysql_tls_ca), "SMZ_MYSQL_TLS_CA", "");
   config.database.tls_cert_file =

@@ -7,6 +7,8 @@
 //   --mysql_dsn               SMZ_MYSQL_DSN               mysql://u@h:3306/db
 //   --mysql_credentials_file  SMZ_MYSQL_CREDENTIALS_FILE  "password=..."
 //   --mysql_pool_size         SMZ_MYSQL_POOL_SIZE         16
+//   --mysql_replica           SMZ_MYSQL_REPLICA           db-replica:3306
+//   --mysql_replica_max_lag   SMZ_MYSQL_REPLICA_MAX_LAG   2s
 //
 // The password is never taken from a flag (it would show in `ps`): only from
 // the credentials file or SMZ_MYSQL_PASSWORD.
@@ -37,6 +39,11 @@ struct ServiceConfig {
   DatabaseOptions database;
   TlsOptions tls;  // common/tls/tls_options.h: plaintext when none is set
 };
+
+// "host[:port]" of a replica and its largest lag ("2s") into `options`
+// (replica_host empty when `address` is); INVALID_ARGUMENT when bad.
+absl::Status ParseReplica(absl::string_view address, absl::string_view max_lag,
+                          DatabaseOptions* options);
 
 // Parses "mysql://user[:password]@host[:port]/database" into `options`.
 absl::Status ParseMysqlDsn(absl::string_view dsn, DatabaseOptions* options);

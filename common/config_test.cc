@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "gtest/gtest.h"
@@ -52,6 +55,30 @@ TEST(ConfigTest, ReadsPasswordFile) {
   EXPECT_EQ(*password, "s3cr=t");
   EXPECT_FALSE(ReadPasswordFile(path + ".missing").ok());
   std::remove(path.c_str());
+}
+
+TEST(ConfigTest, ParsesTheReplicaAndItsLag) {
+  DatabaseOptions options;
+  ASSERT_TRUE(ParseReplica("db-replica.internal:3307", "500ms", &options).ok());
+  EXPECT_EQ(options.replica_host, "db-replica.internal");
+  EXPECT_EQ(options.replica_port, 3307);
+  EXPECT_EQ(options.replica_max_lag, absl::Milliseconds(500));
+  ASSERT_TRUE(ParseReplica("10.0.0.7", "2s", &options).ok());
+  EXPECT_EQ(options.replica_port, 3306);
+  ASSERT_TRUE(ParseReplica("", "2s", &options).ok());
+  EXPECT_EQ(options.replica_host, "");
+  for (const auto& [address, lag] :
+       std::vector<std::pair<std::string, std::string>>{{"db:0", "2s"},
+                                                        {"db:99999", "2s"},
+                                                        {":3306", "2s"},
+                                                        {"db:x", "2s"},
+                                                        {"db", "soon"},
+                                                        {"db", "10ms"},
+                                                        {"db", "2h"}}) {
+    EXPECT_EQ(ParseReplica(address, lag, &options).code(),
+              absl::StatusCode::kInvalidArgument)
+        << address << " " << lag;
+  }
 }
 
 TEST(ConfigTest, ReadsTokenFile) {

@@ -70,6 +70,9 @@ std::string FormatLogLine(LogLevel level, absl::string_view message,
   if (const TraceContext* trace = CurrentTrace()) {
     absl::StrAppend(&line, ",\"trace_id\":\"", trace->TraceIdHex(),
                     "\",\"span_id\":\"", trace->SpanIdHex(), "\"");
+    if (const std::string parent = trace->ParentSpanIdHex(); !parent.empty()) {
+      absl::StrAppend(&line, ",\"parent_span_id\":\"", parent, "\"");
+    }
   }
   for (const auto& [key, value] : fields) {
     line.append(",\"");

@@ -69,6 +69,12 @@ struct DatabaseOptions {
   std::string tls_ca_file;
   std::string tls_cert_file;
   std::string tls_key_file;
+  // A replica of this database (MariaDB replication), for reads that
+  // tolerate a lag of up to `replica_max_lag` (replica_reads.h); the same
+  // user, password, database and TLS. Empty: none.
+  std::string replica_host;
+  int replica_port = 3306;
+  absl::Duration replica_max_lag = absl::Seconds(2);
 };
 
 // A statement parameter. Strings also carry DATE values ("YYYY-MM-DD").

@@ -25,6 +25,13 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(
   SMZ_RETURN_IF_ERROR(ApplyMigrationsWhenReady(*backend->database_, migrations,
                                                *options.clock,
                                                options.startup_timeout));
+  if (!options.database.replica_host.empty()) {
+    ReplicaReadsOptions replica;
+    replica.max_lag = options.database.replica_max_lag;
+    backend->replica_reads_ = std::make_unique<ReplicaReads>(
+        backend->database_.get(), ReplicaOptionsOf(options.database), replica);
+    SMZ_RETURN_IF_ERROR(backend->replica_reads_->Start());
+  }
   if (options.local_lookup != nullptr) {
     backend->principal_lookup_ = options.local_lookup(*backend->database_);
   } else {
@@ -55,6 +62,10 @@ absl::Status Backend::Serve(const std::vector<grpc::Service*>& services,
   runtime_->SampleEachProbe([this] {
     const Database::PoolStats pool = database_->Stats();
     metrics_.SetDatabasePool(pool.open, pool.idle, pool.size, pool.exhausted);
+    if (replica_reads_ != nullptr) {
+      metrics_.SetReplica(replica_reads_->lag(),
+                          replica_reads_->replica_in_use());
+    }
   });
   return runtime_->Start(services);
 }
@@ -67,6 +78,7 @@ std::unique_ptr<RpcRunner> Backend::MakeRunner(
 
 void Backend::Shutdown() {
   if (runtime_ != nullptr) runtime_->Shutdown();
+  if (replica_reads_ != nullptr) replica_reads_->Stop();
   if (database_ != nullptr) database_->Close();
 }
 

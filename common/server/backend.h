@@ -31,6 +31,7 @@
 #include "common/clock.h"
 #include "common/mysql/database.h"
 #include "common/mysql/migrations.h"
+#include "common/mysql/replica_reads.h"
 #include "common/server/metrics.h"
 #include "common/server/rpc_runner.h"
 #include "common/server/service_runtime.h"
@@ -76,6 +77,9 @@ class Backend {
   ~Backend();
 
   Database& database() { return *database_; }
+  // Reads that tolerate a bounded lag, when the database has a replica
+  // (DatabaseOptions::replica_host); null otherwise.
+  ReplicaReads* replica_reads() { return replica_reads_.get(); }
   // The registry, for a service's own calls (e.g. its partner directory);
   // null with a local lookup.
   const std::shared_ptr<grpc::Channel>& registry_channel() const {
@@ -109,6 +113,7 @@ class Backend {
   std::string service_full_name_;
   RpcMetrics metrics_;
   std::unique_ptr<Database> database_;
+  std::unique_ptr<ReplicaReads> replica_reads_;
   std::shared_ptr<grpc::Channel> registry_channel_;
   std::unique_ptr<PrincipalLookup> principal_lookup_;
   std::unique_ptr<Authenticator> authenticator_;

@@ -55,20 +55,27 @@ RpcMetrics::RpcMetrics()
                            .Register(*registry_)),
       pool_connections_(prometheus::BuildGauge()
                             .Name("smz_db_pool_connections")
-                            .Help("Database connections open (in use or "
-                                  "idle) and idle")
+                            .Help("Database connections in use and idle")
                             .Register(*registry_)),
       pool_size_(prometheus::BuildGauge()
                      .Name("smz_db_pool_size")
                      .Help("The most database connections the pool opens")
-                     .Register(*registry_)
-                     .Add({})),
+                     .Register(*registry_)),
       pool_exhausted_(prometheus::BuildCounter()
                           .Name("smz_db_pool_exhausted_total")
                           .Help("Callers refused because every database "
                                 "connection stayed busy")
-                          .Register(*registry_)
-                          .Add({})) {
+                          .Register(*registry_)),
+      replica_lag_(prometheus::BuildGauge()
+                       .Name("smz_db_replica_lag_seconds")
+                       .Help("How far the database replica is behind the "
+                             "primary; -1 when it does not answer")
+                       .Register(*registry_)),
+      replica_in_use_(prometheus::BuildGauge()
+                          .Name("smz_db_replica_in_use")
+                          .Help("1 while reads that tolerate a lag go to the "
+                                "replica, 0 while they go to the primary")
+                          .Register(*registry_)) {
   // 1, labelled with what runs: a rolling upgrade shows host by host.
   prometheus::BuildGauge()
       .Name("smz_build_info")
@@ -112,13 +119,23 @@ void RpcMetrics::RecordBackendCall(absl::string_view backend,
 
 void RpcMetrics::SetDatabasePool(int open, int idle, int size,
                                  int64_t exhausted) {
-  pool_connections_.Add({{"state", "open"}}).Set(open);
+  pool_connections_.Add({{"state", "in_use"}}).Set(open - idle);
   pool_connections_.Add({{"state", "idle"}}).Set(idle);
-  pool_size_.Set(size);
+  pool_size_.Add({}).Set(size);
+  // Added (at 0) with the first sample, so that the alert's increase() sees
+  // the first refusals too.
+  prometheus::Counter& exhausted_total = pool_exhausted_.Add({});
   const int64_t seen = pool_exhausted_seen_.exchange(exhausted);
   if (exhausted > seen) {
-    pool_exhausted_.Increment(static_cast<double>(exhausted - seen));
+    exhausted_total.Increment(static_cast<double>(exhausted - seen));
   }
+}
+
+void RpcMetrics::SetReplica(std::optional<absl::Duration> lag, bool in_use) {
+  // Families, not plain gauges: a service without a replica shows neither.
+  replica_lag_.Add({}).Set(lag.has_value() ? absl::ToDoubleSeconds(*lag)
+                                           : -1.0);
+  replica_in_use_.Add({}).Set(in_use ? 1 : 0);
 }
 
 std::string RpcMetrics::Text() const {

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -47,9 +48,14 @@ class RpcMetrics {
   void RecordBackendCall(absl::string_view backend, absl::string_view method,
                          absl::StatusCode code, absl::Duration latency);
   // The database connection pool, sampled (ServiceRuntime's probe):
-  // smz_db_pool_connections{state="open"|"idle"}, smz_db_pool_size, and
+  // smz_db_pool_connections{state="in_use"|"idle"}, smz_db_pool_size, and
   // smz_db_pool_exhausted_total (callers refused: every connection busy).
+  // A process without a database (the gateway) shows none of them.
   void SetDatabasePool(int open, int idle, int size, int64_t exhausted);
+  // The database replica (replica_reads.h): smz_db_replica_lag_seconds (-1
+  // when unknown: the replica does not answer) and smz_db_replica_in_use
+  // (1 while lag-tolerant reads go to it).
+  void SetReplica(std::optional<absl::Duration> lag, bool in_use);
   // The exposition text, as /metrics serves it.
   std::string Text() const;
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
@@ -63,8 +69,10 @@ class RpcMetrics {
   prometheus::Family<prometheus::Counter>& backend_calls_;
   prometheus::Family<prometheus::Histogram>& backend_latency_;
   prometheus::Family<prometheus::Gauge>& pool_connections_;
-  prometheus::Gauge& pool_size_;
-  prometheus::Counter& pool_exhausted_;
+  prometheus::Family<prometheus::Gauge>& pool_size_;
+  prometheus::Family<prometheus::Counter>& pool_exhausted_;
+  prometheus::Family<prometheus::Gauge>& replica_lag_;
+  prometheus::Family<prometheus::Gauge>& replica_in_use_;
   // The pool's own count when last sampled: the counter grows by the
   // difference.
   std::atomic<int64_t> pool_exhausted_seen_{0};

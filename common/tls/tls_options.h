@@ -26,7 +26,8 @@
 //   absl::StatusOr<smz::TlsOptions> tls = smz::LoadTlsOptions();
 //   if (!tls.ok()) return smz::ExitForBadConfiguration(tls.status().message());
 //   server_options.tls = *tls;  // ServiceRuntime serves with it
-//   // Between services: smz::CreateServiceChannel(target, *tls)
+//   // Between services: smz::CreateServiceChannel(target, *tls, "registry",
+//   //                                              &metrics)
 //   // (common/clients/service_channel.h), which uses ChannelCredentialsFor.
 //
 // Also here, as they rest on the peer's verified certificate: who may

@@ -48,6 +48,9 @@ std::string Hex(const std::array<uint8_t, N>& bytes) {
 
 std::string TraceContext::TraceIdHex() const { return Hex(trace_id); }
 std::string TraceContext::SpanIdHex() const { return Hex(span_id); }
+std::string TraceContext::ParentSpanIdHex() const {
+  return AllZero(parent_span_id) ? "" : Hex(parent_span_id);
+}
 
 std::optional<TraceContext> ParseTraceparent(absl::string_view value) {
   // version(2) - trace-id(32) - parent-id(16) - flags(2)
@@ -95,6 +98,7 @@ TraceContext ContinueOrStartTrace(const std::optional<TraceContext>& parent,
   TraceContext context;
   if (parent.has_value()) {
     context.trace_id = parent->trace_id;
+    context.parent_span_id = parent->span_id;
     context.flags = parent->flags;
   } else {
     do {

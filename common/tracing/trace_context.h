@@ -4,13 +4,15 @@
 // the dozen backend calls of one council report can be joined with `jq`.
 //
 // The trace of the running call is thread-local: RpcRunner installs it for
-// a handler, the client interceptor (trace_interceptor.h) sends it on every
+// a handler, the client interceptor (common/clients/call_interceptor.h) sends
+// it on every
 // call the handler makes, and Log() writes it. Work handed to another
 // thread takes it along with AsyncInTrace.
 //
 //   std::optional<TraceContext> parent = ParseTraceparent(header);
 //   ScopedTrace scope(ContinueOrStartTrace(parent, random));
 //   Log(LogLevel::kInfo, "rpc");  // ..."trace_id":"4bf92f35...","span_id":...
+//                                 // ,"parent_span_id":... (when continued)
 //   auto part = AsyncInTrace([&] { return stub->Call(...); });  // same trace
 #ifndef SMZ_COMMON_TRACING_TRACE_CONTEXT_H_
 #define SMZ_COMMON_TRACING_TRACE_CONTEXT_H_
@@ -34,11 +36,15 @@ inline constexpr absl::string_view kTraceparentHeader = "traceparent";
 struct TraceContext {
   std::array<uint8_t, 16> trace_id{};  // never all zero
   std::array<uint8_t, 8> span_id{};    // this process's span; never all zero
-  uint8_t flags = 0;                   // bit 0: sampled (passed on as given)
+  // The span that called this one; all zero when the trace started here.
+  std::array<uint8_t, 8> parent_span_id{};
+  uint8_t flags = 0;  // bit 0: sampled (passed on as given)
 
   // 32 and 16 lowercase hex digits.
   std::string TraceIdHex() const;
   std::string SpanIdHex() const;
+  // "" when the trace started here.
+  std::string ParentSpanIdHex() const;
 };
 
 // A `traceparent` value, or nullopt when it is not one (then a new trace
@@ -53,8 +59,8 @@ std::optional<TraceContext> ParseTraceparent(absl::string_view value);
 // own span as the parent of the next.
 std::string FormatTraceparent(const TraceContext& context);
 
-// A span of `parent`'s trace (its flags kept), or of a new trace when there
-// is none, with a fresh span id.
+// A span of `parent`'s trace (its flags kept, its span the parent), or of a
+// new trace when there is none, with a fresh span id.
 TraceContext ContinueOrStartTrace(const std::optional<TraceContext>& parent,
                                   RandomSource& random);
 

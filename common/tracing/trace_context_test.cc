@@ -82,6 +82,7 @@ TEST(TraceparentTest, ContinuesTheParentsTraceWithANewSpan) {
       ContinueOrStartTrace(ParseTraceparent(kExample), random);
   EXPECT_EQ(child.TraceIdHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
   EXPECT_EQ(child.SpanIdHex(), "1111111111111111");
+  EXPECT_EQ(child.ParentSpanIdHex(), "00f067aa0ba902b7");
   EXPECT_EQ(child.flags, 1);
 }
 
@@ -90,6 +91,7 @@ TEST(TraceparentTest, ANewTraceIsNeverAllZero) {
   ScriptedRandom random(std::vector<uint8_t>(16, 0));
   const TraceContext fresh = ContinueOrStartTrace(std::nullopt, random);
   EXPECT_EQ(fresh.TraceIdHex(), std::string(32, '1'));
+  EXPECT_EQ(fresh.ParentSpanIdHex(), "");
   EXPECT_EQ(fresh.flags, 0);
   SecureRandom secure;
   EXPECT_NE(ContinueOrStartTrace(std::nullopt, secure).TraceIdHex(),
@@ -127,11 +129,20 @@ TEST(ScopedTraceTest, LogLinesCarryTheTrace) {
   const TraceContext trace = ContinueOrStartTrace(std::nullopt, random);
   EXPECT_THAT(FormatLogLine(LogLevel::kInfo, "outside", {}),
               Not(HasSubstr("trace_id")));
-  ScopedTrace scope(trace);
-  EXPECT_THAT(FormatLogLine(LogLevel::kInfo, "inside", {{"k", "v"}}),
-              HasSubstr(absl::StrCat("\"msg\":\"inside\",\"trace_id\":\"",
-                                     trace.TraceIdHex(), "\",\"span_id\":\"",
-                                     trace.SpanIdHex(), "\",\"k\":\"v\"")));
+  {
+    ScopedTrace scope(trace);
+    EXPECT_THAT(FormatLogLine(LogLevel::kInfo, "inside", {{"k", "v"}}),
+                HasSubstr(absl::StrCat("\"msg\":\"inside\",\"trace_id\":\"",
+                                       trace.TraceIdHex(), "\",\"span_id\":\"",
+                                       trace.SpanIdHex(), "\",\"k\":\"v\"")));
+  }
+  // A continued trace names the span that called it.
+  const TraceContext child = ContinueOrStartTrace(trace, random);
+  ScopedTrace scope(child);
+  EXPECT_THAT(FormatLogLine(LogLevel::kInfo, "child", {}),
+              HasSubstr(absl::StrCat("\"span_id\":\"", child.SpanIdHex(),
+                                     "\",\"parent_span_id\":\"",
+                                     trace.SpanIdHex(), "\"")));
 }
 
 }  // namespace

@@ -14,7 +14,10 @@
 # SMZ_MYSQL_ADMIN_DSN (mysql://user:password@host[:port], with
 # SMZ_MYSQL_TLS_CA beyond this host), as for deploy/local/up.sh; the account
 # needs SELECT, SHOW VIEW and TRIGGER. SMZ_BACKUP_DATABASES (default
-# "smz_registry smz_stats smz_events smz_programme") names the databases.
+# "smz_registry smz_stats smz_events smz_programme") names the databases,
+# SMZ_BACKUP_REGISTRY_DATABASE (default smz_registry) the registry's among
+# them, where the backup's restore mark goes (without it a restore could
+# not make the registry review credentials: refused).
 # deploy/backup/restore.sh puts one back.
 set -euo pipefail
 
@@ -23,7 +26,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$REPO_ROOT/deploy/lib/mariadb.sh"
 
 if [[ $# -ne 1 ]]; then
-  sed -n '2,18p' "$0" >&2
+  sed -n '2,21p' "$0" >&2
   exit 2
 fi
 out_dir=$1
@@ -77,6 +80,10 @@ registry_db=${SMZ_BACKUP_REGISTRY_DATABASE:-smz_registry}
   echo "backup.sh: not a database name: $registry_db" >&2
   exit 2
 }
+if ! grep -Fqx "$registry_db" <<<"$(printf '%s\n' "${present[@]}")"; then
+  echo "backup.sh: the registry's database $registry_db is not among ${present[*]}: a restore could not review credentials (set SMZ_BACKUP_REGISTRY_DATABASE)" >&2
+  exit 1
+fi
 {
   smz_mysql_dump --single-transaction --quick --hex-blob --routines \
     --triggers --default-character-set=utf8mb4 --add-drop-database \
@@ -89,8 +96,6 @@ registry_db=${SMZ_BACKUP_REGISTRY_DATABASE:-smz_registry}
     printf '%s\n' \
       "CREATE TABLE IF NOT EXISTS \`$registry_db\`.restore_marks (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, backup_label VARCHAR(100) NOT NULL, backup_time_us BIGINT NOT NULL, review_time_us BIGINT NULL) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;" \
       "INSERT INTO \`$registry_db\`.restore_marks (backup_label, backup_time_us) VALUES ('smz-$stamp', $(date -u +%s%6N));"
-  else
-    echo "backup.sh: $registry_db is not among the databases: a restore will not review credentials" >&2
   fi
   echo "-- smz backup complete"
 } | gzip -6 >"$tmp"

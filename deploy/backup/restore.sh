@@ -14,7 +14,9 @@
 # (no shell, no files). The services' users and passwords are not in a
 # backup: up.sh (or the administrator, as when installing) creates them.
 #
-# The first start of the registry afterwards revokes every API token but
+# SMZ_BACKUP_REGISTRY_DATABASE (default smz_registry) names the registry's
+# database. The first start of the registry afterwards revokes every API
+# token but
 # those it is given as provisioned secrets, ends every session and voids
 # unused account links (README, Backups): a backup brings back tokens
 # revoked since it was taken. In the local stack the tokens kept in
@@ -40,7 +42,7 @@ while [[ ${1:-} == --* ]]; do
   shift
 done
 if [[ $# -ne 1 ]]; then
-  sed -n '2,22p' "$0" >&2
+  sed -n '2,24p' "$0" >&2
   exit 2
 fi
 backup=$1
@@ -92,10 +94,11 @@ done
 # reviews credentials, even after a restore that stopped half way (the
 # backup's own mark, its last statement, would not have run).
 mark_registry() {
-  local db=${SMZ_BACKUP_REGISTRY_DATABASE:-smz_registry}
+  local db=${SMZ_BACKUP_REGISTRY_DATABASE:-smz_registry} label
   [[ $db =~ ^[A-Za-z0-9_]{1,64}$ ]] || return 0
+  label="$(basename "$backup" | tr -cd 'A-Za-z0-9._-' | cut -c1-100)"
   if smz_mysql_root --skip-column-names -e "SHOW DATABASES" | grep -Fqx "$db"; then
-    smz_mysql_root -e "CREATE TABLE IF NOT EXISTS \`$db\`.restore_marks (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, backup_label VARCHAR(100) NOT NULL, backup_time_us BIGINT NOT NULL, review_time_us BIGINT NULL) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin; INSERT INTO \`$db\`.restore_marks (backup_label, backup_time_us) VALUES ('restore.sh', $(date -u +%s%6N))" ||
+    smz_mysql_root -e "CREATE TABLE IF NOT EXISTS \`$db\`.restore_marks (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, backup_label VARCHAR(100) NOT NULL, backup_time_us BIGINT NOT NULL, review_time_us BIGINT NULL) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin; INSERT INTO \`$db\`.restore_marks (backup_label, backup_time_us) VALUES ('$label', $(date -u +%s%6N))" ||
       echo "restore.sh: could not mark $db for review: do not start the registry before running restore.sh again" >&2
   fi
 }
@@ -105,6 +108,12 @@ trap mark_registry EXIT
 gzip -dc "$backup" | smz_mysql_root --sandbox
 echo "restore: ${databases[*]} from $backup"
 
+# up.sh loads no demo data over it (its loaders' request keys were the old
+# administrator's: they would add the demo a second time).
+if [[ -z "${SMZ_MYSQL_ADMIN_DSN:-}" ]]; then
+  mkdir -p "$SMZ_STATE"
+  basename "$backup" >"$SMZ_STATE/restored-from"
+fi
 if [[ -z "${SMZ_MYSQL_ADMIN_DSN:-}" && -d $SMZ_STATE/secrets ]]; then
   # Revoked at the registry's next start: up.sh makes new ones.
   aside="$SMZ_STATE/secrets/before-restore-$(date -u +%Y%m%dT%H%M%SZ)"

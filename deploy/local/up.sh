@@ -304,55 +304,64 @@ for svc in "${SERVICES[@]}"; do
   start_service "$svc"
 done
 
-log "loading demo data"
-if ! "$DEMO_LOADER" --target="127.0.0.1:$(smz_grpc_port registry)" \
-    --token_file="$ADMIN_TOKEN_FILE" --csv="$DEMO_CSV"; then
-  die "loading demo data failed (see $SMZ_STATE/logs/registry.log)"
-fi
-if ! "$STATS_DEMO_LOADER" --registry="127.0.0.1:$(smz_grpc_port registry)" \
-    --stats="127.0.0.1:$(smz_grpc_port stats)" \
-    --token_file="$ADMIN_TOKEN_FILE" --csv="$STATS_DEMO_CSV"; then
-  die "loading statistics demo data failed (see $SMZ_STATE/logs/stats.log)"
-fi
-if ! "$EVENTS_DEMO_LOADER" --registry="127.0.0.1:$(smz_grpc_port registry)" \
-    --events="127.0.0.1:$(smz_grpc_port events)" \
-    --token_file="$ADMIN_TOKEN_FILE" --csv="$EVENTS_DEMO_CSV"; then
-  die "loading events demo data failed (see $SMZ_STATE/logs/events.log)"
-fi
-if ! "$PROGRAMME_DEMO_LOADER" --programme="127.0.0.1:$(smz_grpc_port programme)" \
-    --token_file="$ADMIN_TOKEN_FILE" --dir="$REPO_ROOT/deploy/demo"; then
-  die "loading programme demo data failed (see $SMZ_STATE/logs/programme.log)"
-fi
-
-# Demo people: a council member and a district officer, invited once
-# (request ids make a rerun find the same accounts). Until a person has set
-# a password, each run prints a fresh one-time link for it.
+# A stack restored from a backup (deploy/backup/restore.sh) holds its own
+# data: the demo loaders' request keys belong to the administrator before the
+# restore, so loading again would add the demo a second time.
+RESTORED_MARK="$SMZ_STATE/restored-from"
 DEMO_LINKS=()
-invite_demo_account() {
-  local login="$1" role="$2" name="$3" partner_id="${4:-0}" out state path
-  out="$("$SMZCTL" --target="127.0.0.1:$(smz_grpc_port registry)" \
-    --token_file="$ADMIN_TOKEN_FILE" call smz.registry.v1.AccountService/InviteAccount \
-    "{\"request_id\":\"demo-account-$login\",\"login\":\"$login\",\"display_name\":\"$name\",\"role\":\"$role\",\"partner_id\":$partner_id}")" ||
-    die "cannot invite the demo account $login"
-  out="$(printf '%s' "$out" | tr -d '\n')"
-  state="$(printf '%s' "$out" | sed -n 's/.*"state": *"\([A-Z_]*\)".*/\1/p')"
-  path="$(printf '%s' "$out" | sed -n 's/.*"path": *"\([^"]*\)".*/\1/p')"
-  if [[ "$state" == ACCOUNT_INVITED && -n "$path" ]]; then
-    DEMO_LINKS+=("$(printf '%-8s %-8s %s://127.0.0.1:%s%s' "$login" "$role" "$HTTP_SCHEME" "${SMZ_HTTP_PORT:-8055}" "$path")")
-  else
-    DEMO_LINKS+=("$(printf '%-8s %-8s signs in with the password already set' "$login" "$role")")
+if [[ -e "$RESTORED_MARK" ]]; then
+  log "data restored from $(cat "$RESTORED_MARK"): no demo data loaded, no demo accounts invited"
+else
+  log "loading demo data"
+  if ! "$DEMO_LOADER" --target="127.0.0.1:$(smz_grpc_port registry)" \
+      --token_file="$ADMIN_TOKEN_FILE" --csv="$DEMO_CSV"; then
+    die "loading demo data failed (see $SMZ_STATE/logs/registry.log)"
   fi
-}
-log "inviting demo accounts"
-invite_demo_account council COUNCIL "구의회 의원 (demo)"
-invite_demo_account officer ADMIN "보건소 담당자 (demo)"
-# A clerk of the first designated hospital, for the hospital's pages.
-demo_hospital="$("$SMZCTL" --target="127.0.0.1:$(smz_grpc_port registry)" \
-  --token_file="$ADMIN_TOKEN_FILE" call smz.registry.v1.RegistryService/ListPartners \
-  '{"kind":"SPECIALIZED_OPERATOR","status":"ACTIVE","page_size":1}' |
-  tr -d '\n' | sed -n 's/^[^[]*\[ *{ *"id": *"\([0-9]*\)".*/\1/p')"
-if [[ -n "$demo_hospital" ]]; then
-  invite_demo_account clerk PARTNER "병원 담당자 (demo)" "$demo_hospital"
+  if ! "$STATS_DEMO_LOADER" --registry="127.0.0.1:$(smz_grpc_port registry)" \
+      --stats="127.0.0.1:$(smz_grpc_port stats)" \
+      --token_file="$ADMIN_TOKEN_FILE" --csv="$STATS_DEMO_CSV"; then
+    die "loading statistics demo data failed (see $SMZ_STATE/logs/stats.log)"
+  fi
+  if ! "$EVENTS_DEMO_LOADER" --registry="127.0.0.1:$(smz_grpc_port registry)" \
+      --events="127.0.0.1:$(smz_grpc_port events)" \
+      --token_file="$ADMIN_TOKEN_FILE" --csv="$EVENTS_DEMO_CSV"; then
+    die "loading events demo data failed (see $SMZ_STATE/logs/events.log)"
+  fi
+  if ! "$PROGRAMME_DEMO_LOADER" --programme="127.0.0.1:$(smz_grpc_port programme)" \
+      --token_file="$ADMIN_TOKEN_FILE" --dir="$REPO_ROOT/deploy/demo"; then
+    die "loading programme demo data failed (see $SMZ_STATE/logs/programme.log)"
+  fi
+
+  # Demo people: a council member and a district officer, invited once
+  # (request ids make a rerun find the same accounts). Until a person has set
+  # a password, each run prints a fresh one-time link for it.
+  invite_demo_account() {
+    local login="$1" role="$2" name="$3" partner_id="${4:-0}" out state path
+    out="$("$SMZCTL" --target="127.0.0.1:$(smz_grpc_port registry)" \
+      --token_file="$ADMIN_TOKEN_FILE" call smz.registry.v1.AccountService/InviteAccount \
+      "{\"request_id\":\"demo-account-$login\",\"login\":\"$login\",\"display_name\":\"$name\",\"role\":\"$role\",\"partner_id\":$partner_id}")" ||
+      die "cannot invite the demo account $login"
+    out="$(printf '%s' "$out" | tr -d '\n')"
+    state="$(printf '%s' "$out" | sed -n 's/.*"state": *"\([A-Z_]*\)".*/\1/p')"
+    path="$(printf '%s' "$out" | sed -n 's/.*"path": *"\([^"]*\)".*/\1/p')"
+    if [[ "$state" == ACCOUNT_INVITED && -n "$path" ]]; then
+      DEMO_LINKS+=("$(printf '%-8s %-8s %s://127.0.0.1:%s%s' "$login" "$role" "$HTTP_SCHEME" "${SMZ_HTTP_PORT:-8055}" "$path")")
+    else
+      DEMO_LINKS+=("$(printf '%-8s %-8s signs in with the password already set' "$login" "$role")")
+    fi
+  }
+  log "inviting demo accounts"
+  invite_demo_account council COUNCIL "구의회 의원 (demo)"
+  invite_demo_account officer ADMIN "보건소 담당자 (demo)"
+  # A clerk of the first designated hospital, for the hospital's pages.
+  demo_hospital="$("$SMZCTL" --target="127.0.0.1:$(smz_grpc_port registry)" \
+    --token_file="$ADMIN_TOKEN_FILE" call smz.registry.v1.RegistryService/ListPartners \
+    '{"kind":"SPECIALIZED_OPERATOR","status":"ACTIVE","page_size":1}' |
+    tr -d '\n' | sed -n 's/^[^[]*\[ *{ *"id": *"\([0-9]*\)".*/\1/p')"
+  if [[ -n "$demo_hospital" ]]; then
+    invite_demo_account clerk PARTNER "병원 담당자 (demo)" "$demo_hospital"
+  fi
+
 fi
 
 echo

@@ -16,14 +16,15 @@
 #     --service_token_secrets=stats=DIR/stats.registry-token.hash,events=...
 #   stats --registry_token_file=DIR/stats.registry-token
 #
-# registers the hashes on start. To replace a leaked token: revoke it
-# (RegistryService/RevokeToken), delete its file and its .hash, run this again,
-# restart the registry (it refuses to start with the revoked one), then the
-# service.
+# registers the hashes on start. To replace a leaked token: delete its file
+# and its .hash, run this again, restart the registry (the old token still
+# works), then the service, and only then revoke the old one
+# (RegistryService/RevokeToken): a revoked provisioned token stops the
+# registry's start.
 set -euo pipefail
 
 if [[ $# -lt 1 ]]; then
-  sed -n '2,21p' "$0" >&2
+  sed -n '2,22p' "$0" >&2
   exit 2
 fi
 dir=$1

@@ -26,7 +26,8 @@
 
 namespace smz::registry {
 
-// The most service tokens one registry takes (a zone has four services).
+// The most service tokens one registry takes (stats and events use one each;
+// room for more services and tools).
 inline constexpr int kMaxServiceTokenSecrets = 16;
 
 // `admin_secret`: a file holding the ADMIN token or its hash ("" for none).

@@ -8,7 +8,7 @@
 // With secrets an operator made instead (Kubernetes Secrets, systemd
 // credentials; deploy/secrets/make_secrets.sh), registered on start:
 //
-//   registry ... --bootstrap_admin_token_secret=/run/secrets/admin.token.hash \
+//   registry ... --bootstrap_admin_token_secret=/run/secrets/admin.token.hash
 //     --service_token_secrets=stats=/run/secrets/stats.registry-token.hash
 //
 // Break-glass, when every ADMIN token is lost: on the registry's host, with
@@ -21,7 +21,7 @@
 // missing) and write the one-time link that sets its password (72 h) into
 // a new 0600 file; the first administrator of a deployment starts here:
 //
-//   registry --mysql_dsn=... --admin_account=kim \
+//   registry --mysql_dsn=... --admin_account=kim
 //     --admin_account_link_file=/root/kim.link
 //
 // Every flag also reads an SMZ_* environment variable (common/config.h,

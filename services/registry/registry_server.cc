@@ -63,6 +63,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   Backend& backend = *server->backend_;
   server->store_ =
       std::make_unique<RegistryStore>(&backend.database(), o.clock);
+  server->store_->UseReplicaForLists(backend.replica_reads());
   server->registry_ = std::make_unique<Registry>(
       server->store_.get(), &backend.authenticator(), o.clock, random);
   // A restored backup first: the provisioned tokens are kept through it.

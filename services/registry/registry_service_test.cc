@@ -1435,14 +1435,14 @@ TEST_F(RegistryServiceTest, MetricsCountRpcsByMethodAndCode) {
                                               smz::Release(), "\"} 1")));
   // The connection pool, sampled with each health probe (every second).
   std::string pool;
-  for (int i = 0; i < 40 && !absl::StrContains(pool, "state=\"open\""); ++i) {
+  for (int i = 0; i < 40 && !absl::StrContains(pool, "state=\"in_use\""); ++i) {
     absl::SleepFor(absl::Milliseconds(100));
     pool = HttpGet(server_->metrics_port(), "/metrics");
   }
   EXPECT_THAT(pool, ::testing::ContainsRegex("\nsmz_db_pool_size [1-9]"));
   EXPECT_THAT(pool, ::testing::ContainsRegex(
-                        "smz_db_pool_connections\\{state=\"open\"\\} [1-9]"));
-  EXPECT_THAT(pool, HasSubstr("smz_db_pool_connections{state=\"idle\"}"));
+                        "smz_db_pool_connections\\{state=\"idle\"\\} [1-9]"));
+  EXPECT_THAT(pool, HasSubstr("smz_db_pool_connections{state=\"in_use\"}"));
   EXPECT_THAT(pool, HasSubstr("\nsmz_db_pool_exhausted_total 0\n"));
 }
 

@@ -498,8 +498,11 @@ absl::StatusOr<PartnerList> RegistryStore::ListPartners(
   params.push_back(SqlInt(query.limit));
 
   PartnerList list;
+  // A directory list tolerates a bounded lag: the replica's, while it keeps
+  // up (the body may run again on the primary).
   const absl::Status status =
-      database_->Run([&](Session& session) -> absl::Status {
+      LaggingRun(*database_, replica_, [&](Session& session) -> absl::Status {
+        list.rows.clear();
         SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
         const size_t sort_key_column = 9;  // after kPartnerColumns
         for (const Row& row : rows) {
@@ -634,22 +637,24 @@ RegistryStore::CountDesignations(int year, v1::PartnerKind kind) {
   }
   sql += " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
   std::vector<v1::DesignationCount> counts;
-  absl::Status status = database_->Run([&](Session& session) -> absl::Status {
-    SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
-    for (const Row& row : rows) {
-      v1::DesignationCount count;
-      count.set_year(static_cast<int32_t>(row.Int(0)));
-      v1::PartnerKind row_kind = v1::PARTNER_KIND_UNSPECIFIED;
-      v1::PartnerKind_Parse(row.Text(1), &row_kind);
-      count.set_kind(row_kind);
-      v1::DesignationAction action = v1::DESIGNATION_ACTION_UNSPECIFIED;
-      v1::DesignationAction_Parse(row.Text(2), &action);
-      count.set_action(action);
-      count.set_count(static_cast<int32_t>(row.Int(3)));
-      counts.push_back(std::move(count));
-    }
-    return absl::OkStatus();
-  });
+  absl::Status status =
+      LaggingRun(*database_, replica_, [&](Session& session) -> absl::Status {
+        counts.clear();
+        SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
+        for (const Row& row : rows) {
+          v1::DesignationCount count;
+          count.set_year(static_cast<int32_t>(row.Int(0)));
+          v1::PartnerKind row_kind = v1::PARTNER_KIND_UNSPECIFIED;
+          v1::PartnerKind_Parse(row.Text(1), &row_kind);
+          count.set_kind(row_kind);
+          v1::DesignationAction action = v1::DESIGNATION_ACTION_UNSPECIFIED;
+          v1::DesignationAction_Parse(row.Text(2), &action);
+          count.set_action(action);
+          count.set_count(static_cast<int32_t>(row.Int(3)));
+          counts.push_back(std::move(count));
+        }
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return counts;
 }
@@ -664,21 +669,23 @@ absl::StatusOr<std::vector<v1::PartnerCount>> RegistryStore::CountPartners(
   }
   sql += " GROUP BY kind, region";
   std::vector<v1::PartnerCount> counts;
-  absl::Status result = database_->Run([&](Session& session) -> absl::Status {
-    SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
-    for (const Row& row : rows) {
-      v1::PartnerCount count;
-      v1::PartnerKind kind = v1::PARTNER_KIND_UNSPECIFIED;
-      v1::PartnerKind_Parse(row.Text(0), &kind);
-      count.set_kind(kind);
-      v1::ZoneRegion region = v1::ZONE_REGION_UNSPECIFIED;
-      v1::ZoneRegion_Parse(row.Text(1), &region);
-      count.set_region(region);
-      count.set_count(static_cast<int32_t>(row.Int(2)));
-      counts.push_back(std::move(count));
-    }
-    return absl::OkStatus();
-  });
+  absl::Status result =
+      LaggingRun(*database_, replica_, [&](Session& session) -> absl::Status {
+        counts.clear();
+        SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
+        for (const Row& row : rows) {
+          v1::PartnerCount count;
+          v1::PartnerKind kind = v1::PARTNER_KIND_UNSPECIFIED;
+          v1::PartnerKind_Parse(row.Text(0), &kind);
+          count.set_kind(kind);
+          v1::ZoneRegion region = v1::ZONE_REGION_UNSPECIFIED;
+          v1::ZoneRegion_Parse(row.Text(1), &region);
+          count.set_region(region);
+          count.set_count(static_cast<int32_t>(row.Int(2)));
+          counts.push_back(std::move(count));
+        }
+        return absl::OkStatus();
+      });
   if (!result.ok()) return result;
   // Enum order, not the collation's alphabetical order.
   std::sort(counts.begin(), counts.end(),
@@ -934,7 +941,9 @@ absl::StatusOr<RegistryStore::RestoreReview> RegistryStore::ReviewAfterRestore(
                           "review_time_us IS NULL ORDER BY id FOR UPDATE",
                           {}));
         if (marks.empty()) return review;
-        review.backup_label = marks.back().Text(1);
+        // The backup's own mark comes first (restore.sh adds its own after
+        // loading it, named after the file).
+        review.backup_label = marks.front().Text(1);
         const absl::Time now = clock_->Now();
         const int64_t now_us = absl::ToUnixMicros(now);
         SMZ_ASSIGN_OR_RETURN(

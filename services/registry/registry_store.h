@@ -30,6 +30,7 @@
 #include "common/auth/authenticator.h"
 #include "common/clock.h"
 #include "common/mysql/database.h"
+#include "common/mysql/replica_reads.h"
 #include "common/pagination.h"
 #include "smz/registry/v1/registry.pb.h"
 
@@ -109,6 +110,9 @@ struct TokenQuery {
 class RegistryStore : public PrincipalLookup {
  public:
   RegistryStore(Database* database, const Clock* clock);
+  // Directory lists and counts read from `replica` while it keeps up;
+  // null: the primary.
+  void UseReplicaForLists(ReplicaReads* replica) { replica_ = replica; }
 
   // ALREADY_EXISTS when the registration number belongs to another partner.
   // Writes record the key's caller (a principal label) in the audit trail.
@@ -199,6 +203,7 @@ class RegistryStore : public PrincipalLookup {
 
  private:
   Database* const database_;
+  ReplicaReads* replica_ = nullptr;
   const Clock* const clock_;
 };
 

@@ -153,10 +153,11 @@ absl::StatusOr<AggregateResult> StatsStore::Aggregate(
   const std::string sql = absl::StrCat("SELECT ", select, " FROM ", from,
                                        " WHERE t.period BETWEEN ? AND ?", where,
                                        filters, " GROUP BY ", group);
-  SMZ_ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      database_->RunFor<std::vector<Row>>(
-          [&](Session& session) { return session.Query(sql, params); }));
+  SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                       LaggingReadFor<std::vector<Row>>(
+                           *database_, replica_, [&](Session& session) {
+                             return session.Query(sql, params);
+                           }));
 
   // One AggregateGroup per (bucket, dims); measures arrive as rows.
   std::map<std::string, size_t> index;

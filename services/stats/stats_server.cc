@@ -37,6 +37,7 @@ absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
                                      v1::StatsService::service_full_name()));
   server->store_ = std::make_unique<StatsStore>(&server->backend_->database(),
                                                 o.clock, o.store);
+  server->store_->UseReplicaForAggregates(server->backend_->replica_reads());
   server->reports_overdue_ =
       &prometheus::BuildGauge()
            .Name("smz_stats_reports_overdue")

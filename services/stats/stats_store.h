@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "common/mail/outbox.h"
 #include "common/mysql/database.h"
+#include "common/mysql/replica_reads.h"
 #include "services/stats/report_rules.h"
 #include "smz/stats/v1/stats.pb.h"
 
@@ -155,6 +156,9 @@ struct ListedReport {
 class StatsStore {
  public:
   StatsStore(Database* database, const Clock* clock, StoreOptions options);
+  // Aggregates (the council's and analysts' figures) read from `replica`
+  // while it keeps up; null: the primary.
+  void UseReplicaForAggregates(ReplicaReads* replica) { replica_ = replica; }
 
   // Applies the submissions in one transaction, all or nothing; with
   // dry_run, computes the same answers and rolls back. With a batch key, a
@@ -240,6 +244,7 @@ class StatsStore {
 
  private:
   Database* const database_;
+  ReplicaReads* replica_ = nullptr;
   const Clock* const clock_;
   const StoreOptions options_;
 };

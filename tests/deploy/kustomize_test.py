@@ -188,10 +188,12 @@ for kind, name, spec in pod_specs():
                     fail(f"{host} does not admit {name} on {port}")
 if paths < 12:
     fail(f"only {paths} call paths found")
-# And nothing else: a stranger pod reaches no service.
-for svc in SERVICES:
-    if allowed("Ingress", f"smz-{svc}", "stranger", 50051):
-        fail(f"smz-{svc} admits any pod")
+# And nothing else: a stranger pod reaches no service's gRPC port.
+for name, d in deployments.items():
+    for port in d["spec"]["template"]["spec"]["containers"][0]["ports"]:
+        if port["name"] == "grpc" and allowed("Ingress", name, "stranger",
+                                              port["containerPort"]):
+            fail(f"{name} admits any pod on {port['containerPort']}")
 
 # The database: a primary and a replica; the migrate Job.
 statefulsets = {s["metadata"]["name"]: s for s in by_kind.get("StatefulSet", [])}

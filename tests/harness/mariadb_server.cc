@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/aip/status_macros.h"
 #include "common/auth/token.h"
@@ -183,6 +184,87 @@ absl::Status MariaDbServer::ExecuteAsRoot(const std::string& sql) {
   Database root(RootOptions(socket_));
   return root.Run(
       [&](Session& session) { return session.Execute(sql, {}).status(); });
+}
+
+absl::StatusOr<std::vector<Row>> MariaDbServer::QueryAsRoot(
+    const std::string& sql) {
+  Database root(RootOptions(socket_));
+  return root.RunFor<std::vector<Row>>(
+      [&](Session& session) { return session.Query(sql, {}); });
+}
+
+std::vector<std::string> MariaDbServer::ReplicationArgs(int server_id,
+                                                        bool replica) {
+  std::vector<std::string> args = {
+      absl::StrCat("--server-id=", server_id),
+      // Each server's own writes (the lockdown at start) in a domain of its
+      // own: strict GTID order holds per domain.
+      absl::StrCat("--gtid-domain-id=", server_id),
+      "--log-bin=smz-bin",
+      "--binlog-format=ROW",
+      "--gtid-strict-mode=ON",
+      "--log-slave-updates=ON",
+      "--rpl-semi-sync-master-wait-point=AFTER_SYNC",
+      "--rpl-semi-sync-master-timeout=10000",
+  };
+  if (replica) {
+    // Not a semi-synchronous primary itself: with nobody to acknowledge,
+    // every transaction it applies would wait out the timeout.
+    args.push_back("--rpl-semi-sync-slave-enabled=ON");
+    args.push_back("--read-only=ON");
+    args.push_back("--skip-slave-start");
+  } else {
+    args.push_back("--rpl-semi-sync-master-enabled=ON");
+  }
+  return args;
+}
+
+absl::Status MariaDbServer::FollowPrimary(const MariaDbServer& primary) {
+  SecureRandom random;
+  const std::string password = GenerateRequestId(random);
+  Database root(RootOptions(primary.socket_));
+  SMZ_RETURN_IF_ERROR(root.Run([&](Session& session) {
+    for (const std::string& sql :
+         {absl::StrCat("CREATE OR REPLACE USER 'smz_replication'@'127.0.0.1' "
+                       "IDENTIFIED BY '",
+                       password, "'"),
+          std::string("GRANT REPLICATION SLAVE, SLAVE MONITOR ON *.* TO "
+                      "'smz_replication'@'127.0.0.1'")}) {
+      SMZ_RETURN_IF_ERROR(session.Execute(sql, {}).status());
+    }
+    return absl::OkStatus();
+  }));
+  // From the primary's position now: what it did at start (each server's
+  // own lockdown of root) is not replayed on a server that did the same.
+  absl::StatusOr<std::vector<Row>> position =
+      root.RunFor<std::vector<Row>>([](Session& session) {
+        return session.Query("SELECT @@gtid_binlog_pos", {});
+      });
+  root.Close();
+  if (!position.ok()) return position.status();
+  // With this server's own domain, which its binary log already has.
+  SMZ_ASSIGN_OR_RETURN(std::vector<Row> own,
+                       QueryAsRoot("SELECT @@gtid_binlog_pos"));
+  std::vector<std::string> domains;
+  for (const std::string& pos :
+       {position->front().Text(0), own.front().Text(0)}) {
+    if (!pos.empty()) domains.push_back(pos);
+  }
+  SMZ_RETURN_IF_ERROR(ExecuteAsRoot(absl::StrCat(
+      "SET GLOBAL gtid_slave_pos = '", absl::StrJoin(domains, ","), "'")));
+  SMZ_RETURN_IF_ERROR(ExecuteAsRoot(absl::StrCat(
+      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=", primary.port_,
+      ", MASTER_USER='smz_replication', MASTER_PASSWORD='", password,
+      "', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1")));
+  return ExecuteAsRoot("START SLAVE");
+}
+
+void MariaDbServer::Crash() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
 }
 
 absl::StatusOr<DatabaseOptions> MariaDbServer::CreateServiceDatabase(

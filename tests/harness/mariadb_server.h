@@ -37,6 +37,20 @@ class MariaDbServer {
 
   // Runs one statement as root (test set-up only).
   absl::Status ExecuteAsRoot(const std::string& sql);
+  absl::StatusOr<std::vector<Row>> QueryAsRoot(const std::string& sql);
+
+  // Makes this server a replica of `primary` by GTID (MariaDB's own
+  // replication), through a replication account made on `primary`, and
+  // starts following it from `primary`'s position now (what each did at
+  // start is its own). Both must have been started with ReplicationArgs().
+  absl::Status FollowPrimary(const MariaDbServer& primary);
+  // The mariadbd options of a server in replication: a binary log by GTID,
+  // `server_id`, semi-synchronous acknowledgement (a commit on the primary
+  // returns once a replica has the transaction: an acknowledged write
+  // survives the primary's loss), a replica read-only.
+  static std::vector<std::string> ReplicationArgs(int server_id, bool replica);
+  // Kills the server at once (SIGKILL), as a crash or a lost host would.
+  void Crash();
 
   absl::Status Stop();     // clean shutdown; data kept
   absl::Status Restart();  // start again on the same port and data
