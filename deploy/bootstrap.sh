@@ -40,6 +40,9 @@ PACKAGES=(
   libqrencode-dev libpng-dev zbar-tools
   # systemd-analyze checks deploy/systemd's units (verify, security)
   systemd
+  # container images from Debian's packages (deploy/images); network
+  # namespaces for the several-hosts test (ip netns, veth)
+  mmdebstrap buildah iproute2
   # formatting checks
   clang-format
   # fuzzing: clang with libFuzzer and the sanitizers' runtimes

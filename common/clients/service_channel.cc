@@ -54,12 +54,12 @@ const std::string& ServiceChannelConfig() {
   return *kConfig;
 }
 
-std::shared_ptr<grpc::Channel> CreateServiceChannel(const std::string& target,
-                                                    const TlsOptions& tls,
-                                                    std::string backend,
-                                                    RpcMetrics* metrics) {
+std::shared_ptr<grpc::Channel> CreateServiceChannel(
+    const std::string& target, const TlsOptions& tls, std::string backend,
+    RpcMetrics* metrics, const std::string& tls_name) {
   grpc::ChannelArguments args;
   args.SetServiceConfigJSON(ServiceChannelConfig());
+  if (!tls_name.empty()) args.SetSslTargetNameOverride(tls_name);
   std::vector<
       std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
       interceptors;

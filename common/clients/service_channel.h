@@ -24,10 +24,14 @@
 
 namespace smz {
 
-// `metrics` may be null (then nothing is counted).
+// `metrics` may be null (then nothing is counted). `tls_name`, when not
+// empty, is the name the server's certificate is checked for instead of the
+// target's host (a process calling itself at an address its certificate
+// does not name).
 std::shared_ptr<grpc::Channel> CreateServiceChannel(
     const std::string& target, const TlsOptions& tls,
-    std::string backend = "backend", RpcMetrics* metrics = nullptr);
+    std::string backend = "backend", RpcMetrics* metrics = nullptr,
+    const std::string& tls_name = "");
 
 // The gRPC service config of those channels (JSON): round_robin, and a
 // retry policy for every read of SmzServices().

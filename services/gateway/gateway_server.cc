@@ -1,6 +1,10 @@
 #include "services/gateway/gateway_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/aip/status_macros.h"
 #include "common/clients/service_channel.h"
 #include "grpcpp/create_channel.h"
@@ -8,6 +12,46 @@
 #include "smz/registry/v1/accounts.grpc.pb.h"
 
 namespace smz::gateway {
+namespace {
+
+// Where the HTTP edge reaches this gateway's own gRPC port: loopback when it
+// listens on every address, else the one address it listens on (a host
+// with several addresses may listen on one only, where loopback would find
+// nothing). An IP address, never a name: a name would be looked up again,
+// and the callers' credentials go with these calls. The certificate is
+// checked for 127.0.0.1, which deploy/tls/make_certs.sh puts in every
+// certificate: the gateway calls itself, on its own host.
+struct SelfAddress {
+  std::string target;
+  std::string tls_name;
+};
+absl::StatusOr<SelfAddress> SelfAddressOf(absl::string_view listen, int port) {
+  const size_t colon = listen.rfind(':');
+  const std::string host(colon == absl::string_view::npos
+                             ? absl::string_view()
+                             : listen.substr(0, colon));
+  // 127.0.0.1 for [::] too: a dual-stack socket takes it, and a host without
+  // IPv6 has gRPC listen on 0.0.0.0 instead.
+  if (host.empty() || host == "0.0.0.0" || host == "[::]" ||
+      host == "localhost" || host == "127.0.0.1") {
+    return SelfAddress{absl::StrCat("127.0.0.1:", port), ""};
+  }
+  in_addr v4;
+  in6_addr v6;
+  const bool bracketed =
+      host.size() > 2 && host.front() == '[' && host.back() == ']';
+  if ((bracketed && inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(),
+                              &v6) == 1) ||
+      (!bracketed && inet_pton(AF_INET, host.c_str(), &v4) == 1)) {
+    return SelfAddress{absl::StrCat(host, ":", port), "127.0.0.1"};
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "listen: with an HTTP side the gateway listens on an IP address (or "
+      "0.0.0.0, [::], localhost), not '",
+      host, "': its HTTP side calls its gRPC port there"));
+}
+
+}  // namespace
 
 GatewayServer::GatewayServer(GatewayServerOptions options)
     : options_(std::move(options)) {}
@@ -59,10 +103,13 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     // The gateway's own methods through its gRPC port (so that they are
     // authenticated, logged and measured as gRPC calls); every other
     // service's straight to that service, with the caller's credential.
+    absl::StatusOr<SelfAddress> self =
+        SelfAddressOf(o.server.listen, server->runtime_->port());
+    if (!self.ok()) return self.status();
     HttpServiceChannels services{
         {std::string(v1::GatewayService::service_full_name()),
-         channel(absl::StrCat("127.0.0.1:", server->runtime_->port()),
-                 "gateway")},
+         CreateServiceChannel(self->target, o.server.tls, "gateway",
+                              &server->metrics_, self->tls_name)},
         {std::string(registry::v1::RegistryService::service_full_name()),
          backends.registry},
         {std::string(registry::v1::AccountService::service_full_name()),

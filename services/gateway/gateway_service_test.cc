@@ -531,6 +531,29 @@ TEST_F(GatewayServiceTest, OneTraceRunsThroughTheFanOut) {
   EXPECT_EQ(services_of[edge_trace], all);
 }
 
+// A gateway listening on one address of its host (one of several, not
+// loopback) reaches its own gRPC port from its HTTP side at that address.
+// (127.0.0.2 is another address of the loopback interface: nothing listens
+// on 127.0.0.1 then.)
+TEST_F(GatewayServiceTest, HttpWorksWhenListeningOnOneAddressOnly) {
+  GatewayServerOptions options;
+  options.server.listen = "127.0.0.2:0";
+  options.registry_target = stack_->registry().target();
+  options.stats_target = absl::StrCat("127.0.0.1:", stats_->port());
+  options.events_target = absl::StrCat("127.0.0.1:", events_->port());
+  options.programme_target = absl::StrCat("127.0.0.1:", programme_->port());
+  options.http_listen = "127.0.0.2:0";
+  options.clock = clock_;
+  auto gateway = GatewayServer::Start(options);
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  httplib::Client http("127.0.0.2", (*gateway)->http_port());
+  auto got =
+      http.Get("/v1/council/zoneOverviews/2019",
+               {{"Authorization", absl::StrCat("Bearer ", token("council"))}});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200) << got->body;
+}
+
 // The same messages over HTTP/JSON under their annotations' paths, with the
 // same auth and errors.
 TEST_F(GatewayServiceTest, HttpJsonServesTheSameMessages) {

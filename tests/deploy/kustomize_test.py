@@ -26,15 +26,33 @@ import tempfile
 import yaml
 
 repo, build = sys.argv[1], sys.argv[2]
-if shutil.which("kubectl") is None:
-    print("kubectl is not installed: skipped")
-    sys.exit(77)
-
 failures = []
 
 
 def fail(message):
     failures.append(message)
+
+
+# The overlay names the images deploy/images/build_images.sh makes: each
+# localhost/smz/NAME at this build's release (checked without kubectl too).
+with open(os.path.join(build, "common/generated/smz_build_version.h")) as f:
+    release = re.search(r'#define SMZ_RELEASE "([^"]+)"', f.read()).group(1)
+with open(os.path.join(repo, "deploy/k8s/overlays/small/kustomization.yaml")) as f:
+    overlay = yaml.safe_load(f)
+named = {i["name"]: i.get("newTag") for i in overlay.get("images", [])}
+for name in ("registry", "stats", "events", "programme", "gateway", "migrate",
+             "mariadb"):
+    if named.get(f"localhost/smz/{name}") != release:
+        fail(f"the small overlay names localhost/smz/{name} at "
+             f"{named.get(f'localhost/smz/{name}')}, not {release}")
+
+if shutil.which("kubectl") is None:
+    for f in failures:
+        print("FAIL:", f)
+    if failures:
+        sys.exit(1)
+    print("kubectl is not installed: the rest is skipped")
+    sys.exit(77)
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -107,10 +125,15 @@ for kind, name, spec in pod_specs():
                 fail(f"{cwhere}: Secret {env['name']} in the environment")
             if admin_token in str(env.get("value", "")):
                 fail(f"{cwhere}: a token in the environment")
-        # Every SMZ_* setting is one its binary reads.
+        # Every SMZ_* setting is one its binary reads (the command's, where
+        # the image holds several: the migrate Job's).
         image = container["image"].split(":")[0].split("/")[-1]
+        if image != "mariadb" and container.get("command"):
+            image = os.path.basename(container["command"][0])
         binary = os.path.join(build, "services", image, image)
-        if os.path.exists(binary):
+        if image != "mariadb" and not os.path.exists(binary):
+            fail(f"{cwhere}: no binary {binary} to check its settings against")
+        if image != "mariadb" and os.path.exists(binary):
             with open(binary, "rb") as f:
                 text = f.read()
             for env in container.get("env", []):
@@ -205,8 +228,11 @@ if not migrate:
     fail("no migrate Job")
 else:
     spec = migrate["spec"]["template"]["spec"]
+    # The migrate image (deploy/images) holds each service's binary.
     migrated = [c["name"] for c in spec.get("initContainers", []) + spec["containers"]
-                if "--migrate_only=true" in c.get("args", [])]
+                if "--migrate_only=true" in c.get("args", [])
+                and c.get("image", "").startswith("localhost/smz/migrate:")
+                and c.get("command") == [f"/usr/bin/{c['name']}"]]
     if migrated != ["registry", "stats", "events", "programme"]:
         fail(f"the migrate Job migrates {migrated}")
 
