@@ -100,6 +100,10 @@ mark_registry() {
   if smz_mysql_root --skip-column-names -e "SHOW DATABASES" | grep -Fqx "$db"; then
     smz_mysql_root -e "CREATE TABLE IF NOT EXISTS \`$db\`.restore_marks (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, backup_label VARCHAR(100) NOT NULL, backup_time_us BIGINT NOT NULL, review_time_us BIGINT NULL) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin; INSERT INTO \`$db\`.restore_marks (backup_label, backup_time_us) VALUES ('$label', $(date -u +%s%6N))" ||
       echo "restore.sh: could not mark $db for review: do not start the registry before running restore.sh again" >&2
+    # A new directory stamp: a registry still running keeps no partner it
+    # had in memory (its cache is exact by this stamp).
+    smz_mysql_root -e "UPDATE \`$db\`.directory_version SET stamp = UUID() WHERE id = 1" 2>/dev/null ||
+      echo "restore.sh: no directory stamp changed in $db (a backup from before 0.18?): restart any registry still running" >&2
   fi
 }
 trap mark_registry EXIT

@@ -114,6 +114,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
+# set -e ends a script without a word: say where.
+trap 'echo "build_images.sh: a command failed at line $LINENO" >&2' ERR
 
 # 1. The packages of the libraries the binaries name (NEEDED), found by
 # their paths on this machine; their dependencies come with them.
@@ -124,9 +126,12 @@ done | sort -u >"$needed"
 [[ -s "$needed" ]] || die "the binaries name no shared library"
 packages_file="$work/packages"
 : >"$packages_file"
+# Once, into a file: awk leaving a pipe early would end ldconfig with
+# SIGPIPE, and pipefail the script, now and then.
+ldconfig -p >"$work/ldconfig"
 while read -r soname; do
   # The 64-bit one ("libc6,x86-64", "libc6,AArch64"), not a 32-bit copy.
-  path="$(ldconfig -p | awk -v s="$soname" '$1 == s && tolower($0) ~ /x86-64|aarch64/ {print $NF; exit}')"
+  path="$(awk -v s="$soname" '$1 == s && tolower($0) ~ /x86-64|aarch64/ {print $NF; exit}' "$work/ldconfig")"
   [[ -n "$path" ]] || die "no $soname on this machine"
   pkg=""
   # dpkg knows a file by the path its package installs (usrmerge: /lib and

@@ -233,6 +233,16 @@ const std::vector<Migration>& RegistryMigrations() {
       // start after its restore reviews credentials
       // (RegistryStore::ReviewAfterRestore).
       {10, "restore marks", {kRestoreMarksTableDdl}},
+      // The directory's stamp, changed by every partner write in its
+      // transaction: the registries' caches of the directory are exact
+      // (RegistryStore::DirectoryCache).
+      {11,
+       "directory stamp",
+       {"CREATE TABLE IF NOT EXISTS directory_version ("
+        " id TINYINT NOT NULL PRIMARY KEY,"
+        " stamp CHAR(36) NOT NULL"
+        ") ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin",
+        "INSERT IGNORE INTO directory_version (id, stamp) VALUES (1, UUID())"}},
   };
   return *kMigrations;
 }

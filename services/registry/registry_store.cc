@@ -1,10 +1,14 @@
 #include "services/registry/registry_store.h"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/aip/etag.h"
 #include "common/aip/idempotency.h"
 #include "common/aip/status_macros.h"
@@ -310,6 +314,16 @@ absl::StatusOr<std::optional<FirstAnswer>> LookUpLegacyKey(
   return LookUpRequest(session, legacy, /*locking=*/true);
 }
 
+// Every write of what GetPartner and ListPartners answer changes the
+// directory's stamp in its own transaction: the registries' caches of the
+// directory (RegistryStore::DirectoryCache) see it at their next read. A
+// change made to the partners tables by hand must do the same.
+absl::Status ChangeDirectoryStamp(Session& session) {
+  return session
+      .Execute("UPDATE directory_version SET stamp = UUID() WHERE id = 1", {})
+      .status();
+}
+
 // Partners and grants on the shared versioned-row path.
 const VersionedTable<Partner>& Partners() {
   static const auto* const kTable = new VersionedTable<Partner>{
@@ -336,6 +350,7 @@ const VersionedTable<Partner>& Partners() {
         Partner stored = partner;
         stored.set_id(id);
         SMZ_RETURN_IF_ERROR(WriteProfileIndexes(session, stored));
+        SMZ_RETURN_IF_ERROR(ChangeDirectoryStamp(session));
         return id;
       },
       [](Session& session, const Partner& before, const Partner& after,
@@ -362,8 +377,12 @@ const VersionedTable<Partner>& Partners() {
                         after.departments().end()) ||
             !std::equal(before.languages().begin(), before.languages().end(),
                         after.languages().begin(), after.languages().end());
-        if (!lookups_changed) return absl::OkStatus();
-        return WriteProfileIndexes(session, after);
+        if (lookups_changed) {
+          SMZ_RETURN_IF_ERROR(WriteProfileIndexes(session, after));
+        }
+        // Last: the stamp's row is locked until the commit, and every
+        // partner write queues for it.
+        return ChangeDirectoryStamp(session);
       },
       PartnerSnapshot,
       ChangedPartnerFields};
@@ -398,10 +417,65 @@ const VersionedTable<Grant>& Grants() {
   return *kTable;
 }
 
+// What the directory cache holds at most (a district's directory is a few
+// hundred partners; the national one would not fit, and then reads go to
+// the database as before): partners by id, and rows of cached list pages.
+// Bytes of partners and list pages together (protobuf sizes and keys, plus a
+// little per entry); a list whose key is longer than a query's page needs
+// (a forged page token) is not kept.
+constexpr size_t kDirectoryCacheBytes = 32 << 20;
+constexpr size_t kDirectoryCacheEntryBytes = 64;
+constexpr size_t kDirectoryCacheMaxKey = 1024;
+
+size_t CachedBytes(const PartnerList& list, const std::string& key) {
+  size_t bytes = kDirectoryCacheEntryBytes + key.size();
+  for (const ListedPartner& row : list.rows) {
+    bytes += row.partner.ByteSizeLong() + row.sort_key.size() +
+             kDirectoryCacheEntryBytes;
+  }
+  return bytes;
+}
+
+// A query parameter in a cache key, self-delimiting (a text holding the
+// separator cannot pass for two values).
+std::string SqlValueKey(const SqlValue& value) {
+  switch (value.index()) {
+    case 0:
+      return "n";
+    case 1:
+      return absl::StrCat("i", std::get<int64_t>(value));
+    case 2:
+      return absl::StrFormat("d%a", std::get<double>(value));
+    default: {
+      const std::string& text = std::get<std::string>(value);
+      return absl::StrCat("s", text.size(), ":", text);
+    }
+  }
+}
+
 }  // namespace
 
 RegistryStore::RegistryStore(Database* database, const Clock* clock)
-    : database_(database), clock_(clock) {}
+    : database_(database),
+      clock_(clock),
+      // With the server's id: a failed-over primary whose stamp went back
+      // to an earlier value (a write lost with the old one) is another
+      // stamp still.
+      directory_fence_(database,
+                       "SELECT CONCAT(stamp, '@', @@server_id) FROM "
+                       "directory_version WHERE id = 1") {}
+
+absl::StatusOr<std::string> RegistryStore::DirectoryStamp() {
+  return directory_fence_.Current();
+}
+
+void RegistryStore::AdoptStamp(const std::string& stamp) {
+  if (directory_.stamp == stamp) return;
+  directory_.partners.clear();
+  directory_.lists.clear();
+  directory_.bytes = 0;
+  directory_.stamp = stamp;
+}
 
 absl::StatusOr<Partner> RegistryStore::CreatePartner(const Partner& partner,
                                                      const RequestKey& key) {
@@ -420,8 +494,36 @@ absl::StatusOr<Partner> RegistryStore::CreatePartner(const Partner& partner,
 }
 
 absl::StatusOr<Partner> RegistryStore::GetPartner(int64_t id) {
-  return database_->RunFor<Partner>(
-      [&](Session& session) { return ReadPartner(session, id, false); });
+  const absl::StatusOr<std::string> stamp = DirectoryStamp();
+  if (stamp.ok()) {
+    std::shared_ptr<const Partner> cached;
+    {
+      absl::MutexLock lock(&directory_.mutex);
+      AdoptStamp(*stamp);
+      auto found = directory_.partners.find(id);
+      if (found != directory_.partners.end()) cached = found->second;
+    }
+    // Copied outside the lock: readers hold it only to find.
+    if (cached != nullptr) return *cached;
+  }
+  // Read after the stamp: as new as it, or newer (never older), so it may
+  // be kept under it.
+  SMZ_ASSIGN_OR_RETURN(Partner partner,
+                       database_->RunFor<Partner>([&](Session& session) {
+                         return ReadPartner(session, id, false);
+                       }));
+  if (stamp.ok()) {
+    absl::MutexLock lock(&directory_.mutex);
+    const size_t bytes = partner.ByteSizeLong() + kDirectoryCacheEntryBytes;
+    if (directory_.stamp == *stamp &&
+        directory_.bytes + bytes <= kDirectoryCacheBytes &&
+        directory_.partners
+            .emplace(id, std::make_shared<const Partner>(partner))
+            .second) {
+      directory_.bytes += bytes;
+    }
+  }
+  return partner;
 }
 
 // Long by design: one SQL statement from the filters, the order and the keyset
@@ -497,11 +599,29 @@ absl::StatusOr<PartnerList> RegistryStore::ListPartners(
   absl::StrAppend(&sql, " LIMIT ?");
   params.push_back(SqlInt(query.limit));
 
+  // The same query again at the same stamp: the same page.
+  const std::string cache_key = absl::StrCat(
+      sql, "|",
+      absl::StrJoin(params, "|", [](std::string* out, const SqlValue& value) {
+        absl::StrAppend(out, SqlValueKey(value));
+      }));
+  const absl::StatusOr<std::string> stamp = DirectoryStamp();
+  if (stamp.ok()) {
+    std::shared_ptr<const PartnerList> cached;
+    {
+      absl::MutexLock lock(&directory_.mutex);
+      AdoptStamp(*stamp);
+      auto found = directory_.lists.find(cache_key);
+      if (found != directory_.lists.end()) cached = found->second;
+    }
+    if (cached != nullptr) return *cached;
+  }
+
   PartnerList list;
-  // A directory list tolerates a bounded lag: the replica's, while it keeps
-  // up (the body may run again on the primary).
+  // From the primary, after the stamp (a replica's may be older than it),
+  // kept or not: a list is exact.
   const absl::Status status =
-      LaggingRun(*database_, replica_, [&](Session& session) -> absl::Status {
+      database_->Run([&](Session& session) -> absl::Status {
         list.rows.clear();
         SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows, session.Query(sql, params));
         const size_t sort_key_column = 9;  // after kPartnerColumns
@@ -515,6 +635,18 @@ absl::StatusOr<PartnerList> RegistryStore::ListPartners(
         return absl::OkStatus();
       });
   if (!status.ok()) return status;
+  if (stamp.ok()) {
+    absl::MutexLock lock(&directory_.mutex);
+    const size_t bytes = CachedBytes(list, cache_key);
+    if (directory_.stamp == *stamp &&
+        cache_key.size() <= kDirectoryCacheMaxKey &&
+        directory_.bytes + bytes <= kDirectoryCacheBytes &&
+        directory_.lists
+            .emplace(cache_key, std::make_shared<const PartnerList>(list))
+            .second) {
+      directory_.bytes += bytes;
+    }
+  }
   return list;
 }
 
@@ -566,6 +698,8 @@ absl::StatusOr<Partner> RegistryStore::ChangeDesignation(
                              {SqlInt(now), SqlInt(id)})
                     .status());
           }
+          // The partner's designation history is part of it.
+          SMZ_RETURN_IF_ERROR(ChangeDirectoryStamp(session));
           partner.set_status(change.next_status);
           if (change.update_term) {
             partner.set_designation_term_ends_on(event.term_ends_on());

@@ -17,19 +17,24 @@
 #define SMZ_SERVICES_REGISTRY_REGISTRY_STORE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "common/aip/request_key.h"
 #include "common/auth/authenticator.h"
 #include "common/clock.h"
 #include "common/mysql/database.h"
+#include "common/mysql/freshness_fence.h"
 #include "common/mysql/replica_reads.h"
 #include "common/pagination.h"
 #include "smz/registry/v1/registry.pb.h"
@@ -202,9 +207,30 @@ class RegistryStore : public PrincipalLookup {
       absl::string_view token, absl::string_view token_hash) override;
 
  private:
+  // The directory as GetPartner and ListPartners answer it, from memory
+  // while directory_version's stamp (changed by every partner write, in its
+  // transaction) is what the primary has: exact, in every replica of the
+  // registry, a change is in the next read (FreshnessFence).
+  struct DirectoryCache {
+    absl::Mutex mutex;
+    std::string stamp ABSL_GUARDED_BY(mutex);
+    absl::flat_hash_map<int64_t, std::shared_ptr<const Partner>> partners
+        ABSL_GUARDED_BY(mutex);
+    absl::flat_hash_map<std::string, std::shared_ptr<const PartnerList>> lists
+        ABSL_GUARDED_BY(mutex);
+    size_t bytes ABSL_GUARDED_BY(mutex) = 0;  // of both, roughly
+  };
+  // The primary's stamp now; an error (the database down) means no cache.
+  absl::StatusOr<std::string> DirectoryStamp();
+  // Forgets everything when `stamp` is not the cache's.
+  void AdoptStamp(const std::string& stamp)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(directory_.mutex);
+
   Database* const database_;
   ReplicaReads* replica_ = nullptr;
   const Clock* const clock_;
+  FreshnessFence directory_fence_;
+  DirectoryCache directory_;
 };
 
 }  // namespace smz::registry

@@ -249,12 +249,17 @@ def start_mariadb(server, server_id, tls, replica):
     datadir = os.path.join(work, server)
     os.makedirs(datadir)
     os.chmod(datadir, 0o700)
+    # A temporary folder of its own: a MariaDB starting elsewhere (another
+    # test's) deletes every "#sql*" file in /tmp, this one's included.
+    tmpdir = os.path.join(work, f"{server}-tmp")
+    os.makedirs(tmpdir)
     run("mariadb-install-db", "--no-defaults", f"--datadir={datadir}",
         "--auth-root-authentication-method=normal", "--user=root",
-        "--skip-test-db")
+        "--skip-test-db", f"--tmpdir={tmpdir}",
+        env={**os.environ, "TMPDIR": tmpdir})
     argv = [
         "mariadbd", "--no-defaults", f"--datadir={datadir}",
-        f"--socket={datadir}/mariadb.sock", "--port=3306",
+        f"--socket={datadir}/mariadb.sock", "--port=3306", f"--tmpdir={tmpdir}",
         f"--bind-address={address(server)}", "--skip-name-resolve",
         "--user=root",
         f"--init-file={repo}/deploy/lib/mariadb-lockdown.sql",
