@@ -51,14 +51,8 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
   uint64_t generation = 0;
   {
     absl::MutexLock lock(&mu_);
-    auto it = cache_.find(hash);
-    if (it != cache_.end() && it->second.expires > now) {
-      return it->second.principal;
-    }
-    auto unknown = unknown_.find(hash);
-    if (unknown != unknown_.end() && unknown->second > now) {
-      return absl::UnauthenticatedError("unknown or revoked token");
-    }
+    std::optional<absl::StatusOr<Principal>> cached = FindCached(hash, now);
+    if (cached.has_value()) return *std::move(cached);
     generation = generation_;
   }
   absl::StatusOr<std::optional<Principal>> found =
@@ -84,6 +78,33 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
     cache_[hash] = Cached{**found, now + cache_ttl_};
   }
   return **found;
+}
+
+std::optional<absl::StatusOr<Principal>> Authenticator::AuthenticateFromCache(
+    std::optional<absl::string_view> authorization) {
+  if (!authorization.has_value()) {
+    return Authenticate(authorization);  // refused without a lookup
+  }
+  absl::StatusOr<absl::string_view> parsed =
+      ParseBearerAuthorization(*authorization);
+  if (!parsed.ok()) return absl::StatusOr<Principal>(parsed.status());
+  const std::string hash = HashToken(*parsed);
+  absl::MutexLock lock(&mu_);
+  return FindCached(hash, clock_->Now());
+}
+
+std::optional<absl::StatusOr<Principal>> Authenticator::FindCached(
+    const std::string& hash, absl::Time now) {
+  auto it = cache_.find(hash);
+  if (it != cache_.end() && it->second.expires > now) {
+    return absl::StatusOr<Principal>(it->second.principal);
+  }
+  auto unknown = unknown_.find(hash);
+  if (unknown != unknown_.end() && unknown->second > now) {
+    return absl::StatusOr<Principal>(
+        absl::UnauthenticatedError("unknown or revoked token"));
+  }
+  return std::nullopt;
 }
 
 void Authenticator::InvalidateCache() {

@@ -74,6 +74,13 @@ class Authenticator {
   absl::StatusOr<Principal> Authenticate(
       std::optional<absl::string_view> authorization);
 
+  // Authenticate's answer when it needs no lookup (a missing or malformed
+  // value, a credential cached as known or unknown); nullopt when only
+  // Authenticate (which may wait for the lookup) can tell. Never blocks on
+  // I/O: for callback-API handlers.
+  std::optional<absl::StatusOr<Principal>> AuthenticateFromCache(
+      std::optional<absl::string_view> authorization);
+
   // Drops cached principals, e.g. after a token is revoked.
   void InvalidateCache();
 
@@ -82,6 +89,10 @@ class Authenticator {
     Principal principal;
     absl::Time expires;
   };
+  // The cache's answer for a credential's hash, if it has one.
+  std::optional<absl::StatusOr<Principal>> FindCached(const std::string& hash,
+                                                      absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   PrincipalLookup* const lookup_;
   const Clock* const clock_;
   const absl::Duration cache_ttl_;

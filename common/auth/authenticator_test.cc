@@ -70,6 +70,38 @@ TEST_F(AuthenticatorTest, RejectsMissingMalformedAndUnknownTokens) {
   EXPECT_EQ(lookup_.lookups, asked) << "malformed tokens are never looked up";
 }
 
+// The callback path's form: what the cache knows, never a lookup.
+TEST_F(AuthenticatorTest, FromCacheAnswersOnlyWhatItKnows) {
+  Authenticator auth(&lookup_, &clock_, absl::Seconds(10));
+  // Missing and malformed values are refused without any cache.
+  auto missing = auth.AuthenticateFromCache(std::nullopt);
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->status().code(), absl::StatusCode::kUnauthenticated);
+  auto malformed = auth.AuthenticateFromCache("Basic dXNlcjpwdw==");
+  ASSERT_TRUE(malformed.has_value());
+  EXPECT_EQ(malformed->status().code(), absl::StatusCode::kUnauthenticated);
+  // Not yet looked up: only Authenticate can tell.
+  EXPECT_FALSE(auth.AuthenticateFromCache("Bearer smz_admin").has_value());
+  EXPECT_FALSE(auth.AuthenticateFromCache("Bearer smz_unknown").has_value());
+  EXPECT_EQ(lookup_.lookups, 0);
+  ASSERT_TRUE(auth.Authenticate("Bearer smz_admin").ok());
+  ASSERT_FALSE(auth.Authenticate("Bearer smz_unknown").ok());
+  auto known = auth.AuthenticateFromCache("Bearer smz_admin");
+  ASSERT_TRUE(known.has_value());
+  ASSERT_TRUE(known->ok()) << known->status();
+  EXPECT_EQ((*known)->role(), auth::v1::ADMIN);
+  auto unknown = auth.AuthenticateFromCache("Bearer smz_unknown");
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_EQ(unknown->status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(lookup_.lookups, 2);
+  // The cache period ends (a revocation takes effect): ask again.
+  clock_.Advance(absl::Seconds(11));
+  EXPECT_FALSE(auth.AuthenticateFromCache("Bearer smz_admin").has_value());
+  ASSERT_TRUE(auth.Authenticate("Bearer smz_admin").ok());
+  auth.InvalidateCache();
+  EXPECT_FALSE(auth.AuthenticateFromCache("Bearer smz_admin").has_value());
+}
+
 TEST_F(AuthenticatorTest, StoreDownIsUnavailableNotUnauthenticated) {
   lookup_.available = false;
   Authenticator auth(&lookup_, &clock_);

@@ -10,17 +10,33 @@
 // read is a fraction of a query, and with one caller it is one query. No
 // time-based staleness: nothing is remembered between queries.
 //
+// CurrentAsync() is the same without waiting, for callback-API handlers:
+// its continuation runs with the answer of a query that started after
+// CurrentAsync() was called, on one of the fence's threads (up to two that
+// run queries and one helper, started when first needed and kept until the
+// fence is destroyed) or in a Current() caller's. So a continuation must
+// not block: no I/O, no waiting for other threads, never Current() (nor
+// anything that calls it); short mutexes are fine. Destroy a fence only
+// after everything that calls it has stopped (a gRPC server: shut down).
+//
 //   FreshnessFence fence(&database,
 //                        "SELECT stamp FROM directory_version WHERE id = 1");
 //   absl::StatusOr<std::string> stamp = fence.Current();
 //   if (stamp.ok() && *stamp == cached_stamp) return cached_value;
+//
+//   fence.CurrentAsync([reactor](const absl::StatusOr<std::string>& stamp) {
+//     ...  // must not block: answer from memory, or post to a WorkerPool
+//   });
 #ifndef SMZ_COMMON_MYSQL_FRESHNESS_FENCE_H_
 #define SMZ_COMMON_MYSQL_FRESHNESS_FENCE_H_
 
 #include <cstdint>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/mysql/database.h"
@@ -34,23 +50,68 @@ class FreshnessFence {
   FreshnessFence(Database* database, std::string sql);
   FreshnessFence(const FreshnessFence&) = delete;
   FreshnessFence& operator=(const FreshnessFence&) = delete;
+  // Answers continuations still waiting with UNAVAILABLE.
+  ~FreshnessFence();
+
+  using Continuation =
+      absl::AnyInvocable<void(const absl::StatusOr<std::string>&) &&>;
 
   // The stamp as of a moment after this call began; the query's error
   // (UNAVAILABLE when the database is down) otherwise.
   absl::StatusOr<std::string> Current() ABSL_LOCKS_EXCLUDED(mutex_);
 
+  // Calls `then` with what Current() would return, without waiting for it.
+  // `then` must not block: it runs on the thread that ran the query (the
+  // fence's own, or a Current() caller's), or on the fence's helper thread,
+  // which takes half of the continuations one query answers when there are
+  // several (their work — copying an answer, sending it — then uses two
+  // cores rather than one).
+  void CurrentAsync(Continuation then) ABSL_LOCKS_EXCLUDED(mutex_);
+
   // How many queries ran (for tests and benchmarks: reads per query).
   int64_t queries() const ABSL_LOCKS_EXCLUDED(mutex_);
 
  private:
+  struct Waiter {
+    int64_t wanted;  // the first query number that answers it
+    Continuation then;
+  };
+  struct Answered {
+    Continuation then;
+    absl::StatusOr<std::string> stamp;
+  };
+
+  // Runs query number started_ + 1 with mutex_ held on entry and exit
+  // (released while it runs), then answers the waiters it satisfies.
+  void RunQuery() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // A fence's query thread: starts a query when continuations wait that no
+  // running query covers (one that started after them).
+  void Loop() ABSL_LOCKS_EXCLUDED(mutex_);
+  bool UncoveredWaiters() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    return !waiters_.empty() && waiters_.back().wanted > started_;
+  }
+  // The helper thread: runs the continuations handed to it.
+  void HelperLoop() ABSL_LOCKS_EXCLUDED(mutex_);
+
   Database* const database_;
   const std::string sql_;
   mutable absl::Mutex mutex_;
   absl::CondVar done_;
-  // Queries are numbered as they start; one runs at a time.
+  absl::CondVar waiting_;  // continuations added, or stopping
+  std::vector<Waiter> waiters_ ABSL_GUARDED_BY(mutex_);
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  // Started by CurrentAsync, up to kQueryThreads: a continuation that
+  // arrives while a query runs starts the next at once rather than waiting
+  // for that one to end (its latency: one query, not one and a half).
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mutex_);
+  absl::CondVar helper_ready_;
+  std::vector<Answered> for_helper_ ABSL_GUARDED_BY(mutex_);
+  std::thread helper_ ABSL_GUARDED_BY(mutex_);  // started when first needed
+  // Queries are numbered as they start; several may run (kQueryThreads for
+  // continuations, besides Current() callers') and end in any order.
   int64_t started_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t finished_ ABSL_GUARDED_BY(mutex_) = 0;
-  bool running_ ABSL_GUARDED_BY(mutex_) = false;
+  int running_ ABSL_GUARDED_BY(mutex_) = 0;  // queries in flight
   absl::StatusOr<std::string> last_ ABSL_GUARDED_BY(mutex_) = std::string();
 };
 

@@ -7,10 +7,14 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/harness/shared_mariadb_test.h"
 
@@ -120,6 +124,80 @@ TEST_F(FreshnessFenceTest, ADatabaseDownIsUnavailableNotAnOldAnswer) {
       << down.status();
   ASSERT_TRUE(mariadb().Restart().ok());
   EXPECT_TRUE(fence.Current().ok());
+}
+
+// The asynchronous form: an answer as new as a write committed before the
+// call, delivered without the caller waiting.
+TEST_F(FreshnessFenceTest, AsyncAnswersAreAsNewAsTheCall) {
+  absl::Mutex mutex;
+  std::vector<std::pair<int64_t, int64_t>> seen;  // (written, answered)
+  int pending = 0;
+  // Last: destroyed first, while what its continuations use still exists.
+  FreshnessFence fence(db_.get(), "SELECT counter FROM stamp WHERE id = 1");
+  for (int i = 0; i < 40; ++i) {
+    const absl::StatusOr<int64_t> written = Bump(*db_);
+    ASSERT_TRUE(written.ok()) << written.status();
+    {
+      absl::MutexLock lock(&mutex);
+      ++pending;
+    }
+    fence.CurrentAsync(
+        [&, written = *written](const absl::StatusOr<std::string>& stamp) {
+          const int64_t n = Number(stamp);
+          absl::MutexLock lock(&mutex);
+          seen.emplace_back(written, n);
+          --pending;
+        });
+    // Sync callers too: their queries answer waiting continuations.
+    if (i % 3 == 0) (void)fence.Current();
+  }
+  absl::MutexLock lock(&mutex);
+  ASSERT_TRUE(mutex.AwaitWithTimeout(
+      absl::Condition(
+          +[](int* pending) { return *pending == 0; }, &pending),
+      absl::Seconds(30)));
+  ASSERT_EQ(seen.size(), 40u);
+  for (const auto& [written, answered] : seen) {
+    EXPECT_GE(answered, written) << "an answer older than the call";
+  }
+}
+
+// Continuations that arrive while a (slow) query runs share the next one,
+// and nobody waits while they do.
+TEST_F(FreshnessFenceTest, AsyncCallersShareQueriesAndDoNotWait) {
+  absl::Notification all_answered;
+  std::atomic<int> answered{0};
+  std::atomic<int> failed{0};
+  FreshnessFence fence(
+      db_.get(), "SELECT counter FROM stamp WHERE id = 1 AND SLEEP(0.2) = 0");
+  const absl::Time before = absl::Now();
+  for (int i = 0; i < 16; ++i) {
+    fence.CurrentAsync([&](const absl::StatusOr<std::string>& stamp) {
+      if (!stamp.ok()) ++failed;
+      if (++answered == 16) all_answered.Notify();
+    });
+  }
+  EXPECT_LT(absl::Now() - before, absl::Milliseconds(150))
+      << "CurrentAsync waited for a query";
+  ASSERT_TRUE(all_answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(failed.load(), 0);
+  // The first one's query, one more started at once for those that came
+  // during it, and a third for any that came after that one started.
+  EXPECT_LE(fence.queries(), 3);
+}
+
+TEST_F(FreshnessFenceTest, AsyncDatabaseDownIsUnavailable) {
+  absl::Notification answered;
+  absl::Status status;
+  FreshnessFence fence(db_.get(), "SELECT counter FROM stamp WHERE id = 1");
+  ASSERT_TRUE(mariadb().Stop().ok());
+  fence.CurrentAsync([&](const absl::StatusOr<std::string>& stamp) {
+    status = stamp.status();
+    answered.Notify();
+  });
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  ASSERT_TRUE(mariadb().Restart().ok());
 }
 
 }  // namespace

@@ -26,23 +26,52 @@
 // a span of the caller's W3C trace (its `traceparent` metadata) or starts
 // one (common/tracing/trace_context.h): the handler's log lines and calls
 // carry it.
+//
+// Reads that memory usually answers take the callback API instead
+// (RunCallback): the same checks, log line and metrics, but nothing waits on
+// gRPC's threads — a credential the cache knows, the freshness stamp asked
+// without waiting (FreshnessFence::CurrentAsync), the answer from memory;
+// only what memory cannot answer runs on the runner's worker pool (a miss
+// then asks the stamp again, as the blocking handler always does). Writes,
+// and reads memory does not hold, stay on Run. The service's base class
+// must list such a method as callback too
+// (v1::RegistryService::WithCallbackMethod_GetPartner<...>).
+//
+//   grpc::ServerUnaryReactor* RegistryGrpcService::GetPartner(
+//       grpc::CallbackServerContext* context,
+//       const v1::GetPartnerRequest* request, v1::Partner* response) {
+//     return runner_->RunCallback(
+//         context, "GetPartner", &registry_->directory_fence(),
+//         [=](const Principal& caller, const std::string& stamp) {
+//           ...  // std::nullopt unless memory answers at `stamp`
+//         },
+//         [=](const Principal& caller) {
+//           return RespondWith(response, [&] { ... });  // may block
+//         });
+//   }
 #ifndef SMZ_COMMON_SERVER_RPC_RUNNER_H_
 #define SMZ_COMMON_SERVER_RPC_RUNNER_H_
 
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/auth/authenticator.h"
 #include "common/auth/token.h"
+#include "common/mysql/freshness_fence.h"
 #include "common/server/metrics.h"
+#include "common/server/worker_pool.h"
 #include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
 
 namespace smz {
 
@@ -56,7 +85,7 @@ inline constexpr absl::string_view kClientAddressMetadata =
 // The address of the client a call is for: what a trusted edge reports (""
 // when it reports none or no IP address), else the caller's own address
 // (whatever it reported is ignored).
-std::string ClientAddressOf(const grpc::ServerContext& context,
+std::string ClientAddressOf(const grpc::ServerContextBase& context,
                             const std::vector<std::string>& trusted_edges);
 // A metadata value when it is an IP address (at most 45 characters of hex
 // digits, '.' and ':'), else "".
@@ -76,12 +105,33 @@ class RpcRunner {
   grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
                    absl::FunctionRef<absl::Status(const Principal&)> handler);
 
+  // Answers from memory when it can: the answer at a stamp, or std::nullopt
+  // when memory does not hold it. Must not block (see FreshnessFence::
+  // CurrentAsync: it runs on the fence's threads).
+  using FromMemory = absl::AnyInvocable<std::optional<absl::Status>(
+      const Principal& caller, const std::string& stamp)>;
+  // The whole handler, which may wait for the database.
+  using Blocking = absl::AnyInvocable<absl::Status(const Principal& caller)>;
+
+  // Run's checks, log line and metrics through the callback API. After
+  // authentication (from the cache; else looked up on the worker pool)
+  // `from_memory` runs with `fence`'s stamp as of after the call began ("" when
+  // `fence` is null); when it does not answer, or the stamp cannot be had,
+  // `blocking` runs on the worker pool. `method` must outlive the call (a
+  // literal); the callables may capture the request and response pointers,
+  // valid until the call is finished.
+  grpc::ServerUnaryReactor* RunCallback(grpc::CallbackServerContext* context,
+                                        absl::string_view method,
+                                        FreshnessFence* fence,
+                                        FromMemory from_memory,
+                                        Blocking blocking);
+
   // The roles `method` declares; nullopt when it declares none (or does not
   // exist).
   std::optional<RoleSet> AllowedRoles(absl::string_view method) const;
 
   // ClientAddressOf with this runner's trusted edges.
-  std::string ClientAddressOf(const grpc::ServerContext& context) const {
+  std::string ClientAddressOf(const grpc::ServerContextBase& context) const {
     return smz::ClientAddressOf(context, trusted_edges_);
   }
 
@@ -94,6 +144,36 @@ class RpcRunner {
     // anyone, or a read (bound to HTTP GET).
     bool without_second_factor = false;
   };
+  // A call on the callback path, handed from thread to thread.
+  struct CallbackCall;
+
+  // The caller as Run sees it: OK and their principal, or the refusal.
+  absl::Status Admit(absl::string_view method,
+                     absl::StatusOr<Principal> authenticated,
+                     Principal* principal, std::string* principal_label) const;
+  // Runs a handler, turning an exception (from a library) into INTERNAL.
+  static absl::Status Guarded(absl::string_view method,
+                              absl::FunctionRef<absl::Status()> handler);
+  // The log line and metrics of a finished call, and its gRPC status.
+  grpc::Status Conclude(const grpc::ServerContextBase& context,
+                        absl::string_view method,
+                        std::chrono::steady_clock::time_point start,
+                        absl::string_view principal_label,
+                        const absl::Status& status);
+
+  // The callback path's steps, each on whichever thread got there.
+  void ContinueAuthenticated(std::unique_ptr<CallbackCall> call,
+                             absl::StatusOr<Principal> authenticated);
+  void AnswerFromMemory(std::unique_ptr<CallbackCall> call,
+                        const std::string& stamp);
+  void AnswerBlocking(std::unique_ptr<CallbackCall> call);
+  // Runs `step` on the worker pool, unless the caller is gone by then;
+  // RESOURCE_EXHAUSTED when the pool's queue is full.
+  using PoolStep =
+      absl::AnyInvocable<void(std::unique_ptr<CallbackCall> call) &&>;
+  void OnPool(std::unique_ptr<CallbackCall> call, PoolStep step);
+  void FinishCallback(std::unique_ptr<CallbackCall> call,
+                      const absl::Status& status);
 
   const std::string service_;  // "registry": for logs
   absl::flat_hash_map<std::string, Access> access_;
@@ -102,6 +182,9 @@ class RpcRunner {
   const std::vector<std::string> trusted_edges_;
   SecureRandom secure_random_;
   RandomSource* const random_;
+  // Last: destroyed first, running what it still holds while the rest of
+  // the runner exists.
+  WorkerPool blocking_pool_;
 };
 
 // For handlers whose logic returns a value: runs `call` and moves its value

@@ -227,7 +227,7 @@ std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(
   return grpc::experimental::TlsCredentials(tls);
 }
 
-std::string PeerIdentity(const grpc::ServerContext& context) {
+std::string PeerIdentity(const grpc::ServerContextBase& context) {
   const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr || !auth->IsPeerAuthenticated()) return "";
   std::vector<std::string> names;
@@ -283,7 +283,7 @@ absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& pem_file,
   return absl::FromTimeT(timegm(&end));
 }
 
-std::string PeerAddress(const grpc::ServerContext& context) {
+std::string PeerAddress(const grpc::ServerContextBase& context) {
   // "ipv4:127.0.0.1:5000" or "ipv6:[::1]:5000", which gRPC percent-encodes
   // as "ipv6:%5B::1%5D:5000".
   const std::string peer = absl::StrReplaceAll(
@@ -298,7 +298,7 @@ std::string PeerAddress(const grpc::ServerContext& context) {
   return "";
 }
 
-bool TrustedEdge(const grpc::ServerContext& context,
+bool TrustedEdge(const grpc::ServerContextBase& context,
                  const std::vector<std::string>& trusted_edges) {
   const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth != nullptr && auth->IsPeerAuthenticated()) {

@@ -105,18 +105,18 @@ std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(
 // subject alternative names (else its common name) joined by ',', e.g.
 // "gateway,localhost,127.0.0.1" for make_certs.sh's gateway certificate;
 // "" over plaintext or without a client certificate. For the call log.
-std::string PeerIdentity(const grpc::ServerContext& context);
+std::string PeerIdentity(const grpc::ServerContextBase& context);
 
 // Whether the caller of `context` is an edge that may speak for its clients:
 // its verified certificate names one of `trusted_edges`, or (no TLS at all,
 // the single-host set-up) it calls from this host's loopback. A client
 // without a certificate over TLS, or with another service's, is not.
-bool TrustedEdge(const grpc::ServerContext& context,
+bool TrustedEdge(const grpc::ServerContextBase& context,
                  const std::vector<std::string>& trusted_edges);
 
 // The IP address of the caller's own end of the connection ("" when it is
 // not an IP connection), e.g. "127.0.0.1" or "::1".
-std::string PeerAddress(const grpc::ServerContext& context);
+std::string PeerAddress(const grpc::ServerContextBase& context);
 
 }  // namespace smz
 

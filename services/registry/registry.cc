@@ -87,15 +87,55 @@ absl::StatusOr<Partner> Registry::CreatePartner(
                  RequestDigest(request.partner())});
 }
 
+namespace {
+
+absl::Status CheckGetPartner(const Principal& caller,
+                             const v1::GetPartnerRequest& request) {
+  if (request.id() <= 0) return InvalidField("id", "must be a partner id");
+  return AuthorizePartnerScope(caller, request.id());
+}
+
+}  // namespace
+
 absl::StatusOr<Partner> Registry::GetPartner(
     const Principal& caller, const v1::GetPartnerRequest& request) {
-  if (request.id() <= 0) return InvalidField("id", "must be a partner id");
-  SMZ_RETURN_IF_ERROR(AuthorizePartnerScope(caller, request.id()));
+  SMZ_RETURN_IF_ERROR(CheckGetPartner(caller, request));
   return store_->GetPartner(request.id());
+}
+
+std::optional<absl::StatusOr<Partner>> Registry::GetPartnerFromMemory(
+    const Principal& caller, const v1::GetPartnerRequest& request,
+    const std::string& stamp) {
+  const absl::Status checked = CheckGetPartner(caller, request);
+  if (!checked.ok()) return absl::StatusOr<Partner>(checked);
+  std::optional<Partner> cached = store_->CachedPartner(request.id(), stamp);
+  if (!cached.has_value()) return std::nullopt;
+  return absl::StatusOr<Partner>(*std::move(cached));
 }
 
 absl::StatusOr<v1::ListPartnersResponse> Registry::ListPartners(
     const Principal& caller, const v1::ListPartnersRequest& request) {
+  std::optional<Pager> pager;
+  SMZ_ASSIGN_OR_RETURN(PartnerListQuery query, PlanList(request, &pager));
+  SMZ_ASSIGN_OR_RETURN(PartnerList list, store_->ListPartners(query));
+  return ListResponse(std::move(list), *pager);
+}
+
+std::optional<absl::StatusOr<v1::ListPartnersResponse>>
+Registry::ListPartnersFromMemory(const Principal& caller,
+                                 const v1::ListPartnersRequest& request,
+                                 const std::string& stamp) {
+  using Answer = absl::StatusOr<v1::ListPartnersResponse>;
+  std::optional<Pager> pager;
+  absl::StatusOr<PartnerListQuery> query = PlanList(request, &pager);
+  if (!query.ok()) return Answer(query.status());
+  std::optional<PartnerList> list = store_->CachedPartners(*query, stamp);
+  if (!list.has_value()) return std::nullopt;
+  return Answer(ListResponse(*std::move(list), *pager));
+}
+
+absl::StatusOr<PartnerListQuery> Registry::PlanList(
+    const v1::ListPartnersRequest& request, std::optional<Pager>* pager_out) {
   FieldViolations violations;
   PartnerListQuery query;
   if (!v1::PartnerKind_IsValid(request.kind())) {
@@ -115,7 +155,7 @@ absl::StatusOr<v1::ListPartnersResponse> Registry::ListPartners(
     violations.Add("language", "is not an ISO 639-1 language code");
   }
   ParseOrderBy(request.order_by(), &query, &violations);
-  Pager pager = PagerFor(request, &violations);
+  Pager& pager = pager_out->emplace(PagerFor(request, &violations));
   if (!violations.empty()) return violations.ToStatus();
   query.after = pager.cursor();
   query.limit = pager.fetch_limit();
@@ -124,7 +164,11 @@ absl::StatusOr<v1::ListPartnersResponse> Registry::ListPartners(
   query.filter.status = request.status();
   query.filter.department = request.department();
   query.filter.language = request.language();
-  SMZ_ASSIGN_OR_RETURN(PartnerList list, store_->ListPartners(query));
+  return query;
+}
+
+v1::ListPartnersResponse Registry::ListResponse(PartnerList list,
+                                                Pager& pager) {
   v1::ListPartnersResponse response;
   response.set_next_page_token(pager.FinishWithKey(
       &list.rows, [](const ListedPartner& row) { return row.partner.id(); },

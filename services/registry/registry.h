@@ -14,6 +14,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "common/aip/pager.h"
 #include "common/auth/authenticator.h"
 #include "common/auth/token.h"
 #include "common/clock.h"
@@ -46,6 +47,17 @@ class Registry {
                                      const v1::GetPartnerRequest& request);
   absl::StatusOr<v1::ListPartnersResponse> ListPartners(
       const Principal& caller, const v1::ListPartnersRequest& request);
+  // GetPartner and ListPartners answered from memory as of the directory's
+  // `stamp` (RegistryStore::directory_fence()), their errors too; nullopt
+  // when only the blocking versions above can answer. Never wait.
+  std::optional<absl::StatusOr<Partner>> GetPartnerFromMemory(
+      const Principal& caller, const v1::GetPartnerRequest& request,
+      const std::string& stamp);
+  std::optional<absl::StatusOr<v1::ListPartnersResponse>>
+  ListPartnersFromMemory(const Principal& caller,
+                         const v1::ListPartnersRequest& request,
+                         const std::string& stamp);
+  FreshnessFence& directory_fence() { return store_->directory_fence(); }
   absl::StatusOr<Partner> UpdatePartner(
       const Principal& caller, const v1::UpdatePartnerRequest& request);
   absl::StatusOr<Partner> ChangeDesignation(
@@ -101,6 +113,11 @@ class Registry {
       absl::FunctionRef<absl::Status(const std::string& token)> deliver);
 
  private:
+  // ListPartners' query and pager from its request, or every bad field.
+  static absl::StatusOr<PartnerListQuery> PlanList(
+      const v1::ListPartnersRequest& request, std::optional<Pager>* pager);
+  static v1::ListPartnersResponse ListResponse(PartnerList list, Pager& pager);
+
   RegistryStore* const store_;
   Authenticator* const authenticator_;
   const Clock* const clock_;

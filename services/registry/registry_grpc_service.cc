@@ -15,22 +15,44 @@ grpc::Status RegistryGrpcService::CreatePartner(
   });
 }
 
-grpc::Status RegistryGrpcService::GetPartner(
-    grpc::ServerContext* context, const v1::GetPartnerRequest* request,
+grpc::ServerUnaryReactor* RegistryGrpcService::GetPartner(
+    grpc::CallbackServerContext* context, const v1::GetPartnerRequest* request,
     Partner* response) {
-  return runner_->Run(context, "GetPartner", [&](const Principal& caller) {
-    return RespondWith(response,
-                       [&] { return registry_->GetPartner(caller, *request); });
-  });
+  return runner_->RunCallback(
+      context, "GetPartner", &registry_->directory_fence(),
+      [this, request, response](
+          const Principal& caller,
+          const std::string& stamp) -> std::optional<absl::Status> {
+        std::optional<absl::StatusOr<Partner>> answer =
+            registry_->GetPartnerFromMemory(caller, *request, stamp);
+        if (!answer.has_value()) return std::nullopt;
+        return RespondWith(response, [&] { return *std::move(answer); });
+      },
+      [this, request, response](const Principal& caller) {
+        return RespondWith(
+            response, [&] { return registry_->GetPartner(caller, *request); });
+      });
 }
 
-grpc::Status RegistryGrpcService::ListPartners(
-    grpc::ServerContext* context, const v1::ListPartnersRequest* request,
+grpc::ServerUnaryReactor* RegistryGrpcService::ListPartners(
+    grpc::CallbackServerContext* context,
+    const v1::ListPartnersRequest* request,
     v1::ListPartnersResponse* response) {
-  return runner_->Run(context, "ListPartners", [&](const Principal& caller) {
-    return RespondWith(
-        response, [&] { return registry_->ListPartners(caller, *request); });
-  });
+  return runner_->RunCallback(
+      context, "ListPartners", &registry_->directory_fence(),
+      [this, request, response](
+          const Principal& caller,
+          const std::string& stamp) -> std::optional<absl::Status> {
+        std::optional<absl::StatusOr<v1::ListPartnersResponse>> answer =
+            registry_->ListPartnersFromMemory(caller, *request, stamp);
+        if (!answer.has_value()) return std::nullopt;
+        return RespondWith(response, [&] { return *std::move(answer); });
+      },
+      [this, request, response](const Principal& caller) {
+        return RespondWith(response, [&] {
+          return registry_->ListPartners(caller, *request);
+        });
+      });
 }
 
 grpc::Status RegistryGrpcService::UpdatePartner(
@@ -172,13 +194,19 @@ grpc::Status RegistryGrpcService::ListTokens(
   });
 }
 
-grpc::Status RegistryGrpcService::WhoAmI(grpc::ServerContext* context,
-                                         const v1::WhoAmIRequest* request,
-                                         Principal* response) {
-  return runner_->Run(context, "WhoAmI", [&](const Principal& caller) {
+grpc::ServerUnaryReactor* RegistryGrpcService::WhoAmI(
+    grpc::CallbackServerContext* context, const v1::WhoAmIRequest* /*request*/,
+    Principal* response) {
+  // The caller is all the answer: memory always has it.
+  auto answer = [response](const Principal& caller) {
     *response = caller;
     return absl::OkStatus();
-  });
+  };
+  return runner_->RunCallback(
+      context, "WhoAmI", /*fence=*/nullptr,
+      [answer](const Principal& caller, const std::string&)
+          -> std::optional<absl::Status> { return answer(caller); },
+      answer);
 }
 
 grpc::Status RegistryGrpcService::ListRegistryMail(

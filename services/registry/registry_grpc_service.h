@@ -13,7 +13,15 @@
 
 namespace smz::registry {
 
-class RegistryGrpcService final : public v1::RegistryService::Service {
+// The reads that memory answers (GetPartner, ListPartners, WhoAmI) take the
+// callback API (RpcRunner::RunCallback): a read of an unchanged directory
+// waits on no thread but for the freshness stamp. The rest is synchronous.
+using RegistryServiceBase = v1::RegistryService::WithCallbackMethod_GetPartner<
+    v1::RegistryService::WithCallbackMethod_ListPartners<
+        v1::RegistryService::WithCallbackMethod_WhoAmI<
+            v1::RegistryService::Service>>>;
+
+class RegistryGrpcService final : public RegistryServiceBase {
  public:
   // `outbox`: the registry's mail, for ListRegistryMail and
   // RetryRegistryMail.
@@ -30,12 +38,13 @@ class RegistryGrpcService final : public v1::RegistryService::Service {
   grpc::Status CreatePartner(grpc::ServerContext* context,
                              const v1::CreatePartnerRequest* request,
                              Partner* response) override;
-  grpc::Status GetPartner(grpc::ServerContext* context,
-                          const v1::GetPartnerRequest* request,
-                          Partner* response) override;
-  grpc::Status ListPartners(grpc::ServerContext* context,
-                            const v1::ListPartnersRequest* request,
-                            v1::ListPartnersResponse* response) override;
+  grpc::ServerUnaryReactor* GetPartner(grpc::CallbackServerContext* context,
+                                       const v1::GetPartnerRequest* request,
+                                       Partner* response) override;
+  grpc::ServerUnaryReactor* ListPartners(
+      grpc::CallbackServerContext* context,
+      const v1::ListPartnersRequest* request,
+      v1::ListPartnersResponse* response) override;
   grpc::Status UpdatePartner(grpc::ServerContext* context,
                              const v1::UpdatePartnerRequest* request,
                              Partner* response) override;
@@ -82,9 +91,9 @@ class RegistryGrpcService final : public v1::RegistryService::Service {
   grpc::Status ListTokens(grpc::ServerContext* context,
                           const v1::ListTokensRequest* request,
                           v1::ListTokensResponse* response) override;
-  grpc::Status WhoAmI(grpc::ServerContext* context,
-                      const v1::WhoAmIRequest* request,
-                      Principal* response) override;
+  grpc::ServerUnaryReactor* WhoAmI(grpc::CallbackServerContext* context,
+                                   const v1::WhoAmIRequest* request,
+                                   Principal* response) override;
 
  private:
   grpc::Status Lifecycle(grpc::ServerContext* context, absl::string_view method,

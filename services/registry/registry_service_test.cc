@@ -1446,6 +1446,70 @@ TEST_F(RegistryServiceTest, MetricsCountRpcsByMethodAndCode) {
   EXPECT_THAT(pool, HasSubstr("\nsmz_db_pool_exhausted_total 0\n"));
 }
 
+// GetPartner and ListPartners answer from memory on the callback path: with
+// many readers and writers at once, every read after a write has it (and a
+// partner's own list), whoever's read filled the cache.
+TEST_F(RegistryServiceTest, ReadsFromMemorySeeEveryEarlierWrite) {
+  const Partner created = Create(Hospital("기억 시험 병원", ""));
+  const std::string council = Issue(auth::v1::COUNCIL);
+  std::atomic<int> stale{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  // Readers keep the cache warm at whatever stamp is current.
+  std::atomic<bool> writing{true};
+  for (int r = 0; r < 4; ++r) {
+    threads.emplace_back([&] {
+      auto stub = v1::RegistryService::NewStub(*channel_);
+      while (writing) {
+        v1::GetPartnerRequest get;
+        get.set_id(created.id());
+        Partner out;
+        if (!stub->GetPartner(As(council).get(), get, &out).ok()) ++failed;
+        v1::ListPartnersRequest list;
+        list.set_page_size(5);
+        v1::ListPartnersResponse page;
+        if (!stub->ListPartners(As(council).get(), list, &page).ok()) ++failed;
+      }
+    });
+  }
+  auto stub = v1::RegistryService::NewStub(*channel_);
+  Partner current = created;
+  for (int i = 0; i < 30; ++i) {
+    clock_->Advance(absl::Seconds(1));  // the newest update_time is this one
+    v1::UpdatePartnerRequest update;
+    update.mutable_partner()->set_id(created.id());
+    (*update.mutable_partner()->mutable_name())["ko"] =
+        absl::StrCat("기억 시험 병원 ", i);
+    update.mutable_update_mask()->add_paths("name");
+    update.set_etag(current.etag());
+    grpc::Status updated =
+        stub->UpdatePartner(As(admin()).get(), update, &current);
+    ASSERT_TRUE(updated.ok()) << updated.error_message();
+    Partner read;
+    ASSERT_TRUE(Get(council, created.id(), &read).ok());
+    if (read.name().at("ko") != current.name().at("ko")) ++stale;
+    v1::ListPartnersRequest list;
+    list.set_page_size(1);
+    list.set_order_by("update_time desc");
+    v1::ListPartnersResponse page;
+    ASSERT_TRUE(stub->ListPartners(As(council).get(), list, &page).ok());
+    if (page.partners_size() != 1 ||
+        page.partners(0).name().at("ko") != current.name().at("ko")) {
+      ++stale;
+    }
+  }
+  writing = false;
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(stale.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  // WhoAmI too takes the callback path.
+  auth::v1::Principal me;
+  ASSERT_TRUE(stub->WhoAmI(As(council).get(), {}, &me).ok());
+  EXPECT_EQ(me.role(), auth::v1::COUNCIL);
+  EXPECT_EQ(stub->WhoAmI(As("smz_made_up").get(), {}, &me).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
 // Last: it stops the database under the running service.
 TEST_F(RegistryServiceTest, DatabaseDownIsUnavailableAndServiceRecovers) {
   const Partner created = Create(Hospital("복구 시험 병원", ""));

@@ -496,15 +496,8 @@ absl::StatusOr<Partner> RegistryStore::CreatePartner(const Partner& partner,
 absl::StatusOr<Partner> RegistryStore::GetPartner(int64_t id) {
   const absl::StatusOr<std::string> stamp = DirectoryStamp();
   if (stamp.ok()) {
-    std::shared_ptr<const Partner> cached;
-    {
-      absl::MutexLock lock(&directory_.mutex);
-      AdoptStamp(*stamp);
-      auto found = directory_.partners.find(id);
-      if (found != directory_.partners.end()) cached = found->second;
-    }
-    // Copied outside the lock: readers hold it only to find.
-    if (cached != nullptr) return *cached;
+    std::optional<Partner> cached = CachedPartner(id, *stamp);
+    if (cached.has_value()) return *std::move(cached);
   }
   // Read after the stamp: as new as it, or newer (never older), so it may
   // be kept under it.
@@ -528,7 +521,7 @@ absl::StatusOr<Partner> RegistryStore::GetPartner(int64_t id) {
 
 // Long by design: one SQL statement from the filters, the order and the keyset
 // position, then its page and count.
-absl::StatusOr<PartnerList> RegistryStore::ListPartners(
+RegistryStore::PartnerListSql RegistryStore::ListSqlFor(
     const PartnerListQuery& query) {
   std::string where = " WHERE 1 = 1";
   std::vector<SqlValue> params;
@@ -600,23 +593,52 @@ absl::StatusOr<PartnerList> RegistryStore::ListPartners(
   params.push_back(SqlInt(query.limit));
 
   // The same query again at the same stamp: the same page.
-  const std::string cache_key = absl::StrCat(
+  std::string cache_key = absl::StrCat(
       sql, "|",
       absl::StrJoin(params, "|", [](std::string* out, const SqlValue& value) {
         absl::StrAppend(out, SqlValueKey(value));
       }));
+  return PartnerListSql{std::move(sql), std::move(params), count_sql,
+                        count_params, std::move(cache_key)};
+}
+
+std::optional<PartnerList> RegistryStore::CachedPartners(
+    const PartnerListQuery& query, const std::string& stamp) {
+  const PartnerListSql list_sql = ListSqlFor(query);
+  std::shared_ptr<const PartnerList> cached;
+  {
+    absl::MutexLock lock(&directory_.mutex);
+    AdoptStamp(stamp);
+    auto found = directory_.lists.find(list_sql.cache_key);
+    if (found != directory_.lists.end()) cached = found->second;
+  }
+  // Copied outside the lock: readers hold it only to find.
+  if (cached == nullptr) return std::nullopt;
+  return *cached;
+}
+
+std::optional<Partner> RegistryStore::CachedPartner(int64_t id,
+                                                    const std::string& stamp) {
+  std::shared_ptr<const Partner> cached;
+  {
+    absl::MutexLock lock(&directory_.mutex);
+    AdoptStamp(stamp);
+    auto found = directory_.partners.find(id);
+    if (found != directory_.partners.end()) cached = found->second;
+  }
+  if (cached == nullptr) return std::nullopt;
+  return *cached;
+}
+
+absl::StatusOr<PartnerList> RegistryStore::ListPartners(
+    const PartnerListQuery& query) {
   const absl::StatusOr<std::string> stamp = DirectoryStamp();
   if (stamp.ok()) {
-    std::shared_ptr<const PartnerList> cached;
-    {
-      absl::MutexLock lock(&directory_.mutex);
-      AdoptStamp(*stamp);
-      auto found = directory_.lists.find(cache_key);
-      if (found != directory_.lists.end()) cached = found->second;
-    }
-    if (cached != nullptr) return *cached;
+    std::optional<PartnerList> cached = CachedPartners(query, *stamp);
+    if (cached.has_value()) return *std::move(cached);
   }
-
+  const auto& [sql, params, count_sql, count_params, cache_key] =
+      ListSqlFor(query);
   PartnerList list;
   // From the primary, after the stamp (a replica's may be older than it),
   // kept or not: a list is exact.

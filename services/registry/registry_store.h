@@ -127,6 +127,15 @@ class RegistryStore : public PrincipalLookup {
   // At most query.limit partners after query.after, in the query's order.
   absl::StatusOr<PartnerList> ListPartners(const PartnerListQuery& query);
 
+  // GetPartner's and ListPartners' answers from memory, as of the
+  // directory's `stamp` (from directory_fence()): nullopt when memory does
+  // not hold them. Never wait for the database: for callback-API handlers.
+  std::optional<Partner> CachedPartner(int64_t id, const std::string& stamp);
+  std::optional<PartnerList> CachedPartners(const PartnerListQuery& query,
+                                            const std::string& stamp);
+  // The directory's stamp on the primary, asked for many reads at once.
+  FreshnessFence& directory_fence() { return directory_fence_; }
+
   // Locks partner `id`, checks `etag` (ABORTED when stale), lets `mutate`
   // edit its profile fields (returning an error leaves the partner
   // untouched), and stores it as a new version. Writing the same values
@@ -220,6 +229,15 @@ class RegistryStore : public PrincipalLookup {
         ABSL_GUARDED_BY(mutex);
     size_t bytes ABSL_GUARDED_BY(mutex) = 0;  // of both, roughly
   };
+  // A list query's statements, and its key in the cache.
+  struct PartnerListSql {
+    std::string sql;
+    std::vector<SqlValue> params;
+    std::string count_sql;
+    std::vector<SqlValue> count_params;
+    std::string cache_key;
+  };
+  static PartnerListSql ListSqlFor(const PartnerListQuery& query);
   // The primary's stamp now; an error (the database down) means no cache.
   absl::StatusOr<std::string> DirectoryStamp();
   // Forgets everything when `stamp` is not the cache's.

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -19,6 +20,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "services/registry/registry_server.h"
 #include "services/stats/stats_server.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
@@ -226,6 +228,71 @@ TEST_F(StatsServiceTest, SubmittedReportIsInAggregatesImmediately) {
   }
   EXPECT_EQ(by_department.total().visits().value(), 4);
   EXPECT_FALSE(by_department.total().new_patients().applicable());
+}
+
+// How often the registry has answered WhoAmI (its Prometheus counter).
+double RegistryWhoAmICalls(int metrics_port) {
+  httplib::Client client("127.0.0.1", metrics_port);
+  const httplib::Result got = client.Get("/metrics");
+  EXPECT_TRUE(got && got->status == 200);
+  if (!got) return -1;
+  double total = 0;
+  for (absl::string_view line : absl::StrSplit(got->body, '\n')) {
+    if (!absl::StartsWith(line, "smz_rpc_requests_total{") ||
+        !absl::StrContains(line, "method=\"WhoAmI\"")) {
+      continue;
+    }
+    double value = 0;
+    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) {
+      total += value;
+    }
+  }
+  return total;
+}
+
+// The warm path: a token stats knows costs no call to the registry (nor a
+// query: stats has no token table); a revoked one is refused once the
+// stated cache period (token_cache_ttl, 10 s) ends.
+TEST_F(StatsServiceTest, AKnownTokenCostsNoRegistryCallUntilItsCacheEnds) {
+  absl::StatusOr<std::string> analyst =
+      stack_->IssueToken(auth::v1::ANALYST, "warm path analyst");
+  ASSERT_TRUE(analyst.ok()) << analyst.status();
+  (*tokens_)["warm"] = *analyst;
+  const int metrics_port = stack_->registry().server().metrics_port();
+  const double before = RegistryWhoAmICalls(metrics_port);
+  for (int i = 0; i < 20; ++i) Aggregate("warm", Range("2020-07", "2020-07"));
+  EXPECT_EQ(RegistryWhoAmICalls(metrics_port) - before, 1)
+      << "20 calls with one token: one lookup";
+
+  // Revoked at the registry: still known to stats until the period ends.
+  auto registry = reg::RegistryService::NewStub(
+      testing::LoopbackChannel(stack_->registry().server().port()));
+  reg::ListTokensRequest list;
+  list.set_page_size(100);
+  reg::ListTokensResponse tokens;
+  ASSERT_TRUE(
+      registry->ListTokens(As(stack_->admin_token()).get(), list, &tokens)
+          .ok());
+  reg::RevokeTokenRequest revoke;
+  for (const reg::TokenInfo& info : tokens.tokens()) {
+    if (info.display_name() == "warm path analyst") revoke.set_token_id(info.id());
+  }
+  ASSERT_NE(revoke.token_id(), 0);
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(
+      registry->RevokeToken(As(stack_->admin_token()).get(), revoke, &empty)
+          .ok());
+  v1::AggregateResponse response;
+  EXPECT_TRUE(stub_
+                  ->QueryAggregate(As(*analyst).get(),
+                                   Range("2020-07", "2020-07"), &response)
+                  .ok());
+  clock_->Advance(absl::Seconds(11));
+  EXPECT_EQ(stub_
+                ->QueryAggregate(As(*analyst).get(),
+                                 Range("2020-07", "2020-07"), &response)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(StatsServiceTest, BadCellsAreAllNamedAndNothingIsStored) {

@@ -22,6 +22,8 @@ absl::StatusOr<std::unique_ptr<LocalRegistry>> LocalRegistry::Start(
   RegistryServerOptions options;
   options.database = database;
   options.server.listen = "127.0.0.1:0";
+  // Tests read its counters (e.g. how often other services asked WhoAmI).
+  options.server.metrics_listen = "127.0.0.1:0";
   options.clock = clock;
   if (tune) tune(options);
   absl::StatusOr<std::unique_ptr<RegistryServer>> server =
