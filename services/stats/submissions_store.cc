@@ -354,11 +354,14 @@ absl::Status WriteReportRow(Session& session, const Submission& in, bool exists,
 }
 
 // A SUBMITTED report in the counts: reports per period, reporting hospitals
-// per group, the rollups; and its plausibility warnings.
-absl::StatusOr<std::vector<v1::Warning>> CountSubmission(
-    Session& session, const Submission& in,
-    const std::optional<StoredReport>& stored, const CellDiff& diff,
-    absl::CivilMonth month, const Revision& r, const StoreOptions& options) {
+// per group, the rollups. Every submission of a month writes these same
+// rows, so each holds their locks until it commits: they are written last,
+// after everything that reads or writes the hospital's own rows, to hold
+// them only for the commit.
+absl::Status CountSubmission(Session& session, const Submission& in,
+                             const std::optional<StoredReport>& stored,
+                             const CellDiff& diff, absl::CivilMonth month,
+                             const Revision& r) {
   const int period = PeriodNumber(month);
   const int64_t partner_id = in.report.partner_id();
   const bool was_counted = Counted(r.old_status);
@@ -392,14 +395,8 @@ absl::StatusOr<std::vector<v1::Warning>> CountSubmission(
   }
   const std::vector<CellChange> counted_changes =
       was_counted ? diff.changes : AllCreated(in.cells);
-  SMZ_RETURN_IF_ERROR(ApplyRollups(session, period, r.partner_kind, r.region,
-                                   partner_id, counted_changes));
-  SMZ_ASSIGN_OR_RETURN(std::vector<v1::Warning> warnings,
-                       ComputeWarnings(session, options, partner_id, month,
-                                       r.revision, in.cells));
-  SMZ_RETURN_IF_ERROR(StoreWarnings(session, r.report_id,
-                                    /*replace=*/stored.has_value(), warnings));
-  return warnings;
+  return ApplyRollups(session, period, r.partner_kind, r.region, partner_id,
+                      counted_changes);
 }
 
 // The stored revision, as a read would return it.
@@ -537,6 +534,7 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
        (stored->status == v1::ACCEPTED && r.new_status == v1::SUBMITTED));
   const CellDiff diff =
       DiffCells(stored ? stored->cells : std::vector<Cell>(), in.cells);
+  bool counted = false;  // a new SUBMITTED revision, for CountSubmission
   v1::SubmitReportResponse response;
   *response.mutable_summary() = SummaryOf(diff);
 
@@ -547,16 +545,23 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
   } else {
     SMZ_RETURN_IF_ERROR(CheckChangeAllowed(session, in, stored, month, now,
                                            options.deadline_days));
+    // The counts and rollups take SUBMITTED and ACCEPTED reports only.
+    counted = r.new_status == v1::SUBMITTED;
+    std::vector<v1::Warning> warnings;
+    if (counted) {
+      // Read before any write: the hospital's earlier months only.
+      SMZ_ASSIGN_OR_RETURN(warnings,
+                           ComputeWarnings(session, options, partner_id, month,
+                                           r.revision, in.cells));
+    }
     if (!dry_run) SMZ_RETURN_IF_ERROR(UpsertPartner(session, in.partner, now));
     SMZ_RETURN_IF_ERROR(WriteReportRow(session, in, stored.has_value(), period,
                                        digest, now, &r));
     SMZ_RETURN_IF_ERROR(
         WriteCells(session, r.report_id, partner_id, period, diff.changes));
-    // The rollups count SUBMITTED and ACCEPTED reports only.
-    if (r.new_status == v1::SUBMITTED) {
-      SMZ_ASSIGN_OR_RETURN(
-          std::vector<v1::Warning> warnings,
-          CountSubmission(session, in, stored, diff, month, r, options));
+    if (counted) {
+      SMZ_RETURN_IF_ERROR(StoreWarnings(
+          session, r.report_id, /*replace=*/stored.has_value(), warnings));
       for (v1::Warning& w : warnings) {
         *response.mutable_summary()->add_warnings() = std::move(w);
       }
@@ -570,6 +575,10 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
     // The whole answer is kept: a retry gets it back as it was.
     SMZ_RETURN_IF_ERROR(RecordRequest(session, key, /*result_id=*/0,
                                       response.SerializeAsString(), now));
+  }
+  // Last: the rows every submission of the month shares (CountSubmission).
+  if (counted) {
+    SMZ_RETURN_IF_ERROR(CountSubmission(session, in, stored, diff, month, r));
   }
   return response;
 }
