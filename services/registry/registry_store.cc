@@ -436,6 +436,25 @@ size_t CachedBytes(const PartnerList& list, const std::string& key) {
   return bytes;
 }
 
+// The entry under `key`, shared (the caller copies it outside the lock);
+// null when there is none.
+template <typename Map, typename Key>
+typename Map::mapped_type FindShared(const Map& map, const Key& key) {
+  auto found = map.find(key);
+  return found == map.end() ? nullptr : found->second;
+}
+
+// Keeps `value` under `key` when the cache's byte budget has room for
+// `bytes` more, counting them in `*total`.
+template <typename Map, typename Key, typename Value>
+void KeepWithinBudget(Map& map, const Key& key, const Value& value,
+                      size_t bytes, size_t* total) {
+  if (*total + bytes > kDirectoryCacheBytes) return;
+  if (map.emplace(key, std::make_shared<const Value>(value)).second) {
+    *total += bytes;
+  }
+}
+
 // A query parameter in a cache key, self-delimiting (a text holding the
 // separator cannot pass for two values).
 std::string SqlValueKey(const SqlValue& value) {
@@ -507,13 +526,10 @@ absl::StatusOr<Partner> RegistryStore::GetPartner(int64_t id) {
                        }));
   if (stamp.ok()) {
     absl::MutexLock lock(&directory_.mutex);
-    const size_t bytes = partner.ByteSizeLong() + kDirectoryCacheEntryBytes;
-    if (directory_.stamp == *stamp &&
-        directory_.bytes + bytes <= kDirectoryCacheBytes &&
-        directory_.partners
-            .emplace(id, std::make_shared<const Partner>(partner))
-            .second) {
-      directory_.bytes += bytes;
+    if (directory_.stamp == *stamp) {
+      KeepWithinBudget(directory_.partners, id, partner,
+                       partner.ByteSizeLong() + kDirectoryCacheEntryBytes,
+                       &directory_.bytes);
     }
   }
   return partner;
@@ -604,13 +620,16 @@ RegistryStore::PartnerListSql RegistryStore::ListSqlFor(
 
 std::optional<PartnerList> RegistryStore::CachedPartners(
     const PartnerListQuery& query, const std::string& stamp) {
-  const PartnerListSql list_sql = ListSqlFor(query);
+  return CachedList(ListSqlFor(query).cache_key, stamp);
+}
+
+std::optional<PartnerList> RegistryStore::CachedList(
+    const std::string& cache_key, const std::string& stamp) {
   std::shared_ptr<const PartnerList> cached;
   {
     absl::MutexLock lock(&directory_.mutex);
     AdoptStamp(stamp);
-    auto found = directory_.lists.find(list_sql.cache_key);
-    if (found != directory_.lists.end()) cached = found->second;
+    cached = FindShared(directory_.lists, cache_key);
   }
   // Copied outside the lock: readers hold it only to find.
   if (cached == nullptr) return std::nullopt;
@@ -623,8 +642,7 @@ std::optional<Partner> RegistryStore::CachedPartner(int64_t id,
   {
     absl::MutexLock lock(&directory_.mutex);
     AdoptStamp(stamp);
-    auto found = directory_.partners.find(id);
-    if (found != directory_.partners.end()) cached = found->second;
+    cached = FindShared(directory_.partners, id);
   }
   if (cached == nullptr) return std::nullopt;
   return *cached;
@@ -632,13 +650,13 @@ std::optional<Partner> RegistryStore::CachedPartner(int64_t id,
 
 absl::StatusOr<PartnerList> RegistryStore::ListPartners(
     const PartnerListQuery& query) {
-  const absl::StatusOr<std::string> stamp = DirectoryStamp();
-  if (stamp.ok()) {
-    std::optional<PartnerList> cached = CachedPartners(query, *stamp);
-    if (cached.has_value()) return *std::move(cached);
-  }
   const auto& [sql, params, count_sql, count_params, cache_key] =
       ListSqlFor(query);
+  const absl::StatusOr<std::string> stamp = DirectoryStamp();
+  if (stamp.ok()) {
+    std::optional<PartnerList> cached = CachedList(cache_key, *stamp);
+    if (cached.has_value()) return *std::move(cached);
+  }
   PartnerList list;
   // From the primary, after the stamp (a replica's may be older than it),
   // kept or not: a list is exact.
@@ -659,14 +677,10 @@ absl::StatusOr<PartnerList> RegistryStore::ListPartners(
   if (!status.ok()) return status;
   if (stamp.ok()) {
     absl::MutexLock lock(&directory_.mutex);
-    const size_t bytes = CachedBytes(list, cache_key);
     if (directory_.stamp == *stamp &&
-        cache_key.size() <= kDirectoryCacheMaxKey &&
-        directory_.bytes + bytes <= kDirectoryCacheBytes &&
-        directory_.lists
-            .emplace(cache_key, std::make_shared<const PartnerList>(list))
-            .second) {
-      directory_.bytes += bytes;
+        cache_key.size() <= kDirectoryCacheMaxKey) {
+      KeepWithinBudget(directory_.lists, cache_key, list,
+                       CachedBytes(list, cache_key), &directory_.bytes);
     }
   }
   return list;

@@ -238,6 +238,9 @@ class RegistryStore : public PrincipalLookup {
     std::string cache_key;
   };
   static PartnerListSql ListSqlFor(const PartnerListQuery& query);
+  // CachedPartners by the list's cache key.
+  std::optional<PartnerList> CachedList(const std::string& cache_key,
+                                        const std::string& stamp);
   // The primary's stamp now; an error (the database down) means no cache.
   absl::StatusOr<std::string> DirectoryStamp();
   // Forgets everything when `stamp` is not the cache's.

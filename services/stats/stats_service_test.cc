@@ -275,7 +275,8 @@ TEST_F(StatsServiceTest, AKnownTokenCostsNoRegistryCallUntilItsCacheEnds) {
           .ok());
   reg::RevokeTokenRequest revoke;
   for (const reg::TokenInfo& info : tokens.tokens()) {
-    if (info.display_name() == "warm path analyst") revoke.set_token_id(info.id());
+    if (info.display_name() == "warm path analyst")
+      revoke.set_token_id(info.id());
   }
   ASSERT_NE(revoke.token_id(), 0);
   google::protobuf::Empty empty;
