@@ -50,18 +50,6 @@ namespace {
 
 namespace v1 = ::smz::registry::v1;
 
-class EchoService final : public smz::bench::v1::EchoService::CallbackService {
-  grpc::ServerUnaryReactor* Echo(
-      grpc::CallbackServerContext* context,
-      const smz::bench::v1::EchoRequest* request,
-      smz::bench::v1::EchoResponse* response) override {
-    response->set_message(request->message());
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
-};
-
 struct Result {
   std::string name;
   double calls_per_second = 0;
@@ -154,13 +142,9 @@ int main(int argc, char** argv) {
       });
 
   // The echo baseline, a callback-API server like gRPC's own benchmarks.
-  EchoService echo_service;
   int echo_port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &echo_port);
-  builder.RegisterService(&echo_service);
-  std::unique_ptr<grpc::Server> echo_server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> echo_server =
+      smz::testing::StartEchoServer(&echo_port);
 
   std::vector<std::shared_ptr<grpc::Channel>> registry_channels;
   std::vector<std::shared_ptr<grpc::Channel>> echo_channels;

@@ -97,6 +97,15 @@ absl::Status StatsStore::RebuildRollups() {
         return s.status();
       }
     }
+    // Every shard a new stamp (rows missing included): no aggregate kept in
+    // memory survives a rebuild.
+    std::string stamps = "INSERT INTO rollup_version (shard, version) VALUES ";
+    for (int64_t shard = 0; shard < kReportCountShards; ++shard) {
+      absl::StrAppend(&stamps, shard == 0 ? "" : ", ", "(", shard,
+                      ", UUID_SHORT())");
+    }
+    absl::StrAppend(&stamps, " ON DUPLICATE KEY UPDATE version = UUID_SHORT()");
+    SMZ_RETURN_IF_ERROR(session.Execute(stamps, {}).status());
     SMZ_ASSIGN_OR_RETURN(std::vector<int> periods, ReportedPeriods(session));
     const std::pair<const char*, const char*> fills[] = {
         {"INSERT INTO rollup_cells (period, measure, nationality, "

@@ -32,7 +32,11 @@ using ::google::protobuf::util::TimeUtil;
 
 Stats::Stats(StatsStore* store, PartnerDirectory* partners, const Clock* clock,
              StatsOptions options)
-    : store_(store), partners_(partners), clock_(clock), options_(options) {}
+    : store_(store),
+      partners_(partners),
+      clock_(clock),
+      options_(options),
+      aggregate_cache_(options.aggregate_cache_bytes) {}
 
 bool Stats::Restricted(const Principal& caller) const {
   return caller.role() != auth::v1::ADMIN;

@@ -339,9 +339,46 @@ AggregateGroup TotalOf(const std::vector<AggregateGroup>& groups) {
   return total;
 }
 
+// From AggregateCache while the rollups' stamp allows; computed otherwise.
+absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
+    const Principal& caller, const v1::AggregateRequest& request) {
+  if (!MayAnswerFromMemory(request)) return ComputeAggregate(caller, request);
+  // The stamp first: the answer computed next is as new as it, or newer.
+  absl::StatusOr<std::string> stamp = store_->rollups_fence().Current();
+  if (!stamp.ok() || stamp->empty()) return ComputeAggregate(caller, request);
+  const std::string key = AggregateCache::KeyOf(caller, request);
+  if (std::optional<v1::AggregateResponse> kept =
+          aggregate_cache_.Find(key, *stamp)) {
+    return *std::move(kept);
+  }
+  absl::StatusOr<v1::AggregateResponse> answer =
+      ComputeAggregate(caller, request);
+  if (!answer.ok()) return answer;
+  // Computing reads the rollups and the reporting counts in more than one
+  // statement: only an answer no submission committed during is all of one
+  // state, the stamp's, and may be kept.
+  absl::StatusOr<std::string> after = store_->rollups_fence().Current();
+  if (after.ok() && *after == *stamp) {
+    aggregate_cache_.Insert(key, *stamp, *answer);
+  }
+  return answer;
+}
+
+bool Stats::MayAnswerFromMemory(const v1::AggregateRequest& request) const {
+  return !store_->ReadsAggregatesFromReplica() &&
+         AggregateCache::Cacheable(request);
+}
+
+std::optional<v1::AggregateResponse> Stats::QueryAggregateFromMemory(
+    const Principal& caller, const v1::AggregateRequest& request,
+    const std::string& stamp) const {
+  if (!MayAnswerFromMemory(request)) return std::nullopt;
+  return aggregate_cache_.Find(AggregateCache::KeyOf(caller, request), stamp);
+}
+
 // Long by design: the steps are named functions; what remains is their order
 // and the year-over-year join.
-absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
+absl::StatusOr<v1::AggregateResponse> Stats::ComputeAggregate(
     const Principal& caller, const v1::AggregateRequest& request) {
   FieldViolations violations;
   int start = 0;

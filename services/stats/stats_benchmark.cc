@@ -15,18 +15,27 @@
 //     at the same concurrency;
 //  3. read latency: the council's typical aggregates through QueryAggregate
 //     over gRPC (as COUNCIL, with suppression) against the same aggregate as
-//     a plain GROUP BY over the raw cells.
+//     a plain GROUP BY over the raw cells;
+//  4. throughput: the council's year by nationality at --throughput_callers
+//     callers at once against a bare gRPC echo server in the same run
+//     (answers from memory, AggregateCache, once the rollups' stamp says
+//     they are current; --aggregate_cache_mb=0 computes every one).
+// --perf_command runs a command (perf record) over phase 2's service
+// submissions or phase 4's first caller count (--perf_phase).
 // Client and servers share the machine's cores.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/departments.h"
 #include "common/logging.h"
@@ -35,6 +44,7 @@
 #include "grpcpp/security/credentials.h"
 #include "services/stats/stats_server.h"
 #include "services/stats/synthetic_history.h"
+#include "smz/bench/v1/echo.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "smz/stats/v1/stats.grpc.pb.h"
 #include "tests/harness/benchmark_support.h"
@@ -53,8 +63,23 @@ ABSL_FLAG(bool, verify_rollups, false,
           "after the submissions, compare every rollup row with a "
           "recomputation from the cells (slow at national scale)");
 ABSL_FLAG(int, buffer_pool_mb, 1024, "InnoDB buffer pool for the run");
+ABSL_FLAG(std::string, throughput_callers, "16,64",
+          "caller counts for the aggregate throughput against the echo");
+ABSL_FLAG(int, throughput_runs, 300, "calls per caller in each of those");
+ABSL_FLAG(int, aggregate_cache_mb, 8,
+          "aggregate answers kept in memory (0: every read computed)");
+ABSL_FLAG(std::string, perf_command, "",
+          "a command run during one phase only (--perf_phase), e.g. "
+          "\"perf record -F 999 -a -g -o /tmp/submit.data\"");
+ABSL_FLAG(std::string, perf_phase, "submit",
+          "the phase --perf_command records: submit (the service's "
+          "submissions) or throughput (the aggregates at the first caller "
+          "count of --throughput_callers)");
 
 namespace {
+
+// Calls per caller before each throughput measurement (connections, caches).
+constexpr int kWarmupRuns = 20;
 
 using ::smz::testing::Check;
 using ::smz::testing::CheckGrpc;
@@ -79,6 +104,13 @@ int main(int argc, char** argv) {
   const int months = absl::GetFlag(FLAGS_months);
   const int nationalities = absl::GetFlag(FLAGS_nationalities);
   const int concurrency = absl::GetFlag(FLAGS_concurrency);
+  const std::string perf_phase = absl::GetFlag(FLAGS_perf_phase);
+  if (perf_phase != "submit" && perf_phase != "throughput") {
+    std::fprintf(stderr, "--perf_phase: submit or throughput, not %s\n",
+                 perf_phase.c_str());
+    return 2;
+  }
+  const bool record_submissions = perf_phase == "submit";
   const std::string log_path = "/tmp/stats_benchmark.log";
   std::FILE* log = std::fopen(log_path.c_str(), "w");
   smz::SetLogSink(log);
@@ -124,6 +156,9 @@ int main(int argc, char** argv) {
   options.registry_token = service_token;
   options.clock = &clock;
   options.store.history_months = absl::GetFlag(FLAGS_history_months);
+  options.stats.aggregate_cache_bytes =
+      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_aggregate_cache_mb)))
+      << 20;
   auto stats = smz::stats::StatsServer::Start(options);
   Check(stats.status(), "stats");
   // Bulk loading and the raw GROUP BYs take longer than a service's
@@ -203,6 +238,8 @@ int main(int argc, char** argv) {
                           grpc::InsecureChannelCredentials());
   auto stub = v1::StatsService::NewStub(channel);
   std::atomic<int> warnings{0};
+  smz::testing::PhaseRecorder submit_recorder(
+      record_submissions ? absl::GetFlag(FLAGS_perf_command) : "");
   const double service_seconds = RunParallel(partners, concurrency, [&](int i) {
     v1::SubmitReportRequest request;
     *request.mutable_report() = reports[i];
@@ -214,6 +251,7 @@ int main(int argc, char** argv) {
               "SubmitReport");
     warnings += response.summary().warnings_size();
   });
+  submit_recorder.Stop();
   const double raw_rate = partners / raw_seconds;
   const double service_rate = partners / service_seconds;
   std::printf("\n## durable report submissions, %d concurrent callers\n",
@@ -308,6 +346,83 @@ int main(int argc, char** argv) {
                 response.source().c_str(), response.rows_size(),
                 static_cast<long long>(response.total().visits().value()));
   }
+  // 4. Throughput: the year by nationality, as the council asks it, with
+  // many callers at once against a bare gRPC echo server in the same run.
+  // The rollups do not change meanwhile, so after its first call each
+  // caller's answer comes from memory (AggregateCache) once the rollups'
+  // stamp (one query shared by the callers waiting) says it is current.
+  int echo_port = 0;
+  std::unique_ptr<grpc::Server> echo_server =
+      smz::testing::StartEchoServer(&echo_port);
+  std::printf("\n## aggregate throughput against a bare gRPC echo\n");
+  std::printf("%-46s %8s %10s %8s %8s\n", "", "callers", "calls/s", "p99 ms",
+              "ratio");
+  const int runs = absl::GetFlag(FLAGS_throughput_runs);
+  bool first_caller_count = true;
+  for (absl::string_view text :
+       absl::StrSplit(absl::GetFlag(FLAGS_throughput_callers), ',')) {
+    int callers = 0;
+    if (!absl::SimpleAtoi(text, &callers) || callers <= 0) continue;
+    std::vector<std::unique_ptr<v1::StatsService::Stub>> stubs;
+    std::vector<std::unique_ptr<smz::bench::v1::EchoService::Stub>> echoes;
+    for (int c = 0; c < std::min(callers, 4); ++c) {
+      grpc::ChannelArguments args;
+      args.SetInt("grpc.channel_id", c);  // distinct connections
+      stubs.push_back(v1::StatsService::NewStub(grpc::CreateCustomChannel(
+          absl::StrCat("127.0.0.1:", (*stats)->port()),
+          grpc::InsecureChannelCredentials(), args)));
+      echoes.push_back(smz::bench::v1::EchoService::NewStub(
+          grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", echo_port),
+                                    grpc::InsecureChannelCredentials(), args)));
+    }
+    const smz::testing::Throughput echo =
+        smz::testing::MeasureCalls(callers, runs, kWarmupRuns, [&](int n) {
+          smz::bench::v1::EchoRequest request;
+          request.set_message("ping");
+          smz::bench::v1::EchoResponse response;
+          grpc::ClientContext context;
+          CheckGrpc(
+              echoes[n % echoes.size()]->Echo(&context, request, &response),
+              "Echo");
+        });
+    const int64_t hits_before = (*stats)->stats().aggregate_cache().hits();
+    const int64_t stamps_before = (*stats)->stats().rollups_fence().queries();
+    smz::testing::PhaseRecorder throughput_recorder(
+        !record_submissions && first_caller_count
+            ? absl::GetFlag(FLAGS_perf_command)
+            : "");
+    first_caller_count = false;
+    const smz::testing::Throughput aggregate =
+        smz::testing::MeasureCalls(callers, runs, kWarmupRuns, [&](int n) {
+          v1::AggregateResponse response;
+          CheckGrpc(
+              stubs[n % stubs.size()]->QueryAggregate(
+                  smz::BearerContext(council_token, smz::kBulkCallDeadline)
+                      .get(),
+                  aggregates[0].request, &response),
+              "QueryAggregate");
+        });
+    throughput_recorder.Stop();
+    const int64_t calls = int64_t{callers} * (runs + kWarmupRuns);
+    std::printf("%-46s %8d %10.0f %8.2f %8s\n",
+                "echo (bare gRPC, callback API)", callers,
+                echo.calls_per_second, echo.latency.p99_ms, "1.00");
+    std::printf("%-46s %8d %10.0f %8.2f %8.2f\n",
+                "QueryAggregate, year by nationality (COUNCIL)", callers,
+                aggregate.calls_per_second, aggregate.latency.p99_ms,
+                aggregate.calls_per_second / echo.calls_per_second);
+    std::printf(
+        "  (%lld of %lld calls from memory, %lld stamp queries; p99 %.1fx "
+        "the echo's)\n",
+        static_cast<long long>((*stats)->stats().aggregate_cache().hits() -
+                               hits_before),
+        static_cast<long long>(calls),
+        static_cast<long long>((*stats)->stats().rollups_fence().queries() -
+                               stamps_before),
+        aggregate.latency.p99_ms / echo.latency.p99_ms);
+  }
+  echo_server->Shutdown();
+
   (*stats)->Shutdown();
   (*registry)->server().Shutdown();
   std::fclose(log);

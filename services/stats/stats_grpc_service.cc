@@ -92,13 +92,28 @@ grpc::Status StatsGrpcService::ImportReports(
   });
 }
 
-grpc::Status StatsGrpcService::QueryAggregate(
-    grpc::ServerContext* context, const v1::AggregateRequest* request,
+grpc::ServerUnaryReactor* StatsGrpcService::QueryAggregate(
+    grpc::CallbackServerContext* context, const v1::AggregateRequest* request,
     v1::AggregateResponse* response) {
-  return runner_->Run(context, "QueryAggregate", [&](const Principal& caller) {
-    return RespondWith(
-        response, [&] { return stats_->QueryAggregate(caller, *request); });
-  });
+  // No stamp to ask when memory cannot answer anyway.
+  FreshnessFence* fence = stats_->MayAnswerFromMemory(*request)
+                              ? &stats_->rollups_fence()
+                              : nullptr;
+  return runner_->RunCallback(
+      context, "QueryAggregate", fence,
+      [this, request, response](
+          const Principal& caller,
+          const std::string& stamp) -> std::optional<absl::Status> {
+        std::optional<v1::AggregateResponse> kept =
+            stats_->QueryAggregateFromMemory(caller, *request, stamp);
+        if (!kept.has_value()) return std::nullopt;
+        *response = *std::move(kept);
+        return absl::OkStatus();
+      },
+      [this, request, response](const Principal& caller) {
+        return RespondWith(
+            response, [&] { return stats_->QueryAggregate(caller, *request); });
+      });
 }
 
 grpc::Status StatsGrpcService::ExportAggregateCsv(

@@ -13,7 +13,13 @@
 
 namespace smz::stats {
 
-class StatsGrpcService final : public v1::StatsService::Service {
+// QueryAggregate takes the callback API (RpcRunner::RunCallback): an
+// aggregate memory holds at the rollups' current stamp waits on no thread
+// but for the stamp. The rest is synchronous.
+using StatsServiceBase = v1::StatsService::WithCallbackMethod_QueryAggregate<
+    v1::StatsService::Service>;
+
+class StatsGrpcService final : public StatsServiceBase {
  public:
   // `outbox`: the service's mail, for ListStatsMail and RetryStatsMail.
   StatsGrpcService(Stats* stats, Outbox* outbox, RpcRunner* runner)
@@ -47,9 +53,9 @@ class StatsGrpcService final : public v1::StatsService::Service {
   grpc::Status ImportReports(grpc::ServerContext* context,
                              const v1::ImportReportsRequest* request,
                              v1::ImportReportsResponse* response) override;
-  grpc::Status QueryAggregate(grpc::ServerContext* context,
-                              const v1::AggregateRequest* request,
-                              v1::AggregateResponse* response) override;
+  grpc::ServerUnaryReactor* QueryAggregate(
+      grpc::CallbackServerContext* context, const v1::AggregateRequest* request,
+      v1::AggregateResponse* response) override;
   grpc::Status ExportAggregateCsv(grpc::ServerContext* context,
                                   const v1::AggregateRequest* request,
                                   v1::CsvFile* response) override;

@@ -219,6 +219,36 @@ const std::vector<Migration>& StatsMigrations() {
       {7,
        "mail outbox (report due and overdue reminders)",
        {kMailOutboxTableDdl, kMailOutboxEraseDdl, kMailOutboxQrDdl}},
+      // The rollups' stamp (StatsStore::rollups_fence(), AggregateCache).
+      // One row per shard (partner_id % kReportCountShards, as
+      // report_counts; hence the 16 rows), so that concurrent submissions
+      // rarely wait on the same row. Every transaction that changes a rollup
+      // sets its shard's row to UUID_SHORT(), a value that never repeats:
+      // a stamp memory holds always means the same rollups, even after a
+      // restore.
+      {8,
+       "rollup version stamps (aggregates kept in memory, exact)",
+       {"CREATE TABLE IF NOT EXISTS rollup_version ("
+        " shard TINYINT NOT NULL PRIMARY KEY,"
+        " version BIGINT UNSIGNED NOT NULL"
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+        "INSERT IGNORE INTO rollup_version (shard, version) VALUES "
+        "(0, UUID_SHORT()), "
+        "(1, UUID_SHORT()), "
+        "(2, UUID_SHORT()), "
+        "(3, UUID_SHORT()), "
+        "(4, UUID_SHORT()), "
+        "(5, UUID_SHORT()), "
+        "(6, UUID_SHORT()), "
+        "(7, UUID_SHORT()), "
+        "(8, UUID_SHORT()), "
+        "(9, UUID_SHORT()), "
+        "(10, UUID_SHORT()), "
+        "(11, UUID_SHORT()), "
+        "(12, UUID_SHORT()), "
+        "(13, UUID_SHORT()), "
+        "(14, UUID_SHORT()), "
+        "(15, UUID_SHORT())"}},
   };
   return *kMigrations;
 }

@@ -72,6 +72,7 @@ class StatsServer {
   int port() const { return backend_->port(); }
   int metrics_port() const { return backend_->metrics_port(); }
   StatsStore& store() { return *store_; }
+  Stats& stats() { return *stats_; }
   Outbox& outbox() { return *outbox_; }
   RegistryPartnerDirectory& partners() { return *partners_; }
   // Stops accepting, finishes in-flight RPCs, closes the pool. Idempotent.

@@ -3,6 +3,7 @@
 // loopback ports, called over gRPC with real tokens. The clock is fake and
 // shared, so deadlines and lock exceptions are exact.
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <map>
 #include <set>
@@ -228,6 +229,58 @@ TEST_F(StatsServiceTest, SubmittedReportIsInAggregatesImmediately) {
   }
   EXPECT_EQ(by_department.total().visits().value(), 4);
   EXPECT_FALSE(by_department.total().new_patients().applicable());
+}
+
+// Aggregates kept in memory (AggregateCache) are exact: while readers keep
+// an answer warm, each acknowledged report or correction is in the very
+// next read, and memory does answer the reads in between.
+TEST_F(StatsServiceTest, AggregatesFromMemorySeeEveryEarlierWrite) {
+  clock_->Set(Seoul(2021, 3, 5));  // February 2021 open for reports
+  const v1::AggregateRequest month =
+      Range("2021-02", "2021-02", {v1::NATIONALITY});
+  const int64_t hits_before = server_->stats().aggregate_cache().hits();
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed_reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      auto stub = v1::StatsService::NewStub(*channel_);
+      const char* who = t == 0 ? "admin" : "council";
+      while (!stop.load()) {
+        v1::AggregateResponse response;
+        if (!stub->QueryAggregate(As(token(who)).get(), month, &response)
+                 .ok()) {
+          ++failed_reads;
+        }
+      }
+    });
+  }
+  std::map<int, std::string> etags;  // hospital -> its report's etag
+  for (int round = 1; round <= 20; ++round) {
+    // Two hospitals in turn: first reports, then corrections.
+    const int hospital = round % 2 == 1 ? 2 : 3;
+    Report report = ReportBuilder(partner(hospital), "2021-02")
+                        .New("VN", round)
+                        .Visit("VN", "dermatology", v1::OUTPATIENT, round)
+                        .report;
+    v1::SubmitReportResponse done;
+    grpc::Status s =
+        Submit(absl::StrCat("p", hospital), report, &done, etags[hospital]);
+    if (!s.ok()) {  // not ASSERT: the readers are joined below
+      ADD_FAILURE() << "round " << round << ": " << s.error_message();
+      break;
+    }
+    etags[hospital] = done.report().etag();
+    // Each hospital's latest figure: this round's and the one before.
+    const int64_t expected = round == 1 ? 1 : round + (round - 1);
+    v1::AggregateResponse got = Aggregate("admin", month);
+    EXPECT_EQ(got.total().new_patients().value(), expected)
+        << "round " << round;
+  }
+  stop = true;
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(failed_reads.load(), 0);
+  EXPECT_GT(server_->stats().aggregate_cache().hits(), hits_before);
 }
 
 // How often the registry has answered WhoAmI (its Prometheus counter).

@@ -47,7 +47,12 @@ void GroupFigures::Add(const GroupFigures& other) {
 
 StatsStore::StatsStore(Database* database, const Clock* clock,
                        StoreOptions options)
-    : database_(database), clock_(clock), options_(options) {}
+    : database_(database),
+      clock_(clock),
+      options_(options),
+      rollups_fence_(
+          database,
+          "SELECT GROUP_CONCAT(version ORDER BY shard) FROM rollup_version") {}
 
 absl::StatusOr<Report> StatsStore::GetReport(int64_t partner_id, int period) {
   return database_->RunFor<Report>(

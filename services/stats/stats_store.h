@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "common/mail/outbox.h"
 #include "common/mysql/database.h"
+#include "common/mysql/freshness_fence.h"
 #include "common/mysql/replica_reads.h"
 #include "services/stats/report_rules.h"
 #include "smz/stats/v1/stats.pb.h"
@@ -242,11 +243,20 @@ class StatsStore {
 
   const StoreOptions& options() const { return options_; }
 
+  // The rollups' stamp as of a moment after the call (rollup_version, moved
+  // by every transaction that changes a rollup): what aggregates kept in
+  // memory are checked against (AggregateCache).
+  FreshnessFence& rollups_fence() { return rollups_fence_; }
+  // Whether aggregates are read from a replica: they may then be older than
+  // the stamp, and are not kept.
+  bool ReadsAggregatesFromReplica() const { return replica_ != nullptr; }
+
  private:
   Database* const database_;
   ReplicaReads* replica_ = nullptr;
   const Clock* const clock_;
   const StoreOptions options_;
+  FreshnessFence rollups_fence_;
 };
 
 }  // namespace smz::stats

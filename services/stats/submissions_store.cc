@@ -395,8 +395,15 @@ absl::Status CountSubmission(Session& session, const Submission& in,
   }
   const std::vector<CellChange> counted_changes =
       was_counted ? diff.changes : AllCreated(in.cells);
-  return ApplyRollups(session, period, r.partner_kind, r.region, partner_id,
-                      counted_changes);
+  SMZ_RETURN_IF_ERROR(ApplyRollups(session, period, r.partner_kind, r.region,
+                                   partner_id, counted_changes));
+  // Aggregates kept in memory are current while the stamp stands still.
+  return session
+      .Execute(
+          "INSERT INTO rollup_version (shard, version) VALUES (?, "
+          "UUID_SHORT()) ON DUPLICATE KEY UPDATE version = UUID_SHORT()",
+          {SqlInt(partner_id % kReportCountShards)})
+      .status();
 }
 
 // The stored revision, as a read would return it.

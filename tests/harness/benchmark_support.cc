@@ -1,7 +1,13 @@
 #include "tests/harness/benchmark_support.h"
 
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +15,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "smz/bench/v1/echo.grpc.pb.h"
 
 namespace smz::testing {
 
@@ -34,6 +43,58 @@ Latency Percentiles(std::vector<double> samples_ms) {
     return samples_ms[std::min(i, samples_ms.size() - 1)];
   };
   return {at(0.50), at(0.99)};
+}
+
+namespace {
+
+// The recorder running now: stopped too when a Check() exits the benchmark
+// (its process group would not get a terminal's Ctrl-C).
+std::atomic<pid_t> running_recorder{-1};
+
+void StopRunningRecorder() {
+  const pid_t pid = running_recorder.exchange(-1);
+  if (pid > 0) {
+    kill(-pid, SIGINT);
+    waitpid(pid, nullptr, 0);
+  }
+}
+
+}  // namespace
+
+PhaseRecorder::PhaseRecorder(const std::string& command) {
+  if (command.empty()) return;
+  static const bool registered = std::atexit(StopRunningRecorder) == 0;
+  (void)registered;
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  // Its own process group: the interrupt reaches the command, not the shell.
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
+  // exec: the command is the process waited for, not a shell around it.
+  const std::string line = "exec " + command;
+  const char* argv[] = {"/bin/sh", "-c", line.c_str(), nullptr};
+  pid_t pid = -1;
+  const int error = posix_spawn(&pid, "/bin/sh", nullptr, &attributes,
+                                const_cast<char* const*>(argv), environ);
+  posix_spawnattr_destroy(&attributes);
+  if (error != 0) {
+    std::fprintf(stderr, "could not start %s: error %d\n", command.c_str(),
+                 error);
+    std::exit(1);
+  }
+  pid_ = pid;
+  running_recorder = pid;
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+}
+
+void PhaseRecorder::Stop() {
+  if (pid_ <= 0) return;
+  pid_t expected = pid_;  // compare_exchange overwrites it on a mismatch
+  running_recorder.compare_exchange_strong(expected, -1);
+  kill(-pid_, SIGINT);
+  while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
 }
 
 double MillisecondsSince(absl::Time start) {
@@ -64,6 +125,35 @@ double RunParallel(int n, int threads, const std::function<void(int)>& work) {
   }
   for (std::thread& t : pool) t.join();
   return absl::ToDoubleSeconds(absl::Now() - start);
+}
+
+namespace {
+
+class EchoService final : public bench::v1::EchoService::CallbackService {
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
+                                 const bench::v1::EchoRequest* request,
+                                 bench::v1::EchoResponse* response) override {
+    response->set_message(request->message());
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Server> StartEchoServer(int* port) {
+  static EchoService* const service = new EchoService();  // outlives servers
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           port);
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *port == 0) {
+    std::fprintf(stderr, "echo server: could not start\n");
+    std::exit(1);
+  }
+  return server;
 }
 
 std::unique_ptr<MariaDbServer> StartBenchmarkMariaDb(int buffer_pool_mb) {

@@ -1,7 +1,8 @@
 // What every benchmark program needs besides the services it measures:
 // stop at the first failure with the reason, percentiles of latency samples,
-// a worker pool over an index range, and a private MariaDB with a buffer pool
-// sized for the data set.
+// a worker pool over an index range, a bare gRPC echo server as the
+// baseline, a command (perf record) run over one phase, and a private
+// MariaDB with a buffer pool sized for the data set.
 //
 //   auto mariadb = smz::testing::StartBenchmarkMariaDb(1024);
 //   auto context = smz::BearerContext(token, smz::kBulkCallDeadline);
@@ -10,6 +11,8 @@
 //   smz::testing::Latency l = smz::testing::Percentiles(ms);  // p50, p99
 #ifndef SMZ_TESTS_HARNESS_BENCHMARK_SUPPORT_H_
 #define SMZ_TESTS_HARNESS_BENCHMARK_SUPPORT_H_
+
+#include <sys/types.h>
 
 #include <functional>
 #include <memory>
@@ -20,6 +23,7 @@
 #include "absl/time/time.h"
 #include "common/clients/bearer_context.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/server.h"
 #include "grpcpp/support/status.h"
 #include "tests/harness/mariadb_server.h"
 
@@ -52,6 +56,34 @@ struct Throughput {
 // unique.
 Throughput MeasureCalls(int callers, int runs, int warmup,
                         const std::function<void(int)>& call);
+
+// Runs a shell command (e.g. "perf record -F 999 -a -g -o /tmp/x.data")
+// for the length of one phase of a benchmark: started by the constructor,
+// given a second to start, and interrupted (SIGINT to its process group,
+// which is what stops `perf record` cleanly) and waited for by Stop() or the
+// destructor. An empty command does nothing; one that cannot start exits
+// the benchmark.
+//
+//   {
+//     PhaseRecorder perf(absl::GetFlag(FLAGS_perf_command));
+//     RunParallel(...);  // only this is recorded
+//   }
+class PhaseRecorder {
+ public:
+  explicit PhaseRecorder(const std::string& command);
+  PhaseRecorder(const PhaseRecorder&) = delete;
+  PhaseRecorder& operator=(const PhaseRecorder&) = delete;
+  ~PhaseRecorder() { Stop(); }
+  void Stop();
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// The baseline throughput ratios are taken against: a bare gRPC echo server
+// (smz.bench.v1.EchoService) on the callback API, as gRPC's own benchmarks,
+// on an ephemeral loopback port (`*port`); exits on failure.
+std::unique_ptr<grpc::Server> StartEchoServer(int* port);
 
 // A private MariaDB (see mariadb_server.h) with an InnoDB buffer pool of
 // `buffer_pool_mb`; exits on failure.
