@@ -218,7 +218,9 @@ absl::StatusOr<int64_t> Session::Execute(absl::string_view sql,
         connection_->Prepare(sql);
     if (!statement.ok()) return statement.status();
     BindParams(*statement, params);
-    return static_cast<int64_t>((*statement)->executeUpdate());
+    const auto affected = static_cast<int64_t>((*statement)->executeUpdate());
+    if (affected > 0) wrote_ = true;
+    return affected;
   } catch (const sql::SQLException& e) {
     return connection_->Fail(e);
   } catch (const std::exception& e) {
@@ -359,6 +361,11 @@ absl::Status Database::RunOnce(absl::FunctionRef<absl::Status(Session&)> fn,
     // would look like success.
     if (transactional) connection->Control("START TRANSACTION");
     status = fn(session);
+    if (transactional && status.ok() && !rehearsal && session.wrote() &&
+        !write_stamp_sql_.empty()) {
+      absl::StatusOr<int64_t> stamped = session.Execute(write_stamp_sql_, {});
+      if (!stamped.ok()) status = stamped.status();
+    }
     if (transactional) {
       if (status.ok() && !rehearsal) {
         connection->Control("COMMIT");

@@ -14,7 +14,19 @@ constexpr int kQueryThreads = 2;
 }  // namespace
 
 FreshnessFence::FreshnessFence(Database* database, std::string sql)
-    : database_(database), sql_(std::move(sql)) {}
+    : FreshnessFence([database,
+                      sql = std::move(sql)]() -> absl::StatusOr<std::string> {
+        absl::StatusOr<std::vector<Row>> rows =
+            database->RunFor<std::vector<Row>>(
+                [&](Session& session) { return session.Query(sql, {}); });
+        if (!rows.ok()) return rows.status();
+        if (rows->empty()) {
+          return absl::InternalError("the freshness stamp's row is missing");
+        }
+        return rows->front().Text(0);
+      }) {}
+
+FreshnessFence::FreshnessFence(Query query) : query_(std::move(query)) {}
 
 FreshnessFence::~FreshnessFence() {
   std::vector<std::thread> threads;
@@ -106,16 +118,7 @@ void FreshnessFence::RunQuery() {
   ++running_;
   const int64_t mine = ++started_;
   mutex_.Unlock();
-  absl::StatusOr<std::vector<Row>> rows = database_->RunFor<std::vector<Row>>(
-      [&](Session& session) { return session.Query(sql_, {}); });
-  absl::StatusOr<std::string> stamp;
-  if (!rows.ok()) {
-    stamp = rows.status();
-  } else if (rows->empty()) {
-    stamp = absl::InternalError("the freshness stamp's row is missing");
-  } else {
-    stamp = rows->front().Text(0);
-  }
+  absl::StatusOr<std::string> stamp = query_();
   mutex_.Lock();
   // Queries may end out of order: the newest to start is the answer.
   if (mine > finished_) {

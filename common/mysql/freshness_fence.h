@@ -48,6 +48,10 @@ class FreshnessFence {
   // `database` (not owned) is the primary; `sql` returns one row whose
   // first column is the stamp, as text.
   FreshnessFence(Database* database, std::string sql);
+  // Any other source of stamps (the gateway's: its backends' stamps, asked
+  // at once). `query` runs on several threads at a time and must be safe so.
+  using Query = absl::AnyInvocable<absl::StatusOr<std::string>() const>;
+  explicit FreshnessFence(Query query);
   FreshnessFence(const FreshnessFence&) = delete;
   FreshnessFence& operator=(const FreshnessFence&) = delete;
   // Answers continuations still waiting with UNAVAILABLE.
@@ -93,8 +97,9 @@ class FreshnessFence {
   // The helper thread: runs the continuations handed to it.
   void HelperLoop() ABSL_LOCKS_EXCLUDED(mutex_);
 
-  Database* const database_;
-  const std::string sql_;
+  // Called without mutex_, by up to kQueryThreads threads and Current()
+  // callers at once.
+  const Query query_;
   mutable absl::Mutex mutex_;
   absl::CondVar done_;
   absl::CondVar waiting_;  // continuations added, or stopping

@@ -15,6 +15,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/aip/status_macros.h"
+#include "common/mysql/write_stamps.h"
 #include "gtest/gtest.h"
 #include "tests/harness/shared_mariadb_test.h"
 
@@ -68,6 +70,63 @@ TEST_F(FreshnessFenceTest, AWriteCommittedBeforeTheCallIsSeen) {
   const absl::StatusOr<int64_t> written = Bump(*db_);
   ASSERT_TRUE(written.ok()) << written.status();
   EXPECT_EQ(Number(fence.Current()), *written);
+}
+
+// Database::StampWritesWith and the data_version table (write_stamps.h):
+// every transaction that changed a row moves the stamp, in the same
+// transaction; reads, failed and rehearsed transactions do not.
+TEST_F(FreshnessFenceTest, EveryWritingTransactionMovesTheDataVersion) {
+  std::unique_ptr<Database> db = MigratedDatabase(
+      "smz_fencetest_stamps",
+      {{1,
+        "data and its stamps",
+        {"CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20))",
+         kDataVersionTableDdl, kDataVersionSeedSql}}});
+  ASSERT_NE(db, nullptr);
+  db->StampWritesWith(kDataVersionStampSql);
+  FreshnessFence fence(db.get(), kDataVersionReadSql);
+  auto stamp = [&] {
+    absl::StatusOr<std::string> current = fence.Current();
+    EXPECT_TRUE(current.ok()) << current.status();
+    EXPECT_FALSE(current->empty());
+    return current.value_or("");
+  };
+  auto insert = [](int id) {
+    return [id](Session& s) -> absl::Status {
+      return s.Execute("INSERT INTO items VALUES (?, 'a')", {int64_t{id}})
+          .status();
+    };
+  };
+  std::string last = stamp();
+  ASSERT_TRUE(db->Transact(insert(1)).ok());
+  EXPECT_NE(stamp(), last) << "a committed insert";
+  last = stamp();
+  // Reads, and a write that changes nothing, leave it.
+  ASSERT_TRUE(
+      db->Transact([](Session& s) -> absl::Status {
+          SMZ_RETURN_IF_ERROR(s.Query("SELECT * FROM items", {}).status());
+          return s.Execute("UPDATE items SET name = 'a' WHERE id = 1", {})
+              .status();
+        }).ok());
+  EXPECT_EQ(stamp(), last);
+  // A transaction that fails after writing, and a rehearsal: rolled back,
+  // stamp included.
+  EXPECT_FALSE(db->Transact([&](Session& s) -> absl::Status {
+                   SMZ_RETURN_IF_ERROR(insert(2)(s));
+                   return absl::FailedPreconditionError("no");
+                 }).ok());
+  EXPECT_TRUE(db->Rehearse(insert(3)).ok());
+  EXPECT_EQ(stamp(), last);
+  // An update and a delete each move it.
+  ASSERT_TRUE(db->Transact([](Session& s) -> absl::Status {
+                  return s.Execute("UPDATE items SET name = 'b'", {}).status();
+                }).ok());
+  EXPECT_NE(stamp(), last);
+  last = stamp();
+  ASSERT_TRUE(db->Transact([](Session& s) -> absl::Status {
+                  return s.Execute("DELETE FROM items", {}).status();
+                }).ok());
+  EXPECT_NE(stamp(), last);
 }
 
 // Many callers, each writing then asking: never an answer older than its

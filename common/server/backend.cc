@@ -4,6 +4,7 @@
 
 #include "common/aip/status_macros.h"
 #include "common/clients/service_channel.h"
+#include "common/mysql/write_stamps.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
@@ -57,6 +58,11 @@ absl::Status Backend::Serve(grpc::Service* service, ServerOptions server) {
 absl::Status Backend::Serve(const std::vector<grpc::Service*>& services,
                             ServerOptions server) {
   server.health_service_names.push_back(service_full_name_);
+  freshness_ = std::make_unique<FreshnessGrpcService>(
+      freshness_fence_, freshness_settings_,
+      MakeRunner(freshness::v1::FreshnessService::service_full_name()));
+  std::vector<grpc::Service*> served = services;
+  served.push_back(freshness_.get());
   runtime_ =
       std::make_unique<ServiceRuntime>(server, options_.database, &metrics_);
   runtime_->SampleEachProbe([this] {
@@ -67,7 +73,18 @@ absl::Status Backend::Serve(const std::vector<grpc::Service*>& services,
                           replica_reads_->replica_in_use());
     }
   });
-  return runtime_->Start(services);
+  return runtime_->Start(served);
+}
+
+absl::Status Backend::StampEveryWrite() {
+  SMZ_RETURN_IF_ERROR(database_->Transact([](Session& session) {
+    return session.Execute(kDataVersionRestampSql, {}).status();
+  }));
+  database_->StampWritesWith(kDataVersionStampSql);
+  write_stamps_ =
+      std::make_unique<FreshnessFence>(database_.get(), kDataVersionReadSql);
+  freshness_fence_ = write_stamps_.get();
+  return absl::OkStatus();
 }
 
 std::unique_ptr<RpcRunner> Backend::MakeRunner(

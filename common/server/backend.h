@@ -2,8 +2,9 @@
 // events, programme): its connection pool with migrations applied (waiting
 // for a database that is still starting), authentication of callers (through
 // the registry, or for the registry itself from its own tables), the RPC
-// runner for its service, and serving it with health, reflection and
-// metrics. A service's server adds only its own parts.
+// runner for its service, and serving it with health, reflection, metrics
+// and its data's stamp (FreshnessService). A service's server adds only its
+// own parts.
 //
 //   SMZ_ASSIGN_OR_RETURN(
 //       std::unique_ptr<Backend> backend,
@@ -32,6 +33,7 @@
 #include "common/mysql/database.h"
 #include "common/mysql/migrations.h"
 #include "common/mysql/replica_reads.h"
+#include "common/server/freshness_service.h"
 #include "common/server/metrics.h"
 #include "common/server/rpc_runner.h"
 #include "common/server/service_runtime.h"
@@ -100,6 +102,22 @@ class Backend {
   // authenticator and the metrics.
   std::unique_ptr<RpcRunner> MakeRunner(absl::string_view service_full_name);
 
+  // The stamp the backend's FreshnessService answers with (served beside
+  // the service by Serve; without a fence, or with null — reads from a
+  // replica — it answers empty stamps). Call before Serve; `fence` must
+  // outlive Shutdown.
+  // `settings`: see FreshnessGrpcService.
+  void set_freshness_fence(FreshnessFence* fence, std::string settings = "") {
+    freshness_fence_ = fence;
+    freshness_settings_ = std::move(settings);
+  }
+  // For a service whose migrations create data_version (common/mysql/
+  // write_stamps.h): every write transaction moves it, and the
+  // FreshnessService answers it. Call before Serve. It moves the stamp once
+  // now: what migrations or an operator changed before this start counts
+  // as a change.
+  absl::Status StampEveryWrite();
+
   int port() const { return runtime_->port(); }
   int metrics_port() const { return runtime_->metrics_port(); }
 
@@ -118,6 +136,10 @@ class Backend {
   std::unique_ptr<PrincipalLookup> principal_lookup_;
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<RpcRunner> runner_;
+  FreshnessFence* freshness_fence_ = nullptr;
+  std::string freshness_settings_;
+  std::unique_ptr<FreshnessFence> write_stamps_;  // StampEveryWrite
+  std::unique_ptr<FreshnessGrpcService> freshness_;
   std::unique_ptr<ServiceRuntime> runtime_;
 };
 

@@ -177,6 +177,7 @@ grpc::Status RpcRunner::Conclude(const grpc::ServerContextBase& context,
   const std::string latency_ms =
       absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(latency));
   const std::string code = absl::StatusCodeToString(status.code());
+  if (status.ok() && !log_successes_) return ToGrpcStatus(status);
   Log(status.ok() || absl::IsInvalidArgument(status) || absl::IsNotFound(status)
           ? LogLevel::kInfo
           : LogLevel::kWarning,

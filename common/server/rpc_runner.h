@@ -126,6 +126,10 @@ class RpcRunner {
                                         FromMemory from_memory,
                                         Blocking blocking);
 
+  // Logs failed calls only (metrics still count every call): for a method
+  // called many times a second whose success says nothing (GetStamp).
+  void LogOnlyFailures() { log_successes_ = false; }
+
   // The roles `method` declares; nullopt when it declares none (or does not
   // exist).
   std::optional<RoleSet> AllowedRoles(absl::string_view method) const;
@@ -182,6 +186,7 @@ class RpcRunner {
   const std::vector<std::string> trusted_edges_;
   SecureRandom secure_random_;
   RandomSource* const random_;
+  bool log_successes_ = true;  // set before serving
   // Last: destroyed first, running what it still holds while the rest of
   // the runner exists.
   WorkerPool blocking_pool_;

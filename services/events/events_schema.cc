@@ -3,6 +3,7 @@
 #include "common/aip/idempotency.h"
 #include "common/mail/outbox.h"
 #include "common/mysql/audit.h"
+#include "common/mysql/write_stamps.h"
 
 namespace smz::events {
 
@@ -173,6 +174,12 @@ const std::vector<Migration>& EventsMigrations() {
            ") ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin",
            kMailOutboxQrDdl,
        }},
+      // The stamp every write transaction moves (common/mysql/
+      // write_stamps.h): the gateway's council tables stay in memory while
+      // it has not moved.
+      {8,
+       "data version stamps (council tables kept in memory, exact)",
+       {kDataVersionTableDdl, kDataVersionSeedSql}},
   };
   return *kMigrations;
 }

@@ -58,6 +58,9 @@ absl::StatusOr<std::unique_ptr<EventsServer>> EventsServer::Start(
   server->service_ = std::make_unique<EventsGrpcService>(
       server->events_.get(), server->public_side_.get(),
       &server->backend_->runner());
+  // The gateway's council tables read events and registrations: every
+  // write moves the stamp it checks.
+  SMZ_RETURN_IF_ERROR(server->backend_->StampEveryWrite());
   ServerOptions server_options = o.server;
   SMZ_RETURN_IF_ERROR(
       server->backend_->Serve(server->service_.get(), server_options));

@@ -88,7 +88,13 @@ absl::StatusOr<v1::Document> Gateway::GetCouncilReport(
   } else {
     return budget_table.status();
   }
-  if (next_budget.ok()) *data.mutable_next_year_budget() = *next_budget;
+  if (next_budget.ok()) {
+    *data.mutable_next_year_budget() = *next_budget;
+  } else if (!absl::IsNotFound(next_budget.status())) {
+    // Left out, and said so (the answer is then not kept in memory).
+    *data.add_sections() =
+        Unavailable("next_year_budget", next_budget.status());
+  }
 
   v1::Document document;
   const std::string base =

@@ -11,6 +11,10 @@ Gateway::Gateway(const BackendChannels& backends, const Clock* clock,
       clock_(clock),
       options_(options) {}
 
+absl::StatusOr<absl::CivilDay> Gateway::Today() const {
+  return AsOf("", *clock_, "");
+}
+
 absl::StatusOr<programme::v1::BudgetTable> Gateway::GetBudgetTable(
     const std::string& authorization,
     const programme::v1::GetBudgetTableRequest& request) {

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "grpcpp/channel.h"
@@ -68,6 +69,9 @@ class Gateway {
   absl::StatusOr<programme::v1::BudgetTable> GetBudgetTable(
       const std::string& authorization,
       const programme::v1::GetBudgetTableRequest& request);
+
+  // Today in Seoul by the gateway's clock: what an absent as_of means.
+  absl::StatusOr<absl::CivilDay> Today() const;
 
  private:
   // GetZoneOverview; with `budget_table`, its budget figures come from that

@@ -23,7 +23,10 @@
 //     ratio of the gateway's p99 to the slowest call's p99, the same calls
 //     fired all at once by the benchmark itself (the floor for any fan-out
 //     on this machine: the calls share its cores), and the sum of the
-//     calls' p50s (what a gateway calling one at a time would cost).
+//     calls' p50s (what a gateway calling one at a time would cost);
+//  4. throughput: each request at --throughput_callers at once against a
+//     bare gRPC echo of the same run, with how many answers came from the
+//     gateway's memory (--council_cache_mb=0: every answer computed).
 // Client, gateway, backends and MariaDB share the machine's cores.
 #include <unistd.h>
 
@@ -41,6 +44,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -58,6 +62,7 @@
 #include "services/programme/programme_server.h"
 #include "services/stats/stats_server.h"
 #include "services/stats/synthetic_history.h"
+#include "smz/bench/v1/echo.grpc.pb.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "tests/harness/benchmark_support.h"
@@ -73,6 +78,11 @@ ABSL_FLAG(int, year, 2022, "the year asked for");
 ABSL_FLAG(std::string, programme_code, "smz-2018", "the programme's code");
 ABSL_FLAG(int, buffer_pool_mb, 1024, "InnoDB buffer pool for the run");
 ABSL_FLAG(std::string, demo_dir, SMZ_DEMO_DIR, "folder of the demo CSVs");
+ABSL_FLAG(int, council_cache_mb, 16,
+          "the gateway's council tables in memory (0: computed every call)");
+ABSL_FLAG(std::string, throughput_callers, "16,64",
+          "caller counts for the throughput against the echo (empty: none)");
+ABSL_FLAG(int, throughput_runs, 100, "calls per caller in each of those");
 
 namespace {
 
@@ -278,6 +288,94 @@ void Measure(const char* title, const std::function<grpc::Status()>& request,
       sum_p50, g.p50_ms / sum_p50);
 }
 
+// The three council requests at each of --throughput_callers at once,
+// against a bare gRPC echo measured just before: calls/s and p99, and how
+// many came from the gateway's memory.
+void MeasureThroughput(smz::gateway::GatewayServer& gateway,
+                       const std::string& council,
+                       const gv1::GetZoneOverviewRequest& overview_request,
+                       const gv1::GetKpiTableRequest& kpi_request,
+                       const gv1::GetCouncilReportRequest& report_request) {
+  constexpr int kWarmupRuns = 10;
+  int echo_port = 0;
+  std::unique_ptr<grpc::Server> echo_server =
+      smz::testing::StartEchoServer(&echo_port);
+  std::printf("\n## council tables: throughput against a bare gRPC echo\n");
+  std::printf("%-34s %8s %10s %8s %8s %8s\n", "", "callers", "calls/s",
+              "p99 ms", "ratio", "p99 x");
+  const int runs = absl::GetFlag(FLAGS_throughput_runs);
+  smz::gateway::CouncilCache* cache = gateway.council_cache();
+  for (absl::string_view text :
+       absl::StrSplit(absl::GetFlag(FLAGS_throughput_callers), ',')) {
+    int callers = 0;
+    if (!absl::SimpleAtoi(text, &callers) || callers <= 0) continue;
+    std::vector<std::unique_ptr<gv1::GatewayService::Stub>> stubs;
+    std::vector<std::unique_ptr<smz::bench::v1::EchoService::Stub>> echoes;
+    for (int c = 0; c < std::min(callers, 4); ++c) {
+      grpc::ChannelArguments args;
+      args.SetInt("grpc.channel_id", c);  // distinct connections
+      stubs.push_back(gv1::GatewayService::NewStub(grpc::CreateCustomChannel(
+          Target(gateway.port()), grpc::InsecureChannelCredentials(), args)));
+      echoes.push_back(
+          smz::bench::v1::EchoService::NewStub(grpc::CreateCustomChannel(
+              Target(echo_port), grpc::InsecureChannelCredentials(), args)));
+    }
+    const smz::testing::Throughput echo =
+        smz::testing::MeasureCalls(callers, runs, kWarmupRuns, [&](int n) {
+          smz::bench::v1::EchoRequest request;
+          request.set_message("ping");
+          smz::bench::v1::EchoResponse response;
+          grpc::ClientContext context;
+          CheckGrpc(
+              echoes[n % echoes.size()]->Echo(&context, request, &response),
+              "Echo");
+        });
+    std::printf("%-34s %8d %10.0f %8.2f %8s %8s\n", "echo (bare gRPC)", callers,
+                echo.calls_per_second, echo.latency.p99_ms, "1.00", "1.0");
+    auto measure = [&](const char* name,
+                       const std::function<grpc::Status(
+                           gv1::GatewayService::Stub&, grpc::ClientContext*)>&
+                           call) {
+      const int64_t hits = cache != nullptr ? cache->hits() : 0;
+      const int64_t rounds = cache != nullptr ? cache->stamp_rounds() : 0;
+      const smz::testing::Throughput t =
+          smz::testing::MeasureCalls(callers, runs, kWarmupRuns, [&](int n) {
+            CheckGrpc(
+                call(*stubs[n % stubs.size()],
+                     smz::BearerContext(council, smz::kBulkCallDeadline).get()),
+                name);
+          });
+      std::printf("%-34s %8d %10.0f %8.2f %8.2f %8.1f\n", name, callers,
+                  t.calls_per_second, t.latency.p99_ms,
+                  t.calls_per_second / echo.calls_per_second,
+                  t.latency.p99_ms / echo.latency.p99_ms);
+      if (cache != nullptr) {
+        std::printf(
+            "  (%lld of %lld calls from memory, %lld stamp rounds)\n",
+            static_cast<long long>(cache->hits() - hits),
+            static_cast<long long>(int64_t{callers} * (runs + kWarmupRuns)),
+            static_cast<long long>(cache->stamp_rounds() - rounds));
+      }
+    };
+    measure("zone overview",
+            [&](gv1::GatewayService::Stub& stub, grpc::ClientContext* context) {
+              gv1::ZoneOverview out;
+              return stub.GetZoneOverview(context, overview_request, &out);
+            });
+    measure("KPI table",
+            [&](gv1::GatewayService::Stub& stub, grpc::ClientContext* context) {
+              gv1::KpiTable out;
+              return stub.GetKpiTable(context, kpi_request, &out);
+            });
+    measure("council report (HTML, ko)",
+            [&](gv1::GatewayService::Stub& stub, grpc::ClientContext* context) {
+              gv1::Document out;
+              return stub.GetCouncilReport(context, report_request, &out);
+            });
+  }
+  echo_server->Shutdown();
+}
+
 int RunLoader(const std::string& command) {
   std::printf("$ %s\n", command.c_str());
   return std::system(command.c_str());
@@ -401,6 +499,8 @@ int main(int argc, char** argv) {
   gateway_options.events_target = Target((*events)->port());
   gateway_options.programme_target = Target((*programme)->port());
   gateway_options.clock = &clock;
+  gateway_options.council_cache.max_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_council_cache_mb)) << 20;
   auto gateway = smz::gateway::GatewayServer::Start(gateway_options);
   Check(gateway.status(), "gateway");
   auto gateway_stub = gv1::GatewayService::NewStub(Local((*gateway)->port()));
@@ -490,6 +590,9 @@ int main(int argc, char** argv) {
             report_request, &out);
       },
       report_calls, channels, council, runs, warmup);
+
+  MeasureThroughput(**gateway, council, overview_request, kpi_request,
+                    report_request);
 
   (*gateway)->Shutdown();
   (*programme)->Shutdown();

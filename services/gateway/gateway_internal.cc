@@ -1,5 +1,7 @@
 #include "services/gateway/gateway_internal.h"
 
+#include <atomic>
+
 namespace smz::gateway {
 
 // A backend that could not answer in time (or at all) leaves its section
@@ -16,7 +18,16 @@ v1::Section Available(absl::string_view name) {
   return section;
 }
 
+namespace {
+std::atomic<int64_t> sections_marked_unavailable{0};
+}  // namespace
+
+int64_t SectionsMarkedUnavailable() {
+  return sections_marked_unavailable.load(std::memory_order_acquire);
+}
+
 v1::Section Unavailable(absl::string_view name, const absl::Status& status) {
+  sections_marked_unavailable.fetch_add(1, std::memory_order_acq_rel);
   v1::Section section;
   section.set_name(std::string(name));
   section.set_available(false);

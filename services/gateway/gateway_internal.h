@@ -96,6 +96,13 @@ v1::Section Available(absl::string_view name);
 
 v1::Section Unavailable(absl::string_view name, const absl::Status& status);
 
+// How many sections Unavailable() has marked in this process, whatever the
+// error (an outage, or a refusal: a token revoked meanwhile): an answer
+// computed while it did not move had every backend answering, and only
+// those are kept in memory (a concurrent request's section counts too,
+// which costs a kept answer, never exactness).
+int64_t SectionsMarkedUnavailable();
+
 void AddCount(std::vector<v1::CountByName>* counts, const std::string& name,
               int64_t n);
 

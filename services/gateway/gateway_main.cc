@@ -51,6 +51,10 @@ ABSL_FLAG(std::string, http_trusted_proxies, "",
 ABSL_FLAG(std::string, backend_deadline, "",
           "deadline of each backend call, e.g. 2s (env "
           "SMZ_BACKEND_DEADLINE; default 2s)");
+ABSL_FLAG(std::string, council_cache_mb, "",
+          "MiB of council tables kept in memory while no backend's data "
+          "changes, 0 to compute every answer (env SMZ_COUNCIL_CACHE_MB; "
+          "default 16)");
 
 int main(int argc, char** argv) {
   smz::ConfigureServiceProcess();
@@ -131,6 +135,14 @@ int main(int argc, char** argv) {
     return smz::ExitForBadConfiguration(absl::StrCat(
         "--backend_deadline '", deadline, "' is not a positive duration"));
   }
+  const std::string cache_mb = smz::FlagOrEnv(
+      absl::GetFlag(FLAGS_council_cache_mb), "SMZ_COUNCIL_CACHE_MB", "16");
+  size_t mebibytes = 0;
+  if (!absl::SimpleAtoi(cache_mb, &mebibytes) || mebibytes > 4096) {
+    return smz::ExitForBadConfiguration(absl::StrCat(
+        "--council_cache_mb must be 0..4096, not '", cache_mb, "'"));
+  }
+  options.council_cache.max_bytes = mebibytes << 20;
   absl::StatusOr<std::unique_ptr<smz::gateway::GatewayServer>> server =
       smz::gateway::GatewayServer::Start(options);
   if (!server.ok()) return smz::ExitForStartFailure(server.status());

@@ -89,8 +89,13 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   server->runner_ = std::make_unique<RpcRunner>(
       v1::GatewayService::service_full_name(), server->authenticator_.get(),
       &server->metrics_, o.server.tls.trusted_edges);
+  if (o.council_cache.max_bytes > 0) {
+    server->council_cache_ =
+        std::make_unique<CouncilCache>(backends, o.council_cache);
+  }
   server->service_ = std::make_unique<GatewayGrpcService>(
-      server->gateway_.get(), server->runner_.get());
+      server->gateway_.get(), server->runner_.get(),
+      server->council_cache_.get());
   ServerOptions server_options = o.server;
   server_options.health_service_names.push_back(
       v1::GatewayService::service_full_name());

@@ -22,6 +22,7 @@
 #include "common/server/metrics.h"
 #include "common/server/rpc_runner.h"
 #include "common/server/service_runtime.h"
+#include "services/gateway/council_cache.h"
 #include "services/gateway/gateway.h"
 #include "services/gateway/gateway_grpc_service.h"
 #include "services/gateway/http_json.h"
@@ -39,6 +40,9 @@ struct GatewayServerOptions {
   std::string http_listen;
   HttpFrontOptions http;
   GatewayOptions gateway;
+  // The council's tables in memory, exact (max_bytes 0: every answer
+  // computed, no stamps asked).
+  CouncilCacheOptions council_cache;
   absl::Duration token_cache_ttl = absl::Seconds(10);
   const Clock* clock = &SystemClock::Get();
 };
@@ -52,6 +56,8 @@ class GatewayServer {
   int port() const { return runtime_->port(); }
   int metrics_port() const { return runtime_->metrics_port(); }
   int http_port() const { return http_ == nullptr ? 0 : http_->port(); }
+  // Null when options.council_cache.max_bytes is 0 (for tests, benchmarks).
+  CouncilCache* council_cache() { return council_cache_.get(); }
   void Shutdown();
 
  private:
@@ -62,6 +68,8 @@ class GatewayServer {
   std::unique_ptr<RemotePrincipalLookup> principal_lookup_;
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<Gateway> gateway_;
+  // Before the runner and the service: in use until both are gone.
+  std::unique_ptr<CouncilCache> council_cache_;
   std::unique_ptr<RpcRunner> runner_;
   std::unique_ptr<GatewayGrpcService> service_;
   std::unique_ptr<ServiceRuntime> runtime_;

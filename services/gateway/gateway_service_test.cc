@@ -39,6 +39,7 @@
 #include "services/registry/registry_server.h"
 #include "services/registry/totp.h"
 #include "services/stats/stats_server.h"
+#include "smz/freshness/v1/freshness.grpc.pb.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
 #include "smz/registry/v1/accounts.grpc.pb.h"
 #include "tests/harness/local_stack.h"
@@ -271,6 +272,7 @@ class GatewayServiceTest : public ::testing::Test {
     ASSERT_TRUE(
         programme->CreateBudgetLine(As(admin()).get(), line, &created_line)
             .ok());
+    budget_line_id_ = created_line.id();
 
     auto events = ev1::EventsService::NewStub(Local(events_->port()));
     std::vector<int64_t> ids;
@@ -365,6 +367,7 @@ class GatewayServiceTest : public ::testing::Test {
   static std::map<std::string, std::string>* tokens_;
   static int64_t partner_id_;
   static int64_t hospital_id_;
+  static inline int64_t budget_line_id_ = 0;
   static inline std::vector<int64_t> hospital_ids_;
   static inline testing::MailCapture* mail_capture_ = nullptr;
 };
@@ -482,13 +485,15 @@ TEST_F(GatewayServiceTest, OneTraceRunsThroughTheFanOut) {
                       absl::StrCat("Bearer ", token("council")));
   context.AddMetadata("traceparent",
                       absl::StrCat("00-", trace_id, "-00f067aa0ba902b7-01"));
+  // Days no other test asks for: computed, not answered from memory.
   v1::GetZoneOverviewRequest request;
   request.set_year(2019);
+  request.set_as_of("2019-08-08");
   v1::ZoneOverview overview;
   grpc::Status s = stub_->GetZoneOverview(&context, request, &overview);
   httplib::Client http("127.0.0.1", gateway_->http_port());
   auto got =
-      http.Get("/v1/council/zoneOverviews/2019",
+      http.Get("/v1/council/zoneOverviews/2019?as_of=2019-08-09",
                {{"Authorization", absl::StrCat("Bearer ", token("council"))},
                 {"traceparent",
                  absl::StrCat("00-", strangers, "-b7ad6b7169203331-01")}});
@@ -2731,6 +2736,139 @@ TEST_F(GatewayServiceTest, SlowBackendIsBoundedByTheDeadline) {
   EXPECT_EQ(table.rows(0).years(1).live(), 3) << "events still answered";
   (*gateway)->Shutdown();
   slow->Shutdown();
+}
+
+// The council's tables come from the gateway's memory while no backend's
+// data has changed, and a change in any of the four is in the very next
+// answer: a new partner, a month's report, an event held, money spent.
+TEST_F(GatewayServiceTest, CouncilTablesFromMemorySeeEveryEarlierWrite) {
+  CouncilCache* cache = gateway_->council_cache();
+  ASSERT_NE(cache, nullptr);
+  v1::GetZoneOverviewRequest request;
+  request.set_year(2019);
+  request.set_as_of("2019-12-31");
+  auto overview = [&] {
+    v1::ZoneOverview answer;
+    grpc::Status s =
+        stub_->GetZoneOverview(As(admin()).get(), request, &answer);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    for (const v1::Section& section : answer.sections()) {
+      EXPECT_TRUE(section.available()) << section.name() << section.reason();
+    }
+    return answer;
+  };
+  // The same answer again, from memory.
+  auto from_memory = [&](const v1::ZoneOverview& last) {
+    const int64_t hits = cache->hits();
+    EXPECT_TRUE(
+        google::protobuf::util::MessageDifferencer::Equals(overview(), last));
+    EXPECT_EQ(cache->hits(), hits + 1) << "computed again, unchanged";
+  };
+  auto total = [](const auto& counts) {
+    int64_t sum = 0;
+    for (const v1::CountByName& c : counts) sum += c.count();
+    return sum;
+  };
+  const v1::ZoneOverview before = overview();
+  from_memory(before);
+
+  // Registry: a newly designated hospital counts at once.
+  absl::StatusOr<int64_t> hospital = stack_->AddPartner(
+      testing::TestHospital("새병원"), "2019-01-15", "2022-12-31");
+  ASSERT_TRUE(hospital.ok()) << hospital.status();
+  const v1::ZoneOverview with_partner = overview();
+  EXPECT_EQ(total(with_partner.partners_by_kind()),
+            total(before.partners_by_kind()) + 1);
+  from_memory(with_partner);
+
+  // Stats: its November report, early in December (ADMIN sees every
+  // hospital's figures).
+  auto stats_stub = stats::v1::StatsService::NewStub(Local(stats_->port()));
+  stats::v1::SubmitReportRequest submit;
+  submit.mutable_report()->set_partner_id(*hospital);
+  submit.mutable_report()->set_period("2019-11");
+  stats::v1::NewPatientCell* cell = submit.mutable_report()->add_new_patients();
+  cell->set_nationality("VN");
+  cell->set_count(17);
+  stats::v1::VisitCell* visit = submit.mutable_report()->add_visits();
+  visit->set_nationality("VN");
+  visit->set_department("dermatology");
+  visit->set_care_type(stats::v1::OUTPATIENT);
+  visit->set_count(20);
+  stats::v1::SubmitReportResponse submitted;
+  grpc::Status s;
+  {
+    ClockAt early_december(Seoul(2019, 12, 5, 9));
+    s = stats_stub->SubmitReport(As(admin()).get(), submit, &submitted);
+  }
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::ZoneOverview with_report = overview();
+  EXPECT_EQ(with_report.patients_ytd(), with_partner.patients_ytd() + 17);
+  from_memory(with_report);
+
+  // Events: a fam tour held in November, completed.
+  auto events = ev1::EventsService::NewStub(Local(events_->port()));
+  auto freshness =
+      freshness::v1::FreshnessService::NewStub(Local(events_->port()));
+  auto stamp_of = [](freshness::v1::FreshnessService::Stub& stub) {
+    grpc::ClientContext context;  // no credential: the stamp needs none
+    freshness::v1::Stamp stamp;
+    grpc::Status status = stub.GetStamp(&context, {}, &stamp);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_FALSE(stamp.stamp().empty());
+    return stamp.stamp();
+  };
+  const std::string events_stamp = stamp_of(*freshness);
+  ev1::CreateEventRequest create;
+  ev1::Event& tour = *create.mutable_event();
+  tour.set_type(ev1::FAM_TOUR);
+  (*tour.mutable_title())["ko"] = "11월 팸투어";
+  *tour.mutable_start_time() = events::ToTimestamp(Seoul(2019, 11, 5, 10));
+  *tour.mutable_end_time() = events::ToTimestamp(Seoul(2019, 11, 5, 17));
+  ev1::EventResponse created;
+  s = events->CreateEvent(As(admin()).get(), create, &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_NE(stamp_of(*freshness), events_stamp) << "a write moves the stamp";
+  ev1::GetEventRequest get;
+  get.set_id(created.event().id());
+  ev1::Event read;
+  ASSERT_TRUE(events->GetEvent(As(admin()).get(), get, &read).ok());
+  const std::string after_create = stamp_of(*freshness);
+  EXPECT_EQ(stamp_of(*freshness), after_create) << "a read does not";
+  EXPECT_EQ(overview().events_held_by_type_size(),
+            with_report.events_held_by_type_size())
+      << "a draft is not held";
+  for (auto step : {&ev1::EventsService::Stub::PublishEvent,
+                    &ev1::EventsService::Stub::CompleteEvent}) {
+    ev1::TransitionRequest transition;
+    transition.set_id(created.event().id());
+    s = ((*events).*step)(As(admin()).get(), transition, &created);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const v1::ZoneOverview with_event = overview();
+  EXPECT_EQ(total(with_event.events_held_by_type()),
+            total(with_report.events_held_by_type()) + 1);
+  from_memory(with_event);
+
+  // Programme: money spent on the year's line.
+  auto programme = pv1::ProgrammeService::NewStub(Local(programme_->port()));
+  pv1::RecordExecutionRequest spend;
+  spend.mutable_entry()->set_line_id(budget_line_id_);
+  spend.mutable_entry()->set_amount_krw(32'400'000);
+  spend.mutable_entry()->set_date("2019-11-30");
+  spend.mutable_entry()->set_description("팸투어 경비");
+  pv1::ExecutionEntry entry;
+  s = programme->RecordExecution(As(admin()).get(), spend, &entry);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::ZoneOverview with_spending = overview();
+  EXPECT_EQ(with_spending.executed_krw(),
+            with_event.executed_krw() + 32'400'000);
+
+  // Another role's answer is its own, and as current.
+  v1::ZoneOverview council;
+  s = stub_->GetZoneOverview(As(token("council")).get(), request, &council);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(council.executed_krw(), with_spending.executed_krw());
 }
 
 // Last: it stops the events service for good.

@@ -1011,8 +1011,10 @@ void HttpJsonFront::EndCall(Exchange* exchange) {
 
 void HttpJsonFront::Shutdown() {
   if (daemon_ == nullptr) return;
+  // The listening socket is ours to close, but only after MHD_stop_daemon:
+  // the daemon's thread may still be taking it out of its epoll set (closed
+  // before, that fails and libmicrohttpd aborts the process).
   const MHD_socket listener = MHD_quiesce_daemon(daemon_);
-  if (listener != MHD_INVALID_SOCKET) close(listener);
   // Parked connections must be resumed before the daemon stops: end their
   // calls now; new ones are answered 503. TryCancel runs outside the lock,
   // as it may complete a call (and take the lock) in this thread.
@@ -1033,6 +1035,7 @@ void HttpJsonFront::Shutdown() {
   }
   MHD_stop_daemon(daemon_);
   daemon_ = nullptr;
+  if (listener != MHD_INVALID_SOCKET) close(listener);
 }
 
 }  // namespace smz::gateway

@@ -2,6 +2,7 @@
 
 #include "common/aip/idempotency.h"
 #include "common/mysql/audit.h"
+#include "common/mysql/write_stamps.h"
 
 namespace smz::programme {
 
@@ -72,6 +73,12 @@ const std::vector<Migration>& ProgrammeMigrations() {
       {3,
        "the old idempotency table dropped (its keys are in request_keys)",
        {"DROP TABLE IF EXISTS idempotency_keys"}},
+      // The stamp every write transaction moves (common/mysql/
+      // write_stamps.h): the gateway's council tables stay in memory while
+      // it has not moved.
+      {4,
+       "data version stamps (council tables kept in memory, exact)",
+       {kDataVersionTableDdl, kDataVersionSeedSql}},
   };
   return *kMigrations;
 }

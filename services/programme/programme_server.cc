@@ -24,6 +24,9 @@ absl::StatusOr<std::unique_ptr<ProgrammeServer>> ProgrammeServer::Start(
   server->programme_ = std::make_unique<Programme>(server->store_.get());
   server->service_ = std::make_unique<ProgrammeGrpcService>(
       server->programme_.get(), &server->backend_->runner());
+  // The gateway's council tables read projects, indicators and budgets:
+  // every write moves the stamp it checks.
+  SMZ_RETURN_IF_ERROR(server->backend_->StampEveryWrite());
   ServerOptions server_options = o.server;
   SMZ_RETURN_IF_ERROR(
       server->backend_->Serve(server->service_.get(), server_options));

@@ -102,6 +102,11 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       backend.MakeRunner(v1::AccountService::service_full_name());
   server->account_service_ = std::make_unique<AccountGrpcService>(
       server->accounts_.get(), server->account_runner_.get());
+  // The gateway's council tables read partners and their counts: their
+  // stamp, unless counts come from a replica (which may be older).
+  backend.set_freshness_fence(server->store_->ReadsCountsFromReplica()
+                                  ? nullptr
+                                  : &server->store_->directory_fence());
   ServerOptions serving = o.server;
   serving.health_service_names.push_back(
       v1::AccountService::service_full_name());

@@ -118,6 +118,9 @@ class RegistryStore : public PrincipalLookup {
   // Directory lists and counts read from `replica` while it keeps up;
   // null: the primary.
   void UseReplicaForLists(ReplicaReads* replica) { replica_ = replica; }
+  // Whether counts come from a replica (then the directory's stamp cannot
+  // vouch for them: a replica may be older).
+  bool ReadsCountsFromReplica() const { return replica_ != nullptr; }
 
   // ALREADY_EXISTS when the registration number belongs to another partner.
   // Writes record the key's caller (a principal label) in the audit trail.

@@ -1,6 +1,7 @@
 #include "services/stats/aggregate_cache.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 
@@ -23,43 +24,15 @@ std::string AggregateCache::KeyOf(const Principal& caller,
 
 std::optional<v1::AggregateResponse> AggregateCache::Find(
     const std::string& key, const std::string& stamp) const {
-  std::shared_ptr<const v1::AggregateResponse> kept;
-  {
-    absl::MutexLock lock(&mutex_);
-    if (stamp.empty() || stamp != stamp_) return std::nullopt;
-    auto it = answers_.find(key);
-    if (it == answers_.end()) return std::nullopt;
-    kept = it->second;
-  }
-  hits_.fetch_add(1, std::memory_order_relaxed);
+  std::shared_ptr<const v1::AggregateResponse> kept = answers_.Find(key, stamp);
+  if (kept == nullptr) return std::nullopt;
   return *kept;
 }
 
 void AggregateCache::Insert(const std::string& key, const std::string& stamp,
                             const v1::AggregateResponse& answer) {
-  const size_t size = key.size() + answer.ByteSizeLong();
-  if (stamp.empty() || size > max_bytes_ / 16) return;
-  auto kept = std::make_shared<const v1::AggregateResponse>(answer);
-  absl::MutexLock lock(&mutex_);
-  if (stamp != stamp_) {
-    answers_.clear();
-    bytes_ = 0;
-    stamp_ = stamp;
-  }
-  // Room by dropping others, not all: one caller's many answers cost the
-  // others only what they displace.
-  while (bytes_ + size > max_bytes_ && !answers_.empty()) {
-    auto victim = answers_.begin();
-    bytes_ -= victim->first.size() + victim->second->ByteSizeLong();
-    answers_.erase(victim);
-  }
-  auto [it, inserted] = answers_.try_emplace(key, std::move(kept));
-  if (inserted) bytes_ += size;
-}
-
-size_t AggregateCache::entries() const {
-  absl::MutexLock lock(&mutex_);
-  return answers_.size();
+  answers_.Insert(key, stamp,
+                  std::make_shared<const v1::AggregateResponse>(answer));
 }
 
 }  // namespace smz::stats

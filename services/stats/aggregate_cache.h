@@ -14,17 +14,13 @@
 #ifndef SMZ_SERVICES_STATS_AGGREGATE_CACHE_H_
 #define SMZ_SERVICES_STATS_AGGREGATE_CACHE_H_
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "common/auth/authenticator.h"
+#include "common/server/stamped_answers.h"
 #include "smz/stats/v1/stats.pb.h"
 
 namespace smz::stats {
@@ -35,7 +31,7 @@ class AggregateCache {
   // they take a few times that); one answer at most a sixteenth of it.
   // Beyond, kept answers are dropped, in no particular order, until the new
   // one fits. An empty stamp (no rollup_version rows) keeps nothing.
-  explicit AggregateCache(size_t max_bytes) : max_bytes_(max_bytes) {}
+  explicit AggregateCache(size_t max_bytes) : answers_(max_bytes) {}
 
   // Whether memory may answer `request` at all: aggregates from the rollups,
   // not by partner (those read the cells and the partners' names), asked
@@ -49,30 +45,20 @@ class AggregateCache {
 
   // The answer kept under `key`, if it was computed at `stamp`.
   std::optional<v1::AggregateResponse> Find(const std::string& key,
-                                            const std::string& stamp) const
-      ABSL_LOCKS_EXCLUDED(mutex_);
+                                            const std::string& stamp) const;
   // Keeps `answer`, computed from what the database held at `stamp` (the
-  // stamp read before computing it and again after, unchanged). Stamps are not
-  // ordered: an answer at another stamp than the kept ones replaces them all
-  // (the last stamp inserted wins; a slow miss finishing with an older stamp
-  // costs the newer answers, never exactness).
+  // stamp read before computing it and again after, unchanged); see
+  // StampedAnswers::Insert.
   void Insert(const std::string& key, const std::string& stamp,
-              const v1::AggregateResponse& answer) ABSL_LOCKS_EXCLUDED(mutex_);
+              const v1::AggregateResponse& answer);
 
   // Answers kept (for tests).
-  size_t entries() const ABSL_LOCKS_EXCLUDED(mutex_);
+  size_t entries() const { return answers_.entries(); }
   // Answers Find has given (for tests and benchmarks).
-  int64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+  int64_t hits() const { return answers_.hits(); }
 
  private:
-  const size_t max_bytes_;
-  mutable absl::Mutex mutex_;
-  std::string stamp_ ABSL_GUARDED_BY(mutex_);
-  // Shared so that Find copies an answer after unlocking.
-  absl::flat_hash_map<std::string, std::shared_ptr<const v1::AggregateResponse>>
-      answers_ ABSL_GUARDED_BY(mutex_);
-  size_t bytes_ ABSL_GUARDED_BY(mutex_) = 0;
-  mutable std::atomic<int64_t> hits_{0};
+  StampedAnswers<v1::AggregateResponse> answers_;
 };
 
 }  // namespace smz::stats

@@ -60,6 +60,16 @@ absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
                                              sender, o.clock, o.outbox);
   server->service_ = std::make_unique<StatsGrpcService>(
       server->stats_.get(), server->outbox_.get(), &server->backend_->runner());
+  // Aggregates read from a replica may be older than the primary's stamp:
+  // then no stamp vouches for them.
+  server->backend_->set_freshness_fence(
+      server->store_->ReadsAggregatesFromReplica()
+          ? nullptr
+          : &server->store_->rollups_fence(),
+      // What a council answer depends on besides the rollups.
+      absl::StrCat("target=", o.stats.default_yearly_target,
+                   ",suppression=", o.stats.suppression_threshold,
+                   ",groups=", o.stats.min_group_partners));
   ServerOptions server_options = o.server;
   // ImportReports takes a CSV of up to 16 MiB; the request around it is
   // small.

@@ -1,0 +1,85 @@
+#include "services/gateway/council_cache.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "grpcpp/client_context.h"
+
+namespace smz::gateway {
+namespace {
+
+// In the order of stubs_.
+constexpr std::array<const char*, 4> kBackends = {"registry", "stats", "events",
+                                                  "programme"};
+
+}  // namespace
+
+CouncilCache::CouncilCache(const BackendChannels& backends,
+                           CouncilCacheOptions options)
+    : options_(options),
+      stubs_{freshness::v1::FreshnessService::NewStub(backends.registry),
+             freshness::v1::FreshnessService::NewStub(backends.stats),
+             freshness::v1::FreshnessService::NewStub(backends.events),
+             freshness::v1::FreshnessService::NewStub(backends.programme)},
+      answers_(options.max_bytes),
+      fence_([this] { return AskStamps(); }) {}
+
+absl::StatusOr<std::string> CouncilCache::AskStamps() const {
+  struct Asked {
+    grpc::ClientContext context;
+    freshness::v1::GetStampRequest request;
+    freshness::v1::Stamp response;
+    grpc::Status status;
+  };
+  std::array<Asked, 4> asked;
+  absl::BlockingCounter answered(static_cast<int>(asked.size()));
+  const auto deadline = std::chrono::system_clock::now() +
+                        absl::ToChronoMicroseconds(options_.stamp_deadline);
+  for (size_t i = 0; i < asked.size(); ++i) {
+    Asked& a = asked[i];
+    a.context.set_deadline(deadline);
+    stubs_[i]->async()->GetStamp(&a.context, &a.request, &a.response,
+                                 [&a, &answered](grpc::Status status) {
+                                   a.status = std::move(status);
+                                   answered.DecrementCount();
+                                 });
+  }
+  answered.Wait();
+  // A backend that cannot say (down, slow, of a release without stamps) or
+  // cannot vouch for its reads: no stamp, so nothing is answered from
+  // memory nor kept, and the request computes as without the cache (its
+  // sections say what is out). Not an error: that would fail the request.
+  std::string stamps;
+  for (size_t i = 0; i < asked.size(); ++i) {
+    if (!asked[i].status.ok() || asked[i].response.stamp().empty()) {
+      return std::string();
+    }
+    absl::StrAppend(&stamps, kBackends[i], "=", asked[i].response.stamp(), ";");
+  }
+  return stamps;
+}
+
+std::string CouncilCache::KeyOf(absl::string_view method,
+                                const Principal& caller, absl::CivilDay today,
+                                const google::protobuf::Message& request) {
+  if (request.ByteSizeLong() > kMaxRequestBytes) return "";
+  std::unique_ptr<google::protobuf::Message> known(request.New());
+  known->CopyFrom(request);
+  known->DiscardUnknownFields();
+  return absl::StrCat(method, "\n", auth::v1::Role_Name(caller.role()), "\n",
+                      caller.partner_id(), "\n", absl::FormatCivilTime(today),
+                      "\n", known->SerializeAsString());
+}
+
+void CouncilCache::Insert(const std::string& key, const std::string& stamp,
+                          const google::protobuf::Message& answer) {
+  if (key.empty() || stamp.empty() || options_.max_bytes == 0) return;
+  std::shared_ptr<google::protobuf::Message> kept(answer.New());
+  kept->CopyFrom(answer);
+  answers_.Insert(key, stamp, std::move(kept));
+}
+
+}  // namespace smz::gateway
