@@ -2,7 +2,9 @@
 // row that every write of some data changes in its own transaction (the
 // registry's directory_version), so that a cache of that data can be
 // exact — an entry made at the stamp a caller gets is what the database
-// held when that caller arrived, or newer.
+// held when that caller arrived, or newer. (A "fence": no answer crosses
+// it from before the call.) The query may be any function instead of SQL:
+// the gateway's asks its four backends for theirs.
 //
 // Current() returns the answer of a query that *started after the call
 // began*, so a write committed before the call is always seen; callers that

@@ -2,10 +2,13 @@
 // transaction (Database::StampWritesWith), for services whose writes are
 // many and varied (events: events, registrations, sign-ups, check-ins;
 // programme: projects, budget lines, indicators, executions): rather than an
-// upsert in each write path, one in Transact that no future path can forget.
+// upsert in each write path, one in Transact that no future path through it
+// can forget (writes through Run, autocommit, are not stamped: keep data
+// writes in Transact).
 //
 // The table has 16 rows; a transaction sets the row of its connection
-// (CONNECTION_ID() % 16) to UUID_SHORT(), a value that never repeats, so
+// (CONNECTION_ID() % 16) to UUID_SHORT(), a value that does not repeat for
+// a server (its server_id and start time are in it), so
 // concurrent writers rarely wait on the same row and a stamp always means
 // the same data, even after a restore. The stamp is all 16, in order.
 //

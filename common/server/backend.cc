@@ -58,11 +58,11 @@ absl::Status Backend::Serve(grpc::Service* service, ServerOptions server) {
 absl::Status Backend::Serve(const std::vector<grpc::Service*>& services,
                             ServerOptions server) {
   server.health_service_names.push_back(service_full_name_);
-  freshness_ = std::make_unique<FreshnessGrpcService>(
+  freshness_service_ = std::make_unique<FreshnessGrpcService>(
       freshness_fence_, freshness_settings_,
       MakeRunner(freshness::v1::FreshnessService::service_full_name()));
   std::vector<grpc::Service*> served = services;
-  served.push_back(freshness_.get());
+  served.push_back(freshness_service_.get());
   runtime_ =
       std::make_unique<ServiceRuntime>(server, options_.database, &metrics_);
   runtime_->SampleEachProbe([this] {
@@ -81,9 +81,9 @@ absl::Status Backend::StampEveryWrite() {
     return session.Execute(kDataVersionRestampSql, {}).status();
   }));
   database_->StampWritesWith(kDataVersionStampSql);
-  write_stamps_ =
+  data_version_fence_ =
       std::make_unique<FreshnessFence>(database_.get(), kDataVersionReadSql);
-  freshness_fence_ = write_stamps_.get();
+  freshness_fence_ = data_version_fence_.get();
   return absl::OkStatus();
 }
 

@@ -138,8 +138,8 @@ class Backend {
   std::unique_ptr<RpcRunner> runner_;
   FreshnessFence* freshness_fence_ = nullptr;
   std::string freshness_settings_;
-  std::unique_ptr<FreshnessFence> write_stamps_;  // StampEveryWrite
-  std::unique_ptr<FreshnessGrpcService> freshness_;
+  std::unique_ptr<FreshnessFence> data_version_fence_;  // StampEveryWrite
+  std::unique_ptr<FreshnessGrpcService> freshness_service_;
   std::unique_ptr<ServiceRuntime> runtime_;
 };
 

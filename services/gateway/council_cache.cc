@@ -12,8 +12,8 @@ namespace smz::gateway {
 namespace {
 
 // In the order of stubs_.
-constexpr std::array<const char*, 4> kBackends = {"registry", "stats", "events",
-                                                  "programme"};
+constexpr std::array<const char*, 4> kBackendNames = {"registry", "stats",
+                                                      "events", "programme"};
 
 }  // namespace
 
@@ -57,7 +57,8 @@ absl::StatusOr<std::string> CouncilCache::AskStamps() const {
     if (!asked[i].status.ok() || asked[i].response.stamp().empty()) {
       return std::string();
     }
-    absl::StrAppend(&stamps, kBackends[i], "=", asked[i].response.stamp(), ";");
+    absl::StrAppend(&stamps, kBackendNames[i], "=", asked[i].response.stamp(),
+                    ";");
   }
   return stamps;
 }
