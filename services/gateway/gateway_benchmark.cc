@@ -62,7 +62,6 @@
 #include "services/programme/programme_server.h"
 #include "services/stats/stats_server.h"
 #include "services/stats/synthetic_history.h"
-#include "smz/bench/v1/echo.grpc.pb.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "tests/harness/benchmark_support.h"
@@ -310,26 +309,14 @@ void MeasureThroughput(smz::gateway::GatewayServer& gateway,
     int callers = 0;
     if (!absl::SimpleAtoi(text, &callers) || callers <= 0) continue;
     std::vector<std::unique_ptr<gv1::GatewayService::Stub>> stubs;
-    std::vector<std::unique_ptr<smz::bench::v1::EchoService::Stub>> echoes;
     for (int c = 0; c < std::min(callers, 4); ++c) {
       grpc::ChannelArguments args;
       args.SetInt("grpc.channel_id", c);  // distinct connections
       stubs.push_back(gv1::GatewayService::NewStub(grpc::CreateCustomChannel(
           Target(gateway.port()), grpc::InsecureChannelCredentials(), args)));
-      echoes.push_back(
-          smz::bench::v1::EchoService::NewStub(grpc::CreateCustomChannel(
-              Target(echo_port), grpc::InsecureChannelCredentials(), args)));
     }
     const smz::testing::Throughput echo =
-        smz::testing::MeasureCalls(callers, runs, kWarmupRuns, [&](int n) {
-          smz::bench::v1::EchoRequest request;
-          request.set_message("ping");
-          smz::bench::v1::EchoResponse response;
-          grpc::ClientContext context;
-          CheckGrpc(
-              echoes[n % echoes.size()]->Echo(&context, request, &response),
-              "Echo");
-        });
+        smz::testing::MeasureEcho(echo_port, callers, runs, kWarmupRuns);
     std::printf("%-34s %8d %10.0f %8.2f %8.2f %8s %8s\n", "echo (bare gRPC)",
                 callers, echo.calls_per_second, echo.latency.p50_ms,
                 echo.latency.p99_ms, "1.00", "1.0");

@@ -44,7 +44,6 @@
 #include "grpcpp/security/credentials.h"
 #include "services/stats/stats_server.h"
 #include "services/stats/synthetic_history.h"
-#include "smz/bench/v1/echo.grpc.pb.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "smz/stats/v1/stats.grpc.pb.h"
 #include "tests/harness/benchmark_support.h"
@@ -364,27 +363,15 @@ int main(int argc, char** argv) {
     int callers = 0;
     if (!absl::SimpleAtoi(text, &callers) || callers <= 0) continue;
     std::vector<std::unique_ptr<v1::StatsService::Stub>> stubs;
-    std::vector<std::unique_ptr<smz::bench::v1::EchoService::Stub>> echoes;
     for (int c = 0; c < std::min(callers, 4); ++c) {
       grpc::ChannelArguments args;
       args.SetInt("grpc.channel_id", c);  // distinct connections
       stubs.push_back(v1::StatsService::NewStub(grpc::CreateCustomChannel(
           absl::StrCat("127.0.0.1:", (*stats)->port()),
           grpc::InsecureChannelCredentials(), args)));
-      echoes.push_back(smz::bench::v1::EchoService::NewStub(
-          grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", echo_port),
-                                    grpc::InsecureChannelCredentials(), args)));
     }
     const smz::testing::Throughput echo =
-        smz::testing::MeasureCalls(callers, runs, kWarmupRuns, [&](int n) {
-          smz::bench::v1::EchoRequest request;
-          request.set_message("ping");
-          smz::bench::v1::EchoResponse response;
-          grpc::ClientContext context;
-          CheckGrpc(
-              echoes[n % echoes.size()]->Echo(&context, request, &response),
-              "Echo");
-        });
+        smz::testing::MeasureEcho(echo_port, callers, runs, kWarmupRuns);
     const int64_t hits_before = (*stats)->stats().aggregate_cache().hits();
     const int64_t stamps_before = (*stats)->stats().rollups_fence().queries();
     smz::testing::PhaseRecorder throughput_recorder(

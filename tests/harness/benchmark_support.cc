@@ -15,6 +15,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "smz/bench/v1/echo.grpc.pb.h"
@@ -165,6 +167,25 @@ std::unique_ptr<MariaDbServer> StartBenchmarkMariaDb(int buffer_pool_mb) {
                          int64_t{buffer_pool_mb} << 20)),
         "buffer pool");
   return *std::move(mariadb);
+}
+
+Throughput MeasureEcho(int echo_port, int callers, int runs, int warmup) {
+  std::vector<std::unique_ptr<bench::v1::EchoService::Stub>> echoes;
+  for (int c = 0; c < std::min(callers, 4); ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.channel_id", c);  // distinct connections
+    echoes.push_back(bench::v1::EchoService::NewStub(
+        grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", echo_port),
+                                  grpc::InsecureChannelCredentials(), args)));
+  }
+  return MeasureCalls(callers, runs, warmup, [&](int n) {
+    bench::v1::EchoRequest request;
+    request.set_message("ping");
+    bench::v1::EchoResponse response;
+    grpc::ClientContext context;
+    CheckGrpc(echoes[n % echoes.size()]->Echo(&context, request, &response),
+              "Echo");
+  });
 }
 
 }  // namespace smz::testing

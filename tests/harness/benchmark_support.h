@@ -85,6 +85,11 @@ class PhaseRecorder {
 // on an ephemeral loopback port (`*port`); exits on failure.
 std::unique_ptr<grpc::Server> StartEchoServer(int* port);
 
+// MeasureCalls of Echo on the server at `echo_port` ("ping"), over up to
+// four connections as the benchmarks spread their callers: the baseline of
+// a throughput table.
+Throughput MeasureEcho(int echo_port, int callers, int runs, int warmup);
+
 // A private MariaDB (see mariadb_server.h) with an InnoDB buffer pool of
 // `buffer_pool_mb`; exits on failure.
 std::unique_ptr<MariaDbServer> StartBenchmarkMariaDb(int buffer_pool_mb);
