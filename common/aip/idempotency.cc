@@ -17,20 +17,15 @@ absl::Status ReusedKey() {
 
 }  // namespace
 
-absl::StatusOr<std::optional<FirstAnswer>> LookUpRequest(Session& session,
-                                                         const RequestKey& key,
-                                                         bool locking) {
+absl::StatusOr<std::optional<FirstAnswer>> LookUpRequest(
+    Session& session, const RequestKey& key) {
   if (key.request_id.empty()) return std::nullopt;
   SMZ_ASSIGN_OR_RETURN(
       std::vector<Row> seen,
-      session.Query(
-          locking ? "SELECT request_digest, result_id, response, response IS "
-                    "NULL FROM request_keys WHERE caller = ? AND method = ? "
-                    "AND request_id = ? LOCK IN SHARE MODE"
-                  : "SELECT request_digest, result_id, response, response IS "
+      session.Query("SELECT request_digest, result_id, response, response IS "
                     "NULL FROM request_keys WHERE caller = ? AND method = ? "
                     "AND request_id = ?",
-          {key.caller, key.method, key.request_id}));
+                    {key.caller, key.method, key.request_id}));
   if (seen.empty()) return std::nullopt;
   const Row& row = seen.front();
   if (row.Text(0) != key.digest) return ReusedKey();

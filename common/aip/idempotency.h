@@ -87,12 +87,11 @@ absl::StatusOr<std::optional<FirstAnswer>> ClaimRequest(Session& session,
                                                         absl::Time now);
 
 // ClaimRequest without claiming: for a dry run, which must still refuse a
-// used key and show what a retry would answer.
-// With `locking`, a shared-lock read that takes no consistent snapshot (for
-// a look before the transaction's own locks).
+// used key and show what a retry would answer. A plain read: a locking one
+// of a missing key would lock the gap where concurrent writers insert
+// their own keys, and deadlock them.
 absl::StatusOr<std::optional<FirstAnswer>> LookUpRequest(Session& session,
-                                                         const RequestKey& key,
-                                                         bool locking = false);
+                                                         const RequestKey& key);
 
 // For writes already serialized by a lock of their own (a report's row, an
 // event's row): LookUpRequest after taking that lock, and RecordRequest with

@@ -92,15 +92,20 @@ struct WriteContext {
 
 // Creates `value` unless `key` was answered before (then returns that first
 // result). Runs inside the caller's transaction. `before_insert` may check
-// or write other rows first.
+// or write other rows first. `*inserted` (when given) says which it was: a
+// new row's dependent rows have nothing to replace, and deleting "them"
+// anyway would take gap locks past the end of their index.
 template <typename T>
 absl::StatusOr<T> CreateVersioned(
     Session& session, const VersionedTable<T>& table, const RequestKey& key,
     const WriteContext& write, const T& value,
-    std::function<absl::Status(Session&)> before_insert = nullptr) {
+    std::function<absl::Status(Session&)> before_insert = nullptr,
+    bool* inserted = nullptr) {
+  if (inserted != nullptr) *inserted = false;
   SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> first,
                        ClaimRequest(session, key, write.now));
   if (first.has_value()) return table.read(session, first->result_id, false);
+  if (inserted != nullptr) *inserted = true;
   if (before_insert) SMZ_RETURN_IF_ERROR(before_insert(session));
   SMZ_ASSIGN_OR_RETURN(const int64_t id,
                        table.insert(session, value, write.now));

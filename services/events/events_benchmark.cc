@@ -409,6 +409,10 @@ int main(int argc, char** argv) {
               static_cast<double>(year_events) / year_ms.size());
   Report("ExportCalendarFeed (one year)", Percentiles(year_ms),
          Percentiles(year_raw_ms));
+  std::printf(
+      "\npeak resident set of this process (services and clients): "
+      "%s\n",
+      smz::testing::PeakResidentSet().c_str());
   (*server)->Shutdown();
   (*registry)->server().Shutdown();
   return exact && in_order ? 0 : 1;

@@ -581,6 +581,10 @@ int main(int argc, char** argv) {
 
   MeasureThroughput(**gateway, council, overview_request, kpi_request,
                     report_request);
+  std::printf(
+      "\npeak resident set of this process (services and clients): "
+      "%s\n",
+      smz::testing::PeakResidentSet().c_str());
 
   (*gateway)->Shutdown();
   (*programme)->Shutdown();

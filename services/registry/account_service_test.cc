@@ -847,6 +847,27 @@ TEST_F(AccountServiceTest, SignInsAtOnceFromOneAddressAllSucceed) {
   }
 }
 
+// Invitations sent at once (an office's staff onboarded by a script): each
+// succeeds without a single InnoDB deadlock, even one a retry would hide.
+TEST_F(AccountServiceTest, InvitationsAtOnceNeverDeadlock) {
+  const absl::StatusOr<int64_t> deadlocks_before = mariadb_->InnodbDeadlocks();
+  ASSERT_TRUE(deadlocks_before.ok()) << deadlocks_before.status();
+  std::vector<std::thread> threads;
+  for (int desk = 0; desk < 8; ++desk) {
+    threads.emplace_back([&, desk] {
+      for (int i = 0; i < 10; ++i) {
+        Invite(absl::StrCat("onboard.", desk, ".", i), auth::v1::ANALYST,
+               /*partner_id=*/0, absl::StrCat("onboard-", desk, "-", i));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  const absl::StatusOr<int64_t> deadlocks_after = mariadb_->InnodbDeadlocks();
+  ASSERT_TRUE(deadlocks_after.ok()) << deadlocks_after.status();
+  EXPECT_EQ(*deadlocks_after, *deadlocks_before)
+      << mariadb_->InnodbStatus().value_or("(no InnoDB status)");
+}
+
 TEST_F(AccountServiceTest, BreakGlassMakesAnAdminAccountWithALink) {
   absl::StatusOr<v1::AccountLinkResponse> link =
       server_->accounts().BreakGlassAdminAccount("Rescue", "root@host");

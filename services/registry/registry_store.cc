@@ -122,13 +122,20 @@ absl::StatusOr<Partner> ReadPartner(Session& session, int64_t id,
   return partner;
 }
 
-// Rewrites the lookup rows that let List filter by department and language.
-absl::Status WriteProfileIndexes(Session& session, const Partner& partner) {
+// Writes the lookup rows that let List filter by department and language:
+// replaces a partner's, or inserts a new one's (`is_new`). A new partner's
+// are not deleted first — nothing is there, and a DELETE for an id past the
+// end of the index takes a gap lock that concurrent creators then all
+// insert into, deadlocking one another (as new events skip theirs).
+absl::Status WriteProfileIndexes(Session& session, const Partner& partner,
+                                 bool is_new) {
   const SqlValue id = SqlInt(partner.id());
-  for (const char* sql :
-       {"DELETE FROM partner_departments WHERE partner_id = ?",
-        "DELETE FROM partner_languages WHERE partner_id = ?"}) {
-    if (auto s = session.Execute(sql, {id}); !s.ok()) return s.status();
+  if (!is_new) {
+    for (const char* sql :
+         {"DELETE FROM partner_departments WHERE partner_id = ?",
+          "DELETE FROM partner_languages WHERE partner_id = ?"}) {
+      if (auto s = session.Execute(sql, {id}); !s.ok()) return s.status();
+    }
   }
   for (const std::string& code : partner.departments()) {
     auto s = session.Execute(
@@ -303,15 +310,28 @@ absl::StatusOr<Grant> ReadGrant(Session& session, int64_t id) {
 
 // A key stored before keys carried their caller (registry migration 5 keeps
 // those it could not attribute under "*"): it still answers a retry from
-// any caller, as it did then.
+// any caller, as it did then. Read on its own, before the write's
+// transaction, without locks: only that migration ever wrote such rows (all
+// answered), and a locking read of a missing key locks the gap around it —
+// with no "*" rows, as on every install since, the gap before the table's
+// first key, where concurrent creates then insert their own keys and
+// deadlock one another.
 absl::StatusOr<std::optional<FirstAnswer>> LookUpLegacyKey(
-    Session& session, const RequestKey& key) {
+    Database& database, const RequestKey& key) {
   if (key.request_id.empty()) return std::nullopt;
   RequestKey legacy = key;
   legacy.caller = "*";
-  // Locking: it runs before the write's own locks and must not fix the
-  // transaction's snapshot.
-  return LookUpRequest(session, legacy, /*locking=*/true);
+  absl::StatusOr<std::optional<FirstAnswer>> first =
+      database.RunFor<std::optional<FirstAnswer>>(
+          [&](Session& session) { return LookUpRequest(session, legacy); });
+  // "Claimed but not answered" would be retried forever: no "*" row can be
+  // (the migration copied answered keys only) unless edited by hand.
+  if (!first.ok() && IsRetryableAbort(first.status())) {
+    return absl::InternalError(
+        absl::StrCat("request key '", key.request_id,
+                     "' kept from before migration 5 has no answer"));
+  }
+  return first;
 }
 
 // Every write of what GetPartner and ListPartners answer changes the
@@ -349,7 +369,8 @@ const VersionedTable<Partner>& Partners() {
         SMZ_ASSIGN_OR_RETURN(const int64_t id, session.LastInsertId());
         Partner stored = partner;
         stored.set_id(id);
-        SMZ_RETURN_IF_ERROR(WriteProfileIndexes(session, stored));
+        SMZ_RETURN_IF_ERROR(
+            WriteProfileIndexes(session, stored, /*is_new=*/true));
         SMZ_RETURN_IF_ERROR(ChangeDirectoryStamp(session));
         return id;
       },
@@ -378,7 +399,8 @@ const VersionedTable<Partner>& Partners() {
             !std::equal(before.languages().begin(), before.languages().end(),
                         after.languages().begin(), after.languages().end());
         if (lookups_changed) {
-          SMZ_RETURN_IF_ERROR(WriteProfileIndexes(session, after));
+          SMZ_RETURN_IF_ERROR(
+              WriteProfileIndexes(session, after, /*is_new=*/false));
         }
         // Last: the stamp's row is locked until the commit, and every
         // partner write queues for it.
@@ -498,13 +520,16 @@ void RegistryStore::AdoptStamp(const std::string& stamp) {
 
 absl::StatusOr<Partner> RegistryStore::CreatePartner(const Partner& partner,
                                                      const RequestKey& key) {
+  SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> legacy,
+                       LookUpLegacyKey(*database_, key));
+  if (legacy.has_value()) {
+    return database_->RunFor<Partner>([&](Session& session) {
+      return ReadPartner(session, legacy->result_id, false);
+    });
+  }
   const WriteContext write{key.caller, clock_->Now()};
   return database_->TransactFor<Partner>(
       [&](Session& session) -> absl::StatusOr<Partner> {
-        SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> legacy,
-                             LookUpLegacyKey(session, key));
-        if (legacy.has_value())
-          return ReadPartner(session, legacy->result_id, false);
         return CreateVersioned<Partner>(
             session, Partners(), key, write, partner, [&](Session& session) {
               return CheckRegistrationNumberFree(session, partner);
@@ -925,12 +950,16 @@ absl::StatusOr<std::vector<v1::ExpiringItem>> RegistryStore::ListExpiring(
 
 absl::StatusOr<Grant> RegistryStore::CreateGrant(const Grant& grant,
                                                  const RequestKey& key) {
+  SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> legacy,
+                       LookUpLegacyKey(*database_, key));
+  if (legacy.has_value()) {
+    return database_->RunFor<Grant>([&](Session& session) {
+      return ReadGrant(session, legacy->result_id);
+    });
+  }
   const WriteContext write{key.caller, clock_->Now()};
   return database_->TransactFor<Grant>(
       [&](Session& session) -> absl::StatusOr<Grant> {
-        SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> legacy,
-                             LookUpLegacyKey(session, key));
-        if (legacy.has_value()) return ReadGrant(session, legacy->result_id);
         return CreateVersioned<Grant>(
             session, Grants(), key, write, grant, [&](Session& session) {
               return StatusOfPartnerForChild(session, grant.partner_id(),

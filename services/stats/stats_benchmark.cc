@@ -239,6 +239,7 @@ int main(int argc, char** argv) {
   std::atomic<int> warnings{0};
   smz::testing::PhaseRecorder submit_recorder(
       record_submissions ? absl::GetFlag(FLAGS_perf_command) : "");
+  const int64_t deadlocks_before = smz::testing::InnodbDeadlocks(*mariadb);
   const double service_seconds = RunParallel(partners, concurrency, [&](int i) {
     v1::SubmitReportRequest request;
     *request.mutable_report() = reports[i];
@@ -262,7 +263,9 @@ int main(int argc, char** argv) {
   std::printf("%-44s %10.0f %12.0f %8.2f\n", "SubmitReport over gRPC",
               service_rate, submitted_cells / service_seconds,
               service_rate / raw_rate);
-  std::printf("(%d plausibility warnings raised)\n", warnings.load());
+  std::printf("(%d plausibility warnings raised; %s, retried)\n",
+              warnings.load(),
+              smz::testing::DeadlocksSince(*mariadb, deadlocks_before).c_str());
   if (absl::GetFlag(FLAGS_verify_rollups)) {
     absl::StatusOr<int64_t> mismatches =
         (*stats)->store().CountRollupMismatches();
@@ -409,6 +412,10 @@ int main(int argc, char** argv) {
         aggregate.latency.p99_ms / echo.latency.p99_ms);
   }
   echo_server->Shutdown();
+  std::printf(
+      "\npeak resident set of this process (services and clients): "
+      "%s\n",
+      smz::testing::PeakResidentSet().c_str());
 
   (*stats)->Shutdown();
   (*registry)->server().Shutdown();

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -114,6 +115,30 @@ Throughput MeasureCalls(int callers, int runs, int warmup,
     samples[i] = MillisecondsSince(start);
   });
   return Throughput{samples.size() / seconds, Percentiles(std::move(samples))};
+}
+
+std::string PeakResidentSet() {
+  std::FILE* status = std::fopen("/proc/self/status", "r");
+  if (status == nullptr) return "unknown";
+  char line[256];
+  long long kib = -1;
+  while (std::fgets(line, sizeof(line), status) != nullptr) {
+    if (std::sscanf(line, "VmHWM: %lld kB", &kib) == 1) break;
+  }
+  std::fclose(status);
+  if (kib < 0) return "unknown";
+  return absl::StrFormat("%.1f MiB", kib / 1024.0);
+}
+
+int64_t InnodbDeadlocks(MariaDbServer& mariadb) {
+  absl::StatusOr<int64_t> count = mariadb.InnodbDeadlocks();
+  return count.ok() ? *count : -1;
+}
+
+std::string DeadlocksSince(MariaDbServer& mariadb, int64_t before) {
+  const int64_t now = InnodbDeadlocks(mariadb);
+  if (before < 0 || now < 0) return "InnoDB deadlocks unknown";
+  return absl::StrCat(now - before, " InnoDB deadlocks");
 }
 
 double RunParallel(int n, int threads, const std::function<void(int)>& work) {

@@ -1,8 +1,9 @@
 // What every benchmark program needs besides the services it measures:
 // stop at the first failure with the reason, percentiles of latency samples,
 // a worker pool over an index range, a bare gRPC echo server as the
-// baseline, a command (perf record) run over one phase, and a private
-// MariaDB with a buffer pool sized for the data set.
+// baseline, a command (perf record) run over one phase, a private MariaDB
+// with a buffer pool sized for the data set, and what a run leaves behind:
+// the process's peak resident set and the InnoDB deadlocks a phase met.
 //
 //   auto mariadb = smz::testing::StartBenchmarkMariaDb(1024);
 //   auto context = smz::BearerContext(token, smz::kBulkCallDeadline);
@@ -89,6 +90,18 @@ std::unique_ptr<grpc::Server> StartEchoServer(int* port);
 // four connections as the benchmarks spread their callers: the baseline of
 // a throughput table.
 Throughput MeasureEcho(int echo_port, int callers, int runs, int warmup);
+
+// This process's peak resident set (VmHWM of /proc/self/status) as
+// "123.4 MiB", or "unknown": the benchmarks run their services in-process,
+// so it is what the services and the benchmark's clients held at most.
+std::string PeakResidentSet();
+
+// InnoDB's deadlock count on `mariadb` now, to pass to DeadlocksSince()
+// after a phase (-1 when it cannot be read).
+int64_t InnodbDeadlocks(MariaDbServer& mariadb);
+// "N InnoDB deadlocks" met since `before` was read (retried transactions
+// count), or "InnoDB deadlocks unknown".
+std::string DeadlocksSince(MariaDbServer& mariadb, int64_t before);
 
 // A private MariaDB (see mariadb_server.h) with an InnoDB buffer pool of
 // `buffer_pool_mb`; exits on failure.

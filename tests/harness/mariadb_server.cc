@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -191,6 +192,25 @@ absl::StatusOr<std::vector<Row>> MariaDbServer::QueryAsRoot(
   Database root(RootOptions(socket_));
   return root.RunFor<std::vector<Row>>(
       [&](Session& session) { return session.Query(sql, {}); });
+}
+
+absl::StatusOr<int64_t> MariaDbServer::InnodbDeadlocks() {
+  absl::StatusOr<std::vector<Row>> rows =
+      QueryAsRoot("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'");
+  if (!rows.ok()) return rows.status();
+  int64_t count = 0;
+  if (rows->size() != 1 || !absl::SimpleAtoi(rows->front().Text(1), &count)) {
+    return absl::InternalError("no Innodb_deadlocks status variable");
+  }
+  return count;
+}
+
+absl::StatusOr<std::string> MariaDbServer::InnodbStatus() {
+  absl::StatusOr<std::vector<Row>> rows =
+      QueryAsRoot("SHOW ENGINE INNODB STATUS");
+  if (!rows.ok()) return rows.status();
+  if (rows->size() != 1) return absl::InternalError("no InnoDB status");
+  return rows->front().Text(2);
 }
 
 std::vector<std::string> MariaDbServer::ReplicationArgs(int server_id,

@@ -14,6 +14,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,14 @@ class MariaDbServer {
   // Runs one statement as root (test set-up only).
   absl::Status ExecuteAsRoot(const std::string& sql);
   absl::StatusOr<std::vector<Row>> QueryAsRoot(const std::string& sql);
+
+  // InnoDB's count of deadlocks since the server started (every database,
+  // retried transactions too): a test or benchmark phase's difference says
+  // whether its transactions collided.
+  absl::StatusOr<int64_t> InnodbDeadlocks();
+  // SHOW ENGINE INNODB STATUS's text (its "LATEST DETECTED DEADLOCK" says
+  // which statements collided): for a test's failure message.
+  absl::StatusOr<std::string> InnodbStatus();
 
   // Makes this server a replica of `primary` by GTID (MariaDB's own
   // replication), through a replication account made on `primary`, and
