@@ -211,6 +211,24 @@ absl::StatusOr<std::vector<Row>> Session::Query(
   }
 }
 
+absl::Status Session::SetSavepoint() {
+  try {
+    connection_->Control("SAVEPOINT smz_mark");
+    return absl::OkStatus();
+  } catch (const sql::SQLException& e) {
+    return connection_->Fail(e);
+  }
+}
+
+absl::Status Session::RollbackToSavepoint() {
+  try {
+    connection_->Control("ROLLBACK TO SAVEPOINT smz_mark");
+    return absl::OkStatus();
+  } catch (const sql::SQLException& e) {
+    return connection_->Fail(e);
+  }
+}
+
 absl::StatusOr<int64_t> Session::Execute(absl::string_view sql,
                                          const std::vector<SqlValue>& params) {
   try {
@@ -349,7 +367,8 @@ void Database::Release(std::unique_ptr<PooledConnection> connection) {
 }
 
 absl::Status Database::RunOnce(absl::FunctionRef<absl::Status(Session&)> fn,
-                               bool transactional, bool rehearsal) {
+                               bool transactional, bool rehearsal,
+                               Isolation isolation) {
   absl::StatusOr<std::unique_ptr<PooledConnection>> acquired = Acquire();
   if (!acquired.ok()) return acquired.status();
   std::unique_ptr<PooledConnection> connection = std::move(*acquired);
@@ -359,7 +378,13 @@ absl::Status Database::RunOnce(absl::FunctionRef<absl::Status(Session&)> fn,
     // Plain statements, not Connection::commit()/rollback()/setAutoCommit():
     // Connector/C++ 1.1 discards the result of those, so a failed COMMIT
     // would look like success.
-    if (transactional) connection->Control("START TRANSACTION");
+    if (transactional) {
+      // For the next transaction only; the session's default stays.
+      if (isolation == Isolation::kReadCommitted) {
+        connection->Control("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
+      }
+      connection->Control("START TRANSACTION");
+    }
     status = fn(session);
     if (transactional && status.ok() && !rehearsal && session.wrote() &&
         !write_stamp_sql_.empty()) {
@@ -400,21 +425,24 @@ static void BackOff(int attempt) {
   absl::SleepFor(absl::Milliseconds(1 << attempt));
 }
 
-absl::Status Database::Transact(absl::FunctionRef<absl::Status(Session&)> fn) {
+absl::Status Database::Transact(absl::FunctionRef<absl::Status(Session&)> fn,
+                                Isolation isolation) {
   absl::Status status;
   for (int attempt = 0; attempt < kMaxTransactionAttempts; ++attempt) {
     if (attempt > 0) BackOff(attempt - 1);
-    status = RunOnce(fn, /*transactional=*/true);
+    status =
+        RunOnce(fn, /*transactional=*/true, /*rehearsal=*/false, isolation);
     if (!status.GetPayload(kRetryablePayload).has_value()) return status;
   }
   return status;
 }
 
-absl::Status Database::Rehearse(absl::FunctionRef<absl::Status(Session&)> fn) {
+absl::Status Database::Rehearse(absl::FunctionRef<absl::Status(Session&)> fn,
+                                Isolation isolation) {
   absl::Status status;
   for (int attempt = 0; attempt < kMaxTransactionAttempts; ++attempt) {
     if (attempt > 0) BackOff(attempt - 1);
-    status = RunOnce(fn, /*transactional=*/true, /*rehearsal=*/true);
+    status = RunOnce(fn, /*transactional=*/true, /*rehearsal=*/true, isolation);
     if (!status.GetPayload(kRetryablePayload).has_value()) return status;
   }
   return status;

@@ -123,6 +123,81 @@ TEST_F(DatabaseTest, FailedTransactionChangesNothing) {
   EXPECT_EQ(count, 0);
 }
 
+// What group commit relies on: a failed part of a shared transaction is
+// undone alone, and what ran before and after it commits.
+TEST_F(DatabaseTest, RollbackToSavepointUndoesOnlyWhatRanSince) {
+  ASSERT_TRUE(
+      db_->Transact([](Session& s) -> absl::Status {
+           auto a =
+               s.Execute("INSERT INTO items (id, name) VALUES (1, 'a')", {});
+           if (!a.ok()) return a.status();
+           if (absl::Status m = s.SetSavepoint(); !m.ok()) return m;
+           auto b =
+               s.Execute("INSERT INTO items (id, name) VALUES (2, 'b')", {});
+           if (!b.ok()) return b.status();
+           if (absl::Status r = s.RollbackToSavepoint(); !r.ok()) {
+             return r;
+           }
+           // The mark moves: the next rollback keeps 'c'.
+           auto c =
+               s.Execute("INSERT INTO items (id, name) VALUES (3, 'c')", {});
+           if (!c.ok()) return c.status();
+           if (absl::Status m = s.SetSavepoint(); !m.ok()) return m;
+           auto d =
+               s.Execute("INSERT INTO items (id, name) VALUES (4, 'd')", {});
+           if (!d.ok()) return d.status();
+           return s.RollbackToSavepoint();
+         })
+          .ok());
+  std::vector<int64_t> ids;
+  ASSERT_TRUE(db_->Run([&](Session& s) -> absl::Status {
+                   auto r = s.Query("SELECT id FROM items ORDER BY id", {});
+                   if (!r.ok()) return r.status();
+                   for (const Row& row : *r) ids.push_back(row.Int(0));
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  EXPECT_EQ(ids, (std::vector<int64_t>{1, 3}));
+}
+
+// A row committed by another transaction after this one's first read: the
+// default snapshot does not show it, READ COMMITTED does.
+TEST_F(DatabaseTest, ReadCommittedSeesCommitsMadeAfterTheFirstRead) {
+  for (const Database::Isolation isolation :
+       {Database::Isolation::kRepeatableRead,
+        Database::Isolation::kReadCommitted}) {
+    ASSERT_TRUE(db_->Run([](Session& s) {
+                     return s.Execute("DELETE FROM items", {}).status();
+                   })
+                    .ok());
+    int64_t before = -1;
+    int64_t after = -1;
+    ASSERT_TRUE(
+        db_->Transact(
+               [&](Session& s) -> absl::Status {
+                 auto first = s.Query("SELECT COUNT(*) FROM items", {});
+                 if (!first.ok()) return first.status();
+                 before = first->front().Int(0);
+                 // Another connection of the pool commits meanwhile.
+                 absl::Status other = db_->Transact([](Session& t) {
+                   return t
+                       .Execute("INSERT INTO items (id, name) VALUES (9, 'z')",
+                                {})
+                       .status();
+                 });
+                 if (!other.ok()) return other;
+                 auto second = s.Query("SELECT COUNT(*) FROM items", {});
+                 if (!second.ok()) return second.status();
+                 after = second->front().Int(0);
+                 return absl::OkStatus();
+               },
+               isolation)
+            .ok());
+    EXPECT_EQ(before, 0);
+    EXPECT_EQ(after, isolation == Database::Isolation::kReadCommitted ? 1 : 0);
+  }
+}
+
 TEST_F(DatabaseTest, RetryableAbortRunsTheTransactionAgainThenGivesUp) {
   int attempts = 0;
   const absl::Status second_try = db_->Transact([&](Session& s) {

@@ -52,7 +52,12 @@ StatsStore::StatsStore(Database* database, const Clock* clock,
       options_(options),
       rollups_fence_(
           database,
-          "SELECT GROUP_CONCAT(version ORDER BY shard) FROM rollup_version") {}
+          "SELECT GROUP_CONCAT(version ORDER BY shard) FROM rollup_version"),
+      submit_groups_(
+          {.max_group_weight = std::max(1, options_.max_group_cells),
+           .max_running_groups =
+               std::max(1, options_.concurrent_submission_groups)},
+          [this](absl::Span<SubmitJob* const> jobs) { SubmitGroup(jobs); }) {}
 
 absl::StatusOr<Report> StatsStore::GetReport(int64_t partner_id, int period) {
   return database_->RunFor<Report>(

@@ -2,6 +2,7 @@
 #include <cassert>
 #include <cmath>
 #include <map>
+#include <set>
 #include <tuple>
 #include <utility>
 
@@ -42,7 +43,12 @@ struct Delta {
   int64_t contributors = 0;
   int64_t partner_sum = 0;
   int64_t partner_square_sum = 0;
-  bool Empty() const { return value == 0 && contributors == 0; }
+  // All four: summed over partners, contributors may cancel out while
+  // their partner sums do not.
+  bool Empty() const {
+    return value == 0 && contributors == 0 && partner_sum == 0 &&
+           partner_square_sum == 0;
+  }
   void Add(const Delta& other) {
     value += other.value;
     contributors += other.contributors;
@@ -56,15 +62,51 @@ std::vector<SqlValue> DeltaParams(const Delta& delta) {
           SqlInt(delta.partner_sum), SqlInt(delta.partner_square_sum)};
 }
 
-// Moves the three rollups by the difference between a partner's counted
-// cells before and after. Rows are written in key order, the same in every
-// transaction, so concurrent submissions wait rather than deadlock.
-absl::Status ApplyRollups(Session& session, int period, int partner_kind,
-                          int region, int64_t partner_id,
-                          const std::vector<CellChange>& changes) {
-  std::vector<std::vector<SqlValue>> cell_rows;
-  std::map<std::tuple<int, std::string>, Delta> by_nationality;
-  std::map<std::tuple<int, std::string, int>, Delta> by_department;
+// What counted submissions add to the rows every submission of a month
+// shares: reports counted, reporting hospitals per group, the three
+// rollups, the rollups' version. Summed over a whole group of submissions
+// (StatsStore::Submit) and written once, last, so that the rows every
+// submission of the month touches are written once per group and locked
+// only for its commit.
+struct SharedCounts {
+  // (period, shard) -> reports newly counted.
+  std::map<std::pair<int, int>, int64_t> reports;
+  // (period, partner kind, region, shard) -> (active, with revenue).
+  std::map<std::tuple<int, int, int, int>, std::pair<int64_t, int64_t>>
+      reporters;
+  // rollup_cells' primary key: (period, measure, nationality, department,
+  // care type, sex, age band, partner kind, region).
+  std::map<
+      std::tuple<int, int, std::string, std::string, int, int, int, int, int>,
+      Delta>
+      cells;
+  std::map<std::tuple<int, int, std::string>, Delta> nationality;
+  std::map<std::tuple<int, int, std::string, int>, Delta> department;
+  std::set<int> version_shards;
+
+  void Add(const SharedCounts& other) {
+    for (const auto& [key, n] : other.reports) reports[key] += n;
+    for (const auto& [key, n] : other.reporters) {
+      reporters[key].first += n.first;
+      reporters[key].second += n.second;
+    }
+    for (const auto& [key, delta] : other.cells) cells[key].Add(delta);
+    for (const auto& [key, delta] : other.nationality) {
+      nationality[key].Add(delta);
+    }
+    for (const auto& [key, delta] : other.department) {
+      department[key].Add(delta);
+    }
+    version_shards.insert(other.version_shards.begin(),
+                          other.version_shards.end());
+  }
+};
+
+// Adds to the rollups the difference between a partner's counted cells
+// before and after.
+void CountRollups(int period, int partner_kind, int region, int64_t partner_id,
+                  const std::vector<CellChange>& changes,
+                  SharedCounts* counts) {
   for (const CellChange& change : changes) {
     const int64_t before = change.old_value;
     const int64_t after = change.cell.value;
@@ -76,57 +118,106 @@ absl::Status ApplyRollups(Session& session, int period, int partner_kind,
     if (delta.Empty()) continue;
     const Cell& c = change.cell;
     const int measure = static_cast<int>(c.measure);
+    counts
+        ->cells[{period, measure, c.nationality, c.department, c.care_type,
+                 c.sex, c.age_band, partner_kind, region}]
+        .Add(delta);
+    counts->nationality[{period, measure, c.nationality}].Add(delta);
+    counts->department[{period, measure, c.department, c.care_type}].Add(delta);
+  }
+}
+
+// Writes the shared rows in key order (tables, then rows), the same in
+// every transaction, so that concurrent groups wait rather than deadlock.
+absl::Status WriteSharedCounts(Session& session, const SharedCounts& counts) {
+  // Each table in as few statements as InsertBatched makes (a group's
+  // callers fall in several shards).
+  std::vector<std::vector<SqlValue>> report_rows;
+  for (const auto& [key, n] : counts.reports) {
+    if (n == 0) continue;
+    report_rows.push_back({SqlInt(key.first), SqlInt(key.second), SqlInt(n)});
+  }
+  SMZ_RETURN_IF_ERROR(InsertBatched(
+      session, "INSERT INTO report_counts (period, shard, counted) VALUES ",
+      "(?,?,?)", " ON DUPLICATE KEY UPDATE counted = counted + VALUES(counted)",
+      report_rows));
+  std::vector<std::vector<SqlValue>> reporter_rows;
+  for (const auto& [key, n] : counts.reporters) {
+    if (n.first == 0 && n.second == 0) continue;
+    const auto& [period, kind, region, shard] = key;
+    reporter_rows.push_back({SqlInt(period), SqlInt(kind), SqlInt(region),
+                             SqlInt(shard), SqlInt(n.first), SqlInt(n.second)});
+  }
+  SMZ_RETURN_IF_ERROR(InsertBatched(
+      session,
+      "INSERT INTO group_reporters (period, partner_kind, region, shard, "
+      "active, with_revenue) VALUES ",
+      "(?,?,?,?,?,?)",
+      " ON DUPLICATE KEY UPDATE active = active + VALUES(active), "
+      "with_revenue = with_revenue + VALUES(with_revenue)",
+      reporter_rows));
+  std::vector<std::vector<SqlValue>> cell_rows;
+  for (const auto& [key, delta] : counts.cells) {
+    if (delta.Empty()) continue;
+    const auto& [period, measure, nationality, department, care_type, sex,
+                 age_band, kind, region] = key;
     std::vector<SqlValue> row = {
-        SqlInt(period),     SqlInt(measure),      c.nationality,
-        c.department,       SqlInt(c.care_type),  SqlInt(c.sex),
-        SqlInt(c.age_band), SqlInt(partner_kind), SqlInt(region)};
+        SqlInt(period),   SqlInt(measure),   nationality,
+        department,       SqlInt(care_type), SqlInt(sex),
+        SqlInt(age_band), SqlInt(kind),      SqlInt(region)};
     std::vector<SqlValue> figures = DeltaParams(delta);
     row.insert(row.end(), figures.begin(), figures.end());
     cell_rows.push_back(std::move(row));
-    by_nationality[{measure, c.nationality}].Add(delta);
-    by_department[{measure, c.department, c.care_type}].Add(delta);
   }
-  // `changes` is in cell key order, which is rollup_cells' key order within
-  // a period.
-  absl::Status status = InsertBatched(
+  SMZ_RETURN_IF_ERROR(InsertBatched(
       session,
       "INSERT INTO rollup_cells (period, measure, nationality, department, "
       "care_type, sex, age_band, partner_kind, region, value, contributors, "
       "partner_sum, partner_square_sum) VALUES ",
-      "(?,?,?,?,?,?,?,?,?,?,?,?,?)", kRollupUpsertTail, cell_rows);
-  if (!status.ok()) return status;
+      "(?,?,?,?,?,?,?,?,?,?,?,?,?)", kRollupUpsertTail, cell_rows));
 
   std::vector<std::vector<SqlValue>> nationality_rows;
-  for (const auto& [key, delta] : by_nationality) {
+  for (const auto& [key, delta] : counts.nationality) {
     if (delta.Empty()) continue;
-    std::vector<SqlValue> row = {SqlInt(period), SqlInt(std::get<0>(key)),
-                                 std::get<1>(key)};
+    std::vector<SqlValue> row = {SqlInt(std::get<0>(key)),
+                                 SqlInt(std::get<1>(key)), std::get<2>(key)};
     std::vector<SqlValue> figures = DeltaParams(delta);
     row.insert(row.end(), figures.begin(), figures.end());
     nationality_rows.push_back(std::move(row));
   }
-  status = InsertBatched(
+  SMZ_RETURN_IF_ERROR(InsertBatched(
       session,
       "INSERT INTO rollup_nationality (period, measure, nationality, value, "
       "contributors, partner_sum, partner_square_sum) VALUES ",
-      "(?,?,?,?,?,?,?)", kRollupUpsertTail, nationality_rows);
-  if (!status.ok()) return status;
+      "(?,?,?,?,?,?,?)", kRollupUpsertTail, nationality_rows));
 
   std::vector<std::vector<SqlValue>> department_rows;
-  for (const auto& [key, delta] : by_department) {
+  for (const auto& [key, delta] : counts.department) {
     if (delta.Empty()) continue;
-    std::vector<SqlValue> row = {SqlInt(period), SqlInt(std::get<0>(key)),
-                                 std::get<1>(key), SqlInt(std::get<2>(key))};
+    std::vector<SqlValue> row = {SqlInt(std::get<0>(key)),
+                                 SqlInt(std::get<1>(key)), std::get<2>(key),
+                                 SqlInt(std::get<3>(key))};
     std::vector<SqlValue> figures = DeltaParams(delta);
     row.insert(row.end(), figures.begin(), figures.end());
     department_rows.push_back(std::move(row));
   }
-  return InsertBatched(
+  SMZ_RETURN_IF_ERROR(InsertBatched(
       session,
       "INSERT INTO rollup_department (period, measure, department, "
       "care_type, value, contributors, partner_sum, partner_square_sum) "
       "VALUES ",
-      "(?,?,?,?,?,?,?,?)", kRollupUpsertTail, department_rows);
+      "(?,?,?,?,?,?,?,?)", kRollupUpsertTail, department_rows));
+
+  // Aggregates kept in memory are current while the stamp stands still.
+  // (UUID_SHORT() is evaluated per row: every shard gets a value of its own.)
+  std::vector<std::vector<SqlValue>> version_rows;
+  for (const int shard : counts.version_shards) {
+    version_rows.push_back({SqlInt(shard)});
+  }
+  return InsertBatched(
+      session, "INSERT INTO rollup_version (shard, version) VALUES ",
+      "(?, UUID_SHORT())", " ON DUPLICATE KEY UPDATE version = UUID_SHORT()",
+      version_rows);
 }
 
 // Writes the stored cells of a report: the difference between what is
@@ -281,7 +372,6 @@ absl::Status UpsertPartner(Session& session, const PartnerFacts& partner,
       .status();
 }
 
-// One submission inside the caller's transaction.
 // What a submission that changes its report writes: the row's new state.
 struct Revision {
   int old_status = 0;
@@ -354,26 +444,17 @@ absl::Status WriteReportRow(Session& session, const Submission& in, bool exists,
 }
 
 // A SUBMITTED report in the counts: reports per period, reporting hospitals
-// per group, the rollups. Every submission of a month writes these same
-// rows, so each holds their locks until it commits: they are written last,
-// after everything that reads or writes the hospital's own rows, to hold
-// them only for the commit.
-absl::Status CountSubmission(Session& session, const Submission& in,
-                             const std::optional<StoredReport>& stored,
-                             const CellDiff& diff, absl::CivilMonth month,
-                             const Revision& r) {
+// per group, the rollups. Only added up here; WriteSharedCounts writes them
+// once for the whole group, last.
+void CountSubmission(const Submission& in,
+                     const std::optional<StoredReport>& stored,
+                     const CellDiff& diff, absl::CivilMonth month,
+                     const Revision& r, SharedCounts* counts) {
   const int period = PeriodNumber(month);
   const int64_t partner_id = in.report.partner_id();
+  const int shard = static_cast<int>(partner_id % kReportCountShards);
   const bool was_counted = Counted(r.old_status);
-  if (!was_counted) {
-    SMZ_RETURN_IF_ERROR(
-        session
-            .Execute("INSERT INTO report_counts (period, shard, counted) "
-                     "VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE counted = "
-                     "counted + 1",
-                     {SqlInt(period), SqlInt(partner_id % kReportCountShards)})
-            .status());
-  }
+  if (!was_counted) counts->reports[{period, shard}] += 1;
   // Reporting hospitals of the group: one more or fewer with activity or
   // revenue (a report keeps the group it was first filed in).
   const int active_delta = (in.report.no_activity() ? 0 : 1) -
@@ -381,29 +462,16 @@ absl::Status CountSubmission(Session& session, const Submission& in,
   const int revenue_delta = (HasRevenue(in.cells) ? 1 : 0) -
                             (was_counted && HasRevenue(stored->cells) ? 1 : 0);
   if (active_delta != 0 || revenue_delta != 0) {
-    SMZ_RETURN_IF_ERROR(
-        session
-            .Execute(
-                "INSERT INTO group_reporters (period, partner_kind, region, "
-                "shard, active, with_revenue) VALUES (?, ?, ?, ?, ?, ?) ON "
-                "DUPLICATE KEY UPDATE active = active + VALUES(active), "
-                "with_revenue = with_revenue + VALUES(with_revenue)",
-                {SqlInt(period), SqlInt(r.partner_kind), SqlInt(r.region),
-                 SqlInt(partner_id % kReportCountShards), SqlInt(active_delta),
-                 SqlInt(revenue_delta)})
-            .status());
+    auto& reporters =
+        counts->reporters[{period, r.partner_kind, r.region, shard}];
+    reporters.first += active_delta;
+    reporters.second += revenue_delta;
   }
   const std::vector<CellChange> counted_changes =
       was_counted ? diff.changes : AllCreated(in.cells);
-  SMZ_RETURN_IF_ERROR(ApplyRollups(session, period, r.partner_kind, r.region,
-                                   partner_id, counted_changes));
-  // Aggregates kept in memory are current while the stamp stands still.
-  return session
-      .Execute(
-          "INSERT INTO rollup_version (shard, version) VALUES (?, "
-          "UUID_SHORT()) ON DUPLICATE KEY UPDATE version = UUID_SHORT()",
-          {SqlInt(partner_id % kReportCountShards)})
-      .status();
+  CountRollups(period, r.partner_kind, r.region, partner_id, counted_changes,
+               counts);
+  counts->version_shards.insert(shard);
 }
 
 // The stored revision, as a read would return it.
@@ -499,10 +567,11 @@ absl::StatusOr<v1::SubmitReportResponse> Replay(const FirstAnswer& first) {
   return replay;
 }
 
-// One submission inside the caller's transaction.
+// One submission inside the caller's transaction; what it adds to the
+// shared rows goes to `counts`, for the caller to write.
 absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
     Session& session, const Submission& in, const StoreOptions& options,
-    absl::Time now, bool dry_run) {
+    absl::Time now, bool dry_run, SharedCounts* counts) {
   const std::string digest =
       HashToken(ContentDigest(in.cells, in.report.no_activity()));
   const absl::CivilMonth month = *ParseMonth(in.report.period());
@@ -512,11 +581,12 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
                        LoadReport(session, partner_id, period,
                                   /*for_update=*/true, options.deadline_days));
 
-  // Looked up after the report row is locked, so this (first non-locking)
-  // read sees a concurrent twin that committed while we waited, and we
-  // return its answer. The key itself is recorded with the answer at the
-  // end; twins that both found no row lose on the report's unique key and
-  // run again.
+  // Looked up after the report row is locked, so this read (READ
+  // COMMITTED: see SubmitGroup) sees a concurrent twin that committed while
+  // we waited, and we return its answer; a twin earlier in the same group
+  // is in this very transaction. The key itself is recorded with the
+  // answer at the end; twins that both found no row lose on the report's
+  // unique key and run again (the loser alone, after its group).
   const RequestKey key{in.actor, in.method, in.request_id, in.request_digest};
   SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> first,
                        LookUpRequest(session, key));
@@ -583,10 +653,7 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
     SMZ_RETURN_IF_ERROR(RecordRequest(session, key, /*result_id=*/0,
                                       response.SerializeAsString(), now));
   }
-  // Last: the rows every submission of the month shares (CountSubmission).
-  if (counted) {
-    SMZ_RETURN_IF_ERROR(CountSubmission(session, in, stored, diff, month, r));
-  }
+  if (counted) CountSubmission(in, stored, diff, month, r, counts);
   return response;
 }
 
@@ -608,28 +675,138 @@ absl::Status ClaimBatch(Session& session, const RequestKey& batch, bool dry_run,
 
 }  // namespace
 
+namespace {
+
+// One caller's submissions in the caller's transaction, their shared rows
+// added to `counts`.
+absl::StatusOr<std::vector<v1::SubmitReportResponse>> ApplyJob(
+    Session& session, const StatsStore::SubmitJob& job,
+    const StoreOptions& options, bool dry_run, SharedCounts* counts) {
+  if (job.batch->has_value()) {
+    SMZ_RETURN_IF_ERROR(ClaimBatch(session, **job.batch, dry_run, job.now));
+  }
+  std::vector<v1::SubmitReportResponse> responses;
+  for (const Submission& submission : *job.submissions) {
+    SMZ_ASSIGN_OR_RETURN(v1::SubmitReportResponse response,
+                         ApplySubmission(session, submission, options, job.now,
+                                         dry_run, counts));
+    responses.push_back(std::move(response));
+  }
+  return responses;
+}
+
+}  // namespace
+
+namespace {
+
+// Where a caller's submissions start: groups take their callers in this
+// order, so that concurrent groups lock report rows in one order.
+std::pair<int64_t, std::string> FirstReport(const StatsStore::SubmitJob& job) {
+  if (job.submissions->empty()) return {0, ""};
+  const Report& report = job.submissions->front().report;
+  return {report.partner_id(), report.period()};
+}
+
+// A caller's weight in a group: its cells (a report without any counts as
+// one), so that a group's transaction stays about the same size.
+int WeightOf(const std::vector<Submission>& submissions) {
+  int64_t cells = 0;
+  for (const Submission& s : submissions) {
+    cells += std::max<int64_t>(1, static_cast<int64_t>(s.cells.size()));
+  }
+  return static_cast<int>(std::min<int64_t>(cells, 1 << 30));
+}
+
+}  // namespace
+
+void StatsStore::SubmitGroup(absl::Span<SubmitJob* const> group) {
+  std::vector<SubmitJob*> jobs(group.begin(), group.end());
+  // Stable: one report's callers keep their arrival order.
+  std::stable_sort(jobs.begin(), jobs.end(),
+                   [](const SubmitJob* a, const SubmitJob* b) {
+                     return FirstReport(*a) < FirstReport(*b);
+                   });
+  const bool alone = jobs.size() == 1;
+  std::vector<SubmitJob*> alone_after;  // to run again on their own
+  const absl::Status status = database_->Transact(
+      [&](Session& session) -> absl::Status {
+        // A transaction run again (after a deadlock) starts afresh.
+        alone_after.clear();
+        SharedCounts shared;
+        for (SubmitJob* job : jobs) {
+          // In a group each caller's submissions can fail alone: what they
+          // wrote is undone back to the mark, the others' work stays.
+          if (!alone) SMZ_RETURN_IF_ERROR(session.SetSavepoint());
+          SharedCounts own;
+          job->result =
+              ApplyJob(session, *job, options_, /*dry_run=*/false, &own);
+          if (job->result.ok()) {
+            shared.Add(own);
+            continue;
+          }
+          const absl::Status failed = job->result.status();
+          if (alone) return failed;
+          if (absl::Status undone = session.RollbackToSavepoint();
+              !undone.ok()) {
+            // A deadlock ends the whole transaction, the mark with it:
+            // then the whole group runs again.
+            return IsRetryableAbort(failed) ? failed : undone;
+          }
+          // The transaction lives on (a lock wait timed out, a twin raced):
+          // this caller runs again on its own once the group committed, so
+          // one caller's wait never fails the others.
+          if (IsRetryableAbort(failed)) alone_after.push_back(job);
+        }
+        // Last: the rows every submission of the month shares.
+        return WriteSharedCounts(session, shared);
+      },
+      // Each caller's plain reads (its request key, the hospital's history)
+      // see what is committed when they run, as they would alone, not the
+      // snapshot an earlier caller of the group took: a twin committed by
+      // another replica meanwhile is replayed, not refused as stale.
+      Database::Isolation::kReadCommitted);
+  if (status.ok()) {
+    for (SubmitJob* job : alone_after) SubmitGroup({job});
+    return;
+  }
+  if (alone || absl::IsUnavailable(status)) {
+    // Nothing was committed, for a reason every caller shares.
+    for (SubmitJob* job : jobs) job->result = status;
+    return;
+  }
+  // Nothing was committed, for a reason the group shares (its counts, say):
+  // each caller again on its own, so that each outcome is the caller's.
+  for (SubmitJob* job : jobs) SubmitGroup({job});
+}
+
 absl::StatusOr<std::vector<v1::SubmitReportResponse>> StatsStore::Submit(
     const std::vector<Submission>& submissions, bool dry_run,
     const std::optional<RequestKey>& batch) {
-  std::vector<v1::SubmitReportResponse> responses;
-  const absl::Time now = clock_->Now();
-  auto apply = [&](Session& session) -> absl::Status {
-    responses.clear();  // a retried transaction starts afresh
-    if (batch.has_value()) {
-      SMZ_RETURN_IF_ERROR(ClaimBatch(session, *batch, dry_run, now));
+  SubmitJob job{&submissions, &batch, clock_->Now()};
+  if (!dry_run) {
+    const int weight = WeightOf(submissions);
+    if (weight > options_.max_group_cells) {
+      // A large import runs in its own transaction beside the groups, as
+      // every submission did before group commit, rather than hold up the
+      // queue (its rows' locks are another matter: a group that needs a
+      // report or shared row it holds waits, as it always did).
+      SubmitGroup({&job});
+    } else {
+      submit_groups_.Run(&job, weight);
     }
-    for (const Submission& submission : submissions) {
-      SMZ_ASSIGN_OR_RETURN(
-          v1::SubmitReportResponse response,
-          ApplySubmission(session, submission, options_, now, dry_run));
-      responses.push_back(std::move(response));
-    }
-    return absl::OkStatus();
-  };
+    return std::move(job.result);
+  }
   // A dry run does everything a submission does, then rolls it back.
-  SMZ_RETURN_IF_ERROR(dry_run ? database_->Rehearse(apply)
-                              : database_->Transact(apply));
-  return responses;
+  SMZ_RETURN_IF_ERROR(database_->Rehearse(
+      [&](Session& session) -> absl::Status {
+        SharedCounts counts;
+        job.result =
+            ApplyJob(session, job, options_, /*dry_run=*/true, &counts);
+        if (!job.result.ok()) return job.result.status();
+        return WriteSharedCounts(session, counts);
+      },
+      Database::Isolation::kReadCommitted));
+  return std::move(job.result);
 }
 
 namespace {

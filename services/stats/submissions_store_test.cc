@@ -1,0 +1,412 @@
+// The submissions store against a real MariaDB, for group commit
+// (StatsStore::Submit, SubmitGroup): callers that share a transaction each
+// succeed or fail alone, a failed caller leaves nothing behind, a caller
+// stuck on a lock does not hold up the others, twins make one report, and
+// the shared counts and rollups stay exact (CountRollupMismatches
+// recomputes them from the reports). The service's own tests
+// (stats_service_test.cc) cover submissions one at a time over gRPC.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/clock.h"
+#include "gtest/gtest.h"
+#include "services/stats/report_rules.h"
+#include "services/stats/stats_schema.h"
+#include "services/stats/stats_store.h"
+#include "tests/harness/shared_mariadb_test.h"
+
+namespace smz::stats {
+namespace {
+
+absl::Time Seoul(int y, int m, int d) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, 9, 0, 0), SeoulTimeZone());
+}
+
+constexpr int kNewPatients = static_cast<int>(Measure::kNewPatients);
+
+class SubmitGroupTest : public testing::SharedMariaDbTest {
+ protected:
+  void SetUp() override {
+    database_ = MigratedDatabase("stats_groups", StatsMigrations());
+    ASSERT_NE(database_, nullptr);
+    store_ =
+        std::make_unique<StatsStore>(database_.get(), &clock_, StoreOptions());
+  }
+
+  // A validated submission of `new_patients` Vietnamese patients (and as
+  // many dermatology visits) for `partner_id` in `period` ("2020-07").
+  static Submission Make(int64_t partner_id, const std::string& period,
+                         int64_t new_patients, const std::string& etag = "",
+                         const std::string& request_id = "") {
+    Submission s;
+    s.report.set_partner_id(partner_id);
+    s.report.set_period(period);
+    v1::NewPatientCell* fresh = s.report.add_new_patients();
+    fresh->set_nationality("VN");
+    fresh->set_count(new_patients);
+    v1::VisitCell* visit = s.report.add_visits();
+    visit->set_nationality("VN");
+    visit->set_department("dermatology");
+    visit->set_care_type(v1::OUTPATIENT);
+    visit->set_count(new_patients);
+    ReportContext context;
+    context.current_month = absl::CivilMonth(2020, 8);  // as clock_
+    context.designated_since = absl::CivilMonth(2019, 1);
+    FieldViolations violations;
+    s.cells = CanonicalCells(s.report, context, &violations);
+    EXPECT_TRUE(violations.empty()) << violations.ToStatus();
+    s.etag = etag;
+    s.method = "SubmitReport";
+    s.request_id = request_id;
+    s.request_digest = absl::StrCat(partner_id, "/", period, "/", new_patients);
+    s.partner = {partner_id, /*kind=*/1, /*region=*/1, "병원", "Hospital"};
+    s.actor = absl::StrCat("partner:", partner_id);
+    return s;
+  }
+
+  // A caller's job as Submit hands it to a group. The job points into the
+  // caller, so a caller is never copied or moved.
+  struct Caller {
+    std::vector<Submission> submissions;
+    std::optional<RequestKey> batch;
+    StatsStore::SubmitJob job;
+    explicit Caller(std::vector<Submission> s,
+                    std::optional<RequestKey> batch_key = std::nullopt)
+        : submissions(std::move(s)),
+          batch(std::move(batch_key)),
+          job{&submissions, &batch, kToday} {}
+    Caller(const Caller&) = delete;
+    Caller& operator=(const Caller&) = delete;
+  };
+
+  int64_t Scalar(const std::string& sql) {
+    int64_t value = -1;
+    EXPECT_TRUE(database_
+                    ->Run([&](Session& s) -> absl::Status {
+                      auto rows = s.Query(sql, {});
+                      if (!rows.ok()) return rows.status();
+                      value = rows->front().Int(0);
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return value;
+  }
+
+  void ExpectCountsExact() {
+    absl::StatusOr<int64_t> mismatches = store_->CountRollupMismatches();
+    ASSERT_TRUE(mismatches.ok()) << mismatches.status();
+    EXPECT_EQ(*mismatches, 0);
+  }
+
+  // With the default deadline (10 days after month end): July is open,
+  // June locked.
+  static inline const absl::Time kToday = Seoul(2020, 8, 5);
+  FakeClock clock_{kToday};
+  std::unique_ptr<Database> database_;
+  std::unique_ptr<StatsStore> store_;
+};
+
+TEST_F(SubmitGroupTest, AGroupCommitsEveryCallerAndCountsThemOnce) {
+  std::vector<std::unique_ptr<Caller>> callers;
+  std::vector<StatsStore::SubmitJob*> jobs;
+  for (int i = 0; i < 5; ++i) {
+    callers.push_back(
+        std::make_unique<Caller>(std::vector{Make(101 + i, "2020-07", i + 1)}));
+    jobs.push_back(&callers.back()->job);
+  }
+  store_->SubmitGroup(jobs);
+  for (const auto& caller : callers) {
+    ASSERT_TRUE(caller->job.result.ok()) << caller->job.result.status();
+    EXPECT_EQ(caller->job.result->front().report().revision(), 1);
+  }
+  EXPECT_EQ(Scalar("SELECT SUM(counted) FROM report_counts WHERE period = "
+                   "202007"),
+            5);
+  // 1 + 2 + 3 + 4 + 5 new patients, summed over the group into one row.
+  EXPECT_EQ(Scalar("SELECT value FROM rollup_nationality WHERE period = "
+                   "202007 AND measure = " +
+                   std::to_string(kNewPatients) + " AND nationality = 'VN'"),
+            15);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, ACallerThatFailsInAGroupFailsAloneAndLeavesNothing) {
+  // Partner 201 reported before; the group then brings:
+  Caller first({Make(201, "2020-07", 1)});
+  store_->SubmitGroup({&first.job});
+  ASSERT_TRUE(first.job.result.ok()) << first.job.result.status();
+
+  Caller fine({Make(202, "2020-07", 2)});
+  // A correction with an etag that is not the report's (it is at "1"):
+  // ABORTED.
+  Caller stale({Make(201, "2020-07", 9, /*etag=*/"\"7\"")});
+  // Two reports in one call, the second for a locked month: the first was
+  // written when the second failed, and must be undone with it.
+  Caller half({Make(205, "2020-07", 5), Make(205, "2020-06", 5)});
+  Caller also_fine({Make(204, "2020-07", 4)});
+  store_->SubmitGroup({&fine.job, &stale.job, &half.job, &also_fine.job});
+
+  EXPECT_TRUE(fine.job.result.ok()) << fine.job.result.status();
+  EXPECT_TRUE(also_fine.job.result.ok()) << also_fine.job.result.status();
+  EXPECT_EQ(stale.job.result.status().code(), absl::StatusCode::kAborted)
+      << stale.job.result.status();
+  EXPECT_EQ(half.job.result.status().code(),
+            absl::StatusCode::kFailedPrecondition)
+      << half.job.result.status();
+
+  // 201 kept its first revision; 205 has no report at all.
+  absl::StatusOr<Report> kept = store_->GetReport(201, 202007);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->revision(), 1);
+  EXPECT_EQ(store_->GetReport(205, 202007).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM reports WHERE partner_id = 205"), 0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM report_cells WHERE partner_id = 205"),
+            0);
+  EXPECT_EQ(Scalar("SELECT SUM(counted) FROM report_counts WHERE period = "
+                   "202007"),
+            3);  // 201, 202, 204
+  EXPECT_EQ(Scalar("SELECT value FROM rollup_nationality WHERE period = "
+                   "202007 AND measure = " +
+                   std::to_string(kNewPatients) + " AND nationality = 'VN'"),
+            1 + 2 + 4);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, TwinsInOneGroupMakeOneReport) {
+  // A retry that arrives while its original waits: same caller, same
+  // request_id, in the same group.
+  Caller original({Make(301, "2020-07", 3, "", "july-301")});
+  Caller retry({Make(301, "2020-07", 3, "", "july-301")});
+  store_->SubmitGroup({&original.job, &retry.job});
+  ASSERT_TRUE(original.job.result.ok()) << original.job.result.status();
+  ASSERT_TRUE(retry.job.result.ok()) << retry.job.result.status();
+  EXPECT_EQ(retry.job.result->front().report().etag(),
+            original.job.result->front().report().etag());
+  EXPECT_TRUE(retry.job.result->front().summary().unchanged());
+  EXPECT_EQ(Scalar("SELECT revision FROM reports WHERE partner_id = 301"), 1);
+  EXPECT_EQ(Scalar("SELECT SUM(counted) FROM report_counts WHERE period = "
+                   "202007"),
+            1);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, RollupRowIsWrittenWhenContributorsCancelButSumsDoNot) {
+  // Two contributors cancel out in a row (401 leaves, 402 joins) while
+  // their partner sums do not (- 401 + 402): the merged row must still be
+  // written, to 401 - 401 + 402.
+  Caller a({Make(401, "2020-07", 2)});
+  store_->SubmitGroup({&a.job});
+  ASSERT_TRUE(a.job.result.ok());
+  Submission gone = Make(401, "2020-07", 2);
+  gone.etag = a.job.result->front().report().etag();
+  gone.cells.clear();
+  gone.report.clear_new_patients();
+  gone.report.clear_visits();
+  gone.report.set_no_activity(true);
+  Caller correction({gone});
+  Caller newcomer({Make(402, "2020-07", 2)});
+  store_->SubmitGroup({&correction.job, &newcomer.job});
+  ASSERT_TRUE(correction.job.result.ok()) << correction.job.result.status();
+  ASSERT_TRUE(newcomer.job.result.ok()) << newcomer.job.result.status();
+  EXPECT_EQ(Scalar("SELECT partner_sum FROM rollup_nationality WHERE period = "
+                   "202007 AND measure = " +
+                   std::to_string(kNewPatients) + " AND nationality = 'VN'"),
+            402);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, ConcurrentCallersShareTransactionsAndStayExact) {
+  constexpr int kThreads = 16;
+  constexpr int kEach = 8;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const int64_t partner = 1000 + t * kEach + i;
+        absl::StatusOr<std::vector<v1::SubmitReportResponse>> done =
+            store_->Submit({Make(partner, "2020-07", 1 + i % 3)},
+                           /*dry_run=*/false);
+        if (!done.ok()) {
+          ADD_FAILURE() << partner << ": " << done.status();
+          failed.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(Scalar("SELECT SUM(counted) FROM report_counts WHERE period = "
+                   "202007"),
+            kThreads * kEach);
+  // Callers that arrived while a group ran shared the next one. (Timing:
+  // it would take 128 transactions, each shorter than a thread's next
+  // arrival, to fail this.)
+  EXPECT_LT(store_->submit_groups_run(), kThreads * kEach);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, ALargeImportRunsBesideTheGroupsAndZeroTurnsThemOff) {
+  StoreOptions options;
+  options.max_group_cells = 5;  // each report here has 2 cells
+  store_ = std::make_unique<StatsStore>(database_.get(), &clock_, options);
+  absl::StatusOr<std::vector<v1::SubmitReportResponse>> large =
+      store_->Submit({Make(501, "2020-07", 1), Make(502, "2020-07", 1),
+                      Make(503, "2020-07", 1)},
+                     /*dry_run=*/false);
+  ASSERT_TRUE(large.ok()) << large.status();
+  EXPECT_EQ(large->size(), 3u);
+  EXPECT_EQ(store_->submit_groups_run(), 0);  // not through the queue
+  ASSERT_TRUE(
+      store_->Submit({Make(504, "2020-07", 1)}, /*dry_run=*/false).ok());
+  EXPECT_EQ(store_->submit_groups_run(), 1);
+
+  options.max_group_cells = 0;
+  store_ = std::make_unique<StatsStore>(database_.get(), &clock_, options);
+  ASSERT_TRUE(
+      store_->Submit({Make(505, "2020-07", 1)}, /*dry_run=*/false).ok());
+  EXPECT_EQ(store_->submit_groups_run(), 0);
+  EXPECT_EQ(Scalar("SELECT SUM(counted) FROM report_counts WHERE period = "
+                   "202007"),
+            5);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, ACallerStuckOnALockDoesNotHoldUpItsGroup) {
+  Caller earlier({Make(601, "2020-07", 1)});
+  store_->SubmitGroup({&earlier.job});
+  ASSERT_TRUE(earlier.job.result.ok()) << earlier.job.result.status();
+
+  // Another transaction holds 601's report row until it sees 600's report
+  // committed (or gives up after 20 s): the group must commit 600 and 602
+  // while 601 waits, then run 601 alone.
+  absl::Notification locked;
+  std::atomic<bool> saw_others{false};
+  std::thread holder([&] {
+    absl::Status held = database_->Transact(
+        [&](Session& s) -> absl::Status {
+          auto row = s.Query(
+              "SELECT id FROM reports WHERE partner_id = 601 FOR UPDATE", {});
+          if (!row.ok()) return row.status();
+          locked.Notify();
+          const absl::Time give_up = absl::Now() + absl::Seconds(20);
+          while (!saw_others && absl::Now() < give_up) {
+            absl::SleepFor(absl::Milliseconds(50));
+            saw_others = Scalar(
+                             "SELECT COUNT(*) FROM reports WHERE partner_id "
+                             "IN (600, 602)") == 2;
+          }
+          return absl::OkStatus();
+        },
+        Database::Isolation::kReadCommitted);  // no gap locks beside 601
+    EXPECT_TRUE(held.ok()) << held;
+    if (!locked.HasBeenNotified()) locked.Notify();
+  });
+  locked.WaitForNotification();
+  Caller before({Make(600, "2020-07", 2)});
+  Caller stuck(
+      {Make(601, "2020-07", 3, earlier.job.result->front().report().etag())});
+  Caller after({Make(602, "2020-07", 4)});
+  store_->SubmitGroup({&before.job, &stuck.job, &after.job});
+  holder.join();
+
+  EXPECT_TRUE(saw_others.load());
+  EXPECT_TRUE(before.job.result.ok()) << before.job.result.status();
+  EXPECT_TRUE(after.job.result.ok()) << after.job.result.status();
+  ASSERT_TRUE(stuck.job.result.ok()) << stuck.job.result.status();
+  EXPECT_EQ(stuck.job.result->front().report().revision(), 2);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, ATwinCommittedElsewhereWhileTheGroupRunsIsReplayed) {
+  // 701 reported; its correction is sent twice (a client's retry), and the
+  // first copy is committed by another stats process while this group,
+  // which already read for 700, waits for 701's row.
+  Caller earlier({Make(701, "2020-07", 1)});
+  store_->SubmitGroup({&earlier.job});
+  ASSERT_TRUE(earlier.job.result.ok()) << earlier.job.result.status();
+  const std::string etag = earlier.job.result->front().report().etag();
+  Submission correction = Make(701, "2020-07", 5, etag, "fix-701");
+
+  v1::SubmitReportResponse first_answer;
+  first_answer.mutable_report()->set_partner_id(701);
+  first_answer.mutable_report()->set_etag("\"2\"");
+  absl::Notification locked;
+  std::thread elsewhere([&] {
+    absl::Status done = database_->Transact(
+        [&](Session& s) -> absl::Status {
+          auto row = s.Query(
+              "SELECT id FROM reports WHERE partner_id = 701 FOR UPDATE", {});
+          if (!row.ok()) return row.status();
+          locked.Notify();
+          absl::SleepFor(absl::Milliseconds(500));  // the group reads meanwhile
+          auto bumped = s.Execute(
+              "UPDATE reports SET revision = 2 WHERE partner_id = 701", {});
+          if (!bumped.ok()) return bumped.status();
+          return s
+              .Execute(
+                  "INSERT INTO request_keys (caller, method, request_id, "
+                  "request_digest, result_id, response, create_us) VALUES "
+                  "(?, ?, ?, ?, 0, ?, 1)",
+                  {correction.actor, correction.method, correction.request_id,
+                   correction.request_digest, first_answer.SerializeAsString()})
+              .status();
+        },
+        Database::Isolation::kReadCommitted);  // no gap locks beside 701
+    EXPECT_TRUE(done.ok()) << done;
+    if (!locked.HasBeenNotified()) locked.Notify();
+  });
+  locked.WaitForNotification();
+  Caller other({Make(700, "2020-07", 2, "", "july-700")});
+  Caller retry({correction});
+  store_->SubmitGroup({&other.job, &retry.job});
+  elsewhere.join();
+
+  EXPECT_TRUE(other.job.result.ok()) << other.job.result.status();
+  // The first answer, replayed; not "etag is stale".
+  ASSERT_TRUE(retry.job.result.ok()) << retry.job.result.status();
+  EXPECT_EQ(retry.job.result->front().report().etag(), "\"2\"");
+  EXPECT_EQ(Scalar("SELECT revision FROM reports WHERE partner_id = 701"), 2);
+}
+
+TEST_F(SubmitGroupTest, AFailedBatchInAGroupLeavesNoClaimAndADryRunNothing) {
+  const RequestKey batch{"admin", "ImportReports", "file-1", "digest-1"};
+  // The batch's second report is for a locked month: the whole batch
+  // fails, its claim on file-1 with it; the caller beside it commits.
+  Caller import({Make(801, "2020-07", 1), Make(801, "2020-06", 1)}, batch);
+  Caller beside({Make(802, "2020-07", 2)});
+  store_->SubmitGroup({&import.job, &beside.job});
+  EXPECT_EQ(import.job.result.status().code(),
+            absl::StatusCode::kFailedPrecondition)
+      << import.job.result.status();
+  EXPECT_TRUE(beside.job.result.ok()) << beside.job.result.status();
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM request_keys WHERE request_id = "
+                   "'file-1'"),
+            0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM reports WHERE partner_id = 801"), 0);
+
+  // The file, fixed and sent again under the same key, goes through.
+  Caller fixed({Make(801, "2020-07", 1)}, batch);
+  store_->SubmitGroup({&fixed.job});
+  ASSERT_TRUE(fixed.job.result.ok()) << fixed.job.result.status();
+
+  // A dry run answers like a submission and leaves nothing behind.
+  absl::StatusOr<std::vector<v1::SubmitReportResponse>> rehearsed =
+      store_->Submit({Make(803, "2020-07", 3)}, /*dry_run=*/true);
+  ASSERT_TRUE(rehearsed.ok()) << rehearsed.status();
+  EXPECT_EQ(rehearsed->front().report().revision(), 1);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM reports WHERE partner_id = 803"), 0);
+  EXPECT_EQ(Scalar("SELECT SUM(counted) FROM report_counts WHERE period = "
+                   "202007"),
+            2);  // 802 and 801
+  ExpectCountsExact();
+}
+
+}  // namespace
+}  // namespace smz::stats
