@@ -58,6 +58,24 @@ absl::StatusOr<std::optional<FirstAnswer>> ClaimRequest(Session& session,
   return first;
 }
 
+std::vector<SqlValue> RequestKeyRowValues(const RequestKey& key,
+                                          int64_t result_id,
+                                          absl::string_view response,
+                                          absl::Time now) {
+  return {key.caller,
+          key.method,
+          key.request_id,
+          key.digest,
+          SqlInt(result_id),
+          std::string(response),
+          SqlInt(absl::ToUnixMicros(now))};
+}
+
+absl::Status KeyRecordedByTwinError(absl::string_view method) {
+  return RetryableAbort(absl::StrCat(
+      method, ": a concurrent request with this request_id finished first"));
+}
+
 absl::Status RecordRequest(Session& session, const RequestKey& key,
                            int64_t result_id, absl::string_view response,
                            absl::Time now) {
@@ -65,18 +83,11 @@ absl::Status RecordRequest(Session& session, const RequestKey& key,
   absl::Status recorded =
       session
           .Execute(
-              "INSERT INTO request_keys (caller, method, request_id, "
-              "request_digest, result_id, response, create_us) VALUES "
-              "(?, ?, ?, ?, ?, ?, ?)",
-              {key.caller, key.method, key.request_id, key.digest,
-               SqlInt(result_id), std::string(response),
-               SqlInt(absl::ToUnixMicros(now))})
+              absl::StrCat(kRequestKeyInsertHead, kRequestKeyRowPlaceholders),
+              RequestKeyRowValues(key, result_id, response, now))
           .status();
-  if (absl::IsAlreadyExists(recorded)) {
-    return RetryableAbort(absl::StrCat(key.method,
-                                       ": a concurrent request with this "
-                                       "request_id finished first"));
-  }
+  if (absl::IsAlreadyExists(recorded))
+    return KeyRecordedByTwinError(key.method);
   return recorded;
 }
 

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -101,6 +102,24 @@ absl::StatusOr<std::optional<FirstAnswer>> LookUpRequest(Session& session,
 absl::Status RecordRequest(Session& session, const RequestKey& key,
                            int64_t result_id, absl::string_view response,
                            absl::Time now);
+
+// RecordRequest for many keys in one multi-row statement (a group of report
+// submissions): the INSERT up to VALUES, one row's placeholders, a key's
+// values in their order. Give no row to a key without a request_id
+// (RecordRequest skips those). When the statement fails with
+// ALREADY_EXISTS, a twin committed first: KeyRecordedByTwinError() is what
+// RecordRequest answers then. A writer that records keys late like this
+// must write them before it looks up the same key again in the same
+// transaction: LookUpRequest reads only the table.
+inline constexpr char kRequestKeyInsertHead[] =
+    "INSERT INTO request_keys (caller, method, request_id, request_digest, "
+    "result_id, response, create_us) VALUES ";
+inline constexpr char kRequestKeyRowPlaceholders[] = "(?, ?, ?, ?, ?, ?, ?)";
+std::vector<SqlValue> RequestKeyRowValues(const RequestKey& key,
+                                          int64_t result_id,
+                                          absl::string_view response,
+                                          absl::Time now);
+absl::Status KeyRecordedByTwinError(absl::string_view method);
 
 // Records the claimed request's answer. No-op without a request_id.
 absl::Status SetRequestResult(Session& session, const RequestKey& key,

@@ -1,21 +1,27 @@
 #include "common/mysql/audit.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/aip/status_macros.h"
 
 namespace smz {
 
+std::vector<SqlValue> AuditRowValues(const AuditEntry& entry) {
+  return {entry.entity,
+          SqlInt(entry.entity_id),
+          entry.action,
+          entry.actor,
+          SqlInt(absl::ToUnixMicros(entry.time)),
+          SqlNullIfEmpty(entry.before),
+          SqlNullIfEmpty(entry.after),
+          absl::StrJoin(entry.changed_fields, ",")};
+}
+
 absl::Status AppendAudit(Session& session, const AuditEntry& entry) {
   return session
-      .Execute(
-          "INSERT INTO audit_events (entity, entity_id, action, actor, "
-          "time_us, before_value, after_value, changed_fields) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          {entry.entity, SqlInt(entry.entity_id), entry.action, entry.actor,
-           SqlInt(absl::ToUnixMicros(entry.time)), SqlNullIfEmpty(entry.before),
-           SqlNullIfEmpty(entry.after),
-           absl::StrJoin(entry.changed_fields, ",")})
+      .Execute(absl::StrCat(kAuditInsertHead, kAuditRowPlaceholders),
+               AuditRowValues(entry))
       .status();
 }
 

@@ -76,6 +76,15 @@ struct AuditPage {
 
 absl::Status AppendAudit(Session& session, const AuditEntry& entry);
 
+// For writers that add many entries in one multi-row statement (a group of
+// report submissions): the INSERT up to VALUES, one row's placeholders, and
+// an entry's values in their order. AppendAudit writes the same row.
+inline constexpr char kAuditInsertHead[] =
+    "INSERT INTO audit_events (entity, entity_id, action, actor, time_us, "
+    "before_value, after_value, changed_fields) VALUES ";
+inline constexpr char kAuditRowPlaceholders[] = "(?, ?, ?, ?, ?, ?, ?, ?)";
+std::vector<SqlValue> AuditRowValues(const AuditEntry& entry);
+
 // Entries for one entity, oldest first, with id > after_id: at most `limit`,
 // and no more value bytes than `max_value_bytes` in all. Sizes are read
 // before values, so a trail of large values never sits in memory at once;

@@ -206,7 +206,35 @@ int main(int argc, char** argv) {
         .status();
   }),
         "raw table");
+  // Statements and commits the server received per report, in each phase
+  // (every client: the service's registry lookups too), and the time
+  // transactions spent waiting for each other's row locks. Empty when a
+  // counter cannot be read.
+  using ServerWork = std::vector<int64_t>;
+  const std::vector<const char*> kCounters = {
+      "Questions", "Com_commit", "Com_stmt_prepare", "Innodb_row_lock_waits",
+      "Innodb_row_lock_time"};
+  auto server_work = [&] {
+    ServerWork work;
+    for (const char* name : kCounters) {
+      absl::StatusOr<int64_t> value = mariadb->GlobalStatus(name);
+      if (!value.ok()) return ServerWork();
+      work.push_back(*value);
+    }
+    return work;
+  };
+  auto per_report = [&](const ServerWork& before) -> std::string {
+    const ServerWork after = server_work();
+    if (before.empty() || after.empty()) return "server counters unknown";
+    auto delta = [&](size_t i) { return after[i] - before[i]; };
+    return absl::StrFormat(
+        "%.1f statements, %.2f commits per report, %d prepared; %d row lock "
+        "waits, %d ms waited",
+        static_cast<double>(delta(0)) / partners,
+        static_cast<double>(delta(1)) / partners, delta(2), delta(3), delta(4));
+  };
   Database raw_pool(options.database);
+  const ServerWork raw_before = server_work();
   const double raw_seconds = RunParallel(partners, concurrency, [&](int i) {
     const v1::Report& r = reports[i];
     Check(raw_pool.Transact([&](Session& session) -> absl::Status {
@@ -240,6 +268,7 @@ int main(int argc, char** argv) {
     }),
           "raw insert");
   });
+  const std::string raw_work = per_report(raw_before);
 
   auto channel =
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*stats)->port()),
@@ -250,6 +279,8 @@ int main(int argc, char** argv) {
       record_submissions ? absl::GetFlag(FLAGS_perf_command) : "");
   const int64_t deadlocks_before = smz::testing::InnodbDeadlocks(*mariadb);
   const int64_t groups_before = (*stats)->store().submit_groups_run();
+  const int64_t splits_before = (*stats)->store().submit_groups_split();
+  const ServerWork service_before = server_work();
   const double service_seconds = RunParallel(partners, concurrency, [&](int i) {
     v1::SubmitReportRequest request;
     *request.mutable_report() = reports[i];
@@ -262,6 +293,7 @@ int main(int argc, char** argv) {
     warnings += response.summary().warnings_size();
   });
   submit_recorder.Stop();
+  const std::string service_work = per_report(service_before);
   const double raw_rate = partners / raw_seconds;
   const double service_rate = partners / service_seconds;
   std::printf("\n## durable report submissions, %d concurrent callers\n",
@@ -278,14 +310,18 @@ int main(int argc, char** argv) {
   // transaction.
   std::printf(
       "(%d plausibility warnings raised; %s, retried; %lld groups of "
-      "submissions, %.1f reports each; --max_group_cells=%d "
-      "--concurrent_submission_groups=%d)\n",
+      "submissions, %.1f reports each, %lld split to run caller by caller; "
+      "--max_group_cells=%d --concurrent_submission_groups=%d)\n",
       warnings.load(),
       smz::testing::DeadlocksSince(*mariadb, deadlocks_before).c_str(),
       static_cast<long long>(groups),
       groups > 0 ? static_cast<double>(partners) / groups : 1.0,
+      static_cast<long long>((*stats)->store().submit_groups_split() -
+                             splits_before),
       absl::GetFlag(FLAGS_max_group_cells),
       absl::GetFlag(FLAGS_concurrent_submission_groups));
+  std::printf("(server: raw INSERTs %s; SubmitReport %s)\n", raw_work.c_str(),
+              service_work.c_str());
   if (absl::GetFlag(FLAGS_verify_rollups)) {
     absl::StatusOr<int64_t> mismatches =
         (*stats)->store().CountRollupMismatches();

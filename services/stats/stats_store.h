@@ -11,6 +11,7 @@
 #ifndef SMZ_SERVICES_STATS_STATS_STORE_H_
 #define SMZ_SERVICES_STATS_STATS_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -200,16 +201,26 @@ class StatsStore {
   // Runs these callers' submissions as one group, in one transaction, and
   // sets each job's result: what Submit does with callers that arrive
   // while a group runs (public so that tests can form a group). Callers run
-  // in report order (partner, month). A caller that fails is undone alone
-  // (its row locks stay until the commit: InnoDB keeps them); one whose
-  // lock wait timed out or whose twin raced runs again alone after the
-  // commit; if the group cannot commit, each caller runs again alone (unless
-  // the database is unavailable: then every caller gets that).
+  // in report order (partner, month). The rows they insert that none of
+  // them reads back (new cells, warnings, audit entries, request keys,
+  // partner snapshots) go in a few multi-row statements for the whole
+  // group, after the last caller. A caller that fails is undone alone (its
+  // row locks stay until the commit: InnoDB keeps them); one whose lock
+  // wait timed out or whose first insert of its report raced a twin runs
+  // again alone after the commit; if the group cannot commit (a twin
+  // elsewhere recorded one of its request keys first, say), each caller
+  // runs again alone (unless the database is unavailable: then every caller
+  // gets that), and a twin's retry replays the twin's answer.
   void SubmitGroup(absl::Span<SubmitJob* const> jobs);
   // Groups the queue has started, committed or not; calls too large to
   // group, or made with grouping off, are not counted (for benchmarks and
   // tests).
   int64_t submit_groups_run() const { return submit_groups_.groups_run(); }
+  // Groups that could not commit and ran again caller by caller (for
+  // benchmarks and tests).
+  int64_t submit_groups_split() const {
+    return submit_groups_split_.load(std::memory_order_relaxed);
+  }
 
   // NOT_FOUND when there is no report.
   absl::StatusOr<Report> GetReport(int64_t partner_id, int period);
@@ -301,6 +312,7 @@ class StatsStore {
   const StoreOptions options_;
   FreshnessFence rollups_fence_;
   GroupCommitter<SubmitJob> submit_groups_;
+  std::atomic<int64_t> submit_groups_split_{0};
 };
 
 }  // namespace smz::stats

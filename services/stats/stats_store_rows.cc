@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 #include <utility>
+#include <variant>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -131,25 +132,50 @@ absl::StatusOr<std::optional<StoredReport>> LoadReport(Session& session,
   return stored;
 }
 
-// Inserts `rows` with multi-row statements of 64, 32, ... 1 rows, so a
-// report's cells cost a few round trips while the prepared-statement cache
-// holds at most seven shapes per table.
+namespace {
+
+// What a row's parameters take in a statement, about: its strings' bytes,
+// eight for anything else.
+size_t ParamBytes(const std::vector<SqlValue>& row) {
+  size_t bytes = 0;
+  for (const SqlValue& value : row) {
+    const std::string* text = std::get_if<std::string>(&value);
+    bytes += text != nullptr ? text->size() : sizeof(int64_t);
+  }
+  return bytes;
+}
+
+}  // namespace
+
+// Powers of two below 64 rows, so that a table's statements take at most
+// seven shapes in each connection's prepared-statement cache.
 absl::Status InsertBatched(Session& session, absl::string_view head,
                            absl::string_view tuple, absl::string_view tail,
                            const std::vector<std::vector<SqlValue>>& rows) {
   size_t next = 0;
-  for (size_t chunk = 64; chunk >= 1; chunk /= 2) {
-    while (rows.size() - next >= chunk) {
-      std::string sql(head);
-      std::vector<SqlValue> params;
-      for (size_t i = 0; i < chunk; ++i) {
-        absl::StrAppend(&sql, i == 0 ? "" : ",", tuple);
-        const std::vector<SqlValue>& row = rows[next + i];
-        params.insert(params.end(), row.begin(), row.end());
+  while (next < rows.size()) {
+    // The next rows that fit the budget together (at least one).
+    size_t end = next;
+    size_t bytes = 0;
+    while (end < rows.size()) {
+      const size_t row_bytes = ParamBytes(rows[end]);
+      if (end > next && bytes + row_bytes > kInsertBatchBytes) break;
+      bytes += row_bytes;
+      ++end;
+    }
+    for (size_t chunk = 64; chunk >= 1; chunk /= 2) {
+      while (end - next >= chunk) {
+        std::string sql(head);
+        std::vector<SqlValue> params;
+        for (size_t i = 0; i < chunk; ++i) {
+          absl::StrAppend(&sql, i == 0 ? "" : ",", tuple);
+          const std::vector<SqlValue>& row = rows[next + i];
+          params.insert(params.end(), row.begin(), row.end());
+        }
+        absl::StrAppend(&sql, tail);
+        SMZ_RETURN_IF_ERROR((session.Execute(sql, params)).status());
+        next += chunk;
       }
-      absl::StrAppend(&sql, tail);
-      SMZ_RETURN_IF_ERROR((session.Execute(sql, params)).status());
-      next += chunk;
     }
   }
   return absl::OkStatus();

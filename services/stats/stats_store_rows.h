@@ -8,6 +8,7 @@
 #ifndef SMZ_SERVICES_STATS_STATS_STORE_ROWS_H_
 #define SMZ_SERVICES_STATS_STATS_STORE_ROWS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -84,7 +85,11 @@ absl::StatusOr<std::optional<StoredReport>> LoadReport(Session& session,
                                                        int deadline_days);
 // Inserts `rows` with multi-row statements of 64, 32, ... 1 rows, so a
 // report's cells cost a few round trips while the prepared-statement cache
-// holds at most seven shapes per table.
+// holds at most seven shapes per table. A statement's parameters stay
+// within kInsertBatchBytes (a row larger than that goes alone), far below
+// the server's max_allowed_packet, however large the rows (audit entries
+// and recorded answers carry whole reports).
+inline constexpr size_t kInsertBatchBytes = 1 << 20;
 absl::Status InsertBatched(Session& session, absl::string_view head,
                            absl::string_view tuple, absl::string_view tail,
                            const std::vector<std::vector<SqlValue>>& rows);

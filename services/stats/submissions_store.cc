@@ -1,10 +1,14 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <iterator>
 #include <map>
+#include <optional>
 #include <set>
+#include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -220,11 +224,134 @@ absl::Status WriteSharedCounts(Session& session, const SharedCounts& counts) {
       version_rows);
 }
 
-// Writes the stored cells of a report: the difference between what is
-// stored and the new revision.
-absl::Status WriteCells(Session& session, int64_t report_id, int64_t partner_id,
-                        int period, const std::vector<CellChange>& changes) {
-  std::vector<std::vector<SqlValue>> inserts;
+// The rows a submission inserts that none of its own later statements
+// reads: its hospital's facts, its new cells, its warnings, its audit entry
+// and its request key. A group inserts them for all its callers at once,
+// after the last caller (WritePendingRows: a few multi-row statements
+// instead of five or more per caller, the cost that mattered at 16 callers
+// being round trips); a failed caller's rows are dropped, never added.
+// Only a later submission of the same report, or under the same request
+// key, would read them (its cells updated or deleted, its warnings
+// replaced, its key looked up): they are written before it runs
+// (MustBeWrittenBefore), so that it reads what it would alone.
+struct PendingRows {
+  std::map<int64_t, std::vector<SqlValue>> partners;  // by id: key order
+  std::vector<std::vector<SqlValue>> cells;
+  std::vector<std::vector<SqlValue>> warnings;
+  std::vector<std::vector<SqlValue>> audit;
+  // By (caller, method, request_id): key order, as partners.
+  std::map<std::tuple<std::string, std::string, std::string>,
+           std::vector<SqlValue>>
+      request_keys;
+  // The reports, (partner, period), these rows belong to.
+  std::set<std::pair<int64_t, int>> reports;
+
+  // Rows to write before a caller's transaction goes on: a big import
+  // does not hold all of its rows in memory until its end.
+  static constexpr size_t kMaxRows = 4096;
+
+  size_t Rows() const {
+    return partners.size() + cells.size() + warnings.size() + audit.size() +
+           request_keys.size();
+  }
+
+  void Add(PendingRows&& other) {
+    for (auto& [id, row] : other.partners) partners[id] = std::move(row);
+    auto append = [](std::vector<std::vector<SqlValue>>& to,
+                     std::vector<std::vector<SqlValue>>& from) {
+      to.insert(to.end(), std::make_move_iterator(from.begin()),
+                std::make_move_iterator(from.end()));
+    };
+    append(cells, other.cells);
+    append(warnings, other.warnings);
+    append(audit, other.audit);
+    for (auto& [key, row] : other.request_keys) {
+      request_keys[key] = std::move(row);
+    }
+    reports.insert(other.reports.begin(), other.reports.end());
+  }
+
+  bool MustBeWrittenBefore(const Submission& in) const {
+    const std::optional<absl::CivilMonth> month =
+        ParseMonth(in.report.period());
+    return (month.has_value() && reports.count({in.report.partner_id(),
+                                                PeriodNumber(*month)}) > 0) ||
+           request_keys.count({in.actor, in.method, in.request_id}) > 0;
+  }
+  bool MustBeWrittenBefore(const std::vector<Submission>& submissions) const {
+    return std::any_of(
+        submissions.begin(), submissions.end(),
+        [this](const Submission& in) { return MustBeWrittenBefore(in); });
+  }
+};
+
+// What WritePendingRows answers when another transaction (a twin, through
+// another replica) recorded one of the request keys first.
+enum class OnTwinKey {
+  // ABORTED, retryable: the transaction runs again and finds the twin's
+  // answer (a caller alone).
+  kRunAgain,
+  // ALREADY_EXISTS: the group cannot commit and each caller runs again
+  // alone (SubmitGroup), rather than the whole group up to nine times.
+  kFailGroup,
+};
+
+// Inserts the pending rows and empties `pending`; on failure the
+// transaction is abandoned with them. In one order in every transaction
+// (partners, then request keys, each by key; cells, warnings and audit
+// entries have no key another transaction writes), so that concurrent
+// groups wait for each other rather than deadlock.
+absl::Status WritePendingRows(Session& session, PendingRows* pending,
+                              OnTwinKey on_twin_key) {
+  std::vector<std::vector<SqlValue>> partner_rows;
+  for (auto& [id, row] : pending->partners) {
+    partner_rows.push_back(std::move(row));
+  }
+  SMZ_RETURN_IF_ERROR(InsertBatched(
+      session,
+      "INSERT INTO partners (id, kind, region, name_ko, name_en, "
+      "refresh_time_us) VALUES ",
+      "(?, ?, ?, ?, ?, ?)",
+      " ON DUPLICATE KEY UPDATE kind = VALUES(kind), region = VALUES(region), "
+      "name_ko = VALUES(name_ko), name_en = VALUES(name_en), "
+      "refresh_time_us = VALUES(refresh_time_us)",
+      partner_rows));
+  std::vector<std::vector<SqlValue>> key_rows;
+  for (auto& [key, row] : pending->request_keys) {
+    key_rows.push_back(std::move(row));
+  }
+  const absl::Status recorded = InsertBatched(
+      session, kRequestKeyInsertHead, kRequestKeyRowPlaceholders, "", key_rows);
+  if (absl::IsAlreadyExists(recorded)) {
+    if (on_twin_key == OnTwinKey::kRunAgain) {
+      return KeyRecordedByTwinError("report submission");
+    }
+    return recorded;
+  }
+  SMZ_RETURN_IF_ERROR(recorded);
+  SMZ_RETURN_IF_ERROR(InsertBatched(
+      session,
+      "INSERT INTO report_cells (report_id, partner_id, period, measure, "
+      "nationality, department, care_type, sex, age_band, value) VALUES ",
+      "(?,?,?,?,?,?,?,?,?,?)", "", pending->cells));
+  SMZ_RETURN_IF_ERROR(InsertBatched(
+      session,
+      "INSERT INTO warnings (report_id, partner_id, period, revision, cell, "
+      "value, history_median, z_score, history_months) VALUES ",
+      "(?,?,?,?,?,?,?,?,?)", "", pending->warnings));
+  SMZ_RETURN_IF_ERROR(InsertBatched(session, kAuditInsertHead,
+                                    kAuditRowPlaceholders, "", pending->audit));
+  *pending = PendingRows();
+  return absl::OkStatus();
+}
+
+// The difference between a report's stored cells and its new revision:
+// changed and deleted cells written at once, new cells queued in
+// `pending` (written with the group's other new rows).
+absl::Status UpdateCellsAndQueueNew(Session& session, int64_t report_id,
+                                    int64_t partner_id, int period,
+                                    const std::vector<CellChange>& changes,
+                                    PendingRows* pending) {
   for (const CellChange& change : changes) {
     const Cell& c = change.cell;
     const std::vector<SqlValue> key = {
@@ -236,7 +363,7 @@ absl::Status WriteCells(Session& session, int64_t report_id, int64_t partner_id,
       std::vector<SqlValue> row = key;
       row.insert(row.begin() + 1, {SqlInt(partner_id), SqlInt(period)});
       row.push_back(SqlInt(c.value));
-      inserts.push_back(std::move(row));
+      pending->cells.push_back(std::move(row));
       continue;
     }
     absl::StatusOr<int64_t> done;
@@ -257,11 +384,7 @@ absl::Status WriteCells(Session& session, int64_t report_id, int64_t partner_id,
     }
     if (!done.ok()) return done.status();
   }
-  return InsertBatched(
-      session,
-      "INSERT INTO report_cells (report_id, partner_id, period, measure, "
-      "nationality, department, care_type, sex, age_band, value) VALUES ",
-      "(?,?,?,?,?,?,?,?,?,?)", "", inserts);
+  return absl::OkStatus();
 }
 
 std::vector<CellChange> AllCreated(const std::vector<Cell>& cells) {
@@ -298,27 +421,26 @@ absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
                               options.min_warning_difference);
 }
 
-absl::Status StoreWarnings(Session& session, int64_t report_id, bool replace,
-                           const std::vector<v1::Warning>& warnings) {
+// Replaces a report's warnings: the old ones deleted at once, the new ones
+// queued in `pending`.
+absl::Status DeleteWarningsAndQueueNew(Session& session, int64_t report_id,
+                                       bool replace,
+                                       const std::vector<v1::Warning>& warnings,
+                                       PendingRows* pending) {
   if (replace) {
     SMZ_RETURN_IF_ERROR(
         (session.Execute("DELETE FROM warnings WHERE report_id = ?",
                          {SqlInt(report_id)}))
             .status());
   }
-  std::vector<std::vector<SqlValue>> rows;
   for (const v1::Warning& w : warnings) {
     const absl::CivilMonth month = *ParseMonth(w.period());
-    rows.push_back({SqlInt(report_id), SqlInt(w.partner_id()),
-                    SqlInt(PeriodNumber(month)), SqlInt(w.revision()), w.cell(),
-                    SqlInt(w.value()), w.history_median(), w.modified_z_score(),
-                    SqlInt(w.history_months())});
+    pending->warnings.push_back(
+        {SqlInt(report_id), SqlInt(w.partner_id()), SqlInt(PeriodNumber(month)),
+         SqlInt(w.revision()), w.cell(), SqlInt(w.value()), w.history_median(),
+         w.modified_z_score(), SqlInt(w.history_months())});
   }
-  return InsertBatched(
-      session,
-      "INSERT INTO warnings (report_id, partner_id, period, revision, cell, "
-      "value, history_median, z_score, history_months) VALUES ",
-      "(?,?,?,?,?,?,?,?,?)", "", rows);
+  return absl::OkStatus();
 }
 
 absl::Status CheckOpen(Session& session, int64_t partner_id,
@@ -358,18 +480,12 @@ v1::ImportSummary SummaryOf(const CellDiff& diff) {
   return summary;
 }
 
-absl::Status UpsertPartner(Session& session, const PartnerFacts& partner,
-                           absl::Time now) {
-  return session
-      .Execute(
-          "INSERT INTO partners (id, kind, region, name_ko, name_en, "
-          "refresh_time_us) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY "
-          "UPDATE kind = VALUES(kind), region = VALUES(region), "
-          "name_ko = VALUES(name_ko), name_en = VALUES(name_en), "
-          "refresh_time_us = VALUES(refresh_time_us)",
-          {SqlInt(partner.id), SqlInt(partner.kind), SqlInt(partner.region),
-           partner.name_ko, partner.name_en, SqlInt(absl::ToUnixMicros(now))})
-      .status();
+// The hospital's facts as of this submission, kept for the council's
+// tables (upserted with the group's pending rows).
+std::vector<SqlValue> PartnerRow(const PartnerFacts& partner, absl::Time now) {
+  return {SqlInt(partner.id),     SqlInt(partner.kind),
+          SqlInt(partner.region), partner.name_ko,
+          partner.name_en,        SqlInt(absl::ToUnixMicros(now))};
 }
 
 // What a submission that changes its report writes: the row's new state.
@@ -504,10 +620,10 @@ Report StoredRevision(const Submission& in,
   return after;
 }
 
-absl::Status AuditSubmission(Session& session, const Submission& in,
-                             const std::optional<StoredReport>& stored,
-                             const CellDiff& diff, const Report& after,
-                             const Revision& r, absl::Time now) {
+std::vector<SqlValue> AuditRowOfSubmission(
+    const Submission& in, const std::optional<StoredReport>& stored,
+    const CellDiff& diff, const Report& after, const Revision& r,
+    absl::Time now) {
   AuditEntry entry;
   entry.entity = std::string(kReportEntity);
   entry.entity_id = r.report_id;
@@ -531,7 +647,7 @@ absl::Status AuditSubmission(Session& session, const Submission& in,
   for (const CellChange& change : diff.changes) {
     entry.changed_fields.push_back(CellName(change.cell));
   }
-  return AppendAudit(session, entry);
+  return AuditRowValues(entry);
 }
 
 // The checks a change to an existing report must pass first: its etag, no
@@ -568,10 +684,11 @@ absl::StatusOr<v1::SubmitReportResponse> Replay(const FirstAnswer& first) {
 }
 
 // One submission inside the caller's transaction; what it adds to the
-// shared rows goes to `counts`, for the caller to write.
+// shared rows goes to `counts`, the rows it inserts to `pending`, for the
+// caller to write.
 absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
     Session& session, const Submission& in, const StoreOptions& options,
-    absl::Time now, bool dry_run, SharedCounts* counts) {
+    absl::Time now, bool dry_run, SharedCounts* counts, PendingRows* pending) {
   const std::string digest =
       HashToken(ContentDigest(in.cells, in.report.no_activity()));
   const absl::CivilMonth month = *ParseMonth(in.report.period());
@@ -584,8 +701,10 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
   // Looked up after the report row is locked, so this read (READ
   // COMMITTED: see SubmitGroup) sees a concurrent twin that committed while
   // we waited, and we return its answer; a twin earlier in the same group
-  // is in this very transaction. The key itself is recorded with the
-  // answer at the end; twins that both found no row lose on the report's
+  // is in this very transaction (its pending rows written before this
+  // caller began: PendingRows::MustBeWrittenBefore). The key itself is
+  // queued with the answer at the end, and recorded with the group's other
+  // new rows; twins that both found no row lose on the report's
   // unique key and run again (the loser alone, after its group).
   const RequestKey key{in.actor, in.method, in.request_id, in.request_digest};
   SMZ_ASSIGN_OR_RETURN(std::optional<FirstAnswer> first,
@@ -631,27 +750,35 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
                            ComputeWarnings(session, options, partner_id, month,
                                            r.revision, in.cells));
     }
-    if (!dry_run) SMZ_RETURN_IF_ERROR(UpsertPartner(session, in.partner, now));
+    // A dry run leaves the hospital's snapshot and (below) the request key
+    // out: it would only roll them back, and a key it wrote would make its
+    // own rehearsal look like a twin.
+    if (!dry_run) {
+      pending->partners[in.partner.id] = PartnerRow(in.partner, now);
+    }
     SMZ_RETURN_IF_ERROR(WriteReportRow(session, in, stored.has_value(), period,
                                        digest, now, &r));
-    SMZ_RETURN_IF_ERROR(
-        WriteCells(session, r.report_id, partner_id, period, diff.changes));
+    SMZ_RETURN_IF_ERROR(UpdateCellsAndQueueNew(session, r.report_id, partner_id,
+                                               period, diff.changes, pending));
     if (counted) {
-      SMZ_RETURN_IF_ERROR(StoreWarnings(
-          session, r.report_id, /*replace=*/stored.has_value(), warnings));
+      SMZ_RETURN_IF_ERROR(DeleteWarningsAndQueueNew(
+          session, r.report_id,
+          /*replace=*/stored.has_value(), warnings, pending));
       for (v1::Warning& w : warnings) {
         *response.mutable_summary()->add_warnings() = std::move(w);
       }
     }
     *response.mutable_report() = StoredRevision(in, stored, month, r, now);
-    SMZ_RETURN_IF_ERROR(
-        AuditSubmission(session, in, stored, diff, response.report(), r, now));
+    pending->audit.push_back(
+        AuditRowOfSubmission(in, stored, diff, response.report(), r, now));
   }
 
-  if (!dry_run) {
+  pending->reports.insert({partner_id, period});
+  if (!dry_run && !key.request_id.empty()) {
     // The whole answer is kept: a retry gets it back as it was.
-    SMZ_RETURN_IF_ERROR(RecordRequest(session, key, /*result_id=*/0,
-                                      response.SerializeAsString(), now));
+    pending->request_keys[{key.caller, key.method, key.request_id}] =
+        RequestKeyRowValues(key, /*result_id=*/0, response.SerializeAsString(),
+                            now);
   }
   if (counted) CountSubmission(in, stored, diff, month, r, counts);
   return response;
@@ -678,18 +805,28 @@ absl::Status ClaimBatch(Session& session, const RequestKey& batch, bool dry_run,
 namespace {
 
 // One caller's submissions in the caller's transaction, their shared rows
-// added to `counts`.
+// added to `counts`, the rows they insert queued in `pending` (the
+// caller's own). Some of those are written here, in the caller's part of
+// the transaction: before a second submission of the same report, and
+// whenever PendingRows::kMaxRows have gathered (a large import).
 absl::StatusOr<std::vector<v1::SubmitReportResponse>> ApplyJob(
     Session& session, const StatsStore::SubmitJob& job,
-    const StoreOptions& options, bool dry_run, SharedCounts* counts) {
+    const StoreOptions& options, bool dry_run, SharedCounts* counts,
+    PendingRows* pending) {
   if (job.batch->has_value()) {
     SMZ_RETURN_IF_ERROR(ClaimBatch(session, **job.batch, dry_run, job.now));
   }
   std::vector<v1::SubmitReportResponse> responses;
   for (const Submission& submission : *job.submissions) {
+    if (pending->MustBeWrittenBefore(submission) ||
+        pending->Rows() >= PendingRows::kMaxRows) {
+      // A twin's key fails this caller alone, to run again (SubmitGroup).
+      SMZ_RETURN_IF_ERROR(
+          WritePendingRows(session, pending, OnTwinKey::kRunAgain));
+    }
     SMZ_ASSIGN_OR_RETURN(v1::SubmitReportResponse response,
                          ApplySubmission(session, submission, options, job.now,
-                                         dry_run, counts));
+                                         dry_run, counts, pending));
     responses.push_back(std::move(response));
   }
   return responses;
@@ -727,21 +864,37 @@ void StatsStore::SubmitGroup(absl::Span<SubmitJob* const> group) {
                      return FirstReport(*a) < FirstReport(*b);
                    });
   const bool alone = jobs.size() == 1;
+  // A twin elsewhere that recorded a key first: alone, this transaction
+  // runs again and replays its answer; in a group, the group splits into
+  // callers alone (once, not up to nine times as a whole).
+  const OnTwinKey on_twin_key =
+      alone ? OnTwinKey::kRunAgain : OnTwinKey::kFailGroup;
   std::vector<SubmitJob*> alone_after;  // to run again on their own
   const absl::Status status = database_->Transact(
       [&](Session& session) -> absl::Status {
         // A transaction run again (after a deadlock) starts afresh.
         alone_after.clear();
         SharedCounts shared;
+        PendingRows pending;
         for (SubmitJob* job : jobs) {
+          // A caller of a report or request key already in the group reads
+          // what the earlier one wrote, as it would alone. Written before
+          // the caller's mark, so that its failure cannot undo them.
+          if (pending.MustBeWrittenBefore(*job->submissions)) {
+            SMZ_RETURN_IF_ERROR(
+                WritePendingRows(session, &pending, on_twin_key));
+          }
           // In a group each caller's submissions can fail alone: what they
-          // wrote is undone back to the mark, the others' work stays.
+          // wrote is undone back to the mark, and the rows they queued
+          // (own_rows) are dropped; the others' work stays.
           if (!alone) SMZ_RETURN_IF_ERROR(session.SetSavepoint());
           SharedCounts own;
-          job->result =
-              ApplyJob(session, *job, options_, /*dry_run=*/false, &own);
+          PendingRows own_rows;
+          job->result = ApplyJob(session, *job, options_, /*dry_run=*/false,
+                                 &own, &own_rows);
           if (job->result.ok()) {
             shared.Add(own);
+            pending.Add(std::move(own_rows));
             continue;
           }
           const absl::Status failed = job->result.status();
@@ -757,7 +910,9 @@ void StatsStore::SubmitGroup(absl::Span<SubmitJob* const> group) {
           // one caller's wait never fails the others.
           if (IsRetryableAbort(failed)) alone_after.push_back(job);
         }
-        // Last: the rows every submission of the month shares.
+        // Last: the callers' own new rows, then the rows every submission
+        // of the month shares.
+        SMZ_RETURN_IF_ERROR(WritePendingRows(session, &pending, on_twin_key));
         return WriteSharedCounts(session, shared);
       },
       // Each caller's plain reads (its request key, the hospital's history)
@@ -774,8 +929,10 @@ void StatsStore::SubmitGroup(absl::Span<SubmitJob* const> group) {
     for (SubmitJob* job : jobs) job->result = status;
     return;
   }
-  // Nothing was committed, for a reason the group shares (its counts, say):
-  // each caller again on its own, so that each outcome is the caller's.
+  // Nothing was committed, for a reason the group shares (its counts, a
+  // twin's key among its new rows): each caller again on its own, so that
+  // each outcome is the caller's.
+  submit_groups_split_.fetch_add(1, std::memory_order_relaxed);
   for (SubmitJob* job : jobs) SubmitGroup({job});
 }
 
@@ -796,13 +953,17 @@ absl::StatusOr<std::vector<v1::SubmitReportResponse>> StatsStore::Submit(
     }
     return std::move(job.result);
   }
-  // A dry run does everything a submission does, then rolls it back.
+  // A dry run does everything a submission does (but record its request
+  // key and the hospital's snapshot), then rolls it back.
   SMZ_RETURN_IF_ERROR(database_->Rehearse(
       [&](Session& session) -> absl::Status {
         SharedCounts counts;
-        job.result =
-            ApplyJob(session, job, options_, /*dry_run=*/true, &counts);
+        PendingRows pending;
+        job.result = ApplyJob(session, job, options_, /*dry_run=*/true, &counts,
+                              &pending);
         if (!job.result.ok()) return job.result.status();
+        SMZ_RETURN_IF_ERROR(
+            WritePendingRows(session, &pending, OnTwinKey::kRunAgain));
         return WriteSharedCounts(session, counts);
       },
       Database::Isolation::kReadCommitted));

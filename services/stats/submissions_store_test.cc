@@ -3,21 +3,30 @@
 // succeed or fail alone, a failed caller leaves nothing behind, a caller
 // stuck on a lock does not hold up the others, twins make one report, and
 // the shared counts and rollups stay exact (CountRollupMismatches
-// recomputes them from the reports). The service's own tests
+// recomputes them from the reports). A group queues its callers' new rows
+// (cells, warnings, audit entries, request keys) and inserts them together:
+// a later caller of the same report or key still reads them, a failed
+// caller's are dropped, and a key a twin recorded elsewhere first splits
+// the group; InsertBatched keeps large rows below the server's packet
+// limit. The service's own tests
 // (stats_service_test.cc) cover submissions one at a time over gRPC.
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
+#include "common/mysql/audit.h"
 #include "gtest/gtest.h"
 #include "services/stats/report_rules.h"
 #include "services/stats/stats_schema.h"
 #include "services/stats/stats_store.h"
+#include "services/stats/stats_store_rows.h"
 #include "tests/harness/shared_mariadb_test.h"
 
 namespace smz::stats {
@@ -91,6 +100,20 @@ class SubmitGroupTest : public testing::SharedMariaDbTest {
                       auto rows = s.Query(sql, {});
                       if (!rows.ok()) return rows.status();
                       value = rows->front().Int(0);
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return value;
+  }
+
+  std::string Text(const std::string& sql) {
+    std::string value;
+    EXPECT_TRUE(database_
+                    ->Run([&](Session& s) -> absl::Status {
+                      auto rows = s.Query(sql, {});
+                      if (!rows.ok()) return rows.status();
+                      if (rows->empty()) return absl::NotFoundError(sql);
+                      value = rows->front().Text(0);
                       return absl::OkStatus();
                     })
                     .ok());
@@ -406,6 +429,185 @@ TEST_F(SubmitGroupTest, AFailedBatchInAGroupLeavesNoClaimAndADryRunNothing) {
                    "202007"),
             2);  // 802 and 801
   ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, ASecondCallerOfOneReportInAGroupSeesWhatTheFirstWrote) {
+  // A group inserts its callers' new cells, audit entries and request keys
+  // together at the end; a correction of a report created earlier in the
+  // same group must still find (and change, and delete) its cells.
+  Caller create({Make(901, "2020-07", 3, "", "create")});
+  Submission fix = Make(901, "2020-07", 5, /*etag=*/"\"1\"", "fix");
+  fix.report.clear_visits();
+  fix.cells.erase(std::remove_if(fix.cells.begin(), fix.cells.end(),
+                                 [](const Cell& c) {
+                                   return c.measure != Measure::kNewPatients;
+                                 }),
+                  fix.cells.end());
+  Caller correct({fix});
+  store_->SubmitGroup({&create.job, &correct.job});
+  ASSERT_TRUE(create.job.result.ok()) << create.job.result.status();
+  ASSERT_TRUE(correct.job.result.ok()) << correct.job.result.status();
+  EXPECT_EQ(correct.job.result->front().report().revision(), 2);
+
+  // The new-patient cell changed to 5, the visit cell deleted.
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM report_cells WHERE partner_id = 901"),
+            1);
+  EXPECT_EQ(Scalar("SELECT value FROM report_cells WHERE partner_id = 901"), 5);
+  EXPECT_EQ(Text("SELECT GROUP_CONCAT(action ORDER BY id) FROM audit_events "
+                 "WHERE entity_id = (SELECT id FROM reports WHERE partner_id = "
+                 "901)"),
+            "SUBMIT,CORRECT");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM request_keys WHERE caller = "
+                   "'partner:901'"),
+            2);
+  ExpectCountsExact();
+
+  // Both keys answer their retries with their own first answers.
+  Caller retry({Make(901, "2020-07", 3, "", "create")});
+  store_->SubmitGroup({&retry.job});
+  ASSERT_TRUE(retry.job.result.ok()) << retry.job.result.status();
+  EXPECT_EQ(retry.job.result->front().report().revision(), 1);
+
+  // The same within one caller: a report and its correction in one call.
+  Submission fix_902 = Make(902, "2020-07", 5, /*etag=*/"\"1\"");
+  fix_902.report.clear_visits();
+  fix_902.cells = fix.cells;
+  for (Cell& c : fix_902.cells) c.value = 5;
+  Caller both({Make(902, "2020-07", 3), fix_902});
+  store_->SubmitGroup({&both.job});
+  ASSERT_TRUE(both.job.result.ok()) << both.job.result.status();
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM report_cells WHERE partner_id = 902"),
+            1);
+  EXPECT_EQ(Scalar("SELECT value FROM report_cells WHERE partner_id = 902"), 5);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest,
+       ACallerThatFailsAfterTheGroupWroteItsReportUndoesOnlyItself) {
+  // The group writes 921's new rows before the correction of 911 runs (it
+  // reads them); the correction then fails on its second report (June is
+  // locked). Its undo must not take the creator's rows with it.
+  Caller create({Make(921, "2020-07", 3, "", "create-921")});
+  Caller fails(
+      {Make(921, "2020-07", 5, /*etag=*/"\"1\""), Make(921, "2020-06", 5)});
+  store_->SubmitGroup({&create.job, &fails.job});
+  ASSERT_TRUE(create.job.result.ok()) << create.job.result.status();
+  EXPECT_EQ(fails.job.result.status().code(),
+            absl::StatusCode::kFailedPrecondition)
+      << fails.job.result.status();
+  EXPECT_EQ(Scalar("SELECT revision FROM reports WHERE partner_id = 921"), 1);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM report_cells WHERE partner_id = 921 "
+                   "AND value = 3"),
+            2);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_events WHERE entity_id = "
+                   "(SELECT id FROM reports WHERE partner_id = 921)"),
+            1);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM request_keys WHERE request_id = "
+                   "'create-921'"),
+            1);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, AKeyReusedForAnotherReportInOneGroupIsRefused) {
+  Caller first({Make(911, "2020-07", 1, "", "same-id")});
+  Submission other = Make(912, "2020-07", 2, "", "same-id");
+  other.actor = "partner:911";  // the same caller, another report
+  Caller reused({other});
+  store_->SubmitGroup({&first.job, &reused.job});
+  ASSERT_TRUE(first.job.result.ok()) << first.job.result.status();
+  EXPECT_EQ(reused.job.result.status().code(),
+            absl::StatusCode::kInvalidArgument)
+      << reused.job.result.status();
+  EXPECT_TRUE(
+      absl::StrContains(reused.job.result.status().message(), "request_id"))
+      << reused.job.result.status();
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM reports WHERE partner_id = 912"), 0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM request_keys WHERE request_id = "
+                   "'same-id'"),
+            1);
+  // Refused when it looked its key up, as alone: not by the group's
+  // insert of two equal keys, which would have split the group.
+  EXPECT_EQ(store_->submit_groups_split(), 0);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, AKeyRecordedElsewhereBeforeTheGroupsInsertSplitsIt) {
+  // Another stats process records 942's key (a twin that went there) after
+  // this group looked it up and before the group inserts its keys: the
+  // group's insert waits for that transaction, then finds the key taken.
+  Submission twin = Make(942, "2020-07", 2, "", "raced-942");
+  v1::SubmitReportResponse first_answer;
+  first_answer.mutable_report()->set_partner_id(942);
+  first_answer.mutable_report()->set_etag("\"9\"");
+  absl::Notification inserted;
+  std::atomic<bool> saw_wait{false};
+  std::thread elsewhere([&] {
+    absl::Status done = database_->Transact(
+        [&](Session& s) -> absl::Status {
+          auto claimed = s.Execute(
+              "INSERT INTO request_keys (caller, method, request_id, "
+              "request_digest, result_id, response, create_us) VALUES "
+              "(?, ?, ?, ?, 0, ?, 1)",
+              {twin.actor, twin.method, twin.request_id, twin.request_digest,
+               first_answer.SerializeAsString()});
+          if (!claimed.ok()) return claimed.status();
+          inserted.Notify();
+          const absl::Time give_up = absl::Now() + absl::Seconds(20);
+          while (!saw_wait && absl::Now() < give_up) {
+            absl::SleepFor(absl::Milliseconds(20));
+            // The group's insert of its keys, waiting for this row (the
+            // service's user sees its own connections).
+            saw_wait = Scalar(
+                           "SELECT COUNT(*) FROM information_schema."
+                           "PROCESSLIST WHERE INFO LIKE 'INSERT INTO "
+                           "request_keys%' AND ID <> CONNECTION_ID()") > 0;
+          }
+          return absl::OkStatus();
+        },
+        Database::Isolation::kReadCommitted);
+    EXPECT_TRUE(done.ok()) << done;
+    if (!inserted.HasBeenNotified()) inserted.Notify();
+  });
+  inserted.WaitForNotification();
+  Caller other({Make(941, "2020-07", 1, "", "k-941")});
+  Caller raced({twin});
+  store_->SubmitGroup({&other.job, &raced.job});
+  elsewhere.join();
+
+  EXPECT_TRUE(saw_wait.load());
+  EXPECT_EQ(store_->submit_groups_split(), 1);
+  ASSERT_TRUE(other.job.result.ok()) << other.job.result.status();
+  // The twin's answer, replayed when 942 ran again alone.
+  ASSERT_TRUE(raced.job.result.ok()) << raced.job.result.status();
+  EXPECT_EQ(raced.job.result->front().report().etag(), "\"9\"");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM reports WHERE partner_id = 942"), 0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM reports WHERE partner_id = 941"), 1);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, RowsLargerThanAPacketTogetherGoInSeveralStatements) {
+  // A group's audit entries and recorded answers carry whole reports: 40
+  // rows of a sixteenth of max_allowed_packet each would be refused by the
+  // server in statements of 32.
+  const int64_t packet = Scalar("SELECT @@max_allowed_packet");
+  ASSERT_GT(packet, 0);
+  AuditEntry entry{"report",
+                   1,
+                   "SUBMIT",
+                   "test",
+                   kToday,
+                   "",
+                   std::string(static_cast<size_t>(packet / 16 + 1), 'x'),
+                   {}};
+  const std::vector<std::vector<SqlValue>> rows(40, AuditRowValues(entry));
+  ASSERT_TRUE(database_
+                  ->Transact([&](Session& session) {
+                    return InsertBatched(session, kAuditInsertHead,
+                                         kAuditRowPlaceholders, "", rows);
+                  })
+                  .ok());
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_events WHERE actor = 'test'"),
+            40);
 }
 
 }  // namespace

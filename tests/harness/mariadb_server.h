@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/mysql/database.h"
 
 namespace smz::testing {
@@ -44,6 +45,9 @@ class MariaDbServer {
   // retried transactions too): a test or benchmark phase's difference says
   // whether its transactions collided.
   absl::StatusOr<int64_t> InnodbDeadlocks();
+  // A counter of SHOW GLOBAL STATUS (every client since the server
+  // started), e.g. "Questions" (statements clients sent) or "Com_commit".
+  absl::StatusOr<int64_t> GlobalStatus(absl::string_view name);
   // SHOW ENGINE INNODB STATUS's text (its "LATEST DETECTED DEADLOCK" says
   // which statements collided): for a test's failure message.
   absl::StatusOr<std::string> InnodbStatus();
