@@ -54,6 +54,10 @@ struct StoreOptions {
   // measured best with 16 callers on two cores (PERFORMANCE.md, "Group
   // commit"); groups of one month still queue on its shared rows at commit.
   int concurrent_submission_groups = 4;
+  // New rows (cells, warnings, audit entries, request keys) a call queues
+  // before it writes them in its own part of the transaction: a large
+  // import does not hold all of them in memory until its end.
+  int max_queued_rows = 4096;
 };
 
 // Registry facts recorded with a report.
@@ -202,13 +206,13 @@ class StatsStore {
   // sets each job's result: what Submit does with callers that arrive
   // while a group runs (public so that tests can form a group). Callers run
   // in report order (partner, month). The rows they insert that none of
-  // them reads back (new cells, warnings, audit entries, request keys,
-  // partner snapshots) go in a few multi-row statements for the whole
-  // group, after the last caller. A caller that fails is undone alone (its
+  // them reads back (new cells, warnings, audit entries, request keys) go
+  // in a few multi-row statements for the whole group, after the last
+  // caller. A caller that fails is undone alone (its
   // row locks stay until the commit: InnoDB keeps them); one whose lock
   // wait timed out or whose first insert of its report raced a twin runs
   // again alone after the commit; if the group cannot commit (a twin
-  // elsewhere recorded one of its request keys first, say), each caller
+  // elsewhere recorded or holds one of its request keys, say), each caller
   // runs again alone (unless the database is unavailable: then every caller
   // gets that), and a twin's retry replays the twin's answer.
   void SubmitGroup(absl::Span<SubmitJob* const> jobs);

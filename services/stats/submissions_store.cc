@@ -225,8 +225,9 @@ absl::Status WriteSharedCounts(Session& session, const SharedCounts& counts) {
 }
 
 // The rows a submission inserts that none of its own later statements
-// reads: its hospital's facts, its new cells, its warnings, its audit entry
-// and its request key. A group inserts them for all its callers at once,
+// reads: its new cells, its warnings, its audit entry and its request key.
+// (Not the hospital's snapshot: upserted at once, its lock wait stays the
+// caller's own.) A group inserts them for all its callers at once,
 // after the last caller (WritePendingRows: a few multi-row statements
 // instead of five or more per caller, the cost that mattered at 16 callers
 // being round trips); a failed caller's rows are dropped, never added.
@@ -235,28 +236,21 @@ absl::Status WriteSharedCounts(Session& session, const SharedCounts& counts) {
 // replaced, its key looked up): they are written before it runs
 // (MustBeWrittenBefore), so that it reads what it would alone.
 struct PendingRows {
-  std::map<int64_t, std::vector<SqlValue>> partners;  // by id: key order
   std::vector<std::vector<SqlValue>> cells;
   std::vector<std::vector<SqlValue>> warnings;
   std::vector<std::vector<SqlValue>> audit;
-  // By (caller, method, request_id): key order, as partners.
+  // By (caller, method, request_id): inserted in key order.
   std::map<std::tuple<std::string, std::string, std::string>,
            std::vector<SqlValue>>
       request_keys;
   // The reports, (partner, period), these rows belong to.
   std::set<std::pair<int64_t, int>> reports;
 
-  // Rows to write before a caller's transaction goes on: a big import
-  // does not hold all of its rows in memory until its end.
-  static constexpr size_t kMaxRows = 4096;
-
   size_t Rows() const {
-    return partners.size() + cells.size() + warnings.size() + audit.size() +
-           request_keys.size();
+    return cells.size() + warnings.size() + audit.size() + request_keys.size();
   }
 
   void Add(PendingRows&& other) {
-    for (auto& [id, row] : other.partners) partners[id] = std::move(row);
     auto append = [](std::vector<std::vector<SqlValue>>& to,
                      std::vector<std::vector<SqlValue>>& from) {
       to.insert(to.end(), std::make_move_iterator(from.begin()),
@@ -285,48 +279,39 @@ struct PendingRows {
   }
 };
 
-// What WritePendingRows answers when another transaction (a twin, through
-// another replica) recorded one of the request keys first.
-enum class OnTwinKey {
-  // ABORTED, retryable: the transaction runs again and finds the twin's
-  // answer (a caller alone).
+// What WritePendingRows answers when its rows meet another transaction: a
+// twin (through another replica) that recorded one of the request keys
+// first, or holds it uncommitted past the lock wait timeout; or a deadlock.
+enum class OnConflict {
+  // A retryable ABORTED for a twin's key (the transaction runs again and
+  // finds the twin's answer), the error as it is otherwise: a caller alone,
+  // or a caller's own rows inside its savepoint.
   kRunAgain,
-  // ALREADY_EXISTS: the group cannot commit and each caller runs again
-  // alone (SubmitGroup), rather than the whole group up to nine times.
-  kFailGroup,
+  // Not retryable: the group cannot commit, and each caller runs again
+  // alone (SubmitGroup), rather than the whole group up to nine times
+  // over one caller's twin.
+  kSplitGroup,
 };
 
 // Inserts the pending rows and empties `pending`; on failure the
-// transaction is abandoned with them. In one order in every transaction
-// (partners, then request keys, each by key; cells, warnings and audit
-// entries have no key another transaction writes), so that concurrent
-// groups wait for each other rather than deadlock.
+// transaction is abandoned with them. Request keys first, in key order,
+// the same in every transaction (cells, warnings and audit entries have no
+// key another transaction writes: their reports' rows are locked).
 absl::Status WritePendingRows(Session& session, PendingRows* pending,
-                              OnTwinKey on_twin_key) {
-  std::vector<std::vector<SqlValue>> partner_rows;
-  for (auto& [id, row] : pending->partners) {
-    partner_rows.push_back(std::move(row));
-  }
-  SMZ_RETURN_IF_ERROR(InsertBatched(
-      session,
-      "INSERT INTO partners (id, kind, region, name_ko, name_en, "
-      "refresh_time_us) VALUES ",
-      "(?, ?, ?, ?, ?, ?)",
-      " ON DUPLICATE KEY UPDATE kind = VALUES(kind), region = VALUES(region), "
-      "name_ko = VALUES(name_ko), name_en = VALUES(name_en), "
-      "refresh_time_us = VALUES(refresh_time_us)",
-      partner_rows));
+                              OnConflict on_conflict) {
   std::vector<std::vector<SqlValue>> key_rows;
   for (auto& [key, row] : pending->request_keys) {
     key_rows.push_back(std::move(row));
   }
-  const absl::Status recorded = InsertBatched(
+  absl::Status recorded = InsertBatched(
       session, kRequestKeyInsertHead, kRequestKeyRowPlaceholders, "", key_rows);
-  if (absl::IsAlreadyExists(recorded)) {
-    if (on_twin_key == OnTwinKey::kRunAgain) {
-      return KeyRecordedByTwinError("report submission");
-    }
-    return recorded;
+  if (absl::IsAlreadyExists(recorded) && on_conflict == OnConflict::kRunAgain) {
+    return KeyRecordedByTwinError("report submission");
+  }
+  if (IsRetryableAbort(recorded) && on_conflict == OnConflict::kSplitGroup) {
+    // A twin's uncommitted key held us past the lock wait, or a deadlock:
+    // the same plain ABORTED without the retry mark.
+    return absl::AbortedError(recorded.message());
   }
   SMZ_RETURN_IF_ERROR(recorded);
   SMZ_RETURN_IF_ERROR(InsertBatched(
@@ -481,11 +466,22 @@ v1::ImportSummary SummaryOf(const CellDiff& diff) {
 }
 
 // The hospital's facts as of this submission, kept for the council's
-// tables (upserted with the group's pending rows).
-std::vector<SqlValue> PartnerRow(const PartnerFacts& partner, absl::Time now) {
-  return {SqlInt(partner.id),     SqlInt(partner.kind),
-          SqlInt(partner.region), partner.name_ko,
-          partner.name_en,        SqlInt(absl::ToUnixMicros(now))};
+// tables. Upserted by each caller, not queued with the group's rows: a
+// wait on this row (a large import of the same hospital holds it) then
+// fails that caller alone, and every transaction locks it after its
+// report's row.
+absl::Status UpsertPartner(Session& session, const PartnerFacts& partner,
+                           absl::Time now) {
+  return session
+      .Execute(
+          "INSERT INTO partners (id, kind, region, name_ko, name_en, "
+          "refresh_time_us) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY "
+          "UPDATE kind = VALUES(kind), region = VALUES(region), "
+          "name_ko = VALUES(name_ko), name_en = VALUES(name_en), "
+          "refresh_time_us = VALUES(refresh_time_us)",
+          {SqlInt(partner.id), SqlInt(partner.kind), SqlInt(partner.region),
+           partner.name_ko, partner.name_en, SqlInt(absl::ToUnixMicros(now))})
+      .status();
 }
 
 // What a submission that changes its report writes: the row's new state.
@@ -753,9 +749,7 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
     // A dry run leaves the hospital's snapshot and (below) the request key
     // out: it would only roll them back, and a key it wrote would make its
     // own rehearsal look like a twin.
-    if (!dry_run) {
-      pending->partners[in.partner.id] = PartnerRow(in.partner, now);
-    }
+    if (!dry_run) SMZ_RETURN_IF_ERROR(UpsertPartner(session, in.partner, now));
     SMZ_RETURN_IF_ERROR(WriteReportRow(session, in, stored.has_value(), period,
                                        digest, now, &r));
     SMZ_RETURN_IF_ERROR(UpdateCellsAndQueueNew(session, r.report_id, partner_id,
@@ -808,7 +802,7 @@ namespace {
 // added to `counts`, the rows they insert queued in `pending` (the
 // caller's own). Some of those are written here, in the caller's part of
 // the transaction: before a second submission of the same report, and
-// whenever PendingRows::kMaxRows have gathered (a large import).
+// whenever options.max_queued_rows have gathered (a large import).
 absl::StatusOr<std::vector<v1::SubmitReportResponse>> ApplyJob(
     Session& session, const StatsStore::SubmitJob& job,
     const StoreOptions& options, bool dry_run, SharedCounts* counts,
@@ -819,10 +813,10 @@ absl::StatusOr<std::vector<v1::SubmitReportResponse>> ApplyJob(
   std::vector<v1::SubmitReportResponse> responses;
   for (const Submission& submission : *job.submissions) {
     if (pending->MustBeWrittenBefore(submission) ||
-        pending->Rows() >= PendingRows::kMaxRows) {
+        pending->Rows() >= static_cast<size_t>(options.max_queued_rows)) {
       // A twin's key fails this caller alone, to run again (SubmitGroup).
       SMZ_RETURN_IF_ERROR(
-          WritePendingRows(session, pending, OnTwinKey::kRunAgain));
+          WritePendingRows(session, pending, OnConflict::kRunAgain));
     }
     SMZ_ASSIGN_OR_RETURN(v1::SubmitReportResponse response,
                          ApplySubmission(session, submission, options, job.now,
@@ -864,11 +858,12 @@ void StatsStore::SubmitGroup(absl::Span<SubmitJob* const> group) {
                      return FirstReport(*a) < FirstReport(*b);
                    });
   const bool alone = jobs.size() == 1;
-  // A twin elsewhere that recorded a key first: alone, this transaction
-  // runs again and replays its answer; in a group, the group splits into
-  // callers alone (once, not up to nine times as a whole).
-  const OnTwinKey on_twin_key =
-      alone ? OnTwinKey::kRunAgain : OnTwinKey::kFailGroup;
+  // The group's new rows meeting a twin elsewhere (a request key it
+  // recorded first, or holds): alone, this transaction runs again and
+  // replays the twin's answer; in a group, the group splits into callers
+  // alone (once, not up to nine times as a whole).
+  const OnConflict on_conflict =
+      alone ? OnConflict::kRunAgain : OnConflict::kSplitGroup;
   std::vector<SubmitJob*> alone_after;  // to run again on their own
   const absl::Status status = database_->Transact(
       [&](Session& session) -> absl::Status {
@@ -882,7 +877,7 @@ void StatsStore::SubmitGroup(absl::Span<SubmitJob* const> group) {
           // the caller's mark, so that its failure cannot undo them.
           if (pending.MustBeWrittenBefore(*job->submissions)) {
             SMZ_RETURN_IF_ERROR(
-                WritePendingRows(session, &pending, on_twin_key));
+                WritePendingRows(session, &pending, on_conflict));
           }
           // In a group each caller's submissions can fail alone: what they
           // wrote is undone back to the mark, and the rows they queued
@@ -912,7 +907,7 @@ void StatsStore::SubmitGroup(absl::Span<SubmitJob* const> group) {
         }
         // Last: the callers' own new rows, then the rows every submission
         // of the month shares.
-        SMZ_RETURN_IF_ERROR(WritePendingRows(session, &pending, on_twin_key));
+        SMZ_RETURN_IF_ERROR(WritePendingRows(session, &pending, on_conflict));
         return WriteSharedCounts(session, shared);
       },
       // Each caller's plain reads (its request key, the hospital's history)
@@ -963,7 +958,7 @@ absl::StatusOr<std::vector<v1::SubmitReportResponse>> StatsStore::Submit(
                               &pending);
         if (!job.result.ok()) return job.result.status();
         SMZ_RETURN_IF_ERROR(
-            WritePendingRows(session, &pending, OnTwinKey::kRunAgain));
+            WritePendingRows(session, &pending, OnConflict::kRunAgain));
         return WriteSharedCounts(session, counts);
       },
       Database::Isolation::kReadCommitted));

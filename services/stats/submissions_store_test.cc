@@ -99,6 +99,7 @@ class SubmitGroupTest : public testing::SharedMariaDbTest {
                     ->Run([&](Session& s) -> absl::Status {
                       auto rows = s.Query(sql, {});
                       if (!rows.ok()) return rows.status();
+                      if (rows->empty()) return absl::NotFoundError(sql);
                       value = rows->front().Int(0);
                       return absl::OkStatus();
                     })
@@ -582,6 +583,53 @@ TEST_F(SubmitGroupTest, AKeyRecordedElsewhereBeforeTheGroupsInsertSplitsIt) {
   EXPECT_EQ(raced.job.result->front().report().etag(), "\"9\"");
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM reports WHERE partner_id = 942"), 0);
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM reports WHERE partner_id = 941"), 1);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, AnImportWritesItsQueueAsItGoesAndUndoesItOnFailure) {
+  StoreOptions options;
+  options.max_queued_rows = 3;  // each report queues 2 cells, audit, key
+  store_ = std::make_unique<StatsStore>(database_.get(), &clock_, options);
+  const RequestKey batch{"admin", "ImportReports", "file-95", "digest-95"};
+  auto reports = [](bool with_june) {
+    std::vector<Submission> s = {Make(951, "2020-07", 1, "", "r951"),
+                                 Make(952, "2020-07", 2, "", "r952"),
+                                 Make(953, "2020-07", 3, "", "r953")};
+    if (with_june) s.push_back(Make(953, "2020-06", 1));  // locked
+    return s;
+  };
+  // Its last report fails after the first three were written: all undone,
+  // the caller beside it committed.
+  Caller failing(reports(/*with_june=*/true), batch);
+  Caller beside({Make(954, "2020-07", 4)});
+  store_->SubmitGroup({&failing.job, &beside.job});
+  EXPECT_EQ(failing.job.result.status().code(),
+            absl::StatusCode::kFailedPrecondition)
+      << failing.job.result.status();
+  ASSERT_TRUE(beside.job.result.ok()) << beside.job.result.status();
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM report_cells WHERE partner_id "
+                   "BETWEEN 951 AND 953"),
+            0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM request_keys WHERE request_id LIKE "
+                   "'r95%'"),
+            0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM reports WHERE partner_id BETWEEN "
+                   "951 AND 953"),
+            0);
+
+  // Without June, every row of every report is there.
+  Caller fixed(reports(/*with_june=*/false), batch);
+  store_->SubmitGroup({&fixed.job});
+  ASSERT_TRUE(fixed.job.result.ok()) << fixed.job.result.status();
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM report_cells WHERE partner_id "
+                   "BETWEEN 951 AND 953"),
+            6);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM request_keys WHERE request_id LIKE "
+                   "'r95%'"),
+            3);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_events WHERE actor LIKE "
+                   "'partner:95%'"),
+            4);  // 951, 952, 953 and 954 beside
   ExpectCountsExact();
 }
 
