@@ -13,7 +13,10 @@
 //     commit shared by the submissions that arrive together: group commit,
 //     --max_group_cells=0 for one commit each) against inserting the same
 //     cells straight into a table of the same shape through Connector/C++,
-//     one transaction per report, at the same concurrency;
+//     one transaction per report, at the same concurrency
+//     (--submit_in_process calls the service's Stats::SubmitReport directly
+//     instead, to tell the gRPC hop's share; --history_months=0 turns the
+//     plausibility check off, to tell its share);
 //  3. read latency: the council's typical aggregates through QueryAggregate
 //     over gRPC (as COUNCIL, with suppression) against the same aggregate as
 //     a plain GROUP BY over the raw cells;
@@ -76,6 +79,8 @@ ABSL_FLAG(int, aggregate_cache_mb, 8,
 ABSL_FLAG(std::string, perf_command, "",
           "a command run during one phase only (--perf_phase), e.g. "
           "\"perf record -F 999 -a -g -o /tmp/submit.data\"");
+ABSL_FLAG(bool, submit_in_process, false,
+          "phase 2 calls Stats::SubmitReport in this process (no gRPC hop)");
 ABSL_FLAG(std::string, perf_phase, "submit",
           "the phase --perf_command records: submit (the service's "
           "submissions) or throughput (the aggregates at the first caller "
@@ -235,8 +240,12 @@ int main(int argc, char** argv) {
   };
   Database raw_pool(options.database);
   const ServerWork raw_before = server_work();
+  // Each call's milliseconds, by report (each index written by one thread).
+  std::vector<double> raw_ms(partners);
+  std::vector<double> service_ms(partners);
   const double raw_seconds = RunParallel(partners, concurrency, [&](int i) {
     const v1::Report& r = reports[i];
+    const absl::Time start = absl::Now();
     Check(raw_pool.Transact([&](Session& session) -> absl::Status {
       auto insert = [&](int measure, const std::string& nationality,
                         const std::string& department, int care,
@@ -267,6 +276,7 @@ int main(int argc, char** argv) {
       return absl::OkStatus();
     }),
           "raw insert");
+    raw_ms[i] = smz::testing::MillisecondsSince(start);
   });
   const std::string raw_work = per_report(raw_before);
 
@@ -274,6 +284,16 @@ int main(int argc, char** argv) {
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*stats)->port()),
                           grpc::InsecureChannelCredentials());
   auto stub = v1::StatsService::NewStub(channel);
+  const bool in_process = absl::GetFlag(FLAGS_submit_in_process);
+  smz::auth::v1::Principal admin_principal;  // for in_process
+  if (in_process) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", admin));
+    CheckGrpc(
+        (*registry)->stub().WhoAmI(&context, smz::registry::v1::WhoAmIRequest(),
+                                   &admin_principal),
+        "WhoAmI");
+  }
   std::atomic<int> warnings{0};
   smz::testing::PhaseRecorder submit_recorder(
       record_submissions ? absl::GetFlag(FLAGS_perf_command) : "");
@@ -286,10 +306,19 @@ int main(int argc, char** argv) {
     *request.mutable_report() = reports[i];
     request.set_request_id(absl::StrCat("bench-", reports[i].partner_id()));
     v1::SubmitReportResponse response;
-    CheckGrpc(stub->SubmitReport(
-                  smz::BearerContext(admin, smz::kBulkCallDeadline).get(),
-                  request, &response),
-              "SubmitReport");
+    const absl::Time start = absl::Now();
+    if (in_process) {
+      absl::StatusOr<v1::SubmitReportResponse> submitted =
+          (*stats)->stats().SubmitReport(admin_principal, request);
+      Check(submitted.status(), "Stats::SubmitReport");
+      response = *std::move(submitted);
+    } else {
+      CheckGrpc(stub->SubmitReport(
+                    smz::BearerContext(admin, smz::kBulkCallDeadline).get(),
+                    request, &response),
+                "SubmitReport");
+    }
+    service_ms[i] = smz::testing::MillisecondsSince(start);
     warnings += response.summary().warnings_size();
   });
   submit_recorder.Stop();
@@ -298,13 +327,21 @@ int main(int argc, char** argv) {
   const double service_rate = partners / service_seconds;
   std::printf("\n## durable report submissions, %d concurrent callers\n",
               concurrency);
-  std::printf("%-44s %10s %12s %8s\n", "", "reports/s", "cells/s", "ratio");
-  std::printf("%-44s %10.0f %12.0f %8s\n",
+  const smz::testing::Latency raw_latency = smz::testing::Percentiles(raw_ms);
+  const smz::testing::Latency service_latency =
+      smz::testing::Percentiles(service_ms);
+  std::printf("%-44s %10s %12s %8s %8s %8s\n", "", "reports/s", "cells/s",
+              "ratio", "p50 ms", "p99 ms");
+  std::printf("%-44s %10.0f %12.0f %8s %8.2f %8.2f\n",
               "raw INSERTs, one transaction per report", raw_rate,
-              submitted_cells / raw_seconds, "1.00");
-  std::printf("%-44s %10.0f %12.0f %8.2f\n", "SubmitReport over gRPC",
+              submitted_cells / raw_seconds, "1.00", raw_latency.p50_ms,
+              raw_latency.p99_ms);
+  std::printf("%-44s %10.0f %12.0f %8.2f %8.2f %8.2f\n",
+              in_process ? "Stats::SubmitReport in process (no gRPC)"
+                         : "SubmitReport over gRPC",
               service_rate, submitted_cells / service_seconds,
-              service_rate / raw_rate);
+              service_rate / raw_rate, service_latency.p50_ms,
+              service_latency.p99_ms);
   const int64_t groups = (*stats)->store().submit_groups_run() - groups_before;
   // Grouping off (0), the queue runs no group: every call is its own
   // transaction.
