@@ -15,8 +15,8 @@
 //     cells straight into a table of the same shape through Connector/C++,
 //     one transaction per report, at the same concurrency
 //     (--submit_in_process calls the service's Stats::SubmitReport directly
-//     instead, to tell the gRPC hop's share; --history_months=0 turns the
-//     plausibility check off, to tell its share);
+//     instead, with the caller looked up once: the RPC layer's share;
+//     --history_months=0 turns the plausibility check off: its share);
 //  3. read latency: the council's typical aggregates through QueryAggregate
 //     over gRPC (as COUNCIL, with suppression) against the same aggregate as
 //     a plain GROUP BY over the raw cells;
@@ -79,12 +79,14 @@ ABSL_FLAG(int, aggregate_cache_mb, 8,
 ABSL_FLAG(std::string, perf_command, "",
           "a command run during one phase only (--perf_phase), e.g. "
           "\"perf record -F 999 -a -g -o /tmp/submit.data\"");
-ABSL_FLAG(bool, submit_in_process, false,
-          "phase 2 calls Stats::SubmitReport in this process (no gRPC hop)");
 ABSL_FLAG(std::string, perf_phase, "submit",
           "the phase --perf_command records: submit (the service's "
           "submissions) or throughput (the aggregates at the first caller "
           "count of --throughput_callers)");
+ABSL_FLAG(bool, submit_in_process, false,
+          "submission phase: call Stats::SubmitReport directly instead of "
+          "over gRPC, to measure the RPC layer's share (transport, per-call "
+          "authentication, log line, metrics)");
 
 namespace {
 
@@ -287,12 +289,10 @@ int main(int argc, char** argv) {
   const bool in_process = absl::GetFlag(FLAGS_submit_in_process);
   smz::auth::v1::Principal admin_principal;  // for in_process
   if (in_process) {
-    grpc::ClientContext context;
-    context.AddMetadata("authorization", absl::StrCat("Bearer ", admin));
-    CheckGrpc(
-        (*registry)->stub().WhoAmI(&context, smz::registry::v1::WhoAmIRequest(),
-                                   &admin_principal),
-        "WhoAmI");
+    CheckGrpc((*registry)->stub().WhoAmI(
+                  smz::BearerContext(admin, smz::kBulkCallDeadline).get(),
+                  smz::registry::v1::WhoAmIRequest(), &admin_principal),
+              "WhoAmI");
   }
   std::atomic<int> warnings{0};
   smz::testing::PhaseRecorder submit_recorder(
@@ -337,7 +337,7 @@ int main(int argc, char** argv) {
               submitted_cells / raw_seconds, "1.00", raw_latency.p50_ms,
               raw_latency.p99_ms);
   std::printf("%-44s %10.0f %12.0f %8.2f %8.2f %8.2f\n",
-              in_process ? "Stats::SubmitReport in process (no gRPC)"
+              in_process ? "Stats::SubmitReport in process (no RPC)"
                          : "SubmitReport over gRPC",
               service_rate, submitted_cells / service_seconds,
               service_rate / raw_rate, service_latency.p50_ms,
