@@ -6,6 +6,7 @@
 #include <map>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -295,10 +296,14 @@ absl::Time PeriodDeadline(absl::CivilMonth period, int deadline_days) {
 
 namespace {
 
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
+// Partially sorts `values`. Selection rather than a sort: the check takes
+// two medians of every figure of every submission.
+double Median(std::vector<double>& values) {
   const size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  const auto upper = values.begin() + n / 2;
+  std::nth_element(values.begin(), upper, values.end());
+  if (n % 2 == 1) return *upper;
+  return (*std::max_element(values.begin(), upper) + *upper) / 2;
 }
 
 }  // namespace
@@ -515,69 +520,144 @@ int LineOfViolation(const ParsedImportReport& parsed, absl::string_view field) {
   return parsed.first_line;
 }
 
-std::vector<v1::Warning> PlausibilityWarnings(
-    int64_t partner_id, absl::CivilMonth month, int revision,
-    const std::vector<Cell>& cells,
-    const std::vector<std::vector<Cell>>& history, int64_t min_difference) {
-  std::vector<v1::Warning> warnings;
-  if (static_cast<int>(history.size()) < kMinHistoryMonths) return warnings;
-  // Figure name -> per-month values (0 where the month had none).
-  std::map<std::string, std::vector<int64_t>> series;
-  auto series_for = [&](const std::string& name) -> std::vector<int64_t>& {
-    std::vector<int64_t>& values = series[name];
-    if (values.empty()) values.assign(history.size(), 0);
-    return values;
-  };
-  auto figure_name = [](const Cell& cell) {
-    if (cell.measure == Measure::kNewPatients) {
-      return absl::StrCat("new_patients[", cell.nationality, "]");
-    }
-    Cell visit{Measure::kVisits,
-               cell.nationality,
-               cell.department,
-               cell.care_type,
-               0,
-               0,
-               0};
-    return CellName(visit);
-  };
-  for (size_t i = 0; i < history.size(); ++i) {
-    for (const Cell& cell : history[i]) {
-      if (cell.measure == Measure::kRevenueKrw) continue;
-      series_for(figure_name(cell))[i] += cell.value;
-    }
+namespace {
+
+// A cell's figure: new patients are compared per nationality, over every
+// sex and age band.
+template <typename FigureRef>
+FigureRef FigureOf(const Cell& cell) {
+  if (cell.measure == Measure::kNewPatients) {
+    return FigureRef{Measure::kNewPatients, cell.nationality, "", 0};
   }
-  std::map<std::string, int64_t> current;
+  return FigureRef{cell.measure, cell.nationality, cell.department,
+                   cell.care_type};
+}
+
+}  // namespace
+
+size_t PlausibilityHistory::FigureHash::operator()(const FigureRef& f) const {
+  return absl::HashOf(static_cast<int>(f.measure), f.nationality, f.department,
+                      f.care_type);
+}
+
+size_t PlausibilityHistory::FigureHash::operator()(const Figure& f) const {
+  return (*this)(
+      FigureRef{f.measure, f.nationality, f.department, f.care_type});
+}
+
+void PlausibilityHistory::Add(const FigureRef& figure, int64_t value) {
+  auto found = index_.find(figure);
+  size_t i;
+  if (found != index_.end()) {
+    i = found->second;
+  } else {
+    i = figures_.size();
+    figures_.push_back(Figure{figure.measure, std::string(figure.nationality),
+                              std::string(figure.department),
+                              figure.care_type});
+    index_.emplace(figures_.back(), i);
+    values_.emplace_back();
+  }
+  std::vector<int64_t>& values = values_[i];
+  if (static_cast<int>(values.size()) < months_) values.resize(months_, 0);
+  values[months_ - 1] += value;
+}
+
+void PlausibilityHistory::AddMonth(const Report& month_cells) {
+  ++months_;
+  for (const v1::NewPatientCell& c : month_cells.new_patients()) {
+    Add(FigureRef{Measure::kNewPatients, c.nationality(), "", 0}, c.count());
+  }
+  for (const v1::VisitCell& c : month_cells.visits()) {
+    Add(FigureRef{Measure::kVisits, c.nationality(), c.department(),
+                  c.care_type()},
+        c.count());
+  }
+}
+
+void PlausibilityHistory::AddMonth(const std::vector<Cell>& month_cells) {
+  ++months_;
+  for (const Cell& cell : month_cells) {
+    if (cell.measure == Measure::kRevenueKrw) continue;
+    Add(FigureOf<FigureRef>(cell), cell.value);
+  }
+}
+
+std::vector<v1::Warning> PlausibilityHistory::Warnings(
+    int64_t partner_id, absl::CivilMonth month, int revision,
+    const std::vector<Cell>& cells, int64_t min_difference) const {
+  std::vector<v1::Warning> warnings;
+  if (months_ < kMinHistoryMonths) return warnings;
+  // The month's value of each figure of the history, then of the figures
+  // the history never had (their months all 0).
+  std::vector<int64_t> current(figures_.size(), 0);
+  std::vector<std::pair<FigureRef, int64_t>> new_figures;
   for (const Cell& cell : cells) {
     if (cell.measure == Measure::kRevenueKrw) continue;
-    const std::string name = figure_name(cell);
-    current[name] += cell.value;
-    series_for(name);
+    const FigureRef figure = FigureOf<FigureRef>(cell);
+    if (auto found = index_.find(figure); found != index_.end()) {
+      current[found->second] += cell.value;
+      continue;
+    }
+    auto same = std::find_if(
+        new_figures.begin(), new_figures.end(),
+        [&](const auto& known) { return FigureEq()(known.first, figure); });
+    if (same == new_figures.end()) {
+      new_figures.emplace_back(figure, cell.value);
+    } else {
+      same->second += cell.value;
+    }
   }
-  for (const auto& [name, values] : series) {
-    const int64_t value = current.count(name) ? current[name] : 0;
-    std::optional<ZScore> z = ModifiedZScore(values, value);
+  auto check = [&](const FigureRef& figure, std::vector<int64_t> values,
+                   int64_t value) {
+    values.resize(months_, 0);
+    std::optional<ZScore> z = ModifiedZScore(std::move(values), value);
     if (!z.has_value() || std::abs(z->score) <= kOutlierZScore ||
         std::abs(static_cast<double>(value) - z->median) < min_difference) {
-      continue;
+      return;
     }
     v1::Warning& warning = warnings.emplace_back();
     warning.set_partner_id(partner_id);
     warning.set_period(FormatMonth(month));
-    warning.set_cell(name);
+    warning.set_cell(
+        figure.measure == Measure::kNewPatients
+            ? absl::StrCat("new_patients[", figure.nationality, "]")
+            : CellName(Cell{figure.measure, std::string(figure.nationality),
+                            std::string(figure.department), figure.care_type, 0,
+                            0, 0}));
     warning.set_value(value);
     warning.set_history_median(z->median);
     warning.set_modified_z_score(
         std::isfinite(z->score) ? z->score : (z->score > 0 ? 99.0 : -99.0));
-    warning.set_history_months(static_cast<int>(values.size()));
+    warning.set_history_months(months_);
     warning.set_revision(revision);
-    warning.set_message(absl::StrCat(
-        value, " is far from this partner's usual ", z->median, " (median of ",
-        values.size(), " months, modified z-score ",
-        absl::SixDigits(warning.modified_z_score()),
-        "); please check it, or confirm it is right"));
+    warning.set_message(
+        absl::StrCat(value, " is far from this partner's usual ", z->median,
+                     " (median of ", months_, " months, modified z-score ",
+                     absl::SixDigits(warning.modified_z_score()),
+                     "); please check it, or confirm it is right"));
+  };
+  for (size_t i = 0; i < figures_.size(); ++i) {
+    const Figure& f = figures_[i];
+    check(FigureRef{f.measure, f.nationality, f.department, f.care_type},
+          values_[i], current[i]);
   }
+  for (const auto& [figure, value] : new_figures) check(figure, {}, value);
+  // In a stable order for the page and the stored rows: by cell name.
+  std::sort(warnings.begin(), warnings.end(),
+            [](const v1::Warning& a, const v1::Warning& b) {
+              return a.cell() < b.cell();
+            });
   return warnings;
+}
+
+std::vector<v1::Warning> PlausibilityWarnings(
+    int64_t partner_id, absl::CivilMonth month, int revision,
+    const std::vector<Cell>& cells,
+    const std::vector<std::vector<Cell>>& history, int64_t min_difference) {
+  PlausibilityHistory months;
+  for (const std::vector<Cell>& earlier : history) months.AddMonth(earlier);
+  return months.Warnings(partner_id, month, revision, cells, min_difference);
 }
 
 }  // namespace smz::stats

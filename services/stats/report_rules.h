@@ -19,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -114,11 +115,75 @@ struct ZScore {
 std::optional<ZScore> ModifiedZScore(std::vector<int64_t> history,
                                      int64_t value);
 
-// The plausibility warnings of a month's `cells`: each visit cell and each
-// nationality's new patients against the same figure in `history` (the
-// partner's earlier counted months, each as its cells), when it is an
-// outlier (|modified z| > kOutlierZScore) and differs from the median by at
-// least `min_difference`. None with fewer than kMinHistoryMonths months.
+// The figures the plausibility check compares, month by month, over a
+// partner's earlier counted months: each nationality's new patients (all
+// sexes and ages) and each visit cell (nationality, department, care type);
+// revenue is not checked. A submission reads up to 24 such months, so a
+// month is added straight from its stored cells, without copying or
+// sorting them into Cells.
+//
+//   PlausibilityHistory history;
+//   for (const Report& earlier : months) history.AddMonth(earlier);
+//   std::vector<v1::Warning> warnings = history.Warnings(
+//       partner_id, month, revision, cells, min_difference);
+class PlausibilityHistory {
+ public:
+  void AddMonth(const Report& month_cells);
+  void AddMonth(const std::vector<Cell>& month_cells);
+  int months() const { return months_; }
+
+  // The warnings of a month's `cells` (ordered by cell name): each figure,
+  // in these months or in `cells`, that is an outlier (|modified z| >
+  // kOutlierZScore) and differs from the median by at least
+  // `min_difference`. None with fewer than kMinHistoryMonths months.
+  std::vector<v1::Warning> Warnings(int64_t partner_id, absl::CivilMonth month,
+                                    int revision,
+                                    const std::vector<Cell>& cells,
+                                    int64_t min_difference) const;
+
+ private:
+  // A figure as the caller's cells name it; stored keys own their text.
+  struct FigureRef {
+    Measure measure;
+    absl::string_view nationality;
+    absl::string_view department;
+    int care_type;
+  };
+  struct Figure {
+    Measure measure;
+    std::string nationality;
+    std::string department;
+    int care_type;
+  };
+  struct FigureHash {
+    using is_transparent = void;
+    size_t operator()(const FigureRef& f) const;
+    size_t operator()(const Figure& f) const;
+  };
+  struct FigureEq {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return a.measure == b.measure && a.care_type == b.care_type &&
+             absl::string_view(a.nationality) ==
+                 absl::string_view(b.nationality) &&
+             absl::string_view(a.department) == absl::string_view(b.department);
+    }
+  };
+
+  void Add(const FigureRef& figure, int64_t value);
+
+  absl::flat_hash_map<Figure, size_t, FigureHash, FigureEq> index_;
+  std::vector<Figure> figures_;
+  // values_[i][m]: figure i in month m; shorter than months_ when the
+  // figure's last months had none (0).
+  std::vector<std::vector<int64_t>> values_;
+  int months_ = 0;
+};
+
+// The plausibility warnings of a month's `cells` against `history` (the
+// partner's earlier counted months, each as its cells): PlausibilityHistory
+// over those months.
 std::vector<v1::Warning> PlausibilityWarnings(
     int64_t partner_id, absl::CivilMonth month, int revision,
     const std::vector<Cell>& cells,

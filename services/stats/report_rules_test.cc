@@ -1,10 +1,16 @@
 #include "services/stats/report_rules.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/clock.h"
+#include "common/request_fields.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -246,6 +252,168 @@ TEST(PlausibilityWarningsTest, FlagsAnOutlierAgainstEnoughHistoryOnly) {
   history.pop_back();
   EXPECT_THAT(PlausibilityWarnings(7, month, 2, {spike}, history, 5),
               IsEmpty());
+}
+
+// The check as first written (a map from each figure's name to its months),
+// kept as the reference PlausibilityHistory must agree with.
+std::vector<v1::Warning> ReferenceWarnings(
+    int64_t partner_id, absl::CivilMonth month, int revision,
+    const std::vector<Cell>& cells,
+    const std::vector<std::vector<Cell>>& history, int64_t min_difference) {
+  std::vector<v1::Warning> warnings;
+  if (static_cast<int>(history.size()) < kMinHistoryMonths) return warnings;
+  std::map<std::string, std::vector<int64_t>> series;
+  auto series_for = [&](const std::string& name) -> std::vector<int64_t>& {
+    std::vector<int64_t>& values = series[name];
+    if (values.empty()) values.assign(history.size(), 0);
+    return values;
+  };
+  auto figure_name = [](const Cell& cell) {
+    if (cell.measure == Measure::kNewPatients) {
+      return absl::StrCat("new_patients[", cell.nationality, "]");
+    }
+    return CellName(Cell{Measure::kVisits, cell.nationality, cell.department,
+                         cell.care_type, 0, 0, 0});
+  };
+  for (size_t i = 0; i < history.size(); ++i) {
+    for (const Cell& cell : history[i]) {
+      if (cell.measure == Measure::kRevenueKrw) continue;
+      series_for(figure_name(cell))[i] += cell.value;
+    }
+  }
+  std::map<std::string, int64_t> current;
+  for (const Cell& cell : cells) {
+    if (cell.measure == Measure::kRevenueKrw) continue;
+    const std::string name = figure_name(cell);
+    current[name] += cell.value;
+    series_for(name);
+  }
+  for (const auto& [name, values] : series) {
+    const int64_t value = current.count(name) ? current[name] : 0;
+    std::optional<ZScore> z = ModifiedZScore(values, value);
+    if (!z.has_value() || std::abs(z->score) <= kOutlierZScore ||
+        std::abs(static_cast<double>(value) - z->median) < min_difference) {
+      continue;
+    }
+    v1::Warning& warning = warnings.emplace_back();
+    warning.set_partner_id(partner_id);
+    warning.set_period(FormatMonth(month));
+    warning.set_cell(name);
+    warning.set_value(value);
+    warning.set_history_median(z->median);
+    warning.set_modified_z_score(
+        std::isfinite(z->score) ? z->score : (z->score > 0 ? 99.0 : -99.0));
+    warning.set_history_months(static_cast<int>(values.size()));
+    warning.set_revision(revision);
+    warning.set_message(absl::StrCat(
+        value, " is far from this partner's usual ", z->median, " (median of ",
+        values.size(), " months, modified z-score ",
+        absl::SixDigits(warning.modified_z_score()),
+        "); please check it, or confirm it is right"));
+  }
+  return warnings;
+}
+
+// A month's cells drawn from `random`: a few nationalities' new patients by
+// sex and age, visits by department and care type, now and then revenue;
+// figures come and go between months, and some months spike.
+std::vector<Cell> RandomMonth(std::mt19937& random) {
+  static const char* const kNationalities[] = {"CN", "MN", "US", "VN", "JP"};
+  static const char* const kDepartments[] = {"dermatology", "orthopedics",
+                                             "obstetrics_gynecology"};
+  auto pick = [&](int n) {
+    return std::uniform_int_distribution<int>(0, n - 1)(random);
+  };
+  auto count = [&]() -> int64_t {
+    const int64_t usual = 5 + pick(20);
+    return pick(10) == 0 ? usual * (2 + pick(30)) : usual;
+  };
+  std::vector<Cell> cells;
+  for (const char* nationality : kNationalities) {
+    if (pick(4) == 0) continue;
+    for (int sex = 1; sex <= 2; ++sex) {
+      if (pick(3) == 0) continue;
+      cells.push_back(Cell{Measure::kNewPatients, nationality, "", 0, sex,
+                           1 + pick(8), count()});
+    }
+    for (const char* department : kDepartments) {
+      if (pick(3) == 0) continue;
+      cells.push_back(Cell{Measure::kVisits, nationality, department,
+                           1 + pick(3), 0, 0, count()});
+    }
+  }
+  if (pick(2) == 0) {
+    cells.push_back(Cell{Measure::kRevenueKrw, "", "", 0, 0, 0, 1000000});
+  }
+  // As stored: one cell per key, in key order.
+  std::sort(cells.begin(), cells.end(),
+            [](const Cell& a, const Cell& b) { return a.Key() < b.Key(); });
+  cells.erase(
+      std::unique(cells.begin(), cells.end(),
+                  [](const Cell& a, const Cell& b) { return a.SameKey(b); }),
+      cells.end());
+  return cells;
+}
+
+std::vector<std::string> Described(const std::vector<v1::Warning>& warnings) {
+  std::vector<std::string> described;
+  for (const v1::Warning& w : warnings) described.push_back(w.DebugString());
+  return described;
+}
+
+TEST(PlausibilityHistoryTest, AgreesWithTheReferenceFromCellsAndFromReports) {
+  std::mt19937 random(20261206);
+  const absl::CivilMonth month(2026, 11);
+  int warned = 0;
+  for (int round = 0; round < 400; ++round) {
+    const int months = 4 + round % 22;  // below and above kMinHistoryMonths
+    std::vector<std::vector<Cell>> history;
+    PlausibilityHistory from_reports;
+    for (int m = 0; m < months; ++m) {
+      history.push_back(RandomMonth(random));
+      Report stored;
+      SetReportCells(history.back(), &stored);
+      from_reports.AddMonth(stored);
+    }
+    const std::vector<Cell> cells = RandomMonth(random);
+    const std::vector<v1::Warning> expected =
+        ReferenceWarnings(9, month, 3, cells, history, 5);
+    warned += static_cast<int>(expected.size());
+    EXPECT_EQ(Described(PlausibilityWarnings(9, month, 3, cells, history, 5)),
+              Described(expected))
+        << "round " << round;
+    EXPECT_EQ(Described(from_reports.Warnings(9, month, 3, cells, 5)),
+              Described(expected))
+        << "round " << round;
+  }
+  // The rounds exercised warnings, not only their absence.
+  EXPECT_GT(warned, 100);
+}
+
+TEST(PlausibilityHistoryTest, ChecksFiguresOnlyTheHistoryOrOnlyTheMonthHas) {
+  PlausibilityHistory history;
+  const Cell usual{Measure::kVisits, "CN", "dermatology", 1, 0, 0, 40};
+  for (int i = 0; i < kMinHistoryMonths; ++i) history.AddMonth({usual});
+  const Cell newcomer{Measure::kNewPatients, "VN", "", 0, 1, 3, 30};
+  std::vector<v1::Warning> warnings =
+      history.Warnings(4, absl::CivilMonth(2026, 1), 1, {newcomer}, 5);
+  // Dermatology stopped (0 against 40), Vietnam started (30 against 0).
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_EQ(warnings[0].cell(), "new_patients[VN]");
+  EXPECT_EQ(warnings[0].value(), 30);
+  EXPECT_EQ(warnings[0].history_median(), 0);
+  EXPECT_EQ(warnings[1].cell(), "visits[CN/dermatology/OUTPATIENT]");
+  EXPECT_EQ(warnings[1].value(), 0);
+  EXPECT_EQ(warnings[1].history_median(), 40);
+  EXPECT_EQ(warnings[1].history_months(), kMinHistoryMonths);
+}
+
+TEST(ReportRulesTest, ModifiedZScoreTakesTheMiddlesOfAnEvenHistory) {
+  // Unsorted, even: median (10 + 12) / 2 = 11; deviations 1,1,1,1,3,9 -> 1.
+  std::optional<ZScore> z = ModifiedZScore({20, 10, 12, 10, 12, 8}, 13);
+  ASSERT_TRUE(z.has_value());
+  EXPECT_DOUBLE_EQ(z->median, 11);
+  EXPECT_DOUBLE_EQ(z->score, 0.6745 * 2 / 1);
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ bool HasRevenue(const std::vector<Cell>& cells) {
 
 std::vector<Cell> CellsOfReport(const Report& report) {
   std::vector<Cell> cells;
+  cells.reserve(report.new_patients_size() + report.visits_size() + 1);
   for (const v1::NewPatientCell& c : report.new_patients()) {
     cells.push_back(Cell{Measure::kNewPatients, c.nationality(), "", 0, c.sex(),
                          c.age_band(), c.count()});

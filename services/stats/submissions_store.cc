@@ -379,7 +379,7 @@ std::vector<CellChange> AllCreated(const std::vector<Cell>& cells) {
   return changes;
 }
 
-// The plausibility check (PlausibilityWarnings in report_rules.h) against
+// The plausibility check (PlausibilityHistory in report_rules.h) against
 // the partner's earlier counted months, read here.
 absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
     Session& session, const StoreOptions& options, int64_t partner_id,
@@ -394,16 +394,18 @@ absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
           "SELECT period, cells FROM reports WHERE partner_id = ? AND "
           "period >= ? AND period < ? AND status IN " COUNTED_STATUS_SQL,
           {SqlInt(partner_id), SqlInt(from), SqlInt(to)}));
-  std::vector<std::vector<Cell>> history;
+  PlausibilityHistory history;
+  // One message for every month: parsing into it again reuses its cells'
+  // memory, where a message per month would allocate them all anew.
+  Report holder;
   for (const Row& row : months) {
-    Report holder;
     if (!holder.ParseFromString(row.Text(1))) {
       return absl::DataLossError("unreadable stored report cells");
     }
-    history.push_back(CellsOfReport(holder));
+    history.AddMonth(holder);
   }
-  return PlausibilityWarnings(partner_id, month, revision, cells, history,
-                              options.min_warning_difference);
+  return history.Warnings(partner_id, month, revision, cells,
+                          options.min_warning_difference);
 }
 
 // Replaces a report's warnings: the old ones deleted at once, the new ones
