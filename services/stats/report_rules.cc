@@ -1,6 +1,7 @@
 #include "services/stats/report_rules.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -296,13 +297,16 @@ absl::Time PeriodDeadline(absl::CivilMonth period, int deadline_days) {
 
 namespace {
 
-// Partially sorts `values`. Selection rather than a sort: the check takes
-// two medians of every figure of every submission.
+// Partially sorts `values` (not empty). Selection rather than a sort: the
+// check takes two medians of every figure of every submission.
 double Median(std::vector<double>& values) {
+  assert(!values.empty());
   const size_t n = values.size();
   const auto upper = values.begin() + n / 2;
   std::nth_element(values.begin(), upper, values.end());
   if (n % 2 == 1) return *upper;
+  // Everything before `upper` is now <= it: their largest is the other
+  // middle value.
   return (*std::max_element(values.begin(), upper) + *upper) / 2;
 }
 
@@ -520,32 +524,25 @@ int LineOfViolation(const ParsedImportReport& parsed, absl::string_view field) {
   return parsed.first_line;
 }
 
-namespace {
-
-// A cell's figure: new patients are compared per nationality, over every
-// sex and age band.
-template <typename FigureRef>
-FigureRef FigureOf(const Cell& cell) {
+PlausibilityHistory::FigureView PlausibilityHistory::ViewOf(const Cell& cell) {
   if (cell.measure == Measure::kNewPatients) {
-    return FigureRef{Measure::kNewPatients, cell.nationality, "", 0};
+    return FigureView{Measure::kNewPatients, cell.nationality, "", 0};
   }
-  return FigureRef{cell.measure, cell.nationality, cell.department,
-                   cell.care_type};
+  return FigureView{cell.measure, cell.nationality, cell.department,
+                    cell.care_type};
 }
 
-}  // namespace
-
-size_t PlausibilityHistory::FigureHash::operator()(const FigureRef& f) const {
+size_t PlausibilityHistory::FigureHash::operator()(const FigureView& f) const {
   return absl::HashOf(static_cast<int>(f.measure), f.nationality, f.department,
                       f.care_type);
 }
 
 size_t PlausibilityHistory::FigureHash::operator()(const Figure& f) const {
   return (*this)(
-      FigureRef{f.measure, f.nationality, f.department, f.care_type});
+      FigureView{f.measure, f.nationality, f.department, f.care_type});
 }
 
-void PlausibilityHistory::Add(const FigureRef& figure, int64_t value) {
+void PlausibilityHistory::Add(const FigureView& figure, int64_t value) {
   auto found = index_.find(figure);
   size_t i;
   if (found != index_.end()) {
@@ -563,54 +560,52 @@ void PlausibilityHistory::Add(const FigureRef& figure, int64_t value) {
   values[months_ - 1] += value;
 }
 
-void PlausibilityHistory::AddMonth(const Report& month_cells) {
+void PlausibilityHistory::AddMonth(const Report& earlier_month) {
   ++months_;
-  for (const v1::NewPatientCell& c : month_cells.new_patients()) {
-    Add(FigureRef{Measure::kNewPatients, c.nationality(), "", 0}, c.count());
+  // The same figures as ViewOf (the reference test compares both paths).
+  for (const v1::NewPatientCell& c : earlier_month.new_patients()) {
+    Add(FigureView{Measure::kNewPatients, c.nationality(), "", 0}, c.count());
   }
-  for (const v1::VisitCell& c : month_cells.visits()) {
-    Add(FigureRef{Measure::kVisits, c.nationality(), c.department(),
-                  c.care_type()},
+  for (const v1::VisitCell& c : earlier_month.visits()) {
+    Add(FigureView{Measure::kVisits, c.nationality(), c.department(),
+                   c.care_type()},
         c.count());
   }
 }
 
-void PlausibilityHistory::AddMonth(const std::vector<Cell>& month_cells) {
+void PlausibilityHistory::AddMonth(const std::vector<Cell>& earlier_month) {
   ++months_;
-  for (const Cell& cell : month_cells) {
+  for (const Cell& cell : earlier_month) {
     if (cell.measure == Measure::kRevenueKrw) continue;
-    Add(FigureOf<FigureRef>(cell), cell.value);
+    Add(ViewOf(cell), cell.value);
   }
 }
 
-std::vector<v1::Warning> PlausibilityHistory::Warnings(
+std::vector<v1::Warning> PlausibilityHistory::WarningsFor(
     int64_t partner_id, absl::CivilMonth month, int revision,
-    const std::vector<Cell>& cells, int64_t min_difference) const {
+    const std::vector<Cell>& checked_cells, int64_t min_difference) const {
   std::vector<v1::Warning> warnings;
   if (months_ < kMinHistoryMonths) return warnings;
-  // The month's value of each figure of the history, then of the figures
-  // the history never had (their months all 0).
+  // The checked month's value of each figure of the history, and of the
+  // figures the history never had (their earlier months all 0). The views
+  // borrow checked_cells' text, which outlives this call.
   std::vector<int64_t> current(figures_.size(), 0);
-  std::vector<std::pair<FigureRef, int64_t>> new_figures;
-  for (const Cell& cell : cells) {
+  absl::flat_hash_map<FigureView, int64_t, FigureHash, FigureEq> new_figures;
+  std::vector<FigureView> new_order;  // first seen first: a stable order
+  for (const Cell& cell : checked_cells) {
     if (cell.measure == Measure::kRevenueKrw) continue;
-    const FigureRef figure = FigureOf<FigureRef>(cell);
+    const FigureView figure = ViewOf(cell);
     if (auto found = index_.find(figure); found != index_.end()) {
       current[found->second] += cell.value;
       continue;
     }
-    auto same = std::find_if(
-        new_figures.begin(), new_figures.end(),
-        [&](const auto& known) { return FigureEq()(known.first, figure); });
-    if (same == new_figures.end()) {
-      new_figures.emplace_back(figure, cell.value);
-    } else {
-      same->second += cell.value;
-    }
+    auto [it, inserted] = new_figures.try_emplace(figure, 0);
+    if (inserted) new_order.push_back(figure);
+    it->second += cell.value;
   }
-  auto check = [&](const FigureRef& figure, std::vector<int64_t> values,
+  auto check = [&](const FigureView& figure, std::vector<int64_t> values,
                    int64_t value) {
-    values.resize(months_, 0);
+    values.resize(months_, 0);  // the months since the figure last appeared
     std::optional<ZScore> z = ModifiedZScore(std::move(values), value);
     if (!z.has_value() || std::abs(z->score) <= kOutlierZScore ||
         std::abs(static_cast<double>(value) - z->median) < min_difference) {
@@ -639,15 +634,19 @@ std::vector<v1::Warning> PlausibilityHistory::Warnings(
   };
   for (size_t i = 0; i < figures_.size(); ++i) {
     const Figure& f = figures_[i];
-    check(FigureRef{f.measure, f.nationality, f.department, f.care_type},
+    check(FigureView{f.measure, f.nationality, f.department, f.care_type},
           values_[i], current[i]);
   }
-  for (const auto& [figure, value] : new_figures) check(figure, {}, value);
-  // In a stable order for the page and the stored rows: by cell name.
-  std::sort(warnings.begin(), warnings.end(),
-            [](const v1::Warning& a, const v1::Warning& b) {
-              return a.cell() < b.cell();
-            });
+  for (const FigureView& figure : new_order) {
+    check(figure, {}, new_figures[figure]);
+  }
+  // Warnings were always returned in cell-name order (the page and the
+  // stored rows show them so); the maps above have no order. Names are one
+  // per figure for cells validation accepts; stable for any others.
+  std::stable_sort(warnings.begin(), warnings.end(),
+                   [](const v1::Warning& a, const v1::Warning& b) {
+                     return a.cell() < b.cell();
+                   });
   return warnings;
 }
 
@@ -657,7 +656,7 @@ std::vector<v1::Warning> PlausibilityWarnings(
     const std::vector<std::vector<Cell>>& history, int64_t min_difference) {
   PlausibilityHistory months;
   for (const std::vector<Cell>& earlier : history) months.AddMonth(earlier);
-  return months.Warnings(partner_id, month, revision, cells, min_difference);
+  return months.WarningsFor(partner_id, month, revision, cells, min_difference);
 }
 
 }  // namespace smz::stats

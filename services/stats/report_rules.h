@@ -124,40 +124,44 @@ std::optional<ZScore> ModifiedZScore(std::vector<int64_t> history,
 //
 //   PlausibilityHistory history;
 //   for (const Report& earlier : months) history.AddMonth(earlier);
-//   std::vector<v1::Warning> warnings = history.Warnings(
+//   std::vector<v1::Warning> warnings = history.WarningsFor(
 //       partner_id, month, revision, cells, min_difference);
 class PlausibilityHistory {
  public:
-  void AddMonth(const Report& month_cells);
-  void AddMonth(const std::vector<Cell>& month_cells);
-  int months() const { return months_; }
+  // One earlier month, as stored (its revenue is never read) or as cells.
+  void AddMonth(const Report& earlier_month);
+  void AddMonth(const std::vector<Cell>& earlier_month);
 
-  // The warnings of a month's `cells` (ordered by cell name): each figure,
-  // in these months or in `cells`, that is an outlier (|modified z| >
-  // kOutlierZScore) and differs from the median by at least
-  // `min_difference`. None with fewer than kMinHistoryMonths months.
-  std::vector<v1::Warning> Warnings(int64_t partner_id, absl::CivilMonth month,
-                                    int revision,
-                                    const std::vector<Cell>& cells,
-                                    int64_t min_difference) const;
+  // The warnings of the month being checked (`checked_cells`), ordered by
+  // cell name: each figure, in the earlier months or in `checked_cells`,
+  // that is an outlier (|modified z| > kOutlierZScore) and differs from the
+  // median by at least `min_difference`. None with fewer than
+  // kMinHistoryMonths earlier months.
+  std::vector<v1::Warning> WarningsFor(int64_t partner_id,
+                                       absl::CivilMonth month, int revision,
+                                       const std::vector<Cell>& checked_cells,
+                                       int64_t min_difference) const;
 
  private:
-  // A figure as the caller's cells name it; stored keys own their text.
-  struct FigureRef {
+  // A figure whose text is borrowed from the Cell or stored message it was
+  // read from: lookups by it build no string.
+  struct FigureView {
     Measure measure;
     absl::string_view nationality;
     absl::string_view department;
     int care_type;
   };
+  // A figure as the history keeps it, owning its text.
   struct Figure {
     Measure measure;
     std::string nationality;
     std::string department;
     int care_type;
   };
+  // Transparent, so that a map keyed by Figure is searched by FigureView.
   struct FigureHash {
     using is_transparent = void;
-    size_t operator()(const FigureRef& f) const;
+    size_t operator()(const FigureView& f) const;
     size_t operator()(const Figure& f) const;
   };
   struct FigureEq {
@@ -171,19 +175,22 @@ class PlausibilityHistory {
     }
   };
 
-  void Add(const FigureRef& figure, int64_t value);
+  // The figure a cell counts towards (new patients: per nationality only).
+  static FigureView ViewOf(const Cell& cell);
+  void Add(const FigureView& figure, int64_t value);
 
   absl::flat_hash_map<Figure, size_t, FigureHash, FigureEq> index_;
   std::vector<Figure> figures_;
-  // values_[i][m]: figure i in month m; shorter than months_ when the
-  // figure's last months had none (0).
+  // values_[i][m]: figure i in month m. A row is padded with zeros only
+  // when its figure next appears (and in WarningsFor), so that adding a
+  // month touches that month's cells alone, not every figure seen so far.
   std::vector<std::vector<int64_t>> values_;
   int months_ = 0;
 };
 
 // The plausibility warnings of a month's `cells` against `history` (the
 // partner's earlier counted months, each as its cells): PlausibilityHistory
-// over those months.
+// over those months, for callers that hold the months as cells (tests).
 std::vector<v1::Warning> PlausibilityWarnings(
     int64_t partner_id, absl::CivilMonth month, int revision,
     const std::vector<Cell>& cells,

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
+#include <numeric>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -254,8 +257,37 @@ TEST(PlausibilityWarningsTest, FlagsAnOutlierAgainstEnoughHistoryOnly) {
               IsEmpty());
 }
 
-// The check as first written (a map from each figure's name to its months),
-// kept as the reference PlausibilityHistory must agree with.
+// The check as first written, kept as the reference PlausibilityHistory
+// must agree with: medians by a full sort, and a map from each figure's
+// name to its months.
+double ReferenceMedian(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// Iglewicz and Hoaglin's modified z-score, written out from its definition.
+std::optional<ZScore> ReferenceZScore(const std::vector<int64_t>& history,
+                                      int64_t value) {
+  if (static_cast<int>(history.size()) < kMinHistoryMonths) return std::nullopt;
+  const std::vector<double> x(history.begin(), history.end());
+  const double m = ReferenceMedian(x);
+  std::vector<double> d;
+  for (double v : x) d.push_back(std::abs(v - m));
+  const double mad = ReferenceMedian(d);
+  const double mean_ad = std::accumulate(d.begin(), d.end(), 0.0) / d.size();
+  const double diff = static_cast<double>(value) - m;
+  double score = 0;
+  if (mad > 0) {
+    score = 0.6745 * diff / mad;
+  } else if (mean_ad > 0) {
+    score = diff / (1.253314 * mean_ad);
+  } else if (diff != 0) {
+    score = std::copysign(std::numeric_limits<double>::infinity(), diff);
+  }
+  return ZScore{m, score};
+}
+
 std::vector<v1::Warning> ReferenceWarnings(
     int64_t partner_id, absl::CivilMonth month, int revision,
     const std::vector<Cell>& cells,
@@ -290,7 +322,7 @@ std::vector<v1::Warning> ReferenceWarnings(
   }
   for (const auto& [name, values] : series) {
     const int64_t value = current.count(name) ? current[name] : 0;
-    std::optional<ZScore> z = ModifiedZScore(values, value);
+    std::optional<ZScore> z = ReferenceZScore(values, value);
     if (!z.has_value() || std::abs(z->score) <= kOutlierZScore ||
         std::abs(static_cast<double>(value) - z->median) < min_difference) {
       continue;
@@ -316,7 +348,7 @@ std::vector<v1::Warning> ReferenceWarnings(
 
 // A month's cells drawn from `random`: a few nationalities' new patients by
 // sex and age, visits by department and care type, now and then revenue;
-// figures come and go between months, and some months spike.
+// figures come and go between months, and about one cell in ten spikes.
 std::vector<Cell> RandomMonth(std::mt19937& random) {
   static const char* const kNationalities[] = {"CN", "MN", "US", "VN", "JP"};
   static const char* const kDepartments[] = {"dermatology", "orthopedics",
@@ -361,10 +393,16 @@ std::vector<std::string> Described(const std::vector<v1::Warning>& warnings) {
   return described;
 }
 
+// Both ways in: months as cells (PlausibilityWarnings) and months as stored
+// reports, parsed into one message in turn as ComputeWarnings does.
 TEST(PlausibilityHistoryTest, AgreesWithTheReferenceFromCellsAndFromReports) {
+  constexpr int64_t kPartnerId = 9;
+  constexpr int kRevision = 3;
+  constexpr int64_t kMinDifference = 5;
   std::mt19937 random(20261206);
   const absl::CivilMonth month(2026, 11);
   int warned = 0;
+  Report parsed;  // reused for every month, as in ComputeWarnings
   for (int round = 0; round < 400; ++round) {
     const int months = 4 + round % 22;  // below and above kMinHistoryMonths
     std::vector<std::vector<Cell>> history;
@@ -373,16 +411,19 @@ TEST(PlausibilityHistoryTest, AgreesWithTheReferenceFromCellsAndFromReports) {
       history.push_back(RandomMonth(random));
       Report stored;
       SetReportCells(history.back(), &stored);
-      from_reports.AddMonth(stored);
+      ASSERT_TRUE(parsed.ParseFromString(stored.SerializeAsString()));
+      from_reports.AddMonth(parsed);
     }
     const std::vector<Cell> cells = RandomMonth(random);
-    const std::vector<v1::Warning> expected =
-        ReferenceWarnings(9, month, 3, cells, history, 5);
+    const std::vector<v1::Warning> expected = ReferenceWarnings(
+        kPartnerId, month, kRevision, cells, history, kMinDifference);
     warned += static_cast<int>(expected.size());
-    EXPECT_EQ(Described(PlausibilityWarnings(9, month, 3, cells, history, 5)),
+    EXPECT_EQ(Described(PlausibilityWarnings(kPartnerId, month, kRevision,
+                                             cells, history, kMinDifference)),
               Described(expected))
         << "round " << round;
-    EXPECT_EQ(Described(from_reports.Warnings(9, month, 3, cells, 5)),
+    EXPECT_EQ(Described(from_reports.WarningsFor(kPartnerId, month, kRevision,
+                                                 cells, kMinDifference)),
               Described(expected))
         << "round " << round;
   }
@@ -396,7 +437,7 @@ TEST(PlausibilityHistoryTest, ChecksFiguresOnlyTheHistoryOrOnlyTheMonthHas) {
   for (int i = 0; i < kMinHistoryMonths; ++i) history.AddMonth({usual});
   const Cell newcomer{Measure::kNewPatients, "VN", "", 0, 1, 3, 30};
   std::vector<v1::Warning> warnings =
-      history.Warnings(4, absl::CivilMonth(2026, 1), 1, {newcomer}, 5);
+      history.WarningsFor(4, absl::CivilMonth(2026, 1), 1, {newcomer}, 5);
   // Dermatology stopped (0 against 40), Vietnam started (30 against 0).
   ASSERT_EQ(warnings.size(), 2u);
   EXPECT_EQ(warnings[0].cell(), "new_patients[VN]");
@@ -406,6 +447,27 @@ TEST(PlausibilityHistoryTest, ChecksFiguresOnlyTheHistoryOrOnlyTheMonthHas) {
   EXPECT_EQ(warnings[1].value(), 0);
   EXPECT_EQ(warnings[1].history_median(), 40);
   EXPECT_EQ(warnings[1].history_months(), kMinHistoryMonths);
+}
+
+TEST(PlausibilityHistoryTest, ChecksEachOfManyFiguresTheHistoryNeverHad) {
+  PlausibilityHistory history;
+  const Cell usual{Measure::kVisits, "CN", "dermatology", 1, 0, 0, 40};
+  for (int i = 0; i < kMinHistoryMonths; ++i) history.AddMonth({usual});
+  // As many new figures as a large report may hold, each given twice over
+  // (new patients of two sexes): each is summed once and warned of once.
+  std::vector<Cell> cells = {usual};
+  for (int i = 0; i < 2000; ++i) {
+    const std::string nationality = absl::StrCat("N", i);
+    cells.push_back(Cell{Measure::kNewPatients, nationality, "", 0, 1, 3, 20});
+    cells.push_back(Cell{Measure::kNewPatients, nationality, "", 0, 2, 3, 10});
+  }
+  std::vector<v1::Warning> warnings =
+      history.WarningsFor(4, absl::CivilMonth(2026, 1), 1, cells, 5);
+  ASSERT_EQ(warnings.size(), 2000u);
+  for (size_t i = 0; i < warnings.size(); ++i) {
+    EXPECT_EQ(warnings[i].value(), 30) << warnings[i].cell();
+    if (i > 0) EXPECT_LT(warnings[i - 1].cell(), warnings[i].cell());
+  }
 }
 
 TEST(ReportRulesTest, ModifiedZScoreTakesTheMiddlesOfAnEvenHistory) {

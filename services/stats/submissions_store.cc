@@ -404,8 +404,8 @@ absl::StatusOr<std::vector<v1::Warning>> ComputeWarnings(
     }
     history.AddMonth(holder);
   }
-  return history.Warnings(partner_id, month, revision, cells,
-                          options.min_warning_difference);
+  return history.WarningsFor(partner_id, month, revision, cells,
+                             options.min_warning_difference);
 }
 
 // Replaces a report's warnings: the old ones deleted at once, the new ones
