@@ -1,10 +1,25 @@
 #include "common/clock.h"
 
+#include <time.h>
+
 namespace smz {
 
 const SystemClock& SystemClock::Get() {
   static const SystemClock* const kClock = new SystemClock();
   return *kClock;
+}
+
+const SteadyClock& SteadyClock::Get() {
+  static const SteadyClock* const kClock = new SteadyClock();
+  return *kClock;
+}
+
+absl::Time SteadyClock::Now() const {
+  // CLOCK_BOOTTIME rather than steady_clock's CLOCK_MONOTONIC: it goes on
+  // while the machine is suspended, so a lease never outlives real time.
+  timespec now{};
+  clock_gettime(CLOCK_BOOTTIME, &now);
+  return absl::UnixEpoch() + absl::DurationFromTimespec(now);
 }
 
 absl::Time FakeClock::Now() const {

@@ -30,6 +30,16 @@ class SystemClock : public Clock {
   absl::Time Now() const override { return absl::Now(); }
 };
 
+// Time that never steps (CLOCK_BOOTTIME: monotonic, and counting while the
+// machine is suspended), for durations that must not stretch or shrink
+// when the wall clock is set: leases (FreshnessFence). Its Now() is an
+// arbitrary origin plus the time since.
+class SteadyClock : public Clock {
+ public:
+  static const SteadyClock& Get();
+  absl::Time Now() const override;
+};
+
 // A clock that moves only when told to.
 class FakeClock : public Clock {
  public:

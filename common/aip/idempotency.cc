@@ -35,6 +35,10 @@ absl::StatusOr<std::optional<FirstAnswer>> LookUpRequest(
                                        key.request_id,
                                        "' is claimed but not yet answered"));
   }
+  // The first answer's transaction may still be waiting out readers'
+  // leases on a stamp it moved (write_stamps.h); a replay acknowledged
+  // before it would let a reader answer without the write, so it waits too.
+  session.MarkStampMoved();
   return FirstAnswer{row.Int(1), row.Text(2)};
 }
 

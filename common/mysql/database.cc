@@ -9,6 +9,7 @@
 #include <cppconn/resultset_metadata.h>
 #include <cppconn/statement.h>
 
+#include <algorithm>
 #include <cassert>
 #include <exception>
 #include <utility>
@@ -19,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/aip/status_macros.h"
+#include "common/mysql/write_stamps.h"
 
 namespace smz {
 
@@ -374,6 +376,7 @@ absl::Status Database::RunOnce(absl::FunctionRef<absl::Status(Session&)> fn,
   std::unique_ptr<PooledConnection> connection = std::move(*acquired);
   Session session(connection.get());
   absl::Status status;
+  bool commit_sent = false;
   try {
     // Plain statements, not Connection::commit()/rollback()/setAutoCommit():
     // Connector/C++ 1.1 discards the result of those, so a failed COMMIT
@@ -390,9 +393,11 @@ absl::Status Database::RunOnce(absl::FunctionRef<absl::Status(Session&)> fn,
         !write_stamp_sql_.empty()) {
       absl::StatusOr<int64_t> stamped = session.Execute(write_stamp_sql_, {});
       if (!stamped.ok()) status = stamped.status();
+      session.MarkStampMoved();
     }
     if (transactional) {
       if (status.ok() && !rehearsal) {
+        commit_sent = true;
         connection->Control("COMMIT");
       } else if (!connection->broken()) {
         connection->Control("ROLLBACK");
@@ -414,8 +419,39 @@ absl::Status Database::RunOnce(absl::FunctionRef<absl::Status(Session&)> fn,
     connection->set_broken();
     if (status.ok()) status = InternalFromStd(e);
   }
+  // Autocommit statements commit as they run: a Run that moved a stamp
+  // (or replayed an answer, common/aip/idempotency.cc) waits as well.
+  const absl::Duration lease_wait =
+      (commit_sent || !transactional) && session.stamp_moved()
+          ? LeaseWaitAfterCommit(session, status, connection->broken())
+          : absl::ZeroDuration();
   Release(std::move(connection));
+  if (lease_wait > absl::ZeroDuration()) absl::SleepFor(lease_wait);
   return status;
+}
+
+absl::Duration Database::LeaseWaitAfterCommit(Session& session,
+                                              const absl::Status& status,
+                                              bool broken) const {
+  if (longest_stamp_lease_ <= absl::ZeroDuration()) return absl::ZeroDuration();
+  // TIMESTAMPDIFF's rounding to microseconds, and our sleep and the
+  // readers' clocks running at slightly other rates than the database's
+  // over one lease.
+  constexpr absl::Duration kMargin = absl::Milliseconds(1);
+  if (!status.ok() || broken) {
+    // Committed or maybe committed, and nobody can say which leases run.
+    return longest_stamp_lease_ + kMargin;
+  }
+  absl::StatusOr<std::vector<Row>> left =
+      session.Query(kStampLeaseRemainingMicrosSql, {});
+  if (!left.ok()) return longest_stamp_lease_ + kMargin;
+  if (left->empty()) return absl::ZeroDuration();  // no row: no lease granted
+  const absl::Duration wait = absl::Microseconds(left->front().Int(0));
+  if (wait <= absl::ZeroDuration()) return absl::ZeroDuration();
+  // No reader's lease is longer (a fence takes the shorter of its own and
+  // what the database says is left): a row far ahead (the database's clock
+  // stepped forward, then back) must not stall every write.
+  return std::min(wait, longest_stamp_lease_) + kMargin;
 }
 
 // Between attempts after a deadlock: 1, 2, 4 … ms, so that the

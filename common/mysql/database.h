@@ -136,9 +136,18 @@ class Session {
   // Whether an Execute of this session affected a row.
   bool wrote() const { return wrote_; }
 
+  // Marks this transaction as moving a stamp that readers may hold leases
+  // on (write_stamps.h), or as replaying the answer of one that did: once
+  // it commits, Transact (or Run) returns only after those leases end, if
+  // the database WaitOutStampLeases. No effect in Rehearse. Transactions
+  // stamped by StampWritesWith are marked already.
+  void MarkStampMoved() { stamp_moved_ = true; }
+  bool stamp_moved() const { return stamp_moved_; }
+
  private:
   PooledConnection* connection_;
   bool wrote_ = false;
+  bool stamp_moved_ = false;
 };
 
 class Database {
@@ -169,6 +178,22 @@ class Database {
   // (common/mysql/write_stamps.h). Call once, before any transaction runs.
   // Writes through Run (autocommit) are not stamped.
   void StampWritesWith(std::string sql) { write_stamp_sql_ = std::move(sql); }
+
+  // Switches on, for every later Transact that moved a stamp
+  // (Session::MarkStampMoved, or StampWritesWith's): it returns only once
+  // every lease on this database's stamps granted before its COMMIT has
+  // ended (the stamp_lease table, write_stamps.h). Readers that hold one
+  // answer from memory without asking, so a write must not be
+  // acknowledged while they might. It costs one primary-key read after
+  // each such COMMIT and sleeps only while a lease runs, holding no
+  // connection and no row lock. `longest_lease` must be at least every
+  // fence's lease on this database, in every process (kStampLease): the
+  // wait never exceeds it, and it is the whole wait when the database
+  // cannot say (gone after the COMMIT, or its outcome unknown). Call
+  // before the database is used concurrently.
+  void WaitOutStampLeases(absl::Duration longest_lease) {
+    longest_stamp_lease_ = longest_lease;
+  }
 
   // Runs `fn` in a transaction that is always rolled back, and returns what
   // `fn` returned: a dry run that sees exactly what the real write would
@@ -233,6 +258,13 @@ class Database {
 
   const DatabaseOptions options_;
   std::string write_stamp_sql_;  // set before use, then read only
+  absl::Duration longest_stamp_lease_ = absl::ZeroDuration();  // likewise
+  // How long a write that committed (or may have) must still sleep before
+  // it returns, for readers' leases: `status` is the transaction's; the
+  // session's connection is still held.
+  absl::Duration LeaseWaitAfterCommit(Session& session,
+                                      const absl::Status& status,
+                                      bool broken) const;
   sql::Driver* driver_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<PooledConnection>> idle_ ABSL_GUARDED_BY(mu_);

@@ -6,20 +6,35 @@
 // it from before the call.) The query may be any function instead of SQL:
 // the gateway's asks its four backends for theirs.
 //
-// Current() returns the answer of a query that *started after the call
-// began*, so a write committed before the call is always seen; callers that
-// arrive while a query runs share the next one, so under load the cost per
-// read is a fraction of a query, and with one caller it is one query. No
-// time-based staleness: nothing is remembered between queries.
+// Without a lease, Current() returns the answer of a query that *started
+// after the call began*, so a write committed before the call is always
+// seen; callers that arrive while a query runs share the next one, so
+// under load the cost per read is a fraction of a query, and with one
+// caller it is one query. Nothing is remembered between queries.
 //
-// CurrentAsync() is the same without waiting, for callback-API handlers:
-// its continuation runs with the answer of a query that started after
-// CurrentAsync() was called, on one of the fence's threads (up to two that
-// run queries and one helper, started when first needed and kept until the
-// fence is destroyed) or in a Current() caller's. So a continuation must
-// not block: no I/O, no waiting for other threads, never Current() (nor
-// anything that calls it); short mutexes are fine. Destroy a fence only
-// after everything that calls it has stopped (a gRPC server: shut down).
+// With a lease (write_stamps.h), a query also grants the fence a short
+// lease on its answer, and until the lease ends calls are answered at
+// once with the last stamp, no query. Every writer that moves the stamp
+// waits out the leases granted before its COMMIT before it acknowledges,
+// so the guarantee becomes: every write *acknowledged* before the call
+// began is in its answer (one committed but still waiting may not be). A
+// call answered past the lease's middle has a fence thread renew it, so
+// reads that keep coming never wait for a query; a call that finds the
+// lease just ended is answered by a query already running if that
+// query's lease covers the call's arrival. CurrentFromQuery() skips
+// leases: for "did anything commit since?" (stats' check that an answer
+// is all of one state).
+//
+// CurrentAsync() is the same without waiting, for callback-API handlers.
+// While a lease runs, its continuation runs at once on the calling thread,
+// before CurrentAsync() returns (hold no lock the continuation takes);
+// otherwise with the answer of a query on one of the fence's threads (up
+// to two that run queries and one helper, started when first needed and
+// kept until the fence is destroyed) or in a Current() caller's. So a
+// continuation must not block: no I/O, no waiting for other threads, never
+// Current() (nor anything that calls it); short mutexes and LeaseLeft()
+// are fine. Destroy a fence only after everything that calls it has
+// stopped (a gRPC server: shut down).
 //
 //   FreshnessFence fence(&database,
 //                        "SELECT stamp FROM directory_version WHERE id = 1");
@@ -29,6 +44,9 @@
 //   fence.CurrentAsync([reactor](const absl::StatusOr<std::string>& stamp) {
 //     ...  // must not block: answer from memory, or post to a WorkerPool
 //   });
+//
+//   database.WaitOutStampLeases(kStampLease);  // its writers, and then:
+//   FreshnessFence leased(&database, kDataVersionReadSql, kStampLease);
 #ifndef SMZ_COMMON_MYSQL_FRESHNESS_FENCE_H_
 #define SMZ_COMMON_MYSQL_FRESHNESS_FENCE_H_
 
@@ -41,6 +59,8 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/mysql/database.h"
 
 namespace smz {
@@ -50,10 +70,25 @@ class FreshnessFence {
   // `database` (not owned) is the primary; `sql` returns one row whose
   // first column is the stamp, as text.
   FreshnessFence(Database* database, std::string sql);
+  // The same with leases of `lease` (the database's stamp_lease table,
+  // write_stamps.h; its writers must WaitOutStampLeases with at least as
+  // long). `sql` then runs as a derived table: one column, one row. A
+  // zero lease: none, as above.
+  FreshnessFence(Database* database, std::string sql, absl::Duration lease,
+                 const Clock& clock = SteadyClock::Get());
   // Any other source of stamps (the gateway's: its backends' stamps, asked
   // at once). `query` runs on several threads at a time and must be safe so.
   using Query = absl::AnyInvocable<absl::StatusOr<std::string>() const>;
   explicit FreshnessFence(Query query);
+  // A source of stamps that grants leases: `lease` is how long after the
+  // query *started* its stamp may be answered without asking again (the
+  // gateway's: the shortest lease its backends have left).
+  struct Leased {
+    std::string stamp;
+    absl::Duration lease = absl::ZeroDuration();
+  };
+  using LeasedQuery = absl::AnyInvocable<absl::StatusOr<Leased>() const>;
+  FreshnessFence(LeasedQuery query, const Clock& clock);
   FreshnessFence(const FreshnessFence&) = delete;
   FreshnessFence& operator=(const FreshnessFence&) = delete;
   // Answers continuations still waiting with UNAVAILABLE.
@@ -62,24 +97,39 @@ class FreshnessFence {
   using Continuation =
       absl::AnyInvocable<void(const absl::StatusOr<std::string>&) &&>;
 
-  // The stamp as of a moment after this call began; the query's error
-  // (UNAVAILABLE when the database is down) otherwise.
+  // A stamp that every write acknowledged before this call began has moved
+  // (read after the call began, or under a lease such writes waited out);
+  // the query's error (UNAVAILABLE when the database is down) otherwise.
   absl::StatusOr<std::string> Current() ABSL_LOCKS_EXCLUDED(mutex_);
+  // The stamp as read by a query that started after this call began, lease
+  // or not: every write *committed* before the call has moved it.
+  absl::StatusOr<std::string> CurrentFromQuery() ABSL_LOCKS_EXCLUDED(mutex_);
 
   // Calls `then` with what Current() would return, without waiting for it.
-  // `then` must not block: it runs on the thread that ran the query (the
+  // `then` must not block: it runs on the calling thread while a lease
+  // runs, else on the thread that ran the query (the
   // fence's own, or a Current() caller's), or on the fence's helper thread,
   // which takes half of the continuations one query answers when there are
   // several (their work — copying an answer, sending it — then uses two
   // cores rather than one).
   void CurrentAsync(Continuation then) ABSL_LOCKS_EXCLUDED(mutex_);
 
-  // How many queries ran (for tests and benchmarks: reads per query).
+  // How long `stamp` may still be answered without asking, if it is the
+  // fence's last answer and its lease runs; zero otherwise. For a fence
+  // that answers others (FreshnessService): their lease may run this long
+  // from before they asked.
+  absl::Duration LeaseLeft(const std::string& stamp) const
+      ABSL_LOCKS_EXCLUDED(mutex_);
+
+  // How many queries ran (for tests and benchmarks: reads per query), and
+  // how many calls a lease answered (without a query started for them).
   int64_t queries() const ABSL_LOCKS_EXCLUDED(mutex_);
+  int64_t leased_answers() const ABSL_LOCKS_EXCLUDED(mutex_);
 
  private:
   struct Waiter {
-    int64_t wanted;  // the first query number that answers it
+    int64_t wanted;      // the first query number that answers it
+    absl::Time arrived;  // by clock_: a lease running then answers it too
     Continuation then;
   };
   struct Answered {
@@ -96,12 +146,22 @@ class FreshnessFence {
   bool UncoveredWaiters() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     return !waiters_.empty() && waiters_.back().wanted > started_;
   }
+  absl::StatusOr<std::string> CurrentOf(bool leases)
+      ABSL_LOCKS_EXCLUDED(mutex_);
+  // Whether the last answer's lease still runs, so that a call may have it
+  // now (counted as a leased answer; past the lease's middle, a renewal is
+  // asked for).
+  bool AnswerFromLease() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Whether the last answer's lease ran when a call `arrived` (counted as
+  // a leased answer when it did).
+  bool LeaseCovered(absl::Time arrived) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // The helper thread: runs the continuations handed to it.
   void HelperLoop() ABSL_LOCKS_EXCLUDED(mutex_);
 
   // Called without mutex_, by up to kQueryThreads threads and Current()
   // callers at once.
-  const Query query_;
+  const LeasedQuery query_;
+  const Clock& clock_;
   mutable absl::Mutex mutex_;
   absl::CondVar done_;
   absl::CondVar waiting_;  // continuations added, or stopping
@@ -120,6 +180,14 @@ class FreshnessFence {
   int64_t finished_ ABSL_GUARDED_BY(mutex_) = 0;
   int running_ ABSL_GUARDED_BY(mutex_) = 0;  // queries in flight
   absl::StatusOr<std::string> last_ ABSL_GUARDED_BY(mutex_) = std::string();
+  // When last_'s lease began and ends (by clock_): its query's start, plus
+  // its lease.
+  absl::Time lease_start_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
+  absl::Time lease_end_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
+  // A leased answer past the lease's middle asks a fence thread to renew
+  // it; any query that starts does.
+  bool renewal_wanted_ ABSL_GUARDED_BY(mutex_) = false;
+  int64_t leased_answers_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace smz

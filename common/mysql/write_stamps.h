@@ -19,6 +19,8 @@
 #ifndef SMZ_COMMON_MYSQL_WRITE_STAMPS_H_
 #define SMZ_COMMON_MYSQL_WRITE_STAMPS_H_
 
+#include "absl/time/time.h"
+
 namespace smz {
 
 inline constexpr char kDataVersionTableDdl[] =
@@ -49,6 +51,70 @@ inline constexpr char kDataVersionRestampSql[] =
 // Empty (NULL) when the table has no rows: then nothing may be kept.
 inline constexpr char kDataVersionReadSql[] =
     "SELECT GROUP_CONCAT(version ORDER BY shard) FROM data_version";
+
+// Leases on a stamp: a reader (FreshnessFence with a lease) may answer
+// from memory without asking for the stamp until its lease ends, because
+// every writer that moves the stamp waits, after its COMMIT and before it
+// acknowledges, until every lease granted before that COMMIT has ended
+// (Database::WaitOutStampLeases). So a write acknowledged before a read
+// began is in that read's answer in every process that shares the
+// database, while reads under load cost no query at all; a write costs at
+// most one lease more while someone reads.
+//
+// stamp_lease has one row per database: the end of the latest lease
+// granted on any of its stamps, in UTC, by the database's clock. A reader
+// grants itself a lease (kStampLeaseGrantSql, autocommit), then reads the
+// stamp and what is left of the lease by the database's clock. A writer,
+// after its COMMIT, reads how long the latest lease still runs
+// (kStampLeaseRemainingMicrosSql) and sleeps that long.
+//
+// Why waiting after COMMIT is enough. Take a write W, acknowledged before
+// a reader R's call began, and suppose R answered the old stamp from a
+// lease. R read the stamp before W's COMMIT (else it would have seen W's
+// stamp); R's grant was committed before that read, so W's look at
+// stamp_lease after its COMMIT saw an `until` at least that late (GREATEST
+// never moves it back). R's lease ends no later than that `until`: R
+// counts it from before it sent the grant, and takes no more than the
+// database said was left. W slept past `until` before it was acknowledged,
+// so R's lease had ended before R's call began, and R asked: a
+// contradiction. Leases granted after W's COMMIT need no wait: their read
+// sees W's stamp.
+//
+// It assumes one primary (a failover that loses the latest grants may let
+// one lease's worth of writes through unseen) and a database clock that
+// slews rather than steps forward (a step shortens writers' waits by as
+// much). A change made by hand waits for nothing: it is in every answer
+// within one lease. The lease's length: kStampLease below.
+//
+//   Migration{5, "stamp leases", {kStampLeaseTableDdl, kStampLeaseSeedSql}};
+//   database.WaitOutStampLeases(kStampLease);                    // writers
+//   FreshnessFence fence(&database, kDataVersionReadSql, kStampLease);
+inline constexpr char kStampLeaseTableDdl[] =
+    "CREATE TABLE IF NOT EXISTS stamp_lease ("
+    " id TINYINT NOT NULL PRIMARY KEY,"
+    " until DATETIME(6) NOT NULL"
+    ") ENGINE=InnoDB DEFAULT CHARSET=ascii";
+
+inline constexpr char kStampLeaseSeedSql[] =
+    "INSERT IGNORE INTO stamp_lease (id, until) VALUES (1, '2000-01-01')";
+
+// One parameter: the lease's length in microseconds. GREATEST: a shorter
+// lease granted later never shortens one another reader holds.
+inline constexpr char kStampLeaseGrantSql[] =
+    "UPDATE stamp_lease SET until = GREATEST(until, UTC_TIMESTAMP(6) + "
+    "INTERVAL ? MICROSECOND) WHERE id = 1";
+
+// Microseconds the latest lease still runs (0 when none; no row: none).
+inline constexpr char kStampLeaseRemainingMicrosSql[] =
+    "SELECT GREATEST(0, TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), until)) "
+    "FROM stamp_lease WHERE id = 1";
+
+// How long readers may keep a stamp without asking again, and so how long
+// at most a write waits while someone reads: short enough that nobody
+// notices it on a write, long enough that a read under load seldom asks
+// (PERFORMANCE.md: 20 ms renewed the gateway's round five times as often).
+// Every process on a database must use the same (writers wait no longer).
+inline constexpr absl::Duration kStampLease = absl::Milliseconds(50);
 
 }  // namespace smz
 

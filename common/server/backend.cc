@@ -81,8 +81,9 @@ absl::Status Backend::StampEveryWrite() {
     return session.Execute(kDataVersionRestampSql, {}).status();
   }));
   database_->StampWritesWith(kDataVersionStampSql);
-  data_version_fence_ =
-      std::make_unique<FreshnessFence>(database_.get(), kDataVersionReadSql);
+  database_->WaitOutStampLeases(kStampLease);
+  data_version_fence_ = std::make_unique<FreshnessFence>(
+      database_.get(), kDataVersionReadSql, kStampLease);
   freshness_fence_ = data_version_fence_.get();
   return absl::OkStatus();
 }

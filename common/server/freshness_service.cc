@@ -31,7 +31,17 @@ grpc::ServerUnaryReactor* FreshnessGrpcService::GetStamp(
       // Without a fence the stamp is "": nothing may be kept at it.
       [this, response](const Principal&, const std::string& stamp)
           -> std::optional<absl::Status> {
-        if (!stamp.empty()) response->set_stamp(Hashed(stamp));
+        if (stamp.empty()) return absl::OkStatus();
+        response->set_stamp(Hashed(stamp));
+        // Read after the stamp, so no more than was left when the stamp
+        // was answered; the caller counts it from before it sent the call.
+        const absl::Duration left = fence_->LeaseLeft(stamp);
+        if (left > absl::ZeroDuration()) {
+          const int64_t micros = absl::ToInt64Microseconds(left);
+          response->mutable_lease_left()->set_seconds(micros / 1000000);
+          response->mutable_lease_left()->set_nanos(
+              static_cast<int32_t>(micros % 1000000) * 1000);
+        }
         return absl::OkStatus();
       },
       // Only when the fence's query failed: ask again, to answer its error.

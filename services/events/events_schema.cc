@@ -180,6 +180,10 @@ const std::vector<Migration>& EventsMigrations() {
       {8,
        "data version stamps (council tables kept in memory, exact)",
        {kDataVersionTableDdl, kDataVersionSeedSql}},
+      // Leases on the stamp above (common/mysql/write_stamps.h): readers
+      // answer from memory for a few milliseconds without asking for it,
+      // and writers that move it wait out the leases before acknowledging.
+      {9, "stamp leases", {kStampLeaseTableDdl, kStampLeaseSeedSql}},
   };
   return *kMigrations;
 }

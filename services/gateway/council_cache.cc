@@ -1,11 +1,13 @@
 #include "services/gateway/council_cache.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
+#include "common/mysql/write_stamps.h"
 #include "grpcpp/client_context.h"
 
 namespace smz::gateway {
@@ -14,6 +16,9 @@ namespace {
 // In the order of stubs_.
 constexpr std::array<const char*, 4> kBackendNames = {"registry", "stats",
                                                       "events", "programme"};
+// Whatever a backend says, the gateway keeps a round no longer than a
+// backend's writers wait for a lease (Database::WaitOutStampLeases).
+constexpr absl::Duration kLongestLease = kStampLease;
 
 }  // namespace
 
@@ -25,9 +30,9 @@ CouncilCache::CouncilCache(const BackendChannels& backends,
              freshness::v1::FreshnessService::NewStub(backends.events),
              freshness::v1::FreshnessService::NewStub(backends.programme)},
       answers_(options.max_bytes),
-      fence_([this] { return AskStamps(); }) {}
+      fence_([this] { return AskStamps(); }, SteadyClock::Get()) {}
 
-absl::StatusOr<std::string> CouncilCache::AskStamps() const {
+absl::StatusOr<FreshnessFence::Leased> CouncilCache::AskStamps() const {
   struct Asked {
     grpc::ClientContext context;
     freshness::v1::GetStampRequest request;
@@ -48,19 +53,26 @@ absl::StatusOr<std::string> CouncilCache::AskStamps() const {
                                  });
   }
   answered.Wait();
-  // A backend that cannot say (down, slow, of a release without stamps) or
-  // cannot vouch for its reads: no stamp, so nothing is answered from
-  // memory nor kept, and the request computes as without the cache (its
-  // sections say what is out). Not an error: that would fail the request.
-  std::string stamps;
+  // The round's lease: the shortest any backend has left, each counted by
+  // the fence from before the round was sent (so it ends no later than the
+  // backend's own); none when any backend grants none.
+  FreshnessFence::Leased round{std::string(), kLongestLease};
   for (size_t i = 0; i < asked.size(); ++i) {
+    // A backend that cannot say (down, slow, of a release without stamps)
+    // or cannot vouch for its reads: no stamp, so nothing is answered from
+    // memory nor kept, and the request computes as without the cache (its
+    // sections say what is out). Not an error: that would fail the request.
     if (!asked[i].status.ok() || asked[i].response.stamp().empty()) {
-      return std::string();
+      return FreshnessFence::Leased{};
     }
-    absl::StrAppend(&stamps, kBackendNames[i], "=", asked[i].response.stamp(),
-                    ";");
+    absl::StrAppend(&round.stamp, kBackendNames[i], "=",
+                    asked[i].response.stamp(), ";");
+    const google::protobuf::Duration& left = asked[i].response.lease_left();
+    round.lease = std::min(round.lease, absl::Seconds(left.seconds()) +
+                                            absl::Nanoseconds(left.nanos()));
   }
-  return stamps;
+  round.lease = std::max(round.lease, absl::ZeroDuration());
+  return round;
 }
 
 std::string CouncilCache::KeyOf(absl::string_view method,

@@ -7,8 +7,11 @@
 //
 // The stamps are asked of all four backends at once, by a FreshnessFence:
 // one round, started after a request arrived, answers every request that
-// arrives while it runs. Without credentials (the stamp is opaque, see
-// freshness.proto), so one caller's round serves the others'.
+// arrives while it runs; and while every backend's lease on its stamp runs
+// (their writers wait those out before acknowledging, write_stamps.h), the
+// last round answers at once, with no round at all. Without credentials (the
+// stamp is opaque, see freshness.proto), so one caller's round serves the
+// others'.
 //
 //   CouncilCache cache(backends, CouncilCacheOptions{});
 //   const std::string key = cache.KeyOf("GetZoneOverview", caller, today,
@@ -83,7 +86,7 @@ class CouncilCache {
 
  private:
   // One round: every backend's stamp, asked at once.
-  absl::StatusOr<std::string> AskStamps() const;
+  absl::StatusOr<FreshnessFence::Leased> AskStamps() const;
 
   const CouncilCacheOptions options_;
   std::array<std::unique_ptr<freshness::v1::FreshnessService::Stub>, 4> stubs_;

@@ -79,6 +79,10 @@ const std::vector<Migration>& ProgrammeMigrations() {
       {4,
        "data version stamps (council tables kept in memory, exact)",
        {kDataVersionTableDdl, kDataVersionSeedSql}},
+      // Leases on the stamp above (common/mysql/write_stamps.h): readers
+      // answer from memory for a few milliseconds without asking for it,
+      // and writers that move it wait out the leases before acknowledging.
+      {5, "stamp leases", {kStampLeaseTableDdl, kStampLeaseSeedSql}},
   };
   return *kMigrations;
 }

@@ -3,6 +3,7 @@
 #include "common/aip/idempotency.h"
 #include "common/mail/outbox.h"
 #include "common/mysql/audit.h"
+#include "common/mysql/write_stamps.h"
 
 namespace smz::registry {
 
@@ -243,6 +244,10 @@ const std::vector<Migration>& RegistryMigrations() {
         " stamp CHAR(36) NOT NULL"
         ") ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin",
         "INSERT IGNORE INTO directory_version (id, stamp) VALUES (1, UUID())"}},
+      // Leases on the stamp above (common/mysql/write_stamps.h): readers
+      // answer from memory for a few milliseconds without asking for it,
+      // and writers that move it wait out the leases before acknowledging.
+      {12, "stamp leases", {kStampLeaseTableDdl, kStampLeaseSeedSql}},
   };
   return *kMigrations;
 }

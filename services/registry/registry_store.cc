@@ -15,6 +15,7 @@
 #include "common/aip/versioned_row.h"
 #include "common/logging.h"
 #include "common/mysql/audit.h"
+#include "common/mysql/write_stamps.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/registry/account_store.h"
@@ -339,6 +340,9 @@ absl::StatusOr<std::optional<FirstAnswer>> LookUpLegacyKey(
 // directory (RegistryStore::DirectoryCache) see it at their next read. A
 // change made to the partners tables by hand must do the same.
 absl::Status ChangeDirectoryStamp(Session& session) {
+  // Registries answering from memory under a lease on the stamp: the write
+  // waits them out once committed (write_stamps.h).
+  session.MarkStampMoved();
   return session
       .Execute("UPDATE directory_version SET stamp = UUID() WHERE id = 1", {})
       .status();
@@ -504,7 +508,10 @@ RegistryStore::RegistryStore(Database* database, const Clock* clock)
       // stamp still.
       directory_fence_(database,
                        "SELECT CONCAT(stamp, '@', @@server_id) FROM "
-                       "directory_version WHERE id = 1") {}
+                       "directory_version WHERE id = 1",
+                       kStampLease) {
+  database_->WaitOutStampLeases(kStampLease);
+}
 
 absl::StatusOr<std::string> RegistryStore::DirectoryStamp() {
   return directory_fence_.Current();

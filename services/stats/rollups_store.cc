@@ -106,6 +106,8 @@ absl::Status StatsStore::RebuildRollups() {
     }
     absl::StrAppend(&stamps, " ON DUPLICATE KEY UPDATE version = UUID_SHORT()");
     SMZ_RETURN_IF_ERROR(session.Execute(stamps, {}).status());
+    // Readers' leases on it are waited out after COMMIT (write_stamps.h).
+    session.MarkStampMoved();
     SMZ_ASSIGN_OR_RETURN(std::vector<int> periods, ReportedPeriods(session));
     const std::pair<const char*, const char*> fills[] = {
         {"INSERT INTO rollup_cells (period, measure, nationality, "

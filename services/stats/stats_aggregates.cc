@@ -356,8 +356,11 @@ absl::StatusOr<v1::AggregateResponse> Stats::QueryAggregate(
   if (!answer.ok()) return answer;
   // Computing reads the rollups and the reporting counts in more than one
   // statement: only an answer no submission committed during is all of one
-  // state, the stamp's, and may be kept.
-  absl::StatusOr<std::string> after = store_->rollups_fence().Current();
+  // state, the stamp's, and may be kept. Asked of the database, not of a
+  // lease: a submission that committed meanwhile may still be waiting one
+  // out.
+  absl::StatusOr<std::string> after =
+      store_->rollups_fence().CurrentFromQuery();
   if (after.ok() && *after == *stamp) {
     aggregate_cache_.Insert(key, *stamp, *answer);
   }

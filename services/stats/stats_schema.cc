@@ -3,6 +3,7 @@
 #include "common/aip/idempotency.h"
 #include "common/mail/outbox.h"
 #include "common/mysql/audit.h"
+#include "common/mysql/write_stamps.h"
 
 namespace smz::stats {
 
@@ -249,6 +250,10 @@ const std::vector<Migration>& StatsMigrations() {
         "(13, UUID_SHORT()), "
         "(14, UUID_SHORT()), "
         "(15, UUID_SHORT())"}},
+      // Leases on the stamp above (common/mysql/write_stamps.h): readers
+      // answer from memory for a few milliseconds without asking for it,
+      // and writers that move it wait out the leases before acknowledging.
+      {9, "stamp leases", {kStampLeaseTableDdl, kStampLeaseSeedSql}},
   };
   return *kMigrations;
 }

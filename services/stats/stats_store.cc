@@ -17,6 +17,7 @@
 #include "common/aip/status_macros.h"
 #include "common/auth/token.h"
 #include "common/mysql/audit.h"
+#include "common/mysql/write_stamps.h"
 #include "common/request_fields.h"
 #include "common/status_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -52,12 +53,15 @@ StatsStore::StatsStore(Database* database, const Clock* clock,
       options_(options),
       rollups_fence_(
           database,
-          "SELECT GROUP_CONCAT(version ORDER BY shard) FROM rollup_version"),
+          "SELECT GROUP_CONCAT(version ORDER BY shard) FROM rollup_version",
+          kStampLease),
       submit_groups_(
           {.max_group_weight = std::max(1, options_.max_group_cells),
            .max_running_groups =
                std::max(1, options_.concurrent_submission_groups)},
-          [this](absl::Span<SubmitJob* const> jobs) { SubmitGroup(jobs); }) {}
+          [this](absl::Span<SubmitJob* const> jobs) { SubmitGroup(jobs); }) {
+  database_->WaitOutStampLeases(kStampLease);
+}
 
 absl::StatusOr<Report> StatsStore::GetReport(int64_t partner_id, int period) {
   return database_->RunFor<Report>(

@@ -218,6 +218,8 @@ absl::Status WriteSharedCounts(Session& session, const SharedCounts& counts) {
   for (const int shard : counts.version_shards) {
     version_rows.push_back({SqlInt(shard)});
   }
+  // Readers' leases on it are waited out after COMMIT (write_stamps.h).
+  if (!version_rows.empty()) session.MarkStampMoved();
   return InsertBatched(
       session, "INSERT INTO rollup_version (shard, version) VALUES ",
       "(?, UUID_SHORT())", " ON DUPLICATE KEY UPDATE version = UUID_SHORT()",
