@@ -35,7 +35,9 @@
 // then asks the stamp again, as the blocking handler always does). Writes,
 // and reads memory does not hold, stay on Run. The service's base class
 // must list such a method as callback too
-// (v1::RegistryService::WithCallbackMethod_GetPartner<...>).
+// (v1::RegistryService::WithCallbackMethod_GetPartner<...>, or
+// WithRawCallbackMethod_ for a method that takes and answers bytes: see
+// common/server/raw_messages.h).
 //
 //   grpc::ServerUnaryReactor* RegistryGrpcService::GetPartner(
 //       grpc::CallbackServerContext* context,

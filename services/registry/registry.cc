@@ -1,6 +1,8 @@
 #include "services/registry/registry.h"
 
 #include <algorithm>
+#include <memory>
+#include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -132,6 +134,53 @@ Registry::ListPartnersFromMemory(const Principal& caller,
   std::optional<PartnerList> list = store_->CachedPartners(*query, stamp);
   if (!list.has_value()) return std::nullopt;
   return Answer(ListResponse(*std::move(list), *pager));
+}
+
+std::optional<absl::StatusOr<std::shared_ptr<const std::string>>>
+Registry::ListPartnersSerializedFromMemory(const Principal& caller,
+                                           absl::string_view request,
+                                           const std::string& stamp) {
+  using Answer = absl::StatusOr<std::shared_ptr<const std::string>>;
+  // Shared by every caller: see the header.
+  std::shared_ptr<const std::string> kept =
+      store_->CachedListAnswer(request, stamp);
+  if (kept != nullptr) return Answer(std::move(kept));
+  absl::StatusOr<v1::ListPartnersRequest> parsed = ParseListRequest(request);
+  if (!parsed.ok()) return Answer(parsed.status());
+  std::optional<absl::StatusOr<v1::ListPartnersResponse>> answer =
+      ListPartnersFromMemory(caller, *parsed, stamp);
+  if (!answer.has_value()) return std::nullopt;
+  if (!answer->ok()) return Answer(answer->status());
+  auto page =
+      std::make_shared<const std::string>(answer->value().SerializeAsString());
+  // Kept only under the encoding this server would give the request: without
+  // its unknown fields (which parsing keeps, and serializing writes back),
+  // so a request carrying any is never kept.
+  parsed->DiscardUnknownFields();
+  if (parsed->SerializeAsString() == request) {
+    store_->KeepListAnswer(request, page, stamp);
+  }
+  return Answer(std::move(page));
+}
+
+absl::StatusOr<std::string> Registry::ListPartnersSerialized(
+    const Principal& caller, absl::string_view request) {
+  SMZ_ASSIGN_OR_RETURN(v1::ListPartnersRequest parsed,
+                       ParseListRequest(request));
+  SMZ_ASSIGN_OR_RETURN(v1::ListPartnersResponse answer,
+                       ListPartners(caller, parsed));
+  return answer.SerializeAsString();
+}
+
+absl::StatusOr<v1::ListPartnersRequest> Registry::ParseListRequest(
+    absl::string_view request) {
+  v1::ListPartnersRequest parsed;
+  if (!parsed.ParseFromArray(request.data(),
+                             static_cast<int>(request.size()))) {
+    return absl::InvalidArgumentError(
+        "the request is not a ListPartnersRequest");
+  }
+  return parsed;
 }
 
 absl::StatusOr<PartnerListQuery> Registry::PlanList(

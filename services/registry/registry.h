@@ -8,11 +8,13 @@
 #ifndef SMZ_SERVICES_REGISTRY_REGISTRY_H_
 #define SMZ_SERVICES_REGISTRY_REGISTRY_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "common/aip/pager.h"
 #include "common/auth/authenticator.h"
@@ -57,6 +59,30 @@ class Registry {
   ListPartnersFromMemory(const Principal& caller,
                          const v1::ListPartnersRequest& request,
                          const std::string& stamp);
+  // ListPartners for a request as it arrived (`request`: its bytes),
+  // answered serialized: from memory as of `stamp`, like
+  // ListPartnersFromMemory. The answer is kept under the request's bytes
+  // (RegistryStore::CachedListAnswer), so the same bytes asked again at that
+  // stamp are answered by the very bytes built the first time, whoever asks:
+  // ListPartners is the same for every role allowed to call it (registry.proto
+  // leaves PARTNER out; a role that saw only some rows would need answers
+  // kept per caller). Kept only when `request` is exactly how this server
+  // would serialize the parsed request, so that other encodings of one
+  // question (unknown fields, a field given twice, another client's field
+  // order or explicit defaults) are answered, never kept: they cannot fill
+  // memory with copies. INVALID_ARGUMENT when `request` is not a
+  // ListPartnersRequest.
+  std::optional<absl::StatusOr<std::shared_ptr<const std::string>>>
+  ListPartnersSerializedFromMemory(const Principal& caller,
+                                   absl::string_view request,
+                                   const std::string& stamp);
+  // ListPartners for a request as it arrived, answered serialized; may wait
+  // for the database. Keeps no serialized answer: it has no stamp to keep it
+  // under (RegistryStore::ListPartners reads its own, keeping the rows), so
+  // after a write the first identical read comes here, the second is built
+  // from the rows kept and keeps its bytes, and the third on are sent as kept.
+  absl::StatusOr<std::string> ListPartnersSerialized(const Principal& caller,
+                                                     absl::string_view request);
   FreshnessFence& directory_fence() { return store_->directory_fence(); }
   absl::StatusOr<Partner> UpdatePartner(
       const Principal& caller, const v1::UpdatePartnerRequest& request);
@@ -117,6 +143,9 @@ class Registry {
   static absl::StatusOr<PartnerListQuery> PlanList(
       const v1::ListPartnersRequest& request, std::optional<Pager>* pager);
   static v1::ListPartnersResponse ListResponse(PartnerList list, Pager& pager);
+  // `request`'s bytes as a ListPartnersRequest, or INVALID_ARGUMENT.
+  static absl::StatusOr<v1::ListPartnersRequest> ParseListRequest(
+      absl::string_view request);
 
   RegistryStore* const store_;
   Authenticator* const authenticator_;

@@ -1,7 +1,9 @@
 // registry_benchmark: calls per second and latency of GetPartner and
 // ListPartners (and a whole SignIn) at N concurrent callers, beside a bare
 // gRPC echo server measured in the same run (the ceiling of this machine's
-// gRPC stack).
+// gRPC stack). `pageecho` is a bare server answering ListPartners with the
+// by-name page's bytes: the ceiling for an answer of that size, the
+// client's parse of it included.
 //
 //   build/services/registry/registry_benchmark --seconds=5 --concurrency=16
 //
@@ -11,8 +13,11 @@
 #include <atomic>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <random>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -24,6 +29,7 @@
 #include "common/aip/etag.h"
 #include "common/departments.h"
 #include "common/logging.h"
+#include "common/server/raw_messages.h"
 #include "common/server/service_runtime.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -44,11 +50,36 @@ ABSL_FLAG(std::string, sql, "",
           "override the query of the 'sql' workload (one ? for a partner id)");
 ABSL_FLAG(std::string, workloads,
           "echo,whoami,sql,get,list,filter,update,signin",
-          "which workloads to run (the first listed is the baseline)");
+          "which workloads to run (the first listed is the baseline; "
+          "pageecho: a bare server answering ListPartners with the by-name "
+          "page's bytes, the ceiling for a page of this size)");
 
 namespace {
 
 namespace v1 = ::smz::registry::v1;
+
+// A bare callback-API server that answers every ListPartners with the same
+// page, already serialized: what gRPC and the client's parse of a page cost
+// on this machine, without authentication, stamp or lookup.
+class PageEchoService final
+    : public v1::RegistryService::WithRawCallbackMethod_ListPartners<
+          v1::RegistryService::Service> {
+ public:
+  explicit PageEchoService(std::shared_ptr<const std::string> page)
+      : page_(std::move(page)) {}
+
+  grpc::ServerUnaryReactor* ListPartners(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* /*request*/,
+                                         grpc::ByteBuffer* response) override {
+    smz::ShareAsResponse(page_, response);
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+ private:
+  const std::shared_ptr<const std::string> page_;
+};
 
 struct Result {
   std::string name;
@@ -228,6 +259,9 @@ int main(int argc, char** argv) {
                              absl::StrCat(",", name, ","));
   };
   std::vector<Result> results;
+  v1::ListPartnersRequest by_name;
+  by_name.set_page_size(20);
+  by_name.set_order_by("name");
   if (Wanted("echo"))
     results.push_back(
         Measure("echo (bare gRPC, callback API)", concurrency, duration,
@@ -315,17 +349,54 @@ int main(int argc, char** argv) {
           etag = response.etag();
           return true;
         }));
+  if (Wanted("pageecho")) {
+    v1::ListPartnersResponse page;
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", bearer);
+    smz::testing::CheckGrpc(stubs[0]->ListPartners(&context, by_name, &page),
+                            "ListPartners");
+    PageEchoService page_echo(
+        std::make_shared<const std::string>(page.SerializeAsString()));
+    int page_echo_port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &page_echo_port);
+    builder.RegisterService(&page_echo);
+    std::unique_ptr<grpc::Server> page_echo_server = builder.BuildAndStart();
+    // Connections as for the echo: --channels of them, shared by the callers.
+    std::vector<std::shared_ptr<grpc::Channel>> page_echo_channels;
+    for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
+      grpc::ChannelArguments args;
+      args.SetInt("grpc.channel_id", i);
+      page_echo_channels.push_back(
+          grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", page_echo_port),
+                                    grpc::InsecureChannelCredentials(), args));
+    }
+    std::vector<std::unique_ptr<v1::RegistryService::Stub>> page_echo_stubs;
+    for (int t = 0; t < concurrency; ++t) {
+      page_echo_stubs.push_back(v1::RegistryService::NewStub(
+          page_echo_channels[t % page_echo_channels.size()]));
+    }
+    results.push_back(
+        Measure(absl::StrFormat("page echo (bare gRPC, %d-byte page)",
+                                page.ByteSizeLong()),
+                concurrency, duration, [&](int t, std::mt19937&) {
+                  v1::ListPartnersResponse response;
+                  grpc::ClientContext context;
+                  return page_echo_stubs[t]
+                      ->ListPartners(&context, by_name, &response)
+                      .ok();
+                }));
+    page_echo_server->Shutdown();
+  }
   if (Wanted("list"))
     results.push_back(Measure(
         "ListPartners (page of 20, by name)", concurrency, duration,
         [&](int t, std::mt19937&) {
-          v1::ListPartnersRequest request;
-          request.set_page_size(20);
-          request.set_order_by("name");
           v1::ListPartnersResponse response;
           grpc::ClientContext context;
           context.AddMetadata("authorization", bearer);
-          return stubs[t]->ListPartners(&context, request, &response).ok();
+          return stubs[t]->ListPartners(&context, by_name, &response).ok();
         }));
   if (Wanted("filter"))
     results.push_back(Measure(

@@ -1,10 +1,22 @@
 #include "services/registry/registry_grpc_service.h"
 
+#include <memory>
+#include <string>
 #include <utility>
 
 #include "common/mail/mail_api.h"
+#include "common/server/raw_messages.h"
 
 namespace smz::registry {
+namespace {
+
+// A call that sent no message at all (a message of no bytes is an empty
+// request, and fine).
+absl::Status UnreadableRequestError() {
+  return absl::InvalidArgumentError("the request could not be read");
+}
+
+}  // namespace
 
 grpc::Status RegistryGrpcService::CreatePartner(
     grpc::ServerContext* context, const v1::CreatePartnerRequest* request,
@@ -35,23 +47,35 @@ grpc::ServerUnaryReactor* RegistryGrpcService::GetPartner(
 }
 
 grpc::ServerUnaryReactor* RegistryGrpcService::ListPartners(
-    grpc::CallbackServerContext* context,
-    const v1::ListPartnersRequest* request,
-    v1::ListPartnersResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  // The request's bytes are the key of the answers memory keeps. Read once,
+  // here, and shared by both steps: a miss in memory runs the blocking one
+  // after the first.
+  auto request_bytes = std::make_shared<std::string>();
+  const bool readable = ReadRawMessage(*request, request_bytes.get());
   return runner_->RunCallback(
       context, "ListPartners", &registry_->directory_fence(),
-      [this, request, response](
+      [this, request_bytes, readable, response](
           const Principal& caller,
           const std::string& stamp) -> std::optional<absl::Status> {
-        std::optional<absl::StatusOr<v1::ListPartnersResponse>> answer =
-            registry_->ListPartnersFromMemory(caller, *request, stamp);
-        if (!answer.has_value()) return std::nullopt;
-        return RespondWith(response, [&] { return *std::move(answer); });
+        if (!readable) return UnreadableRequestError();
+        std::optional<absl::StatusOr<std::shared_ptr<const std::string>>> page =
+            registry_->ListPartnersSerializedFromMemory(caller, *request_bytes,
+                                                        stamp);
+        if (!page.has_value()) return std::nullopt;
+        if (!page->ok()) return page->status();
+        ShareAsResponse(*std::move(*page), response);
+        return absl::OkStatus();
       },
-      [this, request, response](const Principal& caller) {
-        return RespondWith(response, [&] {
-          return registry_->ListPartners(caller, *request);
-        });
+      [this, request_bytes, readable, response](const Principal& caller) {
+        if (!readable) return UnreadableRequestError();
+        absl::StatusOr<std::string> page =
+            registry_->ListPartnersSerialized(caller, *request_bytes);
+        if (!page.ok()) return page.status();
+        ShareAsResponse(std::make_shared<const std::string>(*std::move(page)),
+                        response);
+        return absl::OkStatus();
       });
 }
 

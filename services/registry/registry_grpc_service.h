@@ -15,9 +15,11 @@ namespace smz::registry {
 
 // The reads that memory answers (GetPartner, ListPartners, WhoAmI) take the
 // callback API (RpcRunner::RunCallback): a read of an unchanged directory
-// waits on no thread but for the freshness stamp. The rest is synchronous.
+// waits on no thread but for the freshness stamp. ListPartners is raw (its
+// messages as bytes): a page asked again is sent as it was serialized
+// (Registry::ListPartnersSerializedFromMemory). The rest is synchronous.
 using RegistryServiceBase = v1::RegistryService::WithCallbackMethod_GetPartner<
-    v1::RegistryService::WithCallbackMethod_ListPartners<
+    v1::RegistryService::WithRawCallbackMethod_ListPartners<
         v1::RegistryService::WithCallbackMethod_WhoAmI<
             v1::RegistryService::Service>>>;
 
@@ -41,10 +43,10 @@ class RegistryGrpcService final : public RegistryServiceBase {
   grpc::ServerUnaryReactor* GetPartner(grpc::CallbackServerContext* context,
                                        const v1::GetPartnerRequest* request,
                                        Partner* response) override;
-  grpc::ServerUnaryReactor* ListPartners(
-      grpc::CallbackServerContext* context,
-      const v1::ListPartnersRequest* request,
-      v1::ListPartnersResponse* response) override;
+  // A v1::ListPartnersRequest in, a v1::ListPartnersResponse out.
+  grpc::ServerUnaryReactor* ListPartners(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   grpc::Status UpdatePartner(grpc::ServerContext* context,
                              const v1::UpdatePartnerRequest* request,
                              Partner* response) override;

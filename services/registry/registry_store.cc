@@ -445,11 +445,17 @@ const VersionedTable<Grant>& Grants() {
 
 // What the directory cache holds at most (a district's directory is a few
 // hundred partners; the national one would not fit, and then reads go to
-// the database as before): partners by id, and rows of cached list pages.
-// Bytes of partners and list pages together (protobuf sizes and keys, plus a
-// little per entry); a list whose key is longer than a query's page needs
-// (a forged page token) is not kept.
+// the database as before): partners by id, the rows of list pages, and
+// ListPartners' serialized answers.
+// Bytes of all three together
+// (protobuf sizes and keys, plus a little per entry); a list whose key is
+// longer than a query's page needs (a forged page token) is not kept.
 constexpr size_t kDirectoryCacheBytes = 32 << 20;
+// ListPartners' serialized answers have a budget of their own: one page can
+// be asked for in many canonical ways (page sizes beyond the largest, order
+// clauses spelled differently), each kept apart, so a caller could otherwise
+// fill the whole cache with copies of one page.
+constexpr size_t kSerializedListBytes = 8 << 20;
 constexpr size_t kDirectoryCacheEntryBytes = 64;
 constexpr size_t kDirectoryCacheMaxKey = 1024;
 
@@ -473,12 +479,21 @@ typename Map::mapped_type FindShared(const Map& map, const Key& key) {
 // Keeps `value` under `key` when the cache's byte budget has room for
 // `bytes` more, counting them in `*total`.
 template <typename Map, typename Key, typename Value>
+void KeepSharedWithinBudget(Map& map, const Key& key,
+                            std::shared_ptr<const Value> value, size_t bytes,
+                            size_t* total,
+                            size_t budget = kDirectoryCacheBytes) {
+  if (*total + bytes > budget) return;
+  if (map.try_emplace(key, std::move(value)).second) *total += bytes;
+}
+
+// KeepSharedWithinBudget for a copy of `value`.
+template <typename Map, typename Key, typename Value>
 void KeepWithinBudget(Map& map, const Key& key, const Value& value,
                       size_t bytes, size_t* total) {
   if (*total + bytes > kDirectoryCacheBytes) return;
-  if (map.emplace(key, std::make_shared<const Value>(value)).second) {
-    *total += bytes;
-  }
+  KeepSharedWithinBudget(map, key, std::make_shared<const Value>(value), bytes,
+                         total);
 }
 
 // A query parameter in a cache key, self-delimiting (a text holding the
@@ -521,7 +536,9 @@ void RegistryStore::AdoptStamp(const std::string& stamp) {
   if (directory_.stamp == stamp) return;
   directory_.partners.clear();
   directory_.lists.clear();
+  directory_.serialized_lists.clear();
   directory_.bytes = 0;
+  directory_.serialized_bytes = 0;
   directory_.stamp = stamp;
 }
 
@@ -666,6 +683,29 @@ std::optional<PartnerList> RegistryStore::CachedList(
   // Copied outside the lock: readers hold it only to find.
   if (cached == nullptr) return std::nullopt;
   return *cached;
+}
+
+std::shared_ptr<const std::string> RegistryStore::CachedListAnswer(
+    absl::string_view request, const std::string& stamp) {
+  // Never kept, so not hashed under the lock every read takes.
+  if (request.size() > kDirectoryCacheMaxKey) return nullptr;
+  absl::MutexLock lock(&directory_.mutex);
+  AdoptStamp(stamp);
+  return FindShared(directory_.serialized_lists, request);
+}
+
+void RegistryStore::KeepListAnswer(absl::string_view request,
+                                   std::shared_ptr<const std::string> answer,
+                                   const std::string& stamp) {
+  if (request.size() > kDirectoryCacheMaxKey) return;
+  const size_t bytes =
+      kDirectoryCacheEntryBytes + request.size() + answer->size();
+  absl::MutexLock lock(&directory_.mutex);
+  // An answer built at an earlier stamp is not the directory's any more.
+  if (directory_.stamp != stamp) return;
+  KeepSharedWithinBudget(directory_.serialized_lists, request,
+                         std::move(answer), bytes, &directory_.serialized_bytes,
+                         kSerializedListBytes);
 }
 
 std::optional<Partner> RegistryStore::CachedPartner(int64_t id,

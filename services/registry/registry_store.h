@@ -136,6 +136,20 @@ class RegistryStore : public PrincipalLookup {
   std::optional<Partner> CachedPartner(int64_t id, const std::string& stamp);
   std::optional<PartnerList> CachedPartners(const PartnerListQuery& query,
                                             const std::string& stamp);
+  // ListPartners' whole answer, serialized, kept under the request's bytes
+  // as they arrived: an answer asked again is sent as it was, with nothing
+  // parsed, built or copied. Null when memory does not hold it at `stamp`.
+  // Whether an answer may be shared by every caller is Registry's decision
+  // (Registry::ListPartnersSerializedFromMemory).
+  std::shared_ptr<const std::string> CachedListAnswer(absl::string_view request,
+                                                      const std::string& stamp);
+  // Keeps `answer`, the answer to `request` at `stamp`, while the cache is
+  // still at `stamp` and its own budget for serialized answers has room
+  // (many requests can ask for one page: they must not crowd out the
+  // partners and lists); a request longer than a query needs is not kept.
+  void KeepListAnswer(absl::string_view request,
+                      std::shared_ptr<const std::string> answer,
+                      const std::string& stamp);
   // The directory's stamp on the primary, asked for many reads at once.
   FreshnessFence& directory_fence() { return directory_fence_; }
 
@@ -230,7 +244,11 @@ class RegistryStore : public PrincipalLookup {
         ABSL_GUARDED_BY(mutex);
     absl::flat_hash_map<std::string, std::shared_ptr<const PartnerList>> lists
         ABSL_GUARDED_BY(mutex);
-    size_t bytes ABSL_GUARDED_BY(mutex) = 0;  // of both, roughly
+    // Whole ListPartners answers, serialized, by the request's bytes.
+    absl::flat_hash_map<std::string, std::shared_ptr<const std::string>>
+        serialized_lists ABSL_GUARDED_BY(mutex);
+    size_t bytes ABSL_GUARDED_BY(mutex) = 0;  // of partners and lists
+    size_t serialized_bytes ABSL_GUARDED_BY(mutex) = 0;
   };
   // A list query's statements, and its key in the cache.
   struct PartnerListSql {
