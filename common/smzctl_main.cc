@@ -20,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/server/raw_messages.h"
 #include "common/smz_services.h"
 #include "common/status_util.h"
 #include "common/tls/tls_options.h"
@@ -144,12 +145,8 @@ int main(int argc, char** argv) {
       [&done](grpc::Status status) { done.set_value(status); });
   const grpc::Status status = done.get_future().get();
   if (!status.ok()) return PrintError(status);
-  std::vector<grpc::Slice> slices;
-  (void)response_buffer.Dump(&slices);
   std::string reply;
-  for (const grpc::Slice& s : slices) {
-    reply.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
+  (void)smz::ReadRawMessage(response_buffer, &reply);
   if (!response->ParseFromString(reply)) {
     std::fprintf(stderr, "cannot parse the response\n");
     return 1;

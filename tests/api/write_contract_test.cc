@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
+#include "common/server/raw_messages.h"
 #include "common/status_util.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
@@ -141,12 +142,8 @@ class WriteContractTest : public ::testing::Test {
         });
     done.WaitForNotification();
     if (status.ok()) {
-      std::vector<grpc::Slice> slices;
-      (void)response_bytes.Dump(&slices);
       std::string bytes;
-      for (const grpc::Slice& s : slices) {
-        bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-      }
+      (void)ReadRawMessage(response_bytes, &bytes);
       EXPECT_TRUE(response->ParseFromString(bytes));
     }
     return status;

@@ -1,9 +1,9 @@
 #include "tests/harness/grpc_reflection.h"
 
-#include <vector>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/server/raw_messages.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
 
@@ -35,12 +35,7 @@ grpc::Status ListServicesByReflection(
   call->Finish(&status, reinterpret_cast<void*>(4));
   queue.Next(&tag, &ok);
   reply->clear();
-  std::vector<grpc::Slice> slices;
-  if (read && incoming.Dump(&slices).ok()) {
-    for (const grpc::Slice& s : slices) {
-      reply->append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-  }
+  if (read) (void)ReadRawMessage(incoming, reply);
   return status;
 }
 
