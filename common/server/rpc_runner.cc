@@ -85,12 +85,13 @@ std::string ClientAddressOf(const grpc::ServerContextBase& context,
 RpcRunner::RpcRunner(absl::string_view service_full_name,
                      Authenticator* authenticator, RpcMetrics* metrics,
                      std::vector<std::string> trusted_edges,
-                     RandomSource* random)
+                     RandomSource* trace_id_random)
     : service_(ServiceLabel(service_full_name)),
       authenticator_(authenticator),
       metrics_(metrics),
       trusted_edges_(std::move(trusted_edges)),
-      random_(random != nullptr ? random : &secure_random_),
+      trace_ids_(trace_id_random != nullptr ? trace_id_random
+                                            : &own_trace_id_random_),
       blocking_pool_(kBlockingThreads, kMaxQueuedBlockingSteps) {
   const google::protobuf::ServiceDescriptor* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
@@ -206,7 +207,7 @@ grpc::Status RpcRunner::Run(
   const auto start = std::chrono::steady_clock::now();
   // This call's span of the caller's trace (or a new one): every log line
   // written while handling it, and every call it makes, carry it.
-  ScopedTrace trace(ContinueOrStartTrace(ParentTrace(*context), *random_));
+  ScopedTrace trace(ContinueOrStartTrace(ParentTrace(*context), *trace_ids_));
   Principal principal;
   std::string principal_label;
   absl::Status status =
@@ -238,7 +239,7 @@ grpc::ServerUnaryReactor* RpcRunner::RunCallback(
   auto call = std::make_unique<CallbackCall>(
       CallbackCall{context, reactor, method, fence, std::move(from_memory),
                    std::move(blocking), std::chrono::steady_clock::now(),
-                   ContinueOrStartTrace(ParentTrace(*context), *random_)});
+                   ContinueOrStartTrace(ParentTrace(*context), *trace_ids_)});
   ScopedTrace trace(call->trace);
   std::optional<absl::StatusOr<Principal>> known =
       authenticator_->AuthenticateFromCache(AuthorizationHeader(*context));

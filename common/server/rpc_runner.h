@@ -72,6 +72,7 @@
 #include "common/mysql/freshness_fence.h"
 #include "common/server/metrics.h"
 #include "common/server/worker_pool.h"
+#include "common/tracing/trace_context.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 
@@ -97,12 +98,12 @@ class RpcRunner {
  public:
   // `service_full_name`: e.g. "smz.registry.v1.RegistryService", a service
   // of the generated descriptor pool. `metrics` may be null.
-  // `trusted_edges`: see TlsOptions::trusted_edges. `random` makes span
-  // and trace ids (null: SecureRandom).
+  // `trusted_edges`: see TlsOptions::trusted_edges. `trace_id_random`
+  // makes span and trace ids (null: TraceIdRandom); ids only, never secrets.
   RpcRunner(absl::string_view service_full_name, Authenticator* authenticator,
             RpcMetrics* metrics,
             std::vector<std::string> trusted_edges = {"gateway"},
-            RandomSource* random = nullptr);
+            RandomSource* trace_id_random = nullptr);
 
   grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
                    absl::FunctionRef<absl::Status(const Principal&)> handler);
@@ -186,8 +187,8 @@ class RpcRunner {
   Authenticator* const authenticator_;
   RpcMetrics* const metrics_;
   const std::vector<std::string> trusted_edges_;
-  SecureRandom secure_random_;
-  RandomSource* const random_;
+  TraceIdRandom own_trace_id_random_;
+  RandomSource* const trace_ids_;
   bool log_successes_ = true;  // set before serving
   // Last: destroyed first, running what it still holds while the rest of
   // the runner exists.

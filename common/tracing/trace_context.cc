@@ -1,5 +1,9 @@
 #include "common/tracing/trace_context.h"
 
+#include <algorithm>
+#include <cstring>
+
+#include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/types/span.h"
 
@@ -91,6 +95,19 @@ std::string FormatTraceparent(const TraceContext& context) {
   out.push_back('-');
   out.append(Hex(std::array<uint8_t, 1>{context.flags}));
   return out;
+}
+
+void TraceIdRandom::Fill(absl::Span<uint8_t> out) {
+  // One per thread: absl::BitGen is not thread-safe, and a shared one would
+  // need the lock this class exists to avoid.
+  thread_local absl::BitGen generator;
+  size_t i = 0;
+  while (i < out.size()) {
+    const uint64_t word = absl::Uniform<uint64_t>(generator);
+    const size_t n = std::min(out.size() - i, sizeof(word));
+    std::memcpy(out.data() + i, &word, n);
+    i += n;
+  }
 }
 
 TraceContext ContinueOrStartTrace(const std::optional<TraceContext>& parent,

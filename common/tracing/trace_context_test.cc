@@ -1,6 +1,8 @@
 #include "common/tracing/trace_context.h"
 
+#include <array>
 #include <cstdio>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -96,6 +98,47 @@ TEST(TraceparentTest, ANewTraceIsNeverAllZero) {
   SecureRandom secure;
   EXPECT_NE(ContinueOrStartTrace(std::nullopt, secure).TraceIdHex(),
             ContinueOrStartTrace(std::nullopt, secure).TraceIdHex());
+}
+
+TEST(TraceIdRandomTest, IdsDoNotRepeatWithinOrAcrossThreads) {
+  // 4 threads x 5,000 traces, each a trace id and a span id: not one id
+  // twice.
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 5000;
+  std::vector<std::vector<std::string>> ids(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&ids, t] {
+      TraceIdRandom random;
+      for (int i = 0; i < kPerThread; ++i) {
+        const TraceContext trace = ContinueOrStartTrace(std::nullopt, random);
+        ids[t].push_back(trace.TraceIdHex());
+        ids[t].push_back(trace.SpanIdHex());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::set<std::string> distinct;
+  for (const auto& of_thread : ids)
+    distinct.insert(of_thread.begin(), of_thread.end());
+  EXPECT_EQ(distinct.size(), 2u * kThreads * kPerThread);
+}
+
+TEST(TraceIdRandomTest, FillsEveryByteOfALengthNotAMultipleOf8) {
+  // Each of 13 positions is non-zero in some of 64 draws (a byte that is
+  // written is zero in all 64 with chance 2^-512).
+  TraceIdRandom random;
+  std::array<bool, 13> seen_non_zero{};
+  for (int draw = 0; draw < 64; ++draw) {
+    std::array<uint8_t, 13> bytes{};
+    random.Fill(absl::MakeSpan(bytes));
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      if (bytes[i] != 0) seen_non_zero[i] = true;
+    }
+  }
+  for (size_t i = 0; i < seen_non_zero.size(); ++i) {
+    EXPECT_TRUE(seen_non_zero[i]) << "byte " << i;
+  }
 }
 
 TEST(ScopedTraceTest, NestsAndFollowsWorkToOtherThreads) {

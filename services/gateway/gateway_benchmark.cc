@@ -591,6 +591,7 @@ int main(int argc, char** argv) {
   (*events)->Shutdown();
   (*stats)->Shutdown();
   (*registry)->server().Shutdown();
+  smz::SetLogSink(nullptr);  // before the close: lines may still be buffered
   std::fclose(log);
   return 0;
 }

@@ -749,7 +749,7 @@ MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url,
     exchange->client_address =
         ClientAddressBehind(connection, front->options().trusted_proxies);
     exchange->traceparent = TraceparentFor(
-        connection, front->options().trusted_proxies, front->random());
+        connection, front->options().trusted_proxies, front->trace_id_random());
     *request_state = exchange;
     if (std::optional<Answer> refused =
             Admit(exchange, url, method, front->options().max_body_bytes)) {
@@ -842,7 +842,8 @@ int HttpStatusOf(absl::StatusCode code) {
 HttpJsonFront::HttpJsonFront(HttpServiceChannels services,
                              HttpFrontOptions options)
     : options_(options),
-      random_(options_.random != nullptr ? options_.random : &secure_random_),
+      trace_ids_(options_.trace_id_random != nullptr ? options_.trace_id_random
+                                                     : &own_trace_id_random_),
       backend_(std::make_unique<Backend>(services)) {}
 
 HttpJsonFront::~HttpJsonFront() { Shutdown(); }

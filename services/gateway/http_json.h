@@ -62,6 +62,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth/token.h"
+#include "common/tracing/trace_context.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "services/gateway/http_routes.h"
@@ -108,9 +109,10 @@ struct HttpFrontOptions {
   // Each call is a span of a W3C trace (traceparent metadata to the
   // gateway and the services): a trusted proxy's `traceparent` header is
   // continued, anyone else's ignored (nobody threads their requests into
-  // another's trace), else a trace starts here. Ids from `random` (null:
-  // SecureRandom).
-  RandomSource* random = nullptr;
+  // another's trace), else a trace starts here. Ids from
+  // `trace_id_random` (null: TraceIdRandom), which is for ids only: never
+  // for anything secret.
+  RandomSource* trace_id_random = nullptr;
 };
 
 // The browser's session (see "Sessions in a browser" above).
@@ -143,7 +145,7 @@ class HttpJsonFront {
   void Shutdown();
 
   const HttpFrontOptions& options() const { return options_; }
-  RandomSource& random() const { return *random_; }
+  RandomSource& trace_id_random() const { return *trace_ids_; }
   // Null when the edge serves plain HTTP.
   HttpsCertificate* https_certificate() { return https_certificate_.get(); }
 
@@ -165,8 +167,8 @@ class HttpJsonFront {
   void EndCall(Exchange* exchange);
 
   const HttpFrontOptions options_;
-  SecureRandom secure_random_;
-  RandomSource* const random_;
+  TraceIdRandom own_trace_id_random_;
+  RandomSource* const trace_ids_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<HttpRouteTable> routes_;
   std::map<std::string, std::unique_ptr<HttpRoute>, std::less<>>

@@ -512,6 +512,7 @@ int main(int argc, char** argv) {
 
   (*stats)->Shutdown();
   (*registry)->server().Shutdown();
+  smz::SetLogSink(nullptr);  // before the close: lines may still be buffered
   std::fclose(log);
   return 0;
 }

@@ -571,6 +571,11 @@ def registry_metrics():
         connection.close()
 
 
+def read_text(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
 def wait_until(what, predicate, timeout=30):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -630,10 +635,12 @@ def main():
         if called.returncode != 0:
             fail(f"GetZoneOverview over gRPC to dns:///{target}: "
                  f"{called.stdout}{called.stderr}")
+    # Services write info lines in batches (common/logging.h): up to 100 ms
+    # after the call.
     for replica in ("gateway-1", "gateway-2"):
-        with open(f"{work}/{replica}.log") as f:
-            if '"method":"GetZoneOverview"' not in f.read():
-                fail(f"no gRPC call reached {replica}")
+        wait_until(f"a gRPC call reached {replica}",
+                   lambda: '"method":"GetZoneOverview"' in read_text(
+                       f"{work}/{replica}.log"), timeout=5)
     # Mutual TLS between hosts: the operator's certificate is served (the
     # probes above), but not a plaintext caller, nor one with no
     # certificate, nor one whose certificate another CA signed.
@@ -663,11 +670,11 @@ def main():
         if status != 200:
             fail(f"zone overview through {replica}: {status} {payload[:300]}")
     # The identities of the callers are logged by the service they call.
-    with open(f"{work}/registry.log") as f:
-        registry_log = f.read()
     for caller in ("gateway", "stats"):
-        if not re.search(rf'"peer[^"]*":"[^"]*{caller}', registry_log):
-            fail(f"the registry's log names no peer '{caller}'")
+        wait_until(f"the registry's log names the peer '{caller}'",
+                   lambda: re.search(rf'"peer[^"]*":"[^"]*{caller}',
+                                     read_text(f"{work}/registry.log")),
+                   timeout=5)
 
     # The replica serves the registry's lists once it has caught up.
     wait_until("the registry reads from its replica", lambda: metric(
