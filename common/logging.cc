@@ -66,31 +66,17 @@ class LogLines {
 
   void WriteNow(absl::string_view line) ABSL_LOCKS_EXCLUDED(mu_, write_mu_) {
     absl::MutexLock write_lock(&write_mu_);
-    {
-      absl::MutexLock lock(&mu_);
-      // The earlier lines and this one in one write, in the order logged.
-      pending_.append(line.data(), line.size());
-      TakePendingLocked();
-    }
-    WriteTakenLocked();
+    WriteBufferedLocked(line);
   }
 
   void Flush() ABSL_LOCKS_EXCLUDED(mu_, write_mu_) {
     absl::MutexLock write_lock(&write_mu_);
-    {
-      absl::MutexLock lock(&mu_);
-      TakePendingLocked();
-    }
-    WriteTakenLocked();
+    WriteBufferedLocked();
   }
 
   void SetSink(std::FILE* sink) ABSL_LOCKS_EXCLUDED(mu_, write_mu_) {
     absl::MutexLock write_lock(&write_mu_);
-    {
-      absl::MutexLock lock(&mu_);
-      TakePendingLocked();
-    }
-    WriteTakenLocked();  // to the old sink
+    WriteBufferedLocked();  // to the old sink
     sink_ = sink;
   }
 
@@ -105,12 +91,16 @@ class LogLines {
   }
 
  private:
-  // Moves the buffer into `taken_` (whose capacity the buffer then reuses).
-  void TakePendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_, write_mu_) {
-    taken_.swap(pending_);
-  }
-
-  void WriteTakenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+  // Writes what is buffered, then `line`, in one write, in the order they
+  // were logged. The buffer's lock is held only to hand the lines over to
+  // `taken_` (whose capacity the buffer then reuses), not for the write.
+  void WriteBufferedLocked(absl::string_view line = {})
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      pending_.append(line.data(), line.size());
+      taken_.swap(pending_);
+    }
     if (taken_.empty()) return;
     std::FILE* sink = sink_ != nullptr ? sink_ : stderr;
     // A failed write (a full disk, a closed pipe) loses this batch, as it
