@@ -53,18 +53,23 @@ absl::StatusOr<AggregateResult> StatsStore::Aggregate(
   std::string from;
   std::string figures;
   std::string where;
+  // The month's column: the rollups have their own, a report's cells
+  // their report's.
+  std::string period = "t.period";
   if (Has(used, v1::PARTNER)) {
+    // The counted reports' cells, driven by the reports' own indexes
+    // (period, or partner and period).
     result.source = "report_cells";
-    from =
-        "report_cells t JOIN reports r ON r.id = t.report_id AND r.status "
-        "IN " COUNTED_STATUS_SQL;
+    from = "reports r CROSS JOIN " REPORT_CELLS_OF_R("t");
+    period = "r.period";
+    where = " AND r.status IN " COUNTED_STATUS_SQL;
     figures =
-        "SUM(t.value), COUNT(*), SUM(t.partner_id), "
-        "SUM(CAST(t.partner_id AS DECIMAL(38,0)) * t.partner_id)";
+        "SUM(t.value), COUNT(*), SUM(r.partner_id), "
+        "SUM(CAST(r.partner_id AS DECIMAL(38,0)) * r.partner_id)";
     column = {{v1::NATIONALITY, "t.nationality"},
               {v1::DEPARTMENT, "t.department"},
               {v1::CARE_TYPE, "t.care_type"},
-              {v1::PARTNER, "t.partner_id"},
+              {v1::PARTNER, "r.partner_id"},
               {v1::PARTNER_KIND, "r.partner_kind"},
               {v1::REGION, "r.region"},
               {v1::SEX, "t.sex"},
@@ -97,16 +102,17 @@ absl::StatusOr<AggregateResult> StatsStore::Aggregate(
   std::string bucket;
   switch (query.bucket) {
     case v1::QUARTER:
-      bucket = "(t.period DIV 100) * 10 + ((t.period MOD 100) + 2) DIV 3";
+      bucket = absl::StrCat("(", period, " DIV 100) * 10 + ((", period,
+                            " MOD 100) + 2) DIV 3");
       break;
     case v1::YEAR:
-      bucket = "t.period DIV 100";
+      bucket = absl::StrCat(period, " DIV 100");
       break;
     case v1::WHOLE_RANGE:
       bucket = "0";
       break;
     default:
-      bucket = "t.period";
+      bucket = period;
   }
   static constexpr v1::Dimension kAll[] = {
       v1::NATIONALITY,  v1::DEPARTMENT, v1::CARE_TYPE, v1::PARTNER,
@@ -150,9 +156,9 @@ absl::StatusOr<AggregateResult> StatsStore::Aggregate(
   add_int_filter(v1::PARTNER_KIND, f.partner_kinds());
   add_int_filter(v1::REGION, f.regions());
 
-  const std::string sql = absl::StrCat("SELECT ", select, " FROM ", from,
-                                       " WHERE t.period BETWEEN ? AND ?", where,
-                                       filters, " GROUP BY ", group);
+  const std::string sql =
+      absl::StrCat("SELECT ", select, " FROM ", from, " WHERE ", period,
+                   " BETWEEN ? AND ?", where, filters, " GROUP BY ", group);
   SMZ_ASSIGN_OR_RETURN(std::vector<Row> rows,
                        LaggingReadFor<std::vector<Row>>(
                            *database_, replica_, [&](Session& session) {

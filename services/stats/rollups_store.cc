@@ -27,37 +27,31 @@ namespace smz::stats {
 
 namespace {
 
-// The rollups recomputed from the counted cells, as SELECTs with the
-// columns of each rollup table.
+// The rollups recomputed from the counted reports' cells, as SELECTs with
+// the columns of each rollup table; one period each, driven by the reports'
+// index on (period, status).
+#define FROM_COUNTED_CELLS_OF_PERIOD               \
+  " FROM reports r CROSS JOIN " REPORT_CELLS_OF_R( \
+      "c") " WHERE r.period = ? AND r.status IN " COUNTED_STATUS_SQL
+#define PARTNER_FIGURES                                        \
+  "SUM(c.value) AS v, COUNT(*) AS n, SUM(r.partner_id) AS s, " \
+  "SUM(CAST(r.partner_id AS DECIMAL(38,0)) * r.partner_id) AS q"
 constexpr char kRecomputeCells[] =
-    "SELECT c.period, c.measure, c.nationality, c.department, c.care_type, "
-    "c.sex, c.age_band, r.partner_kind, r.region, SUM(c.value) AS v, COUNT(*) "
-    "AS n, "
-    "SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS DECIMAL(38,0)) * "
-    "c.partner_id) AS q FROM report_cells c JOIN reports r ON r.id = "
-    "c.report_id "
-    "AND r.status IN " COUNTED_STATUS_SQL
-    " WHERE c.period = ? GROUP BY c.period, c.measure, "
-    "c.nationality, "
-    "c.department, c.care_type, c.sex, c.age_band, r.partner_kind, r.region";
+    "SELECT r.period AS period, c.measure, c.nationality, c.department, "
+    "c.care_type, c.sex, c.age_band, r.partner_kind, r.region, " PARTNER_FIGURES
+        FROM_COUNTED_CELLS_OF_PERIOD
+    " GROUP BY r.period, c.measure, c.nationality, c.department, "
+    "c.care_type, c.sex, c.age_band, r.partner_kind, r.region";
 constexpr char kRecomputeNationality[] =
-    "SELECT c.period, c.measure, c.nationality, SUM(c.value) AS v, COUNT(*) AS "
-    "n, "
-    "SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS DECIMAL(38,0)) * "
-    "c.partner_id) AS q FROM report_cells c JOIN reports r ON r.id = "
-    "c.report_id "
-    "AND r.status IN " COUNTED_STATUS_SQL
-    " WHERE c.period = ? GROUP BY c.period, c.measure, "
-    "c.nationality";
+    "SELECT r.period AS period, c.measure, c.nationality, " PARTNER_FIGURES
+        FROM_COUNTED_CELLS_OF_PERIOD
+    " GROUP BY r.period, c.measure, c.nationality";
 constexpr char kRecomputeDepartment[] =
-    "SELECT c.period, c.measure, c.department, c.care_type, SUM(c.value) AS v, "
-    "COUNT(*) AS n, SUM(c.partner_id) AS s, SUM(CAST(c.partner_id AS "
-    "DECIMAL(38,0)) * c.partner_id) AS q FROM report_cells c JOIN reports r ON "
-    "r.id = c.report_id "
-    "AND r.status IN " COUNTED_STATUS_SQL
-    " WHERE c.period = ? GROUP BY c.period, c.measure, "
-    "c.department, "
-    "c.care_type";
+    "SELECT r.period AS period, c.measure, c.department, "
+    "c.care_type, " PARTNER_FIGURES FROM_COUNTED_CELLS_OF_PERIOD
+    " GROUP BY r.period, c.measure, c.department, c.care_type";
+#undef PARTNER_FIGURES
+#undef FROM_COUNTED_CELLS_OF_PERIOD
 
 }  // namespace
 
@@ -77,7 +71,59 @@ absl::StatusOr<std::vector<int>> ReportedPeriods(Session& session) {
 
 }  // namespace
 
+absl::StatusOr<int64_t> StatsStore::RepairCellsJson() {
+  // Batches by id, each its own transaction: a national database's reports
+  // are read once, without one statement holding them all.
+  constexpr int kBatch = 500;
+  int64_t repaired = 0;
+  int64_t after_id = 0;
+  for (;;) {
+    // Set by the batch's last attempt (Transact may run it again).
+    int rows_read = 0;
+    int64_t last_id = after_id;
+    int64_t written = 0;
+    SMZ_RETURN_IF_ERROR(database_->Transact([&](Session& session)
+                                                -> absl::Status {
+      SMZ_ASSIGN_OR_RETURN(
+          std::vector<Row> rows,
+          session.Query(
+              "SELECT id, digest, cells FROM reports WHERE id > ? AND "
+              "(cells_json IS NULL OR "
+              "JSON_VALUE(cells_json, '$.digest') <> digest) ORDER BY id "
+              "LIMIT ?",
+              {SqlInt(after_id), SqlInt(kBatch)}));
+      rows_read = static_cast<int>(rows.size());
+      last_id = after_id;
+      written = 0;
+      for (const Row& row : rows) {
+        last_id = row.Int(0);
+        Report holder;
+        // An unreadable blob has no cells to write: left for the rollup
+        // check to report (its report reads as DATA_LOSS).
+        if (!holder.ParseFromString(row.Text(2))) continue;
+        const std::string digest = row.Text(1);
+        // Only if the row still has these cells: a writer of this release
+        // wrote its own document meanwhile.
+        SMZ_ASSIGN_OR_RETURN(
+            const int64_t changed,
+            session.Execute(
+                "UPDATE reports SET cells_json = ? WHERE id = ? AND digest = ?",
+                {CellsJson(CellsOfReport(holder), digest), SqlInt(last_id),
+                 digest}));
+        written += changed;
+      }
+      return absl::OkStatus();
+    }));
+    repaired += written;
+    after_id = last_id;
+    if (rows_read < kBatch) return repaired;
+  }
+}
+
 absl::Status StatsStore::RebuildRollups() {
+  // The rollups come from cells_json: first make it hold every report's
+  // cells.
+  SMZ_RETURN_IF_ERROR(RepairCellsJson().status());
   return database_->Transact([&](Session& session) -> absl::Status {
     for (const char* sql :
          {"DELETE FROM rollup_cells", "DELETE FROM rollup_nationality",

@@ -19,7 +19,9 @@
 //     --history_months=0 turns the plausibility check off: its share);
 //  3. read latency: the council's typical aggregates through QueryAggregate
 //     over gRPC (as COUNCIL, with suppression) against the same aggregate as
-//     a plain GROUP BY over the raw cells;
+//     a plain GROUP BY over the same cells as rows (history_cells), and
+//     the reads that still go to the cells (by hospital) over those rows
+//     and over the report rows' cells_json, as the service reads them;
 //  4. throughput: the council's year by nationality at --throughput_callers
 //     callers at once against a bare gRPC echo server in the same run
 //     (answers from memory, AggregateCache, once the rollups' stamp says
@@ -41,12 +43,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/aip/status_macros.h"
 #include "common/departments.h"
 #include "common/logging.h"
 #include "common/server/service_runtime.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "services/stats/stats_server.h"
+#include "services/stats/stats_store_rows.h"
 #include "services/stats/synthetic_history.h"
 #include "smz/registry/v1/registry.grpc.pb.h"
 #include "smz/stats/v1/stats.grpc.pb.h"
@@ -182,12 +186,39 @@ int main(int argc, char** argv) {
   bulk_options.io_timeout = absl::Minutes(10);
   Database bulk(bulk_options);
 
-  // 1. The history, straight into the tables, then the rollups.
+  // 1. The history, straight into the tables, then the rollups. The same
+  // cells also as rows of history_cells, for the raw GROUP BYs (the shape of
+  // the table the service wrote them to before release 0.23, report_cells,
+  // with its indexes), and an empty twin, raw_cells, for the raw inserts.
+  Check(bulk.Run([](Session& session) -> absl::Status {
+    for (const char* table : {"history_cells", "raw_cells"}) {
+      SMZ_RETURN_IF_ERROR(
+          session
+              .Execute(absl::StrCat(
+                           "CREATE TABLE ", table,
+                           " (report_id BIGINT NOT NULL, partner_id BIGINT "
+                           "NOT NULL, period INT NOT NULL, measure TINYINT "
+                           "NOT NULL, nationality CHAR(2) NOT NULL, "
+                           "department VARCHAR(40) NOT NULL, care_type "
+                           "TINYINT NOT NULL, sex TINYINT NOT NULL, age_band "
+                           "TINYINT NOT NULL, value BIGINT NOT NULL, PRIMARY "
+                           "KEY (report_id, measure, nationality, "
+                           "department, care_type, sex, age_band), KEY ",
+                           table, "_period (period, measure), KEY ", table,
+                           "_partner (partner_id, period)) ENGINE=InnoDB "
+                           "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"),
+                       {})
+              .status());
+    }
+    return absl::OkStatus();
+  }),
+        "cell tables");
   const absl::CivilMonth last_month(2025, 12);
   const absl::CivilMonth first_month = last_month - (months - 1);
   const absl::Time load_start = absl::Now();
   absl::StatusOr<int64_t> cells_loaded = smz::stats::LoadSyntheticHistory(
-      bulk, *synthetic, last_month, months, nationalities);
+      bulk, *synthetic, last_month, months, nationalities, /*threads=*/2,
+      "history_cells");
   Check(cells_loaded.status(), "bulk load");
   const double load_seconds = absl::ToDoubleSeconds(absl::Now() - load_start);
   const absl::Time rollup_start = absl::Now();
@@ -208,11 +239,6 @@ int main(int argc, char** argv) {
     submitted_cells +=
         reports.back().new_patients_size() + reports.back().visits_size();
   }
-  Check(bulk.Run([](Session& session) {
-    return session.Execute("CREATE TABLE raw_cells LIKE report_cells", {})
-        .status();
-  }),
-        "raw table");
   // Statements and commits the server received per report, in each phase
   // (every client: the service's registry lookups too), and the time
   // transactions spent waiting for each other's row locks. Empty when a
@@ -381,7 +407,7 @@ int main(int argc, char** argv) {
   aggregates[0].request.add_group_by(v1::NATIONALITY);
   aggregates[0].raw_sql =
       "SELECT c.period DIV 100, c.nationality, c.measure, SUM(c.value) "
-      "FROM report_cells c JOIN reports r ON r.id = c.report_id AND "
+      "FROM history_cells c JOIN reports r ON r.id = c.report_id AND "
       "r.status IN (2, 3) WHERE c.period BETWEEN 202501 AND 202512 "
       "GROUP BY 1, 2, 3";
   aggregates[1].name = "month series (all months)";
@@ -390,7 +416,7 @@ int main(int argc, char** argv) {
   aggregates[1].request.set_end_period("2025-12");
   aggregates[1].request.set_bucket(v1::MONTH);
   aggregates[1].raw_sql = absl::StrCat(
-      "SELECT c.period, c.measure, SUM(c.value) FROM report_cells c JOIN "
+      "SELECT c.period, c.measure, SUM(c.value) FROM history_cells c JOIN "
       "reports r ON r.id = c.report_id AND r.status IN (2, 3) WHERE "
       "c.period BETWEEN ",
       first_month.year() * 100 + first_month.month(),
@@ -403,7 +429,7 @@ int main(int argc, char** argv) {
   aggregates[2].request.set_top_n(10);
   aggregates[2].request.set_order_by(v1::VISITS);
   aggregates[2].raw_sql =
-      "SELECT c.department, SUM(c.value) AS visits FROM report_cells c JOIN "
+      "SELECT c.department, SUM(c.value) AS visits FROM history_cells c JOIN "
       "reports r ON r.id = c.report_id AND r.status IN (2, 3) WHERE "
       "c.period BETWEEN 202501 AND 202512 AND c.measure = 2 GROUP BY "
       "c.department ORDER BY visits DESC LIMIT 10";
@@ -441,6 +467,60 @@ int main(int argc, char** argv) {
                 response.source().c_str(), response.rows_size(),
                 static_cast<long long>(response.total().visits().value()));
   }
+  // 3b. What keeping the cells in the report row (cells_json, since 0.23)
+  // costs the reads that still go to the cells (a hospital's own figures,
+  // CompareWithZone's months by hospital): the same GROUP BY over the cells
+  // as rows (history_cells) and over the documents, through the pool.
+  struct CellRead {
+    const char* name;
+    std::string as_rows;
+    std::string as_documents;
+  };
+  const std::string one_partner = absl::StrCat((*synthetic)[partners / 2].id);
+  const CellRead cell_reads[] = {
+      {"one hospital, every month by nationality",
+       absl::StrCat("SELECT c.period, c.nationality, c.measure, SUM(c.value) "
+                    "FROM history_cells c JOIN reports r ON r.id = "
+                    "c.report_id AND r.status IN (2, 3) WHERE c.partner_id = ",
+                    one_partner, " GROUP BY 1, 2, 3"),
+       absl::StrCat("SELECT r.period, c.nationality, c.measure, SUM(c.value) "
+                    "FROM reports r CROSS JOIN ",
+                    REPORT_CELLS_OF_R("c"),
+                    " WHERE r.status IN (2, 3) AND r.partner_id = ",
+                    one_partner, " GROUP BY 1, 2, 3")},
+      {"every hospital, 2025 by month",
+       "SELECT c.period, c.partner_id, c.measure, SUM(c.value) FROM "
+       "history_cells c JOIN reports r ON r.id = c.report_id AND r.status IN "
+       "(2, 3) WHERE c.period BETWEEN 202501 AND 202512 GROUP BY 1, 2, 3",
+       "SELECT r.period, r.partner_id, c.measure, SUM(c.value) FROM reports r "
+       "CROSS JOIN " REPORT_CELLS_OF_R(
+           "c") " WHERE r.status IN (2, 3) AND r.period BETWEEN 202501 AND "
+                "202512 GROUP BY 1, 2, 3"}};
+  std::printf(
+      "\n## cells read by hospital: as rows (before 0.23) and from the "
+      "report rows\n");
+  std::printf("%-42s %12s %12s %14s %14s %7s\n", "", "rows p50 ms",
+              "rows p99 ms", "in-row p50 ms", "in-row p99 ms", "ratio");
+  for (const CellRead& read : cell_reads) {
+    auto time = [&](const std::string& sql) {
+      std::vector<double> ms;
+      for (int run = 0; run < absl::GetFlag(FLAGS_raw_runs); ++run) {
+        const absl::Time start = absl::Now();
+        Check(bulk.Run([&](Session& session) {
+          return session.Query(sql, {}).status();
+        }),
+              read.name);
+        ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+      }
+      return Percentiles(ms);
+    };
+    const Latency rows = time(read.as_rows);
+    const Latency documents = time(read.as_documents);
+    std::printf("%-42s %12.2f %12.2f %14.2f %14.2f %6.2fx\n", read.name,
+                rows.p50_ms, rows.p99_ms, documents.p50_ms, documents.p99_ms,
+                documents.p50_ms / rows.p50_ms);
+  }
+
   // 4. Throughput: the year by nationality, as the council asks it, with
   // many callers at once against a bare gRPC echo server in the same run.
   // The rollups do not change meanwhile, so after its first call each

@@ -46,14 +46,14 @@ const std::vector<Migration>& StatsMigrations() {
            " late TINYINT NOT NULL,"
            // The current revision's cells as a serialized
            // smz.stats.v1.Report (cells only), for reads and the
-           // plausibility history; report_cells has the same cells as rows
+           // plausibility history; since migration 10 cells_json has them
            // for aggregation.
            " cells MEDIUMBLOB NOT NULL,"
            " UNIQUE KEY reports_partner_period (partner_id, period),"
            " KEY reports_period (period, status)"
            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
            // The current revision's non-zero cells (earlier revisions live
-           // in the audit trail).
+           // in the audit trail). Retired by migration 10.
            "CREATE TABLE IF NOT EXISTS report_cells ("
            " report_id BIGINT NOT NULL,"
            " partner_id BIGINT NOT NULL,"
@@ -254,6 +254,17 @@ const std::vector<Migration>& StatsMigrations() {
       // answer from memory for a few milliseconds without asking for it,
       // and writers that move it wait out the leases before acknowledging.
       {9, "stamp leases", {kStampLeaseTableDdl, kStampLeaseSeedSql}},
+      // A report's cells for SQL's aggregation, as one JSON document in its
+      // own row (CellsJson, REPORT_CELLS_OF_R) instead of a row per cell in
+      // report_cells: a submission then writes one row where it wrote
+      // twenty-odd, each with three index entries (PERFORMANCE.md,
+      // "Cells in the report's row"). Filled at start-up from the `cells`
+      // column, which every release writes (StatsStore::RepairCellsJson).
+      // report_cells is no longer written or read; it stays for replicas
+      // of the release before, and goes in a later release.
+      {10,
+       "a report's cells as JSON in its row (report_cells retired)",
+       {"ALTER TABLE reports ADD COLUMN cells_json LONGTEXT NULL"}},
   };
   return *kMigrations;
 }

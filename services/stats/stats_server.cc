@@ -38,6 +38,17 @@ absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
   server->store_ = std::make_unique<StatsStore>(&server->backend_->database(),
                                                 o.clock, o.store);
   server->store_->UseReplicaForAggregates(server->backend_->replica_reads());
+  // Reports an older release saved lack the cells SQL aggregates: written
+  // before the first read. Should the database fail here, the service still
+  // starts (RebuildRollups repairs them too).
+  if (absl::StatusOr<int64_t> repaired = server->store_->RepairCellsJson();
+      !repaired.ok()) {
+    Log(LogLevel::kWarning, "report cells not written as JSON at start-up",
+        {{"error", repaired.status().ToString()}});
+  } else if (*repaired > 0) {
+    Log(LogLevel::kInfo, "report cells written as JSON",
+        {{"reports", absl::StrCat(*repaired)}});
+  }
   server->reports_overdue_ =
       &prometheus::BuildGauge()
            .Name("smz_stats_reports_overdue")

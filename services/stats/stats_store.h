@@ -290,6 +290,13 @@ class StatsStore {
   // Partner names the service has seen (id -> name_ko), for outputs.
   absl::StatusOr<std::vector<PartnerFacts>> KnownPartners();
 
+  // Writes reports.cells_json (the cells that SQL aggregates, see
+  // CellsJson) from the row's own cells wherever it is missing or was
+  // written for other cells: rows saved by a replica of a release before
+  // 0.23, which knew only report_cells. Returns how many it wrote. Run at
+  // start-up and by RebuildRollups.
+  absl::StatusOr<int64_t> RepairCellsJson();
+
   // Recomputes every rollup from the counted cells, replacing their
   // contents: for repair, and after the benchmark's bulk load.
   absl::Status RebuildRollups();

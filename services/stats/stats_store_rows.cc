@@ -17,6 +17,7 @@
 #include "common/aip/idempotency.h"
 #include "common/aip/status_macros.h"
 #include "common/auth/token.h"
+#include "common/logging.h"
 #include "common/mysql/audit.h"
 #include "common/request_fields.h"
 #include "common/status_util.h"
@@ -56,13 +57,30 @@ std::vector<Cell> CellsOfReport(const Report& report) {
   return cells;
 }
 
-// The report's cells as stored in reports.cells (a serialized Report holding
-// only its cells): one row per report serves reads and the plausibility
-// history without touching report_cells.
 std::string CellsBlob(const std::vector<Cell>& cells) {
   Report holder;
   SetReportCells(cells, &holder);
   return holder.SerializeAsString();
+}
+
+std::string CellsJson(const std::vector<Cell>& cells,
+                      absl::string_view digest) {
+  std::string json = "{\"digest\":\"";
+  json.reserve(json.size() + 80 + cells.size() * 56);
+  AppendJsonEscaped(&json, digest);
+  json.append("\",\"cells\":[");
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const Cell& c = cells[i];
+    absl::StrAppend(&json, i == 0 ? "" : ",",
+                    "{\"m\":", static_cast<int>(c.measure), ",\"n\":\"");
+    AppendJsonEscaped(&json, c.nationality);
+    json.append("\",\"d\":\"");
+    AppendJsonEscaped(&json, c.department);
+    absl::StrAppend(&json, "\",\"t\":", c.care_type, ",\"s\":", c.sex,
+                    ",\"a\":", c.age_band, ",\"v\":", c.value, "}");
+  }
+  json.append("]}");
+  return json;
 }
 
 StoredReport ReportFromRow(const Row& row, int deadline_days) {

@@ -59,12 +59,27 @@ inline constexpr char kRecomputeReportCounts[] =
     "SELECT period, partner_id % 16 AS shard, COUNT(*) AS n FROM reports "
     "WHERE status IN " COUNTED_STATUS_SQL " GROUP BY period, shard";
 
+// The cells of the report row `r` as a table named `alias`, one row per
+// cell with the columns report_cells had (measure, nationality, department,
+// care_type, sex, age_band, value), read from reports.cells_json (written
+// by CellsJson). Text compares as in every table here (utf8mb4_bin); the
+// server's default would be latin1 and case-insensitive.
+#define REPORT_CELLS_OF_R(alias)                                      \
+  "JSON_TABLE(r.cells_json, '$.cells[*]' COLUMNS ("                   \
+  "measure TINYINT PATH '$.m', "                                      \
+  "nationality CHAR(2) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin "    \
+  "PATH '$.n', "                                                      \
+  "department VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin " \
+  "PATH '$.d', "                                                      \
+  "care_type TINYINT PATH '$.t', sex TINYINT PATH '$.s', "            \
+  "age_band TINYINT PATH '$.a', value BIGINT PATH '$.v')) " alias
+
 // group_reporters (see the schema): per month, kind x region and shard,
 // the hospitals with a counted report with activity, and with revenue.
 inline constexpr char kRecomputeGroupReporters[] =
     "SELECT r.period, r.partner_kind, r.region, r.partner_id % 16 AS shard, "
-    "SUM(r.no_activity = 0) AS active, SUM(EXISTS (SELECT 1 FROM report_cells "
-    "c WHERE c.report_id = r.id AND c.measure = 3 AND c.value > 0)) AS "
+    "SUM(r.no_activity = 0) AS active, SUM(EXISTS (SELECT 1 FROM "
+    REPORT_CELLS_OF_R("c") " WHERE c.measure = 3 AND c.value > 0)) AS "
     "with_revenue FROM reports r WHERE r.status IN " COUNTED_STATUS_SQL
     " GROUP BY 1, 2, 3, 4";
 
@@ -72,9 +87,16 @@ bool Counted(int status);
 bool HasRevenue(const std::vector<Cell>& cells);
 std::vector<Cell> CellsOfReport(const Report& report);
 // The report's cells as stored in reports.cells (a serialized Report holding
-// only its cells): one row per report serves reads and the plausibility
-// history without touching report_cells.
+// only its cells): what the service reads back (a report, the plausibility
+// history).
 std::string CellsBlob(const std::vector<Cell>& cells);
+// The same cells as stored in reports.cells_json, for SQL's aggregation
+// (REPORT_CELLS_OF_R): {"digest":"<the row's digest>","cells":[{"m":measure,
+// "n":nationality,"d":department,"t":care type,"s":sex,"a":age band,
+// "v":value},...]}. The digest tells a document written for the row's
+// current cells from one a replica of an older release left behind
+// (StatsStore::RepairCellsJson).
+std::string CellsJson(const std::vector<Cell>& cells, absl::string_view digest);
 StoredReport ReportFromRow(const Row& row, int deadline_days);
 // A stored report with its cells, as the API returns it.
 Report WithCells(const StoredReport& stored);

@@ -28,9 +28,9 @@
 #include "services/stats/stats_store.h"
 #include "services/stats/stats_store_rows.h"
 
-// The write side of the statistics store: submissions (with their cells,
-// rollups, plausibility warnings and request keys), acceptance and lock
-// exceptions.
+// The write side of the statistics store: submissions (the report row with
+// its cells, rollups, plausibility warnings and request keys), acceptance
+// and lock exceptions.
 namespace smz::stats {
 namespace {
 
@@ -227,18 +227,17 @@ absl::Status WriteSharedCounts(Session& session, const SharedCounts& counts) {
 }
 
 // The rows a submission inserts that none of its own later statements
-// reads: its new cells, its warnings, its audit entry and its request key.
+// reads: its warnings, its audit entry and its request key.
 // (Not the hospital's snapshot: upserted at once, its lock wait stays the
 // caller's own.) A group inserts them for all its callers at once,
 // after the last caller (WritePendingRows: a few multi-row statements
 // instead of five or more per caller, the cost that mattered at 16 callers
 // being round trips); a failed caller's rows are dropped, never added.
 // Only a later submission of the same report, or under the same request
-// key, would read them (its cells updated or deleted, its warnings
-// replaced, its key looked up): they are written before it runs
-// (MustBeWrittenBefore), so that it reads what it would alone.
+// key, would read them (its warnings replaced, its key looked up): they are
+// written before it runs (MustBeWrittenBefore), so that it reads what it would
+// alone.
 struct PendingRows {
-  std::vector<std::vector<SqlValue>> cells;
   std::vector<std::vector<SqlValue>> warnings;
   std::vector<std::vector<SqlValue>> audit;
   // By (caller, method, request_id): inserted in key order.
@@ -249,7 +248,7 @@ struct PendingRows {
   std::set<std::pair<int64_t, int>> reports;
 
   size_t Rows() const {
-    return cells.size() + warnings.size() + audit.size() + request_keys.size();
+    return warnings.size() + audit.size() + request_keys.size();
   }
 
   void Add(PendingRows&& other) {
@@ -258,7 +257,6 @@ struct PendingRows {
       to.insert(to.end(), std::make_move_iterator(from.begin()),
                 std::make_move_iterator(from.end()));
     };
-    append(cells, other.cells);
     append(warnings, other.warnings);
     append(audit, other.audit);
     for (auto& [key, row] : other.request_keys) {
@@ -297,7 +295,7 @@ enum class OnConflict {
 
 // Inserts the pending rows and empties `pending`; on failure the
 // transaction is abandoned with them. Request keys first, in key order,
-// the same in every transaction (cells, warnings and audit entries have no
+// the same in every transaction (warnings and audit entries have no
 // key another transaction writes: their reports' rows are locked).
 absl::Status WritePendingRows(Session& session, PendingRows* pending,
                               OnConflict on_conflict) {
@@ -318,59 +316,12 @@ absl::Status WritePendingRows(Session& session, PendingRows* pending,
   SMZ_RETURN_IF_ERROR(recorded);
   SMZ_RETURN_IF_ERROR(InsertBatched(
       session,
-      "INSERT INTO report_cells (report_id, partner_id, period, measure, "
-      "nationality, department, care_type, sex, age_band, value) VALUES ",
-      "(?,?,?,?,?,?,?,?,?,?)", "", pending->cells));
-  SMZ_RETURN_IF_ERROR(InsertBatched(
-      session,
       "INSERT INTO warnings (report_id, partner_id, period, revision, cell, "
       "value, history_median, z_score, history_months) VALUES ",
       "(?,?,?,?,?,?,?,?,?)", "", pending->warnings));
   SMZ_RETURN_IF_ERROR(InsertBatched(session, kAuditInsertHead,
                                     kAuditRowPlaceholders, "", pending->audit));
   *pending = PendingRows();
-  return absl::OkStatus();
-}
-
-// The difference between a report's stored cells and its new revision:
-// changed and deleted cells written at once, new cells queued in
-// `pending` (written with the group's other new rows).
-absl::Status UpdateCellsAndQueueNew(Session& session, int64_t report_id,
-                                    int64_t partner_id, int period,
-                                    const std::vector<CellChange>& changes,
-                                    PendingRows* pending) {
-  for (const CellChange& change : changes) {
-    const Cell& c = change.cell;
-    const std::vector<SqlValue> key = {
-        SqlInt(report_id),   SqlInt(static_cast<int>(c.measure)),
-        c.nationality,       c.department,
-        SqlInt(c.care_type), SqlInt(c.sex),
-        SqlInt(c.age_band)};
-    if (change.old_value == 0) {
-      std::vector<SqlValue> row = key;
-      row.insert(row.begin() + 1, {SqlInt(partner_id), SqlInt(period)});
-      row.push_back(SqlInt(c.value));
-      pending->cells.push_back(std::move(row));
-      continue;
-    }
-    absl::StatusOr<int64_t> done;
-    if (c.value == 0) {
-      done = session.Execute(
-          "DELETE FROM report_cells WHERE report_id = ? AND measure = ? AND "
-          "nationality = ? AND department = ? AND care_type = ? AND sex = ? "
-          "AND age_band = ?",
-          key);
-    } else {
-      std::vector<SqlValue> params = {SqlInt(c.value)};
-      params.insert(params.end(), key.begin(), key.end());
-      done = session.Execute(
-          "UPDATE report_cells SET value = ? WHERE report_id = ? AND "
-          "measure = ? AND nationality = ? AND department = ? AND "
-          "care_type = ? AND sex = ? AND age_band = ?",
-          params);
-    }
-    if (!done.ok()) return done.status();
-  }
   return absl::OkStatus();
 }
 
@@ -533,22 +484,23 @@ absl::Status WriteReportRow(Session& session, const Submission& in, bool exists,
             "UPDATE reports SET status = ?, no_activity = ?, revision = ?, "
             "digest = ?, first_submit_time_us = COALESCE("
             "first_submit_time_us, ?), update_time_us = ?, submitted_by = ?, "
-            "late = ?, cells = ? WHERE id = ?",
+            "late = ?, cells = ?, cells_json = ? WHERE id = ?",
             {SqlInt(r->new_status), SqlInt(in.report.no_activity() ? 1 : 0),
              SqlInt(r->revision), digest, first_submit, SqlInt(now_us),
              in.actor, SqlInt(r->late ? 1 : 0), CellsBlob(in.cells),
-             SqlInt(r->report_id)})
+             CellsJson(in.cells, digest), SqlInt(r->report_id)})
         .status();
   }
   absl::StatusOr<int64_t> inserted = session.Execute(
       "INSERT INTO reports (partner_id, period, status, no_activity, "
       "revision, digest, partner_kind, region, first_submit_time_us, "
-      "update_time_us, submitted_by, late, cells) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "update_time_us, submitted_by, late, cells, cells_json) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {SqlInt(in.report.partner_id()), SqlInt(period), SqlInt(r->new_status),
        SqlInt(in.report.no_activity() ? 1 : 0), SqlInt(r->revision), digest,
        SqlInt(r->partner_kind), SqlInt(r->region), first_submit, SqlInt(now_us),
-       in.actor, SqlInt(r->late ? 1 : 0), CellsBlob(in.cells)});
+       in.actor, SqlInt(r->late ? 1 : 0), CellsBlob(in.cells),
+       CellsJson(in.cells, digest)});
   if (absl::IsAlreadyExists(inserted.status())) {
     // Two first submissions of one report raced on its unique key
     // (partner, period); run again to see the winner's report.
@@ -756,8 +708,6 @@ absl::StatusOr<v1::SubmitReportResponse> ApplySubmission(
     if (!dry_run) SMZ_RETURN_IF_ERROR(UpsertPartner(session, in.partner, now));
     SMZ_RETURN_IF_ERROR(WriteReportRow(session, in, stored.has_value(), period,
                                        digest, now, &r));
-    SMZ_RETURN_IF_ERROR(UpdateCellsAndQueueNew(session, r.report_id, partner_id,
-                                               period, diff.changes, pending));
     if (counted) {
       SMZ_RETURN_IF_ERROR(DeleteWarningsAndQueueNew(
           session, r.report_id,

@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/aip/status_macros.h"
 #include "common/clock.h"
 #include "common/mysql/audit.h"
 #include "gtest/gtest.h"
@@ -38,6 +39,8 @@ absl::Time Seoul(int y, int m, int d) {
 }
 
 constexpr int kNewPatients = static_cast<int>(Measure::kNewPatients);
+// Every stored report's cells, one row each (c), beside its report (r).
+#define CELLS_OF_REPORTS "reports r CROSS JOIN " REPORT_CELLS_OF_R("c")
 
 class SubmitGroupTest : public testing::SharedMariaDbTest {
  protected:
@@ -187,7 +190,8 @@ TEST_F(SubmitGroupTest, ACallerThatFailsInAGroupFailsAloneAndLeavesNothing) {
   EXPECT_EQ(store_->GetReport(205, 202007).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM reports WHERE partner_id = 205"), 0);
-  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM report_cells WHERE partner_id = 205"),
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM " CELLS_OF_REPORTS
+                   " WHERE r.partner_id = 205"),
             0);
   EXPECT_EQ(Scalar("SELECT SUM(counted) FROM report_counts WHERE period = "
                    "202007"),
@@ -448,9 +452,12 @@ TEST_F(SubmitGroupTest, ASecondCallerOfOneReportInAGroupSeesWhatTheFirstWrote) {
   EXPECT_EQ(correct.job.result->front().report().revision(), 2);
 
   // The new-patient cell changed to 5, the visit cell deleted.
-  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM report_cells WHERE partner_id = 901"),
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM " CELLS_OF_REPORTS
+                   " WHERE r.partner_id = 901"),
             1);
-  EXPECT_EQ(Scalar("SELECT value FROM report_cells WHERE partner_id = 901"), 5);
+  EXPECT_EQ(Scalar("SELECT c.value FROM " CELLS_OF_REPORTS
+                   " WHERE r.partner_id = 901"),
+            5);
   EXPECT_EQ(Text("SELECT GROUP_CONCAT(action ORDER BY id) FROM audit_events "
                  "WHERE entity_id = (SELECT id FROM reports WHERE partner_id = "
                  "901)"),
@@ -474,9 +481,12 @@ TEST_F(SubmitGroupTest, ASecondCallerOfOneReportInAGroupSeesWhatTheFirstWrote) {
   Caller both({Make(902, "2020-07", 3), fix_902});
   store_->SubmitGroup({&both.job});
   ASSERT_TRUE(both.job.result.ok()) << both.job.result.status();
-  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM report_cells WHERE partner_id = 902"),
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM " CELLS_OF_REPORTS
+                   " WHERE r.partner_id = 902"),
             1);
-  EXPECT_EQ(Scalar("SELECT value FROM report_cells WHERE partner_id = 902"), 5);
+  EXPECT_EQ(Scalar("SELECT c.value FROM " CELLS_OF_REPORTS
+                   " WHERE r.partner_id = 902"),
+            5);
   ExpectCountsExact();
 }
 
@@ -494,8 +504,8 @@ TEST_F(SubmitGroupTest,
             absl::StatusCode::kFailedPrecondition)
       << fails.job.result.status();
   EXPECT_EQ(Scalar("SELECT revision FROM reports WHERE partner_id = 921"), 1);
-  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM report_cells WHERE partner_id = 921 "
-                   "AND value = 3"),
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM " CELLS_OF_REPORTS
+                   " WHERE r.partner_id = 921 AND c.value = 3"),
             2);
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_events WHERE entity_id = "
                    "(SELECT id FROM reports WHERE partner_id = 921)"),
@@ -604,8 +614,8 @@ TEST_F(SubmitGroupTest, AnImportWritesItsQueueAsItGoesAndUndoesItOnFailure) {
             absl::StatusCode::kFailedPrecondition)
       << failing.job.result.status();
   ASSERT_TRUE(beside.job.result.ok()) << beside.job.result.status();
-  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM report_cells WHERE partner_id "
-                   "BETWEEN 951 AND 953"),
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM " CELLS_OF_REPORTS
+                   " WHERE r.partner_id BETWEEN 951 AND 953"),
             0);
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM request_keys WHERE request_id LIKE "
                    "'r95%'"),
@@ -618,8 +628,8 @@ TEST_F(SubmitGroupTest, AnImportWritesItsQueueAsItGoesAndUndoesItOnFailure) {
   Caller fixed(reports(/*with_june=*/false), batch);
   store_->SubmitGroup({&fixed.job});
   ASSERT_TRUE(fixed.job.result.ok()) << fixed.job.result.status();
-  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM report_cells WHERE partner_id "
-                   "BETWEEN 951 AND 953"),
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM " CELLS_OF_REPORTS
+                   " WHERE r.partner_id BETWEEN 951 AND 953"),
             6);
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM request_keys WHERE request_id LIKE "
                    "'r95%'"),
@@ -653,6 +663,100 @@ TEST_F(SubmitGroupTest, RowsLargerThanAPacketTogetherGoInSeveralStatements) {
                   .ok());
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_events WHERE actor = 'test'"),
             40);
+}
+
+// Since release 0.23 SQL aggregates a report's cells from reports.cells_json.
+// A replica of an older release saves a report without it, or corrects one
+// and leaves the document of the cells before: RepairCellsJson (start-up,
+// RebuildRollups) writes it from the row's own cells, and until then the
+// rollup check tells the difference.
+TEST_F(SubmitGroupTest, RepairCellsJsonWritesWhatAnOlderReleaseLeftOut) {
+  Caller saved({Make(971, "2020-07", 3)});
+  Caller corrected({Make(972, "2020-07", 4)});
+  Caller current({Make(973, "2020-07", 5)});
+  store_->SubmitGroup({&saved.job, &corrected.job, &current.job});
+  ASSERT_TRUE(saved.job.result.ok()) << saved.job.result.status();
+  ASSERT_TRUE(corrected.job.result.ok()) << corrected.job.result.status();
+  ASSERT_TRUE(current.job.result.ok()) << current.job.result.status();
+  ExpectCountsExact();
+  ASSERT_TRUE(database_
+                  ->Run([](Session& s) -> absl::Status {
+                    for (const char* sql :
+                         {"UPDATE reports SET cells_json = NULL WHERE "
+                          "partner_id = 971",
+                          "UPDATE reports SET digest = 'by-an-older-release', "
+                          "cells_json = REPLACE(cells_json, '\"v\":4', "
+                          "'\"v\":40') WHERE partner_id = 972"}) {
+                      SMZ_RETURN_IF_ERROR(s.Execute(sql, {}).status());
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  absl::StatusOr<int64_t> mismatches = store_->CountRollupMismatches();
+  ASSERT_TRUE(mismatches.ok()) << mismatches.status();
+  EXPECT_GT(*mismatches, 0);
+
+  absl::StatusOr<int64_t> repaired = store_->RepairCellsJson();
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_EQ(*repaired, 2);  // 973's document is its row's: left alone
+  repaired = store_->RepairCellsJson();
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_EQ(*repaired, 0);
+  ExpectCountsExact();
+  // 4 new patients and 4 visits, from the row's cells.
+  EXPECT_EQ(Scalar("SELECT SUM(c.value) FROM " CELLS_OF_REPORTS
+                   " WHERE r.partner_id = 972"),
+            8);
+  EXPECT_EQ(Text("SELECT JSON_VALUE(cells_json, '$.digest') FROM reports "
+                 "WHERE partner_id = 972"),
+            "by-an-older-release");
+}
+
+// A partner's own figures come from the report rows' cells, exactly: the
+// largest revenue a report may carry, and a correction that drops a cell
+// (the revenue).
+TEST_F(SubmitGroupTest, FiguresByPartnerAreTheReportsCellsExactly) {
+  Submission rich = Make(981, "2020-07", 2);
+  rich.report.set_revenue_krw(999'999'999'999);
+  ReportContext context;
+  context.current_month = absl::CivilMonth(2020, 8);
+  context.designated_since = absl::CivilMonth(2019, 1);
+  FieldViolations violations;
+  rich.cells = CanonicalCells(rich.report, context, &violations);
+  ASSERT_TRUE(violations.empty()) << violations.ToStatus();
+  Caller first({rich});
+  store_->SubmitGroup({&first.job});
+  ASSERT_TRUE(first.job.result.ok()) << first.job.result.status();
+  // The correction: other counts, no revenue any more.
+  Caller second({Make(981, "2020-07", 6, /*etag=*/"\"1\"")});
+  store_->SubmitGroup({&second.job});
+  ASSERT_TRUE(second.job.result.ok()) << second.job.result.status();
+
+  AggregateQuery query;
+  query.start_period = 202007;
+  query.end_period = 202007;
+  query.group_by = {v1::PARTNER};
+  query.filter.add_partner_ids(981);
+  absl::StatusOr<AggregateResult> result = store_->Aggregate(query);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->groups.size(), 1u);
+  EXPECT_EQ(result->groups[0].partner_id, 981);
+  EXPECT_EQ(result->groups[0].new_patients.value, 6);
+  EXPECT_EQ(result->groups[0].visits.value, 6);
+  EXPECT_FALSE(result->groups[0].revenue.present);
+  ExpectCountsExact();
+
+  // The first revision's revenue, exact through the document.
+  rich.etag = "\"2\"";
+  Caller third({rich});
+  store_->SubmitGroup({&third.job});
+  ASSERT_TRUE(third.job.result.ok()) << third.job.result.status();
+  result = store_->Aggregate(query);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->groups.size(), 1u);
+  EXPECT_EQ(result->groups[0].revenue.value, 999'999'999'999);
+  EXPECT_EQ(result->groups[0].visits.value, 2);
+  ExpectCountsExact();
 }
 
 }  // namespace

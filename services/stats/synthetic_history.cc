@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "common/aip/status_macros.h"
 #include "common/status_util.h"
+#include "services/stats/stats_store_rows.h"
 #include "tests/harness/benchmark_support.h"
 
 namespace smz::stats {
@@ -115,7 +116,8 @@ v1::Report SyntheticReport(int64_t partner_id, int period, int nationalities) {
 // pass.
 absl::StatusOr<int64_t> LoadSyntheticHistory(
     Database& stats_database, const std::vector<SyntheticPartner>& partners,
-    absl::CivilMonth last_month, int months, int nationalities, int threads) {
+    absl::CivilMonth last_month, int months, int nationalities, int threads,
+    const std::string& cell_rows_table) {
   absl::Status status = stats_database.Run([&](Session& session) {
     for (size_t i = 0; i < partners.size(); ++i) {
       SMZ_RETURN_IF_ERROR(
@@ -141,12 +143,12 @@ absl::StatusOr<int64_t> LoadSyntheticHistory(
           "INSERT INTO reports (id, partner_id, period, status, "
           "no_activity, revision, digest, partner_kind, region, "
           "first_submit_time_us, update_time_us, submitted_by, late, "
-          "cells) VALUES ";
+          "cells, cells_json) VALUES ";
       std::vector<SqlValue> report_params;
       std::string cell_sql =
-          "INSERT INTO report_cells (report_id, partner_id, period, "
-          "measure, nationality, department, care_type, sex, age_band, "
-          "value) VALUES ";
+          absl::StrCat("INSERT INTO ", cell_rows_table,
+                       " (report_id, partner_id, period, measure, nationality, "
+                       "department, care_type, sex, age_band, value) VALUES ");
       std::vector<SqlValue> cell_params;
       int cell_rows = 0;
       for (int m = 0; m < months; ++m) {
@@ -154,7 +156,7 @@ absl::StatusOr<int64_t> LoadSyntheticHistory(
         const int period = month.year() * 100 + month.month();
         const int64_t report_id = int64_t{i} * months + m + 1;
         absl::StrAppend(&report_sql, m ? "," : "",
-                        "(?,?,?,2,0,1,'',?,?,0,0,'bulk',0,?)");
+                        "(?,?,?,2,0,1,'',?,?,0,0,'bulk',0,?,?)");
         const v1::Report report =
             SyntheticReport(partner.id, period, nationalities);
         v1::Report cells_only = report;
@@ -163,7 +165,8 @@ absl::StatusOr<int64_t> LoadSyntheticHistory(
         for (SqlValue v :
              {SqlInt(report_id), SqlInt(partner.id), SqlInt(period),
               SqlInt(partner.kind), SqlInt(partner.region),
-              SqlValue(cells_only.SerializeAsString())}) {
+              SqlValue(cells_only.SerializeAsString()),
+              SqlValue(CellsJson(CellsOfReport(cells_only), /*digest=*/""))}) {
           report_params.push_back(v);
         }
         auto add_cell = [&](int measure, const std::string& nationality,
@@ -188,8 +191,10 @@ absl::StatusOr<int64_t> LoadSyntheticHistory(
       }
       absl::StatusOr<int64_t> s = session.Execute(report_sql, report_params);
       if (!s.ok()) return s.status();
-      s = session.Execute(cell_sql, cell_params);
-      if (!s.ok()) return s.status();
+      if (!cell_rows_table.empty()) {
+        s = session.Execute(cell_sql, cell_params);
+        if (!s.ok()) return s.status();
+      }
       cells += cell_rows;
       return absl::OkStatus();
     }));

@@ -47,10 +47,14 @@ v1::Report SyntheticReport(int64_t partner_id, int period, int nationalities);
 // partner, and the partners' snapshot, straight into the stats database
 // (the stats server's schema must exist). Returns the cells written. The
 // rollups are not touched: call StatsStore::RebuildRollups afterwards.
+// With `cell_rows_table`, every cell is also written as a row of that
+// table (columns as report_cells had them: report_id, partner_id, period,
+// measure, nationality, department, care_type, sex, age_band, value), for a
+// benchmark's plain GROUP BY over rows.
 absl::StatusOr<int64_t> LoadSyntheticHistory(
     Database& stats_database, const std::vector<SyntheticPartner>& partners,
-    absl::CivilMonth last_month, int months, int nationalities,
-    int threads = 2);
+    absl::CivilMonth last_month, int months, int nationalities, int threads = 2,
+    const std::string& cell_rows_table = "");
 
 }  // namespace smz::stats
 
