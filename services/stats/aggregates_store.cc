@@ -59,7 +59,7 @@ absl::StatusOr<AggregateResult> StatsStore::Aggregate(
   if (Has(used, v1::PARTNER)) {
     // The counted reports' cells, driven by the reports' own indexes
     // (period, or partner and period).
-    result.source = "report_cells";
+    result.source = "reports.cells_json";
     from = "reports r CROSS JOIN " REPORT_CELLS_OF_R("t");
     period = "r.period";
     where = " AND r.status IN " COUNTED_STATUS_SQL;

@@ -28,29 +28,33 @@ namespace smz::stats {
 namespace {
 
 // The rollups recomputed from the counted reports' cells, as SELECTs with
-// the columns of each rollup table; one period each, driven by the reports'
-// index on (period, status).
+// the columns of each rollup table, named as the tables name them (the
+// check below joins them USING those names). Each takes one parameter,
+// the period (FROM_COUNTED_CELLS_OF_PERIOD ends in `r.period = ?`), and is
+// driven by the reports' index on (period, status).
 #define FROM_COUNTED_CELLS_OF_PERIOD               \
   " FROM reports r CROSS JOIN " REPORT_CELLS_OF_R( \
       "c") " WHERE r.period = ? AND r.status IN " COUNTED_STATUS_SQL
-#define PARTNER_FIGURES                                        \
+// A rollup row's figures: v value, n contributors, s partner_sum and q
+// partner_square_sum (see the schema for why the partner sums).
+#define ROLLUP_SUMS                                            \
   "SUM(c.value) AS v, COUNT(*) AS n, SUM(r.partner_id) AS s, " \
   "SUM(CAST(r.partner_id AS DECIMAL(38,0)) * r.partner_id) AS q"
 constexpr char kRecomputeCells[] =
     "SELECT r.period AS period, c.measure, c.nationality, c.department, "
-    "c.care_type, c.sex, c.age_band, r.partner_kind, r.region, " PARTNER_FIGURES
+    "c.care_type, c.sex, c.age_band, r.partner_kind, r.region, " ROLLUP_SUMS
         FROM_COUNTED_CELLS_OF_PERIOD
     " GROUP BY r.period, c.measure, c.nationality, c.department, "
     "c.care_type, c.sex, c.age_band, r.partner_kind, r.region";
 constexpr char kRecomputeNationality[] =
-    "SELECT r.period AS period, c.measure, c.nationality, " PARTNER_FIGURES
+    "SELECT r.period AS period, c.measure, c.nationality, " ROLLUP_SUMS
         FROM_COUNTED_CELLS_OF_PERIOD
     " GROUP BY r.period, c.measure, c.nationality";
 constexpr char kRecomputeDepartment[] =
     "SELECT r.period AS period, c.measure, c.department, "
-    "c.care_type, " PARTNER_FIGURES FROM_COUNTED_CELLS_OF_PERIOD
+    "c.care_type, " ROLLUP_SUMS FROM_COUNTED_CELLS_OF_PERIOD
     " GROUP BY r.period, c.measure, c.department, c.care_type";
-#undef PARTNER_FIGURES
+#undef ROLLUP_SUMS
 #undef FROM_COUNTED_CELLS_OF_PERIOD
 
 }  // namespace
@@ -72,51 +76,77 @@ absl::StatusOr<std::vector<int>> ReportedPeriods(Session& session) {
 }  // namespace
 
 absl::StatusOr<int64_t> StatsStore::RepairCellsJson() {
-  // Batches by id, each its own transaction: a national database's reports
-  // are read once, without one statement holding them all.
-  constexpr int kBatch = 500;
+  // Every statement covers a bounded range, however few rows need writing
+  // and however large the table: the next kScan rows' ids and whether their
+  // document is their row's, then the cells of those whose is not, kFetch at
+  // a time (a report may hold 5,000 cells).
+  constexpr int kScan = 500;
+  constexpr size_t kFetch = 32;
   int64_t repaired = 0;
   int64_t after_id = 0;
   for (;;) {
-    // Set by the batch's last attempt (Transact may run it again).
-    int rows_read = 0;
+    // Set by the lambda anew each time it runs (Transact may run its own
+    // again).
+    std::vector<int64_t> stale;
     int64_t last_id = after_id;
-    int64_t written = 0;
-    SMZ_RETURN_IF_ERROR(database_->Transact([&](Session& session)
-                                                -> absl::Status {
+    int scanned = 0;
+    SMZ_RETURN_IF_ERROR(database_->Run([&](Session& session) -> absl::Status {
+      // NULL, not JSON, or a document for other cells (or without a
+      // digest). CASE, because MySQL's JSON_VALUE fails on text that is
+      // not JSON where MariaDB's answers NULL.
       SMZ_ASSIGN_OR_RETURN(
           std::vector<Row> rows,
-          session.Query(
-              "SELECT id, digest, cells FROM reports WHERE id > ? AND "
-              "(cells_json IS NULL OR "
-              "JSON_VALUE(cells_json, '$.digest') <> digest) ORDER BY id "
-              "LIMIT ?",
-              {SqlInt(after_id), SqlInt(kBatch)}));
-      rows_read = static_cast<int>(rows.size());
+          session.Query("SELECT id, CASE WHEN cells_json IS NULL OR NOT "
+                        "JSON_VALID(cells_json) THEN 1 ELSE NOT "
+                        "(JSON_VALUE(cells_json, '$.digest') <=> digest) END "
+                        "FROM reports WHERE id > ? ORDER BY id LIMIT ?",
+                        {SqlInt(after_id), SqlInt(kScan)}));
+      stale.clear();
       last_id = after_id;
-      written = 0;
+      scanned = static_cast<int>(rows.size());
       for (const Row& row : rows) {
         last_id = row.Int(0);
-        Report holder;
-        // An unreadable blob has no cells to write: left for the rollup
-        // check to report (its report reads as DATA_LOSS).
-        if (!holder.ParseFromString(row.Text(2))) continue;
-        const std::string digest = row.Text(1);
-        // Only if the row still has these cells: a writer of this release
-        // wrote its own document meanwhile.
-        SMZ_ASSIGN_OR_RETURN(
-            const int64_t changed,
-            session.Execute(
-                "UPDATE reports SET cells_json = ? WHERE id = ? AND digest = ?",
-                {CellsJson(CellsOfReport(holder), digest), SqlInt(last_id),
-                 digest}));
-        written += changed;
+        if (row.Int(1) != 0) stale.push_back(last_id);
       }
       return absl::OkStatus();
     }));
-    repaired += written;
+    for (size_t first = 0; first < stale.size(); first += kFetch) {
+      const size_t n = std::min(kFetch, stale.size() - first);
+      std::vector<SqlValue> ids;
+      for (size_t k = first; k < first + n; ++k)
+        ids.push_back(SqlInt(stale[k]));
+      int64_t written = 0;
+      SMZ_RETURN_IF_ERROR(database_->Transact([&](Session& session)
+                                                  -> absl::Status {
+        written = 0;
+        SMZ_ASSIGN_OR_RETURN(
+            std::vector<Row> rows,
+            session.Query(absl::StrCat("SELECT id, digest, cells FROM reports "
+                                       "WHERE id IN ",
+                                       InList(n)),
+                          ids));
+        for (const Row& row : rows) {
+          Report holder;
+          // An unreadable blob has no cells to write: its report reads as
+          // DATA_LOSS, and the rollup check counts it.
+          if (!holder.ParseFromString(row.Text(2))) continue;
+          const std::string digest = row.Text(1);
+          // Only if the row still has these cells: a writer of this
+          // release may have written its own document meanwhile.
+          SMZ_ASSIGN_OR_RETURN(
+              const int64_t changed,
+              session.Execute("UPDATE reports SET cells_json = ? WHERE id = "
+                              "? AND digest = ?",
+                              {CellsJson(CellsOfReport(holder), digest),
+                               SqlInt(row.Int(0)), digest}));
+          written += changed;
+        }
+        return absl::OkStatus();
+      }));
+      repaired += written;
+    }
     after_id = last_id;
-    if (rows_read < kBatch) return repaired;
+    if (scanned < kScan) return repaired;
   }
 }
 
@@ -236,6 +266,7 @@ absl::StatusOr<int64_t> StatsStore::CountRollupMismatches() {
                 keys,
                 ") WHERE y.period = ? AND x.v IS NULL AND "
                 "(y.contributors <> 0 OR y.value <> 0))"),
+            // The first recomputation's period, the second's, y.period.
             {SqlInt(period), SqlInt(period), SqlInt(period)});
         if (!rows.ok()) return rows.status();
         mismatches += rows->front().Int(0);

@@ -53,7 +53,8 @@ const std::vector<Migration>& StatsMigrations() {
            " KEY reports_period (period, status)"
            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
            // The current revision's non-zero cells (earlier revisions live
-           // in the audit trail). Retired by migration 10.
+           // in the audit trail). Neither written nor read since migration
+           // 10 (release 0.23); kept for replicas of 0.22, dropped later.
            "CREATE TABLE IF NOT EXISTS report_cells ("
            " report_id BIGINT NOT NULL,"
            " partner_id BIGINT NOT NULL,"
@@ -258,13 +259,20 @@ const std::vector<Migration>& StatsMigrations() {
       // own row (CellsJson, REPORT_CELLS_OF_R) instead of a row per cell in
       // report_cells: a submission then writes one row where it wrote
       // twenty-odd, each with three index entries (PERFORMANCE.md,
-      // "Cells in the report's row"). Filled at start-up from the `cells`
-      // column, which every release writes (StatsStore::RepairCellsJson).
+      // "Cells in the report's row"). Not filled here: SQL cannot read the
+      // protobuf in `cells`, which every release writes; the service fills
+      // it from there at start-up (StatsStore::RepairCellsJson).
       // report_cells is no longer written or read; it stays for replicas
       // of the release before, and goes in a later release.
       {10,
        "a report's cells as JSON in its row (report_cells retired)",
-       {"ALTER TABLE reports ADD COLUMN cells_json LONGTEXT NULL"}},
+       {// The server must know JSON_TABLE and JSON_VALUE (MariaDB 10.6,
+        // MySQL 8.0.21): on an older one the migration fails here, before
+        // a replica of this release serves, rather than its queries later.
+        "DO (SELECT COUNT(*) FROM JSON_TABLE('[]', '$[*]' COLUMNS (x "
+        "VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')) "
+        "t), JSON_VALUE('{\"d\":1}', '$.d')",
+        "ALTER TABLE reports ADD COLUMN cells_json LONGTEXT NULL"}},
   };
   return *kMigrations;
 }

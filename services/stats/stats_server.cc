@@ -39,15 +39,22 @@ absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
                                                 o.clock, o.store);
   server->store_->UseReplicaForAggregates(server->backend_->replica_reads());
   // Reports an older release saved lack the cells SQL aggregates: written
-  // before the first read. Should the database fail here, the service still
-  // starts (RebuildRollups repairs them too).
-  if (absl::StatusOr<int64_t> repaired = server->store_->RepairCellsJson();
-      !repaired.ok()) {
-    Log(LogLevel::kWarning, "report cells not written as JSON at start-up",
-        {{"error", repaired.status().ToString()}});
-  } else if (*repaired > 0) {
-    Log(LogLevel::kInfo, "report cells written as JSON",
-        {{"reports", absl::StrCat(*repaired)}});
+  // before the first read, or no start (a hospital's figures would miss
+  // months without a word). While the database is briefly away (UNAVAILABLE,
+  // or ABORTED past Transact's own retries) tried again, as the migrations
+  // are. The hourly sweep writes those that replicas of the older release
+  // save while a rollout runs.
+  const absl::Time repair_deadline = absl::Now() + o.startup_timeout;
+  for (;;) {
+    absl::Status repaired = server->RepairCellsJson();
+    if (repaired.ok()) break;
+    if ((!absl::IsUnavailable(repaired) && !absl::IsAborted(repaired)) ||
+        absl::Now() >= repair_deadline) {
+      return repaired;
+    }
+    Log(LogLevel::kWarning, "report cells not written as JSON; retrying",
+        {{"error", repaired.ToString()}});
+    absl::SleepFor(absl::Seconds(1));
   }
   server->reports_overdue_ =
       &prometheus::BuildGauge()
@@ -92,14 +99,36 @@ absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
   return server;
 }
 
+absl::Status StatsServer::RepairCellsJson() {
+  SMZ_ASSIGN_OR_RETURN(const int64_t repaired, store_->RepairCellsJson());
+  if (repaired > 0) {
+    Log(LogLevel::kInfo, "report cells written as JSON",
+        {{"reports", absl::StrCat(repaired)}});
+  }
+  return absl::OkStatus();
+}
+
 void StatsServer::StartMailWorker() {
   OutboxWorkerOptions worker;
   worker.poll = options_.mail_poll;
   // Hourly (at once after a start, or a clock set back): the reminders
   // whose window holds the time; the outbox's keys make the repeats
   // harmless, so an hour missed in an outage is made up by the next sweep.
-  worker.before_pass = [this, last_sweep = absl::InfinitePast()]() mutable {
+  // The report cells' repair on a timer of its own, an hour after start-up
+  // (which ran it) and then hourly, whatever the reminders do: once per
+  // hour at most even while it fails (it reads every report's row); a
+  // clock set back restarts the hour.
+  worker.before_pass = [this, last_sweep = absl::InfinitePast(),
+                        last_repair = options_.clock->Now()]() mutable {
     const absl::Time now = options_.clock->Now();
+    if (now < last_repair) last_repair = now;
+    if (now - last_repair >= absl::Hours(1)) {
+      last_repair = now;
+      if (absl::Status repaired = RepairCellsJson(); !repaired.ok()) {
+        Log(LogLevel::kWarning, "report cells not written as JSON",
+            {{"error", repaired.ToString()}});
+      }
+    }
     if (last_sweep != absl::InfinitePast() && now >= last_sweep &&
         now - last_sweep < absl::Hours(1)) {
       return absl::OkStatus();

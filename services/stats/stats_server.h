@@ -81,6 +81,8 @@ class StatsServer {
  private:
   explicit StatsServer(StatsServerOptions options);
   void StartMailWorker();
+  // StatsStore::RepairCellsJson, logging how many reports it wrote.
+  absl::Status RepairCellsJson();
 
   StatsServerOptions options_;
   // Pool, migrations, authentication, runner and serving.

@@ -125,6 +125,7 @@ class StatsServiceTest : public ::testing::Test {
     auto server = stack_->StartStats([](StatsServerOptions& options) {
       options.database.acquire_timeout = absl::Seconds(2);
       options.database.io_timeout = absl::Seconds(2);
+      options_ = new StatsServerOptions(options);
     });
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *server;
@@ -138,6 +139,7 @@ class StatsServiceTest : public ::testing::Test {
     delete clock_;
     delete tokens_;
     delete partners_;
+    delete options_;
   }
 
   void SetUp() override {
@@ -188,6 +190,8 @@ class StatsServiceTest : public ::testing::Test {
   static inline testing::MariaDbServer* mariadb_ = nullptr;  // the stack's
   static inline FakeClock* clock_ = nullptr;
   static inline StatsServer* server_ = nullptr;
+  // server_'s, for another replica on the same database.
+  static inline StatsServerOptions* options_ = nullptr;
   static inline std::shared_ptr<grpc::Channel>* channel_ = nullptr;
   static inline std::map<std::string, std::string>* tokens_ = nullptr;
   static inline std::vector<int64_t>* partners_ = nullptr;
@@ -479,7 +483,7 @@ TEST_F(StatsServiceTest, CorrectionsNeedTheCurrentEtag) {
   v1::AggregateRequest request = Range("2020-07", "2020-07", {v1::PARTNER});
   request.mutable_filter()->add_partner_ids(partner(2));
   v1::AggregateResponse mine = Aggregate("admin", request);
-  EXPECT_EQ(mine.source(), "report_cells");
+  EXPECT_EQ(mine.source(), "reports.cells_json");
   ASSERT_EQ(mine.rows_size(), 1);
   EXPECT_EQ(mine.rows(0).visits().value(), 5);
   EXPECT_EQ(mine.rows(0).revenue_krw().value(), 1500000);
@@ -1513,6 +1517,56 @@ TEST_F(StatsServiceTest, DatabaseDownIsUnavailableAndWritesNothing) {
             grpc::StatusCode::NOT_FOUND);
   ASSERT_TRUE(Submit("p1", report, &done).ok());
   EXPECT_EQ(server_->store().CountRollupMismatches().value_or(-1), 0);
+}
+
+// A replica of release 0.22 saves a report's cells in `cells` and as rows
+// of report_cells, and leaves cells_json NULL. A replica of this release
+// writes cells_json from `cells` before it answers, so a hospital's own
+// figures keep every month. Last of the suite: it empties cells_json of
+// every report the tests before it saved.
+TEST_F(StatsServiceTest, AStartingReplicaWritesTheCellsAnOlderReleaseLeft) {
+  // One report at least, whatever ran before.
+  v1::GetReportRequest get;
+  get.set_partner_id(partner(3));
+  get.set_period("2020-07");
+  Report stored;
+  if (stub_->GetReport(As(admin()).get(), get, &stored).error_code() ==
+      grpc::StatusCode::NOT_FOUND) {
+    v1::SubmitReportResponse done;
+    ASSERT_TRUE(Submit("p3",
+                       ReportBuilder(partner(3), "2020-07")
+                           .New("VN", 2)
+                           .Visit("VN", "dermatology", v1::OUTPATIENT, 2)
+                           .report,
+                       &done)
+                    .ok());
+  }
+  const v1::AggregateRequest by_partner =
+      Range("2019-01", "2020-12", {v1::PARTNER}, v1::MONTH);
+  const v1::AggregateResponse before = Aggregate("admin", by_partner);
+  ASSERT_GT(before.rows_size(), 0);
+  ASSERT_TRUE(
+      mariadb_->ExecuteAsRoot("UPDATE smz_stats.reports SET cells_json = NULL")
+          .ok());
+  // As this release reads what 0.22 saved (figures by partner are never
+  // kept in memory).
+  EXPECT_EQ(Aggregate("admin", by_partner).rows_size(), 0);
+  auto nulls = [&]() -> int64_t {
+    absl::StatusOr<std::vector<Row>> rows = mariadb_->QueryAsRoot(
+        "SELECT COUNT(*) FROM smz_stats.reports WHERE cells_json IS NULL");
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    return rows.ok() ? rows->front().Int(0) : -1;
+  };
+  // Still so: server_'s hourly repair has not run (SetUp set the clock back
+  // to its start).
+  ASSERT_GT(nulls(), 0);
+
+  absl::StatusOr<std::unique_ptr<StatsServer>> replica =
+      StatsServer::Start(*options_);
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  const v1::AggregateResponse after = Aggregate("admin", by_partner);
+  EXPECT_EQ(after.DebugString(), before.DebugString());
+  EXPECT_EQ(nulls(), 0);
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ struct StoreOptions {
   // measured best with 16 callers on two cores (PERFORMANCE.md, "Group
   // commit"); groups of one month still queue on its shared rows at commit.
   int concurrent_submission_groups = 4;
-  // New rows (cells, warnings, audit entries, request keys) a call queues
+  // New rows (warnings, audit entries, request keys) a call queues
   // before it writes them in its own part of the transaction: a large
   // import does not hold all of them in memory until its end.
   int max_queued_rows = 4096;
@@ -206,7 +206,7 @@ class StatsStore {
   // sets each job's result: what Submit does with callers that arrive
   // while a group runs (public so that tests can form a group). Callers run
   // in report order (partner, month). The rows they insert that none of
-  // them reads back (new cells, warnings, audit entries, request keys) go
+  // them reads back (warnings, audit entries, request keys) go
   // in a few multi-row statements for the whole group, after the last
   // caller. A caller that fails is undone alone (its
   // row locks stay until the commit: InnoDB keeps them); one whose lock
@@ -294,7 +294,8 @@ class StatsStore {
   // CellsJson) from the row's own cells wherever it is missing or was
   // written for other cells: rows saved by a replica of a release before
   // 0.23, which knew only report_cells. Returns how many it wrote. Run at
-  // start-up and by RebuildRollups.
+  // start-up (before the service answers), hourly (rows that replicas of
+  // 0.22 save while a rollout runs) and by RebuildRollups.
   absl::StatusOr<int64_t> RepairCellsJson();
 
   // Recomputes every rollup from the counted cells, replacing their

@@ -59,11 +59,12 @@ inline constexpr char kRecomputeReportCounts[] =
     "SELECT period, partner_id % 16 AS shard, COUNT(*) AS n FROM reports "
     "WHERE status IN " COUNTED_STATUS_SQL " GROUP BY period, shard";
 
-// The cells of the report row `r` as a table named `alias`, one row per
-// cell with the columns report_cells had (measure, nationality, department,
-// care_type, sex, age_band, value), read from reports.cells_json (written
-// by CellsJson). Text compares as in every table here (utf8mb4_bin); the
-// server's default would be latin1 and case-insensitive.
+// The cells of a report row as a table named `alias` (a string literal),
+// one row per cell with the columns report_cells had (measure, nationality,
+// department, care_type, sex, age_band, value), read from cells_json
+// (written by CellsJson). The reports table must be aliased `r` and come
+// before it in FROM. Text compares as in every table here (utf8mb4_bin);
+// JSON_TABLE's default would be the server's, latin1 and case-insensitive.
 #define REPORT_CELLS_OF_R(alias)                                      \
   "JSON_TABLE(r.cells_json, '$.cells[*]' COLUMNS ("                   \
   "measure TINYINT PATH '$.m', "                                      \

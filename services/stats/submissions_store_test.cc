@@ -696,9 +696,11 @@ TEST_F(SubmitGroupTest, RepairCellsJsonWritesWhatAnOlderReleaseLeftOut) {
   ASSERT_TRUE(mismatches.ok()) << mismatches.status();
   EXPECT_GT(*mismatches, 0);
 
+  // Both found: the row without a document, and the one whose document is
+  // for other cells than its digest says; 973's is its row's, left alone.
   absl::StatusOr<int64_t> repaired = store_->RepairCellsJson();
   ASSERT_TRUE(repaired.ok()) << repaired.status();
-  EXPECT_EQ(*repaired, 2);  // 973's document is its row's: left alone
+  EXPECT_EQ(*repaired, 2);
   repaired = store_->RepairCellsJson();
   ASSERT_TRUE(repaired.ok()) << repaired.status();
   EXPECT_EQ(*repaired, 0);
@@ -712,12 +714,45 @@ TEST_F(SubmitGroupTest, RepairCellsJsonWritesWhatAnOlderReleaseLeftOut) {
             "by-an-older-release");
 }
 
-// A partner's own figures come from the report rows' cells, exactly: the
-// largest revenue a report may carry, and a correction that drops a cell
-// (the revenue).
-TEST_F(SubmitGroupTest, FiguresByPartnerAreTheReportsCellsExactly) {
+// Past one batch of RepairCellsJson: a database an older release filled
+// has many rows without a document.
+TEST_F(SubmitGroupTest, RepairCellsJsonGoesThroughEveryBatch) {
+  const std::string cells = CellsBlob(Make(1, "2020-07", 3).cells);
+  ASSERT_TRUE(database_
+                  ->Run([&](Session& s) {
+                    // 1,234 reports as 0.22 saved them: `cells`, no
+                    // document.
+                    return s
+                        .Execute(
+                            "INSERT INTO reports (partner_id, period, status, "
+                            "no_activity, revision, digest, partner_kind, "
+                            "region, first_submit_time_us, update_time_us, "
+                            "submitted_by, late, cells) SELECT 5000 + seq, "
+                            "202001, 2, 0, 1, 'd', 1, 1, 0, 0, 'old', 0, ? "
+                            "FROM seq_1_to_1234",
+                            {cells})
+                        .status();
+                  })
+                  .ok());
+  absl::StatusOr<int64_t> repaired = store_->RepairCellsJson();
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_EQ(*repaired, 1234);
+  repaired = store_->RepairCellsJson();
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_EQ(*repaired, 0);
+  // 3 new patients and 3 visits each.
+  EXPECT_EQ(Scalar("SELECT SUM(c.value) FROM " CELLS_OF_REPORTS
+                   " WHERE r.partner_id > 5000"),
+            1234 * 6);
+}
+
+// A partner's own figures come from the report rows' cells: a revenue
+// wider than 32 bits (the largest a report may carry, kMaxRevenueKrw), and
+// a correction, an UPDATE of the row, that drops a cell (the revenue) and
+// one that brings it back.
+TEST_F(SubmitGroupTest, FiguresByPartnerAreTheReportsCells) {
   Submission rich = Make(981, "2020-07", 2);
-  rich.report.set_revenue_krw(999'999'999'999);
+  rich.report.set_revenue_krw(1'000'000'000'000);
   ReportContext context;
   context.current_month = absl::CivilMonth(2020, 8);
   context.designated_since = absl::CivilMonth(2019, 1);
@@ -746,7 +781,7 @@ TEST_F(SubmitGroupTest, FiguresByPartnerAreTheReportsCellsExactly) {
   EXPECT_FALSE(result->groups[0].revenue.present);
   ExpectCountsExact();
 
-  // The first revision's revenue, exact through the document.
+  // The revenue back, whole.
   rich.etag = "\"2\"";
   Caller third({rich});
   store_->SubmitGroup({&third.job});
@@ -754,7 +789,7 @@ TEST_F(SubmitGroupTest, FiguresByPartnerAreTheReportsCellsExactly) {
   result = store_->Aggregate(query);
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->groups.size(), 1u);
-  EXPECT_EQ(result->groups[0].revenue.value, 999'999'999'999);
+  EXPECT_EQ(result->groups[0].revenue.value, 1'000'000'000'000);
   EXPECT_EQ(result->groups[0].visits.value, 2);
   ExpectCountsExact();
 }
