@@ -162,11 +162,15 @@ TEST(BackupRestoreTest, ARestoredStackAnswersAsBeforeAndRevocationsHold) {
 
   // The backup, while the services serve.
   const std::string backups = dir + "/backups";
+  // The scripts' state (restore.sh marks it restored, and sets its tokens
+  // aside) is the test's own, never the checkout's .smz of a stack up.sh
+  // may be running.
+  const std::string state = dir + "/state";
   ASSERT_EQ(
-      RunCommand(
-          absl::StrCat("SMZ_MARIADB_SOCKET=", (*a)->mariadb().socket(),
-                       " bash ", Repo("deploy/backup/backup.sh"), " ", backups),
-          log),
+      RunCommand(absl::StrCat("SMZ_STATE=", state, " SMZ_MARIADB_SOCKET=",
+                              (*a)->mariadb().socket(), " bash ",
+                              Repo("deploy/backup/backup.sh"), " ", backups),
+                 log),
       0)
       << CommandOutput("cat " + log);
   std::string backup;
@@ -197,8 +201,8 @@ TEST(BackupRestoreTest, ARestoredStackAnswersAsBeforeAndRevocationsHold) {
   auto b = MariaDbServer::Start();
   ASSERT_TRUE(b.ok()) << b.status();
   const std::string restore =
-      absl::StrCat("SMZ_MARIADB_SOCKET=", (*b)->socket(), " bash ",
-                   Repo("deploy/backup/restore.sh"));
+      absl::StrCat("SMZ_STATE=", state, " SMZ_MARIADB_SOCKET=", (*b)->socket(),
+                   " bash ", Repo("deploy/backup/restore.sh"));
   const std::string corrupt = dir + "/corrupt.sql.gz";
   std::filesystem::copy_file(backup, corrupt);
   std::filesystem::copy_file(backup + ".sha256", corrupt + ".sha256");
@@ -219,6 +223,8 @@ TEST(BackupRestoreTest, ARestoredStackAnswersAsBeforeAndRevocationsHold) {
               HasSubstr("is not a complete backup"));
   ASSERT_EQ(RunCommand(absl::StrCat(restore, " ", backup), log), 0)
       << CommandOutput("cat " + log);
+  // Marked in the test's state: up.sh there would load no demo over it.
+  EXPECT_TRUE(std::filesystem::exists(state + "/restored-from"));
   EXPECT_NE(RunCommand(absl::StrCat(restore, " ", backup), log), 0);
   EXPECT_THAT(CommandOutput("cat " + log), HasSubstr("add --force"));
 
