@@ -18,6 +18,7 @@
 #include "common/request_fields.h"
 #include "common/status_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/stats/count_deltas.h"
 #include "services/stats/stats_store.h"
 #include "services/stats/stats_store_rows.h"
 
@@ -150,15 +151,116 @@ absl::StatusOr<int64_t> StatsStore::RepairCellsJson() {
   }
 }
 
+absl::Status StatsStore::FoldCountDeltas() {
+  // Up to the newest row committed now: a reader folds what was
+  // acknowledged before it asked, and is not kept folding by the groups
+  // that commit meanwhile.
+  SMZ_ASSIGN_OR_RETURN(
+      std::vector<Row> newest,
+      database_->RunFor<std::vector<Row>>([](Session& session) {
+        return session.Query("SELECT MAX(id) FROM count_deltas", {});
+      }));
+  if (newest.empty() || newest.front().IsNull(0)) return absl::OkStatus();
+  const int64_t last = newest.front().Int(0);
+  // Rows per transaction: a few hundred groups' changes collapse into the
+  // month's rollup rows (a few thousand at national scale).
+  constexpr int kBatch = 256;
+  for (;;) {
+    size_t taken = 0;
+    SMZ_RETURN_IF_ERROR(database_->Transact(
+        [&](Session& session) -> absl::Status {
+          taken = 0;
+          // Locked in id order, as every fold locks them. A fold that meets
+          // a row another fold (or a group not yet committed) holds waits
+          // for it, then finds it gone (READ COMMITTED) or folds it: when
+          // any fold returns, every row up to `last` is in the rollups.
+          SMZ_ASSIGN_OR_RETURN(
+              std::vector<Row> rows,
+              session.Query("SELECT id, deltas FROM count_deltas WHERE id <= "
+                            "? ORDER BY id LIMIT ? FOR UPDATE",
+                            {SqlInt(last), SqlInt(kBatch)}));
+          if (rows.empty()) return absl::OkStatus();
+          SharedCounts sum;
+          std::vector<SqlValue> ids;
+          for (const Row& row : rows) {
+            storage::CountDeltas deltas;
+            absl::Status added = deltas.ParseFromString(row.Text(1))
+                                     ? AddCountDeltas(deltas, &sum)
+                                     : absl::DataLossError("unreadable");
+            if (!added.ok()) {
+              return absl::DataLossError(absl::StrCat(
+                  "count delta ", row.Int(0), " cannot be folded (",
+                  added.message(),
+                  "); the rollups are rebuilt from the reports on the "
+                  "worker's next pass"));
+            }
+            ids.push_back(SqlInt(row.Int(0)));
+          }
+          // With the deltas, the rollups add up to the figures they did,
+          // and a reader of this release folds before it reads them, so no
+          // reader waits for this (no lease wait). One stamp row moves all
+          // the same: a replica of 0.23, which reads the rollups without
+          // folding, and the gateway, which keeps what it computed under
+          // the stamp, must not keep an answer without these deltas.
+          // (Rollups, then the stamp: a group takes its stamps after its
+          // reports' rows and never waits on a fold.)
+          SMZ_RETURN_IF_ERROR(WriteSharedRows(session, sum));
+          SMZ_RETURN_IF_ERROR(
+              session
+                  .Execute("UPDATE rollup_version SET version = UUID_SHORT() "
+                           "WHERE shard = ?",
+                           {SqlInt(rows.front().Int(0) % kReportCountShards)})
+                  .status());
+          taken = ids.size();
+          // One statement shape whatever the count (the prepared-statement
+          // cache keeps it): the last id repeated to fill the list.
+          while (ids.size() < static_cast<size_t>(kBatch)) {
+            ids.push_back(ids.back());
+          }
+          return session
+              .Execute(absl::StrCat("DELETE FROM count_deltas WHERE id IN ",
+                                    InList(ids.size())),
+                       ids)
+              .status();
+        },
+        Database::Isolation::kReadCommitted));
+    if (taken > 0) count_delta_folds_.fetch_add(1, std::memory_order_relaxed);
+    if (taken < static_cast<size_t>(kBatch)) return absl::OkStatus();
+  }
+}
+
+absl::StatusOr<bool> StatsStore::FoldCountDeltasOrRebuild() {
+  const absl::Status folded = FoldCountDeltas();
+  if (!absl::IsDataLoss(folded)) {
+    if (!folded.ok()) return folded;
+    return false;
+  }
+  SMZ_RETURN_IF_ERROR(RebuildRollups());
+  return true;
+}
+
 absl::Status StatsStore::RebuildRollups() {
   // The rollups come from cells_json: first make it hold every report's
   // cells.
   SMZ_RETURN_IF_ERROR(RepairCellsJson().status());
   return database_->Transact([&](Session& session) -> absl::Status {
+    // Every shard a new stamp (rows missing included): no aggregate kept in
+    // memory survives a rebuild. First, so that no group of submissions is
+    // between its stamps and its count delta: the deltas deleted next are
+    // exactly those of reports committed, which the rebuild counts.
+    std::string stamps = "INSERT INTO rollup_version (shard, version) VALUES ";
+    for (int64_t shard = 0; shard < kReportCountShards; ++shard) {
+      absl::StrAppend(&stamps, shard == 0 ? "" : ", ", "(", shard,
+                      ", UUID_SHORT())");
+    }
+    absl::StrAppend(&stamps, " ON DUPLICATE KEY UPDATE version = UUID_SHORT()");
+    SMZ_RETURN_IF_ERROR(session.Execute(stamps, {}).status());
+    // Readers' leases on it are waited out after COMMIT (write_stamps.h).
+    session.MarkStampMoved();
     for (const char* sql :
-         {"DELETE FROM rollup_cells", "DELETE FROM rollup_nationality",
-          "DELETE FROM rollup_department", "DELETE FROM report_counts",
-          "DELETE FROM group_reporters"}) {
+         {"DELETE FROM count_deltas", "DELETE FROM rollup_cells",
+          "DELETE FROM rollup_nationality", "DELETE FROM rollup_department",
+          "DELETE FROM report_counts", "DELETE FROM group_reporters"}) {
       if (absl::StatusOr<int64_t> s = session.Execute(sql, {}); !s.ok()) {
         return s.status();
       }
@@ -173,17 +275,6 @@ absl::Status StatsStore::RebuildRollups() {
         return s.status();
       }
     }
-    // Every shard a new stamp (rows missing included): no aggregate kept in
-    // memory survives a rebuild.
-    std::string stamps = "INSERT INTO rollup_version (shard, version) VALUES ";
-    for (int64_t shard = 0; shard < kReportCountShards; ++shard) {
-      absl::StrAppend(&stamps, shard == 0 ? "" : ", ", "(", shard,
-                      ", UUID_SHORT())");
-    }
-    absl::StrAppend(&stamps, " ON DUPLICATE KEY UPDATE version = UUID_SHORT()");
-    SMZ_RETURN_IF_ERROR(session.Execute(stamps, {}).status());
-    // Readers' leases on it are waited out after COMMIT (write_stamps.h).
-    session.MarkStampMoved();
     SMZ_ASSIGN_OR_RETURN(std::vector<int> periods, ReportedPeriods(session));
     const std::pair<const char*, const char*> fills[] = {
         {"INSERT INTO rollup_cells (period, measure, nationality, "
@@ -208,6 +299,9 @@ absl::Status StatsStore::RebuildRollups() {
 }
 
 absl::StatusOr<int64_t> StatsStore::CountRollupMismatches() {
+  // The rollups with every count delta committed so far (the check is
+  // exact while no submission commits during it).
+  SMZ_RETURN_IF_ERROR(FoldCountDeltas());
   return database_->RunFor<int64_t>([&](Session& session)
                                         -> absl::StatusOr<int64_t> {
     struct Check {

@@ -71,8 +71,9 @@ const std::vector<Migration>& StatsMigrations() {
            " KEY report_cells_period (period, measure),"
            " KEY report_cells_partner (partner_id, period)"
            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-           // Rollups of the counted (SUBMITTED, ACCEPTED) reports, moved by
-           // the same transaction as the report. Besides the sum, each row
+           // Rollups of the counted (SUBMITTED, ACCEPTED) reports (moved by
+           // the submitting transaction until 0.23; since, by folds of the
+           // count deltas it leaves, migration 11). Besides the sum, each row
            // keeps how many partner cells contribute and the sum and square
            // sum of their partner ids: a group comes from a single partner
            // exactly when square_sum * contributors = sum^2, which is what
@@ -156,8 +157,9 @@ const std::vector<Migration>& StatsMigrations() {
            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
        }},
       {2, "audit trail", {kAuditTableDdl}},
-      // Counted reports (SUBMITTED, ACCEPTED) per period, kept by the
-      // submitting transaction in 16 shards by partner so that concurrent
+      // Counted reports (SUBMITTED, ACCEPTED) per period, kept (through
+      // count deltas since migration 11) in 16 shards by partner so that
+      // concurrent
       // submissions for one month rarely wait on the same row; the monthly
       // KPI reads 16 rows a month instead of counting every report.
       {3,
@@ -273,6 +275,18 @@ const std::vector<Migration>& StatsMigrations() {
         "VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')) "
         "t), JSON_VALUE('{\"d\":1}', '$.d')",
         "ALTER TABLE reports ADD COLUMN cells_json LONGTEXT NULL"}},
+      // What each group of submissions adds to the shared rows
+      // (report_counts, group_reporters, the rollups), kept as a row of
+      // its own until StatsStore::FoldCountDeltas adds many groups' at once
+      // (count_deltas.h): groups no longer write, nor wait on, the rows
+      // every submission of a month shares. `deltas` is a serialized
+      // smz.stats.storage.CountDeltas.
+      {11,
+       "count_deltas: each group's changes to the shared rows, folded later",
+       {"CREATE TABLE IF NOT EXISTS count_deltas ("
+        " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+        " deltas LONGBLOB NOT NULL"
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"}},
   };
   return *kMigrations;
 }

@@ -120,6 +120,21 @@ void StatsServer::StartMailWorker() {
   // clock set back restarts the hour.
   worker.before_pass = [this, last_sweep = absl::InfinitePast(),
                         last_repair = options_.clock->Now()]() mutable {
+    // First, the count deltas that groups left since the folder thread
+    // last ran (every fold_after_groups groups, count_deltas.h): a reader
+    // of this release folds them itself, but one of 0.23 during a rollout
+    // cannot, and the first council read after a quiet hour should not
+    // fold a backlog.
+    if (absl::StatusOr<bool> rebuilt = store_->FoldCountDeltasOrRebuild();
+        !rebuilt.ok()) {
+      Log(LogLevel::kWarning, "count deltas not folded",
+          {{"error", rebuilt.status().ToString()}});
+    } else if (*rebuilt) {
+      Log(LogLevel::kError,
+          "a count delta could not be folded; the rollups were rebuilt from "
+          "the reports",
+          {});
+    }
     const absl::Time now = options_.clock->Now();
     if (now < last_repair) last_repair = now;
     if (now - last_repair >= absl::Hours(1)) {

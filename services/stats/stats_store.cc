@@ -16,6 +16,7 @@
 #include "common/aip/idempotency.h"
 #include "common/aip/status_macros.h"
 #include "common/auth/token.h"
+#include "common/logging.h"
 #include "common/mysql/audit.h"
 #include "common/mysql/write_stamps.h"
 #include "common/request_fields.h"
@@ -61,6 +62,44 @@ StatsStore::StatsStore(Database* database, const Clock* clock,
                std::max(1, options_.concurrent_submission_groups)},
           [this](absl::Span<SubmitJob* const> jobs) { SubmitGroup(jobs); }) {
   database_->WaitOutStampLeases(kStampLease);
+  if (options_.fold_after_groups > 0) {
+    folder_ = std::thread([this] { FoldWhenDue(); });
+  }
+}
+
+StatsStore::~StatsStore() {
+  {
+    absl::MutexLock lock(&fold_mu_);
+    stopping_ = true;
+  }
+  if (folder_.joinable()) folder_.join();
+}
+
+void StatsStore::NoteGroupCommitted() {
+  if (options_.fold_after_groups <= 0) return;
+  absl::MutexLock lock(&fold_mu_);
+  ++groups_since_fold_;
+}
+
+void StatsStore::FoldWhenDue() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&fold_mu_);
+      auto due = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fold_mu_) {
+        return stopping_ || groups_since_fold_ >= options_.fold_after_groups;
+      };
+      fold_mu_.Await(absl::Condition(&due));
+      if (stopping_) return;
+      groups_since_fold_ = 0;
+    }
+    // A failure is left for the next fold: readers fold before they read,
+    // so nothing is missed meanwhile (and a database that is away fails
+    // the groups too, so this does not spin).
+    if (absl::Status folded = FoldCountDeltas(); !folded.ok()) {
+      Log(LogLevel::kWarning, "count deltas not folded",
+          {{"error", folded.ToString()}});
+    }
+  }
 }
 
 absl::StatusOr<Report> StatsStore::GetReport(int64_t partner_id, int period) {
@@ -215,6 +254,7 @@ absl::StatusOr<std::vector<v1::Warning>> StatsStore::ListWarnings(
 
 absl::StatusOr<GroupReporters> StatsStore::ReportersByGroup(int start_period,
                                                             int end_period) {
+  SMZ_RETURN_IF_ERROR(FoldCountDeltas());
   return database_->RunFor<GroupReporters>(
       [&](Session& session) -> absl::StatusOr<GroupReporters> {
         SMZ_ASSIGN_OR_RETURN(
@@ -311,6 +351,7 @@ absl::StatusOr<PartnerCalendarRows> StatsStore::PartnerCalendar(
 
 absl::StatusOr<std::map<int, int>> StatsStore::CountCountedReports(
     int start_period, int end_period) {
+  SMZ_RETURN_IF_ERROR(FoldCountDeltas());
   return database_->RunFor<std::map<int, int>>(
       [&](Session& session) -> absl::StatusOr<std::map<int, int>> {
         SMZ_ASSIGN_OR_RETURN(

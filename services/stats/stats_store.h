@@ -1,8 +1,11 @@
 // The statistics service's storage: reports and their cells, the rollups
-// kept current in the same transaction, lock exceptions, plausibility
-// warnings, idempotency keys and the audit trail, all in the service's own
-// MySQL database. Every method is one transaction (or one read), except
-// that concurrent Submit callers share one (group commit).
+// (kept current through count deltas, count_deltas.h), lock exceptions,
+// plausibility warnings, idempotency keys and the audit trail, all in the
+// service's own MySQL database. Every method is one transaction (or one read),
+// except that concurrent Submit callers share one (group commit), and that the
+// readers of the rollups and report counters first fold the count deltas
+// (FoldCountDeltas: transactions of their own, on the primary). The store
+// owns one thread, the folder.
 //
 //   StatsStore store(&database, &clock, StoreOptions{.deadline_days = 10});
 //   absl::StatusOr<std::vector<v1::SubmitReportResponse>> done =
@@ -17,10 +20,13 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/types/span.h"
 #include "common/aip/request_key.h"
@@ -52,12 +58,19 @@ struct StoreOptions {
   // Groups whose transactions may run at once. One group at a time leaves
   // MariaDB idle while the group's caller prepares and answers; four
   // measured best with 16 callers on two cores (PERFORMANCE.md, "Group
-  // commit"); groups of one month still queue on its shared rows at commit.
+  // commit"); groups wait on each other only for the rollups' stamp rows
+  // (since 0.24; before, on the month's shared rows).
   int concurrent_submission_groups = 4;
   // New rows (warnings, audit entries, request keys) a call queues
   // before it writes them in its own part of the transaction: a large
   // import does not hold all of them in memory until its end.
   int max_queued_rows = 4096;
+  // Group-commit transactions of submissions (SubmitGroup) committed by this
+  // store, i.e. this replica, before its folder thread adds their count
+  // deltas to the shared rows (FoldCountDeltas): many groups' changes are
+  // written at once, each shared row once. The server's worker passes and
+  // every reader of those rows fold what is left. 0: no folder thread.
+  int fold_after_groups = 256;
 };
 
 // Registry facts recorded with a report.
@@ -176,6 +189,10 @@ struct ListedReport {
 class StatsStore {
  public:
   StatsStore(Database* database, const Clock* clock, StoreOptions options);
+  // Stops the folder thread (a fold under way ends first).
+  ~StatsStore();
+  StatsStore(const StatsStore&) = delete;
+  StatsStore& operator=(const StatsStore&) = delete;
   // Aggregates (the council's and analysts' figures) read from `replica`
   // while it keeps up; null: the primary.
   void UseReplicaForAggregates(ReplicaReads* replica) { replica_ = replica; }
@@ -256,8 +273,9 @@ class StatsStore {
   absl::StatusOr<AggregateResult> Aggregate(const AggregateQuery& query);
 
   // Per (period YYYYMM, partner kind, region) of the range, the partners
-  // with a counted report with activity, and with revenue (kept by the
-  // submitting transaction, so this reads a few rows per month).
+  // with a counted report with activity, and with revenue (kept in
+  // group_reporters through the count deltas, so this reads a few rows per
+  // month, after a fold).
   absl::StatusOr<GroupReporters> ReportersByGroup(int start_period,
                                                   int end_period);
 
@@ -279,8 +297,8 @@ class StatsStore {
                                                       absl::Time now);
 
   // Reports that count (submitted or accepted) per period (yyyymm) of a
-  // range, from the counters the submissions keep; periods without any are
-  // absent.
+  // range, from the counters the submissions keep (after a fold); periods
+  // without any are absent.
   absl::StatusOr<std::map<int, int>> CountCountedReports(int start_period,
                                                          int end_period);
 
@@ -298,8 +316,28 @@ class StatsStore {
   // 0.22 save while a rollout runs) and by RebuildRollups.
   absl::StatusOr<int64_t> RepairCellsJson();
 
+  // Adds every count delta committed before the call (what groups of
+  // submissions left in count_deltas, count_deltas.h) to report_counts,
+  // group_reporters and the rollups, and deletes them, a few hundred per
+  // transaction. Every reader of those rows runs it first, so that a report
+  // acknowledged before the read is in its answer. DATA_LOSS names a row
+  // that cannot be read (RebuildRollups then recomputes everything).
+  absl::Status FoldCountDeltas();
+  // FoldCountDeltas; when a delta cannot be folded (DATA_LOSS), the
+  // rollups recomputed from the reports instead (RebuildRollups, which
+  // drops every delta): true then. What the server's worker runs on each
+  // pass, so that a damaged row stops the council's reads for one pass at
+  // most, not until an operator steps in.
+  absl::StatusOr<bool> FoldCountDeltasOrRebuild();
+  // Fold transactions that found deltas (up to 256 rows each; for tests
+  // and benchmarks).
+  int64_t count_delta_folds() const {
+    return count_delta_folds_.load(std::memory_order_relaxed);
+  }
+
   // Recomputes every rollup from the counted cells, replacing their
-  // contents: for repair, and after the benchmark's bulk load.
+  // contents and dropping the count deltas not yet folded: for repair, and
+  // after the benchmark's bulk load.
   absl::Status RebuildRollups();
 
   // Rollup rows and report counters that differ from a recomputation over
@@ -310,8 +348,9 @@ class StatsStore {
   const StoreOptions& options() const { return options_; }
 
   // The rollups' stamp as of a moment after the call (rollup_version, moved
-  // by every transaction that changes a rollup): what aggregates kept in
-  // memory are checked against (AggregateCache).
+  // by every transaction that changes a rollup: groups of submissions,
+  // folds of their count deltas and RebuildRollups): what aggregates kept
+  // in memory are checked against (AggregateCache).
   FreshnessFence& rollups_fence() { return rollups_fence_; }
   // Whether aggregates are read from a replica: they may then be older than
   // the stamp, and are not kept.
@@ -325,6 +364,19 @@ class StatsStore {
   FreshnessFence rollups_fence_;
   GroupCommitter<SubmitJob> submit_groups_;
   std::atomic<int64_t> submit_groups_split_{0};
+
+  // The folder thread's loop: folds once fold_after_groups groups committed
+  // here.
+  void FoldWhenDue();
+  // Counts a committed group for the folder.
+  void NoteGroupCommitted();
+
+  absl::Mutex fold_mu_;
+  int groups_since_fold_ ABSL_GUARDED_BY(fold_mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(fold_mu_) = false;
+  std::atomic<int64_t> count_delta_folds_{0};
+  // Last: started once everything it uses is.
+  std::thread folder_;
 };
 
 }  // namespace smz::stats

@@ -1,7 +1,8 @@
 // What every part of the statistics store shares: how a report row is read
 // and written, and the SQL they have in common. Internal to the store
 // (stats_store.cc, submissions_store.cc, aggregates_store.cc,
-// rollups_store.cc); the service's other code uses StatsStore.
+// rollups_store.cc, count_deltas.cc); the service's other code uses
+// StatsStore.
 //
 //   absl::StatusOr<std::optional<StoredReport>> stored =
 //       LoadReport(session, partner_id, period, /*for_update=*/true, 10);

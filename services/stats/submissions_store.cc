@@ -25,6 +25,7 @@
 #include "common/request_fields.h"
 #include "common/status_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/stats/count_deltas.h"
 #include "services/stats/stats_store.h"
 #include "services/stats/stats_store_rows.h"
 
@@ -36,76 +37,6 @@ namespace {
 
 using ::google::protobuf::util::TimeUtil;
 
-constexpr char kRollupUpsertTail[] =
-    " ON DUPLICATE KEY UPDATE value = value + VALUES(value),"
-    " contributors = contributors + VALUES(contributors),"
-    " partner_sum = partner_sum + VALUES(partner_sum),"
-    " partner_square_sum = partner_square_sum + VALUES(partner_square_sum)";
-
-struct Delta {
-  int64_t value = 0;
-  int64_t contributors = 0;
-  int64_t partner_sum = 0;
-  int64_t partner_square_sum = 0;
-  // All four: summed over partners, contributors may cancel out while
-  // their partner sums do not.
-  bool Empty() const {
-    return value == 0 && contributors == 0 && partner_sum == 0 &&
-           partner_square_sum == 0;
-  }
-  void Add(const Delta& other) {
-    value += other.value;
-    contributors += other.contributors;
-    partner_sum += other.partner_sum;
-    partner_square_sum += other.partner_square_sum;
-  }
-};
-
-std::vector<SqlValue> DeltaParams(const Delta& delta) {
-  return {SqlInt(delta.value), SqlInt(delta.contributors),
-          SqlInt(delta.partner_sum), SqlInt(delta.partner_square_sum)};
-}
-
-// What counted submissions add to the rows every submission of a month
-// shares: reports counted, reporting hospitals per group, the three
-// rollups, the rollups' version. Summed over a whole group of submissions
-// (StatsStore::Submit) and written once, last, so that the rows every
-// submission of the month touches are written once per group and locked
-// only for its commit.
-struct SharedCounts {
-  // (period, shard) -> reports newly counted.
-  std::map<std::pair<int, int>, int64_t> reports;
-  // (period, partner kind, region, shard) -> (active, with revenue).
-  std::map<std::tuple<int, int, int, int>, std::pair<int64_t, int64_t>>
-      reporters;
-  // rollup_cells' primary key: (period, measure, nationality, department,
-  // care type, sex, age band, partner kind, region).
-  std::map<
-      std::tuple<int, int, std::string, std::string, int, int, int, int, int>,
-      Delta>
-      cells;
-  std::map<std::tuple<int, int, std::string>, Delta> nationality;
-  std::map<std::tuple<int, int, std::string, int>, Delta> department;
-  std::set<int> version_shards;
-
-  void Add(const SharedCounts& other) {
-    for (const auto& [key, n] : other.reports) reports[key] += n;
-    for (const auto& [key, n] : other.reporters) {
-      reporters[key].first += n.first;
-      reporters[key].second += n.second;
-    }
-    for (const auto& [key, delta] : other.cells) cells[key].Add(delta);
-    for (const auto& [key, delta] : other.nationality) {
-      nationality[key].Add(delta);
-    }
-    for (const auto& [key, delta] : other.department) {
-      department[key].Add(delta);
-    }
-    version_shards.insert(other.version_shards.begin(),
-                          other.version_shards.end());
-  }
-};
-
 // Adds to the rollups the difference between a partner's counted cells
 // before and after.
 void CountRollups(int period, int partner_kind, int region, int64_t partner_id,
@@ -114,116 +45,35 @@ void CountRollups(int period, int partner_kind, int region, int64_t partner_id,
   for (const CellChange& change : changes) {
     const int64_t before = change.old_value;
     const int64_t after = change.cell.value;
-    Delta delta;
+    RollupDelta delta;
     delta.value = after - before;
     delta.contributors = (after > 0 ? 1 : 0) - (before > 0 ? 1 : 0);
     delta.partner_sum = delta.contributors * partner_id;
     delta.partner_square_sum = delta.contributors * partner_id * partner_id;
     if (delta.Empty()) continue;
     const Cell& c = change.cell;
-    const int measure = static_cast<int>(c.measure);
-    counts
-        ->cells[{period, measure, c.nationality, c.department, c.care_type,
-                 c.sex, c.age_band, partner_kind, region}]
-        .Add(delta);
-    counts->nationality[{period, measure, c.nationality}].Add(delta);
-    counts->department[{period, measure, c.department, c.care_type}].Add(delta);
+    counts->AddCell(
+        {period, static_cast<int>(c.measure), c.nationality, c.department,
+         c.care_type, c.sex, c.age_band, partner_kind, region},
+        delta);
   }
 }
 
-// Writes the shared rows in key order (tables, then rows), the same in
-// every transaction, so that concurrent groups wait rather than deadlock.
-absl::Status WriteSharedCounts(Session& session, const SharedCounts& counts) {
-  // Each table in as few statements as InsertBatched makes (a group's
-  // callers fall in several shards).
-  std::vector<std::vector<SqlValue>> report_rows;
-  for (const auto& [key, n] : counts.reports) {
-    if (n == 0) continue;
-    report_rows.push_back({SqlInt(key.first), SqlInt(key.second), SqlInt(n)});
+// What a group adds to the shared rows, as a new count_deltas row for
+// StatsStore::FoldCountDeltas (count_deltas.h), after the stamps it moves:
+// the stamps first, so that RebuildRollups, which holds every stamp, never
+// meets a group's deltas uncommitted.
+absl::Status WriteCountDeltas(Session& session, const SharedCounts& counts) {
+  SMZ_RETURN_IF_ERROR(MoveRollupStamps(session, counts));
+  if (counts.Empty()) return absl::OkStatus();
+  // One row, but for a large import: rows of 1 MiB at most.
+  std::vector<std::vector<SqlValue>> rows;
+  for (const storage::CountDeltas& row :
+       ToCountDeltaRows(counts, kInsertBatchBytes)) {
+    rows.push_back({row.SerializeAsString()});
   }
-  SMZ_RETURN_IF_ERROR(InsertBatched(
-      session, "INSERT INTO report_counts (period, shard, counted) VALUES ",
-      "(?,?,?)", " ON DUPLICATE KEY UPDATE counted = counted + VALUES(counted)",
-      report_rows));
-  std::vector<std::vector<SqlValue>> reporter_rows;
-  for (const auto& [key, n] : counts.reporters) {
-    if (n.first == 0 && n.second == 0) continue;
-    const auto& [period, kind, region, shard] = key;
-    reporter_rows.push_back({SqlInt(period), SqlInt(kind), SqlInt(region),
-                             SqlInt(shard), SqlInt(n.first), SqlInt(n.second)});
-  }
-  SMZ_RETURN_IF_ERROR(InsertBatched(
-      session,
-      "INSERT INTO group_reporters (period, partner_kind, region, shard, "
-      "active, with_revenue) VALUES ",
-      "(?,?,?,?,?,?)",
-      " ON DUPLICATE KEY UPDATE active = active + VALUES(active), "
-      "with_revenue = with_revenue + VALUES(with_revenue)",
-      reporter_rows));
-  std::vector<std::vector<SqlValue>> cell_rows;
-  for (const auto& [key, delta] : counts.cells) {
-    if (delta.Empty()) continue;
-    const auto& [period, measure, nationality, department, care_type, sex,
-                 age_band, kind, region] = key;
-    std::vector<SqlValue> row = {
-        SqlInt(period),   SqlInt(measure),   nationality,
-        department,       SqlInt(care_type), SqlInt(sex),
-        SqlInt(age_band), SqlInt(kind),      SqlInt(region)};
-    std::vector<SqlValue> figures = DeltaParams(delta);
-    row.insert(row.end(), figures.begin(), figures.end());
-    cell_rows.push_back(std::move(row));
-  }
-  SMZ_RETURN_IF_ERROR(InsertBatched(
-      session,
-      "INSERT INTO rollup_cells (period, measure, nationality, department, "
-      "care_type, sex, age_band, partner_kind, region, value, contributors, "
-      "partner_sum, partner_square_sum) VALUES ",
-      "(?,?,?,?,?,?,?,?,?,?,?,?,?)", kRollupUpsertTail, cell_rows));
-
-  std::vector<std::vector<SqlValue>> nationality_rows;
-  for (const auto& [key, delta] : counts.nationality) {
-    if (delta.Empty()) continue;
-    std::vector<SqlValue> row = {SqlInt(std::get<0>(key)),
-                                 SqlInt(std::get<1>(key)), std::get<2>(key)};
-    std::vector<SqlValue> figures = DeltaParams(delta);
-    row.insert(row.end(), figures.begin(), figures.end());
-    nationality_rows.push_back(std::move(row));
-  }
-  SMZ_RETURN_IF_ERROR(InsertBatched(
-      session,
-      "INSERT INTO rollup_nationality (period, measure, nationality, value, "
-      "contributors, partner_sum, partner_square_sum) VALUES ",
-      "(?,?,?,?,?,?,?)", kRollupUpsertTail, nationality_rows));
-
-  std::vector<std::vector<SqlValue>> department_rows;
-  for (const auto& [key, delta] : counts.department) {
-    if (delta.Empty()) continue;
-    std::vector<SqlValue> row = {SqlInt(std::get<0>(key)),
-                                 SqlInt(std::get<1>(key)), std::get<2>(key),
-                                 SqlInt(std::get<3>(key))};
-    std::vector<SqlValue> figures = DeltaParams(delta);
-    row.insert(row.end(), figures.begin(), figures.end());
-    department_rows.push_back(std::move(row));
-  }
-  SMZ_RETURN_IF_ERROR(InsertBatched(
-      session,
-      "INSERT INTO rollup_department (period, measure, department, "
-      "care_type, value, contributors, partner_sum, partner_square_sum) "
-      "VALUES ",
-      "(?,?,?,?,?,?,?,?)", kRollupUpsertTail, department_rows));
-
-  // Aggregates kept in memory are current while the stamp stands still.
-  // (UUID_SHORT() is evaluated per row: every shard gets a value of its own.)
-  std::vector<std::vector<SqlValue>> version_rows;
-  for (const int shard : counts.version_shards) {
-    version_rows.push_back({SqlInt(shard)});
-  }
-  // Readers' leases on it are waited out after COMMIT (write_stamps.h).
-  if (!version_rows.empty()) session.MarkStampMoved();
-  return InsertBatched(
-      session, "INSERT INTO rollup_version (shard, version) VALUES ",
-      "(?, UUID_SHORT())", " ON DUPLICATE KEY UPDATE version = UUID_SHORT()",
-      version_rows);
+  return InsertBatched(session, "INSERT INTO count_deltas (deltas) VALUES ",
+                       "(?)", "", rows);
 }
 
 // The rows a submission inserts that none of its own later statements
@@ -512,7 +362,7 @@ absl::Status WriteReportRow(Session& session, const Submission& in, bool exists,
 }
 
 // A SUBMITTED report in the counts: reports per period, reporting hospitals
-// per group, the rollups. Only added up here; WriteSharedCounts writes them
+// per group, the rollups. Only added up here; WriteCountDeltas writes them
 // once for the whole group, last.
 void CountSubmission(const Submission& in,
                      const std::optional<StoredReport>& stored,
@@ -859,10 +709,10 @@ void StatsStore::SubmitGroup(absl::Span<SubmitJob* const> group) {
           // one caller's wait never fails the others.
           if (IsRetryableAbort(failed)) alone_after.push_back(job);
         }
-        // Last: the callers' own new rows, then the rows every submission
-        // of the month shares.
+        // Last: the callers' own new rows, then what the group adds to the
+        // rows every submission of the month shares (a count delta).
         SMZ_RETURN_IF_ERROR(WritePendingRows(session, &pending, on_conflict));
-        return WriteSharedCounts(session, shared);
+        return WriteCountDeltas(session, shared);
       },
       // Each caller's plain reads (its request key, the hospital's history)
       // see what is committed when they run, as they would alone, not the
@@ -870,6 +720,7 @@ void StatsStore::SubmitGroup(absl::Span<SubmitJob* const> group) {
       // another replica meanwhile is replayed, not refused as stale.
       Database::Isolation::kReadCommitted);
   if (status.ok()) {
+    NoteGroupCommitted();
     for (SubmitJob* job : alone_after) SubmitGroup({job});
     return;
   }
@@ -895,7 +746,7 @@ absl::StatusOr<std::vector<v1::SubmitReportResponse>> StatsStore::Submit(
       // A large import runs in its own transaction beside the groups, as
       // every submission did before group commit, rather than hold up the
       // queue (its rows' locks are another matter: a group that needs a
-      // report or shared row it holds waits, as it always did).
+      // report or stamp row it holds waits, as it always did).
       SubmitGroup({&job});
     } else {
       submit_groups_.Run(&job, weight);
@@ -913,7 +764,7 @@ absl::StatusOr<std::vector<v1::SubmitReportResponse>> StatsStore::Submit(
         if (!job.result.ok()) return job.result.status();
         SMZ_RETURN_IF_ERROR(
             WritePendingRows(session, &pending, OnConflict::kRunAgain));
-        return WriteSharedCounts(session, counts);
+        return WriteCountDeltas(session, counts);
       },
       Database::Isolation::kReadCommitted));
   return std::move(job.result);

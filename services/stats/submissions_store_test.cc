@@ -3,7 +3,8 @@
 // succeed or fail alone, a failed caller leaves nothing behind, a caller
 // stuck on a lock does not hold up the others, twins make one report, and
 // the shared counts and rollups stay exact (CountRollupMismatches
-// recomputes them from the reports). A group queues its callers' new rows
+// recomputes them from the reports), through the count deltas that groups
+// leave and folds add to them. A group queues its callers' new rows
 // (cells, warnings, audit entries, request keys) and inserts them together:
 // a later caller of the same report or key still reads them, a failed
 // caller's are dropped, and a key a twin recorded elsewhere first splits
@@ -12,6 +13,7 @@
 // (stats_service_test.cc) cover submissions one at a time over gRPC.
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,6 +23,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/aip/status_macros.h"
 #include "common/clock.h"
 #include "common/mysql/audit.h"
@@ -97,8 +100,16 @@ class SubmitGroupTest : public testing::SharedMariaDbTest {
     Caller& operator=(const Caller&) = delete;
   };
 
-  // The first column of the first row (0 for NULL).
+  // The first column of the first row (0 for NULL), read as a reader of
+  // the shared rows would: after the count deltas are folded into them.
   int64_t Scalar(const std::string& sql) {
+    const absl::Status folded = store_->FoldCountDeltas();
+    EXPECT_TRUE(folded.ok()) << folded;
+    return Unfolded(sql);
+  }
+
+  // The same, reading the tables as they are.
+  int64_t Unfolded(const std::string& sql) {
     const std::string text = Text(sql);
     int64_t value = 0;
     if (!text.empty() && !absl::SimpleAtoi(text, &value)) {
@@ -791,6 +802,236 @@ TEST_F(SubmitGroupTest, FiguresByPartnerAreTheReportsCells) {
   ASSERT_EQ(result->groups.size(), 1u);
   EXPECT_EQ(result->groups[0].revenue.value, 1'000'000'000'000);
   EXPECT_EQ(result->groups[0].visits.value, 2);
+  ExpectCountsExact();
+}
+
+}  // namespace
+}  // namespace smz::stats
+
+namespace smz::stats {
+namespace {
+
+// Figures by nationality for July 2020, as the council reads them.
+absl::StatusOr<AggregateResult> JulyByNationality(StatsStore& store) {
+  AggregateQuery query;
+  query.start_period = 202007;
+  query.end_period = 202007;
+  query.group_by = {v1::NATIONALITY};
+  return store.Aggregate(query);
+}
+
+TEST_F(SubmitGroupTest, AGroupLeavesOneCountDeltaThatTheNextReaderFolds) {
+  StoreOptions no_folder;
+  no_folder.fold_after_groups = 0;
+  store_.reset();
+  store_ = std::make_unique<StatsStore>(database_.get(), &clock_, no_folder);
+  std::vector<std::unique_ptr<Caller>> callers;
+  std::vector<StatsStore::SubmitJob*> jobs;
+  for (int i = 0; i < 3; ++i) {
+    callers.push_back(
+        std::make_unique<Caller>(std::vector{Make(201 + i, "2020-07", 2)}));
+    jobs.push_back(&callers.back()->job);
+  }
+  store_->SubmitGroup(jobs);
+  for (const auto& caller : callers) {
+    ASSERT_TRUE(caller->job.result.ok()) << caller->job.result.status();
+  }
+  // The group wrote one row of its own, not the month's shared rows.
+  EXPECT_EQ(Unfolded("SELECT COUNT(*) FROM count_deltas"), 1);
+  EXPECT_EQ(Unfolded("SELECT COUNT(*) FROM rollup_nationality"), 0);
+  EXPECT_EQ(Unfolded("SELECT COUNT(*) FROM report_counts"), 0);
+
+  // Counted at once all the same: the reader folds first.
+  absl::StatusOr<AggregateResult> july = JulyByNationality(*store_);
+  ASSERT_TRUE(july.ok()) << july.status();
+  ASSERT_EQ(july->groups.size(), 1u);
+  EXPECT_EQ(july->groups[0].nationality, "VN");
+  EXPECT_EQ(july->groups[0].new_patients.value, 6);
+  EXPECT_EQ(july->groups[0].new_patients.contributors, 3);
+  EXPECT_EQ(Unfolded("SELECT COUNT(*) FROM count_deltas"), 0);
+  absl::StatusOr<std::map<int, int>> counted =
+      store_->CountCountedReports(202007, 202007);
+  ASSERT_TRUE(counted.ok()) << counted.status();
+  EXPECT_EQ(counted->at(202007), 3);
+  EXPECT_EQ(store_->count_delta_folds(), 1);
+
+  // A correction is a delta too: 2 -> 5 for one hospital.
+  Caller correction({Make(201, "2020-07", 5, /*etag=*/"\"1\"")});
+  store_->SubmitGroup({&correction.job});
+  ASSERT_TRUE(correction.job.result.ok()) << correction.job.result.status();
+  EXPECT_EQ(Unfolded("SELECT COUNT(*) FROM count_deltas"), 1);
+  absl::StatusOr<GroupReporters> reporters =
+      store_->ReportersByGroup(202007, 202007);
+  ASSERT_TRUE(reporters.ok()) << reporters.status();
+  EXPECT_EQ(reporters->active.at({202007, 1, 1}), 3);
+  EXPECT_EQ(Unfolded("SELECT COUNT(*) FROM count_deltas"), 0);
+  july = JulyByNationality(*store_);
+  ASSERT_TRUE(july.ok()) << july.status();
+  EXPECT_EQ(july->groups[0].new_patients.value, 9);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, TheFolderFoldsOnceEnoughGroupsCommitted) {
+  StoreOptions options;
+  options.fold_after_groups = 2;
+  store_.reset();
+  store_ = std::make_unique<StatsStore>(database_.get(), &clock_, options);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(
+        store_->Submit({Make(301 + i, "2020-07", 4)}, /*dry_run=*/false).ok());
+  }
+  // No reader asks: the folder thread alone empties count_deltas. (Polled:
+  // it runs on its own thread; a folder that never ran fails here after
+  // 30 s.)
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (Unfolded("SELECT COUNT(*) FROM count_deltas") > 0 &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(Unfolded("SELECT COUNT(*) FROM count_deltas"), 0);
+  EXPECT_EQ(Unfolded("SELECT value FROM rollup_nationality WHERE period = "
+                     "202007 AND measure = " +
+                     std::to_string(kNewPatients) + " AND nationality = 'VN'"),
+            8);
+  EXPECT_GE(store_->count_delta_folds(), 1);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, FoldsAndSubmissionsAtOnceCountEveryGroupOnce) {
+  constexpr int kSubmitters = 8;
+  constexpr int kEach = 12;
+  std::atomic<bool> submitting{true};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kSubmitters; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const int64_t partner = 2000 + t * kEach + i;
+        absl::StatusOr<std::vector<v1::SubmitReportResponse>> done =
+            store_->Submit({Make(partner, "2020-07", 1 + i % 4)},
+                           /*dry_run=*/false);
+        if (!done.ok()) {
+          ADD_FAILURE() << partner << ": " << done.status();
+          failed.fetch_add(1);
+        }
+        // A correction of the first, so that deltas also take away.
+        if (i == 1) {
+          done = store_->Submit(
+              {Make(2000 + t * kEach, "2020-07", 7, /*etag=*/"\"1\"")},
+              /*dry_run=*/false);
+          if (!done.ok()) {
+            ADD_FAILURE() << "correction: " << done.status();
+            failed.fetch_add(1);
+          }
+        }
+      }
+    });
+  }
+  // Readers folding all along, two at once.
+  std::vector<std::thread> folders;
+  for (int f = 0; f < 2; ++f) {
+    folders.emplace_back([&] {
+      while (submitting.load()) {
+        absl::Status folded = store_->FoldCountDeltas();
+        if (!folded.ok()) {
+          ADD_FAILURE() << folded;
+          return;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  submitting.store(false);
+  for (std::thread& t : folders) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(Scalar("SELECT SUM(counted) FROM report_counts WHERE period = "
+                   "202007"),
+            kSubmitters * kEach);
+  int64_t expected = 0;
+  for (int t = 0; t < kSubmitters; ++t) {
+    for (int i = 0; i < kEach; ++i) expected += i == 0 ? 7 : 1 + i % 4;
+  }
+  EXPECT_EQ(Scalar("SELECT value FROM rollup_nationality WHERE period = "
+                   "202007 AND measure = " +
+                   std::to_string(kNewPatients) + " AND nationality = 'VN'"),
+            expected);
+  EXPECT_EQ(Unfolded("SELECT COUNT(*) FROM count_deltas"), 0);
+  ExpectCountsExact();
+}
+
+TEST_F(SubmitGroupTest, ADamagedCountDeltaFailsReadsUntilTheRollupsAreRebuilt) {
+  Caller caller({Make(401, "2020-07", 3)});
+  store_->SubmitGroup({&caller.job});
+  ASSERT_TRUE(caller.job.result.ok()) << caller.job.result.status();
+  ASSERT_TRUE(database_
+                  ->Transact([](Session& session) {
+                    return session
+                        .Execute(
+                            "INSERT INTO count_deltas (deltas) VALUES (?)",
+                            {std::string("\xff\xff\xff not a message", 18)})
+                        .status();
+                  })
+                  .ok());
+  // Nothing is added from the damaged row, nor from the good one before it
+  // (one transaction): figures that leave a group out are not shown.
+  absl::StatusOr<AggregateResult> july = JulyByNationality(*store_);
+  EXPECT_EQ(july.status().code(), absl::StatusCode::kDataLoss) << july.status();
+  EXPECT_TRUE(absl::StrContains(july.status().message(), "rebuilt"))
+      << july.status();
+  EXPECT_EQ(store_->CountCountedReports(202007, 202007).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(Unfolded("SELECT COUNT(*) FROM count_deltas"), 2);
+
+  // The worker's pass: folding fails, so the rollups are recomputed from
+  // the reports themselves, and the deltas dropped.
+  absl::StatusOr<bool> rebuilt = store_->FoldCountDeltasOrRebuild();
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_TRUE(*rebuilt);
+  EXPECT_EQ(Unfolded("SELECT COUNT(*) FROM count_deltas"), 0);
+  july = JulyByNationality(*store_);
+  ASSERT_TRUE(july.ok()) << july.status();
+  ASSERT_EQ(july->groups.size(), 1u);
+  EXPECT_EQ(july->groups[0].new_patients.value, 3);
+  ExpectCountsExact();
+  // With nothing damaged, the pass only folds.
+  rebuilt = store_->FoldCountDeltasOrRebuild();
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_FALSE(*rebuilt);
+}
+
+TEST_F(SubmitGroupTest, AFoldTakesEveryDeltaBatchAfterBatch) {
+  StoreOptions no_folder;
+  no_folder.fold_after_groups = 0;
+  store_.reset();
+  store_ = std::make_unique<StatsStore>(database_.get(), &clock_, no_folder);
+  // More groups than one fold transaction takes (256).
+  constexpr int kGroups = 300;
+  for (int i = 0; i < kGroups; ++i) {
+    Caller caller({Make(5000 + i, "2020-07", 1 + i % 5)});
+    store_->SubmitGroup({&caller.job});
+    ASSERT_TRUE(caller.job.result.ok()) << caller.job.result.status();
+  }
+  ASSERT_EQ(Unfolded("SELECT COUNT(*) FROM count_deltas"), kGroups);
+  const std::string stamp_before =
+      Text("SELECT GROUP_CONCAT(version ORDER BY shard) FROM rollup_version");
+  // The counters alone, read first: they fold too.
+  absl::StatusOr<std::map<int, int>> counted =
+      store_->CountCountedReports(202007, 202007);
+  ASSERT_TRUE(counted.ok()) << counted.status();
+  EXPECT_EQ(counted->at(202007), kGroups);
+  EXPECT_EQ(store_->count_delta_folds(), 2);  // 256, then 44
+  EXPECT_EQ(Unfolded("SELECT COUNT(*) FROM count_deltas"), 0);
+  int64_t expected = 0;
+  for (int i = 0; i < kGroups; ++i) expected += 1 + i % 5;
+  EXPECT_EQ(Unfolded("SELECT value FROM rollup_nationality WHERE period = "
+                     "202007 AND measure = " +
+                     std::to_string(kNewPatients) + " AND nationality = 'VN'"),
+            expected);
+  // The fold moved the rollups' stamp: what a replica of the release before,
+  // which does not fold, kept in memory is dropped.
+  EXPECT_NE(
+      Text("SELECT GROUP_CONCAT(version ORDER BY shard) FROM rollup_version"),
+      stamp_before);
   ExpectCountsExact();
 }
 
