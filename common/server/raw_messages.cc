@@ -23,6 +23,10 @@ bool ReadRawMessage(const grpc::ByteBuffer& message, std::string* bytes) {
   return true;
 }
 
+absl::Status UnreadableRequestError() {
+  return absl::InvalidArgumentError("the request could not be read");
+}
+
 void ShareAsResponse(std::shared_ptr<const std::string> bytes,
                      grpc::ByteBuffer* response) {
   // The slice holds a reference of its own, released by gRPC's last unref.

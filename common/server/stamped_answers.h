@@ -13,8 +13,10 @@
 //   answers.Insert(key, stamp,
 //                  std::make_shared<const v1::AggregateResponse>(answer));
 //
-// `Answer` is a protobuf message type (or google::protobuf::Message itself,
-// for answers of several types): its ByteSizeLong() is its size.
+// `Answer` is either a protobuf message type (or google::protobuf::Message
+// itself, for answers of several types), whose size is its ByteSizeLong(),
+// or std::string, for answers kept serialized, whose size is its size()
+// (the gateway's council tables: CouncilCache).
 #ifndef SMZ_COMMON_SERVER_STAMPED_ANSWERS_H_
 #define SMZ_COMMON_SERVER_STAMPED_ANSWERS_H_
 
@@ -30,6 +32,18 @@
 #include "absl/synchronization/mutex.h"
 
 namespace smz {
+namespace stamped_answers_internal {
+
+// An answer's size as the budget counts it: its serialized bytes.
+inline size_t SizeOf(const std::string& serialized) {
+  return serialized.size();
+}
+template <typename Message>
+size_t SizeOf(const Message& message) {
+  return message.ByteSizeLong();
+}
+
+}  // namespace stamped_answers_internal
 
 template <typename Answer>
 class StampedAnswers {
@@ -65,7 +79,7 @@ class StampedAnswers {
   void Insert(const std::string& key, const std::string& stamp,
               std::shared_ptr<const Answer> answer)
       ABSL_LOCKS_EXCLUDED(mutex_) {
-    const size_t size = key.size() + answer->ByteSizeLong();
+    const size_t size = key.size() + stamped_answers_internal::SizeOf(*answer);
     if (stamp.empty() || size > max_bytes_ / 16) return;
     absl::MutexLock lock(&mutex_);
     if (stamp != stamp_) {

@@ -88,11 +88,9 @@ std::string CouncilCache::KeyOf(absl::string_view method,
 }
 
 void CouncilCache::Insert(const std::string& key, const std::string& stamp,
-                          const google::protobuf::Message& answer) {
+                          std::shared_ptr<const std::string> answer) {
   if (key.empty() || stamp.empty() || options_.max_bytes == 0) return;
-  std::shared_ptr<google::protobuf::Message> kept(answer.New());
-  kept->CopyFrom(answer);
-  answers_.Insert(key, stamp, std::move(kept));
+  answers_.Insert(key, stamp, std::move(answer));
 }
 
 }  // namespace smz::gateway

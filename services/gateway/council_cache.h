@@ -13,12 +13,19 @@
 // stamp is opaque, see freshness.proto), so one caller's round serves the
 // others'.
 //
+// Answers are kept serialized: the gateway's handlers, registered raw, send
+// a kept answer's bytes as they are (GatewayGrpcService).
+//
 //   CouncilCache cache(backends, CouncilCacheOptions{});
 //   const std::string key = cache.KeyOf("GetZoneOverview", caller, today,
 //                                       request);
-//   if (auto hit = cache.Find(key, stamp)) ...  // stamp: cache.fence()
+//   if (std::shared_ptr<const std::string> hit = cache.Find(key, stamp)) {
+//     ShareAsResponse(std::move(hit), response);  // stamp: cache.fence()
+//   }
 //   ...  // compute, having read `stamp` first and seen no outage
-//   cache.Insert(key, stamp, answer);
+//   cache.Insert(key, stamp,
+//                std::make_shared<const std::string>(
+//                    overview.SerializeAsString()));
 #ifndef SMZ_SERVICES_GATEWAY_COUNCIL_CACHE_H_
 #define SMZ_SERVICES_GATEWAY_COUNCIL_CACHE_H_
 
@@ -71,14 +78,14 @@ class CouncilCache {
                            absl::CivilDay today,
                            const google::protobuf::Message& request);
 
-  // The answer kept under `key` at `stamp`, or null.
-  std::shared_ptr<const google::protobuf::Message> Find(
-      const std::string& key, const std::string& stamp) const {
+  // The answer kept under `key` at `stamp`, serialized, or null.
+  std::shared_ptr<const std::string> Find(const std::string& key,
+                                          const std::string& stamp) const {
     return answers_.Find(key, stamp);
   }
-  // Keeps a copy of `answer`, computed after `stamp` was read.
+  // Keeps `answer` (serialized, not null), computed after `stamp` was read.
   void Insert(const std::string& key, const std::string& stamp,
-              const google::protobuf::Message& answer);
+              std::shared_ptr<const std::string> answer);
 
   // For tests and benchmarks: answers given from memory, stamp rounds run.
   int64_t hits() const { return answers_.hits(); }
@@ -90,7 +97,7 @@ class CouncilCache {
 
   const CouncilCacheOptions options_;
   std::array<std::unique_ptr<freshness::v1::FreshnessService::Stub>, 4> stubs_;
-  StampedAnswers<google::protobuf::Message> answers_;
+  StampedAnswers<std::string> answers_;
   // Last: destroyed first, its threads stopped while the stubs exist.
   FreshnessFence fence_;
 };

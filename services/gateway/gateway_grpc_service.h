@@ -9,66 +9,93 @@
 // The council's tables are answered from memory while the backends' stamps
 // have not moved (CouncilCache: the runner asks its fence); otherwise they
 // are computed on the runner's worker pool and kept, unless a backend was
-// out meanwhile. A partner's profile is always computed.
+// out meanwhile. Those six are registered raw (their messages as bytes):
+// an answer is kept as it was serialized when it was computed, and each
+// answer from memory sends those bytes, not a copy of a message that gRPC
+// would serialize again (PERFORMANCE.md, "Council tables kept serialized").
+// A partner's profile is always computed.
 #ifndef SMZ_SERVICES_GATEWAY_GATEWAY_GRPC_SERVICE_H_
 #define SMZ_SERVICES_GATEWAY_GATEWAY_GRPC_SERVICE_H_
 
-#include "absl/functional/any_invocable.h"
+#include <cstddef>
+#include <string>
+
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/server/rpc_runner.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "services/gateway/council_cache.h"
 #include "services/gateway/gateway.h"
 #include "smz/gateway/v1/gateway.grpc.pb.h"
 
 namespace smz::gateway {
 
-class GatewayGrpcService final : public v1::GatewayService::CallbackService {
+// The six council tables raw (bytes in and out), the partner's profile
+// typed; all on the callback API.
+using GatewayServiceBase =
+    v1::GatewayService::WithRawCallbackMethod_GetKpiTable<
+        v1::GatewayService::WithRawCallbackMethod_GetZoneOverview<
+            v1::GatewayService::WithRawCallbackMethod_GetActivityLog<
+                v1::GatewayService::WithRawCallbackMethod_ListUpcomingEvents<
+                    v1::GatewayService::WithRawCallbackMethod_GetCouncilReport<
+                        v1::GatewayService::
+                            WithRawCallbackMethod_GetBudgetTable<
+                                v1::GatewayService::
+                                    WithCallbackMethod_GetPartnerProfile<
+                                        v1::GatewayService::Service>>>>>>>;
+
+class GatewayGrpcService final : public GatewayServiceBase {
  public:
   // `cache` may be null: every answer computed.
   GatewayGrpcService(Gateway* gateway, RpcRunner* runner, CouncilCache* cache)
       : gateway_(gateway), runner_(runner), cache_(cache) {}
 
+  // Raw: each takes and answers the bytes of the types gateway.proto
+  // declares for it (v1::GetKpiTableRequest in, v1::KpiTable out, ...;
+  // GetBudgetTable's are programme.v1's).
   grpc::ServerUnaryReactor* GetKpiTable(grpc::CallbackServerContext* context,
-                                        const v1::GetKpiTableRequest* request,
-                                        v1::KpiTable* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetZoneOverview(
-      grpc::CallbackServerContext* context,
-      const v1::GetZoneOverviewRequest* request,
-      v1::ZoneOverview* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListUpcomingEvents(
-      grpc::CallbackServerContext* context,
-      const v1::ListUpcomingEventsRequest* request,
-      v1::UpcomingEvents* response) override;
-  grpc::ServerUnaryReactor* GetActivityLog(
-      grpc::CallbackServerContext* context,
-      const v1::GetActivityLogRequest* request,
-      v1::ActivityLog* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetActivityLog(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetCouncilReport(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetBudgetTable(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
+
   grpc::ServerUnaryReactor* GetPartnerProfile(
       grpc::CallbackServerContext* context,
       const v1::GetPartnerProfileRequest* request,
       v1::PartnerProfile* response) override;
-  grpc::ServerUnaryReactor* GetCouncilReport(
-      grpc::CallbackServerContext* context,
-      const v1::GetCouncilReportRequest* request,
-      v1::Document* response) override;
-  grpc::ServerUnaryReactor* GetBudgetTable(
-      grpc::CallbackServerContext* context,
-      const programme::v1::GetBudgetTableRequest* request,
-      programme::v1::BudgetTable* response) override;
+
+  // A council table's request is a few dozen bytes; a larger one is
+  // INVALID_ARGUMENT (CouncilCache::kMaxRequestBytes, below it, is what is
+  // kept).
+  static constexpr size_t kMaxTableRequestBytes = 64 << 10;
 
  private:
-  // Computes `response` with the caller's forwarded credential.
-  using Compute = absl::AnyInvocable<absl::Status(
-      const Principal& caller, const std::string& authorization)>;
-  // `method`'s answer from memory at the stamps of a moment after the call
-  // began, else `compute` on the worker pool (kept when it succeeded with
-  // every backend answering); with `from_memory` false, always `compute`.
-  // `method` must be a literal.
-  grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context,
-                                   absl::string_view method,
-                                   const google::protobuf::Message* request,
-                                   google::protobuf::Message* response,
-                                   Compute compute, bool from_memory = true);
+  // A council table: the request's bytes parsed as `Request` (one that
+  // cannot be read, or is too large, is INVALID_ARGUMENT after
+  // authentication), answered from memory at the stamps of a moment after
+  // the call began, else computed by `view` with the caller's forwarded
+  // credential on the worker pool, serialized, and kept when it succeeded
+  // with every backend answering and within one day (the key holds
+  // "today"). `method` must be a literal.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* AnswerTable(
+      grpc::CallbackServerContext* context, absl::string_view method,
+      const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
+      absl::StatusOr<Response> (Gateway::*view)(const std::string&,
+                                                const Request&));
 
   Gateway* const gateway_;
   RpcRunner* const runner_;

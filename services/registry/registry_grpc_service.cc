@@ -8,15 +8,6 @@
 #include "common/server/raw_messages.h"
 
 namespace smz::registry {
-namespace {
-
-// A call that sent no message at all (a message of no bytes is an empty
-// request, and fine).
-absl::Status UnreadableRequestError() {
-  return absl::InvalidArgumentError("the request could not be read");
-}
-
-}  // namespace
 
 grpc::Status RegistryGrpcService::CreatePartner(
     grpc::ServerContext* context, const v1::CreatePartnerRequest* request,

@@ -167,22 +167,58 @@ absl::Status StatsStore::FoldCountDeltas() {
   constexpr int kBatch = 256;
   for (;;) {
     size_t taken = 0;
+    bool more = false;
     SMZ_RETURN_IF_ERROR(database_->Transact(
         [&](Session& session) -> absl::Status {
           taken = 0;
+          more = false;
           // Locked in id order, as every fold locks them. A fold that meets
           // a row another fold (or a group not yet committed) holds waits
           // for it, then finds it gone (READ COMMITTED) or folds it: when
           // any fold returns, every row up to `last` is in the rollups.
+          // Ids and sizes first, without the blobs, so that what this
+          // process holds is bounded by bytes too: a large import's rows
+          // (1 MiB each) would otherwise come 256 at a time. The rows taken
+          // are those that fit the budget, the first one always; the rest
+          // stay locked until the commit, as they would be by any fold.
           SMZ_ASSIGN_OR_RETURN(
-              std::vector<Row> rows,
-              session.Query("SELECT id, deltas FROM count_deltas WHERE id <= "
-                            "? ORDER BY id LIMIT ? FOR UPDATE",
+              std::vector<Row> sizes,
+              session.Query("SELECT id, deltas_bytes FROM count_deltas "
+                            "WHERE id <= ? ORDER BY id LIMIT ? FOR UPDATE",
                             {SqlInt(last), SqlInt(kBatch)}));
-          if (rows.empty()) return absl::OkStatus();
-          SharedCounts sum;
+          if (sizes.empty()) return absl::OkStatus();
           std::vector<SqlValue> ids;
-          for (const Row& row : rows) {
+          int64_t bytes = 0;
+          for (const Row& row : sizes) {
+            const int64_t size = std::max<int64_t>(0, row.Int(1));
+            if (!ids.empty() && bytes + size > options_.fold_max_bytes) break;
+            bytes += size;
+            ids.push_back(SqlInt(row.Int(0)));
+          }
+          // Another transaction when this one was full, by rows or by bytes.
+          more = sizes.size() == static_cast<size_t>(kBatch) ||
+                 ids.size() < sizes.size();
+          taken = ids.size();
+          // One statement shape whatever the count (the prepared-statement
+          // cache keeps it): the last id repeated to fill the list.
+          while (ids.size() < static_cast<size_t>(kBatch)) {
+            ids.push_back(ids.back());
+          }
+          SMZ_ASSIGN_OR_RETURN(
+              std::vector<Row> deltas_rows,
+              session.Query(absl::StrCat("SELECT id, deltas FROM count_deltas "
+                                         "WHERE id IN ",
+                                         InList(ids.size())),
+                            ids));
+          // Locked above, so all there: a row missing would be deleted
+          // below without being folded.
+          if (deltas_rows.size() != taken) {
+            return absl::InternalError(
+                absl::StrCat("a fold read ", deltas_rows.size(),
+                             " count deltas of the ", taken, " it locked"));
+          }
+          SharedCounts sum;
+          for (const Row& row : deltas_rows) {
             storage::CountDeltas deltas;
             absl::Status added = deltas.ParseFromString(row.Text(1))
                                      ? AddCountDeltas(deltas, &sum)
@@ -194,7 +230,6 @@ absl::Status StatsStore::FoldCountDeltas() {
                   "); the rollups are rebuilt from the reports on the "
                   "worker's next pass"));
             }
-            ids.push_back(SqlInt(row.Int(0)));
           }
           // With the deltas, the rollups add up to the figures they did,
           // and a reader of this release folds before it reads them, so no
@@ -209,14 +244,8 @@ absl::Status StatsStore::FoldCountDeltas() {
               session
                   .Execute("UPDATE rollup_version SET version = UUID_SHORT() "
                            "WHERE shard = ?",
-                           {SqlInt(rows.front().Int(0) % kReportCountShards)})
+                           {SqlInt(sizes.front().Int(0) % kReportCountShards)})
                   .status());
-          taken = ids.size();
-          // One statement shape whatever the count (the prepared-statement
-          // cache keeps it): the last id repeated to fill the list.
-          while (ids.size() < static_cast<size_t>(kBatch)) {
-            ids.push_back(ids.back());
-          }
           return session
               .Execute(absl::StrCat("DELETE FROM count_deltas WHERE id IN ",
                                     InList(ids.size())),
@@ -225,7 +254,7 @@ absl::Status StatsStore::FoldCountDeltas() {
         },
         Database::Isolation::kReadCommitted));
     if (taken > 0) count_delta_folds_.fetch_add(1, std::memory_order_relaxed);
-    if (taken < static_cast<size_t>(kBatch)) return absl::OkStatus();
+    if (!more) return absl::OkStatus();
   }
 }
 

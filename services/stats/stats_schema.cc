@@ -287,6 +287,16 @@ const std::vector<Migration>& StatsMigrations() {
         " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
         " deltas LONGBLOB NOT NULL"
         ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"}},
+      // Each row's size, written with it, so that a fold chooses the rows
+      // that fit its byte budget (StoreOptions::fold_max_bytes) without
+      // reading their blobs: LENGTH() of a blob stored off-page reads it
+      // whole. 0 for rows a replica of 0.24.0 writes while a rollout runs
+      // (folded as if small; each is 1 MiB at most).
+      {12,
+       "count_deltas.deltas_bytes: a fold bounded by bytes reads no blob to "
+       "size it",
+       {"ALTER TABLE count_deltas ADD COLUMN deltas_bytes INT NOT NULL "
+        "DEFAULT 0"}},
   };
   return *kMigrations;
 }

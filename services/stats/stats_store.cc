@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <system_error>
 #include <tuple>
 #include <utility>
 
@@ -63,7 +64,14 @@ StatsStore::StatsStore(Database* database, const Clock* clock,
           [this](absl::Span<SubmitJob* const> jobs) { SubmitGroup(jobs); }) {
   database_->WaitOutStampLeases(kStampLease);
   if (options_.fold_after_groups > 0) {
-    folder_ = std::thread([this] { FoldWhenDue(); });
+    try {
+      folder_ = std::thread([this] { FoldWhenDue(); });
+    } catch (const std::system_error& error) {
+      // Readers and the worker's passes fold all the same: the store works
+      // without it, one reader now and then folding more at once.
+      Log(LogLevel::kWarning, "count delta folder thread not started",
+          {{"error", error.what()}});
+    }
   }
 }
 
@@ -78,7 +86,9 @@ StatsStore::~StatsStore() {
 void StatsStore::NoteGroupCommitted() {
   if (options_.fold_after_groups <= 0) return;
   absl::MutexLock lock(&fold_mu_);
-  ++groups_since_fold_;
+  // Capped: with no folder thread running (it could not be started), no
+  // one resets it.
+  if (groups_since_fold_ < options_.fold_after_groups) ++groups_since_fold_;
 }
 
 void StatsStore::FoldWhenDue() {

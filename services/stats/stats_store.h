@@ -69,8 +69,14 @@ struct StoreOptions {
   // store, i.e. this replica, before its folder thread adds their count
   // deltas to the shared rows (FoldCountDeltas): many groups' changes are
   // written at once, each shared row once. The server's worker passes and
-  // every reader of those rows fold what is left. 0: no folder thread.
+  // every reader of those rows fold what is left. 0: no folder thread (as
+  // when the thread cannot be started, which is logged).
   int fold_after_groups = 256;
+  // Bytes of count deltas (serialized) one fold transaction reads at most;
+  // it takes one row at least, so 0 folds a row per transaction. A large
+  // import's rows hold up to 1 MiB each: without this a fold would hold up
+  // to 256 of them (256 MiB) in memory at once.
+  int64_t fold_max_bytes = 8 << 20;
 };
 
 // Registry facts recorded with a report.
@@ -319,9 +325,10 @@ class StatsStore {
   // Adds every count delta committed before the call (what groups of
   // submissions left in count_deltas, count_deltas.h) to report_counts,
   // group_reporters and the rollups, and deletes them, a few hundred per
-  // transaction. Every reader of those rows runs it first, so that a report
-  // acknowledged before the read is in its answer. DATA_LOSS names a row
-  // that cannot be read (RebuildRollups then recomputes everything).
+  // transaction (256 rows, and StoreOptions::fold_max_bytes). Every reader of
+  // those rows runs it first, so that a report acknowledged before the read is
+  // in its answer. DATA_LOSS names a row that cannot be read (RebuildRollups
+  // then recomputes everything).
   absl::Status FoldCountDeltas();
   // FoldCountDeltas; when a delta cannot be folded (DATA_LOSS), the
   // rollups recomputed from the reports instead (RebuildRollups, which
@@ -329,8 +336,7 @@ class StatsStore {
   // pass, so that a damaged row stops the council's reads for one pass at
   // most, not until an operator steps in.
   absl::StatusOr<bool> FoldCountDeltasOrRebuild();
-  // Fold transactions that found deltas (up to 256 rows each; for tests
-  // and benchmarks).
+  // Fold transactions that found deltas (for tests and benchmarks).
   int64_t count_delta_folds() const {
     return count_delta_folds_.load(std::memory_order_relaxed);
   }

@@ -871,6 +871,42 @@ TEST_F(SubmitGroupTest, AGroupLeavesOneCountDeltaThatTheNextReaderFolds) {
   ExpectCountsExact();
 }
 
+TEST_F(SubmitGroupTest, AFoldTransactionTakesTheRowsThatFitItsByteBudget) {
+  StoreOptions no_folder;
+  no_folder.fold_after_groups = 0;
+  store_.reset();
+  store_ = std::make_unique<StatsStore>(database_.get(), &clock_, no_folder);
+  for (int i = 0; i < 3; ++i) {
+    Caller caller({Make(201 + i, "2020-07", 2)});
+    store_->SubmitGroup({&caller.job});
+    ASSERT_TRUE(caller.job.result.ok()) << caller.job.result.status();
+  }
+  EXPECT_EQ(Unfolded("SELECT COUNT(*) FROM count_deltas"), 3);
+  // Each row carries its own size, which the fold reads instead of the
+  // blob's.
+  EXPECT_EQ(Unfolded("SELECT COUNT(*) FROM count_deltas WHERE deltas_bytes "
+                     "= LENGTH(deltas) AND deltas_bytes > 0"),
+            3);
+
+  // A budget of the first two rows: one transaction takes those two, the
+  // next the third (with no budget, the first test's reader takes all in
+  // one).
+  StoreOptions budget = no_folder;
+  budget.fold_max_bytes = Unfolded(
+      "SELECT SUM(deltas_bytes) FROM (SELECT deltas_bytes FROM count_deltas "
+      "ORDER BY id LIMIT 2) AS first_two");
+  store_.reset();
+  store_ = std::make_unique<StatsStore>(database_.get(), &clock_, budget);
+  absl::StatusOr<AggregateResult> july = JulyByNationality(*store_);
+  ASSERT_TRUE(july.ok()) << july.status();
+  ASSERT_EQ(july->groups.size(), 1u);
+  EXPECT_EQ(july->groups[0].new_patients.value, 6);
+  EXPECT_EQ(july->groups[0].new_patients.contributors, 3);
+  EXPECT_EQ(store_->count_delta_folds(), 2);
+  EXPECT_EQ(Unfolded("SELECT COUNT(*) FROM count_deltas"), 0);
+  ExpectCountsExact();
+}
+
 TEST_F(SubmitGroupTest, TheFolderFoldsOnceEnoughGroupsCommitted) {
   StoreOptions options;
   options.fold_after_groups = 2;
