@@ -51,7 +51,7 @@ grpc::ServerUnaryReactor* GatewayGrpcService::AnswerTable(
     return std::make_shared<const std::string>(answer->SerializeAsString());
   };
   // A request that cannot be answered is refused by the first step, after
-  // authentication, with no stamp asked and no hop to the worker pool.
+  // authentication, with no stamp asked and nothing computed.
   if (cache_ == nullptr || request_error.has_value()) {
     return runner_->RunCallback(
         context, method, nullptr,

@@ -22,8 +22,8 @@
 //                  RollupDelta{3, 1, partner_id, partner_id * partner_id});
 //   counts.version_shards.insert(partner_id % kReportCountShards);
 //   absl::Status moved = MoveRollupStamps(session, counts);
-//   ... INSERT INTO count_deltas (deltas) VALUES (?), with
-//       ToCountDeltas(counts).SerializeAsString()
+//   ... INSERT INTO count_deltas (deltas, deltas_bytes) VALUES (?, ?), with
+//       ToCountDeltas(counts).SerializeAsString() and its size
 //
 // A fold (StatsStore::FoldCountDeltas) reads rows, adds them up and writes
 // the sums:
