@@ -277,15 +277,12 @@ absl::Status StatsStore::RebuildRollups() {
     // memory survives a rebuild. First, so that no group of submissions is
     // between its stamps and its count delta: the deltas deleted next are
     // exactly those of reports committed, which the rebuild counts.
-    std::string stamps = "INSERT INTO rollup_version (shard, version) VALUES ";
-    for (int64_t shard = 0; shard < kReportCountShards; ++shard) {
-      absl::StrAppend(&stamps, shard == 0 ? "" : ", ", "(", shard,
-                      ", UUID_SHORT())");
+    // The same upsert a group of submissions makes, of every shard.
+    SharedCounts every_shard;
+    for (int shard = 0; shard < kReportCountShards; ++shard) {
+      every_shard.version_shards.insert(shard);
     }
-    absl::StrAppend(&stamps, " ON DUPLICATE KEY UPDATE version = UUID_SHORT()");
-    SMZ_RETURN_IF_ERROR(session.Execute(stamps, {}).status());
-    // Readers' leases on it are waited out after COMMIT (write_stamps.h).
-    session.MarkStampMoved();
+    SMZ_RETURN_IF_ERROR(MoveRollupStamps(session, every_shard));
     for (const char* sql :
          {"DELETE FROM count_deltas", "DELETE FROM rollup_cells",
           "DELETE FROM rollup_nationality", "DELETE FROM rollup_department",
